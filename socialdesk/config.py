@@ -1,0 +1,203 @@
+"""The settings model and its strict TOML loader: unknown keys and wrong types name the file and key."""
+
+from __future__ import annotations
+
+import tomllib
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from socialdesk.errors import UserError
+
+
+@dataclass
+class DeskSettings:
+    """[desk]: the agent and how the desk looks and behaves."""
+
+    agent: str = "agent"
+    """Your name as colleagues and the audit log see it."""
+    roles: list[str] = field(default_factory=lambda: ["agent"])
+    """Your roles: "agent", plus "approver" to approve replies on escalated conversations."""
+    theme: str = "socialdesk-dark"
+    """Theme name: socialdesk-dark, socialdesk-light, socialdesk-high-contrast, or one of yours."""
+    playbook: str = ""
+    """Path to the team's playbook (rules, queues, canned replies); empty: the bundled sample."""
+    undo_seconds: float = 10.0
+    """How long a confirmed reply waits before it is handed to the network (undo window)."""
+    sync_interval: float = 30.0
+    """Seconds between sync rounds of each account."""
+    offline: bool = False
+    """Never contact the networks: triage and draft from the cache; replies wait in the outbox."""
+    db: str = ""
+    """Path of the cache database; empty: the platform's data directory."""
+
+
+@dataclass
+class SlaSettings:
+    """[sla]: first-response targets in minutes per priority."""
+
+    urgent: float = 15
+    """Priority 3 (urgent)."""
+    high: float = 60
+    """Priority 2 (high)."""
+    normal: float = 240
+    """Priority 1 (normal)."""
+    low: float = 1440
+    """Priority 0 (low)."""
+
+    def minutes(self, priority: int) -> float:
+        """The target for a priority (0 low .. 3 urgent)."""
+        return [self.low, self.normal, self.high, self.urgent][max(0, min(3, priority))]
+
+
+@dataclass
+class AccountSettings:
+    """[[accounts]]: one account on one network; options depend on the connector."""
+
+    name: str
+    """A short unique name for the account ("brand-x", "support-mastodon")."""
+    connector: str
+    """The connector's name as `socialdesk connectors` lists it."""
+    enabled: bool = True
+    """Set false to keep the account configured but not synced."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """Connector-specific settings (every other key of the table)."""
+
+
+@dataclass
+class Settings:
+    """Everything config.toml can say."""
+
+    desk: DeskSettings = field(default_factory=DeskSettings)
+    sla: SlaSettings = field(default_factory=SlaSettings)
+    keys: dict[str, str] = field(default_factory=dict)
+    """[keys]: binding id = "comma,separated,keys" (see `?` in the desk for the ids)."""
+    accounts: list[AccountSettings] = field(default_factory=list)
+    source: str = "defaults"
+    """Which file these settings came from (not a config key)."""
+
+
+def _type_ok(value: Any, annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if annotation is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        return isinstance(value, list) and all(_type_ok(v, item) for v in value)
+    if origin is dict:
+        key_t, val_t = typing.get_args(annotation)
+        return isinstance(value, dict) and all(
+            _type_ok(k, key_t) and (val_t is Any or _type_ok(v, val_t)) for k, v in value.items()
+        )
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(value, a) for a in typing.get_args(annotation))
+    if annotation is Any:
+        return True
+    return isinstance(value, annotation)
+
+
+def _type_name(annotation: Any) -> str:
+    return {float: "a number", int: "an integer", str: "a string", bool: "true or false"}.get(
+        annotation, str(annotation).replace("typing.", "")
+    )
+
+
+def _build(cls: type, table: Any, where: str, source: str) -> Any:
+    """Build dataclass `cls` from a TOML table, rejecting unknown keys and wrong types."""
+    if not isinstance(table, dict):
+        raise UserError(f"{source}: [{where}] must be a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in fields(cls) if f.name != "source"}
+    kwargs: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise UserError(
+                f"{source}: unknown key {where + '.' if where else ''}{key} (known: {', '.join(known)})"
+            )
+        hint = hints[key]
+        if hasattr(hint, "__dataclass_fields__"):
+            kwargs[key] = _build(hint, value, key, source)
+        elif not _type_ok(value, hint):
+            raise UserError(
+                f"{source}: {where + '.' if where else ''}{key} must be {_type_name(hint)}, got {value!r}"
+            )
+        else:
+            kwargs[key] = value
+    missing = [
+        n for n, f in known.items() if f.default is MISSING and f.default_factory is MISSING and n not in kwargs
+    ]
+    if missing:
+        raise UserError(f"{source}: [{where}] is missing {', '.join(missing)}")
+    return cls(**kwargs)
+
+
+def parse(data: dict[str, Any], source: str) -> Settings:
+    """Validate a parsed TOML document into Settings.
+
+    Raises:
+        UserError: naming `source` and the offending key.
+    """
+    data = dict(data)
+    accounts_raw = data.pop("accounts", [])
+    if not isinstance(accounts_raw, list):
+        raise UserError(f"{source}: accounts must be written as [[accounts]] tables")
+    settings = _build(Settings, data, "", source)
+    names: set[str] = set()
+    for index, raw in enumerate(accounts_raw):
+        where = f"accounts[{index}]"
+        if not isinstance(raw, dict):
+            raise UserError(f"{source}: {where} must be a table")
+        for key in ("name", "connector"):
+            if not isinstance(raw.get(key), str) or not raw.get(key):
+                raise UserError(f"{source}: {where}.{key} must be a non-empty string")
+        enabled = raw.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise UserError(f"{source}: {where}.enabled must be true or false, got {enabled!r}")
+        if raw["name"] in names:
+            raise UserError(f"{source}: {where}.name {raw['name']!r} is used twice")
+        names.add(raw["name"])
+        options = {k: v for k, v in raw.items() if k not in ("name", "connector", "enabled")}
+        settings.accounts.append(AccountSettings(raw["name"], raw["connector"], enabled, options))
+    if settings.desk.undo_seconds < 0:
+        raise UserError(f"{source}: desk.undo_seconds must not be negative")
+    settings.source = source
+    return settings
+
+
+def validate_account_options(account: AccountSettings, allowed: dict[str, tuple[type, str]], source: str) -> None:
+    """Check an account's connector-specific keys against what its connector declares."""
+    for key, value in account.options.items():
+        if key not in allowed:
+            known = ", ".join(sorted(allowed)) or "none"
+            raise UserError(
+                f"{source}: unknown key {key!r} for {account.connector} account {account.name!r} "
+                f"(known: {known})"
+            )
+        expected = allowed[key][0]
+        if not _type_ok(value, expected):
+            raise UserError(
+                f"{source}: account {account.name!r} key {key!r} must be {_type_name(expected)}, got {value!r}"
+            )
+
+
+def load(path: Path | None, required: bool = False) -> Settings:
+    """Load settings from `path` (or defaults when it does not exist and is not required).
+
+    Raises:
+        UserError: the file is missing (when required), not TOML, or has a bad key or value.
+    """
+    if path is None or not path.exists():
+        if required:
+            raise UserError(f"config file not found: {path}")
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read: {exc}") from None
+    return parse(data, str(path))

@@ -1,0 +1,192 @@
+"""The connector interface every network plugin implements, its capabilities and its errors.
+
+A connector is a plain synchronous class (the sync engine runs it in a thread worker). It never
+imports Textual and never touches the store: it turns a network's API into `Post` objects and
+reports failures through the exceptions below, which the sync engine and outbox map to states.
+
+Writing a connector:
+
+    class MyNetwork(Connector):
+        name = "mynetwork"
+        display_name = "My Network"
+        glyph = "M"
+        capabilities = Capabilities(max_length=500, counting="chars", can_reply=True)
+
+        def fetch(self, cursor):  # -> FetchResult
+            ...
+
+and register it in your package's pyproject.toml:
+
+    [project.entry-points."socialdesk.connectors"]
+    mynetwork = "my_package.connector:MyNetwork"
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from socialdesk.models import Post
+
+COUNTING_RULES = ("x-weighted", "graphemes", "mastodon", "chars")
+MONITORING_KINDS = ("mentions", "search", "hashtags", "dm", "feed", "import")
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a connector can do, declared as a class attribute.
+
+    Attributes:
+        max_length: the network's reply length limit in its own counting rule.
+        counting: how the network counts length: one of COUNTING_RULES.
+        can_reply: public replies can be sent.
+        can_dm: direct/private messages can be sent.
+        monitoring: kinds of inbound streams the connector reads (see MONITORING_KINDS).
+        max_bytes: a byte cap on top of the counting rule (Bluesky: 3000), 0 when none.
+    """
+
+    max_length: int = 0
+    counting: str = "chars"
+    can_reply: bool = False
+    can_dm: bool = False
+    monitoring: frozenset[str] = frozenset({"mentions"})
+    max_bytes: int = 0
+
+
+@dataclass(slots=True)
+class Quarantined:
+    """One item of a batch that could not be understood: kept raw, counted, shown by `doctor`."""
+
+    error: str
+    raw: str
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """One fetch: new posts, the cursor to persist for the next fetch, and quarantined items."""
+
+    posts: list[Post]
+    cursor: str | None
+    quarantined: list[Quarantined] = field(default_factory=list)
+    more: bool = False  # another page is ready right away (call fetch again with `cursor`)
+
+
+@dataclass(slots=True)
+class OutgoingReply:
+    """A reply as the outbox hands it to a connector.
+
+    `idempotency_key` is persisted with the reply before any attempt and is the same on every
+    retry, so the network (or our reconciliation) can recognise a duplicate.
+    """
+
+    idempotency_key: str
+    text: str
+    in_reply_to: str | None  # native id of the post answered; None for a new DM thread
+    to_handle: str = ""  # recipient for DMs
+    to_native_id: str = ""
+    dm: bool = False
+    conversation_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # connector-specific refs (Bluesky cid/root)
+
+
+@dataclass(slots=True)
+class SendResult:
+    """What the network said about a sent reply."""
+
+    native_id: str
+    url: str = ""
+
+
+class ConnectorError(Exception):
+    """Base of every connector failure; the message must never contain a secret."""
+
+
+class AuthError(ConnectorError):
+    """401/403 or missing credentials: the account needs auth."""
+
+
+class RateLimited(ConnectorError):
+    """The network asked us to wait until `until` (unix seconds)."""
+
+    def __init__(self, until: float, message: str = "rate limited") -> None:
+        super().__init__(message)
+        self.until = until
+
+
+class TransientError(ConnectorError):
+    """Timeout, dropped connection or 5xx before anything could have been created: retry later."""
+
+
+class SendUncertain(ConnectorError):
+    """The request may have reached the server (read timeout, 5xx after sending): reconcile."""
+
+
+class PermanentError(ConnectorError):
+    """The network refused the request for good (4xx other than auth and rate limits)."""
+
+
+class ConfigError(ConnectorError):
+    """The account's settings are incomplete or invalid."""
+
+
+class Connector(ABC):
+    """A network plugin. Subclasses set the class attributes and implement `fetch`.
+
+    Args:
+        account: the account's name (as configured; "" for an anonymous/monitoring connector).
+        settings: the account's options from config (server URL, handle, search terms ...).
+        secret: the account's token or password, fetched from the keyring by the caller.
+        http: an optional httpx.Client (tests pass one bound to a loopback server).
+    """
+
+    name: ClassVar[str] = ""
+    display_name: ClassVar[str] = ""
+    glyph: ClassVar[str] = "?"
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    # The account settings this connector accepts in config ([[accounts]] tables), with their type
+    # and a one-line description; config validation rejects any other key.
+    options: ClassVar[dict[str, tuple[type, str]]] = {}
+    secret_label: ClassVar[str] = ""  # what the secret is ("access token", "app password"); "" = none
+
+    def __init__(
+        self,
+        account: str = "",
+        settings: Mapping[str, Any] | None = None,
+        secret: str | None = None,
+        http: Any = None,
+    ) -> None:
+        self.account = account
+        self.settings: Mapping[str, Any] = settings or {}
+        self.secret = secret
+        self.http = http
+
+    @abstractmethod
+    def fetch(self, cursor: str | None) -> FetchResult:
+        """Fetch posts newer than `cursor` (None: first sync) and return the next cursor."""
+
+    def fetch_thread(self, native_id: str) -> list[Post]:
+        """Fetch the whole conversation around a post (ancestors and replies)."""
+        return []
+
+    def send(self, reply: OutgoingReply) -> SendResult:
+        """Send a reply or DM; raise RateLimited/AuthError/TransientError/SendUncertain."""
+        raise PermanentError(f"{self.display_name or self.name} cannot send replies")
+
+    def find_sent(self, reply: OutgoingReply) -> SendResult | None:
+        """Look on the network for a reply that may already have been sent (reconciliation)."""
+        return None
+
+    def limit(self) -> int:
+        """The reply length limit in force (a server may override the class default)."""
+        return self.capabilities.max_length
+
+    def verify(self) -> str:
+        """Check the credentials; return a one-line description of the account."""
+        return self.account or self.name
+
+    def close(self) -> None:
+        """Release network resources."""
+        if self.http is not None and hasattr(self.http, "close"):
+            self.http.close()

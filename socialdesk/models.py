@@ -1,0 +1,153 @@
+"""Domain dataclasses shared by connectors, the store, services and screens: no I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """Where a conversation stands in the queue."""
+
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+    ESCALATED = "escalated"
+
+
+class ReplyState(StrEnum):
+    """Where one of our replies stands in the outbox."""
+
+    DRAFT = "draft"
+    AWAITING_APPROVAL = "awaiting_approval"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    WAITING = "waiting"  # rate limited until next_attempt_at
+    UNKNOWN = "unknown"  # may have reached the server: reconcile, never resend blindly
+    FAILED = "failed"
+    NEEDS_AUTH = "needs_auth"
+    DISCARDED = "discarded"
+
+
+@dataclass(slots=True)
+class Author:
+    """A person or account as one network knows them."""
+
+    native_id: str
+    handle: str
+    display_name: str = ""
+    followers: int = 0
+    url: str = ""
+
+
+@dataclass(slots=True)
+class Post:
+    """One post as a connector delivers it (text already converted from HTML, not yet sanitised).
+
+    Identity is (network, native_id); re-delivering the same post updates it in place.
+    """
+
+    network: str
+    native_id: str
+    author: Author
+    text: str
+    created_at: float  # unix seconds, UTC
+    account: str = ""  # which of our accounts saw it ("" for monitoring without an account)
+    url: str = ""
+    in_reply_to: str | None = None  # native id of the parent post
+    conversation_id: str | None = None  # native id of the thread root
+    kind: str = "mention"  # mention | reply | search | dm | feed | own
+    lang: str = ""
+    is_ours: bool = False  # written by one of our accounts
+    content_warning: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PostRow:
+    """A stored post as the screens read it (one row of the feed, thread or history)."""
+
+    id: int
+    network: str
+    native_id: str
+    account: str
+    author_native_id: str
+    author_handle: str
+    author_name: str
+    customer_id: int | None
+    text: str
+    created_at: float
+    url: str
+    in_reply_to: str | None
+    conversation_id: str | None
+    kind: str
+    lang: str
+    is_ours: bool
+    content_warning: str
+    status: str = Status.NEW
+    priority: int = 1
+    sentiment: float | None = None
+    sentiment_label: str = ""
+    intent: str = ""
+    actionable: bool = True
+    assigned_to: str = ""
+    due_at: float | None = None
+    snoozed_until: float | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Identity:
+    """One of a customer's accounts on one network."""
+
+    network: str
+    native_id: str
+    handle: str
+    display_name: str
+    followers: int
+    first_seen: float
+
+
+@dataclass(slots=True)
+class Customer:
+    """A person we serve, possibly known on several networks."""
+
+    id: int
+    display_name: str
+    first_seen: float
+    identities: list[Identity] = field(default_factory=list)
+    interactions: int = 0
+    recent_sentiment: float | None = None
+    vip: bool = False
+
+    @property
+    def followers(self) -> int:
+        """Largest audience across the customer's identities."""
+        return max((i.followers for i in self.identities), default=0)
+
+
+@dataclass(slots=True)
+class Thread:
+    """A post's conversation: ancestors oldest first, the post itself, then replies oldest first."""
+
+    focus: PostRow
+    ancestors: list[PostRow] = field(default_factory=list)
+    replies: list[PostRow] = field(default_factory=list)
+
+    @property
+    def posts(self) -> list[PostRow]:
+        """Every post of the thread in reading order."""
+        return [*self.ancestors, self.focus, *self.replies]
+
+
+@dataclass(slots=True)
+class Agent:
+    """A person working the desk (identity from config)."""
+
+    name: str
+    handle: str = ""
+    roles: tuple[str, ...] = ("agent",)

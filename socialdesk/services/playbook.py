@@ -1,0 +1,53 @@
+"""Loads the team's playbook TOML (rules, saved queues, intents, canned replies) and checks its sections.
+
+Each service parses its own section (`macro` in services/macros.py, `rule`/`queue`/`intent`/`vip`
+in the triage services); this module only reads the file and rejects unknown top-level keys.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from socialdesk.errors import UserError
+from socialdesk.locations import package_data_dir
+
+SECTIONS = ("macro", "rule", "queue", "intent", "vip", "dm_template")
+
+
+@dataclass(slots=True)
+class PlaybookFile:
+    """A playbook's raw sections and where it came from (for error messages)."""
+
+    source: str
+    sections: dict[str, Any] = field(default_factory=dict)
+
+    def section(self, name: str, default: Any = None) -> Any:
+        """One top-level section (list of tables for `[[macro]]`, `[[rule]]` ...)."""
+        return self.sections.get(name, default)
+
+
+def sample_path() -> Path:
+    """The sample playbook shipped with socialdesk."""
+    return package_data_dir() / "playbook.toml"
+
+
+def load_playbook(path: str | Path | None) -> PlaybookFile:
+    """Read a playbook file (None or "": the bundled sample).
+
+    Raises:
+        UserError: the file is missing, not TOML, or has an unknown top-level key.
+    """
+    file = Path(path).expanduser() if path else sample_path()
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"playbook not found: {file}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{file}: not valid TOML: {exc}") from None
+    for key in data:
+        if key not in SECTIONS:
+            raise UserError(f"{file}: unknown playbook section {key!r} (known: {', '.join(SECTIONS)})")
+    return PlaybookFile(source=str(file), sections=data)

@@ -1,0 +1,302 @@
+"""Opens the SQLite cache (WAL, one connection per thread) and writes posts idempotently."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from socialdesk.models import Post
+from socialdesk.store.schema import migrate
+
+POST_COLUMNS = (
+    "network, native_id, account, author_native_id, author_handle, author_name, customer_id, text, "
+    "created_at, url, in_reply_to, conversation_id, kind, lang, is_ours, content_warning, raw, fetched_at"
+)
+# Re-syncing refreshes what the network may have changed; triage state is ours and stays.
+_UPSERT_POST = f"""
+INSERT INTO posts ({POST_COLUMNS}, status, priority, sentiment, sentiment_label, intent, actionable, due_at)
+VALUES ({", ".join("?" * 25)})
+ON CONFLICT (network, native_id) DO UPDATE SET
+    text = excluded.text, author_handle = excluded.author_handle, author_name = excluded.author_name,
+    url = excluded.url, raw = excluded.raw, content_warning = excluded.content_warning,
+    fetched_at = excluded.fetched_at
+"""
+
+
+@dataclass(slots=True)
+class Triage:
+    """Classification computed before a post is stored (by the triage service's rules)."""
+
+    status: str = "new"
+    priority: int = 1
+    sentiment: float | None = None
+    sentiment_label: str = ""
+    intent: str = ""
+    actionable: bool = True
+    due_at: float | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    """What one batch did to the cache."""
+
+    inserted: list[int] = field(default_factory=list)
+    updated: int = 0
+
+
+class Store:
+    """The local cache. Safe to share between threads: each thread gets its own connection.
+
+    Args:
+        path: the database file (created with the schema if missing), or ":memory:" for tests.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        self._memory_conn: sqlite3.Connection | None = None
+        if self.path == ":memory:":
+            # One shared connection: separate in-memory connections would be separate databases.
+            self._memory_conn = sqlite3.connect(":memory:", check_same_thread=False)
+            self._memory_lock = threading.RLock()
+        else:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        migrate(self.conn)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection."""
+        if self._memory_conn is not None:
+            return self._memory_conn
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA cache_size = -32000")
+            self._local.conn = conn
+        return conn
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """A sqlite-utils view of this thread's connection (for table helpers)."""
+        return sqlite_utils.Database(self.conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error) on this thread's connection."""
+        conn = self.conn
+        if conn.in_transaction:  # nested: join the outer transaction
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- writing posts -------------------------------------------------------------------------
+
+    def upsert_posts(self, posts: Iterable[Post], triage: Iterable[Triage] | None = None) -> UpsertResult:
+        """Store a batch of posts in one transaction; re-delivered posts update in place.
+
+        Args:
+            posts: posts from a connector.
+            triage: classification for each post (same order); applies only to new posts.
+
+        Returns:
+            The ids of newly inserted posts and how many existing ones were refreshed.
+        """
+        posts = list(posts)
+        triages = list(triage) if triage is not None else [Triage()] * len(posts)
+        result = UpsertResult()
+        if not posts:
+            return result
+        now = time.time()
+        with self.transaction() as conn:
+            keys = [(p.network, p.native_id) for p in posts]
+            existing = self._existing_ids(conn, keys)
+            customers = self._resolve_customers(conn, posts)
+            rows = []
+            tags: list[tuple[tuple[str, str], str]] = []
+            for post, tri in zip(posts, triages, strict=True):
+                rows.append(
+                    (
+                        post.network, post.native_id, post.account, post.author.native_id,
+                        post.author.handle, post.author.display_name,
+                        customers[(post.network, post.author.native_id)], post.text, post.created_at,
+                        post.url, post.in_reply_to, post.conversation_id or post.native_id, post.kind,
+                        post.lang, int(post.is_ours), post.content_warning,
+                        json.dumps(post.raw, ensure_ascii=False, default=str), now,
+                        "resolved" if post.is_ours else tri.status, tri.priority, tri.sentiment,
+                        tri.sentiment_label, tri.intent, int(tri.actionable and not post.is_ours), tri.due_at,
+                    )
+                )
+                if (post.network, post.native_id) not in existing:
+                    tags.extend(((post.network, post.native_id), t) for t in tri.tags)
+            conn.executemany(_UPSERT_POST, rows)
+            new_keys = [k for k in dict.fromkeys(keys) if k not in existing]
+            ids = self._existing_ids(conn, new_keys)
+            result.inserted = [ids[k] for k in new_keys]
+            result.updated = len(set(keys)) - len(new_keys)
+            if tags:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)",
+                    [(ids[k], t) for k, t in tags if k in ids],
+                )
+        return result
+
+    @staticmethod
+    def _existing_ids(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        found: dict[tuple[str, str], int] = {}
+        by_network: dict[str, list[str]] = {}
+        for network, native_id in keys:
+            by_network.setdefault(network, []).append(native_id)
+        for network, native_ids in by_network.items():
+            for start in range(0, len(native_ids), 500):
+                chunk = native_ids[start : start + 500]
+                sql = (
+                    "SELECT native_id, id FROM posts WHERE network = ? AND native_id IN "
+                    f"({','.join('?' * len(chunk))})"
+                )
+                for native_id, post_id in conn.execute(sql, [network, *chunk]):
+                    found[(network, native_id)] = post_id
+        return found
+
+    def _resolve_customers(
+        self, conn: sqlite3.Connection, posts: list[Post]
+    ) -> dict[tuple[str, str], int]:
+        """Map each author to a customer, creating identities (and customers) as needed.
+
+        A new identity joins an existing customer on another network when both the display name and
+        the handle's local part match: the common case of one person using the same name everywhere.
+        """
+        authors = {}
+        for post in posts:
+            key = (post.network, post.author.native_id)
+            seen = authors.get(key)
+            if seen is None or post.created_at > seen[1]:
+                authors[key] = (post.author, post.created_at if seen is None else min(seen[1], post.created_at))
+        resolved: dict[tuple[str, str], int] = {}
+        for (network, native_id), (author, first_seen) in authors.items():
+            row = conn.execute(
+                "SELECT customer_id FROM identities WHERE network = ? AND native_id = ?", (network, native_id)
+            ).fetchone()
+            if row is not None:
+                conn.execute(
+                    "UPDATE identities SET handle = ?, display_name = ?, followers = MAX(followers, ?) "
+                    "WHERE network = ? AND native_id = ?",
+                    (author.handle, author.display_name, author.followers, network, native_id),
+                )
+                resolved[(network, native_id)] = row[0]
+                continue
+            customer_id = self._match_customer(conn, network, author)
+            if customer_id is None:
+                customer_id = conn.execute(
+                    "INSERT INTO customers (display_name, first_seen) VALUES (?, ?)",
+                    (author.display_name or author.handle, first_seen),
+                ).lastrowid
+            conn.execute(
+                "INSERT INTO identities (customer_id, network, native_id, handle, display_name, followers, "
+                "first_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (customer_id, network, native_id, author.handle, author.display_name, author.followers,
+                 first_seen),
+            )
+            assert customer_id is not None
+            resolved[(network, native_id)] = customer_id
+        return resolved
+
+    @staticmethod
+    def _match_customer(conn: sqlite3.Connection, network: str, author: object) -> int | None:
+        handle = getattr(author, "handle", "")
+        name = getattr(author, "display_name", "")
+        if not name or not handle:
+            return None
+        local = handle.lstrip("@").split("@")[0].split(".")[0]
+        if len(local) < 4:
+            return None
+        for customer_id, other_handle, other_name in conn.execute(
+            "SELECT customer_id, handle, display_name FROM identities "
+            "WHERE handle LIKE ? COLLATE NOCASE AND network != ?",
+            (f"%{local}%", network),
+        ):
+            other_local = other_handle.lstrip("@").split("@")[0].split(".")[0]
+            if other_local.lower() == local.lower() and other_name == name:
+                return int(customer_id)
+        return None
+
+    # -- cursors and quarantine ---------------------------------------------------------------
+
+    def get_cursor(self, source: str, stream: str = "") -> str | None:
+        """The persisted sync cursor of one source (connector account) and stream."""
+        row = self.conn.execute(
+            "SELECT cursor FROM cursors WHERE source = ? AND stream = ?", (source, stream)
+        ).fetchone()
+        return row[0] if row else None
+
+    def set_cursor(self, source: str, cursor: str | None, stream: str = "") -> None:
+        """Persist a sync cursor (call in the same transaction as the posts it covers)."""
+        self.conn.execute(
+            "INSERT INTO cursors (source, stream, cursor, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (source, stream) DO UPDATE SET cursor = excluded.cursor, "
+            "updated_at = excluded.updated_at",
+            (source, stream, cursor, time.time()),
+        )
+
+    def quarantine(self, source: str, error: str, raw: str) -> None:
+        """Keep an item we could not understand, raw, for `socialdesk doctor`."""
+        self.conn.execute(
+            "INSERT INTO quarantine (source, error, raw, at) VALUES (?, ?, ?, ?)",
+            (source, error, raw, time.time()),
+        )
+
+    def quarantine_counts(self) -> dict[str, int]:
+        """Quarantined items per source."""
+        return dict(self.conn.execute("SELECT source, COUNT(*) FROM quarantine GROUP BY source"))
+
+    # -- drafts ---------------------------------------------------------------------------------
+
+    def save_draft(self, post_id: int, text: str) -> None:
+        """Save (or clear, when empty) the draft reply to a post."""
+        if text.strip():
+            self.conn.execute(
+                "INSERT INTO drafts (post_id, text, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (post_id) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at",
+                (post_id, text, time.time()),
+            )
+        else:
+            self.conn.execute("DELETE FROM drafts WHERE post_id = ?", (post_id,))
+
+    def draft(self, post_id: int) -> str:
+        """The saved draft reply to a post ("" when none)."""
+        row = self.conn.execute("SELECT text FROM drafts WHERE post_id = ?", (post_id,)).fetchone()
+        return row[0] if row else ""
+
+    # -- audit ----------------------------------------------------------------------------------
+
+    def audit(self, agent: str, action: str, post_id: int | None = None, **detail: object) -> None:
+        """Append one agent action to the audit log."""
+        self.conn.execute(
+            "INSERT INTO audit (at, agent, action, post_id, detail) VALUES (?, ?, ?, ?, ?)",
+            (time.time(), agent, action, post_id, json.dumps(detail, ensure_ascii=False, default=str)),
+        )

@@ -1,0 +1,303 @@
+"""Read queries over the cache: keyset pages of the feed, threads, customers and FTS search.
+
+Every list is read a page at a time with keyset conditions (`(created_at, id) < (?, ?)`), never
+OFFSET, so the cost of a page does not grow with how far the agent has scrolled.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from socialdesk.models import Customer, Identity, PostRow, Thread
+
+ROW_COLUMNS = (
+    "p.id, p.network, p.native_id, p.account, p.author_native_id, p.author_handle, p.author_name, "
+    "p.customer_id, p.text, p.created_at, p.url, p.in_reply_to, p.conversation_id, p.kind, p.lang, "
+    "p.is_ours, p.content_warning, p.status, p.priority, p.sentiment, p.sentiment_label, p.intent, "
+    "p.actionable, p.assigned_to, p.due_at, p.snoozed_until"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostFilter:
+    """A set of conditions on posts (aliased `p`), plus an optional FTS5 match expression.
+
+    The search and saved-queue services compile agents' queries into this; the store only runs it.
+    """
+
+    where: tuple[str, ...] = ()
+    params: tuple[Any, ...] = ()
+    fts: str | None = None
+
+    def and_(self, other: PostFilter) -> PostFilter:
+        """Both filters at once."""
+        fts = " AND ".join(f"({q})" for q in (self.fts, other.fts) if q) or None
+        return PostFilter(self.where + other.where, self.params + other.params, fts)
+
+
+ALL = PostFilter()
+
+
+@dataclass(frozen=True, slots=True)
+class PageKey:
+    """The keyset position of a row: feeds sort by (created_at, id), searches by id alone."""
+
+    created_at: float
+    id: int
+
+
+@dataclass(slots=True)
+class Page:
+    """Rows in display order (newest first) and whether more exist beyond the last one."""
+
+    rows: list[PostRow] = field(default_factory=list)
+    more: bool = False
+
+
+def _row(values: sqlite3.Row | tuple[Any, ...]) -> PostRow:
+    v = list(values)
+    return PostRow(
+        id=v[0], network=v[1], native_id=v[2], account=v[3], author_native_id=v[4], author_handle=v[5],
+        author_name=v[6], customer_id=v[7], text=v[8], created_at=v[9], url=v[10], in_reply_to=v[11],
+        conversation_id=v[12], kind=v[13], lang=v[14], is_ours=bool(v[15]), content_warning=v[16],
+        status=v[17], priority=v[18], sentiment=v[19], sentiment_label=v[20], intent=v[21],
+        actionable=bool(v[22]), assigned_to=v[23], due_at=v[24], snoozed_until=v[25],
+    )
+
+
+def _with_tags(conn: sqlite3.Connection, rows: list[PostRow]) -> list[PostRow]:
+    if not rows:
+        return rows
+    by_id = {r.id: r for r in rows}
+    marks = ",".join("?" * len(by_id))
+    tags: dict[int, list[str]] = {}
+    for post_id, tag in conn.execute(
+        f"SELECT post_id, tag FROM post_tags WHERE post_id IN ({marks}) ORDER BY tag", list(by_id)
+    ):
+        tags.setdefault(post_id, []).append(tag)
+    for post_id, names in tags.items():
+        by_id[post_id].tags = tuple(names)
+    return rows
+
+
+def _filter_sql(flt: PostFilter) -> tuple[str, list[Any]]:
+    clauses = list(flt.where)
+    params = list(flt.params)
+    if flt.fts:
+        clauses.append("p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
+        params.append(flt.fts)
+    return (" AND ".join(f"({c})" for c in clauses) or "1"), params
+
+
+def feed_page(
+    conn: sqlite3.Connection,
+    flt: PostFilter = ALL,
+    after: PageKey | None = None,
+    limit: int = 100,
+    oldest_first: bool = False,
+) -> Page:
+    """One page of the feed, newest first, strictly after `after` in that order.
+
+    Args:
+        flt: which posts.
+        after: the last row already shown (None: start at the newest, or the oldest if `oldest_first`).
+        limit: rows to return.
+        oldest_first: walk from the bottom of the feed (for `G` and scrolling up from it); rows still
+            come back newest first.
+    """
+    if flt.fts:
+        return search_page(conn, flt, after, limit, oldest_first)
+    where, params = _filter_sql(flt)
+    if after is not None:
+        where += " AND (p.created_at, p.id) " + (">" if oldest_first else "<") + " (?, ?)"
+        params += [after.created_at, after.id]
+    order = "ASC" if oldest_first else "DESC"
+    sql = (
+        f"SELECT {ROW_COLUMNS} FROM posts p INDEXED BY posts_feed WHERE {where} "
+        f"ORDER BY p.created_at {order}, p.id {order} LIMIT ?"
+    )
+    rows = [_row(r) for r in conn.execute(sql, [*params, limit + 1])]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if oldest_first:
+        rows.reverse()
+    return Page(_with_tags(conn, rows), more)
+
+
+def search_page(
+    conn: sqlite3.Connection,
+    flt: PostFilter,
+    after: PageKey | None = None,
+    limit: int = 50,
+    oldest_first: bool = False,
+) -> Page:
+    """One page of FTS matches, newest stored first, keyset on the row id.
+
+    FTS5 walks its own rowid order cheaply, so matches are read from the index in id order and the
+    other conditions are checked on that small set, instead of sorting every match by date.
+    """
+    assert flt.fts
+    rest = PostFilter(flt.where, flt.params)
+    where, params = _filter_sql(rest)
+    order = "ASC" if oldest_first else "DESC"
+    key_cond = ""
+    key_params: list[Any] = []
+    if after is not None:
+        key_cond = " AND f.rowid " + (">" if oldest_first else "<") + " ?"
+        key_params = [after.id]
+    sql = (
+        f"SELECT {ROW_COLUMNS} FROM posts_fts f JOIN posts p ON p.id = f.rowid "
+        f"WHERE posts_fts MATCH ?{key_cond} AND {where} ORDER BY f.rowid {order} LIMIT ?"
+    )
+    rows = [_row(r) for r in conn.execute(sql, [flt.fts, *key_params, *params, limit + 1])]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if oldest_first:
+        rows.reverse()
+    return Page(_with_tags(conn, rows), more)
+
+
+def key_of(row: PostRow) -> PageKey:
+    """The keyset position of a row."""
+    return PageKey(row.created_at, row.id)
+
+
+def count(conn: sqlite3.Connection, flt: PostFilter = ALL) -> int:
+    """How many posts match (uses the covering index; ~10 ms per million rows)."""
+    where, params = _filter_sql(flt)
+    return int(conn.execute(f"SELECT COUNT(*) FROM posts p WHERE {where}", params).fetchone()[0])
+
+
+def count_newer(conn: sqlite3.Connection, flt: PostFilter, than: PageKey) -> int:
+    """How many matching posts sort above `than` (the feed's new-post indicator)."""
+    where, params = _filter_sql(flt)
+    if flt.fts:
+        return int(
+            conn.execute(f"SELECT COUNT(*) FROM posts p WHERE {where} AND p.id > ?", [*params, than.id])
+            .fetchone()[0]
+        )
+    return int(
+        conn.execute(
+            f"SELECT COUNT(*) FROM posts p WHERE {where} AND (p.created_at, p.id) > (?, ?)",
+            [*params, than.created_at, than.id],
+        ).fetchone()[0]
+    )
+
+
+def get_post(conn: sqlite3.Connection, post_id: int) -> PostRow | None:
+    """One post by its cache id."""
+    row = conn.execute(f"SELECT {ROW_COLUMNS} FROM posts p WHERE p.id = ?", (post_id,)).fetchone()
+    return _with_tags(conn, [_row(row)])[0] if row else None
+
+
+def get_post_by_native(conn: sqlite3.Connection, network: str, native_id: str) -> PostRow | None:
+    """One post by its network identity."""
+    row = conn.execute(
+        f"SELECT {ROW_COLUMNS} FROM posts p WHERE p.network = ? AND p.native_id = ?", (network, native_id)
+    ).fetchone()
+    return _row(row) if row else None
+
+
+def raw_payload(conn: sqlite3.Connection, post_id: int) -> str:
+    """The payload exactly as the network sent it."""
+    row = conn.execute("SELECT raw FROM posts WHERE id = ?", (post_id,)).fetchone()
+    return row[0] if row else "{}"
+
+
+def thread(conn: sqlite3.Connection, post_id: int, max_posts: int = 500) -> Thread | None:
+    """The conversation around a post: its ancestors, the post, and every reply below it.
+
+    Ancestors are followed by `in_reply_to`; replies are the rest of the conversation (same
+    conversation id) newer than the post, which also catches our own replies and side branches.
+    """
+    focus = get_post(conn, post_id)
+    if focus is None:
+        return None
+    ancestors: list[PostRow] = []
+    parent = focus.in_reply_to
+    seen = {focus.native_id}
+    while parent and parent not in seen and len(ancestors) < max_posts:
+        seen.add(parent)
+        row = get_post_by_native(conn, focus.network, parent)
+        if row is None:
+            break
+        ancestors.append(row)
+        parent = row.in_reply_to
+    ancestors.reverse()
+    replies: list[PostRow] = []
+    if focus.conversation_id:
+        known = {r.native_id for r in ancestors} | {focus.native_id}
+        for r in conn.execute(
+            f"SELECT {ROW_COLUMNS} FROM posts p WHERE p.network = ? AND p.conversation_id = ? "
+            "ORDER BY p.created_at, p.id LIMIT ?",
+            (focus.network, focus.conversation_id, max_posts),
+        ):
+            row = _row(r)
+            if row.native_id not in known and (row.created_at, row.id) > (focus.created_at, focus.id):
+                replies.append(row)
+    return Thread(focus=focus, ancestors=ancestors, replies=replies)
+
+
+def customer(conn: sqlite3.Connection, customer_id: int) -> Customer | None:
+    """A customer's card: identities on every network, interaction count, recent sentiment."""
+    row = conn.execute(
+        "SELECT id, display_name, first_seen, vip FROM customers WHERE id = ?", (customer_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    identities = [
+        Identity(network=n, native_id=i, handle=h, display_name=d, followers=f, first_seen=s)
+        for n, i, h, d, f, s in conn.execute(
+            "SELECT network, native_id, handle, display_name, followers, first_seen FROM identities "
+            "WHERE customer_id = ? ORDER BY first_seen",
+            (customer_id,),
+        )
+    ]
+    interactions = conn.execute(
+        "SELECT COUNT(*) FROM posts INDEXED BY posts_customer WHERE customer_id = ?", (customer_id,)
+    ).fetchone()[0]
+    recent = conn.execute(
+        "SELECT AVG(sentiment) FROM (SELECT sentiment FROM posts INDEXED BY posts_customer "
+        "WHERE customer_id = ? AND sentiment IS NOT NULL ORDER BY created_at DESC LIMIT 10)",
+        (customer_id,),
+    ).fetchone()[0]
+    return Customer(
+        id=row[0], display_name=row[1], first_seen=row[2], vip=bool(row[3]), identities=identities,
+        interactions=interactions, recent_sentiment=recent,
+    )
+
+
+def customer_history(
+    conn: sqlite3.Connection, customer_id: int, after: PageKey | None = None, limit: int = 50
+) -> Page:
+    """A customer's posts across all networks, and our replies to them, newest first (keyset)."""
+    key = ""
+    params: list[Any] = [customer_id]
+    if after is not None:
+        key = " AND (p.created_at, p.id) < (?, ?)"
+        params += [after.created_at, after.id]
+    # Our replies are found through the outbox rows that answered this customer's posts.
+    sql = (
+        f"SELECT {ROW_COLUMNS} FROM posts p INDEXED BY posts_customer WHERE p.customer_id = ?{key} "
+        "ORDER BY p.created_at DESC, p.id DESC LIMIT ?"
+    )
+    rows = [_row(r) for r in conn.execute(sql, [*params, limit + 1])]
+    more = len(rows) > limit
+    return Page(rows[:limit], more)
+
+
+def our_replies_to(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, list[tuple[str, str, float]]]:
+    """Our outbox replies (text, state, time) to each of the given posts."""
+    if not post_ids:
+        return {}
+    marks = ",".join("?" * len(post_ids))
+    found: dict[int, list[tuple[str, str, float]]] = {}
+    for post_id, text, state, at in conn.execute(
+        f"SELECT post_id, text, state, updated_at FROM replies WHERE post_id IN ({marks}) "
+        "AND state != 'discarded' ORDER BY id",
+        post_ids,
+    ):
+        found.setdefault(post_id, []).append((text, state, at))
+    return found

@@ -1,0 +1,172 @@
+"""The cache's schema as numbered forward migrations; `user_version` records the one applied."""
+
+from __future__ import annotations
+
+import sqlite3
+
+# Each entry migrates from version i to i + 1. Never edit a released migration: append a new one.
+MIGRATIONS: list[str] = [
+    # 1: posts, customers, identities, FTS, cursors, quarantine, drafts, outbox, notes, audit
+    """
+    CREATE TABLE customers (
+        id INTEGER PRIMARY KEY,
+        display_name TEXT NOT NULL DEFAULT '',
+        first_seen REAL NOT NULL,
+        vip INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE identities (
+        id INTEGER PRIMARY KEY,
+        customer_id INTEGER NOT NULL REFERENCES customers(id),
+        network TEXT NOT NULL,
+        native_id TEXT NOT NULL,
+        handle TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT '',
+        followers INTEGER NOT NULL DEFAULT 0,
+        first_seen REAL NOT NULL,
+        UNIQUE (network, native_id)
+    );
+    CREATE INDEX identities_customer ON identities (customer_id);
+    CREATE INDEX identities_handle ON identities (handle COLLATE NOCASE);
+    CREATE TABLE posts (
+        id INTEGER PRIMARY KEY,
+        network TEXT NOT NULL,
+        native_id TEXT NOT NULL,
+        account TEXT NOT NULL DEFAULT '',
+        author_native_id TEXT NOT NULL,
+        author_handle TEXT NOT NULL,
+        author_name TEXT NOT NULL DEFAULT '',
+        customer_id INTEGER REFERENCES customers(id),
+        text TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        url TEXT NOT NULL DEFAULT '',
+        in_reply_to TEXT,
+        conversation_id TEXT,
+        kind TEXT NOT NULL DEFAULT 'mention',
+        lang TEXT NOT NULL DEFAULT '',
+        is_ours INTEGER NOT NULL DEFAULT 0,
+        content_warning TEXT NOT NULL DEFAULT '',
+        raw TEXT NOT NULL DEFAULT '{}',
+        fetched_at REAL NOT NULL,
+        status TEXT NOT NULL DEFAULT 'new',
+        priority INTEGER NOT NULL DEFAULT 1,
+        sentiment REAL,
+        sentiment_label TEXT NOT NULL DEFAULT '',
+        intent TEXT NOT NULL DEFAULT '',
+        actionable INTEGER NOT NULL DEFAULT 1,
+        assigned_to TEXT NOT NULL DEFAULT '',
+        due_at REAL,
+        snoozed_until REAL,
+        first_response_at REAL,
+        UNIQUE (network, native_id)
+    );
+    CREATE INDEX posts_feed ON posts (created_at, id);
+    CREATE INDEX posts_customer ON posts (customer_id, created_at);
+    CREATE INDEX posts_conversation ON posts (network, conversation_id);
+    CREATE INDEX posts_parent ON posts (network, in_reply_to);
+    CREATE INDEX posts_queue ON posts (status, priority, created_at);
+    CREATE TABLE post_tags (
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        tag TEXT NOT NULL,
+        PRIMARY KEY (post_id, tag)
+    ) WITHOUT ROWID;
+    CREATE INDEX post_tags_tag ON post_tags (tag, post_id);
+    CREATE VIRTUAL TABLE posts_fts USING fts5 (
+        text, author_handle, author_name,
+        content='posts', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN
+        INSERT INTO posts_fts (rowid, text, author_handle, author_name)
+        VALUES (new.id, new.text, new.author_handle, new.author_name);
+    END;
+    CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN
+        INSERT INTO posts_fts (posts_fts, rowid, text, author_handle, author_name)
+        VALUES ('delete', old.id, old.text, old.author_handle, old.author_name);
+    END;
+    CREATE TRIGGER posts_fts_update AFTER UPDATE OF text, author_handle, author_name ON posts BEGIN
+        INSERT INTO posts_fts (posts_fts, rowid, text, author_handle, author_name)
+        VALUES ('delete', old.id, old.text, old.author_handle, old.author_name);
+        INSERT INTO posts_fts (rowid, text, author_handle, author_name)
+        VALUES (new.id, new.text, new.author_handle, new.author_name);
+    END;
+    CREATE TABLE cursors (
+        source TEXT NOT NULL,
+        stream TEXT NOT NULL DEFAULT '',
+        cursor TEXT,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (source, stream)
+    );
+    CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        error TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE TABLE drafts (
+        post_id INTEGER PRIMARY KEY,
+        text TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE replies (
+        id INTEGER PRIMARY KEY,
+        post_id INTEGER REFERENCES posts(id),
+        network TEXT NOT NULL,
+        account TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL,
+        dm INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        agent TEXT NOT NULL DEFAULT '',
+        approved_by TEXT NOT NULL DEFAULT '',
+        remote_id TEXT,
+        remote_url TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        group_key TEXT,
+        part INTEGER NOT NULL DEFAULT 1,
+        parts INTEGER NOT NULL DEFAULT 1,
+        send_after REAL,
+        next_attempt_at REAL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX replies_state ON replies (state, account, id);
+    CREATE INDEX replies_post ON replies (post_id);
+    CREATE TABLE notes (
+        id INTEGER PRIMARY KEY,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        agent TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX notes_post ON notes (post_id);
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        agent TEXT NOT NULL,
+        action TEXT NOT NULL,
+        post_id INTEGER,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX audit_post ON audit (post_id);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    """The cache was written by a newer socialdesk."""
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply every pending migration in one transaction each; return the resulting version."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"cache schema version {current} is newer than this socialdesk understands ({SCHEMA_VERSION})"
+        )
+    for version in range(current, SCHEMA_VERSION):
+        conn.executescript(f"BEGIN;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;")
+    return SCHEMA_VERSION
