@@ -1,0 +1,57 @@
+"""What every command and the app share: settings, the cache and where it lives (built once per run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from socialdesk.config import Settings
+from socialdesk.models import Agent
+
+if TYPE_CHECKING:
+    import typer
+
+    from socialdesk.store import Store
+
+
+@dataclass
+class Context:
+    """One run's settings and cache.
+
+    Attributes:
+        settings: validated config.
+        db_path: the cache file in use.
+        demo: the embedded demo workspace is in use (nothing configured, or `socialdesk demo`).
+        offline: never contact the networks.
+        theme: theme chosen by flag (overrides config).
+    """
+
+    settings: Settings
+    db_path: Path
+    demo: bool = False
+    offline: bool = False
+    theme: str | None = None
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def store(self) -> Store:
+        """The cache, opened (and migrated) on first use."""
+        if self._store is None:
+            from socialdesk.store import Store
+
+            self._store = Store(self.db_path)
+        return self._store
+
+    @property
+    def agent(self) -> Agent:
+        """The agent at the keyboard, from config."""
+        desk = self.settings.desk
+        return Agent(name=desk.agent, roles=tuple(desk.roles))
+
+
+def from_typer(ctx: typer.Context) -> Context:
+    """The Context the root command stored on the typer context."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Context), "root callback did not set the context"
+    return obj
