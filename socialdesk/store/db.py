@@ -140,11 +140,15 @@ class Store:
             rows = []
             tags: list[tuple[tuple[str, str], str]] = []
             for post, tri in zip(posts, triages, strict=True):
+                customer_id = (
+                    self._parent_customer(conn, post) if post.is_ours
+                    else customers[(post.network, post.author.native_id)]
+                )
                 rows.append(
                     (
                         post.network, post.native_id, post.account, post.author.native_id,
                         post.author.handle, post.author.display_name,
-                        customers[(post.network, post.author.native_id)], post.text, post.created_at,
+                        customer_id, post.text, post.created_at,
                         post.url, post.in_reply_to, post.conversation_id or post.native_id, post.kind,
                         post.lang, int(post.is_ours), post.content_warning,
                         json.dumps(post.raw, ensure_ascii=False, default=str), now,
@@ -193,6 +197,8 @@ class Store:
         """
         authors = {}
         for post in posts:
+            if post.is_ours:
+                continue  # our own accounts are not customers
             key = (post.network, post.author.native_id)
             seen = authors.get(key)
             if seen is None or post.created_at > seen[1]:
@@ -225,6 +231,16 @@ class Store:
             assert customer_id is not None
             resolved[(network, native_id)] = customer_id
         return resolved
+
+    @staticmethod
+    def _parent_customer(conn: sqlite3.Connection, post: Post) -> int | None:
+        """Our reply belongs to the history of the customer it answers."""
+        if not post.in_reply_to:
+            return None
+        row = conn.execute(
+            "SELECT customer_id FROM posts WHERE network = ? AND native_id = ?", (post.network, post.in_reply_to)
+        ).fetchone()
+        return row[0] if row else None
 
     @staticmethod
     def _match_customer(conn: sqlite3.Connection, network: str, author: object) -> int | None:

@@ -38,6 +38,7 @@ class PostFilter:
 
 
 ALL = PostFilter()
+INBOUND = PostFilter(where=("p.is_ours = 0",))  # the queue: what customers wrote, not our replies
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +115,11 @@ def feed_page(
         where += " AND (p.created_at, p.id) " + (">" if oldest_first else "<") + " (?, ?)"
         params += [after.created_at, after.id]
     order = "ASC" if oldest_first else "DESC"
+    # Dense filters (the whole feed, inbound only) walk the time index; for selective ones the planner
+    # knows better (it may pick a status or tag index and sort the few matches).
+    hint = "INDEXED BY posts_feed" if len(flt.where) <= 1 else ""
     sql = (
-        f"SELECT {ROW_COLUMNS} FROM posts p INDEXED BY posts_feed WHERE {where} "
+        f"SELECT {ROW_COLUMNS} FROM posts p {hint} WHERE {where} "
         f"ORDER BY p.created_at {order}, p.id {order} LIMIT ?"
     )
     rows = [_row(r) for r in conn.execute(sql, [*params, limit + 1])]

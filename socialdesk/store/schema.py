@@ -151,6 +151,20 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX audit_post ON audit (post_id);
     """,
+    # 2: outbox bookkeeping: when a reply was first handed to the network (bounds how long a
+    # server-side idempotency key still protects a resend)
+    """
+    ALTER TABLE replies ADD COLUMN first_attempt_at REAL;
+    """,
+    # 3: triage queue: queue order (priority desc, SLA, age) as an ascending expression index for
+    # keyset pages, a covering index for saved-queue counts, and which fields an agent corrected
+    # (bit 1 sentiment, bit 2 intent) so re-classification never overwrites them
+    """
+    CREATE INDEX posts_queue_order ON posts (-priority, IFNULL(due_at, 1e18), created_at, id);
+    CREATE INDEX posts_queue_counts ON posts (status, actionable, is_ours, assigned_to, intent, sentiment_label);
+    CREATE INDEX posts_due ON posts (status, due_at);
+    ALTER TABLE posts ADD COLUMN corrected INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,104 @@
+"""The Textual App: wiring only (store, themes, keymap, sync workers, one worker-error handler)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+
+from textual.app import App
+from textual.worker import Worker, WorkerState
+
+from socialdesk.context import Context
+from socialdesk.messages import PostsSynced, SourceStateChanged
+from socialdesk.sanitize import clean
+from socialdesk.screens.desk import DeskScreen
+from socialdesk.services.sync import Source, SourceState, SyncReport, TriageFn, sync_source
+from socialdesk.themes_loader import load_themes
+from socialdesk.widgets.status_bar import StatusBar
+
+
+class SocialDeskApp(App[None]):
+    """The desk. Construct it through `socialdesk.cli.make_app` (tests use the same factory)."""
+
+    TITLE = "socialdesk"
+    # Our own DeskScreen binds q; the app-level ctrl+q stays as Textual's default.
+
+    def __init__(
+        self,
+        ctx: Context,
+        sources: list[Source] | None = None,
+        triage: TriageFn | None = None,
+        sync: bool = True,
+        sync_interval: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.sources = sources or []
+        self.triage = triage
+        self.sync_enabled = sync and not ctx.offline
+        self.sync_interval = sync_interval or ctx.settings.desk.sync_interval
+        self.clock = clock
+        self.source_states: dict[str, SyncReport] = {}
+        self._syncing: set[str] = set()
+        self.desk = DeskScreen(ctx)
+        for theme in load_themes():
+            self.register_theme(theme)
+        self.theme = ctx.theme or ctx.settings.desk.theme
+        if ctx.settings.keys:
+            self.set_keymap(ctx.settings.keys)
+
+    def on_mount(self) -> None:
+        self.push_screen(self.desk)
+        for source in self.sources:
+            self.source_states[source.name] = SyncReport(source.name, SourceState.OFFLINE if not self.sync_enabled
+                                                         else SourceState.IDLE)
+        self._show_states()
+        if self.sync_enabled:
+            self.sync_all()
+            self.set_interval(self.sync_interval, self.sync_all)
+
+    # -- sync ---------------------------------------------------------------------------------------
+
+    def sync_all(self) -> None:
+        """Start a sync round for every source that is not already syncing or waiting out a limit."""
+        now = self.clock()
+        for source in self.sources:
+            state = self.source_states.get(source.name)
+            if source.name in self._syncing or (state and state.retry_at and state.retry_at > now):
+                continue
+            self._syncing.add(source.name)
+            self.run_worker(
+                partial(self._sync_source, source), thread=True, group=f"sync:{source.name}",
+                exit_on_error=False, description=f"Syncing {source.name}",
+            )
+
+    def _sync_source(self, source: Source) -> None:
+        try:
+            report = sync_source(self.ctx.store, source, self.triage, clock=self.clock)
+        finally:
+            self._syncing.discard(source.name)
+        self.desk.post_message(SourceStateChanged(report))
+        if report.new_ids:
+            self.desk.post_message(PostsSynced(report))
+
+    def on_source_state_changed(self, message: SourceStateChanged) -> None:
+        self.source_states[message.report.source] = message.report
+        self._show_states()
+
+    def _show_states(self) -> None:
+        if not self.desk.is_mounted:
+            return
+        self.desk.query_one(StatusBar).sources = tuple(
+            (name, str(r.state), r.message) for name, r in self.source_states.items()
+        )
+
+    # -- one place where worker failures become notifications -----------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            what = event.worker.description or event.worker.name
+            self.notify(f"{what} failed: {clean(str(error), single_line=True)[:200]}",
+                        title=type(error).__name__, severity="error", timeout=8)

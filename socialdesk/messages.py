@@ -1,0 +1,55 @@
+"""App-wide messages, named in the past tense: what a worker found or did."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from socialdesk.services.sync import SyncReport
+from socialdesk.viewmodels import CustomerView, ThreadView, Window
+
+
+class PostsSynced(Message):
+    """A sync round stored new posts (merged in the queue: the screen recounts anyway)."""
+
+    def __init__(self, report: SyncReport) -> None:
+        super().__init__()
+        self.report = report
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PostsSynced) and message.report.source == self.report.source
+
+
+class SourceStateChanged(Message):
+    """A source's sync state changed (ok, syncing, rate limited, needs auth, error)."""
+
+    def __init__(self, report: SyncReport) -> None:
+        super().__init__()
+        self.report = report
+
+
+class WindowLoaded(Message):
+    """A feed window was (re)loaded; `shift` rows arrived above the agent's cursor."""
+
+    def __init__(self, window: Window, shift: int = 0, select: int | None = None) -> None:
+        super().__init__()
+        self.window = window
+        self.shift = shift
+        self.select = select
+
+
+class ThreadLoaded(Message):
+    """The thread of the selected post was read."""
+
+    def __init__(self, view: ThreadView | None, draft: str, post_id: int) -> None:
+        super().__init__()
+        self.view = view
+        self.draft = draft
+        self.post_id = post_id
+
+
+class CustomerLoaded(Message):
+    """The selected post's customer and history were read."""
+
+    def __init__(self, view: CustomerView | None) -> None:
+        super().__init__()
+        self.view = view

@@ -1,0 +1,299 @@
+"""The main screen: the inbound feed, the thread with its composer, and the customer's history.
+
+The screen routes: widgets post messages up, the screen runs store reads in thread workers, and
+each worker ends by posting a result message whose handler sets widget attributes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer
+
+from socialdesk.context import Context
+from socialdesk.messages import CustomerLoaded, PostsSynced, ThreadLoaded, WindowLoaded
+from socialdesk.models import PostRow
+from socialdesk.services import feed_window
+from socialdesk.store import queries
+from socialdesk.store.queries import INBOUND, PostFilter
+from socialdesk.viewmodels import CustomerView, ThreadView, Window
+from socialdesk.widgets.composer import Composer, ReplyEditor
+from socialdesk.widgets.customer_pane import CustomerPane
+from socialdesk.widgets.feed_list import FeedList
+from socialdesk.widgets.status_bar import StatusBar
+from socialdesk.widgets.thread_view import ThreadView as ThreadWidget
+
+DETAIL_DELAY = 0.06  # seconds the cursor must rest before the thread loads (holding j stays smooth)
+DRAFT_DELAY = 0.5
+
+DESK_BINDINGS: list[BindingType] = [
+    Binding("j,down", "cursor(1)", "Down", show=False, id="feed.down"),
+    Binding("k,up", "cursor(-1)", "Up", show=False, id="feed.up"),
+    Binding("g,home", "top", "Top", show=False, id="feed.top"),
+    Binding("G,end", "bottom", "Bottom", show=False, id="feed.bottom"),
+    Binding("pagedown", "page(1)", "Page down", show=False, id="feed.page_down"),
+    Binding("pageup", "page(-1)", "Page up", show=False, id="feed.page_up"),
+    Binding("enter", "open_thread", "Thread", id="thread.open"),
+    Binding("r", "reply", "Reply", id="composer.focus"),
+    Binding("tab", "pane(1)", "Next pane", show=False, id="pane.next"),
+    Binding("shift+tab", "pane(-1)", "Prev pane", show=False, id="pane.previous"),
+    Binding("slash", "search", "Search", id="search.open"),
+    Binding("question_mark", "help", "Help", id="help.show"),
+    Binding("q", "quit", "Quit", id="app.quit"),
+]
+
+
+class DeskScreen(Screen[None]):
+    """Three live panes over the cache."""
+
+    DEFAULT_CSS = """
+    DeskScreen {
+        layout: vertical;
+        & #panes { height: 1fr; }
+        & #feed-pane { width: 5fr; border-right: solid $panel; }
+        & #middle { width: 4fr; border-right: solid $panel; }
+        & #customer { width: 3fr; }
+        & ThreadWidget { height: 1fr; }
+        & FeedList:focus, & ThreadWidget:focus, & CustomerPane:focus { background: $boost; }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = DESK_BINDINGS
+    PANES = ("FeedList", "ThreadView", "ReplyEditor", "CustomerPane")
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.feed_filter: PostFilter = INBOUND
+        self.view_title = "All"
+        self.marked_ids: set[int] = set()
+        self.selected_post: PostRow | None = None
+        self._window = Window(flt=INBOUND)
+        self._window_lock = threading.Lock()
+        self._detail_timer: Timer | None = None
+        self._draft_timer: Timer | None = None
+        self._draft_post: int | None = None
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Horizontal(id="panes"):
+            yield FeedList(id="feed-pane")
+            with Vertical(id="middle"):
+                yield ThreadWidget(id="thread")
+                yield Composer(id="composer")
+            yield CustomerPane(id="customer")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        status = self.query_one(StatusBar)
+        status.demo = self.ctx.demo
+        status.offline = self.ctx.offline
+        status.workspace = self.ctx.settings.source if not self.ctx.demo else ""
+        self.query_one(FeedList).focus()
+        self.reload_feed()
+        # Ages in the feed tick; redraw the visible lines (cheap: the Line API draws ~50 rows).
+        self.set_interval(5, self.query_one(FeedList).refresh)
+
+    @property
+    def feed(self) -> FeedList:
+        """The feed widget."""
+        return self.query_one(FeedList)
+
+    @property
+    def composer(self) -> Composer:
+        """The composer widget."""
+        return self.query_one(Composer)
+
+    # -- host API used by the reply and triage action mixins ---------------------------------------
+
+    def composer_text(self) -> str:
+        """What the agent has written."""
+        return self.composer.text
+
+    def set_composer_text(self, text: str) -> None:
+        """Replace the composer's text and save it as the draft."""
+        self.composer.set_text(text, announce=True)
+
+    def set_feed_filter(self, flt: PostFilter, title: str, queue_order: bool = False) -> None:
+        """Show another view of the cache in the feed (a saved queue, search results)."""
+        self.feed_filter = flt
+        self.view_title = title
+        self.query_one(StatusBar).view_title = title
+        self.query_one(StatusBar).new_count = 0
+        self.reload_feed(order="queue" if queue_order else "newest")
+
+    def refresh_feed(self) -> None:
+        """Re-read the loaded rows (after a status change or tag)."""
+        self._feed_op(lambda conn, w: (feed_window.reload(conn, w), 0))
+
+    def refresh_thread(self) -> None:
+        """Re-read the selected post's thread and customer."""
+        if self.selected_post is not None:
+            self._load_detail(self.selected_post.id)
+
+    def select_post(self, post_id: int) -> None:
+        """Move the cursor to a post if it is in the loaded window."""
+        index = self._window.index_of(post_id)
+        if index is not None:
+            self.feed.cursor = index
+
+    # -- feed loading -----------------------------------------------------------------------------
+
+    def reload_feed(self, order: str = "newest") -> None:
+        """Load the top of the current filter."""
+        flt = self.feed_filter
+        generation = self._window.generation + 1
+        self.feed.cursor = 0
+        self.feed.scroll_to(y=0, animate=False)
+        self._feed_op(lambda conn, w: (feed_window.load_top(conn, flt, generation, order=order), 0))
+
+    @work(thread=True, group="feed", exit_on_error=False, description="Reading the feed")
+    def _feed_op(self, op: Callable[..., tuple[Window, int]]) -> None:
+        with self._window_lock:
+            window, shift = op(self.ctx.store.conn, self._window)
+            self._window = window
+        self.post_message(WindowLoaded(window, shift))
+
+    def on_window_loaded(self, message: WindowLoaded) -> None:
+        feed = self.feed
+        feed.window = message.window
+        if message.shift:
+            feed.shift(message.shift)
+            status = self.query_one(StatusBar)
+            if feed.scroll_offset.y > 0 or feed.cursor > 0:
+                status.new_count += message.shift
+
+    @on(FeedList.WindowNeeded)
+    def _window_needed(self, message: FeedList.WindowNeeded) -> None:
+        first, last = message.first, message.last
+        self._feed_op(lambda conn, w: (feed_window.ensure(conn, w, first, last), 0))
+
+    def on_posts_synced(self, message: PostsSynced) -> None:
+        if message.report.new_ids:
+            self._feed_op(feed_window.arrivals)
+
+    # -- selection and detail ----------------------------------------------------------------------
+
+    @on(FeedList.Highlighted)
+    def _highlighted(self, message: FeedList.Highlighted) -> None:
+        self.selected_post = message.post
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        if message.post is not None:
+            post_id = message.post.id
+            self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._load_detail(post_id))
+        if self.feed.cursor == 0:
+            self.query_one(StatusBar).new_count = 0
+
+    @work(thread=True, group="detail", exclusive=True, exit_on_error=False, description="Reading the thread")
+    def _load_detail(self, post_id: int) -> None:
+        conn = self.ctx.store.conn
+        thread = queries.thread(conn, post_id)
+        view = None
+        if thread is not None:
+            ids = [p.id for p in thread.posts]
+            notes = tuple(
+                conn.execute(
+                    "SELECT agent, text, created_at FROM notes WHERE post_id IN "
+                    f"({','.join('?' * len(ids))}) ORDER BY created_at",
+                    ids,
+                ).fetchall()
+            )
+            view = ThreadView(thread, queries.our_replies_to(conn, ids), notes)
+        self.post_message(ThreadLoaded(view, self.ctx.store.draft(post_id), post_id))
+        customer_view = None
+        if thread is not None and thread.focus.customer_id is not None:
+            customer = queries.customer(conn, thread.focus.customer_id)
+            if customer is not None:
+                page = queries.customer_history(conn, customer.id, limit=50)
+                customer_view = CustomerView(customer, tuple(page.rows), page.more)
+        self.post_message(CustomerLoaded(customer_view))
+
+    def on_thread_loaded(self, message: ThreadLoaded) -> None:
+        if self.selected_post is None or self.selected_post.id != message.post_id:
+            return  # the agent has moved on
+        self.query_one(ThreadWidget).data = message.view
+        composer = self.composer
+        post = self.selected_post
+        composer.network = post.network
+        composer.target = f"Reply to @{post.author_handle} on {post.network}"
+        self._draft_post = post.id
+        composer.set_text(message.draft)
+        replies = message.view.replies.get(post.id, []) if message.view else []
+        composer.state = replies[-1][1] if replies else ""
+
+    def on_customer_loaded(self, message: CustomerLoaded) -> None:
+        self.query_one(CustomerPane).data = message.view
+
+    @on(Composer.Changed)
+    def _composer_changed(self, message: Composer.Changed) -> None:
+        post_id, text = self._draft_post, message.text
+        if post_id is None:
+            return
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DELAY, lambda: self._save_draft(post_id, text))
+
+    @work(thread=True, group="drafts", exit_on_error=False, description="Saving the draft")
+    def _save_draft(self, post_id: int, text: str) -> None:
+        self.ctx.store.save_draft(post_id, text)
+
+    # -- actions ----------------------------------------------------------------------------------
+
+    def action_cursor(self, delta: int) -> None:
+        self.feed.move(delta)
+
+    def action_page(self, direction: int) -> None:
+        self.feed.page(direction)
+
+    def action_top(self) -> None:
+        self.feed.top()
+        self.query_one(StatusBar).new_count = 0
+
+    def action_bottom(self) -> None:
+        self.feed.bottom()
+
+    def action_open_thread(self) -> None:
+        if self.selected_post is not None:
+            self._load_detail(self.selected_post.id)
+            self.query_one(ThreadWidget).focus()
+
+    def action_reply(self) -> None:
+        if self.selected_post is None:
+            self.notify("Select a post to reply to.", severity="warning")
+            return
+        self.query_one(ReplyEditor).focus()
+
+    def action_pane(self, step: int) -> None:
+        panes = [self.query_one(name) for name in self.PANES]
+        focused = self.focused
+        index = next((i for i, p in enumerate(panes) if p is focused), -1)
+        panes[(index + step) % len(panes)].focus()
+
+    def action_search(self) -> None:
+        from socialdesk.screens.search_simple import SimpleSearchScreen
+
+        def done(result: tuple[PostFilter, str] | None) -> None:
+            if result is not None:
+                flt, title = result
+                self.set_feed_filter(flt, title)
+
+        self.app.push_screen(SimpleSearchScreen(), done)
+
+    def action_help(self) -> None:
+        from socialdesk.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self))
+
+    async def action_quit(self) -> None:
+        await self.app.action_quit()

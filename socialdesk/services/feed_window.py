@@ -1,0 +1,144 @@
+"""A bounded, contiguous window of feed rows around the agent's position, moved by keyset pages.
+
+The feed may hold millions of posts; the screen only ever holds `MAX_ROWS` of them. A window knows
+the absolute index of its first row and the total, so a virtual list can draw a scrollbar, and it
+grows or slides one keyset page at a time as the agent moves.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+
+from socialdesk.models import PostRow
+from socialdesk.viewmodels import Window
+from socialdesk.store import queries
+from socialdesk.store.queries import ALL, PostFilter, key_of
+
+PAGE = 200
+MAX_ROWS = 1200
+MARGIN = 60  # extend when the viewport comes this close to a window edge
+
+
+def _page(
+    conn: sqlite3.Connection, window: Window, after: PostRow | None, limit: int, oldest_first: bool = False
+) -> queries.Page:
+    """One keyset page in the window's order."""
+    if window.order == "queue":
+        from socialdesk.store import queue_queries
+
+        return queue_queries.queue_page(conn, window.flt, after=after, limit=limit, oldest_first=oldest_first)
+    key = key_of(after) if after is not None else None
+    return queries.feed_page(conn, window.flt, after=key, limit=limit, oldest_first=oldest_first)
+
+
+def load_top(
+    conn: sqlite3.Connection, flt: PostFilter, generation: int = 0, size: int = PAGE, order: str = "newest"
+) -> Window:
+    """The first rows of a feed (the newest, or the most urgent in queue order)."""
+    window = Window(flt, 0, 0, (), generation, order)
+    page = _page(conn, window, None, size)
+    total = queries.count(conn, flt) if page.more else len(page.rows)
+    return replace(window, total=total, rows=tuple(page.rows))
+
+
+def load_bottom(
+    conn: sqlite3.Connection, flt: PostFilter, generation: int = 0, size: int = PAGE, order: str = "newest"
+) -> Window:
+    """The last rows of a feed (for `G`)."""
+    window = Window(flt, 0, 0, (), generation, order)
+    page = _page(conn, window, None, size, oldest_first=True)
+    total = queries.count(conn, flt) if page.more else len(page.rows)
+    return replace(window, total=total, start=total - len(page.rows), rows=tuple(page.rows))
+
+
+def reload(conn: sqlite3.Connection, window: Window) -> Window:
+    """The same rows re-read (statuses, tags and badges may have changed; the set of rows may too)."""
+    if not window.rows:
+        return load_top(conn, window.flt, window.generation, order=window.order)
+    first = window.rows[0]
+    page = _page(conn, window, first, len(window.rows) - 1)
+    total = queries.count(conn, window.flt)
+    fresh = queries.get_post(conn, first.id)
+    rows = ((fresh,) if fresh is not None else ()) + tuple(page.rows)
+    return replace(window, total=total, start=min(window.start, max(0, total - len(rows))), rows=rows)
+
+
+def ensure(conn: sqlite3.Connection, window: Window, first: int, last: int) -> Window:
+    """A window that covers rows first..last (the viewport plus a margin), moving by keyset pages.
+
+    Far jumps (beyond a few pages from the loaded rows) restart from the nearer end of the feed,
+    because keyset paging cannot seek to an arbitrary index without reading everything before it.
+    """
+    first, last = max(0, first - MARGIN), min(window.total - 1, last + MARGIN)
+    if window.total == 0 or window.covers(first, last):
+        return window
+    if not window.rows or first > window.end + 3 * PAGE or last < window.start - 3 * PAGE:
+        if last >= window.total - PAGE * 2:
+            return load_bottom(conn, window.flt, window.generation, max(PAGE, last - first + 1), window.order)
+        if first <= PAGE * 2 or window.order != "newest":
+            return load_top(conn, window.flt, window.generation, max(PAGE, last + 1), window.order)
+        return _seek(conn, window, first)
+    rows = list(window.rows)
+    start = window.start
+    while start + len(rows) <= last and start + len(rows) < window.total:
+        page = _page(conn, window, rows[-1], PAGE)
+        if not page.rows:
+            break
+        rows.extend(page.rows)
+    while start > first and rows:
+        page = _page(conn, window, rows[0], PAGE, oldest_first=True)
+        if not page.rows:
+            break
+        rows[:0] = page.rows
+        start -= len(page.rows)
+    start = max(0, start)
+    # Keep the window bounded: drop rows far from the viewport on the side it moved away from.
+    if len(rows) > MAX_ROWS:
+        centre = (first + last) // 2
+        keep_from = max(start, min(centre - MAX_ROWS // 2, start + len(rows) - MAX_ROWS))
+        rows = rows[keep_from - start : keep_from - start + MAX_ROWS]
+        start = keep_from
+    return replace(window, start=start, rows=tuple(rows))
+
+
+def _seek(conn: sqlite3.Connection, window: Window, index: int) -> Window:
+    """Jump to about `index` by interpolating its time between the feed's newest and oldest posts."""
+    newest = queries.feed_page(conn, window.flt, limit=1).rows
+    oldest = queries.feed_page(conn, window.flt, limit=1, oldest_first=True).rows
+    if not newest or not oldest:
+        return load_top(conn, window.flt, window.generation)
+    fraction = index / max(1, window.total - 1)
+    at = newest[0].created_at - fraction * (newest[0].created_at - oldest[0].created_at)
+    page = queries.feed_page(conn, window.flt, after=queries.PageKey(at, 2**62), limit=PAGE)
+    return replace(window, start=min(index, window.total - len(page.rows)), rows=tuple(page.rows))
+
+
+def arrivals(conn: sqlite3.Connection, window: Window) -> tuple[Window, int]:
+    """Account for posts that arrived above the window's top row.
+
+    Returns the shifted window (its rows keep their identity; their indexes move down) and how many
+    new posts sort above it, so the screen can keep the agent's cursor on the same post.
+    """
+    if not window.rows or window.order != "newest":
+        fresh = reload(conn, window)
+        return fresh, 0
+    newer = queries.count_newer(conn, window.flt, key_of(window.rows[0]))
+    above = window.start  # rows that were above the window before
+    added = newer - above
+    if added <= 0:
+        return window, 0
+    shifted = replace(window, start=window.start + added, total=window.total + added)
+    if window.start == 0:
+        # The agent is near the top: load the new rows so scrolling up shows them without a wait.
+        page = queries.feed_page(conn, window.flt, after=key_of(window.rows[0]), limit=added, oldest_first=True)
+        rows = (*page.rows, *window.rows)[:MAX_ROWS]
+        shifted = replace(shifted, start=window.start + added - len(page.rows), rows=rows)
+    return shifted, added
+
+
+def replace_rows(window: Window, updated: dict[int, PostRow]) -> Window:
+    """The same window with some rows refreshed (after a status change, a new tag ...)."""
+    if not updated:
+        return window
+    return replace(window, rows=tuple(updated.get(r.id, r) for r in window.rows))

@@ -1,0 +1,324 @@
+"""Triage queue SQL: keyset queue pages, conversation-wide status/assignment writes, notes, approvals, audit.
+
+The queue order is priority (high first), then SLA due time (soonest first, none last), then age
+(oldest first), then id. Its keyset is the ascending tuple (-priority, IFNULL(due_at, 1e18),
+created_at, id), which the `posts_queue_order` expression index serves directly.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from socialdesk.models import Author, Post, PostRow
+from socialdesk.store.queries import ROW_COLUMNS, PostFilter, _row, _with_tags
+
+NO_DUE = 1e18  # sorts posts without an SLA clock after every real due time
+_ORDER_KEY = "-p.priority, IFNULL(p.due_at, 1e18), p.created_at, p.id"
+# What the queue works: inbound, actionable posts still waiting on us.
+OPEN_STATUSES = ("new", "open")
+WORKING_STATUSES = ("new", "open", "pending", "escalated")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueKey:
+    """A row's position in queue order (all ascending)."""
+
+    neg_priority: int
+    due: float
+    created_at: float
+    id: int
+
+    @classmethod
+    def of(cls, row: PostRow) -> QueueKey:
+        """The key of a row."""
+        return cls(-row.priority, NO_DUE if row.due_at is None else row.due_at, row.created_at, row.id)
+
+
+@dataclass(slots=True)
+class QueuePage:
+    """Rows in queue order, whether more follow, and the key to pass for the next page."""
+
+    rows: list[PostRow] = field(default_factory=list)
+    more: bool = False
+    key: QueueKey | None = None
+
+
+def filter_sql(flt: PostFilter) -> tuple[str, list[Any]]:
+    """A filter's WHERE clause (alias `p`) and parameters, the FTS match folded in as a subquery."""
+    clauses = list(flt.where)
+    params = list(flt.params)
+    if flt.fts:
+        clauses.append("p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
+        params.append(flt.fts)
+    return (" AND ".join(f"({c})" for c in clauses) or "1"), params
+
+
+def queue_page(
+    conn: sqlite3.Connection, flt: PostFilter, after_key: QueueKey | None = None, limit: int = 100
+) -> QueuePage:
+    """One page of posts in queue order, strictly after `after_key` (keyset, never OFFSET).
+
+    Args:
+        flt: which posts (a saved queue's or a search's filter).
+        after_key: the key returned with the previous page (None: the top of the queue).
+        limit: rows to return.
+    """
+    where, params = filter_sql(flt)
+    if after_key is not None:
+        where += f" AND ({_ORDER_KEY}) > (?, ?, ?, ?)"
+        params += [after_key.neg_priority, after_key.due, after_key.created_at, after_key.id]
+    sql = (
+        f"SELECT {ROW_COLUMNS} FROM posts p INDEXED BY posts_queue_order WHERE {where} "
+        f"ORDER BY {_ORDER_KEY} LIMIT ?"
+    )
+    rows = [_row(r) for r in conn.execute(sql, [*params, limit + 1])]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return QueuePage(_with_tags(conn, rows), more, QueueKey.of(rows[-1]) if rows else after_key)
+
+
+def conversation_post_ids(conn: sqlite3.Connection, post_ids: list[int]) -> list[int]:
+    """The inbound posts (is_ours = 0) of the conversations the given posts belong to."""
+    found: dict[int, None] = {}
+    for start in range(0, len(post_ids), 400):
+        chunk = post_ids[start : start + 400]
+        marks = ",".join("?" * len(chunk))
+        for (post_id,) in conn.execute(
+            "SELECT c.id FROM posts p JOIN posts c INDEXED BY posts_conversation "
+            "ON c.network = p.network AND c.conversation_id = p.conversation_id "
+            f"WHERE p.id IN ({marks}) AND c.is_ours = 0 ORDER BY c.id",
+            chunk,
+        ):
+            found[post_id] = None
+    return list(found)
+
+
+def _update(conn: sqlite3.Connection, ids: list[int], assignments: str, params: list[Any]) -> None:
+    for start in range(0, len(ids), 400):
+        chunk = ids[start : start + 400]
+        conn.execute(
+            f"UPDATE posts SET {assignments} WHERE id IN ({','.join('?' * len(chunk))})", [*params, *chunk]
+        )
+
+
+def set_status(conn: sqlite3.Connection, ids: list[int], status: str, snoozed_until: float | None = None) -> None:
+    """Set status (and the snooze time, cleared unless snoozing) on the given posts."""
+    _update(conn, ids, "status = ?, snoozed_until = ?", [status, snoozed_until if status == "snoozed" else None])
+
+
+def set_assignee(conn: sqlite3.Connection, ids: list[int], agent: str) -> None:
+    """Assign the given posts to an agent ("" unassigns)."""
+    _update(conn, ids, "assigned_to = ?", [agent])
+
+
+def add_tag(conn: sqlite3.Connection, ids: list[int], tag: str) -> None:
+    """Tag the given posts (already tagged ones stay as they are)."""
+    conn.executemany("INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)", [(i, tag) for i in ids])
+
+
+def remove_tag(conn: sqlite3.Connection, ids: list[int], tag: str) -> None:
+    """Remove a tag from the given posts."""
+    conn.executemany("DELETE FROM post_tags WHERE post_id = ? AND tag = ?", [(i, tag) for i in ids])
+
+
+def set_correction(
+    conn: sqlite3.Connection, ids: list[int], sentiment_label: str | None = None, intent: str | None = None
+) -> None:
+    """Record an agent's correction and mark it (bit 1 sentiment, bit 2 intent) so it is never recomputed."""
+    if sentiment_label is not None:
+        _update(conn, ids, "sentiment_label = ?, corrected = corrected | 1", [sentiment_label])
+    if intent is not None:
+        _update(conn, ids, "intent = ?, corrected = corrected | 2", [intent])
+
+
+def first_claimable(conn: sqlite3.Connection, flt: PostFilter) -> int | None:
+    """The id of the first unassigned, actionable, open inbound post of a filter, in queue order."""
+    where, params = filter_sql(flt)
+    row = conn.execute(
+        f"SELECT p.id FROM posts p INDEXED BY posts_queue_order WHERE {where} AND p.assigned_to = '' "
+        f"AND p.actionable = 1 AND p.is_ours = 0 AND p.status IN ('new', 'open') ORDER BY {_ORDER_KEY} LIMIT 1",
+        params,
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def wake_snoozed(conn: sqlite3.Connection, now: float) -> list[int]:
+    """Reopen posts whose snooze has ended; returns their ids."""
+    ids = [
+        int(r[0])
+        for r in conn.execute(
+            "SELECT id FROM posts WHERE status = 'snoozed' AND IFNULL(snoozed_until, 0) <= ?", (now,)
+        )
+    ]
+    set_status(conn, ids, "open")
+    return ids
+
+
+def breaches_page(
+    conn: sqlite3.Connection, now: float, after: tuple[float, int] | None = None, limit: int = 50
+) -> tuple[list[PostRow], bool]:
+    """Posts past their first-response target with no response yet, most overdue first (keyset)."""
+    key = ""
+    params: list[Any] = [now]
+    if after is not None:
+        key = " AND (p.due_at, p.id) > (?, ?)"
+        params += list(after)
+    statuses = ",".join(f"'{s}'" for s in WORKING_STATUSES)
+    rows = [
+        _row(r)
+        for r in conn.execute(
+            f"SELECT {ROW_COLUMNS} FROM posts p INDEXED BY posts_due WHERE p.status IN ({statuses}) "
+            f"AND p.due_at < ? AND p.first_response_at IS NULL AND p.is_ours = 0 AND p.actionable = 1{key} "
+            "ORDER BY p.due_at, p.id LIMIT ?",
+            [*params, limit + 1],
+        )
+    ]
+    return _with_tags(conn, rows[:limit]), len(rows) > limit
+
+
+def insert_note(conn: sqlite3.Connection, post_id: int, agent: str, text: str, at: float) -> int:
+    """Store an internal note on a post; returns its id."""
+    cur = conn.execute(
+        "INSERT INTO notes (post_id, agent, text, created_at) VALUES (?, ?, ?, ?)", (post_id, agent, text, at)
+    )
+    return int(cur.lastrowid or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An internal note on a conversation (never sent to the network)."""
+
+    id: int
+    post_id: int
+    agent: str
+    text: str
+    created_at: float
+
+
+def notes_for(conn: sqlite3.Connection, post_id: int, limit: int = 200) -> list[Note]:
+    """Notes on every post of a post's conversation, oldest first."""
+    ids = conversation_post_ids(conn, [post_id]) or [post_id]
+    marks = ",".join("?" * len(ids))
+    return [
+        Note(*r)
+        for r in conn.execute(
+            f"SELECT id, post_id, agent, text, created_at FROM notes WHERE post_id IN ({marks}) "
+            "ORDER BY created_at, id LIMIT ?",
+            [*ids, limit],
+        )
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingApproval:
+    """A reply on an escalated conversation waiting for an approver."""
+
+    reply_id: int
+    post_id: int
+    agent: str
+    text: str
+    created_at: float
+    author_handle: str
+    post_text: str
+
+
+def awaiting_approval(
+    conn: sqlite3.Connection, after_id: int | None = None, limit: int = 50
+) -> tuple[list[PendingApproval], bool]:
+    """Replies in state awaiting_approval, oldest first (keyset on the reply id)."""
+    key, params = ("AND r.id > ?", [after_id]) if after_id is not None else ("", [])
+    rows = [
+        PendingApproval(*r)
+        for r in conn.execute(
+            "SELECT r.id, r.post_id, r.agent, r.text, r.created_at, IFNULL(p.author_handle, ''), "
+            "IFNULL(p.text, '') FROM replies r LEFT JOIN posts p ON p.id = r.post_id "
+            f"WHERE r.state = 'awaiting_approval' {key} ORDER BY r.id LIMIT ?",
+            [*params, limit + 1],
+        )
+    ]
+    return rows[:limit], len(rows) > limit
+
+
+def conversation_status(conn: sqlite3.Connection, post_id: int) -> str:
+    """The most pressing status among the conversation's inbound posts ("" for an unknown post)."""
+    ids = conversation_post_ids(conn, [post_id])
+    if not ids:
+        row = conn.execute("SELECT status FROM posts WHERE id = ?", (post_id,)).fetchone()
+        return str(row[0]) if row else ""
+    marks = ",".join("?" * len(ids))
+    statuses = {r[0] for r in conn.execute(f"SELECT DISTINCT status FROM posts WHERE id IN ({marks})", ids)}
+    for status in ("escalated", "open", "new", "pending", "snoozed", "resolved"):
+        if status in statuses:
+            return status
+    return next(iter(statuses), "")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of the audit log."""
+
+    id: int
+    at: float
+    agent: str
+    action: str
+    post_id: int | None
+    detail: dict[str, Any]
+
+
+def audit_page(
+    conn: sqlite3.Connection, before_id: int | None = None, limit: int = 100
+) -> tuple[list[AuditEntry], bool]:
+    """The audit log, newest first (keyset on id)."""
+    key, params = ("WHERE id < ?", [before_id]) if before_id is not None else ("", [])
+    rows = [
+        AuditEntry(i, at, agent, action, post_id, json.loads(detail or "{}"))
+        for i, at, agent, action, post_id, detail in conn.execute(
+            f"SELECT id, at, agent, action, post_id, detail FROM audit {key} ORDER BY id DESC LIMIT ?",
+            [*params, limit + 1],
+        )
+    ]
+    return rows[:limit], len(rows) > limit
+
+
+def author_facts(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, bool]]:
+    """For each (network, author native id): the customer's stored posts (every network) and VIP flag."""
+    found: dict[tuple[str, str], tuple[int, bool]] = {}
+    for start in range(0, len(keys), 300):
+        chunk = keys[start : start + 300]
+        values = ",".join("(?, ?)" for _ in chunk)
+        flat = [v for k in chunk for v in k]
+        for network, native_id, posts, vip in conn.execute(
+            f"WITH k(network, native_id) AS (VALUES {values}) "
+            "SELECT i.network, i.native_id, (SELECT COUNT(*) FROM posts p INDEXED BY posts_customer "
+            "WHERE p.customer_id = i.customer_id), c.vip FROM k JOIN identities i "
+            "ON i.network = k.network AND i.native_id = k.native_id JOIN customers c ON c.id = i.customer_id",
+            flat,
+        ):
+            found[(network, native_id)] = (int(posts), bool(vip))
+    return found
+
+
+def stored_posts_page(
+    conn: sqlite3.Connection, since: float, after: tuple[float, int] | None = None, limit: int = 500
+) -> list[tuple[int, Post]]:
+    """Inbound stored posts since a time, oldest first (keyset), rebuilt as connector Posts for re-triage."""
+    key, params = (" AND (p.created_at, p.id) > (?, ?)", list(after)) if after is not None else ("", [])
+    out: list[tuple[int, Post]] = []
+    for r in conn.execute(
+        "SELECT p.id, p.network, p.native_id, p.account, p.author_native_id, p.author_handle, p.author_name, "
+        "IFNULL(i.followers, 0), p.text, p.created_at, p.url, p.in_reply_to, p.conversation_id, p.kind, "
+        "p.lang, p.is_ours FROM posts p INDEXED BY posts_feed LEFT JOIN identities i "
+        "ON i.network = p.network AND i.native_id = p.author_native_id "
+        f"WHERE p.created_at >= ? AND p.is_ours = 0{key} ORDER BY p.created_at, p.id LIMIT ?",
+        [since, *params, limit],
+    ):
+        author = Author(native_id=r[4], handle=r[5], display_name=r[6], followers=r[7])
+        out.append(
+            (r[0], Post(network=r[1], native_id=r[2], account=r[3], author=author, text=r[8], created_at=r[9],
+                        url=r[10], in_reply_to=r[11], conversation_id=r[12], kind=r[13], lang=r[14],
+                        is_ours=bool(r[15])))
+        )
+    return out

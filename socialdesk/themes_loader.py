@@ -1,0 +1,70 @@
+"""Loads theme files (shipped ones and the user's own) into Textual Theme objects."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from socialdesk.errors import UserError
+from socialdesk.locations import user_themes_dir
+
+if TYPE_CHECKING:
+    from textual.theme import Theme
+
+THEME_KEYS = {
+    "name", "dark", "primary", "secondary", "accent", "foreground", "background", "surface", "panel",
+    "success", "warning", "error", "boost", "luminosity_spread", "text_alpha", "variables",
+}
+
+
+def _theme_files() -> list[tuple[str, str]]:
+    found = [
+        (f"socialdesk.themes/{entry.name}", entry.read_text(encoding="utf-8"))
+        for entry in files("socialdesk.themes").iterdir()
+        if entry.name.endswith(".toml")
+    ]
+    user_dir = user_themes_dir()
+    if user_dir.is_dir():
+        found += [(str(p), p.read_text(encoding="utf-8")) for p in sorted(user_dir.glob("*.toml"))]
+    return found
+
+
+def parse_theme(source: str, text: str) -> Theme:
+    """One theme file as a Textual Theme.
+
+    Raises:
+        UserError: not TOML, unknown key, or a missing name/primary colour.
+    """
+    from textual.theme import Theme
+
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{source}: not valid TOML: {exc}") from None
+    unknown = set(data) - THEME_KEYS
+    if unknown:
+        raise UserError(f"{source}: unknown theme key {sorted(unknown)[0]!r}")
+    for key in ("name", "primary"):
+        if not isinstance(data.get(key), str):
+            raise UserError(f"{source}: theme needs a string {key!r}")
+    try:
+        return Theme(**data)
+    except Exception as exc:  # a bad colour string
+        raise UserError(f"{source}: {exc}") from None
+
+
+def load_themes() -> list[Theme]:
+    """Every theme: the shipped ones first, then the user's (a user theme may replace a shipped one)."""
+    return [parse_theme(source, text) for source, text in _theme_files()]
+
+
+def theme_names() -> list[str]:
+    """Names of all available themes (for validating --theme before the app starts)."""
+    return [t.name for t in load_themes()]
+
+
+def user_theme_path(name: str) -> Path:
+    """Where a user theme called `name` would live."""
+    return user_themes_dir() / f"{name}.toml"

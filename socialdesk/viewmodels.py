@@ -1,0 +1,62 @@
+"""Plain data the screens hand to widgets (no I/O, no Textual): what a widget is asked to show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from socialdesk.models import Customer, PostRow, Thread
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Rows `start .. start + len(rows)` of a filtered feed of `total` posts, newest first."""
+
+    flt: Any = None  # the store PostFilter this window reads (opaque to widgets)
+    total: int = 0
+    start: int = 0
+    rows: tuple[PostRow, ...] = ()
+    generation: int = 0  # bumped whenever the filter changes, so stale loads can be dropped
+    order: str = "newest"  # "newest" (time) or "queue" (priority, SLA urgency, age)
+
+    @property
+    def end(self) -> int:
+        """One past the absolute index of the last loaded row."""
+        return self.start + len(self.rows)
+
+    def row(self, index: int) -> PostRow | None:
+        """The row at an absolute index, if loaded."""
+        if self.start <= index < self.end:
+            return self.rows[index - self.start]
+        return None
+
+    def index_of(self, post_id: int) -> int | None:
+        """The absolute index of a loaded post."""
+        for offset, row in enumerate(self.rows):
+            if row.id == post_id:
+                return self.start + offset
+        return None
+
+    def covers(self, first: int, last: int) -> bool:
+        """Whether rows first..last are loaded, or lie beyond the feed's ends."""
+        first, last = max(0, first), min(self.total - 1, last)
+        return first >= self.start and last < self.end
+
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadView:
+    """A thread with what we know about it locally: outbox replies and internal notes."""
+
+    thread: Thread
+    replies: dict[int, list[tuple[str, str, float]]] = field(default_factory=dict)  # post id -> (text, state, at)
+    notes: tuple[tuple[str, str, float], ...] = ()  # (agent, text, at)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    """A customer's card and a page of their history across networks, newest first."""
+
+    customer: Customer
+    history: tuple[PostRow, ...] = ()
+    more: bool = False

@@ -1,0 +1,60 @@
+"""Short labels for a post's network, age, status, sentiment and priority (pure functions)."""
+
+from __future__ import annotations
+
+from socialdesk.models import PostRow
+
+NETWORK_GLYPHS = {
+    # One narrow character each, so columns line up in every terminal font.
+    "x": "X", "mastodon": "M", "bluesky": "B", "reddit": "R", "reviews": "★", "feeds": "F",
+    "jsonl": "J", "demo": "◆",
+}
+NETWORK_NAMES = {
+    "x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky", "reddit": "Reddit", "reviews": "Reviews",
+    "feeds": "Feed", "jsonl": "Import", "demo": "Demo",
+}
+STATUS_LABELS = {
+    "new": ("NEW", "new"), "open": ("OPN", ""), "pending": ("PND", "dim"), "snoozed": ("ZZZ", "dim"),
+    "resolved": ("✓", "dim"), "escalated": ("ESC", "urgent"),
+}
+
+
+def age(created_at: float, now: float) -> str:
+    """A compact age: 12s, 4m, 3h, 2d, 5w."""
+    seconds = max(0, int(now - created_at))
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def duration(seconds: float) -> str:
+    """A signed compact duration for SLA clocks: 12m, 1h05, -3m (overdue)."""
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(int(seconds))
+    hours, minutes = divmod(seconds // 60, 60)
+    if hours >= 24:
+        return f"{sign}{hours // 24}d"
+    return f"{sign}{hours}h{minutes:02d}" if hours else f"{sign}{minutes}m"
+
+
+def status_badge(row: PostRow) -> tuple[str, str]:
+    """Label and component-style suffix for a post's status."""
+    if row.is_ours:
+        return ("OUR", "ours")
+    return STATUS_LABELS.get(row.status, (row.status[:3].upper(), ""))
+
+
+def sentiment_badge(row: PostRow) -> tuple[str, str]:
+    """▼ negative, ▲ positive, · neutral/unknown."""
+    label = row.sentiment_label
+    if label == "negative":
+        return ("▼", "negative")
+    if label == "positive":
+        return ("▲", "positive")
+    return ("·", "dim")
+
+
+def priority_badge(row: PostRow) -> tuple[str, str]:
+    """!!! urgent, !! high, blank normal, ↓ low."""
+    return {3: ("!!!", "urgent"), 2: ("!! ", "high"), 0: ("↓  ", "dim")}.get(row.priority, ("   ", ""))

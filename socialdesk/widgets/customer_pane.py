@@ -1,0 +1,79 @@
+"""The customer's card (names, handles on every network, reach, sentiment) and their history."""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Group
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from socialdesk.sanitize import clean
+from socialdesk.viewmodels import CustomerView
+from socialdesk.widgets.badges import NETWORK_NAMES, age, sentiment_badge
+
+
+def _sentiment_words(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    if value <= -0.05:
+        return f"negative ({value:+.2f})"
+    if value >= 0.05:
+        return f"positive ({value:+.2f})"
+    return f"neutral ({value:+.2f})"
+
+
+class CustomerPane(VerticalScroll, can_focus=True):
+    """Who wrote the selected post, and everything they said to us before, across channels."""
+
+    DEFAULT_CSS = """
+    CustomerPane {
+        background: $surface;
+        padding: 0 1;
+        & > #customer-card { border-bottom: solid $panel; padding-bottom: 1; }
+        & > .history-item { padding: 0 0 1 0; }
+        & > .history-item.-ours { color: $secondary; }
+        & > .customer-empty { color: $foreground 60%; padding: 1; }
+    }
+    """
+
+    data: reactive[CustomerView | None] = reactive(None, recompose=True)
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        view = self.data
+        if view is None:
+            yield Static(Text("The author's history shows here."), classes="customer-empty")
+            return
+        now = time.time()
+        yield Static(self._card(view), id="customer-card")
+        for post in view.history:
+            line = Text()
+            line.append("▶ ours  " if post.is_ours else "")
+            line.append(f"{NETWORK_NAMES.get(post.network, post.network)} · {age(post.created_at, now)} ago ",
+                        "dim")
+            badge, _ = sentiment_badge(post)
+            line.append(f"{badge} {post.status}\n", "dim")
+            line.append(clean(post.text, single_line=True))
+            yield Static(line, classes="history-item -ours" if post.is_ours else "history-item")
+        if view.more:
+            yield Static(Text("… earlier posts: press ] to load more", "dim"), classes="history-item")
+
+    @staticmethod
+    def _card(view: CustomerView) -> Group:
+        customer = view.customer
+        title = Text()
+        title.append(clean(customer.display_name, single_line=True) or "?", "bold")
+        if customer.vip:
+            title.append("  VIP", "bold reverse")
+        lines = [title]
+        for ident in customer.identities:
+            lines.append(Text(f"  {NETWORK_NAMES.get(ident.network, ident.network):<9}"
+                              f"@{clean(ident.handle, single_line=True)}  ({ident.followers:,} followers)"))
+        lines.append(Text(
+            f"first seen {time.strftime('%Y-%m-%d', time.localtime(customer.first_seen))} · "
+            f"{customer.interactions} interactions · recent sentiment {_sentiment_words(customer.recent_sentiment)}",
+            "dim",
+        ))
+        return Group(*lines)

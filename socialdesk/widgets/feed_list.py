@@ -1,0 +1,239 @@
+"""The inbound feed: a virtual list that draws only the visible rows of a window it is given.
+
+Built on Textual's Line API (`render_line`), so its cost does not depend on how many posts the
+feed holds. It never loads anything: the screen sets `window` and reacts to `WindowNeeded`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from socialdesk.models import PostRow
+from socialdesk.sanitize import clean
+from socialdesk.viewmodels import Window
+from socialdesk.widgets.badges import NETWORK_GLYPHS, age, priority_badge, sentiment_badge, status_badge
+
+
+@dataclass(frozen=True, slots=True)
+class RowLayout:
+    """Column widths, decided from the widget's width."""
+
+    author: int
+    age: int = 4
+
+
+class FeedList(ScrollView, can_focus=True):
+    """The queue, one post per line, newest first."""
+
+    COMPONENT_CLASSES = {
+        "feed-list--cursor",
+        "feed-list--marked",
+        "feed-list--author",
+        "feed-list--dim",
+        "feed-list--new",
+        "feed-list--negative",
+        "feed-list--positive",
+        "feed-list--urgent",
+        "feed-list--high",
+        "feed-list--ours",
+        "feed-list--overdue",
+    }
+
+    DEFAULT_CSS = """
+    FeedList {
+        background: $surface;
+        scrollbar-size-vertical: 1;
+        & > .feed-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
+        &:blur > .feed-list--cursor { background: $panel; color: $foreground; text-style: none; }
+        & > .feed-list--marked { background: $accent 25%; }
+        & > .feed-list--author { color: $primary; }
+        & > .feed-list--dim { color: $foreground 60%; }
+        & > .feed-list--new { color: $accent; text-style: bold; }
+        & > .feed-list--negative { color: $error; }
+        & > .feed-list--positive { color: $success; }
+        & > .feed-list--urgent { color: $error; text-style: bold; }
+        & > .feed-list--high { color: $warning; }
+        & > .feed-list--ours { color: $secondary; }
+        & > .feed-list--overdue { color: $error; text-style: bold; }
+    }
+    """
+
+    window: reactive[Window] = reactive(Window, always_update=True, repaint=False)
+    cursor: reactive[int] = reactive(0, repaint=False)
+    marked: reactive[frozenset[int]] = reactive(frozenset, repaint=False)
+
+    class Highlighted(Message):
+        """The cursor moved onto a post (or off every post: `post` is None)."""
+
+        def __init__(self, post: PostRow | None) -> None:
+            super().__init__()
+            self.post = post
+
+    class Selected(Message):
+        """Enter on a post: open its thread."""
+
+        def __init__(self, post: PostRow) -> None:
+            super().__init__()
+            self.post = post
+
+    class WindowNeeded(Message):
+        """Rows first..last are about to be shown but are not loaded."""
+
+        def __init__(self, first: int, last: int) -> None:
+            super().__init__()
+            self.first = first
+            self.last = last
+
+        def can_replace(self, message: Message) -> bool:
+            # Only the latest viewport matters while keys repeat faster than pages load.
+            return isinstance(message, FeedList.WindowNeeded)
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._last_highlighted: int | None = None
+        self._clock = time.time
+
+    # -- attributes down ------------------------------------------------------------------------
+
+    def watch_window(self, window: Window) -> None:
+        self.virtual_size = Size(self.size.width, window.total)
+        if self.cursor >= window.total:
+            self.cursor = max(0, window.total - 1)
+        self._announce()
+        self.refresh()
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._scroll_to_cursor()
+        self.refresh()
+        self._announce()
+
+    def watch_marked(self) -> None:
+        self.refresh()
+
+    def shift(self, rows: int) -> None:
+        """Keep the same post under the cursor after `rows` posts were added above it."""
+        if rows <= 0:
+            return
+        self.set_reactive(FeedList.cursor, self.cursor + rows)
+        self.scroll_to(y=self.scroll_offset.y + rows, animate=False, immediate=True)
+
+    @property
+    def current(self) -> PostRow | None:
+        """The post under the cursor, if loaded."""
+        return self.window.row(self.cursor)
+
+    # -- movement -------------------------------------------------------------------------------
+
+    def move(self, delta: int) -> None:
+        """Move the cursor by `delta` rows, clamped to the feed."""
+        if self.window.total:
+            self.cursor = max(0, min(self.window.total - 1, self.cursor + delta))
+
+    def page(self, direction: int) -> None:
+        """Move one screenful."""
+        self.move(direction * max(1, self.scrollable_content_region.height - 1))
+
+    def top(self) -> None:
+        """Go to the newest post."""
+        self.cursor = 0
+
+    def bottom(self) -> None:
+        """Go to the oldest post."""
+        self.cursor = max(0, self.window.total - 1)
+
+    def select(self) -> None:
+        """Open the post under the cursor."""
+        post = self.current
+        if post is not None:
+            self.post_message(self.Selected(post))
+
+    def _scroll_to_cursor(self) -> None:
+        height = self.scrollable_content_region.height or 1
+        top = self.scroll_offset.y
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def _announce(self) -> None:
+        post = self.current
+        key = post.id if post is not None else None
+        if key != self._last_highlighted:
+            self._last_highlighted = key
+            self.post_message(self.Highlighted(post))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, self.window.total)
+        self._scroll_to_cursor()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._request_rows()
+
+    def _request_rows(self) -> None:
+        first = int(self.scroll_offset.y)
+        last = first + (self.scrollable_content_region.height or 1)
+        if not self.window.covers(first, last):
+            self.post_message(self.WindowNeeded(first, last))
+
+    async def _on_click(self, event: events.Click) -> None:
+        index = int(self.scroll_offset.y) + event.y
+        if 0 <= index < self.window.total:
+            if self.cursor == index and event.chain > 1:
+                self.select()
+            self.cursor = index
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        index = int(self.scroll_offset.y) + y
+        width = self.scrollable_content_region.width
+        if index >= self.window.total:
+            return Strip.blank(width, self.rich_style)
+        row = self.window.row(index)
+        if row is None:
+            self._request_rows()
+            return Strip([Segment(" …".ljust(width), self.get_component_rich_style("feed-list--dim"))], width)
+        base = self.rich_style
+        if index == self.cursor:
+            base = base + self.get_component_rich_style("feed-list--cursor")
+        elif row.id in self.marked:
+            base = base + self.get_component_rich_style("feed-list--marked")
+        return Strip(self._row_segments(row, width, base), width).crop(0, width)
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"feed-list--{name}", partial=True)
+
+    def _row_segments(self, row: PostRow, width: int, base: Style) -> list[Segment]:
+        author_width = max(8, min(22, width // 5))
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append("✓ " if row.id in self.marked else "  ")
+        text.append(NETWORK_GLYPHS.get(row.network, "·") + " ", self._style("dim"))
+        handle = clean(row.author_handle, single_line=True)
+        text.append(("@" + handle)[:author_width].ljust(author_width) + " ",
+                    self._style("ours" if row.is_ours else "author"))
+        text.append(age(row.created_at, self._clock()).rjust(4) + " ", self._style("dim"))
+        status, status_style = status_badge(row)
+        text.append(status.ljust(4), self._style(status_style) if status_style else Style())
+        sentiment, sentiment_style = sentiment_badge(row)
+        text.append(sentiment + " ", self._style(sentiment_style) if sentiment_style else Style())
+        prio, prio_style = priority_badge(row)
+        text.append(prio.ljust(3), self._style(prio_style) if prio_style else Style())
+        first_line = clean(row.text, single_line=True)
+        if row.content_warning:
+            first_line = f"CW: {clean(row.content_warning, single_line=True)}"
+        text.append(first_line)
+        text.truncate(width, overflow="ellipsis", pad=True)
+        segments = list(text.render(self.app.console))
+        return [Segment(s.text, base + s.style if s.style else base) for s in segments]

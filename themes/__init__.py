@@ -1,0 +1,1 @@
+"""Theme files shipped with socialdesk (installed as the `socialdesk.themes` package data)."""
