@@ -101,6 +101,7 @@ def make_app(ctx: Context, sync: bool = True, sources: list[Source] | None = Non
     """The desk app for a context (the CLI and the tests build it the same way)."""
     from socialdesk.app import SocialDeskApp
 
+    ctx.store  # noqa: B018 - open and migrate the cache before any worker needs it
     interval = 3.0 if ctx.demo else None  # the demo network is live: new posts every few seconds
     return SocialDeskApp(
         ctx,

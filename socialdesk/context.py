@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,14 +34,17 @@ class Context:
     offline: bool = False
     theme: str | None = None
     _store: Store | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def store(self) -> Store:
-        """The cache, opened (and migrated) on first use."""
+        """The cache, opened (and migrated) on first use, once even when workers race for it."""
         if self._store is None:
-            from socialdesk.store import Store
+            with self._lock:
+                if self._store is None:
+                    from socialdesk.store import Store
 
-            self._store = Store(self.db_path)
+                    self._store = Store(self.db_path)
         return self._store
 
     @property

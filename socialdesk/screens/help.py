@@ -47,9 +47,9 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         table = Table(title="socialdesk keys", expand=True, show_edge=False)
-        table.add_column("Keys", style="bold", no_wrap=True)
-        table.add_column("Action")
-        table.add_column("Id (remap in [keys] of config.toml)", style="dim")
+        table.add_column(Text("Keys"), style="bold", no_wrap=True)
+        table.add_column(Text("Action"))
+        table.add_column(Text("Id (remap in [keys] of config.toml)"), style="dim")
         for ident, keys, description in binding_rows(self.host, self.app):
             table.add_row(Text(keys), Text(description), Text(ident))
         with VerticalScroll():

@@ -139,11 +139,15 @@ class Store:
             customers = self._resolve_customers(conn, posts)
             rows = []
             tags: list[tuple[tuple[str, str], str]] = []
+            in_batch = {
+                (p.network, p.native_id): customers[(p.network, p.author.native_id)] for p in posts if not p.is_ours
+            }
             for post, tri in zip(posts, triages, strict=True):
-                customer_id = (
-                    self._parent_customer(conn, post) if post.is_ours
-                    else customers[(post.network, post.author.native_id)]
-                )
+                if post.is_ours:
+                    parent = (post.network, post.in_reply_to or "")
+                    customer_id = in_batch.get(parent) or self._parent_customer(conn, post)
+                else:
+                    customer_id = customers[(post.network, post.author.native_id)]
                 rows.append(
                     (
                         post.network, post.native_id, post.account, post.author.native_id,

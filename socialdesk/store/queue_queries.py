@@ -1,22 +1,23 @@
 """Triage queue SQL: keyset queue pages, conversation-wide status/assignment writes, notes, approvals, audit.
 
 The queue order is priority (high first), then SLA due time (soonest first, none last), then age
-(oldest first), then id. Its keyset is the ascending tuple (-priority, IFNULL(due_at, 1e18),
-created_at, id), which the `posts_queue_order` expression index serves directly.
+(oldest first), then id. Its keyset is the ascending tuple (queue_rank, queue_due, created_at, id):
+virtual columns (-priority, IFNULL(due_at, 1e18)) indexed by `posts_queue_order`, so a page is an
+index range search however deep it starts.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from socialdesk.models import Author, Post, PostRow
-from socialdesk.store.queries import ROW_COLUMNS, PostFilter, _row, _with_tags
+from socialdesk.store.queries import ROW_COLUMNS, Page, PostFilter, _row, _with_tags
 
 NO_DUE = 1e18  # sorts posts without an SLA clock after every real due time
-_ORDER_KEY = "-p.priority, IFNULL(p.due_at, 1e18), p.created_at, p.id"
+_ORDER_KEY = "p.queue_rank, p.queue_due, p.created_at, p.id"
 # What the queue works: inbound, actionable posts still waiting on us.
 OPEN_STATUSES = ("new", "open")
 WORKING_STATUSES = ("new", "open", "pending", "escalated")
@@ -38,11 +39,9 @@ class QueueKey:
 
 
 @dataclass(slots=True)
-class QueuePage:
-    """Rows in queue order, whether more follow, and the key to pass for the next page."""
+class QueuePage(Page):
+    """Rows in queue order, whether more follow (in the walk's direction), and the key to continue from."""
 
-    rows: list[PostRow] = field(default_factory=list)
-    more: bool = False
     key: QueueKey | None = None
 
 
@@ -57,27 +56,38 @@ def filter_sql(flt: PostFilter) -> tuple[str, list[Any]]:
 
 
 def queue_page(
-    conn: sqlite3.Connection, flt: PostFilter, after_key: QueueKey | None = None, limit: int = 100
+    conn: sqlite3.Connection,
+    flt: PostFilter,
+    after: QueueKey | PostRow | None = None,
+    limit: int = 100,
+    oldest_first: bool = False,
 ) -> QueuePage:
-    """One page of posts in queue order, strictly after `after_key` (keyset, never OFFSET).
+    """One page of posts in queue order, strictly after `after` (keyset, never OFFSET).
 
     Args:
         flt: which posts (a saved queue's or a search's filter).
-        after_key: the key returned with the previous page (None: the top of the queue).
+        after: the key returned with the previous page, or the last row shown (None: the top).
         limit: rows to return.
+        oldest_first: walk up from the bottom of the queue (`after` is then the first row shown);
+            rows still come back in queue order, and `key` is the topmost row's, to continue upward.
     """
+    key = QueueKey.of(after) if isinstance(after, PostRow) else after
     where, params = filter_sql(flt)
-    if after_key is not None:
-        where += f" AND ({_ORDER_KEY}) > (?, ?, ?, ?)"
-        params += [after_key.neg_priority, after_key.due, after_key.created_at, after_key.id]
+    if key is not None:
+        where += f" AND ({_ORDER_KEY}) {'<' if oldest_first else '>'} (?, ?, ?, ?)"
+        params += [key.neg_priority, key.due, key.created_at, key.id]
+    order = _ORDER_KEY if not oldest_first else ", ".join(f"{c} DESC" for c in _ORDER_KEY.split(", "))
     sql = (
         f"SELECT {ROW_COLUMNS} FROM posts p INDEXED BY posts_queue_order WHERE {where} "
-        f"ORDER BY {_ORDER_KEY} LIMIT ?"
+        f"ORDER BY {order} LIMIT ?"
     )
     rows = [_row(r) for r in conn.execute(sql, [*params, limit + 1])]
     more = len(rows) > limit
     rows = rows[:limit]
-    return QueuePage(_with_tags(conn, rows), more, QueueKey.of(rows[-1]) if rows else after_key)
+    next_key = QueueKey.of(rows[-1]) if rows else key
+    if oldest_first:
+        rows.reverse()
+    return QueuePage(_with_tags(conn, rows), more, next_key)
 
 
 def conversation_post_ids(conn: sqlite3.Connection, post_ids: list[int]) -> list[int]:
@@ -104,9 +114,13 @@ def _update(conn: sqlite3.Connection, ids: list[int], assignments: str, params: 
         )
 
 
-def set_status(conn: sqlite3.Connection, ids: list[int], status: str, snoozed_until: float | None = None) -> None:
+def set_status(
+    conn: sqlite3.Connection, ids: list[int], status: str, snoozed_until: float | None = None
+) -> None:
     """Set status (and the snooze time, cleared unless snoozing) on the given posts."""
-    _update(conn, ids, "status = ?, snoozed_until = ?", [status, snoozed_until if status == "snoozed" else None])
+    _update(
+        conn, ids, "status = ?, snoozed_until = ?", [status, snoozed_until if status == "snoozed" else None]
+    )
 
 
 def set_assignee(conn: sqlite3.Connection, ids: list[int], agent: str) -> None:
@@ -139,7 +153,8 @@ def first_claimable(conn: sqlite3.Connection, flt: PostFilter) -> int | None:
     where, params = filter_sql(flt)
     row = conn.execute(
         f"SELECT p.id FROM posts p INDEXED BY posts_queue_order WHERE {where} AND p.assigned_to = '' "
-        f"AND p.actionable = 1 AND p.is_ours = 0 AND p.status IN ('new', 'open') ORDER BY {_ORDER_KEY} LIMIT 1",
+        "AND p.actionable = 1 AND p.is_ours = 0 AND p.status IN ('new', 'open') "
+        f"ORDER BY {_ORDER_KEY} LIMIT 1",
         params,
     ).fetchone()
     return int(row[0]) if row else None
@@ -283,7 +298,9 @@ def audit_page(
     return rows[:limit], len(rows) > limit
 
 
-def author_facts(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, bool]]:
+def author_facts(
+    conn: sqlite3.Connection, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, bool]]:
     """For each (network, author native id): the customer's stored posts (every network) and VIP flag."""
     found: dict[tuple[str, str], tuple[int, bool]] = {}
     for start in range(0, len(keys), 300):
@@ -317,8 +334,22 @@ def stored_posts_page(
     ):
         author = Author(native_id=r[4], handle=r[5], display_name=r[6], followers=r[7])
         out.append(
-            (r[0], Post(network=r[1], native_id=r[2], account=r[3], author=author, text=r[8], created_at=r[9],
-                        url=r[10], in_reply_to=r[11], conversation_id=r[12], kind=r[13], lang=r[14],
-                        is_ours=bool(r[15])))
+            (
+                r[0],
+                Post(
+                    network=r[1],
+                    native_id=r[2],
+                    account=r[3],
+                    author=author,
+                    text=r[8],
+                    created_at=r[9],
+                    url=r[10],
+                    in_reply_to=r[11],
+                    conversation_id=r[12],
+                    kind=r[13],
+                    lang=r[14],
+                    is_ours=bool(r[15]),
+                ),
+            )
         )
     return out

@@ -156,11 +156,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE replies ADD COLUMN first_attempt_at REAL;
     """,
-    # 3: triage queue: queue order (priority desc, SLA, age) as an ascending expression index for
-    # keyset pages, a covering index for saved-queue counts, and which fields an agent corrected
+    # 3: triage queue: queue order (priority desc, SLA, age) as ascending virtual columns with an
+    # index, so keyset row-value comparisons become index range searches (an expression index only
+    # scans); a covering index for saved-queue counts; and which fields an agent corrected
     # (bit 1 sentiment, bit 2 intent) so re-classification never overwrites them
     """
-    CREATE INDEX posts_queue_order ON posts (-priority, IFNULL(due_at, 1e18), created_at, id);
+    ALTER TABLE posts ADD COLUMN queue_rank INTEGER GENERATED ALWAYS AS (-priority) VIRTUAL;
+    ALTER TABLE posts ADD COLUMN queue_due REAL GENERATED ALWAYS AS (IFNULL(due_at, 1e18)) VIRTUAL;
+    CREATE INDEX posts_queue_order ON posts (queue_rank, queue_due, created_at, id);
     CREATE INDEX posts_queue_counts ON posts (status, actionable, is_ours, assigned_to, intent, sentiment_label);
     CREATE INDEX posts_due ON posts (status, due_at);
     ALTER TABLE posts ADD COLUMN corrected INTEGER NOT NULL DEFAULT 0;
@@ -174,13 +177,48 @@ class SchemaTooNew(RuntimeError):
     """The cache was written by a newer socialdesk."""
 
 
+def statements(script: str) -> list[str]:
+    """Split a migration into complete SQL statements (trigger bodies keep their inner semicolons)."""
+    found: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            found.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        found.append(pending.strip())
+    return found
+
+
 def migrate(conn: sqlite3.Connection) -> int:
-    """Apply every pending migration in one transaction each; return the resulting version."""
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    if current > SCHEMA_VERSION:
-        raise SchemaTooNew(
-            f"cache schema version {current} is newer than this socialdesk understands ({SCHEMA_VERSION})"
-        )
-    for version in range(current, SCHEMA_VERSION):
-        conn.executescript(f"BEGIN;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;")
+    """Apply every pending migration, all in one transaction; return the resulting version.
+
+    The version is read inside `BEGIN IMMEDIATE`, so two processes (or threads) opening a fresh
+    cache at once serialise: the second finds the work done. A failure rolls everything back and
+    leaves the cache at the version it had.
+    """
+    previous_isolation = conn.isolation_level
+    conn.isolation_level = None  # explicit transactions only
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return SCHEMA_VERSION
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            if current > SCHEMA_VERSION:
+                raise SchemaTooNew(
+                    f"cache schema version {current} is newer than this socialdesk understands "
+                    f"({SCHEMA_VERSION})"
+                )
+            for version in range(current, SCHEMA_VERSION):
+                for statement in statements(MIGRATIONS[version]):
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.isolation_level = previous_isolation
     return SCHEMA_VERSION

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from socialdesk.models import PostRow
+
+
+def now() -> float:
+    """The time ages are measured against (one place, so snapshot tests can pin it)."""
+    return time.time()
 
 NETWORK_GLYPHS = {
     # One narrow character each, so columns line up in every terminal font.

@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from socialdesk.sanitize import clean
 from socialdesk.viewmodels import CustomerView
+from socialdesk.widgets import badges
 from socialdesk.widgets.badges import NETWORK_NAMES, age, sentiment_badge
 
 
@@ -46,7 +47,7 @@ class CustomerPane(VerticalScroll, can_focus=True):
         if view is None:
             yield Static(Text("The author's history shows here."), classes="customer-empty")
             return
-        now = time.time()
+        now = badges.now()
         yield Static(self._card(view), id="customer-card")
         for post in view.history:
             line = Text()

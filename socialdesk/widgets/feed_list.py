@@ -22,6 +22,7 @@ from textual.strip import Strip
 from socialdesk.models import PostRow
 from socialdesk.sanitize import clean
 from socialdesk.viewmodels import Window
+from socialdesk.widgets import badges
 from socialdesk.widgets.badges import NETWORK_GLYPHS, age, priority_badge, sentiment_badge, status_badge
 
 
@@ -33,8 +34,12 @@ class RowLayout:
     age: int = 4
 
 
-class FeedList(ScrollView, can_focus=True):
-    """The queue, one post per line, newest first."""
+class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
+    """The queue, one post per line, newest first.
+
+    It keeps no key bindings of its own (not even ScrollView's arrows): the screen owns them, with ids
+    that config can remap.
+    """
 
     COMPONENT_CLASSES = {
         "feed-list--cursor",
@@ -102,7 +107,6 @@ class FeedList(ScrollView, can_focus=True):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._last_highlighted: int | None = None
-        self._clock = time.time
 
     # -- attributes down ------------------------------------------------------------------------
 
@@ -223,7 +227,7 @@ class FeedList(ScrollView, can_focus=True):
         handle = clean(row.author_handle, single_line=True)
         text.append(("@" + handle)[:author_width].ljust(author_width) + " ",
                     self._style("ours" if row.is_ours else "author"))
-        text.append(age(row.created_at, self._clock()).rjust(4) + " ", self._style("dim"))
+        text.append(age(row.created_at, badges.now()).rjust(4) + " ", self._style("dim"))
         status, status_style = status_badge(row)
         text.append(status.ljust(4), self._style(status_style) if status_style else Style())
         sentiment, sentiment_style = sentiment_badge(row)

@@ -13,6 +13,7 @@ from textual.widgets import Static
 from socialdesk.models import PostRow
 from socialdesk.sanitize import clean
 from socialdesk.viewmodels import ThreadView as ThreadData
+from socialdesk.widgets import badges
 from socialdesk.widgets.badges import NETWORK_NAMES, age
 
 
@@ -38,7 +39,7 @@ class ThreadView(VerticalScroll, can_focus=True):
         if data is None:
             yield Static(Text("Select a post to read its conversation."), classes="thread-empty")
             return
-        now = time.time()
+        now = badges.now()
         for post in data.thread.posts:
             classes = "thread-post"
             if post.id == data.thread.focus.id:

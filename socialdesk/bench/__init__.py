@@ -1,0 +1,1 @@
+"""Benchmarks: a synthetic million-post cache and the figures the desk must meet (`socialdesk bench`)."""

@@ -1,0 +1,268 @@
+"""The in-process measurements: search, sync ingest, the composer counter, thread and customer opening.
+
+Each returns plain numbers (seconds unless named otherwise) for `socialdesk.bench.suite` to judge.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from socialdesk.bench.corpus import END, CorpusSpec, Generator
+from socialdesk.connectors.base import Capabilities, Connector, FetchResult
+from socialdesk.models import Post
+from socialdesk.store import Store
+from socialdesk.store import queries
+from socialdesk.store.queries import ROW_COLUMNS, PostFilter
+
+# Typical agent searches: single common and rare words, phrases, AND, OR, prefixes, non-Latin text.
+SEARCH_QUERIES = (
+    "refund",
+    "order",
+    '"charged twice"',
+    "driver rain",
+    "app OR website",
+    "deliver*",
+    '"tracking says delivered"',
+    "cancelled subscription",
+    "заказ",
+    "outage NOT spam",
+)
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """The q-quantile (0..1) by nearest rank: p99 of 300 samples is the 297th smallest."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - started)
+    return out
+
+
+# -- search -----------------------------------------------------------------------------------------
+
+
+def search(db: Path, repeat: int = 7) -> dict[str, Any]:
+    """Newest 50 matches per query through `queries.search_page`, vs the same SQL run bare with sqlite3.
+
+    The baseline is the statement `search_page` runs (FTS5 MATCH joined to posts, newest rowid first,
+    LIMIT 51), executed and fetched with the sqlite3 module alone: the ratio is what the store adds
+    (building rows, reading tags). Each query runs once to warm the page cache, then `repeat` times.
+    """
+    store = Store(db)
+    conn = store.conn
+    bare_sql = (
+        f"SELECT {ROW_COLUMNS} FROM posts_fts f JOIN posts p ON p.id = f.rowid "
+        "WHERE posts_fts MATCH ? AND (1) ORDER BY f.rowid DESC LIMIT ?"
+    )
+    ours: list[float] = []
+    bare: list[float] = []
+    per_query: dict[str, dict[str, float]] = {}
+    for query in SEARCH_QUERIES:
+        flt = PostFilter(fts=query)
+        page = queries.search_page(conn, flt, limit=50)
+        conn.execute(bare_sql, (query, 51)).fetchall()
+        t_ours = _timed(lambda flt=flt: queries.search_page(conn, flt, limit=50), repeat)
+        t_bare = _timed(lambda q=query: conn.execute(bare_sql, (q, 51)).fetchall(), repeat)
+        ours += t_ours
+        bare += t_bare
+        per_query[query] = {"matches_shown": len(page.rows), "median": statistics.median(t_ours),
+                            "bare_median": statistics.median(t_bare)}
+    store.close()
+    return {"p95": quantile(ours, 0.95), "bare_p95": quantile(bare, 0.95), "queries": per_query}
+
+
+# -- sync ingest ------------------------------------------------------------------------------------
+
+
+class ReplayConnector(Connector):
+    """Hands out pre-generated posts a page at a time, like a network's timeline (no I/O)."""
+
+    name = "bench"
+    capabilities = Capabilities()
+
+    def __init__(self, posts: Sequence[Post], page: int) -> None:
+        super().__init__(account="bench")
+        self.posts = posts
+        self.page = page
+
+    def fetch(self, cursor: str | None) -> FetchResult:
+        start = int(cursor or 0)
+        end = min(len(self.posts), start + self.page)
+        return FetchResult(posts=list(self.posts[start:end]), cursor=str(end), more=end < len(self.posts))
+
+
+def triage_function(db: Path) -> tuple[Any, str]:
+    """The triage the real sync path applies: the workspace's, else the built-in rules, else none."""
+    try:
+        from socialdesk.cli import build_context, workspace_triage
+
+        fn = workspace_triage(build_context(db=db, offline=True))
+        if fn is not None:
+            return fn, "workspace_triage"
+    except Exception:  # noqa: BLE001 - fall back to the plain triager below
+        pass
+    try:
+        from socialdesk.services.rules import Triager
+    except ImportError:
+        return None, "none"
+    return Triager(), "rules.Triager (built-in classifier, no playbook rules)"
+
+
+def ingest_posts(count: int, seed: int = 6) -> list[Post]:
+    """`count` new posts in time order after the cached ones, with their own authors and threads."""
+    spec = CorpusSpec.for_posts(count, seed=seed + 1000)
+    gen = Generator(spec, prefix="s", end=END + 30 * 86400)
+    return [gen.post(r) for r in gen.records(count)]
+
+
+def _fresh_store(folder: Path, name: str) -> Store:
+    return Store(folder / f"{name}.db")
+
+
+def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
+    """Sync `count` posts through `sync_source` (with triage) vs a bare executemany of the same rows.
+
+    Both write to a new cache with the real schema and triggers (FTS included). The baseline inserts
+    the rows the sync path stored, read back from its cache, with one executemany in one transaction.
+    """
+    from socialdesk.services.sync import Source, sync_source
+
+    posts = ingest_posts(count)
+    with tempfile.TemporaryDirectory(prefix="socialdesk-bench-") as tmp:
+        folder = Path(tmp)
+        store = _fresh_store(folder, "sync")
+        triage, triage_name = triage_function(folder / "sync.db")
+        source = Source("bench", ReplayConnector(posts, page))
+        started = time.perf_counter()
+        stored = 0
+        while True:
+            report = sync_source(store, source, triage, max_pages=50)
+            if report.state != "ok":
+                raise RuntimeError(f"sync failed: {report.message}")
+            stored += len(report.new_ids)
+            if store.get_cursor("bench") == str(len(posts)):
+                break
+        sync_seconds = time.perf_counter() - started
+        conn = store.conn
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(posts)")]
+        rows = conn.execute(f"SELECT {', '.join(columns)} FROM posts ORDER BY id").fetchall()
+        customers = conn.execute("SELECT * FROM customers").fetchall()
+        identities = conn.execute("SELECT * FROM identities").fetchall()
+        tags = conn.execute("SELECT * FROM post_tags").fetchall()
+        store.close()
+
+        bare = _fresh_store(folder, "bare")
+        bconn = bare.conn
+        bconn.execute("BEGIN")
+        bconn.executemany(f"INSERT INTO customers VALUES ({','.join('?' * len(customers[0]))})", customers)
+        bconn.executemany(f"INSERT INTO identities VALUES ({','.join('?' * len(identities[0]))})", identities)
+        bconn.execute("COMMIT")
+        started = time.perf_counter()
+        with bare.transaction() as c:
+            c.executemany(f"INSERT INTO posts ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))})",
+                          rows)
+            if tags:
+                c.executemany("INSERT INTO post_tags VALUES (?, ?)", tags)
+        bare_seconds = time.perf_counter() - started
+        bare.close()
+    return {
+        "posts": count, "stored": stored, "page": page, "triage": triage_name,
+        "sync_seconds": sync_seconds, "bare_seconds": bare_seconds,
+        "sync_posts_per_s": count / sync_seconds, "bare_posts_per_s": count / bare_seconds,
+    }
+
+
+# -- composer ---------------------------------------------------------------------------------------
+
+MIXED_TEXT = (
+    "@brightbasket Hi! Order #482913 arrived 🙃 but half the items were missing — 牛乳 and パン 🍞. "
+    "Заказ был оплачен £42.50 https://example.com/receipt/482913 ¿Me ayudan? 👩‍👩‍👧‍👦 Ελπίζω σύντομα 🇬🇧 #refund "
+)
+
+
+def composer_text(length: int = 280) -> str:
+    """A mixed-script reply (Latin, CJK, Cyrillic, Greek, emoji ZWJ sequences, a URL) of `length` characters."""
+    text = MIXED_TEXT
+    while len(text) < length:
+        text += MIXED_TEXT
+    return text[:length]
+
+
+def composer(network: str = "x", length: int = 280) -> dict[str, Any]:
+    """Type the text one character at a time, calling `compose.length` on every prefix (each keystroke)."""
+    from socialdesk import compose
+
+    text = composer_text(length)
+    compose.length(text, network)  # warm caches the counter keeps (regexes, emoji tables)
+    per_call: list[float] = []
+    for _ in range(5):
+        for i in range(1, len(text) + 1):
+            prefix = text[:i]
+            started = time.perf_counter()
+            compose.length(prefix, network)
+            per_call.append(time.perf_counter() - started)
+    return {"network": network, "chars": len(text), "mean": statistics.fmean(per_call),
+            "p99": quantile(per_call, 0.99), "calls": len(per_call)}
+
+
+# -- thread and customer ----------------------------------------------------------------------------
+
+
+def open_thread(db: Path, customer_id: int, repeat: int = 40, seed: int = 1) -> dict[str, Any]:
+    """Open a thread and the customer's card and first history page, as the desk does on selection.
+
+    Posts are sampled from the heavy customer's history (threaded ones first), so every opening
+    counts their 5,000 posts and walks a long conversation.
+    """
+    store = Store(db)
+    conn = store.conn
+    ids = [r[0] for r in conn.execute(
+        "SELECT id FROM posts INDEXED BY posts_customer WHERE customer_id = ? ORDER BY created_at DESC LIMIT 2000",
+        (customer_id,),
+    )]
+    rng = random.Random(seed)
+    sample = rng.sample(ids, min(repeat, len(ids)))
+    times: list[float] = []
+    sizes: list[int] = []
+    for post_id in [sample[0], *sample]:  # the first opening warms the page cache and is not counted
+        started = time.perf_counter()
+        thread = queries.thread(conn, post_id)
+        assert thread is not None
+        card = queries.customer(conn, customer_id)
+        history = queries.customer_history(conn, customer_id, limit=50)
+        times.append(time.perf_counter() - started)
+        sizes.append(len(thread.posts))
+        assert card is not None and history.rows
+    store.close()
+    times, sizes = times[1:], sizes[1:]
+    interactions = card.interactions
+    return {"p95": quantile(times, 0.95), "median": statistics.median(times), "max": max(times),
+            "customer_posts": interactions, "thread_posts_median": statistics.median(sizes),
+            "thread_posts_max": max(sizes)}
+
+
+def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Consecutive slices of `items`."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def sqlite_version() -> str:
+    """The SQLite library's version."""
+    return sqlite3.sqlite_version

@@ -1,0 +1,201 @@
+"""Runs every measurement in one go, against its same-run baseline, and judges each figure."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from socialdesk.bench import corpus, measure
+from socialdesk.bench.measure import quantile
+
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "socialdesk-bench"
+DEFAULT_OUT = Path(".bench") / "results.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How big and how thorough a run is.
+
+    Attributes:
+        posts: posts in the generated cache.
+        cache_dir: where generated caches are kept between runs.
+        out: the JSON results file.
+        starts: cold starts per app (the median counts).
+        scroll_rows: rows to page through for the memory figure.
+        ingest: posts to sync for the ingest figure.
+        key_repeat: multiplies the number of key presses.
+        quick: fewer repetitions (the smoke test and a first look).
+    """
+
+    posts: int = 1_000_000
+    cache_dir: Path = DEFAULT_CACHE_DIR
+    out: Path = DEFAULT_OUT
+    starts: int = 5
+    scroll_rows: int = 10_000
+    ingest: int = 100_000
+    key_repeat: int = 1
+    quick: bool = False
+
+    @classmethod
+    def make(cls, posts: int, cache_dir: Path | None, out: Path | None, quick: bool) -> Options:
+        """Options for the CLI: `quick` trims repetitions and sizes everything down with the cache."""
+        base = cls(posts=posts, cache_dir=cache_dir or DEFAULT_CACHE_DIR, out=out or DEFAULT_OUT, quick=quick)
+        if not quick:
+            return base
+        return cls(posts=posts, cache_dir=base.cache_dir, out=base.out, starts=2,
+                   scroll_rows=min(10_000, max(500, posts // 10)), ingest=min(100_000, max(2_000, posts // 5)),
+                   key_repeat=1, quick=True)
+
+
+@dataclass(slots=True)
+class Figure:
+    """One line of the table."""
+
+    name: str
+    value: float
+    unit: str
+    target: str
+    passed: bool | None  # None: informational, no target
+    baseline: float | None = None
+    ratio: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _probe(mode: str, which: str, db: Path, extra: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run one probe in a fresh interpreter; its JSON result."""
+    args = [sys.executable, "-m", "socialdesk.bench.probe", mode, which, "--db", str(db), *extra]
+    env = {**env, "SOCIALDESK_BENCH_T0": repr(time.time())}
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=900, check=False)
+    for line in done.stdout.splitlines():
+        if line.startswith("BENCH-RESULT "):
+            return dict(json.loads(line.removeprefix("BENCH-RESULT ")))
+    raise RuntimeError(f"probe {mode} {which} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+
+
+def _isolated_env(home: Path) -> dict[str, str]:
+    """The probes' environment: a throwaway config and data dir, so no user config or cache is used."""
+    env = dict(os.environ)
+    env["SOCIALDESK_CONFIG_DIR"] = str(home / "config")
+    env["SOCIALDESK_DATA_DIR"] = str(home / "data")
+    env.pop("TEXTUAL", None)
+    return env
+
+
+def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Build (or reuse) the cache, take every measurement, write the JSON, return the results."""
+    started = time.perf_counter()
+    spec = corpus.CorpusSpec.for_posts(options.posts)
+    say(f"cache: {spec.path(options.cache_dir)}")
+    db, facts, reused = corpus.ensure(spec, options.cache_dir, progress=True)
+    say(f"cache {'reused' if reused else 'built'}: {facts['posts']:,} posts, {facts['customers']:,} customers")
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="socialdesk-bench-home-") as home:
+        env = _isolated_env(Path(home))
+        figures += _startup(db, options, env, say)
+        figures += _keys(db, options, env, say)
+    say("search ...")
+    figures.append(_search(db))
+    say(f"sync ingest of {options.ingest:,} posts ...")
+    figures.append(_ingest(options))
+    say("composer counter ...")
+    figures.append(_composer())
+    say("thread and customer history ...")
+    figures.append(_thread(db, int(str(facts["whale_customer"]))))
+    results = {
+        "machine": {
+            "cpu_count": os.cpu_count(), "python": platform.python_version(), "sqlite": measure.sqlite_version(),
+            "platform": platform.platform(), "textual": _version("textual"),
+        },
+        "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()},
+        "corpus": {**facts, "reused": reused, "path": str(db)},
+        "figures": [asdict(f) for f in figures],
+        "passed": all(f.passed is not False for f in figures),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    options.out.parent.mkdir(parents=True, exist_ok=True)
+    options.out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    return results
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import version
+
+    return version(dist)
+
+
+def _startup(db: Path, options: Options, env: dict[str, str], say: Callable[[str], None]) -> list[Figure]:
+    say(f"cold start x{options.starts} (desk and minimal app, alternating) ...")
+    desk: list[float] = []
+    base: list[float] = []
+    _probe("start", "minimal", db, [], env)  # the first interpreter start warms the OS file cache
+    _probe("start", "app", db, [], env)
+    for _ in range(options.starts):
+        base.append(_probe("start", "minimal", db, [], env)["elapsed"])
+        desk.append(_probe("start", "app", db, [], env)["elapsed"])
+    start_desk, start_base = statistics.median(desk), statistics.median(base)
+    say(f"memory: paging through {options.scroll_rows:,} rows ...")
+    rss = _probe("scroll", "app", db, ["--rows", str(options.scroll_rows)], env)
+    rss_base = _probe("scroll", "minimal", db, [], env)
+    return [
+        Figure("cold start to first feed page", start_desk, "s", "<= 1.5x", start_desk / start_base <= 1.5,
+               start_base, start_desk / start_base, {"desk_runs": desk, "minimal_runs": base}),
+        Figure(f"peak RSS, cache open, {rss['cursor']:,} rows scrolled", rss["rss_kib"] / 1024, "MiB", "<= 2.5x",
+               rss["rss_kib"] / rss_base["rss_kib"] <= 2.5, rss_base["rss_kib"] / 1024,
+               rss["rss_kib"] / rss_base["rss_kib"], {"presses": rss["presses"]}),
+    ]
+
+
+def _keys(db: Path, options: Options, env: dict[str, str], say: Callable[[str], None]) -> list[Figure]:
+    say("key to painted frame (Pilot, headless) ...")
+    result = _probe("keys", "app", db, ["--repeat", str(options.key_repeat)], env)
+    lat = result["latencies"]
+    figures = []
+    for name, keys, limit in (
+        ("j/k (Pilot press, panes loading)", ("j", "k"), 0.016),
+        ("j/k held (30/s)", ("j_held", "k_held"), 0.016),
+        ("PgDn", ("pagedown",), 0.033),
+        ("G (jump to oldest)", ("G",), 0.033),
+    ):
+        values = [v for k in keys for v in lat[k]]
+        p99 = quantile(values, 0.99)
+        figures.append(Figure(f"key to frame p99: {name}", p99 * 1000, "ms", f"<= {limit * 1000:.0f} ms",
+                              p99 <= limit, detail={"samples": len(values),
+                                                    "median_ms": statistics.median(values) * 1000}))
+    return figures
+
+
+def _search(db: Path) -> Figure:
+    result = measure.search(db)
+    ratio = result["p95"] / result["bare_p95"]
+    return Figure("search newest 50, 10 queries, p95", result["p95"] * 1000, "ms", "<= 1.5x and <= 25 ms",
+                  ratio <= 1.5 and result["p95"] <= 0.025, result["bare_p95"] * 1000, ratio,
+                  {"queries": result["queries"]})
+
+
+def _ingest(options: Options) -> Figure:
+    result = measure.ingest(options.ingest)
+    ratio = result["sync_posts_per_s"] / result["bare_posts_per_s"]
+    return Figure(f"sync ingest of {options.ingest:,} posts", result["sync_posts_per_s"], "posts/s", ">= 0.5x",
+                  ratio >= 0.5, result["bare_posts_per_s"], ratio, result)
+
+
+def _composer() -> Figure:
+    result = measure.composer()
+    return Figure("composer counter per keystroke (280 chars), p99", result["p99"] * 1e6, "us", "<= 50 us",
+                  result["p99"] <= 50e-6, detail={"mean_us": result["mean"] * 1e6, "calls": result["calls"]})
+
+
+def _thread(db: Path, customer_id: int) -> Figure:
+    result = measure.open_thread(db, customer_id)
+    return Figure(f"thread + customer history ({result['customer_posts']:,} posts), p95", result["p95"] * 1000,
+                  "ms", "<= 30 ms", result["p95"] <= 0.030, detail=result)

@@ -1,0 +1,1 @@
+"""Command-line subcommands, each module registering its own on the typer app."""

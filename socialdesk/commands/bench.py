@@ -1,0 +1,36 @@
+"""`socialdesk bench`: the performance suite on a generated million-post cache (see socialdesk.bench)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `bench` command to the CLI."""
+
+    @app.command("bench")
+    def bench(
+        posts: Annotated[int, typer.Option("--posts", min=1000, help="Posts in the generated cache.")] = 1_000_000,
+        out: Annotated[Optional[Path], typer.Option("--out", help="Results JSON (default .bench/results.json).")] = None,  # noqa: UP045
+        cache_dir: Annotated[
+            Optional[Path],  # noqa: UP045
+            typer.Option("--cache-dir", help="Where generated caches are kept (default ~/.cache/socialdesk-bench)."),
+        ] = None,
+        quick: Annotated[bool, typer.Option("--quick", help="Fewer repetitions and smaller sizes.")] = False,
+        markdown: Annotated[bool, typer.Option("--markdown", help="Also print the table in Markdown.")] = False,
+    ) -> None:
+        """Measure start-up, memory, key latency, search, ingest, the counter and thread opening."""
+        from socialdesk.bench import report, suite
+
+        results = suite.run(suite.Options.make(posts, cache_dir, out, quick), say=typer.echo)
+        typer.echo("")
+        typer.echo(report.table(results))
+        if markdown:
+            typer.echo("")
+            typer.echo(report.markdown(results))
+        typer.echo(f"\nresults: {(out or suite.DEFAULT_OUT)}")
+        if not results["passed"]:
+            raise typer.Exit(1)

@@ -1,0 +1,69 @@
+"""`socialdesk import FILE` (JSONL) and `socialdesk doctor` (quarantine, auth, secret storage)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from socialdesk.context import from_typer
+from socialdesk.errors import UserError
+from socialdesk.sanitize import clean
+
+
+def register(app: typer.Typer) -> None:
+    """Add `import` and `doctor` to the app."""
+
+    @app.command("import")
+    def import_(
+        ctx: typer.Context,
+        file: Annotated[Path, typer.Argument(help="A JSONL file (see README: JSONL line format).")],
+        account: Annotated[
+            str, typer.Option("--account", help="Account to file posts under when lines name none.")
+        ] = "",
+    ) -> None:
+        """Import posts from a JSONL file; importing the same file again duplicates nothing."""
+        from socialdesk.services.jsonl_io import import_jsonl
+
+        if not file.is_file():
+            raise UserError(f"no such file: {file}")
+        report = import_jsonl(from_typer(ctx).store, file, account)
+        typer.echo(
+            f"imported {report.inserted} new posts, refreshed {report.updated}"
+            + (
+                f"; {report.quarantined} lines quarantined (see `socialdesk doctor`)"
+                if report.quarantined
+                else ""
+            )
+        )
+
+    @app.command("doctor")
+    def doctor(ctx: typer.Context) -> None:
+        """Quarantined items per source, the newest errors, accounts needing auth, secret storage."""
+        from socialdesk.services.accounts import health
+
+        context = from_typer(ctx)
+        report = health(context.settings, context.store)
+        typer.echo(f"secrets: {report.secret_backend}")
+        if report.secret_notice:
+            typer.echo(f"  note: {report.secret_notice}")
+        typer.echo(f"cache: {context.db_path}")
+        if report.needs_auth:
+            typer.echo("accounts needing auth:")
+            for name, why in report.needs_auth:
+                typer.echo(f"  {name}: {why}")
+        else:
+            typer.echo("accounts needing auth: none")
+        total = sum(report.quarantine.values())
+        typer.echo(f"quarantined items: {total}")
+        for source, count in sorted(report.quarantine.items()):
+            typer.echo(f"  {clean(source, single_line=True)}: {count}")
+        if report.newest_errors:
+            typer.echo("newest errors:")
+            for at, source, error in report.newest_errors:
+                when = datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M")
+                typer.echo(
+                    f"  {when} {clean(source, single_line=True)}: {clean(error, single_line=True)[:200]}"
+                )

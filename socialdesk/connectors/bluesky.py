@@ -1,0 +1,504 @@
+"""Bluesky / AT Protocol connector: notifications, search monitoring, threads and replies.
+
+Logs in with handle + app password (`com.atproto.server.createSession`, itself rate limited, so
+the session is kept in a `session_store` and refreshed with `refreshSession`). Notifications and
+search results page backwards with an opaque cursor, so a fetch walks pages until it reaches what
+the last sync already saw; the persisted cursor is that high-water mark:
+{"n": {"at": indexedAt, "uris": [...]}, "s": {term: {...}}}.
+
+Replies are written with a record key derived from the reply's idempotency key, so a retry can
+never create a second post: the repeat is refused and `find_sent` finds the first one by its key.
+Direct messages (chat.bsky.convo, served by a separate chat service) are not supported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from socialdesk.connectors.base import (
+    AuthError,
+    Capabilities,
+    ConfigError,
+    Connector,
+    FetchResult,
+    OutgoingReply,
+    PermanentError,
+    Post,
+    Quarantined,
+    SendResult,
+    TransientError,
+)
+from socialdesk.connectors.html import host_of, shows_host
+from socialdesk.connectors.http import (
+    Api,
+    HttpError,
+    bluesky_reset,
+    dump_cursor,
+    load_cursor,
+    make_client,
+    parse_time,
+    raw_text,
+)
+from socialdesk.models import Author
+from socialdesk.secrets import remember
+
+POST_TYPE = "app.bsky.feed.post"
+_REASONS = {"mention": "mention", "reply": "reply", "quote": "mention"}
+_S32 = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, as TIDs use
+_TID_EPOCH_2024 = 1_704_067_200_000_000
+MAX_PAGES = 10
+# From the AT Protocol's rich-text docs: a mention is @ + a handle (domain name), a link http(s)://...
+_MENTION = re.compile(
+    rb"[$|\W](@([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)"
+)
+_URL = re.compile(
+    rb"[$|\W](https?://(www\.)?[-a-zA-Z0-9@:%._+~#=]{1,256}\.[a-zA-Z0-9()]{1,6}\b"
+    rb"([-a-zA-Z0-9()@:%_+.~#?&/=]*[-a-zA-Z0-9@%_+~#/=])?)"
+)
+
+
+class SessionStore(Protocol):
+    """Where the login session is kept between runs (its tokens are secrets)."""
+
+    def load(self) -> dict[str, Any] | None: ...
+
+    def save(self, session: dict[str, Any] | None) -> None: ...
+
+
+def tid(micros: int, clock_id: int) -> str:
+    """A TID record key: 53 bits of microseconds and 10 bits of clock id, base32-sortable."""
+    value = ((micros & ((1 << 53) - 1)) << 10) | (clock_id & 0x3FF)
+    chars = []
+    for _ in range(13):
+        chars.append(_S32[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def rkey_for(idempotency_key: str, created_at: float | None = None) -> str:
+    """The record key of a reply, the same on every retry.
+
+    The time part is the reply's creation time when known (so keys sort like real TIDs), else a
+    time derived from the key; the clock id always comes from the key.
+    """
+    digest = hashlib.sha256(idempotency_key.encode("utf-8")).digest()
+    clock_id = int.from_bytes(digest[:2], "big")
+    if created_at is not None:
+        micros = int(created_at * 1_000_000)
+    else:
+        micros = _TID_EPOCH_2024 + int.from_bytes(digest[2:10], "big") % (365 * 86_400 * 1_000_000)
+    return tid(micros, clock_id)
+
+
+def facets(text: str, resolve: Callable[[str], str | None]) -> list[dict[str, Any]]:
+    """Rich-text facets for links and mentions, with UTF-8 byte offsets as the lexicon requires.
+
+    Args:
+        text: the reply text.
+        resolve: handle -> DID, or None when the handle does not resolve (no facet then).
+    """
+    data = b" " + text.encode("utf-8")  # the patterns need a non-word byte before a match
+    found: list[dict[str, Any]] = []
+    for match in _URL.finditer(data):
+        uri = match.group(1).decode("utf-8")
+        found.append(
+            {
+                "index": {"byteStart": match.start(1) - 1, "byteEnd": match.end(1) - 1},
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": uri}],
+            }
+        )
+    for match in _MENTION.finditer(data):
+        handle = match.group(1)[1:].decode("utf-8")
+        did = resolve(handle)
+        if did:
+            found.append(
+                {
+                    "index": {"byteStart": match.start(1) - 1, "byteEnd": match.end(1) - 1},
+                    "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}],
+                }
+            )
+    return sorted(found, key=lambda f: f["index"]["byteStart"])
+
+
+def _show_link_hosts(text: str, record_facets: Any) -> str:
+    """Append the real host after link text that names another (facets give byte ranges)."""
+    if not isinstance(record_facets, list):
+        return text
+    data = text.encode("utf-8")
+    inserts: list[tuple[int, str]] = []
+    for facet in record_facets:
+        try:
+            start, end = int(facet["index"]["byteStart"]), int(facet["index"]["byteEnd"])
+            links = [f["uri"] for f in facet["features"] if f.get("$type") == "app.bsky.richtext.facet#link"]
+        except (KeyError, TypeError, ValueError):
+            continue
+        if not links or not 0 <= start < end <= len(data):
+            continue
+        shown = data[start:end].decode("utf-8", "replace")
+        host = host_of(links[0])
+        if host and not shows_host(shown, host):
+            inserts.append((end, f" ({host})"))
+    for end, label in sorted(inserts, reverse=True):
+        data = data[:end] + label.encode("utf-8") + data[end:]
+    return data.decode("utf-8", "replace")
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class BlueskyConnector(Connector):
+    """Bluesky and other AT Protocol services through XRPC."""
+
+    name = "bluesky"
+    display_name = "Bluesky"
+    glyph = "B"
+    capabilities = Capabilities(
+        max_length=300,
+        counting="graphemes",
+        max_bytes=3000,
+        can_reply=True,
+        can_dm=False,
+        monitoring=frozenset({"mentions", "search"}),
+    )
+    options = {
+        "handle": (str, "Your handle, e.g. acme.bsky.social"),
+        "service": (str, "Your PDS address (default https://bsky.social)"),
+        "search_terms": (list[str], "Search terms to monitor (app.bsky.feed.searchPosts)"),
+        "page_size": (int, "Items per request, 1 to 100 (default 50)"),
+    }
+    secret_label = "app password"
+
+    def __init__(
+        self,
+        account: str = "",
+        settings: Mapping[str, Any] | None = None,
+        secret: str | None = None,
+        http: Any = None,
+    ) -> None:
+        super().__init__(account, settings, remember(secret), http)
+        self.handle = str(self.settings.get("handle") or "").lstrip("@")
+        if not self.handle:
+            raise ConfigError(f"account {account!r}: handle is required (e.g. acme.bsky.social)")
+        service = str(self.settings.get("service") or "https://bsky.social").rstrip("/")
+        self.page_size = max(1, min(100, int(self.settings.get("page_size") or 50)))
+        self.http = http if http is not None else make_client(service)
+        self.api = Api(self.http, "Bluesky", bluesky_reset, secrets=[self.secret])
+        self.session_store: SessionStore | None = None
+        self._session: dict[str, Any] | None = None
+
+    # -- session ---------------------------------------------------------------------------------
+
+    def _remember_session(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict) or not data.get("accessJwt") or not data.get("did"):
+            raise TransientError("Bluesky: the session answer had an unexpected shape")
+        session = {k: data.get(k) for k in ("did", "handle", "accessJwt", "refreshJwt")}
+        for key in ("accessJwt", "refreshJwt"):
+            remember(session[key])
+        self.api.secrets += [str(session["accessJwt"]), str(session["refreshJwt"] or "")]
+        self._session = session
+        if self.session_store is not None:
+            self.session_store.save(session)
+        return session
+
+    def _login(self) -> dict[str, Any]:
+        if not self.secret:
+            raise AuthError(
+                f"Bluesky account {self.account!r} has no app password: run `socialdesk accounts add`"
+            )
+        data = self.api.post_json(
+            "/xrpc/com.atproto.server.createSession",
+            {"identifier": self.handle, "password": str(self.secret)},
+            idempotent=True,  # a second session is harmless
+            creates=False,
+        )
+        return self._remember_session(data)
+
+    def _current(self) -> dict[str, Any]:
+        if self._session is None and self.session_store is not None:
+            stored = self.session_store.load()
+            if stored and stored.get("accessJwt"):
+                self._session = stored
+                self.api.secrets += [stored.get("accessJwt") or "", stored.get("refreshJwt") or ""]
+        return self._session or self._login()
+
+    def _refresh(self) -> dict[str, Any]:
+        refresh = (self._session or {}).get("refreshJwt")
+        if refresh:
+            try:
+                data = self.api.post_json(
+                    "/xrpc/com.atproto.server.refreshSession",
+                    None,
+                    headers={"Authorization": f"Bearer {refresh}"},
+                    idempotent=True,
+                    creates=False,
+                )
+                return self._remember_session(data)
+            except (AuthError, HttpError):
+                pass
+        self._session = None
+        return self._login()
+
+    def _xrpc(
+        self, method: str, nsid: str, params: Any = None, body: Any = None, idempotent: bool | None = None
+    ) -> Any:
+        """Call an XRPC method with the session, refreshing it once when it has expired."""
+        for attempt in range(2):
+            session = self._current()
+            headers = {"Authorization": f"Bearer {session['accessJwt']}"}
+            try:
+                response = self.api.request(
+                    method,
+                    f"/xrpc/{nsid}",
+                    params=params,
+                    json_body=body,
+                    headers=headers,
+                    idempotent=idempotent,
+                )
+                return self.api.json(response)
+            except (AuthError, HttpError) as exc:
+                expired = isinstance(exc, AuthError) or exc.code in ("ExpiredToken", "InvalidToken")
+                if attempt or not expired:
+                    raise
+                self._refresh()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @property
+    def did(self) -> str:
+        """Our account's DID (logs in when needed)."""
+        return str(self._current()["did"])
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _post(self, view: dict[str, Any], kind: str, raw: Any) -> Post:
+        """A Post from a post view or a notification (raises KeyError/TypeError/ValueError)."""
+        record = view["record"]
+        if record.get("$type", POST_TYPE) != POST_TYPE:
+            raise ValueError(f"not a post record: {record.get('$type')!r}")
+        author = view["author"]
+        uri = str(view["uri"])
+        if not uri.startswith("at://"):
+            raise ValueError(f"not an at:// uri: {uri!r}")
+        reply = record.get("reply") or {}
+        parent = (reply.get("parent") or {}).get("uri")
+        root = (reply.get("root") or {}).get("uri") or uri
+        created = parse_time(record["createdAt"])
+        if view.get("indexedAt"):
+            created = min(created, parse_time(view["indexedAt"]))  # a client-set date in the future
+        is_ours = author["did"] == (self._session or {}).get("did")
+        handle = str(author["handle"])
+        return Post(
+            network=self.name,
+            native_id=uri,
+            author=Author(
+                native_id=str(author["did"]),
+                handle="@" + handle,
+                display_name=str(author.get("displayName") or ""),
+                followers=int(author.get("followersCount") or 0),
+                url=f"https://bsky.app/profile/{handle}",
+            ),
+            text=_show_link_hosts(str(record.get("text") or ""), record.get("facets")),
+            created_at=created,
+            account=self.account,
+            url=f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}",
+            in_reply_to=parent,
+            conversation_id=root,
+            kind="own" if is_ours else kind,
+            lang=str((record.get("langs") or [""])[0]),
+            is_ours=is_ours,
+            raw=raw if isinstance(raw, dict) else {"item": raw},
+        )
+
+    def _walk(
+        self, nsid: str, params: dict[str, Any], key: str, mark: dict[str, Any] | None
+    ) -> tuple[list[Any], dict[str, Any] | None]:
+        """Page back from the newest item until the mark of the last sync; return the new items and mark."""
+        mark_at = float(mark["at"]) if mark and "at" in mark else None
+        mark_uris = set(mark.get("uris") or []) if mark else set()
+        new: list[Any] = []
+        cursor = None
+        for _ in range(MAX_PAGES):
+            data = self._xrpc(
+                "GET", nsid, {**params, "limit": self.page_size, **({"cursor": cursor} if cursor else {})}
+            )
+            items = data.get(key) if isinstance(data, dict) else None
+            if not isinstance(items, list):
+                raise TransientError(f"Bluesky: {nsid} answered without a {key} list")
+            reached = False
+            for item in items:
+                try:
+                    at = parse_time(item["indexedAt"])
+                except (KeyError, TypeError, ValueError):
+                    new.append(item)  # quarantined by the caller
+                    continue
+                if mark_at is not None and (at < mark_at or (at == mark_at and item.get("uri") in mark_uris)):
+                    reached = True
+                    continue
+                new.append(item)
+            cursor = data.get("cursor")
+            if mark_at is None or reached or not cursor or not items:
+                break
+        times: list[tuple[float, str]] = []
+        for item in new:
+            try:
+                times.append((parse_time(item["indexedAt"]), str(item["uri"])))
+            except (KeyError, TypeError, ValueError):
+                continue
+        if not times:
+            return new, mark
+        newest = max(t for t, _ in times)
+        uris = [u for t, u in times if t == newest]
+        if mark_at is not None and newest == mark_at:
+            uris = sorted(mark_uris | set(uris))
+        return new, {"at": newest, "uris": uris}
+
+    def fetch(self, cursor: str | None) -> FetchResult:
+        """Mentions, replies and quotes from notifications, then each search term."""
+        state = load_cursor(cursor)
+        self._current()
+        result = FetchResult(posts=[], cursor=None)
+        items, state["n"] = self._walk(
+            "app.bsky.notification.listNotifications",
+            {"reasons": list(_REASONS)},
+            "notifications",
+            state.get("n"),
+        )
+        for item in items:
+            try:
+                kind = _REASONS.get(item.get("reason"))
+                if kind is None:
+                    continue  # likes, reposts, follows: not conversations
+                result.posts.append(self._post(item, kind, item))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                result.quarantined.append(Quarantined(f"bluesky notification: {exc!r}", raw_text(item)))
+        searches = state.setdefault("s", {})
+        for term in self.settings.get("search_terms") or []:
+            found, searches[str(term)] = self._walk(
+                "app.bsky.feed.searchPosts",
+                {"q": str(term), "sort": "latest"},
+                "posts",
+                searches.get(str(term)),
+            )
+            for item in found:
+                try:
+                    result.posts.append(self._post(item, "search", item))
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    result.quarantined.append(Quarantined(f"bluesky search {term}: {exc!r}", raw_text(item)))
+        result.cursor = dump_cursor(state)
+        return result
+
+    def fetch_thread(self, native_id: str) -> list[Post]:
+        """Ancestors, the post and its replies from app.bsky.feed.getPostThread."""
+        self._current()
+        data = self._xrpc(
+            "GET", "app.bsky.feed.getPostThread", {"uri": native_id, "depth": 20, "parentHeight": 80}
+        )
+        node = data.get("thread") if isinstance(data, dict) else None
+        chain: list[dict[str, Any]] = []
+        parent = node.get("parent") if isinstance(node, dict) else None
+        while isinstance(parent, dict) and isinstance(parent.get("post"), dict):
+            chain.insert(0, parent["post"])
+            parent = parent.get("parent")
+        queue = [node] if isinstance(node, dict) else []
+        while queue:
+            current = queue.pop(0)
+            if isinstance(current.get("post"), dict):
+                chain.append(current["post"])
+            queue.extend(r for r in current.get("replies") or [] if isinstance(r, dict))
+        posts = []
+        for view in chain:
+            try:
+                posts.append(self._post(view, "reply", view))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue
+        return posts
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    def _resolve(self, handle: str) -> str | None:
+        try:
+            data = self._xrpc("GET", "com.atproto.identity.resolveHandle", {"handle": handle})
+        except (HttpError, TransientError):
+            return None
+        return data.get("did") if isinstance(data, dict) else None
+
+    def _reply_refs(self, reply: OutgoingReply) -> dict[str, Any] | None:
+        if not reply.in_reply_to:
+            return None
+        parent, root = reply.extra.get("parent"), reply.extra.get("root")
+        if not (isinstance(parent, dict) and isinstance(root, dict)):
+            data = self._xrpc("GET", "app.bsky.feed.getPosts", {"uris": [reply.in_reply_to]})
+            views = data.get("posts") if isinstance(data, dict) else None
+            if not views:
+                raise PermanentError("Bluesky: the post being answered no longer exists")
+            view = views[0]
+            parent = {"uri": view["uri"], "cid": view["cid"]}
+            root = ((view.get("record") or {}).get("reply") or {}).get("root") or parent
+        return {
+            "root": {"uri": root["uri"], "cid": root["cid"]},
+            "parent": {"uri": parent["uri"], "cid": parent["cid"]},
+        }
+
+    def _created_at(self, reply: OutgoingReply) -> float | None:
+        value = reply.extra.get("created_at")
+        return float(value) if isinstance(value, int | float) else None
+
+    def send(self, reply: OutgoingReply) -> SendResult:
+        """Create the reply under a record key derived from its idempotency key."""
+        if reply.dm:
+            raise PermanentError("Bluesky direct messages are not supported by this connector")
+        created = self._created_at(reply)
+        record: dict[str, Any] = {
+            "$type": POST_TYPE,
+            "text": reply.text,
+            "createdAt": _iso(created or time.time()),
+        }
+        refs = self._reply_refs(reply)
+        if refs:
+            record["reply"] = refs
+        found = facets(reply.text, self._resolve)
+        if found:
+            record["facets"] = found
+        body = {
+            "repo": self.did,
+            "collection": POST_TYPE,
+            "rkey": rkey_for(reply.idempotency_key, created),
+            "record": record,
+        }
+        try:
+            data = self._xrpc("POST", "com.atproto.repo.createRecord", body=body, idempotent=True)
+        except HttpError:
+            existing = self.find_sent(reply)  # a repeat of a send that had reached the server
+            if existing is not None:
+                return existing
+            raise
+        return self._result(str(data["uri"]))
+
+    def _result(self, uri: str) -> SendResult:
+        handle = (self._session or {}).get("handle") or self.handle
+        return SendResult(
+            native_id=uri, url=f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}"
+        )
+
+    def find_sent(self, reply: OutgoingReply) -> SendResult | None:
+        """The reply's record, looked up by its deterministic key (None when it was never created)."""
+        rkey = rkey_for(reply.idempotency_key, self._created_at(reply))
+        try:
+            data = self._xrpc(
+                "GET", "com.atproto.repo.getRecord", {"repo": self.did, "collection": POST_TYPE, "rkey": rkey}
+            )
+        except HttpError as exc:
+            if exc.status in (400, 404):
+                return None
+            raise
+        return self._result(str(data["uri"])) if isinstance(data, dict) and data.get("uri") else None
+
+    def verify(self) -> str:
+        """Log in (or refresh) and describe the account."""
+        session = self._current()
+        return f"@{session.get('handle') or self.handle} ({session.get('did')})"

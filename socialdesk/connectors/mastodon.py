@@ -1,0 +1,339 @@
+"""Mastodon connector: mentions and direct messages, hashtag and search monitoring, threads, replies.
+
+Works with any server speaking the Mastodon client API. Inbound streams are paged forward with
+`min_id` and the `Link` header's `prev` URL, so a sync resumes exactly where the last one stopped.
+Status ids are opaque strings (numbers on Mastodon, ULIDs on some other servers).
+
+The cursor is JSON: {"n": notifications min_id, "t": {hashtag: min_id}, "s": {term: min_id}}.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+from socialdesk.connectors.base import (
+    AuthError,
+    Capabilities,
+    ConfigError,
+    Connector,
+    ConnectorError,
+    FetchResult,
+    OutgoingReply,
+    Post,
+    Quarantined,
+    RateLimited,
+    SendResult,
+    TransientError,
+)
+from socialdesk.connectors.html import html_to_text
+from socialdesk.connectors.http import (
+    Api,
+    HttpError,
+    dump_cursor,
+    id_key,
+    load_cursor,
+    make_client,
+    mastodon_reset,
+    parse_time,
+    raw_text,
+)
+from socialdesk.models import Author
+from socialdesk.secrets import remember
+
+_VISIBILITIES = ("public", "unlisted", "private")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class MastodonConnector(Connector):
+    """Mastodon (and compatible servers) through the client REST API."""
+
+    name = "mastodon"
+    display_name = "Mastodon"
+    glyph = "M"
+    capabilities = Capabilities(
+        max_length=500,
+        counting="mastodon",
+        can_reply=True,
+        can_dm=True,
+        monitoring=frozenset({"mentions", "dm", "hashtags", "search"}),
+    )
+    options = {
+        "base_url": (str, "Your server's address, e.g. https://mastodon.social"),
+        "hashtags": (list[str], 'Hashtags to monitor, without the # (e.g. ["acme", "acmehelp"])'),
+        "search_terms": (list[str], "Search terms to monitor (the server must offer full-text search)"),
+        "visibility": (str, "Visibility of public replies: public (default), unlisted or private"),
+        "page_size": (int, "Items per request, 1 to 40 (default 40)"),
+    }
+    secret_label = "access token"
+
+    ROOT_LOOKUPS = 10  # context requests per fetch to find thread roots of replies
+
+    def __init__(
+        self,
+        account: str = "",
+        settings: Mapping[str, Any] | None = None,
+        secret: str | None = None,
+        http: Any = None,
+    ) -> None:
+        super().__init__(account, settings, remember(secret), http)
+        base = str(self.settings.get("base_url") or "").rstrip("/")
+        if not base.startswith(("https://", "http://")):
+            raise ConfigError(f"account {account!r}: base_url must be the server's https:// address")
+        self.host = (urlsplit(base).hostname or "").lower()
+        self.visibility = str(self.settings.get("visibility") or "public")
+        if self.visibility not in _VISIBILITIES:
+            raise ConfigError(f"account {account!r}: visibility must be one of {', '.join(_VISIBILITIES)}")
+        self.page_size = max(1, min(40, int(self.settings.get("page_size") or 40)))
+        self.http = http if http is not None else make_client(base)
+        self.api = Api(self.http, "Mastodon", mastodon_reset, secrets=[self.secret])
+        self._me: dict[str, Any] | None = None
+        self._max_chars: int | None = None
+        self._roots: dict[str, str] = {}  # status id -> thread root id, learned while syncing
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _auth(self) -> dict[str, str]:
+        if not self.secret:
+            raise AuthError(
+                f"Mastodon account {self.account!r} has no access token: run `socialdesk accounts add`"
+            )
+        return {"Authorization": f"Bearer {self.secret}"}
+
+    def _get(self, path: str, params: Any = None) -> Any:
+        return self.api.get_json(path, params=params, headers=self._auth())
+
+    def _whoami(self) -> dict[str, Any]:
+        if self._me is None:
+            me = self._get("/api/v1/accounts/verify_credentials")
+            if not isinstance(me, dict) or "id" not in me:
+                raise TransientError("Mastodon: verify_credentials returned an unexpected shape")
+            self._me = me
+        return self._me
+
+    def _read_instance(self) -> None:
+        """Learn the server's own character limit (v2 instance endpoint, v1 as a fallback)."""
+        for path in ("/api/v2/instance", "/api/v1/instance"):
+            try:
+                data = self.api.get_json(path)
+            except RateLimited:
+                raise
+            except ConnectorError:
+                continue
+            statuses = (
+                (data.get("configuration") or {}).get("statuses") or {} if isinstance(data, dict) else {}
+            )
+            value = statuses.get("max_characters") or (
+                data.get("max_toot_chars") if isinstance(data, dict) else None
+            )
+            if isinstance(value, int) and value > 0:
+                self._max_chars = value
+                return
+        self._max_chars = self.capabilities.max_length
+
+    def limit(self) -> int:
+        """The server's configured max_characters once read (by fetch or verify), else 500."""
+        return self._max_chars or self.capabilities.max_length
+
+    def _handle(self, acct: str) -> str:
+        return "@" + (acct if "@" in acct else f"{acct}@{self.host}")
+
+    def _page(self, path: str, params: dict[str, Any], min_id: str | None) -> tuple[Any, str | None]:
+        """One forward page after `min_id` and the min_id of the next one (from the Link header)."""
+        if min_id:
+            params = {**params, "min_id": min_id}
+        response = self.api.request("GET", path, params=params, headers=self._auth())
+        data = self.api.json(response)
+        prev = response.links.get("prev", {}).get("url")
+        newest: str | None = None
+        if prev:
+            found = parse_qs(urlsplit(prev).query).get("min_id")
+            newest = found[0] if found else None
+        return data, newest
+
+    def _root(self, status_id: str, parent: str | None, budget: list[int]) -> str:
+        """The thread root of a status: known, looked up through its context, or the parent."""
+        if not parent:
+            return status_id
+        if parent in self._roots:
+            return self._roots[parent]
+        if budget[0] > 0:
+            budget[0] -= 1
+            try:
+                context = self._get(f"/api/v1/statuses/{quote(status_id, safe='')}/context")
+                ancestors = context.get("ancestors") if isinstance(context, dict) else None
+                if ancestors and isinstance(ancestors[0], dict) and ancestors[0].get("id"):
+                    root = str(ancestors[0]["id"])
+                    self._roots[parent] = root
+                    return root
+            except RateLimited:
+                budget[0] = 0
+            except (TransientError, HttpError):
+                pass
+        return parent
+
+    def _post(self, status: dict[str, Any], kind: str, raw: Any, budget: list[int]) -> Post:
+        """A Post from a Status entity (raises KeyError/TypeError/ValueError on a bad shape)."""
+        account = status["account"]
+        native_id = str(status["id"])
+        if not native_id:
+            raise ValueError("status without id")
+        me_id = str((self._me or {}).get("id", ""))
+        is_ours = str(account["id"]) == me_id
+        text = html_to_text(str(status.get("content") or ""))
+        for media in status.get("media_attachments") or []:
+            text += f"\n[{media.get('type', 'media')}: {media.get('description') or media.get('url') or ''}]"
+        parent = status.get("in_reply_to_id")
+        parent = str(parent) if parent else None
+        root = self._root(native_id, parent, budget)
+        self._roots[native_id] = root
+        if status.get("visibility") == "direct":
+            kind = "dm"
+        elif kind == "mention" and parent and str(status.get("in_reply_to_account_id")) == me_id:
+            kind = "reply"
+        return Post(
+            network=self.name,
+            native_id=native_id,
+            author=Author(
+                native_id=str(account["id"]),
+                handle=self._handle(str(account["acct"])),
+                display_name=str(account.get("display_name") or account.get("username") or ""),
+                followers=int(account.get("followers_count") or 0),
+                url=str(account.get("url") or ""),
+            ),
+            text=text.strip(),
+            created_at=parse_time(status["created_at"]),
+            account=self.account,
+            url=str(status.get("url") or status.get("uri") or ""),
+            in_reply_to=parent,
+            conversation_id=root,
+            kind="own" if is_ours else kind,
+            lang=str(status.get("language") or ""),
+            is_ours=is_ours,
+            content_warning=str(status.get("spoiler_text") or ""),
+            raw=raw,
+        )
+
+    # -- the connector interface ------------------------------------------------------------------
+
+    def fetch(self, cursor: str | None) -> FetchResult:
+        """New mentions/DMs, then each hashtag and search term, each from its own position."""
+        state = load_cursor(cursor)
+        self._whoami()
+        if self._max_chars is None:
+            self._read_instance()
+        result = FetchResult(posts=[], cursor=None)
+        budget = [self.ROOT_LOOKUPS]
+
+        data, newest = self._page(
+            "/api/v1/notifications", {"types[]": "mention", "limit": self.page_size}, state.get("n")
+        )
+        items = data if isinstance(data, list) else []
+        for item in items:
+            try:
+                if item.get("type") != "mention" or not item.get("status"):
+                    continue
+                result.posts.append(self._post(item["status"], "mention", item, budget))
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                result.quarantined.append(Quarantined(f"mastodon notification: {exc!r}", raw_text(item)))
+        result.more |= bool(state.get("n")) and len(items) >= self.page_size
+        state["n"] = newest or state.get("n") or self._newest(items)
+
+        streams: list[tuple[str, str, str, dict[str, Any]]] = []
+        for tag in self.settings.get("hashtags") or []:
+            tag = str(tag).lstrip("#")
+            streams.append(("t", tag, f"/api/v1/timelines/tag/{quote(tag, safe='')}", {}))
+        for term in self.settings.get("search_terms") or []:
+            streams.append(("s", str(term), "/api/v2/search", {"q": str(term), "type": "statuses"}))
+        for key, label, path, params in streams:
+            positions = state.setdefault(key, {})
+            data, newest = self._page(path, {**params, "limit": self.page_size}, positions.get(label))
+            statuses = data.get("statuses", []) if isinstance(data, dict) else data
+            statuses = statuses if isinstance(statuses, list) else []
+            for status in statuses:
+                try:
+                    result.posts.append(self._post(status, "search", status, budget))
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    result.quarantined.append(Quarantined(f"mastodon {label}: {exc!r}", raw_text(status)))
+            result.more |= bool(positions.get(label)) and len(statuses) >= self.page_size
+            positions[label] = newest or self._newest(statuses) or positions.get(label)
+        result.cursor = dump_cursor(state)
+        return result
+
+    @staticmethod
+    def _newest(items: list[Any]) -> str | None:
+        ids = [str(i["id"]) for i in items if isinstance(i, dict) and i.get("id")]
+        return max(ids, key=id_key) if ids else None
+
+    def fetch_thread(self, native_id: str) -> list[Post]:
+        """The status, its ancestors and its descendants (statuses/:id/context)."""
+        self._whoami()
+        quoted = quote(native_id, safe="")
+        status = self._get(f"/api/v1/statuses/{quoted}")
+        context = self._get(f"/api/v1/statuses/{quoted}/context")
+        ancestors = list(context.get("ancestors") or []) if isinstance(context, dict) else []
+        descendants = list(context.get("descendants") or []) if isinstance(context, dict) else []
+        root = str(ancestors[0]["id"]) if ancestors else native_id
+        items = [i for i in (*ancestors, status, *descendants) if isinstance(i, dict)]
+        for item in items:  # every status here belongs to this root; later syncs reuse it
+            if item.get("id"):
+                self._roots[str(item["id"])] = root
+        posts = []
+        for item in items:
+            try:
+                post = self._post(item, "reply", item, [0])
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue  # a broken item in a thread view is skipped; the sync path quarantines it
+            post.conversation_id = root
+            posts.append(post)
+        return posts
+
+    def send(self, reply: OutgoingReply) -> SendResult:
+        """Post a reply (or a direct message) with the reply's Idempotency-Key, so retries are safe."""
+        text = reply.text
+        if reply.dm and reply.to_handle:
+            mention = "@" + reply.to_handle.lstrip("@")
+            if mention.lower() not in text.lower():
+                text = f"{mention} {text}"  # a direct status reaches only the accounts it mentions
+        body: dict[str, Any] = {"status": text, "visibility": "direct" if reply.dm else self.visibility}
+        if reply.in_reply_to:
+            body["in_reply_to_id"] = reply.in_reply_to
+        data = self.api.post_json(
+            "/api/v1/statuses",
+            body,
+            headers={**self._auth(), "Idempotency-Key": reply.idempotency_key},
+            idempotent=True,  # the server returns the first status for a repeated key
+        )
+        if not isinstance(data, dict) or not data.get("id"):
+            raise TransientError("Mastodon: the server accepted the status but returned no id")
+        return SendResult(native_id=str(data["id"]), url=str(data.get("url") or data.get("uri") or ""))
+
+    def find_sent(self, reply: OutgoingReply) -> SendResult | None:
+        """Look through our latest statuses for this reply (same parent, same text)."""
+        me = self._whoami()
+        statuses = self._get(
+            f"/api/v1/accounts/{quote(str(me['id']), safe='')}/statuses",
+            {"limit": 40, "exclude_reblogs": "true"},
+        )
+        wanted = _norm(reply.text)
+        for status in statuses if isinstance(statuses, list) else []:
+            if not isinstance(status, dict):
+                continue
+            if reply.in_reply_to and str(status.get("in_reply_to_id")) != reply.in_reply_to:
+                continue
+            text = _norm(html_to_text(str(status.get("content") or "")))
+            if text == wanted or text.endswith(wanted):
+                return SendResult(native_id=str(status["id"]), url=str(status.get("url") or ""))
+        return None
+
+    def verify(self) -> str:
+        """Check the token; also reads the server's character limit."""
+        me = self._whoami()
+        self._read_instance()
+        name = me.get("display_name") or me.get("username") or ""
+        return f"{self._handle(str(me.get('acct', '')))} ({name}), limit {self.limit()} characters"

@@ -1,0 +1,53 @@
+"""Modal to escalate a conversation: choose a role, write a note; dismisses with (role, note)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, RadioButton, RadioSet, Static
+
+from socialdesk.services.queue import ESCALATION_ROLES
+
+
+class EscalateScreen(ModalScreen[tuple[str, str] | None]):
+    """Pick supervisor / marketing / legal and a note; Enter in the note escalates, escape cancels."""
+
+    DEFAULT_CSS = """
+    EscalateScreen { align: center middle; }
+    EscalateScreen > Vertical {
+        width: 64; height: auto; padding: 1 2; border: thick $error; background: $surface;
+    }
+    EscalateScreen .error { color: $error; height: auto; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="escalate.cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Escalate to")
+            with RadioSet(id="escalate-role"):
+                for index, role in enumerate(ESCALATION_ROLES):
+                    yield RadioButton(role.capitalize(), value=index == 0, name=role)
+            yield Input(placeholder="Why? (note for the team, never sent)", id="escalate-note")
+            yield Static("", classes="error", id="escalate-error")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @property
+    def role(self) -> str:
+        """The chosen role."""
+        pressed = self.query_one(RadioSet).pressed_button
+        return pressed.name if pressed is not None and pressed.name else ESCALATION_ROLES[0]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        note = event.value.strip()
+        if not note:
+            self.query_one("#escalate-error", Static).update("Write a note saying why.")
+            return
+        self.dismiss((self.role, note))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,165 @@
+"""The outbox view: our replies and their states, a page at a time, with retry and discard."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from socialdesk.sanitize import clean
+from socialdesk.services.outbox import Outbox, OutboxRow
+
+PAGE = 50
+STATE_STYLES = {
+    "sent": "green",
+    "failed": "bold red",
+    "needs_auth": "bold red",
+    "unknown": "bold yellow",
+    "waiting": "yellow",
+    "queued": "cyan",
+    "sending": "cyan",
+    "awaiting_approval": "magenta",
+    "discarded": "dim",
+}
+
+
+class OutboxPageLoaded(Message):
+    """A page of the outbox was read (`before` is the keyset it was read after)."""
+
+    def __init__(self, rows: list[OutboxRow], more: bool, before: int | None) -> None:
+        super().__init__()
+        self.rows = rows
+        self.more = more
+        self.before = before
+
+
+class OutboxActionDone(Message):
+    """A retry or discard finished (message to show)."""
+
+    def __init__(self, text: str, error: bool = False) -> None:
+        super().__init__()
+        self.text = text
+        self.error = error
+
+
+class OutboxScreen(ModalScreen[None]):
+    """Lists replies newest first, PAGE rows at a time; `r` retry, `x` discard, `n`/`p` pages, esc closes."""
+
+    DEFAULT_CSS = """
+    OutboxScreen {
+        align: center middle;
+        & > DataTable { width: 95%; height: 80%; border: thick $primary; background: $surface; }
+        & > #outbox-footer { width: 95%; height: 1; color: $text-muted; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("r", "retry", "Retry", id="outbox.retry"),
+        Binding("x", "discard", "Discard", id="outbox.discard"),
+        Binding("n", "page(1)", "Older", id="outbox.older"),
+        Binding("p", "page(-1)", "Newer", id="outbox.newer"),
+        Binding("escape,o", "close", "Close", id="outbox.close"),
+    ]
+
+    def __init__(self, outbox: Outbox, agent: str) -> None:
+        super().__init__()
+        self.outbox = outbox
+        self.agent = agent
+        self.rows: list[OutboxRow] = []
+        self.more = False
+        self.before: int | None = None
+        self.history: list[int | None] = []  # keysets of the pages before this one
+
+    def compose(self) -> ComposeResult:
+        table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
+        table.add_columns("id", "state", "account", "kind", "post", "text", "error", "updated")
+        yield table
+        yield Static(id="outbox-footer")
+
+    def on_mount(self) -> None:
+        self.load(None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="outbox", description="read the outbox")
+    def load(self, before: int | None) -> None:
+        """Read one page (keyset: ids below `before`)."""
+        rows, more = self.outbox.page(before_id=before, limit=PAGE)
+        self.post_message(OutboxPageLoaded(rows, more, before))
+
+    def on_outbox_page_loaded(self, message: OutboxPageLoaded) -> None:
+        self.rows, self.more, self.before = message.rows, message.more, message.before
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for reply in self.rows:
+            updated = datetime.fromtimestamp(reply.updated_at).strftime("%H:%M:%S")
+            kind = ("DM" if reply.dm else "reply") + (
+                f" {reply.part}/{reply.parts}" if reply.parts > 1 else ""
+            )
+            table.add_row(
+                Text(str(reply.id)),
+                Text(reply.state, style=STATE_STYLES.get(reply.state, "")),
+                Text(f"{reply.network}/{reply.account or '-'}"),
+                Text(kind),
+                Text(str(reply.post_id or "")),
+                Text(clean(reply.text, single_line=True)[:60]),
+                Text(clean(reply.error, single_line=True)[:50]),
+                Text(updated),
+                key=str(reply.id),
+            )
+        if self.rows:
+            table.move_cursor(row=min(row, len(self.rows) - 1))
+        page = len(self.history) + 1
+        footer = f"page {page}{' · n: older' if self.more else ''}{' · p: newer' if self.history else ''}"
+        self.query_one("#outbox-footer", Static).update(Text(f"{footer} · r retry · x discard · esc close"))
+
+    def _selected(self) -> OutboxRow | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    def action_page(self, delta: int) -> None:
+        if delta > 0 and self.more and self.rows:
+            self.history.append(self.before)
+            self.load(self.rows[-1].id)
+        elif delta < 0 and self.history:
+            self.load(self.history.pop())
+
+    def action_retry(self) -> None:
+        if (row := self._selected()) is not None:
+            self.act("retry", row.id)
+
+    def action_discard(self) -> None:
+        if (row := self._selected()) is not None:
+            self.act("discard", row.id)
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="outbox-action", description="outbox action"
+    )
+    def act(self, action: str, reply_id: int) -> None:
+        """Retry or discard one reply, then reload the page."""
+        from socialdesk.errors import UserError
+
+        try:
+            if action == "retry":
+                self.outbox.retry(reply_id, self.agent)
+            else:
+                self.outbox.discard(reply_id, self.agent)
+        except UserError as exc:
+            self.post_message(OutboxActionDone(str(exc), error=True))
+            return
+        self.post_message(OutboxActionDone(f"reply {reply_id}: {action} done"))
+
+    @on(OutboxActionDone)
+    def _done(self, message: OutboxActionDone) -> None:
+        self.notify(message.text, severity="error" if message.error else "information")
+        self.load(self.before)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

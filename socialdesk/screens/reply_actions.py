@@ -1,0 +1,326 @@
+"""Reply actions for the desk screen: review and send, undo, canned replies, take it private, split, outbox.
+
+Mix `ReplyActions` into a Screen that provides `ctx` (socialdesk.context.Context), `selected_post`
+(PostRow | None), `composer_text()`, `set_composer_text(text)` and `refresh_thread()`, and add
+`REPLY_BINDINGS` to its BINDINGS. Store and network work runs in thread workers that end in messages.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.binding import Binding
+from textual.message import Message
+
+from socialdesk import compose
+from socialdesk.errors import UserError
+from socialdesk.models import PostRow
+
+if TYPE_CHECKING:
+    from socialdesk.services.macros import Macros
+    from socialdesk.services.outbox import Outbox
+
+REPLY_BINDINGS: list[Binding] = [
+    Binding("ctrl+s", "reply_send", "Send", id="reply.send"),
+    Binding("u,ctrl+r", "reply_undo", "Undo send", id="reply.undo"),
+    Binding("ctrl+t", "reply_macro", "Canned reply", id="reply.macro"),
+    Binding("D", "reply_private", "Take private", id="reply.private"),
+    Binding("ctrl+l", "reply_split", "Split into thread", id="reply.split"),
+    Binding("o", "reply_outbox", "Outbox", id="reply.outbox"),
+]
+
+
+class ReplyQueued(Message):
+    """Replies were written to the outbox (the undo window is running)."""
+
+    def __init__(
+        self, post_id: int, reply_ids: list[int], text: str, undo_seconds: float, note: str = ""
+    ) -> None:
+        super().__init__()
+        self.post_id = post_id
+        self.reply_ids = reply_ids
+        self.text = text
+        self.undo_seconds = undo_seconds
+        self.note = note
+
+
+class ReplyUndone(Message):
+    """An undo was attempted: `text` is what came back (None: too late)."""
+
+    def __init__(self, post_id: int | None, text: str | None) -> None:
+        super().__init__()
+        self.post_id = post_id
+        self.text = text
+
+
+class ReplyRefused(Message):
+    """Queueing failed for a reason the agent can act on."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+def final_text(post: PostRow, text: str, dm: bool = False) -> str:
+    """The exact text that will be posted: the network's mentions, then the agent's words."""
+    text = text.strip()
+    if dm:
+        return text
+    prefix = compose.reply_prefix(post.network, [post.author_handle], own=(post.account,))
+    if not prefix or text.lower().startswith(prefix.strip().lower()):
+        return text
+    return prefix + text
+
+
+class ReplyActions:
+    """Actions bound by REPLY_BINDINGS (see the module docstring for what the host provides)."""
+
+    ctx: Any
+    selected_post: PostRow | None
+    _reply_outbox: Outbox | None = None
+    _reply_macros: Macros | None = None
+    _last_reply: tuple[int, int] | None = None  # (post id, first reply id) of the last queued reply
+    _last_reply_text = ""  # what the composer held when it was queued (undo puts it back)
+
+    # What the host screen provides.
+    def composer_text(self) -> str:  # pragma: no cover - the host implements it
+        raise NotImplementedError
+
+    def set_composer_text(self, text: str) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def refresh_thread(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- services ------------------------------------------------------------------------------
+
+    @property
+    def reply_outbox(self) -> Outbox:
+        """The outbox (created on first use with the configured undo window)."""
+        if self._reply_outbox is None:
+            from socialdesk.services.outbox import Outbox
+            from socialdesk.services.outbox_worker import resolver_for
+
+            self._reply_outbox = Outbox(
+                self.ctx.store, resolver_for(self.ctx), undo_seconds=self.ctx.settings.desk.undo_seconds
+            )
+        return self._reply_outbox
+
+    @property
+    def reply_macros(self) -> Macros:
+        """The playbook's canned replies (read on first use)."""
+        if self._reply_macros is None:
+            from socialdesk.services.macros import load_macros
+
+            self._reply_macros = load_macros(self.ctx.settings.desk.playbook)
+        return self._reply_macros
+
+    def _post_or_warn(self) -> PostRow | None:
+        post = self.selected_post
+        if post is None:
+            self.notify("Select a post to reply to first", severity="warning")  # type: ignore[attr-defined]
+        return post
+
+    # -- send ----------------------------------------------------------------------------------
+
+    def action_reply_send(self) -> None:
+        """Open the review of the composer's reply; on confirm, queue it with the undo window."""
+        from socialdesk.screens.review import ReviewData, ReviewScreen
+
+        post = self._post_or_warn()
+        text = self.composer_text().strip()
+        if post is None:
+            return
+        if not text:
+            self.notify("The reply is empty", severity="warning")  # type: ignore[attr-defined]
+            return
+        final = final_text(post, text)
+        result = compose.check(final, post.network)
+        if result.over:
+            self.notify(  # type: ignore[attr-defined]
+                f"{result.count}/{result.limit}: too long for one post. Shorten it or split it (ctrl+l)",
+                severity="error",
+            )
+            return
+        note = (
+            "Escalated conversation: held until an approver approves it" if post.status == "escalated" else ""
+        )
+        data = ReviewData(
+            parts=(final,),
+            destination="public reply",
+            account=post.account,
+            network=post.network,
+            target=f"@{post.author_handle} · post {post.id}",
+            counts=(f"{result.count}/{result.limit}",),
+            note=note,
+        )
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._queue(post, [final], dm=False)
+
+        self.app.push_screen(ReviewScreen(data), confirmed)  # type: ignore[attr-defined]
+
+    def _queue(self, post: PostRow, parts: list[str], dm: bool, private_public: str = "") -> None:
+        outbox = self.reply_outbox
+        agent = self.ctx.agent.name
+        undo = float(self.ctx.settings.desk.undo_seconds)
+        escalated = post.status == "escalated"
+        original = self.composer_text()
+
+        def work() -> None:
+            try:
+                if private_public:
+                    ids = outbox.take_private(post.id, parts[0], private_public, agent)
+                else:
+                    payload: str | list[str] = parts if len(parts) > 1 else parts[0]
+                    ids = outbox.enqueue(post.id, payload, agent, dm=dm, needs_approval=escalated)
+                self.ctx.store.save_draft(post.id, "")
+            except UserError as exc:
+                self.post_message(ReplyRefused(str(exc)))  # type: ignore[attr-defined]
+                return
+            note = "held for approval" if escalated else ""
+            self.post_message(ReplyQueued(post.id, ids, original, undo, note))  # type: ignore[attr-defined]
+
+        self.run_worker(  # type: ignore[attr-defined]
+            work, thread=True, exit_on_error=False, group="reply", description="queue a reply"
+        )
+
+    def on_reply_queued(self, message: ReplyQueued) -> None:
+        self._last_reply = (message.post_id, message.reply_ids[0])
+        self._last_reply_text = message.text
+        if self.selected_post is not None and self.selected_post.id == message.post_id:
+            self.set_composer_text("")
+        if message.note:
+            self.notify(f"Reply {message.note}")  # type: ignore[attr-defined]
+        else:
+            self.notify(  # type: ignore[attr-defined]
+                f"Reply queued: sends in {message.undo_seconds:g} s. Press u to undo",
+                title="Undo",
+                timeout=max(1.0, message.undo_seconds),
+            )
+        self.refresh_thread()
+
+    def on_reply_refused(self, message: ReplyRefused) -> None:
+        self.notify(message.text, severity="error")  # type: ignore[attr-defined]
+
+    # -- undo ----------------------------------------------------------------------------------
+
+    def action_reply_undo(self) -> None:
+        """Take back the last queued reply while its undo window is open (text back in the composer)."""
+        if self._last_reply is None:
+            self.notify("Nothing to undo", severity="warning")  # type: ignore[attr-defined]
+            return
+        post_id, reply_id = self._last_reply
+        outbox = self.reply_outbox
+
+        def work() -> None:
+            text = outbox.undo(reply_id)
+            self.post_message(ReplyUndone(post_id, text))  # type: ignore[attr-defined]
+
+        self.run_worker(  # type: ignore[attr-defined]
+            work, thread=True, exit_on_error=False, group="reply", description="undo a reply"
+        )
+
+    def on_reply_undone(self, message: ReplyUndone) -> None:
+        if message.text is None:
+            self.notify("Too late to undo: the reply has been handed to the network", severity="warning")  # type: ignore[attr-defined]
+            return
+        self._last_reply = None
+        if self.selected_post is not None and self.selected_post.id == message.post_id:
+            # The agent's own words (mentions are added again on send), else the queued text.
+            self.set_composer_text(self._last_reply_text or message.text)
+        self.notify("Reply taken back into the composer")  # type: ignore[attr-defined]
+        self.refresh_thread()
+
+    # -- canned replies ------------------------------------------------------------------------
+
+    def action_reply_macro(self) -> None:
+        """Insert a canned reply (fuzzy search, prompts filled) at the end of the composer."""
+        from socialdesk.screens.macro_picker import MacroPickerScreen
+        from socialdesk.services.macros import values_for
+
+        try:
+            macros = self.reply_macros
+        except UserError as exc:
+            self.notify(str(exc), severity="error")  # type: ignore[attr-defined]
+            return
+        values = values_for(self.selected_post, self.ctx.agent)
+
+        def inserted(text: str | None) -> None:
+            if text:
+                current = self.composer_text().rstrip()
+                self.set_composer_text(f"{current} {text}" if current else text)
+
+        self.app.push_screen(MacroPickerScreen(macros, values), inserted)  # type: ignore[attr-defined]
+
+    # -- take it private -----------------------------------------------------------------------
+
+    def action_reply_private(self) -> None:
+        """Send a DM (the composer's text, or the playbook's DM template) plus a short public reply."""
+        from socialdesk.screens.review import ReviewData, ReviewScreen
+        from socialdesk.services.macros import fill, values_for
+
+        post = self._post_or_warn()
+        if post is None:
+            return
+        try:
+            macros = self.reply_macros
+        except UserError as exc:
+            self.notify(str(exc), severity="error")  # type: ignore[attr-defined]
+            return
+        values = values_for(post, self.ctx.agent)
+        dm_text = self.composer_text().strip() or fill(macros.dm_text, values)
+        public = final_text(post, fill(macros.public_text, values))
+        dm_count = compose.check(dm_text, post.network)
+        pub_count = compose.check(public, post.network)
+        data = ReviewData(
+            parts=(dm_text, public),
+            destination="direct message, then a public reply",
+            account=post.account,
+            network=post.network,
+            target=f"@{post.author_handle} · post {post.id}",
+            counts=(f"DM {dm_count.count}/{dm_count.limit}", f"public {pub_count.count}/{pub_count.limit}"),
+            over=pub_count.over,
+        )
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._queue(post, [dm_text], dm=True, private_public=public)
+
+        self.app.push_screen(ReviewScreen(data), confirmed)  # type: ignore[attr-defined]
+
+    # -- split into a thread -------------------------------------------------------------------
+
+    def action_reply_split(self) -> None:
+        """Preview the composer's reply as a numbered thread; on confirm, queue every part."""
+        from socialdesk.screens.split_preview import SplitPreviewScreen
+
+        post = self._post_or_warn()
+        text = self.composer_text().strip()
+        if post is None or not text:
+            return
+        prefix = final_text(post, "x")[:-1]  # the mentions each part starts with
+        body = text[len(prefix) :] if prefix and text.startswith(prefix) else text
+        try:
+            parts = compose.split_thread(body, post.network, prefix=prefix)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")  # type: ignore[attr-defined]
+            return
+        if len(parts) == 1:
+            self.notify("It fits in one post: send it with ctrl+s")  # type: ignore[attr-defined]
+            return
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._queue(post, parts, dm=False)
+
+        self.app.push_screen(SplitPreviewScreen(parts, post.network), confirmed)  # type: ignore[attr-defined]
+
+    # -- outbox --------------------------------------------------------------------------------
+
+    def action_reply_outbox(self) -> None:
+        """Open the outbox view."""
+        from socialdesk.screens.outbox import OutboxScreen
+
+        self.app.push_screen(OutboxScreen(self.reply_outbox, self.ctx.agent.name))  # type: ignore[attr-defined]

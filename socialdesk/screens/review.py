@@ -1,0 +1,93 @@
+"""The review before a reply leaves: exact final text, destination, account, post and count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from socialdesk.sanitize import clean
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewData:
+    """What the agent is about to send.
+
+    Attributes:
+        parts: the exact final text of each post (one unless a thread).
+        destination: "public reply" or "direct message".
+        account: our account that sends it.
+        network: the network's name.
+        target: who/what it answers ("@maria · post 42").
+        counts: "count/limit" of each part.
+        over: some part is over the limit (confirming is refused).
+        note: an extra line (held for approval, a public note that follows a DM ...).
+    """
+
+    parts: tuple[str, ...]
+    destination: str
+    account: str
+    network: str
+    target: str
+    counts: tuple[str, ...]
+    over: bool = False
+    note: str = ""
+
+
+class ReviewScreen(ModalScreen[bool]):
+    """Read before Enter: `y`/enter sends, `e`/escape goes back to edit. Dismisses with True to send."""
+
+    DEFAULT_CSS = """
+    ReviewScreen {
+        align: center middle;
+        & > #review { width: 80%; max-width: 100; height: auto; max-height: 90%;
+                      border: thick $primary; background: $surface; padding: 1 2; }
+        & #review-where { text-style: bold; }
+        & #review-note { color: $warning; }
+        & .review-count { color: $text-muted; text-align: right; }
+        & .review-count.-over { color: $error; text-style: bold; }
+        & .review-part { border-left: outer $accent; padding: 0 1; margin-bottom: 1; }
+        & #review-keys { color: $text-muted; margin-top: 1; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("y,enter", "confirm", "Send", id="review.confirm"),
+        Binding("e,escape", "back", "Edit", id="review.back"),
+    ]
+
+    def __init__(self, data: ReviewData) -> None:
+        super().__init__()
+        self.data = data
+
+    def compose(self) -> ComposeResult:
+        data = self.data
+        with Vertical(id="review"):
+            where = f"{data.destination} · {data.network} · account {data.account or '-'} · {data.target}"
+            yield Static(Text(clean(where, single_line=True)), id="review-where")
+            if data.note:
+                yield Static(Text(data.note), id="review-note")
+            with VerticalScroll(id="review-parts"):
+                for index, (part, count) in enumerate(zip(data.parts, data.counts, strict=True), 1):
+                    label = f"{index}/{len(data.parts)} · {count}" if len(data.parts) > 1 else count
+                    counter = Static(Text(label), classes="review-count")
+                    counter.set_class(data.over, "-over")
+                    yield counter
+                    # The exact text that will be posted, shown as plain text (never markup).
+                    yield Static(Text(clean(part)), classes="review-part")
+            keys = "e/esc: back to edit" if data.over else "y/enter: send   e/esc: back to edit"
+            yield Static(Text(keys), id="review-keys")
+
+    def action_confirm(self) -> None:
+        if self.data.over:
+            self.notify("Over the limit: edit or split it first", severity="error")
+            return
+        self.dismiss(True)
+
+    def action_back(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,79 @@
+"""The `/` search: a query-language Input, errors shown inline; dismisses with the compiled filter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from socialdesk.services.query import QueryError, parse_query
+from socialdesk.store import PostFilter
+
+HELP = (
+    'words  "a phrase"  -exclude  from:@sam  network:x  tag:vip  status:new,open  sentiment:negative  '
+    "intent:question  assigned:me  before:2026-11-20  after:7d  is:open"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """What the agent searched for."""
+
+    query: str
+    filter: PostFilter
+
+
+class SearchScreen(ModalScreen[SearchResult | None]):
+    """Type a query; Enter searches (if it parses), escape closes."""
+
+    DEFAULT_CSS = """
+    SearchScreen { align: center top; }
+    SearchScreen > Vertical {
+        width: 90%; height: auto; margin-top: 2; padding: 0 1; border: thick $accent; background: $surface;
+    }
+    SearchScreen #search-error { color: $error; height: auto; }
+    SearchScreen #search-help { color: $text-muted; height: auto; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Close", id="search.cancel")]
+
+    def __init__(self, agent: str = "", query: str = "") -> None:
+        super().__init__()
+        self.agent = agent
+        self.initial = query
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Input(value=self.initial, placeholder="Search posts…", id="search-input")
+            yield Static("", id="search-error")
+            yield Static(HELP, id="search-help", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def _compile(self, text: str) -> PostFilter | None:
+        error = self.query_one("#search-error", Static)
+        try:
+            flt = parse_query(text, agent=self.agent)
+        except QueryError as exc:
+            error.update(Text(str(exc)))
+            return None
+        error.update("")
+        return flt
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        # Parsing is microseconds: check as the agent types, so mistakes show before Enter.
+        self._compile(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        flt = self._compile(event.value)
+        if flt is not None:
+            self.dismiss(SearchResult(event.value.strip(), flt))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

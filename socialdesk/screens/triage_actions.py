@@ -1,0 +1,338 @@
+"""Triage keys for the desk: next, resolve, snooze, assign, tag, bulk marks, notes, escalation, queues.
+
+`TriageActions` is a mixin for the desk screen. The host provides `ctx` (Context), `selected_post`
+(PostRow | None), `marked_ids` (set[int]), `set_feed_filter(flt, title, queue_order)`,
+`refresh_feed()`, `refresh_thread()` and `select_post(post_id)`. Store I/O runs in thread workers
+that end by posting TriageChanged, which the mixin turns into a refresh and a notification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from textual.binding import Binding
+from textual.message import Message
+
+from socialdesk.errors import UserError
+from socialdesk.services.classify import INTENTS, SENTIMENT_LABELS
+from socialdesk.services.queue import QueueService, SavedQueue, cycle, load_queues, parse_duration
+from socialdesk.widgets.queue_tabs import QueueTabs
+
+if TYPE_CHECKING:
+    from socialdesk.context import Context
+    from socialdesk.models import PostRow
+    from socialdesk.store import PostFilter
+
+TRIAGE_BINDINGS: list[Binding] = [
+    Binding("n", "triage_next", "Next", id="triage.next"),
+    Binding("e", "triage_resolve", "Resolve", id="triage.resolve"),
+    Binding("E", "triage_resolve_next", "Resolve+next", id="triage.resolve_next"),
+    Binding("p", "triage_pending", "Pending", id="triage.pending", show=False),
+    Binding("z", "triage_snooze", "Snooze", id="triage.snooze", show=False),
+    Binding("a", "triage_assign_me", "Assign me", id="triage.assign_me", show=False),
+    Binding("t", "triage_tag", "Tag", id="triage.tag", show=False),
+    Binding("space,x", "triage_mark", "Mark", id="triage.mark", show=False),
+    Binding("N", "triage_note", "Note", id="triage.note", show=False),
+    Binding("exclamation_mark", "triage_escalate", "Escalate", id="triage.escalate", show=False),
+    Binding("S", "triage_sentiment", "Sentiment", id="triage.sentiment", show=False),
+    Binding("I", "triage_intent", "Intent", id="triage.intent", show=False),
+    Binding("A", "triage_approvals", "Approvals", id="triage.approvals", show=False),
+    *[
+        Binding(str(k), f"triage_queue({k})", f"Queue {k}", id=f"triage.queue{k}", show=False)
+        for k in range(1, 10)
+    ],
+]
+
+
+@dataclass(slots=True)
+class TriageOutcome:
+    """What a triage action did, for the screen to show."""
+
+    message: str = ""
+    error: str = ""
+    select: int | None = None
+    changed: list[int] = field(default_factory=list)
+
+
+class TriageChanged(Message):
+    """A triage action finished in a worker (the feed and thread need re-reading)."""
+
+    def __init__(self, outcome: TriageOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class QueueCountsLoaded(Message):
+    """Live counts of the saved queues were read."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.counts = counts
+
+
+class TriageActions:
+    """Mixin adding the triage keys to a screen (see the module docstring for the host API)."""
+
+    ctx: Context
+    selected_post: PostRow | None
+    marked_ids: set[int]
+    _triage_queues: list[SavedQueue] | None = None
+    triage_queue: SavedQueue | None = None
+
+    # Host API (implemented by the screen).
+    set_feed_filter: Callable[..., None]
+    refresh_feed: Callable[[], None]
+    refresh_thread: Callable[[], None]
+    select_post: Callable[[int], None]
+    notify: Callable[..., None]
+    run_worker: Callable[..., Any]
+    post_message: Callable[[Message], bool]
+    app: Any
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    @property
+    def triage_queues(self) -> list[SavedQueue]:
+        """The playbook's saved queues (read once)."""
+        if self._triage_queues is None:
+            from socialdesk.services.playbook import load_playbook
+
+            try:
+                self._triage_queues = load_queues(load_playbook(self.ctx.settings.desk.playbook))
+            except UserError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                self._triage_queues = load_queues(None)
+        return self._triage_queues
+
+    def _triage_filter(self) -> PostFilter | None:
+        queue = self.triage_queue
+        return queue.filter(self.ctx.agent.name) if queue is not None else None
+
+    def _targets(self) -> list[int]:
+        """The marked posts (bulk), else the selected one."""
+        if self.marked_ids:
+            return sorted(self.marked_ids)
+        return [self.selected_post.id] if self.selected_post is not None else []
+
+    def _triage_run(self, description: str, op: Callable[[QueueService], TriageOutcome]) -> None:
+        ctx = self.ctx
+
+        def job() -> None:
+            try:
+                outcome = op(QueueService(ctx.store, ctx.agent))
+            except UserError as exc:
+                outcome = TriageOutcome(error=str(exc))
+            self.post_message(TriageChanged(outcome))
+
+        self.run_worker(job, thread=True, group="triage", exit_on_error=False, description=description)
+
+    def _triage_one(self, done: str, post_id: int, op: Callable[[QueueService], object]) -> None:
+        def run(svc: QueueService) -> TriageOutcome:
+            op(svc)
+            return TriageOutcome(done, changed=[post_id])
+
+        self._triage_run(done, run)
+
+    def _on_targets(
+        self, verb: str, op: Callable[[QueueService, list[int]], object], bulk_clear: bool = True
+    ) -> None:
+        ids = self._targets()
+        if not ids:
+            self.notify("Nothing selected", severity="warning")
+            return
+        if bulk_clear:
+            self.marked_ids.clear()
+
+        def run(svc: QueueService) -> TriageOutcome:
+            op(svc, ids)
+            return TriageOutcome(f"{verb} {len(ids)} post{'s' if len(ids) > 1 else ''}", changed=ids)
+
+        self._triage_run(verb, run)
+
+    # -- actions -----------------------------------------------------------------------------------
+
+    def action_triage_next(self) -> None:
+        """Claim the next conversation of the current queue and open it."""
+        flt = self._triage_filter()
+
+        def run(svc: QueueService) -> TriageOutcome:
+            row = svc.claim_next(flt)
+            if row is None:
+                return TriageOutcome("Queue is empty: nothing to claim")
+            return TriageOutcome(f"Claimed post {row.id}", select=row.id, changed=[row.id])
+
+        self._triage_run("Claiming the next conversation", run)
+
+    def action_triage_resolve(self) -> None:
+        self._on_targets("Resolved", lambda svc, ids: svc.resolve(ids))
+
+    def action_triage_resolve_next(self) -> None:
+        """Resolve the selected conversation and claim the next one."""
+        post = self.selected_post
+        if post is None:
+            self.action_triage_next()
+            return
+        flt = self._triage_filter()
+
+        def run(svc: QueueService) -> TriageOutcome:
+            row = svc.resolve_and_next(post.id, flt)
+            if row is None:
+                return TriageOutcome("Resolved; the queue is empty", changed=[post.id])
+            return TriageOutcome(f"Resolved; claimed post {row.id}", select=row.id, changed=[post.id, row.id])
+
+        self._triage_run("Resolving and claiming the next", run)
+
+    def action_triage_pending(self) -> None:
+        self._on_targets("Pending", lambda svc, ids: svc.pending(ids))
+
+    def action_triage_assign_me(self) -> None:
+        self._on_targets("Assigned to you", lambda svc, ids: svc.assign(ids))
+
+    def action_triage_snooze(self) -> None:
+        from socialdesk.screens.note import PromptScreen
+
+        def validate(text: str) -> str | None:
+            try:
+                parse_duration(text)
+            except UserError as exc:
+                return str(exc)
+            return None
+
+        def done(value: str | None) -> None:
+            if value:
+                seconds = parse_duration(value)
+                self._on_targets(f"Snoozed ({value})", lambda svc, ids: svc.snooze(ids, seconds))
+
+        self.app.push_screen(PromptScreen("Snooze for (30m, 2h, 1d, 1w)", "2h", validate), done)
+
+    def action_triage_tag(self) -> None:
+        from socialdesk.screens.note import PromptScreen
+
+        def validate(text: str) -> str | None:
+            return "A tag is one word without spaces" if any(c.isspace() for c in text) else None
+
+        def done(value: str | None) -> None:
+            if value:
+                self._on_targets(f"Tagged {value}:", lambda svc, ids: svc.tag(ids, value))
+
+        self.app.push_screen(PromptScreen("Tag", "billing", validate), done)
+
+    def action_triage_mark(self) -> None:
+        """Mark or unmark the selected post for a bulk action."""
+        post = self.selected_post
+        if post is None:
+            return
+        if post.id in self.marked_ids:
+            self.marked_ids.discard(post.id)
+        else:
+            self.marked_ids.add(post.id)
+        self.refresh_feed()
+
+    def action_triage_note(self) -> None:
+        from socialdesk.screens.note import NoteScreen
+
+        post = self.selected_post
+        if post is None:
+            return
+
+        def done(text: str | None) -> None:
+            if text:
+                self._triage_one("Note added", post.id, lambda svc: svc.note(post.id, text))
+
+        self.app.push_screen(NoteScreen(), done)
+
+    def action_triage_escalate(self) -> None:
+        from socialdesk.screens.escalate import EscalateScreen
+
+        post = self.selected_post
+        if post is None:
+            return
+
+        def done(choice: tuple[str, str] | None) -> None:
+            if choice:
+                role, note = choice
+                self._triage_one(
+                    f"Escalated to {role}", post.id, lambda svc: svc.escalate(post.id, role, note)
+                )
+
+        self.app.push_screen(EscalateScreen(), done)
+
+    def action_triage_sentiment(self) -> None:
+        """Correct the selected post's sentiment (cycles negative -> neutral -> positive)."""
+        post = self.selected_post
+        if post is not None:
+            label = cycle(post.sentiment_label, SENTIMENT_LABELS)
+            post.sentiment_label = label  # shown at once; the worker makes it stick
+            self._triage_one(
+                f"Sentiment: {label}", post.id, lambda svc: svc.correct(post.id, sentiment_label=label)
+            )
+
+    def action_triage_intent(self) -> None:
+        """Correct the selected post's intent (cycles question -> complaint -> praise -> other)."""
+        post = self.selected_post
+        if post is not None:
+            intent = cycle(post.intent, INTENTS)
+            post.intent = intent
+            self._triage_one(f"Intent: {intent}", post.id, lambda svc: svc.correct(post.id, intent=intent))
+
+    def action_triage_queue(self, key: int) -> None:
+        """Show the saved queue with number key `key`, in queue order."""
+        queue = next((q for q in self.triage_queues if q.key == key), None)
+        if queue is None:
+            return
+        self.triage_queue = queue
+        self.set_feed_filter(queue.filter(self.ctx.agent.name), queue.name, True)
+        for tabs in self.app.screen.query(QueueTabs):
+            tabs.active = queue.name
+
+    def action_triage_approvals(self) -> None:
+        """Open the approver's queue (needs the approver role)."""
+        from socialdesk.screens.approvals import ApprovalsScreen
+        from socialdesk.services.queue import APPROVER_ROLE
+
+        if APPROVER_ROLE not in self.ctx.agent.roles:
+            self.notify("Approving replies needs the approver role (config: desk.roles)", severity="warning")
+            return
+        self.app.push_screen(ApprovalsScreen(self.ctx))
+
+    def refresh_queue_counts(self) -> None:
+        """Count every saved queue in a worker; posts QueueCountsLoaded (QueueTabs on the screen update)."""
+        queues = self.triage_queues
+        ctx = self.ctx
+
+        def job() -> None:
+            self.post_message(QueueCountsLoaded(QueueService(ctx.store, ctx.agent).counts(queues)))
+
+        self.run_worker(
+            job,
+            thread=True,
+            group="queue-counts",
+            exclusive=True,
+            exit_on_error=False,
+            description="Counting queues",
+        )
+
+    # -- results -----------------------------------------------------------------------------------
+
+    def on_triage_changed(self, message: TriageChanged) -> None:
+        outcome = message.outcome
+        if outcome.error:
+            self.notify(outcome.error, severity="error", markup=False)
+            return
+        if outcome.message:
+            self.notify(outcome.message, markup=False)
+        self.refresh_feed()
+        if outcome.select is not None:
+            self.select_post(outcome.select)
+        self.refresh_thread()
+        self.refresh_queue_counts()
+
+    def on_queue_counts_loaded(self, message: QueueCountsLoaded) -> None:
+        for tabs in self.app.screen.query(QueueTabs):
+            tabs.set_counts(message.counts)
+
+    def on_queue_tabs_queue_chosen(self, message: QueueTabs.QueueChosen) -> None:
+        if self.triage_queue is None or self.triage_queue.key != message.key:
+            self.action_triage_queue(message.key)

@@ -1,0 +1,162 @@
+"""Builds connectors for configured accounts (class from the registry, options checked, secret
+fetched) and gathers what `socialdesk doctor` reports about accounts and quarantined items."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from socialdesk.config import AccountSettings, Settings, validate_account_options
+from socialdesk.connectors.base import AuthError, Connector, ConnectorError
+from socialdesk.connectors.registry import UnknownConnector, load_connector
+from socialdesk.errors import UserError
+from socialdesk.secrets import SecretStore, redact
+from socialdesk.store import Store
+
+
+def session_key(account: str) -> str:
+    """Where an account's login session (Bluesky) is kept in the secret store."""
+    return f"{account}#session"
+
+
+class StoredSession:
+    """A connector's login session kept in the secret store (its tokens are secrets too)."""
+
+    def __init__(self, secrets: SecretStore, account: str) -> None:
+        self.secrets = secrets
+        self.key = session_key(account)
+
+    def load(self) -> dict[str, Any] | None:
+        """The saved session, or None."""
+        value = self.secrets.get(self.key)
+        try:
+            data = json.loads(value) if value else None
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def save(self, session: dict[str, Any] | None) -> None:
+        """Replace (or forget, with None) the saved session."""
+        if session is None:
+            self.secrets.delete(self.key)
+        else:
+            self.secrets.set(self.key, json.dumps(session))
+
+
+def connector_class(account: AccountSettings) -> type[Connector]:
+    """The connector class an account names.
+
+    Raises:
+        UserError: no installed connector has that name.
+    """
+    try:
+        return load_connector(account.connector)
+    except UnknownConnector as exc:
+        raise UserError(f"account {account.name!r}: {exc}") from None
+
+
+def build_connector(
+    account: AccountSettings,
+    source: str = "config",
+    secrets: SecretStore | None = None,
+    http: Any = None,
+) -> Connector:
+    """A ready connector for a configured account.
+
+    Args:
+        account: the [[accounts]] table.
+        source: the config file's name, for error messages.
+        secrets: where secrets live (default: the OS keyring or the 0600 file).
+        http: an httpx.Client to use (tests pass one bound to a loopback server).
+
+    Raises:
+        UserError: unknown connector, bad options, or incomplete settings.
+    """
+    cls = connector_class(account)
+    validate_account_options(account, cls.options, source)
+    secrets = secrets or SecretStore()
+    secret = secrets.get(account.name) if cls.secret_label else None
+    try:
+        connector = cls(account.name, account.options, secret, http)
+    except ConnectorError as exc:
+        raise UserError(f"{source}: {redact(str(exc))}") from None
+    if hasattr(connector, "session_store"):
+        connector.session_store = StoredSession(secrets, account.name)
+    return connector
+
+
+def find_account(settings: Settings, name: str) -> AccountSettings:
+    """The configured account called `name`.
+
+    Raises:
+        UserError: listing the configured names.
+    """
+    for account in settings.accounts:
+        if account.name == name:
+            return account
+    names = ", ".join(a.name for a in settings.accounts) or "none"
+    raise UserError(f"no account named {name!r} (configured: {names})")
+
+
+def test_account(
+    account: AccountSettings, source: str = "config", secrets: SecretStore | None = None, http: Any = None
+) -> str:
+    """Check an account's credentials against its network; return the network's description of it.
+
+    Raises:
+        UserError: a one-line reason (needs auth, unreachable, rate limited ...), never a secret.
+    """
+    connector = build_connector(account, source, secrets, http)
+    try:
+        return connector.verify()
+    except AuthError as exc:
+        raise UserError(f"account {account.name!r} needs auth: {redact(str(exc))}") from None
+    except ConnectorError as exc:
+        raise UserError(f"account {account.name!r}: {redact(str(exc))}") from None
+    finally:
+        connector.close()
+
+
+test_account.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
+
+
+@dataclass(slots=True)
+class Health:
+    """What `doctor` shows."""
+
+    secret_backend: str
+    secret_notice: str | None
+    quarantine: dict[str, int] = field(default_factory=dict)
+    newest_errors: list[tuple[float, str, str]] = field(default_factory=list)  # (at, source, error)
+    needs_auth: list[tuple[str, str]] = field(default_factory=list)  # (account, why)
+
+
+def health(settings: Settings, store: Store, secrets: SecretStore | None = None, newest: int = 5) -> Health:
+    """Quarantine counts and newest errors, accounts that need auth, and where secrets live."""
+    secrets = secrets or SecretStore()
+    report = Health(secrets.description, secrets.notice, quarantine=store.quarantine_counts())
+    report.newest_errors = [
+        (at, source, error)
+        for at, source, error in store.conn.execute(
+            "SELECT at, source, error FROM quarantine ORDER BY id DESC LIMIT ?", (newest,)
+        )
+    ]
+    waiting = dict(
+        store.conn.execute(
+            "SELECT account, COUNT(*) FROM replies WHERE state = 'needs_auth' GROUP BY account"
+        )
+    )
+    for account in settings.accounts:
+        if not account.enabled:
+            continue
+        try:
+            cls = connector_class(account)
+        except UserError as exc:
+            report.needs_auth.append((account.name, str(exc)))
+            continue
+        if cls.secret_label and secrets.get(account.name) is None:
+            report.needs_auth.append((account.name, f"no {cls.secret_label} stored"))
+        elif waiting.get(account.name):
+            report.needs_auth.append((account.name, f"{waiting[account.name]} replies waiting for auth"))
+    return report

@@ -1,0 +1,229 @@
+"""The search query language (`refund from:@sam tag:vip after:7d -spam`) compiled to a PostFilter.
+
+Grammar: whitespace-separated terms; each is free text, a "quoted phrase", or `field:value`
+(values may be quoted, and comma-separated for "any of"); a leading `-` negates a term.
+
+Fields: from, network, tag, status, sentiment, intent, priority, assigned (a name, `me`, `none`),
+before/after (2026-11-20, 2026-11-20T14:30, or relative 30m/24h/7d/2w), is (open, actionable,
+unassigned, overdue, mine, ours). Free text goes to FTS5 with every term quoted, so FTS syntax in
+user input is literal text and cannot error or inject.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from socialdesk.errors import UserError
+from socialdesk.models import Status
+from socialdesk.sanitize import clean
+from socialdesk.services.classify import INTENTS, SENTIMENT_LABELS
+from socialdesk.services.rules import PRIORITY_NAMES
+from socialdesk.store.queries import PostFilter
+
+FIELDS = (
+    "from",
+    "network",
+    "tag",
+    "status",
+    "sentiment",
+    "intent",
+    "priority",
+    "assigned",
+    "before",
+    "after",
+    "is",
+)
+IS_VALUES = ("open", "actionable", "unassigned", "overdue", "mine", "ours")
+_TOKEN = re.compile(r'\s*(-)?(?:([A-Za-z_]+):)?("(?:[^"]*)"?|[^\s"]+)')
+_RELATIVE = re.compile(r"^(\d{1,6})(m|h|d|w)$")
+_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# FTS5's unicode61 tokenizer keeps letters and digits; a term with neither matches nothing.
+_WORDY = re.compile(r"\w")
+
+
+class QueryError(UserError):
+    """A query the parser cannot understand; the message says what and where, for inline display."""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One parsed term of a query."""
+
+    negated: bool
+    field: str  # "" for free text
+    value: str
+    quoted: bool
+
+
+def tokenize(text: str) -> list[Term]:
+    """Split a query into terms.
+
+    Raises:
+        QueryError: an unterminated quote or an empty field value.
+    """
+    terms: list[Term] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            raise QueryError(f"cannot read the query at {text[pos : pos + 20]!r}")
+        negated, name, raw = m.group(1) is not None, (m.group(2) or "").casefold(), m.group(3)
+        if not name and raw.endswith(":") and raw[:-1].casefold() in FIELDS:
+            raise QueryError(f"{raw} needs a value (no space after the colon)")
+        if name and raw.startswith("//"):  # a pasted URL (https://...) is text, not a field
+            name, raw = "", f"{m.group(2)}:{raw}"
+        quoted = raw.startswith('"')
+        if quoted:
+            if len(raw) < 2 or not raw.endswith('"'):
+                raise QueryError(f"unterminated quote starting at {raw[:20]!r}")
+            raw = raw[1:-1]
+        if name and name not in FIELDS:
+            raise QueryError(f"unknown field {name + ':'!r} (known: {', '.join(f + ':' for f in FIELDS)})")
+        if name and not raw.strip():
+            raise QueryError(f"{name}: needs a value")
+        terms.append(Term(negated, name, raw, quoted))
+        pos = m.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    return terms
+
+
+def _fts_phrase(text: str) -> str:
+    # Double quotes inside an FTS5 string are escaped by doubling; everything else is literal.
+    return '"' + text.replace('"', '""') + '"'
+
+
+def parse_time(value: str, now: float, field: str) -> float:
+    """A `before:`/`after:` value as unix seconds (dates in local time; relative values back from now)."""
+    m = _RELATIVE.match(value.casefold())
+    if m:
+        return now - int(m.group(1)) * _UNITS[m.group(2)]
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        raise QueryError(
+            f"{field}: wants a date like 2026-11-20 or a span like 7d, 24h, 30m, 2w; got {value!r}"
+        ) from None
+
+
+def _values(term: Term) -> list[str]:
+    values = [v.strip() for v in term.value.split(",")] if not term.quoted else [term.value]
+    if not all(values):
+        raise QueryError(f"{term.field}: has an empty value in {term.value!r}")
+    return values
+
+
+def _check(field: str, values: list[str], allowed: tuple[str, ...]) -> list[str]:
+    lowered = [v.casefold() for v in values]
+    bad = [v for v in lowered if v not in allowed]
+    if bad:
+        raise QueryError(f"{field}: unknown value {bad[0]!r} (known: {', '.join(allowed)})")
+    return lowered
+
+
+def _in(column: str, values: list[Any]) -> tuple[str, list[Any]]:
+    return f"{column} IN ({','.join('?' * len(values))})", list(values)
+
+
+def _clause(term: Term, agent: str, now: float) -> tuple[str, list[Any]]:
+    """The SQL condition (alias `p`) of one field term."""
+    name = term.field
+    values = _values(term)
+    parts: list[str] = []
+    params: list[Any] = []
+    if name == "from":
+        for v in values:
+            handle = v.lstrip("@")
+            like = handle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            parts.append(
+                "(LTRIM(p.author_handle, '@') = ? COLLATE NOCASE "
+                "OR LTRIM(p.author_handle, '@') LIKE ? ESCAPE '\\')"
+            )
+            params += [handle, like + "@%"]
+        return " OR ".join(parts), params
+    if name == "network":
+        return _in("p.network", [v.casefold() for v in values])
+    if name == "tag":
+        marks = ",".join("?" * len(values))
+        return f"EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = p.id AND t.tag IN ({marks}))", values
+    if name == "status":
+        return _in("p.status", _check(name, values, tuple(s.value for s in Status)))
+    if name == "sentiment":
+        return _in("p.sentiment_label", _check(name, values, SENTIMENT_LABELS))
+    if name == "intent":
+        return _in("p.intent", _check(name, values, INTENTS))
+    if name == "priority":
+        numbers = [
+            str(PRIORITY_NAMES.index(v)) if v in PRIORITY_NAMES else v for v in (x.casefold() for x in values)
+        ]
+        return _in("p.priority", [int(v) for v in _check(name, numbers, ("0", "1", "2", "3"))])
+    if name == "assigned":
+        names = ["" if v.casefold() == "none" else agent if v.casefold() == "me" else v for v in values]
+        return _in("p.assigned_to", names)
+    if name in ("before", "after"):
+        if len(values) != 1:
+            raise QueryError(f"{name}: takes one date")
+        at = parse_time(values[0], now, name)
+        return ("p.created_at < ?" if name == "before" else "p.created_at >= ?"), [at]
+    # is:
+    for v in _check(name, values, IS_VALUES):
+        if v == "open":
+            parts.append("p.status IN ('new', 'open') AND p.is_ours = 0")
+        elif v == "actionable":
+            parts.append("p.actionable = 1 AND p.is_ours = 0")
+        elif v == "unassigned":
+            parts.append("p.assigned_to = ''")
+        elif v == "mine":
+            parts.append("p.assigned_to = ?")
+            params.append(agent)
+        elif v == "ours":
+            parts.append("p.is_ours = 1")
+        else:  # overdue
+            parts.append(
+                "p.due_at < ? AND p.first_response_at IS NULL AND p.status NOT IN ('resolved', 'snoozed')"
+            )
+            params.append(now)
+    return " OR ".join(f"({p})" for p in parts), params
+
+
+def parse_query(text: str, agent: str = "", now: float | None = None) -> PostFilter:
+    """Compile a query into a PostFilter.
+
+    Args:
+        text: what the agent typed.
+        agent: the agent's name (for `assigned:me` and `is:mine`).
+        now: the time relative dates count back from (default: now).
+
+    Raises:
+        QueryError: with a message fit to show inline under the search box.
+    """
+    if len(text) > 2000:
+        raise QueryError("query is too long (2000 characters at most)")
+    now = time.time() if now is None else now
+    # Control characters (NUL ends an FTS5 string early) and escapes are never meant in a query.
+    text = clean(text, single_line=True)
+    where: list[str] = []
+    params: list[Any] = []
+    fts: list[str] = []
+    for term in tokenize(text):
+        if term.field:
+            clause, values = _clause(term, agent, now)
+            where.append(f"NOT ({clause})" if term.negated else clause)
+            params += values
+            continue
+        if not _WORDY.search(term.value):
+            if term.quoted:
+                raise QueryError(f"{_fts_phrase(term.value)} has no letters or digits to search for")
+            continue  # stray punctuation such as "&" or "!!" between words
+        phrase = _fts_phrase(term.value)
+        if term.negated:
+            where.append("p.id NOT IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
+            params.append(phrase)
+        else:
+            fts.append(phrase)
+    return PostFilter(tuple(where), tuple(params), " AND ".join(fts) or None)

@@ -1,0 +1,20 @@
+"""Builds the workspace's triage function (playbook rules + classifier) for the sync path."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from socialdesk.services.rules import Triager
+
+if TYPE_CHECKING:
+    from socialdesk.context import Context
+    from socialdesk.services.sync import TriageFn
+
+
+def build_triage(ctx: Context) -> TriageFn:
+    """The configured playbook's Triager as the sync engine's `TriageFn` (posts, store) -> triages.
+
+    Raises:
+        UserError: the playbook is missing or invalid (naming the file and rule).
+    """
+    return Triager.from_settings(ctx.settings).triage_many

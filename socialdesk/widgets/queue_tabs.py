@@ -1,0 +1,89 @@
+"""A one-line strip of saved queues with live counts; clicking or choosing one posts QueueChosen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from socialdesk.sanitize import clean
+
+
+@dataclass(frozen=True, slots=True)
+class QueueTab:
+    """One saved queue as the strip shows it."""
+
+    name: str
+    key: int
+    count: int | None = None  # None: not counted yet
+
+
+class QueueTabs(Widget):
+    """Saved queues ("1 Needs reply 12 · 2 Negative 3 ...") with the active one highlighted.
+
+    Attributes down: set `tabs` (and counts as they arrive) and `active`. Messages up: QueueChosen.
+    """
+
+    DEFAULT_CSS = """
+    QueueTabs {
+        height: 1;
+        width: 1fr;
+        background: $panel;
+        color: $text-muted;
+    }
+    """
+
+    tabs: reactive[tuple[QueueTab, ...]] = reactive((), layout=False)
+    active: reactive[str] = reactive("")
+
+    class QueueChosen(Message):
+        """The agent picked a saved queue."""
+
+        def __init__(self, name: str, key: int) -> None:
+            super().__init__()
+            self.name = name
+            self.key = key
+
+    def __init__(self, tabs: tuple[QueueTab, ...] = (), active: str = "", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.set_reactive(QueueTabs.tabs, tuple(tabs))
+        self.set_reactive(QueueTabs.active, active)
+        self._spans: list[tuple[int, int, QueueTab]] = []
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        """Update the live counts by queue name."""
+        self.tabs = tuple(QueueTab(t.name, t.key, counts.get(t.name, t.count)) for t in self.tabs)
+
+    def choose(self, key: int) -> None:
+        """Make the queue with number key `key` active and announce it."""
+        for tab in self.tabs:
+            if tab.key == key:
+                self.active = tab.name
+                self.post_message(self.QueueChosen(tab.name, tab.key))
+                return
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        self._spans = []
+        for tab in self.tabs:
+            start = len(text)
+            label = f" {tab.key} {clean(tab.name, single_line=True)}"
+            style = "reverse bold" if tab.name == self.active else ""
+            text.append(label, style=style)
+            if tab.count is not None:
+                text.append(f" {tab.count}", style=("reverse " if tab.name == self.active else "") + "bold")
+            text.append(" ", style=style)
+            self._spans.append((start, len(text), tab))
+            text.append(" ")
+        return text
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.x + self.scroll_offset.x
+        for start, end, tab in self._spans:
+            if start <= offset < end:
+                self.choose(tab.key)
+                return

@@ -1,0 +1,68 @@
+"""Shared fixtures: an isolated home for every test, stores, and a small deterministic demo workspace."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from socialdesk.config import Settings
+from socialdesk.connectors.demo import DemoConnector
+from socialdesk.context import Context
+from socialdesk.services.sync import Source, sync_source
+from socialdesk.store import Store
+
+# A fixed "now" for everything that shows ages, so snapshots and assertions are stable.
+FIXED_NOW = 1_795_000_000.0
+
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Config and data dirs of a test never touch the real user's files."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("SOCIALDESK_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("SOCIALDESK_DATA_DIR", str(home / "data"))
+    return home
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """An empty cache on disk (WAL, like the real thing)."""
+    s = Store(tmp_path / "cache.db")
+    yield s
+    s.close()
+
+
+def demo_connector(posts: int = 400, clock: float = FIXED_NOW) -> DemoConnector:
+    """A small demo network pinned in time."""
+    return DemoConnector(account="demo", settings={"initial_posts": posts}, clock=lambda: clock)
+
+
+@pytest.fixture
+def demo_store(tmp_path: Path) -> Iterator[Store]:
+    """A cache holding a small, deterministic demo workspace (400 posts plus our replies)."""
+    s = Store(tmp_path / "demo.db")
+    sync_source(s, Source("demo", demo_connector()))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def demo_context(tmp_path: Path, demo_store: Store) -> Context:
+    """A run context over the demo workspace (as `socialdesk demo` builds it)."""
+    return Context(settings=Settings(), db_path=Path(demo_store.path), demo=True)
+
+
+@pytest.fixture
+def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Pin the time the widgets measure ages against."""
+    from socialdesk.widgets import badges
+
+    monkeypatch.setattr(badges, "now", lambda: FIXED_NOW + 60)
+    return FIXED_NOW + 60

@@ -1,0 +1,367 @@
+"""Bluesky connector against a loopback server shaped like the AT Protocol's XRPC lexicons."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from socialdesk.connectors.base import OutgoingReply, PermanentError, SendUncertain
+from socialdesk.connectors.bluesky import BlueskyConnector, facets, rkey_for, tid
+from socialdesk.testing import SECRET, ConnectorContract, Loopback, Reply, Request
+
+ME = "did:plc:acmesupport0000000000000"
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class FakeBluesky:
+    """createSession/refreshSession, listNotifications, searchPosts, getPosts, createRecord, getRecord."""
+
+    def __init__(self, server: Loopback, page: int = 50) -> None:
+        self.server = server
+        self.page = page
+        self.notifications: list[dict[str, Any]] = []
+        self.search: list[dict[str, Any]] = []
+        self.records: dict[str, dict[str, Any]] = {}
+        self.n = 0
+        self.access = "access-1"
+        self.sessions = 0
+        self.expire_next = False
+        r = server.route
+        r("POST", "/xrpc/com.atproto.server.createSession", self.create_session)
+        r("POST", "/xrpc/com.atproto.server.refreshSession", self.refresh_session)
+        r(
+            "GET",
+            "/xrpc/app.bsky.notification.listNotifications",
+            lambda q: self.paged(q, self.notifications, "notifications"),
+        )
+        r("GET", "/xrpc/app.bsky.feed.searchPosts", lambda q: self.paged(q, self.search, "posts"))
+        r("GET", "/xrpc/app.bsky.feed.getPosts", self.get_posts)
+        r("POST", "/xrpc/com.atproto.repo.createRecord", self.create_record)
+        r("GET", "/xrpc/com.atproto.repo.getRecord", self.get_record)
+        r(
+            "GET",
+            "/xrpc/com.atproto.identity.resolveHandle",
+            lambda q: (
+                {"did": "did:plc:bob"}
+                if q.arg("handle") == "bob.bsky.social"
+                else Reply(400, {"error": "InvalidRequest", "message": "Unable to resolve handle"})
+            ),
+        )
+
+    def create_session(self, request: Request) -> Reply:
+        body = request.json()
+        if body["password"] != SECRET:
+            return Reply(
+                401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"}
+            )
+        self.sessions += 1
+        return Reply(
+            200,
+            {
+                "did": ME,
+                "handle": body["identifier"],
+                "accessJwt": self.access,
+                "refreshJwt": "refresh-1",
+                "active": True,
+            },
+        )
+
+    def refresh_session(self, request: Request) -> Reply:
+        if request.headers.get("authorization") != "Bearer refresh-1":
+            return Reply(400, {"error": "ExpiredToken", "message": "Token has expired"})
+        self.access = "access-2"
+        return Reply(
+            200,
+            {"did": ME, "handle": "acme.bsky.social", "accessJwt": self.access, "refreshJwt": "refresh-1"},
+        )
+
+    def authorized(self, request: Request) -> Reply | None:
+        if self.expire_next:
+            self.expire_next = False
+            self.access = "access-stale"
+            return Reply(400, {"error": "ExpiredToken", "message": "Token has expired"})
+        if request.headers.get("authorization") != f"Bearer {self.access}":
+            return Reply(401, {"error": "AuthenticationRequired", "message": "Invalid token"})
+        return None
+
+    def view(
+        self,
+        text: str,
+        *,
+        reason: str = "mention",
+        reply_to: dict | None = None,
+        author: str = "",
+        facets_: list | None = None,
+    ) -> dict[str, Any]:
+        self.n += 1
+        at = 1_700_000_000 + self.n
+        did = author or f"did:plc:user{self.n % 5}"
+        record: dict[str, Any] = {
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "createdAt": iso(at),
+            "langs": ["en"],
+        }
+        if reply_to:
+            record["reply"] = {
+                "root": reply_to["record"].get("reply", {}).get("root")
+                or {"uri": reply_to["uri"], "cid": reply_to["cid"]},
+                "parent": {"uri": reply_to["uri"], "cid": reply_to["cid"]},
+            }
+        if facets_:
+            record["facets"] = facets_
+        return {
+            "uri": f"at://{did}/app.bsky.feed.post/3k{self.n:011d}",
+            "cid": f"bafyreicid{self.n}",
+            "author": {
+                "did": did,
+                "handle": f"user{self.n % 5}.bsky.social",
+                "displayName": f"User {self.n % 5}",
+                "labels": [],
+                "viewer": {"muted": False},
+            },
+            "reason": reason,
+            "record": record,
+            "isRead": False,
+            "indexedAt": iso(at),
+            "labels": [],
+        }
+
+    def notify(self, text: str = "", **kwargs: Any) -> dict[str, Any]:
+        item = self.view(text or f"@acme.bsky.social my parcel {self.n + 1} is lost", **kwargs)
+        self.notifications.append(item)
+        return item
+
+    def paged(self, request: Request, items: list[dict[str, Any]], key: str) -> Reply:
+        denied = self.authorized(request)
+        if denied:
+            return denied
+        newest_first = list(reversed(items))
+        start = int(request.arg("cursor", "0") or 0)
+        limit = int(request.arg("limit", "50") or 50)
+        chunk = newest_first[start : start + min(limit, self.page)]
+        body: dict[str, Any] = {key: chunk}
+        if start + len(chunk) < len(newest_first):
+            body["cursor"] = str(start + len(chunk))
+        return Reply(200, body)
+
+    def get_posts(self, request: Request) -> Any:
+        uris = request.query.get("uris", [])
+        views = [v for v in self.notifications if v["uri"] in uris]
+        return {"posts": [{k: v[k] for k in ("uri", "cid", "author", "record", "indexedAt")} for v in views]}
+
+    def create_record(self, request: Request) -> Reply:
+        denied = self.authorized(request)
+        if denied:
+            return denied
+        body = request.json()
+        uri = f"at://{body['repo']}/{body['collection']}/{body['rkey']}"
+        if uri in self.records:
+            return Reply(400, {"error": "InvalidRequest", "message": "Record already exists"})
+        self.records[uri] = body["record"]
+        return Reply(200, {"uri": uri, "cid": "bafyreinew"})
+
+    def get_record(self, request: Request) -> Reply:
+        uri = f"at://{request.arg('repo')}/{request.arg('collection')}/{request.arg('rkey')}"
+        if uri not in self.records:
+            return Reply(400, {"error": "RecordNotFound", "message": "Could not locate record"})
+        return Reply(200, {"uri": uri, "cid": "bafyreinew", "value": self.records[uri]})
+
+
+def make(server: Loopback, secret: str | None = SECRET, **options: Any) -> BlueskyConnector:
+    client = httpx.Client(base_url=server.url, timeout=httpx.Timeout(2.0))
+    return BlueskyConnector("bsky", {"handle": "acme.bsky.social", **options}, secret, client)
+
+
+class TestBlueskyContract(ConnectorContract):
+    connector_class = BlueskyConnector
+
+    def serve(self, server: Loopback) -> None:
+        self.fake = FakeBluesky(server, page=2)
+        for _ in range(3):
+            self.fake.notify()
+
+    def make_connector(self, server: Loopback) -> BlueskyConnector:
+        return make(server, self.secret)
+
+    def add_post(self, server: Loopback) -> str:
+        return str(self.fake.notify()["uri"])
+
+    def add_malformed(self, server: Loopback) -> None:
+        self.fake.notify()
+        del self.fake.notify()["record"]["createdAt"]
+
+    def rate_limit_headers(self, reset_at: float) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": "3000",
+            "RateLimit-Remaining": "0",
+            "RateLimit-Reset": str(int(reset_at)),
+            "RateLimit-Policy": "3000;w=300",
+            "Retry-After": str(int(reset_at - time.time())),
+        }
+
+
+@pytest.fixture
+def fake(loopback_server: Loopback) -> FakeBluesky:
+    return FakeBluesky(loopback_server)
+
+
+def test_tid_is_13_sortable_chars() -> None:
+    assert tid(0, 0) == "2222222222222"
+    key = rkey_for("reply-1", 1_700_000_000.0)
+    assert len(key) == 13 and key[0] in "234567abcdefghij"
+    assert key == rkey_for("reply-1", 1_700_000_000.0) != rkey_for("reply-2", 1_700_000_000.0)
+    assert rkey_for("a", 1_700_000_000.0) < rkey_for("a", 1_800_000_000.0)
+
+
+def test_facets_use_utf8_byte_offsets() -> None:
+    text = "héllo @bob.bsky.social see https://example.com/x 🎉 @nobody.example"
+    found = facets(text, lambda h: "did:plc:bob" if h == "bob.bsky.social" else None)
+    data = text.encode("utf-8")
+    spans = [
+        (data[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode(), f["features"][0]) for f in found
+    ]
+    assert spans == [
+        ("@bob.bsky.social", {"$type": "app.bsky.richtext.facet#mention", "did": "did:plc:bob"}),
+        ("https://example.com/x", {"$type": "app.bsky.richtext.facet#link", "uri": "https://example.com/x"}),
+    ]
+
+
+def test_notification_fields(fake: FakeBluesky, loopback_server: Loopback) -> None:
+    root = fake.notify("where is my order?")
+    text = "look: paypal.com/x"
+    start = len(b"look: ")
+    child = fake.notify(
+        text,
+        reason="reply",
+        reply_to=root,
+        facets_=[
+            {
+                "index": {"byteStart": start, "byteEnd": start + len("paypal.com/x")},
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": "https://evil.example/x"}],
+            }
+        ],
+    )
+    fake.notify("liked your post", reason="like")
+    posts = {p.native_id: p for p in make(loopback_server).fetch(None).posts}
+    assert set(posts) == {root["uri"], child["uri"]}
+    reply = posts[child["uri"]]
+    assert reply.text == "look: paypal.com/x (evil.example)"
+    assert reply.in_reply_to == root["uri"] and reply.conversation_id == root["uri"]
+    assert reply.kind == "reply" and reply.author.handle.startswith("@user")
+    assert reply.url.startswith("https://bsky.app/profile/") and reply.raw["cid"] == child["cid"]
+
+
+def test_resume_walks_pages_back_to_the_mark(fake: FakeBluesky, loopback_server: Loopback) -> None:
+    fake.page = 2
+    fake.notify()
+    connector = make(loopback_server)
+    first = connector.fetch(None)
+    new = [fake.notify()["uri"] for _ in range(5)]
+    second = connector.fetch(first.cursor)
+    assert sorted(p.native_id for p in second.posts) == sorted(new)
+    assert len(loopback_server.calls("GET", "/xrpc/app.bsky.notification.listNotifications")) == 1 + 3
+
+
+def test_expired_session_is_refreshed_not_recreated(fake: FakeBluesky, loopback_server: Loopback) -> None:
+    fake.notify()
+    connector = make(loopback_server)
+    connector.fetch(None)
+    fake.expire_next = True
+    assert connector.fetch(None).posts
+    assert fake.sessions == 1
+    assert len(loopback_server.calls("POST", "/xrpc/com.atproto.server.refreshSession")) == 1
+
+
+def test_stored_session_avoids_create_session(fake: FakeBluesky, loopback_server: Loopback) -> None:
+    class Memory:
+        value: dict | None = None
+
+        def load(self) -> dict | None:
+            return self.value
+
+        def save(self, session: dict | None) -> None:
+            self.value = session
+
+    store = Memory()
+    fake.notify()
+    for _ in range(3):
+        connector = make(loopback_server)
+        connector.session_store = store
+        connector.fetch(None)
+    assert fake.sessions == 1
+
+
+def test_reply_refs_and_retry_never_duplicates(fake: FakeBluesky, loopback_server: Loopback) -> None:
+    root = fake.notify("help")
+    child = fake.notify("still waiting", reply_to=root)
+    connector = make(loopback_server)
+    reply = OutgoingReply(
+        "key-7",
+        "Sorry @bob.bsky.social! https://acme.com/help",
+        child["uri"],
+        extra={"created_at": 1_700_000_100.0},
+    )
+    first = connector.send(reply)
+    record = fake.records[first.native_id]
+    assert record["reply"] == {
+        "root": {"uri": root["uri"], "cid": root["cid"]},
+        "parent": {"uri": child["uri"], "cid": child["cid"]},
+    }
+    assert [f["features"][0]["$type"].rsplit("#")[-1] for f in record["facets"]] == ["mention", "link"]
+    assert first.native_id.endswith("/" + rkey_for("key-7", 1_700_000_100.0))
+    again = connector.send(reply)  # e.g. the outbox retrying after a lost answer
+    assert again.native_id == first.native_id and len(fake.records) == 1
+    assert connector.find_sent(reply) == first
+    assert connector.find_sent(OutgoingReply("other", "x", child["uri"])) is None
+
+
+def test_dropped_connection_on_send_is_retried_safely(fake: FakeBluesky, loopback_server: Loopback) -> None:
+    root = fake.notify("help")
+    connector = make(loopback_server)
+    connector.fetch(None)
+    ref = {"uri": root["uri"], "cid": root["cid"]}
+    reply = OutgoingReply("key-8", "hi", root["uri"], extra={"parent": ref, "root": ref})
+    loopback_server.fail_next(Reply(drop=True), 3)
+    with pytest.raises(SendUncertain):
+        connector.send(reply)
+    assert len(loopback_server.calls("POST", "/xrpc/com.atproto.repo.createRecord")) == 3
+    assert connector.find_sent(reply) is None
+    loopback_server.fail_next(Reply(drop=True), 1)
+    sent = connector.send(reply)
+    assert connector.find_sent(reply) == sent and len(fake.records) == 1
+
+
+def test_dm_is_refused(fake: FakeBluesky, loopback_server: Loopback) -> None:
+    with pytest.raises(PermanentError):
+        make(loopback_server).send(OutgoingReply("k", "hi", None, to_handle="bob", dm=True))
+
+
+def test_search_terms_are_monitored(fake: FakeBluesky, loopback_server: Loopback) -> None:
+    hit = fake.view("acme broke my phone")
+    fake.search.append(hit)
+    posts = make(loopback_server, search_terms=["acme"]).fetch(None).posts
+    assert [(p.native_id, p.kind) for p in posts] == [(hit["uri"], "search")]
+    assert loopback_server.calls("GET", "/xrpc/app.bsky.feed.searchPosts")[0].arg("sort") == "latest"
+
+
+@pytest.mark.atproto_devnet
+def test_against_the_atproto_dev_network() -> None:
+    url = os.environ.get("SOCIALDESK_ATPROTO_DEVNET_URL")
+    if not url:
+        pytest.skip(
+            "set SOCIALDESK_ATPROTO_DEVNET_URL to a running @atproto/dev-env PDS (Node 22, PostgreSQL, Redis)"
+        )
+    handle = os.environ.get("SOCIALDESK_ATPROTO_DEVNET_HANDLE", "alice.test")
+    password = os.environ.get("SOCIALDESK_ATPROTO_DEVNET_PASSWORD", "hunter2")
+    connector = BlueskyConnector("devnet", {"handle": handle, "service": url}, password)
+    assert handle in connector.verify()
+    connector.fetch(None)

@@ -1,0 +1,23 @@
+"""UI test helpers: the app factory the CLI uses, on a pinned demo workspace, cursor blink off."""
+
+from __future__ import annotations
+
+import pytest
+
+from socialdesk.app import SocialDeskApp
+from socialdesk.cli import make_app
+from socialdesk.context import Context
+
+
+@pytest.fixture(autouse=True)
+def no_blink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A blinking cursor makes screenshots differ from one run to the next."""
+    from textual.widgets import TextArea
+
+    monkeypatch.setattr(TextArea, "cursor_blink", False, raising=False)
+
+
+@pytest.fixture
+def desk_app(demo_context: Context, pinned_clock: float) -> SocialDeskApp:
+    """The desk over the demo workspace, not syncing (tests add posts themselves)."""
+    return make_app(demo_context, sync=False, sources=[])

@@ -1,0 +1,204 @@
+"""Keyboard flows on the desk, driven with real key presses."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from socialdesk.app import SocialDeskApp
+from socialdesk.messages import PostsSynced
+from socialdesk.models import Author, Post
+from socialdesk.screens.help import HelpScreen
+from socialdesk.services.sync import SourceState, SyncReport
+from socialdesk.widgets.composer import Composer, ReplyEditor
+from socialdesk.widgets.customer_pane import CustomerPane
+from socialdesk.widgets.feed_list import FeedList
+from socialdesk.widgets.status_bar import StatusBar
+from socialdesk.widgets.thread_view import ThreadView
+from tests.conftest import FIXED_NOW
+
+SIZE = (140, 40)
+
+
+async def ready(pilot) -> FeedList:  # type: ignore[no-untyped-def]
+    app = pilot.app
+    for _ in range(50):
+        await pilot.pause(0.05)
+        if app.desk.feed.window.rows:
+            break
+    return app.desk.feed
+
+
+def feed_lines(feed: FeedList) -> list[str]:
+    """What the feed draws, line by line, as plain text."""
+    return [feed.render_line(y).text for y in range(feed.scrollable_content_region.height)]
+
+
+async def test_j_k_g_G_pgdn_move_the_cursor(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        feed = await ready(pilot)
+        total = feed.window.total
+        assert total > 300 and feed.cursor == 0
+        await pilot.press("j", "j", "down")
+        assert feed.cursor == 3
+        await pilot.press("k", "up")
+        assert feed.cursor == 1
+        await pilot.press("pagedown")
+        assert feed.cursor > 20
+        await pilot.press("G")
+        await pilot.pause(0.2)
+        assert feed.cursor == total - 1 and feed.current is not None
+        oldest = desk_app.desk.ctx.store.conn.execute(
+            "SELECT id FROM posts WHERE is_ours = 0 ORDER BY created_at, id LIMIT 1").fetchone()[0]
+        assert feed.current.id == oldest
+        await pilot.press("pageup", "g")
+        await pilot.pause(0.1)
+        assert feed.cursor == 0
+
+
+async def test_highlight_loads_thread_and_customer(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        feed = await ready(pilot)
+        await pilot.press("j")
+        await pilot.pause(0.3)
+        thread = desk_app.desk.query_one(ThreadView)
+        customer = desk_app.desk.query_one(CustomerPane)
+        assert thread.data is not None and thread.data.thread.focus.id == feed.current.id  # type: ignore[union-attr]
+        assert customer.data is not None
+        assert customer.data.customer.id == feed.current.customer_id  # type: ignore[union-attr]
+
+
+async def test_enter_r_tab_and_the_counter(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(desk_app.focused, ThreadView)
+        await pilot.press("r")
+        assert isinstance(desk_app.focused, ReplyEditor)
+        await pilot.press(*"Sorry to hear that")
+        composer = desk_app.desk.query_one(Composer)
+        counter = str(composer.query_one("#composer-counter").render())
+        result = composer.measure()
+        assert result.count == len("Sorry to hear that")
+        assert f"{result.count}/{result.limit}" in counter
+        # q types a q while writing; it does not quit.
+        await pilot.press("q")
+        assert composer.text.endswith("q")
+        await pilot.press("escape")
+        assert isinstance(desk_app.focused, FeedList)
+        await pilot.press("tab")
+        assert isinstance(desk_app.focused, ThreadView)
+        await pilot.press("shift+tab")
+        assert isinstance(desk_app.focused, FeedList)
+
+
+async def test_counter_warns_then_errors(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.pause(0.2)
+        composer = desk_app.desk.query_one(Composer)
+        counter = composer.query_one("#composer-counter")
+        limit = composer.measure().limit
+        composer.set_text("a" * (limit - 5))
+        assert counter.has_class("-warning") and not counter.has_class("-error")
+        composer.set_text("a" * (limit + 1))
+        assert counter.has_class("-error")
+
+
+async def test_draft_survives_moving_away(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        feed = await ready(pilot)
+        await pilot.pause(0.2)
+        first = feed.current
+        await pilot.press("r", *"draft one", "escape", "j")
+        await pilot.pause(0.8)
+        assert desk_app.desk.ctx.store.draft(first.id) == "draft one"  # type: ignore[union-attr]
+        await pilot.press("k")
+        await pilot.pause(0.3)
+        assert desk_app.desk.query_one(Composer).text == "draft one"
+
+
+async def test_help_lists_every_binding_with_its_id(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        assert isinstance(desk_app.screen, HelpScreen)
+        from socialdesk.screens.help import binding_rows
+
+        ids = {row[0] for row in binding_rows(desk_app.desk, desk_app)}
+        assert {"feed.down", "feed.up", "feed.top", "feed.bottom", "thread.open", "composer.focus",
+                "search.open", "help.show", "app.quit"} <= ids
+        await pilot.press("escape")
+        assert desk_app.screen is desk_app.desk
+
+
+async def test_search_replaces_the_feed(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        feed = await ready(pilot)
+        everything = feed.window.total
+        await pilot.press("slash", *"refund", "enter")
+        await pilot.pause(0.3)
+        assert 0 < feed.window.total < everything
+        assert all("refund" in r.text.lower() for r in feed.window.rows)
+        assert "refund" in desk_app.desk.query_one(StatusBar).view_title
+
+
+async def test_new_posts_arrive_on_top_without_moving_the_cursor(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        feed = await ready(pilot)
+        await pilot.press("j", "j", "j")
+        before = feed.current
+        store = desk_app.desk.ctx.store
+        new = [Post("x", f"fresh-{i}", Author("fresh", "fresh", "Fresh"), f"new post {i}", FIXED_NOW + 30 + i)
+               for i in range(4)]
+        report = SyncReport("demo", SourceState.OK, new_ids=store.upsert_posts(new).inserted)
+        desk_app.desk.post_message(PostsSynced(report))
+        await pilot.pause(0.3)
+        assert feed.current is not None and feed.current.id == before.id  # type: ignore[union-attr]
+        assert feed.cursor == 7
+        assert desk_app.desk.query_one(StatusBar).new_count == 4
+        await pilot.press("g")
+        await pilot.pause(0.1)
+        assert feed.current.native_id == "fresh-3"
+        assert desk_app.desk.query_one(StatusBar).new_count == 0
+
+
+async def test_hostile_text_is_shown_as_plain_text(desk_app: SocialDeskApp) -> None:
+    store = desk_app.ctx.store
+    hostile = Post("x", "evil-1", Author("evil", "ev[bold]il", "[red]Mallory[/red]\x1b]0;pwn\x07"),
+                   "[blink]free money[/blink] \x1b[2J\u202egnp.exe", FIXED_NOW + 100)
+    store.upsert_posts([hostile])
+    async with desk_app.run_test(size=SIZE) as pilot:
+        feed = await ready(pilot)
+        await pilot.pause(0.3)
+        assert feed.current is not None and feed.current.native_id == "evil-1"
+        top = feed_lines(feed)[0]
+        assert "[blink]free money[/blink]" in top and "@ev[bold]il" in top
+        assert "\x1b" not in top and "\u202e" not in top
+        thread = desk_app.desk.query_one(ThreadView)
+        console = Console(width=200, color_system=None, record=True)
+        for static in thread.query("Static"):
+            console.print(static.content)
+        text = console.export_text()
+        assert "[blink]free money[/blink]" in text and "\u202e" not in text and "\x1b" not in text
+
+
+async def test_failing_source_shows_in_the_header(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        from socialdesk.messages import SourceStateChanged
+
+        desk_app.desk.post_message(SourceStateChanged(SyncReport("mastodon-support", SourceState.NEEDS_AUTH,
+                                                                  message="401 token revoked")))
+        await pilot.pause(0.1)
+        bar = str(desk_app.desk.query_one(StatusBar).render())
+        assert "mastodon-support: 401 token revoked" in bar and "DEMO" in bar
+
+
+async def test_q_quits(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("q")
+        await pilot.pause(0.1)
+    assert desk_app.return_code == 0

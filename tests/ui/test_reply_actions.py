@@ -1,0 +1,210 @@
+"""Pilot tests of the reply actions: review, undo, canned replies, take it private, split, outbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from socialdesk.config import Settings
+from socialdesk.connectors.base import Capabilities, Connector, FetchResult
+from socialdesk.context import Context
+from socialdesk.models import PostRow
+from socialdesk.screens.macro_picker import MacroPickerScreen
+from socialdesk.screens.outbox import OutboxScreen
+from socialdesk.screens.reply_actions import REPLY_BINDINGS, ReplyActions
+from socialdesk.screens.review import ReviewScreen
+from socialdesk.screens.split_preview import SplitPreviewScreen
+from socialdesk.services.outbox import Outbox
+from socialdesk.store.queries import get_post
+from tests.outbox.helpers import make_store
+
+
+class Host(ReplyActions, Screen[None]):
+    """The smallest screen that provides what ReplyActions needs."""
+
+    BINDINGS = REPLY_BINDINGS
+
+    def __init__(self, ctx: Context, post: PostRow | None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.selected_post = post
+        self.text = ""
+        self.thread_refreshes = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static("host")
+
+    def composer_text(self) -> str:
+        return self.text
+
+    def set_composer_text(self, text: str) -> None:
+        self.text = text
+
+    def refresh_thread(self) -> None:
+        self.thread_refreshes += 1
+
+
+class HostApp(App[None]):
+    def __init__(self, ctx: Context, post: PostRow | None) -> None:
+        super().__init__()
+        self.host = Host(ctx, post)
+
+    def on_mount(self) -> None:
+        self.push_screen(self.host)
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Context:
+    make_store(tmp_path / "t.db", network="demo", account="demo").close()
+    settings = Settings()
+    settings.desk.agent = "Ana"
+    return Context(settings=settings, db_path=tmp_path / "t.db", demo=True)
+
+
+def replies(ctx: Context) -> list[tuple[str, str, int]]:
+    return [tuple(r) for r in ctx.store.conn.execute("SELECT text, state, dm FROM replies ORDER BY id")]  # type: ignore[misc]
+
+
+async def settle(app: App[None], pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_send_opens_review_then_queues_and_undo_brings_the_text_back(ctx: Context) -> None:
+    app = HostApp(ctx, get_post(ctx.store.conn, 1))
+    async with app.run_test() as pilot:
+        app.host.text = "Sorry for the delay!"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewScreen)
+        assert review.data.parts == ("@user0@other.example Sorry for the delay!",)
+        assert review.data.destination == "public reply" and review.data.account == "demo"
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert app.screen is app.host
+        assert replies(ctx) == [("@user0@other.example Sorry for the delay!", "queued", 0)]
+        assert app.host.text == ""
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert app.host.text == "Sorry for the delay!"
+        assert replies(ctx)[0][1] == "discarded"
+
+
+async def test_review_escape_goes_back_without_sending(ctx: Context) -> None:
+    app = HostApp(ctx, get_post(ctx.store.conn, 1))
+    async with app.run_test() as pilot:
+        app.host.text = "draft words"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen is app.host and replies(ctx) == [] and app.host.text == "draft words"
+
+
+async def test_over_the_limit_is_blocked_and_split_previews_a_thread(ctx: Context) -> None:
+    app = HostApp(ctx, get_post(ctx.store.conn, 1))
+    async with app.run_test() as pilot:
+        app.host.text = "words " * 100
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is app.host  # no review for a reply that cannot be sent
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        preview = app.screen
+        assert isinstance(preview, SplitPreviewScreen) and len(preview.parts) == 3
+        await pilot.press("enter")
+        await settle(app, pilot)
+        rows = replies(ctx)
+        assert [r[0].rsplit(" ", 1)[1] for r in rows] == ["1/3", "2/3", "3/3"]
+        assert all(r[0].startswith("@user0@other.example ") for r in rows)
+
+
+async def test_macro_is_found_by_fuzzy_search_and_prompts_are_filled(ctx: Context) -> None:
+    app = HostApp(ctx, get_post(ctx.store.conn, 1))
+    async with app.run_test() as pilot:
+        app.host.text = "Hello!"
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert isinstance(app.screen, MacroPickerScreen)
+        await pilot.press(*"ordr", "enter")
+        await pilot.press(*"A-77", "enter")
+        await pilot.press(*"Friday", "enter")
+        await pilot.pause()
+        assert app.screen is app.host
+        assert app.host.text == "Hello! Hi User 0, order A-77 is on its way and should arrive by Friday."
+
+
+async def test_macro_picker_escape_inserts_nothing(ctx: Context) -> None:
+    app = HostApp(ctx, get_post(ctx.store.conn, 1))
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.host and app.host.text == ""
+
+
+async def test_take_private_queues_a_dm_and_a_public_note(ctx: Context) -> None:
+    app = HostApp(ctx, get_post(ctx.store.conn, 1))
+    async with app.run_test() as pilot:
+        await pilot.press("D")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewScreen) and review.data.parts[0].startswith("Hi User 0, this is Ana")
+        await pilot.press("y")
+        await settle(app, pilot)
+        rows = replies(ctx)
+        assert [(r[2], r[1]) for r in rows] == [(1, "queued"), (0, "queued")]
+        assert (
+            rows[1][0]
+            == "@user0@other.example We've sent you a DM, User 0, so we can look into this privately."
+        )
+
+
+class NoDm(Connector):
+    name = "x"
+    display_name = "X"
+    capabilities = Capabilities(max_length=280, counting="x-weighted", can_reply=True, can_dm=False)
+
+    def fetch(self, cursor: str | None) -> FetchResult:
+        return FetchResult([], None)
+
+
+async def test_take_private_says_so_when_the_network_has_no_dm(ctx: Context) -> None:
+    app = HostApp(ctx, get_post(ctx.store.conn, 1))
+    app.host._reply_outbox = Outbox(ctx.store, lambda n, a: NoDm())
+    async with app.run_test() as pilot:
+        await pilot.press("D")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert replies(ctx) == []
+        assert any("X has no direct messages" in n.message for n in app._notifications)
+
+
+async def test_outbox_view_lists_and_discards(ctx: Context) -> None:
+    outbox = Outbox(ctx.store, lambda n, a: NoDm(), undo_seconds=60)
+    for i in range(3):
+        outbox.enqueue(1, f"reply {i}", "Ana")
+    app = HostApp(ctx, get_post(ctx.store.conn, 1))
+    app.host._reply_outbox = outbox
+    async with app.run_test() as pilot:
+        await pilot.press("o")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, OutboxScreen)
+        table = screen.query_one(DataTable)
+        assert table.row_count == 3
+        assert str(table.get_row_at(0)[5]) == "reply 2"  # newest first
+        await pilot.press("x")
+        await settle(app, pilot)
+        assert str(screen.query_one(DataTable).get_row_at(0)[1]) == "discarded"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.host

@@ -1,0 +1,231 @@
+"""Pilot tests of the triage keys on a tiny host screen: next, resolve+next, bulk, notes, escalation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.widgets import RadioButton, Static
+
+from socialdesk.config import Settings
+from socialdesk.context import Context
+from socialdesk.models import Author, Post, PostRow
+from socialdesk.screens.approvals import ApprovalsScreen
+from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
+from socialdesk.services.outbox import Outbox
+from socialdesk.store import PostFilter, Triage
+from socialdesk.store import queue_queries as qq
+from socialdesk.store.queries import get_post
+from socialdesk.widgets.queue_tabs import QueueTab, QueueTabs
+
+NOW = 1_800_000_000.0
+
+
+class Host(TriageActions, Screen[None]):
+    """The smallest screen providing what the mixin needs."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*TRIAGE_BINDINGS]
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.selected_post: PostRow | None = None
+        self.marked_ids: set[int] = set()
+        self.filters: list[tuple[PostFilter, str, bool]] = []
+        self.refreshes = 0
+
+    def compose(self) -> ComposeResult:
+        yield QueueTabs(tuple(QueueTab(q.name, q.key) for q in self.triage_queues))
+        yield Static("host")
+
+    def set_feed_filter(self, flt: PostFilter, title: str, queue_order: bool = False) -> None:
+        self.filters.append((flt, title, queue_order))
+
+    def refresh_feed(self) -> None:
+        self.refreshes += 1
+
+    def refresh_thread(self) -> None:
+        pass
+
+    def select_post(self, post_id: int) -> None:
+        self.selected_post = get_post(self.ctx.store.conn, post_id)
+
+
+class HostApp(App[None]):
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.host = Host(ctx)
+
+    def on_mount(self) -> None:
+        self.push_screen(self.host)
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Context:
+    settings = Settings()
+    settings.desk.agent = "ann"
+    settings.desk.roles = ["agent", "approver"]
+    context = Context(settings=settings, db_path=tmp_path / "t.db")
+    posts = [
+        Post("x", f"p{i}", Author(f"a{i}", f"user{i}"), text, NOW - 1000 + i, account="brand")
+        for i, text in enumerate(["order late", "app down", "how do I pay?", "thanks!"])
+    ]
+    context.store.upsert_posts(
+        posts, [Triage(priority=p, due_at=NOW + 60 * i) for i, p in enumerate([1, 3, 2, 0])]
+    )
+    return context
+
+
+async def settle(pilot: Any) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def post(ctx: Context, post_id: int) -> PostRow:
+    row = get_post(ctx.store.conn, post_id)
+    assert row is not None
+    return row
+
+
+async def test_next_claims_the_most_urgent_and_selects_it(ctx: Context) -> None:
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        await settle(pilot)
+        host = app.host
+        assert host.selected_post is not None and host.selected_post.id == 2  # priority 3
+        assert post(ctx, 2).assigned_to == "ann" and post(ctx, 2).status == "open"
+
+
+async def test_resolve_and_next(ctx: Context) -> None:
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("E")
+        await settle(pilot)
+        assert post(ctx, 2).status == "resolved"
+        assert app.host.selected_post is not None and app.host.selected_post.id == 3  # priority 2 next
+
+
+async def test_bulk_mark_then_resolve(ctx: Context) -> None:
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        host = app.host
+        host.selected_post = post(ctx, 1)
+        await pilot.press("space")
+        host.selected_post = post(ctx, 4)
+        await pilot.press("x")
+        assert host.marked_ids == {1, 4}
+        await pilot.press("e")
+        await settle(pilot)
+        assert [post(ctx, i).status for i in (1, 2, 3, 4)] == ["resolved", "new", "new", "resolved"]
+        assert host.marked_ids == set()
+
+
+async def test_bulk_tag_via_prompt(ctx: Context) -> None:
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        app.host.marked_ids.update({1, 2})
+        await pilot.press("t")
+        await pilot.press(*"two words")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "one word" in str(app.screen.query_one("#prompt-error").render())
+        await pilot.press(*["backspace"] * 9, *"billing", "enter")
+        await settle(pilot)
+        assert "billing" in post(ctx, 1).tags and "billing" in post(ctx, 2).tags
+
+
+async def test_snooze_asks_duration(ctx: Context) -> None:
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        app.host.selected_post = post(ctx, 3)
+        await pilot.press("z", *"2h", "enter")
+        await settle(pilot)
+        row = post(ctx, 3)
+        assert row.status == "snoozed" and row.snoozed_until is not None
+
+
+async def test_note_is_stored_and_not_sent(ctx: Context) -> None:
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        app.host.selected_post = post(ctx, 1)
+        await pilot.press("N")
+        await pilot.press(*"called the courier")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert [n.text for n in qq.notes_for(ctx.store.conn, 1)] == ["called the courier"]
+        assert ctx.store.conn.execute("SELECT COUNT(*) FROM replies").fetchone()[0] == 0
+
+
+async def test_escalate_to_legal(ctx: Context) -> None:
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        app.host.selected_post = post(ctx, 1)
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        await pilot.press("enter")  # empty note: refused inline
+        await pilot.pause()
+        assert "note" in str(app.screen.query_one("#escalate-error").render())
+        await pilot.click("RadioButton", offset=(2, 0))
+        app.screen.query(RadioButton).last().value = True  # legal
+        app.screen.query_one("#escalate-note").focus()
+        await pilot.press(*"threatens to sue", "enter")
+        await settle(pilot)
+        row = post(ctx, 1)
+        assert row.status == "escalated" and "escalated:legal" in row.tags
+        assert qq.notes_for(ctx.store.conn, 1)[-1].text == "[escalated to legal] threatens to sue"
+
+
+async def test_correct_sentiment_and_intent_with_one_key(ctx: Context) -> None:
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        app.host.selected_post = post(ctx, 1)
+        await pilot.press("S", "I")
+        await settle(pilot)
+        row = post(ctx, 1)
+        assert (row.sentiment_label, row.intent) == ("negative", "question")
+
+
+async def test_number_keys_switch_saved_queues(ctx: Context) -> None:
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        _flt, title, queue_order = app.host.filters[-1]
+        assert title == "Negative" and queue_order
+        assert app.screen.query_one(QueueTabs).active == "Negative"
+
+
+async def test_approvals_screen_approves_and_rejects(ctx: Context) -> None:
+    outbox = Outbox(ctx.store, resolve_connector=lambda n, a: None, clock=lambda: NOW)  # type: ignore[arg-type,return-value]
+    first = outbox.enqueue(1, "We're escalating this.", "bob", needs_approval=True)[0]
+    second = outbox.enqueue(2, "Sorry!", "bob", needs_approval=True)[0]
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        await pilot.press("A")
+        await settle(pilot)
+        assert isinstance(app.screen, ApprovalsScreen) and len(app.screen.rows) == 2
+        await pilot.press("a")
+        await settle(pilot)
+        assert outbox.get(first).state == "queued" and outbox.get(first).approved_by == "ann"  # type: ignore[union-attr]
+        await pilot.press("r")
+        await settle(pilot)
+        assert outbox.get(second).state == "discarded"  # type: ignore[union-attr]
+        assert app.screen.rows == []
+
+
+async def test_approvals_need_the_role(ctx: Context) -> None:
+    ctx.settings.desk.roles = ["agent"]
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        await pilot.press("A")
+        await pilot.pause()
+        assert not isinstance(app.screen, ApprovalsScreen)

@@ -1,0 +1,69 @@
+"""Config loading: strict keys and types, errors that name the file and key, the example file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from socialdesk import config
+from socialdesk.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_missing_default_file_gives_defaults(tmp_path: Path) -> None:
+    settings = config.load(tmp_path / "absent.toml")
+    assert settings.desk.undo_seconds == 10 and settings.accounts == []
+
+
+def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="config file not found"):
+        config.load(tmp_path / "absent.toml", required=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[desk]\nthme = 'x'\n", "unknown key desk.thme"),
+        ("[desk]\nundo_seconds = 'ten'\n", "desk.undo_seconds must be a number"),
+        ("[desk]\noffline = 1\n", "desk.offline must be true or false"),
+        ("[sla]\nurgent = true\n", "sla.urgent must be a number"),
+        ("[nope]\n", "unknown key nope"),
+        ("[keys]\n'feed.down' = 3\n", "keys must be"),
+        ("[[accounts]]\nconnector = 'x'\n", "accounts[0].name must be a non-empty string"),
+        ("[[accounts]]\nname='a'\nconnector='x'\n[[accounts]]\nname='a'\nconnector='x'\n", "used twice"),
+        ("[desk\n", "not valid TOML"),
+    ],
+)
+def test_errors_name_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(UserError) as err:
+        config.load(path)
+    assert str(path) in str(err.value)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_account_options_are_checked_against_the_connector(tmp_path: Path) -> None:
+    settings = config.load(write(tmp_path, "[[accounts]]\nname='d'\nconnector='demo'\nseed=3\nsead=4\n"))
+    from socialdesk.connectors.demo import DemoConnector
+
+    with pytest.raises(UserError, match="unknown key 'sead' for demo account 'd'"):
+        config.validate_account_options(settings.accounts[0], DemoConnector.options, settings.source)
+
+
+def test_example_config_documents_every_option() -> None:
+    example = ROOT / "config.example.toml"
+    text = example.read_text(encoding="utf-8")
+    settings = config.load(example)
+    assert settings.source == str(example)
+    for section in (config.DeskSettings, config.SlaSettings):
+        for field in section.__dataclass_fields__:
+            assert f"{field} =" in text, f"config.example.toml does not show {field}"

@@ -1,0 +1,63 @@
+"""The bounded feed window agrees with the full ordered feed wherever it is moved."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from socialdesk.models import Author, Post
+from socialdesk.services import feed_window as fw
+from socialdesk.store import Store
+from socialdesk.store.queries import ALL
+
+
+def fill(store: Store, n: int, start: int = 0) -> None:
+    store.upsert_posts([Post("x", str(i), Author("a", "a"), f"t{i}", float(i // 2)) for i in range(start, start + n)])
+
+
+def ordered(store: Store) -> list[int]:
+    return [r[0] for r in store.conn.execute("SELECT id FROM posts ORDER BY created_at DESC, id DESC")]
+
+
+def check(store: Store, window: fw.Window) -> None:
+    expected = ordered(store)
+    assert window.total == len(expected)
+    assert [r.id for r in window.rows] == expected[window.start : window.end]
+
+
+def test_scrolling_down_and_up_and_jumping(store: Store) -> None:
+    fill(store, 3000)
+    window = fw.load_top(store.conn, ALL)
+    check(store, window)
+    for first in (150, 400, 900, 1500, 2000):
+        window = fw.ensure(store.conn, window, first, first + 40)
+        check(store, window)
+        assert window.covers(first, first + 40)
+        assert len(window.rows) <= fw.MAX_ROWS
+    window = fw.ensure(store.conn, window, 2959, 2999)  # G
+    check(store, window)
+    window = fw.ensure(store.conn, window, 2700, 2740)  # scrolling back up from the bottom
+    check(store, window)
+    window = fw.ensure(store.conn, window, 0, 40)  # g
+    check(store, window)
+
+
+def test_far_jump_lands_near_the_requested_place(store: Store) -> None:
+    fill(store, 5000)
+    window = fw.ensure(store.conn, fw.load_top(store.conn, ALL), 2500, 2540)
+    assert window.covers(2500, 2540)
+    assert [r.id for r in window.rows] == ordered(store)[window.start : window.end] or abs(window.start - 2500) < 300
+
+
+def test_arrivals_shift_the_window(store: Store) -> None:
+    fill(store, 500)
+    window = fw.load_top(store.conn, ALL)
+    fill(store, 7, start=10_000)  # newer than everything
+    shifted, added = fw.arrivals(store.conn, window)
+    assert added == 7
+    check(store, shifted)
+    top = fw.load_top(store.conn, ALL, size=400)
+    deep = replace(top, start=260, rows=top.rows[260:400])  # a window that no longer holds the top
+    fill(store, 3, start=20_000)
+    moved, added = fw.arrivals(store.conn, deep)
+    assert added == 3 and moved.start == deep.start + 3
+    check(store, moved)

@@ -1,0 +1,32 @@
+"""Every package directory ships: pyproject lists packages explicitly (themes live in ./themes)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_package_is_listed() -> None:
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "socialdesk").rglob("__init__.py")
+    }
+    assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+    assert "socialdesk.themes" in listed
+
+
+def test_shipped_themes_are_readable() -> None:
+    from socialdesk.themes_loader import theme_names
+
+    assert {"socialdesk-dark", "socialdesk-light", "socialdesk-high-contrast"} <= set(theme_names())
+
+
+def test_user_theme_files_are_picked_up(isolated_home: Path) -> None:
+    from socialdesk.themes_loader import theme_names
+
+    themes = isolated_home / "config" / "themes"
+    themes.mkdir(parents=True)
+    (themes / "mine.toml").write_text('name = "mine"\nprimary = "#123456"\ndark = true\n')
+    assert "mine" in theme_names()

@@ -1,0 +1,179 @@
+"""The cache: idempotent upserts, keyset pages, FTS, threads, customers and migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from socialdesk.models import Author, Post
+from socialdesk.store import Store, Triage
+from socialdesk.store import queries as q
+from socialdesk.store.schema import SCHEMA_VERSION, SchemaTooNew, migrate
+
+
+def make_post(i: int, network: str = "x", author: str = "a1", text: str | None = None, **kw: object) -> Post:
+    return Post(
+        network=network, native_id=f"{network}-{i}", author=Author(author, f"user_{author}", f"User {author}"),
+        text=text if text is not None else f"post number {i} about delivery", created_at=1000.0 + i, **kw,
+    )
+
+
+def test_resync_never_duplicates_and_keeps_triage_state(store: Store) -> None:
+    posts = [make_post(i) for i in range(10)]
+    first = store.upsert_posts(posts, [Triage(priority=2)] * 10)
+    assert len(first.inserted) == 10
+    store.conn.execute("UPDATE posts SET status = 'resolved' WHERE native_id = 'x-3'")
+    edited = [make_post(i, text="edited") for i in range(10)]
+    second = store.upsert_posts(edited)
+    assert second.inserted == [] and second.updated == 10
+    assert store.conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 10
+    row = q.get_post_by_native(store.conn, "x", "x-3")
+    assert row is not None and row.text == "edited" and row.status == "resolved" and row.priority == 2
+
+
+def test_raw_payload_is_kept(store: Store) -> None:
+    post = make_post(1)
+    post.raw = {"id": "x-1", "html": "<p>hi</p>"}
+    (post_id,) = store.upsert_posts([post]).inserted
+    assert '"html": "<p>hi</p>"' in q.raw_payload(store.conn, post_id)
+
+
+def test_keyset_pages_cover_the_feed_exactly_once(store: Store) -> None:
+    # Equal timestamps force the id tie-breaker to matter.
+    posts = [make_post(i) for i in range(250)]
+    for p in posts[::3]:
+        p.created_at = 1100.0
+    store.upsert_posts(posts)
+    expected = [r[0] for r in store.conn.execute("SELECT id FROM posts ORDER BY created_at DESC, id DESC")]
+    seen: list[int] = []
+    after = None
+    while True:
+        page = q.feed_page(store.conn, after=after, limit=37)
+        seen += [r.id for r in page.rows]
+        if not page.more:
+            break
+        after = q.key_of(page.rows[-1])
+    assert seen == expected
+    bottom = q.feed_page(store.conn, limit=10, oldest_first=True)
+    assert [r.id for r in bottom.rows] == expected[-10:]
+
+
+def test_paging_never_runs_offset(store: Store) -> None:
+    store.upsert_posts([make_post(i) for i in range(50)])
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    page = q.feed_page(store.conn, limit=10)
+    q.feed_page(store.conn, after=q.key_of(page.rows[-1]), limit=10)
+    q.feed_page(store.conn, limit=10, oldest_first=True)
+    q.search_page(store.conn, q.PostFilter(fts="delivery"), after=q.key_of(page.rows[-1]), limit=10)
+    store.conn.set_trace_callback(None)
+    assert statements and not [s for s in statements if " OFFSET " in s.upper()]
+
+
+def test_fts_search_pages_newest_first(store: Store) -> None:
+    store.upsert_posts([make_post(i, text=f"refund request {i}" if i % 2 else f"hello {i}") for i in range(60)])
+    page = q.search_page(store.conn, q.PostFilter(fts="refund"), limit=20)
+    assert len(page.rows) == 20 and page.more
+    assert all("refund" in r.text for r in page.rows)
+    ids = [r.id for r in page.rows]
+    assert ids == sorted(ids, reverse=True)
+    rest = q.search_page(store.conn, q.PostFilter(fts="refund"), after=q.key_of(page.rows[-1]), limit=20)
+    assert not set(ids) & {r.id for r in rest.rows}
+    assert q.count(store.conn, q.PostFilter(fts="refund")) == 30
+
+
+def test_thread_has_ancestors_post_and_replies(store: Store) -> None:
+    root = make_post(1, conversation_id="x-1")
+    ours = make_post(2, author="brand", in_reply_to="x-1", conversation_id="x-1", is_ours=True)
+    follow = make_post(3, in_reply_to="x-2", conversation_id="x-1")
+    later = make_post(4, author="b", in_reply_to="x-3", conversation_id="x-1")
+    store.upsert_posts([root, ours, follow, later])
+    focus = q.get_post_by_native(store.conn, "x", "x-3")
+    assert focus is not None
+    thread = q.thread(store.conn, focus.id)
+    assert thread is not None
+    assert [p.native_id for p in thread.ancestors] == ["x-1", "x-2"]
+    assert [p.native_id for p in thread.replies] == ["x-4"]
+    assert thread.ancestors[1].is_ours
+
+
+def test_customer_spans_networks_and_history_includes_our_replies(store: Store) -> None:
+    on_x = Post("x", "x-1", Author("x-u1", "dana_smith", "Dana Smith", 120), "where is my order", 1000.0)
+    on_masto = Post("mastodon", "m-1", Author("m-u1", "dana_smith@mas.to", "Dana Smith", 80), "hello?", 2000.0)
+    ours = Post("x", "x-2", Author("brand", "brand", "Brand"), "sorry Dana!", 1500.0, in_reply_to="x-1",
+                is_ours=True)
+    stranger = Post("x", "x-3", Author("x-u2", "dana_smith2", "Dana Smythe"), "unrelated", 1200.0)
+    store.upsert_posts([on_x, ours, on_masto, stranger])
+    row = q.get_post_by_native(store.conn, "mastodon", "m-1")
+    assert row is not None and row.customer_id is not None
+    customer = q.customer(store.conn, row.customer_id)
+    assert customer is not None
+    assert {i.network for i in customer.identities} == {"x", "mastodon"}
+    assert customer.followers == 120
+    history = q.customer_history(store.conn, customer.id)
+    assert [r.native_id for r in history.rows] == ["m-1", "x-2", "x-1"]
+    assert history.rows[1].is_ours
+    # Our own account never becomes a customer.
+    assert store.conn.execute("SELECT COUNT(*) FROM identities WHERE native_id = 'brand'").fetchone()[0] == 0
+
+
+def test_cursor_and_quarantine_and_drafts(store: Store) -> None:
+    assert store.get_cursor("acct") is None
+    store.set_cursor("acct", "c1")
+    store.set_cursor("acct", "c2")
+    assert store.get_cursor("acct") == "c2"
+    store.quarantine("acct", "bad json", "{oops")
+    assert store.quarantine_counts() == {"acct": 1}
+    (post_id,) = store.upsert_posts([make_post(1)]).inserted
+    store.save_draft(post_id, "draft text")
+    assert store.draft(post_id) == "draft text"
+    store.save_draft(post_id, "  ")
+    assert store.draft(post_id) == ""
+
+
+def test_transaction_rolls_back_everything(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.upsert_posts([make_post(1)])
+        store.set_cursor("acct", "moved")
+        raise RuntimeError("crash in the middle")
+    assert store.conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 0
+    assert store.get_cursor("acct") is None
+
+
+def test_schema_is_versioned_and_wal(store: Store) -> None:
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_migrating_again_is_a_no_op_and_keeps_data(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "c.db"
+    s = Store(path)
+    s.upsert_posts([make_post(1)])
+    s.close()
+    again = Store(path)
+    assert again.conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 1
+
+
+def test_newer_schema_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    conn = sqlite3.connect(tmp_path / "new.db")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(SchemaTooNew):
+        migrate(conn)
+
+
+def test_interrupted_migration_leaves_previous_version(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from socialdesk.store import schema
+
+    conn = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
+    migrate(conn)
+    conn.execute("INSERT INTO cursors (source, stream, cursor, updated_at) VALUES ('a', '', 'c', 0)")
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, "CREATE TABLE extra (x); SELECT broken("])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(schema.MIGRATIONS))
+    with pytest.raises(sqlite3.Error):
+        schema.migrate(conn)
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("SELECT cursor FROM cursors").fetchone()[0] == "c"
+    assert not conn.execute("SELECT name FROM sqlite_master WHERE name = 'extra'").fetchall()
