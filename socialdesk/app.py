@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -10,7 +11,7 @@ from textual.app import App
 from textual.worker import Worker, WorkerState
 
 from socialdesk.context import Context
-from socialdesk.messages import PostsSynced, SourceStateChanged
+from socialdesk.messages import OutboxChanged, PostsSynced, SourceStateChanged
 from socialdesk.sanitize import clean
 from socialdesk.screens.desk import DeskScreen
 from socialdesk.services.sync import Source, SourceState, SyncReport, TriageFn, sync_source
@@ -43,6 +44,7 @@ class SocialDeskApp(App[None]):
         self.source_states: dict[str, SyncReport] = {}
         self._syncing: set[str] = set()
         self.desk = DeskScreen(ctx)
+        self._outbox_stop = threading.Event()
         for theme in load_themes():
             self.register_theme(theme)
         self.theme = ctx.theme or ctx.settings.desk.theme
@@ -58,6 +60,21 @@ class SocialDeskApp(App[None]):
         if self.sync_enabled:
             self.sync_all()
             self.set_interval(self.sync_interval, self.sync_all)
+            self.run_worker(self._run_outbox, thread=True, group="outbox", exit_on_error=False,
+                            description="Sending replies")
+
+    def on_unmount(self) -> None:
+        self._outbox_stop.set()
+
+    def _run_outbox(self) -> None:
+        """Hand due replies to the networks until the app exits (in order per account, never twice)."""
+        from socialdesk.services import outbox_worker
+        from socialdesk.services.outbox import Outbox
+
+        outbox = Outbox(self.ctx.store, outbox_worker.resolver_for(self.ctx),
+                        undo_seconds=self.ctx.settings.desk.undo_seconds)
+        outbox_worker.run(outbox, self._outbox_stop, on_events=lambda events: self.desk.post_message(
+            OutboxChanged(events)))
 
     # -- sync ---------------------------------------------------------------------------------------
 
@@ -75,8 +92,11 @@ class SocialDeskApp(App[None]):
             )
 
     def _sync_source(self, source: Source) -> None:
+        from socialdesk.services.queue import QueueService
+
         try:
             report = sync_source(self.ctx.store, source, self.triage, clock=self.clock)
+            QueueService(self.ctx.store, self.ctx.agent).wake_snoozed()  # snoozes that ran out are back
         finally:
             self._syncing.discard(source.name)
         self.desk.post_message(SourceStateChanged(report))

@@ -53,3 +53,11 @@ class CustomerLoaded(Message):
     def __init__(self, view: CustomerView | None) -> None:
         super().__init__()
         self.view = view
+
+
+class OutboxChanged(Message):
+    """Replies changed state in the outbox (sent, failed, waiting ...)."""
+
+    def __init__(self, events: list[object]) -> None:
+        super().__init__()
+        self.events = events

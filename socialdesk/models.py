@@ -99,6 +99,14 @@ class PostRow:
     snoozed_until: float | None = None
     tags: tuple[str, ...] = ()
 
+    def sla_left(self, now: float) -> float | None:
+        """Seconds until the first-response target (negative: overdue); None when no clock runs."""
+        if self.due_at is None or self.is_ours or not self.actionable:
+            return None
+        if self.status in (Status.RESOLVED, Status.SNOOZED):
+            return None
+        return self.due_at - now
+
 
 @dataclass(slots=True)
 class Identity:

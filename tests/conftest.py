@@ -46,9 +46,11 @@ def demo_connector(posts: int = 400, clock: float = FIXED_NOW) -> DemoConnector:
 
 @pytest.fixture
 def demo_store(tmp_path: Path) -> Iterator[Store]:
-    """A cache holding a small, deterministic demo workspace (400 posts plus our replies)."""
+    """A cache holding a small, deterministic demo workspace (400 posts plus our replies), triaged."""
+    from socialdesk.services.rules import Triager
+
     s = Store(tmp_path / "demo.db")
-    sync_source(s, Source("demo", demo_connector()))
+    sync_source(s, Source("demo", demo_connector()), Triager.from_settings(Settings()).triage_many)
     yield s
     s.close()
 

@@ -38,8 +38,27 @@ TAGS = ("vip", "refund", "outage", "billing", "delivery", "escalate", "spam", "f
 AGENTS = ("", "", "", "", "jd", "mk", "rs")
 SLA_MINUTES = {0: 240, 1: 120, 2: 60, 3: 15}
 OTHER_SCRIPTS = (
-    "спасибо", "доставка", "заказ", "ελπίζω", "παραγγελία", "注文", "配達", "ありがとう", "배송", "주문",
-    "pedido", "entrega", "Bestellung", "Lieferung", "commande", "livraison", "🙏", "😡", "👏", "❤️", "🔥",
+    "спасибо",
+    "доставка",
+    "заказ",
+    "ελπίζω",
+    "παραγγελία",
+    "注文",
+    "配達",
+    "ありがとう",
+    "배송",
+    "주문",
+    "pedido",
+    "entrega",
+    "Bestellung",
+    "Lieferung",
+    "commande",
+    "livraison",
+    "🙏",
+    "😡",
+    "👏",
+    "❤️",
+    "🔥",
 )
 POST_INSERT_COLUMNS = (
     "id, network, native_id, account, author_native_id, author_handle, author_name, customer_id, text, "
@@ -68,13 +87,18 @@ class CorpusSpec:
     @classmethod
     def for_posts(cls, posts: int, seed: int = 6) -> CorpusSpec:
         """The suite's proportions at a given size (50,000 customers and a 5,000-post customer at 1M)."""
-        return cls(posts=posts, customers=max(100, posts // 20), whale_posts=min(5_000, max(10, posts // 10)),
-                   seed=seed)
+        return cls(
+            posts=posts,
+            customers=max(100, posts // 20),
+            whale_posts=min(5_000, max(10, posts // 10)),
+            seed=seed,
+        )
 
     def key(self) -> str:
         """A short digest of everything that determines the cache's contents."""
-        text = json.dumps({**asdict(self), "generator": GENERATOR_VERSION, "schema": SCHEMA_VERSION},
-                          sort_keys=True)
+        text = json.dumps(
+            {**asdict(self), "generator": GENERATOR_VERSION, "schema": SCHEMA_VERSION}, sort_keys=True
+        )
         return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
     def path(self, cache_dir: Path) -> Path:
@@ -162,7 +186,9 @@ class Generator:
             else:
                 first, last = rng.choice(demo_corpus.FIRST), rng.choice(demo_corpus.LAST)
                 name = f"{first} {last}"
-                handle = "".join(ch for ch in f"{first}{last}".lower() if ch in string.ascii_lowercase) + str(c)
+                handle = "".join(ch for ch in f"{first}{last}".lower() if ch in string.ascii_lowercase) + str(
+                    c
+                )
             primary = rng.choices(NETWORKS, NETWORK_WEIGHTS)[0]
             nets: tuple[str, ...] = (primary,)
             if c == 0 or c % 10 == 3:
@@ -186,8 +212,11 @@ class Generator:
         rng = self.rng
         if rng.random() < 0.3:
             return rng.choice(self.templates).format(
-                brand=demo_corpus.BRAND_HANDLE, order=rng.randrange(100000, 999999),
-                amount=rng.randrange(5, 300), days=rng.randrange(2, 12), city=rng.choice(demo_corpus.CITIES),
+                brand=demo_corpus.BRAND_HANDLE,
+                order=rng.randrange(100000, 999999),
+                amount=rng.randrange(5, 300),
+                days=rng.randrange(2, 12),
+                city=rng.choice(demo_corpus.CITIES),
             )
         n = min(50, 4 + int(rng.expovariate(1 / 14)))
         words, cum, total = self.words, self.word_cum, self.word_cum[-1]
@@ -216,8 +245,11 @@ class Generator:
                 if recent[network]:
                     parent, conv, owner = rng.choice(recent[network])
                     text = rng.choice(demo_corpus.OUR_REPLIES).format(
-                        name=self.names[owner].split()[0], agent=rng.choice(demo_corpus.AGENTS))
-                    yield Record(i, network, native, owner, text, created, parent, conv, "own", "en", True, ())
+                        name=self.names[owner].split()[0], agent=rng.choice(demo_corpus.AGENTS)
+                    )
+                    yield Record(
+                        i, network, native, owner, text, created, parent, conv, "own", "en", True, ()
+                    )
                     continue
             if whale:
                 customer = 0
@@ -236,7 +268,9 @@ class Generator:
             elif rng.random() < 0.05:
                 kind = "dm"
             text = self.text()
-            lang = "en" if text.isascii() or rng.random() < 0.7 else rng.choice(("es", "de", "ja", "ru", "fr"))
+            lang = (
+                "en" if text.isascii() or rng.random() < 0.7 else rng.choice(("es", "de", "ja", "ru", "fr"))
+            )
             tags = tuple(rng.sample(TAGS, rng.choice((1, 1, 2)))) if rng.random() < 0.12 else ()
             conv = conv or native
             recent[network].append((native, conv, customer))
@@ -247,26 +281,44 @@ class Generator:
     def author(self, record: Record) -> Author:
         """The author of a record as its network knows them."""
         if record.is_ours:
-            return Author(native_id=f"{record.network}-brand", handle=demo_corpus.BRAND_HANDLE,
-                          display_name=demo_corpus.BRAND, followers=120_000)
+            return Author(
+                native_id=f"{record.network}-brand",
+                handle=demo_corpus.BRAND_HANDLE,
+                display_name=demo_corpus.BRAND,
+                followers=120_000,
+            )
         c = record.customer
-        return Author(native_id=f"{record.network}-u{c}", handle=self.handle_on(c, record.network),
-                      display_name=self.names[c], followers=self.followers[c])
+        return Author(
+            native_id=f"{record.network}-u{c}",
+            handle=self.handle_on(c, record.network),
+            display_name=self.names[c],
+            followers=self.followers[c],
+        )
 
     def post(self, record: Record) -> Post:
         """A record as a connector would deliver it."""
         return Post(
-            network=record.network, native_id=record.native_id, author=self.author(record), text=record.text,
-            created_at=record.created_at, account="bench", url=f"https://{record.network}.example/{record.native_id}",
-            in_reply_to=record.in_reply_to, conversation_id=record.conversation_id, kind=record.kind,
-            lang=record.lang, is_ours=record.is_ours,
+            network=record.network,
+            native_id=record.native_id,
+            author=self.author(record),
+            text=record.text,
+            created_at=record.created_at,
+            account="bench",
+            url=f"https://{record.network}.example/{record.native_id}",
+            in_reply_to=record.in_reply_to,
+            conversation_id=record.conversation_id,
+            kind=record.kind,
+            lang=record.lang,
+            is_ours=record.is_ours,
         )
 
 
 # -- building the cache ---------------------------------------------------------------------------
 
 
-def _triage_columns(rng: random.Random, record: Record) -> tuple[str, int, float, str, str, int, str, float | None]:
+def _triage_columns(
+    rng: random.Random, record: Record
+) -> tuple[str, int, float, str, str, int, str, float | None]:
     """Plausible triage state: old posts are mostly resolved, recent ones spread over the queue."""
     if record.is_ours:
         return "resolved", 1, 0.0, "neutral", "", 0, "", None
@@ -312,23 +364,43 @@ def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, obj
         ((c + 1, gen.names[c], END - SPAN, int(c % 997 == 0)) for c in range(spec.customers)),
     )
     conn.executemany(
-        "INSERT INTO identities (customer_id, network, native_id, handle, display_name, followers, first_seen) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        ((c + 1, n, f"{n}-u{c}", gen.handle_on(c, n), gen.names[c], gen.followers[c], END - SPAN)
-         for c in range(spec.customers) for n in gen.customer_networks[c]),
+        "INSERT INTO identities (customer_id, network, native_id, handle, display_name, followers, "
+        "first_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            (c + 1, n, f"{n}-u{c}", gen.handle_on(c, n), gen.names[c], gen.followers[c], END - SPAN)
+            for c in range(spec.customers)
+            for n in gen.customer_networks[c]
+        ),
     )
     rows: list[tuple[object, ...]] = []
     tags: list[tuple[int, str]] = []
     for record in gen.records():
         post_id = record.index + 1
         author = gen.author(record)
-        rows.append((
-            post_id, record.network, record.native_id, "bench", author.native_id, author.handle,
-            author.display_name, record.customer + 1, record.text, record.created_at,
-            f"https://{record.network}.example/{record.native_id}", record.in_reply_to, record.conversation_id,
-            record.kind, record.lang, int(record.is_ours), "", "{}", record.created_at + 5,
-            *_triage_columns(rng, record),
-        ))
+        rows.append(
+            (
+                post_id,
+                record.network,
+                record.native_id,
+                "bench",
+                author.native_id,
+                author.handle,
+                author.display_name,
+                record.customer + 1,
+                record.text,
+                record.created_at,
+                f"https://{record.network}.example/{record.native_id}",
+                record.in_reply_to,
+                record.conversation_id,
+                record.kind,
+                record.lang,
+                int(record.is_ours),
+                "",
+                "{}",
+                record.created_at + 5,
+                *_triage_columns(rng, record),
+            )
+        )
         tags.extend((post_id, t) for t in record.tags)
         if len(rows) >= 50_000:
             conn.executemany(INSERT_POST, rows)
@@ -370,8 +442,13 @@ def describe(path: Path) -> dict[str, object]:
         ).fetchall()[-1:]
     finally:
         conn.close()
-    return {"posts": posts, "customers": customers, "whale_customer": 1, "whale_posts": whale_posts,
-            "thread_post": thread_post[0][0] if thread_post else None}
+    return {
+        "posts": posts,
+        "customers": customers,
+        "whale_customer": 1,
+        "whale_posts": whale_posts,
+        "thread_post": thread_post[0][0] if thread_post else None,
+    }
 
 
 def ensure(spec: CorpusSpec, cache_dir: Path, progress: bool = False) -> tuple[Path, dict[str, object], bool]:

@@ -19,7 +19,7 @@ KEY_GAP = 0.03  # seconds between a painted frame and the next j/k press (a fast
 REPEAT = 1 / 30  # a held key repeats about 30 times a second
 
 
-async def measure_keys(db: Path, repeat: int = 1) -> dict[str, Any]:
+async def measure_keys(db: Path, repeat: float = 1.0) -> dict[str, Any]:
     """Press j, k, PgDn and G in the feed of the cache at `db`; latencies in seconds per key.
 
     Args:
@@ -28,6 +28,9 @@ async def measure_keys(db: Path, repeat: int = 1) -> dict[str, Any]:
     """
     from socialdesk.bench.probe import SIZE, FrameWatch, _settle, desk_app
     from socialdesk.widgets.feed_list import FeedList
+
+    def n(count: int) -> int:
+        return max(3, round(count * repeat))
 
     app = desk_app(db)
     watch = FrameWatch(app, feed=True)
@@ -54,19 +57,19 @@ async def measure_keys(db: Path, repeat: int = 1) -> dict[str, Any]:
             await asyncio.sleep(gap)
             return painted - started
 
-        out["j_held"] = await held(app, watch, feed, "j", 150 * repeat)
-        out["k_held"] = await held(app, watch, feed, "k", 150 * repeat)
+        out["j_held"] = await held(app, watch, feed, "j", n(150))
+        out["k_held"] = await held(app, watch, feed, "k", n(150))
         await _settle(pilot, feed)
         await pilot.pause(0.3)
-        for _ in range(300 * repeat):
+        for _ in range(n(150)):
             out["j"].append(await press("j", feed.cursor + 1, KEY_GAP))
-        for _ in range(300 * repeat):
+        for _ in range(n(150)):
             out["k"].append(await press("k", feed.cursor - 1, KEY_GAP))
-        for _ in range(120 * repeat):
+        for _ in range(n(80)):
             step = max(1, feed.scrollable_content_region.height - 1)
             out["pagedown"].append(await press("pagedown", min(feed.window.total - 1, feed.cursor + step), 0.05))
             await _settle(pilot, feed)
-        for _ in range(12 * repeat):
+        for _ in range(n(10)):
             out["G"].append(await press("G", feed.window.total - 1, 0.05))
             await _settle(pilot, feed)
             await pilot.press("g")  # back to the top (not measured) so the next G jumps the whole feed

@@ -27,8 +27,18 @@ SIZE = (120, 40)
 
 
 def _rss_kib() -> int:
-    # Linux reports ru_maxrss in KiB (macOS in bytes; the suite targets Linux).
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """Peak RSS of this process in KiB.
+
+    ru_maxrss keeps the parent's high-water mark across fork and exec on Linux (a probe spawned by a
+    60 MiB suite would report at least 60 MiB), so the per-address-space VmHWM is read when available.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # KiB on Linux
 
 
 def minimal_app() -> Any:
@@ -168,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("which", choices=("app", "minimal"))
     parser.add_argument("--db", type=Path)
     parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=float, default=1.0)
     args = parser.parse_args(argv)
     if args.mode == "start":
         result = run_start(args.which, args.db)

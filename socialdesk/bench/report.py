@@ -19,8 +19,16 @@ def table(results: dict[str, Any]) -> str:
     for f in results["figures"]:
         verdict = "-" if f["passed"] is None else "pass" if f["passed"] else "FAIL"
         ratio = "-" if f["ratio"] is None else f"{f['ratio']:.2f}x"
-        rows.append((f["name"], _num(f["value"], f["unit"]), _num(f["baseline"], f["unit"]), ratio,
-                     f["target"], verdict))
+        rows.append(
+            (
+                f["name"],
+                _num(f["value"], f["unit"]),
+                _num(f["baseline"], f["unit"]),
+                ratio,
+                f["target"],
+                verdict,
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = []
     for n, row in enumerate(rows):
@@ -32,10 +40,14 @@ def table(results: dict[str, Any]) -> str:
     m = results["machine"]
     corpus = results["corpus"]
     lines.append("")
-    lines.append(f"machine: {m['cpu_count']} cores, Python {m['python']}, SQLite {m['sqlite']}, "
-                 f"Textual {m['textual']}, {m['platform']}")
-    lines.append(f"cache: {corpus['posts']:,} posts, {corpus['customers']:,} customers "
-                 f"({'reused' if corpus['reused'] else 'built'}); run took {results['seconds']:.0f} s")
+    lines.append(
+        f"machine: {m['cpu_count']} cores, Python {m['python']}, SQLite {m['sqlite']}, "
+        f"Textual {m['textual']}, {m['platform']}"
+    )
+    lines.append(
+        f"cache: {corpus['posts']:,} posts, {corpus['customers']:,} customers "
+        f"({'reused' if corpus['reused'] else 'built'}); run took {results['seconds']:.0f} s"
+    )
     return "\n".join(lines)
 
 
@@ -45,6 +57,8 @@ def markdown(results: dict[str, Any]) -> str:
     for f in results["figures"]:
         verdict = "-" if f["passed"] is None else "pass" if f["passed"] else "**FAIL**"
         ratio = "-" if f["ratio"] is None else f"{f['ratio']:.2f}x"
-        out.append(f"| {f['name']} | {_num(f['value'], f['unit'])} | {_num(f['baseline'], f['unit'])} | {ratio} "
-                   f"| {f['target']} | {verdict} |")
+        out.append(
+            f"| {f['name']} | {_num(f['value'], f['unit'])} | {_num(f['baseline'], f['unit'])} | {ratio} "
+            f"| {f['target']} | {verdict} |"
+        )
     return "\n".join(out)

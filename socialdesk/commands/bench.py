@@ -13,14 +13,23 @@ def register(app: typer.Typer) -> None:
 
     @app.command("bench")
     def bench(
-        posts: Annotated[int, typer.Option("--posts", min=1000, help="Posts in the generated cache.")] = 1_000_000,
-        out: Annotated[Optional[Path], typer.Option("--out", help="Results JSON (default .bench/results.json).")] = None,  # noqa: UP045
+        posts: Annotated[
+            int, typer.Option("--posts", min=1000, help="Posts in the generated cache.")
+        ] = 1_000_000,
+        out: Annotated[
+            Optional[Path],  # noqa: UP045
+            typer.Option("--out", help="Results JSON (default .bench/results.json)."),
+        ] = None,
         cache_dir: Annotated[
             Optional[Path],  # noqa: UP045
-            typer.Option("--cache-dir", help="Where generated caches are kept (default ~/.cache/socialdesk-bench)."),
+            typer.Option(
+                "--cache-dir", help="Where generated caches are kept (default ~/.cache/socialdesk-bench)."
+            ),
         ] = None,
         quick: Annotated[bool, typer.Option("--quick", help="Fewer repetitions and smaller sizes.")] = False,
-        markdown: Annotated[bool, typer.Option("--markdown", help="Also print the table in Markdown.")] = False,
+        markdown: Annotated[
+            bool, typer.Option("--markdown", help="Also print the table in Markdown.")
+        ] = False,
     ) -> None:
         """Measure start-up, memory, key latency, search, ingest, the counter and thread opening."""
         from socialdesk.bench import report, suite

@@ -19,15 +19,18 @@ from textual.timer import Timer
 from textual.widgets import Footer
 
 from socialdesk.context import Context
-from socialdesk.messages import CustomerLoaded, PostsSynced, ThreadLoaded, WindowLoaded
+from socialdesk.messages import CustomerLoaded, OutboxChanged, PostsSynced, ThreadLoaded, WindowLoaded
 from socialdesk.models import PostRow
 from socialdesk.services import feed_window
 from socialdesk.store import queries
 from socialdesk.store.queries import INBOUND, PostFilter
+from socialdesk.screens.reply_actions import REPLY_BINDINGS, ReplyActions, final_text
+from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
 from socialdesk.viewmodels import CustomerView, ThreadView, Window
 from socialdesk.widgets.composer import Composer, ReplyEditor
 from socialdesk.widgets.customer_pane import CustomerPane
 from socialdesk.widgets.feed_list import FeedList
+from socialdesk.widgets.queue_tabs import QueueTab, QueueTabs
 from socialdesk.widgets.status_bar import StatusBar
 from socialdesk.widgets.thread_view import ThreadView as ThreadWidget
 
@@ -51,8 +54,8 @@ DESK_BINDINGS: list[BindingType] = [
 ]
 
 
-class DeskScreen(Screen[None]):
-    """Three live panes over the cache."""
+class DeskScreen(ReplyActions, TriageActions, Screen[None]):
+    """Three live panes over the cache, with the reply (ReplyActions) and queue (TriageActions) keys."""
 
     DEFAULT_CSS = """
     DeskScreen {
@@ -66,7 +69,7 @@ class DeskScreen(Screen[None]):
     }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = DESK_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = [*DESK_BINDINGS, *REPLY_BINDINGS, *TRIAGE_BINDINGS]
     PANES = ("FeedList", "ThreadView", "ReplyEditor", "CustomerPane")
 
     def __init__(self, ctx: Context) -> None:
@@ -81,11 +84,13 @@ class DeskScreen(Screen[None]):
         self._detail_timer: Timer | None = None
         self._draft_timer: Timer | None = None
         self._draft_post: int | None = None
+        self._detail_post: int | None = None  # a post opened outside the feed window (next, approvals)
 
     # -- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
+        yield QueueTabs(tuple(QueueTab(q.name, q.key) for q in self.triage_queues), id="queues")
         with Horizontal(id="panes"):
             yield FeedList(id="feed-pane")
             with Vertical(id="middle"):
@@ -101,6 +106,7 @@ class DeskScreen(Screen[None]):
         status.workspace = self.ctx.settings.source if not self.ctx.demo else ""
         self.query_one(FeedList).focus()
         self.reload_feed()
+        self.refresh_queue_counts()
         # Ages in the feed tick; redraw the visible lines (cheap: the Line API draws ~50 rows).
         self.set_interval(5, self.query_one(FeedList).refresh)
 
@@ -133,7 +139,8 @@ class DeskScreen(Screen[None]):
         self.reload_feed(order="queue" if queue_order else "newest")
 
     def refresh_feed(self) -> None:
-        """Re-read the loaded rows (after a status change or tag)."""
+        """Re-read the loaded rows (after a status change or tag) and show the bulk marks."""
+        self.feed.marked = frozenset(self.marked_ids)
         self._feed_op(lambda conn, w: (feed_window.reload(conn, w), 0))
 
     def refresh_thread(self) -> None:
@@ -142,10 +149,13 @@ class DeskScreen(Screen[None]):
             self._load_detail(self.selected_post.id)
 
     def select_post(self, post_id: int) -> None:
-        """Move the cursor to a post if it is in the loaded window."""
+        """Move the cursor to a post; one outside the loaded rows still opens in the thread pane."""
         index = self._window.index_of(post_id)
         if index is not None:
             self.feed.cursor = index
+            return
+        self._detail_post = post_id
+        self._load_detail(post_id)
 
     # -- feed loading -----------------------------------------------------------------------------
 
@@ -181,6 +191,16 @@ class DeskScreen(Screen[None]):
     def on_posts_synced(self, message: PostsSynced) -> None:
         if message.report.new_ids:
             self._feed_op(feed_window.arrivals)
+            self.refresh_queue_counts()
+
+    def on_outbox_changed(self, message: OutboxChanged) -> None:
+        for event in message.events:
+            state, error = getattr(event, "state", ""), getattr(event, "error", "")
+            if state in ("failed", "needs_auth", "unknown"):
+                self.notify(f"Reply {state}: {error}", severity="error", markup=False, timeout=10)
+            elif state == "sent":
+                self.notify("Reply sent", markup=False)
+        self.refresh_thread()
 
     # -- selection and detail ----------------------------------------------------------------------
 
@@ -202,14 +222,7 @@ class DeskScreen(Screen[None]):
         view = None
         if thread is not None:
             ids = [p.id for p in thread.posts]
-            notes = tuple(
-                conn.execute(
-                    "SELECT agent, text, created_at FROM notes WHERE post_id IN "
-                    f"({','.join('?' * len(ids))}) ORDER BY created_at",
-                    ids,
-                ).fetchall()
-            )
-            view = ThreadView(thread, queries.our_replies_to(conn, ids), notes)
+            view = ThreadView(thread, queries.our_replies_to(conn, ids), queries.notes_on(conn, ids))
         self.post_message(ThreadLoaded(view, self.ctx.store.draft(post_id), post_id))
         customer_view = None
         if thread is not None and thread.focus.customer_id is not None:
@@ -220,13 +233,18 @@ class DeskScreen(Screen[None]):
         self.post_message(CustomerLoaded(customer_view))
 
     def on_thread_loaded(self, message: ThreadLoaded) -> None:
-        if self.selected_post is None or self.selected_post.id != message.post_id:
+        wanted = self._detail_post if self._detail_post is not None else (
+            self.selected_post.id if self.selected_post else None)
+        if wanted != message.post_id or message.view is None:
             return  # the agent has moved on
+        self._detail_post = None
         self.query_one(ThreadWidget).data = message.view
         composer = self.composer
-        post = self.selected_post
+        post = self.selected_post = message.view.thread.focus
         composer.network = post.network
-        composer.target = f"Reply to @{post.author_handle} on {post.network}"
+        composer.prefix = final_text(post, "")
+        composer.target = f"Reply to @{post.author_handle} on {post.network}" + (
+            f" · starts with {composer.prefix.strip()}" if composer.prefix.strip() else "")
         self._draft_post = post.id
         composer.set_text(message.draft)
         replies = message.view.replies.get(post.id, []) if message.view else []
@@ -247,6 +265,27 @@ class DeskScreen(Screen[None]):
     @work(thread=True, group="drafts", exit_on_error=False, description="Saving the draft")
     def _save_draft(self, post_id: int, text: str) -> None:
         self.ctx.store.save_draft(post_id, text)
+
+    # -- what the footer offers -----------------------------------------------------------------------
+
+    # Only useful while writing (they act on the composer's text).
+    WRITING_ACTIONS = frozenset({"reply_send", "reply_macro", "reply_split"})
+    # Single letters typed into the composer never reach these; keep the footer to what works now.
+    FEED_ACTIONS = frozenset({
+        "open_thread", "reply", "search", "help", "quit", "triage_next", "triage_resolve",
+        "triage_resolve_next", "reply_outbox", "reply_private",
+    })
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        writing = isinstance(self.focused, ReplyEditor)
+        if action in self.WRITING_ACTIONS:
+            return writing
+        if action in self.FEED_ACTIONS:
+            return not writing
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
 
     # -- actions ----------------------------------------------------------------------------------
 
@@ -281,14 +320,17 @@ class DeskScreen(Screen[None]):
         panes[(index + step) % len(panes)].focus()
 
     def action_search(self) -> None:
-        from socialdesk.screens.search_simple import SimpleSearchScreen
+        from socialdesk.screens.search import SearchResult, SearchScreen
 
-        def done(result: tuple[PostFilter, str] | None) -> None:
-            if result is not None:
-                flt, title = result
-                self.set_feed_filter(flt, title)
+        def done(result: SearchResult | None) -> None:
+            if result is None:
+                return
+            if result.query.strip():
+                self.set_feed_filter(INBOUND.and_(result.filter), f"Search: {result.query}")
+            else:
+                self.set_feed_filter(INBOUND, "All")
 
-        self.app.push_screen(SimpleSearchScreen(), done)
+        self.app.push_screen(SearchScreen(agent=self.ctx.agent.name), done)
 
     def action_help(self) -> None:
         from socialdesk.screens.help import HelpScreen

@@ -43,12 +43,14 @@ def load_top(
 
 
 def load_bottom(
-    conn: sqlite3.Connection, flt: PostFilter, generation: int = 0, size: int = PAGE, order: str = "newest"
+    conn: sqlite3.Connection, flt: PostFilter, generation: int = 0, size: int = PAGE, order: str = "newest",
+    total: int | None = None,
 ) -> Window:
-    """The last rows of a feed (for `G`)."""
+    """The last rows of a feed (for `G`); `total`, when the caller knows it, saves a full count."""
     window = Window(flt, 0, 0, (), generation, order)
     page = _page(conn, window, None, size, oldest_first=True)
-    total = queries.count(conn, flt) if page.more else len(page.rows)
+    if total is None or total < len(page.rows):
+        total = queries.count(conn, flt) if page.more else len(page.rows)
     return replace(window, total=total, start=total - len(page.rows), rows=tuple(page.rows))
 
 
@@ -75,7 +77,8 @@ def ensure(conn: sqlite3.Connection, window: Window, first: int, last: int) -> W
         return window
     if not window.rows or first > window.end + 3 * PAGE or last < window.start - 3 * PAGE:
         if last >= window.total - PAGE * 2:
-            return load_bottom(conn, window.flt, window.generation, max(PAGE, last - first + 1), window.order)
+            return load_bottom(conn, window.flt, window.generation, max(PAGE, last - first + 1), window.order,
+                               total=window.total)
         if first <= PAGE * 2 or window.order != "newest":
             return load_top(conn, window.flt, window.generation, max(PAGE, last + 1), window.order)
         return _seek(conn, window, first)

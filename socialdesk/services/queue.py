@@ -114,11 +114,8 @@ class SlaClock:
 
 def sla_clock(row: PostRow, now: float) -> SlaClock | None:
     """The SLA clock of a row (None when none runs: ours, not actionable, resolved or snoozed)."""
-    if row.due_at is None or row.is_ours or not row.actionable:
-        return None
-    if row.status in (Status.RESOLVED, Status.SNOOZED):
-        return None
-    return SlaClock(row.due_at - now)
+    left = row.sla_left(now)
+    return SlaClock(left) if left is not None else None
 
 
 _DURATION = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

@@ -10,11 +10,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from socialdesk.models import Post
 from socialdesk.store.schema import migrate
+
+if TYPE_CHECKING:  # sqlite-utils takes ~90 ms to import: only the table helpers need it, never start-up
+    import sqlite_utils
 
 POST_COLUMNS = (
     "network, native_id, account, author_native_id, author_handle, author_name, customer_id, text, "
@@ -91,6 +93,8 @@ class Store:
     @property
     def db(self) -> sqlite_utils.Database:
         """A sqlite-utils view of this thread's connection (for table helpers)."""
+        import sqlite_utils
+
         return sqlite_utils.Database(self.conn)
 
     @contextmanager

@@ -305,3 +305,16 @@ def our_replies_to(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, l
     ):
         found.setdefault(post_id, []).append((text, state, at))
     return found
+
+
+def notes_on(conn: sqlite3.Connection, post_ids: list[int]) -> tuple[tuple[str, str, float], ...]:
+    """Internal notes (agent, text, time) on any of the given posts, oldest first."""
+    if not post_ids:
+        return ()
+    marks = ",".join("?" * len(post_ids))
+    return tuple(
+        conn.execute(
+            f"SELECT agent, text, created_at FROM notes WHERE post_id IN ({marks}) ORDER BY created_at, id",
+            post_ids,
+        ).fetchall()
+    )

@@ -65,3 +65,13 @@ def sentiment_badge(row: PostRow) -> tuple[str, str]:
 def priority_badge(row: PostRow) -> tuple[str, str]:
     """!!! urgent, !! high, blank normal, ↓ low."""
     return {3: ("!!!", "urgent"), 2: ("!! ", "high"), 0: ("↓  ", "dim")}.get(row.priority, ("   ", ""))
+
+
+def sla_badge(row: PostRow, at: float) -> tuple[str, str]:
+    """Time left to the first-response target ("12m", "-3m" overdue), blank when no clock runs."""
+    left = row.sla_left(at)
+    if left is None:
+        return ("", "")
+    if left < 0:
+        return (duration(left), "overdue")
+    return (duration(left), "high" if left < 15 * 60 else "dim")

@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static, TextArea
 
-from socialdesk import compose
+from socialdesk import compose as counting
 from socialdesk.widgets.badges import NETWORK_NAMES
 
 WARN_AT = 0.9  # of the limit
@@ -45,6 +45,7 @@ class Composer(Vertical):
     server_limit: reactive[int] = reactive(0)
     target: reactive[str] = reactive("")
     state: reactive[str] = reactive("")  # the outbox state of the last reply to this post
+    prefix: reactive[str] = reactive("")  # mentions the network needs, sent before the text
 
     class Changed(Message):
         """The text changed (the screen saves the draft)."""
@@ -76,9 +77,11 @@ class Composer(Vertical):
         if announce:
             self.post_message(self.Changed(text))
 
-    def measure(self) -> compose.CountResult:
-        """The current text measured against the post's network."""
-        return compose.check(self.text, self.network, self.server_limit or None)
+    def measure(self) -> counting.CountResult:
+        """The final text (mentions, then what was typed) measured against the post's network."""
+        text = self.text.strip()
+        prefix = self.prefix if not text.lower().startswith(self.prefix.strip().lower()) else ""
+        return counting.check(prefix + text, self.network, self.server_limit or None)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
@@ -95,6 +98,9 @@ class Composer(Vertical):
         self.query_one("#composer-target", Static).update(Text(target))
 
     def watch_state(self) -> None:
+        self._update_counter()
+
+    def watch_prefix(self) -> None:
         self._update_counter()
 
     def _update_counter(self) -> None:

@@ -23,7 +23,14 @@ from socialdesk.models import PostRow
 from socialdesk.sanitize import clean
 from socialdesk.viewmodels import Window
 from socialdesk.widgets import badges
-from socialdesk.widgets.badges import NETWORK_GLYPHS, age, priority_badge, sentiment_badge, status_badge
+from socialdesk.widgets.badges import (
+    NETWORK_GLYPHS,
+    age,
+    priority_badge,
+    sentiment_badge,
+    sla_badge,
+    status_badge,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +240,9 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         sentiment, sentiment_style = sentiment_badge(row)
         text.append(sentiment + " ", self._style(sentiment_style) if sentiment_style else Style())
         prio, prio_style = priority_badge(row)
-        text.append(prio.ljust(3), self._style(prio_style) if prio_style else Style())
+        text.append(prio.ljust(4), self._style(prio_style) if prio_style else Style())
+        sla, sla_style = sla_badge(row, badges.now())
+        text.append(sla.rjust(5) + " ", self._style(sla_style) if sla_style else Style())
         first_line = clean(row.text, single_line=True)
         if row.content_warning:
             first_line = f"CW: {clean(row.content_warning, single_line=True)}"

@@ -1,0 +1,86 @@
+"""A small run of the benchmark suite (10,000 posts): every measurement path runs, no time is asserted."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from socialdesk.bench import corpus, report, suite
+
+EXPECTED = (
+    "cold start to first feed page",
+    "peak RSS",
+    "key to frame p99: j/k (Pilot press",
+    "key to frame p99: j/k held",
+    "key to frame p99: PgDn",
+    "key to frame p99: G",
+    "search newest 50",
+    "sync ingest of",
+    "composer counter",
+    "thread + customer history",
+)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("bench")
+    options = suite.Options.make(10_000, folder / "cache", folder / "results.json", quick=True)
+    return suite.run(options, say=lambda _line: None)
+
+
+@pytest.mark.timeout(180)
+def test_every_figure_is_measured_and_written(results: dict) -> None:
+    names = [f["name"] for f in results["figures"]]
+    assert len(names) == len(EXPECTED)
+    for name, prefix in zip(names, EXPECTED, strict=True):
+        assert name.startswith(prefix)
+    for figure in results["figures"]:
+        assert math.isfinite(figure["value"]) and figure["value"] > 0, figure
+        assert figure["passed"] in (True, False)
+        if figure["baseline"] is not None:
+            assert figure["baseline"] > 0 and figure["ratio"] == pytest.approx(
+                figure["value"] / figure["baseline"]
+            )
+    written = json.loads(Path(results["options"]["out"]).read_text())
+    assert written["figures"] == results["figures"]
+    assert written["machine"]["cpu_count"] >= 1 and written["machine"]["sqlite"]
+
+
+def test_the_cache_has_the_shape_the_figures_rely_on(results: dict) -> None:
+    facts = results["corpus"]
+    assert facts["posts"] == 10_000 and facts["customers"] == 500
+    assert facts["whale_posts"] >= 1_000  # the heavy customer whose history is opened
+    assert facts["thread_post"] is not None
+    by_name = {f["name"].split(" (")[0]: f for f in results["figures"]}
+    ingest = next(f for f in results["figures"] if f["name"].startswith("sync ingest"))
+    assert ingest["detail"]["stored"] == ingest["detail"]["posts"]  # every synced post reached the cache
+    assert by_name["key to frame p99: G"]["detail"]["samples"] >= 3
+    assert report.table(results).count("\n") >= len(EXPECTED) + 3
+
+
+def test_the_cache_is_reused_and_deterministic(tmp_path: Path) -> None:
+    spec = corpus.CorpusSpec.for_posts(2_000)
+    first, _, reused = corpus.ensure(spec, tmp_path)
+    assert not reused
+    again, _, reused = corpus.ensure(spec, tmp_path)
+    assert reused and again == first
+    rebuilt = corpus.build(spec, tmp_path / "copy.db")
+    assert rebuilt["whale_posts"] == corpus.describe(first)["whale_posts"]
+    import sqlite3
+
+    def digest(path: Path) -> list[tuple]:
+        conn = sqlite3.connect(path)
+        rows = conn.execute(
+            "SELECT id, native_id, text, customer_id, status FROM posts ORDER BY id"
+        ).fetchall()
+        conn.close()
+        return rows
+
+    assert digest(first) == digest(tmp_path / "copy.db")
+    conn = sqlite3.connect(first)
+    hits = conn.execute("SELECT COUNT(*) FROM posts_fts WHERE posts_fts MATCH 'refund'").fetchone()[0]
+    conn.close()
+    assert hits > 0  # the FTS index was built
