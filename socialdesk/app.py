@@ -54,14 +54,20 @@ class SocialDeskApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(self.desk)
         for source in self.sources:
-            self.source_states[source.name] = SyncReport(source.name, SourceState.OFFLINE if not self.sync_enabled
-                                                         else SourceState.IDLE)
+            self.source_states[source.name] = SyncReport(
+                source.name, SourceState.OFFLINE if not self.sync_enabled else SourceState.IDLE
+            )
         self._show_states()
         if self.sync_enabled:
             self.sync_all()
             self.set_interval(self.sync_interval, self.sync_all)
-            self.run_worker(self._run_outbox, thread=True, group="outbox", exit_on_error=False,
-                            description="Sending replies")
+            self.run_worker(
+                self._run_outbox,
+                thread=True,
+                group="outbox",
+                exit_on_error=False,
+                description="Sending replies",
+            )
 
     def on_unmount(self) -> None:
         self._outbox_stop.set()
@@ -69,12 +75,17 @@ class SocialDeskApp(App[None]):
     def _run_outbox(self) -> None:
         """Hand due replies to the networks until the app exits (in order per account, never twice)."""
         from socialdesk.services import outbox_worker
-        from socialdesk.services.outbox import Outbox
+        from socialdesk.services.outbox import Outbox, OutboxEvent
 
-        outbox = Outbox(self.ctx.store, outbox_worker.resolver_for(self.ctx),
-                        undo_seconds=self.ctx.settings.desk.undo_seconds)
-        outbox_worker.run(outbox, self._outbox_stop, on_events=lambda events: self.desk.post_message(
-            OutboxChanged(events)))
+        outbox = Outbox(
+            self.ctx.store,
+            outbox_worker.resolver_for(self.ctx),
+            undo_seconds=self.ctx.settings.desk.undo_seconds,
+        )
+        def report(events: list[OutboxEvent]) -> None:
+            self.desk.post_message(OutboxChanged(events))
+
+        outbox_worker.run(outbox, self._outbox_stop, on_events=report)
 
     # -- sync ---------------------------------------------------------------------------------------
 
@@ -87,8 +98,11 @@ class SocialDeskApp(App[None]):
                 continue
             self._syncing.add(source.name)
             self.run_worker(
-                partial(self._sync_source, source), thread=True, group=f"sync:{source.name}",
-                exit_on_error=False, description=f"Syncing {source.name}",
+                partial(self._sync_source, source),
+                thread=True,
+                group=f"sync:{source.name}",
+                exit_on_error=False,
+                description=f"Syncing {source.name}",
             )
 
     def _sync_source(self, source: Source) -> None:
@@ -120,5 +134,9 @@ class SocialDeskApp(App[None]):
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             what = event.worker.description or event.worker.name
-            self.notify(f"{what} failed: {clean(str(error), single_line=True)[:200]}",
-                        title=type(error).__name__, severity="error", timeout=8)
+            self.notify(
+                f"{what} failed: {clean(str(error), single_line=True)[:200]}",
+                title=type(error).__name__,
+                severity="error",
+                timeout=8,
+            )

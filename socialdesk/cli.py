@@ -71,8 +71,9 @@ def build_context(
             raise UserError(f"--theme: unknown theme {theme!r} (available: {', '.join(names)})")
     if db_path.exists() and db_path.is_dir():
         raise UserError(f"--db: {db_path} is a directory, not a database file")
-    return Context(settings=settings, db_path=db_path, demo=demo, offline=offline or settings.desk.offline,
-                   theme=theme)
+    return Context(
+        settings=settings, db_path=db_path, demo=demo, offline=offline or settings.desk.offline, theme=theme
+    )
 
 
 def workspace_sources(ctx: Context) -> list[Source]:
@@ -85,7 +86,9 @@ def workspace_sources(ctx: Context) -> list[Source]:
         return [Source("demo", DemoConnector(account="demo"))]
     from socialdesk.services.accounts import build_connector
 
-    return [Source(a.name, build_connector(a, ctx.settings.source)) for a in ctx.settings.accounts if a.enabled]
+    return [
+        Source(a.name, build_connector(a, ctx.settings.source)) for a in ctx.settings.accounts if a.enabled
+    ]
 
 
 def workspace_triage(ctx: Context):  # type: ignore[no-untyped-def]
@@ -132,7 +135,9 @@ def root(
 @app.command()
 def demo(
     ctx: typer.Context,
-    reset: Annotated[bool, typer.Option("--reset", help="Throw the demo workspace away and start anew.")] = False,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Throw the demo workspace away and start anew.")
+    ] = False,
 ) -> None:
     """Open the desk on the embedded demo workspace."""
     context = from_typer(ctx)
@@ -187,7 +192,7 @@ def connectors() -> None:
 @app.command()
 def export(
     ctx: typer.Context,
-    format: Annotated[str, typer.Option("--format", help="Output format: jsonl.")] = "jsonl",  # noqa: A002
+    format: Annotated[str, typer.Option("--format", help="Output format: jsonl.")] = "jsonl",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File (default: stdout).")] = None,  # noqa: UP045
 ) -> None:
     """Export the cached posts, one JSON object per line (see README: JSONL line format)."""

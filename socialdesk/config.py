@@ -128,7 +128,9 @@ def _build(cls: type, table: Any, where: str, source: str) -> Any:
         else:
             kwargs[key] = value
     missing = [
-        n for n, f in known.items() if f.default is MISSING and f.default_factory is MISSING and n not in kwargs
+        n
+        for n, f in known.items()
+        if f.default is MISSING and f.default_factory is MISSING and n not in kwargs
     ]
     if missing:
         raise UserError(f"{source}: [{where}] is missing {', '.join(missing)}")
@@ -168,7 +170,9 @@ def parse(data: dict[str, Any], source: str) -> Settings:
     return settings
 
 
-def validate_account_options(account: AccountSettings, allowed: dict[str, tuple[type, str]], source: str) -> None:
+def validate_account_options(
+    account: AccountSettings, allowed: dict[str, tuple[type, str]], source: str
+) -> None:
     """Check an account's connector-specific keys against what its connector declares."""
     for key, value in account.options.items():
         if key not in allowed:
@@ -180,7 +184,8 @@ def validate_account_options(account: AccountSettings, allowed: dict[str, tuple[
         expected = allowed[key][0]
         if not _type_ok(value, expected):
             raise UserError(
-                f"{source}: account {account.name!r} key {key!r} must be {_type_name(expected)}, got {value!r}"
+                f"{source}: account {account.name!r} key {key!r} must be {_type_name(expected)}, "
+                f"got {value!r}"
             )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.message import Message
 
 from socialdesk.services.sync import SyncReport
@@ -58,6 +60,6 @@ class CustomerLoaded(Message):
 class OutboxChanged(Message):
     """Replies changed state in the outbox (sent, failed, waiting ...)."""
 
-    def __init__(self, events: list[object]) -> None:
+    def __init__(self, events: Sequence[object]) -> None:
         super().__init__()
         self.events = events

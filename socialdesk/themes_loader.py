@@ -14,17 +14,35 @@ if TYPE_CHECKING:
     from textual.theme import Theme
 
 THEME_KEYS = {
-    "name", "dark", "primary", "secondary", "accent", "foreground", "background", "surface", "panel",
-    "success", "warning", "error", "boost", "luminosity_spread", "text_alpha", "variables",
+    "name",
+    "dark",
+    "primary",
+    "secondary",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "success",
+    "warning",
+    "error",
+    "boost",
+    "luminosity_spread",
+    "text_alpha",
+    "variables",
 }
 
 
+def _shipped() -> list[tuple[str, str]]:
+    try:
+        entries = list(files("socialdesk.themes").iterdir())
+    except ModuleNotFoundError:  # running from a source tree without installing: ./themes
+        entries = list((Path(__file__).resolve().parent.parent / "themes").iterdir())
+    return [(f"themes/{e.name}", e.read_text(encoding="utf-8")) for e in entries if e.name.endswith(".toml")]
+
+
 def _theme_files() -> list[tuple[str, str]]:
-    found = [
-        (f"socialdesk.themes/{entry.name}", entry.read_text(encoding="utf-8"))
-        for entry in files("socialdesk.themes").iterdir()
-        if entry.name.endswith(".toml")
-    ]
+    found = _shipped()
     user_dir = user_themes_dir()
     if user_dir.is_dir():
         found += [(str(p), p.read_text(encoding="utf-8")) for p in sorted(user_dir.glob("*.toml"))]

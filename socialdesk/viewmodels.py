@@ -43,13 +43,14 @@ class Window:
         return first >= self.start and last < self.end
 
 
-
 @dataclass(frozen=True, slots=True)
 class ThreadView:
     """A thread with what we know about it locally: outbox replies and internal notes."""
 
     thread: Thread
-    replies: dict[int, list[tuple[str, str, float]]] = field(default_factory=dict)  # post id -> (text, state, at)
+    replies: dict[int, list[tuple[str, str, float]]] = field(
+        default_factory=dict
+    )  # post id -> (text, state, at)
     notes: tuple[tuple[str, str, float], ...] = ()  # (agent, text, at)
 
 

@@ -243,12 +243,12 @@ class Generator:
             if not whale and roll < 0.08:  # our reply to a recent inbound post
                 network = rng.choices(NETWORKS, NETWORK_WEIGHTS)[0]
                 if recent[network]:
-                    parent, conv, owner = rng.choice(recent[network])
+                    answered, thread_root, owner = rng.choice(recent[network])
                     text = rng.choice(demo_corpus.OUR_REPLIES).format(
                         name=self.names[owner].split()[0], agent=rng.choice(demo_corpus.AGENTS)
                     )
                     yield Record(
-                        i, network, native, owner, text, created, parent, conv, "own", "en", True, ()
+                        i, network, native, owner, text, created, answered, thread_root, "own", "en", True, ()
                     )
                     continue
             if whale:
@@ -257,7 +257,8 @@ class Generator:
             else:
                 customer = bisect_right(cum, rng.random() * total) + 1
                 network = rng.choice(self.customer_networks[customer])
-            parent = conv = None
+            parent: str | None = None
+            conv: str | None = None
             kind = "mention"
             if whale and whale_recent and rng.random() < 0.8:  # the whale writes long threads
                 parent, conv, network = rng.choice(whale_recent)

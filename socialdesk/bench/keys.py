@@ -67,7 +67,8 @@ async def measure_keys(db: Path, repeat: float = 1.0) -> dict[str, Any]:
             out["k"].append(await press("k", feed.cursor - 1, KEY_GAP))
         for _ in range(n(80)):
             step = max(1, feed.scrollable_content_region.height - 1)
-            out["pagedown"].append(await press("pagedown", min(feed.window.total - 1, feed.cursor + step), 0.05))
+            target = min(feed.window.total - 1, feed.cursor + step)
+            out["pagedown"].append(await press("pagedown", target, 0.05))
             await _settle(pilot, feed)
         for _ in range(n(10)):
             out["G"].append(await press("G", feed.window.total - 1, 0.05))

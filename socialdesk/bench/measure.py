@@ -11,6 +11,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +77,8 @@ def search(db: Path, repeat: int = 7) -> dict[str, Any]:
         flt = PostFilter(fts=query)
         page = queries.search_page(conn, flt, limit=50)
         conn.execute(bare_sql, (query, 51)).fetchall()
-        t_ours = _timed(lambda flt=flt: queries.search_page(conn, flt, limit=50), repeat)
-        t_bare = _timed(lambda q=query: conn.execute(bare_sql, (q, 51)).fetchall(), repeat)
+        t_ours = _timed(partial(queries.search_page, conn, flt, limit=50), repeat)
+        t_bare = _timed(lambda: conn.execute(bare_sql, (query, 51)).fetchall(), repeat)  # noqa: B023
         ours += t_ours
         bare += t_bare
         per_query[query] = {
@@ -274,7 +275,7 @@ def open_thread(db: Path, customer_id: int, repeat: int = 40, seed: int = 1) -> 
         assert card is not None and history.rows
     store.close()
     times, sizes = times[1:], sizes[1:]
-    interactions = card.interactions
+    interactions = card.interactions if card is not None else 0
     return {
         "p95": quantile(times, 0.95),
         "median": statistics.median(times),

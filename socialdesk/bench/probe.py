@@ -91,7 +91,7 @@ class FrameWatch:
                     watch.rows_drawn = True
                 return render_line(widget, y)
 
-            FeedList.render_line = hooked_render_line  # type: ignore[method-assign]
+            FeedList.render_line = hooked_render_line  # type: ignore[method-assign,assignment]
 
         def hooked_display(screen: Any, renderable: Any) -> None:
             display(screen, renderable)

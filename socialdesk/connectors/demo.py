@@ -86,7 +86,10 @@ class DemoConnector(Connector):
     display_name = "Demo network"
     glyph = "◆"
     capabilities = Capabilities(
-        max_length=280, counting="x-weighted", can_reply=True, can_dm=True,
+        max_length=280,
+        counting="x-weighted",
+        can_reply=True,
+        can_dm=True,
         monitoring=frozenset({"mentions", "search", "dm"}),
     )
     options = {
@@ -131,8 +134,10 @@ class DemoConnector(Connector):
         network = rng.choice(customer.networks)
         text = rng.choice(templates).format(
             brand=corpus.BRAND_HANDLE if network != "reviews" else corpus.BRAND,
-            order=rng.randrange(100000, 999999), amount=f"{rng.uniform(8, 140):.2f}",
-            days=rng.randrange(2, 12), city=rng.choice(corpus.CITIES),
+            order=rng.randrange(100000, 999999),
+            amount=f"{rng.uniform(8, 140):.2f}",
+            days=rng.randrange(2, 12),
+            city=rng.choice(corpus.CITIES),
         )
         native_id = f"{network}-{index}"
         parent = self._parent(index)
@@ -150,8 +155,11 @@ class DemoConnector(Connector):
             network=network,
             native_id=native_id,
             author=Author(
-                native_id=f"{network}-u{customer.index}", handle=handle, display_name=customer.name,
-                followers=customer.followers, url=f"https://{network}.example/@{handle}",
+                native_id=f"{network}-u{customer.index}",
+                handle=handle,
+                display_name=customer.name,
+                followers=customer.followers,
+                url=f"https://{network}.example/@{handle}",
             ),
             text=text,
             created_at=at,
@@ -159,7 +167,9 @@ class DemoConnector(Connector):
             url=f"https://{network}.example/{native_id}",
             in_reply_to=in_reply_to,
             conversation_id=conversation or native_id,
-            kind="reply" if parent is not None else ("search" if category in ("chatter", "spam") else "mention"),
+            kind="reply"
+            if parent is not None
+            else ("search" if category in ("chatter", "spam") else "mention"),
             lang={"foreign": "und"}.get(category, "en"),
             raw={"demo": True, "index": index, "category": category, "customer": customer.index},
         )
@@ -186,8 +196,12 @@ class DemoConnector(Connector):
         return Post(
             network=original.network,
             native_id=self._our_reply_id(index),
-            author=Author(native_id=f"{original.network}-brand", handle=corpus.BRAND_HANDLE,
-                          display_name=corpus.BRAND, followers=120000),
+            author=Author(
+                native_id=f"{original.network}-brand",
+                handle=corpus.BRAND_HANDLE,
+                display_name=corpus.BRAND,
+                followers=120000,
+            ),
             text=rng.choice(corpus.OUR_REPLIES).format(name=name, agent=rng.choice(corpus.AGENTS)),
             created_at=original.created_at + rng.uniform(120, 3600),
             account=self.account,

@@ -280,9 +280,7 @@ class Api:
             for k, v in response.headers.multi_items()
             if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
         ]
-        return httpx.Response(
-            response.status_code, headers=kept, content=b"".join(chunks), request=request
-        )
+        return httpx.Response(response.status_code, headers=kept, content=b"".join(chunks), request=request)
 
     def json(self, response: httpx.Response) -> Any:
         """The response body as JSON, or MalformedResponse naming what came instead."""

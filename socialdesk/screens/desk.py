@@ -21,11 +21,11 @@ from textual.widgets import Footer
 from socialdesk.context import Context
 from socialdesk.messages import CustomerLoaded, OutboxChanged, PostsSynced, ThreadLoaded, WindowLoaded
 from socialdesk.models import PostRow
+from socialdesk.screens.reply_actions import REPLY_BINDINGS, ReplyActions, final_text
+from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
 from socialdesk.services import feed_window
 from socialdesk.store import queries
 from socialdesk.store.queries import INBOUND, PostFilter
-from socialdesk.screens.reply_actions import REPLY_BINDINGS, ReplyActions, final_text
-from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
 from socialdesk.viewmodels import CustomerView, ThreadView, Window
 from socialdesk.widgets.composer import Composer, ReplyEditor
 from socialdesk.widgets.customer_pane import CustomerPane
@@ -233,8 +233,11 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         self.post_message(CustomerLoaded(customer_view))
 
     def on_thread_loaded(self, message: ThreadLoaded) -> None:
-        wanted = self._detail_post if self._detail_post is not None else (
-            self.selected_post.id if self.selected_post else None)
+        wanted = (
+            self._detail_post
+            if self._detail_post is not None
+            else (self.selected_post.id if self.selected_post else None)
+        )
         if wanted != message.post_id or message.view is None:
             return  # the agent has moved on
         self._detail_post = None
@@ -244,7 +247,8 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         composer.network = post.network
         composer.prefix = final_text(post, "")
         composer.target = f"Reply to @{post.author_handle} on {post.network}" + (
-            f" · starts with {composer.prefix.strip()}" if composer.prefix.strip() else "")
+            f" · starts with {composer.prefix.strip()}" if composer.prefix.strip() else ""
+        )
         self._draft_post = post.id
         composer.set_text(message.draft)
         replies = message.view.replies.get(post.id, []) if message.view else []
@@ -271,10 +275,20 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
     # Only useful while writing (they act on the composer's text).
     WRITING_ACTIONS = frozenset({"reply_send", "reply_macro", "reply_split"})
     # Single letters typed into the composer never reach these; keep the footer to what works now.
-    FEED_ACTIONS = frozenset({
-        "open_thread", "reply", "search", "help", "quit", "triage_next", "triage_resolve",
-        "triage_resolve_next", "reply_outbox", "reply_private",
-    })
+    FEED_ACTIONS = frozenset(
+        {
+            "open_thread",
+            "reply",
+            "search",
+            "help",
+            "quit",
+            "triage_next",
+            "triage_resolve",
+            "triage_resolve_next",
+            "reply_outbox",
+            "reply_private",
+        }
+    )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         writing = isinstance(self.focused, ReplyEditor)

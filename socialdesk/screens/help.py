@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -25,7 +27,9 @@ def binding_rows(*nodes: object) -> list[tuple[str, str, str]]:
             shown = key if len(key) == 1 else display
             if shown not in keys:
                 keys.append(shown)
-    return sorted(((ident, ", ".join(keys), desc) for ident, (keys, desc) in seen.items()), key=lambda r: r[0])
+    return sorted(
+        ((ident, ", ".join(keys), desc) for ident, (keys, desc) in seen.items()), key=lambda r: r[0]
+    )
 
 
 class HelpScreen(ModalScreen[None]):
@@ -34,14 +38,17 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen {
         align: center middle;
-        & > VerticalScroll { width: 90; max-width: 95%; height: 85%; background: $surface; border: thick $primary; padding: 0 1; }
+        & > VerticalScroll {
+            width: 90; max-width: 95%; height: 85%;
+            background: $surface; border: thick $primary; padding: 0 1;
+        }
     }
     """
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
     ]
 
-    def __init__(self, host: Screen[object]) -> None:
+    def __init__(self, host: Screen[Any]) -> None:
         super().__init__()
         self.host = host
 
@@ -54,10 +61,13 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(Text(keys), Text(description), Text(ident))
         with VerticalScroll():
             yield Static(table)
-            yield Static(Text("ctrl+p opens the command palette (themes, queues, outbox, sync now ...). "
-                              "Escape closes this screen.", "dim"))
+            yield Static(
+                Text(
+                    "ctrl+p opens the command palette (themes, queues, outbox, sync now ...). "
+                    "Escape closes this screen.",
+                    "dim",
+                )
+            )
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
-
-

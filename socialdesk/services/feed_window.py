@@ -11,9 +11,9 @@ import sqlite3
 from dataclasses import replace
 
 from socialdesk.models import PostRow
-from socialdesk.viewmodels import Window
 from socialdesk.store import queries
-from socialdesk.store.queries import ALL, PostFilter, key_of
+from socialdesk.store.queries import PostFilter, key_of
+from socialdesk.viewmodels import Window
 
 PAGE = 200
 MAX_ROWS = 1200
@@ -43,7 +43,11 @@ def load_top(
 
 
 def load_bottom(
-    conn: sqlite3.Connection, flt: PostFilter, generation: int = 0, size: int = PAGE, order: str = "newest",
+    conn: sqlite3.Connection,
+    flt: PostFilter,
+    generation: int = 0,
+    size: int = PAGE,
+    order: str = "newest",
     total: int | None = None,
 ) -> Window:
     """The last rows of a feed (for `G`); `total`, when the caller knows it, saves a full count."""
@@ -77,8 +81,14 @@ def ensure(conn: sqlite3.Connection, window: Window, first: int, last: int) -> W
         return window
     if not window.rows or first > window.end + 3 * PAGE or last < window.start - 3 * PAGE:
         if last >= window.total - PAGE * 2:
-            return load_bottom(conn, window.flt, window.generation, max(PAGE, last - first + 1), window.order,
-                               total=window.total)
+            return load_bottom(
+                conn,
+                window.flt,
+                window.generation,
+                max(PAGE, last - first + 1),
+                window.order,
+                total=window.total,
+            )
         if first <= PAGE * 2 or window.order != "newest":
             return load_top(conn, window.flt, window.generation, max(PAGE, last + 1), window.order)
         return _seek(conn, window, first)
@@ -134,7 +144,9 @@ def arrivals(conn: sqlite3.Connection, window: Window) -> tuple[Window, int]:
     shifted = replace(window, start=window.start + added, total=window.total + added)
     if window.start == 0:
         # The agent is near the top: load the new rows so scrolling up shows them without a wait.
-        page = queries.feed_page(conn, window.flt, after=key_of(window.rows[0]), limit=added, oldest_first=True)
+        page = queries.feed_page(
+            conn, window.flt, after=key_of(window.rows[0]), limit=added, oldest_first=True
+        )
         rows = (*page.rows, *window.rows)[:MAX_ROWS]
         shifted = replace(shifted, start=window.start + added - len(page.rows), rows=rows)
     return shifted, added

@@ -60,11 +60,32 @@ class Page:
 def _row(values: sqlite3.Row | tuple[Any, ...]) -> PostRow:
     v = list(values)
     return PostRow(
-        id=v[0], network=v[1], native_id=v[2], account=v[3], author_native_id=v[4], author_handle=v[5],
-        author_name=v[6], customer_id=v[7], text=v[8], created_at=v[9], url=v[10], in_reply_to=v[11],
-        conversation_id=v[12], kind=v[13], lang=v[14], is_ours=bool(v[15]), content_warning=v[16],
-        status=v[17], priority=v[18], sentiment=v[19], sentiment_label=v[20], intent=v[21],
-        actionable=bool(v[22]), assigned_to=v[23], due_at=v[24], snoozed_until=v[25],
+        id=v[0],
+        network=v[1],
+        native_id=v[2],
+        account=v[3],
+        author_native_id=v[4],
+        author_handle=v[5],
+        author_name=v[6],
+        customer_id=v[7],
+        text=v[8],
+        created_at=v[9],
+        url=v[10],
+        in_reply_to=v[11],
+        conversation_id=v[12],
+        kind=v[13],
+        lang=v[14],
+        is_ours=bool(v[15]),
+        content_warning=v[16],
+        status=v[17],
+        priority=v[18],
+        sentiment=v[19],
+        sentiment_label=v[20],
+        intent=v[21],
+        actionable=bool(v[22]),
+        assigned_to=v[23],
+        due_at=v[24],
+        snoozed_until=v[25],
     )
 
 
@@ -179,8 +200,9 @@ def count_newer(conn: sqlite3.Connection, flt: PostFilter, than: PageKey) -> int
     where, params = _filter_sql(flt)
     if flt.fts:
         return int(
-            conn.execute(f"SELECT COUNT(*) FROM posts p WHERE {where} AND p.id > ?", [*params, than.id])
-            .fetchone()[0]
+            conn.execute(
+                f"SELECT COUNT(*) FROM posts p WHERE {where} AND p.id > ?", [*params, than.id]
+            ).fetchone()[0]
         )
     return int(
         conn.execute(
@@ -268,8 +290,13 @@ def customer(conn: sqlite3.Connection, customer_id: int) -> Customer | None:
         (customer_id,),
     ).fetchone()[0]
     return Customer(
-        id=row[0], display_name=row[1], first_seen=row[2], vip=bool(row[3]), identities=identities,
-        interactions=interactions, recent_sentiment=recent,
+        id=row[0],
+        display_name=row[1],
+        first_seen=row[2],
+        vip=bool(row[3]),
+        identities=identities,
+        interactions=interactions,
+        recent_sentiment=recent,
     )
 
 

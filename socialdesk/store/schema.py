@@ -164,7 +164,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE posts ADD COLUMN queue_rank INTEGER GENERATED ALWAYS AS (-priority) VIRTUAL;
     ALTER TABLE posts ADD COLUMN queue_due REAL GENERATED ALWAYS AS (IFNULL(due_at, 1e18)) VIRTUAL;
     CREATE INDEX posts_queue_order ON posts (queue_rank, queue_due, created_at, id);
-    CREATE INDEX posts_queue_counts ON posts (status, actionable, is_ours, assigned_to, intent, sentiment_label);
+    CREATE INDEX posts_queue_counts
+        ON posts (status, actionable, is_ours, assigned_to, intent, sentiment_label);
     CREATE INDEX posts_due ON posts (status, due_at);
     ALTER TABLE posts ADD COLUMN corrected INTEGER NOT NULL DEFAULT 0;
     """,

@@ -11,18 +11,35 @@ def now() -> float:
     """The time ages are measured against (one place, so snapshot tests can pin it)."""
     return time.time()
 
+
 NETWORK_GLYPHS = {
     # One narrow character each, so columns line up in every terminal font.
-    "x": "X", "mastodon": "M", "bluesky": "B", "reddit": "R", "reviews": "★", "feeds": "F",
-    "jsonl": "J", "demo": "◆",
+    "x": "X",
+    "mastodon": "M",
+    "bluesky": "B",
+    "reddit": "R",
+    "reviews": "★",
+    "feeds": "F",
+    "jsonl": "J",
+    "demo": "◆",
 }
 NETWORK_NAMES = {
-    "x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky", "reddit": "Reddit", "reviews": "Reviews",
-    "feeds": "Feed", "jsonl": "Import", "demo": "Demo",
+    "x": "X",
+    "mastodon": "Mastodon",
+    "bluesky": "Bluesky",
+    "reddit": "Reddit",
+    "reviews": "Reviews",
+    "feeds": "Feed",
+    "jsonl": "Import",
+    "demo": "Demo",
 }
 STATUS_LABELS = {
-    "new": ("NEW", "new"), "open": ("OPN", ""), "pending": ("PND", "dim"), "snoozed": ("ZZZ", "dim"),
-    "resolved": ("✓", "dim"), "escalated": ("ESC", "urgent"),
+    "new": ("NEW", "new"),
+    "open": ("OPN", ""),
+    "pending": ("PND", "dim"),
+    "snoozed": ("ZZZ", "dim"),
+    "resolved": ("✓", "dim"),
+    "escalated": ("ESC", "urgent"),
 }
 
 

@@ -113,7 +113,9 @@ class Composer(Vertical):
             label.append(f"last reply: {self.state}   ", "italic")
         label.append(f"{NETWORK_NAMES.get(self.network, self.network)} · ")
         label.append(f"{result.count}/{result.limit}", "bold")
-        label.append(f" · {result.remaining} left" if result.remaining >= 0 else f" · {-result.remaining} over")
+        label.append(
+            f" · {result.remaining} left" if result.remaining >= 0 else f" · {-result.remaining} over"
+        )
         if result.max_bytes and result.bytes > result.max_bytes * WARN_AT:
             label.append(f"  {result.bytes}/{result.max_bytes} bytes")
         counter.update(label)

@@ -52,8 +52,9 @@ class CustomerPane(VerticalScroll, can_focus=True):
         for post in view.history:
             line = Text()
             line.append("▶ ours  " if post.is_ours else "")
-            line.append(f"{NETWORK_NAMES.get(post.network, post.network)} · {age(post.created_at, now)} ago ",
-                        "dim")
+            line.append(
+                f"{NETWORK_NAMES.get(post.network, post.network)} · {age(post.created_at, now)} ago ", "dim"
+            )
             badge, _ = sentiment_badge(post)
             line.append(f"{badge} {post.status}\n", "dim")
             line.append(clean(post.text, single_line=True))
@@ -70,11 +71,18 @@ class CustomerPane(VerticalScroll, can_focus=True):
             title.append("  VIP", "bold reverse")
         lines = [title]
         for ident in customer.identities:
-            lines.append(Text(f"  {NETWORK_NAMES.get(ident.network, ident.network):<9}"
-                              f"@{clean(ident.handle, single_line=True)}  ({ident.followers:,} followers)"))
-        lines.append(Text(
-            f"first seen {time.strftime('%Y-%m-%d', time.localtime(customer.first_seen))} · "
-            f"{customer.interactions} interactions · recent sentiment {_sentiment_words(customer.recent_sentiment)}",
-            "dim",
-        ))
+            lines.append(
+                Text(
+                    f"  {NETWORK_NAMES.get(ident.network, ident.network):<9}"
+                    f"@{clean(ident.handle, single_line=True)}  ({ident.followers:,} followers)"
+                )
+            )
+        lines.append(
+            Text(
+                f"first seen {time.strftime('%Y-%m-%d', time.localtime(customer.first_seen))} · "
+                f"{customer.interactions} interactions · "
+                f"recent sentiment {_sentiment_words(customer.recent_sentiment)}",
+                "dim",
+            )
+        )
         return Group(*lines)

@@ -6,7 +6,6 @@ feed holds. It never loads anything: the screen sets `window` and reacts to `Win
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -66,7 +65,9 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
     FeedList {
         background: $surface;
         scrollbar-size-vertical: 1;
-        & > .feed-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
+        & > .feed-list--cursor {
+            background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
+        }
         &:blur > .feed-list--cursor { background: $panel; color: $foreground; text-style: none; }
         & > .feed-list--marked { background: $accent 25%; }
         & > .feed-list--author { color: $primary; }
@@ -232,8 +233,10 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         text.append("✓ " if row.id in self.marked else "  ")
         text.append(NETWORK_GLYPHS.get(row.network, "·") + " ", self._style("dim"))
         handle = clean(row.author_handle, single_line=True)
-        text.append(("@" + handle)[:author_width].ljust(author_width) + " ",
-                    self._style("ours" if row.is_ours else "author"))
+        text.append(
+            ("@" + handle)[:author_width].ljust(author_width) + " ",
+            self._style("ours" if row.is_ours else "author"),
+        )
         text.append(age(row.created_at, badges.now()).rjust(4) + " ", self._style("dim"))
         status, status_style = status_badge(row)
         text.append(status.ljust(4), self._style(status_style) if status_style else Style())

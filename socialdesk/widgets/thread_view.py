@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from rich.console import Group
 from rich.text import Text
 from textual.containers import VerticalScroll
@@ -27,7 +25,9 @@ class ThreadView(VerticalScroll, can_focus=True):
         & > .thread-post { margin: 0 0 1 0; padding: 0 1; border-left: thick $panel; }
         & > .thread-post.-focus { border-left: thick $primary; background: $primary 10%; }
         & > .thread-post.-ours { border-left: thick $secondary; }
-        & > .thread-note { border-left: thick $warning; background: $warning 10%; padding: 0 1; margin: 0 0 1 0; }
+        & > .thread-note {
+            border-left: thick $warning; background: $warning 10%; padding: 0 1; margin: 0 0 1 0;
+        }
         & > .thread-empty { color: $foreground 60%; padding: 1; }
     }
     """
@@ -52,7 +52,9 @@ class ThreadView(VerticalScroll, can_focus=True):
         for agent, text, at in data.notes:
             note = Text()
             note.append("NOTE ", "bold")
-            note.append(f"{clean(agent, single_line=True)} · {age(at, now)} ago (internal, never sent)\n", "italic")
+            note.append(
+                f"{clean(agent, single_line=True)} · {age(at, now)} ago (internal, never sent)\n", "italic"
+            )
             note.append(clean(text))
             yield Static(note, classes="thread-note")
 
@@ -63,8 +65,9 @@ class ThreadView(VerticalScroll, can_focus=True):
             head.append("▶ ours  ", "bold")
         head.append(clean(post.author_name, single_line=True) or "?", "bold")
         head.append(f"  @{clean(post.author_handle, single_line=True)}")
-        head.append(f"  · {NETWORK_NAMES.get(post.network, post.network)} · {age(post.created_at, now)} ago",
-                    "dim")
+        head.append(
+            f"  · {NETWORK_NAMES.get(post.network, post.network)} · {age(post.created_at, now)} ago", "dim"
+        )
         parts: list[Text] = [head]
         if post.content_warning:
             parts.append(Text(f"CW: {clean(post.content_warning, single_line=True)}", "italic"))

@@ -70,8 +70,13 @@ def socialdesk_command() -> list[str]:
 
 
 def test_demo_opens_moves_and_quits(tmp_path: Path) -> None:
-    env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor",
-           "SOCIALDESK_DATA_DIR": str(tmp_path / "data"), "SOCIALDESK_CONFIG_DIR": str(tmp_path / "config")}
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "COLORTERM": "truecolor",
+        "SOCIALDESK_DATA_DIR": str(tmp_path / "data"),
+        "SOCIALDESK_CONFIG_DIR": str(tmp_path / "config"),
+    }
     env.pop("TEXTUAL", None)
     started = time.monotonic()
     term = Terminal([*socialdesk_command(), "demo"], env)
@@ -83,8 +88,14 @@ def test_demo_opens_moves_and_quits(tmp_path: Path) -> None:
         assert "Quit" in screen.splitlines()[-1]  # the footer shows the keys that matter
         before = term.wait_for(lambda s: "ago" in term.thread_pane())
         term.press("j")
-        term.wait_for(lambda s: term.thread_pane() != before.split("\n")[0] and "ago" in term.thread_pane()
-                      and term.thread_pane() != _pane_of(before), timeout=10)
+        term.wait_for(
+            lambda s: (
+                term.thread_pane() != before.split("\n")[0]
+                and "ago" in term.thread_pane()
+                and term.thread_pane() != _pane_of(before)
+            ),
+            timeout=10,
+        )
         after_j = term.thread_pane()
         term.press("k")
         term.wait_for(lambda s: term.thread_pane() != after_j, timeout=10)

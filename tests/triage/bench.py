@@ -43,8 +43,10 @@ def main() -> None:
     from socialdesk.services.rules import Triager
 
     triager = Triager.from_playbook(load_playbook(None))
-    posts = [Post("x", str(i), Author(f"a{i % 5000}", f"h{i}", followers=i % 20000), x, float(i))
-             for i, x in enumerate(texts)]
+    posts = [
+        Post("x", str(i), Author(f"a{i % 5000}", f"h{i}", followers=i % 20000), x, float(i))
+        for i, x in enumerate(texts)
+    ]
     classify._vader_compound.cache_clear()
     t = time.perf_counter()
     for start in range(0, n, 500):

@@ -49,7 +49,8 @@ async def test_j_k_g_G_pgdn_move_the_cursor(desk_app: SocialDeskApp) -> None:
         await pilot.pause(0.2)
         assert feed.cursor == total - 1 and feed.current is not None
         oldest = desk_app.desk.ctx.store.conn.execute(
-            "SELECT id FROM posts WHERE is_ours = 0 ORDER BY created_at, id LIMIT 1").fetchone()[0]
+            "SELECT id FROM posts WHERE is_ours = 0 ORDER BY created_at, id LIMIT 1"
+        ).fetchone()[0]
         assert feed.current.id == oldest
         await pilot.press("pageup", "g")
         await pilot.pause(0.1)
@@ -132,8 +133,17 @@ async def test_help_lists_every_binding_with_its_id(desk_app: SocialDeskApp) -> 
         from socialdesk.screens.help import binding_rows
 
         ids = {row[0] for row in binding_rows(desk_app.desk, desk_app)}
-        assert {"feed.down", "feed.up", "feed.top", "feed.bottom", "thread.open", "composer.focus",
-                "search.open", "help.show", "app.quit"} <= ids
+        assert {
+            "feed.down",
+            "feed.up",
+            "feed.top",
+            "feed.bottom",
+            "thread.open",
+            "composer.focus",
+            "search.open",
+            "help.show",
+            "app.quit",
+        } <= ids
         await pilot.press("escape")
         assert desk_app.screen is desk_app.desk
 
@@ -155,8 +165,10 @@ async def test_new_posts_arrive_on_top_without_moving_the_cursor(desk_app: Socia
         await pilot.press("j", "j", "j")
         before = feed.current
         store = desk_app.desk.ctx.store
-        new = [Post("x", f"fresh-{i}", Author("fresh", "fresh", "Fresh"), f"new post {i}", FIXED_NOW + 30 + i)
-               for i in range(4)]
+        new = [
+            Post("x", f"fresh-{i}", Author("fresh", "fresh", "Fresh"), f"new post {i}", FIXED_NOW + 30 + i)
+            for i in range(4)
+        ]
         report = SyncReport("demo", SourceState.OK, new_ids=store.upsert_posts(new).inserted)
         desk_app.desk.post_message(PostsSynced(report))
         await pilot.pause(0.3)
@@ -171,8 +183,13 @@ async def test_new_posts_arrive_on_top_without_moving_the_cursor(desk_app: Socia
 
 async def test_hostile_text_is_shown_as_plain_text(desk_app: SocialDeskApp) -> None:
     store = desk_app.ctx.store
-    hostile = Post("x", "evil-1", Author("evil", "ev[bold]il", "[red]Mallory[/red]\x1b]0;pwn\x07"),
-                   "[blink]free money[/blink] \x1b[2J\u202egnp.exe", FIXED_NOW + 100)
+    hostile = Post(
+        "x",
+        "evil-1",
+        Author("evil", "ev[bold]il", "[red]Mallory[/red]\x1b]0;pwn\x07"),
+        "[blink]free money[/blink] \x1b[2J\u202egnp.exe",
+        FIXED_NOW + 100,
+    )
     store.upsert_posts([hostile])
     async with desk_app.run_test(size=SIZE) as pilot:
         feed = await ready(pilot)
@@ -194,8 +211,11 @@ async def test_failing_source_shows_in_the_header(desk_app: SocialDeskApp) -> No
         await ready(pilot)
         from socialdesk.messages import SourceStateChanged
 
-        desk_app.desk.post_message(SourceStateChanged(SyncReport("mastodon-support", SourceState.NEEDS_AUTH,
-                                                                  message="401 token revoked")))
+        desk_app.desk.post_message(
+            SourceStateChanged(
+                SyncReport("mastodon-support", SourceState.NEEDS_AUTH, message="401 token revoked")
+            )
+        )
         await pilot.pause(0.1)
         bar = str(desk_app.desk.query_one(StatusBar).render())
         assert "mastodon-support: 401 token revoked" in bar and "DEMO" in bar

@@ -11,11 +11,54 @@ from socialdesk import compose
 
 # Pieces a real reply is made of, including the cases each rule treats specially.
 PIECES = [
-    "hello", "Sorry", "order", "#42", "@bob", "café", "naïve", "e\u0301", "\u0301", "日本語", "テキスト",
-    "한국어", "Привет", "مرحبا", "שלום", "😀", "👍🏽", "👨‍👩‍👧", "🇫🇷", "#️⃣", "1⃣", "©", "®", "™", "…", "—",
-    "“quoted”", "\u2033", "\u2010", "\u200d", "\ufe0f", "𝕏", "\U0001f9ff", "example.com",
-    "www.example.org/path",    "https://example.com/a?b=c", "http://t.co/abc", "a.b", "x.y.z", "bit.ly/x", "(https://ex.am/ple)",
-    "foo@example.com", "1.5", "...", "\u3002", "!", "?", "\t",
+    "hello",
+    "Sorry",
+    "order",
+    "#42",
+    "@bob",
+    "café",
+    "naïve",
+    "e\u0301",
+    "\u0301",
+    "日本語",
+    "テキスト",
+    "한국어",
+    "Привет",
+    "مرحبا",
+    "שלום",
+    "😀",
+    "👍🏽",
+    "👨‍👩‍👧",
+    "🇫🇷",
+    "#️⃣",
+    "1⃣",
+    "©",
+    "®",
+    "™",
+    "…",
+    "—",
+    "“quoted”",
+    "\u2033",
+    "\u2010",
+    "\u200d",
+    "\ufe0f",
+    "𝕏",
+    "\U0001f9ff",
+    "example.com",
+    "www.example.org/path",
+    "https://example.com/a?b=c",
+    "http://t.co/abc",
+    "a.b",
+    "x.y.z",
+    "bit.ly/x",
+    "(https://ex.am/ple)",
+    "foo@example.com",
+    "1.5",
+    "...",
+    "\u3002",
+    "!",
+    "?",
+    "\t",
 ]
 SEPARATORS = [" ", "  ", "\n", "\r\n", "\r", "", "\u00a0", "\u3000", "\t"]
 
@@ -156,8 +199,10 @@ def _mastodon_whole_text(text: str) -> str:
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.one_of(piece, st.sampled_from(["@al@ex.am", "x@y@z.org", "/@a@b.cd"])),
-                  st.sampled_from(SEPARATORS)),
+        st.tuples(
+            st.one_of(piece, st.sampled_from(["@al@ex.am", "x@y@z.org", "/@a@b.cd"])),
+            st.sampled_from(SEPARATORS),
+        ),
         max_size=30,
     ).map(lambda items: "".join(p + s for p, s in items))
 )

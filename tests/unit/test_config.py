@@ -67,3 +67,16 @@ def test_example_config_documents_every_option() -> None:
     for section in (config.DeskSettings, config.SlaSettings):
         for field in section.__dataclass_fields__:
             assert f"{field} =" in text, f"config.example.toml does not show {field}"
+
+
+def test_example_accounts_are_valid_for_their_connectors(tmp_path: Path) -> None:
+    """The commented [[accounts]] examples, uncommented, pass each connector's own option check."""
+    from socialdesk.connectors.registry import load_connector
+
+    lines = (ROOT / "config.example.toml").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("# [[accounts]]"))
+    body = "\n".join(line[2:] if line.startswith("# ") else "" for line in lines[start:])
+    settings = config.load(write(tmp_path, body))
+    assert {a.connector for a in settings.accounts} >= {"mastodon", "bluesky", "x", "feeds"}
+    for account in settings.accounts:
+        config.validate_account_options(account, load_connector(account.connector).options, settings.source)

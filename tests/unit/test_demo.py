@@ -32,7 +32,17 @@ def test_same_seed_same_workspace() -> None:
 def test_workspace_has_what_an_agent_meets() -> None:
     posts = fetch_all(demo_connector(posts=3000))
     categories = Counter(p.raw.get("category") for p in posts if not p.is_ours)
-    for kind in ("delivery", "billing", "outage", "question", "praise", "chatter", "spam", "foreign", "follow_up"):
+    for kind in (
+        "delivery",
+        "billing",
+        "outage",
+        "question",
+        "praise",
+        "chatter",
+        "spam",
+        "foreign",
+        "follow_up",
+    ):
         assert categories[kind] > 0, kind
     assert len({p.network for p in posts}) >= 4
     assert any(any(ord(c) > 0x3000 for c in p.text) for p in posts)  # CJK

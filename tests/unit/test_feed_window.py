@@ -11,7 +11,9 @@ from socialdesk.store.queries import ALL
 
 
 def fill(store: Store, n: int, start: int = 0) -> None:
-    store.upsert_posts([Post("x", str(i), Author("a", "a"), f"t{i}", float(i // 2)) for i in range(start, start + n)])
+    store.upsert_posts(
+        [Post("x", str(i), Author("a", "a"), f"t{i}", float(i // 2)) for i in range(start, start + n)]
+    )
 
 
 def ordered(store: Store) -> list[int]:
@@ -45,7 +47,9 @@ def test_far_jump_lands_near_the_requested_place(store: Store) -> None:
     fill(store, 5000)
     window = fw.ensure(store.conn, fw.load_top(store.conn, ALL), 2500, 2540)
     assert window.covers(2500, 2540)
-    assert [r.id for r in window.rows] == ordered(store)[window.start : window.end] or abs(window.start - 2500) < 300
+    assert [r.id for r in window.rows] == ordered(store)[window.start : window.end] or abs(
+        window.start - 2500
+    ) < 300
 
 
 def test_arrivals_shift_the_window(store: Store) -> None:

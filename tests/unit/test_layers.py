@@ -8,8 +8,24 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "socialdesk"
-UI_FREE = ["connectors", "store", "services", "models.py", "sanitize.py", "compose.py", "config.py", "viewmodels.py"]
-WIDGET_FORBIDDEN = ("socialdesk.store", "socialdesk.services", "socialdesk.connectors", "httpx", "sqlite3", "sqlite_utils")
+UI_FREE = [
+    "connectors",
+    "store",
+    "services",
+    "models.py",
+    "sanitize.py",
+    "compose.py",
+    "config.py",
+    "viewmodels.py",
+]
+WIDGET_FORBIDDEN = (
+    "socialdesk.store",
+    "socialdesk.services",
+    "socialdesk.connectors",
+    "httpx",
+    "sqlite3",
+    "sqlite_utils",
+)
 
 
 def imports(path: Path) -> set[str]:

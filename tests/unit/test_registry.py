@@ -11,7 +11,9 @@ from socialdesk.connectors.registry import UnknownConnector, list_connectors, lo
 
 
 def test_listing_imports_no_connector(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [m for m in sys.modules if m.startswith("socialdesk.connectors.") and m != "socialdesk.connectors.base"]:
+    for name in [
+        m for m in sys.modules if m.startswith("socialdesk.connectors.") and m != "socialdesk.connectors.base"
+    ]:
         if name != "socialdesk.connectors.registry":
             monkeypatch.delitem(sys.modules, name)
     names = [c.name for c in list_connectors()]

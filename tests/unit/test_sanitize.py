@@ -41,7 +41,9 @@ def test_single_line_folds_whitespace() -> None:
 def test_clean_never_leaves_terminal_controls(text: str) -> None:
     out = clean(text)
     assert "\x1b" not in out
-    assert not any(0x80 <= ord(c) <= 0x9F or (ord(c) < 0x20 and c not in "\n\t") or ord(c) == 0x7F for c in out)
+    assert not any(
+        0x80 <= ord(c) <= 0x9F or (ord(c) < 0x20 and c not in "\n\t") or ord(c) == 0x7F for c in out
+    )
     assert not any(c in out for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 

@@ -14,8 +14,12 @@ from socialdesk.store.schema import SCHEMA_VERSION, SchemaTooNew, migrate
 
 def make_post(i: int, network: str = "x", author: str = "a1", text: str | None = None, **kw: object) -> Post:
     return Post(
-        network=network, native_id=f"{network}-{i}", author=Author(author, f"user_{author}", f"User {author}"),
-        text=text if text is not None else f"post number {i} about delivery", created_at=1000.0 + i, **kw,
+        network=network,
+        native_id=f"{network}-{i}",
+        author=Author(author, f"user_{author}", f"User {author}"),
+        text=text if text is not None else f"post number {i} about delivery",
+        created_at=1000.0 + i,
+        **kw,
     )
 
 
@@ -72,7 +76,9 @@ def test_paging_never_runs_offset(store: Store) -> None:
 
 
 def test_fts_search_pages_newest_first(store: Store) -> None:
-    store.upsert_posts([make_post(i, text=f"refund request {i}" if i % 2 else f"hello {i}") for i in range(60)])
+    store.upsert_posts(
+        [make_post(i, text=f"refund request {i}" if i % 2 else f"hello {i}") for i in range(60)]
+    )
     page = q.search_page(store.conn, q.PostFilter(fts="refund"), limit=20)
     assert len(page.rows) == 20 and page.more
     assert all("refund" in r.text for r in page.rows)
@@ -100,9 +106,12 @@ def test_thread_has_ancestors_post_and_replies(store: Store) -> None:
 
 def test_customer_spans_networks_and_history_includes_our_replies(store: Store) -> None:
     on_x = Post("x", "x-1", Author("x-u1", "dana_smith", "Dana Smith", 120), "where is my order", 1000.0)
-    on_masto = Post("mastodon", "m-1", Author("m-u1", "dana_smith@mas.to", "Dana Smith", 80), "hello?", 2000.0)
-    ours = Post("x", "x-2", Author("brand", "brand", "Brand"), "sorry Dana!", 1500.0, in_reply_to="x-1",
-                is_ours=True)
+    on_masto = Post(
+        "mastodon", "m-1", Author("m-u1", "dana_smith@mas.to", "Dana Smith", 80), "hello?", 2000.0
+    )
+    ours = Post(
+        "x", "x-2", Author("brand", "brand", "Brand"), "sorry Dana!", 1500.0, in_reply_to="x-1", is_ours=True
+    )
     stranger = Post("x", "x-3", Author("x-u2", "dana_smith2", "Dana Smythe"), "unrelated", 1200.0)
     store.upsert_posts([on_x, ours, on_masto, stranger])
     row = q.get_post_by_native(store.conn, "mastodon", "m-1")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from socialdesk.connectors.base import AuthError, Capabilities, Connector, FetchResult, Quarantined, RateLimited
+from socialdesk.connectors.base import (
+    AuthError,
+    Capabilities,
+    Connector,
+    FetchResult,
+    Quarantined,
+    RateLimited,
+)
 from socialdesk.models import Author, Post
 from socialdesk.services.sync import Source, SourceState, sync_source
 from socialdesk.store import Store
@@ -58,11 +65,13 @@ def post(i: int) -> Post:
 
 
 def test_pages_are_followed_and_a_failure_keeps_what_was_stored(store: Store) -> None:
-    connector = Scripted([
-        FetchResult([post(1), post(2)], "c1", more=True),
-        FetchResult([post(3)], "c2", [Quarantined("bad shape", '{"id": 4}')], more=True),
-        RuntimeError("plugin bug"),
-    ])
+    connector = Scripted(
+        [
+            FetchResult([post(1), post(2)], "c1", more=True),
+            FetchResult([post(3)], "c2", [Quarantined("bad shape", '{"id": 4}')], more=True),
+            RuntimeError("plugin bug"),
+        ]
+    )
     report = sync_source(store, Source("acct", connector))
     assert report.state == SourceState.ERROR and "plugin bug" in report.message
     assert len(report.new_ids) == 3 and report.quarantined == 1
