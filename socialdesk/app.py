@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from socialdesk.context import Context
@@ -82,6 +83,7 @@ class SocialDeskApp(App[None]):
             outbox_worker.resolver_for(self.ctx),
             undo_seconds=self.ctx.settings.desk.undo_seconds,
         )
+
         def report(events: list[OutboxEvent]) -> None:
             self.desk.post_message(OutboxChanged(events))
 
@@ -127,6 +129,34 @@ class SocialDeskApp(App[None]):
         self.desk.query_one(StatusBar).sources = tuple(
             (name, str(r.state), r.message) for name, r in self.source_states.items()
         )
+
+    # -- the command palette ----------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's own commands (theme picker, keys, quit ...) plus the desk's."""
+        yield from super().get_system_commands(screen)
+        desk = self.desk
+        for queue in desk.triage_queues:
+            yield SystemCommand(
+                f"Queue: {queue.name}",
+                f"Show the saved queue '{queue.name}' (key {queue.key})",
+                partial(desk.action_triage_queue, queue.key),
+            )
+        for theme in sorted(self.available_themes):
+            if theme.startswith("socialdesk"):
+                yield SystemCommand(
+                    f"Theme: {theme}", "Switch the desk's colours", partial(setattr, self, "theme", theme)
+                )
+        yield SystemCommand(
+            "Search posts", "Search the cache with the query language (/)", desk.action_search
+        )
+        yield SystemCommand(
+            "Next conversation", "Claim the most urgent unassigned conversation (n)", desk.action_triage_next
+        )
+        yield SystemCommand("Outbox", "Replies queued, waiting, failed or sent (o)", desk.action_reply_outbox)
+        yield SystemCommand("Approvals", "Replies waiting for an approver (A)", desk.action_triage_approvals)
+        yield SystemCommand("Sync now", "Fetch new posts from every account", self.sync_all)
+        yield SystemCommand("Help: every key", "List every binding with its id (?)", desk.action_help)
 
     # -- one place where worker failures become notifications -----------------------------------------
 

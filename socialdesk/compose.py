@@ -160,6 +160,9 @@ def _mastodon_token(text: str) -> str:
 # -- X ---------------------------------------------------------------------------------------------
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _x_length(text: str) -> int:
     """twitter-text v3 weighted length, equal to parse_tweet(text).weightedLength.
 
@@ -172,16 +175,23 @@ def _x_length(text: str) -> int:
         return 0
     if text.isascii() and "." not in text and "\r" not in text:
         return len(text)  # no URL, no emoji, every character weighs 1
-    return sum(_x_token(token) for token in _TOKEN.findall(text))
+    if _CONTROLS.search(text):
+        # twitter-text's URL rules look across control characters; such (pasted) text is rare, so
+        # weigh it whole rather than token by token.
+        return _reference_length(text)
+    tokens = _TOKEN.findall(text)
+    # twitter-text's URL rules depend on what precedes a word (start of text or whitespace), so the
+    # first token is weighed as it stands and every later one as it stands after a space.
+    return sum(_x_token(token, index == 0) for index, token in enumerate(tokens))
 
 
 @lru_cache(maxsize=4096)
-def _x_token(token: str) -> int:
+def _x_token(token: str, first: bool) -> int:
     if not token:
         return 0
     text = _LINE_ENDINGS.sub("\n", unicodedata.normalize("NFC", token))
     if "." in text or _may_hold_emoji(text):
-        return _reference_length(token)
+        return _reference_length(token) if first else _reference_length(" " + token) - 1
     heavy = len(text) - sum(len(run) for run in _LIGHT.findall(text))
     return len(text) + heavy
 

@@ -50,6 +50,7 @@ DESK_BINDINGS: list[BindingType] = [
     Binding("shift+tab", "pane(-1)", "Prev pane", show=False, id="pane.previous"),
     Binding("slash", "search", "Search", id="search.open"),
     Binding("question_mark", "help", "Help", id="help.show"),
+    Binding("right_square_bracket", "history_more", "More history", show=False, id="history.more"),
     Binding("q", "quit", "Quit", id="app.quit"),
 ]
 
@@ -256,6 +257,21 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     def on_customer_loaded(self, message: CustomerLoaded) -> None:
         self.query_one(CustomerPane).data = message.view
+
+    def action_history_more(self) -> None:
+        """Load the next (older) page of the customer's history."""
+        view = self.query_one(CustomerPane).data
+        if view is not None and view.more and view.history:
+            self._more_history(view)
+
+    @work(thread=True, group="detail", exclusive=True, exit_on_error=False, description="Reading history")
+    def _more_history(self, view: CustomerView) -> None:
+        page = queries.customer_history(
+            self.ctx.store.conn, view.customer.id, after=queries.key_of(view.history[-1]), limit=50
+        )
+        self.post_message(
+            CustomerLoaded(CustomerView(view.customer, view.history + tuple(page.rows), page.more))
+        )
 
     @on(Composer.Changed)
     def _composer_changed(self, message: Composer.Changed) -> None:

@@ -227,3 +227,51 @@ async def test_q_quits(desk_app: SocialDeskApp) -> None:
         await pilot.press("q")
         await pilot.pause(0.1)
     assert desk_app.return_code == 0
+
+
+async def test_bindings_can_be_remapped_from_config(demo_context, pinned_clock) -> None:  # type: ignore[no-untyped-def]
+    from socialdesk.cli import make_app
+
+    demo_context.settings.keys = {"feed.down": "J", "feed.up": "K"}
+    app = make_app(demo_context, sync=False, sources=[])
+    async with app.run_test(size=SIZE) as pilot:
+        feed = await ready(pilot)
+        await pilot.press("J", "J", "J", "K")
+        assert feed.cursor == 2
+        await pilot.press("j")  # the old key no longer moves
+        assert feed.cursor == 2
+
+
+async def test_history_loads_older_pages(desk_app: SocialDeskApp) -> None:
+    store = desk_app.ctx.store
+    posts = [
+        Post(
+            "x", f"loud-{i}", Author("loud", "loudvoice", "Loud Voice"), f"complaint {i}", FIXED_NOW - i * 60
+        )
+        for i in range(120)
+    ]
+    store.upsert_posts(posts)
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.pause(0.3)
+        pane = desk_app.desk.query_one(CustomerPane)
+        assert pane.data is not None and len(pane.data.history) == 50 and pane.data.more
+        await pilot.press("right_square_bracket")
+        await pilot.pause(0.3)
+        assert len(pane.data.history) == 100
+        assert [p.native_id for p in pane.data.history] == [f"loud-{i}" for i in range(100)]
+
+
+async def test_palette_offers_queues_themes_and_desk_commands(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        titles = [c.title for c in desk_app.get_system_commands(desk_app.screen)]
+        assert "Queue: Needs reply" in titles and "Theme: socialdesk-light" in titles
+        assert {"Outbox", "Sync now", "Search posts", "Next conversation"} <= set(titles)
+        command = next(
+            c for c in desk_app.get_system_commands(desk_app.screen) if c.title == "Queue: Negative"
+        )
+        command.callback()
+        await pilot.pause(0.3)
+        assert desk_app.desk.view_title == "Negative"
+        assert all(r.sentiment_label == "negative" for r in desk_app.desk.feed.window.rows)

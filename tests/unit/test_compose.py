@@ -208,3 +208,11 @@ def _mastodon_whole_text(text: str) -> str:
 )
 def test_mastodon_token_rewrite_equals_whole_text_rewrite(text: str) -> None:
     assert compose.mastodon_countable(text) == _mastodon_whole_text(text)
+
+
+@pytest.mark.parametrize("text", ["\n\x80example.com ", " éexample.com", "x éexample.com", "éexample.com"])
+def test_x_count_matches_twitter_text_where_context_changes_urls(text: str) -> None:
+    """Cases the differential fuzzing found: URL detection depends on what precedes a word."""
+    from twitter_text import parse_tweet
+
+    assert compose.length(text, "x") == parse_tweet(text).weightedLength
