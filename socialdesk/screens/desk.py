@@ -85,7 +85,9 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         self._detail_timer: Timer | None = None
         self._draft_timer: Timer | None = None
         self._draft_post: int | None = None
-        self._detail_post: int | None = None  # a post opened outside the feed window (next, approvals)
+        # The post whose thread the middle pane shows: the cursor's, or one opened from elsewhere
+        # (claimed with `n`, outside the loaded rows). Results for any other post are stale.
+        self._shown_post: int | None = None
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -146,8 +148,8 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     def refresh_thread(self) -> None:
         """Re-read the selected post's thread and customer."""
-        if self.selected_post is not None:
-            self._load_detail(self.selected_post.id)
+        if self._shown_post is not None:
+            self._load_detail(self._shown_post)
 
     def select_post(self, post_id: int) -> None:
         """Move the cursor to a post; one outside the loaded rows still opens in the thread pane."""
@@ -155,7 +157,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         if index is not None:
             self.feed.cursor = index
             return
-        self._detail_post = post_id
+        self._shown_post = post_id
         self._load_detail(post_id)
 
     # -- feed loading -----------------------------------------------------------------------------
@@ -211,7 +213,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         if self._detail_timer is not None:
             self._detail_timer.stop()
         if message.post is not None:
-            post_id = message.post.id
+            post_id = self._shown_post = message.post.id
             self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._load_detail(post_id))
         if self.feed.cursor == 0:
             self.query_one(StatusBar).new_count = 0
@@ -234,14 +236,8 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         self.post_message(CustomerLoaded(customer_view))
 
     def on_thread_loaded(self, message: ThreadLoaded) -> None:
-        wanted = (
-            self._detail_post
-            if self._detail_post is not None
-            else (self.selected_post.id if self.selected_post else None)
-        )
-        if wanted != message.post_id or message.view is None:
+        if message.post_id != self._shown_post or message.view is None:
             return  # the agent has moved on
-        self._detail_post = None
         self.query_one(ThreadWidget).data = message.view
         composer = self.composer
         post = self.selected_post = message.view.thread.focus

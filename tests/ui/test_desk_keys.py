@@ -275,3 +275,29 @@ async def test_palette_offers_queues_themes_and_desk_commands(desk_app: SocialDe
         await pilot.pause(0.3)
         assert desk_app.desk.view_title == "Negative"
         assert all(r.sentiment_label == "negative" for r in desk_app.desk.feed.window.rows)
+
+
+async def test_next_opens_the_claimed_conversation_and_replies_show_in_it(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.pause(0.3)
+        await pilot.press("n")
+        await pilot.pause(0.6)
+        desk = desk_app.desk
+        claimed = desk.selected_post
+        assert claimed is not None and claimed.priority == 3  # the most urgent conversation first
+        assert desk.query_one(ThreadView).data.thread.focus.id == claimed.id  # type: ignore[union-attr]
+        row = desk.ctx.store.conn.execute(
+            "SELECT assigned_to FROM posts WHERE id = ?", (claimed.id,)
+        ).fetchone()
+        assert row[0] == desk.ctx.agent.name
+        # A reply recorded for it appears in the thread once the screen refreshes.
+        desk.ctx.store.conn.execute(
+            "INSERT INTO replies (post_id, network, text, state, idempotency_key, created_at, updated_at) "
+            "VALUES (?, ?, 'on it!', 'sent', 'k1', 0, 0)",
+            (claimed.id, claimed.network),
+        )
+        desk.refresh_thread()
+        await pilot.pause(0.3)
+        view = desk.query_one(ThreadView).data
+        assert view is not None and view.replies[claimed.id][0][:2] == ("on it!", "sent")
