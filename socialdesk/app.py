@@ -30,7 +30,7 @@ class SocialDeskApp(App[None]):
         self,
         ctx: Context,
         sources: list[Source] | None = None,
-        triage: TriageFn | None = None,
+        triage: Callable[[], TriageFn | None] | None = None,
         sync: bool = True,
         sync_interval: float | None = None,
         clock: Callable[[], float] = time.time,
@@ -38,7 +38,9 @@ class SocialDeskApp(App[None]):
         super().__init__()
         self.ctx = ctx
         self.sources = sources or []
-        self.triage = triage
+        # Built on the first sync, in the worker: the rules and sentiment model stay off start-up.
+        self._triage_factory = triage
+        self._triage: TriageFn | None = None
         self.sync_enabled = sync and not ctx.offline
         self.sync_interval = sync_interval or ctx.settings.desk.sync_interval
         self.clock = clock
@@ -111,7 +113,9 @@ class SocialDeskApp(App[None]):
         from socialdesk.services.queue import QueueService
 
         try:
-            report = sync_source(self.ctx.store, source, self.triage, clock=self.clock)
+            if self._triage is None and self._triage_factory is not None:
+                self._triage = self._triage_factory()
+            report = sync_source(self.ctx.store, source, self._triage, clock=self.clock)
             QueueService(self.ctx.store, self.ctx.agent).wake_snoozed()  # snoozes that ran out are back
         finally:
             self._syncing.discard(source.name)

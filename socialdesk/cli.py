@@ -7,6 +7,7 @@ Heavy modules (Textual, the connectors) are imported inside the commands that ne
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -109,7 +110,7 @@ def make_app(ctx: Context, sync: bool = True, sources: list[Source] | None = Non
     return SocialDeskApp(
         ctx,
         sources=workspace_sources(ctx) if sources is None else sources,
-        triage=workspace_triage(ctx),
+        triage=partial(workspace_triage, ctx),
         sync=sync,
         sync_interval=interval,
     )

@@ -190,10 +190,19 @@ def _x_token(token: str, first: bool) -> int:
     if not token:
         return 0
     text = _LINE_ENDINGS.sub("\n", unicodedata.normalize("NFC", token))
-    if "." in text or _may_hold_emoji(text):
+    if _may_hold_url(text) or _may_hold_emoji(text):
         return _reference_length(token) if first else _reference_length(" " + token) - 1
     heavy = len(text) - sum(len(run) for run in _LIGHT.findall(text))
     return len(text) + heavy
+
+
+# A URL twitter-text recognises needs a domain: a dot followed by a letter (the TLD's first).
+_DOT_LETTER = re.compile(r"\.[^\W\d_]")
+
+
+def _may_hold_url(text: str) -> bool:
+    # Sentences ending in "." or "..." and numbers like 4.99 take the fast path while typing.
+    return "." in text and ("://" in text or _DOT_LETTER.search(text) is not None)
 
 
 def _may_hold_emoji(text: str) -> bool:

@@ -44,7 +44,7 @@ DESK_BINDINGS: list[BindingType] = [
     Binding("G,end", "bottom", "Bottom", show=False, id="feed.bottom"),
     Binding("pagedown", "page(1)", "Page down", show=False, id="feed.page_down"),
     Binding("pageup", "page(-1)", "Page up", show=False, id="feed.page_up"),
-    Binding("enter", "open_thread", "Thread", id="thread.open"),
+    Binding("enter", "open_thread", "Thread", show=False, id="thread.open"),
     Binding("r", "reply", "Reply", id="composer.focus"),
     Binding("tab", "pane(1)", "Next pane", show=False, id="pane.next"),
     Binding("shift+tab", "pane(-1)", "Prev pane", show=False, id="pane.previous"),
@@ -168,7 +168,17 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         generation = self._window.generation + 1
         self.feed.cursor = 0
         self.feed.scroll_to(y=0, animate=False)
-        self._feed_op(lambda conn, w: (feed_window.load_top(conn, flt, generation, order=order), 0))
+        self._reload(flt, generation, order)
+
+    @work(thread=True, group="feed", exit_on_error=False, description="Reading the feed")
+    def _reload(self, flt: PostFilter, generation: int, order: str) -> None:
+        # Paint the first page as soon as it is read; the exact total (a full count) follows.
+        with self._window_lock:
+            conn = self.ctx.store.conn
+            first = self._window = feed_window.load_top(conn, flt, generation, order=order, count=False)
+            self.post_message(WindowLoaded(first))
+            final = self._window = feed_window.with_total(conn, first)
+        self.post_message(WindowLoaded(final))
 
     @work(thread=True, group="feed", exit_on_error=False, description="Reading the feed")
     def _feed_op(self, op: Callable[..., tuple[Window, int]]) -> None:

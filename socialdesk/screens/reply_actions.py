@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 
 REPLY_BINDINGS: list[Binding] = [
     Binding("ctrl+s", "reply_send", "Send", id="reply.send"),
-    Binding("u,ctrl+r", "reply_undo", "Undo send", id="reply.undo"),
+    Binding("u,ctrl+r", "reply_undo", "Undo send", id="reply.undo", show=False),
     Binding("ctrl+t", "reply_macro", "Canned reply", id="reply.macro"),
-    Binding("D", "reply_private", "Take private", id="reply.private"),
+    Binding("D", "reply_private", "Take private", id="reply.private", show=False),
     Binding("ctrl+l", "reply_split", "Split into thread", id="reply.split"),
     Binding("o", "reply_outbox", "Outbox", id="reply.outbox"),
 ]

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 TRIAGE_BINDINGS: list[Binding] = [
     Binding("n", "triage_next", "Next", id="triage.next"),
     Binding("e", "triage_resolve", "Resolve", id="triage.resolve"),
-    Binding("E", "triage_resolve_next", "Resolve+next", id="triage.resolve_next"),
+    Binding("E", "triage_resolve_next", "Resolve+next", id="triage.resolve_next", show=False),
     Binding("p", "triage_pending", "Pending", id="triage.pending", show=False),
     Binding("z", "triage_snooze", "Snooze", id="triage.snooze", show=False),
     Binding("a", "triage_assign_me", "Assign me", id="triage.assign_me", show=False),

@@ -33,13 +33,30 @@ def _page(
 
 
 def load_top(
-    conn: sqlite3.Connection, flt: PostFilter, generation: int = 0, size: int = PAGE, order: str = "newest"
+    conn: sqlite3.Connection,
+    flt: PostFilter,
+    generation: int = 0,
+    size: int = PAGE,
+    order: str = "newest",
+    count: bool = True,
 ) -> Window:
-    """The first rows of a feed (the newest, or the most urgent in queue order)."""
+    """The first rows of a feed (the newest, or the most urgent in queue order).
+
+    With `count=False` the total is left at what was read (plus one if more exist), so the first page
+    can be painted before the full count (tens of ms on a million posts) arrives via `with_total`.
+    """
     window = Window(flt, 0, 0, (), generation, order)
     page = _page(conn, window, None, size)
-    total = queries.count(conn, flt) if page.more else len(page.rows)
+    if not page.more:
+        total = len(page.rows)
+    else:
+        total = queries.count(conn, flt) if count else len(page.rows) + 1
     return replace(window, total=total, rows=tuple(page.rows))
+
+
+def with_total(conn: sqlite3.Connection, window: Window) -> Window:
+    """The same window with its exact total."""
+    return replace(window, total=max(queries.count(conn, window.flt), window.end))
 
 
 def load_bottom(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import time
 
-from rich.console import Group
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.rule import Rule
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -33,34 +36,36 @@ class CustomerPane(VerticalScroll, can_focus=True):
     CustomerPane {
         background: $surface;
         padding: 0 1;
-        & > #customer-card { border-bottom: solid $panel; padding-bottom: 1; }
-        & > .history-item { padding: 0 0 1 0; }
-        & > .history-item.-ours { color: $secondary; }
-        & > .customer-empty { color: $foreground 60%; padding: 1; }
     }
     """
 
-    data: reactive[CustomerView | None] = reactive(None, recompose=True)
+    data: reactive[CustomerView | None] = reactive(None)
 
-    def compose(self):  # type: ignore[no-untyped-def]
-        view = self.data
+    def compose(self) -> ComposeResult:
+        yield Static(Text("The author's history shows here.", style="dim"), id="customer-body")
+
+    def watch_data(self, view: CustomerView | None) -> None:
+        # One renderable for the card and the whole page of history: one update per selection.
+        body = self.query_one("#customer-body", Static)
         if view is None:
-            yield Static(Text("The author's history shows here."), classes="customer-empty")
+            body.update(Text("The author's history shows here.", style="dim"))
             return
         now = badges.now()
-        yield Static(self._card(view), id="customer-card")
+        secondary = self.app.current_theme.secondary or "magenta"
+        parts: list[RenderableType] = [self._card(view), Rule(style="dim")]
         for post in view.history:
             line = Text()
-            line.append("▶ ours  " if post.is_ours else "")
+            line.append("▶ ours  " if post.is_ours else "", secondary)
             line.append(
                 f"{NETWORK_NAMES.get(post.network, post.network)} · {age(post.created_at, now)} ago ", "dim"
             )
             badge, _ = sentiment_badge(post)
             line.append(f"{badge} {post.status}\n", "dim")
-            line.append(clean(post.text, single_line=True))
-            yield Static(line, classes="history-item -ours" if post.is_ours else "history-item")
+            line.append(clean(post.text, single_line=True), secondary if post.is_ours else "")
+            parts.append(Padding(line, (0, 0, 1, 0)))
         if view.more:
-            yield Static(Text("… earlier posts: press ] to load more", "dim"), classes="history-item")
+            parts.append(Text("… earlier posts: press ] to load more", "dim"))
+        body.update(Group(*parts))
 
     @staticmethod
     def _card(view: CustomerView) -> Group:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from rich.console import Group, RenderableType
+from rich.box import Box
+from rich.padding import Padding
+from rich.panel import Panel
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -15,40 +19,53 @@ from socialdesk.widgets import badges
 from socialdesk.widgets.badges import NETWORK_NAMES, age
 
 
+# A panel border that is only a bar down the left side.
+LEFT_BAR = Box("▗   \n▐   \n▐   \n▐   \n▐   \n▐   \n▐   \n▝   \n")
+
+
+def bar(body: RenderableType, colour: str) -> Panel:
+    """A block with a coloured bar down its left side (one renderable: no widget per post)."""
+    return Panel(body, box=LEFT_BAR, border_style=colour, padding=(0, 1), expand=True)
+
+
 class ThreadView(VerticalScroll, can_focus=True):
-    """The conversation around the selected post, oldest first, the focus post highlighted."""
+    """The conversation around the selected post, oldest first, the focus post highlighted.
+
+    The whole thread is one renderable in one Static, so moving through the feed costs one update,
+    not a recompose and re-layout of a widget per post.
+    """
 
     DEFAULT_CSS = """
     ThreadView {
         background: $surface;
         padding: 0 1;
-        & > .thread-post { margin: 0 0 1 0; padding: 0 1; border-left: thick $panel; }
-        & > .thread-post.-focus { border-left: thick $primary; background: $primary 10%; }
-        & > .thread-post.-ours { border-left: thick $secondary; }
-        & > .thread-note {
-            border-left: thick $warning; background: $warning 10%; padding: 0 1; margin: 0 0 1 0;
-        }
-        & > .thread-empty { color: $foreground 60%; padding: 1; }
+        & > #thread-body { width: 1fr; }
     }
     """
 
-    data: reactive[ThreadData | None] = reactive(None, recompose=True)
+    data: reactive[ThreadData | None] = reactive(None)
 
-    def compose(self):  # type: ignore[no-untyped-def]
-        data = self.data
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Select a post to read its conversation.", style="dim"), id="thread-body")
+
+    def watch_data(self, data: ThreadData | None) -> None:
+        body = self.query_one("#thread-body", Static)
         if data is None:
-            yield Static(Text("Select a post to read its conversation."), classes="thread-empty")
+            body.update(Text("Select a post to read its conversation.", style="dim"))
             return
+        theme = self.app.current_theme
         now = badges.now()
+        blocks: list[RenderableType] = []
         for post in data.thread.posts:
-            classes = "thread-post"
-            if post.id == data.thread.focus.id:
-                classes += " -focus"
-            if post.is_ours:
-                classes += " -ours"
-            yield Static(self._post(post, now), classes=classes)
+            focus = post.id == data.thread.focus.id
+            colour = (
+                theme.primary if focus else (theme.secondary or theme.primary) if post.is_ours else "grey50"
+            )
+            blocks.append(Padding(bar(self._post(post, now), colour), (0, 0, 1, 0)))
             for text, state, at in data.replies.get(post.id, []):
-                yield Static(self._outbox(text, state, at, now), classes="thread-post -ours")
+                blocks.append(
+                    Padding(bar(self._outbox(text, state, at, now), theme.secondary or colour), (0, 0, 1, 0))
+                )
         for agent, text, at in data.notes:
             note = Text()
             note.append("NOTE ", "bold")
@@ -56,7 +73,9 @@ class ThreadView(VerticalScroll, can_focus=True):
                 f"{clean(agent, single_line=True)} · {age(at, now)} ago (internal, never sent)\n", "italic"
             )
             note.append(clean(text))
-            yield Static(note, classes="thread-note")
+            blocks.append(Padding(bar(note, theme.warning or "yellow"), (0, 0, 1, 0)))
+        body.update(Group(*blocks))
+        self.scroll_home(animate=False)
 
     @staticmethod
     def _post(post: PostRow, now: float) -> Group:
@@ -80,6 +99,6 @@ class ThreadView(VerticalScroll, can_focus=True):
     def _outbox(text: str, state: str, at: float, now: float) -> Group:
         head = Text()
         head.append("▶ our reply  ", "bold")
-        head.append(f"[{state}]", "bold reverse" if state not in ("sent",) else "dim")
+        head.append(f"[{state}]", "bold reverse" if state != "sent" else "dim")
         head.append(f"  · {age(at, now)} ago", "dim")
         return Group(head, Text(clean(text)))
