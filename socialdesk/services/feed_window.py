@@ -47,10 +47,9 @@ def load_top(
     """
     window = Window(flt, 0, 0, (), generation, order)
     page = _page(conn, window, None, size)
-    if not page.more:
-        total = len(page.rows)
-    else:
-        total = queries.count(conn, flt) if count else len(page.rows) + 1
+    total = len(page.rows)
+    if page.more:
+        total = queries.count(conn, flt) if count else total + 1
     return replace(window, total=total, rows=tuple(page.rows))
 
 

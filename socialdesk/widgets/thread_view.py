@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
 from rich.box import Box
+from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.text import Text
@@ -17,7 +17,6 @@ from socialdesk.sanitize import clean
 from socialdesk.viewmodels import ThreadView as ThreadData
 from socialdesk.widgets import badges
 from socialdesk.widgets.badges import NETWORK_NAMES, age
-
 
 # A panel border that is only a bar down the left side.
 LEFT_BAR = Box("▗   \n▐   \n▐   \n▐   \n▐   \n▐   \n▐   \n▝   \n")
