@@ -104,7 +104,8 @@ def _with_tags(conn: sqlite3.Connection, rows: list[PostRow]) -> list[PostRow]:
     return rows
 
 
-def _filter_sql(flt: PostFilter) -> tuple[str, list[Any]]:
+def filter_sql(flt: PostFilter) -> tuple[str, list[Any]]:
+    """A filter's WHERE clause (alias `p`) and parameters, the FTS match folded in as a subquery."""
     clauses = list(flt.where)
     params = list(flt.params)
     if flt.fts:
@@ -131,7 +132,7 @@ def feed_page(
     """
     if flt.fts:
         return search_page(conn, flt, after, limit, oldest_first)
-    where, params = _filter_sql(flt)
+    where, params = filter_sql(flt)
     if after is not None:
         where += " AND (p.created_at, p.id) " + (">" if oldest_first else "<") + " (?, ?)"
         params += [after.created_at, after.id]
@@ -165,7 +166,7 @@ def search_page(
     """
     assert flt.fts
     rest = PostFilter(flt.where, flt.params)
-    where, params = _filter_sql(rest)
+    where, params = filter_sql(rest)
     order = "ASC" if oldest_first else "DESC"
     key_cond = ""
     key_params: list[Any] = []
@@ -191,13 +192,13 @@ def key_of(row: PostRow) -> PageKey:
 
 def count(conn: sqlite3.Connection, flt: PostFilter = ALL) -> int:
     """How many posts match (uses the covering index; ~10 ms per million rows)."""
-    where, params = _filter_sql(flt)
+    where, params = filter_sql(flt)
     return int(conn.execute(f"SELECT COUNT(*) FROM posts p WHERE {where}", params).fetchone()[0])
 
 
 def count_newer(conn: sqlite3.Connection, flt: PostFilter, than: PageKey) -> int:
     """How many matching posts sort above `than` (the feed's new-post indicator)."""
-    where, params = _filter_sql(flt)
+    where, params = filter_sql(flt)
     if flt.fts:
         return int(
             conn.execute(

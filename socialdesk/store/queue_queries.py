@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from socialdesk.models import Author, Post, PostRow
-from socialdesk.store.queries import ROW_COLUMNS, Page, PostFilter, _row, _with_tags
+from socialdesk.store.queries import ROW_COLUMNS, Page, PostFilter, _row, _with_tags, filter_sql
 
 NO_DUE = 1e18  # sorts posts without an SLA clock after every real due time
 _ORDER_KEY = "p.queue_rank, p.queue_due, p.created_at, p.id"
@@ -43,16 +43,6 @@ class QueuePage(Page):
     """Rows in queue order, whether more follow (in the walk's direction), and the key to continue from."""
 
     key: QueueKey | None = None
-
-
-def filter_sql(flt: PostFilter) -> tuple[str, list[Any]]:
-    """A filter's WHERE clause (alias `p`) and parameters, the FTS match folded in as a subquery."""
-    clauses = list(flt.where)
-    params = list(flt.params)
-    if flt.fts:
-        clauses.append("p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
-        params.append(flt.fts)
-    return (" AND ".join(f"({c})" for c in clauses) or "1"), params
 
 
 def queue_page(
