@@ -102,6 +102,7 @@ class Rule:
     repeat_customer: bool | None = None
     vip: bool | None = None
     tags: tuple[str, ...] = ()
+    assign: str | None = None  # auto-assign matching posts to this agent
     priority: int | None = None
     actionable: bool | None = None
     stop: bool = False
@@ -211,6 +212,8 @@ def parse_rule(raw: Any, index: int, source: str, macros: set[str] | None = None
             if key == "suggest" and macros is not None and value not in macros:
                 raise UserError(f"{where}: no [[macro]] named {value!r} in the playbook")
             tags.append(f"{key}:{value}")
+            if key == "assign":
+                kwargs["assign"] = value
         else:
             kwargs[key] = value
     bad_tag = next((t for t in tags if not t.strip() or any(c.isspace() for c in t)), None)
@@ -314,6 +317,7 @@ class Triager:
         if vip:
             tags.append("vip")
         priority: int | None = None
+        assigned_to = ""
         actionable = cls.actionable
         for rule in self.rules:
             if not rule.matches(post, text, cls, facts, vip, words):
@@ -323,6 +327,8 @@ class Triager:
                 priority = rule.priority if priority is None else max(priority, rule.priority)
             if rule.actionable is not None:
                 actionable = rule.actionable
+            if rule.assign:
+                assigned_to = rule.assign
             if rule.stop:
                 break
         final = 1 if priority is None else priority
@@ -336,6 +342,7 @@ class Triager:
             actionable=actionable,
             due_at=due,
             tags=tuple(dict.fromkeys(tags)),
+            assigned_to=assigned_to,
         )
 
     def context_for(self, posts: Sequence[Post], conn: sqlite3.Connection | None) -> TriageContext:

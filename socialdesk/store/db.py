@@ -24,8 +24,9 @@ POST_COLUMNS = (
 )
 # Re-syncing refreshes what the network may have changed; triage state is ours and stays.
 _UPSERT_POST = f"""
-INSERT INTO posts ({POST_COLUMNS}, status, priority, sentiment, sentiment_label, intent, actionable, due_at)
-VALUES ({", ".join("?" * 25)})
+INSERT INTO posts ({POST_COLUMNS}, status, priority, sentiment, sentiment_label, intent, actionable, due_at,
+    assigned_to)
+VALUES ({", ".join("?" * 26)})
 ON CONFLICT (network, native_id) DO UPDATE SET
     text = excluded.text, author_handle = excluded.author_handle, author_name = excluded.author_name,
     url = excluded.url, raw = excluded.raw, content_warning = excluded.content_warning,
@@ -45,6 +46,7 @@ class Triage:
     actionable: bool = True
     due_at: float | None = None
     tags: tuple[str, ...] = ()
+    assigned_to: str = ""  # auto-assigned by a rule
 
 
 @dataclass(slots=True)
@@ -183,6 +185,7 @@ class Store:
                         tri.intent,
                         int(tri.actionable and not post.is_ours),
                         tri.due_at,
+                        tri.assigned_to,
                     )
                 )
                 if (post.network, post.native_id) not in existing:
