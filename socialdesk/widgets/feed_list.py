@@ -115,10 +115,13 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._last_highlighted: int | None = None
+        # Drawn rows by everything that shows in them; a frame mostly redraws rows it drew before.
+        self._strips: dict[tuple[object, ...], Strip] = {}
 
     # -- attributes down ------------------------------------------------------------------------
 
     def watch_window(self, window: Window) -> None:
+        self._strips.clear()
         self.virtual_size = Size(self.size.width, window.total)
         if self.cursor >= window.total:
             self.cursor = max(0, window.total - 1)
@@ -126,12 +129,21 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh()
 
     def watch_cursor(self, old: int, new: int) -> None:
+        top = self.scroll_offset.y
         self._scroll_to_cursor()
-        self.refresh()
+        if self.scroll_offset.y == top:
+            # Only the two rows whose highlight changed need drawing again (scrolling redraws all).
+            self.refresh_line(old)
+            self.refresh_line(new)
         self._announce()
 
     def watch_marked(self) -> None:
+        self._strips.clear()
         self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()  # a theme change recolours every row
 
     def shift(self, rows: int) -> None:
         """Keep the same post under the cursor after `rows` posts were added above it."""
@@ -217,12 +229,29 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         if row is None:
             self._request_rows()
             return Strip([Segment(" …".ljust(width), self.get_component_rich_style("feed-list--dim"))], width)
-        base = self.rich_style
-        if index == self.cursor:
-            base = base + self.get_component_rich_style("feed-list--cursor")
-        elif row.id in self.marked:
-            base = base + self.get_component_rich_style("feed-list--marked")
-        return Strip(self._row_segments(row, width, base), width).crop(0, width)
+        cursor = index == self.cursor
+        now = badges.now()
+        key = (
+            row.id,
+            width,
+            cursor,
+            cursor and self.has_focus,
+            row.id in self.marked,
+            age(row.created_at, now),
+            sla_badge(row, now)[0],
+        )
+        strip = self._strips.get(key)
+        if strip is None:
+            base = self.rich_style
+            if cursor:
+                base = base + self.get_component_rich_style("feed-list--cursor")
+            elif row.id in self.marked:
+                base = base + self.get_component_rich_style("feed-list--marked")
+            strip = Strip(self._row_segments(row, width, base), width).crop(0, width)
+            if len(self._strips) > 4000:
+                self._strips.clear()
+            self._strips[key] = strip
+        return strip
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"feed-list--{name}", partial=True)

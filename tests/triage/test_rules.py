@@ -194,10 +194,15 @@ def test_auto_assign_sets_the_assignee_when_stored(tmp_path) -> None:  # type: i
     from socialdesk.services.rules import Triager
     from socialdesk.store import Store
 
-    playbook = PlaybookFile("t.toml", {"rule": [{"name": "billing", "keywords": ["refund"], "assign": "dana"}]})
+    playbook = PlaybookFile(
+        "t.toml", {"rule": [{"name": "billing", "keywords": ["refund"], "assign": "dana"}]}
+    )
     triager = Triager.from_playbook(playbook)
     store = Store(tmp_path / "c.db")
-    posts = [Post("x", "1", Author("a", "a"), "where is my refund", 1.0), Post("x", "2", Author("b", "b"), "hi", 2.0)]
+    posts = [
+        Post("x", "1", Author("a", "a"), "where is my refund", 1.0),
+        Post("x", "2", Author("b", "b"), "hi", 2.0),
+    ]
     store.upsert_posts(posts, triager.triage_many(posts, store))
     rows = dict(store.conn.execute("SELECT native_id, assigned_to FROM posts"))
     assert rows == {"1": "dana", "2": ""}
