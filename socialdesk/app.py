@@ -173,4 +173,5 @@ class SocialDeskApp(App[None]):
                 title=type(error).__name__,
                 severity="error",
                 timeout=8,
+                markup=False,  # server and exception text is never markup
             )

@@ -158,7 +158,7 @@ class OutboxScreen(ModalScreen[None]):
 
     @on(OutboxActionDone)
     def _done(self, message: OutboxActionDone) -> None:
-        self.notify(message.text, severity="error" if message.error else "information")
+        self.notify(message.text, severity="error" if message.error else "information", markup=False)
         self.load(self.before)
 
     def action_close(self) -> None:

@@ -192,7 +192,7 @@ class ReplyActions:
         if self.selected_post is not None and self.selected_post.id == message.post_id:
             self.set_composer_text("")
         if message.note:
-            self.notify(f"Reply {message.note}")  # type: ignore[attr-defined]
+            self.notify(f"Reply {message.note}", markup=False)  # type: ignore[attr-defined]
         else:
             self.notify(  # type: ignore[attr-defined]
                 f"Reply queued: sends in {message.undo_seconds:g} s. Press u to undo",
@@ -202,7 +202,7 @@ class ReplyActions:
         self.refresh_thread()
 
     def on_reply_refused(self, message: ReplyRefused) -> None:
-        self.notify(message.text, severity="error")  # type: ignore[attr-defined]
+        self.notify(message.text, severity="error", markup=False)  # type: ignore[attr-defined]
 
     # -- undo ----------------------------------------------------------------------------------
 
@@ -243,7 +243,7 @@ class ReplyActions:
         try:
             macros = self.reply_macros
         except UserError as exc:
-            self.notify(str(exc), severity="error")  # type: ignore[attr-defined]
+            self.notify(str(exc), severity="error", markup=False)  # type: ignore[attr-defined]
             return
         values = values_for(self.selected_post, self.ctx.agent)
 
@@ -267,7 +267,7 @@ class ReplyActions:
         try:
             macros = self.reply_macros
         except UserError as exc:
-            self.notify(str(exc), severity="error")  # type: ignore[attr-defined]
+            self.notify(str(exc), severity="error", markup=False)  # type: ignore[attr-defined]
             return
         values = values_for(post, self.ctx.agent)
         dm_text = self.composer_text().strip() or fill(macros.dm_text, values)
@@ -305,7 +305,7 @@ class ReplyActions:
         try:
             parts = compose.split_thread(body, post.network, prefix=prefix)
         except ValueError as exc:
-            self.notify(str(exc), severity="error")  # type: ignore[attr-defined]
+            self.notify(str(exc), severity="error", markup=False)  # type: ignore[attr-defined]
             return
         if len(parts) == 1:
             self.notify("It fits in one post: send it with ctrl+s")  # type: ignore[attr-defined]

@@ -301,3 +301,16 @@ async def test_next_opens_the_claimed_conversation_and_replies_show_in_it(desk_a
         await pilot.pause(0.3)
         view = desk.query_one(ThreadView).data
         assert view is not None and view.replies[claimed.id][0][:2] == ("on it!", "sent")
+
+
+async def test_worker_errors_are_notified_as_plain_text(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+
+        def boom() -> None:
+            raise RuntimeError("server said [bold]nope[/bold] [link=x]")
+
+        desk_app.run_worker(boom, thread=True, exit_on_error=False, description="Syncing acct")
+        await pilot.pause(0.3)
+        (note,) = list(desk_app._notifications)
+        assert "server said [bold]nope[/bold] [link=x]" in note.message and note.markup is False
