@@ -18,6 +18,7 @@ class Window:
     rows: tuple[PostRow, ...] = ()
     generation: int = 0  # bumped whenever the filter changes, so stale loads can be dropped
     order: str = "newest"  # "newest" (time) or "queue" (priority, SLA urgency, age)
+    exact: bool = True  # False while `total` is a placeholder until the full count arrives
 
     @property
     def end(self) -> int:

@@ -50,12 +50,12 @@ def load_top(
     total = len(page.rows)
     if page.more:
         total = queries.count(conn, flt) if count else total + 1
-    return replace(window, total=total, rows=tuple(page.rows))
+    return replace(window, total=total, rows=tuple(page.rows), exact=count or not page.more)
 
 
 def with_total(conn: sqlite3.Connection, window: Window) -> Window:
     """The same window with its exact total."""
-    return replace(window, total=max(queries.count(conn, window.flt), window.end))
+    return replace(window, total=max(queries.count(conn, window.flt), window.end), exact=True)
 
 
 def load_bottom(

@@ -24,7 +24,7 @@ async def ready(pilot) -> FeedList:  # type: ignore[no-untyped-def]
     app = pilot.app
     for _ in range(50):
         await pilot.pause(0.05)
-        if app.desk.feed.window.rows:
+        if app.desk.feed.window.rows and app.desk.feed.window.exact:
             break
     return app.desk.feed
 

@@ -12,7 +12,8 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     for _ in range(60):
         await pilot.pause(0.05)
         desk = pilot.app.desk
-        if desk.feed.window.rows and desk.query_one("ThreadView").data is not None:
+        window = desk.feed.window
+        if window.rows and window.exact and desk.query_one("ThreadView").data is not None:
             break
     await pilot.pause(0.3)
 
