@@ -88,6 +88,9 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         # The post whose thread the middle pane shows: the cursor's, or one opened from elsewhere
         # (claimed with `n`, outside the loaded rows). Results for any other post are stale.
         self._shown_post: int | None = None
+        # Set while the thread pane shows a post opened from elsewhere: feed reloads and arrivals then
+        # leave it alone; the agent moving in the feed takes the pane back to the cursor.
+        self._pinned = False
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -144,7 +147,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
     def refresh_feed(self) -> None:
         """Re-read the loaded rows (after a status change or tag) and show the bulk marks."""
         self.feed.marked = frozenset(self.marked_ids)
-        self._feed_op(lambda conn, w: (feed_window.reload(conn, w), 0))
+        self._feed_op(feed_window.reload)
 
     def refresh_thread(self) -> None:
         """Re-read the selected post's thread and customer."""
@@ -155,8 +158,10 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         """Move the cursor to a post; one outside the loaded rows still opens in the thread pane."""
         index = self._window.index_of(post_id)
         if index is not None:
+            self._pinned = False
             self.feed.cursor = index
             return
+        self._pinned = True
         self._shown_post = post_id
         self._load_detail(post_id)
 
@@ -166,6 +171,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         """Load the top of the current filter."""
         flt = self.feed_filter
         generation = self._window.generation + 1
+        self._pinned = False  # a new view: the thread pane follows its cursor again
         self.feed.cursor = 0
         self.feed.scroll_to(y=0, animate=False)
         self._reload(flt, generation, order)
@@ -189,12 +195,9 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     def on_window_loaded(self, message: WindowLoaded) -> None:
         feed = self.feed
-        feed.window = message.window
-        if message.shift:
-            feed.shift(message.shift)
-            status = self.query_one(StatusBar)
-            if feed.scroll_offset.y > 0 or feed.cursor > 0:
-                status.new_count += message.shift
+        feed.show(message.window, message.shift)
+        if message.shift > 0 and (feed.scroll_offset.y > 0 or feed.cursor > 0):
+            self.query_one(StatusBar).new_count += message.shift
 
     @on(FeedList.WindowNeeded)
     def _window_needed(self, message: FeedList.WindowNeeded) -> None:
@@ -219,6 +222,8 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     @on(FeedList.Highlighted)
     def _highlighted(self, message: FeedList.Highlighted) -> None:
+        if self._pinned:
+            return
         self.selected_post = message.post
         if self._detail_timer is not None:
             self._detail_timer.stop()
@@ -326,16 +331,20 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
     # -- actions ----------------------------------------------------------------------------------
 
     def action_cursor(self, delta: int) -> None:
+        self._pinned = False
         self.feed.move(delta)
 
     def action_page(self, direction: int) -> None:
+        self._pinned = False
         self.feed.page(direction)
 
     def action_top(self) -> None:
+        self._pinned = False
         self.feed.top()
         self.query_one(StatusBar).new_count = 0
 
     def action_bottom(self) -> None:
+        self._pinned = False
         self.feed.bottom()
 
     def action_open_thread(self) -> None:

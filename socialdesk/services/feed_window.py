@@ -74,16 +74,25 @@ def load_bottom(
     return replace(window, total=total, start=total - len(page.rows), rows=tuple(page.rows))
 
 
-def reload(conn: sqlite3.Connection, window: Window) -> Window:
-    """The same rows re-read (statuses, tags and badges may have changed; the set of rows may too)."""
+def reload(conn: sqlite3.Connection, window: Window) -> tuple[Window, int]:
+    """The same rows re-read (statuses, tags and badges may have changed; the set of rows may too).
+
+    Returns the window and how far its first row moved down (posts that arrived above it), so the
+    screen can keep the cursor on the same post. The start is recounted rather than kept, because the
+    total is: keeping one and recounting the other would let every later index drift.
+    """
     if not window.rows:
-        return load_top(conn, window.flt, window.generation, order=window.order)
+        return load_top(conn, window.flt, window.generation, order=window.order), 0
     first = window.rows[0]
     page = _page(conn, window, first, len(window.rows) - 1)
     total = queries.count(conn, window.flt)
     fresh = queries.get_post(conn, first.id)
     rows = ((fresh,) if fresh is not None else ()) + tuple(page.rows)
-    return replace(window, total=total, start=min(window.start, max(0, total - len(rows))), rows=rows)
+    start = window.start
+    if window.order == "newest" and fresh is not None:
+        start = queries.count_newer(conn, window.flt, key_of(fresh))
+    start = min(start, max(0, total - len(rows)))
+    return replace(window, total=total, start=start, rows=rows), start - window.start
 
 
 def ensure(conn: sqlite3.Connection, window: Window, first: int, last: int) -> Window:
@@ -150,8 +159,7 @@ def arrivals(conn: sqlite3.Connection, window: Window) -> tuple[Window, int]:
     new posts sort above it, so the screen can keep the agent's cursor on the same post.
     """
     if not window.rows or window.order != "newest":
-        fresh = reload(conn, window)
-        return fresh, 0
+        return reload(conn, window)
     newer = queries.count_newer(conn, window.flt, key_of(window.rows[0]))
     above = window.start  # rows that were above the window before
     added = newer - above

@@ -145,12 +145,17 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         super().notify_style_update()
         self._strips.clear()  # a theme change recolours every row
 
-    def shift(self, rows: int) -> None:
-        """Keep the same post under the cursor after `rows` posts were added above it."""
-        if rows <= 0:
-            return
-        self.set_reactive(FeedList.cursor, self.cursor + rows)
-        self.scroll_to(y=self.scroll_offset.y + rows, animate=False, immediate=True)
+    def show(self, window: Window, shift: int = 0) -> None:
+        """Show a new window in which the rows moved down by `shift` (posts arrived above them).
+
+        The cursor moves with its post before the window is set, so the highlight announced for the
+        new window is the same post, never whichever post now sits at the old index.
+        """
+        if shift:
+            self.set_reactive(FeedList.cursor, max(0, self.cursor + shift))
+        self.window = window
+        if shift:
+            self.scroll_to(y=max(0, self.scroll_offset.y + shift), animate=False, immediate=True)
 
     @property
     def current(self) -> PostRow | None:

@@ -314,3 +314,49 @@ async def test_worker_errors_are_notified_as_plain_text(desk_app: SocialDeskApp)
         await pilot.pause(0.3)
         (note,) = list(desk_app._notifications)
         assert "server said [bold]nope[/bold] [link=x]" in note.message and note.markup is False
+
+
+async def test_claimed_conversation_stays_open_while_posts_arrive(desk_app: SocialDeskApp) -> None:
+    """`n` opens the claimed post even when it is far down the feed; arrivals and reloads don't steal it."""
+    async with desk_app.run_test(size=SIZE) as pilot:
+        feed = await ready(pilot)
+        await pilot.pause(0.3)
+        desk = desk_app.desk
+        store = desk.ctx.store
+        await pilot.press("n")
+        for i in range(4):  # posts keep arriving while the agent reads the claimed conversation
+            new = [Post("x", f"live-{i}", Author("live", "live", "Live"), f"live {i}", FIXED_NOW + 40 + i)]
+            report = SyncReport("demo", SourceState.OK, new_ids=store.upsert_posts(new).inserted)
+            desk.post_message(PostsSynced(report))
+            await pilot.pause(0.2)
+        claimed = store.conn.execute("SELECT id FROM posts WHERE assigned_to != ''").fetchone()[0]
+        assert desk.selected_post is not None and desk.selected_post.id == claimed
+        assert desk.query_one(ThreadView).data.thread.focus.id == claimed  # type: ignore[union-attr]
+        assert desk.query_one(Composer).target.startswith("Reply to @")
+        # The window's indexes stay true: the row under the cursor is the row the feed says it is.
+        expected = [
+            r[0]
+            for r in store.conn.execute(
+                "SELECT id FROM posts WHERE is_ours = 0 ORDER BY created_at DESC, id DESC"
+            )
+        ]
+        assert feed.window.total == len(expected)
+        assert [r.id for r in feed.window.rows] == expected[feed.window.start : feed.window.end]
+        # Moving in the feed takes the agent back to the post under the cursor.
+        await pilot.press("j")
+        await pilot.pause(0.3)
+        assert desk.selected_post is not None and desk.selected_post.id == feed.current.id  # type: ignore[union-attr]
+
+
+async def test_switching_views_releases_a_claimed_post(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        feed = await ready(pilot)
+        await pilot.pause(0.3)
+        await pilot.press("n")
+        await pilot.pause(0.5)
+        claimed = desk_app.desk.selected_post
+        await pilot.press("slash", *"refund", "enter")
+        await pilot.pause(0.6)
+        assert feed.current is not None and "refund" in feed.current.text.lower()
+        assert desk_app.desk.selected_post is not None and desk_app.desk.selected_post.id == feed.current.id
+        assert claimed is not None and claimed.id != feed.current.id
