@@ -15,6 +15,7 @@ from socialdesk.context import Context
 from socialdesk.messages import OutboxChanged, PostsSynced, SourceStateChanged
 from socialdesk.sanitize import clean
 from socialdesk.screens.desk import DeskScreen
+from socialdesk.secrets import redact
 from socialdesk.services.sync import Source, SourceState, SyncReport, TriageFn, sync_source
 from socialdesk.themes_loader import load_themes
 from socialdesk.widgets.status_bar import StatusBar
@@ -169,7 +170,7 @@ class SocialDeskApp(App[None]):
             error = event.worker.error
             what = event.worker.description or event.worker.name
             self.notify(
-                f"{what} failed: {clean(str(error), single_line=True)[:200]}",
+                f"{what} failed: {clean(redact(str(error)), single_line=True)[:200]}",
                 title=type(error).__name__,
                 severity="error",
                 timeout=8,

@@ -20,7 +20,14 @@ from socialdesk.connectors.base import (
 )
 from socialdesk.models import Post
 from socialdesk.sanitize import clean
+from socialdesk.secrets import redact
 from socialdesk.store import Store, Triage
+
+
+def _shown(exc: BaseException) -> str:
+    """An exception as one safe line: known secrets masked, terminal controls removed."""
+    return clean(redact(str(exc)), single_line=True)
+
 
 # Classifies a batch of posts before they are stored (the triage service's rules and models).
 TriageFn = Callable[[Sequence[Post], Store], list[Triage]]
@@ -100,12 +107,12 @@ def sync_source(
         report.message = f"rate-limited until {time.strftime('%H:%M', time.localtime(exc.until))}"
     except (AuthError, ConfigError) as exc:
         report.state = SourceState.NEEDS_AUTH
-        report.message = clean(str(exc), single_line=True) or "needs auth"
+        report.message = _shown(exc) or "needs auth"
     except ConnectorError as exc:
         report.state = SourceState.ERROR
-        report.message = clean(str(exc), single_line=True) or type(exc).__name__
+        report.message = _shown(exc) or type(exc).__name__
     except Exception as exc:  # a broken plugin must never take the desk down
         report.state = SourceState.ERROR
-        report.message = f"{type(exc).__name__}: {clean(str(exc), single_line=True)}"
+        report.message = f"{type(exc).__name__}: {_shown(exc)}"
     report.finished_at = clock()
     return report

@@ -91,3 +91,11 @@ def test_rate_limit_and_auth_are_states_not_crashes(store: Store) -> None:
 def test_error_messages_from_servers_are_sanitised(store: Store) -> None:
     report = sync_source(store, Source("acct", Scripted([RuntimeError("boom\x1b[2J\nsecond line")])))
     assert "\x1b" not in report.message and "\n" not in report.message
+
+
+def test_a_plugin_that_leaks_its_token_in_an_error_is_masked(store: Store) -> None:
+    from socialdesk.secrets import remember
+
+    token = remember("tok-9f8e7d6c5b4a")
+    report = sync_source(store, Source("acct", Scripted([RuntimeError(f"401 for Bearer {token}")])))
+    assert "tok-9f8e7d6c5b4a" not in report.message and "***" in report.message
