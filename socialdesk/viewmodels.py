@@ -16,7 +16,6 @@ class Window:
     total: int = 0
     start: int = 0
     rows: tuple[PostRow, ...] = ()
-    generation: int = 0  # bumped whenever the filter changes, so stale loads can be dropped
     order: str = "newest"  # "newest" (time) or "queue" (priority, SLA urgency, age)
     exact: bool = True  # False while `total` is a placeholder until the full count arrives
 

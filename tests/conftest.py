@@ -38,6 +38,18 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     return home
 
 
+@pytest.fixture(autouse=True)
+def forget_secrets() -> Iterator[None]:
+    """Secrets registered for redaction are process-wide: one test's fake token must not mask another's."""
+    from socialdesk import secrets
+
+    saved = set(secrets._known)
+    yield
+    with secrets._known_lock:
+        secrets._known.clear()
+        secrets._known.update(saved)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     """An empty cache on disk (WAL, like the real thing)."""

@@ -170,18 +170,17 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
     def reload_feed(self, order: str = "newest") -> None:
         """Load the top of the current filter."""
         flt = self.feed_filter
-        generation = self._window.generation + 1
         self._pinned = False  # a new view: the thread pane follows its cursor again
         self.feed.cursor = 0
         self.feed.scroll_to(y=0, animate=False)
-        self._reload(flt, generation, order)
+        self._reload(flt, order)
 
     @work(thread=True, group="feed", exit_on_error=False, description="Reading the feed")
-    def _reload(self, flt: PostFilter, generation: int, order: str) -> None:
+    def _reload(self, flt: PostFilter, order: str) -> None:
         # Paint the first page as soon as it is read; the exact total (a full count) follows.
         with self._window_lock:
             conn = self.ctx.store.conn
-            first = self._window = feed_window.load_top(conn, flt, generation, order=order, count=False)
+            first = self._window = feed_window.load_top(conn, flt, order=order, count=False)
             self.post_message(WindowLoaded(first))
             final = self._window = feed_window.with_total(conn, first)
         self.post_message(WindowLoaded(final))

@@ -35,7 +35,6 @@ def _page(
 def load_top(
     conn: sqlite3.Connection,
     flt: PostFilter,
-    generation: int = 0,
     size: int = PAGE,
     order: str = "newest",
     count: bool = True,
@@ -45,7 +44,7 @@ def load_top(
     With `count=False` the total is left at what was read (plus one if more exist), so the first page
     can be painted before the full count (tens of ms on a million posts) arrives via `with_total`.
     """
-    window = Window(flt, 0, 0, (), generation, order)
+    window = Window(flt=flt, order=order)
     page = _page(conn, window, None, size)
     total = len(page.rows)
     if page.more:
@@ -61,13 +60,12 @@ def with_total(conn: sqlite3.Connection, window: Window) -> Window:
 def load_bottom(
     conn: sqlite3.Connection,
     flt: PostFilter,
-    generation: int = 0,
     size: int = PAGE,
     order: str = "newest",
     total: int | None = None,
 ) -> Window:
     """The last rows of a feed (for `G`); `total`, when the caller knows it, saves a full count."""
-    window = Window(flt, 0, 0, (), generation, order)
+    window = Window(flt=flt, order=order)
     page = _page(conn, window, None, size, oldest_first=True)
     if total is None or total < len(page.rows):
         total = queries.count(conn, flt) if page.more else len(page.rows)
@@ -82,7 +80,7 @@ def reload(conn: sqlite3.Connection, window: Window) -> tuple[Window, int]:
     total is: keeping one and recounting the other would let every later index drift.
     """
     if not window.rows:
-        return load_top(conn, window.flt, window.generation, order=window.order), 0
+        return load_top(conn, window.flt, order=window.order), 0
     first = window.rows[0]
     page = _page(conn, window, first, len(window.rows) - 1)
     total = queries.count(conn, window.flt)
@@ -109,13 +107,12 @@ def ensure(conn: sqlite3.Connection, window: Window, first: int, last: int) -> W
             return load_bottom(
                 conn,
                 window.flt,
-                window.generation,
                 max(PAGE, last - first + 1),
                 window.order,
                 total=window.total,
             )
         if first <= PAGE * 2 or window.order != "newest":
-            return load_top(conn, window.flt, window.generation, max(PAGE, last + 1), window.order)
+            return load_top(conn, window.flt, max(PAGE, last + 1), window.order)
         return _seek(conn, window, first)
     rows = list(window.rows)
     start = window.start
@@ -145,7 +142,7 @@ def _seek(conn: sqlite3.Connection, window: Window, index: int) -> Window:
     newest = queries.feed_page(conn, window.flt, limit=1).rows
     oldest = queries.feed_page(conn, window.flt, limit=1, oldest_first=True).rows
     if not newest or not oldest:
-        return load_top(conn, window.flt, window.generation)
+        return load_top(conn, window.flt)
     fraction = index / max(1, window.total - 1)
     at = newest[0].created_at - fraction * (newest[0].created_at - oldest[0].created_at)
     page = queries.feed_page(conn, window.flt, after=queries.PageKey(at, 2**62), limit=PAGE)
