@@ -52,9 +52,10 @@ class ThreadLoaded(Message):
 class CustomerLoaded(Message):
     """The selected post's customer and history were read."""
 
-    def __init__(self, view: CustomerView | None) -> None:
+    def __init__(self, view: CustomerView | None, post_id: int | None = None) -> None:
         super().__init__()
         self.view = view
+        self.post_id = post_id  # the post whose author this is (None: a page of history being extended)
 
 
 class OutboxChanged(Message):

@@ -247,7 +247,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
             if customer is not None:
                 page = queries.customer_history(conn, customer.id, limit=50)
                 customer_view = CustomerView(customer, tuple(page.rows), page.more)
-        self.post_message(CustomerLoaded(customer_view))
+        self.post_message(CustomerLoaded(customer_view, post_id))
 
     def on_thread_loaded(self, message: ThreadLoaded) -> None:
         if message.post_id != self._shown_post or message.view is None:
@@ -266,6 +266,8 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         composer.state = replies[-1][1] if replies else ""
 
     def on_customer_loaded(self, message: CustomerLoaded) -> None:
+        if message.post_id is not None and message.post_id != self._shown_post:
+            return  # the author of a post the agent has moved past
         self.query_one(CustomerPane).data = message.view
 
     def action_history_more(self) -> None:

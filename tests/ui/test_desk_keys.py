@@ -360,3 +360,26 @@ async def test_switching_views_releases_a_claimed_post(desk_app: SocialDeskApp) 
         assert feed.current is not None and "refund" in feed.current.text.lower()
         assert desk_app.desk.selected_post is not None and desk_app.desk.selected_post.id == feed.current.id
         assert claimed is not None and claimed.id != feed.current.id
+
+
+async def test_customer_pane_ignores_the_author_of_a_post_moved_past(desk_app: SocialDeskApp) -> None:
+    """A customer read for the cursor's post that lands after `n` opened another must not replace it."""
+    from socialdesk.messages import CustomerLoaded
+    from socialdesk.store import queries
+    from socialdesk.viewmodels import CustomerView
+
+    async with desk_app.run_test(size=SIZE) as pilot:
+        feed = await ready(pilot)
+        await pilot.pause(0.3)
+        passed_over = feed.current
+        await pilot.press("n")
+        await pilot.pause(0.6)
+        desk = desk_app.desk
+        focus = desk.query_one(ThreadView).data.thread.focus  # type: ignore[union-attr]
+        assert passed_over is not None and passed_over.customer_id != focus.customer_id
+        stale = queries.customer(desk.ctx.store.conn, passed_over.customer_id)  # type: ignore[arg-type]
+        assert stale is not None
+        desk.post_message(CustomerLoaded(CustomerView(stale), passed_over.id))
+        await pilot.pause(0.2)
+        shown = desk.query_one(CustomerPane).data
+        assert shown is not None and shown.customer.id == focus.customer_id
