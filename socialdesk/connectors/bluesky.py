@@ -7,7 +7,8 @@ the last sync already saw; the persisted cursor is that high-water mark:
 {"n": {"at": indexedAt, "uris": [...]}, "s": {term: {...}}}.
 
 Replies are written with a record key derived from the reply's idempotency key, so a retry can
-never create a second post: the repeat is refused and `find_sent` finds the first one by its key.
+never create a second post: the repeat is refused (a 500 from the PDS) and `find_sent` finds
+the first one by its key.
 Direct messages (chat.bsky.convo, served by a separate chat service) are not supported.
 """
 
@@ -31,6 +32,7 @@ from socialdesk.connectors.base import (
     Post,
     Quarantined,
     SendResult,
+    SendUncertain,
     TransientError,
 )
 from socialdesk.connectors.html import host_of, shows_host
@@ -472,8 +474,10 @@ class BlueskyConnector(Connector):
         }
         try:
             data = self._xrpc("POST", "com.atproto.repo.createRecord", body=body, idempotent=True)
-        except HttpError:
-            existing = self.find_sent(reply)  # a repeat of a send that had reached the server
+        except (HttpError, SendUncertain):
+            # Maybe a repeat of a send that had reached the server. The PDS refuses a record key that
+            # is taken with a 500 (InternalServerError), which the retries end as SendUncertain.
+            existing = self.find_sent(reply)
             if existing is not None:
                 return existing
             raise

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -164,8 +163,8 @@ class FakeBluesky:
             return denied
         body = request.json()
         uri = f"at://{body['repo']}/{body['collection']}/{body['rkey']}"
-        if uri in self.records:
-            return Reply(400, {"error": "InvalidRequest", "message": "Record already exists"})
+        if uri in self.records:  # as @atproto/pds answers a taken record key (test_bluesky_devnet.py)
+            return Reply(500, {"error": "InternalServerError", "message": "Internal Server Error"})
         self.records[uri] = body["record"]
         return Reply(200, {"uri": uri, "cid": "bafyreinew"})
 
@@ -352,16 +351,3 @@ def test_search_terms_are_monitored(fake: FakeBluesky, loopback_server: Loopback
     assert [(p.native_id, p.kind) for p in posts] == [(hit["uri"], "search")]
     assert loopback_server.calls("GET", "/xrpc/app.bsky.feed.searchPosts")[0].arg("sort") == "latest"
 
-
-@pytest.mark.atproto_devnet
-def test_against_the_atproto_dev_network() -> None:
-    url = os.environ.get("SOCIALDESK_ATPROTO_DEVNET_URL")
-    if not url:
-        pytest.skip(
-            "set SOCIALDESK_ATPROTO_DEVNET_URL to a running @atproto/dev-env PDS (Node 22, PostgreSQL, Redis)"
-        )
-    handle = os.environ.get("SOCIALDESK_ATPROTO_DEVNET_HANDLE", "alice.test")
-    password = os.environ.get("SOCIALDESK_ATPROTO_DEVNET_PASSWORD", "hunter2")
-    connector = BlueskyConnector("devnet", {"handle": handle, "service": url}, password)
-    assert handle in connector.verify()
-    connector.fetch(None)

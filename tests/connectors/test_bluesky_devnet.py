@@ -1,0 +1,319 @@
+"""Bluesky connector against the AT Protocol's own dev network (PLC, PDS, appview) from .ci/atproto-devnet."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from socialdesk.connectors.base import AuthError, OutgoingReply
+from socialdesk.connectors.bluesky import POST_TYPE, BlueskyConnector
+
+pytestmark = pytest.mark.atproto_devnet
+
+STATE = Path(
+    os.environ.get("SOCIALDESK_ATPROTO_DEVNET_STATE")
+    or Path(__file__).resolve().parents[2] / ".devnet" / "state.json"
+)
+HOW = "run .ci/atproto-devnet to start the AT Protocol dev network (Node 22, PostgreSQL, Redis)"
+WAIT = 60.0  # seconds: the appview indexes what the PDS writes asynchronously
+MENTION = "app.bsky.richtext.facet#mention"
+LINK = "app.bsky.richtext.facet#link"
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], what: str) -> T:
+    """Poll until `probe` returns something truthy, failing after WAIT seconds."""
+    deadline = time.monotonic() + WAIT
+    while not (value := probe()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not seen within {WAIT:.0f}s")
+        time.sleep(0.5)
+    return value
+
+
+class Pds:
+    """Plain XRPC as one account: what the connector does not do (posting as the customer, raw records)."""
+
+    def __init__(self, url: str, handle: str, password: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=20)
+        self.token = ""
+        session = self.call(
+            "POST", "com.atproto.server.createSession", {"identifier": handle, "password": password}
+        )
+        self.did, self.handle, self.token = session["did"], session["handle"], session["accessJwt"]
+
+    def call(self, method: str, nsid: str, body: Any = None, **params: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        answer = self.http.request(method, f"/xrpc/{nsid}", params=params, json=body, headers=headers)
+        assert answer.is_success, f"{nsid}: {answer.status_code} {answer.text}"
+        return answer.json()
+
+    def post(
+        self, text: str, reply: dict[str, Any] | None = None, mention: tuple[str, str] | None = None
+    ) -> dict[str, str]:
+        """Create a post (a reply to `reply`'s refs, mentioning a (handle, did)); return its {uri, cid}."""
+        record: dict[str, Any] = {"$type": POST_TYPE, "text": text, "createdAt": iso_now()}
+        if reply:
+            record["reply"] = reply
+        if mention:  # notifications come from the facet, not from the text
+            handle, did = mention
+            start = text.encode().index(f"@{handle}".encode())
+            record["facets"] = [
+                {
+                    "index": {"byteStart": start, "byteEnd": start + len(handle) + 1},
+                    "features": [{"$type": MENTION, "did": did}],
+                }
+            ]
+        created = self.call(
+            "POST",
+            "com.atproto.repo.createRecord",
+            {"repo": self.did, "collection": POST_TYPE, "record": record},
+        )
+        return {"uri": created["uri"], "cid": created["cid"]}
+
+    def record(self, uri: str) -> dict[str, Any]:
+        did, collection, rkey = uri.removeprefix("at://").split("/")
+        return self.call("GET", "com.atproto.repo.getRecord", repo=did, collection=collection, rkey=rkey)[
+            "value"
+        ]
+
+
+def iso_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+
+
+@pytest.fixture(scope="module")
+def devnet() -> dict[str, Any]:
+    """The running dev network's details; skips, saying why, when there is none."""
+    try:
+        state = json.loads(STATE.read_text())
+    except FileNotFoundError:
+        pytest.skip(HOW)
+    except ValueError:
+        pytest.skip(f"{STATE} is not JSON; {HOW}")
+    if "error" in state:
+        pytest.skip(f"AT Protocol dev network unavailable: {state['error']}")
+    try:
+        httpx.get(f"{state['url']}/xrpc/_health", timeout=5).raise_for_status()
+    except httpx.HTTPError as exc:
+        pytest.skip(f"the dev network in {STATE} does not answer ({exc}); {HOW}")
+    return state
+
+
+@pytest.fixture(scope="module")
+def brand(devnet: dict[str, Any]) -> Iterator[Pds]:
+    account = devnet["accounts"]["brand"]
+    pds = Pds(devnet["url"], account["handle"], account["password"])
+    yield pds
+    pds.http.close()
+
+
+@pytest.fixture(scope="module")
+def customer(devnet: dict[str, Any]) -> Iterator[Pds]:
+    account = devnet["accounts"]["customer"]
+    pds = Pds(devnet["url"], account["handle"], account["password"])
+    yield pds
+    pds.http.close()
+
+
+@pytest.fixture(scope="module")
+def app_password(brand: Pds) -> str:
+    """What an agent pastes: an app password, not the account password (names must be unique)."""
+    created = brand.call(
+        "POST", "com.atproto.server.createAppPassword", {"name": f"socialdesk-{uuid.uuid4().hex[:8]}"}
+    )
+    return str(created["password"])
+
+
+@pytest.fixture(scope="module")
+def conversation(brand: Pds, customer: Pds) -> dict[str, Any]:
+    """The brand's post, the customer's reply to it and a mention of the brand, indexed by the appview."""
+    tag = uuid.uuid4().hex[:10]  # the dev network outlives a test run: tell this run's posts apart
+    own = brand.post(f"Acme support is open {tag}")
+    # A reply indexed before its parent notifies nobody (the appview handles that order for other
+    # ancestors only), and a customer answers a post they have seen: wait for the brand's post.
+    eventually(
+        lambda: brand.call("GET", "app.bsky.feed.getPosts", uris=[own["uri"]])["posts"], "the brand's post"
+    )
+    ref = {"uri": own["uri"], "cid": own["cid"]}
+    reply = customer.post(f"still waiting for my refund {tag} 😤", reply={"root": ref, "parent": ref})
+    mention = customer.post(f"@{brand.handle} where is my parcel? {tag}", mention=(brand.handle, brand.did))
+    eventually(
+        lambda: (
+            len(customer.call("GET", "app.bsky.feed.getPosts", uris=[reply["uri"], mention["uri"]])["posts"])
+            == 2
+        ),
+        "the appview indexing the customer's posts",
+    )
+    return {"tag": tag, "own": own, "reply": reply, "mention": mention}
+
+
+@pytest.fixture
+def connect(
+    devnet: dict[str, Any], brand: Pds, app_password: str
+) -> Iterator[Callable[..., BlueskyConnector]]:
+    """Makes connectors for the brand's account on the dev network's PDS (closed after the test)."""
+    made: list[BlueskyConnector] = []
+
+    def make(secret: str | None = app_password, **options: Any) -> BlueskyConnector:
+        settings = {"handle": brand.handle, "service": devnet["url"], **options}
+        made.append(BlueskyConnector("devnet", settings, secret))
+        return made[-1]
+
+    yield make
+    for connector in made:
+        connector.close()
+
+
+def test_verify_logs_in_with_an_app_password(connect: Callable[..., BlueskyConnector], brand: Pds) -> None:
+    assert connect().verify() == f"@{brand.handle} ({brand.did})"
+
+
+def test_a_wrong_password_is_an_auth_error_that_never_shows_it(
+    connect: Callable[..., BlueskyConnector],
+) -> None:
+    wrong = "abcd-efgh-ijkl-mnop"
+    with pytest.raises(AuthError) as caught:
+        connect(wrong).verify()
+    assert wrong not in str(caught.value)
+
+
+def test_mentions_and_replies_arrive_once(
+    connect: Callable[..., BlueskyConnector], conversation: dict[str, Any], customer: Pds
+) -> None:
+    connector = connect()
+    wanted = {conversation["reply"]["uri"], conversation["mention"]["uri"]}
+
+    def first_sync() -> Any:
+        result = connector.fetch(None)
+        return result if wanted <= {p.native_id for p in result.posts} else None
+
+    first = eventually(first_sync, "the mention and the reply in listNotifications")
+    posts = {p.native_id: p for p in first.posts}
+    reply, mention = posts[conversation["reply"]["uri"]], posts[conversation["mention"]["uri"]]
+    assert (reply.kind, mention.kind) == ("reply", "mention")
+    assert reply.in_reply_to == reply.conversation_id == conversation["own"]["uri"]
+    assert mention.in_reply_to is None and mention.conversation_id == mention.native_id
+    assert reply.author.handle == mention.author.handle == f"@{customer.handle}"
+    assert reply.author.native_id == customer.did and not reply.is_ours
+    assert reply.text == f"still waiting for my refund {conversation['tag']} 😤"
+    assert len(first.posts) == len(posts)  # no notification twice in one page
+
+    assert connector.fetch(first.cursor).posts == []  # nothing new: nothing again
+
+    later = customer.post(
+        f"@{connector.handle} hello? {conversation['tag']}", mention=(connector.handle, connector.did)
+    )
+    cursor = first.cursor
+
+    def next_sync() -> Any:
+        nonlocal cursor
+        result = connector.fetch(cursor)
+        cursor = result.cursor
+        return result.posts
+
+    assert [p.native_id for p in eventually(next_sync, "the later mention")] == [later["uri"]]
+    assert connector.fetch(cursor).posts == []
+
+
+def test_search_terms_find_posts(
+    connect: Callable[..., BlueskyConnector], conversation: dict[str, Any]
+) -> None:
+    connector = connect(search_terms=[conversation["tag"]])
+    found = eventually(
+        lambda: {p.native_id: p.kind for p in connector.fetch(None).posts if p.kind == "search"},
+        "searchPosts results",
+    )
+    assert conversation["mention"]["uri"] in found
+
+
+def test_fetch_thread_has_ancestors_and_replies(
+    connect: Callable[..., BlueskyConnector], conversation: dict[str, Any]
+) -> None:
+    connector = connect()
+    own, reply = conversation["own"]["uri"], conversation["reply"]["uri"]
+    assert [p.native_id for p in connector.fetch_thread(reply)][:2] == [own, reply]  # then any answers
+    thread = connector.fetch_thread(own)
+    assert [p.native_id for p in thread][:1] == [own] and reply in {p.native_id for p in thread}
+    assert thread[0].is_ours and thread[0].kind == "own"
+
+
+def test_sent_reply_has_reply_refs_and_byte_offset_facets(
+    connect: Callable[..., BlueskyConnector], conversation: dict[str, Any], brand: Pds, customer: Pds
+) -> None:
+    connector = connect()
+    link = f"https://example.com/help?case={conversation['tag']}"
+    text = f"Sorry @{customer.handle} 📦🙏 — café hours & details: {link} ✨"
+    outgoing = OutgoingReply(
+        f"devnet-{conversation['tag']}", text, conversation["reply"]["uri"], extra={"created_at": time.time()}
+    )
+    sent = connector.send(outgoing)
+
+    record = brand.record(sent.native_id)
+    own, parent = conversation["own"], conversation["reply"]
+    assert record["reply"] == {
+        "root": {"uri": own["uri"], "cid": own["cid"]},
+        "parent": {"uri": parent["uri"], "cid": parent["cid"]},
+    }
+    data = record["text"].encode("utf-8")
+    spans = [
+        (data[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode(), f["features"])
+        for f in record["facets"]
+    ]
+    assert spans == [
+        (f"@{customer.handle}", [{"$type": MENTION, "did": customer.did}]),
+        (link, [{"$type": LINK, "uri": link}]),
+    ]
+
+    # The appview accepted it as a reply in the customer's thread.
+    thread = eventually(
+        lambda: [p for p in connector.fetch_thread(parent["uri"]) if p.native_id == sent.native_id],
+        "the sent reply in getPostThread",
+    )
+    assert thread[0].text == text and thread[0].in_reply_to == parent["uri"] and thread[0].is_ours
+
+    # A retry (the outbox after a lost answer) finds the first post and creates no second one.
+    assert connector.send(outgoing) == sent == connector.find_sent(outgoing)
+    records = brand.call(
+        "GET", "com.atproto.repo.listRecords", repo=brand.did, collection=POST_TYPE, limit=100
+    )
+    assert [r["uri"] for r in records["records"] if r["value"]["text"] == text] == [sent.native_id]
+
+
+def test_the_stored_session_is_reused_then_refreshed(connect: Callable[..., BlueskyConnector]) -> None:
+    class Memory:
+        value: dict[str, Any] | None = None
+
+        def load(self) -> dict[str, Any] | None:
+            return self.value
+
+        def save(self, session: dict[str, Any] | None) -> None:
+            self.value = session
+
+    store = Memory()
+    first = connect()
+    first.session_store = store
+    described = first.verify()
+    assert store.value and store.value["accessJwt"]
+
+    # No password: only the stored session can log it in.
+    reused = connect(None)
+    reused.session_store = store
+    assert reused.verify() == described and reused.fetch(None).cursor
+
+    # An access token the PDS refuses: the refresh token gets a new one, still without the password.
+    stale = {**store.value, "accessJwt": "not-a-valid-token"}
+    store.value = stale
+    refreshed = connect(None)
+    refreshed.session_store = store
+    assert refreshed.fetch(None).cursor
+    assert store.value["accessJwt"] not in ("not-a-valid-token", stale["refreshJwt"])
+    assert store.value["refreshJwt"] != stale["refreshJwt"]  # the PDS rotates refresh tokens
