@@ -216,3 +216,161 @@ def test_x_count_matches_twitter_text_where_context_changes_urls(text: str) -> N
     from twitter_text import parse_tweet
 
     assert compose.length(text, "x") == parse_tweet(text).weightedLength
+
+
+# -- X: the per-keystroke counter against twitter-text, on the paths it takes without parse_tweet ----
+
+# URLs and their look-alikes in every form the URL extractor treats specially, and what may touch them.
+URL_PIECES = [
+    "https://example.com/receipt/482913",
+    "http://t.co/abc123",
+    "https://t.co/abc123?x=1",
+    "https://t.co/" + "a" * 41,  # a t.co slug over 40 characters is no URL
+    "t.co/abc",
+    "example.com",
+    "example.com/",
+    "EXAMPLE.COM/Path",
+    "sub.example.co.uk/a_b-c",
+    "www.example.org/path?q=1&r=2#frag",
+    "https://example.com:8080/a",
+    "https://example.com/a(b)c",
+    "https://example.com/a((b))",
+    "https://example.com/путь",
+    "https://日本語.jp/x",
+    "例え.テスト",
+    "xn--p1ai.xn--p1ai",
+    "пример.рф",
+    "foo@example.com",
+    "@example.com",
+    "$example.com",
+    "#example.com",
+    "-example.com",
+    "_example.com",
+    "/example.com",
+    "https://",
+    "https://example",
+    "example.c",
+    "4.99",
+    "v1.2.3",
+    "a.b",
+]
+# What may touch a URL without a space: punctuation (trailing or preceding), emoji, CJK, marks,
+# bidi markers, BOM, NBSP, control characters.
+URL_NEIGHBOURS = ["", *".,!?():;'\"…。-_/@#x", "😀", "👍🏽", "1⃣", "#️⃣", "日本", "é", "\u0301", "\u200e"]
+URL_NEIGHBOURS += ["\u202a", "\ufeff", "\u00a0", "\x80", "\x85", "\x0b", "\x1f"]
+CONTROLS = [chr(c) for c in range(0x20)] + [chr(c) for c in range(0x7F, 0xA0)] + ["\u2028", "\u2029"]
+
+url_word = st.tuples(
+    st.sampled_from(URL_NEIGHBOURS), st.sampled_from(URL_PIECES), st.sampled_from(URL_NEIGHBOURS)
+).map("".join)
+x_piece = st.one_of(
+    st.sampled_from(PIECES),
+    url_word,
+    st.sampled_from(CONTROLS),
+    st.sampled_from(["\r\n", "\r", "\n"]),
+    st.text(min_size=1, max_size=4),
+)
+x_texts = st.lists(
+    st.tuples(x_piece, st.sampled_from([*SEPARATORS, "\r\n\r\n", "\x0b", "\x0c", "\x85"])), max_size=25
+).map(lambda items: "".join(p + s for p, s in items))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(x_texts)
+@example("😀https://example.com 日本example.com/x (https://ex.am/ple). example.com, t.co/abc")
+@example("\x00example.com \x80https://example.com\x0bexample.com\x85example.com")
+@example("a\r\nexample.com\r\rb.co\n\r\nc.org\r")
+@example("example.com/1⃣ https://t.co/1️⃣ x.org/#️⃣")  # a keycap emoji starting inside a URL
+@example("a пexample.com/пexample.com!")  # parse_tweet skips len(url), shorter than the indices
+def test_x_length_equals_twitter_text_with_urls_controls_and_line_endings(text: str) -> None:
+    assert compose.length(text, "x") == parse_tweet(text).weightedLength
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(x_piece, st.sampled_from(SEPARATORS)), min_size=1, max_size=6).map(
+        lambda items: "".join(p + s for p, s in items)
+    )
+)
+def test_x_length_equals_twitter_text_on_every_keystroke(text: str) -> None:
+    """Typing one character at a time: each prefix is a new, partly typed last word (URL, emoji)."""
+    for end in range(1, len(text) + 1):
+        assert compose.length(text[:end], "x") == parse_tweet(text[:end]).weightedLength, repr(text[:end])
+
+
+TYPED = [
+    "@brightbasket Hi! Order #482913 arrived 🙃 but — 牛乳 and パン 🍞. Заказ £42.50 "
+    "https://example.com/receipt/482913 ¿Me ayudan? 👩‍👩‍👧‍👦 Ελπίζω 🇬🇧 #refund ",
+    "see https://t.co/abc123?x=1, example.com/a_(b) and 日本example.com!",
+    "😀https://example.com/x. 👨‍👩‍👧example.org\r\n#️⃣1⃣ ©️ ®",
+    "x.com/a?b=c&d=e#f. http://例え.テスト/パス",
+]
+
+
+@pytest.mark.parametrize("text", TYPED)
+def test_x_length_equals_twitter_text_while_typing_known_replies(text: str) -> None:
+    for end in range(1, len(text) + 1):
+        assert compose.length(text[:end], "x") == parse_tweet(text[:end]).weightedLength, repr(text[:end])
+
+
+def test_x_counter_never_calls_parse_tweet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """parse_tweet costs 4 us per character (its emoji regex); the counter only uses its parts."""
+    import twitter_text
+
+    def slow(text: str) -> None:
+        raise AssertionError(f"parse_tweet called on {text!r}")
+
+    monkeypatch.setattr(twitter_text, "parse_tweet", slow)
+    compose._x_token.cache_clear()
+    for text in TYPED:
+        for end in range(1, len(text) + 1):
+            compose.length(text[:end], "x")
+
+
+def test_x_code_point_weights_are_twitter_texts() -> None:
+    from twitter_text.config import config
+
+    options = config["defaults"]
+    assert (
+        options["scale"] == 100
+        and options["default_weight"] == 200
+        and options["transformed_url_length"] == 23
+    )
+    light = {(r["start"], r["end"]) for r in options["ranges"] if r["weight"] == 100}
+    assert light == {(0x0, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037)}
+    for low, high in light:
+        for code in (low, high):
+            assert compose._code_point_weight(chr(code)) == 1
+        assert compose._code_point_weight(chr(high + 1)) == 2
+
+
+def test_x_url_candidates_need_a_dot_and_a_letter() -> None:
+    """A token takes the URL extractor only with a "." before a letter: every TLD starts with one."""
+    import re
+
+    from twitter_text.regexp.valid_cctld import valid_cctld
+    from twitter_text.regexp.valid_gtld import valid_gtld
+    from twitter_text.regexp.valid_punycode import valid_punycode
+
+    assert valid_punycode.pattern.startswith("(?:xn--")
+    for tlds in (valid_gtld, valid_cctld):
+        body = tlds.pattern[tlds.pattern.index("(?:(?:") + 6 : tlds.pattern.index(")(?=")]
+        for tld in body.split("|"):
+            assert compose._DOT_LETTER.match("." + tld), tld
+            # IGNORECASE: the TLD's case variants are letters too
+            assert re.match(r"[^\W\d_]", tld[0].upper()) and re.match(r"[^\W\d_]", tld[0].lower())
+
+
+def test_x_emoji_candidates_cover_every_emoji() -> None:
+    """The emoji regex is tried only where the candidate regex matches: every emoji must start there."""
+    from twitter_text.regexp import emoji as emoji_module
+
+    emoji, candidate = compose._emoji_regexes()
+    for entry in emoji_module.emoji_list:
+        sequence = "".join(chr(int(point, 16)) for point in entry.codepoint.split())
+        assert not sequence.isascii()  # why ASCII tokens skip the emoji search
+        assert emoji.match(sequence) and candidate.match(sequence), entry
+    for low, high in emoji_module.single_codepoint_emoji_ranges:
+        for code in range(low, high + 1):
+            assert candidate.match(chr(code)), hex(code)
+    assert compose._emoji_spans("a1b2 #x ©") == [(8, 9)]  # digits and "#" not before U+FE0F/U+20E3
