@@ -25,6 +25,14 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+# In ASCII text only these characters need work: every other pattern above (ESC aside) is non-ASCII,
+# NFKC leaves ASCII unchanged and casefolding ASCII is lowercasing. Most posts take this fast path.
+_ASCII_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _plain_ascii(text: str) -> bool:
+    """Whether `clean` and NFKC leave `text` as it is (printable ASCII, tabs and newlines)."""
+    return text.isascii() and _ASCII_UNSAFE.search(text) is None
 
 
 def clean(text: str | None, *, single_line: bool = False) -> str:
@@ -36,10 +44,11 @@ def clean(text: str | None, *, single_line: bool = False) -> str:
     """
     if not text:
         return ""
-    text = _LINE_BREAKS.sub("\n", text)
-    text = _ESCAPE_SEQUENCES.sub("", text)
-    text = _CONTROLS.sub("", text)
-    text = _BIDI.sub("", text)
+    if not _plain_ascii(text):
+        text = _LINE_BREAKS.sub("\n", text)
+        text = _ESCAPE_SEQUENCES.sub("", text)
+        text = _CONTROLS.sub("", text)
+        text = _BIDI.sub("", text)
     if single_line:
         text = " ".join(text.split())
     return text
@@ -50,6 +59,8 @@ def shadow(text: str) -> str:
 
     `pay\\u200bpal` and `ｐａｙｐａｌ` both become `paypal`.
     """
+    if _plain_ascii(text):
+        return text.lower()
     import unicodedata
 
     text = _INVISIBLE.sub("", clean(text))

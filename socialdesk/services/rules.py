@@ -20,9 +20,16 @@ last matching rule's say (the classifier's otherwise).
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import multiprocessing
+import os
 import re
 import sqlite3
+import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +49,8 @@ from socialdesk.store import Triage
 from socialdesk.store.queue_queries import author_facts
 
 if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+
     from socialdesk.config import Settings
     from socialdesk.store import Store
 
@@ -53,6 +62,7 @@ _BOOL_KEYS = ("repeat_customer", "vip", "actionable", "stop")
 RULE_KEYS = (*_STR_KEYS, *_LIST_KEYS, *_INT_KEYS, *_BOOL_KEYS)
 _NAME_RE = re.compile(r"^[\w.-]+$")
 _WORD = re.compile(r"\w+")
+_log = logging.getLogger(__name__)
 
 
 def _handle(handle: str) -> str:
@@ -111,25 +121,38 @@ class Rule:
         self, post: Post, text: str, cls: Classification, facts: AuthorFacts, vip: bool, words: frozenset[str]
     ) -> bool:
         """Whether every condition holds (cheap checks first, regular expressions last)."""
-        if self.networks is not None and post.network not in self.networks:
+        return (
+            self.matches_post(post.network, post.account, post.lang, post.author.followers, cls)
+            and self.matches_author(facts, vip)
+            and self.matches_text(text, words)
+        )
+
+    def matches_post(
+        self, network: str, account: str, lang: str, followers: int, cls: Classification
+    ) -> bool:
+        """Whether the conditions on the post itself and its classification hold (not text, not author)."""
+        if self.networks is not None and network not in self.networks:
             return False
-        if self.accounts is not None and post.account not in self.accounts:
+        if self.accounts is not None and account not in self.accounts:
             return False
-        if self.langs is not None and post.lang.split("-")[0].casefold() not in self.langs:
+        if self.langs is not None and lang.split("-")[0].casefold() not in self.langs:
             return False
         if self.sentiments is not None and cls.sentiment_label not in self.sentiments:
             return False
         if self.intents is not None and cls.intent not in self.intents:
             return False
-        followers = post.author.followers
         if self.followers_min is not None and followers < self.followers_min:
             return False
-        if self.followers_max is not None and followers > self.followers_max:
-            return False
+        return self.followers_max is None or followers <= self.followers_max
+
+    def matches_author(self, facts: AuthorFacts, vip: bool) -> bool:
+        """Whether the conditions on what the cache knows about the author hold (repeat customer, VIP)."""
         if self.repeat_customer is not None and (facts.prior_posts > 0) != self.repeat_customer:
             return False
-        if self.vip is not None and vip != self.vip:
-            return False
+        return self.vip is None or vip == self.vip
+
+    def matches_text(self, text: str, words: frozenset[str]) -> bool:
+        """Whether the keywords and regex conditions hold for a shadow text (and its words)."""
         if self.pattern is not None:
             if self.first_words is not None and self.first_words.isdisjoint(words):
                 return False
@@ -249,6 +272,197 @@ def _macro_names(playbook: PlaybookFile) -> set[str] | None:
     return {str(n) for n in names} if names and len(names) == len(macros) else None
 
 
+# -- the text stage, in-process or in a worker process ----------------------------------------------
+
+# What the text stage needs of a post: text, network, account, lang, author's followers.
+PostFields = tuple[str, str, str, str, int]
+# What it finds: sentiment, sentiment label, intent, spam, and a bit mask of the rules whose conditions
+# other than the author's (repeat customer, VIP) hold. Plain values: cheap to send between processes.
+TextVerdict = tuple[float, str, str, bool, int]
+
+
+class TextStage:
+    """The part of triage that needs no store: classification, and every rule's conditions but the author's.
+
+    It costs most of triage's time (VADER and the intent expressions), so large
+    batches run it in a worker process while the sync engine stores the previous page. Picklable:
+    each worker process gets a copy once.
+    """
+
+    __slots__ = ("classifier", "prefilter", "rules")
+
+    def __init__(self, classifier: Classifier, rules: Sequence[Rule]) -> None:
+        self.classifier = classifier
+        self.rules = tuple(rules)
+        self.prefilter = any(r.first_words is not None for r in self.rules)
+
+    def __getstate__(self) -> tuple[Classifier, tuple[Rule, ...]]:
+        return self.classifier, self.rules
+
+    def __setstate__(self, state: tuple[Classifier, tuple[Rule, ...]]) -> None:
+        self.classifier, self.rules = state
+        self.prefilter = any(r.first_words is not None for r in self.rules)
+
+    def verdict(self, post: PostFields) -> TextVerdict:
+        """Classify a post's text; test each rule's text conditions where its post conditions hold."""
+        text, network, account, lang, followers = post
+        shadow_text = shadow(text)
+        cls = self.classifier.classify(text, shadow_text)
+        words = frozenset(_WORD.findall(shadow_text)) if self.prefilter else frozenset()
+        mask = 0
+        for i, rule in enumerate(self.rules):
+            if not rule.matches_post(network, account, lang, followers, cls):
+                continue
+            if rule.matches_text(shadow_text, words):
+                mask |= 1 << i
+        return cls.sentiment, cls.sentiment_label, cls.intent, cls.spam, mask
+
+    def verdicts(self, posts: Sequence[PostFields]) -> list[TextVerdict]:
+        """`verdict` for each post."""
+        return [self.verdict(p) for p in posts]
+
+    @staticmethod
+    def fields(post: Post) -> PostFields:
+        """What the text stage needs of a post (cheap to send to a worker)."""
+        return post.text, post.network, post.account, post.lang, post.author.followers
+
+
+_worker_stage: TextStage | None = None
+
+
+def _init_worker(stage: TextStage) -> None:
+    global _worker_stage
+    _worker_stage = stage
+
+
+def _worker_verdicts(posts: list[PostFields]) -> list[TextVerdict]:
+    assert _worker_stage is not None, "worker not initialised"
+    return _worker_stage.verdicts(posts)
+
+
+def _mp_context() -> BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
+        # Nothing else runs (`socialdesk sync`, scripts): forking is safe and starts the worker at
+        # once, with the lexicons already loaded, without re-importing the main module.
+        return multiprocessing.get_context("fork")
+    # Never fork a threaded process (the desk: Textual, sync and outbox threads): the child can
+    # deadlock on a lock another thread held. The fork server forks from a clean process instead.
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with a real stderr for it to inherit.
+
+    The desk (Textual) replaces `sys.stderr` with a capture whose `fileno()` is -1, which the tracker
+    would pass on to its process, failing every process start. It gets /dev/null instead.
+    """
+    from multiprocessing import resource_tracker
+
+    try:
+        usable = sys.stderr is None or sys.stderr.fileno() >= 0
+    except Exception:  # no fileno at all: the tracker skips it
+        usable = True
+    if usable:
+        resource_tracker.ensure_running()
+        return
+    saved = sys.stderr
+    with open(os.devnull, "w") as devnull:
+        sys.stderr = devnull
+        try:
+            resource_tracker.ensure_running()
+        finally:
+            sys.stderr = saved
+
+
+class _Offload:
+    """One worker process running the text stage of large batches (see `Triager.batches`)."""
+
+    def __init__(self, stage: TextStage) -> None:
+        context = _mp_context()
+        if context.get_start_method() != "fork":
+            _start_resource_tracker()
+        self.executor = ProcessPoolExecutor(
+            max_workers=1, mp_context=context, initializer=_init_worker, initargs=(stage,)
+        )
+        self.warm = False  # the worker has answered once (its start-up is over)
+        self.broken = False
+
+    def submit(self, posts: list[PostFields]) -> Future[list[TextVerdict]]:
+        future = self.executor.submit(_worker_verdicts, posts)
+        future.add_done_callback(self._answered)
+        return future
+
+    def _answered(self, future: Future[list[TextVerdict]]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self.warm = True
+
+    def close(self, kill: bool = False) -> None:
+        """Stop the worker (`kill`: without waiting for it, when it hangs or the pool broke)."""
+        running = getattr(self.executor, "_processes", None) or {}  # private: best effort
+        processes = list(running.values()) if kill else []
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.terminate()
+
+
+class PreparedTriage:
+    """A batch whose text stage may be running in a worker; `finish` triages it with the store's facts."""
+
+    __slots__ = ("future", "offload", "posts", "triager")
+
+    def __init__(
+        self,
+        triager: Triager,
+        posts: Sequence[Post],
+        future: Future[list[TextVerdict]] | None = None,
+        offload: _Offload | None = None,
+    ) -> None:
+        self.triager = triager
+        self.posts = posts
+        self.future = future
+        self.offload = offload
+
+    def finish(self, store: Store | sqlite3.Connection | None) -> list[Triage]:
+        """The batch's triage, as `Triager.triage_many(posts, store)` gives it.
+
+        Uses the worker's verdicts when they are (or are about to be) ready; the text stage runs
+        here instead when the worker is still starting, failed, or broke, so no post is ever lost.
+        """
+        verdicts = None
+        if self.future is not None and self.offload is not None:
+            verdicts = self.triager._collect(self.future, self.offload, len(self.posts))
+        return self.triager.triage_many(self.posts, store, verdicts=verdicts)
+
+
+class TriageBatches:
+    """One sync's use of a Triager: `start` each page as soon as it is fetched, `finish` it to store it.
+
+    While any sync holds one open, the Triager keeps its worker process (started only for large
+    batches when more pages follow); it stops the worker once no sync has used it for a while.
+    """
+
+    def __init__(self, triager: Triager) -> None:
+        self.triager = triager
+
+    def __enter__(self) -> TriageBatches:
+        self.triager._session(+1)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.triager._session(-1)
+
+    def start(self, posts: Sequence[Post], more: bool = False) -> PreparedTriage:
+        """Begin triaging a batch: its text stage goes to the worker when that pays.
+
+        Args:
+            posts: the batch.
+            more: more batches follow soon (a worker's start-up is then worth paying).
+        """
+        return self.triager._prepare(posts, more)
+
+
 class Triager:
     """Classifies posts and applies the playbook's rules; one per playbook, shared between threads.
 
@@ -257,7 +471,16 @@ class Triager:
         sla: first-response targets (due_at = created_at + target for the priority).
         classifier: sentiment/intent/spam classifier (default: built-in rules only).
         vip: handles per network ("any" for every network).
+        offload: run the text stage of large batches in a worker process (see `batches`); only
+            worth it with a spare CPU core.
     """
+
+    # Batches smaller than this are triaged in-process: a worker only pays for itself on a backfill.
+    OFFLOAD_MIN_BATCH = 100
+    # Stop the worker when no sync has used it for this long (the next backfill starts another).
+    OFFLOAD_IDLE_SECONDS = 120.0
+    # A worker that takes longer than this for one batch is considered hung and is killed.
+    OFFLOAD_TIMEOUT = 60.0
 
     def __init__(
         self,
@@ -265,6 +488,7 @@ class Triager:
         sla: SlaSettings | None = None,
         classifier: Classifier | None = None,
         vip: dict[str, frozenset[str]] | None = None,
+        offload: bool | None = None,
     ) -> None:
         self.rules = tuple(rules)
         self.sla = sla or SlaSettings()
@@ -273,6 +497,12 @@ class Triager:
         self._any_vip = self.vip.get("any", frozenset())
         self._prefilter = any(r.first_words is not None for r in self.rules)
         self._needs_facts = any(r.repeat_customer is not None or r.vip is not None for r in self.rules)
+        self._stage = TextStage(self.classifier, self.rules)
+        self.offload = (os.cpu_count() or 1) > 1 if offload is None else offload
+        self._lock = threading.Lock()
+        self._offload: _Offload | None = None
+        self._sessions = 0
+        self._idle_timer: threading.Timer | None = None
 
     @classmethod
     def from_playbook(cls, playbook: PlaybookFile, sla: SlaSettings | None = None) -> Triager:
@@ -301,16 +531,26 @@ class Triager:
         handle = _handle(post.author.handle)
         return handle in self._any_vip or handle in self.vip.get(post.network, ())
 
-    def triage(self, post: Post, context: TriageContext | None = None) -> Triage:
+    def triage(
+        self, post: Post, context: TriageContext | None = None, verdict: TextVerdict | None = None
+    ) -> Triage:
         """Classify one post and apply the rules.
 
         Args:
             post: an incoming post.
             context: author facts for repeat-customer and VIP rules (see `context_for`).
+            verdict: the post's text stage, when already computed (`TextStage.verdict`).
         """
-        text = shadow(post.text)
-        cls = self.classifier.classify(post.text, text)
-        words = frozenset(_WORD.findall(text)) if self._prefilter else frozenset()
+        text = ""
+        words: frozenset[str] = frozenset()
+        mask: int | None = None
+        if verdict is None:
+            text = shadow(post.text)
+            cls = self.classifier.classify(post.text, text)
+            words = frozenset(_WORD.findall(text)) if self._prefilter else frozenset()
+        else:
+            cls = Classification(*verdict[:4])
+            mask = verdict[4]
         facts = context.facts(post) if context is not None else AuthorFacts()
         vip = self.is_vip(post, facts)
         tags: list[str] = ["spam"] if cls.spam else []
@@ -319,8 +559,11 @@ class Triager:
         priority: int | None = None
         assigned_to = ""
         actionable = cls.actionable
-        for rule in self.rules:
-            if not rule.matches(post, text, cls, facts, vip, words):
+        for i, rule in enumerate(self.rules):
+            if mask is None:
+                if not rule.matches(post, text, cls, facts, vip, words):
+                    continue
+            elif not (mask >> i & 1 and rule.matches_author(facts, vip)):
                 continue
             tags.extend(rule.tags)
             if rule.priority is not None:
@@ -353,26 +596,123 @@ class Triager:
         return context
 
     def triage_many(
-        self, posts: Sequence[Post], store: Store | sqlite3.Connection | None = None
+        self,
+        posts: Sequence[Post],
+        store: Store | sqlite3.Connection | None = None,
+        *,
+        verdicts: Sequence[TextVerdict] | None = None,
     ) -> list[Triage]:
         """Triage a batch with one store lookup for the whole batch (the sync engine's `TriageFn`).
 
         Posts by the same author earlier in the batch count as prior posts for the later ones.
+
+        Args:
+            posts: the batch.
+            store: the cache the author facts come from (None: no facts).
+            verdicts: the posts' text stage, in the same order, when already computed.
         """
         conn = store if isinstance(store, sqlite3.Connection) or store is None else store.conn
         context = self.context_for(posts, conn)
-        out: list[Triage] = []
         order = sorted(range(len(posts)), key=lambda i: posts[i].created_at)
-        results: dict[int, Triage] = {}
+        results: list[Triage | None] = [None] * len(posts)
         for i in order:
             post = posts[i]
-            results[i] = self.triage(post, context)
+            results[i] = self.triage(post, context, None if verdicts is None else verdicts[i])
             facts = context.authors.setdefault((post.network, post.author.native_id), AuthorFacts())
             facts.prior_posts += 1
-        out = [results[i] for i in range(len(posts))]
-        return out
+        return results  # type: ignore[return-value]  # every slot is filled
 
     __call__ = triage_many
+
+    # -- batches for the sync engine, with the text stage in a worker process -----------------------
+
+    def batches(self) -> TriageBatches:
+        """A context manager for one sync: `start(posts, more)` each page early, `finish(store)` it later.
+
+        The sync engine starts the next page before storing the current one, so with a spare core the
+        expensive text stage of one page overlaps the storing of the previous. Results are exactly
+        `triage_many`'s: only the store-independent part runs ahead; the author facts are looked up
+        when the page is finished, after every earlier page is stored.
+        """
+        return TriageBatches(self)
+
+    def _prepare(self, posts: Sequence[Post], more: bool) -> PreparedTriage:
+        offload = self._offload
+        if len(posts) < self.OFFLOAD_MIN_BATCH or not self.offload or (offload is None and not more):
+            return PreparedTriage(self, posts)
+        with self._lock:
+            offload = self._offload
+            if offload is None:
+                try:
+                    offload = self._offload = _Offload(self._stage)
+                except Exception as exc:  # no processes on this platform or sandbox: stay in-process
+                    _log.warning("triage stays in-process: cannot start a worker: %s", exc)
+                    self.offload = False
+                    return PreparedTriage(self, posts)
+        try:
+            future = offload.submit([TextStage.fields(p) for p in posts])
+        except Exception as exc:  # shut down, broken, or the interpreter is exiting
+            self._drop(offload, f"cannot hand work to the worker: {exc}")
+            return PreparedTriage(self, posts)
+        return PreparedTriage(self, posts, future, offload)
+
+    def _collect(
+        self, future: Future[list[TextVerdict]], offload: _Offload, count: int
+    ) -> list[TextVerdict] | None:
+        """The worker's verdicts, or None to run the text stage in-process."""
+        if not future.done() and not offload.warm:
+            future.cancel()  # still starting up: doing it here is faster than waiting
+            return None
+        try:
+            verdicts = future.result(timeout=self.OFFLOAD_TIMEOUT)
+        except (BrokenExecutor, TimeoutError) as exc:
+            self._drop(offload, f"worker broke or hung: {type(exc).__name__}: {exc}", kill=True)
+            return None
+        except Exception as exc:  # an error in the text stage: in-process triage reports it as before
+            _log.warning("triage worker failed, retrying in-process: %s: %s", type(exc).__name__, exc)
+            return None
+        if len(verdicts) != count:
+            return None
+        return verdicts
+
+    def _drop(self, offload: _Offload, why: str, kill: bool = False) -> None:
+        """Give up on a broken worker: every later batch is triaged in-process."""
+        _log.warning("triage stays in-process: %s", why)
+        with self._lock:
+            self.offload = False
+            if self._offload is offload:
+                self._offload = None
+        offload.close(kill=kill)
+
+    def _session(self, delta: int) -> None:
+        with self._lock:
+            self._sessions += delta
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+                self._idle_timer = None
+            if self._sessions == 0 and self._offload is not None:
+                timer = threading.Timer(self.OFFLOAD_IDLE_SECONDS, self._stop_if_idle)
+                timer.daemon = True
+                timer.start()
+                self._idle_timer = timer
+
+    def _stop_if_idle(self) -> None:
+        with self._lock:
+            offload = self._offload if self._sessions == 0 else None
+            if offload is not None:
+                self._offload = None
+        if offload is not None:
+            offload.close()
+
+    def close(self) -> None:
+        """Stop the worker process, if one runs (later large batches start a new one)."""
+        with self._lock:
+            offload, self._offload = self._offload, None
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+                self._idle_timer = None
+        if offload is not None:
+            offload.close()
 
 
 def summarize(triages: Iterable[Triage], key: Callable[[Triage], Iterable[str]]) -> dict[str, int]:

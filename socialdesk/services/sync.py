@@ -10,12 +10,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 from socialdesk.connectors.base import (
     AuthError,
     ConfigError,
     Connector,
     ConnectorError,
+    FetchResult,
     RateLimited,
 )
 from socialdesk.models import Post
@@ -31,6 +33,59 @@ def _shown(exc: BaseException) -> str:
 
 # Classifies a batch of posts before they are stored (the triage service's rules and models).
 TriageFn = Callable[[Sequence[Post], Store], list[Triage]]
+
+
+class PreparedBatch(Protocol):
+    """A page whose triage has begun; `finish` completes it against the store, just before storing."""
+
+    def finish(self, store: Store) -> list[Triage] | None: ...
+
+
+class TriageBatches(Protocol):
+    """What a TriageFn may also offer (`triage.batches()`, see `rules.Triager.batches`) to triage ahead.
+
+    The engine starts each page as soon as it is fetched and finishes it once every earlier page is
+    stored, so the store-independent work (classification) of one page can run in another process
+    while the previous page is stored. `finish` must give what `triage(posts, store)` would.
+    """
+
+    def __enter__(self) -> TriageBatches: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def start(self, posts: Sequence[Post], more: bool = False) -> PreparedBatch: ...
+
+
+@dataclass(slots=True)
+class _Deferred:
+    """A plain TriageFn's batch: all the work happens in `finish`."""
+
+    triage: TriageFn | None
+    posts: Sequence[Post]
+
+    def finish(self, store: Store) -> list[Triage] | None:
+        return self.triage(self.posts, store) if self.triage is not None else None
+
+
+@dataclass(slots=True)
+class _InProcess:
+    """Batches for a TriageFn without `batches()` (or none): triage when the page is stored."""
+
+    triage: TriageFn | None
+
+    def __enter__(self) -> _InProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def start(self, posts: Sequence[Post], more: bool = False) -> PreparedBatch:
+        return _Deferred(self.triage, posts)
+
+
+def _batches(triage: TriageFn | None) -> TriageBatches:
+    opener = getattr(triage, "batches", None)
+    return opener() if callable(opener) else _InProcess(triage)  # type: ignore[no-any-return]
 
 
 class SourceState(StrEnum):
@@ -83,24 +138,44 @@ def sync_source(
 
     Each page is stored together with its cursor in one transaction, so a crash or restart resumes
     from the last stored page and never duplicates (posts are keyed by network and native id).
+    The next page is fetched, and its triage started (see `TriageBatches`), before a page is stored.
     """
     report = SyncReport(source=source.name, state=SourceState.OK)
     cursor = store.get_cursor(source.name)
+
+    def store_page(result: FetchResult, prepared: PreparedBatch) -> None:
+        triages = prepared.finish(store)
+        with store.transaction():
+            upserted = store.upsert_posts(result.posts, triages)
+            for item in result.quarantined:
+                store.quarantine(source.name, item.error, item.raw)
+            store.set_cursor(source.name, result.cursor)
+        report.new_ids.extend(upserted.inserted)
+        report.updated += upserted.updated
+        report.quarantined += len(result.quarantined)
+
     try:
-        for _ in range(max_pages):
-            result = source.connector.fetch(cursor)
-            triages = triage(result.posts, store) if triage else None
-            with store.transaction():
-                upserted = store.upsert_posts(result.posts, triages)
-                for item in result.quarantined:
-                    store.quarantine(source.name, item.error, item.raw)
-                store.set_cursor(source.name, result.cursor)
-            cursor = result.cursor
-            report.new_ids.extend(upserted.inserted)
-            report.updated += upserted.updated
-            report.quarantined += len(result.quarantined)
-            if not result.more:
-                break
+        with _batches(triage) as batches:
+            # One page ahead: page n + 1 is fetched and its triage started before page n is stored.
+            pending: tuple[FetchResult, PreparedBatch] | None = None
+            try:
+                for _ in range(max_pages):
+                    result = source.connector.fetch(cursor)
+                    prepared = batches.start(result.posts, more=result.more)
+                    if pending is not None:
+                        page, pending = pending, None
+                        store_page(*page)
+                    pending = (result, prepared)
+                    cursor = result.cursor
+                    if not result.more:
+                        break
+            except Exception:
+                if pending is not None:  # a fetch failed: keep the page fetched before it
+                    page, pending = pending, None
+                    store_page(*page)
+                raise
+            if pending is not None:
+                store_page(*pending)
     except RateLimited as exc:
         report.state = SourceState.RATE_LIMITED
         report.retry_at = exc.until

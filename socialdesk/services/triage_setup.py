@@ -14,7 +14,10 @@ if TYPE_CHECKING:
 def build_triage(ctx: Context) -> TriageFn:
     """The configured playbook's Triager as the sync engine's `TriageFn` (posts, store) -> triages.
 
+    The Triager itself, not just its `triage_many`: the sync engine also uses its `batches()` to
+    classify the next page in a worker process while storing the current one.
+
     Raises:
         UserError: the playbook is missing or invalid (naming the file and rule).
     """
-    return Triager.from_settings(ctx.settings).triage_many
+    return Triager.from_settings(ctx.settings)

@@ -88,9 +88,14 @@ class Store:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA busy_timeout = 30000")
-            # 8 MB per connection: keyset pages touch a few pages; a full count scan would otherwise
-            # pin ~32 MB in every thread's connection (peak RSS 113 -> 64 MiB on a 1M-post cache).
-            conn.execute("PRAGMA cache_size = -8000")
+            # 2 MB per connection. Every thread has its own connection and Textual's thread workers
+            # run on a pool of up to cpu_count + 4 threads, so the page caches add up: keyset pages
+            # touch a few dozen pages, and a full count scan streams through any cache size (the OS
+            # page cache keeps the file warm). 8 MB each cost ~12 MiB of peak RSS scrolling a
+            # 1M-post cache. No mmap either (some builds default to it): mapped pages touched while
+            # scrolling would count in our RSS, and reads of a few pages gain nothing from it.
+            conn.execute("PRAGMA cache_size = -2000")
+            conn.execute("PRAGMA mmap_size = 0")
             self._local.conn = conn
         return conn
 
@@ -176,7 +181,7 @@ class Store:
                         post.lang,
                         int(post.is_ours),
                         post.content_warning,
-                        json.dumps(post.raw, ensure_ascii=False, default=str),
+                        "{}" if post.raw == {} else json.dumps(post.raw, ensure_ascii=False, default=str),
                         now,
                         "resolved" if post.is_ours else tri.status,
                         tri.priority,
@@ -237,17 +242,21 @@ class Store:
                     post.created_at if seen is None else min(seen[1], post.created_at),
                 )
         resolved: dict[tuple[str, str], int] = {}
+        known = self._identities(conn, list(authors))
         for (network, native_id), (author, first_seen) in authors.items():
-            row = conn.execute(
-                "SELECT customer_id FROM identities WHERE network = ? AND native_id = ?", (network, native_id)
-            ).fetchone()
+            row = known.get((network, native_id))
             if row is not None:
-                conn.execute(
-                    "UPDATE identities SET handle = ?, display_name = ?, followers = MAX(followers, ?) "
-                    "WHERE network = ? AND native_id = ?",
-                    (author.handle, author.display_name, author.followers, network, native_id),
-                )
-                resolved[(network, native_id)] = row[0]
+                known_customer, handle, name, followers = row
+                # Only write what changes: most authors post again under the same name and handle.
+                ints = isinstance(author.followers, int) and isinstance(followers, int)
+                same_followers = ints and author.followers <= followers
+                if handle != author.handle or name != author.display_name or not same_followers:
+                    conn.execute(
+                        "UPDATE identities SET handle = ?, display_name = ?, followers = MAX(followers, ?) "
+                        "WHERE network = ? AND native_id = ?",
+                        (author.handle, author.display_name, author.followers, network, native_id),
+                    )
+                resolved[(network, native_id)] = known_customer
                 continue
             customer_id = self._match_customer(conn, network, author)
             if customer_id is None:
@@ -273,6 +282,26 @@ class Store:
         return resolved
 
     @staticmethod
+    def _identities(
+        conn: sqlite3.Connection, keys: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[int, str, str, int]]:
+        """The stored identities among (network, native id) keys: customer id, handle, name, followers."""
+        found: dict[tuple[str, str], tuple[int, str, str, int]] = {}
+        by_network: dict[str, list[str]] = {}
+        for network, native_id in keys:
+            by_network.setdefault(network, []).append(native_id)
+        for network, native_ids in by_network.items():
+            for start in range(0, len(native_ids), 500):
+                chunk = native_ids[start : start + 500]
+                sql = (
+                    "SELECT native_id, customer_id, handle, display_name, followers FROM identities "
+                    f"WHERE network = ? AND native_id IN ({','.join('?' * len(chunk))})"
+                )
+                for native_id, customer_id, handle, name, followers in conn.execute(sql, [network, *chunk]):
+                    found[(network, native_id)] = (customer_id, handle, name, followers)
+        return found
+
+    @staticmethod
     def _parent_customer(conn: sqlite3.Connection, post: Post) -> int | None:
         """Our reply belongs to the history of the customer it answers."""
         if not post.in_reply_to:
@@ -292,10 +321,11 @@ class Store:
         local = handle.lstrip("@").split("@")[0].split(".")[0]
         if len(local) < 4:
             return None
+        # Same name first: a cheap comparison that spares most rows the substring search.
         for customer_id, other_handle, other_name in conn.execute(
             "SELECT customer_id, handle, display_name FROM identities "
-            "WHERE handle LIKE ? COLLATE NOCASE AND network != ?",
-            (f"%{local}%", network),
+            "WHERE display_name = ? AND handle LIKE ? COLLATE NOCASE AND network != ?",
+            (name, f"%{local}%", network),
         ):
             other_local = other_handle.lstrip("@").split("@")[0].split(".")[0]
             if other_local.lower() == local.lower() and other_name == name:

@@ -56,3 +56,27 @@ def test_cleaned_text_renders_literally() -> None:
 def test_shadow_defeats_zero_width_and_fullwidth_tricks() -> None:
     assert "paypal" in shadow("Pay\u200bPal")
     assert shadow("ＰＡＹＰＡＬ") == "paypal"
+
+
+def _slow_clean(text: str) -> str:
+    """`clean` without its ASCII fast path (the reference it must agree with)."""
+    from socialdesk import sanitize
+
+    text = sanitize._LINE_BREAKS.sub("\n", text)
+    text = sanitize._ESCAPE_SEQUENCES.sub("", text)
+    text = sanitize._CONTROLS.sub("", text)
+    return sanitize._BIDI.sub("", text)
+
+
+def _slow_shadow(text: str) -> str:
+    import unicodedata
+
+    from socialdesk import sanitize
+
+    return unicodedata.normalize("NFKC", sanitize._INVISIBLE.sub("", _slow_clean(text))).casefold()
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text())
+def test_the_ascii_fast_path_changes_nothing(text: str) -> None:
+    assert clean(text) == _slow_clean(text)
+    assert shadow(text) == _slow_shadow(text)
