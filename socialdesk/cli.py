@@ -210,8 +210,19 @@ def export(
     typer.echo(f"exported {count} posts", err=True)
 
 
+_registered = False
+
+# The root command's options (see `root`); a test keeps this in step with its signature.
+ROOT_VALUE_OPTIONS = frozenset({"--db", "--config", "--theme"})
+ROOT_FLAG_OPTIONS = frozenset({"--offline"})
+
+
 def _register_commands() -> None:
-    """Mount the subcommands that live in socialdesk/commands/ (each module registers its own)."""
+    """Mount the subcommands that live in socialdesk/commands/ (each module registers its own), once."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
     import importlib
     import pkgutil
 
@@ -223,9 +234,27 @@ def _register_commands() -> None:
             register(app)
 
 
+def _only_opens_the_desk(argv: list[str]) -> bool:
+    """Whether `argv` is just root options (`socialdesk [--db F] [--offline] ...`): it opens the desk.
+
+    Then no subcommand module is needed, and importing and registering them all would only delay
+    the first frame. Anything else (a command name, --help, --version, an unknown option) goes the
+    full way, so help, completion of the command list and every error message stay as they were.
+    """
+    args = iter(argv)
+    for arg in args:
+        if arg in ROOT_VALUE_OPTIONS:
+            if next(args, None) is None:
+                return False  # let typer report the missing value
+        elif arg not in ROOT_FLAG_OPTIONS and arg.partition("=")[0] not in ROOT_VALUE_OPTIONS:
+            return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every user error into one line on stderr and exit code 1."""
-    _register_commands()
+    if not _only_opens_the_desk(sys.argv[1:] if argv is None else argv):
+        _register_commands()
     try:
         app(args=argv, standalone_mode=False, prog_name="socialdesk")
     except UserError as exc:

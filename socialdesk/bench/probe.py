@@ -9,6 +9,8 @@
 - `keys`: key-to-painted-frame latencies in the feed (see `socialdesk.bench.keys`).
 
 Only Textual (and, for `app`, socialdesk) is imported, lazily, so the baseline pays for nothing else.
+The desk is started through the `socialdesk` command's own entry point (`socialdesk.cli.main`, typer
+included, as `socialdesk --db DB --offline`), so the figures follow whatever that path imports and does.
 """
 
 from __future__ import annotations
@@ -61,6 +63,30 @@ def desk_app(db: Path) -> Any:
 
     ctx = build_context(db=db, offline=True)
     return make_app(ctx, sync=False, sources=[])
+
+
+def run_desk_command(db: Path, run: Any) -> None:
+    """Start the desk exactly as `socialdesk --db DB --offline` does, with `run(app)` as its App.run.
+
+    Everything the command does before the app runs (argument parsing, registering the subcommands,
+    the context, the sources) is paid for; only the final `App.run()` is swapped, so the probe can
+    run the app headless at a fixed size with its frame hook. --offline keeps the cache as it is.
+    """
+    from textual.app import App
+
+    from socialdesk import cli
+
+    original = App.run
+
+    def hooked_run(app: Any, *args: Any, **kwargs: Any) -> Any:
+        App.run = original  # type: ignore[method-assign]
+        return run(app)
+
+    App.run = hooked_run  # type: ignore[method-assign,assignment]
+    try:
+        cli.main(["--db", str(db), "--offline"])
+    finally:
+        App.run = original  # type: ignore[method-assign]
 
 
 class FrameWatch:
@@ -125,22 +151,41 @@ class FrameWatch:
 def run_start(which: str, db: Path | None) -> dict[str, Any]:
     """Cold start to the first painted feed page, then exit."""
     t0 = float(os.environ.get("SOCIALDESK_BENCH_T0") or time.time())
-    app = minimal_app() if which == "minimal" else desk_app(db)  # type: ignore[arg-type]
-    watch = FrameWatch(app, feed=which != "minimal")
     result: dict[str, Any] = {}
 
-    def first() -> None:
-        result["elapsed"] = time.time() - t0
-        app.exit()
+    def start(app: Any) -> None:
+        watch = FrameWatch(app, feed=which != "minimal")
 
-    watch.on_first = first
-    app.run(headless=True, size=SIZE)
+        def first() -> None:
+            result["elapsed"] = time.time() - t0
+            app.exit()
+
+        watch.on_first = first
+        app.run(headless=True, size=SIZE)
+
+    if which == "minimal":
+        start(minimal_app())
+    else:
+        run_desk_command(db, start)  # type: ignore[arg-type]
     result["rss_kib"] = _rss_kib()
     return result
 
 
-async def _scroll(which: str, db: Path | None, rows: int) -> dict[str, Any]:
-    app = minimal_app() if which == "minimal" else desk_app(db)  # type: ignore[arg-type]
+def run_scroll(which: str, db: Path | None, rows: int) -> dict[str, Any]:
+    """Peak RSS after paging the feed down through `rows` rows (the minimal app: once settled)."""
+    result: dict[str, Any] = {}
+
+    def scroll(app: Any) -> None:
+        result.update(asyncio.run(_scroll(app, which, rows)))
+
+    if which == "minimal":
+        scroll(minimal_app())
+    else:
+        run_desk_command(db, scroll)  # type: ignore[arg-type]
+    return result
+
+
+async def _scroll(app: Any, which: str, rows: int) -> dict[str, Any]:
     watch = FrameWatch(app, feed=which != "minimal")
     presses = 0
     async with app.run_test(headless=True, size=SIZE) as pilot:
@@ -183,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.mode == "start":
         result = run_start(args.which, args.db)
     elif args.mode == "scroll":
-        result = asyncio.run(_scroll(args.which, args.db, args.rows))
+        result = run_scroll(args.which, args.db, args.rows)
     else:
         from socialdesk.bench.keys import measure_keys
 

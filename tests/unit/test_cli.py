@@ -88,3 +88,41 @@ def test_offline_sync_refuses(capsys: pytest.CaptureFixture[str]) -> None:
 def test_python_dash_m_entry_point() -> None:
     result = subprocess.run([sys.executable, "-m", "socialdesk", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == f"socialdesk {__version__}"
+
+
+def test_root_option_names_match_the_root_command() -> None:
+    """Opening the desk skips registering the subcommands; that shortcut must know every root option."""
+    import typer.main
+
+    from socialdesk import cli
+
+    command = typer.main.get_command(cli.app)
+    value_opts = {o for p in command.params if not p.is_flag for o in p.opts}  # type: ignore[attr-defined]
+    flag_opts = {o for p in command.params if p.is_flag and not p.is_eager for o in p.opts}  # type: ignore[attr-defined]
+    assert value_opts == cli.ROOT_VALUE_OPTIONS
+    assert flag_opts == cli.ROOT_FLAG_OPTIONS
+
+
+@pytest.mark.parametrize(
+    ("argv", "desk_only"),
+    [
+        ([], True),
+        (["--db", "x.db", "--offline"], True),
+        (["--db=x.db", "--theme", "socialdesk-light"], True),
+        (["--db"], False),
+        (["--help"], False),
+        (["--version"], False),
+        (["import", "f.jsonl"], False),
+        (["--offline", "doctor"], False),
+        (["--bogus"], False),
+    ],
+)
+def test_only_the_desk_skips_the_subcommands(argv: list[str], desk_only: bool) -> None:
+    from socialdesk.cli import _only_opens_the_desk
+
+    assert _only_opens_the_desk(argv) is desk_only
+
+
+def test_help_still_lists_the_registered_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "import" in out and "doctor" in out
