@@ -107,13 +107,17 @@ def make_app(ctx: Context, sync: bool = True, sources: list[Source] | None = Non
 
     ctx.store  # noqa: B018 - open and migrate the cache before any worker needs it
     interval = 3.0 if ctx.demo else None  # the demo network is live: new posts every few seconds
-    return SocialDeskApp(
+    app = SocialDeskApp(
         ctx,
         sources=workspace_sources(ctx) if sources is None else sources,
         triage=partial(workspace_triage, ctx),
         sync=sync,
         sync_interval=interval,
     )
+    # Read the first feed page (a keyset page: ~2 ms) while no UI exists yet, so the first frame
+    # shows it; from the UI, a worker's read waits for the screen to finish mounting.
+    app.desk.preload()
+    return app
 
 
 @app.callback(invoke_without_command=True)

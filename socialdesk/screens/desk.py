@@ -18,7 +18,9 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
+from socialdesk import compose
 from socialdesk.context import Context
+from socialdesk.memory import freeze_startup_objects
 from socialdesk.messages import CustomerLoaded, OutboxChanged, PostsSynced, ThreadLoaded, WindowLoaded
 from socialdesk.models import PostRow
 from socialdesk.screens.reply_actions import REPLY_BINDINGS, ReplyActions, final_text
@@ -27,6 +29,7 @@ from socialdesk.services import feed_window
 from socialdesk.store import queries
 from socialdesk.store.queries import INBOUND, PostFilter
 from socialdesk.viewmodels import CustomerView, ThreadView, Window
+from socialdesk.widgets.badges import NETWORK_NAMES
 from socialdesk.widgets.composer import Composer, ReplyEditor
 from socialdesk.widgets.customer_pane import CustomerPane
 from socialdesk.widgets.feed_list import FeedList
@@ -65,8 +68,8 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         & #feed-pane { width: 5fr; border-right: solid $panel; }
         & #middle { width: 4fr; border-right: solid $panel; }
         & #customer { width: 3fr; }
-        & ThreadWidget { height: 1fr; }
-        & FeedList:focus, & ThreadWidget:focus, & CustomerPane:focus { background: $boost; }
+        & ThreadView { height: 1fr; }
+        & FeedList:focus, & ThreadView:focus, & CustomerPane:focus { background: $boost; }
     }
     """
 
@@ -91,6 +94,16 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         # Set while the thread pane shows a post opened from elsewhere: feed reloads and arrivals then
         # leave it alone; the agent moving in the feed takes the pane back to the cursor.
         self._pinned = False
+        self._warmed = False
+        self._preloaded: Window | None = None
+
+    def preload(self) -> None:
+        """Read the first page of the feed now, before the app runs (see `cli.make_app`).
+
+        The first frame shows it; the feed is read again once mounted, with its exact total.
+        """
+        first = feed_window.load_top(self.ctx.store.conn, self.feed_filter, count=False)
+        self._window = self._preloaded = first
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -111,6 +124,8 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         status.offline = self.ctx.offline
         status.workspace = self.ctx.settings.source if not self.ctx.demo else ""
         self.query_one(FeedList).focus()
+        if self._preloaded is not None:
+            self.feed.show(self._preloaded)  # then read again: posts may have arrived since
         self.reload_feed()
         self.refresh_queue_counts()
         # Ages in the feed tick; redraw the visible lines (cheap: the Line API draws ~50 rows).
@@ -194,9 +209,17 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     def on_window_loaded(self, message: WindowLoaded) -> None:
         feed = self.feed
+        if not self._warmed:
+            self._warmed = True
+            self.call_after_refresh(self._warm_up)  # after the first page is on the screen
         feed.show(message.window, message.shift)
         if message.shift > 0 and (feed.scroll_offset.y > 0 or feed.cursor > 0):
             self.query_one(StatusBar).new_count += message.shift
+
+    @work(thread=True, group="warm-up", exit_on_error=False, description="Preparing the reply counter")
+    def _warm_up(self) -> None:
+        compose.warm_up()  # the first URL or emoji counted must not stall a keystroke
+        self.app.call_from_thread(freeze_startup_objects)
 
     @on(FeedList.WindowNeeded)
     def _window_needed(self, message: FeedList.WindowNeeded) -> None:
@@ -257,8 +280,11 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         post = self.selected_post = message.view.thread.focus
         composer.network = post.network
         composer.prefix = final_text(post, "")
-        composer.target = f"Reply to @{post.author_handle} on {post.network}" + (
-            f" · starts with {composer.prefix.strip()}" if composer.prefix.strip() else ""
+        network = NETWORK_NAMES.get(post.network, post.network)
+        mentions = composer.prefix.strip()
+        composer.target = f"Reply to @{post.author_handle} on {network}" + (
+            "" if not mentions else " · @-mention added" if mentions == f"@{post.author_handle}"
+            else f" · starts with {mentions}"
         )
         self._draft_post = post.id
         composer.set_text(message.draft)

@@ -10,6 +10,7 @@ from textual.reactive import reactive
 from textual.widgets import Static, TextArea
 
 from socialdesk import compose as counting
+from socialdesk.sanitize import clean
 from socialdesk.widgets.badges import NETWORK_NAMES
 
 WARN_AT = 0.9  # of the limit
@@ -32,10 +33,14 @@ class Composer(Vertical):
         height: auto;
         max-height: 50%;
         border-top: solid $panel;
-        & > #composer-target { color: $foreground 70%; padding: 0 1; }
+        & > #composer-target {
+            color: $foreground 70%; padding: 0 1; height: 1; text-wrap: nowrap; text-overflow: ellipsis;
+        }
         & > ReplyEditor { height: 6; border: none; padding: 0 1; }
         & > ReplyEditor:focus { border: none; background: $boost; }
-        & > #composer-counter { padding: 0 1; text-align: right; }
+        & > #composer-counter {
+            padding: 0 1; text-align: right; height: 1; text-wrap: nowrap; text-overflow: ellipsis;
+        }
         & > #composer-counter.-warning { color: $warning; }
         & > #composer-counter.-error { color: $error; text-style: bold; }
     }
@@ -57,6 +62,10 @@ class Composer(Vertical):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, Composer.Changed)
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._counter_due = False
+
     def compose(self) -> ComposeResult:
         yield Static(id="composer-target")
         yield ReplyEditor(id="composer-editor", soft_wrap=True, show_line_numbers=False)
@@ -73,7 +82,7 @@ class Composer(Vertical):
         with editor.prevent(TextArea.Changed):
             editor.load_text(text)
             editor.move_cursor(editor.document.end)
-        self._update_counter()
+        self._refresh_counter()
         if announce:
             self.post_message(self.Changed(text))
 
@@ -95,7 +104,9 @@ class Composer(Vertical):
         self._update_counter()
 
     def watch_target(self, target: str) -> None:
-        self.query_one("#composer-target", Static).update(Text(target))
+        # One line whatever the text: moving through the feed must not lay the screen out again.
+        target_text = Text(clean(target, single_line=True), no_wrap=True, overflow="ellipsis")
+        self.query_one("#composer-target", Static).update(target_text, layout=False)
 
     def watch_state(self) -> None:
         self._update_counter()
@@ -104,11 +115,22 @@ class Composer(Vertical):
         self._update_counter()
 
     def _update_counter(self) -> None:
+        # Selecting a post sets the network, prefix, text and state one after another: count once.
+        if not self._counter_due:
+            self._counter_due = True
+            self.call_next(self._counter_if_due)
+
+    def _counter_if_due(self) -> None:
+        if self._counter_due:
+            self._refresh_counter()
+
+    def _refresh_counter(self) -> None:
+        self._counter_due = False
         if not self.is_mounted:
             return
         result = self.measure()
         counter = self.query_one("#composer-counter", Static)
-        label = Text()
+        label = Text(no_wrap=True, overflow="ellipsis")
         if self.state:
             label.append(f"last reply: {self.state}   ", "italic")
         label.append(f"{NETWORK_NAMES.get(self.network, self.network)} · ")
@@ -118,6 +140,6 @@ class Composer(Vertical):
         )
         if result.max_bytes and result.bytes > result.max_bytes * WARN_AT:
             label.append(f"  {result.bytes}/{result.max_bytes} bytes")
-        counter.update(label)
+        counter.update(label, layout=False)  # one line high, whatever it says
         counter.set_class(result.over, "-error")
         counter.set_class(not result.over and result.count >= result.limit * WARN_AT, "-warning")

@@ -6,11 +6,9 @@ feed holds. It never loads anything: the screen sets `window` and reacts to `Win
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.geometry import Size
 from textual.message import Message
@@ -31,13 +29,9 @@ from socialdesk.widgets.badges import (
     status_badge,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class RowLayout:
-    """Column widths, decided from the widget's width."""
-
-    author: int
-    age: int = 4
+# Drawn rows kept for reuse: a few screens' worth. Every Strip carries several caches of its own,
+# so thousands of them cost megabytes and lengthen every garbage collection.
+STRIP_CACHE_ROWS = 400
 
 
 class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
@@ -101,7 +95,7 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
             self.post = post
 
     class WindowNeeded(Message):
-        """Rows first..last are about to be shown but are not loaded."""
+        """Rows first..last (the viewport and a screen either side) are not all loaded."""
 
         def __init__(self, first: int, last: int) -> None:
             super().__init__()
@@ -115,14 +109,16 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._last_highlighted: int | None = None
-        # Drawn rows by everything that shows in them; a frame mostly redraws rows it drew before.
-        self._strips: dict[tuple[object, ...], Strip] = {}
+        # Drawn rows by everything that shows in them, with the row object they were drawn from: a
+        # reloaded row is a new object (its status or tags may differ), a window that only grew or
+        # slid keeps its row objects, so their drawings stay valid across windows.
+        self._strips: dict[tuple[object, ...], tuple[PostRow, Strip]] = {}
+        self._styles: dict[str, Style] = {}  # component styles by name, until the theme changes
 
     # -- attributes down ------------------------------------------------------------------------
 
     def watch_window(self, window: Window) -> None:
-        self._strips.clear()
-        self.virtual_size = Size(self.size.width, window.total)
+        self.virtual_size = Size(0, window.total)  # rows are cut to the width: no sideways scroll
         if self.cursor >= window.total:
             self.cursor = max(0, window.total - 1)
         self._announce()
@@ -138,12 +134,12 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         self._announce()
 
     def watch_marked(self) -> None:
-        self._strips.clear()
-        self.refresh()
+        self.refresh()  # the marks are part of each drawing's key
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()  # a theme change recolours every row
+        self._styles.clear()
 
     def show(self, window: Window, shift: int = 0) -> None:
         """Show a new window in which the rows moved down by `shift` (posts arrived above them).
@@ -203,7 +199,7 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
             self.post_message(self.Highlighted(post))
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, self.window.total)
+        self.virtual_size = Size(0, self.window.total)
         self._scroll_to_cursor()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
@@ -211,10 +207,12 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         self._request_rows()
 
     def _request_rows(self) -> None:
-        first = int(self.scroll_offset.y)
-        last = first + (self.scrollable_content_region.height or 1)
+        # Ask for a screen beyond the viewport on each side, so pages load before they show.
+        height = self.scrollable_content_region.height or 1
+        first = int(self.scroll_offset.y) - height
+        last = first + 3 * height
         if not self.window.covers(first, last):
-            self.post_message(self.WindowNeeded(first, last))
+            self.post_message(self.WindowNeeded(max(0, first), last))
 
     async def _on_click(self, event: events.Click) -> None:
         index = int(self.scroll_offset.y) + event.y
@@ -245,45 +243,58 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
             age(row.created_at, now),
             sla_badge(row, now)[0],
         )
-        strip = self._strips.get(key)
-        if strip is None:
-            base = self.rich_style
-            if cursor:
-                base = base + self.get_component_rich_style("feed-list--cursor")
-            elif row.id in self.marked:
-                base = base + self.get_component_rich_style("feed-list--marked")
-            strip = Strip(self._row_segments(row, width, base), width).crop(0, width)
-            if len(self._strips) > 4000:
-                self._strips.clear()
-            self._strips[key] = strip
+        cached = self._strips.get(key)
+        if cached is not None and cached[0] is row:
+            return cached[1]
+        base = self.rich_style
+        if cursor:
+            base = base + self.get_component_rich_style("feed-list--cursor")
+        elif row.id in self.marked:
+            base = base + self.get_component_rich_style("feed-list--marked")
+        strip = Strip(self._row_segments(row, width, base), width).crop(0, width).simplify()
+        if len(self._strips) > STRIP_CACHE_ROWS:
+            self._strips.clear()
+        self._strips[key] = (row, strip)
         return strip
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"feed-list--{name}", partial=True)
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(f"feed-list--{name}", partial=True)
+        return style
 
     def _row_segments(self, row: PostRow, width: int, base: Style) -> list[Segment]:
+        """One row as segments, column by column (cells counted, so wide characters line up)."""
         author_width = max(8, min(22, width // 5))
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append("✓ " if row.id in self.marked else "  ")
-        text.append(NETWORK_GLYPHS.get(row.network, "·") + " ", self._style("dim"))
-        handle = clean(row.author_handle, single_line=True)
-        text.append(
-            ("@" + handle)[:author_width].ljust(author_width) + " ",
-            self._style("ours" if row.is_ours else "author"),
-        )
-        text.append(age(row.created_at, badges.now()).rjust(4) + " ", self._style("dim"))
+        now = badges.now()
+
+        def styled(name: str) -> Style:
+            return base + self._style(name) if name else base
+
         status, status_style = status_badge(row)
-        text.append(status.ljust(4), self._style(status_style) if status_style else Style())
         sentiment, sentiment_style = sentiment_badge(row)
-        text.append(sentiment + " ", self._style(sentiment_style) if sentiment_style else Style())
         prio, prio_style = priority_badge(row)
-        text.append(prio.ljust(4), self._style(prio_style) if prio_style else Style())
-        sla, sla_style = sla_badge(row, badges.now())
-        text.append(sla.rjust(5) + " ", self._style(sla_style) if sla_style else Style())
-        first_line = clean(row.text, single_line=True)
+        sla, sla_style = sla_badge(row, now)
+        columns = [
+            Segment("✓ " if row.id in self.marked else "  ", base),
+            Segment(NETWORK_GLYPHS.get(row.network, "·") + " ", styled("dim")),
+            Segment(
+                set_cell_size("@" + clean(row.author_handle, single_line=True), author_width) + " ",
+                styled("ours" if row.is_ours else "author"),
+            ),
+            Segment(age(row.created_at, now).rjust(4) + " ", styled("dim")),
+            Segment(status.ljust(4), styled(status_style)),
+            Segment(sentiment + " ", styled(sentiment_style)),
+            Segment(prio.ljust(4), styled(prio_style)),
+            Segment(sla.rjust(5) + " ", styled(sla_style)),
+        ]
         if row.content_warning:
-            first_line = f"CW: {clean(row.content_warning, single_line=True)}"
-        text.append(first_line)
-        text.truncate(width, overflow="ellipsis", pad=True)
-        segments = list(text.render(self.app.console))
-        return [Segment(s.text, base + s.style if s.style else base) for s in segments]
+            body = f"CW: {clean(row.content_warning, single_line=True)}"
+        else:
+            body = clean(row.text, single_line=True)
+        room = width - sum(cell_len(segment.text) for segment in columns)
+        if room > 0:
+            if cell_len(body) > room:
+                body = set_cell_size(body, room - 1) + "…"
+            columns.append(Segment(set_cell_size(body, room), base))
+        return columns

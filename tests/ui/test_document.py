@@ -1,0 +1,82 @@
+"""The document widget behind the thread and customer panes: lazy drawing, estimates, scrolling."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from socialdesk.widgets.document import Block, DocumentView
+
+SIZE = (40, 12)
+
+
+class Host(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DocumentView()
+
+
+def long_thread(posts: int) -> list[Block]:
+    """Posts whose text wraps to several lines at the test width (the estimate cannot know where)."""
+    words = "refund " * 12 + "delivered late again"
+    return [Block(Text(f"post {i}\n{words} end-{i}"), bar="red", gap=1) for i in range(posts)]
+
+
+def drawn(view: DocumentView) -> list[str]:
+    return [view.render_line(y).text for y in range(view.scrollable_content_region.height)]
+
+
+async def test_only_the_blocks_in_view_are_drawn() -> None:
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(DocumentView)
+        view.show(long_thread(500))
+        await pilot.pause()
+        assert "post 0" in "\n".join(drawn(view))
+        assert 0 < len(view._drawn) < 5  # a 500-post thread costs what a screenful costs
+        assert view.virtual_size.height == view.line_count > 500 * 4
+
+
+async def test_scrolling_to_the_end_shows_the_last_block_whole() -> None:
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(DocumentView)
+        view.show(long_thread(60))
+        await pilot.pause()
+        view.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        # Drawing corrected the estimates on the way: the end is reachable and the last lines belong
+        # to the last post, bar included.
+        await pilot.press("end")
+        await pilot.pause()
+        text = "\n".join(drawn(view))
+        assert "end-59" in text and "▝" in text
+        assert "post 0" not in text
+
+
+async def test_every_line_is_drawn_once_in_order_when_scrolled_through() -> None:
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(DocumentView)
+        blocks = long_thread(8)
+        view.show(blocks)
+        await pilot.pause()
+        seen: list[str] = []
+        for _ in range(200):
+            seen.append(view.render_line(0).text.strip())
+            if view.scroll_offset.y >= view.max_scroll_y:
+                break
+            view.scroll_to(y=view.scroll_offset.y + 1, animate=False, immediate=True)
+            await pilot.pause()
+        posts = [line for line in seen if line.startswith("▐ post ")]
+        assert posts == [f"▐ post {i}" for i in range(8)][: len(posts)] and len(posts) >= 7
+        assert view.line_count == sum(len(view._render_block(b, view._width)) for b in blocks)
+
+
+async def test_text_is_never_markup() -> None:
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(DocumentView)
+        view.show([Block(Text("[bold]not bold[/bold] [link=x]y[/link]"))])
+        await pilot.pause()
+        assert "[bold]not bold[/bold]" in drawn(view)[0]
