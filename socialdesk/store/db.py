@@ -230,17 +230,21 @@ class Store:
         A new identity joins an existing customer on another network when both the display name and
         the handle's local part match: the common case of one person using the same name everywhere.
         """
+        # Per author: their newest name and handle, and when they were first seen.
         authors: dict[tuple[str, str], tuple[Author, float]] = {}
+        newest: dict[tuple[str, str], float] = {}
         for post in posts:
             if post.is_ours:
                 continue  # our own accounts are not customers
             key = (post.network, post.author.native_id)
             seen = authors.get(key)
-            if seen is None or post.created_at > seen[1]:
-                authors[key] = (
-                    post.author,
-                    post.created_at if seen is None else min(seen[1], post.created_at),
-                )
+            if seen is None:
+                authors[key], newest[key] = (post.author, post.created_at), post.created_at
+                continue
+            author = seen[0]
+            if post.created_at > newest[key]:
+                author, newest[key] = post.author, post.created_at
+            authors[key] = (author, min(seen[1], post.created_at))
         resolved: dict[tuple[str, str], int] = {}
         known = self._identities(conn, list(authors))
         for (network, native_id), (author, first_seen) in authors.items():

@@ -169,6 +169,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX posts_due ON posts (status, due_at);
     ALTER TABLE posts ADD COLUMN corrected INTEGER NOT NULL DEFAULT 0;
     """,
+    # 4: a new author is matched to a known customer by display name (then handle): without an
+    # index every new author scanned all identities, so a first sync grew quadratically
+    """
+    CREATE INDEX identities_name ON identities (display_name);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

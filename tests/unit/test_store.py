@@ -127,6 +127,27 @@ def test_customer_spans_networks_and_history_includes_our_replies(store: Store) 
     assert store.conn.execute("SELECT COUNT(*) FROM identities WHERE native_id = 'brand'").fetchone()[0] == 0
 
 
+def test_an_author_keeps_the_earliest_first_seen_and_the_newest_name(store: Store) -> None:
+    # Pages are not always in time order (search results, backfills): newest first here.
+    late = Post("x", "x-9", Author("x-u7", "kim_new", "Kim (new)"), "later", 3000.0)
+    early = Post("x", "x-8", Author("x-u7", "kim_old", "Kim (old)"), "earlier", 1000.0)
+    middle = Post("x", "x-7", Author("x-u7", "kim_mid", "Kim (mid)"), "middle", 2000.0)
+    store.upsert_posts([late, early, middle])
+    first_seen, handle, name = store.conn.execute(
+        "SELECT first_seen, handle, display_name FROM identities WHERE native_id = 'x-u7'"
+    ).fetchone()
+    assert (first_seen, handle, name) == (1000.0, "kim_new", "Kim (new)")
+
+
+def test_matching_a_new_author_uses_the_name_index(store: Store) -> None:
+    plan = store.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT customer_id, handle, display_name FROM identities "
+        "WHERE display_name = ? AND handle LIKE ? COLLATE NOCASE AND network != ?",
+        ("Dana Smith", "%dana%", "x"),
+    ).fetchall()
+    assert any("identities_name" in str(row) for row in plan), plan
+
+
 def test_cursor_and_quarantine_and_drafts(store: Store) -> None:
     assert store.get_cursor("acct") is None
     store.set_cursor("acct", "c1")
