@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
@@ -13,12 +14,12 @@ from textual.worker import Worker, WorkerState
 
 from socialdesk.context import Context
 from socialdesk.messages import OutboxChanged, PostsSynced, SourceStateChanged
-from socialdesk.sanitize import clean
 from socialdesk.screens.desk import DeskScreen
-from socialdesk.secrets import redact
-from socialdesk.services.sync import Source, SourceState, SyncReport, TriageFn, sync_source
 from socialdesk.themes_loader import load_themes
 from socialdesk.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:  # the sync engine is imported where a sync (or a source's state) first needs it
+    from socialdesk.services.sync import Source, SyncReport, TriageFn
 
 
 class SocialDeskApp(App[None]):
@@ -57,10 +58,13 @@ class SocialDeskApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(self.desk)
-        for source in self.sources:
-            self.source_states[source.name] = SyncReport(
-                source.name, SourceState.OFFLINE if not self.sync_enabled else SourceState.IDLE
-            )
+        if self.sources:
+            from socialdesk.services.sync import SourceState, SyncReport
+
+            for source in self.sources:
+                self.source_states[source.name] = SyncReport(
+                    source.name, SourceState.OFFLINE if not self.sync_enabled else SourceState.IDLE
+                )
         self._show_states()
         if self.sync_enabled:
             self.sync_all()
@@ -112,6 +116,7 @@ class SocialDeskApp(App[None]):
 
     def _sync_source(self, source: Source) -> None:
         from socialdesk.services.queue import QueueService
+        from socialdesk.services.sync import sync_source
 
         try:
             if self._triage is None and self._triage_factory is not None:
@@ -167,6 +172,9 @@ class SocialDeskApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
+            from socialdesk.sanitize import clean
+            from socialdesk.secrets import redact
+
             error = event.worker.error
             what = event.worker.description or event.worker.name
             self.notify(

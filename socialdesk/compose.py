@@ -19,11 +19,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import regex
+if TYPE_CHECKING:
+    import regex
 
 DEFAULT_LIMIT = 500
 URL_WEIGHT = 23
@@ -39,15 +40,31 @@ RULES = {
 }
 _ALIASES = {"twitter": "x", "demo": "x"}
 
-_GRAPHEME = regex.compile(r"\X")
+
+@cache
+def _grapheme() -> regex.Pattern[str]:
+    """The grapheme cluster pattern (the `regex` module costs ~10 ms to import: only on first use)."""
+    import regex
+
+    return regex.compile(r"\X")
+
+
 # Whitespace runs end a token: no URL, emoji sequence or line ending crosses one, so the X weight of
 # a text is the sum of its tokens' weights (proved against parse_tweet by a differential test).
 _TOKEN = re.compile(r"[^ \t\r\n]*[ \t\r\n]*")
 _LINE_ENDINGS = re.compile(r"\r\n|\r")
-# twitter-text v3: these code point ranges weigh 1, everything else 2.
-_LIGHT = re.compile("[\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]+")
-# Mastodon's compose counter (app/javascript/.../util/counter.js): a remote mention counts as local.
-_REMOTE_MENTION = re.compile(r"(^|[^/\w])@(([a-z0-9_]+)@[a-z0-9.-]+[a-z0-9]+)", re.IGNORECASE)
+
+
+@cache
+def _light() -> re.Pattern[str]:
+    """twitter-text v3: these code point ranges weigh 1, everything else 2 (compiled on first use)."""
+    return re.compile("[\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]+")
+
+
+@cache
+def _remote_mention() -> re.Pattern[str]:
+    """Mastodon's compose counter (app/javascript/.../util/counter.js): a remote mention counts as local."""
+    return re.compile(r"(^|[^/\w])@(([a-z0-9_]+)@[a-z0-9.-]+[a-z0-9]+)", re.IGNORECASE)
 
 
 def network_key(network: str) -> str:
@@ -94,11 +111,15 @@ def length(text: str, network: str) -> int:
 
 def warm_up() -> None:
     """Import twitter-text and build the emoji tables now (about half a second), in a background
-    thread, so the first URL or emoji the composer counts does not freeze the desk."""
+    thread, so the first URL or emoji the composer counts does not freeze the desk. The grapheme
+    and weight patterns (kept off start-up) are compiled here too."""
     from twitter_text.extract_urls import extract_urls_with_indices
 
     extract_urls_with_indices("https://example.com")
     _emoji_regexes()
+    _grapheme()
+    _light()
+    _remote_mention()
 
 
 def remaining(text: str, network: str, server_limit: int | None = None) -> int:
@@ -142,7 +163,7 @@ def graphemes(text: str) -> int:
     """User-perceived characters (extended grapheme clusters)."""
     if text.isascii() and "\r" not in text:
         return len(text)  # every ASCII character but CR LF is its own cluster
-    return len(_GRAPHEME.findall(text))
+    return len(_grapheme().findall(text))
 
 
 def mastodon_countable(text: str) -> str:
@@ -163,7 +184,7 @@ def _mastodon_token(text: str) -> str:
             start, end = entity["indices"]
             text = text[:start] + "x" * URL_WEIGHT + text[end:]
     if "@" in text:
-        text = _REMOTE_MENTION.sub(r"\1@\3", text)
+        text = _remote_mention().sub(r"\1@\3", text)
     return text
 
 
@@ -220,7 +241,7 @@ def _x_token(token: str, first: bool) -> int:
 
 
 def _code_point_weight(text: str) -> int:
-    light = sum(len(run) for run in _LIGHT.findall(text))
+    light = sum(len(run) for run in _light().findall(text))
     return light + 2 * (len(text) - light)
 
 
@@ -392,7 +413,7 @@ def _pack(words: list[str], network: str, lim: int, prefix: str, total: int) -> 
 
 
 def _cut(word: str, network: str, lim: int, prefix: str, suffix: str) -> tuple[str, str]:
-    clusters = _GRAPHEME.findall(word)
+    clusters = _grapheme().findall(word)
     low, high = 1, len(clusters)
     while low < high:  # largest head that fits
         mid = (low + high + 1) // 2

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from socialdesk.services.sync import SyncReport
-from socialdesk.viewmodels import CustomerView, ThreadView, Window
+if TYPE_CHECKING:  # annotations only: importing the messages must not load the sync engine
+    from socialdesk.services.sync import SyncReport
+    from socialdesk.viewmodels import CustomerView, ThreadView, Window
 
 
 class PostsSynced(Message):

@@ -14,9 +14,9 @@ from textual.message import Message
 
 from socialdesk import compose
 from socialdesk.errors import UserError
-from socialdesk.models import PostRow
 
 if TYPE_CHECKING:
+    from socialdesk.models import PostRow
     from socialdesk.services.macros import Macros
     from socialdesk.services.outbox import Outbox
 

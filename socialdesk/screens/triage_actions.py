@@ -16,13 +16,12 @@ from textual.binding import Binding
 from textual.message import Message
 
 from socialdesk.errors import UserError
-from socialdesk.services.classify import INTENTS, SENTIMENT_LABELS
-from socialdesk.services.queue import QueueService, SavedQueue, cycle, load_queues, parse_duration
 from socialdesk.widgets.queue_tabs import QueueTabs
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the queue service and classifier are imported by the actions that use them
     from socialdesk.context import Context
     from socialdesk.models import PostRow
+    from socialdesk.services.queue import QueueService, SavedQueue
     from socialdesk.store import PostFilter
 
 TRIAGE_BINDINGS: list[Binding] = [
@@ -98,6 +97,7 @@ class TriageActions:
         """The playbook's saved queues (read once)."""
         if self._triage_queues is None:
             from socialdesk.services.playbook import load_playbook
+            from socialdesk.services.queue import load_queues
 
             try:
                 self._triage_queues = load_queues(load_playbook(self.ctx.settings.desk.playbook))
@@ -120,6 +120,8 @@ class TriageActions:
         ctx = self.ctx
 
         def job() -> None:
+            from socialdesk.services.queue import QueueService
+
             try:
                 outcome = op(QueueService(ctx.store, ctx.agent))
             except UserError as exc:
@@ -192,6 +194,7 @@ class TriageActions:
 
     def action_triage_snooze(self) -> None:
         from socialdesk.screens.note import PromptScreen
+        from socialdesk.services.queue import parse_duration
 
         def validate(text: str) -> str | None:
             try:
@@ -261,6 +264,9 @@ class TriageActions:
 
     def action_triage_sentiment(self) -> None:
         """Correct the selected post's sentiment (cycles negative -> neutral -> positive)."""
+        from socialdesk.services.classify import SENTIMENT_LABELS
+        from socialdesk.services.queue import cycle
+
         post = self.selected_post
         if post is not None:
             label = cycle(post.sentiment_label, SENTIMENT_LABELS)
@@ -271,6 +277,9 @@ class TriageActions:
 
     def action_triage_intent(self) -> None:
         """Correct the selected post's intent (cycles question -> complaint -> praise -> other)."""
+        from socialdesk.services.classify import INTENTS
+        from socialdesk.services.queue import cycle
+
         post = self.selected_post
         if post is not None:
             intent = cycle(post.intent, INTENTS)
@@ -303,6 +312,8 @@ class TriageActions:
         ctx = self.ctx
 
         def job() -> None:
+            from socialdesk.services.queue import QueueService
+
             self.post_message(QueueCountsLoaded(QueueService(ctx.store, ctx.agent).counts(queues)))
 
         self.run_worker(

@@ -20,8 +20,6 @@ from typing import Any
 from socialdesk.errors import UserError
 from socialdesk.models import Status
 from socialdesk.sanitize import clean
-from socialdesk.services.classify import INTENTS, SENTIMENT_LABELS
-from socialdesk.services.rules import PRIORITY_NAMES
 from socialdesk.store.queries import PostFilter
 
 FIELDS = (
@@ -154,10 +152,17 @@ def _clause(term: Term, agent: str, now: float) -> tuple[str, list[Any]]:
     if name == "status":
         return _in("p.status", _check(name, values, tuple(s.value for s in Status)))
     if name == "sentiment":
+        from socialdesk.services.classify import SENTIMENT_LABELS
+
         return _in("p.sentiment_label", _check(name, values, SENTIMENT_LABELS))
     if name == "intent":
+        from socialdesk.services.classify import INTENTS
+
         return _in("p.intent", _check(name, values, INTENTS))
     if name == "priority":
+        # The rules engine (its pattern tables, a process pool) is imported only for this field.
+        from socialdesk.services.rules import PRIORITY_NAMES
+
         numbers = [
             str(PRIORITY_NAMES.index(v)) if v in PRIORITY_NAMES else v for v in (x.casefold() for x in values)
         ]

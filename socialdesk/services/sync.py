@@ -21,13 +21,14 @@ from socialdesk.connectors.base import (
     RateLimited,
 )
 from socialdesk.models import Post
-from socialdesk.sanitize import clean
-from socialdesk.secrets import redact
 from socialdesk.store import Store, Triage
 
 
 def _shown(exc: BaseException) -> str:
     """An exception as one safe line: known secrets masked, terminal controls removed."""
+    from socialdesk.sanitize import clean
+    from socialdesk.secrets import redact
+
     return clean(redact(str(exc)), single_line=True)
 
 
