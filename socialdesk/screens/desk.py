@@ -215,6 +215,12 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         feed.show(message.window, message.shift)
         if message.shift > 0 and (feed.scroll_offset.y > 0 or feed.cursor > 0):
             self.query_one(StatusBar).new_count += message.shift
+        self._show_position()
+
+    def _show_position(self) -> None:
+        window = self.feed.window
+        row = min(self.feed.cursor + 1, window.total)
+        self.query_one(StatusBar).position = (row, window.total, window.exact)
 
     @work(thread=True, group="warm-up", exit_on_error=False, description="Preparing the reply counter")
     def _warm_up(self) -> None:
@@ -244,6 +250,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     @on(FeedList.Highlighted)
     def _highlighted(self, message: FeedList.Highlighted) -> None:
+        self._show_position()
         if self._pinned:
             return
         self.selected_post = message.post

@@ -58,7 +58,9 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
     DEFAULT_CSS = """
     FeedList {
         background: $surface;
-        scrollbar-size-vertical: 1;
+        /* No scrollbar: on a feed of a million posts its thumb is one cell that never moves, and
+           redrawing it on every scroll cost a tenth of a frame. The status bar shows the position. */
+        overflow: hidden hidden;
         & > .feed-list--cursor {
             background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
         }
@@ -114,6 +116,7 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         # slid keeps its row objects, so their drawings stay valid across windows.
         self._strips: dict[tuple[object, ...], tuple[PostRow, Strip]] = {}
         self._styles: dict[str, Style] = {}  # component styles by name, until the theme changes
+        self._width = 0
 
     # -- attributes down ------------------------------------------------------------------------
 
@@ -167,7 +170,7 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def page(self, direction: int) -> None:
         """Move one screenful."""
-        self.move(direction * max(1, self.scrollable_content_region.height - 1))
+        self.move(direction * max(1, self.size.height - 1))
 
     def top(self) -> None:
         """Go to the newest post."""
@@ -184,7 +187,7 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
             self.post_message(self.Selected(post))
 
     def _scroll_to_cursor(self) -> None:
-        height = self.scrollable_content_region.height or 1
+        height = self.size.height or 1
         top = self.scroll_offset.y
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
@@ -199,6 +202,7 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
             self.post_message(self.Highlighted(post))
 
     def on_resize(self, event: events.Resize) -> None:
+        self._width = self.size.width  # asked for by every line of every frame: kept, not computed
         self.virtual_size = Size(0, self.window.total)
         self._scroll_to_cursor()
 
@@ -208,11 +212,24 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _request_rows(self) -> None:
         # Ask for a screen beyond the viewport on each side, so pages load before they show.
-        height = self.scrollable_content_region.height or 1
+        height = self.size.height or 1
         first = int(self.scroll_offset.y) - height
         last = first + 3 * height
         if not self.window.covers(first, last):
             self.post_message(self.WindowNeeded(max(0, first), last))
+
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        # Textual scrolls only widgets that show a scrollbar; this one scrolls without (see the CSS).
+        return self.is_scrollable
+
+    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.move(3)
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.move(-3)
 
     async def _on_click(self, event: events.Click) -> None:
         index = int(self.scroll_offset.y) + event.y
@@ -225,7 +242,7 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_offset.y) + y
-        width = self.scrollable_content_region.width
+        width = self._width or self.size.width
         if index >= self.window.total:
             return Strip.blank(width, self.rich_style)
         row = self.window.row(index)

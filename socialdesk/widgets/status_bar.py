@@ -28,6 +28,7 @@ class StatusBar(Static):
     view_title: reactive[str] = reactive("All")
     new_count: reactive[int] = reactive(0)
     offline: reactive[bool] = reactive(False)
+    position: reactive[tuple[int, int, bool]] = reactive((0, 0, True))  # (row, of rows, exact count)
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -43,6 +44,9 @@ class StatusBar(Static):
             text.append(f"  {clean(name, single_line=True)}: ")
             text.append(clean(message, single_line=True) if message and state != "ok" else state, style)
         text.append(f"  ·  {clean(self.view_title, single_line=True)}", "bold")
+        row, total, exact = self.position
+        if total:
+            text.append(f"  {row:,}/{total:,}{'' if exact else '+'}", "dim")
         if self.new_count:
             text.append(f"  ·  {self.new_count} new ↑ (g)", "bold yellow")
         return text
