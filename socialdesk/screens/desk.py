@@ -96,6 +96,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         self._pinned = False
         self._warmed = False
         self._preloaded: Window | None = None
+        self._last_page: Window | None = None  # the feed's end, read ahead for `G`
 
     def preload(self) -> None:
         """Read the first page of the feed now, before the app runs (see `cli.make_app`).
@@ -199,13 +200,16 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
             self.post_message(WindowLoaded(first))
             final = self._window = feed_window.with_total(conn, first)
         self.post_message(WindowLoaded(final))
+        self._last_page = feed_window.last_page(conn, final)
 
     @work(thread=True, group="feed", exit_on_error=False, description="Reading the feed")
-    def _feed_op(self, op: Callable[..., tuple[Window, int]]) -> None:
+    def _feed_op(self, op: Callable[..., tuple[Window, int]], keeps_end: bool = False) -> None:
         with self._window_lock:
             window, shift = op(self.ctx.store.conn, self._window)
             self._window = window
         self.post_message(WindowLoaded(window, shift))
+        if not keeps_end:  # rows changed or arrived: the last page read ahead may be stale
+            self._last_page = feed_window.last_page(self.ctx.store.conn, window)
 
     def on_window_loaded(self, message: WindowLoaded) -> None:
         feed = self.feed
@@ -230,7 +234,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
     @on(FeedList.WindowNeeded)
     def _window_needed(self, message: FeedList.WindowNeeded) -> None:
         first, last = message.first, message.last
-        self._feed_op(lambda conn, w: (feed_window.ensure(conn, w, first, last), 0))
+        self._feed_op(lambda conn, w: (feed_window.ensure(conn, w, first, last), 0), keeps_end=True)
 
     def on_posts_synced(self, message: PostsSynced) -> None:
         if message.report.new_ids:
@@ -379,6 +383,15 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     def action_bottom(self) -> None:
         self._pinned = False
+        # Show the last page read ahead, rather than wait for a worker to read it. If a worker holds
+        # the window (a page is loading), the usual path loads the end instead.
+        end = feed_window.at_end(self._window, self._last_page)
+        if end is not None and self._window_lock.acquire(blocking=False):
+            try:
+                self._window = end
+            finally:
+                self._window_lock.release()
+            self.feed.show(end)
         self.feed.bottom()
 
     def action_open_thread(self) -> None:

@@ -72,6 +72,23 @@ def load_bottom(
     return replace(window, total=total, start=total - len(page.rows), rows=tuple(page.rows))
 
 
+def last_page(conn: sqlite3.Connection, window: Window) -> Window | None:
+    """The last page of `window`'s feed, read ahead so `G` shows it at once (None: nothing to read).
+
+    Only worth reading when the exact total is known and the window does not already reach the end.
+    """
+    if not window.exact or window.total == 0 or window.covers(window.total - 1, window.total - 1):
+        return None
+    return load_bottom(conn, window.flt, order=window.order, total=window.total)
+
+
+def at_end(window: Window, last: Window | None) -> Window | None:
+    """A last page read earlier, placed at the end of `window`'s feed; None if it is for another view."""
+    if last is None or not window.exact or last.flt != window.flt or last.order != window.order:
+        return None
+    return replace(last, total=window.total, start=max(0, window.total - len(last.rows)))
+
+
 def reload(conn: sqlite3.Connection, window: Window) -> tuple[Window, int]:
     """The same rows re-read (statuses, tags and badges may have changed; the set of rows may too).
 

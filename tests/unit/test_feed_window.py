@@ -65,3 +65,28 @@ def test_arrivals_shift_the_window(store: Store) -> None:
     moved, added = fw.arrivals(store.conn, deep)
     assert added == 3 and moved.start == deep.start + 3
     check(store, moved)
+
+
+def test_the_last_page_read_ahead_lands_at_the_end_after_arrivals(store: Store) -> None:
+    fill(store, 3000)
+    window = fw.load_top(store.conn, ALL)
+    last = fw.last_page(store.conn, window)
+    assert last is not None
+    check(store, last)
+    fill(store, 5, start=10_000)  # newer posts arrive above: the oldest stay the oldest
+    window = fw.arrivals(store.conn, window)[0]
+    end = fw.at_end(window, last)
+    assert end is not None and end.covers(window.total - 1, window.total - 1)
+    check(store, end)
+
+
+def test_no_last_page_when_the_window_reaches_the_end_or_the_view_differs(store: Store) -> None:
+    fill(store, 50)
+    window = fw.load_top(store.conn, ALL)
+    assert fw.last_page(store.conn, window) is None  # the first page is the whole feed
+    fill(store, 3000, start=100)
+    big = fw.load_top(store.conn, ALL)
+    last = fw.last_page(store.conn, big)
+    assert last is not None
+    assert fw.at_end(replace(big, order="queue"), last) is None
+    assert fw.last_page(store.conn, replace(big, exact=False)) is None  # total not known yet
