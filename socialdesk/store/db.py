@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from socialdesk.models import Author, Post
 from socialdesk.store.schema import migrate
@@ -55,6 +55,25 @@ class UpsertResult:
 
     inserted: list[int] = field(default_factory=list)
     updated: int = 0
+
+
+def _by_native_id(
+    conn: sqlite3.Connection, table: str, columns: str, keys: list[tuple[str, str]]
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """(network, row) for the rows of `table` among (network, native id) keys; each row starts with
+    the native id, then `columns`. Read 500 ids at a time (SQLite caps bound variables)."""
+    by_network: dict[str, list[str]] = {}
+    for network, native_id in keys:
+        by_network.setdefault(network, []).append(native_id)
+    for network, native_ids in by_network.items():
+        for start in range(0, len(native_ids), 500):
+            chunk = native_ids[start : start + 500]
+            sql = (
+                f"SELECT native_id, {columns} FROM {table} "
+                f"WHERE network = ? AND native_id IN ({','.join('?' * len(chunk))})"
+            )
+            for row in conn.execute(sql, [network, *chunk]):
+                yield network, tuple(row)
 
 
 class Store:
@@ -209,20 +228,7 @@ class Store:
 
     @staticmethod
     def _existing_ids(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        found: dict[tuple[str, str], int] = {}
-        by_network: dict[str, list[str]] = {}
-        for network, native_id in keys:
-            by_network.setdefault(network, []).append(native_id)
-        for network, native_ids in by_network.items():
-            for start in range(0, len(native_ids), 500):
-                chunk = native_ids[start : start + 500]
-                sql = (
-                    "SELECT native_id, id FROM posts WHERE network = ? AND native_id IN "
-                    f"({','.join('?' * len(chunk))})"
-                )
-                for native_id, post_id in conn.execute(sql, [network, *chunk]):
-                    found[(network, native_id)] = post_id
-        return found
+        return {(network, row[0]): row[1] for network, row in _by_native_id(conn, "posts", "id", keys)}
 
     def _resolve_customers(self, conn: sqlite3.Connection, posts: list[Post]) -> dict[tuple[str, str], int]:
         """Map each author to a customer, creating identities (and customers) as needed.
@@ -290,20 +296,8 @@ class Store:
         conn: sqlite3.Connection, keys: list[tuple[str, str]]
     ) -> dict[tuple[str, str], tuple[int, str, str, int]]:
         """The stored identities among (network, native id) keys: customer id, handle, name, followers."""
-        found: dict[tuple[str, str], tuple[int, str, str, int]] = {}
-        by_network: dict[str, list[str]] = {}
-        for network, native_id in keys:
-            by_network.setdefault(network, []).append(native_id)
-        for network, native_ids in by_network.items():
-            for start in range(0, len(native_ids), 500):
-                chunk = native_ids[start : start + 500]
-                sql = (
-                    "SELECT native_id, customer_id, handle, display_name, followers FROM identities "
-                    f"WHERE network = ? AND native_id IN ({','.join('?' * len(chunk))})"
-                )
-                for native_id, customer_id, handle, name, followers in conn.execute(sql, [network, *chunk]):
-                    found[(network, native_id)] = (customer_id, handle, name, followers)
-        return found
+        rows = _by_native_id(conn, "identities", "customer_id, handle, display_name, followers", keys)
+        return {(network, row[0]): row[1:] for network, row in rows}
 
     @staticmethod
     def _parent_customer(conn: sqlite3.Connection, post: Post) -> int | None:
