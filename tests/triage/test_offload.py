@@ -15,7 +15,7 @@ import pytest
 
 from socialdesk.connectors.base import Capabilities, Connector, FetchResult
 from socialdesk.models import Author, Post
-from socialdesk.services import rules
+from socialdesk.services import rules, triage_offload
 from socialdesk.services.playbook import load_playbook
 from socialdesk.services.rules import Triager
 from socialdesk.services.sync import Source, SourceState, sync_source
@@ -87,7 +87,7 @@ def offloading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     if request.param != "default":
         if request.param not in multiprocessing.get_all_start_methods():
             pytest.skip(f"no {request.param} here")
-        monkeypatch.setattr(rules, "_mp_context", lambda: multiprocessing.get_context(request.param))
+        monkeypatch.setattr(triage_offload, "_mp_context", lambda: multiprocessing.get_context(request.param))
     monkeypatch.setattr(Triager, "OFFLOAD_MIN_BATCH", 10)
     triager = Triager.from_playbook(load_playbook(None))
     triager.offload = True
@@ -139,7 +139,7 @@ def test_a_failing_or_dead_worker_loses_nothing(
 ) -> None:
     posts = corpus()
     # The worker is already running (forked or served) with the real function; swap what it is sent.
-    monkeypatch.setattr(rules, "_worker_verdicts", worker)
+    monkeypatch.setattr(triage_offload, "_worker_verdicts", worker)
     store = Store(tmp_path / "cache.db")
     report = sync_source(store, Source("x", Pages(posts)), offloading)
     assert report.state == SourceState.OK and len(report.new_ids) == len(posts)
