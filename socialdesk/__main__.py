@@ -1,5 +1,5 @@
 """Run the socialdesk command line with `python -m socialdesk`."""
 
-from socialdesk.cli import main
+from socialdesk.launcher import main
 
 main()

@@ -1,31 +1,38 @@
 """The `socialdesk` command: opens the desk, runs headless sync, lists connectors, exports.
 
 Heavy modules (Textual, the connectors) are imported inside the commands that need them, so
-`socialdesk --help` and scripted commands start fast.
+`socialdesk --help` and scripted commands start fast. The console script enters through
+`socialdesk.launcher.main`, which opens the desk without importing this module (nor typer).
 """
 
 from __future__ import annotations
 
 import sys
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 
-from socialdesk import __version__, locations
-from socialdesk.config import load as load_settings
-from socialdesk.context import Context, from_typer
+from socialdesk import __version__
+from socialdesk.context import from_typer
 from socialdesk.errors import UserError
+
+# What opening the desk needs lives in the typer-free launcher, so the console script can open it
+# without importing typer; the names stay importable from here for the commands and other callers.
+from socialdesk.launcher import ROOT_FLAG_OPTIONS as ROOT_FLAG_OPTIONS
+from socialdesk.launcher import ROOT_VALUE_OPTIONS as ROOT_VALUE_OPTIONS
+from socialdesk.launcher import (
+    _only_opens_the_desk,
+    build_context,
+    make_app,
+    workspace_sources,
+    workspace_triage,
+)
 
 try:  # recent typer vendors its own copy of click
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover - older typer uses click itself
     from click import ClickException  # type: ignore[assignment]
-
-if TYPE_CHECKING:
-    from socialdesk.app import SocialDeskApp
-    from socialdesk.services.sync import Source
 
 app = typer.Typer(
     add_completion=False,
@@ -40,84 +47,6 @@ def _version(value: bool) -> None:
     if value:
         typer.echo(f"socialdesk {__version__}")
         raise typer.Exit()
-
-
-def build_context(
-    db: Path | None = None,
-    config: Path | None = None,
-    theme: str | None = None,
-    offline: bool = False,
-    force_demo: bool = False,
-) -> Context:
-    """Settings, workspace and cache path for one run, from flags, config and defaults.
-
-    Raises:
-        UserError: unreadable/invalid config, or an unknown theme.
-    """
-    settings = load_settings(config or locations.config_file(), required=config is not None)
-    demo = force_demo or not settings.accounts
-    if db is not None:
-        db_path = db
-    elif demo:
-        db_path = locations.demo_db()
-    elif settings.desk.db:
-        db_path = Path(settings.desk.db).expanduser()
-    else:
-        db_path = locations.workspace_db()
-    if theme is not None:
-        from socialdesk.themes_loader import theme_names
-
-        names = theme_names()
-        if theme not in names:
-            raise UserError(f"--theme: unknown theme {theme!r} (available: {', '.join(names)})")
-    if db_path.exists() and db_path.is_dir():
-        raise UserError(f"--db: {db_path} is a directory, not a database file")
-    return Context(
-        settings=settings, db_path=db_path, demo=demo, offline=offline or settings.desk.offline, theme=theme
-    )
-
-
-def workspace_sources(ctx: Context) -> list[Source]:
-    """The sources to sync: the demo network, or every enabled configured account."""
-    from socialdesk.services.sync import Source
-
-    if ctx.demo:
-        from socialdesk.connectors.demo import DemoConnector
-
-        return [Source("demo", DemoConnector(account="demo"))]
-    from socialdesk.services.accounts import build_connector
-
-    return [
-        Source(a.name, build_connector(a, ctx.settings.source)) for a in ctx.settings.accounts if a.enabled
-    ]
-
-
-def workspace_triage(ctx: Context):  # type: ignore[no-untyped-def]
-    """The triage function the sync path applies to new posts (None if the triage service is absent)."""
-    try:
-        from socialdesk.services.triage_setup import build_triage
-    except ImportError:
-        return None
-    return build_triage(ctx)
-
-
-def make_app(ctx: Context, sync: bool = True, sources: list[Source] | None = None) -> SocialDeskApp:
-    """The desk app for a context (the CLI and the tests build it the same way)."""
-    from socialdesk.app import SocialDeskApp
-
-    ctx.store  # noqa: B018 - open and migrate the cache before any worker needs it
-    interval = 3.0 if ctx.demo else None  # the demo network is live: new posts every few seconds
-    app = SocialDeskApp(
-        ctx,
-        sources=workspace_sources(ctx) if sources is None else sources,
-        triage=partial(workspace_triage, ctx),
-        sync=sync,
-        sync_interval=interval,
-    )
-    # Read the first feed page (a keyset page: ~2 ms) while no UI exists yet, so the first frame
-    # shows it; from the UI, a worker's read waits for the screen to finish mounting.
-    app.desk.preload()
-    return app
 
 
 @app.callback(invoke_without_command=True)
@@ -216,10 +145,6 @@ def export(
 
 _registered = False
 
-# The root command's options (see `root`); a test keeps this in step with its signature.
-ROOT_VALUE_OPTIONS = frozenset({"--db", "--config", "--theme"})
-ROOT_FLAG_OPTIONS = frozenset({"--offline"})
-
 
 def _register_commands() -> None:
     """Mount the subcommands that live in socialdesk/commands/ (each module registers its own), once."""
@@ -238,29 +163,17 @@ def _register_commands() -> None:
             register(app)
 
 
-def _only_opens_the_desk(argv: list[str]) -> bool:
-    """Whether `argv` is just root options (`socialdesk [--db F] [--offline] ...`): it opens the desk.
-
-    Then no subcommand module is needed, and importing and registering them all would only delay
-    the first frame. Anything else (a command name, --help, --version, an unknown option) goes the
-    full way, so help, completion of the command list and every error message stay as they were.
-    """
-    args = iter(argv)
-    for arg in args:
-        if arg in ROOT_VALUE_OPTIONS:
-            if next(args, None) is None:
-                return False  # let typer report the missing value
-        elif arg not in ROOT_FLAG_OPTIONS and arg.partition("=")[0] not in ROOT_VALUE_OPTIONS:
-            return False
-    return True
-
-
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning every user error into one line on stderr and exit code 1."""
+    """Run the typer CLI, turning every user error into one line on stderr and exit code 1."""
+    # Just opening the desk needs no subcommand: importing and registering them would only delay it.
     if not _only_opens_the_desk(sys.argv[1:] if argv is None else argv):
         _register_commands()
     try:
-        app(args=argv, standalone_mode=False, prog_name="socialdesk")
+        code = app(args=argv, standalone_mode=False, prog_name="socialdesk")
+        # Outside standalone mode typer returns a command's `typer.Exit` code (and 130 for Ctrl-C)
+        # instead of raising it, and a failed `sync --once` must still exit non-zero.
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except UserError as exc:
         typer.echo(f"socialdesk: error: {exc}", err=True)
         sys.exit(1)

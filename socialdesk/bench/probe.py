@@ -9,8 +9,8 @@
 - `keys`: key-to-painted-frame latencies in the feed (see `socialdesk.bench.keys`).
 
 Only Textual (and, for `app`, socialdesk) is imported, lazily, so the baseline pays for nothing else.
-The desk is started through the `socialdesk` command's own entry point (`socialdesk.cli.main`, typer
-included, as `socialdesk --db DB --offline`), so the figures follow whatever that path imports and does.
+The desk is started through the `socialdesk` command's own entry point (`socialdesk.launcher.main`, as
+`socialdesk --db DB --offline`), so the figures follow whatever that path imports and does.
 """
 
 from __future__ import annotations
@@ -68,13 +68,14 @@ def desk_app(db: Path) -> Any:
 def run_desk_command(db: Path, run: Any) -> None:
     """Start the desk exactly as `socialdesk --db DB --offline` does, with `run(app)` as its App.run.
 
-    Everything the command does before the app runs (argument parsing, registering the subcommands,
-    the context, the sources) is paid for; only the final `App.run()` is swapped, so the probe can
-    run the app headless at a fixed size with its frame hook. --offline keeps the cache as it is.
+    Everything the command does before the app runs (through the console script's entry point:
+    argument parsing, the context, the sources) is paid for; only the final `App.run()` is swapped,
+    so the probe can run the app headless at a fixed size with its frame hook. --offline keeps the
+    cache as it is.
     """
     from textual.app import App
 
-    from socialdesk import cli
+    from socialdesk import launcher
 
     original = App.run
 
@@ -84,7 +85,7 @@ def run_desk_command(db: Path, run: Any) -> None:
 
     App.run = hooked_run  # type: ignore[method-assign,assignment]
     try:
-        cli.main(["--db", str(db), "--offline"])
+        launcher.main(["--db", str(db), "--offline"])
     finally:
         App.run = original  # type: ignore[method-assign]
 

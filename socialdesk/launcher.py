@@ -1,0 +1,153 @@
+"""Opens the desk without typer (the console script's entry point); anything else goes to socialdesk.cli."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from socialdesk import locations
+from socialdesk.config import load as load_settings
+from socialdesk.context import Context
+from socialdesk.errors import UserError
+
+if TYPE_CHECKING:
+    from socialdesk.app import SocialDeskApp
+    from socialdesk.services.sync import Source
+
+# The root command's options (`socialdesk.cli.root`) and how each value is read; a test keeps these in
+# step with that command's real options and checks that both paths build the same Context.
+_ROOT_VALUES: dict[str, Callable[[str], Any]] = {"--db": Path, "--config": Path, "--theme": str}
+ROOT_VALUE_OPTIONS = frozenset(_ROOT_VALUES)
+ROOT_FLAG_OPTIONS = frozenset({"--offline"})
+
+
+def build_context(
+    db: Path | None = None,
+    config: Path | None = None,
+    theme: str | None = None,
+    offline: bool = False,
+    force_demo: bool = False,
+) -> Context:
+    """Settings, workspace and cache path for one run, from flags, config and defaults.
+
+    Raises:
+        UserError: unreadable/invalid config, or an unknown theme.
+    """
+    settings = load_settings(config or locations.config_file(), required=config is not None)
+    demo = force_demo or not settings.accounts
+    if db is not None:
+        db_path = db
+    elif demo:
+        db_path = locations.demo_db()
+    elif settings.desk.db:
+        db_path = Path(settings.desk.db).expanduser()
+    else:
+        db_path = locations.workspace_db()
+    if theme is not None:
+        from socialdesk.themes_loader import theme_names
+
+        names = theme_names()
+        if theme not in names:
+            raise UserError(f"--theme: unknown theme {theme!r} (available: {', '.join(names)})")
+    if db_path.exists() and db_path.is_dir():
+        raise UserError(f"--db: {db_path} is a directory, not a database file")
+    return Context(
+        settings=settings, db_path=db_path, demo=demo, offline=offline or settings.desk.offline, theme=theme
+    )
+
+
+def workspace_sources(ctx: Context) -> list[Source]:
+    """The sources to sync: the demo network, or every enabled configured account."""
+    from socialdesk.services.sync import Source
+
+    if ctx.demo:
+        from socialdesk.connectors.demo import DemoConnector
+
+        return [Source("demo", DemoConnector(account="demo"))]
+    from socialdesk.services.accounts import build_connector
+
+    return [
+        Source(a.name, build_connector(a, ctx.settings.source)) for a in ctx.settings.accounts if a.enabled
+    ]
+
+
+def workspace_triage(ctx: Context):  # type: ignore[no-untyped-def]
+    """The triage function the sync path applies to new posts (None if the triage service is absent)."""
+    try:
+        from socialdesk.services.triage_setup import build_triage
+    except ImportError:
+        return None
+    return build_triage(ctx)
+
+
+def make_app(ctx: Context, sync: bool = True, sources: list[Source] | None = None) -> SocialDeskApp:
+    """The desk app for a context (the CLI and the tests build it the same way)."""
+    from socialdesk.app import SocialDeskApp
+
+    ctx.store  # noqa: B018 - open and migrate the cache before any worker needs it
+    interval = 3.0 if ctx.demo else None  # the demo network is live: new posts every few seconds
+    app = SocialDeskApp(
+        ctx,
+        sources=workspace_sources(ctx) if sources is None else sources,
+        triage=partial(workspace_triage, ctx),
+        sync=sync,
+        sync_interval=interval,
+    )
+    # Read the first feed page (a keyset page: ~2 ms) while no UI exists yet, so the first frame
+    # shows it; from the UI, a worker's read waits for the screen to finish mounting.
+    app.desk.preload()
+    return app
+
+
+def desk_options(argv: list[str]) -> dict[str, Any] | None:
+    """The root options in `argv` as `build_context` arguments, or None unless that is all it holds.
+
+    Only `--opt value`, `--opt=value` (a repeated option: the last wins, as in typer) and the flags
+    are read here. Anything else (a command, --help, --version, an unknown option, a missing value)
+    gives None and goes to typer, so help and every error message stay typer's.
+    """
+    options: dict[str, Any] = {}
+    args = iter(argv)
+    for arg in args:
+        name, eq, value = arg.partition("=")
+        if arg in ROOT_FLAG_OPTIONS:
+            options[arg[2:]] = True
+        elif name in ROOT_VALUE_OPTIONS:
+            if not eq:
+                following = next(args, None)
+                if following is None:
+                    return None  # typer reports the missing value
+                value = following
+            options[name[2:]] = _ROOT_VALUES[name](value)
+        else:
+            return None
+    return options
+
+
+def _only_opens_the_desk(argv: list[str]) -> bool:
+    """Whether `argv` is just root options (`socialdesk [--db F] [--offline] ...`): it opens the desk."""
+    return desk_options(argv) is not None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `socialdesk` command: open the desk straight away, or hand the arguments to the typer CLI.
+
+    typer (and the pydantic it imports) costs ~100 ms of start-up before the first frame, so the
+    common case, opening the desk, parses its few options here; the errors look as in `cli.main`.
+    """
+    options = desk_options(sys.argv[1:] if argv is None else argv)
+    if options is None:
+        from socialdesk import cli
+
+        cli.main(argv)
+        return
+    try:
+        make_app(build_context(**options)).run()
+    except UserError as exc:
+        print(f"socialdesk: error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
