@@ -58,6 +58,9 @@ class DocumentView(ScrollView, can_focus=True):
         background: $surface;
         padding: 0 1;
         scrollbar-size-vertical: 1;
+        /* Always there: a scrollbar appearing for a long thread and going for a short one would lay
+           out the whole screen on every selection. */
+        overflow-y: scroll;
     }
     """
 
@@ -74,7 +77,7 @@ class DocumentView(ScrollView, can_focus=True):
         self._blocks = tuple(blocks)
         self._layout(self._width)
         self.scroll_to(y=0, animate=False, immediate=True)
-        self.refresh()
+        self.refresh()  # every line: a new document
 
     @property
     def line_count(self) -> int:
@@ -112,8 +115,7 @@ class DocumentView(ScrollView, can_focus=True):
         # on every selection. A new height only changes this widget's scrollbar: update that (the
         # scrollbar's own reactives still ask for a layout when it appears or goes).
         self.set_reactive(ScrollView.virtual_size, size)
-        self._scroll_update(size)
-        self.refresh()
+        self._scroll_update(size)  # refreshes the scrollbar; the lines drawn are already right
 
     # -- drawing --------------------------------------------------------------------------------
 
