@@ -127,6 +127,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         self.query_one(FeedList).focus()
         if self._preloaded is not None:
             self.feed.show(self._preloaded)  # then read again: posts may have arrived since
+            self._preloaded = None
         self.reload_feed()
         self.refresh_queue_counts()
         # Ages in the feed tick; redraw the visible lines (cheap: the Line API draws ~50 rows).
