@@ -10,9 +10,9 @@ def freeze_startup_objects() -> None:
 
     CPython's full collections walk every tracked object; with the desk's ~90,000 start-up objects
     one took 40-80 ms on the benchmark machine, landing on random key presses. Frozen objects are
-    skipped, so later collections walk only what the desk allocated since (a few ms). Called once,
-    after the first page is painted and the lazy imports are done; garbage is collected first so it is
-    not frozen with them.
+    skipped, so later ones walk only what the desk allocated since (5-20 ms here). Called once,
+    after the first page is painted and the lazy imports are done. No collection first: it would take
+    those same 40-80 ms while the agent may already be typing; the start-up garbage it would free is a
+    few hundred KiB, kept once.
     """
-    gc.collect()
     gc.freeze()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from rich.text import Text
 from textual.reactive import reactive
 
+from socialdesk.models import PostRow
 from socialdesk.sanitize import clean
 from socialdesk.viewmodels import CustomerView
 from socialdesk.widgets import badges
@@ -42,18 +44,23 @@ class CustomerPane(DocumentView):
         secondary = self.app.current_theme.secondary or "magenta"
         blocks = [Block(self._card(view)), Block(Text(), rule=True)]
         for post in view.history:
-            line = Text()
-            line.append("▶ ours  " if post.is_ours else "", secondary)
-            line.append(
-                f"{NETWORK_NAMES.get(post.network, post.network)} · {age(post.created_at, now)} ago ", "dim"
-            )
-            badge, _ = sentiment_badge(post)
-            line.append(f"{badge} {post.status}\n", "dim")
-            line.append(clean(post.text, single_line=True), secondary if post.is_ours else "")
-            blocks.append(Block(line, gap=1))
+            # Built only if drawn: a page of history is 50 posts, a screen shows a handful.
+            hint = f"{post.network} · 00m ago · {post.status}\n{post.text}"
+            blocks.append(Block(partial(self._history_entry, post, now, secondary), gap=1, hint=hint))
         if view.more:
             blocks.append(Block(Text("… earlier posts: press ] to load more", "dim")))
         self.show(blocks)
+
+    @staticmethod
+    def _history_entry(post: PostRow, now: float, secondary: str) -> Text:
+        line = Text()
+        line.append("▶ ours  " if post.is_ours else "", secondary)
+        network = NETWORK_NAMES.get(post.network, post.network)
+        line.append(f"{network} · {age(post.created_at, now)} ago ", "dim")
+        badge, _ = sentiment_badge(post)
+        line.append(f"{badge} {post.status}\n", "dim")
+        line.append(clean(post.text, single_line=True), secondary if post.is_ours else "")
+        return line
 
     @staticmethod
     def _card(view: CustomerView) -> Text:

@@ -10,7 +10,7 @@ when it is drawn.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -30,23 +30,32 @@ class Block:
     """One piece of a document.
 
     Attributes:
-        text: what to show (already sanitised: it is drawn as given, never parsed as markup).
+        text: what to show (already sanitised: it is drawn as given, never parsed as markup), or a
+            function that builds it, called only if the block is drawn (a 500-post thread builds the
+            few posts in view).
         bar: colour of a bar down the block's left side (a post), or None for plain text.
         gap: blank lines after the block.
         rule: draw a horizontal line instead of the text.
+        hint: with a function for `text`, about the words it will hold, to estimate the height.
     """
 
-    text: Text
+    text: Text | Callable[[], Text]
     bar: str | None = None
     gap: int = 0
     rule: bool = False
+    hint: str = ""
+
+    def body(self) -> Text:
+        """The text to draw."""
+        return self.text if isinstance(self.text, Text) else self.text()
 
     def estimate(self, width: int) -> int:
         """Lines the block will take at `width`, without wrapping it (exact for unwrapped lines)."""
         if self.rule:
             return 1 + self.gap
         inner = max(1, width - BAR_WIDTH if self.bar else width)
-        lines = sum(max(1, -(-cell_len(line) // inner)) for line in self.text.plain.split("\n"))
+        plain = self.text.plain if isinstance(self.text, Text) else self.hint
+        lines = sum(max(1, -(-cell_len(line) // inner)) for line in plain.split("\n"))
         return lines + (2 if self.bar else 0) + self.gap
 
 
@@ -152,13 +161,13 @@ class DocumentView(ScrollView, can_focus=True):
         if block.rule:
             strips = [Strip([Segment("─" * width, base + Style(dim=True))], width)]
         elif block.bar is None:
-            strips = [self._line(line, width, base) for line in block.text.wrap(console, max(1, width))]
+            strips = [self._line(line, width, base) for line in block.body().wrap(console, max(1, width))]
         else:
             bar = base + Style.parse(block.bar)
             inner = max(1, width - BAR_WIDTH)
             edge = [Segment(BAR_TOP, bar)]
             strips = [Strip([*edge, Segment(" " * (width - 1), base)], width)]
-            for line in block.text.wrap(console, inner):
+            for line in block.body().wrap(console, inner):
                 strips.append(self._line(line, width, base, prefix=[Segment(BAR, bar), Segment(" ", base)]))
             strips.append(Strip([Segment(BAR_BOTTOM, bar), Segment(" " * (width - 1), base)], width))
         return strips + [blank] * block.gap

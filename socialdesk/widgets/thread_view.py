@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
 from textual.reactive import reactive
 
@@ -39,9 +41,14 @@ class ThreadView(DocumentView):
             colour = (
                 theme.primary if focus else (theme.secondary or theme.primary) if post.is_ours else "grey50"
             )
-            blocks.append(Block(self._post(post, now), bar=colour, gap=1))
+            # Built only if drawn; the hint (header, text, tags) sizes the posts not drawn yet.
+            hint = f"{post.author_name}  @{post.author_handle}  · {post.network} · 00m ago\n{post.text}"
+            if post.tags:
+                hint += "\n" + " #".join(post.tags)
+            blocks.append(Block(partial(self._post, post, now), bar=colour, gap=1, hint=hint))
             for text, state, at in data.replies.get(post.id, []):
-                blocks.append(Block(self._outbox(text, state, at, now), bar=theme.secondary or colour, gap=1))
+                reply = partial(self._outbox, text, state, at, now)
+                blocks.append(Block(reply, bar=theme.secondary or colour, gap=1, hint=f"our reply\n{text}"))
         for agent, text, at in data.notes:
             note = Text()
             note.append("NOTE ", "bold")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
 from textual.app import App, ComposeResult
 
@@ -80,3 +82,19 @@ async def test_text_is_never_markup() -> None:
         view.show([Block(Text("[bold]not bold[/bold] [link=x]y[/link]"))])
         await pilot.pause()
         assert "[bold]not bold[/bold]" in drawn(view)[0]
+
+
+async def test_blocks_built_on_demand_are_built_only_when_drawn() -> None:
+    built: list[int] = []
+
+    def post(i: int) -> Text:
+        built.append(i)
+        return Text(f"post {i}\nbody")
+
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(DocumentView)
+        view.show([Block(partial(post, i), bar="red", gap=1, hint="post\nbody") for i in range(500)])
+        await pilot.pause()
+        assert "post 0" in "\n".join(drawn(view))
+        assert 0 < len(set(built)) < 5
