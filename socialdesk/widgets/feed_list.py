@@ -59,7 +59,7 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
     FeedList {
         background: $surface;
         /* No scrollbar: on a feed of a million posts its thumb is one cell that never moves, and
-           redrawing it on every scroll cost a tenth of a frame. The status bar shows the position. */
+           redrawing it on every scroll cost about half of the frame. The status bar shows the position. */
         overflow: hidden hidden;
         & > .feed-list--cursor {
             background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
