@@ -108,20 +108,21 @@ def devnet() -> dict[str, Any]:
     return state
 
 
-@pytest.fixture(scope="module")
-def brand(devnet: dict[str, Any]) -> Iterator[Pds]:
-    account = devnet["accounts"]["brand"]
+def _logged_in(devnet: dict[str, Any], who: str) -> Iterator[Pds]:
+    account = devnet["accounts"][who]
     pds = Pds(devnet["url"], account["handle"], account["password"])
     yield pds
     pds.http.close()
+
+
+@pytest.fixture(scope="module")
+def brand(devnet: dict[str, Any]) -> Iterator[Pds]:
+    yield from _logged_in(devnet, "brand")
 
 
 @pytest.fixture(scope="module")
 def customer(devnet: dict[str, Any]) -> Iterator[Pds]:
-    account = devnet["accounts"]["customer"]
-    pds = Pds(devnet["url"], account["handle"], account["password"])
-    yield pds
-    pds.http.close()
+    yield from _logged_in(devnet, "customer")
 
 
 @pytest.fixture(scope="module")

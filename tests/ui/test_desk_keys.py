@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from textual.scroll_view import ScrollView
-
 from socialdesk import compose
 from socialdesk.app import SocialDeskApp
 from socialdesk.messages import PostsSynced
@@ -16,6 +14,7 @@ from socialdesk.widgets.feed_list import FeedList
 from socialdesk.widgets.status_bar import StatusBar
 from socialdesk.widgets.thread_view import ThreadView
 from tests.conftest import FIXED_NOW
+from tests.ui.lines import drawn_lines
 
 SIZE = (140, 40)
 
@@ -27,11 +26,6 @@ async def ready(pilot) -> FeedList:  # type: ignore[no-untyped-def]
         if app.desk.feed.window.rows and app.desk.feed.window.exact:
             break
     return app.desk.feed
-
-
-def drawn_lines(widget: ScrollView) -> list[str]:
-    """What a Line API widget (the feed, the thread, the customer pane) draws, line by line, as plain text."""
-    return [widget.render_line(y).text for y in range(widget.scrollable_content_region.height)]
 
 
 async def test_j_k_g_G_pgdn_move_the_cursor(desk_app: SocialDeskApp) -> None:

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 
 from socialdesk.widgets.document import Block, DocumentView
+from tests.ui.lines import drawn_lines
 
 SIZE = (40, 12)
 
@@ -23,17 +24,13 @@ def long_thread(posts: int) -> list[Block]:
     return [Block(Text(f"post {i}\n{words} end-{i}"), bar="red", gap=1) for i in range(posts)]
 
 
-def drawn(view: DocumentView) -> list[str]:
-    return [view.render_line(y).text for y in range(view.scrollable_content_region.height)]
-
-
 async def test_only_the_blocks_in_view_are_drawn() -> None:
     app = Host()
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(DocumentView)
         view.show(long_thread(500))
         await pilot.pause()
-        assert "post 0" in "\n".join(drawn(view))
+        assert "post 0" in "\n".join(drawn_lines(view))
         assert 0 < len(view._drawn) < 5  # a 500-post thread costs what a screenful costs
         assert view.virtual_size.height == view.line_count > 500 * 4
 
@@ -51,7 +48,7 @@ async def test_scrolling_to_the_end_shows_the_last_block_whole() -> None:
         # to the last post, bar included.
         await pilot.press("end")
         await pilot.pause()
-        text = "\n".join(drawn(view))
+        text = "\n".join(drawn_lines(view))
         assert "end-59" in text and "▝" in text
         assert "post 0" not in text
 
@@ -81,7 +78,7 @@ async def test_text_is_never_markup() -> None:
         view = app.query_one(DocumentView)
         view.show([Block(Text("[bold]not bold[/bold] [link=x]y[/link]"))])
         await pilot.pause()
-        assert "[bold]not bold[/bold]" in drawn(view)[0]
+        assert "[bold]not bold[/bold]" in drawn_lines(view)[0]
 
 
 async def test_blocks_built_on_demand_are_built_only_when_drawn() -> None:
@@ -96,5 +93,5 @@ async def test_blocks_built_on_demand_are_built_only_when_drawn() -> None:
         view = app.query_one(DocumentView)
         view.show([Block(partial(post, i), bar="red", gap=1, hint="post\nbody") for i in range(500)])
         await pilot.pause()
-        assert "post 0" in "\n".join(drawn(view))
+        assert "post 0" in "\n".join(drawn_lines(view))
         assert 0 < len(set(built)) < 5
