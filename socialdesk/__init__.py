@@ -4,8 +4,11 @@ import os
 
 __version__ = "0.1.0"
 
-# Textual paces screen updates at 60 frames a second unless told otherwise, so a key press can wait up
-# to 16.7 ms for its frame before any drawing starts. The desk draws a key's frame in a few ms and asks
-# for 120. Textual reads this once, when first imported: hence here, before any module of ours imports
+# TEXTUAL_FPS caps how often Textual draws, and paces its frames on a grid of that period: a key
+# pressed just after a frame waits up to a whole period for the next one, and up to two after a frame
+# that overran it (Textual 8.2.8 skips one tick more than it needs to). Frames are only drawn when
+# something changed, so a high cap costs nothing while the desk is idle and a key's frame starts
+# within a millisecond or two instead of 8-16 ms (j/k p99 in `socialdesk bench`: 24 ms at 120, 9 ms
+# here). Textual reads this once, when first imported: hence here, before any module of ours imports
 # it. A TEXTUAL_FPS the user set still wins.
-os.environ.setdefault("TEXTUAL_FPS", "120")
+os.environ.setdefault("TEXTUAL_FPS", "1000")

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from socialdesk.context import Context
+from socialdesk.memory import free_drawn_lines_promptly
 from socialdesk.messages import OutboxChanged, PostsSynced, SourceStateChanged
 from socialdesk.screens.desk import DeskScreen
 from socialdesk.themes_loader import load_themes
@@ -38,6 +39,7 @@ class SocialDeskApp(App[None]):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
+        free_drawn_lines_promptly()
         self.ctx = ctx
         self.sources = sources or []
         # Built on the first sync, in the worker: the rules and sentiment model stay off start-up.

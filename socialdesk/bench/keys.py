@@ -4,8 +4,8 @@ What is measured, per key press: from just before `pilot.press(key)` hands the k
 to the end of the first compositor update (`App._display`, plus encoding it to terminal bytes) after
 which the feed shows the cursor at its new position with every visible row loaded (no "…"
 placeholder). A move that needs a keyset page from the store therefore counts the thread worker's
-query and the repaint that follows it. Textual paces screen updates at 60 fps, so up to ~16.7 ms of
-each figure is the framework waiting for its next frame tick.
+query and the repaint that follows it. Textual paces screen updates on a grid of 1/TEXTUAL_FPS
+(the desk sets 1000 unless told otherwise), so part of each figure is the wait for the next tick.
 """
 
 from __future__ import annotations

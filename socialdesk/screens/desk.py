@@ -216,7 +216,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         feed = self.feed
         if not self._warmed:
             self._warmed = True
-            self.call_after_refresh(self._warm_up)  # after the first page is on the screen
+            self.call_after_refresh(self._after_first_page)
         feed.show(message.window, message.shift)
         if message.shift > 0 and (feed.scroll_offset.y > 0 or feed.cursor > 0):
             self.query_one(StatusBar).new_count += message.shift
@@ -227,10 +227,16 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         row = min(self.feed.cursor + 1, window.total)
         self.query_one(StatusBar).position = (row, window.total, window.exact)
 
+    def _after_first_page(self) -> None:
+        # The start-up objects leave the collector's reach now: a full collection walking them took
+        # 35-50 ms, often while the agent's first keys were being handled.
+        freeze_startup_objects()
+        self._warm_up()
+
     @work(thread=True, group="warm-up", exit_on_error=False, description="Preparing the reply counter")
     def _warm_up(self) -> None:
         compose.warm_up()  # the first URL or emoji counted must not stall a keystroke
-        self.app.call_from_thread(freeze_startup_objects)
+        self.app.call_from_thread(freeze_startup_objects)  # and what the warm-up imported
 
     @on(FeedList.WindowNeeded)
     def _window_needed(self, message: FeedList.WindowNeeded) -> None:

@@ -46,11 +46,13 @@ class Composer(Vertical):
     }
     """
 
-    network: reactive[str] = reactive("x")
-    server_limit: reactive[int] = reactive(0)
-    target: reactive[str] = reactive("")
-    state: reactive[str] = reactive("")  # the outbox state of the last reply to this post
-    prefix: reactive[str] = reactive("")  # mentions the network needs, sent before the text
+    # The container draws none of these (its target and counter lines do): setting them repaints
+    # only those lines, not the composer's whole box, on every selection in the feed.
+    network: reactive[str] = reactive("x", repaint=False)
+    server_limit: reactive[int] = reactive(0, repaint=False)
+    target: reactive[str] = reactive("", repaint=False)
+    state: reactive[str] = reactive("", repaint=False)  # the outbox state of the last reply to this post
+    prefix: reactive[str] = reactive("", repaint=False)  # mentions the network needs, sent before the text
 
     class Changed(Message):
         """The text changed (the screen saves the draft)."""
@@ -79,9 +81,14 @@ class Composer(Vertical):
     def set_text(self, text: str, announce: bool = False) -> None:
         """Replace the text (a loaded draft, an undone reply, an inserted macro)."""
         editor = self.query_one(ReplyEditor)
-        with editor.prevent(TextArea.Changed):
-            editor.load_text(text)
-            editor.move_cursor(editor.document.end)
+        if text == editor.text and editor.cursor_location == editor.document.end:
+            # Most posts have no draft: an empty editor stays as it is, not redrawn on every selection
+            # (but what was undone for the last post must not come back in this one).
+            editor.history.clear()
+        else:
+            with editor.prevent(TextArea.Changed):
+                editor.load_text(text)
+                editor.move_cursor(editor.document.end)
         self._refresh_counter()
         if announce:
             self.post_message(self.Changed(text))
