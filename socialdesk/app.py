@@ -32,7 +32,7 @@ class SocialDeskApp(App[None]):
     def __init__(
         self,
         ctx: Context,
-        sources: list[Source] | None = None,
+        sources: list[Source] | Callable[[], list[Source]] | None = None,
         triage: Callable[[], TriageFn | None] | None = None,
         sync: bool = True,
         sync_interval: float | None = None,
@@ -41,7 +41,9 @@ class SocialDeskApp(App[None]):
         super().__init__()
         free_drawn_lines_promptly()
         self.ctx = ctx
-        self.sources = sources or []
+        # A function is called after the first frame: the connectors' imports do not delay the feed.
+        self._sources_factory = sources if callable(sources) else None
+        self.sources: list[Source] = [] if callable(sources) else sources or []
         # Built on the first sync, in the worker: the rules and sentiment model stay off start-up.
         self._triage_factory = triage
         self._triage: TriageFn | None = None
@@ -60,6 +62,15 @@ class SocialDeskApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(self.desk)
+        if self._sources_factory is not None:
+            self.call_after_refresh(self._connect)
+        else:
+            self._connect()
+
+    def _connect(self) -> None:
+        """Show the sources' states and, unless offline, start syncing and the outbox."""
+        if self._sources_factory is not None:
+            self.sources = self._sources_factory()
         if self.sources:
             from socialdesk.services.sync import SourceState, SyncReport
 

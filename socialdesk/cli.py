@@ -28,6 +28,7 @@ from socialdesk.launcher import (
     workspace_sources,
     workspace_triage,
 )
+from socialdesk.memory import collection_paused_until_first_page
 
 try:  # recent typer vendors its own copy of click
     from typer._click.exceptions import ClickException
@@ -63,7 +64,8 @@ def root(
     """Open the desk on the configured workspace (or the demo workspace when nothing is configured)."""
     ctx.obj = build_context(db, config, theme, offline, force_demo=ctx.invoked_subcommand == "demo")
     if ctx.invoked_subcommand is None:
-        make_app(ctx.obj).run()
+        with collection_paused_until_first_page():
+            make_app(ctx.obj).run()
 
 
 @app.command()
@@ -78,7 +80,8 @@ def demo(
     if reset:
         for suffix in ("", "-wal", "-shm"):
             Path(str(context.db_path) + suffix).unlink(missing_ok=True)
-    make_app(context).run()
+    with collection_paused_until_first_page():
+        make_app(context).run()
 
 
 @app.command()

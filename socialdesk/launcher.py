@@ -12,6 +12,7 @@ from socialdesk import locations
 from socialdesk.config import load as load_settings
 from socialdesk.context import Context
 from socialdesk.errors import UserError
+from socialdesk.memory import collection_paused_until_first_page
 
 if TYPE_CHECKING:
     from socialdesk.app import SocialDeskApp
@@ -91,7 +92,7 @@ def make_app(ctx: Context, sync: bool = True, sources: list[Source] | None = Non
     interval = 3.0 if ctx.demo else None  # the demo network is live: new posts every few seconds
     app = SocialDeskApp(
         ctx,
-        sources=workspace_sources(ctx) if sources is None else sources,
+        sources=partial(workspace_sources, ctx) if sources is None else sources,
         triage=partial(workspace_triage, ctx),
         sync=sync,
         sync_interval=interval,
@@ -145,7 +146,8 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(argv)
         return
     try:
-        make_app(build_context(**options)).run()
+        with collection_paused_until_first_page():
+            make_app(build_context(**options)).run()
     except UserError as exc:
         print(f"socialdesk: error: {exc}", file=sys.stderr)
         sys.exit(1)

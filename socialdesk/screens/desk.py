@@ -33,7 +33,7 @@ from socialdesk.widgets.badges import NETWORK_NAMES
 from socialdesk.widgets.composer import Composer, ReplyEditor
 from socialdesk.widgets.customer_pane import CustomerPane
 from socialdesk.widgets.feed_list import FeedList
-from socialdesk.widgets.queue_tabs import QueueTab, QueueTabs
+from socialdesk.widgets.queue_tabs import QueueTabs
 from socialdesk.widgets.status_bar import StatusBar
 from socialdesk.widgets.thread_view import ThreadView as ThreadWidget
 
@@ -94,7 +94,6 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         # Set while the thread pane shows a post opened from elsewhere: feed reloads and arrivals then
         # leave it alone; the agent moving in the feed takes the pane back to the cursor.
         self._pinned = False
-        self._warmed = False
         self._preloaded: Window | None = None
         self._last_page: Window | None = None  # the feed's end, read ahead for `G`
 
@@ -110,7 +109,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
-        yield QueueTabs(tuple(QueueTab(q.name, q.key) for q in self.triage_queues), id="queues")
+        yield QueueTabs(id="queues")  # filled in when the playbook's queues are read and counted
         with Horizontal(id="panes"):
             yield FeedList(id="feed-pane")
             with Vertical(id="middle"):
@@ -128,6 +127,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         if self._preloaded is not None:
             self.feed.show(self._preloaded)  # then read again: posts may have arrived since
             self._preloaded = None
+        self.call_after_refresh(self._after_first_page)
         self.reload_feed()
         self.refresh_queue_counts()
         # Ages in the feed tick; redraw the visible lines (cheap: the Line API draws ~50 rows).
@@ -214,9 +214,6 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     def on_window_loaded(self, message: WindowLoaded) -> None:
         feed = self.feed
-        if not self._warmed:
-            self._warmed = True
-            self.call_after_refresh(self._after_first_page)
         feed.show(message.window, message.shift)
         if message.shift > 0 and (feed.scroll_offset.y > 0 or feed.cursor > 0):
             self.query_one(StatusBar).new_count += message.shift
@@ -228,8 +225,8 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         self.query_one(StatusBar).position = (row, window.total, window.exact)
 
     def _after_first_page(self) -> None:
-        # The start-up objects leave the collector's reach now: a full collection walking them took
-        # 35-50 ms, often while the agent's first keys were being handled.
+        # The start-up objects leave the collector's reach now (a full collection walking them took
+        # 35-50 ms, often while the agent's first keys were being handled), and collection resumes.
         freeze_startup_objects()
         self._warm_up()
 
@@ -371,9 +368,6 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         if action in self.FEED_ACTIONS:
             return not writing
         return True
-
-    def on_descendant_focus(self) -> None:
-        self.refresh_bindings()
 
     # -- actions ----------------------------------------------------------------------------------
 

@@ -307,13 +307,17 @@ class TriageActions:
         self.app.push_screen(ApprovalsScreen(self.ctx))
 
     def refresh_queue_counts(self) -> None:
-        """Count every saved queue in a worker; posts QueueCountsLoaded (QueueTabs on the screen update)."""
-        queues = self.triage_queues
+        """Count every saved queue in a worker; posts QueueCountsLoaded (QueueTabs on the screen update).
+
+        The first call also reads the playbook's queues there, so the desk's first frame (which shows
+        the tab strip empty) does not wait for it.
+        """
         ctx = self.ctx
 
         def job() -> None:
             from socialdesk.services.queue import QueueService
 
+            queues = self.triage_queues
             self.post_message(QueueCountsLoaded(QueueService(ctx.store, ctx.agent).counts(queues)))
 
         self.run_worker(
@@ -342,7 +346,7 @@ class TriageActions:
 
     def on_queue_counts_loaded(self, message: QueueCountsLoaded) -> None:
         for tabs in self.app.screen.query(QueueTabs):
-            tabs.set_counts(message.counts)
+            tabs.show(self.triage_queues, message.counts)
 
     def on_queue_tabs_queue_chosen(self, message: QueueTabs.QueueChosen) -> None:
         if self.triage_queue is None or self.triage_queue.key != message.key:

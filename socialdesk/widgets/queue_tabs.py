@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from rich.text import Text
 from textual import events
@@ -20,6 +22,16 @@ class QueueTab:
     name: str
     key: int
     count: int | None = None  # None: not counted yet
+
+
+class Named(Protocol):
+    """A saved queue as far as the strip is concerned."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def key(self) -> int: ...
 
 
 class QueueTabs(Widget):
@@ -54,9 +66,9 @@ class QueueTabs(Widget):
         self.set_reactive(QueueTabs.active, active)
         self._spans: list[tuple[int, int, QueueTab]] = []
 
-    def set_counts(self, counts: dict[str, int]) -> None:
-        """Update the live counts by queue name."""
-        self.tabs = tuple(QueueTab(t.name, t.key, counts.get(t.name, t.count)) for t in self.tabs)
+    def show(self, queues: Iterable[Named], counts: dict[str, int]) -> None:
+        """Show these queues (anything with a name and a number key) with their live counts."""
+        self.tabs = tuple(QueueTab(q.name, q.key, counts.get(q.name)) for q in queues)
 
     def choose(self, key: int) -> None:
         """Make the queue with number key `key` active and announce it."""

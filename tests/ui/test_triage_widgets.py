@@ -24,7 +24,7 @@ async def test_queue_tabs_show_counts_and_post_choices() -> None:
     app = TabsApp()
     async with app.run_test() as pilot:
         tabs = app.query_one(QueueTabs)
-        tabs.set_counts({"Needs reply": 12, "Negative": 3})
+        tabs.show(tabs.tabs, {"Needs reply": 12, "Negative": 3})
         await pilot.pause()
         rendered = str(tabs.render())
         assert "1 Needs reply 12" in rendered and "2 Negative 3" in rendered
