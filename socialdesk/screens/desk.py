@@ -16,7 +16,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 
 from socialdesk import compose
 from socialdesk.context import Context
@@ -33,6 +32,7 @@ from socialdesk.widgets.badges import NETWORK_NAMES
 from socialdesk.widgets.composer import Composer, ReplyEditor
 from socialdesk.widgets.customer_pane import CustomerPane
 from socialdesk.widgets.feed_list import FeedList
+from socialdesk.widgets.key_footer import KeyFooter
 from socialdesk.widgets.queue_tabs import QueueTabs
 from socialdesk.widgets.status_bar import StatusBar
 from socialdesk.widgets.thread_view import ThreadView as ThreadWidget
@@ -116,7 +116,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
                 yield ThreadWidget(id="thread")
                 yield Composer(id="composer")
             yield CustomerPane(id="customer")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         status = self.query_one(StatusBar)

@@ -374,3 +374,23 @@ async def test_customer_pane_ignores_the_author_of_a_post_moved_past(desk_app: S
         await pilot.pause(0.2)
         shown = desk.query_one(CustomerPane).data
         assert shown is not None and shown.customer.id == focus.customer_id
+
+
+async def test_the_footer_offers_the_keys_of_the_focused_pane(desk_app: SocialDeskApp) -> None:
+    from textual.widgets._footer import FooterKey
+
+    def offered() -> set[str]:
+        return {key.description for key in desk_app.desk.query(FooterKey) if not key.disabled}
+
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.pause(0.1)
+        assert {"Reply", "Search", "Outbox"} <= offered() and "Send" not in offered()
+        await pilot.press("j")
+        await pilot.pause(0.2)
+        await pilot.press("r")
+        await pilot.pause(0.1)
+        assert {"Send", "Canned reply"} <= offered() and "Reply" not in offered()
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert "Reply" in offered() and "Send" not in offered()

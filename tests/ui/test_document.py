@@ -95,3 +95,47 @@ async def test_blocks_built_on_demand_are_built_only_when_drawn() -> None:
         await pilot.pause()
         assert "post 0" in "\n".join(drawn_lines(view))
         assert 0 < len(set(built)) < 5
+
+
+def thumb_rows(view: DocumentView) -> list[int]:
+    """The visible lines whose last cell is the scrollbar's thumb (reversed, or a partial block)."""
+    cells = [view.render_line(y)._segments[-1] for y in range(view.scrollable_content_region.height)]
+    return [y for y, cell in enumerate(cells) if (cell.style and cell.style.reverse) or cell.text.strip()]
+
+
+async def test_the_scrollbar_is_drawn_in_the_gutter_and_follows_the_scroll() -> None:
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(DocumentView)
+        view.show(long_thread(30))
+        await pilot.pause()
+        at_top = thumb_rows(view)
+        assert at_top and at_top[0] == 0 and len(at_top) < SIZE[1] // 2
+        view.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        at_end = thumb_rows(view)
+        assert at_end and at_end[-1] == view.scrollable_content_region.height - 1
+
+
+async def test_a_short_document_shows_no_thumb_and_does_not_scroll() -> None:
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(DocumentView)
+        view.show([Block(Text("one short post"), bar="red")])
+        await pilot.pause()
+        assert thumb_rows(view) == []
+        view.focus()
+        await pilot.press("pagedown")
+        assert view.scroll_offset.y == 0
+
+
+async def test_a_click_below_the_thumb_pages_down() -> None:
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(DocumentView)
+        view.show(long_thread(30))
+        await pilot.pause()
+        await pilot.click(DocumentView, offset=(SIZE[0] - 1, SIZE[1] - 1))
+        await pilot.pause()
+        assert view.scroll_offset.y == view.scrollable_content_region.height
