@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from functools import partial
 
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 
 from socialdesk.widgets.document import Block, DocumentView
 from tests.ui.lines import drawn_lines
@@ -18,6 +21,17 @@ class Host(App[None]):
         yield DocumentView()
 
 
+@asynccontextmanager
+async def showing(blocks: Sequence[Block]) -> AsyncIterator[tuple[Pilot[None], DocumentView]]:
+    """A document showing `blocks`, drawn once, and the pilot that drives it."""
+    app = Host()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.query_one(DocumentView)
+        view.show(blocks)
+        await pilot.pause()
+        yield pilot, view
+
+
 def long_thread(posts: int) -> list[Block]:
     """Posts whose text wraps to several lines at the test width (the estimate cannot know where)."""
     words = "refund " * 12 + "delivered late again"
@@ -25,22 +39,14 @@ def long_thread(posts: int) -> list[Block]:
 
 
 async def test_only_the_blocks_in_view_are_drawn() -> None:
-    app = Host()
-    async with app.run_test(size=SIZE) as pilot:
-        view = app.query_one(DocumentView)
-        view.show(long_thread(500))
-        await pilot.pause()
+    async with showing(long_thread(500)) as (_, view):
         assert "post 0" in "\n".join(drawn_lines(view))
         assert 0 < len(view._drawn) < 5  # a 500-post thread costs what a screenful costs
         assert view.virtual_size.height == view.line_count > 500 * 4
 
 
 async def test_scrolling_to_the_end_shows_the_last_block_whole() -> None:
-    app = Host()
-    async with app.run_test(size=SIZE) as pilot:
-        view = app.query_one(DocumentView)
-        view.show(long_thread(60))
-        await pilot.pause()
+    async with showing(long_thread(60)) as (pilot, view):
         view.focus()
         await pilot.press("end")
         await pilot.pause()
@@ -54,12 +60,8 @@ async def test_scrolling_to_the_end_shows_the_last_block_whole() -> None:
 
 
 async def test_every_line_is_drawn_once_in_order_when_scrolled_through() -> None:
-    app = Host()
-    async with app.run_test(size=SIZE) as pilot:
-        view = app.query_one(DocumentView)
-        blocks = long_thread(8)
-        view.show(blocks)
-        await pilot.pause()
+    blocks = long_thread(8)
+    async with showing(blocks) as (pilot, view):
         seen: list[str] = []
         for _ in range(200):
             seen.append(view.render_line(0).crop(0, view._width).text.strip())
@@ -73,11 +75,7 @@ async def test_every_line_is_drawn_once_in_order_when_scrolled_through() -> None
 
 
 async def test_text_is_never_markup() -> None:
-    app = Host()
-    async with app.run_test(size=SIZE) as pilot:
-        view = app.query_one(DocumentView)
-        view.show([Block(Text("[bold]not bold[/bold] [link=x]y[/link]"))])
-        await pilot.pause()
+    async with showing([Block(Text("[bold]not bold[/bold] [link=x]y[/link]"))]) as (_, view):
         assert "[bold]not bold[/bold]" in drawn_lines(view)[0]
 
 
@@ -88,11 +86,8 @@ async def test_blocks_built_on_demand_are_built_only_when_drawn() -> None:
         built.append(i)
         return Text(f"post {i}\nbody")
 
-    app = Host()
-    async with app.run_test(size=SIZE) as pilot:
-        view = app.query_one(DocumentView)
-        view.show([Block(partial(post, i), bar="red", gap=1, hint="post\nbody") for i in range(500)])
-        await pilot.pause()
+    blocks = [Block(partial(post, i), bar="red", gap=1, hint="post\nbody") for i in range(500)]
+    async with showing(blocks) as (_, view):
         assert "post 0" in "\n".join(drawn_lines(view))
         assert 0 < len(set(built)) < 5
 
@@ -104,11 +99,7 @@ def thumb_rows(view: DocumentView) -> list[int]:
 
 
 async def test_the_scrollbar_is_drawn_in_the_gutter_and_follows_the_scroll() -> None:
-    app = Host()
-    async with app.run_test(size=SIZE) as pilot:
-        view = app.query_one(DocumentView)
-        view.show(long_thread(30))
-        await pilot.pause()
+    async with showing(long_thread(30)) as (pilot, view):
         at_top = thumb_rows(view)
         assert at_top and at_top[0] == 0 and len(at_top) < SIZE[1] // 2
         view.focus()
@@ -119,11 +110,7 @@ async def test_the_scrollbar_is_drawn_in_the_gutter_and_follows_the_scroll() -> 
 
 
 async def test_a_short_document_shows_no_thumb_and_does_not_scroll() -> None:
-    app = Host()
-    async with app.run_test(size=SIZE) as pilot:
-        view = app.query_one(DocumentView)
-        view.show([Block(Text("one short post"), bar="red")])
-        await pilot.pause()
+    async with showing([Block(Text("one short post"), bar="red")]) as (pilot, view):
         assert thumb_rows(view) == []
         view.focus()
         await pilot.press("pagedown")
@@ -131,11 +118,7 @@ async def test_a_short_document_shows_no_thumb_and_does_not_scroll() -> None:
 
 
 async def test_a_click_below_the_thumb_pages_down() -> None:
-    app = Host()
-    async with app.run_test(size=SIZE) as pilot:
-        view = app.query_one(DocumentView)
-        view.show(long_thread(30))
-        await pilot.pause()
+    async with showing(long_thread(30)) as (pilot, view):
         await pilot.click(DocumentView, offset=(SIZE[0] - 1, SIZE[1] - 1))
         await pilot.pause()
         assert view.scroll_offset.y == view.scrollable_content_region.height
