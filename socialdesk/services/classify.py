@@ -25,7 +25,7 @@ import string
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.errors import UserError
@@ -46,30 +46,26 @@ EXTENSIBLE = ("question", "complaint", "praise", "spam")
 # -- sentiment -------------------------------------------------------------------------------------
 
 # Each rewrite removes a negator VADER would apply to the following words, keeping the meaning.
-_REWRITE_RULES: tuple[tuple[str, str], ...] = (
+_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
-        r"\b(?:never|not|still not|hasn'?t|has not|haven'?t|have not|didn'?t|did not|wasn'?t|"
-        r"was not|isn'?t|is not)\s+(?:been\s+|yet\s+)?(?:arrived?|came|come|received|delivered|shown up|"
-        r"showed up|turned up|got|gotten|heard back|answered|responded|replied|refunded|fixed|working|"
-        r"worked|loading|loaded)\b",
+        re.compile(
+            r"\b(?:never|not|still not|hasn'?t|has not|haven'?t|have not|didn'?t|did not|wasn'?t|"
+            r"was not|isn'?t|is not)\s+(?:been\s+|yet\s+)?(?:arrived?|came|come|received|delivered|shown up|"
+            r"showed up|turned up|got|gotten|heard back|answered|responded|replied|refunded|fixed|working|"
+            r"worked|loading|loaded)\b"
+        ),
         "failed",
     ),
     (
-        r"\b(?:doesn'?t|does not|don'?t|do not|won'?t|will not|can'?t|cannot|can not|couldn'?t|"
-        r"could not)\s+(?:work|load|log ?in|sign ?in|open|connect|pay|check ?out|"
-        r"place (?:an |my )?orders?)\b",
+        re.compile(
+            r"\b(?:doesn'?t|does not|don'?t|do not|won'?t|will not|can'?t|cannot|can not|couldn'?t|"
+            r"could not)\s+(?:work|load|log ?in|sign ?in|open|connect|pay|check ?out|"
+            r"place (?:an |my )?orders?)\b"
+        ),
         "failed",
     ),
-    (r"\b(?:charged (?:me )?twice|double[- ]charged|charged double)\b", "overcharged"),
+    (re.compile(r"\b(?:charged (?:me )?twice|double[- ]charged|charged double)\b"), "overcharged"),
 )
-
-
-@cache
-def _rewrites() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """The rewrites compiled, on first use (the desk imports this module for its labels at start-up)."""
-    return tuple((re.compile(pattern), replacement) for pattern, replacement in _REWRITE_RULES)
-
-
 _DOMAIN_LEXICON = {
     "outage": -2.0,
     "outages": -2.0,
@@ -116,7 +112,7 @@ def label_for(compound: float) -> str:
 
 def rewrite(shadow_text: str) -> str:
     """The shadow text with customer-service failure phrases rewritten for VADER (fix 1)."""
-    for pattern, replacement in _rewrites():
+    for pattern, replacement in _REWRITES:
         shadow_text = pattern.sub(replacement, shadow_text)
     return shadow_text
 

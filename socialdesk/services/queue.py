@@ -9,17 +9,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from socialdesk.errors import UserError
 from socialdesk.models import Agent, PostRow, Status
-
-if TYPE_CHECKING:
-    # The query language (with the rules it names), the classifier's labels and the queue SQL are
-    # imported where they are used: the desk reads the saved queues' names before its first frame.
-    from socialdesk.services.playbook import PlaybookFile
-    from socialdesk.store import PostFilter, Store
-    from socialdesk.store import queue_queries as qq
+from socialdesk.services.classify import INTENTS, SENTIMENT_LABELS
+from socialdesk.services.playbook import PlaybookFile
+from socialdesk.services.query import QueryError, parse_query
+from socialdesk.store import PostFilter, Store
+from socialdesk.store import queue_queries as qq
+from socialdesk.store.queries import count, get_post
 
 ESCALATION_ROLES = ("supervisor", "marketing", "legal")
 APPROVER_ROLE = "approver"
@@ -35,8 +34,6 @@ class SavedQueue:
 
     def filter(self, agent: str, now: float | None = None) -> PostFilter:
         """The queue's query compiled for an agent (relative dates count back from `now`)."""
-        from socialdesk.services.query import parse_query
-
         return parse_query(self.query, agent=agent, now=now)
 
 
@@ -60,8 +57,6 @@ def load_queues(playbook: PlaybookFile | None) -> list[SavedQueue]:
     raw = playbook.section("queue") if playbook is not None else None
     if not raw:
         return list(DEFAULT_QUEUES)
-    from socialdesk.services.query import QueryError, parse_query
-
     source = playbook.source if playbook is not None else "playbook"
     if not isinstance(raw, list):
         raise UserError(f"{source}: queues must be written as [[queue]] tables")
@@ -140,8 +135,6 @@ def parse_duration(text: str) -> float:
 
 def needs_approval(conn: Any, post_id: int) -> bool:
     """Whether a reply to this post needs an approver (its conversation is escalated)."""
-    from socialdesk.store import queue_queries as qq
-
     return qq.conversation_status(conn, post_id) == Status.ESCALATED
 
 
@@ -170,8 +163,6 @@ class QueueService:
         self, post_ids: Sequence[int], status: str, snoozed_until: float | None = None
     ) -> list[int]:
         """Set the status of the conversations of `post_ids`; returns every post changed."""
-        from socialdesk.store import queue_queries as qq
-
         if status not in Status.__members__.values():
             raise UserError(f"unknown status {status!r}")
         if status == Status.SNOOZED and snoozed_until is None:
@@ -210,8 +201,6 @@ class QueueService:
 
     def wake_snoozed(self) -> list[int]:
         """Reopen conversations whose snooze ended (call periodically); audited as the system."""
-        from socialdesk.store import queue_queries as qq
-
         with self.store.transaction() as conn:
             ids = qq.wake_snoozed(conn, self.clock())
             if ids:
@@ -220,8 +209,6 @@ class QueueService:
 
     def assign(self, post_ids: Sequence[int], agent: str | None = None) -> list[int]:
         """Assign conversations to `agent` (default: the acting agent; "" unassigns)."""
-        from socialdesk.store import queue_queries as qq
-
         target = self.agent.name if agent is None else agent
         with self.store.transaction() as conn:
             ids = qq.conversation_post_ids(conn, list(post_ids))
@@ -235,10 +222,6 @@ class QueueService:
 
         BEGIN IMMEDIATE takes the write lock before reading, so two agents never claim the same one.
         """
-        from socialdesk.store import PostFilter
-        from socialdesk.store import queue_queries as qq
-        from socialdesk.store.queries import get_post
-
         with self.store.transaction() as conn:
             post_id = qq.first_claimable(conn, flt or PostFilter())
             if post_id is None:
@@ -259,8 +242,6 @@ class QueueService:
 
     def tag(self, post_ids: Sequence[int], tag: str, remove: bool = False) -> None:
         """Add (or remove) a tag on the given posts."""
-        from socialdesk.store import queue_queries as qq
-
         tag = tag.strip()
         if not tag or any(c.isspace() for c in tag):
             raise UserError("a tag is one word without spaces")
@@ -271,8 +252,6 @@ class QueueService:
 
     def note(self, post_id: int, text: str) -> int:
         """Add an internal note (never sent) to a post's conversation; returns its id."""
-        from socialdesk.store import queue_queries as qq
-
         if not text.strip():
             raise UserError("the note is empty")
         with self.store.transaction() as conn:
@@ -282,14 +261,10 @@ class QueueService:
 
     def notes(self, post_id: int) -> list[qq.Note]:
         """The notes on a post's conversation, oldest first."""
-        from socialdesk.store import queue_queries as qq
-
         return qq.notes_for(self.store.conn, post_id)
 
     def escalate(self, post_id: int, role: str, note: str) -> list[int]:
         """Escalate a conversation to a role with a note; replies to it then need approval."""
-        from socialdesk.store import queue_queries as qq
-
         if role not in ESCALATION_ROLES:
             raise UserError(f"escalate to one of {', '.join(ESCALATION_ROLES)}, not {role!r}")
         with self.store.transaction() as conn:
@@ -303,9 +278,6 @@ class QueueService:
 
     def correct(self, post_id: int, sentiment_label: str | None = None, intent: str | None = None) -> None:
         """Correct a conversation's sentiment label and/or intent; the correction sticks across re-syncs."""
-        from socialdesk.services.classify import INTENTS, SENTIMENT_LABELS
-        from socialdesk.store import queue_queries as qq
-
         if sentiment_label is not None and sentiment_label not in SENTIMENT_LABELS:
             raise UserError(f"unknown sentiment {sentiment_label!r}")
         if intent is not None and intent not in INTENTS:
@@ -318,29 +290,21 @@ class QueueService:
 
     def page(self, flt: PostFilter, after: qq.QueueKey | None = None, limit: int = 100) -> qq.QueuePage:
         """One page of a filter in queue order (keyset)."""
-        from socialdesk.store import queue_queries as qq
-
         return qq.queue_page(self.store.conn, flt, after, limit)
 
     def counts(self, queues: Sequence[SavedQueue]) -> dict[str, int]:
         """Live counts of saved queues (indexed COUNTs)."""
-        from socialdesk.store.queries import count
-
         now = self.clock()
         return {q.name: count(self.store.conn, q.filter(self.agent.name, now)) for q in queues}
 
     def breaches(self, after: tuple[float, int] | None = None, limit: int = 50) -> tuple[list[PostRow], bool]:
         """Conversations past their first-response target, most overdue first."""
-        from socialdesk.store import queue_queries as qq
-
         return qq.breaches_page(self.store.conn, self.clock(), after, limit)
 
     def approvals(
         self, after_id: int | None = None, limit: int = 50
     ) -> tuple[list[qq.PendingApproval], bool]:
         """Replies waiting for an approver, oldest first."""
-        from socialdesk.store import queue_queries as qq
-
         return qq.awaiting_approval(self.store.conn, after_id, limit)
 
     def needs_approval(self, post_id: int) -> bool:

@@ -138,7 +138,7 @@ class PreparedTriage:
         return self.triager.triage_many(self.posts, store, verdicts=verdicts)
 
 
-class TriageBatches:
+class OffloadBatches:
     """One sync's use of a Triager: `start` each page as soon as it is fetched, `finish` it to store it.
 
     While any sync holds one open, the Triager keeps its worker process (started only for large
@@ -148,7 +148,7 @@ class TriageBatches:
     def __init__(self, triager: TextStageOffload) -> None:
         self.triager = triager
 
-    def __enter__(self) -> TriageBatches:
+    def __enter__(self) -> OffloadBatches:
         self.triager._session(+1)
         return self
 
@@ -201,15 +201,15 @@ class TextStageOffload:
         self._sessions = 0
         self._idle_timer: threading.Timer | None = None
 
-    def batches(self) -> TriageBatches:
-        """A context manager for one sync: `start(posts, more)` each page early, `finish(store)` it later.
+    def batches(self) -> OffloadBatches:
+        """One sync's batches (a `sync.TriageBatches`): `start(posts, more)` each page, `finish` it later.
 
         The sync engine starts the next page before storing the current one, so with a spare core the
         expensive text stage of one page overlaps the storing of the previous. Results are exactly
         `triage_many`'s: only the store-independent part runs ahead; the author facts are looked up
         when the page is finished, after every earlier page is stored.
         """
-        return TriageBatches(self)
+        return OffloadBatches(self)
 
     def _prepare(self, posts: Sequence[Post], more: bool) -> PreparedTriage:
         offload = self._offload
