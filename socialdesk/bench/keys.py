@@ -46,7 +46,9 @@ async def measure_keys(db: Path, repeat: float = 1.0) -> dict[str, Any]:
             def check() -> bool:
                 top = int(feed.scroll_offset.y)
                 return feed.cursor == cursor and feed.window.covers(
-                    top, top + feed.scrollable_content_region.height - 1)
+                    top, top + feed.scrollable_content_region.height - 1
+                )
+
             return check
 
         async def press(key: str, expect: int, gap: float) -> float:

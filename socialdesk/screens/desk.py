@@ -300,7 +300,10 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         network = NETWORK_NAMES.get(post.network, post.network)
         mentions = composer.prefix.strip()
         composer.target = f"Reply to @{post.author_handle} on {network}" + (
-            "" if not mentions else " · @-mention added" if mentions == f"@{post.author_handle}"
+            ""
+            if not mentions
+            else " · @-mention added"
+            if mentions == f"@{post.author_handle}"
             else f" · starts with {mentions}"
         )
         self._draft_post = post.id

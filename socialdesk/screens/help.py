@@ -23,7 +23,7 @@ def binding_rows(*nodes: object) -> list[tuple[str, str, str]]:
         for key, binding in bindings_map:
             ident = binding.id or binding.action
             keys, _ = seen.setdefault(ident, ([], binding.description or binding.action))
-            display = node.app.get_key_display(binding) if hasattr(node, "app") else key  # type: ignore[attr-defined]
+            display = node.app.get_key_display(binding) if hasattr(node, "app") else key
             shown = key if len(key) == 1 else display
             if shown not in keys:
                 keys.append(shown)

@@ -83,7 +83,7 @@ class OutboxRow:
 
     def as_dict(self) -> dict[str, Any]:
         """The row as plain data (`outbox list --json`)."""
-        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,7 +86,7 @@ class _InProcess:
 
 def _batches(triage: TriageFn | None) -> TriageBatches:
     opener = getattr(triage, "batches", None)
-    return opener() if callable(opener) else _InProcess(triage)  # type: ignore[no-any-return]
+    return opener() if callable(opener) else _InProcess(triage)
 
 
 class SourceState(StrEnum):

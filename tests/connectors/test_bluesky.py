@@ -350,4 +350,3 @@ def test_search_terms_are_monitored(fake: FakeBluesky, loopback_server: Loopback
     posts = make(loopback_server, search_terms=["acme"]).fetch(None).posts
     assert [(p.native_id, p.kind) for p in posts] == [(hit["uri"], "search")]
     assert loopback_server.calls("GET", "/xrpc/app.bsky.feed.searchPosts")[0].arg("sort") == "latest"
-
