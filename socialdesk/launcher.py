@@ -87,7 +87,9 @@ def workspace_triage(ctx: Context):  # type: ignore[no-untyped-def]
 def make_app(ctx: Context, sync: bool = True, sources: list[Source] | None = None) -> SocialDeskApp:
     """The desk app for a context (the CLI and the tests build it the same way)."""
     from socialdesk.app import SocialDeskApp
+    from socialdesk.frames import pace_frames
 
+    pace_frames()
     ctx.store  # noqa: B018 - open and migrate the cache before any worker needs it
     interval = 3.0 if ctx.demo else None  # the demo network is live: new posts every few seconds
     app = SocialDeskApp(

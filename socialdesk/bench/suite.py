@@ -17,6 +17,7 @@ from typing import Any
 
 from socialdesk.bench import corpus, measure
 from socialdesk.bench.measure import quantile
+from socialdesk.frames import DESK_FPS
 
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "socialdesk-bench"
 DEFAULT_OUT = Path(".bench") / "results.json"
@@ -95,6 +96,8 @@ def _isolated_env(home: Path) -> dict[str, str]:
     env["SOCIALDESK_CONFIG_DIR"] = str(home / "config")
     env["SOCIALDESK_DATA_DIR"] = str(home / "data")
     env.pop("TEXTUAL", None)
+    # The same frame cap for the desk and the bare baseline apps, as the desk sets it for itself.
+    env.setdefault("TEXTUAL_FPS", str(DESK_FPS))
     return env
 
 
