@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:  # annotations only: importing the messages must not load the sync engine
+    from socialdesk.services.outbox import OutboxEvent
     from socialdesk.services.sync import SyncReport
-    from socialdesk.viewmodels import CustomerView, ThreadView, Window
+    from socialdesk.viewmodels import CustomerView, ThreadDetail, Window
 
 
 class PostsSynced(Message):
@@ -44,7 +45,7 @@ class WindowLoaded(Message):
 class ThreadLoaded(Message):
     """The thread of the selected post was read."""
 
-    def __init__(self, view: ThreadView | None, draft: str, post_id: int) -> None:
+    def __init__(self, view: ThreadDetail | None, draft: str, post_id: int) -> None:
         super().__init__()
         self.view = view
         self.draft = draft
@@ -63,6 +64,6 @@ class CustomerLoaded(Message):
 class OutboxChanged(Message):
     """Replies changed state in the outbox (sent, failed, waiting ...)."""
 
-    def __init__(self, events: Sequence[object]) -> None:
+    def __init__(self, events: Sequence[OutboxEvent]) -> None:
         super().__init__()
         self.events = events

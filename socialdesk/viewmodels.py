@@ -44,7 +44,7 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True)
-class ThreadView:
+class ThreadDetail:
     """A thread with what we know about it locally: outbox replies and internal notes."""
 
     thread: Thread

@@ -27,7 +27,7 @@ from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
 from socialdesk.services import feed_window
 from socialdesk.store import queries
 from socialdesk.store.queries import INBOUND, PostFilter
-from socialdesk.viewmodels import CustomerView, ThreadView, Window
+from socialdesk.viewmodels import CustomerView, ThreadDetail, Window
 from socialdesk.widgets.badges import NETWORK_NAMES
 from socialdesk.widgets.composer import Composer, ReplyEditor
 from socialdesk.widgets.customer_pane import CustomerPane
@@ -35,7 +35,7 @@ from socialdesk.widgets.feed_list import FeedList
 from socialdesk.widgets.key_footer import KeyFooter
 from socialdesk.widgets.queue_tabs import QueueTabs
 from socialdesk.widgets.status_bar import StatusBar
-from socialdesk.widgets.thread_view import ThreadView as ThreadWidget
+from socialdesk.widgets.thread_view import ThreadView
 
 DETAIL_DELAY = 0.06  # seconds the cursor must rest before the thread loads (holding j stays smooth)
 DRAFT_DELAY = 0.5
@@ -113,7 +113,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         with Horizontal(id="panes"):
             yield FeedList(id="feed-pane")
             with Vertical(id="middle"):
-                yield ThreadWidget(id="thread")
+                yield ThreadView(id="thread")
                 yield Composer(id="composer")
             yield CustomerPane(id="customer")
         yield KeyFooter()
@@ -247,10 +247,9 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     def on_outbox_changed(self, message: OutboxChanged) -> None:
         for event in message.events:
-            state, error = getattr(event, "state", ""), getattr(event, "error", "")
-            if state in ("failed", "needs_auth", "unknown"):
-                self.notify(f"Reply {state}: {error}", severity="error", markup=False, timeout=10)
-            elif state == "sent":
+            if event.state in ("failed", "needs_auth", "unknown"):
+                self.notify(f"Reply {event.state}: {event.error}", severity="error", markup=False, timeout=10)
+            elif event.state == "sent":
                 self.notify("Reply sent", markup=False)
         self.refresh_thread()
 
@@ -277,7 +276,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         view = None
         if thread is not None:
             ids = [p.id for p in thread.posts]
-            view = ThreadView(thread, queries.our_replies_to(conn, ids), queries.notes_on(conn, ids))
+            view = ThreadDetail(thread, queries.our_replies_to(conn, ids), queries.notes_on(conn, ids))
         draft = self.ctx.store.draft(post_id)
         customer_view = None
         if thread is not None and thread.focus.customer_id is not None:
@@ -292,7 +291,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
     def on_thread_loaded(self, message: ThreadLoaded) -> None:
         if message.post_id != self._shown_post or message.view is None:
             return  # the agent has moved on
-        self.query_one(ThreadWidget).data = message.view
+        self.query_one(ThreadView).data = message.view
         composer = self.composer
         post = self.selected_post = message.view.thread.focus
         composer.network = post.network
@@ -403,7 +402,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
     def action_open_thread(self) -> None:
         if self.selected_post is not None:
             self._load_detail(self.selected_post.id)
-            self.query_one(ThreadWidget).focus()
+            self.query_one(ThreadView).focus()
 
     def action_reply(self) -> None:
         if self.selected_post is None:

@@ -1,19 +1,19 @@
 """Reply actions for the desk screen: review and send, undo, canned replies, take it private, split, outbox.
 
-Mix `ReplyActions` into a Screen that provides `ctx` (socialdesk.context.Context), `selected_post`
-(PostRow | None), `composer_text()`, `set_composer_text(text)` and `refresh_thread()`, and add
+Mix `ReplyActions` into the desk screen, which implements `socialdesk.screens.host.DeskHost`, and add
 `REPLY_BINDINGS` to its BINDINGS. Store and network work runs in thread workers that end in messages.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.message import Message
 
 from socialdesk import compose
 from socialdesk.errors import UserError
+from socialdesk.screens.host import HostScreen
 
 if TYPE_CHECKING:
     from socialdesk.models import PostRow
@@ -72,25 +72,13 @@ def final_text(post: PostRow, text: str, dm: bool = False) -> str:
     return prefix + text
 
 
-class ReplyActions:
-    """Actions bound by REPLY_BINDINGS (see the module docstring for what the host provides)."""
+class ReplyActions(HostScreen):
+    """Actions bound by REPLY_BINDINGS; `self` is the desk screen (`screens.host.DeskHost`)."""
 
-    ctx: Any
-    selected_post: PostRow | None
     _reply_outbox: Outbox | None = None
     _reply_macros: Macros | None = None
     _last_reply: tuple[int, int] | None = None  # (post id, first reply id) of the last queued reply
     _last_reply_text = ""  # what the composer held when it was queued (undo puts it back)
-
-    # What the host screen provides.
-    def composer_text(self) -> str:  # pragma: no cover - the host implements it
-        raise NotImplementedError
-
-    def set_composer_text(self, text: str) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    def refresh_thread(self) -> None:  # pragma: no cover
-        raise NotImplementedError
 
     # -- services ------------------------------------------------------------------------------
 
@@ -118,7 +106,7 @@ class ReplyActions:
     def _post_or_warn(self) -> PostRow | None:
         post = self.selected_post
         if post is None:
-            self.notify("Select a post to reply to first", severity="warning")  # type: ignore[attr-defined]
+            self.notify("Select a post to reply to first", severity="warning")
         return post
 
     # -- send ----------------------------------------------------------------------------------
@@ -132,12 +120,12 @@ class ReplyActions:
         if post is None:
             return
         if not text:
-            self.notify("The reply is empty", severity="warning")  # type: ignore[attr-defined]
+            self.notify("The reply is empty", severity="warning")
             return
         final = final_text(post, text)
         result = compose.check(final, post.network)
         if result.over:
-            self.notify(  # type: ignore[attr-defined]
+            self.notify(
                 f"{result.count}/{result.limit}: too long for one post. Shorten it or split it (ctrl+l)",
                 severity="error",
             )
@@ -159,7 +147,7 @@ class ReplyActions:
             if ok:
                 self._queue(post, [final], dm=False)
 
-        self.app.push_screen(ReviewScreen(data), confirmed)  # type: ignore[attr-defined]
+        self.app.push_screen(ReviewScreen(data), confirmed)
 
     def _queue(self, post: PostRow, parts: list[str], dm: bool, private_public: str = "") -> None:
         outbox = self.reply_outbox
@@ -177,14 +165,12 @@ class ReplyActions:
                     ids = outbox.enqueue(post.id, payload, agent, dm=dm, needs_approval=escalated)
                 self.ctx.store.save_draft(post.id, "")
             except UserError as exc:
-                self.post_message(ReplyRefused(str(exc)))  # type: ignore[attr-defined]
+                self.post_message(ReplyRefused(str(exc)))
                 return
             note = "held for approval" if escalated else ""
-            self.post_message(ReplyQueued(post.id, ids, original, undo, note))  # type: ignore[attr-defined]
+            self.post_message(ReplyQueued(post.id, ids, original, undo, note))
 
-        self.run_worker(  # type: ignore[attr-defined]
-            work, thread=True, exit_on_error=False, group="reply", description="queue a reply"
-        )
+        self.run_worker(work, thread=True, exit_on_error=False, group="reply", description="queue a reply")
 
     def on_reply_queued(self, message: ReplyQueued) -> None:
         self._last_reply = (message.post_id, message.reply_ids[0])
@@ -192,9 +178,9 @@ class ReplyActions:
         if self.selected_post is not None and self.selected_post.id == message.post_id:
             self.set_composer_text("")
         if message.note:
-            self.notify(f"Reply {message.note}", markup=False)  # type: ignore[attr-defined]
+            self.notify(f"Reply {message.note}", markup=False)
         else:
-            self.notify(  # type: ignore[attr-defined]
+            self.notify(
                 f"Reply queued: sends in {message.undo_seconds:g} s. Press u to undo",
                 title="Undo",
                 timeout=max(1.0, message.undo_seconds),
@@ -202,35 +188,33 @@ class ReplyActions:
         self.refresh_thread()
 
     def on_reply_refused(self, message: ReplyRefused) -> None:
-        self.notify(message.text, severity="error", markup=False)  # type: ignore[attr-defined]
+        self.notify(message.text, severity="error", markup=False)
 
     # -- undo ----------------------------------------------------------------------------------
 
     def action_reply_undo(self) -> None:
         """Take back the last queued reply while its undo window is open (text back in the composer)."""
         if self._last_reply is None:
-            self.notify("Nothing to undo", severity="warning")  # type: ignore[attr-defined]
+            self.notify("Nothing to undo", severity="warning")
             return
         post_id, reply_id = self._last_reply
         outbox = self.reply_outbox
 
         def work() -> None:
             text = outbox.undo(reply_id)
-            self.post_message(ReplyUndone(post_id, text))  # type: ignore[attr-defined]
+            self.post_message(ReplyUndone(post_id, text))
 
-        self.run_worker(  # type: ignore[attr-defined]
-            work, thread=True, exit_on_error=False, group="reply", description="undo a reply"
-        )
+        self.run_worker(work, thread=True, exit_on_error=False, group="reply", description="undo a reply")
 
     def on_reply_undone(self, message: ReplyUndone) -> None:
         if message.text is None:
-            self.notify("Too late to undo: the reply has been handed to the network", severity="warning")  # type: ignore[attr-defined]
+            self.notify("Too late to undo: the reply has been handed to the network", severity="warning")
             return
         self._last_reply = None
         if self.selected_post is not None and self.selected_post.id == message.post_id:
             # The agent's own words (mentions are added again on send), else the queued text.
             self.set_composer_text(self._last_reply_text or message.text)
-        self.notify("Reply taken back into the composer")  # type: ignore[attr-defined]
+        self.notify("Reply taken back into the composer")
         self.refresh_thread()
 
     # -- canned replies ------------------------------------------------------------------------
@@ -243,7 +227,7 @@ class ReplyActions:
         try:
             macros = self.reply_macros
         except UserError as exc:
-            self.notify(str(exc), severity="error", markup=False)  # type: ignore[attr-defined]
+            self.notify(str(exc), severity="error", markup=False)
             return
         values = values_for(self.selected_post, self.ctx.agent)
 
@@ -252,7 +236,7 @@ class ReplyActions:
                 current = self.composer_text().rstrip()
                 self.set_composer_text(f"{current} {text}" if current else text)
 
-        self.app.push_screen(MacroPickerScreen(macros, values), inserted)  # type: ignore[attr-defined]
+        self.app.push_screen(MacroPickerScreen(macros, values), inserted)
 
     # -- take it private -----------------------------------------------------------------------
 
@@ -267,7 +251,7 @@ class ReplyActions:
         try:
             macros = self.reply_macros
         except UserError as exc:
-            self.notify(str(exc), severity="error", markup=False)  # type: ignore[attr-defined]
+            self.notify(str(exc), severity="error", markup=False)
             return
         values = values_for(post, self.ctx.agent)
         dm_text = self.composer_text().strip() or fill(macros.dm_text, values)
@@ -288,7 +272,7 @@ class ReplyActions:
             if ok:
                 self._queue(post, [dm_text], dm=True, private_public=public)
 
-        self.app.push_screen(ReviewScreen(data), confirmed)  # type: ignore[attr-defined]
+        self.app.push_screen(ReviewScreen(data), confirmed)
 
     # -- split into a thread -------------------------------------------------------------------
 
@@ -305,17 +289,17 @@ class ReplyActions:
         try:
             parts = compose.split_thread(body, post.network, prefix=prefix)
         except ValueError as exc:
-            self.notify(str(exc), severity="error", markup=False)  # type: ignore[attr-defined]
+            self.notify(str(exc), severity="error", markup=False)
             return
         if len(parts) == 1:
-            self.notify("It fits in one post: send it with ctrl+s")  # type: ignore[attr-defined]
+            self.notify("It fits in one post: send it with ctrl+s")
             return
 
         def confirmed(ok: bool | None) -> None:
             if ok:
                 self._queue(post, parts, dm=False)
 
-        self.app.push_screen(SplitPreviewScreen(parts, post.network), confirmed)  # type: ignore[attr-defined]
+        self.app.push_screen(SplitPreviewScreen(parts, post.network), confirmed)
 
     # -- outbox --------------------------------------------------------------------------------
 
@@ -323,4 +307,4 @@ class ReplyActions:
         """Open the outbox view."""
         from socialdesk.screens.outbox import OutboxScreen
 
-        self.app.push_screen(OutboxScreen(self.reply_outbox, self.ctx.agent.name))  # type: ignore[attr-defined]
+        self.app.push_screen(OutboxScreen(self.reply_outbox, self.ctx.agent.name))

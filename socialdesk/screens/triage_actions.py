@@ -1,26 +1,24 @@
 """Triage keys for the desk: next, resolve, snooze, assign, tag, bulk marks, notes, escalation, queues.
 
-`TriageActions` is a mixin for the desk screen. The host provides `ctx` (Context), `selected_post`
-(PostRow | None), `marked_ids` (set[int]), `set_feed_filter(flt, title, queue_order)`,
-`refresh_feed()`, `refresh_thread()` and `select_post(post_id)`. Store I/O runs in thread workers
-that end by posting TriageChanged, which the mixin turns into a refresh and a notification.
+`TriageActions` is a mixin for the desk screen, which implements `socialdesk.screens.host.DeskHost`.
+Store I/O runs in thread workers that end by posting TriageChanged, which the mixin turns into a refresh
+and a notification.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.message import Message
 
 from socialdesk.errors import UserError
+from socialdesk.screens.host import HostScreen
 from socialdesk.widgets.queue_tabs import QueueTabs
 
 if TYPE_CHECKING:  # the queue service and classifier are imported by the actions that use them
-    from socialdesk.context import Context
-    from socialdesk.models import PostRow
     from socialdesk.services.queue import QueueService, SavedQueue
     from socialdesk.store import PostFilter
 
@@ -71,24 +69,11 @@ class QueueCountsLoaded(Message):
         self.counts = counts
 
 
-class TriageActions:
-    """Mixin adding the triage keys to a screen (see the module docstring for the host API)."""
+class TriageActions(HostScreen):
+    """Mixin adding the triage keys to the desk screen (`self` is a `screens.host.DeskHost`)."""
 
-    ctx: Context
-    selected_post: PostRow | None
-    marked_ids: set[int]
     _triage_queues: list[SavedQueue] | None = None
     triage_queue: SavedQueue | None = None
-
-    # Host API (implemented by the screen).
-    set_feed_filter: Callable[..., None]
-    refresh_feed: Callable[[], None]
-    refresh_thread: Callable[[], None]
-    select_post: Callable[[int], None]
-    notify: Callable[..., None]
-    run_worker: Callable[..., Any]
-    post_message: Callable[[Message], bool]
-    app: Any
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -293,7 +278,7 @@ class TriageActions:
             return
         self.triage_queue = queue
         self.set_feed_filter(queue.filter(self.ctx.agent.name), queue.name, True)
-        for tabs in self.app.screen.query(QueueTabs):
+        for tabs in self.query(QueueTabs):
             tabs.active = queue.name
 
     def action_triage_approvals(self) -> None:
@@ -345,7 +330,7 @@ class TriageActions:
         self.refresh_queue_counts()
 
     def on_queue_counts_loaded(self, message: QueueCountsLoaded) -> None:
-        for tabs in self.app.screen.query(QueueTabs):
+        for tabs in self.query(QueueTabs):
             tabs.show(self.triage_queues, message.counts)
 
     def on_queue_tabs_queue_chosen(self, message: QueueTabs.QueueChosen) -> None:

@@ -9,7 +9,7 @@ from textual.reactive import reactive
 
 from socialdesk.models import PostRow
 from socialdesk.sanitize import clean
-from socialdesk.viewmodels import ThreadView as ThreadData
+from socialdesk.viewmodels import ThreadDetail
 from socialdesk.widgets import badges
 from socialdesk.widgets.badges import NETWORK_NAMES, age
 from socialdesk.widgets.document import Block, DocumentView
@@ -24,12 +24,12 @@ class ThreadView(DocumentView):
     and drawn, so a 500-post thread opens as fast as a short one.
     """
 
-    data: reactive[ThreadData | None] = reactive(None)
+    data: reactive[ThreadDetail | None] = reactive(None)
 
     def on_mount(self) -> None:
         self.show([Block(PLACEHOLDER)])
 
-    def watch_data(self, data: ThreadData | None) -> None:
+    def watch_data(self, data: ThreadDetail | None) -> None:
         if data is None:
             self.show([Block(PLACEHOLDER)])
             return

@@ -229,3 +229,16 @@ async def test_approvals_need_the_role(ctx: Context) -> None:
         await pilot.press("A")
         await pilot.pause()
         assert not isinstance(app.screen, ApprovalsScreen)
+
+
+async def test_queue_counts_that_arrive_under_a_modal_reach_the_tabs(ctx: Context) -> None:
+    from textual.screen import ModalScreen
+
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await app.push_screen(ModalScreen[None]())
+        app.host.refresh_queue_counts()
+        await settle(pilot)
+        counts = {tab.name: tab.count for tab in app.host.query_one(QueueTabs).tabs}
+        assert counts["All"] == 4

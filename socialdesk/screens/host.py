@@ -1,0 +1,53 @@
+"""What the desk screen gives its action mixins, typed, so the reply and triage keys are type-checked."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from socialdesk.context import Context
+    from socialdesk.models import PostRow
+    from socialdesk.store import PostFilter
+
+
+class DeskHost(Protocol):
+    """The desk's state and operations that `ReplyActions` and `TriageActions` use."""
+
+    ctx: Context
+    selected_post: PostRow | None
+    marked_ids: set[int]
+
+    def composer_text(self) -> str:
+        """The composer's text as the agent typed it."""
+        ...
+
+    def set_composer_text(self, text: str) -> None:
+        """Replace the composer's text (and show it at once)."""
+        ...
+
+    def set_feed_filter(self, flt: PostFilter, title: str, queue_order: bool = False) -> None:
+        """Show the feed through `flt`, titled `title`."""
+        ...
+
+    def refresh_feed(self) -> None:
+        """Read the feed's visible window again."""
+        ...
+
+    def refresh_thread(self) -> None:
+        """Read the selected post's thread and customer again."""
+        ...
+
+    def select_post(self, post_id: int) -> None:
+        """Move the feed's cursor to the post, and show its thread."""
+        ...
+
+
+if TYPE_CHECKING:
+
+    class HostScreen(Screen[None], DeskHost):
+        """The type of a mixin's `self`: a Textual screen that is also the desk host."""
+
+else:
+    HostScreen = object  # at run time the mixins are plain classes; the desk screen supplies both
