@@ -15,17 +15,15 @@ from socialdesk.widgets.status_bar import StatusBar
 from socialdesk.widgets.thread_view import ThreadView
 from tests.conftest import FIXED_NOW
 from tests.ui.lines import drawn_lines
+from tests.ui.waiting import settle
 
 SIZE = (140, 40)
 
 
 async def ready(pilot) -> FeedList:  # type: ignore[no-untyped-def]
-    app = pilot.app
-    for _ in range(50):
-        await pilot.pause(0.05)
-        if app.desk.feed.window.rows and app.desk.feed.window.exact:
-            break
-    return app.desk.feed
+    feed: FeedList = pilot.app.desk.feed
+    await settle(pilot, until=lambda: bool(feed.window.rows) and feed.window.exact)
+    return feed
 
 
 async def test_j_k_g_G_pgdn_move_the_cursor(desk_app: SocialDeskApp) -> None:
@@ -40,14 +38,14 @@ async def test_j_k_g_G_pgdn_move_the_cursor(desk_app: SocialDeskApp) -> None:
         await pilot.press("pagedown")
         assert feed.cursor > 20
         await pilot.press("G")
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert feed.cursor == total - 1 and feed.current is not None
         oldest = desk_app.desk.ctx.store.conn.execute(
             "SELECT id FROM posts WHERE is_ours = 0 ORDER BY created_at, id LIMIT 1"
         ).fetchone()[0]
         assert feed.current.id == oldest
         await pilot.press("pageup", "g")
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert feed.cursor == 0
 
 
@@ -55,7 +53,7 @@ async def test_highlight_loads_thread_and_customer(desk_app: SocialDeskApp) -> N
     async with desk_app.run_test(size=SIZE) as pilot:
         feed = await ready(pilot)
         await pilot.press("j")
-        await pilot.pause(0.3)
+        await settle(pilot)
         thread = desk_app.desk.query_one(ThreadView)
         customer = desk_app.desk.query_one(CustomerPane)
         assert thread.data is not None and thread.data.thread.focus.id == feed.current.id  # type: ignore[union-attr]
@@ -67,7 +65,7 @@ async def test_enter_r_tab_and_the_counter(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert isinstance(desk_app.focused, ThreadView)
         await pilot.press("r")
         assert isinstance(desk_app.focused, ReplyEditor)
@@ -94,7 +92,7 @@ async def test_enter_r_tab_and_the_counter(desk_app: SocialDeskApp) -> None:
 async def test_counter_warns_then_errors(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.pause(0.2)
+        await settle(pilot)
         composer = desk_app.desk.query_one(Composer)
         counter = composer.query_one("#composer-counter")
         limit = composer.measure().limit
@@ -108,13 +106,13 @@ async def test_counter_warns_then_errors(desk_app: SocialDeskApp) -> None:
 async def test_draft_survives_moving_away(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
         feed = await ready(pilot)
-        await pilot.pause(0.2)
+        await settle(pilot)
         first = feed.current
         await pilot.press("r", *"draft one", "escape", "j")
-        await pilot.pause(0.8)
+        await settle(pilot)
         assert desk_app.desk.ctx.store.draft(first.id) == "draft one"  # type: ignore[union-attr]
         await pilot.press("k")
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert desk_app.desk.query_one(Composer).text == "draft one"
 
 
@@ -122,7 +120,7 @@ async def test_help_lists_every_binding_with_its_id(desk_app: SocialDeskApp) -> 
     async with desk_app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("question_mark")
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert isinstance(desk_app.screen, HelpScreen)
         from socialdesk.screens.help import binding_rows
 
@@ -147,7 +145,7 @@ async def test_search_replaces_the_feed(desk_app: SocialDeskApp) -> None:
         feed = await ready(pilot)
         everything = feed.window.total
         await pilot.press("slash", *"refund", "enter")
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert 0 < feed.window.total < everything
         assert all("refund" in r.text.lower() for r in feed.window.rows)
         assert "refund" in desk_app.desk.query_one(StatusBar).view_title
@@ -165,12 +163,12 @@ async def test_new_posts_arrive_on_top_without_moving_the_cursor(desk_app: Socia
         ]
         report = SyncReport("demo", SourceState.OK, new_ids=store.upsert_posts(new).inserted)
         desk_app.desk.post_message(PostsSynced(report))
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert feed.current is not None and feed.current.id == before.id  # type: ignore[union-attr]
         assert feed.cursor == 7
         assert desk_app.desk.query_one(StatusBar).new_count == 4
         await pilot.press("g")
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert feed.current.native_id == "fresh-3"
         assert desk_app.desk.query_one(StatusBar).new_count == 0
 
@@ -187,7 +185,7 @@ async def test_hostile_text_is_shown_as_plain_text(desk_app: SocialDeskApp) -> N
     store.upsert_posts([hostile])
     async with desk_app.run_test(size=SIZE) as pilot:
         feed = await ready(pilot)
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert feed.current is not None and feed.current.native_id == "evil-1"
         top = drawn_lines(feed)[0]
         assert "[blink]free money[" in top and "@ev[bold]il" in top
@@ -207,7 +205,7 @@ async def test_failing_source_shows_in_the_header(desk_app: SocialDeskApp) -> No
                 SyncReport("mastodon-support", SourceState.NEEDS_AUTH, message="401 token revoked")
             )
         )
-        await pilot.pause(0.1)
+        await settle(pilot)
         bar = str(desk_app.desk.query_one(StatusBar).render())
         assert "mastodon-support: 401 token revoked" in bar and "DEMO" in bar
 
@@ -216,7 +214,7 @@ async def test_q_quits(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.press("q")
-        await pilot.pause(0.1)
+        await settle(pilot)
     assert desk_app.return_code == 0
 
 
@@ -244,11 +242,11 @@ async def test_history_loads_older_pages(desk_app: SocialDeskApp) -> None:
     store.upsert_posts(posts)
     async with desk_app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.pause(0.3)
+        await settle(pilot)
         pane = desk_app.desk.query_one(CustomerPane)
         assert pane.data is not None and len(pane.data.history) == 50 and pane.data.more
         await pilot.press("right_square_bracket")
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert len(pane.data.history) == 100
         assert [p.native_id for p in pane.data.history] == [f"loud-{i}" for i in range(100)]
 
@@ -263,7 +261,7 @@ async def test_palette_offers_queues_themes_and_desk_commands(desk_app: SocialDe
             c for c in desk_app.get_system_commands(desk_app.screen) if c.title == "Queue: Negative"
         )
         command.callback()
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert desk_app.desk.view_title == "Negative"
         assert all(r.sentiment_label == "negative" for r in desk_app.desk.feed.window.rows)
 
@@ -271,9 +269,9 @@ async def test_palette_offers_queues_themes_and_desk_commands(desk_app: SocialDe
 async def test_next_opens_the_claimed_conversation_and_replies_show_in_it(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.pause(0.3)
+        await settle(pilot)
         await pilot.press("n")
-        await pilot.pause(0.6)
+        await settle(pilot)
         desk = desk_app.desk
         claimed = desk.selected_post
         assert claimed is not None and claimed.priority == 3  # the most urgent conversation first
@@ -289,7 +287,7 @@ async def test_next_opens_the_claimed_conversation_and_replies_show_in_it(desk_a
             (claimed.id, claimed.network),
         )
         desk.refresh_thread()
-        await pilot.pause(0.3)
+        await settle(pilot)
         view = desk.query_one(ThreadView).data
         assert view is not None and view.replies[claimed.id][0][:2] == ("on it!", "sent")
 
@@ -302,7 +300,7 @@ async def test_worker_errors_are_notified_as_plain_text(desk_app: SocialDeskApp)
             raise RuntimeError("server said [bold]nope[/bold] [link=x]")
 
         desk_app.run_worker(boom, thread=True, exit_on_error=False, description="Syncing acct")
-        await pilot.pause(0.3)
+        await settle(pilot)
         (note,) = list(desk_app._notifications)
         assert "server said [bold]nope[/bold] [link=x]" in note.message and note.markup is False
 
@@ -311,7 +309,7 @@ async def test_claimed_conversation_stays_open_while_posts_arrive(desk_app: Soci
     """`n` opens the claimed post even when it is far down the feed; arrivals and reloads don't steal it."""
     async with desk_app.run_test(size=SIZE) as pilot:
         feed = await ready(pilot)
-        await pilot.pause(0.3)
+        await settle(pilot)
         desk = desk_app.desk
         store = desk.ctx.store
         await pilot.press("n")
@@ -319,7 +317,7 @@ async def test_claimed_conversation_stays_open_while_posts_arrive(desk_app: Soci
             new = [Post("x", f"live-{i}", Author("live", "live", "Live"), f"live {i}", FIXED_NOW + 40 + i)]
             report = SyncReport("demo", SourceState.OK, new_ids=store.upsert_posts(new).inserted)
             desk.post_message(PostsSynced(report))
-            await pilot.pause(0.2)
+            await settle(pilot)
         claimed = store.conn.execute("SELECT id FROM posts WHERE assigned_to != ''").fetchone()[0]
         assert desk.selected_post is not None and desk.selected_post.id == claimed
         assert desk.query_one(ThreadView).data.thread.focus.id == claimed  # type: ignore[union-attr]
@@ -335,19 +333,19 @@ async def test_claimed_conversation_stays_open_while_posts_arrive(desk_app: Soci
         assert [r.id for r in feed.window.rows] == expected[feed.window.start : feed.window.end]
         # Moving in the feed takes the agent back to the post under the cursor.
         await pilot.press("j")
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert desk.selected_post is not None and desk.selected_post.id == feed.current.id  # type: ignore[union-attr]
 
 
 async def test_switching_views_releases_a_claimed_post(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
         feed = await ready(pilot)
-        await pilot.pause(0.3)
+        await settle(pilot)
         await pilot.press("n")
-        await pilot.pause(0.5)
+        await settle(pilot)
         claimed = desk_app.desk.selected_post
         await pilot.press("slash", *"refund", "enter")
-        await pilot.pause(0.6)
+        await settle(pilot)
         assert feed.current is not None and "refund" in feed.current.text.lower()
         assert desk_app.desk.selected_post is not None and desk_app.desk.selected_post.id == feed.current.id
         assert claimed is not None and claimed.id != feed.current.id
@@ -361,17 +359,17 @@ async def test_customer_pane_ignores_the_author_of_a_post_moved_past(desk_app: S
 
     async with desk_app.run_test(size=SIZE) as pilot:
         feed = await ready(pilot)
-        await pilot.pause(0.3)
+        await settle(pilot)
         passed_over = feed.current
         await pilot.press("n")
-        await pilot.pause(0.6)
+        await settle(pilot)
         desk = desk_app.desk
         focus = desk.query_one(ThreadView).data.thread.focus  # type: ignore[union-attr]
         assert passed_over is not None and passed_over.customer_id != focus.customer_id
         stale = queries.customer(desk.ctx.store.conn, passed_over.customer_id)  # type: ignore[arg-type]
         assert stale is not None
         desk.post_message(CustomerLoaded(CustomerView(stale), passed_over.id))
-        await pilot.pause(0.2)
+        await settle(pilot)
         shown = desk.query_one(CustomerPane).data
         assert shown is not None and shown.customer.id == focus.customer_id
 
@@ -384,13 +382,13 @@ async def test_the_footer_offers_the_keys_of_the_focused_pane(desk_app: SocialDe
 
     async with desk_app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert {"Reply", "Search", "Outbox"} <= offered() and "Send" not in offered()
         await pilot.press("j")
-        await pilot.pause(0.2)
+        await settle(pilot)
         await pilot.press("r")
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert {"Send", "Canned reply"} <= offered() and "Reply" not in offered()
         await pilot.press("escape")
-        await pilot.pause(0.1)
+        await settle(pilot)
         assert "Reply" in offered() and "Send" not in offered()

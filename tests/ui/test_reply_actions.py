@@ -21,6 +21,7 @@ from socialdesk.screens.split_preview import SplitPreviewScreen
 from socialdesk.services.outbox import Outbox
 from socialdesk.store.queries import get_post
 from tests.outbox.helpers import make_store
+from tests.ui.waiting import settle
 
 
 class Host(ReplyActions, Screen[None]):
@@ -69,12 +70,6 @@ def replies(ctx: Context) -> list[tuple[str, str, int]]:
     return [tuple(r) for r in ctx.store.conn.execute("SELECT text, state, dm FROM replies ORDER BY id")]  # type: ignore[misc]
 
 
-async def settle(app: App[None], pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def test_send_opens_review_then_queues_and_undo_brings_the_text_back(ctx: Context) -> None:
     app = HostApp(ctx, get_post(ctx.store.conn, 1))
     async with app.run_test() as pilot:
@@ -86,12 +81,12 @@ async def test_send_opens_review_then_queues_and_undo_brings_the_text_back(ctx: 
         assert review.data.parts == ("@user0@other.example Sorry for the delay!",)
         assert review.data.destination == "public reply" and review.data.account == "demo"
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen is app.host
         assert replies(ctx) == [("@user0@other.example Sorry for the delay!", "queued", 0)]
         assert app.host.text == ""
         await pilot.press("u")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.host.text == "Sorry for the delay!"
         assert replies(ctx)[0][1] == "discarded"
 
@@ -103,7 +98,7 @@ async def test_review_escape_goes_back_without_sending(ctx: Context) -> None:
         await pilot.press("ctrl+s")
         await pilot.pause()
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen is app.host and replies(ctx) == [] and app.host.text == "draft words"
 
 
@@ -119,7 +114,7 @@ async def test_over_the_limit_is_blocked_and_split_previews_a_thread(ctx: Contex
         preview = app.screen
         assert isinstance(preview, SplitPreviewScreen) and len(preview.parts) == 3
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         rows = replies(ctx)
         assert [r[0].rsplit(" ", 1)[1] for r in rows] == ["1/3", "2/3", "3/3"]
         assert all(r[0].startswith("@user0@other.example ") for r in rows)
@@ -158,7 +153,7 @@ async def test_take_private_queues_a_dm_and_a_public_note(ctx: Context) -> None:
         review = app.screen
         assert isinstance(review, ReviewScreen) and review.data.parts[0].startswith("Hi User 0, this is Ana")
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot)
         rows = replies(ctx)
         assert [(r[2], r[1]) for r in rows] == [(1, "queued"), (0, "queued")]
         assert (
@@ -183,7 +178,7 @@ async def test_take_private_says_so_when_the_network_has_no_dm(ctx: Context) -> 
         await pilot.press("D")
         await pilot.pause()
         await pilot.press("y")
-        await settle(app, pilot)
+        await settle(pilot)
         assert replies(ctx) == []
         assert any("X has no direct messages" in n.message for n in app._notifications)
 
@@ -196,14 +191,14 @@ async def test_outbox_view_lists_and_discards(ctx: Context) -> None:
     app.host._reply_outbox = outbox
     async with app.run_test() as pilot:
         await pilot.press("o")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, OutboxScreen)
         table = screen.query_one(DataTable)
         assert table.row_count == 3
         assert str(table.get_row_at(0)[5]) == "reply 2"  # newest first
         await pilot.press("x")
-        await settle(app, pilot)
+        await settle(pilot)
         assert str(screen.query_one(DataTable).get_row_at(0)[1]) == "discarded"
         await pilot.press("escape")
         await pilot.pause()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
 from textual.app import App, ComposeResult
@@ -21,6 +21,7 @@ from socialdesk.store import PostFilter, Triage
 from socialdesk.store import queue_queries as qq
 from socialdesk.store.queries import get_post
 from socialdesk.widgets.queue_tabs import QueueTab, QueueTabs
+from tests.ui.waiting import settle
 
 NOW = 1_800_000_000.0
 
@@ -79,12 +80,6 @@ def ctx(tmp_path: Path) -> Context:
         posts, [Triage(priority=p, due_at=NOW + 60 * i) for i, p in enumerate([1, 3, 2, 0])]
     )
     return context
-
-
-async def settle(pilot: Any) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def post(ctx: Context, post_id: int) -> PostRow:
