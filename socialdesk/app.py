@@ -150,7 +150,7 @@ class SocialDeskApp(App[None]):
         if not self.desk.is_mounted:
             return
         self.desk.query_one(StatusBar).sources = tuple(
-            (name, str(r.state), r.message) for name, r in self.source_states.items()
+            (name, str(r.state), r.message, r.reach_text("%d %b")) for name, r in self.source_states.items()
         )
 
     # -- the command palette ----------------------------------------------------------------------------

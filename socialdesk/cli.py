@@ -104,8 +104,12 @@ def sync(
         for source in sources:
             report = sync_source(context.store, source, triage)
             line = f"{source.name}: {report.state} · {len(report.new_ids)} new · {report.updated} updated"
+            if report.deleted:
+                line += f" · {report.deleted} deleted"
             if report.quarantined:
                 line += f" · {report.quarantined} quarantined"
+            if report.reached is not None:
+                line += f" · {report.reach_text()}"
             if report.message:
                 line += f" · {report.message}"
             typer.echo(line)

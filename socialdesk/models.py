@@ -65,6 +65,7 @@ class Post:
     is_ours: bool = False  # written by one of our accounts
     content_warning: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    edited_at: float | None = None  # unix seconds of the latest edit the network reports; None: never
 
 
 @dataclass(slots=True)
@@ -98,6 +99,8 @@ class PostRow:
     due_at: float | None = None
     snoozed_until: float | None = None
     tags: tuple[str, ...] = ()
+    edited_at: float | None = None  # the author edited it (the text shown is the latest version)
+    deleted_at: float | None = None  # when we learnt the network no longer has it
 
     def sla_left(self, now: float) -> float | None:
         """Seconds until the first-response target (negative: overdue); None when no clock runs."""

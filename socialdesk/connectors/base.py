@@ -23,6 +23,7 @@ and register it in your package's pyproject.toml:
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,12 @@ from socialdesk.models import Post
 
 COUNTING_RULES = ("x-weighted", "graphemes", "mastodon", "chars")
 MONITORING_KINDS = ("mentions", "search", "hashtags", "dm", "feed", "import")
+
+BACKFILL_DAYS = 7  # how far back a first sync reads when an account sets no `backfill_days`
+# The account option every paging connector accepts: merge it into the class's `options`.
+BACKFILL_OPTION: dict[str, tuple[type, str]] = {
+    "backfill_days": (int, f"How many days back a first sync reads (default {BACKFILL_DAYS})"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +72,28 @@ class Quarantined:
 
 @dataclass(slots=True)
 class FetchResult:
-    """One fetch: new posts, the cursor to persist for the next fetch, and quarantined items."""
+    """One fetch: new posts, the cursor to persist for the next fetch, and quarantined items.
+
+    Attributes:
+        posts: new or changed posts (an edited post comes again with `Post.edited_at` set).
+        cursor: where the next fetch starts; persisted with this page's posts in one transaction.
+        quarantined: items that could not be understood.
+        more: another page is ready right away (the engine calls fetch again with `cursor`).
+        reached: set by a page of a first sync's backfill: the time (unix seconds) back to which
+            nothing is missing. The horizon (`Connector.backfill_horizon`) when the backfill got
+            there or the network's history ended first; the oldest post's `created_at` when it
+            stopped short (a network's cap, such as X's 800 mentions). None: this page did no
+            backfill. The engine keeps the oldest value per source and shows it.
+        deleted: native ids of posts the network says are gone (deleted, 404); the store marks them
+            deleted and takes them out of the reply queues. Only ids of this connector's network.
+    """
 
     posts: list[Post]
     cursor: str | None
     quarantined: list[Quarantined] = field(default_factory=list)
-    more: bool = False  # another page is ready right away (call fetch again with `cursor`)
+    more: bool = False
+    reached: float | None = None
+    deleted: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -131,6 +154,14 @@ class ConfigError(ConnectorError):
     """The account's settings are incomplete or invalid."""
 
 
+class PostGone(PermanentError):
+    """The post asked for no longer exists on the network (deleted: 404/410, or a deleted record)."""
+
+    def __init__(self, native_id: str, message: str = "") -> None:
+        super().__init__(message or f"post {native_id} is gone")
+        self.native_id = native_id
+
+
 class Connector(ABC):
     """A network plugin. Subclasses set the class attributes and implement `fetch`.
 
@@ -167,8 +198,25 @@ class Connector(ABC):
         """Fetch posts newer than `cursor` (None: first sync) and return the next cursor."""
 
     def fetch_thread(self, native_id: str) -> list[Post]:
-        """Fetch the whole conversation around a post (ancestors and replies)."""
+        """Fetch the whole conversation around a post (ancestors and replies).
+
+        Raises:
+            PostGone: the post itself no longer exists.
+        """
         return []
+
+    def refresh_thread(self, native_id: str) -> FetchResult:
+        """A thread as the desk refreshes it when an agent opens it: its posts as they are now
+        (edits included, follow-ups that do not mention us, our own posts made elsewhere) and, in
+        `deleted`, the posts the network says are gone. `cursor` is unused (None).
+
+        The default calls `fetch_thread` and reports the post as deleted when it raises `PostGone`;
+        override it when the network can tell more (other posts of the thread gone).
+        """
+        try:
+            return FetchResult(posts=self.fetch_thread(native_id), cursor=None)
+        except PostGone as gone:
+            return FetchResult(posts=[], cursor=None, deleted=[gone.native_id])
 
     def send(self, reply: OutgoingReply) -> SendResult:
         """Send a reply or DM; raise RateLimited/AuthError/TransientError/SendUncertain."""
@@ -181,6 +229,20 @@ class Connector(ABC):
     def limit(self) -> int:
         """The reply length limit in force (a server may override the class default)."""
         return self.capabilities.max_length
+
+    def backfill_horizon(self, now: float | None = None) -> float:
+        """How far back (unix seconds) a first sync reads: `backfill_days` (default 7) before now.
+
+        A connector pages back from the newest post until it passes this time (or its stored
+        cursor, on later syncs) and reports where it got to in `FetchResult.reached`.
+
+        Raises:
+            ConfigError: `backfill_days` is not a whole number of days >= 0.
+        """
+        days = self.settings.get("backfill_days", BACKFILL_DAYS)
+        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+            raise ConfigError(f"account {self.account!r}: backfill_days must be a whole number >= 0")
+        return (time.time() if now is None else now) - days * 86400
 
     def verify(self) -> str:
         """Check the credentials; return a one-line description of the account."""

@@ -126,6 +126,14 @@ class SyncReport:
     message: str = ""
     retry_at: float | None = None  # rate limited until
     finished_at: float = 0.0
+    deleted: int = 0  # stored posts newly marked deleted
+    reached: float | None = None  # how far back this source's syncs have read (see FetchResult)
+
+    def reach_text(self, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """ "back to <local time>", or "" when the source reports no backfill."""
+        if self.reached is None:
+            return ""
+        return f"back to {time.strftime(fmt, time.localtime(self.reached))}"
 
 
 def sync_source(
@@ -140,6 +148,8 @@ def sync_source(
     Each page is stored together with its cursor in one transaction, so a crash or restart resumes
     from the last stored page and never duplicates (posts are keyed by network and native id).
     The next page is fetched, and its triage started (see `TriageBatches`), before a page is stored.
+    Posts a page reports deleted are marked so; how far back the source has read (the oldest
+    `FetchResult.reached` ever stored) comes back in `SyncReport.reached`.
     """
     report = SyncReport(source=source.name, state=SourceState.OK)
     cursor = store.get_cursor(source.name)
@@ -150,6 +160,10 @@ def sync_source(
             upserted = store.upsert_posts(result.posts, triages)
             for item in result.quarantined:
                 store.quarantine(source.name, item.error, item.raw)
+            if result.deleted:
+                report.deleted += len(store.mark_deleted(source.network, result.deleted))
+            if result.reached is not None:
+                store.set_reached(source.name, result.reached)
             store.set_cursor(source.name, result.cursor)
         report.new_ids.extend(upserted.inserted)
         report.updated += upserted.updated
@@ -190,5 +204,6 @@ def sync_source(
     except Exception as exc:  # a broken plugin must never take the desk down
         report.state = SourceState.ERROR
         report.message = f"{type(exc).__name__}: {_shown(exc)}"
+    report.reached = store.reached(source.name)
     report.finished_at = clock()
     return report

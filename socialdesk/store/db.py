@@ -20,17 +20,19 @@ if TYPE_CHECKING:  # sqlite-utils takes ~90 ms to import: only the table helpers
 
 POST_COLUMNS = (
     "network, native_id, account, author_native_id, author_handle, author_name, customer_id, text, "
-    "created_at, url, in_reply_to, conversation_id, kind, lang, is_ours, content_warning, raw, fetched_at"
+    "created_at, url, in_reply_to, conversation_id, kind, lang, is_ours, content_warning, raw, fetched_at, "
+    "edited_at"
 )
 # Re-syncing refreshes what the network may have changed; triage state is ours and stays.
 _UPSERT_POST = f"""
 INSERT INTO posts ({POST_COLUMNS}, status, priority, sentiment, sentiment_label, intent, actionable, due_at,
     assigned_to)
-VALUES ({", ".join("?" * 26)})
+VALUES ({", ".join("?" * 27)})
 ON CONFLICT (network, native_id) DO UPDATE SET
     text = excluded.text, author_handle = excluded.author_handle, author_name = excluded.author_name,
     url = excluded.url, raw = excluded.raw, content_warning = excluded.content_warning,
-    fetched_at = excluded.fetched_at
+    fetched_at = excluded.fetched_at,
+    edited_at = NULLIF(MAX(IFNULL(excluded.edited_at, 0), IFNULL(posts.edited_at, 0)), 0)
 """
 
 
@@ -202,6 +204,7 @@ class Store:
                         post.content_warning,
                         "{}" if post.raw == {} else json.dumps(post.raw, ensure_ascii=False, default=str),
                         now,
+                        post.edited_at,
                         "resolved" if post.is_ours else tri.status,
                         tri.priority,
                         tri.sentiment,
@@ -330,7 +333,39 @@ class Store:
                 return int(customer_id)
         return None
 
+    def mark_deleted(self, network: str, native_ids: Iterable[str], at: float | None = None) -> list[int]:
+        """Mark stored posts as deleted on their network; they leave the reply queues (not actionable).
+
+        Returns:
+            The ids of the posts newly marked (unknown or already deleted ones are skipped).
+        """
+        keys = [(network, native_id) for native_id in dict.fromkeys(native_ids)]
+        marked: list[int] = []
+        with self.transaction() as conn:
+            for _network, row in _by_native_id(conn, "posts", "id, deleted_at", keys):
+                if row[2] is None:
+                    marked.append(int(row[1]))
+            conn.executemany(
+                "UPDATE posts SET deleted_at = ?, actionable = 0 WHERE id = ?",
+                [(time.time() if at is None else at, post_id) for post_id in marked],
+            )
+        return marked
+
     # -- cursors and quarantine ---------------------------------------------------------------
+
+    def set_reached(self, source: str, reached: float) -> None:
+        """Record how far back a source's sync reached (the oldest value is kept; see FetchResult)."""
+        self.conn.execute(
+            "INSERT INTO source_reach (source, reached, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (source) DO UPDATE SET reached = MIN(reached, excluded.reached), "
+            "updated_at = excluded.updated_at",
+            (source, reached, time.time()),
+        )
+
+    def reached(self, source: str) -> float | None:
+        """How far back a source's syncs have read (unix seconds), None when not recorded."""
+        row = self.conn.execute("SELECT reached FROM source_reach WHERE source = ?", (source,)).fetchone()
+        return row[0] if row else None
 
     def get_cursor(self, source: str, stream: str = "") -> str | None:
         """The persisted sync cursor of one source (connector account) and stream."""

@@ -16,7 +16,7 @@ ROW_COLUMNS = (
     "p.id, p.network, p.native_id, p.account, p.author_native_id, p.author_handle, p.author_name, "
     "p.customer_id, p.text, p.created_at, p.url, p.in_reply_to, p.conversation_id, p.kind, p.lang, "
     "p.is_ours, p.content_warning, p.status, p.priority, p.sentiment, p.sentiment_label, p.intent, "
-    "p.actionable, p.assigned_to, p.due_at, p.snoozed_until"
+    "p.actionable, p.assigned_to, p.due_at, p.snoozed_until, p.edited_at, p.deleted_at"
 )
 
 
@@ -86,6 +86,8 @@ def _row(values: sqlite3.Row | tuple[Any, ...]) -> PostRow:
         assigned_to=v[23],
         due_at=v[24],
         snoozed_until=v[25],
+        edited_at=v[26],
+        deleted_at=v[27],
     )
 
 

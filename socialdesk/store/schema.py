@@ -174,6 +174,17 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX identities_name ON identities (display_name);
     """,
+    # 5: nothing stale: when a post was last edited, when we learnt it was deleted, and how far back
+    # each source's first sync reached (see FetchResult.reached)
+    """
+    ALTER TABLE posts ADD COLUMN edited_at REAL;
+    ALTER TABLE posts ADD COLUMN deleted_at REAL;
+    CREATE TABLE source_reach (
+        source TEXT PRIMARY KEY,
+        reached REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,7 +10,7 @@ from socialdesk.sanitize import clean
 
 
 class StatusBar(Static):
-    """One line: `socialdesk  DEMO  ◆ demo: ok  ·  Needs reply (42)  ·  3 new`."""
+    """One line: `socialdesk  DEMO  ◆ demo: ok, back to 19 Nov  ·  Needs reply (42)  ·  3 new`."""
 
     DEFAULT_CSS = """
     StatusBar {
@@ -24,7 +24,8 @@ class StatusBar(Static):
 
     workspace: reactive[str] = reactive("")
     demo: reactive[bool] = reactive(False)
-    sources: reactive[tuple[tuple[str, str, str], ...]] = reactive(())  # (name, state, message)
+    # (name, state, message, reach): reach says how far back the source has read ("back to 19 Nov")
+    sources: reactive[tuple[tuple[str, str, str, str], ...]] = reactive(())
     view_title: reactive[str] = reactive("All")
     new_count: reactive[int] = reactive(0)
     offline: reactive[bool] = reactive(False)
@@ -39,10 +40,12 @@ class StatusBar(Static):
             text.append(f"  {clean(self.workspace, single_line=True)}")
         if self.offline:
             text.append("  OFFLINE ", "bold reverse")
-        for name, state, message in self.sources:
+        for name, state, message, reach in self.sources:
             style = {"ok": "green", "syncing": "cyan", "idle": "dim"}.get(state, "bold red")
             text.append(f"  {clean(name, single_line=True)}: ")
             text.append(clean(message, single_line=True) if message and state != "ok" else state, style)
+            if reach:
+                text.append(f", {clean(reach, single_line=True)}", "dim")
         text.append(f"  ·  {clean(self.view_title, single_line=True)}", "bold")
         row, total, exact = self.position
         if total:

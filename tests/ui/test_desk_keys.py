@@ -210,6 +210,19 @@ async def test_failing_source_shows_in_the_header(desk_app: SocialDeskApp) -> No
         assert "mastodon-support: 401 token revoked" in bar and "DEMO" in bar
 
 
+async def test_the_header_says_how_far_back_a_source_reached(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        from socialdesk.messages import SourceStateChanged
+
+        desk_app.desk.post_message(
+            SourceStateChanged(SyncReport("support", SourceState.OK, reached=FIXED_NOW))
+        )
+        await pilot.pause(0.1)
+        bar = str(desk_app.desk.query_one(StatusBar).render())
+        assert "support: ok, back to 18 Nov" in bar
+
+
 async def test_q_quits(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
         await ready(pilot)

@@ -207,3 +207,26 @@ def test_interrupted_migration_leaves_previous_version(tmp_path, monkeypatch) ->
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("SELECT cursor FROM cursors").fetchone()[0] == "c"
     assert not conn.execute("SELECT name FROM sqlite_master WHERE name = 'extra'").fetchall()
+
+
+def test_an_edit_is_kept_with_its_time_and_never_forgotten_by_a_stale_copy(store: Store) -> None:
+    store.upsert_posts([make_post(1)])
+    assert q.get_post_by_native(store.conn, "x", "x-1").edited_at is None  # type: ignore[union-attr]
+    store.upsert_posts([make_post(1, text="fixed typo", edited_at=2000.0)])
+    row = q.get_post_by_native(store.conn, "x", "x-1")
+    assert row is not None and row.text == "fixed typo" and row.edited_at == 2000.0
+    store.upsert_posts([make_post(1, text="fixed typo")])  # a copy without the edit time
+    assert q.get_post_by_native(store.conn, "x", "x-1").edited_at == 2000.0  # type: ignore[union-attr]
+
+
+def test_deleted_posts_leave_needs_reply(store: Store) -> None:
+    from socialdesk.services.queue import DEFAULT_QUEUES
+
+    store.upsert_posts([make_post(1), make_post(2)])
+    needs_reply = DEFAULT_QUEUES[0].filter("agent")
+    assert q.count(store.conn, needs_reply) == 2
+    assert store.mark_deleted("x", ["x-1", "x-9"], at=3000.0) == [
+        q.get_post_by_native(store.conn, "x", "x-1").id  # type: ignore[union-attr]
+    ]
+    assert q.count(store.conn, needs_reply) == 1
+    assert q.get_post_by_native(store.conn, "x", "x-1").deleted_at == 3000.0  # type: ignore[union-attr]

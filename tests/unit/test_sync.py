@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from socialdesk.connectors.base import (
     AuthError,
     Capabilities,
@@ -99,3 +101,68 @@ def test_a_plugin_that_leaks_its_token_in_an_error_is_masked(store: Store) -> No
     token = remember("tok-9f8e7d6c5b4a")
     report = sync_source(store, Source("acct", Scripted([RuntimeError(f"401 for Bearer {token}")])))
     assert "tok-9f8e7d6c5b4a" not in report.message and "***" in report.message
+
+
+def test_how_far_back_a_backfill_reached_is_kept_and_reported(store: Store) -> None:
+    # A first sync's backfill in three pages: each page reaches further back, the last to the horizon.
+    connector = Scripted(
+        [
+            FetchResult([post(30)], "c1", more=True, reached=1030.0),
+            FetchResult([post(20)], "c2", more=True, reached=1020.0),
+            FetchResult([post(10)], "c3", reached=900.0),
+            FetchResult([post(40)], "c4"),  # a later sync pages forward only: no backfill
+        ]
+    )
+    first = sync_source(store, Source("acct", connector))
+    assert first.reached == 900.0 and store.reached("acct") == 900.0
+    assert first.reach_text() == "back to 1970-01-01 00:15"
+    later = sync_source(store, Source("acct", connector))
+    assert later.reached == 900.0 and len(later.new_ids) == 1
+
+
+def test_a_source_without_backfill_reports_no_reach(store: Store) -> None:
+    report = sync_source(store, Source("acct", Scripted([FetchResult([post(1)], "c1")])))
+    assert report.reached is None and report.reach_text() == ""
+
+
+def test_posts_the_network_says_are_gone_are_marked_and_leave_the_queue(store: Store) -> None:
+    from socialdesk.store import queries as q
+
+    sync_source(store, Source("acct", Scripted([FetchResult([post(1), post(2)], "c1")])))
+    gone = Scripted([FetchResult([], "c2", deleted=["1", "unknown-id"])])
+    report = sync_source(store, Source("acct", gone))
+    assert report.deleted == 1
+    row = q.get_post_by_native(store.conn, "scripted", "1")
+    assert row is not None and row.deleted_at is not None and not row.actionable
+    kept = q.get_post_by_native(store.conn, "scripted", "2")
+    assert kept is not None and kept.deleted_at is None and kept.actionable
+    again = sync_source(store, Source("acct", Scripted([FetchResult([], "c3", deleted=["1"])])))
+    assert again.deleted == 0  # already marked
+
+
+def test_backfill_horizon_reads_backfill_days() -> None:
+    from socialdesk.connectors.base import BACKFILL_OPTION, ConfigError
+
+    assert "backfill_days" in BACKFILL_OPTION
+    connector = Scripted([])
+    assert connector.backfill_horizon(now=10 * 86400.0) == 3 * 86400.0  # 7 days by default
+    connector.settings = {"backfill_days": 2}
+    assert connector.backfill_horizon(now=10 * 86400.0) == 8 * 86400.0
+    connector.settings = {"backfill_days": -1}
+    with pytest.raises(ConfigError, match="backfill_days"):
+        connector.backfill_horizon()
+
+
+def test_refresh_thread_reports_a_gone_post_as_deleted() -> None:
+    from socialdesk.connectors.base import PostGone
+
+    class Threads(Scripted):
+        def fetch_thread(self, native_id: str) -> list[Post]:
+            if native_id == "gone":
+                raise PostGone(native_id)
+            return [post(1), post(2)]
+
+    connector = Threads([])
+    assert [p.native_id for p in connector.refresh_thread("1").posts] == ["1", "2"]
+    gone = connector.refresh_thread("gone")
+    assert gone.posts == [] and gone.deleted == ["gone"]
