@@ -112,6 +112,9 @@ class OutgoingReply:
     dm: bool = False
     conversation_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # connector-specific refs (Bluesky cid/root)
+    # When the outbox first handed this reply to the network (None: never): find_sent looks back to
+    # here, so a lookup can prove absence without reading the account's whole history.
+    first_attempt_at: float | None = None
 
 
 @dataclass(slots=True)
@@ -144,6 +147,10 @@ class TransientError(ConnectorError):
 
 class SendUncertain(ConnectorError):
     """The request may have reached the server (read timeout, 5xx after sending): reconcile."""
+
+
+class CannotTell(ConnectorError):
+    """`find_sent` cannot prove whether a reply went out: the agent has to look (never resend blindly)."""
 
 
 class PermanentError(ConnectorError):
@@ -223,8 +230,29 @@ class Connector(ABC):
         raise PermanentError(f"{self.display_name or self.name} cannot send replies")
 
     def find_sent(self, reply: OutgoingReply) -> SendResult | None:
-        """Look on the network for a reply that may already have been sent (reconciliation)."""
-        return None
+        """Look on the network for a reply that may already have been sent (reconciliation).
+
+        Returns:
+            The reply as the network stores it, or None only when the lookup proves it is absent
+            (the outbox then sends it again).
+
+        Raises:
+            CannotTell: the network cannot be searched for it; the agent decides.
+        """
+        raise CannotTell(f"{self.display_name or self.name} cannot look up sent replies")
+
+    def resend_is_harmless(self, reply: OutgoingReply, age: float) -> bool:
+        """Whether the server itself would recognise a repeat `age` seconds after the first attempt.
+
+        Only for a server known to honour an idempotency key (or a record key) for this long; the
+        outbox asks only when `find_sent` cannot tell. Default: no.
+        """
+        return False
+
+    @classmethod
+    def reply_audience(cls, parent_raw: Any, dm: bool, settings: Mapping[str, Any]) -> str:
+        """Who will see a reply to a stored post (its raw payload), in words shown before sending."""
+        return "direct message" if dm else "public reply"
 
     def limit(self) -> int:
         """The reply length limit in force (a server may override the class default)."""

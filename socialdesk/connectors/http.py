@@ -4,8 +4,11 @@ Every network call of a connector goes through `Api.request`, which turns what t
 into the connector errors of `base.py`:
 
 * 401/403 -> AuthError; 429 -> RateLimited(until) computed from the network's own headers;
-* 5xx, timeouts and dropped connections -> retried (idempotent calls only), then TransientError;
-* a timeout, dropped connection or 5xx after a non-idempotent POST was sent -> SendUncertain;
+* a failure that proves the request never left (connection refused, DNS, no connection from the
+  pool) -> retried for any request, then TransientError;
+* 5xx, timeouts and dropped connections -> retried for idempotent calls only, then TransientError;
+* a timeout, dropped connection or 5xx after a non-idempotent POST may have reached the server ->
+  SendUncertain at once: never sent again from here (the outbox reconciles);
 * other 4xx -> HttpError (a PermanentError carrying the status and the server's error code);
 * a body that is not JSON (empty, truncated, an HTML error page) -> MalformedResponse.
 
@@ -204,8 +207,9 @@ class Api:
         """Send one request, retrying idempotent ones; map failures to connector errors.
 
         Args:
-            idempotent: safe to repeat (default: true for GET). A POST with an idempotency key or a
-                pre-chosen record key may pass True.
+            idempotent: safe to repeat once it may have reached the server (default: true for GET).
+                A POST may pass True only when the server itself makes a repeat harmless (a
+                pre-chosen record key it refuses twice); an Idempotency-Key header is not enough.
             creates: the request creates something (a post): failing after it was sent is SendUncertain
                 (default: true for anything but GET/HEAD). A login POST passes False.
             ok: extra statuses to return instead of raising (e.g. 304 for conditional GETs).
@@ -217,16 +221,17 @@ class Api:
         is_get = method.upper() in ("GET", "HEAD")
         repeatable = is_get if idempotent is None else idempotent
         uncertain = (not is_get) if creates is None else creates
-        tries = max(1, policy.tries if repeatable else 1)
+        tries = max(1, policy.tries)
         for attempt in range(tries):
             last = attempt == tries - 1
             try:
                 response = self._send(method, url, params, json_body, headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # Nothing reached the server: always safe to retry, never uncertain.
+                # Proved never to have left (refused, DNS, no connection): any request may go again.
                 if last:
                     raise TransientError(self._msg(f"cannot connect ({type(exc).__name__})")) from None
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                # It may have reached the server: only a request that is harmless twice goes again.
                 if uncertain and (last or not repeatable):
                     raise SendUncertain(
                         self._msg(f"no answer after sending ({type(exc).__name__}); it may have been posted")

@@ -9,19 +9,21 @@ The cursor is JSON: {"n": notifications min_id, "t": {hashtag: min_id}, "s": {te
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from socialdesk.connectors import mastodon_server as server
 from socialdesk.connectors.base import (
     AuthError,
+    CannotTell,
     Capabilities,
     ConfigError,
     Connector,
     ConnectorError,
     FetchResult,
     OutgoingReply,
+    PermanentError,
     Post,
     Quarantined,
     RateLimited,
@@ -46,10 +48,6 @@ from socialdesk.secrets import remember
 _VISIBILITIES = ("public", "unlisted", "private")
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
 class MastodonConnector(Connector):
     """Mastodon (and compatible servers) through the client REST API."""
 
@@ -67,12 +65,18 @@ class MastodonConnector(Connector):
         "base_url": (str, "Your server's address, e.g. https://mastodon.social"),
         "hashtags": (list[str], 'Hashtags to monitor, without the # (e.g. ["acme", "acmehelp"])'),
         "search_terms": (list[str], "Search terms to monitor (the server must offer full-text search)"),
-        "visibility": (str, "Visibility of public replies: public (default), unlisted or private"),
+        "visibility": (str, "Most public visibility of replies: public (default), unlisted or private"),
         "page_size": (int, "Items per request, 1 to 40 (default 40)"),
     }
     secret_label = "access token"
 
     ROOT_LOOKUPS = 10  # context requests per fetch to find thread roots of replies
+    # Pages of our own statuses find_sent reads back to the first attempt before giving up.
+    LOOKBACK_PAGES = 10
+    # Server clocks disagree with ours: look this much further back than the first attempt.
+    CLOCK_SKEW = 15 * 60.0
+    # Mastodon keeps an Idempotency-Key one hour; trust it for less, and only when find_sent can't tell.
+    KEY_TRUSTED_FOR = 45 * 60.0
 
     def __init__(
         self,
@@ -94,6 +98,7 @@ class MastodonConnector(Connector):
         self.api = Api(self.http, "Mastodon", mastodon_reset, secrets=[self.secret])
         self._me: dict[str, Any] | None = None
         self._max_chars: int | None = None
+        self._instance: dict[str, Any] | None = None  # what /api/v2/instance said (None: not read yet)
         self._roots: dict[str, str] = {}  # status id -> thread root id, learned while syncing
 
     # -- helpers ----------------------------------------------------------------------------------
@@ -117,7 +122,8 @@ class MastodonConnector(Connector):
         return self._me
 
     def _read_instance(self) -> None:
-        """Learn the server's own character limit (v2 instance endpoint, v1 as a fallback)."""
+        """Learn the server: its software and version, and its own character limit (v2, then v1)."""
+        self._instance = {}
         for path in ("/api/v2/instance", "/api/v1/instance"):
             try:
                 data = self.api.get_json(path)
@@ -125,6 +131,8 @@ class MastodonConnector(Connector):
                 raise
             except ConnectorError:
                 continue
+            if isinstance(data, dict) and not self._instance:
+                self._instance = data
             statuses = (
                 (data.get("configuration") or {}).get("statuses") or {} if isinstance(data, dict) else {}
             )
@@ -293,43 +301,139 @@ class MastodonConnector(Connector):
             posts.append(post)
         return posts
 
-    def send(self, reply: OutgoingReply) -> SendResult:
-        """Post a reply (or a direct message) with the reply's Idempotency-Key, so retries are safe."""
+    def status_text(self, reply: OutgoingReply) -> str:
+        """The exact status text sent: a direct message mentions its recipient, or nobody gets it."""
         text = reply.text
         if reply.dm and reply.to_handle:
             mention = "@" + reply.to_handle.lstrip("@")
             if mention.lower() not in text.lower():
-                text = f"{mention} {text}"  # a direct status reaches only the accounts it mentions
-        body: dict[str, Any] = {"status": text, "visibility": "direct" if reply.dm else self.visibility}
+                text = f"{mention} {text}"
+        return text
+
+    @classmethod
+    def visibility_for(cls, parent_raw: Any, dm: bool, settings: Mapping[str, Any]) -> str:
+        """The visibility of a reply to a stored post: never more public than the post it answers."""
+        parent = server.parent_status(parent_raw)
+        configured = str(settings.get("visibility") or "public")
+        return server.reply_visibility(str(parent.get("visibility") or ""), configured, dm)
+
+    @classmethod
+    def reply_audience(cls, parent_raw: Any, dm: bool, settings: Mapping[str, Any]) -> str:
+        """Who will see the reply, in words (the review and `socialdesk reply` show it)."""
+        visibility = cls.visibility_for(parent_raw, dm, settings)
+        parent = server.parent_status(parent_raw)
+        if not dm and not parent.get("visibility"):
+            return f"{server.AUDIENCE[visibility]} at most (the post's own visibility is checked on send)"
+        return server.AUDIENCE[visibility]
+
+    def _parent(self, reply: OutgoingReply) -> Mapping[str, Any]:
+        """The status answered, from the stored payload, else asked of the server (a read)."""
+        parent = server.parent_status(reply.extra.get("parent_raw"))
+        if parent.get("visibility") or not reply.in_reply_to:
+            return parent
+        try:
+            found = self._get(f"/api/v1/statuses/{quote(reply.in_reply_to, safe='')}")
+        except HttpError as exc:
+            if exc.status == 404:
+                raise PermanentError("Mastodon: the post being answered no longer exists") from None
+            raise
+        return found if isinstance(found, dict) else {}
+
+    def send(self, reply: OutgoingReply) -> SendResult:
+        """Post a reply (or a direct message), no more public than the post it answers.
+
+        Sent once: a POST that may have reached the server is never repeated here (Mastodon checks
+        the Idempotency-Key before creating and stores it after, so a racing repeat still creates;
+        GoToSocial ignores it). The outbox reconciles with `find_sent` instead.
+        """
+        parent = self._parent(reply)
+        visibility = server.reply_visibility(str(parent.get("visibility") or ""), self.visibility, reply.dm)
+        body: dict[str, Any] = {"status": self.status_text(reply), "visibility": visibility}
         if reply.in_reply_to:
             body["in_reply_to_id"] = reply.in_reply_to
+        if parent.get("spoiler_text"):
+            body["spoiler_text"] = str(parent["spoiler_text"])  # the customer's content warning stays
+        if parent.get("language"):
+            body["language"] = str(parent["language"])
         data = self.api.post_json(
             "/api/v1/statuses",
             body,
             headers={**self._auth(), "Idempotency-Key": reply.idempotency_key},
-            idempotent=True,  # the server returns the first status for a repeated key
+            idempotent=False,
         )
         if not isinstance(data, dict) or not data.get("id"):
             raise TransientError("Mastodon: the server accepted the status but returned no id")
         return SendResult(native_id=str(data["id"]), url=str(data.get("url") or data.get("uri") or ""))
 
     def find_sent(self, reply: OutgoingReply) -> SendResult | None:
-        """Look through our latest statuses for this reply (same parent, same text)."""
-        me = self._whoami()
-        statuses = self._get(
-            f"/api/v1/accounts/{quote(str(me['id']), safe='')}/statuses",
-            {"limit": 40, "exclude_reblogs": "true"},
+        """Find the reply as the server stored it: in the parent's replies, else in our own statuses.
+
+        A status matches when it is ours, answers the same parent and shows our text as the server
+        renders it (mentions without their domain). Not finding it in the parent's context nor in
+        our statuses back to the first attempt proves it was never created.
+
+        Raises:
+            CannotTell: our statuses since the first attempt are too many to read.
+        """
+        me = str(self._whoami()["id"])
+        text = self.status_text(reply)
+        parent = reply.in_reply_to or None
+
+        def ours(status: Any) -> bool:
+            return (
+                isinstance(status, dict)
+                and str((status.get("account") or {}).get("id")) == me
+                and (str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else None) == parent
+                and server.same_text(text, str(status.get("content") or ""))
+            )
+
+        if parent:
+            try:
+                context = self._get(f"/api/v1/statuses/{quote(parent, safe='')}/context")
+            except HttpError as exc:
+                if exc.status != 404:  # the parent was deleted: our statuses still tell
+                    raise
+                context = {}
+            for status in (context.get("descendants") or []) if isinstance(context, dict) else []:
+                if ours(status):
+                    return self._found(status)
+        return self._find_in_own_statuses(me, ours, reply.first_attempt_at)
+
+    def _find_in_own_statuses(self, me: str, ours: Any, first_attempt_at: float | None) -> SendResult | None:
+        since = None if first_attempt_at is None else first_attempt_at - self.CLOCK_SKEW
+        params: dict[str, Any] = {"limit": 40, "exclude_reblogs": "true"}
+        for _ in range(self.LOOKBACK_PAGES):
+            page = self._get(f"/api/v1/accounts/{quote(me, safe='')}/statuses", params)
+            statuses = [s for s in page if isinstance(s, dict)] if isinstance(page, list) else []
+            for status in statuses:
+                if ours(status):
+                    return self._found(status)
+            if not statuses:
+                return None  # the account's whole history was read
+            try:
+                oldest = parse_time(statuses[-1].get("created_at"))
+            except ValueError:
+                oldest = None
+            if since is not None and oldest is not None and oldest < since:
+                return None  # read back past the first attempt
+            params = {**params, "max_id": str(statuses[-1]["id"])}
+        raise CannotTell(
+            f"Mastodon: more than {self.LOOKBACK_PAGES * 40} statuses since the first attempt; look yourself"
         )
-        wanted = _norm(reply.text)
-        for status in statuses if isinstance(statuses, list) else []:
-            if not isinstance(status, dict):
-                continue
-            if reply.in_reply_to and str(status.get("in_reply_to_id")) != reply.in_reply_to:
-                continue
-            text = _norm(html_to_text(str(status.get("content") or "")))
-            if text == wanted or text.endswith(wanted):
-                return SendResult(native_id=str(status["id"]), url=str(status.get("url") or ""))
-        return None
+
+    @staticmethod
+    def _found(status: Mapping[str, Any]) -> SendResult:
+        return SendResult(native_id=str(status["id"]), url=str(status.get("url") or status.get("uri") or ""))
+
+    def honours_idempotency_key(self) -> bool:
+        """Whether this server is Mastodon itself (read from /api/v2/instance once)."""
+        if self._instance is None:
+            self._read_instance()
+        return server.honours_idempotency_key(self._instance)
+
+    def resend_is_harmless(self, reply: OutgoingReply, age: float) -> bool:
+        """Mastodon answers a repeated key with the first status for an hour; other servers don't."""
+        return age < self.KEY_TRUSTED_FOR and self.honours_idempotency_key()
 
     def verify(self) -> str:
         """Check the token; also reads the server's character limit."""

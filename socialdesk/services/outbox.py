@@ -19,6 +19,7 @@ from typing import Any
 
 from socialdesk.connectors.base import (
     AuthError,
+    CannotTell,
     Connector,
     OutgoingReply,
     PermanentError,
@@ -42,15 +43,12 @@ COLUMNS = (
 )
 # States in which a reply still has to go out; they hold back later replies of the same account.
 PENDING = (ReplyState.QUEUED, ReplyState.WAITING, ReplyState.UNKNOWN, ReplyState.SENDING)
-RECONCILE_DELAY = 30.0  # seconds before checking the network for an uncertain send (indexing lag)
+# Seconds before checking the network for an uncertain send: a server that stalled may still be
+# storing the first request, and a lookup made before it commits would wrongly prove absence.
+RECONCILE_DELAY = 30.0
 MAX_BACKOFF = 300.0
-# How long a resend of the same request is provably harmless, per network:
-# - Mastodon keeps the Idempotency-Key of POST /api/v1/statuses in its cache for one hour and
-#   answers a repeat with the status it already created; we stop trusting it well before the hour.
-# - Bluesky replies are written with a record key derived from our idempotency key, so a repeat
-#   creates no second record (the PDS refuses or returns the same record).
-# - X has no such key: only find_sent (our account's recent posts) can tell; see _reconcile.
-RESEND_SAFE_FOR = {"mastodon": 45 * 60.0, "bluesky": float("inf")}
+# What an unknown reply held for the agent says (the desk and `outbox list` show it).
+ASK_AGENT = "may have been posted and cannot be checked: look on the network, then retry or discard"
 _NUMBERING = re.compile(r" \d+/\d+$")
 
 
@@ -474,7 +472,10 @@ class Outbox:
     def _reconcile(
         self, row: OutboxRow, connector: Connector, outgoing: OutgoingReply, now: float
     ) -> OutboxEvent | None:
-        """Decide an unknown reply: sent (found), resend (provably harmless), or leave to the agent.
+        """Decide an unknown reply: sent (found), resend (proved absent), or leave to the agent.
+
+        Only a lookup that proves absence, or a server known to recognise the repeat, allows a
+        resend; everything else waits (the network is not answering) or goes to the agent.
 
         Returns None when a resend may proceed.
         """
@@ -485,25 +486,29 @@ class Outbox:
             return self._finish(row, ReplyState.UNKNOWN, now, error=str(exc), next_at=next_at)
         except AuthError as exc:
             return self._finish(row, ReplyState.NEEDS_AUTH, now, error=str(exc))
+        except CannotTell as exc:
+            age = now - (row.first_attempt_at if row.first_attempt_at is not None else now)
+            if connector.resend_is_harmless(outgoing, age):
+                return None
+            return self._ask_agent(row, now, str(exc))
         except Exception as exc:
-            return self._finish(row, ReplyState.UNKNOWN, now, error=f"cannot check: {exc}", next_at=None)
+            return self._ask_agent(row, now, f"cannot check: {type(exc).__name__}: {exc}")
         if found is not None:
             self.store.audit(
                 "outbox", "reply.reconciled", row.post_id, reply=row.id, remote_id=found.native_id
             )
             return self._sent(row, found, now)
-        window = float(getattr(connector, "idempotency_window", RESEND_SAFE_FOR.get(row.network, 0.0)))
-        if row.first_attempt_at is not None and now - row.first_attempt_at < window:
-            return None  # the network recognises the repeat (see RESEND_SAFE_FOR)
-        if type(connector).find_sent is not Connector.find_sent:
-            return None  # the connector looked at the account's recent posts and it is not there
-        # Nobody can tell whether it went out: hold it for the agent (it no longer blocks the queue).
+        self.store.audit("outbox", "reply.absent", row.post_id, reply=row.id)
+        return None  # the lookup proved it never arrived: send it again
+
+    def _ask_agent(self, row: OutboxRow, now: float, why: str) -> OutboxEvent:
+        """Hold an unknown reply for the agent (it no longer blocks its account's queue)."""
         return self._finish(
             row,
             ReplyState.UNKNOWN,
             now,
             next_at=None,
-            error="may have been posted and the network cannot be checked: look, then retry or discard",
+            error=f"{ASK_AGENT} ({why})",
         )
 
     def _claim(self, row: OutboxRow, now: float) -> bool:
@@ -619,6 +624,7 @@ class Outbox:
             dm=row.dm,
             conversation_id=post.conversation_id if post is not None else None,
             extra=extra,
+            first_attempt_at=row.first_attempt_at,
         )
 
     def close(self) -> None:

@@ -70,6 +70,7 @@ class Loopback:
 
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], Handler] = {}
+        self.prefixes: dict[tuple[str, str], Handler] = {}
         self.requests: list[Request] = []
         self._failures: deque[Reply] = deque()
         self._lock = threading.Lock()
@@ -87,6 +88,10 @@ class Loopback:
         """Answer `method path` with `handler(request)`."""
         self.routes[(method.upper(), path)] = handler
 
+    def route_prefix(self, method: str, prefix: str, handler: Handler) -> None:
+        """Answer `method` on any path under `prefix` that has no route of its own (`/statuses/:id`)."""
+        self.prefixes[(method.upper(), prefix.rstrip("/") + "/")] = handler
+
     def fail_next(self, reply: Reply, count: int = 1) -> None:
         """Answer the next `count` requests (any path) with `reply`."""
         with self._lock:
@@ -102,6 +107,15 @@ class Loopback:
             if self._failures:
                 return self._failures.popleft()
         handler = self.routes.get((request.method, request.path))
+        if handler is None:
+            handler = next(
+                (
+                    h
+                    for (m, p), h in self.prefixes.items()
+                    if m == request.method and request.path.startswith(p)
+                ),
+                None,
+            )
         if handler is None:
             return Reply(404, {"error": f"no route {request.method} {request.path}"})
         result = handler(request)

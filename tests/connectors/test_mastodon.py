@@ -16,8 +16,10 @@ from socialdesk.connectors.base import (
     SendUncertain,
     TransientError,
 )
+from socialdesk.connectors.http import RetryPolicy
 from socialdesk.connectors.mastodon import MastodonConnector
 from socialdesk.testing import SECRET, ConnectorContract, Loopback, Reply, Request
+from tests.outbox.fake_mastodon import render
 
 MENTION = (
     '<span class="h-card"><a href="https://m.example/@acme" class="u-url mention">'
@@ -148,19 +150,17 @@ class FakeMastodon:
         return Reply(200, chosen, headers)
 
     def post_status(self, request: Request) -> Reply:
-        key = request.headers.get("idempotency-key", "")
-        if key in self.sent:
-            return Reply(200, self.sent[key])
         body = request.json()
         self.next_id += 1
+        known = {s["account"]["acct"].lower(): s["account"] for s in self.statuses.values()}
         st = status(
             self.next_id,
-            f"<p>{body['status']}</p>",
+            render(body["status"], known),  # mentions as h-cards, like the real server
             author={**ME, "followers_count": 1},
             visibility=body.get("visibility", "public"),
         )
         st["in_reply_to_id"] = body.get("in_reply_to_id")
-        self.sent[key] = st
+        self.sent[request.headers.get("idempotency-key", "")] = st
         return Reply(200, st)
 
 
@@ -268,14 +268,16 @@ def test_fetch_thread(fake: FakeMastodon, loopback_server: Loopback) -> None:
     assert posts[-1].is_ours and posts[-1].kind == "own"
 
 
-def test_send_uses_the_idempotency_key(fake: FakeMastodon, loopback_server: Loopback) -> None:
+PUBLIC_PARENT = {"parent_raw": {"visibility": "public"}}
+
+
+def test_send_carries_the_idempotency_key(fake: FakeMastodon, loopback_server: Loopback) -> None:
     connector = make(loopback_server)
-    reply = OutgoingReply(idempotency_key="k-1", text="Sorry! DM us", in_reply_to="1001")
-    first = connector.send(reply)
-    again = connector.send(reply)
-    assert first.native_id == again.native_id
+    connector.send(
+        OutgoingReply(idempotency_key="k-1", text="Sorry! DM us", in_reply_to="1001", extra=PUBLIC_PARENT)
+    )
     sent = loopback_server.calls("POST", "/api/v1/statuses")
-    assert [r.headers["idempotency-key"] for r in sent] == ["k-1", "k-1"]
+    assert [r.headers["idempotency-key"] for r in sent] == ["k-1"]
     assert sent[0].json() == {"status": "Sorry! DM us", "visibility": "public", "in_reply_to_id": "1001"}
 
 
@@ -286,27 +288,35 @@ def test_dm_is_direct_and_mentions_the_recipient(fake: FakeMastodon, loopback_se
     assert body == {"status": "@bob@other.example your refund is on its way", "visibility": "direct"}
 
 
-def test_send_timeout_with_key_is_retried_then_uncertain(
-    fake: FakeMastodon, loopback_server: Loopback
+@pytest.mark.parametrize(
+    "failure", [Reply(drop=True), Reply(502, "bad gateway"), Reply(200, {"id": "9"}, delay=3)]
+)
+def test_a_post_that_may_have_arrived_is_never_sent_again(
+    fake: FakeMastodon, loopback_server: Loopback, failure: Reply
 ) -> None:
-    loopback_server.fail_next(Reply(drop=True), 3)
+    # The HTTP layer once re-sent the same POST three times while a server stalled: with a key
+    # GoToSocial ignores, or Mastodon stores only after creating, each repeat was a new status.
+    loopback_server.fail_next(failure, 3)
     with pytest.raises(SendUncertain):
-        make(loopback_server).send(OutgoingReply("k-3", "hello", "1001"))
-    assert len(loopback_server.calls("POST", "/api/v1/statuses")) == 3
+        make(loopback_server).send(OutgoingReply("k-3", "hello", "1001", extra=PUBLIC_PARENT))
+    assert len(loopback_server.calls("POST", "/api/v1/statuses")) == 1
 
 
-def test_send_5xx_then_success_posts_once(fake: FakeMastodon, loopback_server: Loopback) -> None:
-    loopback_server.fail_next(Reply(502, "bad gateway"))
-    result = make(loopback_server).send(OutgoingReply("k-4", "hello", "1001"))
-    assert result.native_id and len(fake.sent) == 1
+def test_a_post_that_never_left_is_sent_again() -> None:
+    # Connection refused proves the request never reached the server: the one blind retry allowed.
+    attempts = []
 
+    def transport(request: httpx.Request) -> httpx.Response:
+        attempts.append(request)
+        if len(attempts) == 1:
+            raise httpx.ConnectError("connection refused")
+        return httpx.Response(200, json={"id": "5", "url": "https://m.example/@acme/5"})
 
-def test_find_sent_matches_text_and_parent(fake: FakeMastodon, loopback_server: Loopback) -> None:
-    mine = status(7000, "<p>We are   on it</p>", reply_to=1001, author=ME)
-    loopback_server.route("GET", f"/api/v1/accounts/{ME['id']}/statuses", lambda r: [mine])
-    connector = make(loopback_server)
-    assert connector.find_sent(OutgoingReply("k", "We are on it", "1001")).native_id == "7000"
-    assert connector.find_sent(OutgoingReply("k", "We are on it", "999")) is None
+    client = httpx.Client(base_url="https://m.example", transport=httpx.MockTransport(transport))
+    connector = MastodonConnector("support", {"base_url": "https://m.example"}, SECRET, client)
+    connector.api.policy = RetryPolicy(base_delay=0, sleep=lambda s: None)
+    assert connector.send(OutgoingReply("k-5", "hello", "1001", extra=PUBLIC_PARENT)).native_id == "5"
+    assert len(attempts) == 2
 
 
 def test_429_without_reset_header_waits_a_default(fake: FakeMastodon, loopback_server: Loopback) -> None:

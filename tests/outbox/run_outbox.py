@@ -13,14 +13,14 @@ import time
 from socialdesk.services import outbox_worker
 from socialdesk.services.outbox import Outbox
 from socialdesk.store import Store
-from tests.outbox.fake_mastodon import LoopbackMastodon
+from tests.outbox.fake_mastodon import mastodon_connector
 
 
 def main(db_path: str, base_url: str) -> int:
     store = Store(db_path)
     outbox = Outbox(
         store,
-        lambda network, account: LoopbackMastodon(account, {"base_url": base_url, "timeout": 5}),
+        lambda network, account: mastodon_connector(base_url, timeout=5, account=account),
         undo_seconds=0,
     )
     stop = threading.Event()

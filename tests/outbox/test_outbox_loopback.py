@@ -40,9 +40,12 @@ def mastodon() -> Iterator[fm.FakeMastodon]:
     fake.stop()
 
 
-def make_outbox(store: Store, fake: fm.FakeMastodon, clock: Clock, cls: type = fm.LoopbackMastodon) -> Outbox:
+def make_outbox(store: Store, fake: fm.FakeMastodon, clock: Clock) -> Outbox:
     return Outbox(
-        store, lambda network, account: cls(account, {"base_url": fake.url}), clock=clock, undo_seconds=0
+        store,
+        lambda network, account: fm.mastodon_connector(fake.url, account=account),
+        clock=clock,
+        undo_seconds=0,
     )
 
 
@@ -78,7 +81,7 @@ def test_network_without_idempotency_keys_is_reconciled_by_looking(
     fake = fm.FakeMastodon(honour_keys=False)
     fake.start()
     store = make_store(tmp_path / "t.db", network="x")
-    outbox = make_outbox(store, fake, clock, fm.LoopbackX)
+    outbox = Outbox(store, lambda n, a: fm.LoopbackX(a, {"base_url": fake.url}), clock=clock, undo_seconds=0)
     fake.script.append(behaviour)
     (rid,) = outbox.enqueue(post_id(store, "100"), "We're looking into it", "ana")
     assert drive(outbox, clock, rid) == ["unknown", "sent"]
@@ -94,7 +97,7 @@ def test_server_gone_then_back_sends_everything_once_in_order(
     store = make_store(tmp_path / "t.db")
     where = {"url": mastodon.url}
     outbox = Outbox(
-        store, lambda n, a: fm.LoopbackMastodon(a, {"base_url": where["url"]}), clock=clock, undo_seconds=0
+        store, lambda n, a: fm.mastodon_connector(where["url"], account=a), clock=clock, undo_seconds=0
     )
     ids = [outbox.enqueue(post_id(store, n), f"answer {n}", "ana")[0] for n in ("100", "101", "102")]
     mastodon.stop()
@@ -143,3 +146,68 @@ def test_real_mastodon_connector_posts_exactly_once(
     assert mastodon.texts() == ["Sorry for the wait!"]
     assert outbox.get(rid).state == "sent"  # type: ignore[union-attr]
     outbox.close()
+
+
+@pytest.mark.parametrize("honour_keys", [True, False], ids=["mastodon", "gotosocial"])
+def test_server_stalls_after_storing_the_reply_then_the_agent_retries_posted_once(
+    tmp_path: Path, clock: Clock, honour_keys: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from socialdesk.connectors import http
+
+    monkeypatch.setattr(http, "POLICY", http.RetryPolicy(tries=3, base_delay=0.0, sleep=lambda s: None))
+    fake = fm.FakeMastodon(honour_keys=honour_keys)
+    fake.start()
+    store = make_store(tmp_path / "t.db")
+    outbox = Outbox(
+        store,
+        lambda n, a: fm.mastodon_connector(fake.url, timeout=0.5, account=a),
+        clock=clock,
+        undo_seconds=0,
+    )
+    fake.script.append(fm.STALL_AFTER_CREATE)
+    (rid,) = outbox.enqueue(
+        post_id(store, "100"), "@user0@other.example Sorry for the wait, we are on it!", "ana"
+    )
+    assert [e.state for e in outbox.process_due(clock.advance(1))] == ["unknown"]
+    assert fake.stalled.is_set()
+    outbox.process_due(clock.advance(60))  # the lookup gets no answer from the paused server
+    assert outbox.get(rid).state == "unknown"  # type: ignore[union-attr]
+    outbox.retry(rid, "ana")  # the agent presses retry during the stall
+    outbox.process_due(clock.advance(1))
+    assert outbox.get(rid).state == "unknown"  # type: ignore[union-attr]
+    fake.resume()
+    assert fake.settle()
+    outbox.process_due(clock.advance(60))
+    row = outbox.get(rid)
+    assert row is not None and row.state == "sent" and row.remote_id == fake.statuses[0]["id"]
+    assert fake.texts() == ["@user0@other.example Sorry for the wait, we are on it!"]
+    outbox.close()
+    fake.stop()
+
+
+def test_mastodon_busy_after_storing_the_reply_is_reconciled_not_raced(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Mastodon checks the Idempotency-Key before creating and stores it after: a repeat sent while
+    # the first request is still busy creates a second status. Nothing may be repeated; look instead.
+    from socialdesk.connectors import http
+
+    monkeypatch.setattr(http, "POLICY", http.RetryPolicy(tries=3, base_delay=0.0, sleep=lambda s: None))
+    fake = fm.FakeMastodon(honour_keys=True)
+    fake.start()
+    store = make_store(tmp_path / "t.db")
+    outbox = Outbox(
+        store,
+        lambda n, a: fm.mastodon_connector(fake.url, timeout=0.5, account=a),
+        clock=clock,
+        undo_seconds=0,
+    )
+    fake.script.append(fm.SLOW_AFTER_CREATE)
+    outbox.enqueue(post_id(store, "100"), "@user0@other.example Refund sent", "ana")
+    assert [e.state for e in outbox.process_due(clock.advance(1))] == ["unknown"]
+    assert [e.state for e in outbox.process_due(clock.advance(60))] == ["sent"]  # found in the thread
+    fake.resume()
+    assert fake.settle()
+    assert fake.texts() == ["@user0@other.example Refund sent"]
+    outbox.close()
+    fake.stop()

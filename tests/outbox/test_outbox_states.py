@@ -53,11 +53,22 @@ class Memory(Connector):
         self.sent.append(reply)
         return SendResult(native_id=f"r{len(self.sent)}", url=f"https://m.example/r{len(self.sent)}")
 
+    def find_sent(self, reply: OutgoingReply) -> SendResult | None:
+        """What reached the 'network' is all there is: not there proves absence."""
+        self.lookups += 1
+        for index, sent in enumerate(self.sent, 1):
+            if sent.idempotency_key == reply.idempotency_key:
+                return SendResult(native_id=f"r{index}", url=f"https://m.example/r{index}")
+        return None
+
 
 class NoDm(Memory):
+    """A network whose sent replies cannot be looked up."""
+
     name = "x"
     display_name = "X"
     capabilities = Capabilities(max_length=280, counting="x-weighted", can_reply=True, can_dm=False)
+    find_sent = Connector.find_sent
 
 
 @pytest.fixture
