@@ -145,6 +145,11 @@ class FakeMastodon:
         self.posts_received = 0
         self.created = threading.Event()  # set whenever a status is created
         self.received = threading.Event()  # set whenever a POST arrives (before anything is created)
+        # Hold the next POSTs at a point ("before" or "after" creating) until release(): the kill
+        # test kills the sender there, on this event rather than on a timer.
+        self.holds: deque[str] = deque()
+        self.held = threading.Event()
+        self._release = threading.Event()
         self.stalled = threading.Event()
         self._resumed = threading.Event()
         self._resumed.set()
@@ -198,6 +203,18 @@ class FakeMastodon:
         self.stalled.clear()
         self._resumed.set()
         self._released.set()
+        self.release()
+
+    def release(self) -> None:
+        """Let a held POST go on (its sender may be dead by now)."""
+        self.held.clear()
+        self._release.set()
+
+    def _hold(self, point: str, hold: str) -> None:
+        if hold == point:
+            self._release.clear()
+            self.held.set()
+            self._release.wait(120)
 
     @property
     def url(self) -> str:
@@ -283,8 +300,11 @@ class FakeMastodon:
     def _create(self, request: Request) -> Reply | Any:
         body = request.json()
         key = request.headers.get("idempotency-key", "")
+        with self.lock:
+            hold = self.holds.popleft() if self.holds else ""
         self.received.set()
         self._resumed.wait(120)
+        self._hold("before", hold)
         redis_key = f"{ME['id']}:{key}"
         with self.lock:
             self.posts_received += 1
@@ -311,6 +331,7 @@ class FakeMastodon:
             self.statuses.append(status)
             self.sources[status["id"]] = body["status"]
         self.created.set()
+        self._hold("after", hold)
         if behaviour == STALL_AFTER_CREATE:  # committed; the server pauses before it stores the key
             self._resumed.clear()
             self.stalled.set()
