@@ -6,8 +6,6 @@ each worker ends by posting a result message whose handler sets widget attribute
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on, work
@@ -25,9 +23,9 @@ from socialdesk.models import PostRow
 from socialdesk.screens.reply_actions import REPLY_BINDINGS, ReplyActions, final_text
 from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
 from socialdesk.services import feed_window
-from socialdesk.store import queries
+from socialdesk.services.feed_model import FeedModel, WindowOp
 from socialdesk.store.queries import INBOUND, PostFilter
-from socialdesk.viewmodels import CustomerView, ThreadDetail, Window
+from socialdesk.viewmodels import CustomerView
 from socialdesk.widgets.badges import NETWORK_NAMES
 from socialdesk.widgets.composer import Composer, ReplyEditor
 from socialdesk.widgets.customer_pane import CustomerPane
@@ -83,8 +81,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         self.view_title = "All"
         self.marked_ids: set[int] = set()
         self.selected_post: PostRow | None = None
-        self._window = Window(flt=INBOUND)
-        self._window_lock = threading.Lock()
+        self.model = FeedModel(ctx.store, INBOUND)
         self._detail_timer: Timer | None = None
         self._draft_timer: Timer | None = None
         self._draft_post: int | None = None
@@ -94,16 +91,13 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         # Set while the thread pane shows a post opened from elsewhere: feed reloads and arrivals then
         # leave it alone; the agent moving in the feed takes the pane back to the cursor.
         self._pinned = False
-        self._preloaded: Window | None = None
-        self._last_page: Window | None = None  # the feed's end, read ahead for `G`
 
     def preload(self) -> None:
         """Read the first page of the feed now, before the app runs (see `cli.make_app`).
 
         The first frame shows it; the feed is read again once mounted, with its exact total.
         """
-        first = feed_window.load_top(self.ctx.store.conn, self.feed_filter, count=False)
-        self._window = self._preloaded = first
+        self.model.preload()
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -124,9 +118,9 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         status.offline = self.ctx.offline
         status.workspace = self.ctx.settings.source if not self.ctx.demo else ""
         self.query_one(FeedList).focus()
-        if self._preloaded is not None:
-            self.feed.show(self._preloaded)  # then read again: posts may have arrived since
-            self._preloaded = None
+        preloaded = self.model.take_preloaded()
+        if preloaded is not None:
+            self.feed.show(preloaded)  # then read again: posts may have arrived since
         self.call_after_refresh(self._after_first_page)
         self.reload_feed()
         self.refresh_queue_counts()
@@ -173,7 +167,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     def select_post(self, post_id: int) -> None:
         """Move the cursor to a post; one outside the loaded rows still opens in the thread pane."""
-        index = self._window.index_of(post_id)
+        index = self.model.index_of(post_id)
         if index is not None:
             self._pinned = False
             self.feed.cursor = index
@@ -194,23 +188,16 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     @work(thread=True, group="feed", exit_on_error=False, description="Reading the feed")
     def _reload(self, flt: PostFilter, order: str) -> None:
-        # Paint the first page as soon as it is read; the exact total (a full count) follows.
-        with self._window_lock:
-            conn = self.ctx.store.conn
-            first = self._window = feed_window.load_top(conn, flt, order=order, count=False)
-            self.post_message(WindowLoaded(first))
-            final = self._window = feed_window.with_total(conn, first)
-        self.post_message(WindowLoaded(final))
-        self._last_page = feed_window.last_page(conn, final)
+        self.model.load_top(flt, order, lambda window: self.post_message(WindowLoaded(window)))
 
     @work(thread=True, group="feed", exit_on_error=False, description="Reading the feed")
-    def _feed_op(self, op: Callable[..., tuple[Window, int]], keeps_end: bool = False) -> None:
-        with self._window_lock:
-            window, shift = op(self.ctx.store.conn, self._window)
-            self._window = window
+    def _feed_op(self, op: WindowOp) -> None:
+        window, shift = self.model.apply(op)
         self.post_message(WindowLoaded(window, shift))
-        if not keeps_end:  # rows changed or arrived: the last page read ahead may be stale
-            self._last_page = feed_window.last_page(self.ctx.store.conn, window)
+
+    @work(thread=True, group="feed", exit_on_error=False, description="Reading the feed")
+    def _ensure_rows(self, first: int, last: int) -> None:
+        self.post_message(WindowLoaded(self.model.ensure(first, last)))
 
     def on_window_loaded(self, message: WindowLoaded) -> None:
         feed = self.feed
@@ -237,8 +224,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     @on(FeedList.WindowNeeded)
     def _window_needed(self, message: FeedList.WindowNeeded) -> None:
-        first, last = message.first, message.last
-        self._feed_op(lambda conn, w: (feed_window.ensure(conn, w, first, last), 0), keeps_end=True)
+        self._ensure_rows(message.first, message.last)
 
     def on_posts_synced(self, message: PostsSynced) -> None:
         if message.report.new_ids:
@@ -271,22 +257,10 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     @work(thread=True, group="detail", exclusive=True, exit_on_error=False, description="Reading the thread")
     def _load_detail(self, post_id: int) -> None:
-        conn = self.ctx.store.conn
-        thread = queries.thread(conn, post_id)
-        view = None
-        if thread is not None:
-            ids = [p.id for p in thread.posts]
-            view = ThreadDetail(thread, queries.our_replies_to(conn, ids), queries.notes_on(conn, ids))
-        draft = self.ctx.store.draft(post_id)
-        customer_view = None
-        if thread is not None and thread.focus.customer_id is not None:
-            customer = queries.customer(conn, thread.focus.customer_id)
-            if customer is not None:
-                page = queries.customer_history(conn, customer.id, limit=50)
-                customer_view = CustomerView(customer, tuple(page.rows), page.more)
-        # Posted together (the customer's reads take ~1 ms): both panes change in one frame, not two.
-        self.post_message(ThreadLoaded(view, draft, post_id))
-        self.post_message(CustomerLoaded(customer_view, post_id))
+        detail = self.model.load_detail(post_id)
+        # Posted together: both panes change in one frame, not two.
+        self.post_message(ThreadLoaded(detail.thread, detail.draft, post_id))
+        self.post_message(CustomerLoaded(detail.customer, post_id))
 
     def on_thread_loaded(self, message: ThreadLoaded) -> None:
         if message.post_id != self._shown_post or message.view is None:
@@ -323,12 +297,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     @work(thread=True, group="detail", exclusive=True, exit_on_error=False, description="Reading history")
     def _more_history(self, view: CustomerView) -> None:
-        page = queries.customer_history(
-            self.ctx.store.conn, view.customer.id, after=queries.key_of(view.history[-1]), limit=50
-        )
-        self.post_message(
-            CustomerLoaded(CustomerView(view.customer, view.history + tuple(page.rows), page.more))
-        )
+        self.post_message(CustomerLoaded(self.model.more_history(view)))
 
     @on(Composer.Changed)
     def _composer_changed(self, message: Composer.Changed) -> None:
@@ -388,14 +357,10 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     def action_bottom(self) -> None:
         self._pinned = False
-        # Show the last page read ahead, rather than wait for a worker to read it. If a worker holds
-        # the window (a page is loading), the usual path loads the end instead.
-        end = feed_window.at_end(self._window, self._last_page)
-        if end is not None and self._window_lock.acquire(blocking=False):
-            try:
-                self._window = end
-            finally:
-                self._window_lock.release()
+        # Show the last page read ahead, rather than wait for a worker to read it; if there is none
+        # (or a worker holds the window), moving the cursor there makes the feed ask for the end.
+        end = self.model.jump_to_end()
+        if end is not None:
             self.feed.show(end)
         self.feed.bottom()
 

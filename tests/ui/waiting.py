@@ -38,8 +38,17 @@ def _pending_one_shot_timers(app: App[Any]) -> bool:
     return False
 
 
+def _messages_waiting(app: App[Any]) -> bool:
+    """Whether a message (a timer's callback, a worker's result) is queued and not yet handled."""
+    return any(not pump._message_queue.empty() for pump in _pumps(app))
+
+
 def _busy(app: App[Any]) -> bool:
-    return any(worker.is_running for worker in app.workers) or _pending_one_shot_timers(app)
+    return (
+        any(worker.is_running for worker in app.workers)
+        or _pending_one_shot_timers(app)
+        or _messages_waiting(app)
+    )
 
 
 async def settle(pilot: Pilot[Any], until: Callable[[], bool] | None = None) -> None:
