@@ -107,7 +107,9 @@ def register(app: typer.Typer) -> None:
                     f"the reply is {result.count}/{result.limit} ({over}); shorten it or pass --split"
                 )
             parts = compose.split_thread(body, network, prefix=prefix)
-        destination = "direct message to" if dm else "public reply to"
+        from socialdesk.services.audience import reply_audience
+
+        destination = reply_audience(context.store, context.settings.accounts, post, dm) + " to"
         escalated = post.status == "escalated"
         if not as_json or not yes:
             typer.echo(

@@ -109,6 +109,12 @@ class ReplyActions(HostScreen):
             self.notify("Select a post to reply to first", severity="warning")
         return post
 
+    def _audience(self, post: PostRow, dm: bool) -> str:
+        """Who will see the reply (the review shows it before anything is sent)."""
+        from socialdesk.services.audience import reply_audience
+
+        return reply_audience(self.ctx.store, self.ctx.settings.accounts, post, dm)
+
     # -- send ----------------------------------------------------------------------------------
 
     def action_reply_send(self) -> None:
@@ -135,7 +141,7 @@ class ReplyActions(HostScreen):
         )
         data = ReviewData(
             parts=(final,),
-            destination="public reply",
+            destination=self._audience(post, dm=False),
             account=post.account,
             network=post.network,
             target=f"@{post.author_handle} · post {post.id}",
@@ -260,7 +266,7 @@ class ReplyActions(HostScreen):
         pub_count = compose.check(public, post.network)
         data = ReviewData(
             parts=(dm_text, public),
-            destination="direct message, then a public reply",
+            destination=f"{self._audience(post, dm=True)}, then a {self._audience(post, dm=False)}",
             account=post.account,
             network=post.network,
             target=f"@{post.author_handle} · post {post.id}",

@@ -203,3 +203,27 @@ async def test_outbox_view_lists_and_discards(ctx: Context) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.host
+
+
+async def test_review_shows_how_public_the_reply_will_be(tmp_path: Path) -> None:
+    from socialdesk.config import AccountSettings
+    from tests.outbox.test_visibility import mastodon_post
+
+    store = make_store(tmp_path / "m.db", posts=0)
+    pid = mastodon_post(store, "private")
+    store.close()
+    settings = Settings()
+    settings.accounts = [
+        AccountSettings(name="support", connector="mastodon", options={"base_url": "https://m.example"})
+    ]
+    ctx = Context(settings=settings, db_path=tmp_path / "m.db", offline=True)
+    app = HostApp(ctx, get_post(ctx.store.conn, pid))
+    async with app.run_test() as pilot:
+        app.host.text = "we refunded the second charge"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewScreen)
+        assert review.data.destination == "followers-only reply"  # never public for a private complaint
+        where = review.query_one("#review-where", Static).render()
+        assert str(where).startswith("followers-only reply · mastodon")
