@@ -4,27 +4,37 @@ Uses an OAuth 2.0 user-context access token. Streams resume with `since_id` (the
 of the last sync) and page back with `meta.next_token` until they reach it. The cursor is JSON:
 {"m": mentions since_id, "s": {term: since_id}}.
 
-X has no idempotency key: before any retry the outbox calls `find_sent`, which looks through the
-account's recent posts for the same text answering the same post.
+X has no idempotency key: before any retry the outbox calls `find_sent`, which looks through
+everything the account posted (or sent in the DM conversation) since the first attempt, for the
+same text; when it cannot see back that far it says so (CannotTell) and the agent decides.
+
+X answers 403 for things that are about one reply, not the account: duplicate content, a reply to
+a deleted post, a refused DM, a reply the app may not make. Those refuse that reply with X's own
+message; only 401, or a 403 about the token or the app's access, means the account needs auth.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from socialdesk.connectors.base import (
     AuthError,
+    CannotTell,
     Capabilities,
     Connector,
+    ConnectorError,
     FetchResult,
     OutgoingReply,
     PermanentError,
     Post,
     Quarantined,
     SendResult,
+    SendUncertain,
     TransientError,
 )
 from socialdesk.connectors.http import (
@@ -38,11 +48,15 @@ from socialdesk.connectors.http import (
     x_reset,
 )
 from socialdesk.models import Author
-from socialdesk.secrets import remember
+from socialdesk.secrets import redact, remember
 
 TWEET_FIELDS = "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,lang,author_id,entities"
 USER_FIELDS = "username,name,public_metrics"
 MAX_PAGES = 5
+CLOCK_SLACK = 120.0  # seconds our clock and X's may differ when comparing a post's time to an attempt's
+# 403 problem types (X's `type` URIs) and words that mean the token or the app, not the reply.
+_AUTH_PROBLEMS = ("unsupported-authentication", "client-forbidden", "oauth1-permissions")
+_AUTH_WORDS = re.compile(r"\b(token|authenticat\w*|credentials?)\b.*\b(invalid|expired|revoked)\b", re.I)
 
 
 def _norm(text: str) -> str:
@@ -50,6 +64,46 @@ def _norm(text: str) -> str:
     text = re.sub(r"https?://\S+", "", text)
     text = re.sub(r"^(@\w+\s+)+", "", text.strip())
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _time(item: dict[str, Any]) -> float:
+    try:
+        return parse_time(item.get("created_at"))
+    except ValueError:
+        return float("inf")  # no usable time: treat as recent, never as proof of having looked far enough
+
+
+def x_message(content: bytes) -> str:
+    """X's own words for a refusal: `detail`, else `errors[0].message`, else `title`."""
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return content[:200].decode("utf-8", "replace").strip()
+    if not isinstance(data, dict):
+        return ""
+    errors = data.get("errors")
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    for value in (data.get("detail"), first.get("message"), first.get("detail"), data.get("title")):
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:300]
+    return ""
+
+
+def forbidden_means_auth(content: bytes) -> bool:
+    """Whether a 403 is about the token or the app's access (needs auth) rather than this one request."""
+    try:
+        data = json.loads(content)
+    except ValueError:
+        data = {}
+    kind = str(data.get("type") or "") if isinstance(data, dict) else ""
+    reason = str(data.get("reason") or "") if isinstance(data, dict) else ""
+    if any(kind.endswith(p) for p in _AUTH_PROBLEMS) or reason == "client-not-enrolled":
+        return True
+    return bool(_AUTH_WORDS.search(x_message(content)))
 
 
 class XConnector(Connector):
@@ -251,43 +305,113 @@ class XConnector(Connector):
         if reply.dm:
             if not reply.to_native_id:
                 raise PermanentError("X: a direct message needs the recipient's user id")
-            data = self.api.post_json(
-                f"/2/dm_conversations/with/{quote(reply.to_native_id)}/messages",
-                {"text": reply.text},
-                headers=self._auth(),
+            data = self._create(
+                f"/2/dm_conversations/with/{quote(reply.to_native_id)}/messages", {"text": reply.text}
             )
-            event = (data or {}).get("data") or {}
-            return SendResult(native_id=str(event.get("dm_event_id") or ""), url="")
+            event = (data or {}).get("data") if isinstance(data, dict) else None
+            if not isinstance(event, dict) or not event.get("dm_event_id"):
+                raise SendUncertain("X: the direct message was accepted but no event id came back")
+            return SendResult(native_id=str(event["dm_event_id"]), url="")
         body: dict[str, Any] = {"text": reply.text}
         if reply.in_reply_to:
             body["reply"] = {"in_reply_to_tweet_id": reply.in_reply_to}
-        data = self.api.post_json("/2/tweets", body, headers=self._auth())
+        data = self._create("/2/tweets", body)
         created = (data or {}).get("data") if isinstance(data, dict) else None
         if not isinstance(created, dict) or not created.get("id"):
             raise TransientError("X: the post was accepted but no id came back")
         return SendResult(native_id=str(created["id"]), url=f"https://x.com/i/web/status/{created['id']}")
 
+    def _create(self, path: str, body: dict[str, Any]) -> Any:
+        """POST something X creates; a 403 about this reply refuses it, one about the token needs auth."""
+        response = self.api.request("POST", path, json_body=body, headers=self._auth(), ok=(403,))
+        if response.status_code == 403:
+            raise self._forbidden(response.content)
+        return self.api.json(response)
+
+    def _forbidden(self, content: bytes) -> ConnectorError:
+        message = redact(x_message(content) or "Forbidden", self.api.secrets)
+        if forbidden_means_auth(content):
+            return AuthError(f"X: needs auth (403 {message})")
+        return PermanentError(f"X refused it: {message}")
+
     def find_sent(self, reply: OutgoingReply) -> SendResult | None:
-        """Our recent posts: one answering the same post with the same text means it was sent."""
+        """Our posts (or DM events) since the first attempt: the same text to the same place means sent.
+
+        Raises:
+            CannotTell: X cannot show everything since the attempt (too many pages, no dm.read).
+        """
+        since = reply.first_attempt_at - CLOCK_SLACK if reply.first_attempt_at is not None else None
         if reply.dm:
-            return None  # DMs cannot be reconciled; the outbox marks them for the agent to check
+            return self._find_dm(reply, since)
         me = self._me_id()
-        data = self._get(
-            f"/2/users/{quote(me)}/tweets",
-            {"max_results": 20, "tweet.fields": "referenced_tweets,created_at", "exclude": "retweets"},
-        )
+        params: dict[str, Any] = {
+            "max_results": 100,
+            "tweet.fields": "referenced_tweets,created_at",
+            "exclude": "retweets",
+        }
+        if since is not None:
+            params["start_time"] = _iso(since)
         wanted = _norm(reply.text)
-        for tweet in data.get("data") or []:
-            parents = {
-                str(r.get("id"))
-                for r in tweet.get("referenced_tweets") or []
-                if r.get("type") == "replied_to"
-            }
-            if reply.in_reply_to and reply.in_reply_to not in parents:
-                continue
-            if _norm(str(tweet.get("text") or "")) == wanted:
-                return SendResult(native_id=str(tweet["id"]), url=f"https://x.com/i/web/status/{tweet['id']}")
+        for page in self._pages(f"/2/users/{quote(me)}/tweets", params):
+            for tweet in page:
+                parents = {
+                    str(r.get("id"))
+                    for r in tweet.get("referenced_tweets") or []
+                    if r.get("type") == "replied_to"
+                }
+                if reply.in_reply_to and reply.in_reply_to not in parents:
+                    continue
+                if _norm(str(tweet.get("text") or "")) == wanted:
+                    return SendResult(
+                        native_id=str(tweet["id"]), url=f"https://x.com/i/web/status/{tweet['id']}"
+                    )
         return None
+
+    def _find_dm(self, reply: OutgoingReply, since: float | None) -> SendResult | None:
+        """Our message in the conversation with the recipient, sent after the first attempt."""
+        if not reply.to_native_id:
+            raise CannotTell("X: no recipient to look the direct message up with")
+        me = self._me_id()
+        wanted = _norm(reply.text)
+        params = {
+            "dm_event.fields": "id,text,sender_id,created_at,event_type",
+            "event_types": "MessageCreate",
+            "max_results": 100,
+        }
+        path = f"/2/dm_conversations/with/{quote(reply.to_native_id)}/dm_events"
+        for page in self._pages(path, params, older_than=since):
+            for event in page:
+                if str(event.get("sender_id")) != me or _norm(str(event.get("text") or "")) != wanted:
+                    continue
+                if since is None or _time(event) >= since:
+                    return SendResult(native_id=str(event["id"]), url="")
+        return None
+
+    def _pages(
+        self, path: str, params: dict[str, Any], older_than: float | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Newest-first pages until the list ends (or reaches `older_than`); CannotTell past MAX_PAGES.
+
+        A 403 (e.g. a token without dm.read) is CannotTell too: it proves nothing either way.
+        """
+        token = None
+        for _ in range(MAX_PAGES):
+            query = {**params, **({"pagination_token": token} if token else {})}
+            response = self.api.request("GET", path, params=query, headers=self._auth(), ok=(403,))
+            if response.status_code == 403:
+                error = self._forbidden(response.content)
+                if isinstance(error, AuthError):
+                    raise error
+                raise CannotTell(f"X: cannot look the reply up ({error})")
+            data = self.api.json(response)
+            if not isinstance(data, dict):
+                raise TransientError(f"X: {path} answered with an unexpected shape")
+            page = [i for i in data.get("data") or [] if isinstance(i, dict)]
+            yield page
+            token = (data.get("meta") or {}).get("next_token")
+            if not token or (older_than is not None and any(_time(i) < older_than for i in page)):
+                return
+        raise CannotTell(f"X: more posts since the attempt than {MAX_PAGES} pages show")
 
     def verify(self) -> str:
         """Check the token with /2/users/me."""

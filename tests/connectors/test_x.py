@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from socialdesk.connectors.base import OutgoingReply, SendUncertain
+from socialdesk.connectors.base import (
+    AuthError,
+    CannotTell,
+    OutgoingReply,
+    PermanentError,
+    SendUncertain,
+)
 from socialdesk.connectors.x import XConnector
 from socialdesk.testing import SECRET, ConnectorContract, Loopback, Reply
-from tests.connectors.fake_x import ME, FakeX
+from tests.connectors.fake_x import ME, NOT_ENROLLED, FakeX
 
 
 def make(server: Loopback, secret: str | None = SECRET, **options: Any) -> XConnector:
@@ -134,3 +141,89 @@ def test_empty_mentions_keep_the_cursor(fake: FakeX, loopback_server: Loopback) 
     fake.mention()
     second = make(loopback_server).fetch(first.cursor)
     assert len(second.posts) == 1
+
+
+@pytest.mark.parametrize(
+    ("setup", "reply", "words"),
+    [
+        ("duplicate", OutgoingReply("k2", "We're on it", "123"), "duplicate content"),
+        ("deleted", OutgoingReply("k2", "Sorry!", "777"), "deleted or not visible"),
+        ("dm", OutgoingReply("k2", "Hi", None, to_native_id="42", dm=True), "cannot send messages"),
+        ("self_serve", OutgoingReply("k2", "Hello", ""), "not allowed"),
+    ],
+)
+def test_a_403_about_this_reply_refuses_it_with_xs_words(
+    fake: FakeX, loopback_server: Loopback, setup: str, reply: OutgoingReply, words: str
+) -> None:
+    connector = make(loopback_server)
+    fake.dm_partner("42")
+    fake.closed_dms.add("42")
+    fake.deleted.add("777")
+    connector.send(OutgoingReply("k1", "We're on it", "124"))
+    if setup == "self_serve":
+        fake.self_serve = True
+        reply.in_reply_to = fake.search_hit("acme broke my phone")["id"]
+    with pytest.raises(PermanentError) as refused:
+        connector.send(reply)
+    assert not isinstance(refused.value, AuthError) and words in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (401, {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}),
+        (403, NOT_ENROLLED),
+    ],
+)
+def test_only_401_or_a_403_about_the_token_or_app_needs_auth(
+    fake: FakeX, loopback_server: Loopback, status: int, body: dict[str, Any]
+) -> None:
+    loopback_server.fail_next(Reply(status, body))
+    with pytest.raises(AuthError):
+        make(loopback_server).send(OutgoingReply("k", "We're on it", "123"))
+
+
+def test_a_dm_is_found_in_the_conversation_after_the_attempt(fake: FakeX, loopback_server: Loopback) -> None:
+    fake.dm_partner("42")
+    connector = make(loopback_server)
+    attempt = datetime.now(UTC).timestamp()
+    reply = OutgoingReply(
+        "k",
+        "Your refund is on its way",
+        None,
+        to_native_id="42",
+        dm=True,
+        first_attempt_at=attempt,
+    )
+    assert connector.find_sent(reply) is None  # the whole conversation was read: proof of absence
+    sent = connector.send(reply)
+    assert connector.find_sent(reply) == sent
+    fake.dm_read = False  # a token without dm.read: the lookup proves nothing
+    with pytest.raises(CannotTell):
+        connector.find_sent(reply)
+
+
+def test_a_dm_lookup_that_cannot_reach_the_attempt_cannot_check(
+    fake: FakeX, loopback_server: Loopback
+) -> None:
+    fake.dm_partner("42")
+    fake.page = 2
+    connector = make(loopback_server)
+    attempt = datetime.now(UTC).timestamp()
+    for i in range(12):  # newer than the attempt, more than MAX_PAGES pages of them
+        connector.send(OutgoingReply(f"k{i}", f"message {i}", None, to_native_id="42", dm=True))
+    reply = OutgoingReply("k", "lost one", None, to_native_id="42", dm=True, first_attempt_at=attempt)
+    with pytest.raises(CannotTell):
+        connector.find_sent(reply)
+
+
+def test_find_sent_reads_every_post_since_the_attempt(fake: FakeX, loopback_server: Loopback) -> None:
+    fake.page = 3
+    connector = make(loopback_server)
+    attempt = datetime.now(UTC).timestamp()
+    reply = OutgoingReply("k", "@customer1001 Sorry about that", "555", first_attempt_at=attempt)
+    sent = connector.send(reply)
+    for i in range(8):  # the reply is now on the third page of our timeline
+        connector.send(OutgoingReply(f"k{i}", f"other answer {i}", "600"))
+    assert connector.find_sent(reply) == sent
+    assert loopback_server.calls("GET", f"/2/users/{ME['id']}/tweets")[-1].arg("start_time")
