@@ -119,10 +119,15 @@ class OutgoingReply:
 
 @dataclass(slots=True)
 class SendResult:
-    """What the network said about a sent reply."""
+    """What the network said about a sent reply.
+
+    `refs` is what a later part of the thread needs to answer this one, straight from the
+    network's answer (Bluesky: the record's cid and its thread root), never read back from an index.
+    """
 
     native_id: str
     url: str = ""
+    refs: dict[str, Any] = field(default_factory=dict)
 
 
 class ConnectorError(Exception):

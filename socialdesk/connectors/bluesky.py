@@ -150,6 +150,15 @@ def _show_link_hosts(text: str, record_facets: Any) -> str:
     return data.decode("utf-8", "replace")
 
 
+def _refs(data: Any) -> dict[str, Any]:
+    """uri, cid and thread root of a record from createRecord's or getRecord's answer (+ the record)."""
+    if not isinstance(data, dict) or not data.get("uri") or not data.get("cid"):
+        raise SendUncertain("Bluesky: the PDS answered without the record's uri and cid")
+    own = {"uri": str(data["uri"]), "cid": str(data["cid"])}
+    root = (((data.get("value") or {}).get("reply") or {}).get("root")) or own
+    return {**own, "root": {"uri": str(root["uri"]), "cid": str(root["cid"])}}
+
+
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -430,10 +439,25 @@ class BlueskyConnector(Connector):
         return data.get("did") if isinstance(data, dict) else None
 
     def _reply_refs(self, reply: OutgoingReply) -> dict[str, Any] | None:
+        """The record's `reply` refs: root and parent, each {uri, cid}.
+
+        A later part of our own thread answers the part before it with the refs createRecord
+        returned for that part (the outbox keeps them): the AppView indexes our posts only after a
+        delay, so reading them back there would find nothing yet. The customer's post is read from
+        the AppView, which also tells us when it no longer exists.
+        """
         if not reply.in_reply_to:
             return None
         parent, root = reply.extra.get("parent"), reply.extra.get("root")
-        if not (isinstance(parent, dict) and isinstance(root, dict)):
+        previous = reply.extra.get("previous")
+        if isinstance(parent, dict) and isinstance(root, dict):
+            pass
+        elif isinstance(previous, dict) and previous.get("native_id") == reply.in_reply_to:
+            refs = previous.get("refs") or {}
+            if not (refs.get("cid") and isinstance(refs.get("root"), dict)):
+                refs = self._record_refs(reply.in_reply_to)  # from our repo on the PDS, not an index
+            parent, root = {"uri": reply.in_reply_to, "cid": refs["cid"]}, refs["root"]
+        else:
             data = self._xrpc("GET", "app.bsky.feed.getPosts", {"uris": [reply.in_reply_to]})
             views = data.get("posts") if isinstance(data, dict) else None
             if not views:
@@ -445,6 +469,14 @@ class BlueskyConnector(Connector):
             "root": {"uri": root["uri"], "cid": root["cid"]},
             "parent": {"uri": parent["uri"], "cid": parent["cid"]},
         }
+
+    def _record_refs(self, uri: str) -> dict[str, Any]:
+        """One of our records' cid and thread root, read from the repo (consistent right after a write)."""
+        did, collection, rkey = uri.removeprefix("at://").split("/")
+        data = self._xrpc(
+            "GET", "com.atproto.repo.getRecord", {"repo": did, "collection": collection, "rkey": rkey}
+        )
+        return _refs(data)
 
     def _created_at(self, reply: OutgoingReply) -> float | None:
         value = reply.extra.get("created_at")
@@ -481,12 +513,15 @@ class BlueskyConnector(Connector):
             if existing is not None:
                 return existing
             raise
-        return self._result(str(data["uri"]))
+        return self._result(_refs({**data, "value": record}))
 
-    def _result(self, uri: str) -> SendResult:
+    def _result(self, refs: dict[str, Any]) -> SendResult:
+        uri = str(refs["uri"])
         handle = (self._session or {}).get("handle") or self.handle
         return SendResult(
-            native_id=uri, url=f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}"
+            native_id=uri,
+            url=f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}",
+            refs={"cid": refs["cid"], "root": refs["root"]},
         )
 
     def find_sent(self, reply: OutgoingReply) -> SendResult | None:
@@ -500,7 +535,7 @@ class BlueskyConnector(Connector):
             if exc.status in (400, 404):
                 return None
             raise
-        return self._result(str(data["uri"])) if isinstance(data, dict) and data.get("uri") else None
+        return self._result(_refs(data)) if isinstance(data, dict) and data.get("uri") else None
 
     def verify(self) -> str:
         """Log in (or refresh) and describe the account."""

@@ -39,7 +39,7 @@ ConnectorResolver = Callable[[str, str], Connector]
 COLUMNS = (
     "id, post_id, network, account, text, dm, state, idempotency_key, agent, approved_by, remote_id, "
     "remote_url, error, attempts, group_key, part, parts, send_after, next_attempt_at, created_at, "
-    "updated_at, first_attempt_at"
+    "updated_at, first_attempt_at, remote_refs"
 )
 # States in which a reply still has to go out; they hold back later replies of the same account.
 PENDING = (ReplyState.QUEUED, ReplyState.WAITING, ReplyState.UNKNOWN, ReplyState.SENDING)
@@ -78,6 +78,7 @@ class OutboxRow:
     created_at: float
     updated_at: float
     first_attempt_at: float | None
+    remote_refs: str = "{}"  # JSON: what the network returned beyond the id (SendResult.refs)
 
     def as_dict(self) -> dict[str, Any]:
         """The row as plain data (`outbox list --json`)."""
@@ -538,9 +539,9 @@ class Outbox:
         previous = self._previous_part(row)
         with self.store.transaction() as conn:
             conn.execute(
-                "UPDATE replies SET state = ?, remote_id = ?, remote_url = ?, error = '', "
+                "UPDATE replies SET state = ?, remote_id = ?, remote_url = ?, remote_refs = ?, error = '', "
                 "next_attempt_at = NULL, updated_at = ? WHERE id = ?",
-                (ReplyState.SENT, result.native_id, result.url, now, row.id),
+                (ReplyState.SENT, result.native_id, result.url, json.dumps(result.refs), now, row.id),
             )
             if post is not None:
                 parent = previous.remote_id if previous is not None and previous.remote_id else post.native_id
@@ -612,7 +613,11 @@ class Outbox:
             extra["post_url"] = post.url
         if previous is not None and previous.remote_id:
             in_reply_to = previous.remote_id
-            extra["previous"] = {"native_id": previous.remote_id, "url": previous.remote_url}
+            extra["previous"] = {
+                "native_id": previous.remote_id,
+                "url": previous.remote_url,
+                "refs": json.loads(previous.remote_refs or "{}"),  # as the network returned them
+            }
         if row.dm and (post is None or post.kind != "dm"):
             in_reply_to = None  # a new private conversation
         return OutgoingReply(
@@ -659,4 +664,5 @@ def _row(values: Any) -> OutboxRow:
         created_at=v[19],
         updated_at=v[20],
         first_attempt_at=v[21],
+        remote_refs=v[22],
     )

@@ -185,6 +185,11 @@ MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL
     );
     """,
+    # 6: what the network returned about a sent reply beyond its id (JSON; Bluesky: the record's
+    # cid and thread root), so the next part of a thread chains to it without reading an index
+    """
+    ALTER TABLE replies ADD COLUMN remote_refs TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,6 +9,7 @@ from typing import Any
 
 from socialdesk.connectors.http import parse_time
 from socialdesk.testing import Loopback, Reply, Request
+from tests.connectors.faults import scripted
 
 ME = {"id": "2244994945", "username": "AcmeSupport", "name": "Acme Support"}
 
@@ -54,9 +55,8 @@ class FakeX:
 
     It refuses like X: duplicate content, a reply to a deleted post, a DM the recipient does not
     accept, and (with `self_serve`) a reply to an author who did not mention us, each a 403 with X's
-    body. Fault switches for the exactly-once suite: `after_create` holds what the next creating
-    POSTs answer once the post or DM exists (`Reply(drop=True)`, a 503 ...); `Loopback.fail_next`
-    fails before anything is created. `dm_read = False` answers DM lookups 403 (a token without dm.read).
+    body. Fault switches for the exactly-once suite: `script` (tests/connectors/faults.py) says what
+    the next creating POSTs do; `dm_read = False` answers DM lookups 403 (a token without dm.read).
     """
 
     def __init__(self, server: Loopback, page: int = 100) -> None:
@@ -70,7 +70,7 @@ class FakeX:
         self.closed_dms: set[str] = set()  # users who do not accept our DMs
         self.self_serve = False
         self.dm_read = True
-        self.after_create: deque[Reply] = deque()
+        self.script: deque[str] = deque()  # faults of the next creating POSTs (faults.py)
         self.n = 1_460_323_737_035_677_698
         server.route("GET", "/2/users/me", lambda r: {"data": ME})
         server.route(
@@ -98,10 +98,24 @@ class FakeX:
     def _now(self) -> str:
         return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-    def _created(self, reply: Reply) -> Reply:
-        return self.after_create.popleft() if self.after_create else reply
+    def _limited(self) -> Reply:
+        reset = str(int(datetime.now(UTC).timestamp()) + 900)
+        headers = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0", "x-rate-limit-reset": reset}
+        return Reply(
+            429,
+            {
+                "title": "Too Many Requests",
+                "detail": "Too Many Requests",
+                "type": "about:blank",
+                "status": 429,
+            },
+            headers=headers,
+        )
 
     def send_dm(self, request: Request, uid: str) -> Reply:
+        return scripted(self.script, lambda: self._send_dm(request, uid), self._limited())
+
+    def _send_dm(self, request: Request, uid: str) -> Reply:
         if uid in self.closed_dms:
             return Reply(403, DM_REFUSED)
         self.n += 1
@@ -115,9 +129,7 @@ class FakeX:
             "created_at": self._now(),
         }
         self.dms.append(event)
-        return self._created(
-            Reply(201, {"data": {"dm_conversation_id": conversation, "dm_event_id": event["id"]}})
-        )
+        return Reply(201, {"data": {"dm_conversation_id": conversation, "dm_event_id": event["id"]}})
 
     def dm_events(self, request: Request, uid: str) -> Reply:
         if not self.dm_read:
@@ -204,6 +216,9 @@ class FakeX:
         return self.timeline(request, self.search, "next_token")
 
     def create(self, request: Request) -> Reply:
+        return scripted(self.script, lambda: self._create(request), self._limited())
+
+    def _create(self, request: Request) -> Reply:
         body = request.json()
         parent = body.get("reply", {}).get("in_reply_to_tweet_id")
         if any(t["text"] == body["text"] for t in self.mine):
@@ -222,9 +237,6 @@ class FakeX:
             "referenced_tweets": [{"type": "replied_to", "id": parent}] if parent else [],
         }
         self.mine.append({**tweet, "created_at": self._now(), "conversation_id": parent or tweet["id"]})
-        return self._created(
-            Reply(
-                201,
-                {"data": {"id": tweet["id"], "text": tweet["text"], "edit_history_tweet_ids": [tweet["id"]]}},
-            )
+        return Reply(
+            201, {"data": {"id": tweet["id"], "text": tweet["text"], "edit_history_tweet_ids": [tweet["id"]]}}
         )

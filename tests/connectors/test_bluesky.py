@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
+from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +15,7 @@ import pytest
 from socialdesk.connectors.base import OutgoingReply, PermanentError, SendUncertain
 from socialdesk.connectors.bluesky import BlueskyConnector, facets, rkey_for, tid
 from socialdesk.testing import SECRET, ConnectorContract, Loopback, Reply, Request
+from tests.connectors.faults import scripted
 
 ME = "did:plc:acmesupport0000000000000"
 
@@ -21,14 +25,23 @@ def iso(ts: float) -> str:
 
 
 class FakeBluesky:
-    """createSession/refreshSession, listNotifications, searchPosts, getPosts, createRecord, getRecord."""
+    """createSession/refreshSession, listNotifications, searchPosts, getPosts, createRecord, getRecord.
+
+    As on the real network the PDS (createRecord, getRecord) is consistent at once while the AppView
+    (getPosts, ...) indexes a new record only later: records wait in `unindexed` until `index()`.
+    Fault switches for the exactly-once suite: `script` (tests/connectors/faults.py) says what the
+    next createRecord calls do (a repeat of a taken record key is refused, as the PDS does).
+    """
 
     def __init__(self, server: Loopback, page: int = 50) -> None:
         self.server = server
         self.page = page
         self.notifications: list[dict[str, Any]] = []
         self.search: list[dict[str, Any]] = []
-        self.records: dict[str, dict[str, Any]] = {}
+        self.records: dict[str, dict[str, Any]] = {}  # the PDS's repo: uri -> record
+        self.cids: dict[str, str] = {}
+        self.unindexed: list[str] = []  # written to the repo, not yet seen by the AppView
+        self.script: deque[str] = deque()  # faults of the next createRecord calls (faults.py)
         self.n = 0
         self.access = "access-1"
         self.sessions = 0
@@ -152,12 +165,39 @@ class FakeBluesky:
             body["cursor"] = str(start + len(chunk))
         return Reply(200, body)
 
+    def index(self) -> None:
+        """The AppView catches up with the repo."""
+        self.unindexed.clear()
+
     def get_posts(self, request: Request) -> Any:
         uris = request.query.get("uris", [])
         views = [v for v in self.notifications if v["uri"] in uris]
+        for uri in uris:
+            if uri in self.records and uri not in self.unindexed:
+                views.append(
+                    {
+                        "uri": uri,
+                        "cid": self.cids[uri],
+                        "author": {"did": ME, "handle": "acme.bsky.social"},
+                        "record": self.records[uri],
+                        "indexedAt": self.records[uri]["createdAt"],
+                    }
+                )
         return {"posts": [{k: v[k] for k in ("uri", "cid", "author", "record", "indexedAt")} for v in views]}
 
+    def copies(self, text: str) -> int:
+        """How many records with this text exist in the repo."""
+        return sum(r["text"] == text for r in self.records.values())
+
     def create_record(self, request: Request) -> Reply:
+        limited = Reply(
+            429,
+            {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+            headers={"RateLimit-Reset": str(int(time.time()) + 60), "RateLimit-Remaining": "0"},
+        )
+        return scripted(self.script, lambda: self._create_record(request), limited)
+
+    def _create_record(self, request: Request) -> Reply:
         denied = self.authorized(request)
         if denied:
             return denied
@@ -166,13 +206,20 @@ class FakeBluesky:
         if uri in self.records:  # as @atproto/pds answers a taken record key (test_bluesky_devnet.py)
             return Reply(500, {"error": "InternalServerError", "message": "Internal Server Error"})
         self.records[uri] = body["record"]
-        return Reply(200, {"uri": uri, "cid": "bafyreinew"})
+        # A cid is the hash of the record's content: every record has its own.
+        self.cids[uri] = (
+            "bafyrei" + hashlib.sha256(json.dumps(body["record"], sort_keys=True).encode()).hexdigest()[:40]
+        )
+        self.unindexed.append(uri)
+        return Reply(
+            200, {"uri": uri, "cid": self.cids[uri], "commit": {"cid": "bafyreicommit", "rev": "3l"}}
+        )
 
     def get_record(self, request: Request) -> Reply:
         uri = f"at://{request.arg('repo')}/{request.arg('collection')}/{request.arg('rkey')}"
         if uri not in self.records:
             return Reply(400, {"error": "RecordNotFound", "message": "Could not locate record"})
-        return Reply(200, {"uri": uri, "cid": "bafyreinew", "value": self.records[uri]})
+        return Reply(200, {"uri": uri, "cid": self.cids[uri], "value": self.records[uri]})
 
 
 def make(server: Loopback, secret: str | None = SECRET, **options: Any) -> BlueskyConnector:
@@ -350,3 +397,25 @@ def test_search_terms_are_monitored(fake: FakeBluesky, loopback_server: Loopback
     posts = make(loopback_server, search_terms=["acme"]).fetch(None).posts
     assert [(p.native_id, p.kind) for p in posts] == [(hit["uri"], "search")]
     assert loopback_server.calls("GET", "/xrpc/app.bsky.feed.searchPosts")[0].arg("sort") == "latest"
+
+
+def test_a_later_part_answers_the_earlier_one_with_the_refs_create_record_returned(
+    fake: FakeBluesky, loopback_server: Loopback
+) -> None:
+    root = fake.notify("help")
+    child = fake.notify("still waiting", reply_to=root)
+    connector = make(loopback_server)
+    first = connector.send(OutgoingReply("part-1", "1/2 Sorry, checking", child["uri"]))
+    assert first.refs == {"cid": fake.cids[first.native_id], "root": {"uri": root["uri"], "cid": root["cid"]}}
+    previous = {"native_id": first.native_id, "url": first.url, "refs": first.refs}
+    second = connector.send(
+        OutgoingReply("part-2", "2/2 Found it", first.native_id, extra={"previous": previous})
+    )
+    assert fake.unindexed == [first.native_id, second.native_id]  # the AppView has seen neither yet
+    assert fake.records[second.native_id]["reply"] == {
+        "root": {"uri": root["uri"], "cid": root["cid"]},
+        "parent": {"uri": first.native_id, "cid": fake.cids[first.native_id]},
+    }
+    looked_up = [c.query.get("uris") for c in loopback_server.calls("GET", "/xrpc/app.bsky.feed.getPosts")]
+    assert looked_up == [[child["uri"]]]  # only the customer's post was read on the AppView
+    assert connector.find_sent(OutgoingReply("part-2", "2/2 Found it", first.native_id)) == second

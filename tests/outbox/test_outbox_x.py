@@ -19,6 +19,7 @@ from socialdesk.models import ReplyState
 from socialdesk.services.outbox import RECONCILE_DELAY, Outbox
 from socialdesk.store import Store
 from socialdesk.testing import Loopback, Reply
+from tests.connectors import faults
 from tests.connectors.fake_x import FakeX
 from tests.connectors.test_x import make
 from tests.outbox.helpers import Clock, make_store, post_id
@@ -63,7 +64,7 @@ def test_an_uncertain_dm_found_in_the_conversation_is_not_sent_again(
 ) -> None:
     clock = Clock(now=time.time())
     outbox = outbox_for(store, make(server), clock)
-    fake.after_create.append(Reply(drop=True))  # X stores the DM, the answer never arrives
+    fake.script.append(faults.DROP_AFTER_CREATE)  # X stores the DM, the answer never arrives
     (reply,) = outbox.enqueue(post_id(store, "100"), TEXT, "ana", dm=True, undo_seconds=0)
     drive(outbox, clock)
     row = outbox.get(reply)
@@ -87,7 +88,7 @@ def test_an_uncertain_dm_x_will_not_show_is_left_to_the_agent(
     clock = Clock(now=time.time())
     outbox = outbox_for(store, make(server), clock)
     fake.dm_read = False  # the token lacks dm.read: X answers the lookup 403
-    fake.after_create.append(Reply(drop=True))
+    fake.script.append(faults.DROP_AFTER_CREATE)
     (reply,) = outbox.enqueue(post_id(store, "100"), TEXT, "ana", dm=True, undo_seconds=0)
     drive(outbox, clock)
     row = outbox.get(reply)
