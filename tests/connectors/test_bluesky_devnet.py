@@ -318,3 +318,59 @@ def test_the_stored_session_is_reused_then_refreshed(connect: Callable[..., Blue
     assert refreshed.fetch(None).cursor
     assert store.value["accessJwt"] not in ("not-a-valid-token", stale["refreshJwt"])
     assert store.value["refreshJwt"] != stale["refreshJwt"]  # the PDS rotates refresh tokens
+
+
+def test_a_split_reply_chains_its_parts_without_waiting_for_the_appview(
+    connect: Callable[..., BlueskyConnector], conversation: dict[str, Any], brand: Pds, tmp_path: Path
+) -> None:
+    """The outbox sends three parts back to back: each answers the one before with createRecord's refs."""
+    from socialdesk.models import Author, Post
+    from socialdesk.services.outbox import Outbox
+    from socialdesk.store import Store
+
+    connector = connect()
+    parent, own = conversation["reply"], conversation["own"]
+    store = Store(tmp_path / "devnet.db")
+    store.upsert_posts(
+        [
+            Post(
+                network="bluesky",
+                native_id=parent["uri"],
+                author=Author(native_id="did:plc:customer", handle="@customer"),
+                text="still waiting for my refund",
+                created_at=time.time(),
+                account="devnet",
+                in_reply_to=own["uri"],
+                conversation_id=own["uri"],
+                kind="reply",
+            )
+        ]
+    )
+    post_id = int(store.conn.execute("SELECT id FROM posts").fetchone()[0])
+    outbox = Outbox(store, lambda network, account: connector, undo_seconds=0)
+    tag = conversation["tag"]
+    parts = [f"1/3 Sorry {tag}", f"2/3 It left on Monday {tag}", f"3/3 Refund on its way {tag}"]
+    ids = outbox.enqueue(post_id, parts, "ana", undo_seconds=0)
+    outbox.process_due()  # one pass: part 2 goes out right after part 1, long before any indexing
+    rows = [outbox.get(i) for i in ids]
+    assert [(r.state, r.error) for r in rows if r is not None] == [("sent", "")] * 3
+    uris = [str(r.remote_id) for r in rows if r is not None]
+    records = [brand.call("GET", "com.atproto.repo.getRecord", **_rkey(uri)) for uri in uris]
+    root = {"uri": own["uri"], "cid": own["cid"]}
+    parents = [{"uri": parent["uri"], "cid": parent["cid"]}] + [
+        {"uri": r["uri"], "cid": r["cid"]} for r in records[:2]
+    ]
+    assert [r["value"]["reply"] for r in records] == [{"root": root, "parent": p} for p in parents]
+    # And the AppView, once it has indexed them, shows the thread as one chain.
+    thread = eventually(
+        lambda: (lambda ids: ids if uris[2] in ids else None)(
+            [p.native_id for p in connector.fetch_thread(uris[0])]
+        ),
+        "the split reply in getPostThread",
+    )
+    assert [u for u in thread if u in uris] == uris  # after the ancestors, part 1, 2, 3 in order
+
+
+def _rkey(uri: str) -> dict[str, str]:
+    did, collection, rkey = uri.removeprefix("at://").split("/")
+    return {"repo": did, "collection": collection, "rkey": rkey}
