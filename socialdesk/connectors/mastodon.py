@@ -1,20 +1,26 @@
 """Mastodon connector: mentions and direct messages, hashtag and search monitoring, threads, replies.
 
-Works with any server speaking the Mastodon client API. Inbound streams are paged forward with
-`min_id` and the `Link` header's `prev` URL, so a sync resumes exactly where the last one stopped.
-Status ids are opaque strings (numbers on Mastodon, ULIDs on some other servers).
+Works with any server speaking the Mastodon client API. A first sync reads each inbound stream back
+to the backfill horizon; later syncs page forward with `min_id` and the `Link` header's `prev` URL, so
+a sync resumes exactly where the last one stopped (see `mastodon_paging`). Status ids are opaque
+strings (numbers on Mastodon, ULIDs on some other servers).
 
-The cursor is JSON: {"n": notifications min_id, "t": {hashtag: min_id}, "s": {term: min_id}}.
+The cursor is JSON: {"n": notifications min_id, "t": {hashtag: min_id}, "s": {term: min_id},
+"b": {stream: max_id of a backfill under way}, "h": the backfill horizon}.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
+import httpx
+
+from socialdesk.connectors import mastodon_paging as paging
 from socialdesk.connectors import mastodon_server as server
 from socialdesk.connectors.base import (
+    BACKFILL_OPTION,
     AuthError,
     CannotTell,
     Capabilities,
@@ -25,6 +31,7 @@ from socialdesk.connectors.base import (
     OutgoingReply,
     PermanentError,
     Post,
+    PostGone,
     Quarantined,
     RateLimited,
     SendResult,
@@ -35,7 +42,6 @@ from socialdesk.connectors.http import (
     Api,
     HttpError,
     dump_cursor,
-    id_key,
     load_cursor,
     make_client,
     mastodon_reset,
@@ -46,6 +52,9 @@ from socialdesk.models import Author
 from socialdesk.secrets import remember
 
 _VISIBILITIES = ("public", "unlisted", "private")
+# Notifications that bring a post to the desk: a mention (or DM), a quote of one of our posts
+# (Mastodon 4.5), an edit of a post we boosted.
+NOTIFICATION_TYPES = ("mention", "quote", "update")
 
 
 class MastodonConnector(Connector):
@@ -67,6 +76,7 @@ class MastodonConnector(Connector):
         "search_terms": (list[str], "Search terms to monitor (the server must offer full-text search)"),
         "visibility": (str, "Most public visibility of replies: public (default), unlisted or private"),
         "page_size": (int, "Items per request, 1 to 40 (default 40)"),
+        **BACKFILL_OPTION,
     }
     secret_label = "access token"
 
@@ -151,18 +161,24 @@ class MastodonConnector(Connector):
     def _handle(self, acct: str) -> str:
         return "@" + (acct if "@" in acct else f"{acct}@{self.host}")
 
-    def _page(self, path: str, params: dict[str, Any], min_id: str | None) -> tuple[Any, str | None]:
-        """One forward page after `min_id` and the min_id of the next one (from the Link header)."""
-        if min_id:
-            params = {**params, "min_id": min_id}
-        response = self.api.request("GET", path, params=params, headers=self._auth())
-        data = self.api.json(response)
-        prev = response.links.get("prev", {}).get("url")
-        newest: str | None = None
-        if prev:
-            found = parse_qs(urlsplit(prev).query).get("min_id")
-            newest = found[0] if found else None
-        return data, newest
+    def _request(self, path: str, params: dict[str, Any]) -> httpx.Response:
+        return self.api.request("GET", path, params=params, headers=self._auth())
+
+    def _streams(self) -> list[paging.Stream]:
+        """Notifications (mentions, quotes of our posts, edits of posts we boosted), then each
+        hashtag and search term."""
+        # Mastodon 4.3+ files private mentions from accounts we don't follow as filtered "requests"
+        # by default, left out unless asked for: a customer's first DM. Servers that do not know the
+        # parameter or a type ignore it.
+        notifications = {"types[]": list(NOTIFICATION_TYPES), "include_filtered": "true"}
+        streams = [paging.Stream("n", "", "/api/v1/notifications", notifications)]
+        for tag in self.settings.get("hashtags") or []:
+            tag = str(tag).lstrip("#")
+            streams.append(paging.Stream("t", tag, f"/api/v1/timelines/tag/{quote(tag, safe='')}", {}))
+        for term in self.settings.get("search_terms") or []:
+            params = {"q": str(term), "type": "statuses"}
+            streams.append(paging.Stream("s", str(term), "/api/v2/search", params, False, "statuses"))
+        return streams
 
     def _root(self, status_id: str, parent: str | None, budget: list[int]) -> str:
         """The thread root of a status: known, looked up through its context, or the parent."""
@@ -196,6 +212,7 @@ class MastodonConnector(Connector):
         text = html_to_text(str(status.get("content") or ""))
         for media in status.get("media_attachments") or []:
             text += f"\n[{media.get('type', 'media')}: {media.get('description') or media.get('url') or ''}]"
+        text += self._quoted(status.get("quote"))
         parent = status.get("in_reply_to_id")
         parent = str(parent) if parent else None
         root = self._root(native_id, parent, budget)
@@ -225,64 +242,85 @@ class MastodonConnector(Connector):
             is_ours=is_ours,
             content_warning=str(status.get("spoiler_text") or ""),
             raw=raw,
+            edited_at=parse_time(status["edited_at"]) if status.get("edited_at") else None,
         )
+
+    def _quoted(self, quote_entity: Any) -> str:
+        """The post a status quotes, as a line under its text (Mastodon 4.5 quote posts).
+
+        `quote` is a Quote ({state, quoted_status}) or, nested, a ShallowQuote ({state,
+        quoted_status_id}); a quote its author has not (or no longer) approved has no status.
+        """
+        if not isinstance(quote_entity, dict):
+            return ""
+        quoted = quote_entity.get("quoted_status")
+        if isinstance(quoted, dict) and isinstance(quoted.get("account"), dict):
+            handle = self._handle(str(quoted["account"].get("acct") or ""))
+            body = " ".join(html_to_text(str(quoted.get("content") or "")).split())
+            return f"\n[quoting {handle}: {body}]"
+        state = str(quote_entity.get("state") or "")
+        if quote_entity.get("quoted_status_id") and state in ("", "accepted"):
+            return f"\n[quoting post {quote_entity['quoted_status_id']}]"
+        return f"\n[quote {state.replace('_', ' ')}]" if state else ""
 
     # -- the connector interface ------------------------------------------------------------------
 
     def fetch(self, cursor: str | None) -> FetchResult:
-        """New mentions/DMs, then each hashtag and search term, each from its own position."""
+        """Mentions, DMs and quotes, then each hashtag and search term, each from its own place.
+
+        A first sync reads back to the backfill horizon (`backfill_days`), a page per call with
+        `more` set; later ones page forward until nothing new is left (see `mastodon_paging`).
+        """
         state = load_cursor(cursor)
         self._whoami()
         if self._max_chars is None:
             self._read_instance()
+        horizon = float(state.get("h") or self.backfill_horizon())
+        state["h"] = horizon  # one horizon for the whole backfill, however many syncs it takes
         result = FetchResult(posts=[], cursor=None)
         budget = [self.ROOT_LOOKUPS]
-
-        data, newest = self._page(
-            "/api/v1/notifications", {"types[]": "mention", "limit": self.page_size}, state.get("n")
-        )
-        items = data if isinstance(data, list) else []
-        for item in items:
-            try:
-                if item.get("type") != "mention" or not item.get("status"):
-                    continue
-                result.posts.append(self._post(item["status"], "mention", item, budget))
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                result.quarantined.append(Quarantined(f"mastodon notification: {exc!r}", raw_text(item)))
-        result.more |= bool(state.get("n")) and len(items) >= self.page_size
-        state["n"] = newest or state.get("n") or self._newest(items)
-
-        streams: list[tuple[str, str, str, dict[str, Any]]] = []
-        for tag in self.settings.get("hashtags") or []:
-            tag = str(tag).lstrip("#")
-            streams.append(("t", tag, f"/api/v1/timelines/tag/{quote(tag, safe='')}", {}))
-        for term in self.settings.get("search_terms") or []:
-            streams.append(("s", str(term), "/api/v2/search", {"q": str(term), "type": "statuses"}))
-        for key, label, path, params in streams:
-            positions = state.setdefault(key, {})
-            data, newest = self._page(path, {**params, "limit": self.page_size}, positions.get(label))
-            statuses = data.get("statuses", []) if isinstance(data, dict) else data
-            statuses = statuses if isinstance(statuses, list) else []
-            for status in statuses:
+        reached: list[float] = []
+        for stream in self._streams():
+            page = paging.read(state, stream, self.page_size, horizon, self._request, self.api.json)
+            result.more |= page.more
+            if page.reached is not None:
+                reached.append(page.reached)
+            for item in page.items:
                 try:
-                    result.posts.append(self._post(status, "search", status, budget))
+                    post = self._item(item, stream, budget)
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    result.quarantined.append(Quarantined(f"mastodon {label}: {exc!r}", raw_text(status)))
-            result.more |= bool(positions.get(label)) and len(statuses) >= self.page_size
-            positions[label] = newest or self._newest(statuses) or positions.get(label)
+                    where = "notification" if stream.key == "n" else stream.label
+                    result.quarantined.append(Quarantined(f"mastodon {where}: {exc!r}", raw_text(item)))
+                    continue
+                if post is not None:
+                    result.posts.append(post)
+        if not state.get("b"):
+            state.pop("b", None)
+        # Complete back to the least far-reaching stream of this page.
+        result.reached = max(reached) if reached else None
         result.cursor = dump_cursor(state)
         return result
 
-    @staticmethod
-    def _newest(items: list[Any]) -> str | None:
-        ids = [str(i["id"]) for i in items if isinstance(i, dict) and i.get("id")]
-        return max(ids, key=id_key) if ids else None
+    def _item(self, item: Any, stream: paging.Stream, budget: list[int]) -> Post | None:
+        """A Post from a notification or a timeline status; None for a notification we don't show."""
+        if stream.key != "n":
+            return self._post(item, "search", item, budget)
+        kind = item.get("type")
+        if kind not in NOTIFICATION_TYPES or not item.get("status"):
+            return None
+        # A quote of our post is about us, like a mention; `update`: a post we boosted was edited.
+        return self._post(item["status"], "search" if kind == "update" else "mention", item, budget)
 
     def fetch_thread(self, native_id: str) -> list[Post]:
         """The status, its ancestors and its descendants (statuses/:id/context)."""
         self._whoami()
         quoted = quote(native_id, safe="")
-        status = self._get(f"/api/v1/statuses/{quoted}")
+        try:
+            status = self._get(f"/api/v1/statuses/{quoted}")
+        except HttpError as exc:
+            if exc.status in (404, 410):  # deleted (or no longer visible to us)
+                raise PostGone(native_id) from None
+            raise
         context = self._get(f"/api/v1/statuses/{quoted}/context")
         ancestors = list(context.get("ancestors") or []) if isinstance(context, dict) else []
         descendants = list(context.get("descendants") or []) if isinstance(context, dict) else []

@@ -54,6 +54,10 @@ def account(n: int, name: str = "") -> dict[str, Any]:
     }
 
 
+# Statuses date from a day ago: a first sync keeps what lies within its backfill horizon (7 days).
+RECENT = int(time.time()) - 86_400
+
+
 def status(
     sid: int,
     text: str = "",
@@ -63,7 +67,7 @@ def status(
     visibility: str = "public",
     cw: str = "",
 ) -> dict[str, Any]:
-    created = datetime.fromtimestamp(1_700_000_000 + sid, UTC).isoformat().replace("+00:00", ".000Z")
+    created = datetime.fromtimestamp(RECENT + sid, UTC).isoformat().replace("+00:00", ".000Z")
     return {
         "id": str(sid),
         "created_at": created,
