@@ -14,17 +14,21 @@ from textual.worker import Worker, WorkerState
 
 from socialdesk.context import Context
 from socialdesk.memory import free_drawn_lines_promptly
-from socialdesk.messages import OutboxChanged, PostsSynced, SourceStateChanged
+from socialdesk.messages import OutboxChanged, PostsSynced, SourceStateChanged, ThreadOpened, ThreadRefreshed
 from socialdesk.screens.desk import DeskScreen
 from socialdesk.themes_loader import load_themes
 from socialdesk.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:  # the sync engine is imported where a sync (or a source's state) first needs it
+    from socialdesk.models import PostRow
     from socialdesk.services.sync import Source, SyncReport, TriageFn
 
 
 class SocialDeskApp(App[None]):
     """The desk. Construct it through `socialdesk.cli.make_app` (tests use the same factory)."""
+
+    # Opening the same conversation again within this many seconds does not ask the network again.
+    THREAD_REFRESH_EVERY = 60.0
 
     TITLE = "socialdesk"
     # Our own DeskScreen binds q; the app-level ctrl+q stays as Textual's default.
@@ -52,6 +56,7 @@ class SocialDeskApp(App[None]):
         self.clock = clock
         self.source_states: dict[str, SyncReport] = {}
         self._syncing: set[str] = set()
+        self._threads_refreshed: dict[tuple[str, str], float] = {}  # conversation -> when
         self.desk = DeskScreen(ctx)
         self._outbox_stop = threading.Event()
         for theme in load_themes():
@@ -152,6 +157,33 @@ class SocialDeskApp(App[None]):
         self.desk.query_one(StatusBar).sources = tuple(
             (name, str(r.state), r.message, r.reach_text("%d %b")) for name, r in self.source_states.items()
         )
+
+    # -- threads opened ---------------------------------------------------------------------------
+
+    def on_thread_opened(self, message: ThreadOpened) -> None:
+        """Read the opened thread from its network (once a minute at most per conversation)."""
+        post = message.post
+        source = next((s for s in self.sources if s.name == post.account and s.network == post.network), None)
+        if source is None or self.ctx.offline:
+            return
+        key = (post.network, post.conversation_id or post.native_id)
+        now = self.clock()
+        last = self._threads_refreshed.get(key)
+        if last is not None and now - last < self.THREAD_REFRESH_EVERY:
+            return
+        self._threads_refreshed[key] = now
+        self.run_worker(
+            partial(self._refresh_thread, source, post),
+            thread=True,
+            group="thread-refresh",
+            exit_on_error=False,
+            description="Refreshing the thread",
+        )
+
+    def _refresh_thread(self, source: Source, post: PostRow) -> None:
+        from socialdesk.services.threads import refresh_thread
+
+        self.desk.post_message(ThreadRefreshed(refresh_thread(self.ctx.store, source.connector, post)))
 
     # -- the command palette ----------------------------------------------------------------------------
 

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:  # annotations only: importing the messages must not load the sync engine
+    from socialdesk.models import PostRow
     from socialdesk.services.outbox import OutboxEvent
     from socialdesk.services.sync import SyncReport
+    from socialdesk.services.threads import ThreadRefresh
     from socialdesk.viewmodels import CustomerView, ThreadDetail, Window
 
 
@@ -67,3 +69,19 @@ class OutboxChanged(Message):
     def __init__(self, events: Sequence[OutboxEvent]) -> None:
         super().__init__()
         self.events = events
+
+
+class ThreadOpened(Message):
+    """The agent opened a post's thread: the app asks the network for it as it is now."""
+
+    def __init__(self, post: PostRow) -> None:
+        super().__init__()
+        self.post = post
+
+
+class ThreadRefreshed(Message):
+    """A thread was read again from its network and stored (edits, follow-ups, deletions)."""
+
+    def __init__(self, refresh: ThreadRefresh) -> None:
+        super().__init__()
+        self.refresh = refresh

@@ -18,7 +18,15 @@ from textual.timer import Timer
 from socialdesk import compose
 from socialdesk.context import Context
 from socialdesk.memory import freeze_startup_objects
-from socialdesk.messages import CustomerLoaded, OutboxChanged, PostsSynced, ThreadLoaded, WindowLoaded
+from socialdesk.messages import (
+    CustomerLoaded,
+    OutboxChanged,
+    PostsSynced,
+    ThreadLoaded,
+    ThreadOpened,
+    ThreadRefreshed,
+    WindowLoaded,
+)
 from socialdesk.models import PostRow
 from socialdesk.screens.reply_actions import REPLY_BINDINGS, ReplyActions, final_text
 from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
@@ -368,6 +376,14 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         if self.selected_post is not None:
             self._load_detail(self.selected_post.id)
             self.query_one(ThreadView).focus()
+            self.post_message(ThreadOpened(self.selected_post))  # the app asks the network for it
+
+    def on_thread_refreshed(self, message: ThreadRefreshed) -> None:
+        if message.refresh.post_id == self._shown_post:
+            self.refresh_thread()
+        self.refresh_feed()  # edited and deleted marks on the loaded rows
+        if message.refresh.inserted or message.refresh.deleted:
+            self.refresh_queue_counts()
 
     def action_reply(self) -> None:
         if self.selected_post is None:

@@ -305,6 +305,10 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
             Segment(prio.ljust(4), styled(prio_style)),
             Segment(sla.rjust(5) + " ", styled(sla_style)),
         ]
+        if row.deleted_at is not None:
+            columns.append(Segment("deleted ", styled("dim")))
+        elif row.edited_at is not None:
+            columns.append(Segment("edited ", styled("dim")))
         if row.content_warning:
             body = f"CW: {clean(row.content_warning, single_line=True)}"
         else:

@@ -69,6 +69,10 @@ class ThreadView(DocumentView):
         text.append(
             f"  · {NETWORK_NAMES.get(post.network, post.network)} · {age(post.created_at, now)} ago", "dim"
         )
+        if post.edited_at is not None:
+            text.append(f"  · edited {age(post.edited_at, now)} ago", "italic")
+        if post.deleted_at is not None:
+            text.append(f"  · DELETED on {NETWORK_NAMES.get(post.network, post.network)}", "bold")
         if post.content_warning:
             text.append(f"\nCW: {clean(post.content_warning, single_line=True)}", "italic")
         text.append("\n" + clean(post.text))

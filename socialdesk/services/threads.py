@@ -1,0 +1,56 @@
+"""Refreshing a thread from its network when an agent opens it: edits, follow-ups and deletions.
+
+Syncs bring what mentions the brand; the rest of a conversation (a customer's follow-up without the
+@-mention, the brand's own posts made from elsewhere, edits, deletions) is only seen by asking the
+network for the thread. The desk does that in a worker when a thread is opened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from socialdesk.connectors.base import Connector
+from socialdesk.models import Post, PostRow
+from socialdesk.store import Store, Triage
+
+# A post of the thread that is neither ours nor the customer's follow-up (an ancestor, a bystander's
+# reply) is kept for reading, not put in the reply queues.
+CONTEXT_ONLY = Triage(status="resolved", actionable=False)
+
+
+@dataclass(slots=True)
+class ThreadRefresh:
+    """What refreshing one thread changed in the cache."""
+
+    post_id: int
+    inserted: list[int] = field(default_factory=list)
+    updated: int = 0
+    deleted: list[int] = field(default_factory=list)
+
+
+def _triage(post: Post, focus: PostRow) -> Triage:
+    """New posts by the customer after the opened post need a reply; the rest is context."""
+    by_customer = not post.is_ours and post.author.native_id == focus.author_native_id
+    if by_customer and post.created_at > focus.created_at:
+        return Triage()
+    return CONTEXT_ONLY
+
+
+def refresh_thread(store: Store, connector: Connector, focus: PostRow) -> ThreadRefresh:
+    """Ask the network for the thread around `focus` and store what it says.
+
+    Posts come back as they are now (edited ones with `edited_at`), new ones are added to the
+    conversation, and those the network reports gone are marked deleted (they leave the queues).
+
+    Raises:
+        ConnectorError: the network could not be asked (the caller reports it; nothing is lost).
+    """
+    result = connector.refresh_thread(focus.native_id)
+    posts: Sequence[Post] = [p for p in result.posts if p.network == focus.network]
+    report = ThreadRefresh(focus.id)
+    with store.transaction():
+        upserted = store.upsert_posts(posts, [_triage(p, focus) for p in posts])
+        report.deleted = store.mark_deleted(focus.network, result.deleted)
+    report.inserted, report.updated = upserted.inserted, upserted.updated
+    return report
