@@ -241,7 +241,18 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     def on_outbox_changed(self, message: OutboxChanged) -> None:
         for event in message.events:
-            if event.state in ("failed", "needs_auth", "unknown"):
+            if event.ask_agent:
+                self.notify(
+                    f"Reply {event.reply_id} may have been posted and cannot be checked: look on the network,"
+                    " then retry or discard it in the outbox (o)",
+                    title="Your decision",
+                    severity="error",
+                    markup=False,
+                    timeout=30,
+                )
+            elif event.state == "unknown":  # still being checked: the outbox looks again by itself
+                self.notify(f"Reply {event.reply_id}: checking whether it arrived", markup=False)
+            elif event.state in ("failed", "needs_auth"):
                 self.notify(f"Reply {event.state}: {event.error}", severity="error", markup=False, timeout=10)
             elif event.state == "sent":
                 self.notify("Reply sent", markup=False)

@@ -94,6 +94,8 @@ class OutboxEvent:
     state: str
     error: str = ""
     remote_url: str = ""
+    # An unknown reply the outbox will not decide on its own: the agent must look, then retry or discard.
+    ask_agent: bool = False
 
 
 class _TooLate(Exception):
@@ -532,7 +534,8 @@ class Outbox:
                 (state, message, next_at, now, row.id),
             )
             self.store.audit("outbox", f"reply.{state}", row.post_id, reply=row.id, error=message)
-        return OutboxEvent(row.id, row.post_id, str(state), message)
+        ask = state == ReplyState.UNKNOWN and next_at is None
+        return OutboxEvent(row.id, row.post_id, str(state), message, ask_agent=ask)
 
     def _sent(self, row: OutboxRow, result: SendResult, now: float) -> OutboxEvent:
         post = get_post(self.store.conn, row.post_id) if row.post_id is not None else None

@@ -186,8 +186,10 @@ def test_unknown_reply_on_a_network_that_cannot_check_is_held_for_the_agent(
     second = outbox.enqueue(post_id(store, "101"), "next", "ana")[0]
     net.post_then_fail = True
     net.failures = [SendUncertain("read timeout")]
-    outbox.process_due(clock.advance(1))
-    outbox.process_due(clock.advance(31))
+    (uncertain,) = outbox.process_due(clock.advance(1))
+    assert uncertain.state == "unknown" and not uncertain.ask_agent  # the outbox checks again itself
+    held = outbox.process_due(clock.advance(31))
+    assert (held[0].reply_id, held[0].ask_agent) == (first, True)  # the desk asks the agent
     row = outbox.get(first)
     assert row is not None and row.state == "unknown" and "retry or discard" in row.error
     assert [r.text for r in net.sent] == ["hello", "next"]  # not resent; the queue moved on
