@@ -1,8 +1,8 @@
 """X (API v2) connector: mentions timeline, search monitoring, conversations, replies and DMs.
 
-Uses an OAuth 2.0 user-context access token. Streams resume with `since_id` (the `meta.newest_id`
-of the last sync) and page back with `meta.next_token` until they reach it. The cursor is JSON:
-{"m": mentions since_id, "s": {term: since_id}}.
+Uses an OAuth 2.0 user-context access token. Reading (mentions, DMs, searches, each with its own
+cursor and error, paged back to the cursor or the backfill horizon) is in `x_fetch`; turning X's
+objects into posts (long posts, edits, DM events) in `x_posts`.
 
 X has no idempotency key: before any retry the outbox calls `find_sent`, which looks through
 everything the account posted (or sent in the DM conversation) since the first attempt, for the
@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from socialdesk.connectors.base import (
+    BACKFILL_OPTION,
     AuthError,
     CannotTell,
     Capabilities,
@@ -32,7 +33,7 @@ from socialdesk.connectors.base import (
     OutgoingReply,
     PermanentError,
     Post,
-    Quarantined,
+    PostGone,
     SendResult,
     SendUncertain,
     TransientError,
@@ -44,15 +45,21 @@ from socialdesk.connectors.http import (
     load_cursor,
     make_client,
     parse_time,
-    raw_text,
     x_reset,
 )
-from socialdesk.models import Author
+from socialdesk.connectors.x_fetch import SEARCH_MIN_RESULTS, Stream, XFetch
+from socialdesk.connectors.x_posts import (
+    TWEET_FIELDS,
+    USER_FIELDS,
+    edit_chain,
+    is_superseded,
+    tweet_post,
+    users_by_id,
+)
 from socialdesk.secrets import redact, remember
 
-TWEET_FIELDS = "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,lang,author_id,entities"
-USER_FIELDS = "username,name,public_metrics"
-MAX_PAGES = 5
+THREAD_PAGES = 10  # a conversation search reads at most this many pages (1,000 posts)
+MAX_PAGES = 5  # reconciliation looks back at most this many pages of our own posts or DMs
 CLOCK_SLACK = 120.0  # seconds our clock and X's may differ when comparing a post's time to an attempt's
 # 403 problem types (X's `type` URIs) and words that mean the token or the app, not the reply.
 _AUTH_PROBLEMS = ("unsupported-authentication", "client-forbidden", "oauth1-permissions")
@@ -106,6 +113,16 @@ def forbidden_means_auth(content: bytes) -> bool:
     return bool(_AUTH_WORDS.search(x_message(content)))
 
 
+def _not_found(data: dict[str, Any], native_id: str) -> bool:
+    """X answers a lookup of a deleted post with 200 and a resource-not-found problem."""
+    return any(
+        isinstance(e, dict)
+        and str(e.get("type") or "").endswith("/resource-not-found")
+        and str(e.get("resource_id") or e.get("value") or "") == native_id
+        for e in data.get("errors") or []
+    )
+
+
 class XConnector(Connector):
     """X (formerly Twitter) through API v2 with a user-context token."""
 
@@ -123,7 +140,9 @@ class XConnector(Connector):
         "base_url": (str, "API address (default https://api.x.com)"),
         "user_id": (str, "Your numeric user id (default: looked up with /2/users/me)"),
         "search_terms": (list[str], "Recent-search queries to monitor (X search syntax)"),
-        "page_size": (int, "Posts per request, 5 to 100 (default 100)"),
+        "page_size": (int, "Posts per request, 5 to 100 (default 100; searches ask for at least 10)"),
+        "direct_messages": (bool, "Read the account's direct messages (default true; needs dm.read)"),
+        **BACKFILL_OPTION,
     }
     secret_label = "OAuth 2.0 user access token"
 
@@ -164,112 +183,30 @@ class XConnector(Connector):
         return str(self._me["id"])
 
     def _post(self, tweet: dict[str, Any], users: dict[str, dict[str, Any]], kind: str) -> Post:
-        """A Post from a tweet object and the page's includes.users (raises on a bad shape)."""
-        native_id = str(tweet["id"])
-        author_id = str(tweet["author_id"])
-        user = users.get(author_id) or {"id": author_id, "username": author_id, "name": ""}
-        parent = next(
-            (str(r["id"]) for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"),
-            None,
-        )
-        me = self._me_id()
-        is_ours = author_id == me
-        if kind == "mention" and str(tweet.get("in_reply_to_user_id") or "") == me:
-            kind = "reply"
-        username = str(user.get("username") or author_id)
-        return Post(
-            network=self.name,
-            native_id=native_id,
-            author=Author(
-                native_id=author_id,
-                handle="@" + username,
-                display_name=str(user.get("name") or ""),
-                followers=int((user.get("public_metrics") or {}).get("followers_count") or 0),
-                url=f"https://x.com/{username}",
-            ),
-            text=self._expand_links(str(tweet["text"]), tweet.get("entities")),
-            created_at=parse_time(tweet["created_at"]),
-            account=self.account,
-            url=f"https://x.com/{username}/status/{native_id}",
-            in_reply_to=parent,
-            conversation_id=str(tweet.get("conversation_id") or native_id),
-            kind="own" if is_ours else kind,
-            lang=str(tweet.get("lang") or ""),
-            is_ours=is_ours,
-            raw={**tweet, "author": user},
-        )
+        """A Post from a post object and the page's includes.users (raises on a bad shape)."""
+        return tweet_post(tweet, users, kind, self._me_id(), self.account)
 
-    @staticmethod
-    def _expand_links(text: str, entities: Any) -> str:
-        """Replace t.co links with where they lead (display_url), so the real host shows."""
-        urls = (entities or {}).get("urls") if isinstance(entities, dict) else None
-        for entry in urls or []:
-            if (
-                isinstance(entry, dict)
-                and entry.get("url")
-                and (entry.get("expanded_url") or entry.get("display_url"))
-            ):
-                text = text.replace(str(entry["url"]), str(entry.get("expanded_url") or entry["display_url"]))
-        return text
-
-    def _walk(
-        self,
-        path: str,
-        params: dict[str, Any],
-        since_id: str | None,
-        kind: str,
-        result: FetchResult,
-        all_pages: bool = False,
-    ) -> str | None:
-        """Read a timeline newer than since_id (all pages, bounded); return the new newest id."""
-        newest = since_id
-        token = None
-        for _ in range(MAX_PAGES):
-            query = {
-                **params,
-                "max_results": self.page_size,
-                "tweet.fields": TWEET_FIELDS,
-                "expansions": "author_id",
-                "user.fields": USER_FIELDS,
-            }
-            if since_id:
-                query["since_id"] = since_id
-            if token:
-                query["pagination_token" if "/users/" in path else "next_token"] = token
-            data = self._get(path, query)
-            meta = data.get("meta") or {}
-            users = {
-                str(u.get("id")): u
-                for u in (data.get("includes") or {}).get("users") or []
-                if isinstance(u, dict)
-            }
-            for tweet in data.get("data") or []:
-                try:
-                    result.posts.append(self._post(tweet, users, kind))
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    result.quarantined.append(Quarantined(f"x {kind}: {exc!r}", raw_text(tweet)))
-            if meta.get("newest_id") and (newest is None or id_key(str(meta["newest_id"])) > id_key(newest)):
-                newest = str(meta["newest_id"])
-            token = meta.get("next_token")
-            if not (since_id or all_pages) or not token:  # first sync: the newest page only
-                break
-        return newest
+    def _streams(self) -> list[Stream]:
+        me = quote(self._me_id())
+        streams = [Stream("m", f"/2/users/{me}/mentions", "mention")]
+        if self.settings.get("direct_messages", True):
+            streams.append(Stream("d", "/2/dm_events", "dm"))
+        for term in self.settings.get("search_terms") or []:
+            streams.append(Stream(f"s:{term}", "/2/tweets/search/recent", "search", str(term)))
+        return streams
 
     def fetch(self, cursor: str | None) -> FetchResult:
-        """Mentions since the last sync, then each search query."""
-        state = load_cursor(cursor)
-        me = self._me_id()
-        result = FetchResult(posts=[], cursor=None)
-        state["m"] = self._walk(f"/2/users/{quote(me)}/mentions", {}, state.get("m"), "mention", result)
-        searches = state.setdefault("s", {})
-        for term in self.settings.get("search_terms") or []:
-            searches[str(term)] = self._walk(
-                "/2/tweets/search/recent",
-                {"query": f"{term} -is:retweet"},
-                searches.get(str(term)),
-                "search",
-                result,
-            )
+        """One page of each stream (mentions, DMs, each search) with its own cursor and error."""
+        fetcher = XFetch(
+            self._get,
+            self._me_id(),
+            self.account,
+            self.page_size,
+            self.backfill_horizon(),
+            self._streams(),
+            lambda: self.api.last_response.content if self.api.last_response is not None else b"",
+        )
+        result, state = fetcher.run(load_cursor(cursor))
         result.cursor = dump_cursor(state)
         return result
 
@@ -279,25 +216,38 @@ class XConnector(Connector):
         params = {"tweet.fields": TWEET_FIELDS, "expansions": "author_id", "user.fields": USER_FIELDS}
         data = self._get(f"/2/tweets/{quote(native_id)}", params)
         tweet = data.get("data") or {}
+        if not tweet and _not_found(data, native_id):
+            raise PostGone(native_id, f"X: post {native_id} no longer exists")
+        if isinstance(tweet, dict) and tweet.get("id") and is_superseded(tweet):
+            data = self._get(f"/2/tweets/{quote(edit_chain(tweet)[-1])}", params)  # its newest version
+            tweet = data.get("data") or {}
+        users = users_by_id(data)
         conversation = str(tweet.get("conversation_id") or native_id)
-        result = FetchResult(posts=[], cursor=None)
-        users = {str(u.get("id")): u for u in (data.get("includes") or {}).get("users") or []}
-        if conversation != native_id:
+        chain = edit_chain(tweet) if tweet.get("id") else [native_id]
+        posts: list[Post] = []
+        if conversation not in (native_id, *chain):  # the root is another post: read it too
             root = self._get(f"/2/tweets/{quote(conversation)}", params)
-            users.update({str(u.get("id")): u for u in (root.get("includes") or {}).get("users") or []})
+            users.update(users_by_id(root))
             if isinstance(root.get("data"), dict):
-                result.posts.append(self._post(root["data"], users, "reply"))
-        self._walk(
-            "/2/tweets/search/recent",
-            {"query": f"conversation_id:{conversation}"},
-            None,
-            "reply",
-            result,
-            all_pages=True,
-        )
+                posts.append(self._post(root["data"], users, "reply"))
+        query: dict[str, Any] = {
+            **params,
+            "query": f"conversation_id:{conversation}",
+            "max_results": max(SEARCH_MIN_RESULTS, self.page_size),
+        }
+        for _ in range(THREAD_PAGES):
+            page = self._get("/2/tweets/search/recent", query)
+            page_users = users_by_id(page)
+            for item in page.get("data") or []:
+                if isinstance(item, dict) and not is_superseded(item):
+                    posts.append(self._post(item, page_users, "reply"))
+            token = (page.get("meta") or {}).get("next_token")
+            if not token:
+                break
+            query["next_token"] = token
         if tweet:
-            result.posts.append(self._post(tweet, users, "reply"))
-        unique = {p.native_id: p for p in result.posts}
+            posts.append(self._post(tweet, users, "reply"))
+        unique = {p.native_id: p for p in posts}
         return sorted(unique.values(), key=lambda p: (p.created_at, id_key(p.native_id)))
 
     def send(self, reply: OutgoingReply) -> SendResult:

@@ -165,6 +165,9 @@ def sync_source(
             if result.reached is not None:
                 store.set_reached(source.name, result.reached)
             store.set_cursor(source.name, result.cursor)
+        if result.errors:  # one stream failed, the others' posts are stored: say which
+            report.state = SourceState.ERROR
+            report.message = "; ".join(_shown(Exception(e)) for e in result.errors)
         report.new_ids.extend(upserted.inserted)
         report.updated += upserted.updated
         report.quarantined += len(result.quarantined)

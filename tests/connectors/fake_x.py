@@ -1,17 +1,71 @@
-"""An X API v2 server on the loopback: users/me, mentions, recent search, tweet lookup, POST /2/tweets and
-one-to-one DMs, refusing (403 with X's bodies) and failing (faults.py's script) the way X does."""
+"""An X API v2 server on the loopback, shaped like X's documented behaviour, deviations included.
+
+What it does as X does (docs.x.com API reference and X's own error bodies):
+
+* ids are snowflakes carrying their creation time; timelines are newest first, paged with an opaque
+  token (`pagination_token` on user timelines, `next_token` on search) and `meta.result_count`,
+  `newest_id`, `oldest_id`, `next_token`;
+* `since_id` wins over `start_time`; the mentions timeline holds the newest 800 posts; recent search
+  covers 7 days and answers 400 to a `since_id` or `start_time` older than that, and to a
+  `max_results` outside 10..100 (5..100 on user timelines), with X's "Invalid Request" problem body;
+* a post carries only the fields asked for in `tweet.fields` (plus id, text, edit_history_tweet_ids);
+  a long post's `text` is cut, its whole text is in `note_tweet` when asked for;
+* an edit is a new post with a new id whose `edit_history_tweet_ids` lists every version, oldest
+  first; timelines show the newest version, a lookup by an old id the old one;
+* `GET /2/dm_events`: MessageCreate events newest first (no since_id), `pagination_token`,
+  `dm_event.fields`, the sender in `includes.users` with `expansions=sender_id`;
+* sending refuses like X: duplicate content, a reply to a deleted post, a DM the recipient does not
+  accept, and (with `self_serve`) a reply to an author who did not mention us, each a 403 with X's
+  body. Fault switches for the exactly-once suite: `script` (tests/connectors/faults.py) says what
+  the next creating POSTs do; `dm_read = False` answers DM lookups 403 (a token without dm.read).
+"""
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
-from socialdesk.connectors.http import parse_time
 from socialdesk.testing import Loopback, Reply, Request
 from tests.connectors.faults import scripted
 
 ME = {"id": "2244994945", "username": "AcmeSupport", "name": "Acme Support"}
+TWEPOCH_MS = 1_288_834_974_657  # X's snowflake epoch
+DAY = 86_400.0
+SEARCH_WINDOW = 7 * DAY
+MENTIONS_HELD = 800
+DEFAULT_TWEET_FIELDS = ("id", "text", "edit_history_tweet_ids")
+DEFAULT_DM_FIELDS = ("id", "event_type", "text")
+NOTE_CUT = 275  # a long post's `text` is its first characters and an ellipsis
+
+
+def iso(ts: float) -> str:
+    """X's timestamp format: 2024-01-15T10:30:00.000Z."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
+
+
+def minute(ts: float) -> str:
+    """X's error messages name times to the minute: 2026-06-22T16:35Z."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def snowflake_time(tweet_id: str) -> float:
+    """When a snowflake id was minted (unix seconds)."""
+    return ((int(tweet_id) >> 22) + TWEPOCH_MS) / 1000
+
+
+def invalid(parameter: str, value: str, message: str) -> Reply:
+    """X's 400 problem body for a bad query parameter."""
+    return Reply(
+        400,
+        {
+            "errors": [{"parameters": {parameter: [value]}, "message": message}],
+            "title": "Invalid Request",
+            "detail": "One or more parameters to your request was invalid.",
+            "type": "https://api.twitter.com/2/problems/invalid-request",
+        },
+    )
 
 
 # X's own error bodies (RFC 7807 problem shape, or the older `errors` list), as its API answers them.
@@ -51,44 +105,143 @@ NOT_ENROLLED = {
 
 
 class FakeX:
-    """users/me, mentions (since_id + pagination_token), search/recent, tweets lookup, POST /2/tweets, DMs.
-
-    It refuses like X: duplicate content, a reply to a deleted post, a DM the recipient does not
-    accept, and (with `self_serve`) a reply to an author who did not mention us, each a 403 with X's
-    body. Fault switches for the exactly-once suite: `script` (tests/connectors/faults.py) says what
-    the next creating POSTs do; `dm_read = False` answers DM lookups 403 (a token without dm.read).
-    """
+    """users/me, mentions, search/recent, the account's posts, POST /2/tweets and DM events."""
 
     def __init__(self, server: Loopback, page: int = 100) -> None:
         self.server = server
-        self.page = page
+        self.page = page  # the most the server puts on one page, whatever max_results says
         self.mentions: list[dict[str, Any]] = []
         self.search: list[dict[str, Any]] = []
         self.mine: list[dict[str, Any]] = []
-        self.dms: list[dict[str, Any]] = []  # every MessageCreate event, oldest first
+        self.dms: list[dict[str, Any]] = []
+        self.times: dict[str, float] = {}  # id -> creation time (kept apart: tests may break created_at)
+        self.superseded: set[str] = set()  # ids replaced by an edit
         self.deleted: set[str] = set()
         self.closed_dms: set[str] = set()  # users who do not accept our DMs
         self.self_serve = False
         self.dm_read = True
         self.script: deque[str] = deque()  # faults of the next creating POSTs (faults.py)
-        self.n = 1_460_323_737_035_677_698
+        self.clock = time.time() - DAY  # default posts arrive one second apart, a day ago onwards
+        self.seq = 0
         server.route("GET", "/2/users/me", lambda r: {"data": ME})
-        server.route(
-            "GET",
-            f"/2/users/{ME['id']}/mentions",
-            lambda r: self.timeline(r, self.mentions, "pagination_token"),
-        )
+        server.route("GET", f"/2/users/{ME['id']}/mentions", self.mentions_timeline)
         server.route("GET", "/2/tweets/search/recent", self.search_recent)
-        server.route(
-            "GET", f"/2/users/{ME['id']}/tweets", lambda r: self.timeline(r, self.mine, "pagination_token")
-        )
+        server.route("GET", f"/2/users/{ME['id']}/tweets", self.user_tweets)
+        server.route("GET", "/2/dm_events", self.dm_events)
         server.route("POST", "/2/tweets", self.create)
+
+    # -- making posts ------------------------------------------------------------------------------
+
+    def new_id(self, at: float) -> str:
+        self.seq += 1
+        return str(((int(at * 1000) - TWEPOCH_MS) << 22) | (self.seq % 4096))
+
+    def when(self, age: float | None) -> float:
+        if age is not None:
+            return time.time() - age
+        self.clock += 1
+        return self.clock
+
+    def tweet(
+        self,
+        text: str = "",
+        *,
+        author: str = "",
+        reply_to: dict | None = None,
+        age: float | None = None,
+    ) -> dict[str, Any]:
+        """A post (not yet on any timeline); `age` in seconds before now, else one second after the last."""
+        at = self.when(age)
+        tid = self.new_id(at)
+        author = author or str(1000 + int(tid) % 3)
+        text = text or f"@AcmeSupport my order {tid[-4:]} never arrived"
+        tweet: dict[str, Any] = {
+            "id": tid,
+            "text": text,
+            "author_id": author,
+            "created_at": iso(at),
+            "conversation_id": reply_to["conversation_id"] if reply_to else tid,
+            "lang": "en",
+            "edit_history_tweet_ids": [tid],
+        }
+        if len(text) > 280:
+            tweet["text"] = text[:NOTE_CUT] + "…"
+            tweet["note_tweet"] = {"text": text, "entities": {}}
+        if reply_to:
+            tweet["referenced_tweets"] = [{"type": "replied_to", "id": reply_to["id"]}]
+            tweet["in_reply_to_user_id"] = reply_to["author_id"]
+        self.times[tid] = at
+        self.server.route("GET", f"/2/tweets/{tid}", lambda r: self.lookup(r, tweet))
+        return tweet
+
+    def mention(self, **kwargs: Any) -> dict[str, Any]:
+        tweet = self.tweet(**kwargs)
+        self.mentions.append(tweet)
+        return tweet
+
+    def search_hit(self, text: str) -> dict[str, Any]:
+        tweet = self.tweet(text=text)
+        self.search.append(tweet)
+        return tweet
+
+    def edit(self, tweet: dict[str, Any], text: str) -> dict[str, Any]:
+        """Edit a post as X does: a new post with a new id and the whole chain in edit_history."""
+        at = self.when(None)
+        new = {**tweet, "id": self.new_id(at), "text": text}
+        chain = [*tweet["edit_history_tweet_ids"], new["id"]]
+        new["edit_history_tweet_ids"] = chain
+        for stored in (*self.mentions, *self.search):
+            if stored["id"] in chain:
+                stored["edit_history_tweet_ids"] = chain
+        new["created_at"] = iso(at)
+        self.times[new["id"]] = at
+        self.superseded.add(tweet["id"])
+        self.server.route("GET", f"/2/tweets/{new['id']}", lambda r: self.lookup(r, new))
+        for items in (self.mentions, self.search):
+            if tweet in items:
+                items.append(new)
+        return new
+
+    def delete(self, tweet: dict[str, Any]) -> None:
+        """Delete a post as X does: every version of it goes."""
+        chain = set(tweet["edit_history_tweet_ids"])
+        self.deleted |= chain
+        for items in (self.mentions, self.search, self.mine):
+            items[:] = [t for t in items if t["id"] not in chain]
+
+    def dm(self, text: str, *, sender: str = "1001", age: float | None = None) -> dict[str, Any]:
+        at = self.when(age)
+        eid = self.new_id(at)
+        pair = sorted([sender, ME["id"]], key=int)
+        event = {
+            "id": eid,
+            "event_type": "MessageCreate",
+            "text": text,
+            "sender_id": sender,
+            "created_at": iso(at),
+            "dm_conversation_id": f"{pair[0]}-{pair[1]}",
+        }
+        self.times[eid] = at
+        self.dms.append(event)
+        return event
+
+    def user(self, uid: str) -> dict[str, Any]:
+        if uid == ME["id"]:
+            return {**ME, "public_metrics": {"followers_count": 9}}
+        return {
+            "id": uid,
+            "username": f"customer{uid}",
+            "name": f"Customer {uid}",
+            "public_metrics": {"followers_count": int(uid), "following_count": 1, "tweet_count": 3},
+        }
+
+    # -- sending (h11b's exactly-once suite) ---------------------------------------------------------
 
     def dm_partner(self, uid: str) -> None:
         """Serve the one-to-one DM conversation with `uid` (send, and list its events)."""
         self.server.route("POST", f"/2/dm_conversations/with/{uid}/messages", lambda r: self.send_dm(r, uid))
         self.server.route(
-            "GET", f"/2/dm_conversations/with/{uid}/dm_events", lambda r: self.dm_events(r, uid)
+            "GET", f"/2/dm_conversations/with/{uid}/dm_events", lambda r: self.conversation_events(r, uid)
         )
 
     def copies(self, text: str) -> int:
@@ -118,10 +271,12 @@ class FakeX:
     def _send_dm(self, request: Request, uid: str) -> Reply:
         if uid in self.closed_dms:
             return Reply(403, DM_REFUSED)
-        self.n += 1
+        at = time.time()
+        eid = self.new_id(at)
+        self.times[eid] = at
         conversation = "-".join(sorted((ME["id"], uid)))
         event = {
-            "id": str(self.n),
+            "id": eid,
             "event_type": "MessageCreate",
             "text": request.json()["text"],
             "sender_id": ME["id"],
@@ -131,7 +286,7 @@ class FakeX:
         self.dms.append(event)
         return Reply(201, {"data": {"dm_conversation_id": conversation, "dm_event_id": event["id"]}})
 
-    def dm_events(self, request: Request, uid: str) -> Reply:
+    def conversation_events(self, request: Request, uid: str) -> Reply:
         if not self.dm_read:
             return Reply(403, FORBIDDEN)
         conversation = "-".join(sorted((ME["id"], uid)))
@@ -144,76 +299,132 @@ class FakeX:
             meta["next_token"] = str(start + len(chunk))
         return Reply(200, {"data": chunk, "meta": meta} if chunk else {"meta": meta})
 
-    def tweet(self, text: str = "", *, author: str = "", reply_to: dict | None = None) -> dict[str, Any]:
-        self.n += 1
-        tid = str(self.n)
-        author = author or str(1000 + self.n % 3)
-        tweet: dict[str, Any] = {
-            "id": tid,
-            "text": text or f"@AcmeSupport my order {tid[-4:]} never arrived",
-            "author_id": author,
-            "created_at": datetime.fromtimestamp(1_700_000_000 + self.n % 10_000, UTC)
-            .isoformat()
-            .replace("+00:00", ".000Z"),
-            "conversation_id": reply_to["conversation_id"] if reply_to else tid,
-            "lang": "en",
-            "edit_history_tweet_ids": [tid],
-        }
-        if reply_to:
-            tweet["referenced_tweets"] = [{"type": "replied_to", "id": reply_to["id"]}]
-            tweet["in_reply_to_user_id"] = reply_to["author_id"]
-        return tweet
+    # -- serving -----------------------------------------------------------------------------------
 
-    def mention(self, **kwargs: Any) -> dict[str, Any]:
-        tweet = self.tweet(**kwargs)
-        self.mentions.append(tweet)
-        return tweet
+    def shown(self, tweet: dict[str, Any], request: Request) -> dict[str, Any]:
+        """The post with only the fields asked for, as X serves it."""
+        asked = set(DEFAULT_TWEET_FIELDS) | set((request.arg("tweet.fields") or "").split(","))
+        return {k: v for k, v in tweet.items() if k in asked}
 
-    def search_hit(self, text: str) -> dict[str, Any]:
-        tweet = self.tweet(text=text)
-        self.search.append(tweet)
-        return tweet
-
-    def user(self, uid: str) -> dict[str, Any]:
-        if uid == ME["id"]:
-            return {**ME, "public_metrics": {"followers_count": 9}}
-        return {
-            "id": uid,
-            "username": f"customer{uid}",
-            "name": f"Customer {uid}",
-            "public_metrics": {"followers_count": int(uid), "following_count": 1, "tweet_count": 3},
-        }
-
-    def timeline(self, request: Request, items: list[dict[str, Any]], token_param: str) -> Reply:
-        since = request.arg("since_id")
+    def page_of(
+        self,
+        request: Request,
+        items: list[dict[str, Any]],
+        token_param: str,
+        low: int,
+        fields: Any = None,
+        users_of: str = "author_id",
+    ) -> Reply:
+        """One page, newest first, of `items` after since_id/start_time, continuing at the token."""
+        raw_max = request.arg("max_results", "10") or "10"
+        if not raw_max.isdigit() or not low <= int(raw_max) <= 100:
+            return invalid(
+                "max_results",
+                raw_max,
+                f"The `max_results` query parameter value [{raw_max}] is not between {low} and 100",
+            )
+        since, start = request.arg("since_id"), request.arg("start_time")
         newest_first = sorted(items, key=lambda t: int(t["id"]), reverse=True)
         if since:
             newest_first = [t for t in newest_first if int(t["id"]) > int(since)]
-        start_time = request.arg("start_time")
-        if start_time:
-            newest_first = [t for t in newest_first if parse_time(t["created_at"]) >= parse_time(start_time)]
-        start = int(request.arg(token_param, "0") or 0)
-        limit = min(int(request.arg("max_results", "10") or 10), self.page)
-        chunk = newest_first[start : start + limit]
+        elif start:
+            begin = datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp()
+            newest_first = [t for t in newest_first if self.times[t["id"]] >= begin]
+        token = request.arg(token_param)
+        if token:
+            before = int(token.removeprefix("t1").removesuffix("zz"), 36)
+            newest_first = [t for t in newest_first if int(t["id"]) < before]
+        chunk = newest_first[: min(int(raw_max), self.page)]
         if not chunk:
             return Reply(200, {"meta": {"result_count": 0}})
         meta: dict[str, Any] = {
-            "result_count": len(chunk),
             "newest_id": chunk[0]["id"],
             "oldest_id": chunk[-1]["id"],
+            "result_count": len(chunk),
         }
-        if start + len(chunk) < len(newest_first):
-            meta["next_token"] = str(start + len(chunk))
-        users = [self.user(u) for u in dict.fromkeys(t.get("author_id", "0") for t in chunk)]
-        return Reply(200, {"data": chunk, "includes": {"users": users}, "meta": meta})
+        if len(chunk) < len(newest_first):
+            meta["next_token"] = "t1" + _base36(int(chunk[-1]["id"])) + "zz"
+        data = [(fields or self.shown)(t, request) for t in chunk]
+        body: dict[str, Any] = {"data": data, "meta": meta}
+        if users_of in (request.arg("expansions") or "").split(","):
+            ids = dict.fromkeys(str(t.get(users_of, "0")) for t in chunk)
+            body["includes"] = {"users": [self.user(u) for u in ids]}
+        return Reply(200, body)
+
+    def lookup(self, request: Request, tweet: dict[str, Any]) -> Reply:
+        """GET /2/tweets/:id: that version of the post; a deleted one is a 200 with a problem."""
+        if tweet["id"] in self.deleted:
+            return Reply(
+                200,
+                {
+                    "errors": [
+                        {
+                            "value": tweet["id"],
+                            "detail": f"Could not find tweet with id: [{tweet['id']}].",
+                            "title": "Not Found Error",
+                            "resource_type": "tweet",
+                            "parameter": "id",
+                            "resource_id": tweet["id"],
+                            "type": "https://api.twitter.com/2/problems/resource-not-found",
+                        }
+                    ]
+                },
+            )
+        body: dict[str, Any] = {"data": self.shown(tweet, request)}
+        if "author_id" in (request.arg("expansions") or "").split(","):
+            body["includes"] = {"users": [self.user(str(tweet["author_id"]))]}
+        return Reply(200, body)
+
+    def current(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [t for t in items if t["id"] not in self.superseded]
+
+    def mentions_timeline(self, request: Request) -> Reply:
+        held = sorted(self.current(self.mentions), key=lambda t: int(t["id"]))[-MENTIONS_HELD:]
+        return self.page_of(request, held, "pagination_token", 5)
+
+    def user_tweets(self, request: Request) -> Reply:
+        return self.page_of(request, self.mine, "pagination_token", 5)
 
     def search_recent(self, request: Request) -> Reply:
+        floor = time.time() - SEARCH_WINDOW
+        since, start = request.arg("since_id"), request.arg("start_time")
+        if since and since.isdigit() and snowflake_time(since) < floor:
+            return invalid(
+                "since_id",
+                since,
+                f"'since_id' must be a tweet id created after {minute(floor + 60)}. "
+                f"Please use a 'since_id' that is larger than {self.new_id(floor + 60)}",
+            )
+        if start and datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() < floor - 1:
+            shown = minute(datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp())
+            return invalid(
+                "start_time",
+                start,
+                f"Invalid 'start_time':'{shown}'. 'start_time' must be on or after {minute(floor + 60)}",
+            )
         query = request.arg("query") or ""
         if query.startswith("conversation_id:"):
             cid = query.split(":", 1)[1]
             items = [t for t in self.mentions + self.mine if t["conversation_id"] == cid and t["id"] != cid]
-            return self.timeline(request, items, "next_token")
-        return self.timeline(request, self.search, "next_token")
+        else:
+            items = self.search
+        recent = [t for t in self.current(items) if self.times.get(t["id"], time.time()) >= floor]
+        return self.page_of(request, recent, "next_token", 10)
+
+    def dm_events(self, request: Request) -> Reply:
+        if not self.dm_read:
+            return Reply(403, FORBIDDEN)
+        asked = set(DEFAULT_DM_FIELDS) | set((request.arg("dm_event.fields") or "").split(","))
+        if not request.arg("max_results"):
+            request.query["max_results"] = ["100"]
+        return self.page_of(
+            request,
+            self.dms,
+            "pagination_token",
+            1,
+            fields=lambda e, r: {k: v for k, v in e.items() if k in asked},
+            users_of="sender_id",
+        )
 
     def create(self, request: Request) -> Reply:
         return scripted(self.script, lambda: self._create(request), self._limited())
@@ -228,15 +439,24 @@ class FakeX:
         known = {t["id"]: t for t in self.mentions + self.search}
         if self.self_serve and parent in known and "@acmesupport" not in known[parent]["text"].lower():
             return Reply(403, NOT_PERMITTED)
-        self.n += 1
+        at = time.time()
+        tid = self.new_id(at)
+        self.times[tid] = at
         tweet = {
-            "id": str(self.n),
+            "id": tid,
             "text": body["text"],
             "author_id": ME["id"],
-            "edit_history_tweet_ids": [str(self.n)],
+            "edit_history_tweet_ids": [tid],
             "referenced_tweets": [{"type": "replied_to", "id": parent}] if parent else [],
         }
-        self.mine.append({**tweet, "created_at": self._now(), "conversation_id": parent or tweet["id"]})
-        return Reply(
-            201, {"data": {"id": tweet["id"], "text": tweet["text"], "edit_history_tweet_ids": [tweet["id"]]}}
-        )
+        self.mine.append({**tweet, "created_at": iso(at), "conversation_id": parent or tweet["id"]})
+        return Reply(201, {"data": {"id": tid, "text": tweet["text"], "edit_history_tweet_ids": [tid]}})
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while number:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+    return out or "0"

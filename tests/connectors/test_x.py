@@ -79,21 +79,6 @@ def test_mention_fields_and_includes(fake: FakeX, loopback_server: Loopback) -> 
     assert post.url.endswith(f"/status/{child['id']}")
 
 
-def test_since_id_and_next_token(fake: FakeX, loopback_server: Loopback) -> None:
-    fake.page = 2
-    fake.mention()
-    connector = make(loopback_server)
-    first = connector.fetch(None)
-    new = {fake.mention()["id"] for _ in range(5)}
-    second = connector.fetch(first.cursor)
-    assert {p.native_id for p in second.posts} == new
-    calls = loopback_server.calls("GET", f"/2/users/{ME['id']}/mentions")
-    assert calls[1].arg("since_id") == fake.mentions[0]["id"]
-    assert [c.arg("pagination_token") for c in calls[1:]] == [None, "2", "4"]
-    third = connector.fetch(second.cursor)
-    assert third.posts == []
-
-
 def test_conversation_lookup(fake: FakeX, loopback_server: Loopback) -> None:
     root = fake.mention()
     child = fake.mention(reply_to=root)

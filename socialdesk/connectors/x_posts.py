@@ -1,0 +1,140 @@
+"""Turns X API v2 objects into Posts: posts with their long text and edit chain, and DM events.
+
+An X edit is a new post with a new id; `edit_history_tweet_ids` lists every version, oldest first.
+The desk keys a post by its first version's id, so each edit updates one stored post in place (with
+`edited_at`) instead of leaving the old version open next to the new one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from socialdesk.connectors.http import parse_time
+from socialdesk.models import Author, Post
+
+TWEPOCH_MS = 1_288_834_974_657  # X's snowflake epoch: an id carries the time it was minted
+TWEET_FIELDS = (
+    "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,lang,author_id,entities,"
+    "note_tweet,edit_history_tweet_ids"
+)
+USER_FIELDS = "username,name,public_metrics"
+DM_EVENT_FIELDS = "id,text,event_type,created_at,dm_conversation_id,sender_id,referenced_tweets"
+
+
+def minted_at(native_id: str) -> float | None:
+    """When X minted a snowflake id (unix seconds), None for an id that is not one."""
+    if not native_id.isdigit():
+        return None
+    return ((int(native_id) >> 22) + TWEPOCH_MS) / 1000
+
+
+def edit_chain(tweet: dict[str, Any]) -> list[str]:
+    """Every version's id, oldest first (a post never edited has its own id only)."""
+    chain = [str(i) for i in tweet.get("edit_history_tweet_ids") or [] if i]
+    return chain or [str(tweet["id"])]
+
+
+def is_superseded(tweet: dict[str, Any]) -> bool:
+    """An older version of an edited post: the newest one carries the text to show."""
+    return str(tweet.get("id")) != edit_chain(tweet)[-1]
+
+
+def users_by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A page's `includes.users` by id."""
+    return {
+        str(u.get("id")): u for u in (data.get("includes") or {}).get("users") or [] if isinstance(u, dict)
+    }
+
+
+def author_of(user_id: str, users: dict[str, dict[str, Any]]) -> tuple[Author, dict[str, Any]]:
+    user = users.get(user_id) or {"id": user_id, "username": user_id, "name": ""}
+    username = str(user.get("username") or user_id)
+    author = Author(
+        native_id=user_id,
+        handle="@" + username,
+        display_name=str(user.get("name") or ""),
+        followers=int((user.get("public_metrics") or {}).get("followers_count") or 0),
+        url=f"https://x.com/{username}",
+    )
+    return author, user
+
+
+def expand_links(text: str, entities: Any) -> str:
+    """Replace t.co links with where they lead (expanded_url), so the real host shows."""
+    urls = entities.get("urls") if isinstance(entities, dict) else None
+    for entry in urls or []:
+        if (
+            isinstance(entry, dict)
+            and entry.get("url")
+            and (entry.get("expanded_url") or entry.get("display_url"))
+        ):
+            text = text.replace(str(entry["url"]), str(entry.get("expanded_url") or entry["display_url"]))
+    return text
+
+
+def tweet_post(
+    tweet: dict[str, Any], users: dict[str, dict[str, Any]], kind: str, me: str, account: str
+) -> Post:
+    """A Post from a post object and its page's users; KeyError/TypeError/ValueError on a bad shape."""
+    latest = str(tweet["id"])
+    chain = edit_chain(tweet)
+    native_id = chain[0]
+    author_id = str(tweet["author_id"])
+    author, user = author_of(author_id, users)
+    parent = next(
+        (str(r["id"]) for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"),
+        None,
+    )
+    is_ours = author_id == me
+    if kind == "mention" and str(tweet.get("in_reply_to_user_id") or "") == me:
+        kind = "reply"
+    # A long post's `text` is cut; its whole text is in note_tweet (asked for in tweet.fields).
+    note = tweet.get("note_tweet") if isinstance(tweet.get("note_tweet"), dict) else None
+    text = str(note["text"]) if note and note.get("text") else str(tweet["text"])
+    entities = note.get("entities") if note and note.get("text") else tweet.get("entities")
+    created_at = parse_time(tweet["created_at"])
+    edited_at = None
+    if len(chain) > 1:
+        edited_at = created_at  # each version is a post of its own, created when it was written
+        created_at = minted_at(native_id) or created_at
+    conversation = str(tweet.get("conversation_id") or latest)
+    if conversation in chain:
+        conversation = native_id  # an edited thread root keeps one conversation
+    return Post(
+        network="x",
+        native_id=native_id,
+        author=author,
+        text=expand_links(text, entities),
+        created_at=created_at,
+        account=account,
+        url=f"https://x.com/{author.handle[1:]}/status/{latest}",
+        in_reply_to=parent,
+        conversation_id=conversation,
+        kind="own" if is_ours else kind,
+        lang=str(tweet.get("lang") or ""),
+        is_ours=is_ours,
+        raw={**tweet, "author": user},
+        edited_at=edited_at,
+    )
+
+
+def dm_post(event: dict[str, Any], users: dict[str, dict[str, Any]], me: str, account: str) -> Post:
+    """A Post from a MessageCreate DM event (raises KeyError/TypeError/ValueError on a bad shape)."""
+    sender = str(event["sender_id"])
+    author, user = author_of(sender, users)
+    conversation = str(event.get("dm_conversation_id") or "")
+    if not conversation:  # one-to-one conversations are named by both user ids, lowest first
+        conversation = "-".join(sorted((sender, me), key=lambda i: (len(i), i)))
+    return Post(
+        network="x",
+        native_id=str(event["id"]),
+        author=author,
+        text=expand_links(str(event["text"]), event.get("entities")),
+        created_at=parse_time(event["created_at"]),
+        account=account,
+        url=f"https://x.com/messages/{conversation}",
+        conversation_id=f"dm:{conversation}",
+        kind="dm",
+        is_ours=sender == me,
+        raw={**event, "author": user},
+    )
