@@ -210,6 +210,9 @@ class SocialDeskApp(App[None]):
         )
         yield SystemCommand("Outbox", "Replies queued, waiting, failed or sent (o)", desk.action_reply_outbox)
         yield SystemCommand("Approvals", "Replies waiting for an approver (A)", desk.action_triage_approvals)
+        yield SystemCommand(
+            "Metrics", "Volume, response times, SLA and backlog for a period (M)", desk.action_metrics
+        )
         yield SystemCommand("Sync now", "Fetch new posts from every account", self.sync_all)
         yield SystemCommand("Help: every key", "List every binding with its id (?)", desk.action_help)
 

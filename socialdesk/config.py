@@ -13,6 +13,19 @@ from socialdesk.errors import UserError
 
 
 @dataclass
+class HoursSettings:
+    """[desk.hours]: when the team works; response times and SLA clocks in metrics run only then."""
+
+    timezone: str = "UTC"
+    """The team's IANA time zone ("Europe/Berlin"); days and holidays are read in it."""
+    days: dict[str, str] = field(default_factory=dict)
+    """Opening hours per day: mon..sun or weekdays = "09:00-17:00" (or "09:00-12:00, 13:00-18:00");
+    none: every hour counts."""
+    holidays: list[str] = field(default_factory=list)
+    """Dates the team is closed ("2026-12-25")."""
+
+
+@dataclass
 class DeskSettings:
     """[desk]: the agent and how the desk looks and behaves."""
 
@@ -32,6 +45,8 @@ class DeskSettings:
     """Never contact the networks: triage and draft from the cache; replies wait in the outbox."""
     db: str = ""
     """Path of the cache database; empty: the platform's data directory."""
+    hours: HoursSettings = field(default_factory=HoursSettings)
+    """[desk.hours]: business hours for metrics."""
 
 
 @dataclass

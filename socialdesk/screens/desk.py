@@ -6,6 +6,7 @@ each worker ends by posting a result message whose handler sets widget attribute
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from textual import on, work
@@ -59,6 +60,7 @@ DESK_BINDINGS: list[BindingType] = [
     Binding("shift+tab", "pane(-1)", "Prev pane", show=False, id="pane.previous"),
     Binding("slash", "search", "Search", id="search.open"),
     Binding("question_mark", "help", "Help", id="help.show"),
+    Binding("M", "metrics", "Metrics", show=False, id="metrics.open"),
     Binding("right_square_bracket", "history_more", "More history", show=False, id="history.more"),
     Binding("q", "quit", "Quit", id="app.quit"),
 ]
@@ -420,6 +422,20 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
                 self.set_feed_filter(INBOUND, "All")
 
         self.app.push_screen(SearchScreen(agent=self.ctx.agent.name), done)
+
+    def action_metrics(self) -> None:
+        from socialdesk.screens.metrics import MetricsScreen
+        from socialdesk.services.hours import desk_hours
+        from socialdesk.services.metrics import Metrics
+
+        agent = self.ctx.agent.name
+        metrics = Metrics(
+            self.ctx.store,
+            desk_hours(self.ctx.settings),
+            queues=lambda: [(q.name, q.filter(agent)) for q in self.triage_queues],
+            clock=getattr(self.app, "clock", time.time),
+        )
+        self.app.push_screen(MetricsScreen(self.ctx, metrics))
 
     def action_help(self) -> None:
         from socialdesk.screens.help import HelpScreen

@@ -190,6 +190,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE replies ADD COLUMN remote_refs TEXT NOT NULL DEFAULT '{}';
     """,
+    # 7: metrics read one period at a time: replies by state and when they changed (sent), status
+    # changes by action and time
+    """
+    CREATE INDEX replies_state_time ON replies (state, updated_at);
+    CREATE INDEX audit_action_time ON audit (action, at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,161 @@
+"""The metrics screen (`M`): the period's figures against the previous one, charts, and a breakdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual_plotext import PlotextPlot
+
+from socialdesk.services import metrics_format as fmt
+from socialdesk.services.metrics import GROUPINGS, Metrics, Report, parse_period
+
+if TYPE_CHECKING:
+    from socialdesk.context import Context
+
+PERIODS = (("today", "Today"), ("7d", "7 days"), ("30d", "30 days"))
+
+
+class MetricsLoaded(Message):
+    """A report was computed in a worker."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__()
+        self.report = report
+
+
+class MetricsScreen(Screen[None]):
+    """Figures for today, 7 or 30 days (`d` `w` `m`), broken down by `b`; `escape` back to the desk."""
+
+    DEFAULT_CSS = """
+    MetricsScreen {
+        & #metrics-title { height: 1; padding: 0 1; background: $primary; color: $text; text-style: bold; }
+        & #metrics-body { height: 1fr; }
+        & #metrics-figures { width: 64; padding: 0 1; }
+        & #metrics-charts { width: 1fr; }
+        & PlotextPlot { height: 1fr; }
+        & #metrics-groups { height: auto; max-height: 12; padding: 0 1; }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d", "period(0)", "Today", id="metrics.today"),
+        Binding("w", "period(1)", "7 days", id="metrics.week"),
+        Binding("m", "period(2)", "30 days", id="metrics.month"),
+        Binding("b", "breakdown", "Breakdown", id="metrics.breakdown"),
+        Binding("escape,M", "close", "Back", id="metrics.close"),
+    ]
+
+    def __init__(self, ctx: Context, metrics: Metrics) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.metrics = metrics
+        self.period_index = 1
+        self.by: str | None = None
+        self.report: Report | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Metrics", id="metrics-title")
+        with Horizontal(id="metrics-body"):
+            yield Static("Reading the cache…", id="metrics-figures")
+            with Vertical(id="metrics-charts"):
+                yield PlotextPlot(id="metrics-volume")
+                yield PlotextPlot(id="metrics-sentiment")
+        yield Static("", id="metrics-groups")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def action_period(self, index: int) -> None:
+        self.period_index = index
+        self.load()
+
+    def action_breakdown(self) -> None:
+        options: list[str | None] = [None, *GROUPINGS]
+        self.by = options[(options.index(self.by) + 1) % len(options)]
+        self.load()
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    @work(thread=True, group="metrics", exclusive=True, exit_on_error=False, description="Computing metrics")
+    def load(self) -> None:
+        since, _ = PERIODS[self.period_index]
+        period = parse_period(since, None, self.metrics.clock(), self.metrics.hours)
+        self.post_message(MetricsLoaded(self.metrics.report(period, by=self.by)))
+
+    def on_metrics_loaded(self, message: MetricsLoaded) -> None:
+        report = self.report = message.report
+        _, label = PERIODS[self.period_index]
+        breakdown = f" · by {report.by}" if report.by else ""
+        self.query_one("#metrics-title", Static).update(
+            Text(f"Metrics · {label}{breakdown} · compared with the {label.lower()} before")
+        )
+        self.query_one("#metrics-figures", Static).update(self._figures(report))
+        self._volume_chart(report)
+        self._sentiment_chart(report)
+        self.query_one("#metrics-groups", Static).update(self._groups(report))
+
+    # -- drawing ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _figures(report: Report) -> Table:
+        table = Table(expand=True, box=None, header_style="bold")
+        table.add_column("Figure")
+        for name in ("Now", "Before", "Change"):
+            table.add_column(name, justify="right")
+        for row in fmt.as_table_rows(report):
+            table.add_row(*(Text(cell) for cell in row))
+        backlog = report.backlog
+        table.add_row(Text("Backlog now"), Text(f"{backlog.size:,}"), Text(""), Text(""))
+        table.add_row(Text("  older than 1 h"), Text(f"{backlog.older_than_hour:,}"), Text(""), Text(""))
+        return table
+
+    def _volume_chart(self, report: Report) -> None:
+        widget = self.query_one("#metrics-volume", PlotextPlot)
+        plt = widget.plt
+        plt.clear_data()
+        plt.clear_figure()
+        buckets = report.volume.buckets
+        zone = self.metrics.hours.zone
+        pattern = "%H:%M" if report.volume.bucket == "hour" else "%d %b"
+        labels = [dt.datetime.fromtimestamp(start, zone).strftime(pattern) for start, _ in buckets]
+        networks = sorted({name for _, counts in buckets for name in counts})
+        if networks:
+            series = [[counts.get(name, 0) for _, counts in buckets] for name in networks]
+            plt.stacked_bar(labels, series, labels=networks)  # type: ignore[call-arg]  # stub lags the code
+        plt.title(f"Posts per {report.volume.bucket}")
+        widget.refresh()
+
+    def _sentiment_chart(self, report: Report) -> None:
+        widget = self.query_one("#metrics-sentiment", PlotextPlot)
+        plt = widget.plt
+        plt.clear_data()
+        plt.clear_figure()
+        names = ["positive", "neutral", "negative"]
+        plt.bar(names, [report.figures.sentiment.get(n, 0) for n in names], orientation="horizontal")
+        plt.title("Sentiment")
+        widget.refresh()
+
+    @staticmethod
+    def _groups(report: Report) -> Table | Text:
+        if not report.groups:
+            return Text("b: break down by agent, network, saved queue or tag", style="dim")
+        header, rows = fmt.group_rows(report)
+        table = Table(expand=True, box=None, header_style="bold")
+        table.add_column(header[0], no_wrap=True)
+        for name in header[1:]:
+            table.add_column(name, justify="right")
+        for cells in rows:
+            table.add_row(*(Text(cell) for cell in cells))
+        return table

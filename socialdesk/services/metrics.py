@@ -1,0 +1,335 @@
+"""The team's figures for a period: volume, actionable share, sentiment, response and resolution times,
+SLA attainment, replies and backlog, overall and by agent, network, saved queue or tag.
+
+The definitions (README, "Metrics") in code form: times run on the business-hours clock of
+`[desk.hours]`; only actionable customer posts are measured for response and SLA; a reply taken back
+with undo never counts (only a sent reply sets a post's first response); a resolved conversation that an
+agent opens again counts as reopened, and its next resolution is measured from the original post.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+import re
+import statistics
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from socialdesk.config import Settings
+from socialdesk.errors import UserError
+from socialdesk.services.hours import ALWAYS, BusinessHours
+from socialdesk.store import Store
+from socialdesk.store import metrics_queries as mq
+from socialdesk.store.queries import PostFilter
+
+GROUPINGS = ("agent", "network", "queue", "tag")
+SENTIMENTS = ("positive", "neutral", "negative")
+_RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A stretch of time [since, until) in unix seconds, and how the agent named it."""
+
+    since: float
+    until: float
+    label: str
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one (what the figures are compared with)."""
+        length = self.until - self.since
+        return Period(self.since - length, self.since, f"previous {self.label}")
+
+
+def parse_period(since: str, until: str | None, now: float, hours: BusinessHours = ALWAYS) -> Period:
+    """`since`: "today", "24h", "7d", "2w" or an ISO date/time; `until`: an ISO date/time or now.
+
+    Dates are read in the team's time zone ("today" starts at its midnight).
+
+    Raises:
+        UserError: naming the value that is not a period.
+    """
+    zone = hours.zone
+    end = now if until is None else _instant(until, zone, "--until")
+    text = since.strip().lower()
+    match = _RELATIVE.match(text)
+    if text == "today":
+        start = dt.datetime.combine(dt.datetime.fromtimestamp(now, zone).date(), dt.time(), zone).timestamp()
+    elif match:
+        amount, unit = int(match.group(1)), match.group(2)
+        start = end - amount * {"h": 3600, "d": 86400, "w": 7 * 86400}[unit]
+    else:
+        start = _instant(since, zone, "--since")
+    if end <= start:
+        raise UserError(f"the period is empty: --since {since!r} is not before --until {until or 'now'!r}")
+    label = since if until is None else f"{since} .. {until}"
+    return Period(start, end, label)
+
+
+def _instant(text: str, zone: dt.tzinfo, what: str) -> float:
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(
+            f"{what} {text!r} is not a date or time (2026-11-20, 2026-11-20T09:00, 7d, today)"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return value.timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """One set of figures (a period overall, or one agent, network, queue or tag in it)."""
+
+    volume: int = 0
+    actionable: int = 0
+    sentiment: dict[str, int] = field(default_factory=dict)
+    answered: int = 0
+    first_response_median: float | None = None
+    first_response_p90: float | None = None
+    resolved: int = 0
+    resolution_median: float | None = None
+    resolution_p90: float | None = None
+    reopened: int = 0
+    sla_met: int = 0
+    sla_missed: int = 0
+    replies: int = 0
+
+    @property
+    def actionable_share(self) -> float | None:
+        """Actionable posts over all posts (None when no post arrived)."""
+        return self.actionable / self.volume if self.volume else None
+
+    @property
+    def sla_attainment(self) -> float | None:
+        """Met over met and missed (posts not yet due are neither)."""
+        decided = self.sla_met + self.sla_missed
+        return self.sla_met / decided if decided else None
+
+    def as_dict(self) -> dict[str, object]:
+        """Stable keys for JSON and CSV (documented in the README)."""
+        return {
+            "volume": self.volume,
+            "actionable": self.actionable,
+            "actionable_share": _round(self.actionable_share),
+            "sentiment": {name: self.sentiment.get(name, 0) for name in SENTIMENTS},
+            "answered": self.answered,
+            "first_response_median_s": _round(self.first_response_median),
+            "first_response_p90_s": _round(self.first_response_p90),
+            "resolved": self.resolved,
+            "resolution_median_s": _round(self.resolution_median),
+            "resolution_p90_s": _round(self.resolution_p90),
+            "reopened": self.reopened,
+            "sla_met": self.sla_met,
+            "sla_missed": self.sla_missed,
+            "sla_attainment": _round(self.sla_attainment),
+            "replies": self.replies,
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    """Posts per network in each bucket (an hour, or a day for long periods) of the team's clock."""
+
+    bucket: str  # "hour" or "day"
+    buckets: list[tuple[float, dict[str, int]]]  # (bucket start, network -> posts), oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The figures of a period, the previous period's, a breakdown, volume by hour, and the backlog."""
+
+    period: Period
+    figures: Figures
+    previous: Figures
+    by: str | None
+    groups: dict[str, Figures]
+    volume: Volume
+    backlog: mq.Backlog
+    generated_at: float
+
+
+def queue_filters(settings: Settings) -> list[tuple[str, PostFilter]]:
+    """The playbook's saved queues as (name, filter) for the agent at the keyboard."""
+    from socialdesk.services.playbook import load_playbook
+    from socialdesk.services.queue import load_queues
+
+    desk = settings.desk
+    return [(q.name, q.filter(desk.agent)) for q in load_queues(load_playbook(desk.playbook))]
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """The nearest-rank percentile (0.9: p90) of `values`; None for none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+class Metrics:
+    """Computes reports from the cache; `queues` gives the saved queues' filters for `by="queue"`."""
+
+    def __init__(
+        self,
+        store: Store,
+        hours: BusinessHours = ALWAYS,
+        queues: Callable[[], Iterable[tuple[str, PostFilter]]] = lambda: (),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.hours = hours
+        self.queues = queues
+        self.clock = clock
+
+    def report(self, period: Period, by: str | None = None) -> Report:
+        """The figures for `period` compared with the one before, optionally broken down `by`."""
+        if by is not None and by not in GROUPINGS:
+            raise UserError(f"--by {by!r}: choose one of {', '.join(GROUPINGS)}")
+        now = min(self.clock(), period.until)
+        conn = self.store.conn
+        posts = mq.inbound(conn, period.since, period.until)
+        replies = mq.sent_replies(conn, period.since, period.until)
+        changes = mq.status_changes(conn, period.since, period.until)
+        figures = self._figures(posts, replies, changes, now)
+        prev = period.previous()
+        previous = self._figures(
+            mq.inbound(conn, prev.since, prev.until),
+            mq.sent_replies(conn, prev.since, prev.until),
+            mq.status_changes(conn, prev.since, prev.until),
+            prev.until,
+        )
+        groups = self._groups(by, period, posts, replies, changes, now) if by else {}
+        return Report(
+            period, figures, previous, by, groups, self._volume(posts, period),
+            mq.backlog(conn, self.clock()), self.clock(),
+        )  # fmt: skip
+
+    # -- the figures -------------------------------------------------------------------------------
+
+    def _figures(
+        self,
+        posts: Sequence[mq.InboundPost],
+        replies: Sequence[mq.SentReply],
+        changes: Sequence[mq.StatusChange],
+        now: float,
+    ) -> Figures:
+        clock = self.hours.seconds_between
+        actionable = [p for p in posts if p.actionable]
+        responses = [clock(p.created_at, p.first_response_at) for p in actionable if p.first_response_at]
+        met = missed = 0
+        for post in actionable:
+            if post.due_at is None:
+                continue
+            target = max(0.0, post.due_at - post.created_at)  # the SLA target set at triage
+            if post.first_response_at is not None:
+                waited = clock(post.created_at, post.first_response_at)
+                met, missed = (met + 1, missed) if waited <= target else (met, missed + 1)
+            elif post.status != "resolved" and clock(post.created_at, now) > target:
+                missed += 1  # still unanswered past its target (resolved without a reply: not measured)
+        resolutions, reopened = self._resolutions(changes)
+        return Figures(
+            volume=len(posts),
+            actionable=len(actionable),
+            sentiment=dict(Counter(p.sentiment for p in posts if p.sentiment)),
+            answered=len(responses),
+            first_response_median=statistics.median(responses) if responses else None,
+            first_response_p90=percentile(responses, 0.9),
+            resolved=len(resolutions),
+            resolution_median=statistics.median(resolutions) if resolutions else None,
+            resolution_p90=percentile(resolutions, 0.9),
+            reopened=reopened,
+            sla_met=met,
+            sla_missed=missed,
+            replies=len(replies),
+        )
+
+    def _resolutions(self, changes: Sequence[mq.StatusChange]) -> tuple[list[float], int]:
+        """Time to each resolution in the period (one per post), and how many resolved posts reopened."""
+        durations: dict[int, float] = {}
+        last: dict[int, str] = {}
+        reopened = 0
+        for change in changes:
+            if change.status == "resolved" and change.post_id not in durations:
+                durations[change.post_id] = self.hours.seconds_between(change.created_at, change.at)
+            elif change.status in ("open", "new"):
+                known = change.post_id in last
+                if last[change.post_id] == "resolved" if known else self._was_resolved_before(change):
+                    reopened += 1
+            last[change.post_id] = change.status
+        return list(durations.values()), reopened
+
+    def _was_resolved_before(self, change: mq.StatusChange) -> bool:
+        row = self.store.conn.execute(
+            "SELECT json_extract(detail, '$.status') FROM audit WHERE post_id = ? AND action = 'status' "
+            "AND at < ? ORDER BY at DESC, id DESC LIMIT 1",
+            (change.post_id, change.at),
+        ).fetchone()
+        return row is not None and row[0] == "resolved"
+
+    # -- breakdowns ------------------------------------------------------------------------------
+
+    def _groups(
+        self,
+        by: str,
+        period: Period,
+        posts: Sequence[mq.InboundPost],
+        replies: Sequence[mq.SentReply],
+        changes: Sequence[mq.StatusChange],
+        now: float,
+    ) -> dict[str, Figures]:
+        members: dict[str, set[int]] = defaultdict(set)
+        if by == "network":
+            for post in posts:
+                members[post.network].add(post.id)
+        elif by == "tag":
+            for post_id, tags in mq.tags_of(self.store.conn, (p.id for p in posts)).items():
+                for tag in tags:
+                    members[tag].add(post_id)
+        elif by == "queue":
+            for name, flt in self.queues():
+                members[name] = mq.ids_matching(self.store.conn, flt, period.since, period.until)
+        else:  # agent: the posts an agent answered first, or resolved, or holds
+            for reply in replies:
+                if reply.post_id is not None:
+                    members[reply.agent or "?"].add(reply.post_id)
+            for change in changes:
+                members[change.agent].add(change.post_id)
+        groups: dict[str, Figures] = {}
+        for name, ids in sorted(members.items()):
+            group_replies = [r for r in replies if (r.agent == name if by == "agent" else r.post_id in ids)]
+            group_changes = [c for c in changes if (c.agent == name if by == "agent" else c.post_id in ids)]
+            groups[name] = self._figures([p for p in posts if p.id in ids], group_replies, group_changes, now)
+        return groups
+
+    def _volume(self, posts: Sequence[mq.InboundPost], period: Period) -> Volume:
+        """Posts per network in each hour of the period (each day for periods over two days)."""
+        zone = self.hours.zone
+        daily = period.until - period.since > 2 * 86400
+        starts: list[float] = []
+        at = dt.datetime.fromtimestamp(period.since, zone)
+        at = (
+            at.replace(hour=0, minute=0, second=0, microsecond=0)
+            if daily
+            else at.replace(minute=0, second=0, microsecond=0)
+        )
+        while at.timestamp() < period.until:
+            starts.append(at.timestamp())
+            if daily:
+                at = dt.datetime.combine(at.date() + dt.timedelta(days=1), dt.time(), zone)
+            else:
+                at = dt.datetime.fromtimestamp(at.timestamp() + 3600, zone)
+        counts: list[Counter[str]] = [Counter() for _ in starts]
+        for post in posts:
+            index = bisect.bisect_right(starts, post.created_at) - 1
+            if index >= 0:
+                counts[index][post.network] += 1
+        return Volume("day" if daily else "hour", [(s, dict(c)) for s, c in zip(starts, counts, strict=True)])
