@@ -71,6 +71,8 @@ class Loopback:
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], Handler] = {}
         self.prefixes: dict[tuple[str, str], Handler] = {}
+        self._running = threading.Event()  # cleared while the server is paused
+        self._running.set()
         self.requests: list[Request] = []
         self._failures: deque[Reply] = deque()
         self._lock = threading.Lock()
@@ -88,6 +90,18 @@ class Loopback:
         """Answer `method path` with `handler(request)`."""
         self.routes[(method.upper(), path)] = handler
 
+    def pause(self) -> None:
+        """Stop answering (a stalled or SIGSTOPped server): requests wait until `resume`."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        """Answer again, the waiting requests first."""
+        self._running.set()
+
+    def wait_running(self, timeout: float = 120.0) -> None:
+        """Block while the server is paused (a handler that stalls mid-request calls this)."""
+        self._running.wait(timeout)
+
     def route_prefix(self, method: str, prefix: str, handler: Handler) -> None:
         """Answer `method` on any path under `prefix` that has no route of its own (`/statuses/:id`)."""
         self.prefixes[(method.upper(), prefix.rstrip("/") + "/")] = handler
@@ -102,6 +116,7 @@ class Loopback:
         return [r for r in self.requests if r.method == method.upper() and r.path == path]
 
     def _dispatch(self, request: Request) -> Reply:
+        self._running.wait(120)
         with self._lock:
             self.requests.append(request)
             if self._failures:

@@ -9,6 +9,7 @@ agent's retry where it is one) until nothing is left to do, then counts what the
     lost      replies that never reached the server
     widened   copies more public than the post they answer
     asked     replies held for the agent because the network could not tell
+    first     what the faulty send left the first reply as (proof the fault struck)
 
 A network plugs in by implementing `Network` and adding itself to `NETWORKS`.
 Print the table: `python -m tests.outbox.exactly_once`.
@@ -22,13 +23,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from socialdesk.connectors.base import Connector, FetchResult, OutgoingReply, SendResult
 from socialdesk.services.outbox import Outbox
-from socialdesk.store import Store
-from tests.outbox import fake_mastodon as fm
-from tests.outbox.helpers import Clock, make_store, post_id
+from tests.outbox.helpers import Clock, post_id
+from tests.outbox.networks import NETWORKS, Network
 
 REPLIES = 3
 ROUNDS = 20
@@ -56,91 +55,6 @@ class Crash(BaseException):
     """The process dies (not an Exception: nothing in the outbox catches it)."""
 
 
-class Network(Protocol):
-    """One network's fake server and the connector that sends to it."""
-
-    label: str
-    network: str  # the connector's network name in the cache
-
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
-    def connector(self, account: str) -> Connector: ...
-    def script(self, fault: str) -> None:
-        """Make the server fail the next send this way (server-side faults only)."""
-        ...
-
-    def resume(self) -> None:
-        """End a stall."""
-        ...
-
-    def settle(self) -> None:
-        """Wait until the server finished every request it holds."""
-        ...
-
-    def copies(self, parent: str) -> list[tuple[str, str]]:
-        """(text, visibility) of every status on the server answering `parent`."""
-        ...
-
-    def parent_visibility(self, parent: str) -> str: ...
-
-
-class MastodonNetwork:
-    """The Mastodon fake, as Mastodon (key checked before, stored after) or GoToSocial (key ignored)."""
-
-    network = "mastodon"
-
-    def __init__(self, honour_keys: bool) -> None:
-        self.label = "mastodon" if honour_keys else "gotosocial"
-        parents = {str(100 + i): {"visibility": "private"} for i in range(3)}
-        self.fake = fm.FakeMastodon(honour_keys=honour_keys, parents=parents)
-
-    def start(self) -> None:
-        self.fake.start()
-
-    def stop(self) -> None:
-        self.fake.stop()
-
-    def connector(self, account: str) -> Connector:
-        return fm.mastodon_connector(self.fake.url, timeout=0.5, account=account)
-
-    def script(self, fault: str) -> None:
-        behaviour = {
-            "timeout after commit": fm.HANG_AFTER_CREATE,
-            "agent retries at once": fm.HANG_AFTER_CREATE,
-            "stall after commit": fm.STALL_AFTER_CREATE,
-            "busy after commit": fm.SLOW_AFTER_CREATE,
-            "5xx after commit": fm.ERROR_AFTER_CREATE,
-            "reset after commit": fm.DROP_AFTER_CREATE,
-            "reset before commit": fm.DROP_BEFORE_CREATE,
-            "5xx before commit": fm.ERROR_BEFORE_CREATE,
-        }.get(fault)
-        if behaviour:
-            self.fake.script.append(behaviour)
-
-    def resume(self) -> None:
-        self.fake.resume()
-
-    def settle(self) -> None:
-        self.fake.settle()
-
-    def copies(self, parent: str) -> list[tuple[str, str]]:
-        return [
-            (self.fake.sources[s["id"]], s["visibility"])
-            for s in self.fake.statuses
-            if s["in_reply_to_id"] == parent
-        ]
-
-    def parent_visibility(self, parent: str) -> str:
-        return str(self.fake.customers[parent]["visibility"])
-
-
-# Every network the suite runs against: a factory per row of the table.
-NETWORKS: dict[str, Callable[[], Network]] = {
-    "mastodon": lambda: MastodonNetwork(honour_keys=True),
-    "gotosocial": lambda: MastodonNetwork(honour_keys=False),
-}
-
-
 @dataclass
 class Counts:
     """What one run left behind."""
@@ -152,6 +66,7 @@ class Counts:
     lost: int = 0
     widened: int = 0
     asked: int = 0
+    first: str = ""
 
     @property
     def exactly_once(self) -> bool:
@@ -187,7 +102,7 @@ def run(make: Callable[[], Network], fault: str, workdir: Path) -> Counts:
     """Queue the replies, inject `fault` into the first send, drive the outbox to the end, count."""
     net = make()
     net.start()
-    store: Store = make_store(workdir / f"{net.label}-{fault.replace(' ', '-')}.db", network=net.network)
+    store, parents = net.open_store(workdir / f"{net.label}-{fault.replace(' ', '-')}.db")
     clock = Clock(time.time())
     crash = fault.startswith("crash")
     crashing: dict[str, _Crashing] = {}
@@ -200,19 +115,21 @@ def run(make: Callable[[], Network], fault: str, workdir: Path) -> Counts:
         return inner
 
     outbox = Outbox(store, resolve, clock=clock, undo_seconds=0)
-    parents = [str(100 + i) for i in range(REPLIES)]
-    texts = {p: f"@user{int(p) - 100}@other.example We are sorry, reply to {p}" for p in parents}
+    texts = {p: net.reply_text(i, p) for i, p in enumerate(parents)}
     ids = [outbox.enqueue(post_id(store, p), texts[p], "ana")[0] for p in parents]
     net.script(fault)
+    first_state = ""
     try:
         for round_ in range(ROUNDS):
             try:
                 outbox.process_due(clock.advance(STEP))
             except Crash:  # the process died mid-send: a new one starts and recovers
+                first_state = first_state or "crashed while sending"
                 outbox.close()
                 outbox = Outbox(store, resolve, clock=clock, undo_seconds=0)
                 outbox.recover()
             first = outbox.get(ids[0])
+            first_state = first_state or (first.state if first else "?")
             if fault == "agent retries at once" and round_ == 0 and first and first.state == "unknown":
                 outbox.retry(ids[0], "ana")  # the agent presses retry on the unknown reply at once
             if fault in ("stall after commit", "busy after commit") and round_ == 2:
@@ -227,7 +144,7 @@ def run(make: Callable[[], Network], fault: str, workdir: Path) -> Counts:
         net.resume()
         net.settle()
     rows = [r for r in (outbox.get(i) for i in ids) if r is not None]
-    counts = Counts(net.label, fault)
+    counts = Counts(net.label, fault, first=first_state)
     counts.replies = sum(r.state == "sent" for r in rows)
     counts.asked = sum(r.state == "unknown" and r.next_attempt_at is None for r in rows)
     for parent in parents:
@@ -252,12 +169,12 @@ def _settled(outbox: Outbox, reply_id: int) -> bool:
 def table(results: list[Counts]) -> str:
     """The counts as a Markdown table (for the issue's closing note)."""
     lines = [
-        "| network | fault | replies | copies on server | lost | widened | asked agent |",
-        "|---|---|---|---|---|---|---|",
+        "| network | fault | first send | replies | copies on server | lost | widened | asked agent |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for c in results:
         counts = f"{c.replies}/{REPLIES} | {c.copies} | {c.lost} | {c.widened} | {c.asked}"
-        lines.append(f"| {c.network} | {c.fault} | {counts} |")
+        lines.append(f"| {c.network} | {c.fault} | {c.first} | {counts} |")
     return "\n".join(lines)
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.outbox.exactly_once import FAULTS, NETWORKS, REPLIES, run
+from tests.outbox.exactly_once import FAULTS, REPLIES, run
+from tests.outbox.networks import NETWORKS
 
 
 @pytest.mark.parametrize("fault", FAULTS)
