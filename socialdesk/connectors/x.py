@@ -47,7 +47,7 @@ from socialdesk.connectors.http import (
     parse_time,
     x_reset,
 )
-from socialdesk.connectors.x_fetch import SEARCH_MIN_RESULTS, Stream, XFetch
+from socialdesk.connectors.x_fetch import SEARCH_MIN_RESULTS, Stream, XFetch, dm_thread
 from socialdesk.connectors.x_posts import (
     TWEET_FIELDS,
     USER_FIELDS,
@@ -134,7 +134,7 @@ class XConnector(Connector):
         counting="x-weighted",
         can_reply=True,
         can_dm=True,
-        monitoring=frozenset({"mentions", "search"}),
+        monitoring=frozenset({"mentions", "dm", "search"}),
     )
     options = {
         "base_url": (str, "API address (default https://api.x.com)"),
@@ -217,7 +217,11 @@ class XConnector(Connector):
         data = self._get(f"/2/tweets/{quote(native_id)}", params)
         tweet = data.get("data") or {}
         if not tweet and _not_found(data, native_id):
-            raise PostGone(native_id, f"X: post {native_id} no longer exists")
+            # Not a post (any more): a direct message's thread is its DM conversation.
+            messages = dm_thread(self._get, native_id, self._me_id(), self.account, THREAD_PAGES)
+            if messages is None:
+                raise PostGone(native_id, f"X: post {native_id} no longer exists")
+            return messages
         if isinstance(tweet, dict) and tweet.get("id") and is_superseded(tweet):
             data = self._get(f"/2/tweets/{quote(edit_chain(tweet)[-1])}", params)  # its newest version
             tweet = data.get("data") or {}

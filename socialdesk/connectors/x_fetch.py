@@ -23,11 +23,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from socialdesk.connectors.base import (
     AuthError,
     ConnectorError,
     FetchResult,
+    Post,
     Quarantined,
     RateLimited,
 )
@@ -297,3 +299,36 @@ class XFetch:
         if not isinstance(items, list) or not isinstance(meta, dict):
             raise MalformedResponse("X: a page of an unexpected shape")
         return [i for i in items if isinstance(i, dict)], meta, users_by_id(data)
+
+
+def dm_thread(get: Get, event_id: str, me: str, account: str, max_pages: int) -> list[Post] | None:
+    """The DM conversation a direct message belongs to, oldest first; None when X has no such DM.
+
+    A thread is refreshed by the id of the post opened, and a DM event's id looks like a post's: the
+    caller asks here once X says there is no post with that id.
+    """
+    fields = {"dm_event.fields": DM_EVENT_FIELDS, "expansions": "sender_id", "user.fields": USER_FIELDS}
+    try:
+        found = get(f"/2/dm_events/{quote(event_id)}", fields)
+    except (HttpError, AuthError):  # not found, or no dm.read: not a DM this account can read
+        return None
+    event = found.get("data")
+    if not isinstance(event, dict) or not event.get("dm_conversation_id"):
+        return None
+    query: dict[str, Any] = {**fields, "event_types": "MessageCreate", "max_results": 100}
+    path = f"/2/dm_conversations/{quote(str(event['dm_conversation_id']))}/dm_events"
+    posts: dict[str, Post] = {}
+    for _ in range(max_pages):
+        items, meta, users = XFetch._items(get(path, query))
+        for item in items:
+            try:
+                post = dm_post(item, users, me, account)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue  # a thread view skips what it cannot read; syncs quarantine it
+            posts[post.native_id] = post
+        if not meta.get("next_token"):
+            break
+        query["pagination_token"] = meta["next_token"]
+    if event_id not in posts:
+        posts[event_id] = dm_post(event, users_by_id(found), me, account)
+    return sorted(posts.values(), key=lambda p: (p.created_at, id_key(p.native_id)))

@@ -104,6 +104,26 @@ NOT_ENROLLED = {
 }
 
 
+def not_found(tweet_id: str) -> Reply:
+    """X's answer to a lookup of a post that does not exist (any more): a 200 with a problem."""
+    return Reply(
+        200,
+        {
+            "errors": [
+                {
+                    "value": tweet_id,
+                    "detail": f"Could not find tweet with id: [{tweet_id}].",
+                    "title": "Not Found Error",
+                    "resource_type": "tweet",
+                    "parameter": "id",
+                    "resource_id": tweet_id,
+                    "type": "https://api.twitter.com/2/problems/resource-not-found",
+                }
+            ]
+        },
+    )
+
+
 class FakeX:
     """users/me, mentions, search/recent, the account's posts, POST /2/tweets and DM events."""
 
@@ -223,7 +243,19 @@ class FakeX:
         }
         self.times[eid] = at
         self.dms.append(event)
+        self.serve_dm(event)
         return event
+
+    def serve_dm(self, event: dict[str, Any]) -> None:
+        """GET /2/dm_events/:id and its conversation's GET /2/dm_conversations/:id/dm_events."""
+        self.server.route("GET", f"/2/dm_events/{event['id']}", lambda r: self.dm_lookup(r, event))
+        self.server.route("GET", f"/2/tweets/{event['id']}", lambda r: not_found(event["id"]))
+        conversation = event["dm_conversation_id"]
+        self.server.route(
+            "GET",
+            f"/2/dm_conversations/{conversation}/dm_events",
+            lambda r: self.conversation_page(r, conversation),
+        )
 
     def user(self, uid: str) -> dict[str, Any]:
         if uid == ME["id"]:
@@ -284,6 +316,7 @@ class FakeX:
             "created_at": self._now(),
         }
         self.dms.append(event)
+        self.serve_dm(event)
         return Reply(201, {"data": {"dm_conversation_id": conversation, "dm_event_id": event["id"]}})
 
     def conversation_events(self, request: Request, uid: str) -> Reply:
@@ -354,26 +387,33 @@ class FakeX:
     def lookup(self, request: Request, tweet: dict[str, Any]) -> Reply:
         """GET /2/tweets/:id: that version of the post; a deleted one is a 200 with a problem."""
         if tweet["id"] in self.deleted:
-            return Reply(
-                200,
-                {
-                    "errors": [
-                        {
-                            "value": tweet["id"],
-                            "detail": f"Could not find tweet with id: [{tweet['id']}].",
-                            "title": "Not Found Error",
-                            "resource_type": "tweet",
-                            "parameter": "id",
-                            "resource_id": tweet["id"],
-                            "type": "https://api.twitter.com/2/problems/resource-not-found",
-                        }
-                    ]
-                },
-            )
+            return not_found(tweet["id"])
         body: dict[str, Any] = {"data": self.shown(tweet, request)}
         if "author_id" in (request.arg("expansions") or "").split(","):
             body["includes"] = {"users": [self.user(str(tweet["author_id"]))]}
         return Reply(200, body)
+
+    def dm_fields(self, event: dict[str, Any], request: Request) -> dict[str, Any]:
+        asked = set(DEFAULT_DM_FIELDS) | set((request.arg("dm_event.fields") or "").split(","))
+        return {k: v for k, v in event.items() if k in asked}
+
+    def dm_lookup(self, request: Request, event: dict[str, Any]) -> Reply:
+        if not self.dm_read:
+            return Reply(403, FORBIDDEN)
+        body: dict[str, Any] = {"data": self.dm_fields(event, request)}
+        if "sender_id" in (request.arg("expansions") or "").split(","):
+            body["includes"] = {"users": [self.user(str(event["sender_id"]))]}
+        return Reply(200, body)
+
+    def conversation_page(self, request: Request, conversation: str) -> Reply:
+        if not self.dm_read:
+            return Reply(403, FORBIDDEN)
+        events = [e for e in self.dms if e["dm_conversation_id"] == conversation]
+        if not request.arg("max_results"):
+            request.query["max_results"] = ["100"]
+        return self.page_of(
+            request, events, "pagination_token", 1, fields=self.dm_fields, users_of="sender_id"
+        )
 
     def current(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [t for t in items if t["id"] not in self.superseded]
@@ -414,16 +454,10 @@ class FakeX:
     def dm_events(self, request: Request) -> Reply:
         if not self.dm_read:
             return Reply(403, FORBIDDEN)
-        asked = set(DEFAULT_DM_FIELDS) | set((request.arg("dm_event.fields") or "").split(","))
         if not request.arg("max_results"):
             request.query["max_results"] = ["100"]
         return self.page_of(
-            request,
-            self.dms,
-            "pagination_token",
-            1,
-            fields=lambda e, r: {k: v for k, v in e.items() if k in asked},
-            users_of="sender_id",
+            request, self.dms, "pagination_token", 1, fields=self.dm_fields, users_of="sender_id"
         )
 
     def create(self, request: Request) -> Reply:

@@ -299,3 +299,14 @@ def test_a_deleted_post_is_reported_gone_when_its_thread_is_refreshed(
     fake.delete(post)
     refreshed = make(loopback_server).refresh_thread(post["id"])
     assert refreshed.deleted == [post["id"]] and refreshed.posts == []
+
+
+def test_a_dm_thread_opened_is_its_conversation_not_a_deleted_post(
+    fake: FakeX, loopback_server: Loopback
+) -> None:
+    first = fake.dm("where is my refund?", sender="1001")
+    fake.dm("unrelated", sender="1002")
+    second = fake.dm("order 7, paid by card", sender="1001")
+    refreshed = make(loopback_server).refresh_thread(second["id"])
+    assert refreshed.deleted == []
+    assert [(p.native_id, p.kind) for p in refreshed.posts] == [(first["id"], "dm"), (second["id"], "dm")]
