@@ -386,7 +386,13 @@ class MastodonConnector(Connector):
         """
         parent = self._parent(reply)
         visibility = server.reply_visibility(str(parent.get("visibility") or ""), self.visibility, reply.dm)
-        body: dict[str, Any] = {"status": self.status_text(reply), "visibility": visibility}
+        # Plain text, so the server stores what we typed (a GoToSocial account set to Markdown would
+        # otherwise render `*` and `_`, and find_sent could not recognise the reply).
+        body: dict[str, Any] = {
+            "status": self.status_text(reply),
+            "visibility": visibility,
+            "content_type": "text/plain",
+        }
         if reply.in_reply_to:
             body["in_reply_to_id"] = reply.in_reply_to
         if parent.get("spoiler_text"):

@@ -305,7 +305,8 @@ class ReplyActions(HostScreen):
             if ok:
                 self._queue(post, parts, dm=False)
 
-        self.app.push_screen(SplitPreviewScreen(parts, post.network), confirmed)
+        title = f"Send as a thread of {len(parts)} posts · {self._audience(post, dm=False)}"
+        self.app.push_screen(SplitPreviewScreen(parts, post.network, title), confirmed)
 
     # -- outbox --------------------------------------------------------------------------------
 

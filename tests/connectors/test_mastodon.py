@@ -282,14 +282,23 @@ def test_send_carries_the_idempotency_key(fake: FakeMastodon, loopback_server: L
     )
     sent = loopback_server.calls("POST", "/api/v1/statuses")
     assert [r.headers["idempotency-key"] for r in sent] == ["k-1"]
-    assert sent[0].json() == {"status": "Sorry! DM us", "visibility": "public", "in_reply_to_id": "1001"}
+    assert sent[0].json() == {
+        "status": "Sorry! DM us",
+        "visibility": "public",
+        "content_type": "text/plain",
+        "in_reply_to_id": "1001",
+    }
 
 
 def test_dm_is_direct_and_mentions_the_recipient(fake: FakeMastodon, loopback_server: Loopback) -> None:
     reply = OutgoingReply("k-2", "your refund is on its way", None, to_handle="bob@other.example", dm=True)
     make(loopback_server).send(reply)
     body = loopback_server.calls("POST", "/api/v1/statuses")[0].json()
-    assert body == {"status": "@bob@other.example your refund is on its way", "visibility": "direct"}
+    assert body == {
+        "status": "@bob@other.example your refund is on its way",
+        "visibility": "direct",
+        "content_type": "text/plain",
+    }
 
 
 @pytest.mark.parametrize(

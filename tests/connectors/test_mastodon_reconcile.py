@@ -109,3 +109,11 @@ def test_a_resend_is_harmless_only_on_mastodon_within_the_hour(honour: bool) -> 
         assert mastodon.resend_is_harmless(reply("x"), 3600) is False
     finally:
         fake.stop()
+
+
+def test_a_markdown_account_on_gotosocial_stores_what_we_typed(server: fm.FakeMastodon) -> None:
+    server.markdown_default = True  # the account's preferred format; our status says text/plain
+    sent = connector(server).send(reply("@user0@other.example this is *urgent*, sorry"))
+    assert "*urgent*" in server.statuses[0]["content"]
+    found = connector(server).find_sent(reply("@user0@other.example this is *urgent*, sorry"))
+    assert found is not None and found.native_id == sent.native_id

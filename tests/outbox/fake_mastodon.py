@@ -158,6 +158,9 @@ class FakeMastodon:
         self.server: Loopback | None = None
         self.delay = 0.0  # answer every successful post this late
         self.next_id = 1000
+        # GoToSocial formats a status by the author's preferred content type unless the request
+        # names one: an account set to Markdown turns `*urgent*` into <em>urgent</em>.
+        self.markdown_default = False
         self.in_flight = 0  # POSTs being handled (a stalled server holds them)
         self._idle = threading.Condition()
         for i in range(3):
@@ -324,6 +327,8 @@ class FakeMastodon:
                 return Reply(404, {"error": "Record not found"})
             self.next_id += 1
             status = self._status(str(self.next_id), ME, body["status"], parent, time.time())
+            if not self.honour_keys and self.markdown_default and body.get("content_type") != "text/plain":
+                status["content"] = re.sub(r"\*([^*<>]+)\*", r"<em>\1</em>", status["content"])
             status["visibility"] = body.get("visibility") or "public"
             status["spoiler_text"] = body.get("spoiler_text") or ""
             status["sensitive"] = bool(status["spoiler_text"])

@@ -227,3 +227,11 @@ async def test_review_shows_how_public_the_reply_will_be(tmp_path: Path) -> None
         assert review.data.destination == "followers-only reply"  # never public for a private complaint
         where = review.query_one("#review-where", Static).render()
         assert str(where).startswith("followers-only reply · mastodon")
+        await pilot.press("escape")
+        await pilot.pause()
+        app.host.text = "we refunded the second charge. " * 30
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        preview = app.screen
+        assert isinstance(preview, SplitPreviewScreen)
+        assert preview.title_text.endswith("· followers-only reply")
