@@ -1,43 +1,20 @@
-"""The playbook's triage rules (`[[rule]]`, `[vip]`) and the Triager that classifies every incoming post.
-
-A rule is a table of conditions (all must hold; a list means "any of") and actions::
-
-    [[rule]]
-    name = "outage wave"
-    keywords = ["outage", "is down", "down again"]   # whole words/phrases on the shadow text
-    intent = "complaint"
-    tag = ["outage"]
-    priority = 3                                     # 0 low, 1 normal, 2 high, 3 urgent
-    queue = "outages"                                # stored as tag queue:outages
-    suggest = "outage-ack"                           # stored as tag suggest:outage-ack
-    assign = "dana"                                  # stored as tag assign:dana
-    actionable = true
-    stop = false                                     # true: later rules are not evaluated
-
-Priority is the highest any matching rule sets (normal when none sets one); `actionable` is the
-last matching rule's say (the classifier's otherwise).
-"""
+"""The Triager: classifies every incoming post and applies the playbook's rules (see `rule_parse`)."""
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from socialdesk.config import SlaSettings
-from socialdesk.errors import UserError
 from socialdesk.models import Post
 from socialdesk.sanitize import shadow
-from socialdesk.services.classify import (
-    INTENTS,
-    SENTIMENT_LABELS,
-    Classification,
-    Classifier,
-    parse_intent_section,
-)
+from socialdesk.services.classify import Classification, Classifier, parse_intent_section
 from socialdesk.services.playbook import PlaybookFile, load_playbook
+from socialdesk.services.rule_match import WORD as _WORD
+from socialdesk.services.rule_match import AuthorFacts, Rule
+from socialdesk.services.rule_parse import handle_key, parse_rule, parse_rules, parse_vip
 from socialdesk.services.triage_offload import TextStageOffload
 from socialdesk.store import Triage
 from socialdesk.store.queue_queries import author_facts
@@ -46,26 +23,9 @@ if TYPE_CHECKING:
     from socialdesk.config import Settings
     from socialdesk.store import Store
 
+__all__ = ["AuthorFacts", "Rule", "Triager", "parse_rule", "parse_vip"]
+
 PRIORITY_NAMES = ("low", "normal", "high", "urgent")
-_LIST_KEYS = ("network", "account", "keywords", "regex", "lang", "sentiment", "intent", "tag")
-_STR_KEYS = ("name", "queue", "suggest", "assign")
-_INT_KEYS = ("followers_min", "followers_max", "priority")
-_BOOL_KEYS = ("repeat_customer", "vip", "actionable", "stop")
-RULE_KEYS = (*_STR_KEYS, *_LIST_KEYS, *_INT_KEYS, *_BOOL_KEYS)
-_NAME_RE = re.compile(r"^[\w.-]+$")
-_WORD = re.compile(r"\w+")
-
-
-def _handle(handle: str) -> str:
-    return handle.strip().lstrip("@").casefold()
-
-
-@dataclass(slots=True)
-class AuthorFacts:
-    """What the cache knows about a post's author before the post is stored."""
-
-    prior_posts: int = 0
-    vip: bool = False
 
 
 @dataclass(slots=True)
@@ -81,186 +41,6 @@ class TriageContext:
     def facts(self, post: Post) -> AuthorFacts:
         """The facts about a post's author (defaults when unknown)."""
         return self.authors.get((post.network, post.author.native_id)) or AuthorFacts()
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One validated `[[rule]]`: conditions (None: not checked) and actions."""
-
-    name: str
-    networks: frozenset[str] | None = None
-    accounts: frozenset[str] | None = None
-    pattern: re.Pattern[str] | None = None  # keywords, as whole words/phrases
-    # The keywords' first words: a post containing none of them cannot match, so the regex is
-    # skipped (a set lookup costs far less than an alternation search).
-    first_words: frozenset[str] | None = None
-    regex: re.Pattern[str] | None = None
-    langs: frozenset[str] | None = None
-    sentiments: frozenset[str] | None = None
-    intents: frozenset[str] | None = None
-    followers_min: int | None = None
-    followers_max: int | None = None
-    repeat_customer: bool | None = None
-    vip: bool | None = None
-    tags: tuple[str, ...] = ()
-    assign: str | None = None  # auto-assign matching posts to this agent
-    priority: int | None = None
-    actionable: bool | None = None
-    stop: bool = False
-
-    def matches(
-        self, post: Post, text: str, cls: Classification, facts: AuthorFacts, vip: bool, words: frozenset[str]
-    ) -> bool:
-        """Whether every condition holds (cheap checks first, regular expressions last)."""
-        return (
-            self.matches_post(post.network, post.account, post.lang, post.author.followers, cls)
-            and self.matches_author(facts, vip)
-            and self.matches_text(text, words)
-        )
-
-    def matches_post(
-        self, network: str, account: str, lang: str, followers: int, cls: Classification
-    ) -> bool:
-        """Whether the conditions on the post itself and its classification hold (not text, not author)."""
-        if self.networks is not None and network not in self.networks:
-            return False
-        if self.accounts is not None and account not in self.accounts:
-            return False
-        if self.langs is not None and lang.split("-")[0].casefold() not in self.langs:
-            return False
-        if self.sentiments is not None and cls.sentiment_label not in self.sentiments:
-            return False
-        if self.intents is not None and cls.intent not in self.intents:
-            return False
-        if self.followers_min is not None and followers < self.followers_min:
-            return False
-        return self.followers_max is None or followers <= self.followers_max
-
-    def matches_author(self, facts: AuthorFacts, vip: bool) -> bool:
-        """Whether the conditions on what the cache knows about the author hold (repeat customer, VIP)."""
-        if self.repeat_customer is not None and (facts.prior_posts > 0) != self.repeat_customer:
-            return False
-        return self.vip is None or vip == self.vip
-
-    def matches_text(self, text: str, words: frozenset[str]) -> bool:
-        """Whether the keywords and regex conditions hold for a shadow text (and its words)."""
-        if self.pattern is not None:
-            if self.first_words is not None and self.first_words.isdisjoint(words):
-                return False
-            if not self.pattern.search(text):
-                return False
-        return self.regex is None or self.regex.search(text) is not None
-
-
-def _strings(value: Any, where: str) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise UserError(f"{where} must be a string or a list of strings, got {value!r}")
-
-
-def parse_rule(raw: Any, index: int, source: str, macros: set[str] | None = None) -> Rule:
-    """Validate one `[[rule]]` table.
-
-    Raises:
-        UserError: naming the file and the rule for unknown keys, wrong types or bad values.
-    """
-    if not isinstance(raw, dict):
-        raise UserError(f"{source}: rule[{index}] must be a table")
-    name = raw.get("name", f"rule {index + 1}")
-    label = f"{source}: rule {name!r}"
-    if not isinstance(name, str) or not name.strip():
-        raise UserError(f"{source}: rule[{index}].name must be a non-empty string")
-    kwargs: dict[str, Any] = {"name": name}
-    tags: list[str] = []
-    for key, value in raw.items():
-        where = f"{label}: {key}"
-        if key not in RULE_KEYS:
-            raise UserError(f"{label}: unknown key {key!r} (known: {', '.join(RULE_KEYS)})")
-        if key in _STR_KEYS and not isinstance(value, str):
-            raise UserError(f"{where} must be a string, got {value!r}")
-        if key in _INT_KEYS and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            raise UserError(f"{where} must be a whole number >= 0, got {value!r}")
-        if key in _BOOL_KEYS and not isinstance(value, bool):
-            raise UserError(f"{where} must be true or false, got {value!r}")
-        if key == "name":
-            continue
-        if key in ("network", "account", "lang", "sentiment", "intent"):
-            values = _strings(value, where)
-            allowed = {"sentiment": SENTIMENT_LABELS, "intent": INTENTS}.get(key)
-            bad = [v for v in values if allowed is not None and v not in allowed]
-            if bad:
-                raise UserError(f"{where}: unknown value {bad[0]!r} (known: {', '.join(allowed or ())})")
-            field_name = {
-                "network": "networks",
-                "account": "accounts",
-                "lang": "langs",
-                "sentiment": "sentiments",
-                "intent": "intents",
-            }[key]
-            kwargs[field_name] = frozenset(v.casefold() if key == "lang" else v for v in values)
-        elif key == "keywords":
-            words = [shadow(k) for k in _strings(value, where) if k.strip()]
-            if not words:
-                raise UserError(f"{where} must name at least one keyword")
-            kwargs["pattern"] = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
-            firsts = [_WORD.match(w) for w in words]
-            if all(firsts):
-                kwargs["first_words"] = frozenset(m.group(0) for m in firsts if m)
-        elif key == "regex":
-            exprs = _strings(value, where)
-            try:
-                kwargs["regex"] = re.compile("|".join(f"(?:{e})" for e in exprs))
-            except re.error as exc:
-                raise UserError(f"{where}: not a valid regular expression: {exc}") from None
-        elif key == "tag":
-            tags += _strings(value, where)
-        elif key == "priority":
-            if value > 3:
-                raise UserError(f"{where} must be 0 (low) to 3 (urgent), got {value}")
-            kwargs["priority"] = value
-        elif key in ("queue", "suggest", "assign"):
-            if not _NAME_RE.match(value):
-                raise UserError(f"{where} must be a single word (letters, digits, . _ -), got {value!r}")
-            if key == "suggest" and macros is not None and value not in macros:
-                raise UserError(f"{where}: no [[macro]] named {value!r} in the playbook")
-            tags.append(f"{key}:{value}")
-            if key == "assign":
-                kwargs["assign"] = value
-        else:
-            kwargs[key] = value
-    bad_tag = next((t for t in tags if not t.strip() or any(c.isspace() for c in t)), None)
-    if bad_tag is not None:
-        raise UserError(f"{label}: tag {bad_tag!r} must be one word without spaces")
-    kwargs["tags"] = tuple(dict.fromkeys(tags))
-    return Rule(**kwargs)
-
-
-def parse_vip(section: Any, source: str) -> dict[str, frozenset[str]]:
-    """Validate `[vip]`: network name (or "any") = list of handles.
-
-    Raises:
-        UserError: naming the file and key.
-    """
-    if section is None:
-        return {}
-    if not isinstance(section, dict):
-        raise UserError(f"{source}: [vip] must be a table of network = [handles]")
-    return {
-        network: frozenset(_handle(h) for h in _strings(handles, f"{source}: vip.{network}"))
-        for network, handles in section.items()
-    }
-
-
-def _macro_names(playbook: PlaybookFile) -> set[str] | None:
-    macros = playbook.section("macro")
-    if not isinstance(macros, list):
-        return None
-    names = {m.get("name") for m in macros if isinstance(m, dict)}
-    names.discard(None)
-    # Only check suggestions when every macro is named (the macro section's own schema decides).
-    return {str(n) for n in names} if names and len(names) == len(macros) else None
 
 
 # -- the text stage: what triage can do before the store is consulted ------------------------------
@@ -351,15 +131,7 @@ class Triager(TextStageOffload):
     @classmethod
     def from_playbook(cls, playbook: PlaybookFile, sla: SlaSettings | None = None) -> Triager:
         """Build from a loaded playbook (validates `rule`, `vip` and `intent`)."""
-        raw_rules = playbook.section("rule", [])
-        if not isinstance(raw_rules, list):
-            raise UserError(f"{playbook.source}: rules must be written as [[rule]] tables")
-        macros = _macro_names(playbook)
-        rules = [parse_rule(r, i, playbook.source, macros) for i, r in enumerate(raw_rules)]
-        names = [r.name for r in rules]
-        dup = next((n for n in names if names.count(n) > 1), None)
-        if dup is not None:
-            raise UserError(f"{playbook.source}: two rules are named {dup!r}")
+        rules = parse_rules(playbook)
         extra = parse_intent_section(playbook.section("intent"), playbook.source)
         return cls(rules, sla, Classifier(extra), parse_vip(playbook.section("vip"), playbook.source))
 
@@ -372,7 +144,7 @@ class Triager(TextStageOffload):
         """Whether the author is on the playbook's VIP list or flagged VIP in the cache."""
         if facts.vip:
             return True
-        handle = _handle(post.author.handle)
+        handle = handle_key(post.author.handle)
         return handle in self._any_vip or handle in self.vip.get(post.network, ())
 
     def triage(
