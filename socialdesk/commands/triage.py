@@ -121,10 +121,11 @@ def rules_test(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Dry run: what a playbook would do to the cached posts (nothing is changed)."""
+    from socialdesk.commands.playbook import require_valid
     from socialdesk.services.rules import Triager
 
     context = from_typer(ctx)
-    triager = Triager.from_settings(context.settings, str(playbook) if playbook else None)
+    triager = Triager.from_playbook(require_valid(context, playbook), context.settings.sla)
     report = dry_run(context.store, triager, _since(since, time.time()))
     source = str(playbook) if playbook else (context.settings.desk.playbook or "bundled playbook")
     if as_json:

@@ -78,7 +78,7 @@ def load_queues(playbook: PlaybookFile | None) -> list[SavedQueue]:
         try:
             parse_query(query, agent="agent")
         except QueryError as exc:
-            raise UserError(f"{source}: queue {name!r}: {exc}") from None
+            raise UserError(f"{source}: queue {name!r}: query {query!r}: {exc}") from None
         if any(q.name == name or q.key == key for q in queues):
             raise UserError(f"{source}: queue {name!r}: its name or key {key} is used twice")
         queues.append(SavedQueue(name, key, query))

@@ -11,6 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from socialdesk.commands import playbook as playbook_commands
 from socialdesk.commands.triage import register
 from socialdesk.config import Settings
 from socialdesk.context import Context
@@ -31,6 +32,7 @@ def cli(tmp_path: Path) -> Callable[..., object]:
         ctx.obj = Context(settings=Settings(), db_path=tmp_path / "t.db")
 
     register(app)
+    playbook_commands.register(app)
     runner = CliRunner()
 
     def run(*args: str) -> object:
@@ -60,7 +62,7 @@ def test_rules_test_json_reports_what_the_playbook_would_do(
     seed(tmp_path, make_post)
     result = cli("rules", "test", "--since", "30d", "--json")
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    report = json.loads(result.output)  # type: ignore[attr-defined]
+    report = json.loads(result.stdout)  # type: ignore[attr-defined]
     assert report["posts"] == 4  # the 60-day-old post is outside --since
     assert report["tags"]["outage"] == 2 and report["tags"]["queue:outages"] == 2
     assert report["priority"]["3"] == 2 and report["actionable"] == {"yes": 3, "no": 1}
@@ -111,3 +113,26 @@ def test_audit_lists_actions_newest_first(
     assert [json.loads(line)["action"] for line in lines] == ["status"]
     text = cli("audit").output  # type: ignore[attr-defined]
     assert "ann status post 1 status=resolved" in text and "ann tag post 1 tag=billing" in text
+
+
+def test_playbook_check_command_lists_errors_and_warnings(cli: Callable[..., object], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[[macro]]\nname = "m"\ntext = "{customer.first_name}"\n[[rule]]\nname = "all"\npriority = 3\n'
+    )
+    result = cli("playbook", "check", str(bad))
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    out = result.output  # type: ignore[attr-defined]
+    assert "error:" in out and "{customer.first_name}" in out
+    assert "warning:" in out and "has no conditions" in out
+
+
+def test_rules_test_refuses_a_playbook_that_fails_the_check(
+    cli: Callable[..., object], tmp_path: Path, make_post: MakePost
+) -> None:
+    seed(tmp_path, make_post)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[macro]]\nname = "m"\ntext = "Hi {customer.first_name}"\n')
+    result = cli("rules", "test", "--playbook", str(bad), "--json")
+    assert result.exit_code != 0  # type: ignore[attr-defined]
+    assert "{customer.first_name}" in str(result.exception)  # type: ignore[attr-defined]

@@ -291,7 +291,10 @@ def test_load_queues_defaults_and_validation() -> None:
     assert custom == [SavedQueue("VIP", 1, "tag:vip")]
     for bad, message in [
         ({"name": "A", "key": 10}, "key must be a number 1-9"),
-        ({"name": "A", "key": 1, "query": "status:lost"}, "queue 'A': status: unknown value"),
+        (
+            {"name": "A", "key": 1, "query": "status:lost"},
+            "queue 'A': query 'status:lost': status: unknown value",
+        ),
         ({"name": "A", "key": 1, "colour": "red"}, "unknown key 'colour'"),
     ]:
         with pytest.raises(UserError, match=r"pb\.toml") as err:

@@ -1,0 +1,134 @@
+"""Checks a whole playbook: every section's errors (the playbook is refused) and warnings (it loads).
+
+Each service keeps its own section's schema (`rule_parse`, `macros`, `queue`, `classify`); this module
+runs them all, collects every error instead of stopping at the first, and adds what only the whole
+file can tell: rules routing to queues no saved queue shows, networks and agents nobody knows, rules
+that match every post.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from socialdesk.errors import UserError
+from socialdesk.services.classify import parse_intent_section
+from socialdesk.services.playbook import PlaybookFile
+from socialdesk.services.rule_parse import CONDITION_KEYS, macro_names, parse_rule, parse_vip
+
+
+@dataclass(slots=True)
+class CheckReport:
+    """What a check found: errors refuse the playbook, warnings do not."""
+
+    source: str
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No errors (warnings allowed)."""
+        return not self.errors
+
+    def lines(self) -> list[str]:
+        """One line per finding, errors first."""
+        return [f"error: {e}" for e in self.errors] + [f"warning: {w}" for w in self.warnings]
+
+
+def _collect(report: CheckReport, check: Callable[[], Any]) -> Any:
+    try:
+        return check()
+    except UserError as exc:
+        report.errors.append(str(exc))
+        return None
+
+
+def _did_you_mean(value: str, known: Collection[str]) -> str:
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _routed_queue_shown(queue: str, queues: list[dict[str, Any]]) -> bool:
+    """Whether a saved queue shows what a rule routes to `queue` (by its name or a tag:queue:<name> query)."""
+    for table in queues:
+        name = str(table.get("name", "")).casefold()
+        query = str(table.get("query", "")).casefold()
+        if name == queue.casefold() or f"queue:{queue.casefold()}" in query:
+            return True
+    return False
+
+
+def _check_rules(
+    playbook: PlaybookFile,
+    report: CheckReport,
+    networks: Collection[str] | None,
+    agents: Collection[str] | None,
+) -> None:
+    source = playbook.source
+    raw_rules = playbook.section("rule", [])
+    if not isinstance(raw_rules, list):
+        report.errors.append(f"{source}: rules must be written as [[rule]] tables")
+        return
+    macros = macro_names(playbook)
+    raw_queues = playbook.section("queue")
+    queues = [q for q in raw_queues if isinstance(q, dict)] if isinstance(raw_queues, list) else []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_rules):
+        try:
+            rule = parse_rule(raw, index, source, macros)
+        except UserError as exc:
+            report.errors.append(str(exc))
+            continue
+        label = f"{source}: rule {rule.name!r}"
+        if rule.name in seen:
+            report.errors.append(f"{source}: two rules are named {rule.name!r}")
+        seen.add(rule.name)
+        if "name" not in raw:
+            report.warnings.append(f"{source}: rule {index + 1} has no name (reports call it {rule.name!r})")
+        if not any(key in raw for key in CONDITION_KEYS):
+            report.warnings.append(f"{label} has no conditions: it matches every post")
+        queue = raw.get("queue")
+        if isinstance(queue, str) and queues and not _routed_queue_shown(queue, queues):
+            report.warnings.append(
+                f"{label} routes to queue {queue!r}, but no [[queue]] shows it "
+                f"(name it {queue!r} or query tag:queue:{queue})"
+            )
+        for network in sorted(rule.networks or ()):
+            if networks is not None and network not in networks:
+                known = ", ".join(sorted(networks))
+                report.warnings.append(
+                    f"{label}: network {network!r} is not a connector nor a network in the cache"
+                    f"{_did_you_mean(network, networks)} (known: {known})"
+                )
+        if rule.assign and agents is not None and rule.assign not in agents:
+            report.warnings.append(
+                f"{label} assigns to {rule.assign!r}, who is not a known agent"
+                f"{_did_you_mean(rule.assign, agents)}"
+            )
+
+
+def check_playbook(
+    playbook: PlaybookFile,
+    *,
+    networks: Collection[str] | None = None,
+    agents: Collection[str] | None = None,
+) -> CheckReport:
+    """Validate every section of a loaded playbook.
+
+    Args:
+        playbook: the file's sections.
+        networks: the networks a rule may name (connectors and the cache's); None: not checked.
+        agents: the agents a rule may assign to; None: not checked.
+    """
+    from socialdesk.services.macros import parse_macros
+    from socialdesk.services.queue import load_queues
+
+    report = CheckReport(playbook.source)
+    _collect(report, lambda: parse_macros(playbook))
+    _collect(report, lambda: load_queues(playbook))
+    _collect(report, lambda: parse_vip(playbook.section("vip"), playbook.source))
+    _collect(report, lambda: parse_intent_section(playbook.section("intent"), playbook.source))
+    _check_rules(playbook, report, networks, agents)
+    return report
