@@ -14,7 +14,14 @@ from textual.worker import Worker, WorkerState
 
 from socialdesk.context import Context
 from socialdesk.memory import free_drawn_lines_promptly
-from socialdesk.messages import OutboxChanged, PostsSynced, SourceStateChanged, ThreadOpened, ThreadRefreshed
+from socialdesk.messages import (
+    OutboxChanged,
+    PlaybookChecked,
+    PostsSynced,
+    SourceStateChanged,
+    ThreadOpened,
+    ThreadRefreshed,
+)
 from socialdesk.screens.desk import DeskScreen
 from socialdesk.themes_loader import load_themes
 from socialdesk.widgets.status_bar import StatusBar
@@ -55,6 +62,7 @@ class SocialDeskApp(App[None]):
         self.sync_interval = sync_interval or ctx.settings.desk.sync_interval
         self.clock = clock
         self.source_states: dict[str, SyncReport] = {}
+        self.playbook_refused = ""  # why the playbook file is not in use ("" when it is)
         self._syncing: set[str] = set()
         self._threads_refreshed: dict[tuple[str, str], float] = {}  # conversation -> when
         self.desk = DeskScreen(ctx)
@@ -143,6 +151,8 @@ class SocialDeskApp(App[None]):
             QueueService(self.ctx.store, self.ctx.agent).wake_snoozed()  # snoozes that ran out are back
         finally:
             self._syncing.discard(source.name)
+        notice = getattr(self._triage, "notice", None)
+        self.post_message(PlaybookChecked(notice() if callable(notice) else ""))
         self.desk.post_message(SourceStateChanged(report))
         if report.new_ids:
             self.desk.post_message(PostsSynced(report))
@@ -150,6 +160,18 @@ class SocialDeskApp(App[None]):
     def on_source_state_changed(self, message: SourceStateChanged) -> None:
         self.source_states[message.report.source] = message.report
         self._show_states()
+
+    def on_playbook_checked(self, message: PlaybookChecked) -> None:
+        """Say loudly, once per error, that the playbook file was refused (and when it is fixed)."""
+        if message.refused == self.playbook_refused:
+            return
+        if message.refused:
+            self.notify(message.refused, title="Playbook refused", severity="error", timeout=30, markup=False)
+        else:
+            self.notify("The playbook file is valid again and in use.", title="Playbook")
+        self.playbook_refused = message.refused
+        if self.desk.is_mounted:
+            self.desk.query_one(StatusBar).playbook_refused = message.refused
 
     def _show_states(self) -> None:
         if not self.desk.is_mounted:

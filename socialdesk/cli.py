@@ -101,6 +101,8 @@ def sync(
     triage = workspace_triage(context)
     failed = False
     while True:
+        if refused := (getattr(triage, "notice", None) or str)():
+            typer.echo(f"socialdesk: warning: {refused}", err=True)
         for source in sources:
             report = sync_source(context.store, source, triage)
             line = f"{source.name}: {report.state} · {len(report.new_ids)} new · {report.updated} updated"

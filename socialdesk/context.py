@@ -13,6 +13,7 @@ from socialdesk.models import Agent
 if TYPE_CHECKING:
     import typer
 
+    from socialdesk.services.playbook_keeper import PlaybookKeeper
     from socialdesk.store import Store
 
 
@@ -34,6 +35,7 @@ class Context:
     offline: bool = False
     theme: str | None = None
     _store: Store | None = field(default=None, repr=False)
+    _playbooks: PlaybookKeeper | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -46,6 +48,20 @@ class Context:
 
                     self._store = Store(self.db_path)
         return self._store
+
+    @property
+    def playbooks(self) -> PlaybookKeeper:
+        """The team's playbook as triage, queues and canned replies use it (the last good one if broken)."""
+        store = self.store
+        if self._playbooks is None:
+            with self._lock:
+                if self._playbooks is None:
+                    from socialdesk.services.playbook_keeper import PlaybookKeeper
+
+                    self._playbooks = PlaybookKeeper(
+                        store, self.settings.desk.playbook, self.settings.desk.agent, self.settings.sla
+                    )
+        return self._playbooks
 
     @property
     def agent(self) -> Agent:

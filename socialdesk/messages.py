@@ -34,6 +34,14 @@ class SourceStateChanged(Message):
         self.report = report
 
 
+class PlaybookChecked(Message):
+    """A sync round read the playbook: `refused` is why the file was refused ("" when it is in use)."""
+
+    def __init__(self, refused: str) -> None:
+        super().__init__()
+        self.refused = refused
+
+
 class WindowLoaded(Message):
     """A feed window was (re)loaded; `shift` rows arrived above the agent's cursor."""
 

@@ -96,11 +96,11 @@ class ReplyActions(HostScreen):
 
     @property
     def reply_macros(self) -> Macros:
-        """The playbook's canned replies (read on first use)."""
+        """The playbook's canned replies (read on first use; the last good playbook's when it is broken)."""
         if self._reply_macros is None:
-            from socialdesk.services.macros import load_macros
+            from socialdesk.services.macros import parse_macros
 
-            self._reply_macros = load_macros(self.ctx.settings.desk.playbook)
+            self._reply_macros = parse_macros(self.ctx.playbooks.current().playbook)
         return self._reply_macros
 
     def _post_or_warn(self) -> PostRow | None:

@@ -79,13 +79,12 @@ class TriageActions(HostScreen):
 
     @property
     def triage_queues(self) -> list[SavedQueue]:
-        """The playbook's saved queues (read once)."""
+        """The playbook's saved queues (read once; the last good playbook's when the file is broken)."""
         if self._triage_queues is None:
-            from socialdesk.services.playbook import load_playbook
             from socialdesk.services.queue import load_queues
 
             try:
-                self._triage_queues = load_queues(load_playbook(self.ctx.settings.desk.playbook))
+                self._triage_queues = load_queues(self.ctx.playbooks.current().playbook)
             except UserError as exc:
                 self.notify(str(exc), severity="error", markup=False)
                 self._triage_queues = load_queues(None)

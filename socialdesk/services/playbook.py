@@ -34,20 +34,36 @@ def sample_path() -> Path:
     return package_data_dir() / "playbook.toml"
 
 
+def playbook_path(path: str | Path | None) -> Path:
+    """The file a configured playbook path names (None or "": the bundled sample)."""
+    return Path(path).expanduser() if path else sample_path()
+
+
 def load_playbook(path: str | Path | None) -> PlaybookFile:
     """Read a playbook file (None or "": the bundled sample).
 
     Raises:
         UserError: the file is missing, not TOML, or has an unknown top-level key.
     """
-    file = Path(path).expanduser() if path else sample_path()
+    file = playbook_path(path)
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"playbook not found: {file}") from None
+    return parse_playbook(text, str(file))
+
+
+def parse_playbook(text: str, source: str) -> PlaybookFile:
+    """A playbook's sections from its TOML text (`source` names it in errors).
+
+    Raises:
+        UserError: not TOML, or an unknown top-level key.
+    """
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{file}: not valid TOML: {exc}") from None
+        raise UserError(f"{source}: not valid TOML: {exc}") from None
     for key in data:
         if key not in SECTIONS:
-            raise UserError(f"{file}: unknown playbook section {key!r} (known: {', '.join(SECTIONS)})")
-    return PlaybookFile(source=str(file), sections=data)
+            raise UserError(f"{source}: unknown playbook section {key!r} (known: {', '.join(SECTIONS)})")
+    return PlaybookFile(source=source, sections=data)

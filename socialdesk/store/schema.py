@@ -196,6 +196,18 @@ MIGRATIONS: list[str] = [
     CREATE INDEX replies_state_time ON replies (state, updated_at);
     CREATE INDEX audit_action_time ON audit (action, at);
     """,
+    # 8: every playbook version the desk or sync accepted (its text: the last good one is what they
+    # fall back on when the file is broken; the audit log says who loaded which, with a diff)
+    """
+    CREATE TABLE playbooks (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        agent TEXT NOT NULL,
+        source TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

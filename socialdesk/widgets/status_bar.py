@@ -30,6 +30,7 @@ class StatusBar(Static):
     new_count: reactive[int] = reactive(0)
     offline: reactive[bool] = reactive(False)
     position: reactive[tuple[int, int, bool]] = reactive((0, 0, True))  # (row, of rows, exact count)
+    playbook_refused: reactive[str] = reactive("")  # why the playbook file is not the one in use
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -40,6 +41,8 @@ class StatusBar(Static):
             text.append(f"  {clean(self.workspace, single_line=True)}")
         if self.offline:
             text.append("  OFFLINE ", "bold reverse")
+        if self.playbook_refused:
+            text.append("  PLAYBOOK REFUSED: last good in use ", "bold reverse red")
         for name, state, message, reach in self.sources:
             style = {"ok": "green", "syncing": "cyan", "idle": "dim"}.get(state, "bold red")
             text.append(f"  {clean(name, single_line=True)}: ")
