@@ -13,7 +13,6 @@ from socialdesk.models import Agent
 if TYPE_CHECKING:
     import typer
 
-    from socialdesk.services.playbook_keeper import PlaybookKeeper
     from socialdesk.store import Store
 
 
@@ -35,7 +34,9 @@ class Context:
     offline: bool = False
     theme: str | None = None
     _store: Store | None = field(default=None, repr=False)
-    _playbooks: PlaybookKeeper | None = field(default=None, repr=False)
+    # The run's services.playbook_keeper.PlaybookKeeper, kept here by `keeper_for` (services sit above
+    # this module, so it cannot name the type).
+    playbook_keeper: object | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -48,20 +49,6 @@ class Context:
 
                     self._store = Store(self.db_path)
         return self._store
-
-    @property
-    def playbooks(self) -> PlaybookKeeper:
-        """The team's playbook as triage, queues and canned replies use it (the last good one if broken)."""
-        store = self.store
-        if self._playbooks is None:
-            with self._lock:
-                if self._playbooks is None:
-                    from socialdesk.services.playbook_keeper import PlaybookKeeper
-
-                    self._playbooks = PlaybookKeeper(
-                        store, self.settings.desk.playbook, self.settings.desk.agent, self.settings.sla
-                    )
-        return self._playbooks
 
     @property
     def agent(self) -> Agent:

@@ -99,8 +99,9 @@ class ReplyActions(HostScreen):
         """The playbook's canned replies (read on first use; the last good playbook's when it is broken)."""
         if self._reply_macros is None:
             from socialdesk.services.macros import parse_macros
+            from socialdesk.services.playbook_keeper import keeper_for
 
-            self._reply_macros = parse_macros(self.ctx.playbooks.current().playbook)
+            self._reply_macros = parse_macros(keeper_for(self.ctx).current().playbook)
         return self._reply_macros
 
     def _post_or_warn(self) -> PostRow | None:

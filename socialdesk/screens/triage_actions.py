@@ -81,10 +81,11 @@ class TriageActions(HostScreen):
     def triage_queues(self) -> list[SavedQueue]:
         """The playbook's saved queues (read once; the last good playbook's when the file is broken)."""
         if self._triage_queues is None:
+            from socialdesk.services.playbook_keeper import keeper_for
             from socialdesk.services.queue import load_queues
 
             try:
-                self._triage_queues = load_queues(self.ctx.playbooks.current().playbook)
+                self._triage_queues = load_queues(keeper_for(self.ctx).current().playbook)
             except UserError as exc:
                 self.notify(str(exc), severity="error", markup=False)
                 self._triage_queues = load_queues(None)

@@ -24,6 +24,7 @@ from socialdesk.services.rules import Triager
 from socialdesk.store.playbook_queries import PlaybookVersion, add_playbook, last_playbook
 
 if TYPE_CHECKING:
+    from socialdesk.context import Context
     from socialdesk.store import Store
 
 # A diff longer than this is cut in the audit log (a playbook rewritten from scratch).
@@ -169,3 +170,18 @@ class PlaybookKeeper:
             triager,
             f"playbook refused: {error}; running on the last good playbook (loaded {when} by {good.agent})",
         )
+
+
+_keeper_lock = threading.Lock()
+
+
+def keeper_for(ctx: Context) -> PlaybookKeeper:
+    """The run's one keeper of the configured playbook (sync workers and screens share it)."""
+    store = ctx.store
+    with _keeper_lock:
+        keeper = ctx.playbook_keeper
+        if not isinstance(keeper, PlaybookKeeper):
+            desk = ctx.settings.desk
+            keeper = PlaybookKeeper(store, desk.playbook, desk.agent, ctx.settings.sla)
+            ctx.playbook_keeper = keeper
+        return keeper

@@ -41,4 +41,6 @@ def build_triage(ctx: Context) -> KeptTriage:
     It offers `batches()` too: the sync engine classifies the next page in a worker process while
     storing the current one. It never raises for a broken playbook (see `KeptTriage`).
     """
-    return KeptTriage(ctx.playbooks)
+    from socialdesk.services.playbook_keeper import keeper_for
+
+    return KeptTriage(keeper_for(ctx))
