@@ -11,6 +11,8 @@ from socialdesk.context import Context, from_typer
 from socialdesk.errors import UserError
 
 OUTBOX_ACTIONS = ("list", "retry", "discard", "flush")
+# The states in which `reply` has done its job: sent, or queued (offline, or held for an approver).
+DONE = ("sent", "queued", "awaiting_approval")
 
 
 def _outbox(ctx: Context, undo_seconds: float = 0.0) -> Any:
@@ -39,6 +41,38 @@ def find_post(ctx: Context, ref: str) -> Any:
     if post is None:
         raise UserError(f"no post {ref!r} in the cache (sync first, or check the id)")
     return post
+
+
+def _refusal(ctx: Context, post: Any, text: str, dm: bool) -> str | None:
+    """Why this reply cannot go, when that is known before the review (None: no objection known).
+
+    A post the cache knows is deleted, an account nobody configured, or what the connector says
+    (a DM where the network has none, a post it no longer has). Offline, the connector is not asked
+    to read the network; a network that does not answer now raises no objection (the send will tell).
+    """
+    from socialdesk.connectors.base import Connector, ConnectorError, OutgoingReply
+    from socialdesk.services.outbox_worker import resolver_for
+
+    if getattr(post, "deleted_at", None) is not None:
+        return "the post was deleted on the network"
+    try:
+        connector = resolver_for(ctx)(post.network, post.account)
+    except UserError as exc:
+        return str(exc)
+    outgoing = OutgoingReply(
+        idempotency_key="",
+        text=text,
+        in_reply_to=None if dm and post.kind != "dm" else post.native_id,
+        to_handle=post.author_handle if dm else "",
+        to_native_id=post.author_native_id if dm else "",
+        dm=dm,
+    )
+    try:
+        return Connector.refusal(connector, outgoing) if ctx.offline else connector.refusal(outgoing)
+    except ConnectorError:
+        return None
+    finally:
+        connector.close()
 
 
 def _parse_prompts(values: list[str]) -> dict[str, str]:
@@ -107,6 +141,9 @@ def register(app: typer.Typer) -> None:
                     f"the reply is {result.count}/{result.limit} ({over}); shorten it or pass --split"
                 )
             parts = compose.split_thread(body, network, prefix=prefix)
+        refused = _refusal(context, post, parts[0], dm)
+        if refused:
+            raise UserError(f"post {post.id} [{post.network}:{post.native_id}]: {refused}")
         from socialdesk.services.audience import reply_audience
 
         destination = reply_audience(context.store, context.settings.accounts, post, dm) + " to"
@@ -147,6 +184,8 @@ def register(app: typer.Typer) -> None:
                         f" ({row.error})" if row.error else (f" {row.remote_url}" if row.remote_url else "")
                     )
                     typer.echo(f"reply {row.id}: {row.state}{detail}")
+        if any(row is None or row.state not in DONE for row in rows):
+            raise typer.Exit(1)  # failed, waiting, unknown or needs auth: a script must not read success
 
     @app.command()
     def outbox(

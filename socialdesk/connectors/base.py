@@ -237,6 +237,16 @@ class Connector(ABC):
         """Send a reply or DM; raise RateLimited/AuthError/TransientError/SendUncertain."""
         raise PermanentError(f"{self.display_name or self.name} cannot send replies")
 
+    def refusal(self, reply: OutgoingReply) -> str | None:
+        """Why the network would refuse this reply, when that can be known before the agent reviews it.
+
+        `socialdesk reply` asks before its review (a DM where there are none, a deleted post).
+        May read the network, never writes. Returns None when no objection is known.
+        """
+        if reply.dm and not self.capabilities.can_dm:
+            return f"{self.display_name or self.name} has no direct messages here: reply in public"
+        return None
+
     def find_sent(self, reply: OutgoingReply) -> SendResult | None:
         """Look on the network for a reply that may already have been sent (reconciliation).
 

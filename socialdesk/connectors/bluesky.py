@@ -470,6 +470,16 @@ class BlueskyConnector(Connector):
             "parent": {"uri": parent["uri"], "cid": parent["cid"]},
         }
 
+    def refusal(self, reply: OutgoingReply) -> str | None:
+        """No DMs here; and a post the AppView no longer has cannot be answered."""
+        if reply.dm:
+            return "Bluesky direct messages are not supported by this connector: reply in public"
+        if reply.in_reply_to:
+            data = self._xrpc("GET", "app.bsky.feed.getPosts", {"uris": [reply.in_reply_to]})
+            if isinstance(data, dict) and not data.get("posts"):
+                return "the post being answered no longer exists on Bluesky"
+        return None
+
     def _record_refs(self, uri: str) -> dict[str, Any]:
         """One of our records' cid and thread root, read from the repo (consistent right after a write)."""
         did, collection, rkey = uri.removeprefix("at://").split("/")

@@ -419,3 +419,15 @@ def test_a_later_part_answers_the_earlier_one_with_the_refs_create_record_return
     looked_up = [c.query.get("uris") for c in loopback_server.calls("GET", "/xrpc/app.bsky.feed.getPosts")]
     assert looked_up == [[child["uri"]]]  # only the customer's post was read on the AppView
     assert connector.find_sent(OutgoingReply("part-2", "2/2 Found it", first.native_id)) == second
+
+
+def test_a_dm_or_a_deleted_post_is_refused_before_sending(
+    fake: FakeBluesky, loopback_server: Loopback
+) -> None:
+    connector = make(loopback_server)
+    alive = fake.notify("help")
+    assert "not supported" in str(connector.refusal(OutgoingReply("", "hi", None, to_handle="bob", dm=True)))
+    assert connector.refusal(OutgoingReply("", "hi", alive["uri"])) is None
+    gone = "at://did:plc:user1/app.bsky.feed.post/3kdeleted0001"
+    assert "no longer exists" in str(connector.refusal(OutgoingReply("", "hi", gone)))
+    assert loopback_server.calls("POST", "/xrpc/com.atproto.repo.createRecord") == []

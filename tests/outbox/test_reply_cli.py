@@ -11,8 +11,20 @@ from typer.testing import CliRunner
 
 from socialdesk.commands.reply import register
 from socialdesk.config import Settings
+from socialdesk.connectors.base import (
+    AuthError,
+    Capabilities,
+    Connector,
+    FetchResult,
+    OutgoingReply,
+    PermanentError,
+    RateLimited,
+    SendResult,
+    SendUncertain,
+)
 from socialdesk.context import Context
 from socialdesk.errors import UserError
+from socialdesk.store import Store
 from tests.outbox.helpers import make_store
 
 runner = CliRunner()
@@ -119,3 +131,85 @@ def test_dm_on_a_post_goes_as_dm_without_mentions(db: Path) -> None:
     result = invoke(db, "reply", "1", "--text", "psst", "--dm", "--yes", "--json")
     (row,) = json.loads(result.output)
     assert row["dm"] is True and row["text"] == "psst" and row["state"] == "sent"
+
+
+class Refusing(Connector):
+    """A network that fails each send as told, and (like Bluesky) has no DMs and lost post 101."""
+
+    name = "demo"
+    capabilities = Capabilities(max_length=280, counting="chars", can_reply=True, can_dm=False)
+    failure: Exception | None = None
+
+    def fetch(self, cursor: str | None) -> FetchResult:
+        return FetchResult([], None)
+
+    def send(self, reply: OutgoingReply) -> SendResult:
+        if self.failure is not None:
+            raise self.failure
+        return SendResult("r1")
+
+    def refusal(self, reply: OutgoingReply) -> str | None:
+        if reply.in_reply_to == "101":
+            return "the post being answered no longer exists"
+        return super().refusal(reply)
+
+
+@pytest.fixture
+def refusing(monkeypatch: pytest.MonkeyPatch) -> type[Refusing]:
+    from socialdesk.services import outbox_worker
+
+    monkeypatch.setattr(outbox_worker, "resolver_for", lambda ctx: lambda network, account: Refusing())
+    return Refusing
+
+
+@pytest.mark.parametrize(
+    ("failure", "state"),
+    [
+        (
+            PermanentError("refused (403 You are not allowed to create a Tweet with duplicate content.)"),
+            "failed",
+        ),
+        (SendUncertain("no answer after sending"), "unknown"),
+        (RateLimited(until=4_000_000_000.0), "waiting"),
+        (AuthError("needs auth (401 Unauthorized)"), "needs_auth"),
+    ],
+)
+def test_reply_exits_non_zero_unless_sent_or_queued(
+    db: Path, refusing: type[Refusing], monkeypatch: pytest.MonkeyPatch, failure: Exception, state: str
+) -> None:
+    monkeypatch.setattr(refusing, "failure", failure)
+    result = invoke(db, "reply", "1", "--text", "Sorry!", "--yes")
+    assert result.exit_code == 1 and f": {state}" in result.output
+    invoke(db, "outbox", "discard", "1")  # else the next reply queues behind this one (and exits 0)
+    as_json = invoke(db, "reply", "3", "--text", "Sorry again!", "--yes", "--json")
+    assert as_json.exit_code == 1 and json.loads(as_json.output)[0]["state"] == state
+    monkeypatch.setattr(refusing, "failure", None)
+    assert (
+        invoke(db, "reply", "1", "--text", "Sorry once more", "--yes", offline=True).exit_code == 0
+    )  # queued
+
+
+@pytest.mark.parametrize(
+    ("args", "why"),
+    [
+        (("1", "--text", "psst", "--dm"), "has no direct messages here"),
+        (("2", "--text", "Sorry!"), "no longer exists"),
+    ],
+)
+def test_a_refusal_known_before_the_review_comes_before_it(
+    db: Path, refusing: type[Refusing], args: tuple[str, ...], why: str
+) -> None:
+    result = invoke(db, "reply", *args, input="y\n")
+    assert isinstance(result.exception, UserError) and why in str(result.exception)
+    assert "Send?" not in result.output and "part 1/1" not in result.output  # no review was shown
+    assert json.loads(invoke(db, "outbox", "list", "--json").output)["replies"] == []
+
+
+def test_a_post_the_cache_knows_is_deleted_is_refused_before_the_review(db: Path) -> None:
+    store = Store(db)
+    store.conn.execute("UPDATE posts SET deleted_at = 1 WHERE id = 1")
+    store.conn.commit()
+    store.close()
+    result = invoke(db, "reply", "1", "--text", "Sorry!", input="y\n")
+    assert isinstance(result.exception, UserError) and "deleted" in str(result.exception)
+    assert "Send?" not in result.output
