@@ -26,6 +26,12 @@ from socialdesk.screens.desk import DeskScreen
 from socialdesk.themes_loader import load_themes
 from socialdesk.widgets.status_bar import StatusBar
 
+# A real cache opened without accounts is shown, never synced nor sent from (and never the demo's).
+NO_ACCOUNTS = (
+    "No accounts configured: nothing syncs and queued replies wait. "
+    "Add one with `socialdesk accounts add`, or open the demo with `socialdesk demo`."
+)
+
 if TYPE_CHECKING:  # the sync engine is imported where a sync (or a source's state) first needs it
     from socialdesk.models import PostRow
     from socialdesk.services.sync import Source, SyncReport, TriageFn
@@ -92,7 +98,10 @@ class SocialDeskApp(App[None]):
                     source.name, SourceState.OFFLINE if not self.sync_enabled else SourceState.IDLE
                 )
         self._show_states()
-        if self.sync_enabled:
+        unconfigured = not self.ctx.demo and not self.ctx.settings.accounts
+        if unconfigured and self.sync_enabled:
+            self.notify(NO_ACCOUNTS, severity="warning", timeout=30)
+        if self.sync_enabled and not unconfigured:
             self.sync_all()
             self.set_interval(self.sync_interval, self.sync_all)
             self.run_worker(

@@ -98,6 +98,8 @@ def sync(
     if context.offline:
         raise UserError("sync: --offline is set; nothing to do")
     sources = workspace_sources(context)
+    if not sources:
+        raise UserError("sync: no accounts configured (add one with `socialdesk accounts add`)")
     triage = workspace_triage(context)
     failed = False
     while True:

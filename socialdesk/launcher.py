@@ -55,9 +55,44 @@ def build_context(
             raise UserError(f"--theme: unknown theme {theme!r} (available: {', '.join(names)})")
     if db_path.exists() and db_path.is_dir():
         raise UserError(f"--db: {db_path} is a directory, not a database file")
+    if demo and db_path.exists() and not holds_only_demo(db_path):
+        if force_demo:
+            raise UserError(
+                f"--db: {db_path} is a real workspace's cache, not the demo's; the demo opens only its "
+                "own (run `socialdesk demo` without --db)"
+            )
+        demo = False  # a real cache and no accounts: show it, sync nothing, send nothing
     return Context(
         settings=settings, db_path=db_path, demo=demo, offline=offline or settings.desk.offline, theme=theme
     )
+
+
+def holds_only_demo(path: Path) -> bool:
+    """Whether an existing cache file holds nothing but the demo workspace's posts and replies.
+
+    The demo network (which plays several networks) files everything under its account "demo".
+    Read-only, before the cache is opened (opening migrates it): the demo never writes a cache that
+    is not its own. A file that is not a readable cache does not count as the demo's.
+    """
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        for table in ("posts", "replies"):
+            try:
+                if conn.execute(f"SELECT 1 FROM {table} WHERE account != 'demo' LIMIT 1").fetchone():
+                    return False
+            except sqlite3.OperationalError as exc:
+                if "no such table" not in str(exc):
+                    return False
+        return True
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()
 
 
 def workspace_sources(ctx: Context) -> list[Source]:

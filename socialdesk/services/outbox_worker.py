@@ -43,13 +43,15 @@ def run(
 def resolver_for(ctx: Context) -> ConnectorResolver:
     """How the outbox finds the connector that sends for an account of this workspace.
 
-    The demo workspace sends through one demo connector; a configured account is built from its
-    [[accounts]] table (by the accounts service, which fetches its secret).
+    The demo workspace's replies (its account "demo") go through one demo connector, as do those of
+    a configured demo-network account; any other account is built from its [[accounts]] table (by
+    the accounts service, which fetches its secret). A real account's reply never goes to the demo
+    connector, even on a desk that believes it is the demo.
     """
     demo: dict[str, Connector] = {}
 
     def resolve(network: str, account: str) -> Connector:
-        if ctx.demo or network == "demo":
+        if network == "demo" or (ctx.demo and account == "demo"):
             from socialdesk.connectors.demo import DemoConnector
 
             return demo.setdefault(account, DemoConnector(account=account or "demo"))
