@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from socialdesk.connectors.base import (
@@ -56,10 +57,12 @@ from socialdesk.connectors.x_posts import (
     tweet_post,
     users_by_id,
 )
+from socialdesk.connectors.x_tokens import SessionStore, TokenKeeper
 from socialdesk.secrets import redact, remember
 
 THREAD_PAGES = 10  # a conversation search reads at most this many pages (1,000 posts)
 MAX_PAGES = 5  # reconciliation looks back at most this many pages of our own posts or DMs
+T = TypeVar("T")
 CLOCK_SLACK = 120.0  # seconds our clock and X's may differ when comparing a post's time to an attempt's
 # 403 problem types (X's `type` URIs) and words that mean the token or the app, not the reply.
 _AUTH_PROBLEMS = ("unsupported-authentication", "client-forbidden", "oauth1-permissions")
@@ -143,8 +146,9 @@ class XConnector(Connector):
         "page_size": (int, "Posts per request, 5 to 100 (default 100; searches ask for at least 10)"),
         "direct_messages": (bool, "Read the account's direct messages (default true; needs dm.read)"),
         **BACKFILL_OPTION,
+        "client_id": (str, "Your app's OAuth 2.0 client id: needed to refresh the access token"),
     }
-    secret_label = "OAuth 2.0 user access token"
+    secret_label = "OAuth 2.0 user token (the token JSON with refresh_token)"
 
     def __init__(
         self,
@@ -158,17 +162,50 @@ class XConnector(Connector):
         self.page_size = max(5, min(100, int(self.settings.get("page_size") or 100)))
         self.http = http if http is not None else make_client(base)
         self.api = Api(self.http, "X", x_reset, secrets=[self.secret])
+        self.clock: Callable[[], float] = time.time
+        self.tokens = TokenKeeper(
+            account,
+            str(self.secret or ""),
+            str(self.settings.get("client_id") or ""),
+            self.http,
+            lambda: self.clock(),
+        )
         self._me: dict[str, Any] | None = (
             {"id": str(self.settings["user_id"])} if self.settings.get("user_id") else None
         )
 
+    @property
+    def session_store(self) -> SessionStore | None:
+        """Where the rotated token pair is kept (the accounts service sets it: the secret store)."""
+        return self.tokens.store
+
+    @session_store.setter
+    def session_store(self, store: SessionStore | None) -> None:
+        self.tokens.store = store
+
     def _auth(self) -> dict[str, str]:
         if not self.secret:
             raise AuthError(f"X account {self.account!r} has no access token: run `socialdesk accounts add`")
-        return {"Authorization": f"Bearer {self.secret}"}
+        access = self.tokens.access()
+        self.api.secrets += [v for v in self.tokens.secrets() if v not in self.api.secrets]
+        return {"Authorization": f"Bearer {access}"}
+
+    def _authorized(self, call: Callable[[dict[str, str]], T]) -> T:
+        """Make a call with the access token; on a 401, refresh once and try again.
+
+        A 401 means X did not accept the request, so repeating it (even a POST) cannot duplicate.
+        """
+        try:
+            return call(self._auth())
+        except AuthError:
+            last = self.api.last_response
+            if last is None or last.status_code != 401 or not self.tokens.can_refresh:
+                raise
+            self.tokens.refresh(force=True)
+            return call(self._auth())
 
     def _get(self, path: str, params: Any = None) -> Any:
-        data = self.api.get_json(path, params=params, headers=self._auth())
+        data = self._authorized(lambda headers: self.api.get_json(path, params=params, headers=headers))
         if not isinstance(data, dict):
             raise TransientError(f"X: {path} answered with an unexpected shape")
         return data
@@ -277,7 +314,9 @@ class XConnector(Connector):
 
     def _create(self, path: str, body: dict[str, Any]) -> Any:
         """POST something X creates; a 403 about this reply refuses it, one about the token needs auth."""
-        response = self.api.request("POST", path, json_body=body, headers=self._auth(), ok=(403,))
+        response = self._authorized(
+            lambda headers: self.api.request("POST", path, json_body=body, headers=headers, ok=(403,))
+        )
         if response.status_code == 403:
             raise self._forbidden(response.content)
         return self.api.json(response)
@@ -351,7 +390,11 @@ class XConnector(Connector):
         token = None
         for _ in range(MAX_PAGES):
             query = {**params, **({"pagination_token": token} if token else {})}
-            response = self.api.request("GET", path, params=query, headers=self._auth(), ok=(403,))
+            response = self._authorized(
+                lambda headers, query=query: self.api.request(  # type: ignore[misc]
+                    "GET", path, params=query, headers=headers, ok=(403,)
+                )
+            )
             if response.status_code == 403:
                 error = self._forbidden(response.content)
                 if isinstance(error, AuthError):

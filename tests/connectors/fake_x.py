@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 from socialdesk.testing import Loopback, Reply, Request
 from tests.connectors.faults import scripted
@@ -91,6 +93,7 @@ NOT_PERMITTED = {
     "status": 403,
 }
 DM_REFUSED = {"errors": [{"code": 349, "message": "You cannot send messages to this user."}]}
+UNAUTHORIZED = {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
 FORBIDDEN = {"detail": "Forbidden", "type": "about:blank", "title": "Forbidden", "status": 403}
 NOT_ENROLLED = {
     "client_id": "29170474",
@@ -143,12 +146,19 @@ class FakeX:
         self.script: deque[str] = deque()  # faults of the next creating POSTs (faults.py)
         self.clock = time.time() - DAY  # default posts arrive one second apart, a day ago onwards
         self.seq = 0
-        server.route("GET", "/2/users/me", lambda r: {"data": ME})
-        server.route("GET", f"/2/users/{ME['id']}/mentions", self.mentions_timeline)
-        server.route("GET", "/2/tweets/search/recent", self.search_recent)
-        server.route("GET", f"/2/users/{ME['id']}/tweets", self.user_tweets)
-        server.route("GET", "/2/dm_events", self.dm_events)
-        server.route("POST", "/2/tweets", self.create)
+        self._route("GET", "/2/users/me", lambda r: {"data": ME})
+        self._route("GET", f"/2/users/{ME['id']}/mentions", self.mentions_timeline)
+        self._route("GET", "/2/tweets/search/recent", self.search_recent)
+        self._route("GET", f"/2/users/{ME['id']}/tweets", self.user_tweets)
+        self._route("GET", "/2/dm_events", self.dm_events)
+        self._route("POST", "/2/tweets", self.create)
+        # OAuth 2.0: with tokens issued (issue()), only a live access token passes; none issued: any.
+        self.token_clock: Callable[[], float] = time.time
+        self.client_ids = {"x-client-1"}
+        self.access: dict[str, float] = {}  # access token -> when it expires
+        self.refresh_tokens: set[str] = set()  # each works once: X rotates them
+        self.issued = 0
+        server.route("POST", "/2/oauth2/token", self.token)
 
     # -- making posts ------------------------------------------------------------------------------
 
@@ -191,7 +201,7 @@ class FakeX:
             tweet["referenced_tweets"] = [{"type": "replied_to", "id": reply_to["id"]}]
             tweet["in_reply_to_user_id"] = reply_to["author_id"]
         self.times[tid] = at
-        self.server.route("GET", f"/2/tweets/{tid}", lambda r: self.lookup(r, tweet))
+        self._route("GET", f"/2/tweets/{tid}", lambda r: self.lookup(r, tweet))
         return tweet
 
     def mention(self, **kwargs: Any) -> dict[str, Any]:
@@ -216,7 +226,7 @@ class FakeX:
         new["created_at"] = iso(at)
         self.times[new["id"]] = at
         self.superseded.add(tweet["id"])
-        self.server.route("GET", f"/2/tweets/{new['id']}", lambda r: self.lookup(r, new))
+        self._route("GET", f"/2/tweets/{new['id']}", lambda r: self.lookup(r, new))
         for items in (self.mentions, self.search):
             if tweet in items:
                 items.append(new)
@@ -271,10 +281,50 @@ class FakeX:
 
     def dm_partner(self, uid: str) -> None:
         """Serve the one-to-one DM conversation with `uid` (send, and list its events)."""
-        self.server.route("POST", f"/2/dm_conversations/with/{uid}/messages", lambda r: self.send_dm(r, uid))
-        self.server.route(
+        self._route("POST", f"/2/dm_conversations/with/{uid}/messages", lambda r: self.send_dm(r, uid))
+        self._route(
             "GET", f"/2/dm_conversations/with/{uid}/dm_events", lambda r: self.conversation_events(r, uid)
         )
+
+    def _route(self, method: str, path: str, handler: Callable[[Request], Any]) -> None:
+        self.server.route(method, path, lambda request: self._guard(request, handler))
+
+    def _guard(self, request: Request, handler: Callable[[Request], Any]) -> Any:
+        if self.access:
+            bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
+            if self.access.get(bearer, 0.0) <= self.token_clock():
+                return Reply(401, UNAUTHORIZED)
+        return handler(request)
+
+    def issue(self, lifetime: float = 7200.0) -> dict[str, Any]:
+        """A token set as X's token endpoint answers it (after the user authorised the app, or a refresh)."""
+        self.issued += 1
+        access, refresh = f"x-access-{self.issued}-secretvalue", f"x-refresh-{self.issued}-secretvalue"
+        self.access[access] = self.token_clock() + lifetime
+        self.refresh_tokens.add(refresh)
+        return {
+            "token_type": "bearer",
+            "expires_in": int(lifetime),
+            "access_token": access,
+            "scope": "tweet.read users.read tweet.write dm.read dm.write offline.access",
+            "refresh_token": refresh,
+        }
+
+    def token(self, request: Request) -> Reply:
+        """POST /2/oauth2/token, grant_type=refresh_token (form-encoded, a public client's client_id)."""
+        form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+        if form.get("grant_type") != "refresh_token" or form.get("client_id") not in self.client_ids:
+            return Reply(
+                400,
+                {"error": "invalid_request", "error_description": "Missing required parameter [client_id]."},
+            )
+        if form.get("refresh_token") not in self.refresh_tokens:
+            return Reply(
+                400,
+                {"error": "invalid_request", "error_description": "Value passed for the token was invalid."},
+            )
+        self.refresh_tokens.discard(form["refresh_token"])
+        return Reply(200, self.issue())
 
     def copies(self, text: str) -> int:
         """How many posts and DMs with this text exist on the server."""
