@@ -101,6 +101,9 @@ class PostRow:
     tags: tuple[str, ...] = ()
     edited_at: float | None = None  # the author edited it (the text shown is the latest version)
     deleted_at: float | None = None  # when we learnt the network no longer has it
+    # The network will likely refuse our reply (X: a search hit whose author did not mention or quote
+    # us, for a self-serve app); the connector sets `reply_limited` in the post's raw payload.
+    reply_limited: bool = False
 
     def sla_left(self, now: float) -> float | None:
         """Seconds until the first-response target (negative: overdue); None when no clock runs."""

@@ -147,6 +147,11 @@ class XConnector(Connector):
         "direct_messages": (bool, "Read the account's direct messages (default true; needs dm.read)"),
         **BACKFILL_OPTION,
         "client_id": (str, "Your app's OAuth 2.0 client id: needed to refresh the access token"),
+        "self_serve": (
+            bool,
+            "A self-serve app: X lets it reply only to authors who mentioned or quoted it; search hits "
+            "from others are marked no-reply (default true)",
+        ),
     }
     secret_label = "OAuth 2.0 user token (the token JSON with refresh_token)"
 
@@ -243,6 +248,7 @@ class XConnector(Connector):
             self._streams(),
             lambda: self.api.last_response.content if self.api.last_response is not None else b"",
         )
+        fetcher.limited_replies = bool(self.settings.get("self_serve", True))
         result, state = fetcher.run(load_cursor(cursor))
         result.cursor = dump_cursor(state)
         return result

@@ -124,6 +124,7 @@ class XFetch:
         self.streams = list(streams)
         self.last_response = last_response
         self.now = now
+        self.limited_replies = False  # a self-serve app: mark search hits it may not answer (x_posts)
 
     def run(self, state: dict[str, Any]) -> tuple[FetchResult, dict[str, Any]]:
         """One page of every stream due; the result (cursor unset) and the new state.
@@ -210,7 +211,9 @@ class XFetch:
                 walk["o"] = min(float(walk.get("o", created)), created)
                 if stream.key != "d":
                     if not is_superseded(item):  # else its newest version is on this walk too
-                        result.posts.append(tweet_post(item, users, stream.kind, self.me, self.account))
+                        result.posts.append(
+                            tweet_post(item, users, stream.kind, self.me, self.account, self.limited_replies)
+                        )
                 elif since and id_key(str(item["id"])) <= id_key(since):
                     walk["done"] = True  # DM events have no since_id: the ones we have start here
                 elif created >= floor and item.get("event_type", "MessageCreate") == "MessageCreate":

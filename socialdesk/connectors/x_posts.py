@@ -72,10 +72,37 @@ def expand_links(text: str, entities: Any) -> str:
     return text
 
 
+def may_not_answer(tweet: dict[str, Any], users: dict[str, dict[str, Any]], me: str) -> bool:
+    """Whether a self-serve app may not reply to this post: since February 2026 X lets it answer only
+    authors who mentioned or quoted it (a quote of anyone gets the benefit of the doubt)."""
+    name = str((users.get(me) or {}).get("username") or "").lower()
+    entities = tweet.get("entities")
+    for mention in (entities.get("mentions") if isinstance(entities, dict) else None) or []:
+        if isinstance(mention, dict) and (
+            str(mention.get("id") or "") == me
+            or (name and str(mention.get("username") or "").lower() == name)
+        ):
+            return False
+    if name and f"@{name}" in str(tweet.get("text") or "").lower():
+        return False
+    return not any(
+        r.get("type") == "quoted" for r in tweet.get("referenced_tweets") or [] if isinstance(r, dict)
+    )
+
+
 def tweet_post(
-    tweet: dict[str, Any], users: dict[str, dict[str, Any]], kind: str, me: str, account: str
+    tweet: dict[str, Any],
+    users: dict[str, dict[str, Any]],
+    kind: str,
+    me: str,
+    account: str,
+    limited_replies: bool = False,
 ) -> Post:
-    """A Post from a post object and its page's users; KeyError/TypeError/ValueError on a bad shape."""
+    """A Post from a post object and its page's users; KeyError/TypeError/ValueError on a bad shape.
+
+    With `limited_replies` (a self-serve app), a search hit we may not answer is flagged
+    `reply_limited` in its raw payload, which the desk shows.
+    """
     latest = str(tweet["id"])
     chain = edit_chain(tweet)
     native_id = chain[0]
@@ -113,7 +140,15 @@ def tweet_post(
         kind="own" if is_ours else kind,
         lang=str(tweet.get("lang") or ""),
         is_ours=is_ours,
-        raw={**tweet, "author": user},
+        raw={
+            **tweet,
+            "author": user,
+            **(
+                {"reply_limited": True}
+                if limited_replies and kind == "search" and may_not_answer(tweet, users, me)
+                else {}
+            ),
+        },
         edited_at=edited_at,
     )
 

@@ -16,7 +16,8 @@ ROW_COLUMNS = (
     "p.id, p.network, p.native_id, p.account, p.author_native_id, p.author_handle, p.author_name, "
     "p.customer_id, p.text, p.created_at, p.url, p.in_reply_to, p.conversation_id, p.kind, p.lang, "
     "p.is_ours, p.content_warning, p.status, p.priority, p.sentiment, p.sentiment_label, p.intent, "
-    "p.actionable, p.assigned_to, p.due_at, p.snoozed_until, p.edited_at, p.deleted_at"
+    "p.actionable, p.assigned_to, p.due_at, p.snoozed_until, p.edited_at, p.deleted_at, "
+    "IFNULL(json_extract(p.raw, '$.reply_limited'), 0)"
 )
 
 
@@ -88,6 +89,7 @@ def _row(values: sqlite3.Row | tuple[Any, ...]) -> PostRow:
         snoozed_until=v[25],
         edited_at=v[26],
         deleted_at=v[27],
+        reply_limited=bool(v[28]),
     )
 
 

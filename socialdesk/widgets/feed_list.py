@@ -309,6 +309,8 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
             columns.append(Segment("deleted ", styled("dim")))
         elif row.edited_at is not None:
             columns.append(Segment("edited ", styled("dim")))
+        if row.reply_limited:
+            columns.append(Segment("no-reply ", styled("dim")))  # the network would refuse our answer
         if row.content_warning:
             body = f"CW: {clean(row.content_warning, single_line=True)}"
         else:

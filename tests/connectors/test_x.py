@@ -212,3 +212,30 @@ def test_find_sent_reads_every_post_since_the_attempt(fake: FakeX, loopback_serv
         connector.send(OutgoingReply(f"k{i}", f"other answer {i}", "600"))
     assert connector.find_sent(reply) == sent
     assert loopback_server.calls("GET", f"/2/users/{ME['id']}/tweets")[-1].arg("start_time")
+
+
+def test_search_hits_from_authors_who_did_not_mention_us_are_marked_no_reply(
+    fake: FakeX, loopback_server: Loopback, tmp_path: Any
+) -> None:
+    from socialdesk.store import Store
+    from socialdesk.store.queries import get_post_by_native
+
+    stranger = fake.search_hit("acme broke my phone")
+    mentioning = fake.search_hit("@AcmeSupport acme broke my phone too")
+    mentioning["entities"] = {
+        "mentions": [{"start": 0, "end": 12, "username": "AcmeSupport", "id": ME["id"]}]
+    }
+    quoting = fake.search_hit("look at this acme thing")
+    quoting["referenced_tweets"] = [{"type": "quoted", "id": "1"}]
+    posts = {p.native_id: p for p in make(loopback_server, search_terms=["acme"]).fetch(None).posts}
+    assert posts[stranger["id"]].raw.get("reply_limited") is True
+    assert (
+        "reply_limited" not in posts[mentioning["id"]].raw and "reply_limited" not in posts[quoting["id"]].raw
+    )
+    store = Store(tmp_path / "x.db")
+    store.upsert_posts(posts.values())
+    limited = get_post_by_native(store.conn, "x", stranger["id"])
+    allowed = get_post_by_native(store.conn, "x", mentioning["id"])
+    assert limited is not None and limited.reply_limited and allowed is not None and not allowed.reply_limited
+    enterprise = make(loopback_server, search_terms=["acme"], self_serve=False).fetch(None).posts
+    assert not any(p.raw.get("reply_limited") for p in enterprise)
