@@ -15,6 +15,7 @@ import pytest
 
 from socialdesk.connectors.base import AuthError, OutgoingReply
 from socialdesk.connectors.bluesky import POST_TYPE, BlueskyConnector
+from socialdesk.connectors.http import HttpError
 
 pytestmark = pytest.mark.atproto_devnet
 
@@ -361,13 +362,16 @@ def test_a_split_reply_chains_its_parts_without_waiting_for_the_appview(
         {"uri": r["uri"], "cid": r["cid"]} for r in records[:2]
     ]
     assert [r["value"]["reply"] for r in records] == [{"root": root, "parent": p} for p in parents]
+
     # And the AppView, once it has indexed them, shows the thread as one chain.
-    thread = eventually(
-        lambda: (lambda ids: ids if uris[2] in ids else None)(
-            [p.native_id for p in connector.fetch_thread(uris[0])]
-        ),
-        "the split reply in getPostThread",
-    )
+    def indexed() -> list[str] | None:
+        try:
+            ids = [p.native_id for p in connector.fetch_thread(uris[0])]
+        except HttpError:  # "Post not found" until the AppView has indexed part 1
+            return None
+        return ids if uris[2] in ids else None
+
+    thread = eventually(indexed, "the split reply in getPostThread")
     assert [u for u in thread if u in uris] == uris  # after the ancestors, part 1, 2, 3 in order
 
 
