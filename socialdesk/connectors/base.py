@@ -86,8 +86,9 @@ class FetchResult:
             backfill. The engine keeps the oldest value per source and shows it.
         deleted: native ids of posts the network says are gone (deleted, 404); the store marks them
             deleted and takes them out of the reply queues. Only ids of this connector's network.
-        errors: streams of the account that failed this time, one line each ("search 'acme': 400
-            ..."), while the posts of the others are here: the source shows an error, the rest is kept.
+        errors: streams of the account that failed this time, or could not read back to their
+            cursor, one line each ("search 'acme': 400 ..."), while the posts of the others are
+            here: the source shows an error, the rest is kept.
     """
 
     posts: list[Post]

@@ -164,7 +164,7 @@ class XFetch:
                 limited.pop(stream.key, None)
         if failures and len(failures) == len(due) and not walks:
             raise failures[0]
-        result.errors = [errors[k] for k in sorted(errors)]
+        result.errors = [errors[k] for k in sorted(errors)] + result.errors
         result.more = bool(walks)
         reached = state["r"]
         if not walks and reached:
@@ -231,9 +231,27 @@ class XFetch:
             self._commit(stream, state, walk["n"])
             if "from" in walk:
                 state["r"][stream.key] = self._reached(stream, walk)
+            elif since:
+                self._say_gap(stream, walk, bool(token), result)
         else:
             walk["t"] = token
             state["w"][stream.key] = walk
+
+    def _say_gap(self, stream: Stream, walk: dict[str, Any], cut: bool, result: FetchResult) -> None:
+        """A later sync that could not reach its cursor says what it could not read."""
+        back_to = float(walk.get("o", walk.get("st", self.horizon)))
+        when = datetime.fromtimestamp(back_to, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        if cut:
+            why = "older ones are past backfill_days"
+        elif "st" in walk:
+            why = "the last sync was over 7 days ago and X's search holds 7 days"
+        elif stream.key == "m" and walk["c"] >= MENTIONS_HELD:
+            why = "X's mentions timeline holds the newest 800"
+        elif stream.key == "d" and not walk.get("done"):
+            why = "X keeps 30 days of DMs"
+        else:
+            return  # the walk reached the cursor: nothing missing
+        result.errors.append(f"{self._label(stream)}: read back to {when} only ({why})")
 
     def _floor(self, stream: Stream) -> float:
         """How far back a first sync of this stream can read."""

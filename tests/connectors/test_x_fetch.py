@@ -136,6 +136,20 @@ def test_a_desk_left_off_past_the_horizon_reads_back_only_to_it(
     # Pages of 3, newest first: the page reaching past 7 days is kept, the walk stops there.
     assert len(report.new_ids) == 6
     assert len(loopback_server.calls("GET", MENTIONS)) == 2
+    assert "mentions: read back to" in report.message and "backfill_days" in report.message
+
+
+def test_more_than_800_mentions_since_the_last_sync_are_read_and_the_rest_said_missing(
+    fake: FakeX, loopback_server: Loopback, store: Store
+) -> None:
+    fake.mention(age=3 * DAY)
+    sync(loopback_server, store, direct_messages=False)
+    for i in range(900):
+        fake.mention(age=(900 - i) * 240)
+    report = sync(loopback_server, store, direct_messages=False)
+    assert len(report.new_ids) == 800
+    assert "mentions: read back to" in report.message and "newest 800" in report.message
+    assert sync(loopback_server, store, direct_messages=False).message == ""
 
 
 # -- 2. one failing stream does not stop the others --------------------------------------------------
@@ -182,8 +196,10 @@ def test_a_search_cursor_older_than_seven_days_restarts_inside_the_window(
     fake.search += [stale, recent]
     store.set_cursor(SOURCE, json.dumps({"d": "1", "m": mention["id"], "s": {"acme": stale["id"]}}))
     report = sync(loopback_server, store, search_terms=["acme"])
-    assert report.state == SourceState.OK, report.message
     assert recent["id"] in stored(store) and len(report.new_ids) == 1
+    # What X can no longer give is said, not skipped in silence.
+    assert report.state == SourceState.ERROR
+    assert "search 'acme': read back to" in report.message and "holds 7 days" in report.message
     first, retry = loopback_server.calls("GET", SEARCH)[:2]
     assert first.arg("since_id") == stale["id"]
     assert retry.arg("since_id") is None and retry.arg("start_time")
