@@ -98,7 +98,7 @@ class SocialDeskApp(App[None]):
                     source.name, SourceState.OFFLINE if not self.sync_enabled else SourceState.IDLE
                 )
         self._show_states()
-        unconfigured = not self.ctx.demo and not self.ctx.settings.accounts
+        unconfigured = not self.sources and not self.ctx.demo  # a real cache, no account to serve it
         if unconfigured and self.sync_enabled:
             self.notify(NO_ACCOUNTS, severity="warning", timeout=30)
         if self.sync_enabled and not unconfigured:
