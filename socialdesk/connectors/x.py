@@ -318,6 +318,15 @@ class XConnector(Connector):
             raise TransientError("X: the post was accepted but no id came back")
         return SendResult(native_id=str(created["id"]), url=f"https://x.com/i/web/status/{created['id']}")
 
+    def refusal(self, reply: OutgoingReply) -> str | None:
+        """A post X no longer has cannot be answered (one lookup, before the review)."""
+        if reply.dm or not reply.in_reply_to:
+            return super().refusal(reply)
+        data = self._get(f"/2/tweets/{quote(reply.in_reply_to)}", {"tweet.fields": "id"})
+        if not data.get("data") and _not_found(data, reply.in_reply_to):
+            return "the post being answered no longer exists on X"
+        return None
+
     def _create(self, path: str, body: dict[str, Any]) -> Any:
         """POST something X creates; a 403 about this reply refuses it, one about the token needs auth."""
         response = self._authorized(

@@ -239,3 +239,13 @@ def test_search_hits_from_authors_who_did_not_mention_us_are_marked_no_reply(
     assert limited is not None and limited.reply_limited and allowed is not None and not allowed.reply_limited
     enterprise = make(loopback_server, search_terms=["acme"], self_serve=False).fetch(None).posts
     assert not any(p.raw.get("reply_limited") for p in enterprise)
+
+
+def test_a_deleted_post_is_refused_before_the_review(fake: FakeX, loopback_server: Loopback) -> None:
+    alive, gone = fake.mention(), fake.mention()
+    fake.deleted.add(gone["id"])
+    connector = make(loopback_server)
+    assert connector.refusal(OutgoingReply("", "Sorry!", alive["id"])) is None
+    assert "no longer exists" in str(connector.refusal(OutgoingReply("", "Sorry!", gone["id"])))
+    assert connector.refusal(OutgoingReply("", "psst", None, to_native_id="42", dm=True)) is None
+    assert loopback_server.calls("POST", "/2/tweets") == []
