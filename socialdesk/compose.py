@@ -6,8 +6,9 @@ splitter, the review screen and the CLI all go through it. Networks and their ru
 - "x" (alias "twitter"): twitter-text v3 weighted length, 280. Counted by the `twitter-text-parser`
   package (the reference); `_x_length` gives the same numbers in microseconds per keystroke.
 - "bluesky": 300 grapheme clusters and at most 3000 UTF-8 bytes.
-- "mastodon": the server's limit (500 unless the instance says otherwise); every http(s) URL counts
-  23 and a remote mention `@user@domain` counts as `@user`; the rest is grapheme clusters, as the
+- "mastodon": the server's limit (500 unless the instance says otherwise); every URL counts 23 (the
+  instance's characters_reserved_per_url) and a remote mention `@user@domain` counts as `@user`,
+  found with Mastodon's own rules (see `mastodon_count`); the rest is grapheme clusters, as the
   server's StatusLengthValidator counts.
 - "demo" (the embedded demo network) counts like X, so the demo shows the real X behaviour.
 - any other network counts plain code points against DEFAULT_LIMIT (connectors with another rule
@@ -23,11 +24,13 @@ from functools import cache, lru_cache
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
+from socialdesk import mastodon_count
+
 if TYPE_CHECKING:
     import regex
 
 DEFAULT_LIMIT = 500
-URL_WEIGHT = 23
+URL_WEIGHT = mastodon_count.URL_WEIGHT  # X counts every link 23 too
 LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500}
 BLUESKY_MAX_BYTES = 3000
 # network name -> counting rule (connectors.base.COUNTING_RULES)
@@ -61,12 +64,6 @@ def _light() -> re.Pattern[str]:
     return re.compile("[\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]+")
 
 
-@cache
-def _remote_mention() -> re.Pattern[str]:
-    """Mastodon's compose counter (app/javascript/.../util/counter.js): a remote mention counts as local."""
-    return re.compile(r"(^|[^/\w])@(([a-z0-9_]+)@[a-z0-9.-]+[a-z0-9]+)", re.IGNORECASE)
-
-
 def network_key(network: str) -> str:
     """The canonical lower-case network name ("twitter" -> "x")."""
     key = network.strip().lower()
@@ -97,15 +94,19 @@ def limit(network: str, server_limit: int | None = None) -> int:
 _network_limit = limit  # `check` and `split_thread` take a parameter named limit
 
 
-def length(text: str, network: str) -> int:
-    """The length of `text` as `network` counts it against `limit(network)`."""
+def length(text: str, network: str, url_weight: int | None = None) -> int:
+    """The length of `text` as `network` counts it against `limit(network)`.
+
+    Args:
+        url_weight: what a link counts on this server (Mastodon's characters_reserved_per_url).
+    """
     how = rule(network)
     if how == "x-weighted":
         return _x_length(text)
     if how == "graphemes":
         return graphemes(text)
     if how == "mastodon":
-        return graphemes(mastodon_countable(text))
+        return graphemes(mastodon_countable(text, url_weight or URL_WEIGHT))
     return len(text)
 
 
@@ -119,7 +120,7 @@ def warm_up() -> None:
     _emoji_regexes()
     _grapheme()
     _light()
-    _remote_mention()
+    mastodon_count.countable("https://example.com/warm @up@example.com")
 
 
 def remaining(text: str, network: str, server_limit: int | None = None) -> int:
@@ -148,10 +149,15 @@ class CountResult:
     max_bytes: int = 0
 
 
-def check(text: str, network: str, limit: int | None = None) -> CountResult:
-    """Measure a reply: count, limit, remaining and whether it is over (by length or bytes)."""
+def check(text: str, network: str, limit: int | None = None, url_weight: int | None = None) -> CountResult:
+    """Measure a reply: count, limit, remaining and whether it is over (by length or bytes).
+
+    Args:
+        limit: the server's own limit (default: the network's).
+        url_weight: what a link counts on the server (default: the network's rule).
+    """
     lim = limit if limit and limit > 0 else _network_limit(network)
-    count = length(text, network)
+    count = length(text, network, url_weight)
     size = max_bytes = 0
     if rule(network) == "graphemes" and network_key(network) == "bluesky":
         size, max_bytes = len(text.encode("utf-8")), BLUESKY_MAX_BYTES
@@ -166,26 +172,12 @@ def graphemes(text: str) -> int:
     return len(_grapheme().findall(text))
 
 
-def mastodon_countable(text: str) -> str:
-    """The text as Mastodon counts it: each http(s) URL as 23 characters, `@u@domain` as `@u`."""
+def mastodon_countable(text: str, url_weight: int = URL_WEIGHT) -> str:
+    """The text as a Mastodon server counts it: each URL as `url_weight` characters, `@u@domain` as `@u`."""
     if "://" not in text and "@" not in text:
         return text
     # Neither a URL nor a mention crosses whitespace: rewrite token by token, cached per keystroke.
-    return "".join(_mastodon_token(token) for token in _TOKEN.findall(text))
-
-
-@lru_cache(maxsize=4096)
-def _mastodon_token(text: str) -> str:
-    if "://" in text:
-        from twitter_text.extract_urls import extract_urls_with_indices
-
-        urls = extract_urls_with_indices(text, extract_urls_without_protocol=False)
-        for entity in reversed(urls):
-            start, end = entity["indices"]
-            text = text[:start] + "x" * URL_WEIGHT + text[end:]
-    if "@" in text:
-        text = _remote_mention().sub(r"\1@\3", text)
-    return text
+    return "".join([mastodon_count.countable(token, url_weight) for token in _TOKEN.findall(text)])
 
 
 # -- X ---------------------------------------------------------------------------------------------
@@ -347,7 +339,12 @@ def reply_prefix(network: str, handles: list[str], own: tuple[str, ...] = ()) ->
 
 
 def split_thread(
-    text: str, network: str, limit: int | None = None, prefix: str = "", max_parts: int = 99
+    text: str,
+    network: str,
+    limit: int | None = None,
+    prefix: str = "",
+    max_parts: int = 99,
+    url_weight: int | None = None,
 ) -> list[str]:
     """Split a reply into numbered parts ("... 1/3") at word boundaries, each within the limit.
 
@@ -357,6 +354,7 @@ def split_thread(
         limit: the limit to respect (default: the network's).
         prefix: mentions every part starts with (counted in each part).
         max_parts: refuse to produce more parts than this.
+        url_weight: what a link counts on the server (default: the network's rule).
 
     Returns:
         The final text of each part, prefix and numbering included; one part (no numbering) when it fits.
@@ -366,12 +364,12 @@ def split_thread(
     """
     lim = limit if limit and limit > 0 else _network_limit(network)
     body = text.strip()
-    if fits(prefix + body, network, lim):
+    if fits(prefix + body, network, lim, url_weight):
         return [prefix + body]
     words = re.findall(r"\S+\s*", body)
     total = 2
     while total <= max_parts:
-        parts = _pack(words, network, lim, prefix, total)
+        parts = _pack(words, network, lim, prefix, total, url_weight)
         if parts is not None and len(parts) <= total:
             n = len(parts)
             return [f"{prefix}{p} {i}/{n}" for i, p in enumerate(parts, 1)]
@@ -379,15 +377,17 @@ def split_thread(
     raise ValueError(f"the reply needs more than {max_parts} parts")
 
 
-def fits(text: str, network: str, limit: int) -> bool:
+def fits(text: str, network: str, limit: int, url_weight: int | None = None) -> bool:
     """The text is within `limit` (and the byte cap where the network has one)."""
-    return not check(text, network, limit).over
+    return not check(text, network, limit, url_weight).over
 
 
-def _pack(words: list[str], network: str, lim: int, prefix: str, total: int) -> list[str] | None:
+def _pack(
+    words: list[str], network: str, lim: int, prefix: str, total: int, url_weight: int | None = None
+) -> list[str] | None:
     """Greedy packing for a thread of `total` parts (numbering sized for it); None if impossible."""
     suffix = f" {total}/{total}"  # the widest numbering of this thread
-    if not fits(prefix + "x" + suffix, network, lim):
+    if not fits(prefix + "x" + suffix, network, lim, url_weight):
         raise ValueError("the mentions leave no room for the reply")
     parts: list[str] = []
     current = ""
@@ -395,7 +395,7 @@ def _pack(words: list[str], network: str, lim: int, prefix: str, total: int) -> 
     while queue:
         word = queue.pop(0)
         candidate = current + word
-        if fits(prefix + candidate.rstrip() + suffix, network, lim):
+        if fits(prefix + candidate.rstrip() + suffix, network, lim, url_weight):
             current = candidate
             continue
         if current:
@@ -404,7 +404,7 @@ def _pack(words: list[str], network: str, lim: int, prefix: str, total: int) -> 
             queue.insert(0, word)
             continue
         # A single word longer than a part: cut it at grapheme boundaries.
-        head, tail = _cut(word.rstrip(), network, lim, prefix, suffix)
+        head, tail = _cut(word.rstrip(), network, lim, prefix, suffix, url_weight)
         parts.append(head)
         queue.insert(0, tail + word[len(word.rstrip()) :])
     if current.strip():
@@ -412,12 +412,14 @@ def _pack(words: list[str], network: str, lim: int, prefix: str, total: int) -> 
     return parts
 
 
-def _cut(word: str, network: str, lim: int, prefix: str, suffix: str) -> tuple[str, str]:
+def _cut(
+    word: str, network: str, lim: int, prefix: str, suffix: str, url_weight: int | None = None
+) -> tuple[str, str]:
     clusters = _grapheme().findall(word)
     low, high = 1, len(clusters)
     while low < high:  # largest head that fits
         mid = (low + high + 1) // 2
-        if fits(prefix + "".join(clusters[:mid]) + suffix, network, lim):
+        if fits(prefix + "".join(clusters[:mid]) + suffix, network, lim, url_weight):
             low = mid
         else:
             high = mid - 1
