@@ -52,6 +52,8 @@ class ThreadDetail:
         default_factory=dict
     )  # post id -> (text, state, at)
     notes: tuple[tuple[str, str, float], ...] = ()  # (agent, text, at)
+    # The replying account's server limits (max length, characters a link counts), None: unknown.
+    limits: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -208,5 +208,6 @@ def register(app: typer.Typer) -> None:
         from socialdesk.services.accounts import find_account, test_account
 
         context = from_typer(ctx)
-        description = test_account(find_account(context.settings, name), context.settings.source)
+        account = find_account(context.settings, name)
+        description = test_account(account, context.settings.source, store=context.store)
         typer.echo(f"ok: {name}: {clean(description, single_line=True)}")

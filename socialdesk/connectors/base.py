@@ -62,6 +62,20 @@ class Capabilities:
     max_bytes: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class ServerLimits:
+    """A server's own posting rules as it announced them (Mastodon: the instance configuration).
+
+    Attributes:
+        max_length: the longest post it accepts, in the connector's counting rule.
+        url_weight: how many characters a link counts (Mastodon's characters_reserved_per_url);
+            0 when the counting rule's own figure applies.
+    """
+
+    max_length: int
+    url_weight: int = 0
+
+
 @dataclass(slots=True)
 class Quarantined:
     """One item of a batch that could not be understood: kept raw, counted, shown by `doctor`."""
@@ -276,6 +290,12 @@ class Connector(ABC):
     def limit(self) -> int:
         """The reply length limit in force (a server may override the class default)."""
         return self.capabilities.max_length
+
+    def server_limits(self) -> ServerLimits | None:
+        """The limits the server announced, once read (fetch and verify read them); None when the
+        network has no per-server limits or they are not known yet. The sync engine and `accounts
+        test` keep them per account in the cache, for the composer and `socialdesk reply`."""
+        return None
 
     def backfill_horizon(self, now: float | None = None) -> float:
         """How far back (unix seconds) a first sync reads: `backfill_days` (default 7) before now.

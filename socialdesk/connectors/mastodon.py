@@ -11,12 +11,14 @@ The cursor is JSON: {"n": notifications min_id, "t": {hashtag: min_id}, "s": {te
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
+from socialdesk import compose
 from socialdesk.connectors import mastodon_paging as paging
 from socialdesk.connectors.base import (
     BACKFILL_OPTION,
@@ -30,6 +32,7 @@ from socialdesk.connectors.base import (
     PostGone,
     Quarantined,
     RateLimited,
+    ServerLimits,
     TransientError,
 )
 from socialdesk.connectors.html import html_to_text
@@ -77,6 +80,7 @@ class MastodonConnector(MastodonReplies, Connector):
     secret_label = "access token"
 
     ROOT_LOOKUPS = 10  # context requests per fetch to find thread roots of replies
+    LIMITS_EVERY = 3600.0  # seconds between two reads of the instance's limits by a running desk
 
     def __init__(
         self,
@@ -99,6 +103,9 @@ class MastodonConnector(MastodonReplies, Connector):
         self._me: dict[str, Any] | None = None
         self._max_chars: int | None = None
         self._instance: dict[str, Any] | None = None  # what /api/v2/instance said (None: not read yet)
+        self._announced = False  # the instance announced its limits (else the defaults stand)
+        self._url_weight = compose.URL_WEIGHT
+        self._limits_read_at = 0.0
         self._roots: dict[str, str] = {}  # status id -> thread root id, learned while syncing
 
     # -- helpers ----------------------------------------------------------------------------------
@@ -124,6 +131,7 @@ class MastodonConnector(MastodonReplies, Connector):
     def _read_instance(self) -> None:
         """Learn the server: its software and version, and its own character limit (v2, then v1)."""
         self._instance = {}
+        self._limits_read_at = time.monotonic()
         for path in ("/api/v2/instance", "/api/v1/instance"):
             try:
                 data = self.api.get_json(path)
@@ -141,12 +149,21 @@ class MastodonConnector(MastodonReplies, Connector):
             )
             if isinstance(value, int) and value > 0:
                 self._max_chars = value
+                url = statuses.get("characters_reserved_per_url")
+                self._url_weight = url if isinstance(url, int) and url > 0 else compose.URL_WEIGHT
+                self._announced = True
                 return
         self._max_chars = self.capabilities.max_length
 
     def limit(self) -> int:
         """The server's configured max_characters once read (by fetch or verify), else 500."""
         return self._max_chars or self.capabilities.max_length
+
+    def server_limits(self) -> ServerLimits | None:
+        """max_characters and characters_reserved_per_url as the instance announced them."""
+        if not self._announced or not self._max_chars:
+            return None
+        return ServerLimits(self._max_chars, self._url_weight)
 
     def _handle(self, acct: str) -> str:
         return "@" + (acct if "@" in acct else f"{acct}@{self.host}")
@@ -263,7 +280,7 @@ class MastodonConnector(MastodonReplies, Connector):
         """
         state = load_cursor(cursor)
         self._whoami()
-        if self._max_chars is None:
+        if self._max_chars is None or time.monotonic() - self._limits_read_at > self.LIMITS_EVERY:
             self._read_instance()
         horizon = float(state.get("h") or self.backfill_horizon())
         state["h"] = horizon  # one horizon for the whole backfill, however many syncs it takes

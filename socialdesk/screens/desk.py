@@ -153,6 +153,10 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         """What the agent has written."""
         return self.composer.text
 
+    def composer_rules(self) -> tuple[int | None, int | None]:
+        """The replying account's server limit and link weight (None: the network's defaults)."""
+        return self.composer.server_limit or None, self.composer.url_weight or None
+
     def set_composer_text(self, text: str) -> None:
         """Replace the composer's text and save it as the draft."""
         self.composer.set_text(text, announce=True)
@@ -290,6 +294,8 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         composer = self.composer
         post = self.selected_post = message.view.thread.focus
         composer.network = post.network
+        # The account's own server's rules (Mastodon: max_characters, characters_reserved_per_url).
+        composer.server_limit, composer.url_weight = message.view.limits or (0, 0)
         composer.prefix = final_text(post, "")
         network = NETWORK_NAMES.get(post.network, post.network)
         mentions = composer.prefix.strip()

@@ -23,6 +23,10 @@ class DeskHost(Protocol):
         """The composer's text as the agent typed it."""
         ...
 
+    def composer_rules(self) -> tuple[int | None, int | None]:
+        """The replying account's server limit and link weight (None: the network's defaults)."""
+        ...
+
     def set_composer_text(self, text: str) -> None:
         """Replace the composer's text (and show it at once)."""
         ...

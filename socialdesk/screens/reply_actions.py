@@ -130,7 +130,7 @@ class ReplyActions(HostScreen):
             self.notify("The reply is empty", severity="warning")
             return
         final = final_text(post, text)
-        result = compose.check(final, post.network)
+        result = compose.check(final, post.network, *self.composer_rules())
         if result.over:
             self.notify(
                 f"{result.count}/{result.limit}: too long for one post. Shorten it or split it (ctrl+l)",
@@ -263,8 +263,8 @@ class ReplyActions(HostScreen):
         values = values_for(post, self.ctx.agent)
         dm_text = self.composer_text().strip() or fill(macros.dm_text, values)
         public = final_text(post, fill(macros.public_text, values))
-        dm_count = compose.check(dm_text, post.network)
-        pub_count = compose.check(public, post.network)
+        dm_count = compose.check(dm_text, post.network, *self.composer_rules())
+        pub_count = compose.check(public, post.network, *self.composer_rules())
         data = ReviewData(
             parts=(dm_text, public),
             destination=f"{self._audience(post, dm=True)}, then a {self._audience(post, dm=False)}",
@@ -294,7 +294,8 @@ class ReplyActions(HostScreen):
         prefix = final_text(post, "x")[:-1]  # the mentions each part starts with
         body = text[len(prefix) :] if prefix and text.startswith(prefix) else text
         try:
-            parts = compose.split_thread(body, post.network, prefix=prefix)
+            limit, url_weight = self.composer_rules()
+            parts = compose.split_thread(body, post.network, limit, prefix=prefix, url_weight=url_weight)
         except ValueError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
@@ -307,7 +308,8 @@ class ReplyActions(HostScreen):
                 self._queue(post, parts, dm=False)
 
         title = f"Send as a thread of {len(parts)} posts · {self._audience(post, dm=False)}"
-        self.app.push_screen(SplitPreviewScreen(parts, post.network, title), confirmed)
+        rules = self.composer_rules()
+        self.app.push_screen(SplitPreviewScreen(parts, post.network, title, rules=rules), confirmed)
 
     # -- outbox --------------------------------------------------------------------------------
 

@@ -31,10 +31,17 @@ class SplitPreviewScreen(ModalScreen[bool]):
         Binding("e,escape", "back", "Edit", id="split.back"),
     ]
 
-    def __init__(self, parts: list[str], network: str, title: str = "") -> None:
+    def __init__(
+        self,
+        parts: list[str],
+        network: str,
+        title: str = "",
+        rules: tuple[int | None, int | None] = (None, None),
+    ) -> None:
         super().__init__()
         self.parts = parts
         self.network = network
+        self.rules = rules  # the account's server limit and link weight
         self.title_text = title or f"Send as a thread of {len(parts)} posts"
 
     def compose(self) -> ComposeResult:
@@ -42,7 +49,7 @@ class SplitPreviewScreen(ModalScreen[bool]):
             yield Static(Text(clean(self.title_text, single_line=True), style="bold"))
             with VerticalScroll():
                 for index, part in enumerate(self.parts, 1):
-                    result = compose.check(part, self.network)
+                    result = compose.check(part, self.network, *self.rules)
                     label = f"part {index}/{len(self.parts)} · {result.count}/{result.limit}"
                     yield Static(Text(label), classes="split-count")
                     yield Static(Text(clean(part)), classes="split-part")

@@ -100,16 +100,26 @@ def find_account(settings: Settings, name: str) -> AccountSettings:
 
 
 def test_account(
-    account: AccountSettings, source: str = "config", secrets: SecretStore | None = None, http: Any = None
+    account: AccountSettings,
+    source: str = "config",
+    secrets: SecretStore | None = None,
+    http: Any = None,
+    store: Store | None = None,
 ) -> str:
     """Check an account's credentials against its network; return the network's description of it.
+
+    With a `store`, the limits the server announced are kept for the composer and `reply`.
 
     Raises:
         UserError: a one-line reason (needs auth, unreachable, rate limited ...), never a secret.
     """
     connector = build_connector(account, source, secrets, http)
     try:
-        return connector.verify()
+        description = connector.verify()
+        limits = connector.server_limits()
+        if store is not None and limits is not None:
+            store.set_limits(account.name, limits.max_length, limits.url_weight)
+        return description
     except AuthError as exc:
         raise UserError(f"account {account.name!r} needs auth: {redact(str(exc))}") from None
     except ConnectorError as exc:

@@ -129,7 +129,12 @@ class FeedModel:
         customer_view = None
         if thread is not None:
             ids = [p.id for p in thread.posts]
-            view = ThreadDetail(thread, queries.our_replies_to(conn, ids), queries.notes_on(conn, ids))
+            view = ThreadDetail(
+                thread,
+                queries.our_replies_to(conn, ids),
+                queries.notes_on(conn, ids),
+                self.store.limits(thread.focus.account),
+            )
             if thread.focus.customer_id is not None:
                 customer = queries.customer(conn, thread.focus.customer_id)
                 if customer is not None:

@@ -207,6 +207,9 @@ def sync_source(
     except Exception as exc:  # a broken plugin must never take the desk down
         report.state = SourceState.ERROR
         report.message = f"{type(exc).__name__}: {_shown(exc)}"
+    limits = source.connector.server_limits()
+    if limits is not None:  # what the server announced this time, for the composer and `reply`
+        store.set_limits(source.name, limits.max_length, limits.url_weight)
     report.reached = store.reached(source.name)
     report.finished_at = clock()
     return report

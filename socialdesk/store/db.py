@@ -362,6 +362,22 @@ class Store:
             (source, reached, time.time()),
         )
 
+    def set_limits(self, account: str, max_length: int, url_weight: int = 0) -> None:
+        """Remember an account's server limits (see `Connector.server_limits`)."""
+        self.conn.execute(
+            "INSERT INTO account_limits (account, max_length, url_weight, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (account) DO UPDATE SET max_length = excluded.max_length, "
+            "url_weight = excluded.url_weight, updated_at = excluded.updated_at",
+            (account, max_length, url_weight, time.time()),
+        )
+
+    def limits(self, account: str) -> tuple[int, int] | None:
+        """An account's server limits (max length, characters a URL counts), None when never read."""
+        row = self.conn.execute(
+            "SELECT max_length, url_weight FROM account_limits WHERE account = ?", (account,)
+        ).fetchone()
+        return (int(row[0]), int(row[1])) if row else None
+
     def reached(self, source: str) -> float | None:
         """How far back a source's syncs have read (unix seconds), None when not recorded."""
         row = self.conn.execute("SELECT reached FROM source_reach WHERE source = ?", (source,)).fetchone()

@@ -208,6 +208,16 @@ MIGRATIONS: list[str] = [
         text TEXT NOT NULL
     );
     """,
+    # 9: each account's server limits as the server announced them (Mastodon's max_characters and
+    # characters_reserved_per_url), for the composer and `socialdesk reply`
+    """
+    CREATE TABLE account_limits (
+        account TEXT PRIMARY KEY,
+        max_length INTEGER NOT NULL,
+        url_weight INTEGER NOT NULL DEFAULT 0,
+        updated_at REAL NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -49,7 +49,9 @@ class Composer(Vertical):
     # The container draws none of these (its target and counter lines do): setting them repaints
     # only those lines, not the composer's whole box, on every selection in the feed.
     network: reactive[str] = reactive("x", repaint=False)
+    # The replying account's server: its limit and what a link counts there (0: the network's).
     server_limit: reactive[int] = reactive(0, repaint=False)
+    url_weight: reactive[int] = reactive(0, repaint=False)
     target: reactive[str] = reactive("", repaint=False)
     state: reactive[str] = reactive("", repaint=False)  # the outbox state of the last reply to this post
     prefix: reactive[str] = reactive("", repaint=False)  # mentions the network needs, sent before the text
@@ -97,7 +99,7 @@ class Composer(Vertical):
         """The final text (mentions, then what was typed) measured against the post's network."""
         text = self.text.strip()
         prefix = self.prefix if not text.lower().startswith(self.prefix.strip().lower()) else ""
-        return counting.check(prefix + text, self.network, self.server_limit or None)
+        return counting.check(prefix + text, self.network, self.server_limit or None, self.url_weight or None)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
@@ -108,6 +110,9 @@ class Composer(Vertical):
         self._update_counter()
 
     def watch_server_limit(self) -> None:
+        self._update_counter()
+
+    def watch_url_weight(self) -> None:
         self._update_counter()
 
     def watch_target(self, target: str) -> None:

@@ -157,3 +157,23 @@ def test_an_edit_reaches_the_store_with_its_mark(
     store.upsert_posts(make(loopback_server).refresh_thread(post["id"]).posts)
     row = q.get_post_by_native(store.conn, "mastodon", post["id"])
     assert row is not None and row.text.endswith("crashes on login") and row.edited_at is not None
+
+
+def test_sync_and_accounts_test_keep_the_servers_own_limits(
+    fake: FakeMastodonFetch, loopback_server: Loopback, store: Store, tmp_path: Path
+) -> None:
+    from socialdesk.config import AccountSettings
+    from socialdesk.secrets import SecretStore
+    from socialdesk.services.accounts import test_account
+
+    fake.max_characters, fake.characters_reserved_per_url = 5000, 25  # as GoToSocial-like servers say
+    fake.post(account(1))
+    connector = make(loopback_server)
+    sync_source(store, Source("support", connector))
+    assert connector.limit() == 5000 and store.limits("support") == (5000, 25)
+    fake.max_characters = 11_000  # the admin raised it: `accounts test` reads it again
+    secrets = SecretStore("file", tmp_path / "s.json")
+    secrets.set("support", SECRET)
+    settings = AccountSettings("support", "mastodon", options={"base_url": loopback_server.url})
+    described = test_account(settings, "c", secrets, httpx.Client(base_url=loopback_server.url), store=store)
+    assert "limit 11000 characters" in described and store.limits("support") == (11_000, 25)
