@@ -35,12 +35,16 @@ class Host(ReplyActions, Screen[None]):
         self.selected_post = post
         self.text = ""
         self.thread_refreshes = 0
+        self.rules: tuple[int | None, int | None] = (None, None)  # the account's server limits
 
     def compose(self) -> ComposeResult:
         yield Static("host")
 
     def composer_text(self) -> str:
         return self.text
+
+    def composer_rules(self) -> tuple[int | None, int | None]:
+        return self.rules
 
     def set_composer_text(self, text: str) -> None:
         self.text = text
@@ -118,6 +122,17 @@ async def test_over_the_limit_is_blocked_and_split_previews_a_thread(ctx: Contex
         rows = replies(ctx)
         assert [r[0].rsplit(" ", 1)[1] for r in rows] == ["1/3", "2/3", "3/3"]
         assert all(r[0].startswith("@user0@other.example ") for r in rows)
+
+
+async def test_the_accounts_server_limit_lets_a_long_reply_through_review(ctx: Context) -> None:
+    app = HostApp(ctx, get_post(ctx.store.conn, 1))
+    async with app.run_test() as pilot:
+        app.host.rules = (5000, 23)  # what the account's server announced
+        app.host.text = "words " * 100
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewScreen) and len(review.data.parts) == 1
 
 
 async def test_macro_is_found_by_fuzzy_search_and_prompts_are_filled(ctx: Context) -> None:
