@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from socialdesk.app import SocialDeskApp
 from socialdesk.commands.reply import register
-from socialdesk.config import Settings
+from socialdesk.config import AccountSettings, Settings
 from socialdesk.context import Context
 from socialdesk.errors import UserError
 from socialdesk.models import Author, Post
@@ -56,7 +56,10 @@ def cli(db: Path) -> typer.Typer:
 
     @app.callback()
     def root(ctx: typer.Context) -> None:
-        ctx.obj = Context(settings=Settings(), db_path=db, demo=True, offline=True)
+        settings = Settings(
+            accounts=[AccountSettings("support", "mastodon", options={"base_url": "https://m.example"})]
+        )
+        ctx.obj = Context(settings=settings, db_path=db, offline=True)
 
     register(app)
     return app
