@@ -54,6 +54,8 @@ class ThreadDetail:
     notes: tuple[tuple[str, str, float], ...] = ()  # (agent, text, at)
     # The replying account's server limits (max length, characters a link counts), None: unknown.
     limits: tuple[int, int] | None = None
+    pattern: str = ""  # lone voice or pattern: the similar posts of the last hour and day, in one line
+    similar_ids: tuple[int, ...] = ()  # those posts, to open as a queue
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,7 +68,7 @@ def demo_store(tmp_path: Path) -> Iterator[Store]:
     """A cache holding a small, deterministic demo workspace (400 posts plus our replies), triaged."""
     from socialdesk.services.rules import Triager
 
-    s = Store(tmp_path / "demo.db")
+    s = Store(tmp_path / "demo.db", clock=lambda: FIXED_NOW + 60)  # stored as if live (recent posts)
     sync_source(s, Source("demo", demo_connector()), Triager.from_settings(Settings()).triage_many)
     yield s
     s.close()

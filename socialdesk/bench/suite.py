@@ -138,6 +138,8 @@ def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
     figures.append(_composer())
     say("thread and customer history ...")
     figures.append(_thread(db, int(str(facts["whale_customer"]))))
+    say("similar posts and metrics ...")
+    figures += _patterns(db)
     results = {
         "machine": {
             "cpu_count": os.cpu_count(),
@@ -266,6 +268,31 @@ def _composer() -> Figure:
         result["p99"] <= 50e-6,
         detail={"mean_us": result["mean"] * 1e6, "calls": result["calls"]},
     )
+
+
+def _patterns(db: Path) -> list[Figure]:
+    from socialdesk.bench import patterns
+
+    similar = patterns.similar_posts(db)
+    report = patterns.metrics_report(db)
+    return [
+        Figure(
+            "similar posts of one post (last hour and day), p95",
+            similar["p95"] * 1000,
+            "ms",
+            "<= 30 ms",
+            similar["p95"] <= 0.030,
+            detail=similar,
+        ),
+        Figure(
+            f"metrics report, 30 days by network ({report['30d_posts']:,} posts)",
+            report["30d"] * 1000,
+            "ms",
+            "<= 1000 ms",
+            report["30d"] <= 1.0,
+            detail=report,
+        ),
+    ]
 
 
 def _thread(db: Path, customer_id: int) -> Figure:

@@ -29,6 +29,7 @@ from socialdesk.messages import (
     WindowLoaded,
 )
 from socialdesk.models import PostRow
+from socialdesk.screens.pattern_actions import PATTERN_BINDINGS, PatternActions
 from socialdesk.screens.reply_actions import REPLY_BINDINGS, ReplyActions, final_text
 from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
 from socialdesk.services import feed_window
@@ -41,6 +42,7 @@ from socialdesk.widgets.customer_pane import CustomerPane
 from socialdesk.widgets.feed_list import FeedList
 from socialdesk.widgets.key_footer import KeyFooter
 from socialdesk.widgets.queue_tabs import QueueTabs
+from socialdesk.widgets.spike_banner import SpikeBanner
 from socialdesk.widgets.status_bar import StatusBar
 from socialdesk.widgets.thread_view import ThreadView
 
@@ -66,7 +68,7 @@ DESK_BINDINGS: list[BindingType] = [
 ]
 
 
-class DeskScreen(ReplyActions, TriageActions, Screen[None]):
+class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
     """Three live panes over the cache, with the reply (ReplyActions) and queue (TriageActions) keys."""
 
     DEFAULT_CSS = """
@@ -81,7 +83,9 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
     }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [*DESK_BINDINGS, *REPLY_BINDINGS, *TRIAGE_BINDINGS]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *DESK_BINDINGS, *REPLY_BINDINGS, *TRIAGE_BINDINGS, *PATTERN_BINDINGS,
+    ]  # fmt: skip
     PANES = ("FeedList", "ThreadView", "ReplyEditor", "CustomerPane")
 
     def __init__(self, ctx: Context) -> None:
@@ -113,6 +117,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
+        yield SpikeBanner(id="spike")
         yield QueueTabs(id="queues")  # filled in when the playbook's queues are read and counted
         with Horizontal(id="panes"):
             yield FeedList(id="feed-pane")
@@ -132,6 +137,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         if preloaded is not None:
             self.feed.show(preloaded)  # then read again: posts may have arrived since
         self.call_after_refresh(self._after_first_page)
+        self.model.clock = getattr(self.app, "clock", self.model.clock)
         self.reload_feed()
         self.refresh_queue_counts()
         # Ages in the feed tick; redraw the visible lines (cheap: the Line API draws ~50 rows).
@@ -230,6 +236,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         # 35-50 ms, often while the agent's first keys were being handled), and collection resumes.
         freeze_startup_objects()
         self._warm_up()
+        self.check_spikes(force=True)
 
     @work(thread=True, group="warm-up", exit_on_error=False, description="Preparing the reply counter")
     def _warm_up(self) -> None:
@@ -244,6 +251,7 @@ class DeskScreen(ReplyActions, TriageActions, Screen[None]):
         if message.report.new_ids:
             self._feed_op(feed_window.arrivals)
             self.refresh_queue_counts()
+            self.check_spikes()
 
     def on_outbox_changed(self, message: OutboxChanged) -> None:
         for event in message.events:

@@ -23,13 +23,17 @@ class EscalateScreen(ModalScreen[tuple[str, str] | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="escalate.cancel")]
 
+    def __init__(self, note: str = "") -> None:
+        super().__init__()
+        self.note = note  # a note to start from (a spike's summary)
+
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Escalate to")
             with RadioSet(id="escalate-role"):
                 for index, role in enumerate(ESCALATION_ROLES):
                     yield RadioButton(role.capitalize(), value=index == 0, name=role)
-            yield Input(placeholder="Why? (note for the team, never sent)", id="escalate-note")
+            yield Input(self.note, placeholder="Why? (note for the team, never sent)", id="escalate-note")
             yield Static("", classes="error", id="escalate-error")
 
     def on_mount(self) -> None:

@@ -9,10 +9,12 @@ is tested without Textual.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from socialdesk.services import feed_window
+from socialdesk.services.patterns import similar_to
 from socialdesk.store import Store, queries
 from socialdesk.store.queries import INBOUND, PostFilter
 from socialdesk.viewmodels import CustomerView, ThreadDetail, Window
@@ -44,6 +46,7 @@ class FeedModel:
         self._lock = threading.Lock()
         self._preloaded: Window | None = None
         self._last_page: Window | None = None  # the feed's end, read ahead for `G`
+        self.clock: Callable[[], float] = time.time  # "the last hour" of similar posts counts from here
 
     @property
     def window(self) -> Window:
@@ -129,11 +132,14 @@ class FeedModel:
         customer_view = None
         if thread is not None:
             ids = [p.id for p in thread.posts]
+            pattern = None if thread.focus.is_ours else similar_to(conn, post_id, self.clock())
             view = ThreadDetail(
                 thread,
                 queries.our_replies_to(conn, ids),
                 queries.notes_on(conn, ids),
-                self.store.limits(thread.focus.account),
+                limits=self.store.limits(thread.focus.account),
+                pattern=pattern.summary() if pattern else "",
+                similar_ids=pattern.post_ids if pattern else (),
             )
             if thread.focus.customer_id is not None:
                 customer = queries.customer(conn, thread.focus.customer_id)

@@ -6,7 +6,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialdesk.models import Author, Post
 from socialdesk.store.schema import migrate
+from socialdesk.store.similar_index import index_new_posts
 
 if TYPE_CHECKING:  # sqlite-utils takes ~90 ms to import: only the table helpers need it, never start-up
     import sqlite_utils
@@ -85,8 +86,9 @@ class Store:
         path: the database file (created with the schema if missing), or ":memory:" for tests.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, clock: Callable[[], float] = time.time) -> None:
         self.path = str(path)
+        self.clock = clock  # when a batch is stored, and so which posts are recent enough to index
         self._local = threading.local()
         self._memory_conn: sqlite3.Connection | None = None
         if self.path == ":memory:":
@@ -166,7 +168,7 @@ class Store:
         result = UpsertResult()
         if not posts:
             return result
-        now = time.time()
+        now = self.clock()
         with self.transaction() as conn:
             keys = [(p.network, p.native_id) for p in posts]
             existing = self._existing_ids(conn, keys)
@@ -227,6 +229,8 @@ class Store:
                     "INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)",
                     [(ids[k], t) for k, t in tags if k in ids],
                 )
+            new_posts = {k: p for k, p in zip(keys, posts, strict=True) if k in ids}
+            index_new_posts(conn, [(ids[k], p) for k, p in new_posts.items()], now)
         return result
 
     @staticmethod

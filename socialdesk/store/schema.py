@@ -218,6 +218,23 @@ MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL
     );
     """,
+    # 10: similar posts: recent customer posts' MinHash signatures and LSH band keys (a week of traffic;
+    # see store/similar_index.py), looked up by band and by time
+    """
+    CREATE TABLE post_signatures (
+        post_id INTEGER PRIMARY KEY,
+        created_at REAL NOT NULL,
+        sig BLOB NOT NULL
+    );
+    CREATE INDEX post_signatures_time ON post_signatures (created_at);
+    CREATE TABLE post_bands (
+        bucket INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        post_id INTEGER NOT NULL,
+        PRIMARY KEY (bucket, created_at, post_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX post_bands_time ON post_bands (created_at, bucket);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -46,6 +46,9 @@ class ThreadView(DocumentView):
             if post.tags:
                 hint += "\n" + " #".join(post.tags)
             blocks.append(Block(partial(self._post, post, now), bar=colour, gap=1, hint=hint))
+            if focus and data.pattern:
+                line = Text(f"≈ {data.pattern}" + ("  · C opens them" if len(data.similar_ids) > 1 else ""))
+                blocks.append(Block(line, bar=theme.accent or colour, gap=1))
             for text, state, at in data.replies.get(post.id, []):
                 reply = partial(self._outbox, text, state, at, now)
                 blocks.append(Block(reply, bar=theme.secondary or colour, gap=1, hint=f"our reply\n{text}"))

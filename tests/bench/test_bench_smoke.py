@@ -21,6 +21,8 @@ EXPECTED = (
     "sync ingest of",
     "composer counter",
     "thread + customer history",
+    "similar posts of one post",
+    "metrics report, 30 days",
 )
 
 

@@ -19,5 +19,7 @@ def no_blink(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def desk_app(demo_context: Context, pinned_clock: float) -> SocialDeskApp:
-    """The desk over the demo workspace, not syncing (tests add posts themselves)."""
-    return make_app(demo_context, sync=False, sources=[])
+    """The desk over the demo workspace, not syncing (tests add posts themselves), at the pinned time."""
+    app = make_app(demo_context, sync=False, sources=[])
+    app.clock = lambda: pinned_clock
+    return app

@@ -1,0 +1,76 @@
+"""Bench measurements for the team's figures: similar posts of one post, and a metrics report."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from socialdesk.bench.corpus import END
+from socialdesk.bench.measure import quantile
+from socialdesk.models import Author, Post
+from socialdesk.services.metrics import Metrics, Period
+from socialdesk.services.patterns import similar_to
+from socialdesk.store import Store
+from socialdesk.store import similar_index as si
+
+
+def index_recent(store: Store) -> int:
+    """Index the cache's last week as ingest would have (once: the index then stays in the cache)."""
+    conn = store.conn
+    since = END - si.RECENT_SECONDS
+    if conn.execute("SELECT count(*) FROM post_signatures").fetchone()[0]:
+        return 0
+    rows = conn.execute(
+        "SELECT id, network, native_id, text, created_at FROM posts INDEXED BY posts_feed "
+        "WHERE created_at >= ? AND is_ours = 0",
+        (since,),
+    ).fetchall()
+    with store.transaction() as tx:
+        return si.index_new_posts(
+            tx, [(r[0], Post(r[1], r[2], Author("", ""), r[3], r[4])) for r in rows], now=END
+        )
+
+
+def similar_posts(db: Path, repeat: int = 50, seed: int = 3) -> dict[str, Any]:
+    """Time the thread pane's similar-posts line (last hour and day) for recent posts."""
+    store = Store(db, clock=lambda: END)
+    indexed = index_recent(store)
+    conn = store.conn
+    ids = [
+        r[0]
+        for r in conn.execute("SELECT post_id FROM post_signatures WHERE created_at >= ?", (END - 86400,))
+    ]
+    sample = random.Random(seed).sample(ids, min(repeat, len(ids)))
+    times: list[float] = []
+    sizes: list[int] = []
+    for post_id in [sample[0], *sample]:  # the first warms the page cache and is not counted
+        started = time.perf_counter()
+        pattern = similar_to(conn, post_id, END)
+        times.append(time.perf_counter() - started)
+        sizes.append(pattern.day.posts if pattern else 0)
+    store.close()
+    times, sizes = times[1:], sizes[1:]
+    return {
+        "p95": quantile(times, 0.95),
+        "median": statistics.median(times),
+        "indexed_now": indexed,
+        "similar_median": statistics.median(sizes),
+        "similar_max": max(sizes),
+    }
+
+
+def metrics_report(db: Path) -> dict[str, Any]:
+    """Time the metrics screen's reports for 7 and 30 days (with the previous periods), by network."""
+    store = Store(db)
+    metrics = Metrics(store, clock=lambda: END)
+    out: dict[str, Any] = {}
+    for days in (7, 30):
+        started = time.perf_counter()
+        report = metrics.report(Period(END - days * 86400, END, f"{days}d"), by="network")
+        out[f"{days}d"] = time.perf_counter() - started
+        out[f"{days}d_posts"] = report.figures.volume
+    store.close()
+    return out

@@ -1,0 +1,108 @@
+"""Lone voice or pattern, and spikes, on the desk: `C` opens a post's similar posts as a queue, the
+banner names a spike and `c` opens its posts with the escalation ready.
+
+`PatternActions` is a mixin for the desk screen (`self` is a `socialdesk.screens.host.DeskHost`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.binding import Binding
+from textual.message import Message
+
+from socialdesk.screens.host import HostScreen
+from socialdesk.widgets.spike_banner import SpikeBanner
+
+if TYPE_CHECKING:
+    from socialdesk.services.spikes import Spike
+    from socialdesk.store.queries import PostFilter
+
+PATTERN_BINDINGS = [
+    Binding("C", "similar", "Similar posts", show=False, id="similar.open"),
+    Binding("c", "spike", "Open the spike", show=False, id="spike.open"),
+]
+CHECK_EVERY = 60.0  # seconds between spike checks (they run after syncs that stored posts)
+
+
+class SpikesFound(Message):
+    """The spike check finished (no spikes: an empty list)."""
+
+    def __init__(self, spikes: Sequence[Spike]) -> None:
+        super().__init__()
+        self.spikes = spikes
+
+
+def id_filter(post_ids: Sequence[int]) -> PostFilter:
+    """A feed filter for exactly these posts (ids are integers from the cache: inlined safely)."""
+    from socialdesk.store.queries import PostFilter
+
+    ids = ",".join(str(int(i)) for i in post_ids) or "NULL"
+    return PostFilter(where=(f"p.id IN ({ids})",))
+
+
+class PatternActions(HostScreen):
+    """Similar posts and spikes for the desk screen."""
+
+    _spike: Spike | None = None
+    _last_check = 0.0
+
+    def action_similar(self) -> None:
+        """Show the posts similar to the selected one (the last day) as a queue."""
+        from socialdesk.widgets.thread_view import ThreadView
+
+        detail = self.query_one(ThreadView).data
+        post = self.selected_post
+        if detail is None or post is None or len(detail.similar_ids) < 2:
+            self.notify("No similar posts in the last day", severity="warning")
+            return
+        self.set_feed_filter(id_filter(detail.similar_ids), f"Similar to @{post.author_handle}")
+
+    def action_spike(self) -> None:
+        """Open the spike's posts as a queue, newest first, and the escalation with the spike as its note."""
+        from socialdesk.screens.escalate import EscalateScreen
+
+        spike = self._spike
+        if spike is None:
+            self.notify("No spike right now", severity="warning")
+            return
+        self.set_feed_filter(id_filter(spike.post_ids), f"Spike: {spike.name[:30]}")
+        newest = spike.post_ids[0]
+
+        def done(choice: tuple[str, str] | None) -> None:
+            if choice:
+                role, note = choice
+                from socialdesk.services.queue import QueueService
+
+                QueueService(self.ctx.store, self.ctx.agent).escalate(newest, role, note)
+                self.notify(f"Escalated to {role} with the spike's {spike.posts} posts attached")
+                self.refresh_feed()
+
+        note = f"{spike.headline()} (posts: {', '.join(str(i) for i in spike.post_ids[:50])})"
+        self.app.push_screen(EscalateScreen(note=note), done)
+
+    def check_spikes(self, force: bool = False) -> None:
+        """Look for spikes in a worker, at most once a minute unless `force`."""
+        now = time.monotonic()
+        if not force and now - self._last_check < CHECK_EVERY:
+            return
+        self._last_check = now
+        self._find_spikes()
+
+    @work(thread=True, group="spikes", exclusive=True, exit_on_error=False, description="Looking for spikes")
+    def _find_spikes(self) -> None:
+        from socialdesk.services.spikes import detect
+
+        clock = getattr(self.app, "clock", time.time)
+        self.post_message(SpikesFound(detect(self.ctx.store.conn, clock())))
+
+    def on_spikes_found(self, message: SpikesFound) -> None:
+        spike = message.spikes[0] if message.spikes else None
+        is_new = spike is not None and (self._spike is None or self._spike.name != spike.name)
+        self._spike = spike
+        self.query_one(SpikeBanner).headline = spike.headline() if spike else ""
+        if is_new:
+            self.app.bell()

@@ -1,0 +1,59 @@
+"""Lone voice or pattern: the posts similar to one post in the last hour and day, and who wrote them.
+
+Contact-center practice: don't change course for one loud customer, but don't miss fifty saying the
+same thing. The verdict says which: one voice (one customer, however many posts and networks), a few
+voices, or a pattern (PATTERN_CUSTOMERS or more customers).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from socialdesk.store import similar_index as si
+
+HOUR, DAY = 3600.0, 86400.0
+PATTERN_CUSTOMERS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """Posts like one post (itself included) in the last hour and day."""
+
+    post_id: int
+    hour: si.Voices
+    day: si.Voices
+    post_ids: tuple[int, ...]  # the day's similar posts, for opening them as a queue
+
+    @property
+    def verdict(self) -> str:
+        """alone, one voice, a few voices or a pattern."""
+        day = self.day
+        if day.posts <= 1:
+            return "alone"
+        if day.customers <= 1:
+            return "one voice"
+        return "a pattern" if day.customers >= PATTERN_CUSTOMERS else "a few voices"
+
+    def summary(self) -> str:
+        """One line for the thread pane."""
+        if self.day.posts <= 1:
+            return "No similar posts in the last day"
+        networks = ", ".join(self.day.networks)
+        if self.verdict == "one voice":
+            across = f" across {networks}" if len(self.day.networks) > 1 else f" on {networks}"
+            return f"One voice: {self.day.posts} similar posts today, all from this customer{across}"
+        return (
+            f"{self.verdict.capitalize()}: {self.hour.posts} similar in the last hour, "
+            f"{self.day.posts} today, from {self.day.customers} customers on {networks}"
+        )
+
+
+def similar_to(conn: sqlite3.Connection, post_id: int, now: float) -> Pattern | None:
+    """The similar-posts picture for a post (None when the post is not indexed: old, ours, too short)."""
+    day_ids = si.similar_posts(conn, post_id, now - DAY)
+    if not day_ids:
+        return None
+    day = si.voices(conn, day_ids, now - DAY)
+    hour = si.voices(conn, day_ids, now - HOUR)
+    return Pattern(post_id, hour, day, tuple(day_ids))
