@@ -36,16 +36,17 @@ class Pattern:
         return "a pattern" if day.customers >= PATTERN_CUSTOMERS else "a few voices"
 
     def summary(self) -> str:
-        """One line for the thread pane."""
-        if self.day.posts <= 1:
+        """One line for the thread pane (counts include the post itself)."""
+        day, hour = self.day, self.hour
+        if day.posts <= 1:
             return "No similar posts in the last day"
-        networks = ", ".join(self.day.networks)
+        networks = ", ".join(day.networks)
         if self.verdict == "one voice":
-            across = f" across {networks}" if len(self.day.networks) > 1 else f" on {networks}"
-            return f"One voice: {self.day.posts} similar posts today, all from this customer{across}"
+            where = f"across {networks}" if len(day.networks) > 1 else f"on {networks}"
+            return f"One voice: {day.posts} posts like this today, all from this customer, {where}"
         return (
-            f"{self.verdict.capitalize()}: {self.hour.posts} similar in the last hour, "
-            f"{self.day.posts} today, from {self.day.customers} customers on {networks}"
+            f"{self.verdict.capitalize()}: {day.posts} posts like this today ({hour.posts} in the last "
+            f"hour) from {day.customers} customers on {networks}"
         )
 
 

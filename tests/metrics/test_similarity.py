@@ -60,7 +60,7 @@ def test_a_pattern_is_many_customers(tmp_path: Path) -> None:
     pattern = similar_to(store.conn, ids[0], NOW)
     assert pattern is not None and pattern.verdict == "a pattern"
     assert (pattern.hour.posts, pattern.day.customers) == (12, 12) and set(pattern.post_ids) == set(ids)
-    assert pattern.summary().startswith("A pattern: 12 similar in the last hour")
+    assert pattern.summary().startswith("A pattern: 12 posts like this today (12 in the last hour)")
 
 
 def test_one_voice_across_networks(tmp_path: Path) -> None:
