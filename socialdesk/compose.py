@@ -94,11 +94,13 @@ def limit(network: str, server_limit: int | None = None) -> int:
 _network_limit = limit  # `check` and `split_thread` take a parameter named limit
 
 
-def length(text: str, network: str, url_weight: int | None = None) -> int:
+def length(text: str, network: str, url_weight: int | None = None, content_warning: str = "") -> int:
     """The length of `text` as `network` counts it against `limit(network)`.
 
     Args:
         url_weight: what a link counts on this server (Mastodon's characters_reserved_per_url).
+        content_warning: the post's content warning, which Mastodon counts with the text (a reply
+            carries the customer's); other networks ignore it.
     """
     how = rule(network)
     if how == "x-weighted":
@@ -106,7 +108,7 @@ def length(text: str, network: str, url_weight: int | None = None) -> int:
     if how == "graphemes":
         return graphemes(text)
     if how == "mastodon":
-        return graphemes(mastodon_countable(text, url_weight or URL_WEIGHT))
+        return graphemes(content_warning + mastodon_countable(text, url_weight or URL_WEIGHT))
     return len(text)
 
 
@@ -149,15 +151,22 @@ class CountResult:
     max_bytes: int = 0
 
 
-def check(text: str, network: str, limit: int | None = None, url_weight: int | None = None) -> CountResult:
+def check(
+    text: str,
+    network: str,
+    limit: int | None = None,
+    url_weight: int | None = None,
+    content_warning: str = "",
+) -> CountResult:
     """Measure a reply: count, limit, remaining and whether it is over (by length or bytes).
 
     Args:
         limit: the server's own limit (default: the network's).
         url_weight: what a link counts on the server (default: the network's rule).
+        content_warning: the reply's content warning (Mastodon counts it with the text).
     """
     lim = limit if limit and limit > 0 else _network_limit(network)
-    count = length(text, network, url_weight)
+    count = length(text, network, url_weight, content_warning)
     size = max_bytes = 0
     if rule(network) == "graphemes" and network_key(network) == "bluesky":
         size, max_bytes = len(text.encode("utf-8")), BLUESKY_MAX_BYTES
@@ -345,6 +354,7 @@ def split_thread(
     prefix: str = "",
     max_parts: int = 99,
     url_weight: int | None = None,
+    content_warning: str = "",
 ) -> list[str]:
     """Split a reply into numbered parts ("... 1/3") at word boundaries, each within the limit.
 
@@ -355,6 +365,7 @@ def split_thread(
         prefix: mentions every part starts with (counted in each part).
         max_parts: refuse to produce more parts than this.
         url_weight: what a link counts on the server (default: the network's rule).
+        content_warning: the content warning every part carries (Mastodon counts it).
 
     Returns:
         The final text of each part, prefix and numbering included; one part (no numbering) when it fits.
@@ -364,12 +375,12 @@ def split_thread(
     """
     lim = limit if limit and limit > 0 else _network_limit(network)
     body = text.strip()
-    if fits(prefix + body, network, lim, url_weight):
+    if fits(prefix + body, network, lim, url_weight, content_warning):
         return [prefix + body]
     words = re.findall(r"\S+\s*", body)
     total = 2
     while total <= max_parts:
-        parts = _pack(words, network, lim, prefix, total, url_weight)
+        parts = _pack(words, network, lim, prefix, total, url_weight, content_warning)
         if parts is not None and len(parts) <= total:
             n = len(parts)
             return [f"{prefix}{p} {i}/{n}" for i, p in enumerate(parts, 1)]
@@ -377,17 +388,25 @@ def split_thread(
     raise ValueError(f"the reply needs more than {max_parts} parts")
 
 
-def fits(text: str, network: str, limit: int, url_weight: int | None = None) -> bool:
+def fits(
+    text: str, network: str, limit: int, url_weight: int | None = None, content_warning: str = ""
+) -> bool:
     """The text is within `limit` (and the byte cap where the network has one)."""
-    return not check(text, network, limit, url_weight).over
+    return not check(text, network, limit, url_weight, content_warning).over
 
 
 def _pack(
-    words: list[str], network: str, lim: int, prefix: str, total: int, url_weight: int | None = None
+    words: list[str],
+    network: str,
+    lim: int,
+    prefix: str,
+    total: int,
+    url_weight: int | None = None,
+    content_warning: str = "",
 ) -> list[str] | None:
     """Greedy packing for a thread of `total` parts (numbering sized for it); None if impossible."""
     suffix = f" {total}/{total}"  # the widest numbering of this thread
-    if not fits(prefix + "x" + suffix, network, lim, url_weight):
+    if not fits(prefix + "x" + suffix, network, lim, url_weight, content_warning):
         raise ValueError("the mentions leave no room for the reply")
     parts: list[str] = []
     current = ""
@@ -395,7 +414,7 @@ def _pack(
     while queue:
         word = queue.pop(0)
         candidate = current + word
-        if fits(prefix + candidate.rstrip() + suffix, network, lim, url_weight):
+        if fits(prefix + candidate.rstrip() + suffix, network, lim, url_weight, content_warning):
             current = candidate
             continue
         if current:
@@ -404,7 +423,7 @@ def _pack(
             queue.insert(0, word)
             continue
         # A single word longer than a part: cut it at grapheme boundaries.
-        head, tail = _cut(word.rstrip(), network, lim, prefix, suffix, url_weight)
+        head, tail = _cut(word.rstrip(), network, lim, prefix, suffix, url_weight, content_warning)
         parts.append(head)
         queue.insert(0, tail + word[len(word.rstrip()) :])
     if current.strip():
@@ -413,13 +432,19 @@ def _pack(
 
 
 def _cut(
-    word: str, network: str, lim: int, prefix: str, suffix: str, url_weight: int | None = None
+    word: str,
+    network: str,
+    lim: int,
+    prefix: str,
+    suffix: str,
+    url_weight: int | None = None,
+    content_warning: str = "",
 ) -> tuple[str, str]:
     clusters = _grapheme().findall(word)
     low, high = 1, len(clusters)
     while low < high:  # largest head that fits
         mid = (low + high + 1) // 2
-        if fits(prefix + "".join(clusters[:mid]) + suffix, network, lim, url_weight):
+        if fits(prefix + "".join(clusters[:mid]) + suffix, network, lim, url_weight, content_warning):
             low = mid
         else:
             high = mid - 1

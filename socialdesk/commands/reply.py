@@ -135,14 +135,17 @@ def register(app: typer.Typer) -> None:
         # The account's own server's rules, as sync or `accounts test` last read them.
         limit, url_weight = context.store.limits(post.account) or (None, None)
         parts = [prefix + body.strip()]
-        result = compose.check(parts[0], network, limit, url_weight)
+        cw = post.content_warning  # a Mastodon reply carries the customer's, and the server counts it
+        result = compose.check(parts[0], network, limit, url_weight, cw)
         if result.over:
             if not split or dm:
                 over = f"{-result.remaining} over" if result.count > result.limit else "over the byte limit"
                 raise UserError(
                     f"the reply is {result.count}/{result.limit} ({over}); shorten it or pass --split"
                 )
-            parts = compose.split_thread(body, network, limit, prefix=prefix, url_weight=url_weight)
+            parts = compose.split_thread(
+                body, network, limit, prefix=prefix, url_weight=url_weight, content_warning=cw
+            )
         refused = _refusal(context, post, parts[0], dm)
         if refused:
             raise UserError(f"post {post.id} [{post.network}:{post.native_id}]: {refused}")
@@ -156,7 +159,7 @@ def register(app: typer.Typer) -> None:
                 f"post {post.id} [{post.network}:{post.native_id}]"
             )
             for index, part in enumerate(parts, 1):
-                measured = compose.check(part, network, limit, url_weight)
+                measured = compose.check(part, network, limit, url_weight, cw)
                 typer.echo(f"--- part {index}/{len(parts)} · {measured.count}/{measured.limit} ---")
                 typer.echo(part)
             if escalated:

@@ -304,6 +304,7 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
         composer.network = post.network
         # The account's own server's rules (Mastodon: max_characters, characters_reserved_per_url).
         composer.server_limit, composer.url_weight = message.view.limits or (0, 0)
+        composer.content_warning = post.content_warning  # a Mastodon reply carries it, and it counts
         composer.prefix = final_text(post, "")
         network = NETWORK_NAMES.get(post.network, post.network)
         mentions = composer.prefix.strip()

@@ -130,7 +130,7 @@ class ReplyActions(HostScreen):
             self.notify("The reply is empty", severity="warning")
             return
         final = final_text(post, text)
-        result = compose.check(final, post.network, *self.composer_rules())
+        result = compose.check(final, post.network, *self.composer_rules(), post.content_warning)
         if result.over:
             self.notify(
                 f"{result.count}/{result.limit}: too long for one post. Shorten it or split it (ctrl+l)",
@@ -264,7 +264,7 @@ class ReplyActions(HostScreen):
         dm_text = self.composer_text().strip() or fill(macros.dm_text, values)
         public = final_text(post, fill(macros.public_text, values))
         dm_count = compose.check(dm_text, post.network, *self.composer_rules())
-        pub_count = compose.check(public, post.network, *self.composer_rules())
+        pub_count = compose.check(public, post.network, *self.composer_rules(), post.content_warning)
         data = ReviewData(
             parts=(dm_text, public),
             destination=f"{self._audience(post, dm=True)}, then a {self._audience(post, dm=False)}",
@@ -295,7 +295,14 @@ class ReplyActions(HostScreen):
         body = text[len(prefix) :] if prefix and text.startswith(prefix) else text
         try:
             limit, url_weight = self.composer_rules()
-            parts = compose.split_thread(body, post.network, limit, prefix=prefix, url_weight=url_weight)
+            parts = compose.split_thread(
+                body,
+                post.network,
+                limit,
+                prefix=prefix,
+                url_weight=url_weight,
+                content_warning=post.content_warning,
+            )
         except ValueError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
@@ -309,7 +316,10 @@ class ReplyActions(HostScreen):
 
         title = f"Send as a thread of {len(parts)} posts · {self._audience(post, dm=False)}"
         rules = self.composer_rules()
-        self.app.push_screen(SplitPreviewScreen(parts, post.network, title, rules=rules), confirmed)
+        self.app.push_screen(
+            SplitPreviewScreen(parts, post.network, title, rules=rules, content_warning=post.content_warning),
+            confirmed,
+        )
 
     # -- outbox --------------------------------------------------------------------------------
 

@@ -37,11 +37,13 @@ class SplitPreviewScreen(ModalScreen[bool]):
         network: str,
         title: str = "",
         rules: tuple[int | None, int | None] = (None, None),
+        content_warning: str = "",
     ) -> None:
         super().__init__()
         self.parts = parts
         self.network = network
         self.rules = rules  # the account's server limit and link weight
+        self.content_warning = content_warning  # every part carries it (Mastodon counts it)
         self.title_text = title or f"Send as a thread of {len(parts)} posts"
 
     def compose(self) -> ComposeResult:
@@ -49,7 +51,7 @@ class SplitPreviewScreen(ModalScreen[bool]):
             yield Static(Text(clean(self.title_text, single_line=True), style="bold"))
             with VerticalScroll():
                 for index, part in enumerate(self.parts, 1):
-                    result = compose.check(part, self.network, *self.rules)
+                    result = compose.check(part, self.network, *self.rules, self.content_warning)
                     label = f"part {index}/{len(self.parts)} · {result.count}/{result.limit}"
                     yield Static(Text(label), classes="split-count")
                     yield Static(Text(clean(part)), classes="split-part")

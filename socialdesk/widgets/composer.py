@@ -52,6 +52,7 @@ class Composer(Vertical):
     # The replying account's server: its limit and what a link counts there (0: the network's).
     server_limit: reactive[int] = reactive(0, repaint=False)
     url_weight: reactive[int] = reactive(0, repaint=False)
+    content_warning: reactive[str] = reactive("", repaint=False)  # the reply carries it; Mastodon counts it
     target: reactive[str] = reactive("", repaint=False)
     state: reactive[str] = reactive("", repaint=False)  # the outbox state of the last reply to this post
     prefix: reactive[str] = reactive("", repaint=False)  # mentions the network needs, sent before the text
@@ -99,7 +100,13 @@ class Composer(Vertical):
         """The final text (mentions, then what was typed) measured against the post's network."""
         text = self.text.strip()
         prefix = self.prefix if not text.lower().startswith(self.prefix.strip().lower()) else ""
-        return counting.check(prefix + text, self.network, self.server_limit or None, self.url_weight or None)
+        return counting.check(
+            prefix + text,
+            self.network,
+            self.server_limit or None,
+            self.url_weight or None,
+            self.content_warning,
+        )
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
@@ -113,6 +120,9 @@ class Composer(Vertical):
         self._update_counter()
 
     def watch_url_weight(self) -> None:
+        self._update_counter()
+
+    def watch_content_warning(self) -> None:
         self._update_counter()
 
     def watch_target(self, target: str) -> None:

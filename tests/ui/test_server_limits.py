@@ -23,7 +23,7 @@ SIZE = (140, 40)
 LONG = "The refund for order 4417 was sent today. " * 15  # 630 characters, one link-free paragraph
 
 
-def mastodon_post(store: Store) -> int:
+def mastodon_post(store: Store, cw: str = "") -> int:
     post = Post(
         "mastodon",
         "115",
@@ -31,6 +31,7 @@ def mastodon_post(store: Store) -> int:
         "@acme where is my refund?",
         FIXED_NOW - 60,
         account="support",
+        content_warning=cw,
     )
     return store.upsert_posts([post]).inserted[0]
 
@@ -49,6 +50,19 @@ async def test_the_composer_counts_against_the_accounts_server_limit(desk_app: S
         measured = composer.measure()
         assert measured.limit == 5000 and not measured.over
         assert measured.count == len("@cust@other.example ") - len("@other.example") + len(LONG) + 1 + 25
+
+
+async def test_the_posts_content_warning_counts_in_a_mastodon_reply(desk_app: SocialDeskApp) -> None:
+    store = desk_app.ctx.store
+    post_id = mastodon_post(store, cw="refund trouble")
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await settle(pilot, until=lambda: bool(desk_app.desk.feed.window.rows))
+        desk_app.desk.select_post(post_id)
+        await settle(pilot)
+        composer = desk_app.desk.query_one(Composer)
+        composer.set_text("on its way")
+        await settle(pilot)
+        assert composer.measure().count == len("refund trouble") + len("@cust ") + len("on its way")
 
 
 def cli(db: Path) -> typer.Typer:

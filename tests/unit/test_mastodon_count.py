@@ -99,3 +99,16 @@ def test_counting_token_by_token_equals_counting_the_whole_text(text: str) -> No
     whole = mastodon_count.countable.__wrapped__(text)
     assert compose.mastodon_countable(text) == whole
     assert compose.length(text, "mastodon") == compose.graphemes(whole)
+
+
+def test_the_content_warning_counts_with_the_text() -> None:
+    """StatusLengthValidator counts [spoiler_text, countable_text].join; a reply keeps the post's CW."""
+    assert compose.length("b" * 251, "mastodon", content_warning="a" * 250) == 501
+    assert compose.check("b" * 251, "mastodon", content_warning="a" * 250).over
+    assert compose.length("see https://a.com/x", "mastodon", content_warning="order trouble") == 13 + 4 + 23
+    assert compose.length("hello", "x", content_warning="ignored elsewhere") == 5
+    parts = compose.split_thread("word " * 120, "mastodon", content_warning="c" * 300)
+    assert len(compose.split_thread("word " * 120, "mastodon")) == 2  # 600 characters
+    assert len(parts) == 4 and all(
+        not compose.check(p, "mastodon", content_warning="c" * 300).over for p in parts
+    )
