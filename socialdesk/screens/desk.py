@@ -236,7 +236,7 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
         # 35-50 ms, often while the agent's first keys were being handled), and collection resumes.
         freeze_startup_objects()
         self._warm_up()
-        self.check_spikes(force=True)
+        self._find_spikes()  # not counted as the minute's check: the first sync's check follows at once
 
     @work(thread=True, group="warm-up", exit_on_error=False, description="Preparing the reply counter")
     def _warm_up(self) -> None:
