@@ -157,11 +157,16 @@ class FakeMastodonFetch:
             return self.policy["for_private_mentions"] == "filter"
         return self.policy["for_not_following"] == "filter"
 
-    def edit(self, status_id: str, text: str, age: float = 0.0) -> dict[str, Any]:
-        """The author edits a status: new content, `edited_at` set (notifications show it live)."""
+    def edit(self, status_id: str, text: str, age: float = 0.0, boosted: bool = False) -> dict[str, Any]:
+        """The author edits a status: new content, `edited_at` set (notifications show it live).
+
+        Mastodon notifies an edit (`update`) only to those who boosted the status (`boosted`).
+        """
         status = self.statuses[status_id]
         status["content"] = f"<p>{MENTION} {text}</p>"
         status["edited_at"] = iso(self.now - age)
+        if boosted:
+            self._notify("update", status, self.now - age)
         return status
 
     def delete(self, status_id: str) -> None:

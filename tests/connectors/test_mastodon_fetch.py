@@ -177,3 +177,15 @@ def test_sync_and_accounts_test_keep_the_servers_own_limits(
     settings = AccountSettings("support", "mastodon", options={"base_url": loopback_server.url})
     described = test_account(settings, "c", secrets, httpx.Client(base_url=loopback_server.url), store=store)
     assert "limit 11000 characters" in described and store.limits("support") == (11_000, 25)
+
+
+def test_an_edit_of_a_post_we_boosted_arrives_with_the_next_sync(
+    fake: FakeMastodonFetch, loopback_server: Loopback, store: Store
+) -> None:
+    post = fake.post(account(5), "love the new app", age=HOUR)
+    sync_source(store, Source("support", make(loopback_server)))
+    fake.edit(post["id"], "love the new app, but it logs me out", age=60, boosted=True)
+    report = sync_source(store, Source("support", make(loopback_server)))
+    assert report.new_ids == [] and report.updated == 1
+    row = q.get_post_by_native(store.conn, "mastodon", post["id"])
+    assert row is not None and row.text.endswith("it logs me out") and row.edited_at is not None
