@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -13,72 +12,22 @@ import typer
 
 from socialdesk.context import from_typer
 from socialdesk.errors import UserError
+from socialdesk.services.rules_review import dry_run
+
+__all__ = ["dry_run", "rules_app"]
 
 rules_app = typer.Typer(help="Check the playbook's triage rules.", no_args_is_help=True)
 _SPAN = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_EXAMPLES_PER_TAG = 3
 
 
-def _since(value: str, now: float) -> float:
+def since_time(value: str, now: float) -> float:
     unit = value[-1:].casefold()
     if unit not in _SPAN or not value[:-1].isdigit():
         raise UserError(f"--since: wants a span like 30d, 24h or 2w, got {value!r}")
     return now - int(value[:-1]) * _SPAN[unit]
 
 
-def dry_run(store: Any, triager: Any, since: float, page_size: int = 500) -> dict[str, Any]:
-    """What `triager` would do to the inbound posts cached since `since` (paged; never loads all).
-
-    Returns:
-        Counts per tag, priority, intent, sentiment and actionable, plus a few examples per tag.
-    """
-    from socialdesk.store.queue_queries import stored_posts_page
-
-    tags: Counter[str] = Counter()
-    priorities: Counter[str] = Counter()
-    intents: Counter[str] = Counter()
-    sentiments: Counter[str] = Counter()
-    actionable: Counter[str] = Counter()
-    examples: dict[str, list[dict[str, Any]]] = {}
-    total = 0
-    after: tuple[float, int] | None = None
-    while True:
-        page = stored_posts_page(store.conn, since, after, page_size)
-        if not page:
-            break
-        posts = [p for _, p in page]
-        for (post_id, post), tri in zip(page, triager.triage_many(posts, store), strict=True):
-            total += 1
-            priorities[str(tri.priority)] += 1
-            intents[tri.intent] += 1
-            sentiments[tri.sentiment_label] += 1
-            actionable["yes" if tri.actionable else "no"] += 1
-            for tag in tri.tags:
-                tags[tag] += 1
-                shown = examples.setdefault(tag, [])
-                if len(shown) < _EXAMPLES_PER_TAG:
-                    shown.append(
-                        {
-                            "id": post_id,
-                            "author": post.author.handle,
-                            "text": post.text[:140],
-                            "priority": tri.priority,
-                        }
-                    )
-        last_id, last = page[-1]
-        after = (last.created_at, last_id)
-    return {
-        "posts": total,
-        "tags": dict(tags.most_common()),
-        "priority": dict(sorted(priorities.items())),
-        "intent": dict(intents.most_common()),
-        "sentiment": dict(sentiments.most_common()),
-        "actionable": dict(actionable),
-        "examples": examples,
-    }
-
-
-def _print_report(report: dict[str, Any], source: str) -> None:
+def print_report(report: dict[str, Any], source: str) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -88,6 +37,20 @@ def _print_report(report: dict[str, Any], source: str) -> None:
 
     console = Console(highlight=False)
     console.print(Text(f"{source}: {report['posts']} cached posts"))
+    rules = Table(title="rules (playbook order)", title_justify="left", box=None)
+    for column in ("rule", "hits", "made not actionable", "live 1h", "24h", "7d"):
+        rules.add_column(column, justify="left" if column == "rule" else "right")
+    for name, counts in report["rules"].items():
+        live = counts["live"]
+        rules.add_row(
+            Text(clean(name, single_line=True)),
+            str(counts["hits"]),
+            str(len(counts["made_not_actionable"])),
+            *(str(live[span]) for span in ("1h", "24h", "7d")),
+        )
+    console.print(rules)
+    for warning in report["warnings"]:
+        console.print(Text(f"warning: {clean(warning, single_line=True)}", style="bold"))
     for title, counts, names in (
         ("priority", report["priority"], lambda k: f"{k} {PRIORITY_NAMES[int(k)]}"),
         ("actionable", report["actionable"], str),
@@ -109,6 +72,23 @@ def _print_report(report: dict[str, Any], source: str) -> None:
                     f"{clean(ex['text'], single_line=True)}"
                 )
             )
+    for name, counts in report["rules"].items():
+        for post in counts["made_not_actionable"]:
+            console.print(
+                Text(
+                    f"{clean(name, single_line=True)} makes #{post['id']} not actionable: "
+                    f"{clean(post['text'], single_line=True)}"
+                )
+            )
+    if "changes" in report:
+        console.print(Text(f"against what is stored: {report['changed']} posts would change", style="bold"))
+        for change in report["changes"]:
+            what = "; ".join(
+                f"{k} {' -> '.join(map(str, v)) if k in ('priority', 'actionable') else v}"
+                for k, v in change.items()
+                if k not in ("id", "author", "text")
+            )
+            console.print(Text(f"  #{change['id']} {clean(what, single_line=True)}"))
 
 
 @rules_app.command("test")
@@ -118,7 +98,16 @@ def rules_test(
     playbook: Annotated[
         Optional[Path], typer.Option("--playbook", help="Playbook to try (default: the configured one).")  # noqa: UP045
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON, with every post each rule fired on.")
+    ] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Also list what would change against the cache.")
+    ] = False,
+    post: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--post", help="Run one cached post through the playbook and explain it."),
+    ] = None,
 ) -> None:
     """Dry run: what a playbook would do to the cached posts (nothing is changed)."""
     from socialdesk.commands.playbook import require_valid
@@ -126,12 +115,17 @@ def rules_test(
 
     context = from_typer(ctx)
     triager = Triager.from_playbook(require_valid(context, playbook), context.settings.sla)
-    report = dry_run(context.store, triager, _since(since, time.time()))
+    if post is not None:
+        from socialdesk.commands.rules_review import print_explanation
+
+        print_explanation(context, triager, post, as_json)
+        return
+    report = dry_run(context.store, triager, since_time(since, time.time()), diff=diff, all_posts=as_json)
     source = str(playbook) if playbook else (context.settings.desk.playbook or "bundled playbook")
     if as_json:
         typer.echo(json.dumps({"playbook": source, **report}, ensure_ascii=False, indent=2))
     else:
-        _print_report(report, source)
+        print_report(report, source)
 
 
 def audit(

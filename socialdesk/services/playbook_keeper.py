@@ -136,6 +136,7 @@ class PlaybookKeeper:
         except UserError as exc:
             return self._fallback(str(exc))
         self._record(text, source)
+        triager.count_hits = True
         return PlaybookState(playbook, triager, "", tuple(report.warnings))
 
     def _record(self, text: str, source: str) -> None:
@@ -156,6 +157,7 @@ class PlaybookKeeper:
             try:
                 playbook = parse_playbook(good.text, good.source)
                 triager = Triager.from_playbook(playbook, self.sla)
+                triager.count_hits = True
             except UserError:
                 good = None  # stored by a version with other rules: cannot be used
         if good is None:

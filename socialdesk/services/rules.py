@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -17,15 +18,26 @@ from socialdesk.services.rule_match import AuthorFacts, Rule
 from socialdesk.services.rule_parse import handle_key, parse_rule, parse_rules, parse_vip
 from socialdesk.services.triage_offload import TextStageOffload
 from socialdesk.store import Triage
-from socialdesk.store.queue_queries import author_facts
+from socialdesk.store.playbook_queries import add_rule_hits, new_post_keys
+from socialdesk.store.queue_queries import author_facts, author_facts_before
 
 if TYPE_CHECKING:
     from socialdesk.config import Settings
     from socialdesk.store import Store
 
-__all__ = ["AuthorFacts", "Rule", "Triager", "parse_rule", "parse_vip"]
+__all__ = ["AuthorFacts", "Decision", "Rule", "Triager", "parse_rule", "parse_vip"]
 
 PRIORITY_NAMES = ("low", "normal", "high", "urgent")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One post's triage and how it came about (for `rules explain` and the dry run)."""
+
+    triage: Triage
+    fired: tuple[int, ...] = ()  # the rules that fired, as indices in playbook order
+    stopped_by: int | None = None  # the rule whose `stop` ended the evaluation
+    classified_actionable: bool = True  # the classifier's say, before any rule's
 
 
 @dataclass(slots=True)
@@ -126,6 +138,8 @@ class Triager(TextStageOffload):
         self._prefilter = any(r.first_words is not None for r in self.rules)
         self._needs_facts = any(r.repeat_customer is not None or r.vip is not None for r in self.rules)
         self._stage = TextStage(self.classifier, self.rules)
+        # Live sync's Triager counts each rule's hits on new posts (`rules test` shows them).
+        self.count_hits = False
         super().__init__(offload)
 
     @classmethod
@@ -157,6 +171,12 @@ class Triager(TextStageOffload):
             context: author facts for repeat-customer and VIP rules (see `context_for`).
             verdict: the post's text stage, when already computed (`TextStage.verdict`).
         """
+        return self.decide(post, context, verdict).triage
+
+    def decide(
+        self, post: Post, context: TriageContext | None = None, verdict: TextVerdict | None = None
+    ) -> Decision:
+        """`triage`, saying which rules fired and which one's `stop` ended the evaluation."""
         text = ""
         words: frozenset[str] = frozenset()
         mask: int | None = None
@@ -175,12 +195,15 @@ class Triager(TextStageOffload):
         priority: int | None = None
         assigned_to = ""
         actionable = cls.actionable
+        fired: list[int] = []
+        stopped_by: int | None = None
         for i, rule in enumerate(self.rules):
             if mask is None:
                 if not rule.matches(post, text, cls, facts, vip, words):
                     continue
             elif not (mask >> i & 1 and rule.matches_author(facts, vip)):
                 continue
+            fired.append(i)
             tags.extend(rule.tags)
             if rule.priority is not None:
                 priority = rule.priority if priority is None else max(priority, rule.priority)
@@ -189,10 +212,11 @@ class Triager(TextStageOffload):
             if rule.assign:
                 assigned_to = rule.assign
             if rule.stop:
+                stopped_by = i
                 break
         final = 1 if priority is None else priority
         due = post.created_at + self.sla.minutes(final) * 60 if actionable and not post.is_ours else None
-        return Triage(
+        triage = Triage(
             status="new",
             priority=final,
             sentiment=cls.sentiment,
@@ -203,6 +227,21 @@ class Triager(TextStageOffload):
             tags=tuple(dict.fromkeys(tags)),
             assigned_to=assigned_to,
         )
+        return Decision(triage, tuple(fired), stopped_by, cls.actionable)
+
+    def decide_stored(self, page: Sequence[tuple[int, Post]], conn: sqlite3.Connection) -> list[Decision]:
+        """Re-triage stored posts (id, post) as live sync did when each arrived.
+
+        A post's author facts count only the customer's posts stored before it: a post is never its
+        own earlier post, and a later post never makes an earlier one a repeat.
+        """
+        facts = author_facts_before(conn, [post_id for post_id, _ in page]) if self._needs_facts else {}
+        decisions = []
+        for post_id, post in page:
+            prior, vip = facts.get(post_id, (0, False))
+            context = TriageContext({(post.network, post.author.native_id): AuthorFacts(prior, vip)})
+            decisions.append(self.decide(post, context))
+        return decisions
 
     def context_for(self, posts: Sequence[Post], conn: sqlite3.Connection | None) -> TriageContext:
         """Look up the authors of a batch once: earlier posts per customer (cache + batch) and VIP flags."""
@@ -231,12 +270,29 @@ class Triager(TextStageOffload):
         context = self.context_for(posts, conn)
         order = sorted(range(len(posts)), key=lambda i: posts[i].created_at)
         results: list[Triage | None] = [None] * len(posts)
+        fired: list[tuple[int, ...]] = [()] * len(posts)
         for i in order:
             post = posts[i]
-            results[i] = self.triage(post, context, None if verdicts is None else verdicts[i])
+            decision = self.decide(post, context, None if verdicts is None else verdicts[i])
+            results[i], fired[i] = decision.triage, decision.fired
             facts = context.authors.setdefault((post.network, post.author.native_id), AuthorFacts())
             facts.prior_posts += 1
+        if self.count_hits and conn is not None and posts:
+            self._count_hits(conn, posts, fired)
         return results  # type: ignore[return-value]  # every slot is filled
+
+    def _count_hits(
+        self, conn: sqlite3.Connection, posts: Sequence[Post], fired: list[tuple[int, ...]]
+    ) -> None:
+        """Add the batch's rule hits on new posts to the live counts (a re-delivered post counted once)."""
+        new = new_post_keys(conn, [(p.network, p.native_id) for p in posts])
+        hits: dict[str, int] = {}
+        for post, indices in zip(posts, fired, strict=True):
+            if (post.network, post.native_id) in new:
+                for i in indices:
+                    hits[self.rules[i].name] = hits.get(self.rules[i].name, 0) + 1
+        if hits:
+            add_rule_hits(conn, int(time.time() // 60), hits)
 
     __call__ = triage_many
 

@@ -51,3 +51,44 @@ def known_agents(conn: sqlite3.Connection) -> set[str]:
     found = {r[0] for r in conn.execute("SELECT DISTINCT agent FROM audit")}
     found |= {r[0] for r in conn.execute("SELECT DISTINCT assigned_to FROM posts WHERE assigned_to != ''")}
     return found
+
+
+HIT_SPANS = {"1h": 60, "24h": 24 * 60, "7d": 7 * 24 * 60}  # in minutes
+_HITS_KEPT_MINUTES = 8 * 24 * 60
+
+
+def new_post_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (network, native id) keys not stored yet."""
+    stored: set[tuple[str, str]] = set()
+    for start in range(0, len(keys), 300):
+        chunk = keys[start : start + 300]
+        values = ",".join("(?, ?)" for _ in chunk)
+        stored.update(
+            conn.execute(
+                f"WITH k(network, native_id) AS (VALUES {values}) SELECT p.network, p.native_id FROM k "
+                "JOIN posts p ON p.network = k.network AND p.native_id = k.native_id",
+                [v for k in chunk for v in k],
+            ).fetchall()
+        )
+    return set(keys) - stored
+
+
+def add_rule_hits(conn: sqlite3.Connection, minute: int, hits: dict[str, int]) -> None:
+    """Count rule hits in a minute's bucket; buckets older than 8 days go."""
+    conn.executemany(
+        "INSERT INTO rule_hits (minute, rule, hits) VALUES (?, ?, ?) "
+        "ON CONFLICT (minute, rule) DO UPDATE SET hits = hits + excluded.hits",
+        [(minute, rule, n) for rule, n in hits.items()],
+    )
+    conn.execute("DELETE FROM rule_hits WHERE minute < ?", (minute - _HITS_KEPT_MINUTES,))
+
+
+def rule_hit_counts(conn: sqlite3.Connection, now_minute: int) -> dict[str, dict[str, int]]:
+    """Per rule name: its live hits over the last hour, day and week (`HIT_SPANS`)."""
+    counts: dict[str, dict[str, int]] = {}
+    for span, minutes in HIT_SPANS.items():
+        for rule, hits in conn.execute(
+            "SELECT rule, SUM(hits) FROM rule_hits WHERE minute > ? GROUP BY rule", (now_minute - minutes,)
+        ):
+            counts.setdefault(rule, dict.fromkeys(HIT_SPANS, 0))[span] = int(hits)
+    return counts

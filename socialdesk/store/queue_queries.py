@@ -308,38 +308,123 @@ def author_facts(
     return found
 
 
+_STORED_POST = (
+    "SELECT p.id, p.network, p.native_id, p.account, p.author_native_id, p.author_handle, p.author_name, "
+    "IFNULL(i.followers, 0), p.text, p.created_at, p.url, p.in_reply_to, p.conversation_id, p.kind, "
+    "p.lang, p.is_ours FROM posts p {indexed}LEFT JOIN identities i "
+    "ON i.network = p.network AND i.native_id = p.author_native_id "
+)
+
+
+def _stored_post(r: tuple[Any, ...]) -> tuple[int, Post]:
+    author = Author(native_id=r[4], handle=r[5], display_name=r[6], followers=r[7])
+    post = Post(
+        network=r[1],
+        native_id=r[2],
+        account=r[3],
+        author=author,
+        text=r[8],
+        created_at=r[9],
+        url=r[10],
+        in_reply_to=r[11],
+        conversation_id=r[12],
+        kind=r[13],
+        lang=r[14],
+        is_ours=bool(r[15]),
+    )
+    return r[0], post
+
+
 def stored_posts_page(
     conn: sqlite3.Connection, since: float, after: tuple[float, int] | None = None, limit: int = 500
 ) -> list[tuple[int, Post]]:
     """Inbound stored posts since a time, oldest first (keyset), rebuilt as connector Posts for re-triage."""
     key, params = (" AND (p.created_at, p.id) > (?, ?)", list(after)) if after is not None else ("", [])
-    out: list[tuple[int, Post]] = []
-    for r in conn.execute(
-        "SELECT p.id, p.network, p.native_id, p.account, p.author_native_id, p.author_handle, p.author_name, "
-        "IFNULL(i.followers, 0), p.text, p.created_at, p.url, p.in_reply_to, p.conversation_id, p.kind, "
-        "p.lang, p.is_ours FROM posts p INDEXED BY posts_feed LEFT JOIN identities i "
-        "ON i.network = p.network AND i.native_id = p.author_native_id "
-        f"WHERE p.created_at >= ? AND p.is_ours = 0{key} ORDER BY p.created_at, p.id LIMIT ?",
-        [since, *params, limit],
-    ):
-        author = Author(native_id=r[4], handle=r[5], display_name=r[6], followers=r[7])
-        out.append(
-            (
-                r[0],
-                Post(
-                    network=r[1],
-                    native_id=r[2],
-                    account=r[3],
-                    author=author,
-                    text=r[8],
-                    created_at=r[9],
-                    url=r[10],
-                    in_reply_to=r[11],
-                    conversation_id=r[12],
-                    kind=r[13],
-                    lang=r[14],
-                    is_ours=bool(r[15]),
-                ),
-            )
+    return [
+        _stored_post(r)
+        for r in conn.execute(
+            _STORED_POST.format(indexed="INDEXED BY posts_feed ")
+            + f"WHERE p.created_at >= ? AND p.is_ours = 0{key} ORDER BY p.created_at, p.id LIMIT ?",
+            [since, *params, limit],
         )
-    return out
+    ]
+
+
+def stored_posts_by_id(conn: sqlite3.Connection, ids: list[int]) -> list[tuple[int, Post]]:
+    """The inbound stored posts among `ids`, oldest first, rebuilt as connector Posts."""
+    marks = ",".join("?" * len(ids))
+    return [
+        _stored_post(r)
+        for r in conn.execute(
+            _STORED_POST.format(indexed="")
+            + f"WHERE p.id IN ({marks}) AND p.is_ours = 0 ORDER BY p.created_at, p.id",
+            ids,
+        )
+    ]
+
+
+def author_facts_before(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[int, bool]]:
+    """For stored posts: how many posts their customer has stored before each (never itself), and VIP.
+
+    What live sync saw when the post arrived, so a re-triage (dry run, explain, apply) answers the same.
+    """
+    found: dict[int, tuple[int, bool]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for post_id, prior, vip in conn.execute(
+            "SELECT p.id, (SELECT COUNT(*) FROM posts q INDEXED BY posts_customer "
+            "WHERE q.customer_id = p.customer_id AND (q.created_at < p.created_at "
+            "OR (q.created_at = p.created_at AND q.id < p.id))), IFNULL(c.vip, 0) "
+            "FROM posts p LEFT JOIN customers c ON c.id = p.customer_id "
+            f"WHERE p.id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ):
+            found[int(post_id)] = (int(prior), bool(vip))
+    return found
+
+
+def stored_triage(conn: sqlite3.Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """What the cache holds of each post's triage: priority, actionable, tags, assignee, status."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for post_id, priority, actionable, assigned_to, status in conn.execute(
+            f"SELECT id, priority, actionable, assigned_to, status FROM posts WHERE id IN ({marks})", chunk
+        ):
+            found[int(post_id)] = {
+                "priority": int(priority),
+                "actionable": bool(actionable),
+                "assigned_to": assigned_to,
+                "status": status,
+                "tags": [],
+            }
+        for post_id, tag in conn.execute(
+            f"SELECT post_id, tag FROM post_tags WHERE post_id IN ({marks}) ORDER BY post_id, tag", chunk
+        ):
+            found[int(post_id)]["tags"].append(tag)
+    return found
+
+
+def retriage(
+    conn: sqlite3.Connection,
+    post_id: int,
+    *,
+    priority: int,
+    actionable: bool,
+    due_at: float | None,
+    add: list[str],
+    remove: list[str],
+    assign: str = "",
+) -> None:
+    """Write a re-triage of one stored post (see services.rules_review.apply_review)."""
+    conn.execute(
+        "UPDATE posts SET priority = ?, actionable = ?, due_at = ? WHERE id = ?",
+        (priority, int(actionable), due_at, post_id),
+    )
+    if assign:
+        conn.execute("UPDATE posts SET assigned_to = ? WHERE id = ? AND assigned_to = ''", (assign, post_id))
+    conn.executemany(
+        "INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)", [(post_id, t) for t in add]
+    )
+    conn.executemany("DELETE FROM post_tags WHERE post_id = ? AND tag = ?", [(post_id, t) for t in remove])

@@ -235,6 +235,16 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX post_bands_time ON post_bands (created_at, bucket);
     """,
+    # 11: how often each rule fired on new posts, per minute (kept 8 days: `rules test` shows each
+    # rule's live hits over 1h / 24h / 7d)
+    """
+    CREATE TABLE rule_hits (
+        minute INTEGER NOT NULL,
+        rule TEXT NOT NULL,
+        hits INTEGER NOT NULL,
+        PRIMARY KEY (minute, rule)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,125 @@
+"""Why a post is where it is: the rules that fired for it, in order, what each set, where `stop` cut in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from socialdesk.errors import UserError
+from socialdesk.services.rule_match import Rule
+from socialdesk.store.queue_queries import stored_posts_by_id, stored_triage
+
+if TYPE_CHECKING:
+    from socialdesk.models import Post
+    from socialdesk.services.rules import Triager
+    from socialdesk.store import Store, Triage
+
+PRIORITY_NAMES = ("low", "normal", "high", "urgent")
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """One rule that fired and what it set."""
+
+    name: str
+    sets: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Explanation:
+    """A post's path through the playbook."""
+
+    post_id: int
+    post: Post
+    triage: Triage
+    fired: list[Fired] = field(default_factory=list)
+    stopped_by: str = ""
+    skipped: list[str] = field(default_factory=list)  # rules never evaluated (after the stop)
+    classification: dict[str, Any] = field(default_factory=dict)
+    stored: dict[str, Any] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        """The explanation as plain lines (post text is the caller's to sanitise; these hold none)."""
+        tri = self.triage
+        out = [
+            f"post {self.post_id} by {self.post.author.handle} on {self.post.network}",
+            "classifier: " + ", ".join(f"{k} {v}" for k, v in self.classification.items()),
+        ]
+        if not self.fired:
+            out.append("no rule fired")
+        for number, fired in enumerate(self.fired, 1):
+            sets = (
+                "; ".join(f"{k} {_shown(v)}" for k, v in fired.sets.items()) or "nothing (a condition only)"
+            )
+            out.append(f"{number}. {fired.name}: {sets}")
+        if self.stopped_by:
+            count = len(self.skipped)
+            rules = "rule below was" if count == 1 else "rules below were"
+            out.append(f"   stop: the {count} {rules} not evaluated ({', '.join(self.skipped)})")
+        out.append(
+            f"result: priority {tri.priority} {PRIORITY_NAMES[tri.priority]}, "
+            f"{'actionable' if tri.actionable else 'not actionable'}, tags {_shown(list(tri.tags))}"
+            + (f", assigned to {tri.assigned_to}" if tri.assigned_to else "")
+        )
+        if self.stored:
+            stored_tags = sorted(self.stored["tags"])
+            same = self.stored["priority"] == tri.priority and set(stored_tags) >= set(tri.tags)
+            out.append(
+                f"stored: priority {self.stored['priority']}, tags {_shown(stored_tags)}"
+                + ("" if same else " (the playbook now decides otherwise: socialdesk rules apply)")
+            )
+        return out
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def rule_sets(rule: Rule) -> dict[str, Any]:
+    """What a rule sets when it fires (its actions)."""
+    sets: dict[str, Any] = {}
+    if rule.tags:
+        sets["tags"] = list(rule.tags)
+    if rule.priority is not None:
+        sets["priority"] = rule.priority
+    if rule.actionable is not None:
+        sets["actionable"] = rule.actionable
+    if rule.assign:
+        sets["assign"] = rule.assign
+    if rule.stop:
+        sets["stop"] = True
+    return sets
+
+
+def explain_stored(store: Store, triager: Triager, post_id: int) -> Explanation:
+    """Run one stored post through `triager` (as live sync would have) and say what fired.
+
+    Raises:
+        UserError: no inbound post with that id.
+    """
+    found = stored_posts_by_id(store.conn, [post_id])
+    if not found:
+        raise UserError(f"no inbound post {post_id} in the cache")
+    post = found[0][1]
+    decision = triager.decide_stored(found, store.conn)[0]
+    names = [r.name for r in triager.rules]
+    explanation = Explanation(
+        post_id,
+        post,
+        decision.triage,
+        [Fired(triager.rules[i].name, rule_sets(triager.rules[i])) for i in decision.fired],
+        classification={
+            "intent": decision.triage.intent,
+            "sentiment": decision.triage.sentiment_label,
+            "actionable": "yes" if decision.classified_actionable else "no",
+        },
+        stored=stored_triage(store.conn, [post_id]).get(post_id, {}),
+    )
+    if decision.stopped_by is not None:
+        explanation.stopped_by = names[decision.stopped_by]
+        explanation.skipped = names[decision.stopped_by + 1 :]
+    return explanation
