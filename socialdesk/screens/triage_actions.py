@@ -36,6 +36,7 @@ TRIAGE_BINDINGS: list[Binding] = [
     Binding("S", "triage_sentiment", "Sentiment", id="triage.sentiment", show=False),
     Binding("I", "triage_intent", "Intent", id="triage.intent", show=False),
     Binding("A", "triage_approvals", "Approvals", id="triage.approvals", show=False),
+    Binding("w", "triage_explain", "Why here", id="triage.explain", show=False),
     *[
         Binding(str(k), f"triage_queue({k})", f"Queue {k}", id=f"triage.queue{k}", show=False)
         for k in range(1, 10)
@@ -59,6 +60,14 @@ class TriageChanged(Message):
     def __init__(self, outcome: TriageOutcome) -> None:
         super().__init__()
         self.outcome = outcome
+
+
+class PostExplained(Message):
+    """Why a post is where it is, as lines (`services.rules_explain`), read in a worker."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
 
 
 class QueueCountsLoaded(Message):
@@ -314,7 +323,42 @@ class TriageActions(HostScreen):
             description="Counting queues",
         )
 
+    def action_triage_explain(self) -> None:
+        """Why is the selected post here: the rules that fired, in order (read in a worker, then a modal)."""
+        post = self.selected_post
+        if post is None:
+            self.notify("Select a post first", severity="warning")
+            return
+        ctx = self.ctx
+
+        def job() -> None:
+            from socialdesk.services.playbook_keeper import keeper_for
+            from socialdesk.services.rules_explain import explain_stored
+
+            try:
+                state = keeper_for(ctx).current()
+                lines = explain_stored(ctx.store, state.triager, post.id).lines()
+                if state.refused:
+                    lines.insert(0, state.refused)
+            except UserError as exc:
+                lines = [str(exc)]
+            self.post_message(PostExplained(lines))
+
+        self.run_worker(
+            job,
+            thread=True,
+            group="triage-explain",
+            exclusive=True,
+            exit_on_error=False,
+            description="Explaining a post",
+        )
+
     # -- results -----------------------------------------------------------------------------------
+
+    def on_post_explained(self, message: PostExplained) -> None:
+        from socialdesk.screens.explain import ExplainScreen
+
+        self.app.push_screen(ExplainScreen(message.lines))
 
     def on_triage_changed(self, message: TriageChanged) -> None:
         outcome = message.outcome
