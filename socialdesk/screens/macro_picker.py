@@ -37,10 +37,11 @@ class MacroPickerScreen(ModalScreen[str | None]):
         Binding("up", "move(-1)", "Previous", show=False, id="macro.previous"),
     ]
 
-    def __init__(self, macros: Macros, values: dict[str, str]) -> None:
+    def __init__(self, macros: Macros, values: dict[str, str], suggested: str = "") -> None:
         super().__init__()
         self.macros = macros
         self.values = values
+        self.suggested = suggested  # a rule's `suggest` for this post: offered first
         self.shown: list[Macro] = []
         self.chosen: Macro | None = None
         self.answers: dict[str, str] = {}
@@ -55,13 +56,15 @@ class MacroPickerScreen(ModalScreen[str | None]):
         self._show("")
 
     def _show(self, query: str) -> None:
-        self.shown = self.macros.search(query)
+        self.shown = self.macros.search(query, first=self.suggested)
         options = self.query_one(OptionList)
         options.clear_options()
         for macro in self.shown:
             label = Text(macro.name, style="bold")
             if macro.key:
                 label.append(f" [{macro.key}]", style="dim")
+            if self.suggested and macro.name.lower() == self.suggested.lower():
+                label.append(" suggested", style="bold")
             label.append(f"  {clean(macro.description or macro.text, single_line=True)}", style="dim")
             options.add_option(Option(label))
         if self.shown:
@@ -80,6 +83,13 @@ class MacroPickerScreen(ModalScreen[str | None]):
     def _search(self, event: Input.Changed) -> None:
         if self.chosen is None:
             self._show(event.value)
+            return
+        # Answering a prompt: the preview follows what is typed, before enter.
+        missing = [p for p in self.chosen.prompts if p not in self.answers]
+        typed = {**self.answers, missing[0]: event.value} if missing else self.answers
+        self.query_one("#picker-preview", Static).update(
+            Text(clean(fill(self.chosen.text, self.values, typed)))
+        )
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self) -> None:

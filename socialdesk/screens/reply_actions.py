@@ -236,14 +236,17 @@ class ReplyActions(HostScreen):
         except UserError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        values = values_for(self.selected_post, self.ctx.agent)
+        post = self.selected_post
+        values = values_for(post, self.ctx.agent)
+        tags = post.tags if post is not None else ()
+        suggested = next((t.removeprefix("suggest:") for t in tags if t.startswith("suggest:")), "")
 
         def inserted(text: str | None) -> None:
             if text:
                 current = self.composer_text().rstrip()
                 self.set_composer_text(f"{current} {text}" if current else text)
 
-        self.app.push_screen(MacroPickerScreen(macros, values), inserted)
+        self.app.push_screen(MacroPickerScreen(macros, values, suggested), inserted)
 
     # -- take it private -----------------------------------------------------------------------
 

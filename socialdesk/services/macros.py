@@ -70,11 +70,18 @@ class Macros:
         names = ", ".join(m.name for m in self.items) or "none"
         raise UserError(f"no macro named {name!r} in {self.source} (macros: {names})")
 
-    def search(self, query: str, limit: int = 20) -> list[Macro]:
-        """Macros best matching `query` (fuzzy over name, description and text); all when empty."""
+    def search(self, query: str, limit: int = 20, first: str = "") -> list[Macro]:
+        """Macros best matching `query` (fuzzy over name, description and text); all when empty.
+
+        Args:
+            query: what the agent typed.
+            limit: at most this many.
+            first: the macro a rule suggested for the post: listed first while nothing is typed.
+        """
         query = query.strip()
         if not query:
-            return self.items[:limit]
+            suggested = [m for m in self.items if m.name.lower() == first.lower()]
+            return (suggested + [m for m in self.items if m not in suggested])[:limit]
         from rapidfuzz import fuzz, process, utils
 
         # partial_ratio: the query is usually a fragment ("sory", "outage") of a longer label.

@@ -128,7 +128,13 @@ def check_playbook(
     report = CheckReport(playbook.source)
     _collect(report, lambda: parse_macros(playbook))
     _collect(report, lambda: load_queues(playbook))
-    _collect(report, lambda: parse_vip(playbook.section("vip"), playbook.source))
+    vip = _collect(report, lambda: parse_vip(playbook.section("vip"), playbook.source)) or {}
+    for handle in sorted(vip.get("mastodon", ())):
+        if "@" not in handle:
+            report.warnings.append(
+                f"{playbook.source}: vip.mastodon: '@{handle}' has no server, so it matches nobody: "
+                f"Mastodon authors are @user@server (write '@{handle}@your.server')"
+            )
     _collect(report, lambda: parse_intent_section(playbook.section("intent"), playbook.source))
     _check_rules(playbook, report, networks, agents)
     return report

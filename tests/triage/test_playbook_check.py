@@ -93,3 +93,12 @@ def test_every_section_is_checked_not_only_the_first_error(tmp_path: Path) -> No
 def test_the_bundled_playbook_has_no_errors() -> None:
     report = check_playbook(load_playbook(None))
     assert report.ok, report.errors
+
+
+def test_a_mastodon_vip_without_a_server_is_warned_about(tmp_path: Path) -> None:
+    report = check(tmp_path, '[vip]\nmastodon = ["@chefmarta", "@ana@mastodon.example"]\n')
+    assert report.ok
+    assert report.warnings == [
+        f"{tmp_path / 'pb.toml'}: vip.mastodon: '@chefmarta' has no server, so it matches nobody: "
+        "Mastodon authors are @user@server (write '@chefmarta@your.server')"
+    ]

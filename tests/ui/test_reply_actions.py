@@ -250,3 +250,23 @@ async def test_review_shows_how_public_the_reply_will_be(tmp_path: Path) -> None
         preview = app.screen
         assert isinstance(preview, SplitPreviewScreen)
         assert preview.title_text.endswith("· followers-only reply")
+
+
+async def test_the_rules_suggested_macro_is_offered_first_and_the_preview_follows_the_prompt(
+    ctx: Context,
+) -> None:
+    from textual.widgets import OptionList, Static
+
+    ctx.store.conn.execute("INSERT INTO post_tags (post_id, tag) VALUES (1, 'suggest:order-status')")
+    app = HostApp(ctx, get_post(ctx.store.conn, 1))
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+t")
+        await settle(pilot, until=lambda: isinstance(app.screen, MacroPickerScreen))
+        picker = app.screen
+        assert isinstance(picker, MacroPickerScreen)
+        assert picker.shown[0].name == "order-status"
+        assert "suggested" in str(picker.query_one(OptionList).get_option_at_index(0).prompt)
+        await pilot.press("enter", *"A-7")
+        await settle(pilot)
+        preview = str(picker.query_one("#picker-preview", Static).render())
+        assert "order A-7 is on its way" in preview  # before enter
