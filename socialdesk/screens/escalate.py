@@ -8,11 +8,11 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RadioButton, RadioSet, Static
 
-from socialdesk.services.queue import ESCALATION_ROLES
+from socialdesk.services.sla_policy import DEFAULT_ROLES
 
 
 class EscalateScreen(ModalScreen[tuple[str, str] | None]):
-    """Pick supervisor / marketing / legal and a note; Enter in the note escalates, escape cancels."""
+    """Pick a role (the playbook's `[escalation]`) and a note; Enter in the note escalates, escape cancels."""
 
     DEFAULT_CSS = """
     EscalateScreen { align: center middle; }
@@ -23,15 +23,16 @@ class EscalateScreen(ModalScreen[tuple[str, str] | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="escalate.cancel")]
 
-    def __init__(self, note: str = "") -> None:
+    def __init__(self, note: str = "", roles: tuple[str, ...] = DEFAULT_ROLES) -> None:
         super().__init__()
         self.note = note  # a note to start from (a spike's summary)
+        self.roles = roles  # the playbook's [escalation] roles
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Escalate to")
             with RadioSet(id="escalate-role"):
-                for index, role in enumerate(ESCALATION_ROLES):
+                for index, role in enumerate(self.roles):
                     yield RadioButton(role.capitalize(), value=index == 0, name=role)
             yield Input(self.note, placeholder="Why? (note for the team, never sent)", id="escalate-note")
             yield Static("", classes="error", id="escalate-error")
@@ -43,7 +44,7 @@ class EscalateScreen(ModalScreen[tuple[str, str] | None]):
     def role(self) -> str:
         """The chosen role."""
         pressed = self.query_one(RadioSet).pressed_button
-        return pressed.name if pressed is not None and pressed.name else ESCALATION_ROLES[0]
+        return pressed.name if pressed is not None and pressed.name else self.roles[0]
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -242,19 +242,23 @@ class TriageActions(HostScreen):
 
     def action_triage_escalate(self) -> None:
         from socialdesk.screens.escalate import EscalateScreen
+        from socialdesk.services.playbook_keeper import keeper_for
+        from socialdesk.services.sla_policy import parse_escalation
 
         post = self.selected_post
         if post is None:
             return
+        playbook = keeper_for(self.ctx).current().playbook  # checked: its roles parse
+        roles = parse_escalation(playbook.section("escalation"), playbook.source)
 
         def done(choice: tuple[str, str] | None) -> None:
             if choice:
                 role, note = choice
                 self._triage_one(
-                    f"Escalated to {role}", post.id, lambda svc: svc.escalate(post.id, role, note)
+                    f"Escalated to {role}", post.id, lambda svc: svc.escalate(post.id, role, note, roles)
                 )
 
-        self.app.push_screen(EscalateScreen(), done)
+        self.app.push_screen(EscalateScreen(roles=roles), done)
 
     def action_triage_sentiment(self) -> None:
         """Correct the selected post's sentiment (cycles negative -> neutral -> positive)."""

@@ -17,6 +17,7 @@ from socialdesk.errors import UserError
 from socialdesk.services.classify import parse_intent_section
 from socialdesk.services.playbook import PlaybookFile
 from socialdesk.services.rule_parse import CONDITION_KEYS, macro_names, parse_rule, parse_vip
+from socialdesk.services.sla_policy import parse_escalation, parse_sla
 
 
 @dataclass(slots=True)
@@ -136,5 +137,7 @@ def check_playbook(
                 f"Mastodon authors are @user@server (write '@{handle}@your.server')"
             )
     _collect(report, lambda: parse_intent_section(playbook.section("intent"), playbook.source))
+    _collect(report, lambda: parse_sla(playbook.section("sla"), playbook.source))
+    _collect(report, lambda: parse_escalation(playbook.section("escalation"), playbook.source))
     _check_rules(playbook, report, networks, agents)
     return report

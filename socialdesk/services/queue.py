@@ -16,11 +16,12 @@ from socialdesk.models import Agent, PostRow, Status
 from socialdesk.services.classify import INTENTS, SENTIMENT_LABELS
 from socialdesk.services.playbook import PlaybookFile
 from socialdesk.services.query import QueryError, parse_query
+from socialdesk.services.sla_policy import DEFAULT_ROLES
 from socialdesk.store import PostFilter, Store
 from socialdesk.store import queue_queries as qq
 from socialdesk.store.queries import count, get_post
 
-ESCALATION_ROLES = ("supervisor", "marketing", "legal")
+ESCALATION_ROLES = DEFAULT_ROLES  # the playbook's [escalation] roles replace them
 APPROVER_ROLE = "approver"
 
 
@@ -263,10 +264,15 @@ class QueueService:
         """The notes on a post's conversation, oldest first."""
         return qq.notes_for(self.store.conn, post_id)
 
-    def escalate(self, post_id: int, role: str, note: str) -> list[int]:
-        """Escalate a conversation to a role with a note; replies to it then need approval."""
-        if role not in ESCALATION_ROLES:
-            raise UserError(f"escalate to one of {', '.join(ESCALATION_ROLES)}, not {role!r}")
+    def escalate(
+        self, post_id: int, role: str, note: str, roles: Sequence[str] = ESCALATION_ROLES
+    ) -> list[int]:
+        """Escalate a conversation to a role (one of the playbook's `roles`) with a note.
+
+        Replies to it then need approval.
+        """
+        if role not in roles:
+            raise UserError(f"escalate to one of {', '.join(roles)}, not {role!r}")
         with self.store.transaction() as conn:
             ids = self.set_status([post_id], Status.ESCALATED)
             qq.add_tag(conn, ids, f"escalated:{role}")

@@ -16,6 +16,7 @@ from socialdesk.services.playbook import PlaybookFile, load_playbook
 from socialdesk.services.rule_match import WORD as _WORD
 from socialdesk.services.rule_match import AuthorFacts, Rule
 from socialdesk.services.rule_parse import handle_key, parse_rule, parse_rules, parse_vip
+from socialdesk.services.sla_policy import SlaPolicy, parse_sla
 from socialdesk.services.triage_offload import TextStageOffload
 from socialdesk.store import Triage
 from socialdesk.store.playbook_queries import add_rule_hits, new_post_keys
@@ -115,7 +116,8 @@ class Triager(TextStageOffload):
 
     Args:
         rules: validated rules in playbook order.
-        sla: first-response targets (due_at = created_at + target for the priority).
+        sla: first-response targets: per priority (SlaSettings) or the playbook's policy (SlaPolicy:
+            by condition, on business hours); due_at = when the first response is due.
         classifier: sentiment/intent/spam classifier (default: built-in rules only).
         vip: handles per network ("any" for every network).
         offload: run the text stage of large batches in a worker process (`batches`, from
@@ -125,13 +127,13 @@ class Triager(TextStageOffload):
     def __init__(
         self,
         rules: Sequence[Rule] = (),
-        sla: SlaSettings | None = None,
+        sla: SlaSettings | SlaPolicy | None = None,
         classifier: Classifier | None = None,
         vip: dict[str, frozenset[str]] | None = None,
         offload: bool | None = None,
     ) -> None:
         self.rules = tuple(rules)
-        self.sla = sla or SlaSettings()
+        self.sla = sla if isinstance(sla, SlaPolicy) else SlaPolicy(sla or SlaSettings())
         self.classifier = classifier or Classifier()
         self.vip = vip or {}
         self._any_vip = self.vip.get("any", frozenset())
@@ -147,7 +149,8 @@ class Triager(TextStageOffload):
         """Build from a loaded playbook (validates `rule`, `vip` and `intent`)."""
         rules = parse_rules(playbook)
         extra = parse_intent_section(playbook.section("intent"), playbook.source)
-        return cls(rules, sla, Classifier(extra), parse_vip(playbook.section("vip"), playbook.source))
+        policy = parse_sla(playbook.section("sla"), playbook.source, sla)
+        return cls(rules, policy, Classifier(extra), parse_vip(playbook.section("vip"), playbook.source))
 
     @classmethod
     def from_settings(cls, settings: Settings, playbook: str | None = None) -> Triager:
@@ -215,7 +218,11 @@ class Triager(TextStageOffload):
                 stopped_by = i
                 break
         final = 1 if priority is None else priority
-        due = post.created_at + self.sla.minutes(final) * 60 if actionable and not post.is_ours else None
+        due = (
+            self.sla.due(post.created_at, post.network, final, vip)
+            if actionable and not post.is_ours
+            else None
+        )
         triage = Triage(
             status="new",
             priority=final,
@@ -284,11 +291,11 @@ class Triager(TextStageOffload):
     def _count_hits(
         self, conn: sqlite3.Connection, posts: Sequence[Post], fired: list[tuple[int, ...]]
     ) -> None:
-        """Add the batch's rule hits on new posts to the live counts (a re-delivered post counted once)."""
+        """Add the rule hits on new inbound posts to the live counts (a re-delivery counts once)."""
         new = new_post_keys(conn, [(p.network, p.native_id) for p in posts])
         hits: dict[str, int] = {}
         for post, indices in zip(posts, fired, strict=True):
-            if (post.network, post.native_id) in new:
+            if not post.is_ours and (post.network, post.native_id) in new:  # our replies: no rule work
                 for i in indices:
                     hits[self.rules[i].name] = hits.get(self.rules[i].name, 0) + 1
         if hits:

@@ -100,6 +100,8 @@ def test_live_hit_counts_per_rule_over_an_hour_a_day_and_a_week(
         store.upsert_posts(posts, live.triage_many(posts, store))
     again = [make_post("outage c", native_id=posts[0].native_id)]  # a re-delivery counts once
     live.triage_many(again, store)
+    ours = [make_post("outage update from us", is_ours=True)]  # our own replies are not counted
+    store.upsert_posts(ours, live.triage_many(ours, store))
     monkeypatch.setattr(rules_module.time, "time", lambda: now)
     monkeypatch.setattr("socialdesk.services.rules_review.time.time", lambda: now)
     report = dry_run(store, live, 0)
