@@ -16,7 +16,7 @@ from typing import Any
 from socialdesk.errors import UserError
 from socialdesk.services.classify import parse_intent_section
 from socialdesk.services.playbook import PlaybookFile
-from socialdesk.services.rule_parse import CONDITION_KEYS, macro_names, parse_rule, parse_vip
+from socialdesk.services.rule_parse import CONDITION_KEYS, macro_names, parse_rule, parse_vip, rule_context
 from socialdesk.services.sla_policy import parse_escalation, parse_sla
 
 
@@ -73,12 +73,13 @@ def _check_rules(
         report.errors.append(f"{source}: rules must be written as [[rule]] tables")
         return
     macros = macro_names(playbook)
+    zone, roles = rule_context(playbook)
     raw_queues = playbook.section("queue")
     queues = [q for q in raw_queues if isinstance(q, dict)] if isinstance(raw_queues, list) else []
     seen: set[str] = set()
     for index, raw in enumerate(raw_rules):
         try:
-            rule = parse_rule(raw, index, source, macros)
+            rule = parse_rule(raw, index, source, macros, zone=zone, roles=roles)
         except UserError as exc:
             report.errors.append(str(exc))
             continue

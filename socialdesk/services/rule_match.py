@@ -2,13 +2,50 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from socialdesk.models import Post
 from socialdesk.services.classify import Classification
 
 WORD = re.compile(r"\w+")
+UTC = ZoneInfo("UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class PostView:
+    """What the conditions on a post itself read (not its text, not its author's history)."""
+
+    network: str
+    account: str
+    lang: str
+    followers: int
+    kind: str = "mention"
+    created_at: float = 0.0
+
+    @classmethod
+    def of(cls, post: Post) -> PostView:
+        """The view of a connector Post."""
+        return cls(post.network, post.account, post.lang, post.author.followers, post.kind, post.created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOfDay:
+    """A daily window in a time zone ("18:00-08:00" runs past midnight)."""
+
+    start: int  # minutes after midnight
+    end: int
+    zone: ZoneInfo = UTC
+
+    def holds(self, at: float) -> bool:
+        """Whether the time `at` (unix seconds) falls in the window."""
+        local = dt.datetime.fromtimestamp(at, self.zone)
+        minute = local.hour * 60 + local.minute
+        if self.start <= self.end:
+            return self.start <= minute < self.end
+        return minute >= self.start or minute < self.end
 
 
 @dataclass(slots=True)
@@ -38,26 +75,40 @@ class Rule:
     followers_max: int | None = None
     repeat_customer: bool | None = None
     vip: bool | None = None
+    kinds: frozenset[str] | None = None  # mention, reply, dm, search, feed
+    time_of_day: TimeOfDay | None = None
+    # Groups: at least one of `any_of` holds (each: all its conditions); `none_of` must not hold.
+    # They hold conditions on the post and its text only (never the author's), so they are tested
+    # in the text stage with the rest of those.
+    any_of: tuple[Rule, ...] = ()
+    none_of: Rule | None = None
     tags: tuple[str, ...] = ()
     assign: str | None = None  # auto-assign matching posts to this agent
     priority: int | None = None
     actionable: bool | None = None
+    status: str | None = None  # the status a matching post starts in (escalate sets "escalated")
+    escalate: str | None = None  # escalate to this role (tag escalated:<role>)
     stop: bool = False
 
     def matches(
         self, post: Post, text: str, cls: Classification, facts: AuthorFacts, vip: bool, words: frozenset[str]
     ) -> bool:
         """Whether every condition holds (cheap checks first, regular expressions last)."""
+        view = PostView.of(post)
         return (
-            self.matches_post(post.network, post.account, post.lang, post.author.followers, cls)
+            self.matches_post(view, cls)
             and self.matches_author(facts, vip)
             and self.matches_text(text, words)
+            and self.matches_groups(view, cls, text, words)
         )
 
-    def matches_post(
-        self, network: str, account: str, lang: str, followers: int, cls: Classification
-    ) -> bool:
+    def matches_post(self, view: PostView, cls: Classification) -> bool:
         """Whether the conditions on the post itself and its classification hold (not text, not author)."""
+        network, account, lang, followers = view.network, view.account, view.lang, view.followers
+        if self.kinds is not None and view.kind not in self.kinds:
+            return False
+        if self.time_of_day is not None and not self.time_of_day.holds(view.created_at):
+            return False
         if self.networks is not None and network not in self.networks:
             return False
         if self.accounts is not None and account not in self.accounts:
@@ -86,3 +137,17 @@ class Rule:
             if not self.pattern.search(text):
                 return False
         return self.regex is None or self.regex.search(text) is not None
+
+    def matches_groups(self, view: PostView, cls: Classification, text: str, words: frozenset[str]) -> bool:
+        """Whether the `any` and `not` groups hold (each group: its post, text and own group conditions)."""
+        if self.any_of and not any(g.holds_alone(view, cls, text, words) for g in self.any_of):
+            return False
+        return self.none_of is None or not self.none_of.holds_alone(view, cls, text, words)
+
+    def holds_alone(self, view: PostView, cls: Classification, text: str, words: frozenset[str]) -> bool:
+        """Whether a group's conditions all hold (groups have no author conditions)."""
+        return (
+            self.matches_post(view, cls)
+            and self.matches_text(text, words)
+            and self.matches_groups(view, cls, text, words)
+        )

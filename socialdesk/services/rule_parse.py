@@ -14,6 +14,12 @@ A rule is a table of conditions (all must hold; a list means "any of") and actio
     actionable = true
     stop = false                                     # true: later rules are not evaluated
 
+More conditions: `kind` (mention, reply, dm, search, feed), `time = "18:00-08:00"` (the post's time of
+day in the playbook's [sla.hours] time zone, else UTC), `any = [{...}, {...}]` (at least one group's
+conditions all hold) and `not = {...}` (that group must not hold); groups hold conditions on the post
+and its text, never the author's. More actions: `status` (new, open, pending, resolved) and
+`escalate = "<role>"` (one of [escalation]'s: status escalated, tag escalated:<role>).
+
 Priority is the highest any matching rule sets (normal when none sets one); `actionable` is the
 last matching rule's say (the classifier's otherwise).
 """
@@ -22,18 +28,37 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from socialdesk.errors import UserError
 from socialdesk.sanitize import shadow
 from socialdesk.services.classify import INTENTS, SENTIMENT_LABELS
 from socialdesk.services.playbook import PlaybookFile
-from socialdesk.services.rule_match import WORD, Rule
+from socialdesk.services.rule_match import UTC, WORD, Rule, TimeOfDay
 
-_LIST_KEYS = ("network", "account", "keywords", "regex", "lang", "sentiment", "intent", "tag")
-_STR_KEYS = ("name", "queue", "suggest", "assign")
+_LIST_KEYS = ("network", "account", "keywords", "regex", "lang", "sentiment", "intent", "kind", "tag")
+_STR_KEYS = ("name", "queue", "suggest", "assign", "time", "status", "escalate")
 _INT_KEYS = ("followers_min", "followers_max", "priority")
 _BOOL_KEYS = ("repeat_customer", "vip", "actionable", "stop")
-RULE_KEYS = (*_STR_KEYS, *_LIST_KEYS, *_INT_KEYS, *_BOOL_KEYS)
+_GROUP_KEYS = ("any", "not")
+RULE_KEYS = (*_STR_KEYS, *_LIST_KEYS, *_INT_KEYS, *_BOOL_KEYS, *_GROUP_KEYS)
+KINDS = ("mention", "reply", "dm", "search", "feed")
+# The statuses a rule may start a post in (snoozing needs a time; escalating is `escalate`).
+RULE_STATUSES = ("new", "open", "pending", "resolved")
+_ACTION_KEYS = (
+    "name",
+    "tag",
+    "queue",
+    "suggest",
+    "assign",
+    "priority",
+    "actionable",
+    "stop",
+    "status",
+    "escalate",
+)
+_AUTHOR_KEYS = ("repeat_customer", "vip")
+_TIME_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 # The keys that are conditions (a rule with none of them matches every post).
 CONDITION_KEYS = (
     "network",
@@ -47,6 +72,10 @@ CONDITION_KEYS = (
     "followers_max",
     "repeat_customer",
     "vip",
+    "kind",
+    "time",
+    "any",
+    "not",
 )
 _NAME_RE = re.compile(r"^[\w.-]+$")
 # BCP 47 as networks send it: a 2-3 letter ISO 639 code, optionally a region or script ("pt-BR").
@@ -66,8 +95,46 @@ def _strings(value: Any, where: str) -> list[str]:
     raise UserError(f"{where} must be a string or a list of strings, got {value!r}")
 
 
-def parse_rule(raw: Any, index: int, source: str, macros: set[str] | None = None) -> Rule:
+def _time_of_day(value: str, where: str, zone: ZoneInfo) -> TimeOfDay:
+    match = _TIME_RE.match(value)
+    if match is None:
+        raise UserError(f'{where} must be a daily window like "18:00-08:00", got {value!r}')
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+        raise UserError(f"{where}: {value!r} is not a time of day")
+    return TimeOfDay(h1 * 60 + m1, h2 * 60 + m2, zone)
+
+
+def _group(raw: Any, where: str, source: str, zone: ZoneInfo) -> Rule:
+    """One `any`/`not` group: conditions on the post and its text only."""
+    if not isinstance(raw, dict) or not raw:
+        raise UserError(f'{where} must be a table of conditions, e.g. {{ kind = "dm" }}')
+    for key in raw:
+        if key in _ACTION_KEYS or key in _AUTHOR_KEYS:
+            raise UserError(
+                f"{where}: {key!r} cannot be in a group (conditions on the post and its text only)"
+            )
+    return parse_rule({**raw, "name": where}, 0, source, zone=zone)
+
+
+def parse_rule(
+    raw: Any,
+    index: int,
+    source: str,
+    macros: set[str] | None = None,
+    *,
+    zone: ZoneInfo = UTC,
+    roles: tuple[str, ...] | None = None,
+) -> Rule:
     """Validate one `[[rule]]` table.
+
+    Args:
+        raw: the table.
+        index: its position (names a rule without a name).
+        source: the playbook file, for messages.
+        macros: the playbook's macro names (`suggest` must name one), None: not checked.
+        zone: the time zone `time` windows are read in (the playbook's [sla.hours]).
+        roles: the roles `escalate` may name ([escalation]), None: not checked.
 
     Raises:
         UserError: naming the file and the rule for unknown keys, wrong types or bad values.
@@ -92,9 +159,9 @@ def parse_rule(raw: Any, index: int, source: str, macros: set[str] | None = None
             raise UserError(f"{where} must be true or false, got {value!r}")
         if key == "name":
             continue
-        if key in ("network", "account", "lang", "sentiment", "intent"):
+        if key in ("network", "account", "lang", "sentiment", "intent", "kind"):
             values = _strings(value, where)
-            allowed = {"sentiment": SENTIMENT_LABELS, "intent": INTENTS}.get(key)
+            allowed = {"sentiment": SENTIMENT_LABELS, "intent": INTENTS, "kind": KINDS}.get(key)
             bad = [v for v in values if allowed is not None and v not in allowed]
             if bad:
                 raise UserError(f"{where}: unknown value {bad[0]!r} (known: {', '.join(allowed or ())})")
@@ -107,6 +174,7 @@ def parse_rule(raw: Any, index: int, source: str, macros: set[str] | None = None
                 "lang": "langs",
                 "sentiment": "sentiments",
                 "intent": "intents",
+                "kind": "kinds",
             }[key]
             kwargs[field_name] = frozenset(v.casefold() if key == "lang" else v for v in values)
         elif key == "keywords":
@@ -127,6 +195,24 @@ def parse_rule(raw: Any, index: int, source: str, macros: set[str] | None = None
             kwargs["regex"] = re.compile("|".join(f"(?:{e})" for e in exprs))
         elif key == "tag":
             tags += _strings(value, where)
+        elif key == "time":
+            kwargs["time_of_day"] = _time_of_day(value, where, zone)
+        elif key == "any":
+            if not isinstance(value, list) or not value:
+                raise UserError(f"{where} must be a list of condition tables (at least one must hold)")
+            kwargs["any_of"] = tuple(
+                _group(g, f"{label}: any[{i}]", source, zone) for i, g in enumerate(value)
+            )
+        elif key == "not":
+            kwargs["none_of"] = _group(value, f"{label}: not", source, zone)
+        elif key == "status":
+            if value not in RULE_STATUSES:
+                raise UserError(f"{where}: unknown status {value!r} (known: {', '.join(RULE_STATUSES)})")
+            kwargs["status"] = value
+        elif key == "escalate":
+            if roles is not None and value not in roles:
+                raise UserError(f"{where}: {value!r} is not an [escalation] role (roles: {', '.join(roles)})")
+            kwargs["escalate"] = value
         elif key == "priority":
             if value > 3:
                 raise UserError(f"{where} must be 0 (low) to 3 (urgent), got {value}")
@@ -187,9 +273,35 @@ def parse_rules(playbook: PlaybookFile) -> list[Rule]:
     if not isinstance(raw_rules, list):
         raise UserError(f"{playbook.source}: rules must be written as [[rule]] tables")
     macros = macro_names(playbook)
-    rules = [parse_rule(r, i, playbook.source, macros) for i, r in enumerate(raw_rules)]
+    zone, roles = rule_context(playbook)
+    rules = [
+        parse_rule(r, i, playbook.source, macros, zone=zone, roles=roles) for i, r in enumerate(raw_rules)
+    ]
     names = [r.name for r in rules]
     dup = next((n for n in names if names.count(n) > 1), None)
     if dup is not None:
         raise UserError(f"{playbook.source}: two rules are named {dup!r}")
     return rules
+
+
+def rule_context(playbook: PlaybookFile) -> tuple[ZoneInfo, tuple[str, ...] | None]:
+    """The time zone rules' `time` windows are read in ([sla.hours], else UTC) and the [escalation] roles.
+
+    A broken [sla] or [escalation] section is reported by its own parser; here it only means UTC and
+    no check of the roles.
+    """
+    from socialdesk.services.sla_policy import parse_escalation
+
+    sla = playbook.section("sla")
+    hours = sla.get("hours") if isinstance(sla, dict) else None
+    zone = UTC
+    if isinstance(hours, dict) and isinstance(hours.get("timezone"), str):
+        try:
+            zone = ZoneInfo(hours["timezone"])
+        except (KeyError, ValueError):
+            zone = UTC
+    try:
+        roles: tuple[str, ...] | None = parse_escalation(playbook.section("escalation"), playbook.source)
+    except UserError:
+        roles = None
+    return zone, roles

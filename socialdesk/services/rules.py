@@ -14,7 +14,7 @@ from socialdesk.sanitize import shadow
 from socialdesk.services.classify import Classification, Classifier, parse_intent_section
 from socialdesk.services.playbook import PlaybookFile, load_playbook
 from socialdesk.services.rule_match import WORD as _WORD
-from socialdesk.services.rule_match import AuthorFacts, Rule
+from socialdesk.services.rule_match import AuthorFacts, PostView, Rule
 from socialdesk.services.rule_parse import handle_key, parse_rule, parse_rules, parse_vip
 from socialdesk.services.sla_policy import SlaPolicy, parse_sla
 from socialdesk.services.triage_offload import TextStageOffload
@@ -58,8 +58,8 @@ class TriageContext:
 
 # -- the text stage: what triage can do before the store is consulted ------------------------------
 
-# What the text stage needs of a post: text, network, account, lang, author's followers.
-PostFields = tuple[str, str, str, str, int]
+# What the text stage needs of a post: text, network, account, lang, author's followers, kind, created_at.
+PostFields = tuple[str, str, str, str, int, str, float]
 # What it finds: sentiment, sentiment label, intent, spam, and a bit mask of the rules whose conditions
 # other than the author's (repeat customer, VIP) hold. Plain values: cheap to send between processes.
 TextVerdict = tuple[float, str, str, bool, int]
@@ -78,26 +78,27 @@ class TextStage:
     def __init__(self, classifier: Classifier, rules: Sequence[Rule]) -> None:
         self.classifier = classifier
         self.rules = tuple(rules)
-        self.prefilter = any(r.first_words is not None for r in self.rules)
+        self.prefilter = needs_words(self.rules)
 
     def __getstate__(self) -> tuple[Classifier, tuple[Rule, ...]]:
         return self.classifier, self.rules
 
     def __setstate__(self, state: tuple[Classifier, tuple[Rule, ...]]) -> None:
         self.classifier, self.rules = state
-        self.prefilter = any(r.first_words is not None for r in self.rules)
+        self.prefilter = needs_words(self.rules)
 
     def verdict(self, post: PostFields) -> TextVerdict:
         """Classify a post's text; test each rule's text conditions where its post conditions hold."""
-        text, network, account, lang, followers = post
+        text = post[0]
+        view = PostView(*post[1:])
         shadow_text = shadow(text)
         cls = self.classifier.classify(text, shadow_text)
         words = frozenset(_WORD.findall(shadow_text)) if self.prefilter else frozenset()
         mask = 0
         for i, rule in enumerate(self.rules):
-            if not rule.matches_post(network, account, lang, followers, cls):
+            if not rule.matches_post(view, cls):
                 continue
-            if rule.matches_text(shadow_text, words):
+            if rule.matches_text(shadow_text, words) and rule.matches_groups(view, cls, shadow_text, words):
                 mask |= 1 << i
         return cls.sentiment, cls.sentiment_label, cls.intent, cls.spam, mask
 
@@ -108,7 +109,25 @@ class TextStage:
     @staticmethod
     def fields(post: Post) -> PostFields:
         """What the text stage needs of a post (cheap to send to a worker)."""
-        return post.text, post.network, post.account, post.lang, post.author.followers
+        return (
+            post.text,
+            post.network,
+            post.account,
+            post.lang,
+            post.author.followers,
+            post.kind,
+            post.created_at,
+        )
+
+
+def needs_words(rules: Sequence[Rule]) -> bool:
+    """Whether any rule (or group) has keywords whose first words pre-filter posts."""
+    return any(
+        r.first_words is not None
+        or needs_words(r.any_of)
+        or (r.none_of is not None and needs_words([r.none_of]))
+        for r in rules
+    )
 
 
 class Triager(TextStageOffload):
@@ -137,7 +156,7 @@ class Triager(TextStageOffload):
         self.classifier = classifier or Classifier()
         self.vip = vip or {}
         self._any_vip = self.vip.get("any", frozenset())
-        self._prefilter = any(r.first_words is not None for r in self.rules)
+        self._prefilter = needs_words(self.rules)
         self._needs_facts = any(r.repeat_customer is not None or r.vip is not None for r in self.rules)
         self._stage = TextStage(self.classifier, self.rules)
         # Live sync's Triager counts each rule's hits on new posts (`rules test` shows them).
@@ -197,6 +216,7 @@ class Triager(TextStageOffload):
             tags.append("vip")
         priority: int | None = None
         assigned_to = ""
+        status = "new"
         actionable = cls.actionable
         fired: list[int] = []
         stopped_by: int | None = None
@@ -212,6 +232,11 @@ class Triager(TextStageOffload):
                 priority = rule.priority if priority is None else max(priority, rule.priority)
             if rule.actionable is not None:
                 actionable = rule.actionable
+            if rule.status is not None:
+                status = rule.status
+            if rule.escalate:
+                status = "escalated"
+                tags.append(f"escalated:{rule.escalate}")
             if rule.assign:
                 assigned_to = rule.assign
             if rule.stop:
@@ -224,7 +249,7 @@ class Triager(TextStageOffload):
             else None
         )
         triage = Triage(
-            status="new",
+            status=status,
             priority=final,
             sentiment=cls.sentiment,
             sentiment_label=cls.sentiment_label,

@@ -90,6 +90,10 @@ def rule_sets(rule: Rule) -> dict[str, Any]:
         sets["actionable"] = rule.actionable
     if rule.assign:
         sets["assign"] = rule.assign
+    if rule.status is not None:
+        sets["status"] = rule.status
+    if rule.escalate:
+        sets["escalate"] = rule.escalate
     if rule.stop:
         sets["stop"] = True
     return sets
