@@ -167,6 +167,18 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
         """Replace the composer's text and save it as the draft."""
         self.composer.set_text(text, announce=True)
 
+    def open_draft(self, post_id: int) -> None:
+        """Show the post and put the focus in the composer, where its draft is loaded."""
+        self.select_post(post_id)
+        if self._shown_post == post_id:
+            self.refresh_thread()  # the cursor was already on it: load the draft again
+        self.set_focus(self.query_one(ReplyEditor))
+
+    def leave_composer(self) -> None:
+        """The reply is queued and the composer emptied: back to the feed, where `u` undoes."""
+        if isinstance(self.focused, ReplyEditor):
+            self.set_focus(self.feed)  # now, not on the next turn: the undo toast names the key
+
     def set_feed_filter(self, flt: PostFilter, title: str, queue_order: bool = False) -> None:
         """Show another view of the cache in the feed (a saved queue, search results)."""
         self.feed_filter = flt

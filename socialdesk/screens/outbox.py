@@ -40,16 +40,20 @@ class OutboxPageLoaded(Message):
 
 
 class OutboxActionDone(Message):
-    """A retry or discard finished (message to show)."""
+    """A retry, discard or restore finished (message to show; `post_id`: a draft to open)."""
 
-    def __init__(self, text: str, error: bool = False) -> None:
+    def __init__(self, text: str, error: bool = False, post_id: int | None = None) -> None:
         super().__init__()
         self.text = text
         self.error = error
+        self.post_id = post_id
 
 
-class OutboxScreen(ModalScreen[None]):
-    """Lists replies newest first, PAGE rows at a time; `r` retry, `x` discard, `n`/`p` pages, esc closes."""
+class OutboxScreen(ModalScreen[int | None]):
+    """Lists replies newest first, PAGE rows at a time; `r` retry, `x` discard, `n`/`p` pages, esc closes.
+
+    `e` puts a discarded reply back as its post's draft and dismisses with that post's id.
+    """
 
     DEFAULT_CSS = """
     OutboxScreen {
@@ -62,6 +66,7 @@ class OutboxScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("r", "retry", "Retry", id="outbox.retry"),
         Binding("x", "discard", "Discard", id="outbox.discard"),
+        Binding("e", "restore", "Edit again", id="outbox.restore"),
         Binding("n", "page(1)", "Older", id="outbox.older"),
         Binding("p", "page(-1)", "Newer", id="outbox.newer"),
         Binding("escape,o", "close", "Close", id="outbox.close"),
@@ -116,7 +121,8 @@ class OutboxScreen(ModalScreen[None]):
             table.move_cursor(row=min(row, len(self.rows) - 1))
         page = len(self.history) + 1
         footer = f"page {page}{' · n: older' if self.more else ''}{' · p: newer' if self.history else ''}"
-        self.query_one("#outbox-footer", Static).update(Text(f"{footer} · r retry · x discard · esc close"))
+        keys = " · r retry · x discard · e edit a discarded reply again · esc close"
+        self.query_one("#outbox-footer", Static).update(Text(footer + keys))
 
     def _selected(self) -> OutboxRow | None:
         table = self.query_one(DataTable)
@@ -139,16 +145,24 @@ class OutboxScreen(ModalScreen[None]):
         if (row := self._selected()) is not None:
             self.act("discard", row.id)
 
+    def action_restore(self) -> None:
+        if (row := self._selected()) is not None:
+            self.act("restore", row.id)
+
     @work(
         thread=True, exclusive=True, exit_on_error=False, group="outbox-action", description="outbox action"
     )
     def act(self, action: str, reply_id: int) -> None:
-        """Retry or discard one reply, then reload the page."""
+        """Retry, discard or restore one reply, then reload the page."""
         from socialdesk.errors import UserError
 
         try:
             if action == "retry":
                 self.outbox.retry(reply_id, self.agent)
+            elif action == "restore":
+                post_id, _ = self.outbox.restore(reply_id, self.agent)
+                self.post_message(OutboxActionDone("Reply back in the composer as a draft", post_id=post_id))
+                return
             else:
                 self.outbox.discard(reply_id, self.agent)
         except UserError as exc:
@@ -159,6 +173,9 @@ class OutboxScreen(ModalScreen[None]):
     @on(OutboxActionDone)
     def _done(self, message: OutboxActionDone) -> None:
         self.notify(message.text, severity="error" if message.error else "information", markup=False)
+        if message.post_id is not None:
+            self.dismiss(message.post_id)  # the desk opens the post, its draft in the composer
+            return
         self.load(self.before)
 
     def action_close(self) -> None:

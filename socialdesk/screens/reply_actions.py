@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import Notification, Notify
+from textual.widgets import Input, TextArea
 
 from socialdesk import compose
 from socialdesk.errors import UserError
@@ -79,6 +81,14 @@ class ReplyActions(HostScreen):
     _reply_macros: Macros | None = None
     _last_reply: tuple[int, int] | None = None  # (post id, first reply id) of the last queued reply
     _last_reply_text = ""  # what the composer held when it was queued (undo puts it back)
+    _undo_toast: Notification | None = None  # the "press u to undo" toast, taken down by the undo
+
+    def open_draft(self, post_id: int) -> None:
+        """Show a post with its draft in the composer (the desk overrides it; default: reload)."""
+        self.refresh_thread()
+
+    def leave_composer(self) -> None:
+        """After a reply is queued: move focus where the undo key works (the desk overrides it)."""
 
     # -- services ------------------------------------------------------------------------------
 
@@ -184,15 +194,35 @@ class ReplyActions(HostScreen):
         self._last_reply_text = message.text
         if self.selected_post is not None and self.selected_post.id == message.post_id:
             self.set_composer_text("")
+        self.leave_composer()
         if message.note:
             self.notify(f"Reply {message.note}", markup=False)
         else:
-            self.notify(
-                f"Reply queued: sends in {message.undo_seconds:g} s. Press u to undo",
-                title="Undo",
-                timeout=max(1.0, message.undo_seconds),
+            # Name the key that works where the agent is: a letter typed into a text field is text.
+            typing = isinstance(self.focused, TextArea | Input)
+            key = "ctrl+r" if typing else "u"
+            when = (
+                "waits in the outbox until you are back online"
+                if self.ctx.offline
+                else f"sends in {message.undo_seconds:g} s"
+            )
+            self._undo_toast = self._toast(
+                f"Reply queued: {when}. Press {key} to undo", "Undo", max(1.0, message.undo_seconds)
             )
         self.refresh_thread()
+
+    def _toast(self, text: str, title: str, timeout: float) -> Notification:
+        """Show a toast and return it, so that it can be taken down before its timeout."""
+        toast = Notification(text, title, "information", timeout, markup=False)
+        self.app.post_message(Notify(toast))
+        return toast
+
+    def _take_down_undo_toast(self) -> None:
+        toast, self._undo_toast = self._undo_toast, None
+        app = self.app
+        # Textual's own toasts take themselves down this way when clicked (Toast._on_click).
+        if toast is not None and toast in app._notifications:
+            app._unnotify(toast)
 
     def on_reply_refused(self, message: ReplyRefused) -> None:
         self.notify(message.text, severity="error", markup=False)
@@ -205,23 +235,32 @@ class ReplyActions(HostScreen):
             self.notify("Nothing to undo", severity="warning")
             return
         post_id, reply_id = self._last_reply
+        words = self._last_reply_text
         outbox = self.reply_outbox
+        store = self.ctx.store
 
         def work() -> None:
             text = outbox.undo(reply_id)
+            if text is not None:
+                # The draft is written before the panes are read again: they show it, not the
+                # empty draft the send left behind (that reload once wiped the text off the screen).
+                text = words or text
+                store.save_draft(post_id, text)
             self.post_message(ReplyUndone(post_id, text))
 
         self.run_worker(work, thread=True, exit_on_error=False, group="reply", description="undo a reply")
 
     def on_reply_undone(self, message: ReplyUndone) -> None:
+        self._take_down_undo_toast()
         if message.text is None:
             self.notify("Too late to undo: the reply has been handed to the network", severity="warning")
             return
         self._last_reply = None
         if self.selected_post is not None and self.selected_post.id == message.post_id:
-            # The agent's own words (mentions are added again on send), else the queued text.
-            self.set_composer_text(self._last_reply_text or message.text)
-        self.notify("Reply taken back into the composer")
+            self.set_composer_text(message.text)  # the agent's own words: mentions are added on send
+            self.notify("Reply taken back into the composer")
+        else:
+            self.notify("Reply taken back: it is the draft of its post again")
         self.refresh_thread()
 
     # -- canned replies ------------------------------------------------------------------------
@@ -330,4 +369,8 @@ class ReplyActions(HostScreen):
         """Open the outbox view."""
         from socialdesk.screens.outbox import OutboxScreen
 
-        self.app.push_screen(OutboxScreen(self.reply_outbox, self.ctx.agent.name))
+        def closed(post_id: int | None) -> None:
+            if post_id is not None:  # a discarded reply was made a draft again
+                self.open_draft(post_id)
+
+        self.app.push_screen(OutboxScreen(self.reply_outbox, self.ctx.agent.name), closed)

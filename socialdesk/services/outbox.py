@@ -52,6 +52,13 @@ ASK_AGENT = "may have been posted and cannot be checked: look on the network, th
 _NUMBERING = re.compile(r" \d+/\d+$")
 
 
+def _joined(rows: list[OutboxRow]) -> str:
+    """The text of a reply, or of a thread's parts without their numbering."""
+    if len(rows) == 1:
+        return rows[0].text
+    return " ".join(_NUMBERING.sub("", r.text) for r in rows)
+
+
 @dataclass(slots=True)
 class OutboxRow:
     """One reply in the outbox."""
@@ -239,9 +246,27 @@ class Outbox:
                 self.store.audit(row.agent, "reply.undone", row.post_id, replies=[r.id for r in rows])
         except _TooLate:
             return None
-        if len(rows) == 1:
-            return row.text
-        return " ".join(_NUMBERING.sub("", r.text) for r in rows)
+        return _joined(rows)
+
+    def restore(self, reply_id: int, agent: str) -> tuple[int, str]:
+        """Make a discarded reply the draft of its post again (after the draft already there).
+
+        Returns:
+            The post's id and the draft it now has.
+        """
+        row = self.get(reply_id)
+        if row is None:
+            raise UserError(f"no reply {reply_id} in the outbox")
+        if row.state != ReplyState.DISCARDED or row.post_id is None:
+            raise UserError(f"reply {reply_id} is {row.state}; only a discarded reply goes back to its draft")
+        text = _joined(self._group(row))
+        with self.store.transaction():
+            current = self.store.draft(row.post_id).strip()
+            # Whatever was written since stays: two texts side by side beat one lost.
+            draft = text if not current or current == text else f"{current}\n\n{text}"
+            self.store.save_draft(row.post_id, draft)
+            self.store.audit(agent, "reply.restored", row.post_id, reply=reply_id)
+        return row.post_id, draft
 
     def approve(self, reply_id: int, approver: Agent) -> None:
         """Release a reply held for approval (the approver needs the "approver" role)."""

@@ -1,0 +1,117 @@
+"""Send then undo on the desk, driven as an agent does it: the reply comes back whole, at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from socialdesk.app import SocialDeskApp
+from socialdesk.widgets.composer import Composer, ReplyEditor
+from socialdesk.widgets.feed_list import FeedList
+from tests.ui.test_desk_keys import SIZE, ready
+
+
+def shown_text(composer: Composer) -> str:
+    """What the composer's editor draws on screen, as plain text (not only what it holds)."""
+    editor = composer.query_one(ReplyEditor)
+    return "\n".join(editor.render_line(y).text.rstrip() for y in range(editor.size.height)).strip()
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def until(pilot, condition: Callable[[], bool]) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until `condition` holds (a timer or worker has done its part)."""
+    for _ in range(100):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the condition never held")
+
+
+async def test_undo_after_escape_puts_the_exact_text_back_visibly(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await settle(pilot)
+        desk = desk_app.desk
+        composer = desk.query_one(Composer)
+        await pilot.press("r", *"Sorry about the late parcel")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert composer.text == ""
+        await pilot.press("escape", "u")
+        await settle(pilot)
+        post = desk.selected_post
+        assert post is not None
+        await until(pilot, lambda: desk.ctx.store.draft(post.id) != "")  # the draft timer has fired
+        await settle(pilot)
+        assert composer.text == "Sorry about the late parcel"
+        assert "Sorry about the late parcel" in shown_text(composer)
+        assert desk.ctx.store.draft(post.id) == "Sorry about the late parcel"
+
+
+async def test_after_send_the_undo_key_works_and_the_toast_names_it_and_goes(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await settle(pilot)
+        composer = desk_app.desk.query_one(Composer)
+        await pilot.press("r", *"We are on it", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        toasts = [n.message for n in desk_app._notifications]
+        assert any("Press u to undo" in t for t in toasts), toasts
+        assert isinstance(desk_app.focused, FeedList)  # so `u` is the undo key, not a letter typed
+        await pilot.press("u")  # no Escape first
+        await settle(pilot)
+        assert composer.text == "We are on it"
+        assert "We are on it" in shown_text(composer)
+        assert not any("to undo" in n.message for n in desk_app._notifications)
+        assert any("taken back" in n.message for n in desk_app._notifications)
+
+
+async def test_ctrl_r_undoes_from_the_composer(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await settle(pilot)
+        composer = desk_app.desk.query_one(Composer)
+        await pilot.press("r", *"Back in a moment", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press("r", "ctrl+r")
+        await settle(pilot)
+        assert composer.text == "Back in a moment"
+
+
+async def test_a_discarded_reply_goes_back_to_the_composer_from_the_outbox(desk_app: SocialDeskApp) -> None:
+    from socialdesk.screens.outbox import OutboxScreen
+
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await settle(pilot)
+        composer = desk_app.desk.query_one(Composer)
+        await pilot.press("r", *"Kept for later", "ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        # The agent replaces the text (the old bug made the composer look empty): the draft is overwritten.
+        composer.set_text("Something else", announce=True)
+        post = desk_app.desk.selected_post
+        assert post is not None
+        await until(pilot, lambda: desk_app.desk.ctx.store.draft(post.id) == "Something else")
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(desk_app.screen, OutboxScreen)
+        await pilot.press("e")
+        await settle(pilot)
+        await settle(pilot)
+        assert desk_app.screen is desk_app.desk and isinstance(desk_app.focused, ReplyEditor)
+        # What would have been sent, mention included (sending does not add it twice).
+        assert composer.text == f"Something else\n\n@{post.author_handle} Kept for later"
