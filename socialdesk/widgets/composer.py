@@ -113,6 +113,25 @@ class Composer(Vertical):
         self._update_counter()
         self.post_message(self.Changed(self.text))
 
+    def _counter_label(self, result: counting.CountResult, detail: int) -> Text:
+        """The counter's text: 0 is the bare count; 1 adds what is left, 2 the network, 3 the last state."""
+        label = Text(no_wrap=True, overflow="ellipsis")
+        if self.state and detail >= 3:
+            label.append(f"last reply: {self.state}   ", "italic")
+        if detail >= 2:
+            label.append(f"{NETWORK_NAMES.get(self.network, self.network)} · ")
+        label.append(f"{result.count}/{result.limit}", "bold")
+        if detail >= 1:
+            label.append(
+                f" · {result.remaining} left" if result.remaining >= 0 else f" · {-result.remaining} over"
+            )
+        if result.max_bytes and result.bytes > result.max_bytes * WARN_AT:
+            label.append(f"  {result.bytes}/{result.max_bytes} bytes")
+        return label
+
+    def on_resize(self) -> None:
+        self._update_counter()  # a narrower pane drops the words around the count, never the count
+
     def watch_network(self) -> None:
         self._update_counter()
 
@@ -152,16 +171,12 @@ class Composer(Vertical):
             return
         result = self.measure()
         counter = self.query_one("#composer-counter", Static)
-        label = Text(no_wrap=True, overflow="ellipsis")
-        if self.state:
-            label.append(f"last reply: {self.state}   ", "italic")
-        label.append(f"{NETWORK_NAMES.get(self.network, self.network)} · ")
-        label.append(f"{result.count}/{result.limit}", "bold")
-        label.append(
-            f" · {result.remaining} left" if result.remaining >= 0 else f" · {-result.remaining} over"
-        )
-        if result.max_bytes and result.bytes > result.max_bytes * WARN_AT:
-            label.append(f"  {result.bytes}/{result.max_bytes} bytes")
+        room = counter.size.width
+        # The count itself always shows: the words around it go first where the pane is narrow.
+        for detail in (3, 2, 1, 0):
+            label = self._counter_label(result, detail)
+            if not room or label.cell_len <= room:
+                break
         counter.update(label, layout=False)  # one line high, whatever it says
         counter.set_class(result.over, "-error")
         counter.set_class(not result.over and result.count >= result.limit * WARN_AT, "-warning")

@@ -124,8 +124,13 @@ class DocumentView(ScrollView, can_focus=True):
         self._tops = tops
 
     def on_resize(self) -> None:
-        self._viewport = self.scrollable_content_region.size
-        self._prepare()
+        viewport = self.scrollable_content_region.size
+        if viewport != self._viewport:
+            # The frame drawn with the new layout came before this event, at the old size: wrap again
+            # (a new width lays the blocks out again in `_prepare`) and repaint every line.
+            self._viewport = viewport
+            self._prepare()
+            self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

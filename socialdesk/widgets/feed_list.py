@@ -202,7 +202,12 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
             self.post_message(self.Highlighted(post))
 
     def on_resize(self, event: events.Resize) -> None:
-        self._width = self.size.width  # asked for by every line of every frame: kept, not computed
+        width = self.size.width  # asked for by every line of every frame: kept, not computed
+        if width != self._width:
+            # The first frame at the new size was drawn before this event, with the old width.
+            self._width = width
+            self._strips.clear()  # drawn at the old width: never asked for again
+            self.refresh()
         self.virtual_size = Size(0, self.window.total)
         self._scroll_to_cursor()
 
@@ -281,7 +286,11 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         return style
 
     def _row_segments(self, row: PostRow, width: int, base: Style) -> list[Segment]:
-        """One row as segments, column by column (cells counted, so wide characters line up)."""
+        """One row as segments, column by column (cells counted, so wide characters line up).
+
+        Where the row is too narrow for the post's text, columns are dropped in `DROP_ORDER` until
+        the text has `text_room(width)` cells: a row never shows badges without the words.
+        """
         author_width = max(8, min(22, width // 5))
         now = badges.now()
 
@@ -293,31 +302,50 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         prio, prio_style = priority_badge(row)
         sla, sla_style = sla_badge(row, now)
         columns = [
-            Segment("✓ " if row.id in self.marked else "  ", base),
-            Segment(NETWORK_GLYPHS.get(row.network, "·") + " ", styled("dim")),
-            Segment(
-                set_cell_size("@" + clean(row.author_handle, single_line=True), author_width) + " ",
-                styled("ours" if row.is_ours else "author"),
+            ("mark", Segment("✓ " if row.id in self.marked else "  ", base)),
+            ("network", Segment(NETWORK_GLYPHS.get(row.network, "·") + " ", styled("dim"))),
+            (
+                "author",
+                Segment(
+                    set_cell_size("@" + clean(row.author_handle, single_line=True), author_width) + " ",
+                    styled("ours" if row.is_ours else "author"),
+                ),
             ),
-            Segment(age(row.created_at, now).rjust(4) + " ", styled("dim")),
-            Segment(status.ljust(4), styled(status_style)),
-            Segment(sentiment + " ", styled(sentiment_style)),
-            Segment(prio.ljust(4), styled(prio_style)),
-            Segment(sla.rjust(5) + " ", styled(sla_style)),
+            ("age", Segment(age(row.created_at, now).rjust(4) + " ", styled("dim"))),
+            ("status", Segment(status.ljust(4), styled(status_style))),
+            ("sentiment", Segment(sentiment + " ", styled(sentiment_style))),
+            ("priority", Segment(prio.ljust(4), styled(prio_style))),
+            ("sla", Segment(sla.rjust(5) + " ", styled(sla_style))),
         ]
         if row.deleted_at is not None:
-            columns.append(Segment("deleted ", styled("dim")))
+            columns.append(("mark-deleted", Segment("deleted ", styled("dim"))))
         elif row.edited_at is not None:
-            columns.append(Segment("edited ", styled("dim")))
-        if row.reply_limited:
-            columns.append(Segment("no-reply ", styled("dim")))  # the network would refuse our answer
+            columns.append(("mark-edited", Segment("edited ", styled("dim"))))
+        if row.reply_limited:  # the network would refuse our answer
+            columns.append(("mark-no-reply", Segment("no-reply ", styled("dim"))))
+        room = width - sum(cell_len(segment.text) for _, segment in columns)
+        wanted = text_room(width)
+        for name in DROP_ORDER:
+            if room >= wanted:
+                break
+            index = next(i for i, (column, _) in enumerate(columns) if column == name)
+            room += cell_len(columns.pop(index)[1].text)
+        segments = [segment for _, segment in columns]
         if row.content_warning:
             body = f"CW: {clean(row.content_warning, single_line=True)}"
         else:
             body = clean(row.text, single_line=True)
-        room = width - sum(cell_len(segment.text) for segment in columns)
         if room > 0:
             if cell_len(body) > room:
                 body = set_cell_size(body, room - 1) + "…"
-            columns.append(Segment(set_cell_size(body, room), base))
-        return columns
+            segments.append(Segment(set_cell_size(body, room), base))
+        return segments
+
+
+# The feed's columns dropped first when a row is too narrow for the text (the mark and the author stay).
+DROP_ORDER = ("status", "age", "sentiment", "sla", "priority", "network")
+
+
+def text_room(width: int) -> int:
+    """Cells the post's text gets at least, in a row `width` cells wide."""
+    return max(12, width // 3)

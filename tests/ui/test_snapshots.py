@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from socialdesk.app import SocialDeskApp
 from tests.conftest import FIXED_NOW
 from tests.ui.waiting import settle
@@ -131,3 +133,15 @@ def test_approvals_modal(snap_compare, desk_app: SocialDeskApp) -> None:  # type
 
 def test_search_modal(snap_compare, desk_app: SocialDeskApp) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(desk_app, terminal_size=SIZE, run_before=_modal(("slash", *"refund")))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (240, 60)], ids=["80x24", "120x40", "240x60"])
+def test_main_screen_after_resizing(snap_compare, desk_app: SocialDeskApp, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """Opened at 160x48, then the terminal resized: the panes wrap to the new size, nothing stale stays."""
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await loaded(pilot)
+        await pilot.resize_terminal(*size)
+        await settle(pilot)
+
+    assert snap_compare(desk_app, terminal_size=(160, 48), run_before=run_before)

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from socialdesk.app import SocialDeskApp
 from socialdesk.widgets.composer import Composer, ReplyEditor
 from socialdesk.widgets.feed_list import FeedList
 from tests.ui.test_desk_keys import SIZE, ready
+from tests.ui.waiting import settle
 
 
 def shown_text(composer: Composer) -> str:
     """What the composer's editor draws on screen, as plain text (not only what it holds)."""
     editor = composer.query_one(ReplyEditor)
     return "\n".join(editor.render_line(y).text.rstrip() for y in range(editor.size.height)).strip()
-
-
-async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def until(pilot, condition: Callable[[], bool]) -> None:  # type: ignore[no-untyped-def]
-    """Let the app run until `condition` holds (a timer or worker has done its part)."""
-    for _ in range(100):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the condition never held")
 
 
 async def test_undo_after_escape_puts_the_exact_text_back_visibly(desk_app: SocialDeskApp) -> None:
@@ -47,7 +31,7 @@ async def test_undo_after_escape_puts_the_exact_text_back_visibly(desk_app: Soci
         await settle(pilot)
         post = desk.selected_post
         assert post is not None
-        await until(pilot, lambda: desk.ctx.store.draft(post.id) != "")  # the draft timer has fired
+        await settle(pilot, until=lambda: desk.ctx.store.draft(post.id) != "")  # the draft is saved
         await settle(pilot)
         assert composer.text == "Sorry about the late parcel"
         assert "Sorry about the late parcel" in shown_text(composer)
@@ -105,12 +89,11 @@ async def test_a_discarded_reply_goes_back_to_the_composer_from_the_outbox(desk_
         composer.set_text("Something else", announce=True)
         post = desk_app.desk.selected_post
         assert post is not None
-        await until(pilot, lambda: desk_app.desk.ctx.store.draft(post.id) == "Something else")
+        await settle(pilot, until=lambda: desk_app.desk.ctx.store.draft(post.id) == "Something else")
         await pilot.press("o")
         await settle(pilot)
         assert isinstance(desk_app.screen, OutboxScreen)
         await pilot.press("e")
-        await settle(pilot)
         await settle(pilot)
         assert desk_app.screen is desk_app.desk and isinstance(desk_app.focused, ReplyEditor)
         # What would have been sent, mention included (sending does not add it twice).
