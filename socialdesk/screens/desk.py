@@ -61,6 +61,7 @@ DESK_BINDINGS: list[BindingType] = [
     Binding("tab", "pane(1)", "Next pane", show=False, id="pane.next"),
     Binding("shift+tab", "pane(-1)", "Prev pane", show=False, id="pane.previous"),
     Binding("slash", "search", "Search", id="search.open"),
+    Binding("escape", "back", "Back", show=False, id="desk.back"),
     Binding("question_mark", "help", "Help", id="help.show"),
     Binding("M", "metrics", "Metrics", show=False, id="metrics.open"),
     Binding("right_square_bracket", "history_more", "More history", show=False, id="history.more"),
@@ -93,6 +94,9 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
         self.ctx = ctx
         self.feed_filter: PostFilter = INBOUND
         self.view_title = "All"
+        self._view_queue_order = False
+        # The view a search was started from: Escape goes back to it.
+        self._before_search: tuple[PostFilter, str, bool] | None = None
         self.marked_ids: set[int] = set()
         self.selected_post: PostRow | None = None
         self.model = FeedModel(ctx.store, INBOUND)
@@ -179,10 +183,15 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
         if isinstance(self.focused, ReplyEditor):
             self.set_focus(self.feed)  # now, not on the next turn: the undo toast names the key
 
-    def set_feed_filter(self, flt: PostFilter, title: str, queue_order: bool = False) -> None:
+    def set_feed_filter(
+        self, flt: PostFilter, title: str, queue_order: bool = False, empty_text: str = ""
+    ) -> None:
         """Show another view of the cache in the feed (a saved queue, search results)."""
         self.feed_filter = flt
         self.view_title = title
+        self._view_queue_order = queue_order
+        self._before_search = None  # a search sets it again once its view is shown
+        self.feed.empty_text = empty_text or f"Nothing in {title}: no post is waiting here."
         self.query_one(StatusBar).view_title = title
         self.query_one(StatusBar).new_count = 0
         self.reload_feed(order="queue" if queue_order else "newest")
@@ -294,7 +303,9 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
         self.selected_post = message.post
         if self._detail_timer is not None:
             self._detail_timer.stop()
-        if message.post is not None:
+        if message.post is None:
+            self._clear_detail()  # an empty view: no customer of a view left behind
+        else:
             post_id = self._shown_post = message.post.id
             self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._load_detail(post_id))
         if self.feed.cursor == 0:
@@ -331,6 +342,17 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
         composer.set_text(message.draft)
         replies = message.view.replies.get(post.id, []) if message.view else []
         composer.state = replies[-1][1] if replies else ""
+
+    def _clear_detail(self) -> None:
+        """Nothing selected: the thread, composer and customer panes show their placeholders."""
+        self._shown_post = self._draft_post = None
+        self.query_one(ThreadView).data = None
+        self.query_one(CustomerPane).data = None
+        composer = self.composer
+        composer.target = ""
+        composer.prefix = ""
+        composer.state = ""
+        composer.set_text("")
 
     def on_customer_loaded(self, message: CustomerLoaded) -> None:
         if message.post_id is not None and message.post_id != self._shown_post:
@@ -443,10 +465,17 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
         def done(result: SearchResult | None) -> None:
             if result is None:
                 return
-            if result.query.strip():
-                self.set_feed_filter(INBOUND.and_(result.filter), f"Search: {result.query}")
-            else:
+            if not result.query.strip():
                 self.set_feed_filter(INBOUND, "All")
+                return
+            before = self._before_search or (self.feed_filter, self.view_title, self._view_queue_order)
+            back = before[1]
+            self.set_feed_filter(
+                INBOUND.and_(result.filter),
+                f"Search: {result.query}",
+                empty_text=f'Nothing matches "{result.query}". Escape goes back to {back}; / searches again.',
+            )
+            self._before_search = before
 
         self.app.push_screen(SearchScreen(agent=self.ctx.agent.name), done)
 
@@ -464,10 +493,19 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
         )
         self.app.push_screen(MetricsScreen(self.ctx, metrics))
 
+    def action_back(self) -> None:
+        """Escape: back to the feed from another pane; in the feed, out of a search."""
+        if not isinstance(self.focused, FeedList):
+            self.set_focus(self.feed)
+        elif self._before_search is not None:
+            flt, title, queue_order = self._before_search
+            self._before_search = None
+            self.set_feed_filter(flt, title, queue_order)
+
     def action_help(self) -> None:
         from socialdesk.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self))
 
-    async def action_quit(self) -> None:
-        await self.app.action_quit()
+    def action_quit(self) -> None:
+        self.quit_unless_replies_wait()  # asks first while replies have not left

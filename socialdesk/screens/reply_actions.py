@@ -19,6 +19,7 @@ from socialdesk.screens.host import HostScreen
 
 if TYPE_CHECKING:
     from socialdesk.models import PostRow
+    from socialdesk.screens.quit_confirm import PendingReply
     from socialdesk.services.macros import Macros
     from socialdesk.services.outbox import Outbox
 
@@ -53,6 +54,15 @@ class ReplyUndone(Message):
         super().__init__()
         self.post_id = post_id
         self.text = text
+
+
+class QuitChecked(Message):
+    """The outbox was read before quitting: the replies that have not left (`total` in all)."""
+
+    def __init__(self, pending: list[PendingReply], total: int) -> None:
+        super().__init__()
+        self.pending = pending
+        self.total = total
 
 
 class ReplyRefused(Message):
@@ -147,9 +157,7 @@ class ReplyActions(HostScreen):
                 severity="error",
             )
             return
-        note = (
-            "Escalated conversation: held until an approver approves it" if post.status == "escalated" else ""
-        )
+        note = self._review_note(post)
         data = ReviewData(
             parts=(final,),
             destination=self._audience(post, dm=False),
@@ -165,6 +173,15 @@ class ReplyActions(HostScreen):
                 self._queue(post, [final], dm=False)
 
         self.app.push_screen(ReviewScreen(data), confirmed)
+
+    def _review_note(self, post: PostRow) -> str:
+        """What the review must warn about before the reply is queued ("" when nothing)."""
+        notes = []
+        if post.status == "escalated":
+            notes.append("Escalated conversation: held until an approver approves it")
+        if self.ctx.offline:
+            notes.append("Offline (--offline): it waits in the outbox until socialdesk runs online")
+        return ". ".join(notes)
 
     def _queue(self, post: PostRow, parts: list[str], dm: bool, private_public: str = "") -> None:
         outbox = self.reply_outbox
@@ -263,6 +280,45 @@ class ReplyActions(HostScreen):
             self.notify("Reply taken back: it is the draft of its post again")
         self.refresh_thread()
 
+    # -- quitting ------------------------------------------------------------------------------
+
+    def quit_unless_replies_wait(self) -> None:
+        """Quit, after asking if replies have not left yet (they would leave at the next start)."""
+        outbox = self.reply_outbox
+        store = self.ctx.store
+
+        def work() -> None:
+            from socialdesk.screens.quit_confirm import SHOWN, PendingReply
+            from socialdesk.store.queries import get_post
+            from socialdesk.widgets.badges import NETWORK_NAMES
+
+            conn = store.conn  # this thread's connection
+            rows, total = outbox.unsent(limit=SHOWN)
+            pending = []
+            for row in rows:
+                post = get_post(conn, row.post_id) if row.post_id is not None else None
+                network = NETWORK_NAMES.get(row.network, row.network)
+                to = f"@{post.author_handle} on {network}" if post is not None else network
+                due = row.send_after if row.state == "queued" else None
+                pending.append(PendingReply(("DM to " if row.dm else "reply to ") + to, row.text, due))
+            self.post_message(QuitChecked(pending, total))
+
+        self.run_worker(work, thread=True, exit_on_error=False, group="quit", description="check the outbox")
+
+    def on_quit_checked(self, message: QuitChecked) -> None:
+        from socialdesk.screens.quit_confirm import QuitScreen
+
+        if not message.pending:
+            self.app.exit()
+            return
+
+        def answered(quit_anyway: bool | None) -> None:
+            if quit_anyway:
+                self.app.exit()
+
+        more = message.total - len(message.pending)
+        self.app.push_screen(QuitScreen(message.pending, more), answered)
+
     # -- canned replies ------------------------------------------------------------------------
 
     def action_reply_macro(self) -> None:
@@ -315,6 +371,7 @@ class ReplyActions(HostScreen):
             target=f"@{post.author_handle} · post {post.id}",
             counts=(f"DM {dm_count.count}/{dm_count.limit}", f"public {pub_count.count}/{pub_count.limit}"),
             over=pub_count.over,
+            note=self._review_note(post),
         )
 
         def confirmed(ok: bool | None) -> None:

@@ -375,6 +375,20 @@ class Outbox:
         ]
         return rows[:limit], len(rows) > limit
 
+    def unsent(self, limit: int = 5) -> tuple[list[OutboxRow], int]:
+        """Replies still to leave (queued, in or past their undo window, or waiting to retry), oldest first.
+
+        Returns:
+            Up to `limit` rows and how many there are in all.
+        """
+        states = (ReplyState.QUEUED, ReplyState.WAITING)
+        conn = self.store.conn
+        rows = conn.execute(
+            f"SELECT {COLUMNS} FROM replies WHERE state IN (?, ?) ORDER BY id LIMIT ?", (*states, limit)
+        ).fetchall()
+        total = conn.execute("SELECT count(*) FROM replies WHERE state IN (?, ?)", states).fetchone()[0]
+        return [_row(r) for r in rows], total
+
     def for_post(self, post_id: int) -> list[OutboxRow]:
         """Every reply to one post, oldest first (the composer and thread show their states)."""
         return [

@@ -6,6 +6,8 @@ feed holds. It never loads anything: the screen sets `window` and reacts to `Win
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -81,6 +83,7 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
     window: reactive[Window] = reactive(Window, always_update=True, repaint=False)
     cursor: reactive[int] = reactive(0, repaint=False)
     marked: reactive[frozenset[int]] = reactive(frozenset, repaint=False)
+    empty_text: reactive[str] = reactive("Nothing here yet.")  # shown when the view holds no post
 
     class Highlighted(Message):
         """The cursor moved onto a post (or off every post: `post` is None)."""
@@ -249,6 +252,11 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         index = int(self.scroll_offset.y) + y
         width = self._width or self.size.width
         if index >= self.window.total:
+            if self.window.total == 0 and self.window.exact:
+                lines = textwrap.wrap(clean(self.empty_text, single_line=True), max(8, width - 4))
+                if 1 <= y <= len(lines):
+                    text = set_cell_size("  " + lines[y - 1], width)
+                    return Strip([Segment(text, self.rich_style + self._style("dim"))], width)
             return Strip.blank(width, self.rich_style)
         row = self.window.row(index)
         if row is None:

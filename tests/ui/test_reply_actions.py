@@ -270,3 +270,19 @@ async def test_the_rules_suggested_macro_is_offered_first_and_the_preview_follow
         await settle(pilot)
         preview = str(picker.query_one("#picker-preview", Static).render())
         assert "order A-7 is on its way" in preview  # before enter
+
+
+async def test_offline_the_review_warns_and_the_toast_does_not_promise_a_send(ctx: Context) -> None:
+    ctx.offline = True
+    app = HostApp(ctx, get_post(ctx.store.conn, 1))
+    async with app.run_test() as pilot:
+        app.host.text = "We will look into it"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        review = app.screen
+        assert isinstance(review, ReviewScreen) and "Offline" in review.data.note
+        await pilot.press("y")
+        await settle(pilot)
+        toasts = [n.message for n in app._notifications]
+        assert toasts and not any("sends in" in t for t in toasts), toasts
+        assert any("until you are back online" in t and "Press u to undo" in t for t in toasts), toasts

@@ -145,3 +145,12 @@ def test_main_screen_after_resizing(snap_compare, desk_app: SocialDeskApp, size:
         await settle(pilot)
 
     assert snap_compare(desk_app, terminal_size=(160, 48), run_before=run_before)
+
+
+def test_quit_with_a_reply_pending_modal(snap_compare, desk_app: SocialDeskApp) -> None:  # type: ignore[no-untyped-def]
+    _queue_a_reply(desk_app, needs_approval=False)
+    assert snap_compare(desk_app, terminal_size=SIZE, run_before=_modal(("q",)))
+
+
+def test_empty_search(snap_compare, desk_app: SocialDeskApp) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(desk_app, terminal_size=SIZE, run_before=_modal(("slash", *"zzqqxx", "enter")))
