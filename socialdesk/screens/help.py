@@ -1,4 +1,4 @@
-"""The help screen: every key binding of the desk, with its id (for remapping in config) and keys."""
+"""The help screen: the desk's keys grouped by task, what the feed's signs mean, and each key's id."""
 
 from __future__ import annotations
 
@@ -12,6 +12,55 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from socialdesk.widgets.badges import NETWORK_GLYPHS, NETWORK_NAMES, STATUS_LABELS
+
+# Groups in the order an agent meets them, and what each key does in words (by binding id).
+GROUPS = ("Move around", "Reply", "Work the queue", "Views and search", "The desk")
+KEYS: dict[str, tuple[str, str]] = {
+    "feed.down": ("Move around", "next post"),
+    "feed.up": ("Move around", "previous post"),
+    "feed.page_down": ("Move around", "a screen down"),
+    "feed.page_up": ("Move around", "a screen up"),
+    "feed.top": ("Move around", "newest post"),
+    "feed.bottom": ("Move around", "oldest post"),
+    "thread.open": ("Move around", "read the conversation (focus the thread)"),
+    "pane.next": ("Move around", "next pane"),
+    "pane.previous": ("Move around", "previous pane"),
+    "desk.back": ("Move around", "back to the feed; in the feed, leave a search"),
+    "history.more": ("Move around", "older posts of this customer"),
+    "composer.focus": ("Reply", "write a reply"),
+    "reply.send": ("Reply", "review and send (then an undo window)"),
+    "reply.undo": ("Reply", "take the last reply back (u in the feed, ctrl+r while writing)"),
+    "reply.clear": ("Reply", "clear the draft"),
+    "reply.macro": ("Reply", "insert a canned reply"),
+    "reply.split": ("Reply", "split a long reply into a numbered thread"),
+    "reply.private": ("Reply", "take it private: a DM and a short public note"),
+    "reply.outbox": ("Reply", "the outbox: states, retry, discard, edit again"),
+    "reply.open_link": ("Reply", "open the post in the browser (or copy its link)"),
+    "triage.next": ("Work the queue", "claim the next conversation"),
+    "triage.resolve": ("Work the queue", "resolve"),
+    "triage.resolve_next": ("Work the queue", "resolve, then claim the next"),
+    "triage.pending": ("Work the queue", "pending (waiting for the customer)"),
+    "triage.snooze": ("Work the queue", "snooze until a time"),
+    "triage.assign_me": ("Work the queue", "assign to me"),
+    "triage.tag": ("Work the queue", "add a tag"),
+    "triage.mark": ("Work the queue", "mark rows for a bulk action"),
+    "triage.note": ("Work the queue", "internal note (never sent)"),
+    "triage.escalate": ("Work the queue", "escalate"),
+    "triage.sentiment": ("Work the queue", "correct the sentiment"),
+    "triage.intent": ("Work the queue", "correct the intent"),
+    "triage.approvals": ("Work the queue", "replies waiting for approval"),
+    "triage.queues": ("Views and search", "saved queues (Needs reply, Negative ...)"),
+    "search.open": ("Views and search", "search"),
+    "help.show": ("The desk", "this help"),
+    "command_palette": ("The desk", "command palette (themes, queues, sync now ...)"),
+    "screen.copy_text": ("The desk", "copy the selected text"),
+    "app.quit": ("The desk", "quit (asks first while replies have not left)"),
+    "quit": ("The desk", "quit at once"),
+}
+# Textual's own ctrl+c hint: ctrl+c copies on the desk, so listing it twice only confuses.
+HIDDEN = frozenset({"help_quit"})
+
 
 def binding_rows(*nodes: object) -> list[tuple[str, str, str]]:
     """(id, keys, description) for every binding of the given nodes, keys after any remapping."""
@@ -22,30 +71,67 @@ def binding_rows(*nodes: object) -> list[tuple[str, str, str]]:
             continue
         for key, binding in bindings_map:
             ident = binding.id or binding.action
+            if ident.startswith("triage.queue"):  # nine keys, one task
+                ident = "triage.queues"
             keys, _ = seen.setdefault(ident, ([], binding.description or binding.action))
             display = node.app.get_key_display(binding) if hasattr(node, "app") else key
             shown = key if len(key) == 1 else display
             if shown not in keys:
                 keys.append(shown)
     return sorted(
-        ((ident, ", ".join(keys), desc) for ident, (keys, desc) in seen.items()), key=lambda r: r[0]
+        ((ident, ", ".join(keys), desc) for ident, (keys, desc) in seen.items() if ident not in HIDDEN),
+        key=lambda r: r[0],
     )
 
 
+def grouped(rows: list[tuple[str, str, str]]) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """The rows by task, in `GROUPS` order (keys the table does not know go last, as they are)."""
+    groups: dict[str, list[tuple[str, str, str]]] = {name: [] for name in (*GROUPS, "Other")}
+    order = {ident: index for index, ident in enumerate(KEYS)}
+    for ident, keys, description in sorted(rows, key=lambda r: order.get(r[0], len(order))):
+        group, words = KEYS.get(ident, ("Other", description))
+        groups[group].append((ident, keys, words))
+    return [(name, rows) for name, rows in groups.items() if rows]
+
+
+def legend() -> Text:
+    """What the feed's columns and signs mean."""
+    text = Text()
+    text.append("The feed, column by column\n", "bold")
+    networks = "  ".join(f"{glyph} {NETWORK_NAMES.get(name, name)}" for name, glyph in NETWORK_GLYPHS.items())
+    statuses = "  ".join(f"{label} {status}" for status, (label, _) in STATUS_LABELS.items())
+    for sign, meaning in (
+        ("network", networks),
+        ("age", "how long ago it was posted (12s, 4m, 3h, 2d)"),
+        ("status", f"{statuses}  OUR our own post"),
+        ("sentiment", "▼ negative  ▲ positive  · neutral or unknown"),
+        ("priority", "!!! urgent  !! high  (blank) normal  ↓ low"),
+        ("SLA", "time left to the first-response target; negative (-3m) is overdue"),
+        ("✓", "marked for a bulk action (space or x)"),
+    ):
+        text.append(f"  {sign:<10}", "bold")
+        text.append(f"{meaning}\n")
+    return text
+
+
 class HelpScreen(ModalScreen[None]):
-    """Lists every binding; escape, q or ? closes it."""
+    """Keys by task and the feed's legend; PgDn/PgUp or j/k scroll; escape, q or ? closes it."""
 
     DEFAULT_CSS = """
     HelpScreen {
         align: center middle;
         & > VerticalScroll {
-            width: 90; max-width: 95%; height: 85%;
+            width: 96; max-width: 95%; height: 85%;
             background: $surface; border: thick $primary; padding: 0 1;
         }
     }
     """
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
+        Binding("pagedown,space", "scroll(1)", "Page down", show=False, id="help.page_down"),
+        Binding("pageup", "scroll(-1)", "Page up", show=False, id="help.page_up"),
+        Binding("j,down", "line(1)", "Down", show=False, id="help.down"),
+        Binding("k,up", "line(-1)", "Up", show=False, id="help.up"),
     ]
 
     def __init__(self, host: Screen[Any]) -> None:
@@ -53,21 +139,37 @@ class HelpScreen(ModalScreen[None]):
         self.host = host
 
     def compose(self) -> ComposeResult:
-        table = Table(title="socialdesk keys", expand=True, show_edge=False)
-        table.add_column(Text("Keys"), style="bold", no_wrap=True)
-        table.add_column(Text("Action"))
-        table.add_column(Text("Id (remap in [keys] of config.toml)"), style="dim")
-        for ident, keys, description in binding_rows(self.host, self.app):
-            table.add_row(Text(keys), Text(description), Text(ident))
         with VerticalScroll():
-            yield Static(table)
-            yield Static(
-                Text(
-                    "ctrl+p opens the command palette (themes, queues, outbox, sync now ...). "
-                    "Escape closes this screen.",
-                    "dim",
+            yield Static(Text("Keys · what they do · id (to remap in [keys] of config.toml)", "dim"))
+            for group, rows in grouped(binding_rows(self.host, self.app)):
+                table = Table(
+                    title=group,
+                    title_justify="left",
+                    title_style="bold",
+                    expand=True,
+                    show_edge=False,
+                    show_header=False,
+                    box=None,
                 )
-            )
+                table.add_column(style="bold", no_wrap=True, width=14)
+                table.add_column(ratio=3)
+                table.add_column(style="dim", ratio=2)
+                for ident, keys, description in rows:
+                    table.add_row(Text(keys), Text(description), Text(ident))
+                yield Static(table)
+            yield Static(legend())
+            yield Static(Text("PgDn/PgUp or j/k scroll · escape closes this screen", "dim"))
+
+    def action_scroll(self, direction: int) -> None:
+        scroller = self.query_one(VerticalScroll)
+        if direction > 0:
+            scroller.scroll_page_down(animate=False)
+        else:
+            scroller.scroll_page_up(animate=False)
+
+    def action_line(self, direction: int) -> None:
+        scroller = self.query_one(VerticalScroll)
+        scroller.scroll_relative(y=direction, animate=False)
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
