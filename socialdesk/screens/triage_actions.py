@@ -15,10 +15,13 @@ from textual.binding import Binding
 from textual.message import Message
 
 from socialdesk.errors import UserError
+from socialdesk.sanitize import clean
 from socialdesk.screens.host import HostScreen
+from socialdesk.widgets.badges import NETWORK_NAMES
 from socialdesk.widgets.queue_tabs import QueueTabs
 
 if TYPE_CHECKING:  # the queue service and classifier are imported by the actions that use them
+    from socialdesk.models import PostRow
     from socialdesk.services.queue import QueueService, SavedQueue
     from socialdesk.store import PostFilter
 
@@ -52,6 +55,19 @@ class TriageOutcome:
     error: str = ""
     select: int | None = None
     changed: list[int] = field(default_factory=list)
+
+
+def plural(count: int, word: str) -> str:
+    """`1 post`, `2 posts`."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def describe(row: PostRow) -> str:
+    """How a toast names a conversation: who, where and the first words (never our internal id)."""
+    words = clean(row.text, single_line=True)
+    words = words if len(words) <= 40 else words[:39] + "…"
+    network = NETWORK_NAMES.get(row.network, row.network)
+    return f"@{clean(row.author_handle, single_line=True)} on {network}: \u201c{words}\u201d"
 
 
 class TriageChanged(Message):
@@ -142,8 +158,14 @@ class TriageActions(HostScreen):
             self.marked_ids.clear()
 
         def run(svc: QueueService) -> TriageOutcome:
-            op(svc, ids)
-            return TriageOutcome(f"{verb} {len(ids)} post{'s' if len(ids) > 1 else ''}", changed=ids)
+            changed = op(svc, ids)
+            if not isinstance(changed, list):  # a change to the posts themselves (a tag)
+                return TriageOutcome(f"{verb} {plural(len(ids), 'post')}", changed=ids)
+            # A status change applies to whole conversations: say so when it reached more posts.
+            said = f"{verb}: {plural(len(ids), 'conversation')}"
+            if len(changed) != len(ids):
+                said += f" ({plural(len(changed), 'post')})"
+            return TriageOutcome(said, changed=changed or ids)
 
         self._triage_run(verb, run)
 
@@ -157,7 +179,7 @@ class TriageActions(HostScreen):
             row = svc.claim_next(flt)
             if row is None:
                 return TriageOutcome("Queue is empty: nothing to claim")
-            return TriageOutcome(f"Claimed post {row.id}", select=row.id, changed=[row.id])
+            return TriageOutcome(f"Claimed {describe(row)}", select=row.id, changed=[row.id])
 
         self._triage_run("Claiming the next conversation", run)
 
@@ -176,7 +198,9 @@ class TriageActions(HostScreen):
             row = svc.resolve_and_next(post.id, flt)
             if row is None:
                 return TriageOutcome("Resolved; the queue is empty", changed=[post.id])
-            return TriageOutcome(f"Resolved; claimed post {row.id}", select=row.id, changed=[post.id, row.id])
+            return TriageOutcome(
+                f"Resolved; claimed {describe(row)}", select=row.id, changed=[post.id, row.id]
+            )
 
         self._triage_run("Resolving and claiming the next", run)
 

@@ -237,3 +237,41 @@ async def test_queue_counts_that_arrive_under_a_modal_reach_the_tabs(ctx: Contex
         await settle(pilot)
         counts = {tab.name: tab.count for tab in app.host.query_one(QueueTabs).tabs}
         assert counts["All"] == 4
+
+
+def toasts(app: App[None]) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_toasts_name_the_customer_not_an_internal_id(ctx: Context) -> None:
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        await settle(pilot)
+        said = toasts(app)
+        assert any("@user1" in t and "app down" in t for t in said), said
+        assert not any("post 2" in t for t in said), said
+        await pilot.press("E")
+        await settle(pilot)
+        said = toasts(app)
+        assert any(t.startswith("Resolved") and "@user2" in t for t in said), said
+        assert not any("post 3" in t for t in said), said
+
+
+async def test_bulk_toasts_count_what_changed(ctx: Context) -> None:
+    # A reply in the same conversation: marking the first post pending changes two posts.
+    reply = Post(
+        "x", "p9", Author("a9", "user9"), "still late", NOW - 100, account="brand", conversation_id="p0"
+    )
+    ctx.store.upsert_posts([reply], [Triage(priority=1)])
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        app.host.selected_post = post(ctx, 1)
+        await pilot.press("p")
+        await settle(pilot)
+        said = toasts(app)
+        assert "Pending: 1 conversation (2 posts)" in said, said
+        app.host.marked_ids.update({2, 3})
+        await pilot.press("e")
+        await settle(pilot)
+        assert "Resolved: 2 conversations" in toasts(app), toasts(app)
