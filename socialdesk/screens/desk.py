@@ -28,7 +28,7 @@ from socialdesk.messages import (
     ThreadRefreshed,
     WindowLoaded,
 )
-from socialdesk.models import PostRow
+from socialdesk.models import PostRow, Thread
 from socialdesk.screens.pattern_actions import PATTERN_BINDINGS, PatternActions
 from socialdesk.screens.reply_actions import REPLY_BINDINGS, ReplyActions, final_text
 from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
@@ -45,6 +45,14 @@ from socialdesk.widgets.queue_tabs import QueueTabs
 from socialdesk.widgets.spike_banner import SpikeBanner
 from socialdesk.widgets.status_bar import StatusBar
 from socialdesk.widgets.thread_view import ThreadView
+
+
+def reply_target(thread: Thread) -> PostRow | None:
+    """The customer post a reply from this thread goes to: the one our focus post answers, else the latest."""
+    customers = [p for p in thread.posts if not p.is_ours]
+    parent = next((p for p in customers if p.native_id == thread.focus.in_reply_to), None)
+    return parent or (customers[-1] if customers else None)
+
 
 DETAIL_DELAY = 0.06  # seconds the cursor must rest before the thread loads (holding j stays smooth)
 DRAFT_DELAY = 0.5
@@ -321,9 +329,20 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
     def on_thread_loaded(self, message: ThreadLoaded) -> None:
         if message.post_id != self._shown_post or message.view is None:
             return  # the agent has moved on
+        thread = message.view.thread
+        if thread.focus.is_ours:
+            # Our own post: the reply goes to the customer post it answers, never to ourselves.
+            target = reply_target(thread)
+            if target is not None:
+                self._shown_post = target.id
+                self._load_detail(target.id)
+                return
         self.query_one(ThreadView).data = message.view
         composer = self.composer
-        post = self.selected_post = message.view.thread.focus
+        post = self.selected_post = thread.focus
+        if post.is_ours:
+            self._own_post_only(post)
+            return
         composer.network = post.network
         # The account's own server's rules (Mastodon: max_characters, characters_reserved_per_url).
         composer.server_limit, composer.url_weight = message.view.limits or (0, 0)
@@ -342,6 +361,15 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
         composer.set_text(message.draft)
         replies = message.view.replies.get(post.id, []) if message.view else []
         composer.state = replies[-1][1] if replies else ""
+
+    def _own_post_only(self, post: PostRow) -> None:
+        """A thread of our own posts only: nobody to reply to."""
+        self._draft_post = None
+        composer = self.composer
+        composer.network = post.network
+        composer.prefix = composer.state = ""
+        composer.target = "Our own post: no customer post in this thread to reply to"
+        composer.set_text("")
 
     def _clear_detail(self) -> None:
         """Nothing selected: the thread, composer and customer panes show their placeholders."""

@@ -128,6 +128,9 @@ class ReplyActions(HostScreen):
         post = self.selected_post
         if post is None:
             self.notify("Select a post to reply to first", severity="warning")
+        elif post.is_ours:
+            self.notify("That is our own post: select the customer's post to reply to", severity="warning")
+            return None
         return post
 
     def _audience(self, post: PostRow, dm: bool) -> str:

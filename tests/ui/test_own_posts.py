@@ -1,0 +1,29 @@
+"""Selecting one of our own posts sets up a reply to the customer it answered, never to ourselves."""
+
+from __future__ import annotations
+
+from socialdesk.app import SocialDeskApp
+from socialdesk.widgets.composer import Composer
+from socialdesk.widgets.thread_view import ThreadView
+from tests.ui.test_desk_keys import SIZE, ready
+from tests.ui.waiting import settle
+
+
+async def test_our_own_post_sets_up_a_reply_to_the_customer(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        desk = desk_app.desk
+        conn = desk.ctx.store.conn
+        own_id, parent_handle = conn.execute(
+            "SELECT o.id, c.author_handle FROM posts o JOIN posts c "
+            "ON c.network = o.network AND c.native_id = o.in_reply_to AND c.is_ours = 0 "
+            "WHERE o.is_ours = 1 LIMIT 1"
+        ).fetchone()
+        desk.select_post(own_id)
+        await settle(pilot)
+        post = desk.selected_post
+        assert post is not None and not post.is_ours and post.author_handle == parent_handle
+        composer = desk.query_one(Composer)
+        assert f"@{parent_handle}" in composer.target and composer.prefix.strip() in ("", f"@{parent_handle}")
+        thread = desk.query_one(ThreadView).data
+        assert thread is not None and any(p.id == own_id for p in thread.thread.posts)
