@@ -53,6 +53,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "triage.queues": ("Views and search", "saved queues (Needs reply, Negative ...)"),
     "search.open": ("Views and search", "search"),
     "help.show": ("The desk", "this help"),
+    "metrics.open": ("The desk", "metrics: volume, response times, SLA attainment"),
     "command_palette": ("The desk", "command palette (themes, queues, sync now ...)"),
     "screen.copy_text": ("The desk", "copy the selected text"),
     "app.quit": ("The desk", "quit (asks first while replies have not left)"),
