@@ -17,6 +17,11 @@ from socialdesk.widgets.document import Block, DocumentView
 PLACEHOLDER = Text("Select a post to read its conversation.", style="dim")
 
 
+def tag_line(tags: tuple[str, ...] | list[str]) -> str:
+    """Our own tags on a post, labelled as ours: never written as #hashtags, which customers write."""
+    return "our tags: " + ", ".join(clean(tag, single_line=True) for tag in tags)
+
+
 class ThreadView(DocumentView):
     """The conversation around the selected post, oldest first, the focus post highlighted.
 
@@ -44,7 +49,7 @@ class ThreadView(DocumentView):
             # Built only if drawn; the hint (header, text, tags) sizes the posts not drawn yet.
             hint = f"{post.author_name}  @{post.author_handle}  · {post.network} · 00m ago\n{post.text}"
             if post.tags:
-                hint += "\n" + " #".join(post.tags)
+                hint += "\n" + tag_line(post.tags)
             blocks.append(Block(partial(self._post, post, now), bar=colour, gap=1, hint=hint))
             if focus and data.pattern:
                 line = Text(f"≈ {data.pattern}" + ("  · C opens them" if len(data.similar_ids) > 1 else ""))
@@ -80,7 +85,7 @@ class ThreadView(DocumentView):
             text.append(f"\nCW: {clean(post.content_warning, single_line=True)}", "italic")
         text.append("\n" + clean(post.text))
         if post.tags:
-            text.append("\n" + " ".join(f"#{clean(t, single_line=True)}" for t in post.tags), "dim")
+            text.append("\n" + tag_line(post.tags), "dim italic")
         return text
 
     @staticmethod

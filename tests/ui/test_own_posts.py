@@ -27,3 +27,19 @@ async def test_our_own_post_sets_up_a_reply_to_the_customer(desk_app: SocialDesk
         assert f"@{parent_handle}" in composer.target and composer.prefix.strip() in ("", f"@{parent_handle}")
         thread = desk.query_one(ThreadView).data
         assert thread is not None and any(p.id == own_id for p in thread.thread.posts)
+
+
+async def test_our_tags_are_not_shown_as_hashtags_in_the_thread(desk_app: SocialDeskApp) -> None:
+    from tests.ui.lines import drawn_lines
+
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        desk = desk_app.desk
+        post_id = desk.ctx.store.conn.execute(
+            "SELECT post_id FROM post_tags WHERE tag LIKE 'queue:%' ORDER BY post_id LIMIT 1"
+        ).fetchone()[0]
+        desk.select_post(post_id)
+        await settle(pilot)
+        lines = drawn_lines(desk.query_one(ThreadView))
+        assert not any("#queue:" in line for line in lines), lines
+        assert any("our tags:" in line and "queue:" in line for line in lines), lines
