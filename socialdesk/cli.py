@@ -65,7 +65,7 @@ def root(
     ctx.obj = build_context(db, config, theme, offline, force_demo=ctx.invoked_subcommand == "demo")
     if ctx.invoked_subcommand is None:
         with collection_paused_until_first_page():
-            make_app(ctx.obj).run()
+            make_app(ctx.obj, ask_agent=True).run()
 
 
 @app.command()
@@ -81,7 +81,7 @@ def demo(
         for suffix in ("", "-wal", "-shm"):
             Path(str(context.db_path) + suffix).unlink(missing_ok=True)
     with collection_paused_until_first_page():
-        make_app(context).run()
+        make_app(context, ask_agent=True).run()
 
 
 @app.command()

@@ -119,8 +119,14 @@ def workspace_triage(ctx: Context):  # type: ignore[no-untyped-def]
     return build_triage(ctx)
 
 
-def make_app(ctx: Context, sync: bool = True, sources: list[Source] | None = None) -> SocialDeskApp:
-    """The desk app for a context (the CLI and the tests build it the same way)."""
+def make_app(
+    ctx: Context, sync: bool = True, sources: list[Source] | None = None, ask_agent: bool = False
+) -> SocialDeskApp:
+    """The desk app for a context (the CLI and the tests build it the same way).
+
+    With `ask_agent`, a first run (no agent name configured) asks the agent's name before anything
+    signs a reply with the placeholder.
+    """
     from socialdesk.app import SocialDeskApp
     from socialdesk.frames import pace_frames
 
@@ -137,6 +143,7 @@ def make_app(ctx: Context, sync: bool = True, sources: list[Source] | None = Non
     # Read the first feed page (a keyset page: ~2 ms) while no UI exists yet, so the first frame
     # shows it; from the UI, a worker's read waits for the screen to finish mounting.
     app.desk.preload()
+    app.desk.ask_agent_name = ask_agent
     return app
 
 
@@ -184,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     try:
         with collection_paused_until_first_page():
-            make_app(build_context(**options)).run()
+            make_app(build_context(**options), ask_agent=True).run()
     except UserError as exc:
         print(f"socialdesk: error: {exc}", file=sys.stderr)
         sys.exit(1)

@@ -7,6 +7,7 @@ each worker ends by posting a result message whose handler sets widget attribute
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -33,6 +34,7 @@ from socialdesk.screens.pattern_actions import PATTERN_BINDINGS, PatternActions
 from socialdesk.screens.reply_actions import REPLY_BINDINGS, ReplyActions, final_text
 from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
 from socialdesk.services import feed_window
+from socialdesk.services.desk_config import agent_unset
 from socialdesk.services.feed_model import FeedModel, WindowOp
 from socialdesk.store.queries import INBOUND, PostFilter
 from socialdesk.viewmodels import CustomerView
@@ -117,6 +119,7 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
         # Set while the thread pane shows a post opened from elsewhere: feed reloads and arrivals then
         # leave it alone; the agent moving in the feed takes the pane back to the cursor.
         self._pinned = False
+        self.ask_agent_name = False  # set by make_app for an interactive run: a first run asks
 
     def preload(self) -> None:
         """Read the first page of the feed now, before the app runs (see `cli.make_app`).
@@ -260,12 +263,45 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
         row = min(self.feed.cursor + 1, window.total)
         self.query_one(StatusBar).position = (row, window.total, window.exact)
 
+    def _ask_agent_name(self) -> None:
+        """First run: ask the name customers read in replies ("I'm agent" must never reach them)."""
+        from socialdesk.screens.note import PromptScreen
+
+        def validate(text: str) -> str | None:
+            return None if text.strip() else "Your name, please (it signs canned replies)"
+
+        def answered(name: str | None) -> None:
+            if not name or not name.strip():
+                self.notify(
+                    "No name set: canned replies would say 'agent'. Set [desk] agent in config.toml",
+                    severity="warning",
+                    timeout=10,
+                )
+                return
+            self.ctx.settings.desk.agent = " ".join(name.split())
+            self._save_agent_name(self.ctx.settings.desk.agent)
+
+        title = "Welcome! Your name, as customers will read it in replies (saved in config.toml)"
+        self.app.push_screen(PromptScreen(title, "e.g. Ana", validate), answered)
+
+    @work(thread=True, group="config", exit_on_error=False, description="Saving your name")
+    def _save_agent_name(self, name: str) -> None:
+        from socialdesk.locations import config_file
+        from socialdesk.services.desk_config import save_agent_name
+
+        source = self.ctx.settings.source
+        path = config_file() if source == "defaults" else Path(source)
+        save_agent_name(path, name)
+        self.app.call_from_thread(self.notify, f"Hello {name}: saved in {path}", markup=False)
+
     def _after_first_page(self) -> None:
         # The start-up objects leave the collector's reach now (a full collection walking them took
         # 35-50 ms, often while the agent's first keys were being handled), and collection resumes.
         freeze_startup_objects()
         self._warm_up()
         self._find_spikes()  # not counted as the minute's check: the first sync's check follows at once
+        if self.ask_agent_name and agent_unset(self.ctx.settings.desk):
+            self._ask_agent_name()
 
     @work(thread=True, group="warm-up", exit_on_error=False, description="Preparing the reply counter")
     def _warm_up(self) -> None:

@@ -86,6 +86,11 @@ def test_demo_opens_moves_and_quits(tmp_path: Path) -> None:
         print(f"\nfirst screen with feed rows after {first_screen:.2f}s")
         assert "socialdesk" in screen and "demo: " in screen
         assert "Quit" in screen.splitlines()[-1]  # the footer shows the keys that matter
+        # A first run asks the agent's name (replies must never say "I'm agent"), and keeps it.
+        term.wait_for(lambda s: "Welcome! Your name" in s, timeout=10)
+        term.press("Ana\r")
+        term.wait_for(lambda s: "Welcome! Your name" not in s, timeout=10)
+        assert 'agent = "Ana"' in (tmp_path / "config" / "config.toml").read_text()
         before = term.wait_for(lambda s: "ago" in term.thread_pane())
         term.press("j")
         term.wait_for(
@@ -100,9 +105,9 @@ def test_demo_opens_moves_and_quits(tmp_path: Path) -> None:
         term.press("k")
         term.wait_for(lambda s: term.thread_pane() != after_j, timeout=10)
         term.press("?")
-        term.wait_for(lambda s: "socialdesk keys" in s and "feed.down" in s, timeout=10)
+        term.wait_for(lambda s: "Move around" in s and "feed.down" in s, timeout=10)
         term.press("\x1b")
-        term.wait_for(lambda s: "socialdesk keys" not in s, timeout=10)
+        term.wait_for(lambda s: "Move around" not in s, timeout=10)
         term.press("q")
         deadline = time.monotonic() + 15
         while term.proc.isalive() and time.monotonic() < deadline:
