@@ -72,6 +72,7 @@ DESK_BINDINGS: list[BindingType] = [
     Binding("shift+tab", "pane(-1)", "Prev pane", show=False, id="pane.previous"),
     Binding("slash", "search", "Search", id="search.open"),
     Binding("escape", "back", "Back", show=False, id="desk.back"),
+    Binding("ctrl+n", "clear_draft", "Clear draft", show=False, id="reply.clear"),
     Binding("question_mark", "help", "Help", id="help.show"),
     Binding("M", "metrics", "Metrics", show=False, id="metrics.open"),
     Binding("right_square_bracket", "history_more", "More history", show=False, id="history.more"),
@@ -556,6 +557,15 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
             clock=getattr(self.app, "clock", time.time),
         )
         self.app.push_screen(MetricsScreen(self.ctx, metrics))
+
+    def action_clear_draft(self) -> None:
+        """Empty the composer (the draft goes with it); ctrl+z in the composer brings the text back."""
+        editor = self.query_one(ReplyEditor)
+        if not editor.text.strip():
+            self.notify("The draft is already empty")
+            return
+        editor.clear()  # an edit, not a reload: it stays in the editor's undo history
+        self.notify("Draft cleared: ctrl+z in the composer brings it back")
 
     def action_back(self) -> None:
         """Escape: back to the feed from another pane; in the feed, out of a search."""

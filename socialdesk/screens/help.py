@@ -36,7 +36,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "reply.split": ("Reply", "split a long reply into a numbered thread"),
     "reply.private": ("Reply", "take it private: a DM and a short public note"),
     "reply.outbox": ("Reply", "the outbox: states, retry, discard, edit again"),
-    "reply.open_link": ("Reply", "open the post in the browser (or copy its link)"),
+    "reply.open_link": ("Reply", "open the post in the browser, copy its link"),
     "triage.next": ("Work the queue", "claim the next conversation"),
     "triage.resolve": ("Work the queue", "resolve"),
     "triage.resolve_next": ("Work the queue", "resolve, then claim the next"),

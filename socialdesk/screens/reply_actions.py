@@ -30,6 +30,7 @@ REPLY_BINDINGS: list[Binding] = [
     Binding("D", "reply_private", "Take private", id="reply.private", show=False),
     Binding("ctrl+l", "reply_split", "Split into thread", id="reply.split"),
     Binding("o", "reply_outbox", "Outbox", id="reply.outbox"),
+    Binding("O", "reply_open_link", "Open in browser", id="reply.open_link", show=False),
 ]
 
 
@@ -422,6 +423,23 @@ class ReplyActions(HostScreen):
             SplitPreviewScreen(parts, post.network, title, rules=rules, content_warning=post.content_warning),
             confirmed,
         )
+
+    # -- the post on its network -------------------------------------------------------------
+
+    def action_reply_open_link(self) -> None:
+        """Open the selected post on its network in the browser, and copy its link."""
+        post = self.selected_post
+        if post is None:
+            self.notify("Select a post first", severity="warning")
+            return
+        url = post.url.strip()
+        # Posts are hostile input: only a plain web address is handed to the browser.
+        if not url.lower().startswith(("https://", "http://")) or any(c.isspace() for c in url):
+            self.notify("This post has no web link (imported without one)", severity="warning")
+            return
+        self.app.copy_to_clipboard(url)
+        self.app.open_url(url)
+        self.notify(f"Opened in the browser, link copied: {url}", markup=False)
 
     # -- outbox --------------------------------------------------------------------------------
 

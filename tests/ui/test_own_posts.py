@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from socialdesk.app import SocialDeskApp
 from socialdesk.widgets.composer import Composer
 from socialdesk.widgets.thread_view import ThreadView
@@ -43,3 +47,24 @@ async def test_our_tags_are_not_shown_as_hashtags_in_the_thread(desk_app: Social
         lines = drawn_lines(desk.query_one(ThreadView))
         assert not any("#queue:" in line for line in lines), lines
         assert any("our tags:" in line and "queue:" in line for line in lines), lines
+
+
+async def test_O_opens_the_post_in_the_browser_and_copies_its_link(
+    desk_app: SocialDeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+    copied: list[str] = []
+    monkeypatch.setattr(desk_app, "open_url", lambda url, new_tab=True: opened.append(url))
+    monkeypatch.setattr(desk_app, "copy_to_clipboard", copied.append)
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await settle(pilot)
+        post = desk_app.desk.selected_post
+        assert post is not None and post.url.startswith("https://")
+        await pilot.press("O")
+        await settle(pilot)
+        assert opened == [post.url] and copied == [post.url]
+        desk_app.desk.selected_post = replace(post, url="javascript:alert(1)")
+        await pilot.press("O")
+        await settle(pilot)
+        assert opened == [post.url]  # nothing but a web address reaches the browser

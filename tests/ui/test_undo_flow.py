@@ -98,3 +98,24 @@ async def test_a_discarded_reply_goes_back_to_the_composer_from_the_outbox(desk_
         assert desk_app.screen is desk_app.desk and isinstance(desk_app.focused, ReplyEditor)
         # What would have been sent, mention included (sending does not add it twice).
         assert composer.text == f"Something else\n\n@{post.author_handle} Kept for later"
+
+
+async def test_ctrl_n_clears_the_draft_and_ctrl_z_brings_it_back(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await settle(pilot)
+        desk = desk_app.desk
+        composer = desk.query_one(Composer)
+        post = desk.selected_post
+        assert post is not None
+        await pilot.press("r", *"Half a thought")
+        await settle(pilot, until=lambda: desk.ctx.store.draft(post.id) == "Half a thought")
+        await pilot.press("ctrl+n")
+        await settle(pilot, until=lambda: desk.ctx.store.draft(post.id) == "")
+        assert composer.text == "" and shown_text(composer) == ""
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+        assert composer.text == "Half a thought"
+        await pilot.press("escape", "ctrl+n")  # from the feed too
+        await settle(pilot, until=lambda: desk.ctx.store.draft(post.id) == "")
+        assert composer.text == ""
