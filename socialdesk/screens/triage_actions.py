@@ -285,28 +285,40 @@ class TriageActions(HostScreen):
         self.app.push_screen(EscalateScreen(roles=roles), done)
 
     def action_triage_sentiment(self) -> None:
-        """Correct the selected post's sentiment (cycles negative -> neutral -> positive)."""
+        """Correct the selected post's sentiment: pick from the labels, the current one shown."""
+        from socialdesk.screens.choice import ChoiceScreen
         from socialdesk.services.classify import SENTIMENT_LABELS
-        from socialdesk.services.queue import cycle
 
         post = self.selected_post
-        if post is not None:
-            label = cycle(post.sentiment_label, SENTIMENT_LABELS)
-            post.sentiment_label = label  # shown at once; the worker makes it stick
-            self._triage_one(
-                f"Sentiment: {label}", post.id, lambda svc: svc.correct(post.id, sentiment_label=label)
-            )
+        if post is None:
+            return
+
+        def picked(label: str | None) -> None:
+            if label and label != post.sentiment_label:
+                post.sentiment_label = label  # shown at once; the worker makes it stick
+                self._triage_one(
+                    f"Sentiment: {label}", post.id, lambda svc: svc.correct(post.id, sentiment_label=label)
+                )
+
+        self.app.push_screen(ChoiceScreen("Sentiment", SENTIMENT_LABELS, post.sentiment_label), picked)
 
     def action_triage_intent(self) -> None:
-        """Correct the selected post's intent (cycles question -> complaint -> praise -> other)."""
+        """Correct the selected post's intent: pick from the intents, the current one shown."""
+        from socialdesk.screens.choice import ChoiceScreen
         from socialdesk.services.classify import INTENTS
-        from socialdesk.services.queue import cycle
 
         post = self.selected_post
-        if post is not None:
-            intent = cycle(post.intent, INTENTS)
-            post.intent = intent
-            self._triage_one(f"Intent: {intent}", post.id, lambda svc: svc.correct(post.id, intent=intent))
+        if post is None:
+            return
+
+        def picked(intent: str | None) -> None:
+            if intent and intent != post.intent:
+                post.intent = intent
+                self._triage_one(
+                    f"Intent: {intent}", post.id, lambda svc: svc.correct(post.id, intent=intent)
+                )
+
+        self.app.push_screen(ChoiceScreen("Intent", INTENTS, post.intent), picked)
 
     def action_triage_queue(self, key: int) -> None:
         """Show the saved queue with number key `key`, in queue order."""

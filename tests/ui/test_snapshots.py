@@ -154,3 +154,7 @@ def test_quit_with_a_reply_pending_modal(snap_compare, desk_app: SocialDeskApp) 
 
 def test_empty_search(snap_compare, desk_app: SocialDeskApp) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(desk_app, terminal_size=SIZE, run_before=_modal(("slash", *"zzqqxx", "enter")))
+
+
+def test_sentiment_choice_modal(snap_compare, desk_app: SocialDeskApp) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(desk_app, terminal_size=SIZE, run_before=_modal(("S",)))

@@ -179,14 +179,31 @@ async def test_escalate_to_legal(ctx: Context) -> None:
         assert qq.notes_for(ctx.store.conn, 1)[-1].text == "[escalated to legal] threatens to sue"
 
 
-async def test_correct_sentiment_and_intent_with_one_key(ctx: Context) -> None:
+async def test_correct_sentiment_and_intent_from_a_list_showing_the_current_value(ctx: Context) -> None:
+    from textual.widgets import Label, OptionList
+
+    from socialdesk.screens.choice import ChoiceScreen
+
     app = HostApp(ctx)
     async with app.run_test() as pilot:
         app.host.selected_post = post(ctx, 1)
-        await pilot.press("S", "I")
+        before = post(ctx, 1)
+        await pilot.press("S")
+        await settle(pilot, until=lambda: isinstance(app.screen, ChoiceScreen))
+        choice = app.screen
+        assert isinstance(choice, ChoiceScreen)
+        assert f"now: {before.sentiment_label or 'unknown'}" in str(choice.query_one(Label).render())
+        assert choice.query_one(OptionList).option_count == 3
+        await pilot.press("1")  # negative
+        await settle(pilot)
+        await pilot.press("I")
+        await settle(pilot, until=lambda: isinstance(app.screen, ChoiceScreen))
+        await pilot.press("down", "enter")  # from the current intent, one down
         await settle(pilot)
         row = post(ctx, 1)
-        assert (row.sentiment_label, row.intent) == ("negative", "question")
+        intents = ("question", "complaint", "praise", "other")
+        expected = intents[(intents.index(before.intent) + 1) % 4] if before.intent in intents else intents[1]
+        assert (row.sentiment_label, row.intent) == ("negative", expected)
 
 
 async def test_number_keys_switch_saved_queues(ctx: Context) -> None:
