@@ -133,13 +133,30 @@ class SocialDeskApp(App[None]):
 
     # -- sync ---------------------------------------------------------------------------------------
 
-    def sync_all(self) -> None:
-        """Start a sync round for every source that is not already syncing or waiting out a limit."""
+    def sync_now(self) -> None:
+        """The palette's "Sync now": start a round and say what it does (or why nothing happens)."""
+        if self.ctx.offline:
+            self.notify("Offline (--offline): nothing is fetched", severity="warning")
+        elif not self.sources:
+            self.notify("No account to sync: add one with socialdesk accounts add", severity="warning")
+        elif started := self.sync_all():
+            self.notify(f"Syncing {', '.join(started)}: the status bar shows each account", markup=False)
+        else:
+            self.notify("Every account is already syncing or waiting out a rate limit")
+
+    def sync_all(self) -> list[str]:
+        """Start a sync round for every source that is not already syncing or waiting out a limit.
+
+        Returns:
+            The names of the sources that started.
+        """
         now = self.clock()
+        started = []
         for source in self.sources:
             state = self.source_states.get(source.name)
             if source.name in self._syncing or (state and state.retry_at and state.retry_at > now):
                 continue
+            started.append(source.name)
             self._syncing.add(source.name)
             self.run_worker(
                 partial(self._sync_source, source),
@@ -148,6 +165,7 @@ class SocialDeskApp(App[None]):
                 exit_on_error=False,
                 description=f"Syncing {source.name}",
             )
+        return started
 
     def _sync_source(self, source: Source) -> None:
         from socialdesk.services.queue import QueueService
@@ -219,8 +237,10 @@ class SocialDeskApp(App[None]):
     # -- the command palette ----------------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """Textual's own commands (theme picker, keys, quit ...) plus the desk's."""
-        yield from super().get_system_commands(screen)
+        """Textual's own commands (keys, quit ...) plus the desk's; the desk's themes replace its picker."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Theme":  # Textual's picker lists its own themes beside ours
+                yield command
         desk = self.desk
         for queue in desk.triage_queues:
             yield SystemCommand(
@@ -244,7 +264,7 @@ class SocialDeskApp(App[None]):
         yield SystemCommand(
             "Metrics", "Volume, response times, SLA and backlog for a period (M)", desk.action_metrics
         )
-        yield SystemCommand("Sync now", "Fetch new posts from every account", self.sync_all)
+        yield SystemCommand("Sync now", "Fetch new posts from every account", self.sync_now)
         yield SystemCommand("Help: every key", "List every binding with its id (?)", desk.action_help)
 
     # -- one place where worker failures become notifications -----------------------------------------
