@@ -108,6 +108,7 @@ def legend() -> Text:
         ("sentiment", "▼ negative  ▲ positive  · neutral or unknown"),
         ("priority", "!!! urgent  !! high  (blank) normal  ↓ low"),
         ("SLA", "time left to the first-response target; negative (-3m) is overdue"),
+        ("z2h05", "in the SLA column: snoozed, back in the queue in 2 h 05"),
         ("✓", "marked for a bulk action (space or x)"),
     ):
         text.append(f"  {sign:<10}", "bold")

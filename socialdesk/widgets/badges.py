@@ -85,7 +85,12 @@ def priority_badge(row: PostRow) -> tuple[str, str]:
 
 
 def sla_badge(row: PostRow, at: float) -> tuple[str, str]:
-    """Time left to the first-response target ("12m", "-3m" overdue), blank when no clock runs."""
+    """Time left to the first-response target ("12m", "-3m" overdue), blank when no clock runs.
+
+    A snoozed post shows when it wakes instead ("z2h05": back in the queue in 2 h 05).
+    """
+    if row.status == "snoozed" and row.snoozed_until is not None and not row.is_ours:
+        return ("z" + duration(max(0.0, row.snoozed_until - at)), "dim")
     left = row.sla_left(at)
     if left is None:
         return ("", "")

@@ -1,0 +1,20 @@
+"""The feed's short labels: a snoozed post says when it wakes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from socialdesk.models import Author, Post
+from socialdesk.store import Store, Triage
+from socialdesk.store.queries import get_post
+from socialdesk.widgets.badges import sla_badge
+
+NOW = 1_800_000_000.0
+
+
+def test_a_snoozed_post_shows_when_it_wakes(store: Store) -> None:
+    store.upsert_posts([Post("x", "1", Author("a", "ann"), "late", NOW - 60)], [Triage(due_at=NOW + 600)])
+    row = get_post(store.conn, 1)
+    assert row is not None and sla_badge(row, NOW)[0] == "10m"
+    snoozed = replace(row, status="snoozed", snoozed_until=NOW + 2 * 3600 + 5 * 60)
+    assert sla_badge(snoozed, NOW) == ("z2h05", "dim")
