@@ -20,6 +20,8 @@ class EscalateScreen(ModalScreen[tuple[str, str] | None]):
         width: 64; height: auto; padding: 1 2; border: thick $error; background: $surface;
     }
     EscalateScreen .error { color: $error; height: auto; }
+    EscalateScreen #escalate-chosen { text-style: bold; }
+    EscalateScreen .hint { color: $text-muted; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="escalate.cancel")]
 
@@ -30,15 +32,28 @@ class EscalateScreen(ModalScreen[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Escalate to")
+            # The chosen role in words: the radio buttons differ only by colour in a plain terminal.
+            yield Label(self._chosen(ESCALATION_ROLES[0]), id="escalate-chosen")
             with RadioSet(id="escalate-role"):
                 for index, role in enumerate(self.roles):
                     yield RadioButton(role.capitalize(), value=index == 0, name=role)
             yield Input(self.note, placeholder="Why? (note for the team, never sent)", id="escalate-note")
             yield Static("", classes="error", id="escalate-error")
+            yield Static(
+                "shift+tab: the roles (↑↓ then enter picks) · tab: the note · enter in the note escalates"
+                " · escape cancels",
+                classes="hint",
+            )
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+
+    @staticmethod
+    def _chosen(role: str) -> str:
+        return f"Escalate to: {role.capitalize()}"
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self.query_one("#escalate-chosen", Label).update(self._chosen(self.role))
 
     @property
     def role(self) -> str:

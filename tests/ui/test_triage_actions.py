@@ -292,3 +292,21 @@ async def test_bulk_toasts_count_what_changed(ctx: Context) -> None:
         await pilot.press("e")
         await settle(pilot)
         assert "Resolved: 2 conversations" in toasts(app), toasts(app)
+
+
+async def test_escalate_says_the_chosen_role_in_words_and_picks_it_by_keys(ctx: Context) -> None:
+    from textual.widgets import Label
+
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        app.host.selected_post = post(ctx, 1)
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        chosen = app.screen.query_one("#escalate-chosen", Label)
+        assert str(chosen.render()) == "Escalate to: Supervisor"
+        await pilot.press("shift+tab", "down", "down", "enter")  # to the roles, down to Legal
+        await settle(pilot)
+        assert str(chosen.render()) == "Escalate to: Legal"
+        await pilot.press("tab", *"threatens to sue", "enter")
+        await settle(pilot)
+        assert "escalated:legal" in post(ctx, 1).tags
