@@ -94,6 +94,10 @@ def _isolated_env(home: Path) -> dict[str, str]:
     """The probes' environment: a throwaway config and data dir, so no user config or cache is used."""
     env = dict(os.environ)
     env["SOCIALDESK_CONFIG_DIR"] = str(home / "config")
+    # A named agent: a first run would ask for the name and the keys measured would type into it.
+    config = home / "config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[desk]\nagent = "bench"\n', encoding="utf-8")
     env["SOCIALDESK_DATA_DIR"] = str(home / "data")
     env.pop("TEXTUAL", None)
     # The same frame cap for the desk and the bare baseline apps, as the desk sets it for itself.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from socialdesk.config import DeskSettings
+from socialdesk.config import DeskSettings, load
 from socialdesk.errors import UserError
 from socialdesk.services.desk_config import agent_unset, save_agent_name
 
@@ -39,3 +39,11 @@ def test_empty_names_are_refused_and_the_placeholder_counts_as_unset(tmp_path: P
     with pytest.raises(UserError, match="empty"):
         save_agent_name(tmp_path / "c.toml", "   ")
     assert agent_unset(DeskSettings()) and not agent_unset(DeskSettings(agent="Ana"))
+
+
+def test_the_benchmark_desk_never_stops_to_ask_the_name(tmp_path: Path) -> None:
+    from socialdesk.bench.suite import _isolated_env
+
+    env = _isolated_env(tmp_path)
+    settings = load(Path(env["SOCIALDESK_CONFIG_DIR"]) / "config.toml")
+    assert not agent_unset(settings.desk)
