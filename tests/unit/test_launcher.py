@@ -26,7 +26,7 @@ def _start(monkeypatch: pytest.MonkeyPatch, entry: Any, argv: list[str]) -> tupl
             pass
 
     def recorder(path: str) -> Any:
-        return lambda ctx: built.append((path, _seen(ctx))) or NoRun()
+        return lambda ctx, **options: built.append((path, _seen(ctx))) or NoRun()
 
     monkeypatch.setattr(launcher, "make_app", recorder("launcher"))
     monkeypatch.setattr(cli, "make_app", recorder("typer"))
@@ -94,7 +94,7 @@ def test_the_launcher_reports_user_errors_as_typer_does(
 def test_everything_else_goes_to_typer(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
     calls: list[Any] = []
     monkeypatch.setattr(cli, "main", calls.append)
-    monkeypatch.setattr(launcher, "make_app", lambda ctx: pytest.fail("the launcher opened the desk"))
+    monkeypatch.setattr(launcher, "make_app", lambda ctx, **kw: pytest.fail("the launcher opened the desk"))
     launcher.main(argv)
     monkeypatch.setattr(sys, "argv", ["socialdesk", *argv])
     launcher.main()
@@ -102,7 +102,7 @@ def test_everything_else_goes_to_typer(monkeypatch: pytest.MonkeyPatch, argv: li
 
 
 def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
-    def interrupted(ctx: Context) -> Any:
+    def interrupted(ctx: Context, **options: Any) -> Any:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(launcher, "make_app", interrupted)
