@@ -52,6 +52,8 @@ KEYS: dict[str, tuple[str, str]] = {
     "triage.approvals": ("Work the queue", "replies waiting for approval"),
     "triage.queues": ("Views and search", "saved queues (Needs reply, Negative ...)"),
     "search.open": ("Views and search", "search"),
+    "similar.open": ("Views and search", "posts like this one (lone voice or pattern), as a queue"),
+    "spike.open": ("Views and search", "the posts of the latest spike, escalation ready"),
     "help.show": ("The desk", "this help"),
     "metrics.open": ("The desk", "metrics: volume, response times, SLA attainment"),
     "command_palette": ("The desk", "command palette (themes, queues, sync now ...)"),
