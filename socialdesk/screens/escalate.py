@@ -33,7 +33,7 @@ class EscalateScreen(ModalScreen[tuple[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             # The chosen role in words: the radio buttons differ only by colour in a plain terminal.
-            yield Label(self._chosen(ESCALATION_ROLES[0]), id="escalate-chosen")
+            yield Label(self._chosen(self.roles[0] if self.roles else ""), id="escalate-chosen")
             with RadioSet(id="escalate-role"):
                 for index, role in enumerate(self.roles):
                     yield RadioButton(role.capitalize(), value=index == 0, name=role)

@@ -50,6 +50,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "triage.sentiment": ("Work the queue", "correct the sentiment"),
     "triage.intent": ("Work the queue", "correct the intent"),
     "triage.approvals": ("Work the queue", "replies waiting for approval"),
+    "triage.explain": ("Work the queue", "why this post is here (the rules that matched)"),
     "triage.queues": ("Views and search", "saved queues (Needs reply, Negative ...)"),
     "search.open": ("Views and search", "search"),
     "similar.open": ("Views and search", "posts like this one (lone voice or pattern), as a queue"),
