@@ -1,18 +1,19 @@
 """Counts reply length exactly as each network does, splits long replies into threads, builds mentions.
 
-The stable API is `length(text, network)` and `limit(network)`; the composer counter, the thread
-splitter, the review screen and the CLI all go through it. Networks and their rules:
+The stable API is `length(text, network)` and `limit(network)`, where `network` is the connector's
+`Capabilities` (or a network name, looked up in `socialdesk.capabilities`: the loaded connector's
+declaration, the built-in table before connectors load, plain characters for a network nobody
+declared). The composer counter, the thread splitter, the review screen and the CLI all go through
+it. The counting rules (`Capabilities.counting`):
 
-- "x" (alias "twitter"): twitter-text v3 weighted length, 280. Counted by the `twitter-text-parser`
-  package (the reference); `_x_length` gives the same numbers in microseconds per keystroke.
-- "bluesky": 300 grapheme clusters and at most 3000 UTF-8 bytes.
-- "mastodon": the server's limit (500 unless the instance says otherwise); every URL counts 23 (the
-  instance's characters_reserved_per_url) and a remote mention `@user@domain` counts as `@user`,
-  found with Mastodon's own rules (see `mastodon_count`); the rest is grapheme clusters, as the
-  server's StatusLengthValidator counts.
-- "demo" (the embedded demo network) counts like X, so the demo shows the real X behaviour.
-- any other network counts plain code points against DEFAULT_LIMIT (connectors with another rule
-  name it in `Capabilities.counting`; pass the network name or the rule name).
+- "x-weighted": twitter-text v3 weighted length (X, and the demo so that it shows the real X
+  behaviour). Counted by the `twitter-text-parser` package (the reference); `_x_length` gives the
+  same numbers in microseconds per keystroke.
+- "graphemes": grapheme clusters, with `Capabilities.max_bytes` on top (Bluesky: 3000 UTF-8 bytes).
+- "mastodon": every URL counts 23 (the instance's characters_reserved_per_url) and a remote mention
+  `@user@domain` counts as `@user`, found with Mastodon's own rules (see `mastodon_count`); the rest
+  is grapheme clusters, as the server's StatusLengthValidator counts.
+- "chars": plain code points. A connector that declares no `max_length` gets DEFAULT_LIMIT.
 """
 
 from __future__ import annotations
@@ -25,23 +26,15 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from socialdesk import mastodon_count
+from socialdesk.capabilities import COUNTING_RULES, Capabilities, declared
 
 if TYPE_CHECKING:
     import regex
 
 DEFAULT_LIMIT = 500
 URL_WEIGHT = mastodon_count.URL_WEIGHT  # X counts every link 23 too
-LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500}
-BLUESKY_MAX_BYTES = 3000
-# network name -> counting rule (connectors.base.COUNTING_RULES)
-RULES = {
-    "x": "x-weighted",
-    "twitter": "x-weighted",
-    "demo": "x-weighted",
-    "bluesky": "graphemes",
-    "mastodon": "mastodon",
-}
-_ALIASES = {"twitter": "x", "demo": "x"}
+# A connector's capabilities, or a network name (its capabilities looked up) or a counting rule name.
+Network = Capabilities | str
 
 
 @cache
@@ -64,37 +57,39 @@ def _light() -> re.Pattern[str]:
     return re.compile("[\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]+")
 
 
-def network_key(network: str) -> str:
-    """The canonical lower-case network name ("twitter" -> "x")."""
+def capabilities(network: Network) -> Capabilities:
+    """The capabilities to count with: as given, a counting rule's, or those declared for a network."""
+    if isinstance(network, Capabilities):
+        return network
+    found = declared(network)
+    if found is not None:
+        return found.capabilities
     key = network.strip().lower()
-    return _ALIASES.get(key, key)
+    return Capabilities(counting=key if key in COUNTING_RULES else "chars")
 
 
-def rule(network: str) -> str:
+def rule(network: Network) -> str:
     """The counting rule of a network (or a rule name passed through)."""
-    key = network.strip().lower()
-    if key in ("x-weighted", "graphemes", "mastodon", "chars"):
-        return key
-    return RULES.get(key, "chars")
+    return capabilities(network).counting
 
 
-def limit(network: str, server_limit: int | None = None) -> int:
+def limit(network: Network, server_limit: int | None = None) -> int:
     """The reply length limit of a network.
 
     Args:
-        network: "x", "bluesky", "mastodon" (others get DEFAULT_LIMIT).
+        network: its capabilities or name (a network that declares no limit gets DEFAULT_LIMIT).
         server_limit: the limit the instance announced (Mastodon's configuration.statuses.max_characters);
             overrides the default when given and positive.
     """
     if server_limit and server_limit > 0:
         return server_limit
-    return LIMITS.get(network_key(network), DEFAULT_LIMIT)
+    return capabilities(network).max_length or DEFAULT_LIMIT
 
 
 _network_limit = limit  # `check` and `split_thread` take a parameter named limit
 
 
-def length(text: str, network: str, url_weight: int | None = None, content_warning: str = "") -> int:
+def length(text: str, network: Network, url_weight: int | None = None, content_warning: str = "") -> int:
     """The length of `text` as `network` counts it against `limit(network)`.
 
     Args:
@@ -125,7 +120,7 @@ def warm_up() -> None:
     mastodon_count.countable("https://example.com/warm @up@example.com")
 
 
-def remaining(text: str, network: str, server_limit: int | None = None) -> int:
+def remaining(text: str, network: Network, server_limit: int | None = None) -> int:
     """Characters left before the limit (negative when over)."""
     return limit(network, server_limit) - length(text, network)
 
@@ -153,7 +148,7 @@ class CountResult:
 
 def check(
     text: str,
-    network: str,
+    network: Network,
     limit: int | None = None,
     url_weight: int | None = None,
     content_warning: str = "",
@@ -165,11 +160,11 @@ def check(
         url_weight: what a link counts on the server (default: the network's rule).
         content_warning: the reply's content warning (Mastodon counts it with the text).
     """
-    lim = limit if limit and limit > 0 else _network_limit(network)
-    count = length(text, network, url_weight, content_warning)
-    size = max_bytes = 0
-    if rule(network) == "graphemes" and network_key(network) == "bluesky":
-        size, max_bytes = len(text.encode("utf-8")), BLUESKY_MAX_BYTES
+    caps = capabilities(network)
+    lim = limit if limit and limit > 0 else _network_limit(caps)
+    count = length(text, caps, url_weight, content_warning)
+    max_bytes = caps.max_bytes
+    size = len(text.encode("utf-8")) if max_bytes else 0
     over = count > lim or (max_bytes > 0 and size > max_bytes)
     return CountResult(count, lim, lim - count, over, size, max_bytes)
 
@@ -324,7 +319,7 @@ def x_reference_length(text: str) -> int:
 # -- replies: mentions and threads -------------------------------------------------------------------
 
 
-def reply_prefix(network: str, handles: list[str], own: tuple[str, ...] = ()) -> str:
+def reply_prefix(network: Network, handles: list[str], own: tuple[str, ...] = ()) -> str:
     """The mentions a reply must start with on `network` ("" when the network needs none).
 
     Args:
@@ -332,11 +327,11 @@ def reply_prefix(network: str, handles: list[str], own: tuple[str, ...] = ()) ->
         handles: the handles to address, the post's author first (with or without "@").
         own: our own handles, never mentioned.
 
-    X and the demo need "@author "; Mastodon addresses every participant, remote users as
-    "@user@domain" (counted as "@user"); Bluesky threads replies by reference and needs no mention.
+    Networks whose capabilities say `reply_mentions` (X, Mastodon, the demo) start a reply with
+    "@handle " of each, remote users as "@user@domain" (Mastodon counts them as "@user"); others
+    (Bluesky) thread replies by reference and need no mention.
     """
-    key = network_key(network)
-    if key not in ("x", "mastodon"):
+    if not capabilities(network).reply_mentions:
         return ""
     skip = {h.lstrip("@").lower() for h in own}
     seen: list[str] = []
@@ -349,7 +344,7 @@ def reply_prefix(network: str, handles: list[str], own: tuple[str, ...] = ()) ->
 
 def split_thread(
     text: str,
-    network: str,
+    network: Network,
     limit: int | None = None,
     prefix: str = "",
     max_parts: int = 99,
@@ -389,7 +384,7 @@ def split_thread(
 
 
 def fits(
-    text: str, network: str, limit: int, url_weight: int | None = None, content_warning: str = ""
+    text: str, network: Network, limit: int, url_weight: int | None = None, content_warning: str = ""
 ) -> bool:
     """The text is within `limit` (and the byte cap where the network has one)."""
     return not check(text, network, limit, url_weight, content_warning).over
@@ -397,7 +392,7 @@ def fits(
 
 def _pack(
     words: list[str],
-    network: str,
+    network: Network,
     lim: int,
     prefix: str,
     total: int,
@@ -433,7 +428,7 @@ def _pack(
 
 def _cut(
     word: str,
-    network: str,
+    network: Network,
     lim: int,
     prefix: str,
     suffix: str,

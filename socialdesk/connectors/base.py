@@ -27,39 +27,20 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
+# Declared below the connectors (compose and the desk read them without importing any connector).
+from socialdesk.capabilities import COUNTING_RULES as COUNTING_RULES
+from socialdesk.capabilities import MONITORING_KINDS as MONITORING_KINDS
+from socialdesk.capabilities import Capabilities as Capabilities
+from socialdesk.capabilities import NetworkFacts
 from socialdesk.models import Post
-
-COUNTING_RULES = ("x-weighted", "graphemes", "mastodon", "chars")
-MONITORING_KINDS = ("mentions", "search", "hashtags", "dm", "feed", "import")
 
 BACKFILL_DAYS = 7  # how far back a first sync reads when an account sets no `backfill_days`
 # The account option every paging connector accepts: merge it into the class's `options`.
 BACKFILL_OPTION: dict[str, tuple[type, str]] = {
     "backfill_days": (int, f"How many days back a first sync reads (default {BACKFILL_DAYS})"),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Capabilities:
-    """What a connector can do, declared as a class attribute.
-
-    Attributes:
-        max_length: the network's reply length limit in its own counting rule.
-        counting: how the network counts length: one of COUNTING_RULES.
-        can_reply: public replies can be sent.
-        can_dm: direct/private messages can be sent.
-        monitoring: kinds of inbound streams the connector reads (see MONITORING_KINDS).
-        max_bytes: a byte cap on top of the counting rule (Bluesky: 3000), 0 when none.
-    """
-
-    max_length: int = 0
-    counting: str = "chars"
-    can_reply: bool = False
-    can_dm: bool = False
-    monitoring: frozenset[str] = frozenset({"mentions"})
-    max_bytes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +173,14 @@ class PostGone(PermanentError):
         self.native_id = native_id
 
 
+class SessionStore(Protocol):
+    """Where a connector keeps its login session between runs (its tokens are secrets)."""
+
+    def load(self) -> dict[str, Any] | None: ...
+
+    def save(self, session: dict[str, Any] | None) -> None: ...
+
+
 class Connector(ABC):
     """A network plugin. Subclasses set the class attributes and implement `fetch`.
 
@@ -210,6 +199,10 @@ class Connector(ABC):
     # and a one-line description; config validation rejects any other key.
     options: ClassVar[dict[str, tuple[type, str]]] = {}
     secret_label: ClassVar[str] = ""  # what the secret is ("access token", "app password"); "" = none
+    # The connector keeps a login session (tokens it refreshes) in `session_store`, which the
+    # caller sets to the account's stored session before the first request.
+    keeps_session: ClassVar[bool] = False
+    session_store: SessionStore | None = None
 
     def __init__(
         self,
@@ -222,6 +215,15 @@ class Connector(ABC):
         self.settings: Mapping[str, Any] = settings or {}
         self.secret = secret
         self.http = http
+
+    @classmethod
+    def facts(cls) -> NetworkFacts:
+        """The network as compose counts it and the desk shows it (name, glyph, capabilities)."""
+        return NetworkFacts(cls.name, cls.display_name or cls.name, cls.glyph, cls.capabilities)
+
+    def own_handle(self) -> str:
+        """The account's own handle on the network ("" when not known), as its own posts show it."""
+        return str(self.settings.get("handle") or "")
 
     @abstractmethod
     def fetch(self, cursor: str | None) -> FetchResult:

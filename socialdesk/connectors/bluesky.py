@@ -177,6 +177,7 @@ class BlueskyConnector(Connector):
         can_dm=False,
         monitoring=frozenset({"mentions", "search"}),
     )
+    keeps_session = True
     options = {
         "handle": (str, "Your handle, e.g. acme.bsky.social"),
         "service": (str, "Your PDS address (default https://bsky.social)"),

@@ -91,6 +91,7 @@ class DemoConnector(Connector):
         can_reply=True,
         can_dm=True,
         monitoring=frozenset({"mentions", "search", "dm"}),
+        reply_mentions=True,
     )
     options = {
         "seed": (int, "Generator seed: the same seed always gives the same workspace."),

@@ -68,6 +68,7 @@ class MastodonConnector(MastodonReplies, Connector):
         can_reply=True,
         can_dm=True,
         monitoring=frozenset({"mentions", "dm", "hashtags", "search"}),
+        reply_mentions=True,
     )
     options = {
         "base_url": (str, "Your server's address, e.g. https://mastodon.social"),

@@ -1,6 +1,7 @@
 """Discovers connectors through the `socialdesk.connectors` entry-point group.
 
-Listing reads only package metadata, so it imports no connector; loading imports one.
+Listing reads only package metadata, so it imports no connector; loading imports one and records
+its network facts (`socialdesk.capabilities`) for compose and the desk.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 
+from socialdesk import capabilities
 from socialdesk.connectors.base import Connector
 
 GROUP = "socialdesk.connectors"
@@ -52,4 +54,5 @@ def load_connector(name: str) -> type[Connector]:
     cls = eps[name].load()
     if not (isinstance(cls, type) and issubclass(cls, Connector)):
         raise UnknownConnector(f"connector {name!r} ({eps[name].value}) is not a socialdesk Connector")
+    capabilities.register(cls.facts())
     return cls

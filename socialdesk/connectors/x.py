@@ -138,7 +138,9 @@ class XConnector(Connector):
         can_reply=True,
         can_dm=True,
         monitoring=frozenset({"mentions", "dm", "search"}),
+        reply_mentions=True,
     )
+    keeps_session = True
     options = {
         "base_url": (str, "API address (default https://api.x.com)"),
         "user_id": (str, "Your numeric user id (default: looked up with /2/users/me)"),

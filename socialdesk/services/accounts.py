@@ -81,7 +81,7 @@ def build_connector(
         connector = cls(account.name, account.options, secret, http)
     except ConnectorError as exc:
         raise UserError(f"{source}: {redact(str(exc))}") from None
-    if hasattr(connector, "session_store"):
+    if cls.keeps_session:
         connector.session_store = StoredSession(secrets, account.name)
     return connector
 

@@ -597,7 +597,7 @@ class Outbox:
 
     def _own_post(self, row: OutboxRow, post: PostRow, result: SendResult, parent: str, now: float) -> Post:
         connector = self._connectors.get((row.network, row.account))
-        handle = str((connector.settings.get("handle") if connector else "") or row.account or "us")
+        handle = (connector.own_handle() if connector else "") or row.account or "us"
         return Post(
             network=row.network,
             native_id=result.native_id,
