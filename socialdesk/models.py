@@ -67,6 +67,22 @@ class Post:
     raw: dict[str, Any] = field(default_factory=dict)
     edited_at: float | None = None  # unix seconds of the latest edit the network reports; None: never
 
+    def as_json(self) -> str:
+        """The post as JSON text, whatever it holds (for the quarantine; never raises)."""
+        import json
+        from dataclasses import asdict, fields
+
+        try:
+            return json.dumps(asdict(self), ensure_ascii=False, default=str)
+        except (ValueError, TypeError, RecursionError) as exc:  # a payload nested too deep, a cycle ...
+            shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("author", "raw")}
+            shown["author"] = {f.name: getattr(self.author, f.name) for f in fields(self.author)}
+            shown["raw"] = f"(not stored: {type(exc).__name__})"
+            try:
+                return json.dumps(shown, ensure_ascii=False, default=str)
+            except (ValueError, TypeError, RecursionError):  # a value no JSON can hold (a 5000-digit int)
+                return json.dumps({k: str(v)[:10_000] for k, v in shown.items() if isinstance(v, str)})
+
 
 @dataclass(slots=True)
 class PostRow:

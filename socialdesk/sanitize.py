@@ -24,6 +24,8 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Bidi embeddings, overrides and isolates (Trojan Source), plus marks that can flip layout.
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+# Lone surrogates are legal in JSON but not in UTF-8: writing one to a terminal, a file or SQLite fails.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 # In ASCII text only these characters need work: every other pattern above (ESC aside) is non-ASCII,
 # NFKC leaves ASCII unchanged and casefolding ASCII is lowercasing. Most posts take this fast path.
@@ -49,6 +51,7 @@ def clean(text: str | None, *, single_line: bool = False) -> str:
         text = _ESCAPE_SEQUENCES.sub("", text)
         text = _CONTROLS.sub("", text)
         text = _BIDI.sub("", text)
+        text = _SURROGATES.sub("\ufffd", text)
     if single_line:
         text = " ".join(text.split())
     return text
@@ -65,3 +68,27 @@ def shadow(text: str) -> str:
 
     text = _INVISIBLE.sub("", clean(text))
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+def scrub(text: str) -> str:
+    """Replace lone surrogates (legal in JSON, never in UTF-8) with U+FFFD; keep everything else as is.
+
+    Applied where text enters the cache, so every later write (SQLite, a file, a terminal) can encode it.
+    """
+    if text.isascii():
+        return text
+    return _SURROGATES.sub("\ufffd", text)
+
+
+# What JSON output must escape beyond what `json.dumps` does (C0, quote, backslash): DEL and C1,
+# bidi controls, line/paragraph separators, invisible marks and lone surrogates.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\u061c\ud800-\udfff]")
+
+
+def json_dumps(value: object, **options: object) -> str:
+    """`json.dumps` for output that may reach a terminal: the same JSON, with every character that
+    could steer a terminal escaped as `\\uXXXX` (readable non-ASCII text stays readable)."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, **options)  # type: ignore[arg-type]
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -25,11 +25,13 @@ def register(app: typer.Typer) -> None:
         ] = "",
     ) -> None:
         """Import posts from a JSONL file; importing the same file again duplicates nothing."""
+        from socialdesk.launcher import workspace_triage
         from socialdesk.services.jsonl_io import import_jsonl
 
         if not file.is_file():
             raise UserError(f"no such file: {file}")
-        report = import_jsonl(from_typer(ctx).store, file, account)
+        context = from_typer(ctx)
+        report = import_jsonl(context.store, file, account, workspace_triage(context))
         typer.echo(
             f"imported {report.inserted} new posts, refreshed {report.updated}"
             + (

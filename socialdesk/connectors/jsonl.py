@@ -16,6 +16,7 @@ The connector follows a growing file: its cursor is the byte offset already read
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 from socialdesk.connectors.base import Capabilities, ConfigError, Connector, FetchResult, Quarantined
 from socialdesk.connectors.http import parse_time
 from socialdesk.models import Author, Post
+from socialdesk.sanitize import json_dumps
 
 KINDS = ("mention", "reply", "search", "dm", "feed", "own")
 BATCH_LINES = 1000
@@ -50,6 +52,17 @@ def parse_line(line: str, account: str = "") -> Post | None:
     Raises:
         LineError: the line is not JSON or breaks the format.
     """
+    try:
+        return _parse(line, account)
+    except RecursionError:
+        raise LineError("nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        if isinstance(exc, LineError):
+            raise
+        raise LineError(f"unreadable: {exc}") from None
+
+
+def _parse(line: str, account: str) -> Post | None:
     line = line.strip()
     if not line or line.startswith("#"):
         return None
@@ -69,8 +82,8 @@ def parse_line(line: str, account: str = "") -> Post | None:
             if isinstance(created, int | float) and not isinstance(created, bool)
             else parse_time(created)
         )
-    except ValueError:
-        raise LineError(f"'created_at' must be ISO 8601 or unix seconds, got {created!r}") from None
+    except (ValueError, OverflowError, OSError):
+        raise LineError(f"'created_at' must be ISO 8601 or unix seconds, got {created!r:.80}") from None
     kind = _str(data, "kind") or "mention"
     if kind not in KINDS:
         raise LineError(f"'kind' must be one of {', '.join(KINDS)}")
@@ -125,9 +138,7 @@ def to_line(post: Post | Mapping[str, Any], raw: Any = None) -> str:
         "id": native_id,
         "author": {k: v for k, v in author.items() if v not in ("", None)},
         "text": get("text"),
-        "created_at": datetime.fromtimestamp(float(get("created_at") or 0), UTC)
-        .isoformat()
-        .replace("+00:00", "Z"),
+        "created_at": _iso(get("created_at")),
     }
     for key in ("url", "in_reply_to", "conversation_id", "kind", "lang", "account", "content_warning"):
         value = get(key)
@@ -137,7 +148,15 @@ def to_line(post: Post | Mapping[str, Any], raw: Any = None) -> str:
         line["is_ours"] = True
     if raw:
         line["raw"] = raw
-    return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+    return json_dumps(line, separators=(",", ":"))
+
+
+def _iso(created_at: Any) -> Any:
+    """ISO 8601 for a unix time; a value no date can hold (stored before values were checked) as is."""
+    try:
+        return datetime.fromtimestamp(float(created_at or 0), UTC).isoformat().replace("+00:00", "Z")
+    except (ValueError, OverflowError, OSError, TypeError):
+        return created_at if isinstance(created_at, int | float) and math.isfinite(created_at) else None
 
 
 class JsonlConnector(Connector):

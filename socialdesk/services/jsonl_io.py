@@ -12,12 +12,17 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from socialdesk.connectors.admit import Refused, admit
 from socialdesk.connectors.jsonl import LineError, parse_line, to_line
 from socialdesk.errors import UserError
 from socialdesk.models import Post
 from socialdesk.store import Store
+from socialdesk.store.ingest import store_posts
+
+if TYPE_CHECKING:
+    from socialdesk.services.sync import TriageFn
 
 BATCH = 500
 EXPORT_COLUMNS = (
@@ -36,8 +41,12 @@ class ImportReport:
     quarantined: int = 0
 
 
-def import_jsonl(store: Store, path: Path, account: str = "") -> ImportReport:
-    """Store every post of a JSONL file; quarantine the lines that break the format.
+def import_jsonl(store: Store, path: Path, account: str = "", triage: TriageFn | None = None) -> ImportReport:
+    """Store every post of a JSONL file; quarantine the lines that break the format or hold values the
+    cache cannot (see connectors.admit). Posts are triaged as sync triages them.
+
+    Args:
+        triage: the workspace's triage (sentiment, intent, priority, SLA); None stores posts as new.
 
     Raises:
         UserError: the file cannot be read.
@@ -48,9 +57,10 @@ def import_jsonl(store: Store, path: Path, account: str = "") -> ImportReport:
 
     def flush() -> None:
         if batch:
-            result = store.upsert_posts(batch)
-            report.inserted += len(result.inserted)
-            report.updated += result.updated
+            stored = store_posts(store, source, batch, triage(batch, store) if triage is not None else None)
+            report.inserted += len(stored.inserted)
+            report.updated += stored.updated
+            report.quarantined += stored.quarantined
             batch.clear()
 
     try:
@@ -59,7 +69,9 @@ def import_jsonl(store: Store, path: Path, account: str = "") -> ImportReport:
                 report.lines += 1
                 try:
                     post = parse_line(line, account)
-                except LineError as exc:
+                    if post is not None:
+                        admit(post)
+                except (LineError, Refused) as exc:
                     store.quarantine(source, f"line {number}: {exc}", line.rstrip("\n"))
                     report.quarantined += 1
                     continue

@@ -6,12 +6,14 @@ each `SyncReport` into a message; `socialdesk sync --once` calls it directly.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from socialdesk.connectors.admit import admit_all
 from socialdesk.connectors.base import (
     AuthError,
     ConfigError,
@@ -22,6 +24,7 @@ from socialdesk.connectors.base import (
 )
 from socialdesk.models import Post
 from socialdesk.store import Store, Triage
+from socialdesk.store.ingest import store_posts
 
 
 def _shown(exc: BaseException) -> str:
@@ -82,6 +85,13 @@ class _InProcess:
 
     def start(self, posts: Sequence[Post], more: bool = False) -> PreparedBatch:
         return _Deferred(self.triage, posts)
+
+
+def admitted(result: FetchResult) -> FetchResult:
+    """The page with the posts the cache cannot hold moved to its quarantined items (see connectors.admit)."""
+    result.posts, refused = admit_all(result.posts)
+    result.quarantined.extend(refused)
+    return result
 
 
 def _batches(triage: TriageFn | None) -> TriageBatches:
@@ -150,6 +160,9 @@ def sync_source(
     The next page is fetched, and its triage started (see `TriageBatches`), before a page is stored.
     Posts a page reports deleted are marked so; how far back the source has read (the oldest
     `FetchResult.reached` ever stored) comes back in `SyncReport.reached`.
+
+    Raises:
+        sqlite3.Error: the cache could not be written (a full disk, a read-only file ...).
     """
     report = SyncReport(source=source.name, state=SourceState.OK)
     cursor = store.get_cursor(source.name)
@@ -157,7 +170,7 @@ def sync_source(
     def store_page(result: FetchResult, prepared: PreparedBatch) -> None:
         triages = prepared.finish(store)
         with store.transaction():
-            upserted = store.upsert_posts(result.posts, triages)
+            stored = store_posts(store, source.name, result.posts, triages)
             for item in result.quarantined:
                 store.quarantine(source.name, item.error, item.raw)
             if result.deleted:
@@ -168,9 +181,9 @@ def sync_source(
         if result.errors:  # one stream failed, the others' posts are stored: say which
             report.state = SourceState.ERROR
             report.message = "; ".join(_shown(Exception(e)) for e in result.errors)
-        report.new_ids.extend(upserted.inserted)
-        report.updated += upserted.updated
-        report.quarantined += len(result.quarantined)
+        report.new_ids.extend(stored.inserted)
+        report.updated += stored.updated
+        report.quarantined += len(result.quarantined) + stored.quarantined
 
     try:
         with _batches(triage) as batches:
@@ -178,7 +191,7 @@ def sync_source(
             pending: tuple[FetchResult, PreparedBatch] | None = None
             try:
                 for _ in range(max_pages):
-                    result = source.connector.fetch(cursor)
+                    result = admitted(source.connector.fetch(cursor))
                     prepared = batches.start(result.posts, more=result.more)
                     if pending is not None:
                         page, pending = pending, None
@@ -204,6 +217,8 @@ def sync_source(
     except ConnectorError as exc:
         report.state = SourceState.ERROR
         report.message = _shown(exc) or type(exc).__name__
+    except sqlite3.Error:  # the cache, not the source, failed (a full disk ...): the caller says so
+        raise
     except Exception as exc:  # a broken plugin must never take the desk down
         report.state = SourceState.ERROR
         report.message = f"{type(exc).__name__}: {_shown(exc)}"

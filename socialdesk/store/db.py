@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.models import Author, Post
+from socialdesk.sanitize import scrub
 from socialdesk.store.schema import migrate
 from socialdesk.store.similar_index import index_new_posts
 
@@ -77,6 +78,11 @@ def _by_native_id(
             )
             for row in conn.execute(sql, [network, *chunk]):
                 yield network, tuple(row)
+
+
+def _raw_json(raw: dict[str, Any]) -> str:
+    """A source's payload as stored: JSON, lone surrogates replaced (SQLite stores UTF-8 only)."""
+    return "{}" if raw == {} else scrub(json.dumps(raw, ensure_ascii=False, default=str))
 
 
 class Store:
@@ -204,7 +210,7 @@ class Store:
                         post.lang,
                         int(post.is_ours),
                         post.content_warning,
-                        "{}" if post.raw == {} else json.dumps(post.raw, ensure_ascii=False, default=str),
+                        _raw_json(post.raw),
                         now,
                         post.edited_at,
                         "resolved" if post.is_ours else tri.status,
@@ -404,10 +410,17 @@ class Store:
         )
 
     def quarantine(self, source: str, error: str, raw: str) -> None:
-        """Keep an item we could not understand, raw, for `socialdesk doctor`."""
+        """Keep an item we could not understand, raw, for `socialdesk doctor` (once, however often it
+        comes back); known secrets are masked and lone surrogates replaced so it can be stored."""
+        import hashlib
+
+        from socialdesk.secrets import redact
+
+        source, error, raw = (redact(scrub(value)) for value in (source, error, raw))
+        digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()
         self.conn.execute(
-            "INSERT INTO quarantine (source, error, raw, at) VALUES (?, ?, ?, ?)",
-            (source, error, raw, time.time()),
+            "INSERT OR IGNORE INTO quarantine (source, error, raw, at, digest) VALUES (?, ?, ?, ?, ?)",
+            (source, error, raw, time.time(), digest),
         )
 
     def quarantine_counts(self) -> dict[str, int]:
@@ -435,8 +448,11 @@ class Store:
     # -- audit ----------------------------------------------------------------------------------
 
     def audit(self, agent: str, action: str, post_id: int | None = None, **detail: object) -> None:
-        """Append one agent action to the audit log."""
+        """Append one agent action to the audit log (known secrets masked, lone surrogates replaced)."""
+        from socialdesk.secrets import redact
+
+        text = redact(scrub(json.dumps(detail, ensure_ascii=False, default=str)))
         self.conn.execute(
             "INSERT INTO audit (at, agent, action, post_id, detail) VALUES (?, ?, ?, ?, ?)",
-            (time.time(), agent, action, post_id, json.dumps(detail, ensure_ascii=False, default=str)),
+            (time.time(), scrub(agent), action, post_id, text),
         )

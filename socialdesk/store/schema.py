@@ -245,6 +245,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (minute, rule)
     ) WITHOUT ROWID;
     """,
+    # 12: an item quarantined again (a re-import, a re-fetched page) is kept once: its digest is unique
+    """
+    ALTER TABLE quarantine ADD COLUMN digest TEXT;
+    CREATE UNIQUE INDEX quarantine_digest ON quarantine (source, digest);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,77 @@
+"""Stores a batch of admitted posts so that one post SQLite still refuses is quarantined, never its
+neighbours: the batch is tried whole, and only when it fails for its data, post by post."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from socialdesk.models import Post
+from socialdesk.store.db import Store, Triage
+
+# Failures caused by what a post holds. A full disk, a read-only file or a lock (OperationalError)
+# is about the place, not the post: those propagate and the whole batch waits for the next try.
+DATA_ERRORS = (
+    ValueError,
+    TypeError,
+    OverflowError,
+    RecursionError,
+    sqlite3.InterfaceError,
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+)
+
+
+@dataclass(slots=True)
+class Stored:
+    """What one batch did: new post ids, refreshed posts, posts quarantined as impossible to store."""
+
+    inserted: list[int] = field(default_factory=list)
+    updated: int = 0
+    quarantined: int = 0
+
+
+@contextmanager
+def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("SAVEPOINT ingest")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK TO ingest")
+        conn.execute("RELEASE ingest")
+        raise
+    conn.execute("RELEASE ingest")
+
+
+def store_posts(
+    store: Store, source: str, posts: Sequence[Post], triages: Sequence[Triage] | None = None
+) -> Stored:
+    """Upsert `posts` (with their triage, same order) in one transaction; quarantine under `source`
+    each post that cannot be stored, and store the rest."""
+    stored = Stored()
+    if not posts:
+        return stored
+    with store.transaction() as conn:
+        try:
+            with _savepoint(conn):
+                result = store.upsert_posts(posts, triages)
+        except DATA_ERRORS:
+            pass
+        else:
+            stored.inserted, stored.updated = result.inserted, result.updated
+            return stored
+        for index, post in enumerate(posts):
+            triage = [triages[index]] if triages is not None else None
+            try:
+                with _savepoint(conn):
+                    one = store.upsert_posts([post], triage)
+            except DATA_ERRORS as exc:
+                error = f"cannot store {post.network}:{post.native_id}: {type(exc).__name__}: {exc}"
+                store.quarantine(source, error[:1000], post.as_json())
+                stored.quarantined += 1
+                continue
+            stored.inserted.extend(one.inserted)
+            stored.updated += one.updated
+    return stored
