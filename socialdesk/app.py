@@ -72,6 +72,7 @@ class SocialDeskApp(App[None]):
         self._syncing: set[str] = set()
         self._threads_refreshed: dict[tuple[str, str], float] = {}  # conversation -> when
         self.desk = DeskScreen(ctx)
+        self.crash: str | None = None  # what stopped the desk, with where its log is (see run_desk)
         self._outbox_stop = threading.Event()
         for theme in load_themes():
             self.register_theme(theme)
@@ -266,6 +267,18 @@ class SocialDeskApp(App[None]):
         )
         yield SystemCommand("Sync now", "Fetch new posts from every account", self.sync_now)
         yield SystemCommand("Help: every key", "List every binding with its id (?)", desk.action_help)
+
+    # -- a crash is never silent ---------------------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An error nobody handled stops the desk (Textual's rule): log it and keep a one-line summary for
+        the launcher to print on exit; Textual's traceback (with locals) goes to the log, not the screen."""
+        from socialdesk import crash
+
+        if self.crash is None:
+            self.crash = crash.one_line(error, always_log=True)
+        super()._handle_exception(error)
+        self._exit_renderables.clear()
 
     # -- one place where worker failures become notifications -----------------------------------------
 

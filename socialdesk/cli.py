@@ -25,6 +25,7 @@ from socialdesk.launcher import (
     _only_opens_the_desk,
     build_context,
     make_app,
+    run_desk,
     workspace_sources,
     workspace_triage,
 )
@@ -62,10 +63,14 @@ def root(
     ] = False,
 ) -> None:
     """Open the desk on the configured workspace (or the demo workspace when nothing is configured)."""
-    ctx.obj = build_context(db, config, theme, offline, force_demo=ctx.invoked_subcommand == "demo")
+    # `accounts add --config new.toml` creates the file (the other `accounts` commands say it is missing).
+    creates = ctx.invoked_subcommand == "accounts"
+    ctx.obj = build_context(
+        db, config, theme, offline, force_demo=ctx.invoked_subcommand == "demo", config_may_be_new=creates
+    )
     if ctx.invoked_subcommand is None:
         with collection_paused_until_first_page():
-            make_app(ctx.obj, ask_agent=True).run()
+            run_desk(make_app(ctx.obj, ask_agent=True))
 
 
 @app.command()
@@ -81,7 +86,7 @@ def demo(
         for suffix in ("", "-wal", "-shm"):
             Path(str(context.db_path) + suffix).unlink(missing_ok=True)
     with collection_paused_until_first_page():
-        make_app(context, ask_agent=True).run()
+        run_desk(make_app(context, ask_agent=True))
 
 
 @app.command()
@@ -174,6 +179,13 @@ def _register_commands() -> None:
             register(app)
 
 
+def _one_line(message: object) -> str:
+    """An error message as one line safe for a terminal (it may quote a hostile file or argument)."""
+    from socialdesk.sanitize import clean
+
+    return clean(str(message), single_line=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the typer CLI, turning every user error into one line on stderr and exit code 1."""
     # Just opening the desk needs no subcommand: importing and registering them would only delay it.
@@ -186,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except UserError as exc:
-        typer.echo(f"socialdesk: error: {exc}", err=True)
+        typer.echo(f"socialdesk: error: {_one_line(exc)}", err=True)
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -194,7 +206,12 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo("socialdesk: aborted", err=True)
         sys.exit(130)
     except ClickException as exc:
-        typer.echo(f"socialdesk: error: {exc.format_message()} (see socialdesk --help)", err=True)
+        typer.echo(f"socialdesk: error: {_one_line(exc.format_message())} (see socialdesk --help)", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # never a traceback: a known cause in one line, else a log file and its path
+        from socialdesk import crash
+
+        typer.echo(f"socialdesk: error: {crash.one_line(exc)}", err=True)
+        sys.exit(1)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from socialdesk.errors import UserError
 
@@ -94,12 +96,17 @@ class Settings:
     """Which file these settings came from (not a config key)."""
 
 
+_MAX_INT64 = 2**63 - 1
+
+
 def _type_ok(value: Any, annotation: Any) -> bool:
     origin = typing.get_origin(annotation)
-    if annotation is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
+    if annotation is float:  # TOML allows inf and nan; no setting means them, and a count must fit 64 bits
+        if isinstance(value, int) and not isinstance(value, bool):
+            return abs(value) <= _MAX_INT64
+        return isinstance(value, float) and math.isfinite(value)
     if annotation is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= _MAX_INT64
     if origin is list:
         (item,) = typing.get_args(annotation)
         return isinstance(value, list) and all(_type_ok(v, item) for v in value)
@@ -115,7 +122,9 @@ def _type_ok(value: Any, annotation: Any) -> bool:
     return isinstance(value, annotation)
 
 
-def _type_name(annotation: Any) -> str:
+def _type_name(annotation: Any, value: Any = None) -> str:
+    if annotation in (int, float) and isinstance(value, int | float) and not isinstance(value, bool):
+        return "a finite number" if isinstance(value, float) else "an integer that fits 64 bits"
     return {float: "a number", int: "an integer", str: "a string", bool: "true or false"}.get(
         annotation, str(annotation).replace("typing.", "")
     )
@@ -138,7 +147,8 @@ def _build(cls: type, table: Any, where: str, source: str) -> Any:
             kwargs[key] = _build(hint, value, key, source)
         elif not _type_ok(value, hint):
             raise UserError(
-                f"{source}: {where + '.' if where else ''}{key} must be {_type_name(hint)}, got {value!r}"
+                f"{source}: {where + '.' if where else ''}{key} must be {_type_name(hint, value)}, "
+                f"got {value!r:.80}"
             )
         else:
             kwargs[key] = value
@@ -178,9 +188,17 @@ def parse(data: dict[str, Any], source: str) -> Settings:
             raise UserError(f"{source}: {where}.name {raw['name']!r} is used twice")
         names.add(raw["name"])
         options = {k: v for k, v in raw.items() if k not in ("name", "connector", "enabled")}
+        for key, value in options.items():
+            if isinstance(value, int | float) and not isinstance(value, bool) and not _type_ok(value, float):
+                raise UserError(f"{source}: {where}.{key} must be a finite number that fits 64 bits")
         settings.accounts.append(AccountSettings(raw["name"], raw["connector"], enabled, options))
     if settings.desk.undo_seconds < 0:
         raise UserError(f"{source}: desk.undo_seconds must not be negative")
+    if settings.desk.sync_interval <= 0:
+        raise UserError(f"{source}: desk.sync_interval must be a positive number of seconds")
+    for name in ("urgent", "high", "normal", "low"):
+        if getattr(settings.sla, name) <= 0:
+            raise UserError(f"{source}: sla.{name} must be a positive number of minutes")
     settings.source = source
     return settings
 
@@ -199,9 +217,17 @@ def validate_account_options(
         expected = allowed[key][0]
         if not _type_ok(value, expected):
             raise UserError(
-                f"{source}: account {account.name!r} key {key!r} must be {_type_name(expected)}, "
-                f"got {value!r}"
+                f"{source}: account {account.name!r} key {key!r} must be {_type_name(expected, value)}, "
+                f"got {value!r:.80}"
             )
+        if isinstance(value, str) and (key.endswith("url") or key == "service"):
+            try:
+                urlsplit(value).port  # noqa: B018 - parsing is the check
+            except ValueError as exc:
+                raise UserError(
+                    f"{source}: account {account.name!r} key {key!r} is not a valid URL ({exc}): "
+                    f"{value!r:.80}"
+                ) from None
 
 
 def load(path: Path | None, required: bool = False) -> Settings:
@@ -215,9 +241,14 @@ def load(path: Path | None, required: bool = False) -> Settings:
             raise UserError(f"config file not found: {path}")
         return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte order mark (Windows editors write one) is not part of the TOML
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: not valid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read: {exc}") from None
+    except RecursionError:
+        raise UserError(f"{path}: not valid TOML: nested too deeply") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not a text file (not UTF-8)") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
     return parse(data, str(path))

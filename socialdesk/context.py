@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from socialdesk.config import Settings
+from socialdesk.errors import UserError
 from socialdesk.models import Agent
 
 if TYPE_CHECKING:
@@ -45,9 +46,14 @@ class Context:
         if self._store is None:
             with self._lock:
                 if self._store is None:
+                    from socialdesk import crash
                     from socialdesk.store import Store
 
-                    self._store = Store(self.db_path)
+                    crash.using_cache(self.db_path)
+                    try:
+                        self._store = Store(self.db_path)
+                    except OSError as exc:  # creating its folder failed
+                        raise UserError(f"{self.db_path}: cannot keep the cache here: {_why(exc)}") from None
         return self._store
 
     @property
@@ -55,6 +61,14 @@ class Context:
         """The agent at the keyboard, from config."""
         desk = self.settings.desk
         return Agent(name=desk.agent, roles=tuple(desk.roles))
+
+
+def _why(exc: OSError) -> str:
+    """Why a folder could not be made: a file standing where a folder must be says so."""
+    blocking = Path(exc.filename) if exc.filename else None
+    if blocking is not None and blocking.exists() and not blocking.is_dir():
+        return f"{blocking} is a file, not a folder"
+    return f"{exc.strerror or exc}"
 
 
 def from_typer(ctx: typer.Context) -> Context:

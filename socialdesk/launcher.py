@@ -31,13 +31,20 @@ def build_context(
     theme: str | None = None,
     offline: bool = False,
     force_demo: bool = False,
+    config_may_be_new: bool = False,
 ) -> Context:
     """Settings, workspace and cache path for one run, from flags, config and defaults.
+
+    Args:
+        config_may_be_new: a `config` that does not exist yet is fine (the command creates it).
 
     Raises:
         UserError: unreadable/invalid config, or an unknown theme.
     """
-    settings = load_settings(config or locations.config_file(), required=config is not None)
+    path = config or locations.config_file()
+    settings = load_settings(path, required=config is not None and not config_may_be_new)
+    if config is not None and not config.exists():
+        settings.source = str(config)  # where `accounts add` writes it
     demo = force_demo or not settings.accounts
     if db is not None:
         db_path = db
@@ -130,6 +137,15 @@ def make_app(
     from socialdesk.app import SocialDeskApp
     from socialdesk.frames import pace_frames
 
+    if ctx.theme is None:
+        from socialdesk.themes_loader import theme_names
+
+        names = theme_names()
+        if ctx.settings.desk.theme not in names:
+            raise UserError(
+                f"{ctx.settings.source}: desk.theme: unknown theme {ctx.settings.desk.theme!r} "
+                f"(available: {', '.join(names)})"
+            )
     pace_frames()
     ctx.store  # noqa: B018 - open and migrate the cache before any worker needs it
     interval = 3.0 if ctx.demo else None  # the demo network is live: new posts every few seconds
@@ -191,9 +207,27 @@ def main(argv: list[str] | None = None) -> None:
         return
     try:
         with collection_paused_until_first_page():
-            make_app(build_context(**options), ask_agent=True).run()
+            run_desk(make_app(build_context(**options), ask_agent=True))
     except UserError as exc:
-        print(f"socialdesk: error: {exc}", file=sys.stderr)
+        from socialdesk.sanitize import clean
+
+        print(f"socialdesk: error: {clean(str(exc), single_line=True)}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # as in cli.main: one line, never a traceback
+        from socialdesk import crash
+
+        print(f"socialdesk: error: {crash.one_line(exc)}", file=sys.stderr)
+        sys.exit(1)
+
+
+def run_desk(app: SocialDeskApp) -> None:
+    """Run the desk; when it stopped on an error, say so in one line (the log has the rest), exit 1."""
+    app.run()
+    crashed = app.crash
+    if crashed is not None:
+        print(f"socialdesk: error: the desk stopped: {crashed}", file=sys.stderr)
+        sys.exit(1)
+    if app.return_code:
+        sys.exit(app.return_code)

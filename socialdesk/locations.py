@@ -1,4 +1,4 @@
-"""Every path socialdesk uses (config, data, cache database, user themes), from platformdirs."""
+"""Every path socialdesk uses (config, data, state, cache database, user themes), from platformdirs."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ def config_dir() -> Path:
 def data_dir() -> Path:
     """Where caches and secrets live (SOCIALDESK_DATA_DIR overrides)."""
     return Path(os.environ.get("SOCIALDESK_DATA_DIR") or _DIRS.user_data_dir)
+
+
+def state_dir() -> Path:
+    """Where crash logs go (SOCIALDESK_STATE_DIR overrides)."""
+    return Path(os.environ.get("SOCIALDESK_STATE_DIR") or _DIRS.user_state_dir)
 
 
 def config_file() -> Path:

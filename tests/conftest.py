@@ -35,6 +35,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("SOCIALDESK_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("SOCIALDESK_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("SOCIALDESK_STATE_DIR", str(home / "state"))
     return home
 
 

@@ -165,6 +165,9 @@ def register(app: typer.Typer) -> None:
         from socialdesk.services.accounts import connector_class
 
         context = from_typer(ctx)
+        source = context.settings.source
+        if source != "defaults" and not Path(source).exists():
+            raise UserError(f"config file not found: {source}")
         if not context.settings.accounts:
             typer.echo("no accounts configured (add one with `socialdesk accounts add`)")
             return

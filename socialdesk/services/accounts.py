@@ -81,6 +81,8 @@ def build_connector(
         connector = cls(account.name, account.options, secret, http)
     except ConnectorError as exc:
         raise UserError(f"{source}: {redact(str(exc))}") from None
+    except ValueError as exc:  # a setting the connector cannot use (a malformed URL ...)
+        raise UserError(f"{source}: account {account.name!r}: {redact(str(exc), [secret])}") from None
     if cls.keeps_session:
         connector.session_store = StoredSession(secrets, account.name)
     return connector

@@ -50,6 +50,10 @@ def load_playbook(path: str | Path | None) -> PlaybookFile:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"playbook not found: {file}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"{file}: not a text file (a playbook is UTF-8 TOML)") from None
+    except OSError as exc:
+        raise UserError(f"{file}: cannot read the playbook: {exc.strerror or exc}") from None
     return parse_playbook(text, str(file))
 
 
@@ -63,6 +67,8 @@ def parse_playbook(text: str, source: str) -> PlaybookFile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise UserError(f"{source}: not valid TOML: nested too deeply") from None
     for key in data:
         if key not in SECTIONS:
             raise UserError(f"{source}: unknown playbook section {key!r} (known: {', '.join(SECTIONS)})")

@@ -22,6 +22,9 @@ def _start(monkeypatch: pytest.MonkeyPatch, entry: Any, argv: list[str]) -> tupl
     built: list[tuple[str, Any]] = []
 
     class NoRun:
+        crash = None
+        return_code = 0
+
         def run(self) -> None:
             pass
 
