@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialdesk import mastodon_count
 from socialdesk.capabilities import COUNTING_RULES, Capabilities, declared
+from socialdesk.sanitize import clean
 
 if TYPE_CHECKING:
     import regex
@@ -336,10 +337,25 @@ def reply_prefix(network: Network, handles: list[str], own: tuple[str, ...] = ()
     skip = {h.lstrip("@").lower() for h in own}
     seen: list[str] = []
     for handle in handles:
-        bare = handle.strip().lstrip("@")
+        # A handle is hostile input like any post text: no control or bidi character, no space, is
+        # ever sent (and the review shows exactly this text).
+        bare = "".join(clean(handle, single_line=True).split()).lstrip("@")
         if bare and bare.lower() not in skip and bare.lower() not in (s.lower() for s in seen):
             seen.append(bare)
     return "".join(f"@{h} " for h in seen)
+
+
+def with_prefix(prefix: str, text: str) -> str:
+    """The exact text that is sent: the mentions `prefix`, then the agent's words (stripped).
+
+    The one place that decides it (the composer's counter, the review, the desk and `socialdesk reply`
+    all call it): when the agent already began with the mentions, in any case (networks match handles
+    case-insensitively), they are not added twice.
+    """
+    text = text.strip()
+    if not prefix or text.casefold().startswith(prefix.strip().casefold()):
+        return text
+    return prefix + text
 
 
 def split_thread(

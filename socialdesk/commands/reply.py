@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Optional
 
 import typer
 
 from socialdesk.context import Context, from_typer
 from socialdesk.errors import UserError
+from socialdesk.sanitize import clean, json_dumps
 
 OUTBOX_ACTIONS = ("list", "retry", "discard", "flush")
 # The states in which `reply` has done its job: sent, or queued (offline, or held for an approver).
@@ -127,14 +127,16 @@ def register(app: typer.Typer) -> None:
 
         context = from_typer(ctx)
         post = find_post(context, post_ref)
-        body = build_reply_text(context, post, text, macro, _parse_prompts(prompt or []))
+        # No control or bidi character is ever sent (a macro may quote the customer's name): the review
+        # below shows exactly the text that leaves.
+        body = clean(build_reply_text(context, post, text, macro, _parse_prompts(prompt or [])))
         prefix = "" if dm else compose.reply_prefix(post.network, [post.author_handle], own=(post.account,))
-        if body.startswith(prefix.strip()):
+        if compose.with_prefix(prefix, body) == body.strip():
             prefix = ""  # the agent already wrote the mentions
         network = post.network
         # The account's own server's rules, as sync or `accounts test` last read them.
         limit, url_weight = context.store.limits(post.account) or (None, None)
-        parts = [prefix + body.strip()]
+        parts = [compose.with_prefix(prefix, body)]
         cw = post.content_warning  # a Mastodon reply carries the customer's, and the server counts it
         result = compose.check(parts[0], network, limit, url_weight, cw)
         if result.over:
@@ -155,13 +157,16 @@ def register(app: typer.Typer) -> None:
         escalated = post.status == "escalated"
         if not as_json or not yes:
             typer.echo(
-                f"{destination} @{post.author_handle} on {network} (account {post.account or '-'}), "
-                f"post {post.id} [{post.network}:{post.native_id}]"
+                clean(
+                    f"{destination} @{post.author_handle} on {network} (account {post.account or '-'}), "
+                    f"post {post.id} [{post.network}:{post.native_id}]",
+                    single_line=True,
+                )
             )
             for index, part in enumerate(parts, 1):
                 measured = compose.check(part, network, limit, url_weight, cw)
                 typer.echo(f"--- part {index}/{len(parts)} · {measured.count}/{measured.limit} ---")
-                typer.echo(part)
+                typer.echo(clean(part))  # what the agent typed; the mentions are clean already
             if escalated:
                 typer.echo("(escalated conversation: held until an approver approves it)")
         if not yes and not typer.confirm("Send?", default=False):
@@ -181,14 +186,14 @@ def register(app: typer.Typer) -> None:
         rows = [outbox.get(i) for i in ids]
         outbox.close()
         if as_json:
-            typer.echo(json.dumps([r.as_dict() for r in rows if r is not None], ensure_ascii=False))
+            typer.echo(json_dumps([r.as_dict() for r in rows if r is not None]))
         else:
             for row in rows:
                 if row is not None:
                     detail = (
                         f" ({row.error})" if row.error else (f" {row.remote_url}" if row.remote_url else "")
                     )
-                    typer.echo(f"reply {row.id}: {row.state}{detail}")
+                    typer.echo(clean(f"reply {row.id}: {row.state}{detail}", single_line=True))
         if any(row is None or row.state not in DONE for row in rows):
             raise typer.Exit(1)  # failed, waiting, unknown or needs auth: a script must not read success
 
@@ -209,6 +214,11 @@ def register(app: typer.Typer) -> None:
         """The outbox: list replies and their states, retry or discard one, or flush what is due."""
         if action not in OUTBOX_ACTIONS:
             raise UserError(f"outbox: unknown action {action!r} (use {', '.join(OUTBOX_ACTIONS)})")
+        from socialdesk.models import ReplyState
+
+        known = ", ".join(s.value for s in ReplyState)
+        if state is not None and state not in known.split(", "):
+            raise UserError(f"outbox --state: unknown state {state!r} (known: {known})")
         context = from_typer(ctx)
         box = _outbox(context)
         agent = context.agent.name
@@ -221,7 +231,7 @@ def register(app: typer.Typer) -> None:
             else:
                 box.discard(reply_id, agent)
                 message = {"reply": reply_id, "action": "discard"}
-            typer.echo(json.dumps(message) if as_json else f"reply {reply_id}: {action} done")
+            typer.echo(json_dumps(message) if as_json else f"reply {reply_id}: {action} done")
             return
         if action == "flush":
             if context.offline:
@@ -231,21 +241,19 @@ def register(app: typer.Typer) -> None:
             box.close()
             out = [{"reply": e.reply_id, "state": e.state, "error": e.error} for e in events]
             typer.echo(
-                json.dumps(out)
+                json_dumps(out)
                 if as_json
                 else "\n".join(f"reply {e['reply']}: {e['state']}" for e in out) or "nothing due"
             )
             return
         rows, more = box.page((state,) if state else (), before, limit)
         if as_json:
-            typer.echo(json.dumps({"replies": [r.as_dict() for r in rows], "more": more}, ensure_ascii=False))
+            typer.echo(json_dumps({"replies": [r.as_dict() for r in rows], "more": more}))
             return
-        from socialdesk.sanitize import clean
-
         for row in rows:
             kind = "DM" if row.dm else "reply"
             part = f" {row.part}/{row.parts}" if row.parts > 1 else ""
-            error = f"  ! {row.error}" if row.error else ""
+            error = f"  ! {clean(row.error, single_line=True)}" if row.error else ""
             typer.echo(
                 f"{row.id:>6}  {row.state:<17} {row.network}/{row.account or '-'} {kind}{part} to post "
                 f"{row.post_id}: {clean(row.text, single_line=True)[:60]}{error}"

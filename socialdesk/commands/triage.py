@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ import typer
 
 from socialdesk.context import from_typer
 from socialdesk.errors import UserError
+from socialdesk.sanitize import json_dumps
 from socialdesk.services.rules_review import dry_run
 
 __all__ = ["dry_run", "rules_app"]
@@ -123,7 +123,7 @@ def rules_test(
     report = dry_run(context.store, triager, since_time(since, time.time()), diff=diff, all_posts=as_json)
     source = str(playbook) if playbook else (context.settings.desk.playbook or "bundled playbook")
     if as_json:
-        typer.echo(json.dumps({"playbook": source, **report}, ensure_ascii=False, indent=2))
+        typer.echo(json_dumps({"playbook": source, **report}, indent=2))
     else:
         print_report(report, source)
 
@@ -145,7 +145,7 @@ def audit(
         for e in entries:
             if as_json:
                 typer.echo(
-                    json.dumps(
+                    json_dumps(
                         {
                             "id": e.id,
                             "at": e.at,
@@ -154,7 +154,6 @@ def audit(
                             "post_id": e.post_id,
                             "detail": e.detail,
                         },
-                        ensure_ascii=False,
                     )
                 )
             else:

@@ -76,13 +76,10 @@ class ReplyRefused(Message):
 
 def final_text(post: PostRow, text: str, dm: bool = False) -> str:
     """The exact text that will be posted: the network's mentions, then the agent's words."""
-    text = text.strip()
     if dm:
-        return text
+        return text.strip()
     prefix = compose.reply_prefix(post.network, [post.author_handle], own=(post.account,))
-    if not prefix or text.lower().startswith(prefix.strip().lower()):
-        return text
-    return prefix + text
+    return compose.with_prefix(prefix, text)
 
 
 class ReplyActions(HostScreen):

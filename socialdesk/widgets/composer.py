@@ -98,10 +98,8 @@ class Composer(Vertical):
 
     def measure(self) -> counting.CountResult:
         """The final text (mentions, then what was typed) measured against the post's network."""
-        text = self.text.strip()
-        prefix = self.prefix if not text.lower().startswith(self.prefix.strip().lower()) else ""
         return counting.check(
-            prefix + text,
+            counting.with_prefix(self.prefix, self.text),
             self.network,
             self.server_limit or None,
             self.url_weight or None,
