@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from socialdesk.connectors.admit import admit_all
 from socialdesk.connectors.base import Connector
 from socialdesk.models import Post, PostRow
 from socialdesk.store import Store, Triage
+from socialdesk.store.ingest import store_posts
 
 # A post of the thread that is neither ours nor the customer's follow-up (an ancestor, a bystander's
 # reply) is kept for reading, not put in the reply queues.
@@ -47,10 +49,15 @@ def refresh_thread(store: Store, connector: Connector, focus: PostRow) -> Thread
         ConnectorError: the network could not be asked (the caller reports it; nothing is lost).
     """
     result = connector.refresh_thread(focus.native_id)
-    posts: Sequence[Post] = [p for p in result.posts if p.network == focus.network]
+    # The same boundary as every sync (connectors.admit): what the cache cannot hold is quarantined.
+    posts: Sequence[Post]
+    posts, refused = admit_all(p for p in result.posts if p.network == focus.network)
+    source = connector.account or connector.name
     report = ThreadRefresh(focus.id)
     with store.transaction():
-        upserted = store.upsert_posts(posts, [_triage(p, focus) for p in posts])
+        for item in refused:
+            store.quarantine(source, item.error, item.raw)
+        upserted = store_posts(store, source, posts, [_triage(p, focus) for p in posts])
         report.deleted = store.mark_deleted(focus.network, result.deleted)
     report.inserted, report.updated = upserted.inserted, upserted.updated
     return report

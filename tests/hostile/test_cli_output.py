@@ -40,6 +40,8 @@ def hostile_cache(path: Path) -> None:
             )
         )
     posts.append(Post("demo", "osc", Author("a-osc", f"eve{OSC_TITLE}"), "help", 1_700_000_100.0, "demo"))
+    for index, text in enumerate(list(TEXTS.values())[:12]):  # a JSONL source names its own network
+        posts.append(Post(f"net{text[:30]}", f"n{index}", Author("n", "n"), "hi", 1_700_000_000.0, "demo"))
     from socialdesk.connectors.admit import admit_all
     from socialdesk.store.ingest import store_posts
 
@@ -92,6 +94,10 @@ COMMANDS = [
     ["rules", "test", "--json"],
     ["accounts", "list"],
     ["connectors"],
+    ["report", "--since", "2000-01-01", "--by", "network"],
+    ["report", "--since", "2000-01-01", "--by", "agent", "--format", "json"],
+    ["report", "--since", "2000-01-01", "--by", "network", "--format", "csv"],
+    ["report", "--since", "2000-01-01", "--by", "network", "--format", "md"],
 ]
 
 
