@@ -21,6 +21,10 @@ TEXTS = {k: v for k, v in HOSTILE_TEXT.items() if len(v) < 100_000}
 OSC_TITLE = "\x1b]0;pwned\x07"
 
 
+def _storable(text: str) -> str:
+    return text.encode("utf-8", "replace").decode()
+
+
 def hostile_cache(path: Path) -> None:
     """A cache whose posts, authors, accounts, quarantine and audit carry the corpus."""
     store = Store(path)
@@ -42,13 +46,14 @@ def hostile_cache(path: Path) -> None:
     posts.append(Post("demo", "osc", Author("a-osc", f"eve{OSC_TITLE}"), "help", 1_700_000_100.0, "demo"))
     for index, text in enumerate(list(TEXTS.values())[:12]):  # a JSONL source names its own network
         posts.append(Post(f"net{text[:30]}", f"n{index}", Author("n", "n"), "hi", 1_700_000_000.0, "demo"))
-    from socialdesk.connectors.admit import admit_all
-    from socialdesk.store.ingest import store_posts
-
-    admitted, refused = admit_all(posts)
-    assert not refused
-    store_posts(store, "hostile", admitted)
-    for text in TEXTS.values():
+    for post in posts:  # as the boundary stores them (lone surrogates replaced); works without it
+        for owner, name in ((post, "text"), (post, "url"), (post, "content_warning"), (post, "network")):
+            setattr(owner, name, _storable(getattr(owner, name)))
+        for name in ("handle", "display_name", "url"):
+            setattr(post.author, name, _storable(getattr(post.author, name)))
+        post.raw = {"payload": post.text}
+    store.upsert_posts(posts)
+    for text in (_storable(t) for t in TEXTS.values()):
         store.quarantine(f"src{text[:30]}", f"error {text[:60]}", text[:200])
         store.audit(f"agent{text[:20]}", "note", 1, text=text[:100])
     store.close()
