@@ -233,7 +233,10 @@ class SocialDeskApp(App[None]):
     def _refresh_thread(self, source: Source, post: PostRow) -> None:
         from socialdesk.services.threads import refresh_thread
 
-        self.desk.post_message(ThreadRefreshed(refresh_thread(self.ctx.store, source.connector, post)))
+        if self._triage is None and self._triage_factory is not None:
+            self._triage = self._triage_factory()  # follow-ups are triaged as synced posts are
+        refreshed = refresh_thread(self.ctx.store, source.connector, post, self._triage)
+        self.desk.post_message(ThreadRefreshed(refreshed))
 
     # -- the command palette ----------------------------------------------------------------------------
 

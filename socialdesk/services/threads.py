@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from socialdesk.connectors.admit import admit_all
 from socialdesk.connectors.base import Connector
 from socialdesk.models import Post, PostRow
 from socialdesk.store import Store, Triage
 from socialdesk.store.ingest import store_posts
+
+if TYPE_CHECKING:
+    from socialdesk.services.sync import TriageFn
 
 # A post of the thread that is neither ours nor the customer's follow-up (an ancestor, a bystander's
 # reply) is kept for reading, not put in the reply queues.
@@ -39,11 +43,26 @@ def _triage(post: Post, focus: PostRow) -> Triage:
     return CONTEXT_ONLY
 
 
-def refresh_thread(store: Store, connector: Connector, focus: PostRow) -> ThreadRefresh:
+def _triages(posts: Sequence[Post], focus: PostRow, triage: TriageFn | None, store: Store) -> list[Triage]:
+    """Context for the thread; the customer's follow-ups triaged as a sync would triage them."""
+    triages = [_triage(p, focus) for p in posts]
+    follow_ups = [i for i, t in enumerate(triages) if t is not CONTEXT_ONLY]
+    if triage is not None and follow_ups:
+        for i, classified in zip(follow_ups, triage([posts[i] for i in follow_ups], store), strict=True):
+            triages[i] = classified
+    return triages
+
+
+def refresh_thread(
+    store: Store, connector: Connector, focus: PostRow, triage: TriageFn | None = None
+) -> ThreadRefresh:
     """Ask the network for the thread around `focus` and store what it says.
 
     Posts come back as they are now (edited ones with `edited_at`), new ones are added to the
     conversation, and those the network reports gone are marked deleted (they leave the queues).
+
+    Args:
+        triage: the workspace's triage (as sync applies it) for the customer's follow-ups.
 
     Raises:
         ConnectorError: the network could not be asked (the caller reports it; nothing is lost).
@@ -57,7 +76,7 @@ def refresh_thread(store: Store, connector: Connector, focus: PostRow) -> Thread
     with store.transaction():
         for item in refused:
             store.quarantine(source, item.error, item.raw)
-        upserted = store_posts(store, source, posts, [_triage(p, focus) for p in posts])
+        upserted = store_posts(store, source, posts, _triages(posts, focus, triage, store))
         report.deleted = store.mark_deleted(focus.network, result.deleted)
     report.inserted, report.updated = upserted.inserted, upserted.updated
     return report

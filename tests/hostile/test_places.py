@@ -206,3 +206,26 @@ def test_export_writes_every_line_even_beside_a_legacy_out_of_range_date(
         main(["--db", str(db), "export"])
     lines = [json.loads(line_) for line_ in capsys.readouterr().out.splitlines()]
     assert [row["id"] for row in lines] == ["0", "1", "2"] and lines[1]["created_at"] == 1e20
+
+
+def test_a_follow_up_found_by_a_thread_refresh_is_triaged_as_sync_triages(tmp_path: Path) -> None:
+    """The fifth way in (opening a thread asks the network for follow-ups) uses the same triage."""
+    from socialdesk.services.threads import refresh_thread
+    from socialdesk.store import queries
+
+    triage = Triager.from_settings(Settings())
+    synced = Store(tmp_path / "synced.db")
+    follow_up = Post("t", "c", Author("a", "angry"), COMPLAINT, 1.7e9 + 10, conversation_id="root")
+    sync_source(synced, Source("t", Scripted([[follow_up]])), triage)
+
+    class Thread(Scripted):
+        def refresh_thread(self, native_id: str) -> FetchResult:
+            again = Post("t", "c", Author("a", "angry"), COMPLAINT, 1.7e9 + 10, conversation_id="root")
+            return FetchResult([again], None)
+
+    refreshed = Store(tmp_path / "refreshed.db")
+    refreshed.upsert_posts([Post("t", "root", Author("a", "angry"), "hello", 1.7e9, conversation_id="root")])
+    focus = queries.get_post_by_native(refreshed.conn, "t", "root")
+    assert focus is not None
+    refresh_thread(refreshed, Thread([]), focus, triage)
+    assert _triage_of(refreshed) == _triage_of(synced)
