@@ -31,7 +31,10 @@ def register(app: typer.Typer) -> None:
         if not file.is_file():
             raise UserError(f"no such file: {file}")
         context = from_typer(ctx)
-        report = import_jsonl(context.store, file, account, workspace_triage(context))
+        triage = workspace_triage(context)
+        if refused := (getattr(triage, "notice", None) or str)():  # as sync says it
+            typer.echo(f"socialdesk: warning: {clean(refused, single_line=True)}", err=True)
+        report = import_jsonl(context.store, file, account, triage)
         typer.echo(
             f"imported {report.inserted} new posts, refreshed {report.updated}"
             + (
