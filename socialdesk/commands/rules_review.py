@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -36,7 +35,7 @@ def _triager(context: Context, playbook: Path | None) -> tuple[Triager, str]:
 
 def print_explanation(context: Context, triager: Triager, post_id: int, as_json: bool) -> None:
     """Explain one cached post's triage (plain lines, or JSON)."""
-    from socialdesk.sanitize import clean
+    from socialdesk.sanitize import clean, json_dumps
     from socialdesk.services.rules_explain import explain_stored
 
     explanation = explain_stored(context.store, triager, post_id)
@@ -54,7 +53,7 @@ def print_explanation(context: Context, triager: Triager, post_id: int, as_json:
             },
             "stored": explanation.stored,
         }
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        typer.echo(json_dumps(data, indent=2))  # post text escaped: never a raw control
         return
     lines = explanation.lines()
     typer.echo(clean(lines[0], single_line=True))
