@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from socialdesk.connectors.atproto_walk import Step, from_legacy, step
 from socialdesk.connectors.base import (
     AuthError,
     Capabilities,
@@ -53,7 +54,7 @@ POST_TYPE = "app.bsky.feed.post"
 _REASONS = {"mention": "mention", "reply": "reply", "quote": "mention"}
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, as TIDs use
 _TID_EPOCH_2024 = 1_704_067_200_000_000
-MAX_PAGES = 10
+DEFAULT_BACKFILL_DAYS = 7  # how far back a first sync reads
 # From the AT Protocol's rich-text docs: a mention is @ + a handle (domain name), a link http(s)://...
 _MENTION = re.compile(
     rb"[$|\W](@([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)"
@@ -183,6 +184,7 @@ class BlueskyConnector(Connector):
         "service": (str, "Your PDS address (default https://bsky.social)"),
         "search_terms": (list[str], "Search terms to monitor (app.bsky.feed.searchPosts)"),
         "page_size": (int, "Items per request, 1 to 100 (default 50)"),
+        "backfill_days": (int, "How far back a first sync reads, in days (default 7)"),
     }
     secret_label = "app password"
 
@@ -326,82 +328,70 @@ class BlueskyConnector(Connector):
             raw=raw if isinstance(raw, dict) else {"item": raw},
         )
 
-    def _walk(
-        self, nsid: str, params: dict[str, Any], key: str, mark: dict[str, Any] | None
-    ) -> tuple[list[Any], dict[str, Any] | None]:
-        """Page back from the newest item until the mark of the last sync; return the new items and mark."""
-        mark_at = float(mark["at"]) if mark and "at" in mark else None
-        mark_uris = set(mark.get("uris") or []) if mark else set()
-        new: list[Any] = []
-        cursor = None
-        for _ in range(MAX_PAGES):
-            data = self._xrpc(
-                "GET", nsid, {**params, "limit": self.page_size, **({"cursor": cursor} if cursor else {})}
-            )
-            items = data.get(key) if isinstance(data, dict) else None
-            if not isinstance(items, list):
-                raise TransientError(f"Bluesky: {nsid} answered without a {key} list")
-            reached = False
-            for item in items:
-                try:
-                    at = parse_time(item["indexedAt"])
-                except (KeyError, TypeError, ValueError):
-                    new.append(item)  # quarantined by the caller
-                    continue
-                if mark_at is not None and (at < mark_at or (at == mark_at and item.get("uri") in mark_uris)):
-                    reached = True
-                    continue
-                new.append(item)
-            cursor = data.get("cursor")
-            if mark_at is None or reached or not cursor or not items:
-                break
-        times: list[tuple[float, str]] = []
-        for item in new:
-            try:
-                times.append((parse_time(item["indexedAt"]), str(item["uri"])))
-            except (KeyError, TypeError, ValueError):
-                continue
-        if not times:
-            return new, mark
-        newest = max(t for t, _ in times)
-        uris = [u for t, u in times if t == newest]
-        if mark_at is not None and newest == mark_at:
-            uris = sorted(mark_uris | set(uris))
-        return new, {"at": newest, "uris": uris}
+    def _page(self, nsid: str, params: dict[str, Any], key: str, state: Any) -> tuple[Step, dict[str, Any]]:
+        """One page of a stream's walk (see atproto_walk); returns what it gave and the stream's state."""
+        state = from_legacy(state)
+        walk = state.get("walk") or {}
+        query = {**params, "limit": self.page_size, **({"cursor": walk["c"]} if walk.get("c") else {})}
+
+        data = self._xrpc("GET", nsid, query)
+        items = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise TransientError(f"Bluesky: {nsid} answered without a {key} list")
+        cursor = data.get("cursor")
+        return step(state, items, cursor if isinstance(cursor, str) and cursor else None, self._horizon())
+
+    def _horizon(self) -> float:
+        days = self.settings.get("backfill_days")
+        return time.time() - 86_400 * float(DEFAULT_BACKFILL_DAYS if days is None else days)
 
     def fetch(self, cursor: str | None) -> FetchResult:
-        """Mentions, replies and quotes from notifications, then each search term."""
+        """One page of notifications (mentions, replies, quotes) and of each search term.
+
+        A stream whose walk is under way goes on from its page; when none is, every stream starts
+        a new walk from its newest item. `more` says a walk is still under way.
+        """
         state = load_cursor(cursor)
         self._current()
         result = FetchResult(posts=[], cursor=None)
-        items, state["n"] = self._walk(
-            "app.bsky.notification.listNotifications",
-            {"reasons": list(_REASONS)},
-            "notifications",
-            state.get("n"),
-        )
-        for item in items:
-            try:
-                kind = _REASONS.get(item.get("reason"))
-                if kind is None:
-                    continue  # likes, reposts, follows: not conversations
-                result.posts.append(self._post(item, kind, item))
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                result.quarantined.append(Quarantined(f"bluesky notification: {exc!r}", raw_text(item)))
-        searches = state.setdefault("s", {})
-        for term in self.settings.get("search_terms") or []:
-            found, searches[str(term)] = self._walk(
-                "app.bsky.feed.searchPosts",
-                {"q": str(term), "sort": "latest"},
-                "posts",
-                searches.get(str(term)),
+        terms = [str(t) for t in self.settings.get("search_terms") or []]
+        old_searches = state.get("s")
+        searches = {
+            t: from_legacy(old_searches.get(t) if isinstance(old_searches, dict) else None) for t in terms
+        }
+        notifications = from_legacy(state.get("n"))
+        walking = bool(notifications.get("walk")) or any(s.get("walk") for s in searches.values())
+        reached: list[float] = []
+        if not walking or notifications.get("walk"):
+            page, notifications = self._page(
+                "app.bsky.notification.listNotifications",
+                {"reasons": list(_REASONS)},
+                "notifications",
+                notifications,
             )
-            for item in found:
+            reached += [page.reached] if page.reached is not None else []
+            for item in page.new:
+                try:
+                    kind = _REASONS.get(item.get("reason"))
+                    if kind is None:
+                        continue  # likes, reposts, follows: not conversations
+                    result.posts.append(self._post(item, kind, item))
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    result.quarantined.append(Quarantined(f"bluesky notification: {exc!r}", raw_text(item)))
+        for term in terms:
+            if walking and not searches[term].get("walk"):
+                continue
+            page, searches[term] = self._page(
+                "app.bsky.feed.searchPosts", {"q": term, "sort": "latest"}, "posts", searches[term]
+            )
+            reached += [page.reached] if page.reached is not None else []
+            for item in page.new:
                 try:
                     result.posts.append(self._post(item, "search", item))
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     result.quarantined.append(Quarantined(f"bluesky search {term}: {exc!r}", raw_text(item)))
-        result.cursor = dump_cursor(state)
+        result.more = bool(notifications.get("walk")) or any(s.get("walk") for s in searches.values())
+        result.cursor = dump_cursor({"n": notifications, "s": searches})
         return result
 
     def fetch_thread(self, native_id: str) -> list[Post]:

@@ -14,6 +14,7 @@ import pytest
 
 from socialdesk.connectors.base import OutgoingReply, PermanentError, SendUncertain
 from socialdesk.connectors.bluesky import BlueskyConnector, facets, rkey_for, tid
+from socialdesk.connectors.http import parse_time
 from socialdesk.testing import SECRET, ConnectorContract, Loopback, Reply, Request
 from tests.connectors.faults import scripted
 
@@ -43,17 +44,14 @@ class FakeBluesky:
         self.unindexed: list[str] = []  # written to the repo, not yet seen by the AppView
         self.script: deque[str] = deque()  # faults of the next createRecord calls (faults.py)
         self.n = 0
+        self.base = time.time() - 3 * 3_600  # posts 10 s apart, inside the default backfill horizon
         self.access = "access-1"
         self.sessions = 0
         self.expire_next = False
         r = server.route
         r("POST", "/xrpc/com.atproto.server.createSession", self.create_session)
         r("POST", "/xrpc/com.atproto.server.refreshSession", self.refresh_session)
-        r(
-            "GET",
-            "/xrpc/app.bsky.notification.listNotifications",
-            lambda q: self.paged(q, self.notifications, "notifications"),
-        )
+        r("GET", "/xrpc/app.bsky.notification.listNotifications", self.list_notifications)
         r("GET", "/xrpc/app.bsky.feed.searchPosts", lambda q: self.paged(q, self.search, "posts"))
         r("GET", "/xrpc/app.bsky.feed.getPosts", self.get_posts)
         r("POST", "/xrpc/com.atproto.repo.createRecord", self.create_record)
@@ -112,9 +110,10 @@ class FakeBluesky:
         reply_to: dict | None = None,
         author: str = "",
         facets_: list | None = None,
+        at: float | None = None,
     ) -> dict[str, Any]:
         self.n += 1
-        at = 1_700_000_000 + self.n
+        at = self.base + 10 * self.n if at is None else at
         did = author or f"did:plc:user{self.n % 5}"
         record: dict[str, Any] = {
             "$type": "app.bsky.feed.post",
@@ -156,7 +155,8 @@ class FakeBluesky:
         denied = self.authorized(request)
         if denied:
             return denied
-        newest_first = list(reversed(items))
+        # Newest first, as the appview sorts (by indexedAt; later arrivals first among equals).
+        newest_first = sorted(reversed(items), key=lambda i: i["indexedAt"], reverse=True)
         start = int(request.arg("cursor", "0") or 0)
         limit = int(request.arg("limit", "50") or 50)
         chunk = newest_first[start : start + min(limit, self.page)]
@@ -168,6 +168,28 @@ class FakeBluesky:
     def index(self) -> None:
         """The AppView catches up with the repo."""
         self.unindexed.clear()
+
+    def list_notifications(self, request: Request) -> Reply:
+        """As @atproto/bsky pages them: the cursor is the last item's time alone, the next page is
+        `sortAt < cursor` (the rest of that millisecond is skipped), and `reasons` filters a page
+        after it is cut (pages come short, even empty, with a cursor)."""
+        denied = self.authorized(request)
+        if denied:
+            return denied
+        newest_first = sorted(
+            reversed(self.notifications), key=lambda i: parse_time(i["indexedAt"]), reverse=True
+        )
+        if request.arg("cursor"):
+            before = parse_time(request.arg("cursor"))
+            newest_first = [i for i in newest_first if parse_time(i["indexedAt"]) < before]
+        limit = min(int(request.arg("limit", "50") or 50), self.page)
+        chunk = newest_first[:limit]
+        body: dict[str, Any] = {}
+        if len(newest_first) > limit and chunk:
+            body["cursor"] = iso(parse_time(chunk[-1]["indexedAt"]))
+        reasons = request.query.get("reasons")
+        body["notifications"] = [i for i in chunk if not reasons or i["reason"] in reasons]
+        return Reply(200, body)
 
     def get_posts(self, request: Request) -> Any:
         uris = request.query.get("uris", [])
@@ -312,9 +334,15 @@ def test_resume_walks_pages_back_to_the_mark(fake: FakeBluesky, loopback_server:
     connector = make(loopback_server)
     first = connector.fetch(None)
     new = [fake.notify()["uri"] for _ in range(5)]
-    second = connector.fetch(first.cursor)
-    assert sorted(p.native_id for p in second.posts) == sorted(new)
-    assert len(loopback_server.calls("GET", "/xrpc/app.bsky.notification.listNotifications")) == 1 + 3
+    got = []
+    cursor, more = first.cursor, True
+    while more:
+        page = connector.fetch(cursor)
+        got += [p.native_id for p in page.posts]
+        cursor, more = page.cursor, page.more
+    assert sorted(got) == sorted(new)
+    # Each page asks again from its last millisecond (the appview's cursor skips the rest of it).
+    assert len(loopback_server.calls("GET", "/xrpc/app.bsky.notification.listNotifications")) == 1 + 5
 
 
 def test_expired_session_is_refreshed_not_recreated(fake: FakeBluesky, loopback_server: Loopback) -> None:

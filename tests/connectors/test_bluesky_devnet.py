@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from socialdesk.connectors.base import AuthError, OutgoingReply
+from socialdesk.connectors.base import AuthError, FetchResult, OutgoingReply
 from socialdesk.connectors.bluesky import POST_TYPE, BlueskyConnector
 from socialdesk.connectors.http import HttpError
 
@@ -85,6 +85,16 @@ class Pds:
         return self.call("GET", "com.atproto.repo.getRecord", repo=did, collection=collection, rkey=rkey)[
             "value"
         ]
+
+
+def drain(connector: BlueskyConnector, cursor: str | None) -> FetchResult:
+    """Fetch until the connector has no more pages, as a sync does: every post and the last cursor."""
+    result = connector.fetch(cursor)
+    posts = list(result.posts)
+    while result.more:
+        result = connector.fetch(result.cursor)
+        posts += result.posts
+    return FetchResult(posts=posts, cursor=result.cursor)
 
 
 def iso_now() -> str:
@@ -195,7 +205,7 @@ def test_mentions_and_replies_arrive_once(
     wanted = {conversation["reply"]["uri"], conversation["mention"]["uri"]}
 
     def first_sync() -> Any:
-        result = connector.fetch(None)
+        result = drain(connector, None)
         return result if wanted <= {p.native_id for p in result.posts} else None
 
     first = eventually(first_sync, "the mention and the reply in listNotifications")
@@ -209,7 +219,7 @@ def test_mentions_and_replies_arrive_once(
     assert reply.text == f"still waiting for my refund {conversation['tag']} 😤"
     assert len(first.posts) == len(posts)  # no notification twice in one page
 
-    assert connector.fetch(first.cursor).posts == []  # nothing new: nothing again
+    assert drain(connector, first.cursor).posts == []  # nothing new: nothing again
 
     later = customer.post(
         f"@{connector.handle} hello? {conversation['tag']}", mention=(connector.handle, connector.did)
@@ -218,12 +228,12 @@ def test_mentions_and_replies_arrive_once(
 
     def next_sync() -> Any:
         nonlocal cursor
-        result = connector.fetch(cursor)
+        result = drain(connector, cursor)
         cursor = result.cursor
         return result.posts
 
     assert [p.native_id for p in eventually(next_sync, "the later mention")] == [later["uri"]]
-    assert connector.fetch(cursor).posts == []
+    assert drain(connector, cursor).posts == []
 
 
 def test_search_terms_find_posts(
@@ -378,3 +388,28 @@ def test_a_split_reply_chains_its_parts_without_waiting_for_the_appview(
 def _rkey(uri: str) -> dict[str, str]:
     did, collection, rkey = uri.removeprefix("at://").split("/")
     return {"repo": did, "collection": collection, "rkey": rkey}
+
+
+def test_a_first_sync_stores_every_waiting_mention(
+    connect: Callable[..., BlueskyConnector], brand: Pds, customer: Pds, tmp_path: Path
+) -> None:
+    from socialdesk.services.sync import Source, sync_source
+    from socialdesk.store import Store
+
+    waiting, tag = 120, uuid.uuid4().hex[:10]
+    uris = sorted(
+        customer.post(f"@{brand.handle} order {i} never came {tag}", mention=(brand.handle, brand.did))["uri"]
+        for i in range(waiting)
+    )
+
+    def indexed() -> bool:
+        batches = [uris[start : start + 25] for start in range(0, waiting, 25)]
+        found = sum(len(customer.call("GET", "app.bsky.feed.getPosts", uris=b)["posts"]) for b in batches)
+        return found == waiting
+
+    eventually(indexed, f"the appview indexing {waiting} mentions")
+    store = Store(tmp_path / "cache.db")
+    report = sync_source(store, Source("devnet", connect(page_size=50)))
+    assert report.state == "ok", report.message
+    rows = store.conn.execute("SELECT native_id FROM posts WHERE text LIKE ?", (f"%{tag}%",))
+    assert sorted(r[0] for r in rows) == uris
