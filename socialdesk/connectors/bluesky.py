@@ -15,12 +15,12 @@ Direct messages (chat.bsky.convo, served by a separate chat service) are not sup
 from __future__ import annotations
 
 import hashlib
-import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from socialdesk.connectors.atproto_richtext import facets
 from socialdesk.connectors.atproto_walk import Step, from_legacy, step
 from socialdesk.connectors.base import (
     AuthError,
@@ -54,15 +54,14 @@ POST_TYPE = "app.bsky.feed.post"
 _REASONS = {"mention": "mention", "reply": "reply", "quote": "mention"}
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, as TIDs use
 _TID_EPOCH_2024 = 1_704_067_200_000_000
+# Self-labels an author may set (com.atproto.label.defs#selfLabels), shown as the official app names them.
+_WARNINGS = {
+    "porn": "Adult Content",
+    "sexual": "Sexually Suggestive",
+    "nudity": "Non-sexual Nudity",
+    "graphic-media": "Graphic Media",
+}
 DEFAULT_BACKFILL_DAYS = 7  # how far back a first sync reads
-# From the AT Protocol's rich-text docs: a mention is @ + a handle (domain name), a link http(s)://...
-_MENTION = re.compile(
-    rb"[$|\W](@([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)"
-)
-_URL = re.compile(
-    rb"[$|\W](https?://(www\.)?[-a-zA-Z0-9@:%._+~#=]{1,256}\.[a-zA-Z0-9()]{1,6}\b"
-    rb"([-a-zA-Z0-9()@:%_+.~#?&/=]*[-a-zA-Z0-9@%_+~#/=])?)"
-)
 
 
 class SessionStore(Protocol):
@@ -98,36 +97,6 @@ def rkey_for(idempotency_key: str, created_at: float | None = None) -> str:
     return tid(micros, clock_id)
 
 
-def facets(text: str, resolve: Callable[[str], str | None]) -> list[dict[str, Any]]:
-    """Rich-text facets for links and mentions, with UTF-8 byte offsets as the lexicon requires.
-
-    Args:
-        text: the reply text.
-        resolve: handle -> DID, or None when the handle does not resolve (no facet then).
-    """
-    data = b" " + text.encode("utf-8")  # the patterns need a non-word byte before a match
-    found: list[dict[str, Any]] = []
-    for match in _URL.finditer(data):
-        uri = match.group(1).decode("utf-8")
-        found.append(
-            {
-                "index": {"byteStart": match.start(1) - 1, "byteEnd": match.end(1) - 1},
-                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": uri}],
-            }
-        )
-    for match in _MENTION.finditer(data):
-        handle = match.group(1)[1:].decode("utf-8")
-        did = resolve(handle)
-        if did:
-            found.append(
-                {
-                    "index": {"byteStart": match.start(1) - 1, "byteEnd": match.end(1) - 1},
-                    "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}],
-                }
-            )
-    return sorted(found, key=lambda f: f["index"]["byteStart"])
-
-
 def _show_link_hosts(text: str, record_facets: Any) -> str:
     """Append the real host after link text that names another (facets give byte ranges)."""
     if not isinstance(record_facets, list):
@@ -158,6 +127,23 @@ def _refs(data: Any) -> dict[str, Any]:
     own = {"uri": str(data["uri"]), "cid": str(data["cid"])}
     root = (((data.get("value") or {}).get("reply") or {}).get("root")) or own
     return {**own, "root": {"uri": str(root["uri"]), "cid": str(root["cid"])}}
+
+
+def _self_labels(record: dict[str, Any], view: dict[str, Any]) -> str:
+    """The content warning an author's self-labels (or the appview's labels) put on a post."""
+    values = [v.get("val") for v in ((record.get("labels") or {}).get("values") or []) if isinstance(v, dict)]
+    values += [v.get("val") for v in view.get("labels") or [] if isinstance(v, dict) and not v.get("neg")]
+    return ", ".join(dict.fromkeys(_WARNINGS[v] for v in values if v in _WARNINGS))
+
+
+def parent_langs(reply: OutgoingReply) -> list[str]:
+    """The languages of the post answered (from its stored record), which a reply carries on."""
+    raw = reply.extra.get("parent_raw")
+    record = raw.get("record") if isinstance(raw, dict) else None
+    langs = record.get("langs") if isinstance(record, dict) else None
+    if not isinstance(langs, list):
+        return []
+    return [str(lang) for lang in langs if isinstance(lang, str) and lang][:3]  # the lexicon's maximum
 
 
 def _iso(ts: float) -> str:
@@ -324,6 +310,7 @@ class BlueskyConnector(Connector):
             conversation_id=root,
             kind="own" if is_ours else kind,
             lang=str((record.get("langs") or [""])[0]),
+            content_warning=_self_labels(record, view),
             is_ours=is_ours,
             raw=raw if isinstance(raw, dict) else {"item": raw},
         )
@@ -496,6 +483,8 @@ class BlueskyConnector(Connector):
         refs = self._reply_refs(reply)
         if refs:
             record["reply"] = refs
+        if langs := parent_langs(reply):
+            record["langs"] = langs
         found = facets(reply.text, self._resolve)
         if found:
             record["facets"] = found

@@ -646,7 +646,8 @@ class Outbox:
 
     def _outgoing(self, row: OutboxRow, previous: OutboxRow | None) -> OutgoingReply:
         post = get_post(self.store.conn, row.post_id) if row.post_id is not None else None
-        extra: dict[str, Any] = {"part": row.part, "parts": row.parts}
+        # created_at: when the reply was written, the same on every retry (Bluesky's record key).
+        extra: dict[str, Any] = {"part": row.part, "parts": row.parts, "created_at": row.created_at}
         in_reply_to = None
         if post is not None:
             in_reply_to = post.native_id

@@ -413,3 +413,44 @@ def test_a_first_sync_stores_every_waiting_mention(
     assert report.state == "ok", report.message
     rows = store.conn.execute("SELECT native_id FROM posts WHERE text LIKE ?", (f"%{tag}%",))
     assert sorted(r[0] for r in rows) == uris
+
+
+def test_a_labelled_post_in_two_languages_and_the_reply_to_it(
+    connect: Callable[..., BlueskyConnector], brand: Pds, customer: Pds
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    text = f"@{brand.handle} Paket kaputt, parcel broken {tag}"
+    start = text.encode().index(f"@{brand.handle}".encode())
+    record = {
+        "$type": POST_TYPE,
+        "text": text,
+        "createdAt": iso_now(),
+        "langs": ["de", "en"],
+        "labels": {"$type": "com.atproto.label.defs#selfLabels", "values": [{"val": "graphic-media"}]},
+        "facets": [
+            {
+                "index": {"byteStart": start, "byteEnd": start + len(brand.handle) + 1},
+                "features": [{"$type": MENTION, "did": brand.did}],
+            }
+        ],
+    }
+    uri = customer.call(
+        "POST",
+        "com.atproto.repo.createRecord",
+        {"repo": customer.did, "collection": POST_TYPE, "record": record},
+    )["uri"]
+    connector = connect()
+    post = eventually(
+        lambda: next((p for p in drain(connector, None).posts if p.native_id == uri), None),
+        "the labelled mention",
+    )
+    assert post.content_warning == "Graphic Media" and post.lang == "de"
+    sent = connector.send(
+        OutgoingReply(
+            f"labels-{tag}",
+            "Das tut uns leid!",
+            uri,
+            extra={"parent_raw": post.raw, "created_at": time.time()},
+        )
+    )
+    assert brand.record(sent.native_id)["langs"] == ["de", "en"]
