@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from socialdesk.connectors.atproto_richtext import facets
 from socialdesk.connectors.atproto_walk import Step, from_legacy, step
 from socialdesk.connectors.base import (
+    BACKFILL_OPTION,
     AuthError,
     Capabilities,
     ConfigError,
@@ -61,7 +62,6 @@ _WARNINGS = {
     "nudity": "Non-sexual Nudity",
     "graphic-media": "Graphic Media",
 }
-DEFAULT_BACKFILL_DAYS = 7  # how far back a first sync reads
 
 
 class SessionStore(Protocol):
@@ -170,7 +170,7 @@ class BlueskyConnector(Connector):
         "service": (str, "Your PDS address (default https://bsky.social)"),
         "search_terms": (list[str], "Search terms to monitor (app.bsky.feed.searchPosts)"),
         "page_size": (int, "Items per request, 1 to 100 (default 50)"),
-        "backfill_days": (int, "How far back a first sync reads, in days (default 7)"),
+        **BACKFILL_OPTION,
     }
     secret_label = "app password"
 
@@ -326,11 +326,9 @@ class BlueskyConnector(Connector):
         if not isinstance(items, list):
             raise TransientError(f"Bluesky: {nsid} answered without a {key} list")
         cursor = data.get("cursor")
-        return step(state, items, cursor if isinstance(cursor, str) and cursor else None, self._horizon())
-
-    def _horizon(self) -> float:
-        days = self.settings.get("backfill_days")
-        return time.time() - 86_400 * float(DEFAULT_BACKFILL_DAYS if days is None else days)
+        return step(
+            state, items, cursor if isinstance(cursor, str) and cursor else None, self.backfill_horizon()
+        )
 
     def fetch(self, cursor: str | None) -> FetchResult:
         """One page of notifications (mentions, replies, quotes) and of each search term.
@@ -379,6 +377,7 @@ class BlueskyConnector(Connector):
                     result.quarantined.append(Quarantined(f"bluesky search {term}: {exc!r}", raw_text(item)))
         result.more = bool(notifications.get("walk")) or any(s.get("walk") for s in searches.values())
         result.cursor = dump_cursor({"n": notifications, "s": searches})
+        result.reached = max(reached) if reached else None  # nothing is missing back to the latest
         return result
 
     def fetch_thread(self, native_id: str) -> list[Post]:

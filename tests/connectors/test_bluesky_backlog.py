@@ -155,3 +155,33 @@ def test_a_post_indexed_late_under_an_earlier_time_arrives(
         store.conn.execute("SELECT native_id FROM posts WHERE id = ?", (i,)).fetchone()[0] for i in inserted
     ] == [late]
     assert sync(connector, store, "bsky")[0] == []
+
+
+def test_the_sync_reports_how_far_back_it_read(
+    fake: FakeBluesky, loopback_server: Loopback, store: Store
+) -> None:
+    now = time.time()
+    for i in range(80):
+        fake.notify(at=now - 10 * DAY + i)
+    for i in range(30):
+        fake.notify(at=now - 2 * DAY + i)
+    connector = make(loopback_server, backfill_days=5)
+    first = connector.fetch(None)
+    assert not first.more and first.reached is not None
+    assert abs(first.reached - (now - 5 * DAY)) < 60  # the horizon: nothing missing back to it
+    fake.notify()
+    assert connector.fetch(first.cursor).reached is None  # not a backfill: it reads back to the mark
+
+
+def test_a_backfill_cut_short_reports_the_oldest_post_read(
+    fake: FakeBluesky, loopback_server: Loopback, store: Store
+) -> None:
+    for _ in range(120):
+        fake.notify()
+    report = sync_source(store, Source("bsky", make(loopback_server)), max_pages=2)
+    oldest = min(r[0] for r in store.conn.execute("SELECT created_at FROM posts"))
+    assert (
+        len(report.new_ids) == 99 and report.reached
+    )  # 50 + 49: a page asks again from its edge is not None and abs(report.reached - oldest) < 1
+    report = sync_source(store, Source("bsky", make(loopback_server)))  # the next sync finishes it
+    assert len(report.new_ids) == 21 and report.reached is not None and report.reached < oldest - 86_400
