@@ -32,6 +32,7 @@ from socialdesk.connectors.base import (
     OutgoingReply,
     PermanentError,
     Post,
+    PostGone,
     Quarantined,
     SendResult,
     SendUncertain,
@@ -52,6 +53,7 @@ from socialdesk.models import Author
 from socialdesk.secrets import remember
 
 POST_TYPE = "app.bsky.feed.post"
+_NOT_FOUND = "app.bsky.feed.defs#notFoundPost"
 _REASONS = {"mention": "mention", "reply": "reply", "quote": "mention"}
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, as TIDs use
 _TID_EPOCH_2024 = 1_704_067_200_000_000
@@ -380,21 +382,40 @@ class BlueskyConnector(Connector):
         result.reached = max(reached) if reached else None  # nothing is missing back to the latest
         return result
 
-    def fetch_thread(self, native_id: str) -> list[Post]:
-        """Ancestors, the post and its replies from app.bsky.feed.getPostThread."""
+    def _thread(self, native_id: str) -> tuple[list[Post], list[str]]:
+        """The thread around a post from app.bsky.feed.getPostThread and the uris it says are gone.
+
+        Raises:
+            PostGone: the post itself is gone (the appview answers NotFound).
+        """
         self._current()
-        data = self._xrpc(
-            "GET", "app.bsky.feed.getPostThread", {"uri": native_id, "depth": 20, "parentHeight": 80}
-        )
+        try:
+            data = self._xrpc(
+                "GET", "app.bsky.feed.getPostThread", {"uri": native_id, "depth": 20, "parentHeight": 80}
+            )
+        except HttpError as exc:
+            if exc.code == "NotFound":
+                raise PostGone(native_id, f"Bluesky: post {native_id} is gone") from None
+            raise
         node = data.get("thread") if isinstance(data, dict) else None
+        gone: list[str] = []
+        if isinstance(node, dict) and node.get("$type") == _NOT_FOUND:
+            raise PostGone(native_id, f"Bluesky: post {native_id} is gone")
         chain: list[dict[str, Any]] = []
         parent = node.get("parent") if isinstance(node, dict) else None
-        while isinstance(parent, dict) and isinstance(parent.get("post"), dict):
+        while isinstance(parent, dict):
+            if parent.get("$type") == _NOT_FOUND and parent.get("uri"):
+                gone.append(str(parent["uri"]))  # a deleted ancestor ends the chain
+                break
+            if not isinstance(parent.get("post"), dict):
+                break  # blocked, or cut off
             chain.insert(0, parent["post"])
             parent = parent.get("parent")
         queue = [node] if isinstance(node, dict) else []
         while queue:
             current = queue.pop(0)
+            if current.get("$type") == _NOT_FOUND and current.get("uri"):
+                gone.append(str(current["uri"]))
             if isinstance(current.get("post"), dict):
                 chain.append(current["post"])
             queue.extend(r for r in current.get("replies") or [] if isinstance(r, dict))
@@ -404,7 +425,23 @@ class BlueskyConnector(Connector):
                 posts.append(self._post(view, "reply", view))
             except (KeyError, TypeError, ValueError, AttributeError):
                 continue
-        return posts
+        return posts, gone
+
+    def fetch_thread(self, native_id: str) -> list[Post]:
+        """Ancestors, the post and its replies from app.bsky.feed.getPostThread.
+
+        Raises:
+            PostGone: the post itself was deleted.
+        """
+        return self._thread(native_id)[0]
+
+    def refresh_thread(self, native_id: str) -> FetchResult:
+        """The thread as it is now, with the posts the appview says are gone in `deleted`."""
+        try:
+            posts, gone = self._thread(native_id)
+        except PostGone:
+            return FetchResult(posts=[], cursor=None, deleted=[native_id])
+        return FetchResult(posts=posts, cursor=None, deleted=gone)
 
     # -- sending ---------------------------------------------------------------------------------
 

@@ -460,3 +460,44 @@ def test_a_labelled_post_in_two_languages_and_the_reply_to_it(
         )
     )
     assert brand.record(sent.native_id)["langs"] == ["de", "en"]
+
+
+def test_a_post_deleted_after_it_arrived_is_reported_gone(
+    connect: Callable[..., BlueskyConnector], brand: Pds, customer: Pds
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    root = customer.post(f"@{brand.handle} my parcel is lost {tag}", mention=(brand.handle, brand.did))
+    ref = {"uri": root["uri"], "cid": root["cid"]}
+    eventually(
+        lambda: customer.call("GET", "app.bsky.feed.getPosts", uris=[root["uri"]])["posts"], "the post"
+    )
+    follow_up = customer.post(f"@{brand.handle} hello?? {tag}", reply={"root": ref, "parent": ref})
+    eventually(
+        lambda: customer.call("GET", "app.bsky.feed.getPosts", uris=[follow_up["uri"]])["posts"],
+        "the follow-up",
+    )
+    connector = connect()
+    assert [p.native_id for p in connector.refresh_thread(follow_up["uri"]).posts] == [
+        root["uri"],
+        follow_up["uri"],
+    ]
+
+    def delete(uri: str) -> None:
+        rkey = uri.rsplit("/", 1)[-1]
+        customer.call(
+            "POST",
+            "com.atproto.repo.deleteRecord",
+            {"repo": customer.did, "collection": POST_TYPE, "rkey": rkey},
+        )
+
+    delete(root["uri"])  # the ancestor first: the thread says so
+    eventually(
+        lambda: connector.refresh_thread(follow_up["uri"]).deleted == [root["uri"]], "the deleted ancestor"
+    )
+    assert connector.refresh_thread(root["uri"]).deleted == [root["uri"]]
+    delete(follow_up["uri"])
+    gone = eventually(
+        lambda: (r := connector.refresh_thread(follow_up["uri"])).deleted == [follow_up["uri"]] and r,
+        "the appview forgetting the post",
+    )
+    assert gone.posts == []
