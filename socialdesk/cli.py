@@ -97,7 +97,7 @@ def sync(
     """Sync headless (no UI): `--once` for one round, otherwise keep syncing until interrupted."""
     import time
 
-    from socialdesk.services.sync import sync_source
+    from socialdesk.services.sync import auth_backoff, sync_source
 
     context = from_typer(ctx)
     if context.offline:
@@ -111,6 +111,15 @@ def sync(
         if refused := (getattr(triage, "notice", None) or str)():
             typer.echo(f"socialdesk: warning: {refused}", err=True)
         for source in sources:
+            refused = auth_backoff(context.store, source.name, time.time())
+            if refused is not None:  # the network refused it lately: leave it alone for a while
+                until = time.strftime("%H:%M", time.localtime(refused.retry_at))
+                typer.echo(
+                    f"{source.name}: needs auth · skipped until {until} · {refused.message} "
+                    f"(`socialdesk accounts test {source.name}` checks it now)"
+                )
+                failed = True
+                continue
             report = sync_source(context.store, source, triage)
             line = f"{source.name}: {report.state} · {len(report.new_ids)} new · {report.updated} updated"
             if report.deleted:

@@ -122,10 +122,19 @@ def register(app: typer.Typer) -> None:
         secret_stdin: Annotated[
             bool, typer.Option("--secret-stdin", help="Read the secret from stdin.")
         ] = False,
+        no_verify: Annotated[
+            bool,
+            typer.Option("--no-verify", help="Store the secret without checking it (offline)."),
+        ] = False,
     ) -> None:
-        """Add an account to config.toml and keep its secret in the keyring (or the 0600 file)."""
+        """Add an account to config.toml and keep its secret in the keyring (or the 0600 file).
+
+        The secret is checked with the network first (a login or a whoami); nothing is written when
+        the network refuses it. `--no-verify` skips the check, for adding an account offline.
+        """
         from socialdesk.secrets import SecretStore
-        from socialdesk.services.accounts import connector_class
+        from socialdesk.services.accounts import connector_class, verify_new_account
+        from socialdesk.store.account_auth import clear_auth
 
         context = from_typer(ctx)
         if any(a.name == name for a in context.settings.accounts):
@@ -142,20 +151,22 @@ def register(app: typer.Typer) -> None:
         validate_account_options(account, cls.options, str(path))
         secrets = SecretStore()
         secret = _read_secret(cls.secret_label, secret_env, secret_stdin) if cls.secret_label else ""
-        try:
-            cls(name, account.options, secret or None, None).close()  # the connector checks its settings
-        except Exception as exc:
-            from socialdesk.secrets import redact
-
-            raise UserError(f"account {name!r}: {redact(str(exc), [secret])}") from None
+        # The connector checks its settings, then (unless --no-verify) the network checks the secret.
+        session = verify_new_account(cls, account, secret or None, verify=not no_verify)
         append_account(path, {"name": name, "connector": connector, **account.options})
+        clear_auth(context.store.conn, name)  # a new secret: whatever was refused before is history
         if secret:
             secrets.set(name, secret)
+        if session:
+            from socialdesk.services.accounts import StoredSession
+
+            StoredSession(secrets, name).save(session)
             if secrets.notice:
                 typer.echo(f"note: {secrets.notice}", err=True)
         typer.echo(
             f"added {connector} account {name!r} to {path}"
             + (f"; {cls.secret_label} stored" if secret else "")
+            + ("" if no_verify or not secret else " (checked with the network)")
         )
 
     @accounts.command("list")
@@ -193,6 +204,7 @@ def register(app: typer.Typer) -> None:
         """Remove an account from config.toml and forget its secret and session."""
         from socialdesk.secrets import SecretStore
         from socialdesk.services.accounts import find_account, session_key
+        from socialdesk.store.account_auth import clear_auth
 
         context = from_typer(ctx)
         find_account(context.settings, name)
@@ -200,6 +212,7 @@ def register(app: typer.Typer) -> None:
         secrets = SecretStore()
         secrets.delete(name)
         secrets.delete(session_key(name))
+        clear_auth(context.store.conn, name)
         typer.echo(f"removed account {name!r} and its stored secret")
 
     @accounts.command("test")

@@ -221,12 +221,15 @@ class BlueskyConnector(Connector):
         )
         return self._remember_session(data)
 
-    def _current(self) -> dict[str, Any]:
+    def _load_stored(self) -> None:
         if self._session is None and self.session_store is not None:
             stored = self.session_store.load()
             if stored and stored.get("accessJwt"):
                 self._session = stored
                 self.api.secrets += [stored.get("accessJwt") or "", stored.get("refreshJwt") or ""]
+
+    def _current(self) -> dict[str, Any]:
+        self._load_stored()
         return self._session or self._login()
 
     def _refresh(self) -> dict[str, Any]:
@@ -564,6 +567,12 @@ class BlueskyConnector(Connector):
         return self._result(_refs(data)) if isinstance(data, dict) and data.get("uri") else None
 
     def verify(self) -> str:
-        """Log in (or refresh) and describe the account."""
-        session = self._current()
+        """Prove the credentials with a round trip and describe the account.
+
+        A stored session is refreshed, not trusted: its access token stays valid for a while after
+        the app password is revoked, its refresh token does not. When the refresh is refused, the
+        app password logs in afresh (a wrong or revoked one: AuthError).
+        """
+        self._load_stored()
+        session = self._refresh()
         return f"@{session.get('handle') or self.handle} ({session.get('did')})"

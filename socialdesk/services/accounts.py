@@ -4,6 +4,7 @@ fetched) and gathers what `socialdesk doctor` reports about accounts and quarant
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ from socialdesk.connectors.registry import UnknownConnector, load_connector
 from socialdesk.errors import UserError
 from socialdesk.secrets import SecretStore, redact
 from socialdesk.store import Store
+from socialdesk.store.account_auth import auth_marks, clear_auth, mark_needs_auth
 
 
 def session_key(account: str) -> str:
@@ -108,7 +110,10 @@ def test_account(
     http: Any = None,
     store: Store | None = None,
 ) -> str:
-    """Check an account's credentials against its network; return the network's description of it.
+    """Check an account's credentials with a round trip to its network; return its description.
+
+    With a store, the account's auth state is kept: cleared when the credentials work, marked
+    when the network refuses them.
 
     With a `store`, the limits the server announced are kept for the composer and `reply`.
 
@@ -117,17 +122,74 @@ def test_account(
     """
     connector = build_connector(account, source, secrets, http)
     try:
-        description = connector.verify()
+        described = connector.verify()
         limits = connector.server_limits()
         if store is not None and limits is not None:
             store.set_limits(account.name, limits.max_length, limits.url_weight)
-        return description
     except AuthError as exc:
-        raise UserError(f"account {account.name!r} needs auth: {redact(str(exc))}") from None
+        message = redact(str(exc))
+        if store is not None:
+            mark_needs_auth(store.conn, account.name, message, time.time())
+        raise UserError(f"account {account.name!r} needs auth: {message}") from None
     except ConnectorError as exc:
         raise UserError(f"account {account.name!r}: {redact(str(exc))}") from None
     finally:
         connector.close()
+    if store is not None:
+        clear_auth(store.conn, account.name)
+    return described
+
+
+class _SessionMemory:
+    """Holds the login session a check made, until the account is stored."""
+
+    def __init__(self) -> None:
+        self.value: dict[str, Any] | None = None
+
+    def load(self) -> dict[str, Any] | None:
+        return self.value
+
+    def save(self, session: dict[str, Any] | None) -> None:
+        self.value = session
+
+
+def verify_new_account(
+    cls: type[Connector], account: AccountSettings, secret: str | None, verify: bool = True
+) -> dict[str, Any] | None:
+    """Check a new account before anything is stored: its settings, then its secret with the network.
+
+    Returns:
+        A login session the check made (Bluesky), worth keeping with the secret; else None.
+
+    Raises:
+        UserError: the settings are incomplete, the network refused the secret, or could not be
+            reached (`--no-verify` adds the account unchecked), never showing the secret.
+    """
+    try:
+        connector = cls(account.name, account.options, secret, None)
+    except Exception as exc:
+        raise UserError(f"account {account.name!r}: {redact(str(exc), [secret or ''])}") from None
+    memory = _SessionMemory()
+    try:
+        if not verify or not cls.secret_label or not secret:
+            return None
+        if hasattr(connector, "session_store"):
+            connector.session_store = memory
+        try:
+            connector.verify()
+        except AuthError as exc:
+            raise UserError(
+                f"account {account.name!r}: the network refused the {cls.secret_label} "
+                f"({redact(str(exc), [secret])}); nothing was stored"
+            ) from None
+        except ConnectorError as exc:
+            raise UserError(
+                f"account {account.name!r}: could not check the {cls.secret_label} "
+                f"({redact(str(exc), [secret])}); nothing was stored (--no-verify adds it unchecked)"
+            ) from None
+    finally:
+        connector.close()
+    return memory.value
 
 
 test_account.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
@@ -154,6 +216,7 @@ def health(settings: Settings, store: Store, secrets: SecretStore | None = None,
             "SELECT at, source, error FROM quarantine ORDER BY id DESC LIMIT ?", (newest,)
         )
     ]
+    marks = auth_marks(store.conn)
     waiting = dict(
         store.conn.execute(
             "SELECT account, COUNT(*) FROM replies WHERE state = 'needs_auth' GROUP BY account"
@@ -167,8 +230,12 @@ def health(settings: Settings, store: Store, secrets: SecretStore | None = None,
         except UserError as exc:
             report.needs_auth.append((account.name, str(exc)))
             continue
+        mark = marks.get(account.name)
         if cls.secret_label and secrets.get(account.name) is None:
             report.needs_auth.append((account.name, f"no {cls.secret_label} stored"))
+        elif mark is not None:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(mark.at))
+            report.needs_auth.append((account.name, f"refused at {when}: {mark.message}"))
         elif waiting.get(account.name):
             report.needs_auth.append((account.name, f"{waiting[account.name]} replies waiting for auth"))
     return report

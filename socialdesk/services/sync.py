@@ -24,6 +24,7 @@ from socialdesk.connectors.base import (
 )
 from socialdesk.models import Post
 from socialdesk.store import Store, Triage
+from socialdesk.store.account_auth import AuthMark, auth_marks, clear_auth, mark_needs_auth
 from socialdesk.store.ingest import store_posts
 
 
@@ -146,6 +147,12 @@ class SyncReport:
         return f"back to {time.strftime(fmt, time.localtime(self.reached))}"
 
 
+def auth_backoff(store: Store, source: str, now: float) -> AuthMark | None:
+    """The refusal a headless sync should wait out before trying `source` again, if any."""
+    mark = auth_marks(store.conn).get(source)
+    return mark if mark is not None and now < mark.retry_at else None
+
+
 def sync_source(
     store: Store,
     source: Source,
@@ -214,6 +221,8 @@ def sync_source(
     except (AuthError, ConfigError) as exc:
         report.state = SourceState.NEEDS_AUTH
         report.message = _shown(exc) or "needs auth"
+        if isinstance(exc, AuthError):  # kept, so doctor and the next (headless) sync know
+            mark_needs_auth(store.conn, source.name, report.message, clock())
     except ConnectorError as exc:
         report.state = SourceState.ERROR
         report.message = _shown(exc) or type(exc).__name__
@@ -225,6 +234,8 @@ def sync_source(
     limits = source.connector.server_limits()
     if limits is not None:  # what the server announced this time, for the composer and `reply`
         store.set_limits(source.name, limits.max_length, limits.url_weight)
+    if report.state == SourceState.OK:  # the credentials worked
+        clear_auth(store.conn, source.name)
     report.reached = store.reached(source.name)
     report.finished_at = clock()
     return report

@@ -250,6 +250,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE quarantine ADD COLUMN digest TEXT;
     CREATE UNIQUE INDEX quarantine_digest ON quarantine (source, digest);
     """,
+    # 13: each account's auth state: marked by a refused credential, cleared by a success
+    """
+    CREATE TABLE account_auth (
+        account TEXT PRIMARY KEY,
+        message TEXT NOT NULL,
+        at REAL NOT NULL,
+        failures INTEGER NOT NULL,
+        retry_at REAL NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

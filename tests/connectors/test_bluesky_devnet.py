@@ -501,3 +501,33 @@ def test_a_post_deleted_after_it_arrived_is_reported_gone(
         "the appview forgetting the post",
     )
     assert gone.posts == []
+
+
+def test_verify_after_the_app_password_was_revoked_is_an_auth_error(
+    connect: Callable[..., BlueskyConnector], brand: Pds
+) -> None:
+    class Memory:
+        value: dict[str, Any] | None = None
+
+        def load(self) -> dict[str, Any] | None:
+            return self.value
+
+        def save(self, session: dict[str, Any] | None) -> None:
+            self.value = session
+
+    name = f"socialdesk-revoked-{uuid.uuid4().hex[:8]}"
+    password = brand.call("POST", "com.atproto.server.createAppPassword", {"name": name})["password"]
+    store = Memory()
+    first = connect(password)
+    first.session_store = store
+    first.verify()
+    revoked = brand.http.post(
+        "/xrpc/com.atproto.server.revokeAppPassword",
+        json={"name": name},
+        headers={"Authorization": f"Bearer {brand.token}"},
+    )
+    assert revoked.is_success, revoked.text  # an empty answer
+    again = connect(password)
+    again.session_store = store  # its access token is still accepted; only a round trip tells
+    with pytest.raises(AuthError):
+        again.verify()

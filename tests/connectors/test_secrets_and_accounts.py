@@ -145,6 +145,7 @@ def test_accounts_add_list_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         "hashtags=acme, acmehelp",
         "--secret-env",
         "MASTO_TOKEN",
+        "--no-verify",  # m.example is not a server
     )
     assert result.exit_code == 0, result.output
     assert "tok-from-env-1" not in result.output
@@ -166,7 +167,9 @@ def test_accounts_add_list_remove(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_accounts_add_prompts_hidden_and_refuses_duplicates(tmp_path: Path) -> None:
     app = cli(tmp_path)
     result = run(
-        app, "accounts", "add", "b", "-c", "bluesky", "-o", "handle=acme.bsky.social", input="app-pass-1234\n"
+        app,
+        *("accounts", "add", "b", "-c", "bluesky", "-o", "handle=acme.bsky.social", "--no-verify"),
+        input="app-pass-1234\n",
     )
     assert result.exit_code == 0, result.output
     assert "app-pass-1234" not in result.output and SecretStore().get("b") == "app-pass-1234"
