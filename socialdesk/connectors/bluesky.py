@@ -302,7 +302,7 @@ class BlueskyConnector(Connector):
             native_id=uri,
             author=Author(
                 native_id=str(author["did"]),
-                handle="@" + handle,
+                handle=handle,  # bare: the desk adds the "@"
                 display_name=str(author.get("displayName") or ""),
                 followers=int(author.get("followersCount") or 0),
                 url=f"https://bsky.app/profile/{handle}",

@@ -89,7 +89,7 @@ def _parse(line: str, account: str) -> Post | None:
         raise LineError(f"'kind' must be one of {', '.join(KINDS)}")
     if "text" not in data:
         raise LineError("missing 'text'")
-    handle = _str(author, "handle", required=True)
+    handle = _str(author, "handle", required=True).lstrip("@")  # stored bare: the desk adds the "@"
     followers = author.get("followers", 0)
     if not isinstance(followers, int) or isinstance(followers, bool):
         raise LineError("'author.followers' must be an integer")

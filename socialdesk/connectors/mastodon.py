@@ -95,6 +95,7 @@ class MastodonConnector(MastodonReplies, Connector):
         if not base.startswith(("https://", "http://")):
             raise ConfigError(f"account {account!r}: base_url must be the server's https:// address")
         self.host = (urlsplit(base).hostname or "").lower()
+        self.domain = (urlsplit(base).netloc or "").lower().rpartition("@")[2]  # host[:port]
         self.visibility = str(self.settings.get("visibility") or "public")
         if self.visibility not in _VISIBILITIES:
             raise ConfigError(f"account {account!r}: visibility must be one of {', '.join(_VISIBILITIES)}")
@@ -167,7 +168,9 @@ class MastodonConnector(MastodonReplies, Connector):
         return ServerLimits(self._max_chars, self._url_weight)
 
     def _handle(self, acct: str) -> str:
-        return "@" + (acct if "@" in acct else f"{acct}@{self.host}")
+        """user@domain, bare (the desk adds the "@"); a local account gets our domain, port included,
+        or a mention of it would reach no one."""
+        return acct if "@" in acct else f"{acct}@{self.domain}"
 
     def _request(self, path: str, params: dict[str, Any]) -> httpx.Response:
         return self.api.request("GET", path, params=params, headers=self._auth())
@@ -265,7 +268,7 @@ class MastodonConnector(MastodonReplies, Connector):
         if isinstance(quoted, dict) and isinstance(quoted.get("account"), dict):
             handle = self._handle(str(quoted["account"].get("acct") or ""))
             body = " ".join(html_to_text(str(quoted.get("content") or "")).split())
-            return f"\n[quoting {handle}: {body}]"
+            return f"\n[quoting @{handle}: {body}]"
         state = str(quote_entity.get("state") or "")
         if quote_entity.get("quoted_status_id") and state in ("", "accepted"):
             return f"\n[quoting post {quote_entity['quoted_status_id']}]"
@@ -352,4 +355,4 @@ class MastodonConnector(MastodonReplies, Connector):
         me = self._whoami()
         self._read_instance()
         name = me.get("display_name") or me.get("username") or ""
-        return f"{self._handle(str(me.get('acct', '')))} ({name}), limit {self.limit()} characters"
+        return f"@{self._handle(str(me.get('acct', '')))} ({name}), limit {self.limit()} characters"

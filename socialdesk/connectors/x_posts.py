@@ -51,7 +51,7 @@ def author_of(user_id: str, users: dict[str, dict[str, Any]]) -> tuple[Author, d
     username = str(user.get("username") or user_id)
     author = Author(
         native_id=user_id,
-        handle="@" + username,
+        handle=username,  # bare: the desk adds the "@"
         display_name=str(user.get("name") or ""),
         followers=int((user.get("public_metrics") or {}).get("followers_count") or 0),
         url=f"https://x.com/{username}",

@@ -324,7 +324,7 @@ def test_notification_fields(fake: FakeBluesky, loopback_server: Loopback) -> No
     reply = posts[child["uri"]]
     assert reply.text == "look: paypal.com/x (evil.example)"
     assert reply.in_reply_to == root["uri"] and reply.conversation_id == root["uri"]
-    assert reply.kind == "reply" and reply.author.handle.startswith("@user")
+    assert reply.kind == "reply" and reply.author.handle.startswith("user")
     assert reply.url.startswith("https://bsky.app/profile/") and reply.raw["cid"] == child["cid"]
 
 

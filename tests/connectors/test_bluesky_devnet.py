@@ -219,7 +219,7 @@ def test_mentions_and_replies_arrive_once(
     assert (reply.kind, mention.kind) == ("reply", "mention")
     assert reply.in_reply_to == reply.conversation_id == conversation["own"]["uri"]
     assert mention.in_reply_to is None and mention.conversation_id == mention.native_id
-    assert reply.author.handle == mention.author.handle == f"@{customer.handle}"
+    assert reply.author.handle == mention.author.handle == customer.handle  # bare: the desk adds "@"
     assert reply.author.native_id == customer.did and not reply.is_ours
     assert reply.text == f"still waiting for my refund {conversation['tag']} 😤"
     assert len(first.posts) == len(posts)  # no notification twice in one page

@@ -211,7 +211,7 @@ def test_mention_becomes_a_plain_text_post(fake: FakeMastodon, loopback_server: 
     post = make(loopback_server).fetch(None).posts[0]
     assert post.text == "My order paypal.com/help (evil.example)\nis late"
     assert post.content_warning == "order trouble"
-    assert post.author.handle.startswith("@user") and post.author.handle.endswith("@other.example")
+    assert post.author.handle.startswith("user") and post.author.handle.endswith("@other.example")
     assert post.kind == "mention" and post.raw["type"] == "mention"
 
 

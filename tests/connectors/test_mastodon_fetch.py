@@ -118,9 +118,10 @@ def test_a_quote_of_our_post_shows_the_quoted_post(
     quoting = fake.post(account(3), "this is not what you told me", quote_of=ours["id"], mentions_us=False)
     posts = {p.native_id: p for p in make(loopback_server).fetch(None).posts}
     post = posts[quoting["id"]]
+    domain = loopback_server.url.split("://")[1]  # our server's domain with its port
     assert post.kind == "mention" and post.raw["type"] == "quote"
     assert (
-        post.text == "this is not what you told me\n[quoting @acme@127.0.0.1: Our new returns policy is live]"
+        post.text == f"this is not what you told me\n[quoting @acme@{domain}: Our new returns policy is live]"
     )
 
 

@@ -74,7 +74,7 @@ def test_mention_fields_and_includes(fake: FakeX, loopback_server: Loopback) -> 
     post = posts[child["id"]]
     assert post.text == "@AcmeSupport see https://evil.example/x"
     assert post.in_reply_to == root["id"] and post.conversation_id == root["id"]
-    assert post.kind == "reply" and post.author.handle == f"@customer{child['author_id']}"
+    assert post.kind == "reply" and post.author.handle == f"customer{child['author_id']}"
     assert post.author.followers == int(child["author_id"])
     assert post.url.endswith(f"/status/{child['id']}")
 
