@@ -38,6 +38,14 @@ from socialdesk.connectors.base import (
     SendUncertain,
     TransientError,
 )
+from socialdesk.connectors.bluesky_chat import (
+    CHAT_PROXY,
+    ChatReader,
+    convo_for,
+    dm_url,
+    find_message,
+    send_message,
+)
 from socialdesk.connectors.html import host_of, shows_host
 from socialdesk.connectors.http import (
     Api,
@@ -163,14 +171,15 @@ class BlueskyConnector(Connector):
         counting="graphemes",
         max_bytes=3000,
         can_reply=True,
-        can_dm=False,
-        monitoring=frozenset({"mentions", "search"}),
+        can_dm=True,
+        monitoring=frozenset({"mentions", "search", "dm"}),
     )
     keeps_session = True
     options = {
         "handle": (str, "Your handle, e.g. acme.bsky.social"),
         "service": (str, "Your PDS address (default https://bsky.social)"),
         "search_terms": (list[str], "Search terms to monitor (app.bsky.feed.searchPosts)"),
+        "direct_messages": (bool, "Read direct messages (the app password must allow DMs; default true)"),
         "page_size": (int, "Items per request, 1 to 100 (default 50)"),
         **BACKFILL_OPTION,
     }
@@ -250,12 +259,18 @@ class BlueskyConnector(Connector):
         return self._login()
 
     def _xrpc(
-        self, method: str, nsid: str, params: Any = None, body: Any = None, idempotent: bool | None = None
+        self,
+        method: str,
+        nsid: str,
+        params: Any = None,
+        body: Any = None,
+        idempotent: bool | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Call an XRPC method with the session, refreshing it once when it has expired."""
         for attempt in range(2):
             session = self._current()
-            headers = {"Authorization": f"Bearer {session['accessJwt']}"}
+            headers = {"Authorization": f"Bearer {session['accessJwt']}", **(extra_headers or {})}
             try:
                 response = self.api.request(
                     method,
@@ -272,6 +287,10 @@ class BlueskyConnector(Connector):
                     raise
                 self._refresh()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _chat(self, method: str, nsid: str, params: Any, body: Any) -> Any:
+        """An XRPC call the PDS forwards to the chat service."""
+        return self._xrpc(method, nsid, params, body, idempotent=method == "GET", extra_headers=CHAT_PROXY)
 
     @property
     def did(self) -> str:
@@ -380,8 +399,15 @@ class BlueskyConnector(Connector):
                     result.posts.append(self._post(item, "search", item))
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     result.quarantined.append(Quarantined(f"bluesky search {term}: {exc!r}", raw_text(item)))
+        stored_dms = state.get("d")
+        dms: dict[str, Any] = stored_dms if isinstance(stored_dms, dict) else {}
+        if not walking and self.settings.get("direct_messages", True):
+            reader = ChatReader(self._chat, self.did, self.account, self.backfill_horizon())
+            found, bad, dms = reader.read(dms, time.time())
+            result.posts += found
+            result.quarantined += bad
         result.more = bool(notifications.get("walk")) or any(s.get("walk") for s in searches.values())
-        result.cursor = dump_cursor({"n": notifications, "s": searches})
+        result.cursor = dump_cursor({"n": notifications, "s": searches, **({"d": dms} if dms else {})})
         result.reached = max(reached) if reached else None  # nothing is missing back to the latest
         return result
 
@@ -512,7 +538,7 @@ class BlueskyConnector(Connector):
     def send(self, reply: OutgoingReply) -> SendResult:
         """Create the reply under a record key derived from its idempotency key."""
         if reply.dm:
-            raise PermanentError("Bluesky direct messages are not supported by this connector")
+            return self._send_dm(reply)
         created = self._created_at(reply)
         record: dict[str, Any] = {
             "$type": POST_TYPE,
@@ -544,6 +570,19 @@ class BlueskyConnector(Connector):
             raise
         return self._result(_refs({**data, "value": record}))
 
+    def _send_dm(self, reply: OutgoingReply) -> SendResult:
+        """A direct message (chat.bsky.convo.sendMessage), in the conversation it answers if any.
+
+        Chat has no idempotency key: a send that may have arrived is uncertain, and `find_sent`
+        looks for it among our messages of the conversation before the outbox repeats it.
+        """
+        convo = convo_for(self._chat, reply.conversation_id, reply.to_native_id)
+        try:
+            native_id = send_message(self._chat, convo, reply.text, facets(reply.text, self._resolve))
+        except TransientError as exc:
+            raise SendUncertain(str(exc)) from None
+        return SendResult(native_id=native_id, url=dm_url(reply.to_handle))
+
     def _result(self, refs: dict[str, Any]) -> SendResult:
         uri = str(refs["uri"])
         handle = (self._session or {}).get("handle") or self.handle
@@ -554,7 +593,13 @@ class BlueskyConnector(Connector):
         )
 
     def find_sent(self, reply: OutgoingReply) -> SendResult | None:
-        """The reply's record, looked up by its deterministic key (None when it was never created)."""
+        """The reply's record, looked up by its deterministic key (None when it was never created);
+        a DM: our message with its text in the conversation since it was written."""
+        if reply.dm:
+            convo = convo_for(self._chat, reply.conversation_id, reply.to_native_id)
+            since = float(reply.first_attempt_at or reply.extra.get("created_at") or 0.0)
+            found = find_message(self._chat, convo, self.did, reply.text, since)
+            return SendResult(native_id=found, url=dm_url(reply.to_handle)) if found else None
         rkey = rkey_for(reply.idempotency_key, self._created_at(reply))
         try:
             data = self._xrpc(

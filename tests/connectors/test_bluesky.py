@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from socialdesk.connectors.base import OutgoingReply, PermanentError, SendUncertain
+from socialdesk.connectors.base import OutgoingReply, SendUncertain
 from socialdesk.connectors.bluesky import BlueskyConnector, facets, rkey_for, tid
 from socialdesk.connectors.http import parse_time
 from socialdesk.testing import SECRET, ConnectorContract, Loopback, Reply, Request
@@ -54,6 +54,8 @@ class FakeBluesky:
         r("GET", "/xrpc/app.bsky.notification.listNotifications", self.list_notifications)
         r("GET", "/xrpc/app.bsky.feed.searchPosts", lambda q: self.paged(q, self.search, "posts"))
         r("GET", "/xrpc/app.bsky.feed.getPosts", self.get_posts)
+        # No direct messages (tests/connectors/test_bluesky_dms.py serves the chat service).
+        r("GET", "/xrpc/chat.bsky.convo.listConvos", lambda q: {"convos": []})
         r("POST", "/xrpc/com.atproto.repo.createRecord", self.create_record)
         r("GET", "/xrpc/com.atproto.repo.getRecord", self.get_record)
         r(
@@ -412,11 +414,6 @@ def test_dropped_connection_on_send_is_retried_safely(fake: FakeBluesky, loopbac
     loopback_server.fail_next(Reply(drop=True), 1)
     sent = connector.send(reply)
     assert connector.find_sent(reply) == sent and len(fake.records) == 1
-
-
-def test_dm_is_refused(fake: FakeBluesky, loopback_server: Loopback) -> None:
-    with pytest.raises(PermanentError):
-        make(loopback_server).send(OutgoingReply("k", "hi", None, to_handle="bob", dm=True))
 
 
 def test_search_terms_are_monitored(fake: FakeBluesky, loopback_server: Loopback) -> None:

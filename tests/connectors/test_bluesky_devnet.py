@@ -531,3 +531,18 @@ def test_verify_after_the_app_password_was_revoked_is_an_auth_error(
     again.session_store = store  # its access token is still accepted; only a round trip tells
     with pytest.raises(AuthError):
         again.verify()
+
+
+def test_without_a_chat_service_mentions_still_arrive(
+    connect: Callable[..., BlueskyConnector], conversation: dict[str, Any]
+) -> None:
+    """The dev network runs no chat service: the PDS fails chat calls; DMs are skipped, not the sync."""
+    connector = connect()
+    first = connector.fetch(None)
+    assert [q.error for q in first.quarantined if "bluesky dm" in q.error]  # doctor says why
+    assert "retry_at" in json.loads(first.cursor or "{}").get("d", {})
+    mentions = eventually(
+        lambda: {p.native_id for p in drain(connector, None).posts} & {conversation["mention"]["uri"]},
+        "the mention",
+    )
+    assert mentions
