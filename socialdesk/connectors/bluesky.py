@@ -61,6 +61,8 @@ from socialdesk.models import Author
 from socialdesk.secrets import remember
 
 POST_TYPE = "app.bsky.feed.post"
+_QUOTE = "app.bsky.embed.record"
+_QUOTE_WITH_MEDIA = "app.bsky.embed.recordWithMedia"
 _NOT_FOUND = "app.bsky.feed.defs#notFoundPost"
 _REASONS = {"mention": "mention", "reply": "reply", "quote": "mention"}
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, as TIDs use
@@ -144,6 +146,48 @@ def _self_labels(record: dict[str, Any], view: dict[str, Any]) -> str:
     values = [v.get("val") for v in ((record.get("labels") or {}).get("values") or []) if isinstance(v, dict)]
     values += [v.get("val") for v in view.get("labels") or [] if isinstance(v, dict) and not v.get("neg")]
     return ", ".join(dict.fromkeys(_WARNINGS[v] for v in values if v in _WARNINGS))
+
+
+def quoted_uri(record: dict[str, Any]) -> str | None:
+    """The post a record quotes (app.bsky.embed.record, or recordWithMedia: a quote with media)."""
+    embed = record.get("embed")
+    if not isinstance(embed, dict):
+        return None
+    ref = embed.get("record")
+    if embed.get("$type") == _QUOTE_WITH_MEDIA and isinstance(ref, dict):
+        ref = ref.get("record")
+    if embed.get("$type") not in (_QUOTE, _QUOTE_WITH_MEDIA) or not isinstance(ref, dict):
+        return None
+    uri = ref.get("uri")
+    return str(uri) if isinstance(uri, str) and uri.startswith("at://") else None
+
+
+def quote_text(view: Any) -> str:
+    """How a quoted post shows under the quoting one: a post view, an embed's viewRecord, or gone."""
+    if not isinstance(view, dict):
+        return "\n[quoting a post that is gone]"
+    kind = str(view.get("$type") or "")
+    if kind.endswith("#viewBlocked"):
+        return "\n[quoting a post from a blocked account]"
+    if kind.endswith(("#viewNotFound", "#viewDetached")):
+        return "\n[quoting a post that is gone]"
+    record = view.get("value") if "value" in view else view.get("record")
+    text = str(record.get("text") or "") if isinstance(record, dict) else ""
+    handle = str((view.get("author") or {}).get("handle") or "?")
+    return f"\n[quoting @{handle}: {' '.join(text.split())}]"
+
+
+def _embedded_quote(view: dict[str, Any]) -> Any:
+    """The quoted post a post view carries in its embed (search results and threads do), or None."""
+    embed = view.get("embed")
+    if not isinstance(embed, dict):
+        return None
+    if str(embed.get("$type")) == _QUOTE_WITH_MEDIA + "#view":
+        inner = embed.get("record")
+        embed = inner if isinstance(inner, dict) else {}
+    if str(embed.get("$type")) == _QUOTE + "#view":
+        return embed.get("record") or {"$type": "#viewNotFound"}
+    return None
 
 
 def parent_langs(reply: OutgoingReply) -> list[str]:
@@ -326,7 +370,8 @@ class BlueskyConnector(Connector):
                 followers=int(author.get("followersCount") or 0),
                 url=f"https://bsky.app/profile/{handle}",
             ),
-            text=_show_link_hosts(str(record.get("text") or ""), record.get("facets")),
+            text=_show_link_hosts(str(record.get("text") or ""), record.get("facets"))
+            + (quote_text(_embedded_quote(view)) if _embedded_quote(view) is not None else ""),
             created_at=created,
             account=self.account,
             url=f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}",
@@ -399,6 +444,7 @@ class BlueskyConnector(Connector):
                     result.posts.append(self._post(item, "search", item))
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     result.quarantined.append(Quarantined(f"bluesky search {term}: {exc!r}", raw_text(item)))
+        self._show_quotes(result.posts)
         stored_dms = state.get("d")
         dms: dict[str, Any] = stored_dms if isinstance(stored_dms, dict) else {}
         if not walking and self.settings.get("direct_messages", True):
@@ -410,6 +456,25 @@ class BlueskyConnector(Connector):
         result.cursor = dump_cursor({"n": notifications, "s": searches, **({"d": dms} if dms else {})})
         result.reached = max(reached) if reached else None  # nothing is missing back to the latest
         return result
+
+    def _show_quotes(self, posts: list[Post]) -> None:
+        """Add the quoted post to quotes that arrived without it (notifications carry the bare record)."""
+        wanted: dict[str, list[Post]] = {}
+        for post in posts:
+            record = post.raw.get("record")
+            uri = quoted_uri(record) if isinstance(record, dict) else None
+            if uri and _embedded_quote(post.raw) is None:
+                wanted.setdefault(uri, []).append(post)
+        uris = list(wanted)
+        found: dict[str, Any] = {}
+        for start in range(0, len(uris), 25):  # getPosts takes 25 at a time
+            data = self._xrpc("GET", "app.bsky.feed.getPosts", {"uris": uris[start : start + 25]})
+            for view in (data.get("posts") if isinstance(data, dict) else None) or []:
+                if isinstance(view, dict) and view.get("uri"):
+                    found[str(view["uri"])] = view
+        for uri, quoting in wanted.items():
+            for post in quoting:
+                post.text += quote_text(found.get(uri))
 
     def _thread(self, native_id: str) -> tuple[list[Post], list[str]]:
         """The thread around a post from app.bsky.feed.getPostThread and the uris it says are gone.

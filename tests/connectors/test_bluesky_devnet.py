@@ -546,3 +546,28 @@ def test_without_a_chat_service_mentions_still_arrive(
         "the mention",
     )
     assert mentions
+
+
+def test_a_quote_of_our_post_shows_the_quoted_post(
+    connect: Callable[..., BlueskyConnector], conversation: dict[str, Any], customer: Pds
+) -> None:
+    own = conversation["own"]
+    record = {
+        "$type": POST_TYPE,
+        "text": f"this is not what you told me {conversation['tag']}",
+        "createdAt": iso_now(),
+        "embed": {"$type": "app.bsky.embed.record", "record": {"uri": own["uri"], "cid": own["cid"]}},
+    }
+    uri = customer.call(
+        "POST",
+        "com.atproto.repo.createRecord",
+        {"repo": customer.did, "collection": POST_TYPE, "record": record},
+    )["uri"]
+    connector = connect()
+    post = eventually(
+        lambda: next((p for p in drain(connector, None).posts if p.native_id == uri), None), "the quote"
+    )
+    assert (
+        post.text
+        == f"{record['text']}\n[quoting @{connector.handle}: Acme support is open {conversation['tag']}]"
+    )
