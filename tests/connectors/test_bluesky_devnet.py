@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from socialdesk.connectors.base import AuthError, FetchResult, OutgoingReply
+from socialdesk.connectors.base import AuthError, FetchResult, OutgoingReply, PostGone
 from socialdesk.connectors.bluesky import POST_TYPE, BlueskyConnector
 from socialdesk.connectors.http import HttpError
 from socialdesk.models import Post
@@ -383,7 +383,7 @@ def test_a_split_reply_chains_its_parts_without_waiting_for_the_appview(
     def indexed() -> list[str] | None:
         try:
             ids = [p.native_id for p in connector.fetch_thread(uris[0])]
-        except HttpError:  # "Post not found" until the AppView has indexed part 1
+        except (HttpError, PostGone):  # "Post not found" until the AppView has indexed part 1
             return None
         return ids if uris[2] in ids else None
 
