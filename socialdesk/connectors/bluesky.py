@@ -46,7 +46,13 @@ from socialdesk.connectors.bluesky_chat import (
     find_message,
     send_message,
 )
-from socialdesk.connectors.html import host_of, shows_host
+from socialdesk.connectors.bluesky_views import (
+    embedded_quote,
+    quote_text,
+    quoted_uri,
+    self_labels,
+    show_link_hosts,
+)
 from socialdesk.connectors.http import (
     Api,
     HttpError,
@@ -61,19 +67,10 @@ from socialdesk.models import Author
 from socialdesk.secrets import remember
 
 POST_TYPE = "app.bsky.feed.post"
-_QUOTE = "app.bsky.embed.record"
-_QUOTE_WITH_MEDIA = "app.bsky.embed.recordWithMedia"
 _NOT_FOUND = "app.bsky.feed.defs#notFoundPost"
 _REASONS = {"mention": "mention", "reply": "reply", "quote": "mention"}
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, as TIDs use
 _TID_EPOCH_2024 = 1_704_067_200_000_000
-# Self-labels an author may set (com.atproto.label.defs#selfLabels), shown as the official app names them.
-_WARNINGS = {
-    "porn": "Adult Content",
-    "sexual": "Sexually Suggestive",
-    "nudity": "Non-sexual Nudity",
-    "graphic-media": "Graphic Media",
-}
 
 
 class SessionStore(Protocol):
@@ -109,29 +106,6 @@ def rkey_for(idempotency_key: str, created_at: float | None = None) -> str:
     return tid(micros, clock_id)
 
 
-def _show_link_hosts(text: str, record_facets: Any) -> str:
-    """Append the real host after link text that names another (facets give byte ranges)."""
-    if not isinstance(record_facets, list):
-        return text
-    data = text.encode("utf-8")
-    inserts: list[tuple[int, str]] = []
-    for facet in record_facets:
-        try:
-            start, end = int(facet["index"]["byteStart"]), int(facet["index"]["byteEnd"])
-            links = [f["uri"] for f in facet["features"] if f.get("$type") == "app.bsky.richtext.facet#link"]
-        except (KeyError, TypeError, ValueError):
-            continue
-        if not links or not 0 <= start < end <= len(data):
-            continue
-        shown = data[start:end].decode("utf-8", "replace")
-        host = host_of(links[0])
-        if host and not shows_host(shown, host):
-            inserts.append((end, f" ({host})"))
-    for end, label in sorted(inserts, reverse=True):
-        data = data[:end] + label.encode("utf-8") + data[end:]
-    return data.decode("utf-8", "replace")
-
-
 def _refs(data: Any) -> dict[str, Any]:
     """uri, cid and thread root of a record from createRecord's or getRecord's answer (+ the record)."""
     if not isinstance(data, dict) or not data.get("uri") or not data.get("cid"):
@@ -139,55 +113,6 @@ def _refs(data: Any) -> dict[str, Any]:
     own = {"uri": str(data["uri"]), "cid": str(data["cid"])}
     root = (((data.get("value") or {}).get("reply") or {}).get("root")) or own
     return {**own, "root": {"uri": str(root["uri"]), "cid": str(root["cid"])}}
-
-
-def _self_labels(record: dict[str, Any], view: dict[str, Any]) -> str:
-    """The content warning an author's self-labels (or the appview's labels) put on a post."""
-    values = [v.get("val") for v in ((record.get("labels") or {}).get("values") or []) if isinstance(v, dict)]
-    values += [v.get("val") for v in view.get("labels") or [] if isinstance(v, dict) and not v.get("neg")]
-    return ", ".join(dict.fromkeys(_WARNINGS[v] for v in values if v in _WARNINGS))
-
-
-def quoted_uri(record: dict[str, Any]) -> str | None:
-    """The post a record quotes (app.bsky.embed.record, or recordWithMedia: a quote with media)."""
-    embed = record.get("embed")
-    if not isinstance(embed, dict):
-        return None
-    ref = embed.get("record")
-    if embed.get("$type") == _QUOTE_WITH_MEDIA and isinstance(ref, dict):
-        ref = ref.get("record")
-    if embed.get("$type") not in (_QUOTE, _QUOTE_WITH_MEDIA) or not isinstance(ref, dict):
-        return None
-    uri = ref.get("uri")
-    return str(uri) if isinstance(uri, str) and uri.startswith("at://") else None
-
-
-def quote_text(view: Any) -> str:
-    """How a quoted post shows under the quoting one: a post view, an embed's viewRecord, or gone."""
-    if not isinstance(view, dict):
-        return "\n[quoting a post that is gone]"
-    kind = str(view.get("$type") or "")
-    if kind.endswith("#viewBlocked"):
-        return "\n[quoting a post from a blocked account]"
-    if kind.endswith(("#viewNotFound", "#viewDetached")):
-        return "\n[quoting a post that is gone]"
-    record = view.get("value") if "value" in view else view.get("record")
-    text = str(record.get("text") or "") if isinstance(record, dict) else ""
-    handle = str((view.get("author") or {}).get("handle") or "?")
-    return f"\n[quoting @{handle}: {' '.join(text.split())}]"
-
-
-def _embedded_quote(view: dict[str, Any]) -> Any:
-    """The quoted post a post view carries in its embed (search results and threads do), or None."""
-    embed = view.get("embed")
-    if not isinstance(embed, dict):
-        return None
-    if str(embed.get("$type")) == _QUOTE_WITH_MEDIA + "#view":
-        inner = embed.get("record")
-        embed = inner if isinstance(inner, dict) else {}
-    if str(embed.get("$type")) == _QUOTE + "#view":
-        return embed.get("record") or {"$type": "#viewNotFound"}
-    return None
 
 
 def parent_langs(reply: OutgoingReply) -> list[str]:
@@ -370,8 +295,8 @@ class BlueskyConnector(Connector):
                 followers=int(author.get("followersCount") or 0),
                 url=f"https://bsky.app/profile/{handle}",
             ),
-            text=_show_link_hosts(str(record.get("text") or ""), record.get("facets"))
-            + (quote_text(_embedded_quote(view)) if _embedded_quote(view) is not None else ""),
+            text=show_link_hosts(str(record.get("text") or ""), record.get("facets"))
+            + (quote_text(embedded_quote(view)) if embedded_quote(view) is not None else ""),
             created_at=created,
             account=self.account,
             url=f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}",
@@ -379,7 +304,7 @@ class BlueskyConnector(Connector):
             conversation_id=root,
             kind="own" if is_ours else kind,
             lang=str((record.get("langs") or [""])[0]),
-            content_warning=_self_labels(record, view),
+            content_warning=self_labels(record, view),
             is_ours=is_ours,
             raw=raw if isinstance(raw, dict) else {"item": raw},
         )
@@ -463,7 +388,7 @@ class BlueskyConnector(Connector):
         for post in posts:
             record = post.raw.get("record")
             uri = quoted_uri(record) if isinstance(record, dict) else None
-            if uri and _embedded_quote(post.raw) is None:
+            if uri and embedded_quote(post.raw) is None:
                 wanted.setdefault(uri, []).append(post)
         uris = list(wanted)
         found: dict[str, Any] = {}
