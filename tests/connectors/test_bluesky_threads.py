@@ -96,3 +96,24 @@ def test_a_deleted_ancestor_and_reply_are_reported_or_left_out(
     refreshed = make(loopback_server).refresh_thread(middle["uri"])
     assert refreshed.deleted == [root["uri"]]
     assert [p.native_id for p in refreshed.posts] == [middle["uri"], leaf["uri"]]
+
+
+def test_a_deleted_post_leaves_needs_reply_when_its_thread_is_opened(
+    fake: FakeThreads, loopback_server: Loopback, tmp_path: Any
+) -> None:
+    from socialdesk.services.sync import Source, sync_source
+    from socialdesk.services.threads import refresh_thread
+    from socialdesk.store import Store
+    from socialdesk.store.queries import get_post
+
+    post = fake.notify("where is my order?")
+    store = Store(tmp_path / "cache.db")
+    sync_source(store, Source("bsky", make(loopback_server)))
+    post_id = store.conn.execute("SELECT id FROM posts WHERE native_id = ?", (post["uri"],)).fetchone()[0]
+    focus = get_post(store.conn, post_id)
+    assert focus is not None and focus.status == "new" and focus.actionable
+    fake.delete(post)
+    refreshed = refresh_thread(store, make(loopback_server), focus)
+    assert refreshed.deleted == [post_id]
+    after = get_post(store.conn, post_id)
+    assert after is not None and after.deleted_at is not None and not after.actionable
