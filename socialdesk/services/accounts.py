@@ -112,10 +112,9 @@ def test_account(
 ) -> str:
     """Check an account's credentials with a round trip to its network; return its description.
 
-    With a store, the account's auth state is kept: cleared when the credentials work, marked
-    when the network refuses them.
-
-    With a `store`, the limits the server announced are kept for the composer and `reply`.
+    With a `store`, the account's auth state is kept (cleared when the credentials work, marked
+    when the network refuses them), and so are the limits the server announced, for the composer
+    and `reply`.
 
     Raises:
         UserError: a one-line reason (needs auth, unreachable, rate limited ...), never a secret.
