@@ -85,7 +85,8 @@ BUILT_IN: dict[str, NetworkFacts] = {
                 counting="graphemes",
                 max_bytes=3000,
                 can_reply=True,
-                monitoring=frozenset({"mentions", "search"}),
+                can_dm=True,
+                monitoring=frozenset({"mentions", "search", "dm"}),
             ),
         ),
         NetworkFacts(
