@@ -260,7 +260,7 @@ MIGRATIONS: list[str] = [
         retry_at REAL NOT NULL
     );
     """,
-    # 13: handles are stored bare (the desk adds the "@"); connectors used to store one, shown "@@"
+    # 14: handles are stored bare (the desk adds the "@"); connectors used to store one, shown "@@"
     """
     UPDATE posts SET author_handle = ltrim(author_handle, '@') WHERE author_handle LIKE '@%';
     UPDATE identities SET handle = ltrim(handle, '@') WHERE handle LIKE '@%';
