@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -13,21 +13,46 @@ from socialdesk.errors import UserError
 from socialdesk.sanitize import clean
 
 
+def _import_survey(ctx: typer.Context, path: Path) -> None:
+    from socialdesk.services.survey_io import import_survey
+
+    if not path.is_file():
+        raise UserError(f"no such file: {path}")
+    report = import_survey(from_typer(ctx).store, path)
+    typer.echo(
+        f"imported {report.imported} survey answers, {report.already} already imported"
+        + (f"; {report.quarantined} lines quarantined (see `socialdesk doctor`)" * bool(report.quarantined))
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add `import` and `doctor` to the app."""
 
     @app.command("import")
     def import_(
         ctx: typer.Context,
-        file: Annotated[Path, typer.Argument(help="A JSONL file (see README: JSONL line format).")],
+        file: Annotated[
+            Optional[Path],  # noqa: UP045 (typer reads the annotation)
+            typer.Argument(help="A JSONL file of posts (see README: JSONL line format)."),
+        ] = None,
         account: Annotated[
             str, typer.Option("--account", help="Account to file posts under when lines name none.")
         ] = "",
+        survey: Annotated[
+            Optional[Path],  # noqa: UP045
+            typer.Option("--survey", help="A CSV or JSONL file of satisfaction survey answers."),
+        ] = None,
     ) -> None:
-        """Import posts from a JSONL file; importing the same file again duplicates nothing."""
+        """Import posts from a JSONL file, or survey answers; importing again duplicates nothing."""
         from socialdesk.launcher import workspace_triage
         from socialdesk.services.jsonl_io import import_jsonl
 
+        if (file is None) == (survey is None):
+            raise UserError("give a JSONL file of posts, or --survey FILE (not both)")
+        if survey is not None:
+            _import_survey(ctx, survey)
+            return
+        assert file is not None
         if not file.is_file():
             raise UserError(f"no such file: {file}")
         context = from_typer(ctx)

@@ -1,7 +1,8 @@
 """Canned replies from the playbook's `[[macro]]` tables: strict parsing, fuzzy search, variable filling.
 
-A macro's text may use {customer.name}, {customer.handle}, {agent.name}, {post.url} and prompts
-such as {prompt:Order number} that the agent fills in; `{{` and `}}` are literal braces.
+A macro's text may use {customer.name}, {customer.handle}, {agent.name}, {post.url},
+{conversation.id} (what a survey link carries back: `socialdesk import --survey`) and prompts such as
+{prompt:Order number} that the agent fills in; `{{` and `}}` are literal braces.
 The `[dm_template]` table holds the two texts of "take it private": `dm` and `public`.
 """
 
@@ -17,7 +18,7 @@ from socialdesk.models import Agent, PostRow
 from socialdesk.sanitize import clean
 from socialdesk.services.playbook import PlaybookFile, load_playbook
 
-VARIABLES = ("customer.name", "customer.handle", "agent.name", "post.url")
+VARIABLES = ("customer.name", "customer.handle", "agent.name", "post.url", "conversation.id")
 _FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _KEYS = {
     "name": "a unique short name",
@@ -148,8 +149,12 @@ def fill(template: str, values: Mapping[str, str], prompts: Mapping[str, str] | 
 
 def values_for(post: PostRow | None, agent: Agent) -> dict[str, str]:
     """The variables a macro can use, for a reply to `post` by `agent`."""
-    values = {"agent.name": agent.name, "customer.name": "", "customer.handle": "", "post.url": ""}
+    values = {"agent.name": agent.name, "customer.name": "", "customer.handle": "", "post.url": "",
+              "conversation.id": ""}  # fmt: skip
     if post is not None:
+        # The cache's id of the post answered: a plain number, safe in any URL, that survey answers
+        # are matched back to (native ids such as at:// URIs are neither).
+        values["conversation.id"] = str(post.id)
         handle = post.author_handle.lstrip("@")
         values["customer.name"] = post.author_name or handle
         values["customer.handle"] = f"@{handle}" if handle else ""

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from socialdesk.config import Settings
 from socialdesk.errors import UserError
 from socialdesk.services.hours import ALWAYS, BusinessHours
+from socialdesk.services.survey_io import SATISFIED
 from socialdesk.store import Store
 from socialdesk.store import metrics_queries as mq
 from socialdesk.store.queries import PostFilter
@@ -99,6 +100,14 @@ class Figures:
     sla_met: int = 0
     sla_missed: int = 0
     replies: int = 0
+    csat_responses: int = 0
+    csat_average: float | None = None
+    csat_satisfied: int = 0
+
+    @property
+    def csat_share_satisfied(self) -> float | None:
+        """Answers scoring 4 or 5 over all survey answers (None when nobody answered)."""
+        return self.csat_satisfied / self.csat_responses if self.csat_responses else None
 
     @property
     def actionable_share(self) -> float | None:
@@ -129,6 +138,9 @@ class Figures:
             "sla_missed": self.sla_missed,
             "sla_attainment": _round(self.sla_attainment),
             "replies": self.replies,
+            "csat_responses": self.csat_responses,
+            "csat_average": _round(self.csat_average),
+            "csat_share_satisfied": _round(self.csat_share_satisfied),
         }
 
 
@@ -199,15 +211,17 @@ class Metrics:
         posts = mq.inbound(conn, period.since, period.until)
         replies = mq.sent_replies(conn, period.since, period.until)
         changes = mq.status_changes(conn, period.since, period.until)
-        figures = self._figures(posts, replies, changes, now)
+        answers = mq.survey_answers(conn, period.since, period.until)
+        figures = self._figures(posts, replies, changes, now, answers)
         prev = period.previous()
         previous = self._figures(
             mq.inbound(conn, prev.since, prev.until),
             mq.sent_replies(conn, prev.since, prev.until),
             mq.status_changes(conn, prev.since, prev.until),
             prev.until,
+            mq.survey_answers(conn, prev.since, prev.until),
         )
-        groups = self._groups(by, period, posts, replies, changes, now) if by else {}
+        groups = self._groups(by, period, posts, replies, changes, now, answers) if by else {}
         return Report(
             period, figures, previous, by, groups, self._volume(posts, period),
             mq.backlog(conn, self.clock()), self.clock(),
@@ -221,6 +235,7 @@ class Metrics:
         replies: Sequence[mq.SentReply],
         changes: Sequence[mq.StatusChange],
         now: float,
+        answers: Sequence[mq.SurveyAnswer] = (),
     ) -> Figures:
         clock = self.hours.seconds_between
         actionable = [p for p in posts if p.actionable]
@@ -250,6 +265,9 @@ class Metrics:
             sla_met=met,
             sla_missed=missed,
             replies=len(replies),
+            csat_responses=len(answers),
+            csat_average=statistics.fmean(a.score for a in answers) if answers else None,
+            csat_satisfied=sum(a.score >= SATISFIED for a in answers),
         )
 
     def _resolutions(self, changes: Sequence[mq.StatusChange]) -> tuple[list[float], int]:
@@ -285,11 +303,14 @@ class Metrics:
         replies: Sequence[mq.SentReply],
         changes: Sequence[mq.StatusChange],
         now: float,
+        answers: Sequence[mq.SurveyAnswer] = (),
     ) -> dict[str, Figures]:
         members: dict[str, set[int]] = defaultdict(set)
         if by == "network":
             for post in posts:
                 members[post.network].add(post.id)
+            for answer in answers:  # an answer in the period may rate a conversation from before it
+                members[answer.network].add(answer.post_id)
         elif by == "tag":
             for post_id, tags in mq.tags_of(self.store.conn, (p.id for p in posts)).items():
                 for tag in tags:
@@ -303,11 +324,15 @@ class Metrics:
                     members[reply.agent or "?"].add(reply.post_id)
             for change in changes:
                 members[change.agent].add(change.post_id)
+            for answer in answers:
+                members[answer.agent].add(answer.post_id)
         groups: dict[str, Figures] = {}
         for name, ids in sorted(members.items()):
             group_replies = [r for r in replies if (r.agent == name if by == "agent" else r.post_id in ids)]
             group_changes = [c for c in changes if (c.agent == name if by == "agent" else c.post_id in ids)]
-            groups[name] = self._figures([p for p in posts if p.id in ids], group_replies, group_changes, now)
+            group_answers = [a for a in answers if (a.agent == name if by == "agent" else a.post_id in ids)]
+            group_posts = [p for p in posts if p.id in ids]
+            groups[name] = self._figures(group_posts, group_replies, group_changes, now, group_answers)
         return groups
 
     def _volume(self, posts: Sequence[mq.InboundPost], period: Period) -> Volume:

@@ -30,9 +30,12 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("SLA missed", "sla_missed", "count"),
     ("SLA attainment", "sla_attainment", "percent"),
     ("Replies sent", "replies", "count"),
+    ("Survey answers", "csat_responses", "count"),
+    ("Satisfaction (1-5)", "csat_average", "score"),
+    ("Satisfied (4-5)", "csat_share_satisfied", "percent"),
 )
 GROUP_COLUMNS = ("volume", "actionable_share", "first_response_median_s", "resolution_median_s",
-                 "sla_attainment", "replies")  # fmt: skip
+                 "sla_attainment", "replies", "csat_average")  # fmt: skip
 
 
 def duration(seconds: float | None) -> str:
@@ -57,6 +60,8 @@ def show(value: object, kind: str) -> str:
         return f"{float(value):.0%}"  # type: ignore[arg-type]
     if kind == "duration":
         return duration(float(value))  # type: ignore[arg-type]
+    if kind == "score":
+        return f"{float(value):.2f}"  # type: ignore[arg-type]
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
@@ -66,6 +71,8 @@ def change(now: object, before: object, kind: str) -> str:
         return ""
     if kind == "percent":
         return f"{(now - before) * 100:+.0f} pt"
+    if kind == "score":
+        return f"{now - before:+.2f}"
     if before == 0:
         return "new" if now else ""
     return f"{(now - before) / before:+.0%}"

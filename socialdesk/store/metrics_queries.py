@@ -1,8 +1,9 @@
 """The reads behind the metrics: one period's inbound posts, replies, status changes and the backlog.
 
 Every read is a range over an index on time (posts by created_at, replies by state and time, audit by
-action and time) or a count over the queue index: none scans the posts table. The figures themselves
-(medians, business-hours clocks) are computed from these rows in `services/metrics.py`.
+action and time, survey answers by answer time) or a count over the queue index: none scans the posts
+table. The figures themselves (medians, business-hours clocks) are computed from these rows in
+`services/metrics.py`.
 """
 
 from __future__ import annotations
@@ -50,6 +51,17 @@ class StatusChange:
     agent: str
     at: float
     created_at: float  # when the post acted on arrived
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyAnswer:
+    """A satisfaction survey answer, with the conversation's network and the agent it rates."""
+
+    post_id: int
+    network: str
+    agent: str
+    score: int
+    answered_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +128,20 @@ def status_changes(conn: sqlite3.Connection, since: float, until: float) -> list
         (since, until),
     )
     return [StatusChange(r[0], r[1] or "", r[2], r[3], r[4]) for r in rows]
+
+
+def survey_answers(conn: sqlite3.Connection, since: float, until: float) -> list[SurveyAnswer]:
+    """Survey answers given in [since, until); the agent rated is the one whose reply was sent last
+    before the answer (the survey invitation, usually), else whoever holds the conversation."""
+    rows = conn.execute(
+        "SELECT s.post_id, p.network, coalesce((SELECT r.agent FROM replies r INDEXED BY replies_post "
+        "WHERE r.post_id = s.post_id AND r.state = 'sent' AND r.updated_at <= s.answered_at "
+        "ORDER BY r.updated_at DESC, r.id DESC LIMIT 1), nullif(p.assigned_to, ''), '?'), s.score, "
+        "s.answered_at FROM survey_answers s INDEXED BY survey_answers_time JOIN posts p ON p.id = s.post_id "
+        "WHERE s.answered_at >= ? AND s.answered_at < ?",
+        (since, until),
+    )
+    return [SurveyAnswer(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
 
 def backlog(conn: sqlite3.Connection, now: float) -> Backlog:

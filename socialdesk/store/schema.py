@@ -265,6 +265,20 @@ MIGRATIONS: list[str] = [
     UPDATE posts SET author_handle = ltrim(author_handle, '@') WHERE author_handle LIKE '@%';
     UPDATE identities SET handle = ltrim(handle, '@') WHERE handle LIKE '@%';
     """,
+    # 15: satisfaction survey answers, matched to the conversation (the post answered) the survey link
+    # named; one per conversation and answer time, so importing a file again adds nothing
+    """
+    CREATE TABLE survey_answers (
+        id INTEGER PRIMARY KEY,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        score INTEGER NOT NULL,
+        comment TEXT NOT NULL DEFAULT '',
+        answered_at REAL NOT NULL,
+        imported_at REAL NOT NULL,
+        UNIQUE (post_id, answered_at)
+    );
+    CREATE INDEX survey_answers_time ON survey_answers (answered_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

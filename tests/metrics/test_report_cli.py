@@ -17,7 +17,7 @@ from tests.metrics.fixtures import DAY, T0, a_day
 FIGURE_KEYS = {
     "volume", "actionable", "actionable_share", "sentiment", "answered", "first_response_median_s",
     "first_response_p90_s", "resolved", "resolution_median_s", "resolution_p90_s", "reopened", "sla_met",
-    "sla_missed", "sla_attainment", "replies",
+    "sla_missed", "sla_attainment", "replies", "csat_responses", "csat_average", "csat_share_satisfied",
 }  # fmt: skip
 
 

@@ -77,6 +77,20 @@ def test_fill_uses_variables_prompts_and_sanitises_values() -> None:
     assert text == "Maria Rossi (@maria) {ok} #42 https://x.com/maria/9 -Ana"
 
 
+def test_survey_invitation_links_the_conversation_without_asking() -> None:
+    post = PostRow(
+        id=4812, network="bluesky", native_id="at://did:plc:abc/app.bsky.feed.post/3k", account="brand",
+        author_native_id="did:plc:abc", author_handle="maria.bsky.social", author_name="Maria",
+        customer_id=None, text="", created_at=0, url="", in_reply_to=None, conversation_id=None,
+        kind="mention", lang="", is_ours=False, content_warning="",
+    )  # fmt: skip
+    survey = load_macros(None).get("survey")
+    assert survey.prompts == ()  # the agent types nothing: the link already names the conversation
+    text = fill(survey.text, values_for(post, Agent("Ana")))
+    assert "?c=4812" in text and text.startswith("Thanks Maria!")
+    assert fill("{conversation.id}", values_for(None, Agent("Ana"))) == ""
+
+
 def test_search_is_fuzzy_and_ranks_the_best_first() -> None:
     macros = load_macros(None)
     assert macros.search("sory")[0].name == "apology"
