@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -13,6 +14,14 @@ if TYPE_CHECKING:
     from socialdesk.services.metrics import Report
 
 
+report_app = typer.Typer(
+    invoke_without_command=True,
+    no_args_is_help=False,
+    help="The team's figures for a period; `report feedback` lists product feedback.",
+)
+
+
+@report_app.callback()
 def report(
     ctx: typer.Context,
     since: Annotated[str, typer.Option("--since", help="Start: today, 24h, 7d, 2w or a date.")] = "7d",
@@ -24,7 +33,10 @@ def report(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, md, csv or json.")] = "table",
 ) -> None:
-    """Volume, response and resolution times, SLA, replies and backlog, against the previous period."""
+    """Volume, response and resolution times, SLA, replies, satisfaction and backlog, against the
+    previous period; `report feedback` lists the product feedback."""
+    if ctx.invoked_subcommand is not None:
+        return
     from socialdesk.services import metrics_format as out
     from socialdesk.services.hours import desk_hours
     from socialdesk.services.metrics import Metrics, parse_period, queue_filters
@@ -75,6 +87,33 @@ def _print_table(result: Report) -> None:
         console.print(groups)
 
 
+@report_app.command("feedback")
+def feedback(
+    ctx: typer.Context,
+    since: Annotated[str, typer.Option("--since", help="Start: today, 24h, 7d, 2w or a date.")] = "30d",
+    until: Annotated[
+        Optional[str], typer.Option("--until", help="End: a date or time (default: now).")  # noqa: UP045
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or md.")] = "md",
+) -> None:
+    """Posts tagged idea, feedback or feature-request, grouped by what they say, with how many
+    customers said each, newest first."""
+    from socialdesk.services import feedback as fb
+    from socialdesk.services.hours import desk_hours
+    from socialdesk.services.metrics import parse_period
+
+    if fmt not in fb.FORMATS:
+        raise UserError(f"--format {fmt!r}: choose one of {', '.join(fb.FORMATS)}")
+    context = from_typer(ctx)
+    hours = desk_hours(context.settings)
+    period = parse_period(since, until, time.time(), hours)
+    items = fb.feedback(context.store.conn, period.since, period.until)
+    if fmt == "csv":
+        typer.echo(fb.as_csv(items, hours.zone), nl=False)
+    else:
+        typer.echo(fb.as_markdown(items, hours.zone, period.label), nl=False)
+
+
 def register(app: typer.Typer) -> None:
-    """Add `report` to the CLI."""
-    app.command("report")(report)
+    """Add `report` and `report feedback` to the CLI."""
+    app.add_typer(report_app, name="report")
