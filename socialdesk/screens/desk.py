@@ -30,8 +30,9 @@ from socialdesk.messages import (
     WindowLoaded,
 )
 from socialdesk.models import PostRow, Thread
+from socialdesk.screens.bulk_reply import BULK_BINDINGS, BulkReplyActions
 from socialdesk.screens.pattern_actions import PATTERN_BINDINGS, PatternActions
-from socialdesk.screens.reply_actions import REPLY_BINDINGS, ReplyActions, final_text
+from socialdesk.screens.reply_actions import REPLY_BINDINGS, final_text
 from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
 from socialdesk.services import feed_window
 from socialdesk.services.desk_config import agent_unset
@@ -80,7 +81,7 @@ DESK_BINDINGS: list[BindingType] = [
 ]
 
 
-class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
+class DeskScreen(BulkReplyActions, TriageActions, PatternActions, Screen[None]):
     """Three live panes over the cache, with the reply (ReplyActions) and queue (TriageActions) keys."""
 
     DEFAULT_CSS = """
@@ -96,7 +97,7 @@ class DeskScreen(ReplyActions, TriageActions, PatternActions, Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        *DESK_BINDINGS, *REPLY_BINDINGS, *TRIAGE_BINDINGS, *PATTERN_BINDINGS,
+        *DESK_BINDINGS, *REPLY_BINDINGS, *TRIAGE_BINDINGS, *PATTERN_BINDINGS, *BULK_BINDINGS,
     ]  # fmt: skip
     PANES = ("FeedList", "ThreadView", "ReplyEditor", "CustomerPane")
 

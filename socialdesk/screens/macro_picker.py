@@ -12,7 +12,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from socialdesk.sanitize import clean
-from socialdesk.services.macros import Macro, Macros, fill
+from socialdesk.services.macros import Macro, Macros, fill, fill_prompts
 
 
 class MacroPickerScreen(ModalScreen[str | None]):
@@ -37,11 +37,15 @@ class MacroPickerScreen(ModalScreen[str | None]):
         Binding("up", "move(-1)", "Previous", show=False, id="macro.previous"),
     ]
 
-    def __init__(self, macros: Macros, values: dict[str, str], suggested: str = "") -> None:
+    def __init__(
+        self, macros: Macros, values: dict[str, str], suggested: str = "", keep_variables: bool = False
+    ) -> None:
+        """`keep_variables`: dismiss with the template, prompts answered, for `fill` per post later."""
         super().__init__()
         self.macros = macros
         self.values = values
         self.suggested = suggested  # a rule's `suggest` for this post: offered first
+        self.keep_variables = keep_variables
         self.shown: list[Macro] = []
         self.chosen: Macro | None = None
         self.answers: dict[str, str] = {}
@@ -122,7 +126,10 @@ class MacroPickerScreen(ModalScreen[str | None]):
         assert self.chosen is not None
         missing = [p for p in self.chosen.prompts if p not in self.answers]
         if not missing:
-            self.dismiss(fill(self.chosen.text, self.values, self.answers))
+            if self.keep_variables:
+                self.dismiss(fill_prompts(self.chosen.text, self.answers))
+            else:
+                self.dismiss(fill(self.chosen.text, self.values, self.answers))
             return
         search = self.query_one("#picker-search", Input)
         search.value = ""

@@ -49,6 +49,7 @@ class PatternActions(HostScreen):
 
     _spike: Spike | None = None
     _last_check = 0.0
+    similar_queue: tuple[str, tuple[int, ...]] = ("", ())  # (feed title, post ids) of the last `C`
 
     def action_similar(self) -> None:
         """Show the posts similar to the selected one (the last day) as a queue."""
@@ -59,7 +60,9 @@ class PatternActions(HostScreen):
         if detail is None or post is None or len(detail.similar_ids) < 2:
             self.notify("No similar posts in the last day", severity="warning")
             return
-        self.set_feed_filter(id_filter(detail.similar_ids), f"Similar to @{post.author_handle}")
+        title = f"Similar to @{post.author_handle}"
+        self.similar_queue = (title, tuple(detail.similar_ids))
+        self.set_feed_filter(id_filter(detail.similar_ids), title)
 
     def action_spike(self) -> None:
         """Open the spike's posts as a queue, newest first, and the escalation with the spike as its note."""

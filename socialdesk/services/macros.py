@@ -147,6 +147,22 @@ def fill(template: str, values: Mapping[str, str], prompts: Mapping[str, str] | 
     return _FIELD.sub(replace, template)
 
 
+def fill_prompts(template: str, prompts: Mapping[str, str]) -> str:
+    """Fill only a template's prompts, keeping its variables for `fill` (one reply to many posts).
+
+    The answers' own braces are doubled, so the later `fill` shows them and never reads them as fields.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        name = (match.group(1) or "").strip()
+        if not name.startswith("prompt:"):
+            return match.group(0)
+        answer = clean(prompts.get(name[len("prompt:") :].strip(), ""), single_line=True)
+        return answer.replace("{", "{{").replace("}", "}}")
+
+    return _FIELD.sub(replace, template)
+
+
 def values_for(post: PostRow | None, agent: Agent) -> dict[str, str]:
     """The variables a macro can use, for a reply to `post` by `agent`."""
     values = {"agent.name": agent.name, "customer.name": "", "customer.handle": "", "post.url": "",

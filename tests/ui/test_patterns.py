@@ -1,10 +1,13 @@
-"""Lone voice or pattern in the thread pane, `C` opens the similar posts, the spike banner and `c`."""
+"""Lone voice or pattern in the thread pane, `C` opens the similar posts (`R` answers them all, each
+reviewed), the spike banner and `c`."""
 
 from __future__ import annotations
 
 from socialdesk.app import SocialDeskApp
 from socialdesk.screens.escalate import EscalateScreen
+from socialdesk.screens.macro_picker import MacroPickerScreen
 from socialdesk.screens.pattern_actions import SpikesFound
+from socialdesk.screens.review import ReviewScreen
 from socialdesk.services.spikes import Spike
 from socialdesk.widgets.spike_banner import SpikeBanner
 from socialdesk.widgets.thread_view import ThreadView
@@ -68,3 +71,57 @@ def test_spike_banner(snap_compare, desk_app: SocialDeskApp) -> None:  # type: i
         await settle(pilot)
 
     assert snap_compare(desk_app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_r_sends_one_canned_reply_to_the_similar_posts_each_reviewed(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        desk = desk_app.desk
+        await settle(pilot, until=lambda: desk.query_one(ThreadView).data is not None)
+        conn = desk.ctx.store.conn
+        await pilot.press("R")  # no similar-posts queue open yet
+        await settle(pilot)
+        assert not isinstance(desk_app.screen, MacroPickerScreen)
+        outage = conn.execute(
+            "SELECT p.id FROM posts p JOIN post_signatures s ON s.post_id = p.id "
+            "WHERE p.text LIKE '%error 503%' ORDER BY p.created_at DESC LIMIT 1"
+        ).fetchone()[0]
+        desk.select_post(outage)
+        await settle(
+            pilot,
+            until=lambda: (d := desk.query_one(ThreadView).data) is not None and d.thread.focus.id == outage,
+        )
+        await pilot.press("C")
+        await settle(pilot)
+        cluster = desk.similar_queue[1]
+        assert len(cluster) > 1
+        before = conn.execute("SELECT count(*) FROM replies").fetchone()[0]
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(desk_app.screen, MacroPickerScreen)
+        await pilot.press(*"outage", "enter")  # outage-ack asks for the status page once
+        await settle(pilot)
+        await pilot.press(*"https://status.example/{x}", "enter")
+        reviewed: list[str] = []
+        sent: dict[int, str] = {}
+        while True:
+            await settle(pilot)
+            screen = desk_app.screen
+            if not isinstance(screen, ReviewScreen):
+                break
+            assert conn.execute("SELECT count(*) FROM replies").fetchone()[0] == before + len(sent)
+            post_id = int(screen.data.target.rsplit(" ", 1)[1])
+            reviewed.append(screen.data.note)
+            if len(reviewed) % 2:  # send every other one, skip the rest
+                sent[post_id] = screen.data.parts[0]
+                await pilot.press("y")
+            else:
+                await pilot.press("e")
+        assert len(reviewed) == len(cluster) and reviewed[0].startswith(f"Reply 1 of {len(cluster)}")
+        rows = dict(conn.execute("SELECT post_id, text FROM replies WHERE id > ? AND part = 1", (before,)))
+        assert rows == sent and len(sent) == (len(cluster) + 1) // 2
+        for post_id, text in rows.items():
+            sql = "SELECT coalesce(nullif(author_name, ''), author_handle) FROM posts WHERE id = ?"
+            name = conn.execute(sql, (post_id,)).fetchone()[0]
+            assert f"Hi {name}," in text and "https://status.example/{x}" in text  # its own customer's name
+        states = {s for (s,) in conn.execute("SELECT state FROM replies WHERE id > ?", (before,))}
+        assert states <= {"queued", "awaiting_approval", "sending", "sent"}  # through the outbox

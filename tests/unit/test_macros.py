@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from socialdesk.errors import UserError
 from socialdesk.models import Agent, PostRow
-from socialdesk.services.macros import fill, load_macros, parse_template, values_for
+from socialdesk.services.macros import fill, fill_prompts, load_macros, parse_template, values_for
 
 
 def write(tmp_path: Path, body: str) -> Path:
@@ -89,6 +89,14 @@ def test_survey_invitation_links_the_conversation_without_asking() -> None:
     text = fill(survey.text, values_for(post, Agent("Ana")))
     assert "?c=4812" in text and text.startswith("Thanks Maria!")
     assert fill("{conversation.id}", values_for(None, Agent("Ana"))) == ""
+
+
+def test_fill_prompts_keeps_variables_for_each_post_and_answers_stay_literal() -> None:
+    template = fill_prompts(
+        "Hi {customer.name}, see {prompt:Link} {{ok}}", {"Link": "https://s.example/{x}}"}
+    )
+    assert template == "Hi {customer.name}, see https://s.example/{{x}}}} {{ok}}"
+    assert fill(template, {"customer.name": "Ana"}) == "Hi Ana, see https://s.example/{x}} {ok}"
 
 
 def test_search_is_fuzzy_and_ranks_the_best_first() -> None:
