@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from socialdesk.cli import main
+from socialdesk.errors import UserError
 from socialdesk.services.metrics import Metrics, Period
 from socialdesk.services.survey_io import import_survey
 from socialdesk.store import Store
@@ -147,3 +148,12 @@ def test_import_survey_command(tmp_path: Path, capsys: pytest.CaptureFixture[str
     with pytest.raises(SystemExit):
         main(base)
     assert "--survey FILE" in capsys.readouterr().err
+
+
+def test_a_csv_without_its_header_is_refused_whole(store: Store, tmp_path: Path) -> None:
+    ids = a_day(store)
+    path = tmp_path / "answers.csv"
+    path.write_text(f"{ids['p1']},5,,{iso(T0 + 5000)}\n", encoding="utf-8")
+    with pytest.raises(UserError, match="the first line must name the columns conversation, score"):
+        import_survey(store, path)
+    assert answers(store) == []
