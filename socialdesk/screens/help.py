@@ -54,6 +54,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "triage.queues": ("Views and search", "saved queues (Needs reply, Negative ...)"),
     "search.open": ("Views and search", "search"),
     "similar.open": ("Views and search", "posts like this one (lone voice or pattern), as a queue"),
+    "similar.reply": ("Views and search", "one canned reply to each similar post, reviewed in turn"),
     "spike.open": ("Views and search", "the posts of the latest spike, escalation ready"),
     "help.show": ("The desk", "this help"),
     "metrics.open": ("The desk", "metrics: volume, response times, SLA attainment"),
