@@ -158,7 +158,7 @@ def import_survey(store: Store, path: Path) -> SurveyImport:
                     raise AnswerError(f"conversation {answer.post_id} is not in the cache")
             except AnswerError as exc:
                 report.quarantined += 1
-                _quarantine_once(store, source, f"line {number}: {exc}", raw)
+                store.quarantine(source, f"line {number}: {exc}", raw)  # kept once, however often
                 continue
             added = conn.execute(
                 "INSERT OR IGNORE INTO survey_answers (post_id, score, comment, answered_at, imported_at) "
@@ -168,12 +168,3 @@ def import_survey(store: Store, path: Path) -> SurveyImport:
             report.imported += added
             report.already += 1 - added
     return report
-
-
-def _quarantine_once(store: Store, source: str, error: str, raw: str) -> None:
-    """Quarantine a bad line unless the same line of the same file already is (a re-import)."""
-    known = store.conn.execute(
-        "SELECT 1 FROM quarantine WHERE source = ? AND raw = ? LIMIT 1", (source, raw)
-    ).fetchone()
-    if known is None:
-        store.quarantine(source, error, raw)
