@@ -67,25 +67,33 @@ class PatternActions(HostScreen):
     def action_spike(self) -> None:
         """Open the spike's posts as a queue, newest first, and the escalation with the spike as its note."""
         from socialdesk.screens.escalate import EscalateScreen
+        from socialdesk.services.playbook_keeper import keeper_for
+        from socialdesk.services.sla_policy import parse_escalation
 
         spike = self._spike
         if spike is None:
             self.notify("No spike right now", severity="warning")
             return
         self.set_feed_filter(id_filter(spike.post_ids), f"Spike: {spike.name[:30]}")
-        newest = spike.post_ids[0]
+        playbook = keeper_for(self.ctx).current().playbook  # checked: its roles parse
+        roles = parse_escalation(playbook.section("escalation"), playbook.source)
 
         def done(choice: tuple[str, str] | None) -> None:
             if choice:
-                role, note = choice
-                from socialdesk.services.queue import QueueService
-
-                QueueService(self.ctx.store, self.ctx.agent).escalate(newest, role, note)
-                self.notify(f"Escalated to {role} with the spike's {spike.posts} posts attached")
-                self.refresh_feed()
+                self._escalate_spike(spike, *choice, roles)
 
         note = f"{spike.headline()} (posts: {', '.join(str(i) for i in spike.post_ids[:50])})"
-        self.app.push_screen(EscalateScreen(note=note), done)
+        self.app.push_screen(EscalateScreen(note=note, roles=roles), done)
+
+    @work(thread=True, group="triage", exit_on_error=False, description="Escalating the spike")
+    def _escalate_spike(self, spike: Spike, role: str, note: str, roles: tuple[str, ...]) -> None:
+        from socialdesk.services.queue import QueueService
+
+        QueueService(self.ctx.store, self.ctx.agent).escalate(spike.post_ids[0], role, note, roles)
+        self.app.call_from_thread(
+            self.notify, f"Escalated to {role} with the spike's {spike.posts} posts attached"
+        )
+        self.app.call_from_thread(self.refresh_feed)
 
     def check_spikes(self, force: bool = False) -> None:
         """Look for spikes in a worker, at most once a minute unless `force`."""

@@ -38,7 +38,7 @@ def test_a_local_mastodon_account_on_a_server_with_a_port_keeps_the_port(loopbac
 def test_handles_stored_with_an_at_lose_it_on_upgrade(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
-    before = len(MIGRATIONS) - 1  # the cache as the version before the bare-handle migration left it
+    before = 13  # the cache as the version before the bare-handle migration (number 14) left it
     for script in MIGRATIONS[:before]:
         for statement in statements(script):
             conn.execute(statement)

@@ -57,9 +57,14 @@ async def test_a_spike_raises_the_banner_and_c_opens_its_posts_and_the_escalatio
         await pilot.press("c")
         await settle(pilot)
         assert isinstance(desk_app.screen, EscalateScreen) and "Spike: 12 posts" in desk_app.screen.note
-        await pilot.press("escape")
+        await pilot.press("enter")  # escalate to the first role, with the spike as the note
         await settle(pilot)
         assert desk.feed.window.total == 12 and desk.view_title.startswith("Spike:")
+        status = desk.ctx.store.conn.execute("SELECT status FROM posts WHERE id = ?", (ids[0],)).fetchone()[0]
+        note = desk.ctx.store.conn.execute("SELECT text FROM notes WHERE post_id = ?", (ids[0],)).fetchone()[
+            0
+        ]
+        assert status == "escalated" and "Spike: 12 posts" in note
 
 
 def test_spike_banner(snap_compare, desk_app: SocialDeskApp) -> None:  # type: ignore[no-untyped-def]
