@@ -7,10 +7,9 @@ each worker ends by posting a result message whose handler sets widget attribute
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -21,25 +20,22 @@ from socialdesk import compose
 from socialdesk.context import Context
 from socialdesk.memory import freeze_startup_objects
 from socialdesk.messages import (
-    CustomerLoaded,
     OutboxChanged,
     PostsSynced,
-    ThreadLoaded,
     ThreadOpened,
     ThreadRefreshed,
-    WindowLoaded,
 )
-from socialdesk.models import PostRow, Thread
+from socialdesk.models import PostRow
 from socialdesk.screens.bulk_reply import BULK_BINDINGS, BulkReplyActions
+from socialdesk.screens.detail_actions import DetailActions
+from socialdesk.screens.first_run import FirstRunActions
 from socialdesk.screens.pattern_actions import PATTERN_BINDINGS, PatternActions
-from socialdesk.screens.reply_actions import REPLY_BINDINGS, final_text
+from socialdesk.screens.reply_actions import REPLY_BINDINGS
 from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
 from socialdesk.services import feed_window
 from socialdesk.services.desk_config import agent_unset
-from socialdesk.services.feed_model import FeedModel, WindowOp
+from socialdesk.services.feed_model import FeedModel
 from socialdesk.store.queries import INBOUND, PostFilter
-from socialdesk.viewmodels import CustomerView
-from socialdesk.widgets.badges import NETWORK_NAMES
 from socialdesk.widgets.composer import Composer, ReplyEditor
 from socialdesk.widgets.customer_pane import CustomerPane
 from socialdesk.widgets.feed_list import FeedList
@@ -48,17 +44,6 @@ from socialdesk.widgets.queue_tabs import QueueTabs
 from socialdesk.widgets.spike_banner import SpikeBanner
 from socialdesk.widgets.status_bar import StatusBar
 from socialdesk.widgets.thread_view import ThreadView
-
-
-def reply_target(thread: Thread) -> PostRow | None:
-    """The customer post a reply from this thread goes to: the one our focus post answers, else the latest."""
-    customers = [p for p in thread.posts if not p.is_ours]
-    parent = next((p for p in customers if p.native_id == thread.focus.in_reply_to), None)
-    return parent or (customers[-1] if customers else None)
-
-
-DETAIL_DELAY = 0.06  # seconds the cursor must rest before the thread loads (holding j stays smooth)
-DRAFT_DELAY = 0.5
 
 DESK_BINDINGS: list[BindingType] = [
     Binding("j,down", "cursor(1)", "Down", show=False, id="feed.down"),
@@ -81,8 +66,10 @@ DESK_BINDINGS: list[BindingType] = [
 ]
 
 
-class DeskScreen(BulkReplyActions, TriageActions, PatternActions, Screen[None]):
-    """Three live panes over the cache, with the reply (ReplyActions) and queue (TriageActions) keys."""
+class DeskScreen(
+    BulkReplyActions, TriageActions, PatternActions, DetailActions, FirstRunActions, Screen[None]
+):
+    """Three live panes over the cache: the feed and detail panes, the reply, queue and pattern keys."""
 
     DEFAULT_CSS = """
     DeskScreen {
@@ -160,16 +147,6 @@ class DeskScreen(BulkReplyActions, TriageActions, PatternActions, Screen[None]):
         # Ages in the feed tick; redraw the visible lines (cheap: the Line API draws ~50 rows).
         self.set_interval(5, self.query_one(FeedList).refresh)
 
-    @property
-    def feed(self) -> FeedList:
-        """The feed widget."""
-        return self.query_one(FeedList)
-
-    @property
-    def composer(self) -> Composer:
-        """The composer widget."""
-        return self.query_one(Composer)
-
     # -- host API used by the reply and triage action mixins ---------------------------------------
 
     def composer_text(self) -> str:
@@ -183,13 +160,6 @@ class DeskScreen(BulkReplyActions, TriageActions, PatternActions, Screen[None]):
     def set_composer_text(self, text: str) -> None:
         """Replace the composer's text and save it as the draft."""
         self.composer.set_text(text, announce=True)
-
-    def open_draft(self, post_id: int) -> None:
-        """Show the post and put the focus in the composer, where its draft is loaded."""
-        self.select_post(post_id)
-        if self._shown_post == post_id:
-            self.refresh_thread()  # the cursor was already on it: load the draft again
-        self.set_focus(self.query_one(ReplyEditor))
 
     def leave_composer(self) -> None:
         """The reply is queued and the composer emptied: back to the feed, where `u` undoes."""
@@ -209,93 +179,6 @@ class DeskScreen(BulkReplyActions, TriageActions, PatternActions, Screen[None]):
         self.query_one(StatusBar).new_count = 0
         self.reload_feed(order="queue" if queue_order else "newest")
 
-    def refresh_feed(self) -> None:
-        """Re-read the loaded rows (after a status change or tag) and show the bulk marks."""
-        self.feed.marked = frozenset(self.marked_ids)
-        self._feed_op(feed_window.reload)
-
-    def refresh_thread(self) -> None:
-        """Re-read the selected post's thread and customer."""
-        if self._shown_post is not None:
-            self._load_detail(self._shown_post)
-
-    def select_post(self, post_id: int) -> None:
-        """Move the cursor to a post; one outside the loaded rows still opens in the thread pane."""
-        index = self.model.index_of(post_id)
-        if index is not None:
-            self._pinned = False
-            self.feed.cursor = index
-            return
-        self._pinned = True
-        self._shown_post = post_id
-        self._load_detail(post_id)
-
-    # -- feed loading -----------------------------------------------------------------------------
-
-    def reload_feed(self, order: str = "newest") -> None:
-        """Load the top of the current filter."""
-        flt = self.feed_filter
-        self._pinned = False  # a new view: the thread pane follows its cursor again
-        self.feed.cursor = 0
-        self.feed.scroll_to(y=0, animate=False)
-        self._reload(flt, order)
-
-    @work(thread=True, group="feed", exit_on_error=False, description="Reading the feed")
-    def _reload(self, flt: PostFilter, order: str) -> None:
-        self.model.load_top(flt, order, lambda window: self.post_message(WindowLoaded(window)))
-
-    @work(thread=True, group="feed", exit_on_error=False, description="Reading the feed")
-    def _feed_op(self, op: WindowOp) -> None:
-        window, shift = self.model.apply(op)
-        self.post_message(WindowLoaded(window, shift))
-
-    @work(thread=True, group="feed", exit_on_error=False, description="Reading the feed")
-    def _ensure_rows(self, first: int, last: int) -> None:
-        self.post_message(WindowLoaded(self.model.ensure(first, last)))
-
-    def on_window_loaded(self, message: WindowLoaded) -> None:
-        feed = self.feed
-        feed.show(message.window, message.shift)
-        if message.shift > 0 and (feed.scroll_offset.y > 0 or feed.cursor > 0):
-            self.query_one(StatusBar).new_count += message.shift
-        self._show_position()
-
-    def _show_position(self) -> None:
-        window = self.feed.window
-        row = min(self.feed.cursor + 1, window.total)
-        self.query_one(StatusBar).position = (row, window.total, window.exact)
-
-    def _ask_agent_name(self) -> None:
-        """First run: ask the name customers read in replies ("I'm agent" must never reach them)."""
-        from socialdesk.screens.note import PromptScreen
-
-        def validate(text: str) -> str | None:
-            return None if text.strip() else "Your name, please (it signs canned replies)"
-
-        def answered(name: str | None) -> None:
-            if not name or not name.strip():
-                self.notify(
-                    "No name set: canned replies would say 'agent'. Set [desk] agent in config.toml",
-                    severity="warning",
-                    timeout=10,
-                )
-                return
-            self.ctx.settings.desk.agent = " ".join(name.split())
-            self._save_agent_name(self.ctx.settings.desk.agent)
-
-        title = "Welcome! Your name, as customers will read it in replies (saved in config.toml)"
-        self.app.push_screen(PromptScreen(title, "e.g. Ana", validate), answered)
-
-    @work(thread=True, group="config", exit_on_error=False, description="Saving your name")
-    def _save_agent_name(self, name: str) -> None:
-        from socialdesk.locations import config_file
-        from socialdesk.services.desk_config import save_agent_name
-
-        source = self.ctx.settings.source
-        path = config_file() if source == "defaults" else Path(source)
-        save_agent_name(path, name)
-        self.app.call_from_thread(self.notify, f"Hello {name}: saved in {path}", markup=False)
-
     def _after_first_page(self) -> None:
         # The start-up objects leave the collector's reach now (a full collection walking them took
         # 35-50 ms, often while the agent's first keys were being handled), and collection resumes.
@@ -303,16 +186,12 @@ class DeskScreen(BulkReplyActions, TriageActions, PatternActions, Screen[None]):
         self._warm_up()
         self._find_spikes()  # not counted as the minute's check: the first sync's check follows at once
         if self.ask_agent_name and agent_unset(self.ctx.settings.desk):
-            self._ask_agent_name()
+            self.prompt_agent_name()
 
     @work(thread=True, group="warm-up", exit_on_error=False, description="Preparing the reply counter")
     def _warm_up(self) -> None:
         compose.warm_up()  # the first URL or emoji counted must not stall a keystroke
         self.app.call_from_thread(freeze_startup_objects)  # and what the warm-up imported
-
-    @on(FeedList.WindowNeeded)
-    def _window_needed(self, message: FeedList.WindowNeeded) -> None:
-        self._ensure_rows(message.first, message.last)
 
     def on_posts_synced(self, message: PostsSynced) -> None:
         if message.report.new_ids:
@@ -338,115 +217,6 @@ class DeskScreen(BulkReplyActions, TriageActions, PatternActions, Screen[None]):
             elif event.state == "sent":
                 self.notify("Reply sent", markup=False)
         self.refresh_thread()
-
-    # -- selection and detail ----------------------------------------------------------------------
-
-    @on(FeedList.Highlighted)
-    def _highlighted(self, message: FeedList.Highlighted) -> None:
-        self._show_position()
-        if self._pinned:
-            return
-        self.selected_post = message.post
-        if self._detail_timer is not None:
-            self._detail_timer.stop()
-        if message.post is None:
-            self._clear_detail()  # an empty view: no customer of a view left behind
-        else:
-            post_id = self._shown_post = message.post.id
-            self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._load_detail(post_id))
-        if self.feed.cursor == 0:
-            self.query_one(StatusBar).new_count = 0
-
-    @work(thread=True, group="detail", exclusive=True, exit_on_error=False, description="Reading the thread")
-    def _load_detail(self, post_id: int) -> None:
-        detail = self.model.load_detail(post_id)
-        # Posted together: both panes change in one frame, not two.
-        self.post_message(ThreadLoaded(detail.thread, detail.draft, post_id))
-        self.post_message(CustomerLoaded(detail.customer, post_id))
-
-    def on_thread_loaded(self, message: ThreadLoaded) -> None:
-        if message.post_id != self._shown_post or message.view is None:
-            return  # the agent has moved on
-        thread = message.view.thread
-        if thread.focus.is_ours:
-            # Our own post: the reply goes to the customer post it answers, never to ourselves.
-            target = reply_target(thread)
-            if target is not None:
-                self._shown_post = target.id
-                self._load_detail(target.id)
-                return
-        self.query_one(ThreadView).data = message.view
-        composer = self.composer
-        post = self.selected_post = thread.focus
-        if post.is_ours:
-            self._own_post_only(post)
-            return
-        composer.network = post.network
-        # The account's own server's rules (Mastodon: max_characters, characters_reserved_per_url).
-        composer.server_limit, composer.url_weight = message.view.limits or (0, 0)
-        composer.content_warning = post.content_warning  # a Mastodon reply carries it, and it counts
-        composer.prefix = final_text(post, "")
-        network = NETWORK_NAMES.get(post.network, post.network)
-        mentions = composer.prefix.strip()
-        composer.target = f"Reply to @{post.author_handle} on {network}" + (
-            ""
-            if not mentions
-            else " · @-mention added"
-            if mentions == f"@{post.author_handle}"
-            else f" · starts with {mentions}"
-        )
-        self._draft_post = post.id
-        composer.set_text(message.draft)
-        replies = message.view.replies.get(post.id, []) if message.view else []
-        composer.state = replies[-1][1] if replies else ""
-
-    def _own_post_only(self, post: PostRow) -> None:
-        """A thread of our own posts only: nobody to reply to."""
-        self._draft_post = None
-        composer = self.composer
-        composer.network = post.network
-        composer.prefix = composer.state = ""
-        composer.target = "Our own post: no customer post in this thread to reply to"
-        composer.set_text("")
-
-    def _clear_detail(self) -> None:
-        """Nothing selected: the thread, composer and customer panes show their placeholders."""
-        self._shown_post = self._draft_post = None
-        self.query_one(ThreadView).data = None
-        self.query_one(CustomerPane).data = None
-        composer = self.composer
-        composer.target = ""
-        composer.prefix = ""
-        composer.state = ""
-        composer.set_text("")
-
-    def on_customer_loaded(self, message: CustomerLoaded) -> None:
-        if message.post_id is not None and message.post_id != self._shown_post:
-            return  # the author of a post the agent has moved past
-        self.query_one(CustomerPane).data = message.view
-
-    def action_history_more(self) -> None:
-        """Load the next (older) page of the customer's history."""
-        view = self.query_one(CustomerPane).data
-        if view is not None and view.more and view.history:
-            self._more_history(view)
-
-    @work(thread=True, group="detail", exclusive=True, exit_on_error=False, description="Reading history")
-    def _more_history(self, view: CustomerView) -> None:
-        self.post_message(CustomerLoaded(self.model.more_history(view)))
-
-    @on(Composer.Changed)
-    def _composer_changed(self, message: Composer.Changed) -> None:
-        post_id, text = self._draft_post, message.text
-        if post_id is None:
-            return
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-        self._draft_timer = self.set_timer(DRAFT_DELAY, lambda: self._save_draft(post_id, text))
-
-    @work(thread=True, group="drafts", exit_on_error=False, description="Saving the draft")
-    def _save_draft(self, post_id: int, text: str) -> None:
-        self.ctx.store.save_draft(post_id, text)
 
     # -- what the footer offers -----------------------------------------------------------------------
 
@@ -477,28 +247,6 @@ class DeskScreen(BulkReplyActions, TriageActions, PatternActions, Screen[None]):
         return True
 
     # -- actions ----------------------------------------------------------------------------------
-
-    def action_cursor(self, delta: int) -> None:
-        self._pinned = False
-        self.feed.move(delta)
-
-    def action_page(self, direction: int) -> None:
-        self._pinned = False
-        self.feed.page(direction)
-
-    def action_top(self) -> None:
-        self._pinned = False
-        self.feed.top()
-        self.query_one(StatusBar).new_count = 0
-
-    def action_bottom(self) -> None:
-        self._pinned = False
-        # Show the last page read ahead, rather than wait for a worker to read it; if there is none
-        # (or a worker holds the window), moving the cursor there makes the feed ask for the end.
-        end = self.model.jump_to_end()
-        if end is not None:
-            self.feed.show(end)
-        self.feed.bottom()
 
     def action_open_thread(self) -> None:
         if self.selected_post is not None:

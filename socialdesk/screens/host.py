@@ -47,6 +47,14 @@ class DeskHost(Protocol):
         """Move the feed's cursor to the post, and show its thread."""
         ...
 
+    def open_draft(self, post_id: int) -> None:
+        """Show the post with its draft in the composer, and focus the composer."""
+        ...
+
+    def leave_composer(self) -> None:
+        """After a reply is queued: move the focus where the undo key works."""
+        ...
+
 
 if TYPE_CHECKING:
 

@@ -91,13 +91,6 @@ class ReplyActions(HostScreen):
     _last_reply_text = ""  # what the composer held when it was queued (undo puts it back)
     _undo_toast: Notification | None = None  # the "press u to undo" toast, taken down by the undo
 
-    def open_draft(self, post_id: int) -> None:
-        """Show a post with its draft in the composer (the desk overrides it; default: reload)."""
-        self.refresh_thread()
-
-    def leave_composer(self) -> None:
-        """After a reply is queued: move focus where the undo key works (the desk overrides it)."""
-
     # -- services ------------------------------------------------------------------------------
 
     @property

@@ -52,6 +52,12 @@ class Host(ReplyActions, Screen[None]):
     def refresh_thread(self) -> None:
         self.thread_refreshes += 1
 
+    def open_draft(self, post_id: int) -> None:
+        self.refresh_thread()
+
+    def leave_composer(self) -> None:
+        pass
+
 
 class HostApp(App[None]):
     def __init__(self, ctx: Context, post: PostRow | None) -> None:
