@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 import types
 import typing
@@ -84,11 +85,22 @@ class AccountSettings:
 
 
 @dataclass
+class TeamSettings:
+    """[team]: work one shared queue with colleagues through a PostgreSQL database (README: Team)."""
+
+    url: str = ""
+    """postgresql://USER@HOST:PORT/DBNAME[?sslmode=require]; empty: a solo desk. Keep the password out
+    of this file: `socialdesk team password URL` stores it in the keyring (or the 0600 secrets
+    file), or use libpq's PGPASSFILE."""
+
+
+@dataclass
 class Settings:
     """Everything config.toml can say."""
 
     desk: DeskSettings = field(default_factory=DeskSettings)
     sla: SlaSettings = field(default_factory=SlaSettings)
+    team: TeamSettings = field(default_factory=TeamSettings)
     keys: dict[str, str] = field(default_factory=dict)
     """[keys]: binding id = "comma,separated,keys" (see `?` in the desk for the ids)."""
     accounts: list[AccountSettings] = field(default_factory=list)
@@ -199,8 +211,27 @@ def parse(data: dict[str, Any], source: str) -> Settings:
     for name in ("urgent", "high", "normal", "low"):
         if getattr(settings.sla, name) <= 0:
             raise UserError(f"{source}: sla.{name} must be a positive number of minutes")
+    _check_team_url(settings.team.url, source)
     settings.source = source
     return settings
+
+
+_URL_PASSWORD = re.compile(r"(://[^:/@?#]*:)[^@/?#]*@")
+
+
+def _check_team_url(url: str, source: str) -> None:
+    """The scheme, host and port of [team] url (libpq checks the rest when the desk connects)."""
+    if not url:
+        return
+    shown = _URL_PASSWORD.sub(r"\1***@", url)
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise UserError(f"{source}: team.url must be a postgresql:// URL, got {shown!r:.120}")
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        port = -1
+    if port == -1 or port == 0:
+        raise UserError(f"{source}: team.url has a bad port (1 to 65535): {shown!r:.120}")
 
 
 def validate_account_options(

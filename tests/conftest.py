@@ -16,6 +16,9 @@ from socialdesk.context import Context
 from socialdesk.services.sync import Source, sync_source
 from socialdesk.store import Store
 
+# Real PostgreSQL for the tests marked `postgres` (team mode): pg_server, pg_url, team_db.
+pytest_plugins = ["tests.postgres_fixtures"]
+
 # Property tests: no per-example deadline (CI machines are shared and noisy); on CI the examples are
 # derived from the test itself, so a submission never fails on a draw that a local run never saw.
 settings.register_profile("default", deadline=None)

@@ -64,7 +64,7 @@ def test_example_config_documents_every_option() -> None:
     text = example.read_text(encoding="utf-8")
     settings = config.load(example)
     assert settings.source == str(example)
-    for section in (config.DeskSettings, config.SlaSettings, config.HoursSettings):
+    for section in (config.DeskSettings, config.SlaSettings, config.HoursSettings, config.TeamSettings):
         for field in section.__dataclass_fields__:
             shown = f"{field} =" in text or f"[desk.{field}]" in text
             assert shown, f"config.example.toml does not show {field}"
@@ -81,3 +81,25 @@ def test_example_accounts_are_valid_for_their_connectors(tmp_path: Path) -> None
     assert {a.connector for a in settings.accounts} >= {"mastodon", "bluesky", "x", "feeds"}
     for account in settings.accounts:
         config.validate_account_options(account, load_connector(account.connector).options, settings.source)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://u@h/db", "team.url must be a postgresql:// URL"),
+        ("postgresql://u:hunter22@h:99999/db", "team.url has a bad port"),
+        ("postgresql://u:hunter22@h:x/db", "team.url has a bad port"),
+    ],
+)
+def test_team_url_errors_are_one_line_without_the_password(tmp_path: Path, url: str, message: str) -> None:
+    with pytest.raises(UserError, match=message) as caught:
+        config.load(write(tmp_path, f"[team]\nurl = {url!r}\n"))
+    assert "config.toml" in str(caught.value)
+    assert "hunter22" not in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_team_url_is_read() -> None:
+    settings = config.parse({"team": {"url": "postgresql://agent@db.example:5433/desk?sslmode=require"}}, "c")
+    assert settings.team.url == "postgresql://agent@db.example:5433/desk?sslmode=require"
+    assert config.Settings().team.url == ""

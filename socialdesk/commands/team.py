@@ -1,0 +1,91 @@
+"""`socialdesk team`: create or migrate the shared PostgreSQL schema, and keep its password safe."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from socialdesk.context import Context, from_typer
+from socialdesk.errors import UserError
+
+team_app = typer.Typer(help="Team mode: one shared queue on PostgreSQL (README: Team).", no_args_is_help=True)
+
+
+def _url(context: Context, given: str | None) -> tuple[str, str]:
+    """The URL to use and how to name it in errors: the argument, else [team] url."""
+    if given:
+        return given, "URL"
+    if context.settings.team.url:
+        return context.settings.team.url, f"{context.settings.source}: team.url"
+    raise UserError("team: give a postgresql:// URL, or set [team] url in config.toml")
+
+
+@team_app.command("init")
+def init(
+    ctx: typer.Context,
+    url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(help="postgresql://USER@HOST:PORT/DBNAME (default: [team] url)."),
+    ] = None,
+) -> None:
+    """Create the shared schema, or migrate it to this version; running it again changes nothing."""
+    import psycopg
+
+    from socialdesk.team.connect import connect, describe, safe_url
+    from socialdesk.team.schema import TeamSchemaTooNew, migrate
+
+    context = from_typer(ctx)
+    target, where = _url(context, url)
+    with connect(target, where=where) as conn:
+        try:
+            before, after = migrate(conn)
+        except TeamSchemaTooNew as exc:
+            raise UserError(f"team database {safe_url(target)}: {exc}") from None
+        except psycopg.Error as exc:
+            raise UserError(describe(exc, target)) from None
+    if before == 0:
+        what = "created"
+    elif before == after:
+        what = "already current"
+    else:
+        what = f"migrated from version {before}"
+    typer.echo(f"team database {safe_url(target)}: schema version {after} ({what})")
+
+
+@team_app.command("password")
+def password(
+    ctx: typer.Context,
+    url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(help="postgresql://USER@HOST:PORT/DBNAME (default: [team] url)."),
+    ] = None,
+    stdin: Annotated[bool, typer.Option("--stdin", help="Read the password from standard input.")] = False,
+) -> None:
+    """Store the database password in the OS keyring (or the 0600 secrets file), never in config.toml."""
+    from socialdesk.secrets import SecretStore
+    from socialdesk.team.connect import parse_url, secret_name
+
+    context = from_typer(ctx)
+    target, where = _url(context, url)
+    params = parse_url(target, where)
+    if "password" in params:
+        raise UserError(f"{where}: this URL carries a password; give it without one")
+    value = sys.stdin.readline() if stdin else str(typer.prompt("Password", hide_input=True))
+    value = value.strip()
+    if not value:
+        raise UserError("team password: the password is empty")
+    store = SecretStore()
+    store.set(secret_name(params), value)
+    typer.echo(f"stored as {secret_name(params)!r} in the {store.description}")
+    if notice := store.notice:
+        typer.echo(f"socialdesk: warning: {notice}", err=True)
+    if os.environ.get("PGPASSWORD"):
+        typer.echo("socialdesk: warning: PGPASSWORD is set and takes precedence", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `team` command group to the socialdesk command."""
+    app.add_typer(team_app, name="team")

@@ -1,0 +1,321 @@
+"""The shared PostgreSQL schema as numbered forward migrations; `team_schema` records the one applied.
+
+Conventions every team module relies on (the README's "Team" section explains them):
+- Times are epoch seconds (double precision), as in the local cache; leases and presence compare
+  with the server's clock, `team_now()`, so desks with skewed clocks agree.
+- Every replicated table has `change_seq`, stamped from one global sequence at COMMIT, in commit
+  order (see `stamp_change`), and a NOTIFY on `CHANNEL` carries the table's name once per commit.
+  Desks pull `WHERE change_seq > $last ORDER BY change_seq LIMIT n` and never miss a row.
+- Replicated rows are never deleted: ending a claim or a presence is an UPDATE, which the feed carries.
+- The audit log is append-only for everyone, enforced by triggers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg
+
+# The channel a commit that changed replicated rows notifies, with the table's name as payload.
+CHANNEL = "socialdesk_changes"
+# Advisory lock key spaces (the two-int form): (1, 0) serialises migrations, (1, 1) the change stamp.
+# The hub takes its per-account locks with class 2 (see the README's "Team" section).
+LOCK_CLASS = 1
+MIGRATION_LOCK = 0
+STAMP_LOCK = 1
+# Tables in the change feed, with their key columns (the stamp trigger finds the row by them).
+REPLICATED: dict[str, tuple[str, ...]] = {
+    "agents": ("name",),
+    "conversations": ("id",),
+    "posts": ("id",),
+    "notes": ("id",),
+    "replies": ("id",),
+    "claims": ("conversation_id",),
+    "presence": ("agent", "conversation_id"),
+}
+ROLES = ("agent", "approver", "supervisor")
+STATUSES = ("new", "open", "pending", "snoozed", "resolved", "escalated")
+REPLY_STATES = (
+    "draft",
+    "awaiting_approval",
+    "queued",
+    "sending",
+    "sent",
+    "waiting",
+    "unknown",
+    "failed",
+    "needs_auth",
+    "discarded",
+)
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def _stamp_triggers() -> str:
+    return "\n".join(
+        f"""
+    CREATE CONSTRAINT TRIGGER {table}_change AFTER INSERT OR UPDATE ON {table}
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+        WHEN (current_setting('socialdesk.restamping', true) IS DISTINCT FROM 'on')
+        EXECUTE FUNCTION stamp_change({", ".join(f"'{c}'" for c in keys)});
+    CREATE INDEX {table}_change_seq ON {table} (change_seq);"""
+        for table, keys in REPLICATED.items()
+    )
+
+
+# Each entry migrates from version i to i + 1. Never edit a released migration: append a new one.
+MIGRATIONS: list[str] = [
+    # 1: the shared schema: agents, conversations and their posts, notes, the shared outbox, claims,
+    # presence, the audit log, sync cursors and hub leases; the change feed over the replicated ones
+    f"""
+    CREATE FUNCTION team_now() RETURNS double precision LANGUAGE sql VOLATILE
+        AS $$ SELECT extract(epoch FROM clock_timestamp())::double precision $$;
+
+    CREATE SEQUENCE change_seq AS bigint;
+
+    -- Stamps a changed row with the next change_seq when its transaction commits (a deferred
+    -- constraint trigger), holding one advisory lock from the first stamp to the end of the commit:
+    -- so change_seq order is commit order, and a desk that has read up to N can never later find a
+    -- row below N committed after it read (a sequence value taken mid-transaction could).
+    CREATE FUNCTION stamp_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        cond text := '';
+        i int;
+    BEGIN
+        PERFORM pg_advisory_xact_lock({LOCK_CLASS}, {STAMP_LOCK});
+        FOR i IN 0 .. TG_NARGS - 1 LOOP
+            cond := cond || CASE WHEN i > 0 THEN ' AND ' ELSE '' END
+                || format('%I = ($1).%I', TG_ARGV[i], TG_ARGV[i]);
+        END LOOP;
+        PERFORM set_config('socialdesk.restamping', 'on', true);
+        EXECUTE format('UPDATE %I.%I SET change_seq = nextval(''change_seq'') WHERE %s',
+                       TG_TABLE_SCHEMA, TG_TABLE_NAME, cond) USING NEW;
+        PERFORM set_config('socialdesk.restamping', 'off', true);
+        PERFORM pg_notify('{CHANNEL}', TG_TABLE_NAME);
+        RETURN NULL;
+    END $$;
+
+    CREATE TABLE agents (
+        name text PRIMARY KEY,
+        role text NOT NULL DEFAULT 'agent' CHECK (role IN ({_in(ROLES)})),
+        display_name text NOT NULL DEFAULT '',
+        active boolean NOT NULL DEFAULT true,
+        created_at double precision NOT NULL DEFAULT team_now(),
+        change_seq bigint NOT NULL DEFAULT 0
+    );
+
+    -- One row per conversation (network + conversation_id, or the post's own id when it starts
+    -- none): the queue state the whole team shares.
+    CREATE TABLE conversations (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        network text NOT NULL,
+        key text NOT NULL,
+        account text NOT NULL DEFAULT '',
+        status text NOT NULL DEFAULT 'new' CHECK (status IN ({_in(STATUSES)})),
+        priority integer NOT NULL DEFAULT 1 CHECK (priority BETWEEN 0 AND 3),
+        assigned_to text NOT NULL DEFAULT '',
+        tags text[] NOT NULL DEFAULT '{{}}',
+        due_at double precision,
+        snoozed_until double precision,
+        first_response_at double precision,
+        last_post_at double precision NOT NULL DEFAULT 0,
+        created_at double precision NOT NULL DEFAULT team_now(),
+        updated_at double precision NOT NULL DEFAULT team_now(),
+        updated_by text NOT NULL DEFAULT '',
+        change_seq bigint NOT NULL DEFAULT 0,
+        UNIQUE (network, key)
+    );
+    -- The claimable queue in order: priority first, then the SLA due time, then age.
+    CREATE INDEX conversations_queue ON conversations (status, priority DESC, due_at, created_at, id);
+    CREATE INDEX conversations_assignee ON conversations (assigned_to, status);
+
+    -- The local cache's posts columns, keyed by network + native id; per-post triage stays here.
+    CREATE TABLE posts (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        conversation_id bigint NOT NULL REFERENCES conversations(id),
+        network text NOT NULL,
+        native_id text NOT NULL,
+        account text NOT NULL DEFAULT '',
+        author_native_id text NOT NULL,
+        author_handle text NOT NULL,
+        author_name text NOT NULL DEFAULT '',
+        text text NOT NULL,
+        created_at double precision NOT NULL,
+        url text NOT NULL DEFAULT '',
+        in_reply_to text,
+        thread_id text,
+        kind text NOT NULL DEFAULT 'mention',
+        lang text NOT NULL DEFAULT '',
+        is_ours boolean NOT NULL DEFAULT false,
+        content_warning text NOT NULL DEFAULT '',
+        raw text NOT NULL DEFAULT '{{}}',
+        fetched_at double precision NOT NULL,
+        edited_at double precision,
+        deleted_at double precision,
+        priority integer NOT NULL DEFAULT 1,
+        sentiment double precision,
+        sentiment_label text NOT NULL DEFAULT '',
+        intent text NOT NULL DEFAULT '',
+        actionable boolean NOT NULL DEFAULT true,
+        corrected integer NOT NULL DEFAULT 0,
+        tags text[] NOT NULL DEFAULT '{{}}',
+        change_seq bigint NOT NULL DEFAULT 0,
+        UNIQUE (network, native_id)
+    );
+    CREATE INDEX posts_conversation ON posts (conversation_id, created_at);
+
+    CREATE TABLE notes (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        conversation_id bigint NOT NULL REFERENCES conversations(id),
+        post_id bigint REFERENCES posts(id),
+        agent text NOT NULL,
+        text text NOT NULL,
+        created_at double precision NOT NULL DEFAULT team_now(),
+        change_seq bigint NOT NULL DEFAULT 0
+    );
+    CREATE INDEX notes_conversation ON notes (conversation_id);
+
+    -- The shared outbox: the local replies table's columns and states (services/outbox.py), plus
+    -- which hub is sending a row (a row is `sending` in a committed transaction before the network
+    -- call, exactly as locally).
+    CREATE TABLE replies (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        post_id bigint REFERENCES posts(id),
+        conversation_id bigint REFERENCES conversations(id),
+        network text NOT NULL,
+        account text NOT NULL DEFAULT '',
+        text text NOT NULL,
+        dm boolean NOT NULL DEFAULT false,
+        state text NOT NULL CHECK (state IN ({_in(REPLY_STATES)})),
+        idempotency_key text NOT NULL UNIQUE,
+        agent text NOT NULL DEFAULT '',
+        approved_by text NOT NULL DEFAULT '',
+        remote_id text,
+        remote_url text NOT NULL DEFAULT '',
+        remote_refs text NOT NULL DEFAULT '{{}}',
+        error text NOT NULL DEFAULT '',
+        attempts integer NOT NULL DEFAULT 0,
+        group_key text,
+        part integer NOT NULL DEFAULT 1,
+        parts integer NOT NULL DEFAULT 1,
+        send_after double precision,
+        next_attempt_at double precision,
+        first_attempt_at double precision,
+        sending_hub text NOT NULL DEFAULT '',
+        created_at double precision NOT NULL DEFAULT team_now(),
+        updated_at double precision NOT NULL DEFAULT team_now(),
+        change_seq bigint NOT NULL DEFAULT 0
+    );
+    CREATE INDEX replies_state ON replies (state, account, id);
+    CREATE INDEX replies_post ON replies (post_id);
+    CREATE INDEX replies_conversation ON replies (conversation_id);
+
+    -- Who works a conversation right now: one row per conversation, so two agents never hold one.
+    -- A claim is live while lease_until > team_now(); released claims keep their row (agent '').
+    CREATE TABLE claims (
+        conversation_id bigint PRIMARY KEY REFERENCES conversations(id),
+        agent text NOT NULL DEFAULT '',
+        claimed_at double precision NOT NULL DEFAULT team_now(),
+        lease_until double precision NOT NULL DEFAULT 0,
+        change_seq bigint NOT NULL DEFAULT 0
+    );
+    CREATE INDEX claims_agent ON claims (agent, lease_until);
+
+    -- Who is viewing or typing on a conversation, until when (a heartbeat moves `until`).
+    CREATE TABLE presence (
+        agent text NOT NULL,
+        conversation_id bigint NOT NULL REFERENCES conversations(id),
+        activity text NOT NULL CHECK (activity IN ('viewing', 'typing')),
+        until double precision NOT NULL,
+        change_seq bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (agent, conversation_id)
+    );
+    CREATE INDEX presence_conversation ON presence (conversation_id, until);
+
+    -- Append-only for everyone (the triggers below); not in the change feed: read by id.
+    CREATE TABLE audit (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at double precision NOT NULL DEFAULT team_now(),
+        agent text NOT NULL,
+        action text NOT NULL,
+        conversation_id bigint,
+        post_id bigint,
+        detail jsonb NOT NULL DEFAULT '{{}}'
+    );
+    CREATE INDEX audit_conversation ON audit (conversation_id);
+    CREATE INDEX audit_action_time ON audit (action, at);
+    CREATE FUNCTION audit_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'the audit log is append-only: % refused', TG_OP
+            USING ERRCODE = 'insufficient_privilege';
+    END $$;
+    CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+        FOR EACH ROW EXECUTE FUNCTION audit_is_append_only();
+    CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_is_append_only();
+
+    -- The hub's sync position per account and stream (as the local cursors table).
+    CREATE TABLE cursors (
+        source text NOT NULL,
+        stream text NOT NULL DEFAULT '',
+        cursor text,
+        updated_at double precision NOT NULL DEFAULT team_now(),
+        PRIMARY KEY (source, stream)
+    );
+
+    -- Which hub leads each account, until when; `epoch` grows at every takeover (a fencing token).
+    CREATE TABLE hub_leases (
+        account text PRIMARY KEY,
+        holder text NOT NULL,
+        epoch bigint NOT NULL DEFAULT 1,
+        acquired_at double precision NOT NULL DEFAULT team_now(),
+        lease_until double precision NOT NULL
+    );
+    {_stamp_triggers()}
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class TeamSchemaTooNew(RuntimeError):
+    """The shared database was migrated by a newer socialdesk."""
+
+
+def current_version(conn: psycopg.Connection) -> int:
+    """The schema version of the database (0: never initialised)."""
+    row = conn.execute("SELECT to_regclass('team_schema') IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return 0
+    found = conn.execute("SELECT version FROM team_schema").fetchone()
+    return int(found[0]) if found else 0
+
+
+def migrate(conn: psycopg.Connection) -> tuple[int, int]:
+    """Apply every pending migration in one transaction; return (version before, version after).
+
+    An advisory lock serialises concurrent runs (two `team init` at once): the second finds the work
+    done. A failure rolls everything back and leaves the database at the version it had.
+
+    Raises:
+        TeamSchemaTooNew: the database is at a version this socialdesk does not know.
+    """
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, MIGRATION_LOCK))
+        conn.execute("CREATE TABLE IF NOT EXISTS team_schema (version integer NOT NULL)")
+        before = current_version(conn)
+        if before > SCHEMA_VERSION:
+            raise TeamSchemaTooNew(
+                f"the team database is at schema version {before}, newer than this socialdesk "
+                f"understands ({SCHEMA_VERSION}): upgrade socialdesk"
+            )
+        for version in range(before, SCHEMA_VERSION):
+            conn.execute(MIGRATIONS[version].encode())
+        if before == 0:
+            conn.execute("INSERT INTO team_schema (version) VALUES (%s)", (SCHEMA_VERSION,))
+        elif before < SCHEMA_VERSION:
+            conn.execute("UPDATE team_schema SET version = %s", (SCHEMA_VERSION,))
+    return before, SCHEMA_VERSION
