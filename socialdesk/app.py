@@ -23,6 +23,8 @@ from socialdesk.messages import (
     ThreadRefreshed,
 )
 from socialdesk.screens.desk import DeskScreen
+from socialdesk.services import outbox_worker
+from socialdesk.services.outbox import Outbox
 from socialdesk.themes_loader import load_themes
 from socialdesk.widgets.status_bar import StatusBar
 
@@ -71,7 +73,14 @@ class SocialDeskApp(App[None]):
         self.playbook_refused = ""  # why the playbook file is not in use ("" when it is)
         self._syncing: set[str] = set()
         self._threads_refreshed: dict[tuple[str, str], float] = {}  # conversation -> when
-        self.desk = DeskScreen(ctx)
+        # The desk's one outbox: the screens queue into it, the outbox worker runs its delivery.
+        self.outbox = Outbox(
+            ctx.store,
+            outbox_worker.resolver_for(ctx),
+            clock=clock,
+            undo_seconds=ctx.settings.desk.undo_seconds,
+        )
+        self.desk = DeskScreen(ctx, self.outbox)
         self.crash: str | None = None  # what stopped the desk, with where its log is (see run_desk)
         self._outbox_stop = threading.Event()
         for theme in load_themes():
@@ -118,19 +127,12 @@ class SocialDeskApp(App[None]):
 
     def _run_outbox(self) -> None:
         """Hand due replies to the networks until the app exits (in order per account, never twice)."""
-        from socialdesk.services import outbox_worker
-        from socialdesk.services.outbox import Outbox, OutboxEvent
-
-        outbox = Outbox(
-            self.ctx.store,
-            outbox_worker.resolver_for(self.ctx),
-            undo_seconds=self.ctx.settings.desk.undo_seconds,
-        )
+        from socialdesk.services.delivery import OutboxEvent
 
         def report(events: list[OutboxEvent]) -> None:
             self.desk.post_message(OutboxChanged(events))
 
-        outbox_worker.run(outbox, self._outbox_stop, on_events=report)
+        outbox_worker.run(self.outbox.delivery, self._outbox_stop, on_events=report)
 
     # -- sync ---------------------------------------------------------------------------------------
 

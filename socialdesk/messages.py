@@ -9,7 +9,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:  # annotations only: importing the messages must not load the sync engine
     from socialdesk.models import PostRow
-    from socialdesk.services.outbox import OutboxEvent
+    from socialdesk.services.delivery import OutboxEvent
     from socialdesk.services.sync import SyncReport
     from socialdesk.services.threads import ThreadRefresh
     from socialdesk.viewmodels import CustomerView, ThreadDetail, Window

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -10,12 +10,15 @@ from socialdesk.context import Context, from_typer
 from socialdesk.errors import UserError
 from socialdesk.sanitize import clean, json_dumps
 
+if TYPE_CHECKING:
+    from socialdesk.services.outbox import Outbox
+
 OUTBOX_ACTIONS = ("list", "retry", "discard", "flush")
 # The states in which `reply` has done its job: sent, or queued (offline, or held for an approver).
 DONE = ("sent", "queued", "awaiting_approval")
 
 
-def _outbox(ctx: Context, undo_seconds: float = 0.0) -> Any:
+def _outbox(ctx: Context, undo_seconds: float = 0.0) -> Outbox:
     from socialdesk.services.outbox import Outbox
     from socialdesk.services.outbox_worker import resolver_for
 
@@ -181,8 +184,8 @@ def register(app: typer.Typer) -> None:
             undo_seconds=0,
         )
         if not context.offline and not escalated:
-            outbox.recover()
-            outbox.process_due()
+            outbox.delivery.recover()
+            outbox.delivery.process_due()
         rows = [outbox.get(i) for i in ids]
         outbox.close()
         if as_json:
@@ -236,8 +239,8 @@ def register(app: typer.Typer) -> None:
         if action == "flush":
             if context.offline:
                 raise UserError("outbox flush: --offline is set; nothing is sent")
-            box.recover()
-            events = box.process_due()
+            box.delivery.recover()
+            events = box.delivery.process_due()
             box.close()
             out = [{"reply": e.reply_id, "state": e.state, "error": e.error} for e in events]
             typer.echo(

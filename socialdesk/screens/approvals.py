@@ -23,11 +23,6 @@ if TYPE_CHECKING:
 PAGE = 50
 
 
-def _no_connector(network: str, account: str) -> None:
-    # Approving or rejecting never sends: the outbox worker does that later with real connectors.
-    raise RuntimeError("the approvals screen does not send")
-
-
 class ApprovalsScreen(Screen[None]):
     """Replies awaiting approval, oldest first; the first page of PAGE rows, `m` loads the next page."""
 
@@ -59,7 +54,7 @@ class ApprovalsScreen(Screen[None]):
             self.reply_id = reply_id
             self.approved = approved
 
-    def __init__(self, ctx: Context, outbox: Outbox | None = None) -> None:
+    def __init__(self, ctx: Context, outbox: Outbox) -> None:
         super().__init__()
         self.ctx = ctx
         self.outbox = outbox
@@ -74,13 +69,6 @@ class ApprovalsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
         self.load()
-
-    def _outbox(self) -> Outbox:
-        if self.outbox is None:
-            from socialdesk.services.outbox import Outbox
-
-            self.outbox = Outbox(self.ctx.store, _no_connector)  # type: ignore[arg-type]
-        return self.outbox
 
     @work(
         thread=True, group="approvals", exclusive=True, exit_on_error=False, description="Reading approvals"
@@ -141,9 +129,9 @@ class ApprovalsScreen(Screen[None]):
         agent = self.ctx.agent
         try:
             if approve:
-                self._outbox().approve(reply_id, agent)
+                self.outbox.approve(reply_id, agent)
             else:
-                self._outbox().discard(reply_id, agent.name)
+                self.outbox.discard(reply_id, agent.name)
         except UserError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return

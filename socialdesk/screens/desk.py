@@ -7,7 +7,7 @@ each worker ends by posting a result message whose handler sets widget attribute
 from __future__ import annotations
 
 import time
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -44,6 +44,9 @@ from socialdesk.widgets.queue_tabs import QueueTabs
 from socialdesk.widgets.spike_banner import SpikeBanner
 from socialdesk.widgets.status_bar import StatusBar
 from socialdesk.widgets.thread_view import ThreadView
+
+if TYPE_CHECKING:
+    from socialdesk.services.outbox import Outbox
 
 DESK_BINDINGS: list[BindingType] = [
     Binding("j,down", "cursor(1)", "Down", show=False, id="feed.down"),
@@ -88,9 +91,10 @@ class DeskScreen(
     ]  # fmt: skip
     PANES = ("FeedList", "ThreadView", "ReplyEditor", "CustomerPane")
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, outbox: Outbox) -> None:
         super().__init__()
         self.ctx = ctx
+        self.outbox = outbox  # the app's: one per desk, its delivery runs in the app's outbox worker
         self.feed_filter: PostFilter = INBOUND
         self.view_title = "All"
         self._view_queue_order = False

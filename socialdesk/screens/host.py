@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
     from socialdesk.context import Context
     from socialdesk.models import PostRow
+    from socialdesk.services.outbox import Outbox
     from socialdesk.store import PostFilter
 
 
@@ -16,6 +17,7 @@ class DeskHost(Protocol):
     """The desk's state and operations that `ReplyActions` and `TriageActions` use."""
 
     ctx: Context
+    outbox: Outbox  # the desk's one outbox, which the app built and handed down
     selected_post: PostRow | None
     marked_ids: set[int]
 

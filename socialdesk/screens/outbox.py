@@ -13,7 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from socialdesk.sanitize import clean
-from socialdesk.services.outbox import Outbox, OutboxRow
+from socialdesk.services.outbox import Outbox
+from socialdesk.store.replies import ReplyRow
 
 PAGE = 50
 STATE_STYLES = {
@@ -32,7 +33,7 @@ STATE_STYLES = {
 class OutboxPageLoaded(Message):
     """A page of the outbox was read (`before` is the keyset it was read after)."""
 
-    def __init__(self, rows: list[OutboxRow], more: bool, before: int | None) -> None:
+    def __init__(self, rows: list[ReplyRow], more: bool, before: int | None) -> None:
         super().__init__()
         self.rows = rows
         self.more = more
@@ -76,7 +77,7 @@ class OutboxScreen(ModalScreen[int | None]):
         super().__init__()
         self.outbox = outbox
         self.agent = agent
-        self.rows: list[OutboxRow] = []
+        self.rows: list[ReplyRow] = []
         self.more = False
         self.before: int | None = None
         self.history: list[int | None] = []  # keysets of the pages before this one
@@ -124,7 +125,7 @@ class OutboxScreen(ModalScreen[int | None]):
         keys = " · r retry · x discard · e edit a discarded reply again · esc close"
         self.query_one("#outbox-footer", Static).update(Text(footer + keys))
 
-    def _selected(self) -> OutboxRow | None:
+    def _selected(self) -> ReplyRow | None:
         table = self.query_one(DataTable)
         if not self.rows or table.cursor_row >= len(self.rows):
             return None

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from socialdesk.models import PostRow
     from socialdesk.screens.quit_confirm import PendingReply
     from socialdesk.services.macros import Macros
-    from socialdesk.services.outbox import Outbox
 
 REPLY_BINDINGS: list[Binding] = [
     Binding("ctrl+s", "reply_send", "Send", id="reply.send"),
@@ -85,25 +84,12 @@ def final_text(post: PostRow, text: str, dm: bool = False) -> str:
 class ReplyActions(HostScreen):
     """Actions bound by REPLY_BINDINGS; `self` is the desk screen (`screens.host.DeskHost`)."""
 
-    _reply_outbox: Outbox | None = None
     _reply_macros: Macros | None = None
     _last_reply: tuple[int, int] | None = None  # (post id, first reply id) of the last queued reply
     _last_reply_text = ""  # what the composer held when it was queued (undo puts it back)
     _undo_toast: Notification | None = None  # the "press u to undo" toast, taken down by the undo
 
     # -- services ------------------------------------------------------------------------------
-
-    @property
-    def reply_outbox(self) -> Outbox:
-        """The outbox (created on first use with the configured undo window)."""
-        if self._reply_outbox is None:
-            from socialdesk.services.outbox import Outbox
-            from socialdesk.services.outbox_worker import resolver_for
-
-            self._reply_outbox = Outbox(
-                self.ctx.store, resolver_for(self.ctx), undo_seconds=self.ctx.settings.desk.undo_seconds
-            )
-        return self._reply_outbox
 
     @property
     def reply_macros(self) -> Macros:
@@ -178,7 +164,7 @@ class ReplyActions(HostScreen):
         return ". ".join(notes)
 
     def _queue(self, post: PostRow, parts: list[str], dm: bool, private_public: str = "") -> None:
-        outbox = self.reply_outbox
+        outbox = self.outbox
         agent = self.ctx.agent.name
         undo = float(self.ctx.settings.desk.undo_seconds)
         escalated = post.status == "escalated"
@@ -247,7 +233,7 @@ class ReplyActions(HostScreen):
             return
         post_id, reply_id = self._last_reply
         words = self._last_reply_text
-        outbox = self.reply_outbox
+        outbox = self.outbox
         store = self.ctx.store
 
         def work() -> None:
@@ -278,7 +264,7 @@ class ReplyActions(HostScreen):
 
     def quit_unless_replies_wait(self) -> None:
         """Quit, after asking if replies have not left yet (they would leave at the next start)."""
-        outbox = self.reply_outbox
+        outbox = self.outbox
         store = self.ctx.store
 
         def work() -> None:
@@ -441,4 +427,4 @@ class ReplyActions(HostScreen):
             if post_id is not None:  # a discarded reply was made a draft again
                 self.open_draft(post_id)
 
-        self.app.push_screen(OutboxScreen(self.reply_outbox, self.ctx.agent.name), closed)
+        self.app.push_screen(OutboxScreen(self.outbox, self.ctx.agent.name), closed)

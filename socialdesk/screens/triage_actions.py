@@ -338,7 +338,7 @@ class TriageActions(HostScreen):
         if APPROVER_ROLE not in self.ctx.agent.roles:
             self.notify("Approving replies needs the approver role (config: desk.roles)", severity="warning")
             return
-        self.app.push_screen(ApprovalsScreen(self.ctx))
+        self.app.push_screen(ApprovalsScreen(self.ctx, self.outbox))
 
     def refresh_queue_counts(self) -> None:
         """Count every saved queue in a worker; posts QueueCountsLoaded (QueueTabs on the screen update).

@@ -1,4 +1,4 @@
-"""Runs the outbox (recover after a crash, then send due replies until stopped) and finds its connectors."""
+"""Runs delivery (recover after a crash, then send due replies until stopped) and finds the connectors."""
 
 from __future__ import annotations
 
@@ -6,18 +6,18 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from socialdesk.connectors.base import Connector
 from socialdesk.errors import UserError
-from socialdesk.services.outbox import ConnectorResolver, Outbox, OutboxEvent
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the desk builds its resolver at start-up: the connectors' code loads on first send
+    from socialdesk.connectors.base import Connector
     from socialdesk.context import Context
+    from socialdesk.services.delivery import ConnectorResolver, Delivery, OutboxEvent
 
 IDLE_POLL = 1.0  # seconds between looks at the outbox when nothing is due (new replies may arrive)
 
 
 def run(
-    outbox: Outbox,
+    delivery: Delivery,
     stop: threading.Event,
     on_events: Callable[[list[OutboxEvent]], None] | None = None,
     poll: float = IDLE_POLL,
@@ -25,18 +25,18 @@ def run(
     """Recover interrupted sends, then process due replies until `stop` is set.
 
     Args:
-        outbox: the outbox to run.
+        delivery: the outbox's delivery.
         stop: set it to end the loop (checked between sends and while sleeping).
         on_events: called with each batch of state changes (the app posts ReplySent/ReplyFailed).
         poll: the longest sleep between rounds.
     """
-    outbox.recover()
+    delivery.recover()
     while not stop.is_set():
-        events = outbox.process_due()
+        events = delivery.process_due()
         if events and on_events is not None:
             on_events(events)
-        due = outbox.next_due()
-        wait = poll if due is None else min(poll, max(0.0, due - outbox.clock()))
+        due = delivery.next_due()
+        wait = poll if due is None else min(poll, max(0.0, due - delivery.clock()))
         stop.wait(max(wait, 0.05))
 
 

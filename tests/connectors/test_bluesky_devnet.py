@@ -368,7 +368,7 @@ def test_a_split_reply_chains_its_parts_without_waiting_for_the_appview(
     tag = conversation["tag"]
     parts = [f"1/3 Sorry {tag}", f"2/3 It left on Monday {tag}", f"3/3 Refund on its way {tag}"]
     ids = outbox.enqueue(post_id, parts, "ana", undo_seconds=0)
-    outbox.process_due()  # one pass: part 2 goes out right after part 1, long before any indexing
+    outbox.delivery.process_due()  # one pass: part 2 goes out right after part 1, long before any indexing
     rows = [outbox.get(i) for i in ids]
     assert [(r.state, r.error) for r in rows if r is not None] == [("sent", "")] * 3
     uris = [str(r.remote_id) for r in rows if r is not None]

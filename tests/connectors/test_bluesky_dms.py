@@ -235,7 +235,7 @@ def test_the_outbox_answers_a_dm_in_its_conversation(
     post_id = store.conn.execute("SELECT id FROM posts WHERE kind = 'dm'").fetchone()[0]
     outbox = Outbox(store, lambda network, account: make(loopback_server), undo_seconds=0)
     [reply_id] = outbox.enqueue(post_id, "It left today", "ana", dm=True)
-    outbox.process_due(time.time() + 1)
+    outbox.delivery.process_due(time.time() + 1)
     row = outbox.get(reply_id)
     assert row is not None and row.state == "sent", row
     assert [m["text"] for m in fake.messages[carol]] == ["It left today", "where is my refund?"]

@@ -140,7 +140,7 @@ def test_the_outbox_sends_a_record_key_minted_now_with_the_parents_languages(
     outbox = Outbox(store, lambda network, account: make(loopback_server), undo_seconds=0)
     written = time.time()
     [reply_id] = outbox.enqueue(post_id, "Es ist unterwegs!", "ana")
-    outbox.process_due(time.time() + 1)
+    outbox.delivery.process_due(time.time() + 1)
     row = outbox.get(reply_id)
     assert row is not None and row.state == "sent" and row.remote_id
     record = fake.records[row.remote_id]

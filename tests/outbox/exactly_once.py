@@ -122,12 +122,12 @@ def run(make: Callable[[], Network], fault: str, workdir: Path) -> Counts:
     try:
         for round_ in range(ROUNDS):
             try:
-                outbox.process_due(clock.advance(STEP))
+                outbox.delivery.process_due(clock.advance(STEP))
             except Crash:  # the process died mid-send: a new one starts and recovers
                 first_state = first_state or "crashed while sending"
                 outbox.close()
                 outbox = Outbox(store, resolve, clock=clock, undo_seconds=0)
-                outbox.recover()
+                outbox.delivery.recover()
             first = outbox.get(ids[0])
             first_state = first_state or (first.state if first else "?")
             if fault == "agent retries at once" and round_ == 0 and first and first.state == "unknown":

@@ -25,7 +25,7 @@ def main(db_path: str, base_url: str) -> int:
     )
     stop = threading.Event()
     worker = threading.Thread(
-        target=outbox_worker.run, args=(outbox, stop), kwargs={"poll": 0.05}, daemon=True
+        target=outbox_worker.run, args=(outbox.delivery, stop), kwargs={"poll": 0.05}, daemon=True
     )
     worker.start()
     try:

@@ -16,7 +16,8 @@ import pytest
 
 from socialdesk.connectors import http as connector_http
 from socialdesk.models import ReplyState
-from socialdesk.services.outbox import RECONCILE_DELAY, Outbox
+from socialdesk.services.delivery import RECONCILE_DELAY
+from socialdesk.services.outbox import Outbox
 from socialdesk.store import Store
 from socialdesk.testing import Loopback
 from tests.connectors import faults
@@ -55,7 +56,7 @@ def test_a_split_reply_chains_every_part_to_the_one_before(
     ids = outbox.enqueue(post, PARTS, "ana", undo_seconds=0)
     fake.script.extend([faults.OK, fault])  # part 1 goes through; the fault hits part 2
     for _ in range(6):
-        outbox.process_due()
+        outbox.delivery.process_due()
         clock.advance(RECONCILE_DELAY + 1)
     rows = [outbox.get(i) for i in ids]
     assert [r.state for r in rows if r is not None] == [ReplyState.SENT] * 3

@@ -23,7 +23,7 @@ def drive(outbox: Outbox, clock: Clock, reply_id: int, rounds: int = 12) -> list
     """Process the outbox a minute apart until the reply is sent; the states it went through."""
     seen = []
     for _ in range(rounds):
-        for event in outbox.process_due(clock.advance(60)):
+        for event in outbox.delivery.process_due(clock.advance(60)):
             seen.append(event.state)
         row = outbox.get(reply_id)
         assert row is not None
@@ -101,11 +101,11 @@ def test_server_gone_then_back_sends_everything_once_in_order(
     )
     ids = [outbox.enqueue(post_id(store, n), f"answer {n}", "ana")[0] for n in ("100", "101", "102")]
     mastodon.stop()
-    assert [e.state for e in outbox.process_due(clock.advance(1))] == ["waiting"]
+    assert [e.state for e in outbox.delivery.process_due(clock.advance(1))] == ["waiting"]
     outbox.close()  # the next connectors point at the restarted server
     where["url"] = mastodon.start().url
     for _ in range(5):
-        outbox.process_due(clock.advance(300))
+        outbox.delivery.process_due(clock.advance(300))
     assert mastodon.texts() == ["answer 100", "answer 101", "answer 102"]
     assert [outbox.get(i).state for i in ids] == ["sent"] * 3  # type: ignore[union-attr]
     outbox.close()
@@ -168,16 +168,16 @@ def test_server_stalls_after_storing_the_reply_then_the_agent_retries_posted_onc
     (rid,) = outbox.enqueue(
         post_id(store, "100"), "@user0@other.example Sorry for the wait, we are on it!", "ana"
     )
-    assert [e.state for e in outbox.process_due(clock.advance(1))] == ["unknown"]
+    assert [e.state for e in outbox.delivery.process_due(clock.advance(1))] == ["unknown"]
     assert fake.stalled.is_set()
-    outbox.process_due(clock.advance(60))  # the lookup gets no answer from the paused server
+    outbox.delivery.process_due(clock.advance(60))  # the lookup gets no answer from the paused server
     assert outbox.get(rid).state == "unknown"  # type: ignore[union-attr]
     outbox.retry(rid, "ana")  # the agent presses retry during the stall
-    outbox.process_due(clock.advance(1))
+    outbox.delivery.process_due(clock.advance(1))
     assert outbox.get(rid).state == "unknown"  # type: ignore[union-attr]
     fake.resume()
     assert fake.settle()
-    outbox.process_due(clock.advance(60))
+    outbox.delivery.process_due(clock.advance(60))
     row = outbox.get(rid)
     assert row is not None and row.state == "sent" and row.remote_id == fake.statuses[0]["id"]
     assert fake.texts() == ["@user0@other.example Sorry for the wait, we are on it!"]
@@ -204,8 +204,10 @@ def test_mastodon_busy_after_storing_the_reply_is_reconciled_not_raced(
     )
     fake.script.append(fm.SLOW_AFTER_CREATE)
     outbox.enqueue(post_id(store, "100"), "@user0@other.example Refund sent", "ana")
-    assert [e.state for e in outbox.process_due(clock.advance(1))] == ["unknown"]
-    assert [e.state for e in outbox.process_due(clock.advance(60))] == ["sent"]  # found in the thread
+    assert [e.state for e in outbox.delivery.process_due(clock.advance(1))] == ["unknown"]
+    assert [e.state for e in outbox.delivery.process_due(clock.advance(60))] == [
+        "sent"
+    ]  # found in the thread
     fake.resume()
     assert fake.settle()
     assert fake.texts() == ["@user0@other.example Refund sent"]

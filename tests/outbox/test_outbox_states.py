@@ -98,9 +98,9 @@ def test_reply_is_persisted_before_sending_and_waits_for_the_undo_window(
     row = outbox.get(rid)
     assert row is not None and row.state == "queued" and len(row.idempotency_key) == 32
     assert row.send_after == clock.now + 10
-    assert outbox.process_due(clock.advance(9)) == []
+    assert outbox.delivery.process_due(clock.advance(9)) == []
     assert net.sent == []
-    events = outbox.process_due(clock.advance(2))
+    events = outbox.delivery.process_due(clock.advance(2))
     assert [e.state for e in events] == ["sent"]
     assert [r.text for r in net.sent] == ["We're on it"]
     assert net.sent[0].idempotency_key == row.idempotency_key and net.sent[0].in_reply_to == "100"
@@ -112,7 +112,7 @@ def test_undo_inside_the_window_returns_the_text_and_nothing_is_sent(
     (rid,) = outbox.enqueue(post_id(store, "100"), "Oops, wrong customer", "ana")
     clock.advance(5)
     assert outbox.undo(rid) == "Oops, wrong customer"
-    outbox.process_due(clock.advance(60))
+    outbox.delivery.process_due(clock.advance(60))
     assert net.sent == [] and outbox.get(rid).state == "discarded"  # type: ignore[union-attr]
 
 
@@ -128,7 +128,7 @@ def test_sent_reply_appears_in_the_thread_and_sets_first_response(
 ) -> None:
     pid = post_id(store, "100")
     outbox.enqueue(pid, "Sorry about that!", "ana")
-    outbox.process_due(clock.advance(11))
+    outbox.delivery.process_due(clock.advance(11))
     conv = thread(store.conn, pid)
     assert conv is not None
     ours = [p for p in conv.replies if p.is_ours]
@@ -144,11 +144,11 @@ def test_order_per_account_is_kept_when_the_first_reply_must_wait(
 ) -> None:
     first, second = (outbox.enqueue(post_id(store, n), f"answer {n}", "ana")[0] for n in ("100", "101"))
     net.failures = [RateLimited(until=clock.now + 100)]
-    events = outbox.process_due(clock.advance(11))
+    events = outbox.delivery.process_due(clock.advance(11))
     assert [(e.reply_id, e.state) for e in events] == [(first, "waiting")]
     assert outbox.get(second).state == "queued"  # type: ignore[union-attr]  # held back, not overtaking
-    assert outbox.process_due(clock.advance(50)) == []
-    outbox.process_due(clock.advance(50))
+    assert outbox.delivery.process_due(clock.advance(50)) == []
+    outbox.delivery.process_due(clock.advance(50))
     assert [r.text for r in net.sent] == ["answer 100", "answer 101"]
 
 
@@ -158,9 +158,9 @@ def test_offline_replies_queue_and_go_out_when_the_network_returns(
     ids = [outbox.enqueue(post_id(store, n), f"answer {n}", "ana")[0] for n in ("100", "101", "102")]
     net.failures = [TransientError("cannot connect")] * 3
     for _ in range(3):
-        outbox.process_due(clock.advance(400))
+        outbox.delivery.process_due(clock.advance(400))
     assert net.sent == [] and outbox.get(ids[0]).state == "waiting"  # type: ignore[union-attr]
-    outbox.process_due(clock.advance(400))
+    outbox.delivery.process_due(clock.advance(400))
     assert [r.text for r in net.sent] == ["answer 100", "answer 101", "answer 102"]
 
 
@@ -169,9 +169,9 @@ def test_uncertain_send_is_reconciled_and_resent_with_the_same_key(
 ) -> None:
     (rid,) = outbox.enqueue(post_id(store, "100"), "hello", "ana")
     net.failures = [SendUncertain("no answer after sending")]
-    outbox.process_due(clock.advance(11))
+    outbox.delivery.process_due(clock.advance(11))
     assert outbox.get(rid).state == "unknown"  # type: ignore[union-attr]
-    outbox.process_due(clock.advance(31))
+    outbox.delivery.process_due(clock.advance(31))
     assert outbox.get(rid).state == "sent"  # type: ignore[union-attr]
     assert net.sent[0].idempotency_key == outbox.get(rid).idempotency_key  # type: ignore[union-attr]
 
@@ -186,9 +186,9 @@ def test_unknown_reply_on_a_network_that_cannot_check_is_held_for_the_agent(
     second = outbox.enqueue(post_id(store, "101"), "next", "ana")[0]
     net.post_then_fail = True
     net.failures = [SendUncertain("read timeout")]
-    (uncertain,) = outbox.process_due(clock.advance(1))
+    (uncertain,) = outbox.delivery.process_due(clock.advance(1))
     assert uncertain.state == "unknown" and not uncertain.ask_agent  # the outbox checks again itself
-    held = outbox.process_due(clock.advance(31))
+    held = outbox.delivery.process_due(clock.advance(31))
     assert (held[0].reply_id, held[0].ask_agent) == (first, True)  # the desk asks the agent
     row = outbox.get(first)
     assert row is not None and row.state == "unknown" and "retry or discard" in row.error
@@ -203,11 +203,11 @@ def test_failure_message_is_sanitised_and_retry_sends_again(
 ) -> None:
     (rid,) = outbox.enqueue(post_id(store, "100"), "hello", "ana")
     net.failures = [PermanentError("422 \x1b[31mText\nis invalid\u202e")]
-    outbox.process_due(clock.advance(11))
+    outbox.delivery.process_due(clock.advance(11))
     row = outbox.get(rid)
     assert row is not None and row.state == "failed" and row.error == "422 Text is invalid"
     assert outbox.retry(rid, "ana") == 1
-    outbox.process_due(clock.now)
+    outbox.delivery.process_due(clock.now)
     assert outbox.get(rid).state == "sent"  # type: ignore[union-attr]
 
 
@@ -216,11 +216,11 @@ def test_auth_failure_holds_the_account_until_retried(
 ) -> None:
     first, second = (outbox.enqueue(post_id(store, n), n, "ana")[0] for n in ("100", "101"))
     net.failures = [AuthError("401")]
-    outbox.process_due(clock.advance(11))
+    outbox.delivery.process_due(clock.advance(11))
     assert outbox.get(first).state == "needs_auth"  # type: ignore[union-attr]
     assert outbox.get(second).state == "queued"  # type: ignore[union-attr]
     outbox.retry(first, "ana")
-    outbox.process_due(clock.now)
+    outbox.delivery.process_due(clock.now)
     assert [r.text for r in net.sent] == ["100", "101"]
 
 
@@ -228,7 +228,7 @@ def test_thread_parts_chain_each_to_the_previous(
     outbox: Outbox, net: Memory, store: Store, clock: Clock
 ) -> None:
     ids = outbox.enqueue(post_id(store, "100"), ["part one 1/3", "part two 2/3", "part three 3/3"], "ana")
-    outbox.process_due(clock.advance(11))
+    outbox.delivery.process_due(clock.advance(11))
     assert [(r.text, r.in_reply_to) for r in net.sent] == [
         ("part one 1/3", "100"),
         ("part two 2/3", "r1"),
@@ -247,12 +247,12 @@ def test_escalated_reply_waits_for_an_approver(
     outbox: Outbox, net: Memory, store: Store, clock: Clock
 ) -> None:
     (rid,) = outbox.enqueue(post_id(store, "100"), "careful words", "ana", needs_approval=True)
-    outbox.process_due(clock.advance(100))
+    outbox.delivery.process_due(clock.advance(100))
     assert net.sent == [] and outbox.get(rid).state == "awaiting_approval"  # type: ignore[union-attr]
     with pytest.raises(UserError, match="approver role"):
         outbox.approve(rid, Agent("ana"))
     outbox.approve(rid, Agent("lead", roles=("agent", "approver")))
-    outbox.process_due(clock.advance(11))
+    outbox.delivery.process_due(clock.advance(11))
     row = outbox.get(rid)
     assert row is not None and row.state == "sent" and row.approved_by == "lead"
 
@@ -263,7 +263,7 @@ def test_take_private_sends_a_dm_then_a_public_note(
     dm, public = outbox.take_private(
         post_id(store, "100"), "Can you share your order number?", "Sent you a DM", "ana"
     )
-    outbox.process_due(clock.advance(11))
+    outbox.delivery.process_due(clock.advance(11))
     assert [(r.dm, r.to_handle, r.in_reply_to) for r in net.sent] == [
         (True, "user0@other.example", None),
         (False, "", "100"),
@@ -283,7 +283,7 @@ def test_take_private_says_when_the_network_has_no_dm(store: Store, clock: Clock
 def test_recover_marks_interrupted_sends_unknown(outbox: Outbox, store: Store, clock: Clock) -> None:
     (rid,) = outbox.enqueue(post_id(store, "100"), "hello", "ana")
     store.conn.execute("UPDATE replies SET state = 'sending' WHERE id = ?", (rid,))
-    assert outbox.recover() == 1
+    assert outbox.delivery.recover() == 1
     assert outbox.get(rid).state == "unknown"  # type: ignore[union-attr]
 
 

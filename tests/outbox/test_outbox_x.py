@@ -16,7 +16,8 @@ import pytest
 from socialdesk.connectors import http as connector_http
 from socialdesk.connectors.x import XConnector
 from socialdesk.models import ReplyState
-from socialdesk.services.outbox import RECONCILE_DELAY, Outbox
+from socialdesk.services.delivery import RECONCILE_DELAY
+from socialdesk.services.outbox import Outbox
 from socialdesk.store import Store
 from socialdesk.testing import Loopback, Reply
 from tests.connectors import faults
@@ -55,7 +56,7 @@ def outbox_for(store: Store, connector: XConnector, clock: Clock) -> Outbox:
 def drive(outbox: Outbox, clock: Clock, rounds: int = 6) -> None:
     """Run the outbox as its worker would, letting reconciliation delays pass."""
     for _ in range(rounds):
-        outbox.process_due()
+        outbox.delivery.process_due()
         clock.advance(RECONCILE_DELAY + 1)
 
 

@@ -49,7 +49,7 @@ def send_all(tmp_path: Path, fake: fm.FakeMastodon, visibility: str = "public") 
     outbox = Outbox(store, connector, clock=clock, undo_seconds=0)
     for native in ("100", "101", "102"):
         outbox.enqueue(post_id(store, native), f"@user{int(native) - 100}@other.example on it", "ana")
-    outbox.process_due(clock.advance(1))
+    outbox.delivery.process_due(clock.advance(1))
     return outbox
 
 

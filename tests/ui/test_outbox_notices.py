@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from socialdesk.app import SocialDeskApp
 from socialdesk.messages import OutboxChanged
-from socialdesk.services.outbox import OutboxEvent
+from socialdesk.services.delivery import OutboxEvent
 from tests.ui.test_desk_keys import SIZE, ready
 from tests.ui.waiting import settle
 

@@ -19,6 +19,7 @@ from socialdesk.screens.reply_actions import REPLY_BINDINGS, ReplyActions
 from socialdesk.screens.review import ReviewScreen
 from socialdesk.screens.split_preview import SplitPreviewScreen
 from socialdesk.services.outbox import Outbox
+from socialdesk.services.outbox_worker import resolver_for
 from socialdesk.store.queries import get_post
 from tests.outbox.helpers import make_store
 from tests.ui.waiting import settle
@@ -32,6 +33,8 @@ class Host(ReplyActions, Screen[None]):
     def __init__(self, ctx: Context, post: PostRow | None) -> None:
         super().__init__()
         self.ctx = ctx
+        # As the app builds the desk's one outbox.
+        self.outbox = Outbox(ctx.store, resolver_for(ctx), undo_seconds=ctx.settings.desk.undo_seconds)
         self.selected_post = post
         self.text = ""
         self.thread_refreshes = 0
@@ -194,7 +197,7 @@ class NoDm(Connector):
 
 async def test_take_private_says_so_when_the_network_has_no_dm(ctx: Context) -> None:
     app = HostApp(ctx, get_post(ctx.store.conn, 1))
-    app.host._reply_outbox = Outbox(ctx.store, lambda n, a: NoDm())
+    app.host.outbox = Outbox(ctx.store, lambda n, a: NoDm())
     async with app.run_test() as pilot:
         await pilot.press("D")
         await pilot.pause()
@@ -209,7 +212,7 @@ async def test_outbox_view_lists_and_discards(ctx: Context) -> None:
     for i in range(3):
         outbox.enqueue(1, f"reply {i}", "Ana")
     app = HostApp(ctx, get_post(ctx.store.conn, 1))
-    app.host._reply_outbox = outbox
+    app.host.outbox = outbox
     async with app.run_test() as pilot:
         await pilot.press("o")
         await settle(pilot)

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import RadioButton, Static
 
 from socialdesk.config import Settings
+from socialdesk.connectors.base import Connector
 from socialdesk.context import Context
 from socialdesk.models import Author, Post, PostRow
 from socialdesk.screens.approvals import ApprovalsScreen
@@ -26,6 +27,10 @@ from tests.ui.waiting import settle
 NOW = 1_800_000_000.0
 
 
+def _sends_nothing(network: str, account: str) -> Connector:
+    raise AssertionError("the triage keys never send")
+
+
 class Host(TriageActions, Screen[None]):
     """The smallest screen providing what the mixin needs."""
 
@@ -34,6 +39,7 @@ class Host(TriageActions, Screen[None]):
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx
+        self.outbox = Outbox(ctx.store, resolve_connector=_sends_nothing, clock=lambda: NOW)
         self.selected_post: PostRow | None = None
         self.marked_ids: set[int] = set()
         self.filters: list[tuple[PostFilter, str, bool]] = []

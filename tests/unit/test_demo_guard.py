@@ -39,7 +39,7 @@ def test_a_real_cache_without_accounts_is_not_turned_into_the_demo(real_cache: t
         sync_source(ctx.store, source)
     assert ctx.store.conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == before
     outbox = Outbox(ctx.store, resolver_for(ctx), undo_seconds=0)
-    outbox.process_due()  # what the desk's outbox worker would do
+    outbox.delivery.process_due()  # what the desk's outbox worker would do
     row = outbox.get(reply)
     assert row is not None and row.state != ReplyState.SENT and "demo.example" not in row.remote_url
     assert "no configured account" in row.error

@@ -94,10 +94,10 @@ def test_the_outbox_follows_the_plugins_resend_rule_and_own_handle(installed: No
     clock = Clock()
     outbox = Outbox(store, lambda network, account: net, clock=clock, undo_seconds=0)
     (rid,) = outbox.enqueue(post_id(store, "100"), "@user0 on it", "ana")
-    (first,) = outbox.process_due(clock.advance(1))
+    (first,) = outbox.delivery.process_due(clock.advance(1))
     assert first.state == "unknown"
     # It cannot look the reply up, but its server ignores a repeated key: resent, not held.
-    outbox.process_due(clock.advance(31))
+    outbox.delivery.process_due(clock.advance(31))
     row = outbox.get(rid)
     assert row is not None and row.state == "sent" and net.attempts == 2 and len(net.sent) == 1
     ours = [p for p in thread(store.conn, post_id(store, "100")).posts if p.is_ours]

@@ -1,0 +1,290 @@
+"""Delivery: claims due replies, hands them to the networks in order, and reconciles the uncertain ones.
+
+A reply is claimed (`sending`, committed) before the network call, so a crash leaves evidence:
+`recover()` turns such replies into `unknown`, and an unknown reply is reconciled (found on the
+network, or proved safe to resend) before any new attempt. A failure after the request may have
+left is `unknown`, never a plain retry.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from socialdesk.connectors.base import (
+    AuthError,
+    CannotTell,
+    Connector,
+    OutgoingReply,
+    PermanentError,
+    RateLimited,
+    SendResult,
+    SendUncertain,
+    TransientError,
+)
+from socialdesk.models import Author, Post, PostRow, ReplyState
+from socialdesk.sanitize import clean
+from socialdesk.store import Store, replies
+from socialdesk.store.queries import get_post, raw_payload
+from socialdesk.store.replies import PENDING, ReplyRow
+
+ConnectorResolver = Callable[[str, str], Connector]
+
+# Seconds before checking the network for an uncertain send: a server that stalled may still be
+# storing the first request, and a lookup made before it commits would wrongly prove absence.
+RECONCILE_DELAY = 30.0
+MAX_BACKOFF = 300.0
+# What an unknown reply held for the agent says (the desk and `outbox list` show it).
+ASK_AGENT = "may have been posted and cannot be checked: look on the network, then retry or discard"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """A state change the UI reports (ReplySent, ReplyFailed ...)."""
+
+    reply_id: int
+    post_id: int | None
+    state: str
+    error: str = ""
+    remote_url: str = ""
+    # An unknown reply the outbox will not decide on its own: the agent must look, then retry or discard.
+    ask_agent: bool = False
+
+
+class Delivery:
+    """Sends due replies, in order per account, exactly once; keeps one connector per account.
+
+    Args:
+        store: the cache.
+        resolve_connector: (network, account) -> the connector that sends for that account.
+        clock: current time (tests pass a fake).
+    """
+
+    def __init__(
+        self, store: Store, resolve_connector: ConnectorResolver, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.resolve_connector = resolve_connector
+        self.clock = clock
+        self._connectors: dict[tuple[str, str], Connector] = {}
+
+    def connector(self, network: str, account: str) -> Connector:
+        """The connector that sends for an account (built once, then kept)."""
+        key = (network, account)
+        if key not in self._connectors:
+            self._connectors[key] = self.resolve_connector(network, account)
+        return self._connectors[key]
+
+    def close(self) -> None:
+        """Close the connectors this delivery opened."""
+        for connector in self._connectors.values():
+            connector.close()
+        self._connectors.clear()
+
+    def next_due(self) -> float | None:
+        """When `process_due` next has something to do (None: nothing pending)."""
+        return replies.next_due(self.store.conn)
+
+    def recover(self) -> int:
+        """At start-up: replies left `sending` by a crash may have reached the server -> unknown.
+
+        Returns:
+            How many replies were marked unknown.
+        """
+        now = self.clock()
+        with self.store.transaction() as conn:
+            count = replies.interrupted(conn, now, "interrupted while sending")
+            if count:
+                self.store.audit("outbox", "reply.recovered", None, count=count)
+        return count
+
+    def process_due(self, now: float | None = None) -> list[OutboxEvent]:
+        """Send every reply that is due, in order per account.
+
+        A reply that is waiting, unknown, needs auth or is in its undo window holds back the later
+        replies of its account, so a customer never sees our answers out of order.
+        """
+        now = self.clock() if now is None else now
+        events: list[OutboxEvent] = []
+        blocked: set[tuple[str, str]] = set()
+        for row in replies.to_deliver(self.store.conn):
+            key = (row.network, row.account)
+            if key in blocked:
+                continue
+            if row.state == ReplyState.NEEDS_AUTH:  # every later send would fail the same way
+                blocked.add(key)
+                continue
+            event = self._process_one(row, now)
+            if event is not None:
+                events.append(event)
+            current = replies.get(self.store.conn, row.id)
+            if (
+                current is not None
+                and current.state in (*PENDING, ReplyState.NEEDS_AUTH)
+                and not (current.state == ReplyState.UNKNOWN and current.next_attempt_at is None)
+            ):
+                blocked.add(key)
+        return events
+
+    def _process_one(self, row: ReplyRow, now: float) -> OutboxEvent | None:
+        if row.state == ReplyState.SENDING:
+            return None  # another worker holds it (or recover() has not run yet)
+        if row.state == ReplyState.QUEUED and (row.send_after or 0) > now:
+            return None
+        if row.state in (ReplyState.WAITING, ReplyState.UNKNOWN) and (
+            row.next_attempt_at is None or row.next_attempt_at > now
+        ):
+            return None
+        previous = replies.previous_part(self.store.conn, row)
+        if previous is not None and previous.state != ReplyState.SENT:
+            if previous.state in (ReplyState.FAILED, ReplyState.DISCARDED):
+                return self._finish(
+                    row, ReplyState.FAILED, now, error="an earlier part of the thread was not sent"
+                )
+            return None
+        try:
+            connector = self.connector(row.network, row.account)
+        except Exception as exc:  # a missing connector or bad config: nothing was sent
+            return self._finish(row, ReplyState.FAILED, now, error=f"cannot send: {exc}")
+        outgoing = self._outgoing(row, previous)
+        if row.state == ReplyState.UNKNOWN:
+            resend, event = self._reconcile(row, connector, outgoing, now)
+            if not resend:
+                return event
+        with self.store.transaction() as conn:  # committed before the request leaves
+            if not replies.claim(conn, row, now):
+                return None
+        try:
+            result = connector.send(outgoing)
+        except RateLimited as exc:
+            return self._finish(row, ReplyState.WAITING, now, error=str(exc), next_at=max(exc.until, now))
+        except AuthError as exc:
+            return self._finish(row, ReplyState.NEEDS_AUTH, now, error=str(exc))
+        except SendUncertain as exc:
+            return self._finish(row, ReplyState.UNKNOWN, now, error=str(exc), next_at=now + RECONCILE_DELAY)
+        except TransientError as exc:
+            backoff = min(MAX_BACKOFF, 5.0 * 2 ** max(0, row.attempts))
+            return self._finish(row, ReplyState.WAITING, now, error=str(exc), next_at=now + backoff)
+        except PermanentError as exc:
+            return self._finish(row, ReplyState.FAILED, now, error=str(exc))
+        except Exception as exc:  # a connector bug: we cannot know whether it posted
+            return self._finish(
+                row,
+                ReplyState.UNKNOWN,
+                now,
+                error=f"{type(exc).__name__}: {exc}",
+                next_at=now + RECONCILE_DELAY,
+            )
+        return self._sent(row, result, now)
+
+    def _reconcile(
+        self, row: ReplyRow, connector: Connector, outgoing: OutgoingReply, now: float
+    ) -> tuple[bool, OutboxEvent | None]:
+        """Decide an unknown reply: sent (found), resend (proved absent), or leave to the agent.
+
+        Only a lookup that proves absence, or a server known to recognise the repeat, allows a
+        resend; everything else waits (the network is not answering) or goes to the agent.
+
+        Returns:
+            Whether a resend may proceed, and (when it may not) the change to report.
+        """
+        try:
+            found = connector.find_sent(outgoing)
+        except (RateLimited, TransientError, SendUncertain) as exc:
+            next_at = exc.until if isinstance(exc, RateLimited) else now + RECONCILE_DELAY
+            return False, self._finish(row, ReplyState.UNKNOWN, now, error=str(exc), next_at=next_at)
+        except AuthError as exc:
+            return False, self._finish(row, ReplyState.NEEDS_AUTH, now, error=str(exc))
+        except CannotTell as exc:
+            age = now - (row.first_attempt_at if row.first_attempt_at is not None else now)
+            if connector.resend_is_harmless(outgoing, age):
+                return True, None
+            return False, self._ask_agent(row, now, str(exc))
+        except Exception as exc:
+            return False, self._ask_agent(row, now, f"cannot check: {type(exc).__name__}: {exc}")
+        if found is not None:
+            self.store.audit(
+                "outbox", "reply.reconciled", row.post_id, reply=row.id, remote_id=found.native_id
+            )
+            return False, self._sent(row, found, now)
+        self.store.audit("outbox", "reply.absent", row.post_id, reply=row.id)
+        return True, None  # the lookup proved it never arrived: send it again
+
+    def _ask_agent(self, row: ReplyRow, now: float, why: str) -> OutboxEvent | None:
+        """Hold an unknown reply for the agent (it no longer blocks its account's queue)."""
+        return self._finish(row, ReplyState.UNKNOWN, now, next_at=None, error=f"{ASK_AGENT} ({why})")
+
+    def _finish(
+        self, row: ReplyRow, state: ReplyState, now: float, error: str = "", next_at: float | None = None
+    ) -> OutboxEvent | None:
+        """Record how an attempt ended short of sent (None: the reply had moved on meanwhile)."""
+        message = clean(error, single_line=True)[:500]
+        with self.store.transaction() as conn:
+            if not replies.settle(conn, row.id, state, now, message, next_at):
+                return None
+            self.store.audit("outbox", f"reply.{state}", row.post_id, reply=row.id, error=message)
+        ask = state == ReplyState.UNKNOWN and next_at is None
+        return OutboxEvent(row.id, row.post_id, str(state), message, ask_agent=ask)
+
+    def _sent(self, row: ReplyRow, result: SendResult, now: float) -> OutboxEvent:
+        conn = self.store.conn
+        post = get_post(conn, row.post_id) if row.post_id is not None else None
+        previous = replies.previous_part(conn, row)
+        with self.store.transaction() as conn:
+            if replies.mark_sent(conn, row, result.native_id, result.url, result.refs, now) and post:
+                parent = previous.remote_id if previous is not None and previous.remote_id else post.native_id
+                self.store.upsert_posts([self._own_post(row, post, result, parent, now)])
+            self.store.audit("outbox", "reply.sent", row.post_id, reply=row.id, remote_id=result.native_id)
+        return OutboxEvent(row.id, row.post_id, str(ReplyState.SENT), remote_url=result.url)
+
+    def _own_post(self, row: ReplyRow, post: PostRow, result: SendResult, parent: str, now: float) -> Post:
+        """Our reply as a post of its conversation (the thread shows it at once, before any sync)."""
+        connector = self._connectors.get((row.network, row.account))
+        handle = (connector.own_handle() if connector else "") or row.account or "us"
+        return Post(
+            network=row.network,
+            native_id=result.native_id,
+            author=Author(native_id=f"account:{row.account}", handle=handle, display_name=row.account),
+            text=row.text,
+            created_at=now,
+            account=row.account,
+            url=result.url,
+            in_reply_to=None if row.dm and post.kind != "dm" else parent,
+            conversation_id=post.conversation_id or post.native_id,
+            kind="dm" if row.dm else "own",
+            is_ours=True,
+        )
+
+    def _outgoing(self, row: ReplyRow, previous: ReplyRow | None) -> OutgoingReply:
+        """What the connector sends: the reply, whom and what it answers, and the previous part's ids."""
+        conn = self.store.conn
+        post = get_post(conn, row.post_id) if row.post_id is not None else None
+        # created_at: when the reply was written, the same on every retry (Bluesky's record key).
+        extra: dict[str, object] = {"part": row.part, "parts": row.parts, "created_at": row.created_at}
+        in_reply_to = None
+        if post is not None:
+            in_reply_to = post.native_id
+            extra["parent_raw"] = json.loads(raw_payload(conn, post.id))
+            extra["post_url"] = post.url
+        if previous is not None and previous.remote_id:
+            in_reply_to = previous.remote_id
+            extra["previous"] = {
+                "native_id": previous.remote_id,
+                "url": previous.remote_url,
+                "refs": json.loads(previous.remote_refs or "{}"),  # as the network returned them
+            }
+        if row.dm and (post is None or post.kind != "dm"):
+            in_reply_to = None  # a new private conversation
+        return OutgoingReply(
+            idempotency_key=row.idempotency_key,
+            text=row.text,
+            in_reply_to=in_reply_to,
+            to_handle=post.author_handle if post is not None and row.dm else "",
+            to_native_id=post.author_native_id if post is not None and row.dm else "",
+            dm=row.dm,
+            conversation_id=post.conversation_id if post is not None else None,
+            extra=extra,
+            first_attempt_at=row.first_attempt_at,
+        )

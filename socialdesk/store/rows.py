@@ -1,0 +1,70 @@
+"""Rows read by column name into dataclasses, and the one keyset-page query every list of the cache uses."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@cache
+def _bool_fields(cls: type) -> frozenset[str]:
+    """The fields of a dataclass typed `bool`: SQLite hands them back as 0 or 1."""
+    return frozenset(f.name for f in dataclasses.fields(cls) if f.type in ("bool", bool))
+
+
+def read(cls: Callable[..., T], cursor: sqlite3.Cursor) -> Iterator[T]:
+    """Each row of `cursor` as `cls(**{column name: value})`.
+
+    The query names every column after the field it fills (`AS name` where an expression or a join
+    needs it); a dataclass's `bool` fields get real booleans. A column no field takes is a TypeError,
+    so a query and its dataclass cannot drift apart silently.
+    """
+    names = [d[0] for d in cursor.description]
+    bools = _bool_fields(cls) if isinstance(cls, type) and dataclasses.is_dataclass(cls) else frozenset()
+    flags = [name in bools for name in names]
+    for values in cursor:
+        yield cls(**{n: (bool(v) if b else v) for n, b, v in zip(names, flags, values, strict=True)})
+
+
+def read_one(cls: Callable[..., T], cursor: sqlite3.Cursor) -> T | None:
+    """The first row of `cursor` as `cls` (see `read`), or None when there is none."""
+    return next(read(cls, cursor), None)
+
+
+def keyset_page(
+    conn: sqlite3.Connection,
+    cls: Callable[..., T],
+    select: str,
+    where: str,
+    params: Sequence[Any],
+    key: Sequence[str],
+    after: Sequence[Any] | None,
+    limit: int,
+    *,
+    descending: bool,
+) -> tuple[list[T], bool]:
+    """Up to `limit` rows strictly after `after` in `key` order, and whether more follow (never OFFSET).
+
+    Args:
+        cls: what each row becomes (see `read`).
+        select: `SELECT columns FROM tables` (with any INDEXED BY hint).
+        where: the rows' condition ("1" for all), with `params` for its placeholders.
+        key: the sort columns, the last one unique (an id), so the position is exact.
+        after: the key values of the last row already read (None: start at the first).
+        limit: rows to return.
+        descending: walk from the largest key down (else from the smallest up).
+    """
+    op, direction = ("<", "DESC") if descending else (">", "ASC")
+    sql = f"{select} WHERE ({where})"
+    args = list(params)
+    if after is not None:
+        sql += f" AND ({', '.join(key)}) {op} ({', '.join('?' * len(key))})"
+        args += list(after)
+    sql += f" ORDER BY {', '.join(f'{column} {direction}' for column in key)} LIMIT ?"
+    rows = list(read(cls, conn.execute(sql, [*args, limit + 1])))
+    return rows[:limit], len(rows) > limit
