@@ -1,7 +1,8 @@
 """Read queries over the cache: keyset pages of the feed, threads, customers and FTS search.
 
-Every list is read a page at a time with keyset conditions (`(created_at, id) < (?, ?)`), never
-OFFSET, so the cost of a page does not grow with how far the agent has scrolled.
+Every list is read a page at a time with keyset conditions (`(created_at, id) < (?, ?)`, see
+`rows.keyset_page`), never OFFSET, so the cost of a page does not grow with how far the agent has
+scrolled. Rows become `PostRow`s by column name (`ROW_COLUMNS` names each column after its field).
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from socialdesk.models import Customer, Identity, PostRow, Thread
+from socialdesk.store.rows import keyset_page, read, read_one
 
 ROW_COLUMNS = (
     "p.id, p.network, p.native_id, p.account, p.author_native_id, p.author_handle, p.author_name, "
     "p.customer_id, p.text, p.created_at, p.url, p.in_reply_to, p.conversation_id, p.kind, p.lang, "
     "p.is_ours, p.content_warning, p.status, p.priority, p.sentiment, p.sentiment_label, p.intent, "
     "p.actionable, p.assigned_to, p.due_at, p.snoozed_until, p.edited_at, p.deleted_at, "
-    "IFNULL(json_extract(p.raw, '$.reply_limited'), 0)"
+    "IFNULL(json_extract(p.raw, '$.reply_limited'), 0) AS reply_limited"
 )
+_FEED_KEY = ("p.created_at", "p.id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,41 +59,6 @@ class Page:
 
     rows: list[PostRow] = field(default_factory=list)
     more: bool = False
-
-
-def _row(values: sqlite3.Row | tuple[Any, ...]) -> PostRow:
-    v = list(values)
-    return PostRow(
-        id=v[0],
-        network=v[1],
-        native_id=v[2],
-        account=v[3],
-        author_native_id=v[4],
-        author_handle=v[5],
-        author_name=v[6],
-        customer_id=v[7],
-        text=v[8],
-        created_at=v[9],
-        url=v[10],
-        in_reply_to=v[11],
-        conversation_id=v[12],
-        kind=v[13],
-        lang=v[14],
-        is_ours=bool(v[15]),
-        content_warning=v[16],
-        status=v[17],
-        priority=v[18],
-        sentiment=v[19],
-        sentiment_label=v[20],
-        intent=v[21],
-        actionable=bool(v[22]),
-        assigned_to=v[23],
-        due_at=v[24],
-        snoozed_until=v[25],
-        edited_at=v[26],
-        deleted_at=v[27],
-        reply_limited=bool(v[28]),
-    )
 
 
 def _with_tags(conn: sqlite3.Connection, rows: list[PostRow]) -> list[PostRow]:
@@ -137,20 +105,14 @@ def feed_page(
     if flt.fts:
         return search_page(conn, flt, after, limit, oldest_first)
     where, params = filter_sql(flt)
-    if after is not None:
-        where += " AND (p.created_at, p.id) " + (">" if oldest_first else "<") + " (?, ?)"
-        params += [after.created_at, after.id]
-    order = "ASC" if oldest_first else "DESC"
     # Dense filters (the whole feed, inbound only) walk the time index; for selective ones the planner
     # knows better (it may pick a status or tag index and sort the few matches).
     hint = "INDEXED BY posts_feed" if len(flt.where) <= 1 else ""
-    sql = (
-        f"SELECT {ROW_COLUMNS} FROM posts p {hint} WHERE {where} "
-        f"ORDER BY p.created_at {order}, p.id {order} LIMIT ?"
+    key = None if after is None else (after.created_at, after.id)
+    select = f"SELECT {ROW_COLUMNS} FROM posts p {hint}"
+    rows, more = keyset_page(
+        conn, PostRow, select, where, params, _FEED_KEY, key, limit, descending=not oldest_first
     )
-    rows = [_row(r) for r in conn.execute(sql, [*params, limit + 1])]
-    more = len(rows) > limit
-    rows = rows[:limit]
     if oldest_first:
         rows.reverse()
     return Page(_with_tags(conn, rows), more)
@@ -169,21 +131,18 @@ def search_page(
     other conditions are checked on that small set, instead of sorting every match by date.
     """
     assert flt.fts
-    rest = PostFilter(flt.where, flt.params)
-    where, params = filter_sql(rest)
-    order = "ASC" if oldest_first else "DESC"
-    key_cond = ""
-    key_params: list[Any] = []
-    if after is not None:
-        key_cond = " AND f.rowid " + (">" if oldest_first else "<") + " ?"
-        key_params = [after.id]
-    sql = (
-        f"SELECT {ROW_COLUMNS} FROM posts_fts f JOIN posts p ON p.id = f.rowid "
-        f"WHERE posts_fts MATCH ?{key_cond} AND {where} ORDER BY f.rowid {order} LIMIT ?"
+    where, params = filter_sql(PostFilter(flt.where, flt.params))
+    rows, more = keyset_page(
+        conn,
+        PostRow,
+        f"SELECT {ROW_COLUMNS} FROM posts_fts f JOIN posts p ON p.id = f.rowid",
+        f"posts_fts MATCH ? AND {where}",
+        [flt.fts, *params],
+        ("f.rowid",),
+        None if after is None else (after.id,),
+        limit,
+        descending=not oldest_first,
     )
-    rows = [_row(r) for r in conn.execute(sql, [flt.fts, *key_params, *params, limit + 1])]
-    more = len(rows) > limit
-    rows = rows[:limit]
     if oldest_first:
         rows.reverse()
     return Page(_with_tags(conn, rows), more)
@@ -219,16 +178,18 @@ def count_newer(conn: sqlite3.Connection, flt: PostFilter, than: PageKey) -> int
 
 def get_post(conn: sqlite3.Connection, post_id: int) -> PostRow | None:
     """One post by its cache id."""
-    row = conn.execute(f"SELECT {ROW_COLUMNS} FROM posts p WHERE p.id = ?", (post_id,)).fetchone()
-    return _with_tags(conn, [_row(row)])[0] if row else None
+    row = read_one(PostRow, conn.execute(f"SELECT {ROW_COLUMNS} FROM posts p WHERE p.id = ?", (post_id,)))
+    return _with_tags(conn, [row])[0] if row else None
 
 
 def get_post_by_native(conn: sqlite3.Connection, network: str, native_id: str) -> PostRow | None:
     """One post by its network identity."""
-    row = conn.execute(
-        f"SELECT {ROW_COLUMNS} FROM posts p WHERE p.network = ? AND p.native_id = ?", (network, native_id)
-    ).fetchone()
-    return _row(row) if row else None
+    return read_one(
+        PostRow,
+        conn.execute(
+            f"SELECT {ROW_COLUMNS} FROM posts p WHERE p.network = ? AND p.native_id = ?", (network, native_id)
+        ),
+    )
 
 
 def raw_payload(conn: sqlite3.Connection, post_id: int) -> str:
@@ -260,12 +221,14 @@ def thread(conn: sqlite3.Connection, post_id: int, max_posts: int = 500) -> Thre
     replies: list[PostRow] = []
     if focus.conversation_id:
         known = {r.native_id for r in ancestors} | {focus.native_id}
-        for r in conn.execute(
-            f"SELECT {ROW_COLUMNS} FROM posts p WHERE p.network = ? AND p.conversation_id = ? "
-            "ORDER BY p.created_at, p.id LIMIT ?",
-            (focus.network, focus.conversation_id, max_posts),
+        for row in read(
+            PostRow,
+            conn.execute(
+                f"SELECT {ROW_COLUMNS} FROM posts p WHERE p.network = ? AND p.conversation_id = ? "
+                "ORDER BY p.created_at, p.id LIMIT ?",
+                (focus.network, focus.conversation_id, max_posts),
+            ),
         ):
-            row = _row(r)
             if row.native_id not in known and (row.created_at, row.id) > (focus.created_at, focus.id):
                 replies.append(row)
     return Thread(focus=focus, ancestors=ancestors, replies=replies)
@@ -274,10 +237,11 @@ def thread(conn: sqlite3.Connection, post_id: int, max_posts: int = 500) -> Thre
 def customer(conn: sqlite3.Connection, customer_id: int) -> Customer | None:
     """A customer's card: identities on every network, interaction count, recent sentiment."""
     row = conn.execute(
-        "SELECT id, display_name, first_seen, vip FROM customers WHERE id = ?", (customer_id,)
+        "SELECT display_name, first_seen, vip FROM customers WHERE id = ?", (customer_id,)
     ).fetchone()
     if row is None:
         return None
+    display_name, first_seen, vip = row
     identities = [
         Identity(network=n, native_id=i, handle=h, display_name=d, followers=f, first_seen=s)
         for n, i, h, d, f, s in conn.execute(
@@ -295,10 +259,10 @@ def customer(conn: sqlite3.Connection, customer_id: int) -> Customer | None:
         (customer_id,),
     ).fetchone()[0]
     return Customer(
-        id=row[0],
-        display_name=row[1],
-        first_seen=row[2],
-        vip=bool(row[3]),
+        id=customer_id,
+        display_name=display_name,
+        first_seen=first_seen,
+        vip=bool(vip),
         identities=identities,
         interactions=interactions,
         recent_sentiment=recent,
@@ -309,19 +273,18 @@ def customer_history(
     conn: sqlite3.Connection, customer_id: int, after: PageKey | None = None, limit: int = 50
 ) -> Page:
     """A customer's posts across all networks, and our replies to them, newest first (keyset)."""
-    key = ""
-    params: list[Any] = [customer_id]
-    if after is not None:
-        key = " AND (p.created_at, p.id) < (?, ?)"
-        params += [after.created_at, after.id]
-    # Our replies are found through the outbox rows that answered this customer's posts.
-    sql = (
-        f"SELECT {ROW_COLUMNS} FROM posts p INDEXED BY posts_customer WHERE p.customer_id = ?{key} "
-        "ORDER BY p.created_at DESC, p.id DESC LIMIT ?"
+    rows, more = keyset_page(
+        conn,
+        PostRow,
+        f"SELECT {ROW_COLUMNS} FROM posts p INDEXED BY posts_customer",
+        "p.customer_id = ?",
+        [customer_id],
+        _FEED_KEY,
+        None if after is None else (after.created_at, after.id),
+        limit,
+        descending=True,
     )
-    rows = [_row(r) for r in conn.execute(sql, [*params, limit + 1])]
-    more = len(rows) > limit
-    return Page(rows[:limit], more)
+    return Page(rows, more)
 
 
 def our_replies_to(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, list[tuple[str, str, float]]]:

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from socialdesk.models import Author, Post, PostRow
-from socialdesk.store.queries import ROW_COLUMNS, Page, PostFilter, _row, _with_tags, filter_sql
+from socialdesk.store.queries import ROW_COLUMNS, Page, PostFilter, _with_tags, filter_sql
+from socialdesk.store.rows import keyset_page, read
 
 NO_DUE = 1e18  # sorts posts without an SLA clock after every real due time
-_ORDER_KEY = "p.queue_rank, p.queue_due, p.created_at, p.id"
+_ORDER_KEY = ("p.queue_rank", "p.queue_due", "p.created_at", "p.id")
 # What the queue works: inbound, actionable posts still waiting on us.
 OPEN_STATUSES = ("new", "open")
 WORKING_STATUSES = ("new", "open", "pending", "escalated")
@@ -63,17 +64,17 @@ def queue_page(
     """
     key = QueueKey.of(after) if isinstance(after, PostRow) else after
     where, params = filter_sql(flt)
-    if key is not None:
-        where += f" AND ({_ORDER_KEY}) {'<' if oldest_first else '>'} (?, ?, ?, ?)"
-        params += [key.neg_priority, key.due, key.created_at, key.id]
-    order = _ORDER_KEY if not oldest_first else ", ".join(f"{c} DESC" for c in _ORDER_KEY.split(", "))
-    sql = (
-        f"SELECT {ROW_COLUMNS} FROM posts p INDEXED BY posts_queue_order WHERE {where} "
-        f"ORDER BY {order} LIMIT ?"
+    rows, more = keyset_page(
+        conn,
+        PostRow,
+        f"SELECT {ROW_COLUMNS} FROM posts p INDEXED BY posts_queue_order",
+        where,
+        params,
+        _ORDER_KEY,
+        None if key is None else (key.neg_priority, key.due, key.created_at, key.id),
+        limit,
+        descending=oldest_first,
     )
-    rows = [_row(r) for r in conn.execute(sql, [*params, limit + 1])]
-    more = len(rows) > limit
-    rows = rows[:limit]
     next_key = QueueKey.of(rows[-1]) if rows else key
     if oldest_first:
         rows.reverse()
@@ -144,7 +145,7 @@ def first_claimable(conn: sqlite3.Connection, flt: PostFilter) -> int | None:
     row = conn.execute(
         f"SELECT p.id FROM posts p INDEXED BY posts_queue_order WHERE {where} AND p.assigned_to = '' "
         "AND p.actionable = 1 AND p.is_ours = 0 AND p.status IN ('new', 'open') "
-        f"ORDER BY {_ORDER_KEY} LIMIT 1",
+        f"ORDER BY {', '.join(_ORDER_KEY)} LIMIT 1",
         params,
     ).fetchone()
     return int(row[0]) if row else None
@@ -166,22 +167,20 @@ def breaches_page(
     conn: sqlite3.Connection, now: float, after: tuple[float, int] | None = None, limit: int = 50
 ) -> tuple[list[PostRow], bool]:
     """Posts past their first-response target with no response yet, most overdue first (keyset)."""
-    key = ""
-    params: list[Any] = [now]
-    if after is not None:
-        key = " AND (p.due_at, p.id) > (?, ?)"
-        params += list(after)
     statuses = ",".join(f"'{s}'" for s in WORKING_STATUSES)
-    rows = [
-        _row(r)
-        for r in conn.execute(
-            f"SELECT {ROW_COLUMNS} FROM posts p INDEXED BY posts_due WHERE p.status IN ({statuses}) "
-            f"AND p.due_at < ? AND p.first_response_at IS NULL AND p.is_ours = 0 AND p.actionable = 1{key} "
-            "ORDER BY p.due_at, p.id LIMIT ?",
-            [*params, limit + 1],
-        )
-    ]
-    return _with_tags(conn, rows[:limit]), len(rows) > limit
+    rows, more = keyset_page(
+        conn,
+        PostRow,
+        f"SELECT {ROW_COLUMNS} FROM posts p INDEXED BY posts_due",
+        f"p.status IN ({statuses}) AND p.due_at < ? AND p.first_response_at IS NULL AND p.is_ours = 0 "
+        "AND p.actionable = 1",
+        [now],
+        ("p.due_at", "p.id"),
+        after,
+        limit,
+        descending=False,
+    )
+    return _with_tags(conn, rows), more
 
 
 def insert_note(conn: sqlite3.Connection, post_id: int, agent: str, text: str, at: float) -> int:
@@ -207,14 +206,16 @@ def notes_for(conn: sqlite3.Connection, post_id: int, limit: int = 200) -> list[
     """Notes on every post of a post's conversation, oldest first."""
     ids = conversation_post_ids(conn, [post_id]) or [post_id]
     marks = ",".join("?" * len(ids))
-    return [
-        Note(*r)
-        for r in conn.execute(
-            f"SELECT id, post_id, agent, text, created_at FROM notes WHERE post_id IN ({marks}) "
-            "ORDER BY created_at, id LIMIT ?",
-            [*ids, limit],
+    return list(
+        read(
+            Note,
+            conn.execute(
+                f"SELECT id, post_id, agent, text, created_at FROM notes WHERE post_id IN ({marks}) "
+                "ORDER BY created_at, id LIMIT ?",
+                [*ids, limit],
+            ),
         )
-    ]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,17 +235,19 @@ def awaiting_approval(
     conn: sqlite3.Connection, after_id: int | None = None, limit: int = 50
 ) -> tuple[list[PendingApproval], bool]:
     """Replies in state awaiting_approval, oldest first (keyset on the reply id)."""
-    key, params = ("AND r.id > ?", [after_id]) if after_id is not None else ("", [])
-    rows = [
-        PendingApproval(*r)
-        for r in conn.execute(
-            "SELECT r.id, r.post_id, r.agent, r.text, r.created_at, IFNULL(p.author_handle, ''), "
-            "IFNULL(p.text, '') FROM replies r LEFT JOIN posts p ON p.id = r.post_id "
-            f"WHERE r.state = 'awaiting_approval' {key} ORDER BY r.id LIMIT ?",
-            [*params, limit + 1],
-        )
-    ]
-    return rows[:limit], len(rows) > limit
+    return keyset_page(
+        conn,
+        PendingApproval,
+        "SELECT r.id AS reply_id, r.post_id, r.agent, r.text, r.created_at, "
+        "IFNULL(p.author_handle, '') AS author_handle, IFNULL(p.text, '') AS post_text "
+        "FROM replies r LEFT JOIN posts p ON p.id = r.post_id",
+        "r.state = 'awaiting_approval'",
+        [],
+        ("r.id",),
+        None if after_id is None else (after_id,),
+        limit,
+        descending=False,
+    )
 
 
 def conversation_status(conn: sqlite3.Connection, post_id: int) -> str:
@@ -277,15 +280,21 @@ def audit_page(
     conn: sqlite3.Connection, before_id: int | None = None, limit: int = 100
 ) -> tuple[list[AuditEntry], bool]:
     """The audit log, newest first (keyset on id)."""
-    key, params = ("WHERE id < ?", [before_id]) if before_id is not None else ("", [])
-    rows = [
-        AuditEntry(i, at, agent, action, post_id, json.loads(detail or "{}"))
-        for i, at, agent, action, post_id, detail in conn.execute(
-            f"SELECT id, at, agent, action, post_id, detail FROM audit {key} ORDER BY id DESC LIMIT ?",
-            [*params, limit + 1],
-        )
-    ]
-    return rows[:limit], len(rows) > limit
+    return keyset_page(
+        conn,
+        _audit_entry,
+        "SELECT id, at, agent, action, post_id, detail FROM audit",
+        "1",
+        [],
+        ("id",),
+        None if before_id is None else (before_id,),
+        limit,
+        descending=True,
+    )
+
+
+def _audit_entry(id: int, at: float, agent: str, action: str, post_id: int | None, detail: str) -> AuditEntry:
+    return AuditEntry(id, at, agent, action, post_id, json.loads(detail or "{}"))
 
 
 def author_facts(
@@ -310,57 +319,75 @@ def author_facts(
 
 _STORED_POST = (
     "SELECT p.id, p.network, p.native_id, p.account, p.author_native_id, p.author_handle, p.author_name, "
-    "IFNULL(i.followers, 0), p.text, p.created_at, p.url, p.in_reply_to, p.conversation_id, p.kind, "
-    "p.lang, p.is_ours FROM posts p {indexed}LEFT JOIN identities i "
-    "ON i.network = p.network AND i.native_id = p.author_native_id "
+    "IFNULL(i.followers, 0) AS followers, p.text, p.created_at, p.url, p.in_reply_to, p.conversation_id, "
+    "p.kind, p.lang, p.is_ours FROM posts p {indexed}LEFT JOIN identities i "
+    "ON i.network = p.network AND i.native_id = p.author_native_id"
 )
 
 
-def _stored_post(r: tuple[Any, ...]) -> tuple[int, Post]:
-    author = Author(native_id=r[4], handle=r[5], display_name=r[6], followers=r[7])
+def _stored_post(
+    id: int,
+    network: str,
+    native_id: str,
+    account: str,
+    author_native_id: str,
+    author_handle: str,
+    author_name: str,
+    followers: int,
+    text: str,
+    created_at: float,
+    url: str,
+    in_reply_to: str | None,
+    conversation_id: str | None,
+    kind: str,
+    lang: str,
+    is_ours: int,
+) -> tuple[int, Post]:
+    """A row of _STORED_POST: the post as its connector delivered it, and its cache id."""
+    author = Author(author_native_id, author_handle, author_name, followers=followers)
     post = Post(
-        network=r[1],
-        native_id=r[2],
-        account=r[3],
+        network=network,
+        native_id=native_id,
+        account=account,
         author=author,
-        text=r[8],
-        created_at=r[9],
-        url=r[10],
-        in_reply_to=r[11],
-        conversation_id=r[12],
-        kind=r[13],
-        lang=r[14],
-        is_ours=bool(r[15]),
+        text=text,
+        created_at=created_at,
+        url=url,
+        in_reply_to=in_reply_to,
+        conversation_id=conversation_id,
+        kind=kind,
+        lang=lang,
+        is_ours=bool(is_ours),
     )
-    return r[0], post
+    return id, post
 
 
 def stored_posts_page(
     conn: sqlite3.Connection, since: float, after: tuple[float, int] | None = None, limit: int = 500
 ) -> list[tuple[int, Post]]:
     """Inbound stored posts since a time, oldest first (keyset), rebuilt as connector Posts for re-triage."""
-    key, params = (" AND (p.created_at, p.id) > (?, ?)", list(after)) if after is not None else ("", [])
-    return [
-        _stored_post(r)
-        for r in conn.execute(
-            _STORED_POST.format(indexed="INDEXED BY posts_feed ")
-            + f"WHERE p.created_at >= ? AND p.is_ours = 0{key} ORDER BY p.created_at, p.id LIMIT ?",
-            [since, *params, limit],
-        )
-    ]
+    rows, _more = keyset_page(
+        conn,
+        _stored_post,
+        _STORED_POST.format(indexed="INDEXED BY posts_feed "),
+        "p.created_at >= ? AND p.is_ours = 0",
+        [since],
+        ("p.created_at", "p.id"),
+        after,
+        limit,
+        descending=False,
+    )
+    return rows
 
 
 def stored_posts_by_id(conn: sqlite3.Connection, ids: list[int]) -> list[tuple[int, Post]]:
     """The inbound stored posts among `ids`, oldest first, rebuilt as connector Posts."""
     marks = ",".join("?" * len(ids))
-    return [
-        _stored_post(r)
-        for r in conn.execute(
-            _STORED_POST.format(indexed="")
-            + f"WHERE p.id IN ({marks}) AND p.is_ours = 0 ORDER BY p.created_at, p.id",
-            ids,
-        )
-    ]
+    sql = (
+        _STORED_POST.format(indexed="")
+        + f" WHERE p.id IN ({marks}) AND p.is_ours = 0 ORDER BY p.created_at, p.id"
+    )
+    return list(read(_stored_post, conn.execute(sql, ids)))
 
 
 def author_facts_before(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[int, bool]]:

@@ -26,9 +26,12 @@ def read(cls: Callable[..., T], cursor: sqlite3.Cursor) -> Iterator[T]:
     """
     names = [d[0] for d in cursor.description]
     bools = _bool_fields(cls) if isinstance(cls, type) and dataclasses.is_dataclass(cls) else frozenset()
-    flags = [name in bools for name in names]
+    flags = [name for name in names if name in bools]
     for values in cursor:
-        yield cls(**{n: (bool(v) if b else v) for n, b, v in zip(names, flags, values, strict=True)})
+        kwargs = dict(zip(names, values, strict=True))
+        for name in flags:
+            kwargs[name] = bool(kwargs[name])
+        yield cls(**kwargs)
 
 
 def read_one(cls: Callable[..., T], cursor: sqlite3.Cursor) -> T | None:

@@ -77,7 +77,9 @@ def test_a_reply_is_written_only_in_an_initial_state(store: Store) -> None:
 
 
 @pytest.mark.parametrize("state", [ReplyState.SENT, ReplyState.SENDING, ReplyState.QUEUED])
-def test_only_failed_waiting_unknown_or_needs_auth_replies_are_requeued(store: Store, state: ReplyState) -> None:
+def test_only_failed_waiting_unknown_or_needs_auth_replies_are_requeued(
+    store: Store, state: ReplyState
+) -> None:
     row = _reply(store, state)
     with store.transaction() as conn, pytest.raises(IllegalMove):
         replies.requeue(conn, row, NOW)

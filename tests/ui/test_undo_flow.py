@@ -119,3 +119,16 @@ async def test_ctrl_n_clears_the_draft_and_ctrl_z_brings_it_back(desk_app: Socia
         await pilot.press("escape", "ctrl+n")  # from the feed too
         await settle(pilot, until=lambda: desk.ctx.store.draft(post.id) == "")
         assert composer.text == ""
+
+
+async def test_the_desk_queues_into_the_apps_one_outbox(desk_app: SocialDeskApp) -> None:
+    """The outbox view, the reply keys and the outbox worker share one outbox (and its connectors)."""
+    from socialdesk.screens.outbox import OutboxScreen
+
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await settle(pilot)
+        assert desk_app.desk.outbox is desk_app.outbox
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(desk_app.screen, OutboxScreen) and desk_app.screen.outbox is desk_app.outbox
