@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -11,6 +11,7 @@ from socialdesk.errors import UserError
 from socialdesk.sanitize import clean, json_dumps
 
 if TYPE_CHECKING:
+    from socialdesk.models import PostRow
     from socialdesk.services.outbox import Outbox
 
 OUTBOX_ACTIONS = ("list", "retry", "discard", "flush")
@@ -25,7 +26,7 @@ def _outbox(ctx: Context, undo_seconds: float = 0.0) -> Outbox:
     return Outbox(ctx.store, resolver_for(ctx), undo_seconds=undo_seconds)
 
 
-def find_post(ctx: Context, ref: str) -> Any:
+def find_post(ctx: Context, ref: str) -> PostRow:
     """A post by cache id ("42") or network identity ("mastodon:1100223").
 
     Raises:
@@ -46,7 +47,7 @@ def find_post(ctx: Context, ref: str) -> Any:
     return post
 
 
-def _refusal(ctx: Context, post: Any, text: str, dm: bool) -> str | None:
+def _refusal(ctx: Context, post: PostRow, text: str, dm: bool) -> str | None:
     """Why this reply cannot go, when that is known before the review (None: no objection known).
 
     A post the cache knows is deleted, an account nobody configured, or what the connector says
@@ -89,7 +90,7 @@ def _parse_prompts(values: list[str]) -> dict[str, str]:
 
 
 def build_reply_text(
-    ctx: Context, post: Any, text: str | None, macro: str | None, prompts: dict[str, str]
+    ctx: Context, post: PostRow, text: str | None, macro: str | None, prompts: dict[str, str]
 ) -> str:
     """The body of the reply from --text or a filled --macro (mentions not yet added)."""
     if (text is None) == (macro is None):

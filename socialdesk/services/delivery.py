@@ -129,13 +129,10 @@ class Delivery:
         return events
 
     def _process_one(self, row: ReplyRow, now: float) -> OutboxEvent | None:
-        if row.state == ReplyState.SENDING:
-            return None  # another worker holds it (or recover() has not run yet)
-        if row.state == ReplyState.QUEUED and (row.send_after or 0) > now:
-            return None
-        if row.state in (ReplyState.WAITING, ReplyState.UNKNOWN) and (
-            row.next_attempt_at is None or row.next_attempt_at > now
-        ):
+        # Not due yet, held (for the agent), or `sending`: another worker holds it (or recover() has
+        # not run yet).
+        due = replies.due_at(row)
+        if due is None or due > now:
             return None
         previous = replies.previous_part(self.store.conn, row)
         if previous is not None and previous.state != ReplyState.SENT:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
 
 from socialdesk.models import Customer, Identity, PostRow, Thread
 from socialdesk.store.rows import keyset_page, read, read_one
@@ -32,7 +31,7 @@ class PostFilter:
     """
 
     where: tuple[str, ...] = ()
-    params: tuple[Any, ...] = ()
+    params: tuple[object, ...] = ()
     fts: str | None = None
 
     def and_(self, other: PostFilter) -> PostFilter:
@@ -76,7 +75,7 @@ def _with_tags(conn: sqlite3.Connection, rows: list[PostRow]) -> list[PostRow]:
     return rows
 
 
-def filter_sql(flt: PostFilter) -> tuple[str, list[Any]]:
+def filter_sql(flt: PostFilter) -> tuple[str, list[object]]:
     """A filter's WHERE clause (alias `p`) and parameters, the FTS match folded in as a subquery."""
     clauses = list(flt.where)
     params = list(flt.params)

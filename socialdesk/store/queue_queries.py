@@ -97,7 +97,7 @@ def conversation_post_ids(conn: sqlite3.Connection, post_ids: list[int]) -> list
     return list(found)
 
 
-def _update(conn: sqlite3.Connection, ids: list[int], assignments: str, params: list[Any]) -> None:
+def _update(conn: sqlite3.Connection, ids: list[int], assignments: str, params: list[object]) -> None:
     for start in range(0, len(ids), 400):
         chunk = ids[start : start + 400]
         conn.execute(

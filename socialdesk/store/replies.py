@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
 
 from socialdesk.models import ReplyState
 from socialdesk.store.rows import keyset_page, read, read_one
@@ -42,6 +41,13 @@ MOVES: dict[ReplyState, frozenset[ReplyState]] = {
 INITIAL = frozenset({_S.AWAITING_APPROVAL, _S.QUEUED})
 # States in which a reply still has to go out; they hold back later replies of the same account.
 PENDING = (_S.QUEUED, _S.WAITING, _S.UNKNOWN, _S.SENDING)
+# The states delivery picks up by time: the column saying when, and what its NULL means (a queued
+# reply without an undo window is due at once; an unknown one without a time is held for the agent).
+DUE_AT: dict[ReplyState, tuple[str, float | None]] = {
+    _S.QUEUED: ("send_after", 0.0),
+    _S.WAITING: ("next_attempt_at", None),
+    _S.UNKNOWN: ("next_attempt_at", None),
+}
 
 
 class IllegalMove(ValueError):
@@ -155,12 +161,24 @@ def to_deliver(conn: sqlite3.Connection) -> list[ReplyRow]:
 
 def next_due(conn: sqlite3.Connection) -> float | None:
     """When a queued reply's undo window ends or a waiting or unknown one is next tried (None: never)."""
+    cases = " ".join(
+        f"WHEN ? THEN {column}" if null is None else f"WHEN ? THEN IFNULL({column}, {null!r})"
+        for column, null in DUE_AT.values()
+    )
     (due,) = conn.execute(
-        "SELECT MIN(CASE WHEN state = ? THEN send_after ELSE next_attempt_at END) FROM replies "
-        "WHERE state IN (?, ?, ?)",
-        (_S.QUEUED, _S.QUEUED, _S.WAITING, _S.UNKNOWN),
+        f"SELECT MIN(CASE state {cases} END) FROM replies WHERE state IN ({_marks(DUE_AT)})",
+        [*DUE_AT, *DUE_AT],
     ).fetchone()
     return None if due is None else float(due)
+
+
+def due_at(row: ReplyRow) -> float | None:
+    """When delivery next picks the reply up (None: not by time; see `DUE_AT`)."""
+    if (rule := DUE_AT.get(ReplyState(row.state))) is None:
+        return None
+    column, null = rule
+    value = getattr(row, column)
+    return null if value is None else float(value)
 
 
 def held_by_auth(conn: sqlite3.Connection, network: str, account: str) -> list[ReplyRow]:
@@ -238,9 +256,9 @@ def _move(
     *,
     start: Iterable[ReplyState] | None = None,
     sets: str = "",
-    values: Sequence[Any] = (),
+    values: Sequence[object] = (),
     only_if: str = "",
-    only_if_values: Sequence[Any] = (),
+    only_if_values: Sequence[object] = (),
 ) -> int:
     """Move replies (`ids`, or all when None) that are in one of the `start` states to `to`.
 
@@ -259,7 +277,7 @@ def _move(
         raise IllegalMove(f"a reply cannot move from {', '.join(illegal) or 'nowhere'} to {to}")
     assignments = "state = ?, updated_at = ?" + (f", {sets}" if sets else "")
     where = f"state IN ({_marks(begin)})"
-    params: list[Any] = [to, now, *values, *sorted(begin)]
+    params: list[object] = [to, now, *values, *sorted(begin)]
     if ids is not None:
         chosen = list(ids)
         if not chosen:
@@ -373,7 +391,7 @@ def mark_sent(
     row: ReplyRow,
     remote_id: str,
     remote_url: str,
-    refs: dict[str, Any],
+    refs: Mapping[str, object],
     now: float,
 ) -> bool:
     """Record a reply the network has (sent now, or found by reconciling), and the post's first response."""

@@ -6,7 +6,7 @@ import dataclasses
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache
-from typing import Any, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -44,9 +44,9 @@ def keyset_page(
     cls: Callable[..., T],
     select: str,
     where: str,
-    params: Sequence[Any],
+    params: Sequence[object],
     key: Sequence[str],
-    after: Sequence[Any] | None,
+    after: Sequence[object] | None,
     limit: int,
     *,
     descending: bool,

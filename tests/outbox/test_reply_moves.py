@@ -160,3 +160,15 @@ def test_a_late_error_does_not_undo_a_send_another_process_recorded(store: Store
     assert _state(store, reply_id) == "sent"
     outbox.delivery.process_due(clock.advance(600))
     assert len(net.sent) == 1
+
+
+def test_delivery_is_due_by_the_state_s_own_clock(store: Store) -> None:
+    """Queued: when its undo window ends; waiting: its next attempt; unknown without a time: held."""
+    queued, waiting = _reply(store, ReplyState.QUEUED), _reply(store, ReplyState.WAITING)
+    held, sending = _reply(store, ReplyState.UNKNOWN), _reply(store, ReplyState.SENDING)
+    with store.transaction() as conn:
+        conn.execute("UPDATE replies SET next_attempt_at = ? WHERE id = ?", (NOW - 5, waiting.id))
+        conn.execute("UPDATE replies SET next_attempt_at = NULL WHERE id IN (?, ?)", (held.id, sending.id))
+    due = {r.id: replies.due_at(r) for r in replies.to_deliver(store.conn)}
+    assert due == {queued.id: NOW, waiting.id: NOW - 5, held.id: None, sending.id: None}
+    assert replies.next_due(store.conn) == NOW - 5
