@@ -40,6 +40,13 @@ def test_a_column_without_a_field_is_an_error_not_a_silent_drift(conn: sqlite3.C
         list(read(Item, conn.execute("SELECT id, rank, name, flagged, 1 AS extra FROM items")))
 
 
+def test_an_expression_must_be_named_after_its_field(conn: sqlite3.Connection) -> None:
+    with pytest.raises(TypeError, match="AS"):
+        list(read(Item, conn.execute("SELECT id, rank + 1, name FROM items")))
+    item = read_one(Item, conn.execute("SELECT id, rank + 1 AS rank, name FROM items WHERE id = 1"))
+    assert item is not None and item.rank == 2
+
+
 def test_a_missing_row_is_none(conn: sqlite3.Connection) -> None:
     assert read_one(Item, conn.execute("SELECT id, rank, name FROM items WHERE id = 99")) is None
 
