@@ -14,7 +14,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from socialdesk.sanitize import clean
-from socialdesk.store.queue_queries import PendingApproval
+from socialdesk.store.replies import PendingApproval
 
 if TYPE_CHECKING:
     from socialdesk.context import Context
@@ -75,9 +75,7 @@ class ApprovalsScreen(Screen[None]):
     )
     def load(self, after_id: int | None = None) -> None:
         """Read a page of pending approvals (after `after_id` to append the next page)."""
-        from socialdesk.store.queue_queries import awaiting_approval
-
-        rows, more = awaiting_approval(self.ctx.store.conn, after_id, PAGE)
+        rows, more = self.outbox.awaiting_approval(after_id, PAGE)
         self.post_message(self.Loaded(rows, more, after_id is not None))
 
     def on_approvals_screen_loaded(self, message: Loaded) -> None:

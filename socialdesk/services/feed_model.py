@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from socialdesk.services import feed_window
 from socialdesk.services.patterns import similar_to
-from socialdesk.store import Store, queries
+from socialdesk.store import Store, queries, replies
 from socialdesk.store.queries import INBOUND, PostFilter
 from socialdesk.viewmodels import CustomerView, ThreadDetail, Window
 
@@ -135,7 +135,7 @@ class FeedModel:
             pattern = None if thread.focus.is_ours else similar_to(conn, post_id, self.clock())
             view = ThreadDetail(
                 thread,
-                queries.our_replies_to(conn, ids),
+                replies.in_threads(conn, ids),
                 queries.notes_on(conn, ids),
                 limits=self.store.limits(thread.focus.account),
                 pattern=pattern.summary() if pattern else "",

@@ -20,7 +20,7 @@ from socialdesk.errors import UserError
 from socialdesk.models import Agent, PostRow, ReplyState
 from socialdesk.store import Store, replies
 from socialdesk.store.queries import get_post
-from socialdesk.store.replies import RETRYABLE, ReplyRow
+from socialdesk.store.replies import RETRYABLE, PendingApproval, ReplyRow
 
 if TYPE_CHECKING:  # delivery (and the connectors' code) is imported when something is first sent
     from socialdesk.services.delivery import ConnectorResolver, Delivery
@@ -259,6 +259,16 @@ class Outbox:
             Up to `limit` rows and how many there are in all.
         """
         return replies.unsent(self.store.conn, limit)
+
+    def awaiting_approval(
+        self, after_id: int | None = None, limit: int = 50
+    ) -> tuple[list[PendingApproval], bool]:
+        """Replies held for an approver, oldest first (keyset: `after_id`, the last one shown).
+
+        Returns:
+            The replies, each with the post it answers, and whether more exist.
+        """
+        return replies.awaiting_approval(self.store.conn, after_id, limit)
 
     def for_post(self, post_id: int) -> list[ReplyRow]:
         """Every reply to one post, oldest first (the composer and thread show their states)."""

@@ -17,7 +17,7 @@ from socialdesk.services.classify import INTENTS, SENTIMENT_LABELS
 from socialdesk.services.playbook import PlaybookFile
 from socialdesk.services.query import QueryError, parse_query
 from socialdesk.services.sla_policy import DEFAULT_ROLES
-from socialdesk.store import PostFilter, Store
+from socialdesk.store import PostFilter, Store, replies
 from socialdesk.store import queue_queries as qq
 from socialdesk.store.queries import count, get_post
 
@@ -309,9 +309,9 @@ class QueueService:
 
     def approvals(
         self, after_id: int | None = None, limit: int = 50
-    ) -> tuple[list[qq.PendingApproval], bool]:
+    ) -> tuple[list[replies.PendingApproval], bool]:
         """Replies waiting for an approver, oldest first."""
-        return qq.awaiting_approval(self.store.conn, after_id, limit)
+        return replies.awaiting_approval(self.store.conn, after_id, limit)
 
     def needs_approval(self, post_id: int) -> bool:
         """Whether a reply to this post needs an approver."""

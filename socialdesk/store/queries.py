@@ -286,26 +286,6 @@ def customer_history(
     return Page(rows, more)
 
 
-def our_replies_to(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, list[tuple[str, str, float]]]:
-    """Our outbox replies (text, state, time) to each of the given posts.
-
-    A sent reply the network has since delivered as a post is left out: the thread shows that post
-    (with its edits and deletion), and the agent's reply once.
-    """
-    if not post_ids:
-        return {}
-    marks = ",".join("?" * len(post_ids))
-    found: dict[int, list[tuple[str, str, float]]] = {}
-    for post_id, text, state, at in conn.execute(
-        f"SELECT r.post_id, r.text, r.state, r.updated_at FROM replies r WHERE r.post_id IN ({marks}) "
-        "AND r.state != 'discarded' AND NOT (r.remote_id IS NOT NULL AND EXISTS "
-        "(SELECT 1 FROM posts p WHERE p.network = r.network AND p.native_id = r.remote_id)) ORDER BY r.id",
-        post_ids,
-    ):
-        found.setdefault(post_id, []).append((text, state, at))
-    return found
-
-
 def notes_on(conn: sqlite3.Connection, post_ids: list[int]) -> tuple[tuple[str, str, float], ...]:
     """Internal notes (agent, text, time) on any of the given posts, oldest first."""
     if not post_ids:

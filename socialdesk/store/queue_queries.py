@@ -218,38 +218,6 @@ def notes_for(conn: sqlite3.Connection, post_id: int, limit: int = 200) -> list[
     )
 
 
-@dataclass(frozen=True, slots=True)
-class PendingApproval:
-    """A reply on an escalated conversation waiting for an approver."""
-
-    reply_id: int
-    post_id: int
-    agent: str
-    text: str
-    created_at: float
-    author_handle: str
-    post_text: str
-
-
-def awaiting_approval(
-    conn: sqlite3.Connection, after_id: int | None = None, limit: int = 50
-) -> tuple[list[PendingApproval], bool]:
-    """Replies in state awaiting_approval, oldest first (keyset on the reply id)."""
-    return keyset_page(
-        conn,
-        PendingApproval,
-        "SELECT r.id AS reply_id, r.post_id, r.agent, r.text, r.created_at, "
-        "IFNULL(p.author_handle, '') AS author_handle, IFNULL(p.text, '') AS post_text "
-        "FROM replies r LEFT JOIN posts p ON p.id = r.post_id",
-        "r.state = 'awaiting_approval'",
-        [],
-        ("r.id",),
-        None if after_id is None else (after_id,),
-        limit,
-        descending=False,
-    )
-
-
 def conversation_status(conn: sqlite3.Connection, post_id: int) -> str:
     """The most pressing status among the conversation's inbound posts ("" for an unknown post)."""
     ids = conversation_post_ids(conn, [post_id])

@@ -194,6 +194,58 @@ def held_by_auth(conn: sqlite3.Connection, network: str, account: str) -> list[R
     )
 
 
+def in_threads(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, list[tuple[str, str, float]]]:
+    """Our outbox replies (text, state, time) to each of the given posts, as their threads show them.
+
+    A sent reply the network has since delivered as a post is left out: the thread shows that post
+    (with its edits and deletion), and the agent's reply once.
+    """
+    if not post_ids:
+        return {}
+    marks = ",".join("?" * len(post_ids))
+    found: dict[int, list[tuple[str, str, float]]] = {}
+    for post_id, text, state, at in conn.execute(
+        f"SELECT r.post_id, r.text, r.state, r.updated_at FROM replies r WHERE r.post_id IN ({marks}) "
+        "AND r.state != 'discarded' AND NOT (r.remote_id IS NOT NULL AND EXISTS "
+        "(SELECT 1 FROM posts p WHERE p.network = r.network AND p.native_id = r.remote_id)) ORDER BY r.id",
+        post_ids,
+    ):
+        found.setdefault(post_id, []).append((text, state, at))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class PendingApproval:
+    """A reply on an escalated conversation waiting for an approver."""
+
+    reply_id: int
+    post_id: int
+    agent: str
+    text: str
+    created_at: float
+    author_handle: str
+    post_text: str
+
+
+def awaiting_approval(
+    conn: sqlite3.Connection, after_id: int | None = None, limit: int = 50
+) -> tuple[list[PendingApproval], bool]:
+    """Replies held for an approver, oldest first (keyset on the reply id), with the post each answers."""
+    return keyset_page(
+        conn,
+        PendingApproval,
+        "SELECT r.id AS reply_id, r.post_id, r.agent, r.text, r.created_at, "
+        "IFNULL(p.author_handle, '') AS author_handle, IFNULL(p.text, '') AS post_text "
+        "FROM replies r LEFT JOIN posts p ON p.id = r.post_id",
+        "r.state = ?",
+        [_S.AWAITING_APPROVAL],
+        ("r.id",),
+        None if after_id is None else (after_id,),
+        limit,
+        descending=False,
+    )
+
+
 # -- writing: every state change goes through _move ------------------------------------------------
 
 
