@@ -26,9 +26,10 @@ from socialdesk.connectors.base import (
 )
 from socialdesk.models import Author, Post, PostRow, ReplyState
 from socialdesk.sanitize import clean
-from socialdesk.store import Store, replies
+from socialdesk.store import Store, replies, reply_moves
 from socialdesk.store.queries import get_post, raw_payload
-from socialdesk.store.replies import PENDING, ReplyRow
+from socialdesk.store.replies import ReplyRow
+from socialdesk.store.reply_moves import PENDING
 
 ConnectorResolver = Callable[[str, str], Connector]
 
@@ -95,7 +96,7 @@ class Delivery:
         """
         now = self.clock()
         with self.store.transaction() as conn:
-            count = replies.interrupted(conn, now, "interrupted while sending")
+            count = reply_moves.interrupted(conn, now, "interrupted while sending")
             if count:
                 self.store.audit("outbox", "reply.recovered", None, count=count)
         return count
@@ -131,7 +132,7 @@ class Delivery:
     def _process_one(self, row: ReplyRow, now: float) -> OutboxEvent | None:
         # Not due yet, held (for the agent), or `sending`: another worker holds it (or recover() has
         # not run yet).
-        due = replies.due_at(row)
+        due = reply_moves.due_at(row)
         if due is None or due > now:
             return None
         previous = replies.previous_part(self.store.conn, row)
@@ -151,7 +152,7 @@ class Delivery:
             if not resend:
                 return event
         with self.store.transaction() as conn:  # committed before the request leaves
-            if not replies.claim(conn, row, now):
+            if not reply_moves.claim(conn, row, now):
                 return None
         try:
             result = connector.send(outgoing)
@@ -219,7 +220,7 @@ class Delivery:
         """Record how an attempt ended short of sent (None: the reply had moved on meanwhile)."""
         message = clean(error, single_line=True)[:500]
         with self.store.transaction() as conn:
-            if not replies.settle(conn, row.id, state, now, message, next_at):
+            if not reply_moves.settle(conn, row.id, state, now, message, next_at):
                 return None
             self.store.audit("outbox", f"reply.{state}", row.post_id, reply=row.id, error=message)
         ask = state == ReplyState.UNKNOWN and next_at is None
@@ -230,7 +231,7 @@ class Delivery:
         post = get_post(conn, row.post_id) if row.post_id is not None else None
         previous = replies.previous_part(conn, row)
         with self.store.transaction() as conn:
-            if replies.mark_sent(conn, row, result.native_id, result.url, result.refs, now) and post:
+            if reply_moves.mark_sent(conn, row, result.native_id, result.url, result.refs, now) and post:
                 parent = previous.remote_id if previous is not None and previous.remote_id else post.native_id
                 self.store.upsert_posts([self._own_post(row, post, result, parent, now)])
             self.store.audit("outbox", "reply.sent", row.post_id, reply=row.id, remote_id=result.native_id)

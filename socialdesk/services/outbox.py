@@ -2,7 +2,7 @@
 
 States (models.ReplyState): awaiting_approval -> queued -> sending -> sent, or waiting (rate limited
 or offline, until next_attempt_at), unknown (the request may have reached the server), failed,
-needs_auth, discarded. The moves between them are listed in `store.replies.MOVES`; sending and
+needs_auth, discarded. The moves between them are listed in `store.reply_moves.MOVES`; sending and
 reconciling are `services.delivery`'s. One `Outbox` serves a desk (the app builds it): its
 `delivery` sends what the agents queue, with one connector per account.
 """
@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 from socialdesk.errors import UserError
 from socialdesk.models import Agent, PostRow, ReplyState
-from socialdesk.store import Store, replies
+from socialdesk.store import Store, replies, reply_moves
 from socialdesk.store.queries import get_post
-from socialdesk.store.replies import RETRYABLE, PendingApproval, ReplyRow
+from socialdesk.store.replies import PendingApproval, ReplyRow
+from socialdesk.store.reply_moves import RETRYABLE
 
 if TYPE_CHECKING:  # delivery (and the connectors' code) is imported when something is first sent
     from socialdesk.services.delivery import ConnectorResolver, Delivery
@@ -116,7 +117,7 @@ class Outbox:
         window = self.undo_seconds if undo_seconds is None else undo_seconds
         state = ReplyState.AWAITING_APPROVAL if needs_approval else ReplyState.QUEUED
         with self.store.transaction() as conn:
-            ids = replies.insert(
+            ids = reply_moves.insert(
                 conn,
                 post.id,
                 post.network,
@@ -169,7 +170,7 @@ class Outbox:
         rows = replies.group_of(self.store.conn, row)
         try:
             with self.store.transaction() as conn:
-                if replies.take_back(conn, [r.id for r in rows], self.clock()) != len(rows):
+                if reply_moves.take_back(conn, [r.id for r in rows], self.clock()) != len(rows):
                     raise _TooLate  # part of a thread already left: roll back, keep it all going
                 self.store.audit(row.agent, "reply.undone", row.post_id, replies=[r.id for r in rows])
         except _TooLate:
@@ -204,7 +205,7 @@ class Outbox:
         now = self.clock()
         with self.store.transaction() as conn:
             ids = [r.id for r in replies.group_of(conn, row)]
-            replies.release(conn, ids, approver.name, now + self.undo_seconds, now)
+            reply_moves.release(conn, ids, approver.name, now + self.undo_seconds, now)
             self.store.audit(approver.name, "reply.approved", row.post_id, reply=reply_id)
 
     def retry(self, reply_id: int, agent: str) -> int:
@@ -223,7 +224,7 @@ class Outbox:
             again = {r.id: r for r in replies.group_of(conn, row) if r.state in RETRYABLE}
             if row.state == ReplyState.NEEDS_AUTH:
                 again |= {r.id: r for r in replies.held_by_auth(conn, row.network, row.account)}
-            moved = sum(replies.requeue(conn, r, now) for r in again.values())
+            moved = sum(reply_moves.requeue(conn, r, now) for r in again.values())
             self.store.audit(agent, "reply.retried", row.post_id, replies=sorted(again), manual=True)
         return moved
 
@@ -233,7 +234,7 @@ class Outbox:
         if row.state in (ReplyState.SENT, ReplyState.SENDING):
             raise UserError(f"reply {reply_id} is {row.state} and cannot be discarded")
         with self.store.transaction() as conn:
-            replies.discard(conn, [r.id for r in replies.group_of(conn, row)], self.clock())
+            reply_moves.discard(conn, [r.id for r in replies.group_of(conn, row)], self.clock())
             self.store.audit(agent, "reply.discarded", row.post_id, reply=reply_id)
 
     # -- reading ---------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from functools import cache
 from typing import TypeVar, cast
 
@@ -43,6 +43,11 @@ def read(cls: Callable[..., T], cursor: sqlite3.Cursor) -> Iterator[T]:
     """
     build = _builder(cls, tuple(d[0] for d in cursor.description))
     return map(build, cursor)
+
+
+def marks(values: Collection[object]) -> str:
+    """One `?` placeholder per value, comma-separated (for `IN (...)`)."""
+    return ",".join("?" * len(values))
 
 
 def read_one(cls: Callable[..., T], cursor: sqlite3.Cursor) -> T | None:

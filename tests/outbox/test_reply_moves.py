@@ -1,4 +1,4 @@
-"""A reply's state changes only along `store.replies.MOVES`: illegal moves change nothing or are refused."""
+"""A reply's state changes only along `store.reply_moves.MOVES`: illegal moves change nothing."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from socialdesk.connectors.base import OutgoingReply, SendResult, TransientError
 from socialdesk.models import ReplyState
 from socialdesk.services.outbox import Outbox
-from socialdesk.store import Store, replies
-from socialdesk.store.replies import MOVES, IllegalMove
+from socialdesk.store import Store, replies, reply_moves
+from socialdesk.store.reply_moves import MOVES, IllegalMove
 from tests.outbox.helpers import Clock, make_store, post_id
 from tests.outbox.test_outbox_states import Memory
 
@@ -26,7 +26,7 @@ def store(tmp_path: Path) -> Store:
 def _reply(store: Store, state: ReplyState) -> replies.ReplyRow:
     """A reply forced into `state` (as if it had got there by its moves)."""
     with store.transaction() as conn:
-        (reply_id,) = replies.insert(
+        (reply_id,) = reply_moves.insert(
             conn,
             post_id(store, "100"),
             "mastodon",
@@ -60,7 +60,7 @@ def test_every_state_has_its_moves_listed() -> None:
 
 def test_a_reply_is_written_only_in_an_initial_state(store: Store) -> None:
     with store.transaction() as conn, pytest.raises(IllegalMove):
-        replies.insert(
+        reply_moves.insert(
             conn,
             post_id(store, "100"),
             "mastodon",
@@ -82,7 +82,7 @@ def test_only_failed_waiting_unknown_or_needs_auth_replies_are_requeued(
 ) -> None:
     row = _reply(store, state)
     with store.transaction() as conn, pytest.raises(IllegalMove):
-        replies.requeue(conn, row, NOW)
+        reply_moves.requeue(conn, row, NOW)
     assert _state(store, row.id) == state
 
 
@@ -90,7 +90,7 @@ def test_only_failed_waiting_unknown_or_needs_auth_replies_are_requeued(
 def test_sent_and_sending_replies_are_never_discarded(store: Store, state: ReplyState) -> None:
     row = _reply(store, state)
     with store.transaction() as conn:
-        assert replies.discard(conn, [row.id], NOW) == 0
+        assert reply_moves.discard(conn, [row.id], NOW) == 0
     assert _state(store, row.id) == state
 
 
@@ -99,7 +99,7 @@ def test_a_claim_from_a_stale_read_claims_nothing(store: Store) -> None:
     row = _reply(store, ReplyState.QUEUED)
     with store.transaction() as conn:
         conn.execute("UPDATE replies SET state = 'sent' WHERE id = ?", (row.id,))
-        assert not replies.claim(conn, row, NOW)
+        assert not reply_moves.claim(conn, row, NOW)
     assert _state(store, row.id) == "sent"
 
 
@@ -107,27 +107,27 @@ def test_a_claim_from_a_stale_read_claims_nothing(store: Store) -> None:
 def test_a_sent_reply_is_not_settled_back_into_another_state(store: Store, to: ReplyState) -> None:
     row = _reply(store, ReplyState.SENT)
     with store.transaction() as conn:
-        assert not replies.settle(conn, row.id, to, NOW, "late error", NOW + 5)
+        assert not reply_moves.settle(conn, row.id, to, NOW, "late error", NOW + 5)
     assert _state(store, row.id) == "sent"
 
 
 def test_settle_never_records_a_send(store: Store) -> None:
     row = _reply(store, ReplyState.SENDING)
     with store.transaction() as conn, pytest.raises(IllegalMove):
-        replies.settle(conn, row.id, ReplyState.SENT, NOW, "", None)
+        reply_moves.settle(conn, row.id, ReplyState.SENT, NOW, "", None)
 
 
 def test_a_discarded_reply_is_never_marked_sent(store: Store) -> None:
     row = _reply(store, ReplyState.DISCARDED)
     with store.transaction() as conn:
-        assert not replies.mark_sent(conn, row, "r1", "https://m.example/r1", {}, NOW)
+        assert not reply_moves.mark_sent(conn, row, "r1", "https://m.example/r1", {}, NOW)
     assert _state(store, row.id) == "discarded"
 
 
 def test_interrupted_turns_only_sending_replies_into_unknown(store: Store) -> None:
     sending, queued = _reply(store, ReplyState.SENDING), _reply(store, ReplyState.QUEUED)
     with store.transaction() as conn:
-        assert replies.interrupted(conn, NOW, "interrupted while sending") == 1
+        assert reply_moves.interrupted(conn, NOW, "interrupted while sending") == 1
     assert (_state(store, sending.id), _state(store, queued.id)) == ("unknown", "queued")
 
 
@@ -169,6 +169,6 @@ def test_delivery_is_due_by_the_state_s_own_clock(store: Store) -> None:
     with store.transaction() as conn:
         conn.execute("UPDATE replies SET next_attempt_at = ? WHERE id = ?", (NOW - 5, waiting.id))
         conn.execute("UPDATE replies SET next_attempt_at = NULL WHERE id IN (?, ?)", (held.id, sending.id))
-    due = {r.id: replies.due_at(r) for r in replies.to_deliver(store.conn)}
+    due = {r.id: reply_moves.due_at(r) for r in replies.to_deliver(store.conn)}
     assert due == {queued.id: NOW, waiting.id: NOW - 5, held.id: None, sending.id: None}
     assert replies.next_due(store.conn) == NOW - 5
