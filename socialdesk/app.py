@@ -104,10 +104,8 @@ class SocialDeskApp(App[None]):
             from socialdesk.services.sync import SourceState, SyncReport
 
             for source in self.sources:
-                self.source_states[source.name] = SyncReport(
-                    source.name, SourceState.OFFLINE if not self.sync_enabled else SourceState.IDLE
-                )
-        self._show_states()
+                state = SourceState.OFFLINE if not self.sync_enabled else SourceState.IDLE
+                self.desk.post_message(SourceStateChanged(SyncReport(source.name, state)))
         unconfigured = not self.sources and not self.ctx.demo  # a real cache, no account to serve it
         if unconfigured and self.sync_enabled:
             self.notify(NO_ACCOUNTS, severity="warning", timeout=30)
@@ -188,8 +186,8 @@ class SocialDeskApp(App[None]):
             self.desk.post_message(PostsSynced(report))
 
     def on_source_state_changed(self, message: SourceStateChanged) -> None:
+        """The desk has shown it; the app keeps it to know which source waits out a rate limit."""
         self.source_states[message.report.source] = message.report
-        self._show_states()
 
     def on_playbook_checked(self, message: PlaybookChecked) -> None:
         """Say loudly, once per error, that the playbook file was refused (and when it is fixed)."""
@@ -202,13 +200,6 @@ class SocialDeskApp(App[None]):
         self.playbook_refused = message.refused
         if self.desk.is_mounted:
             self.desk.query_one(StatusBar).playbook_refused = message.refused
-
-    def _show_states(self) -> None:
-        if not self.desk.is_mounted:
-            return
-        self.desk.query_one(StatusBar).sources = tuple(
-            (name, str(r.state), r.message, r.reach_text("%d %b")) for name, r in self.source_states.items()
-        )
 
     # -- threads opened ---------------------------------------------------------------------------
 

@@ -10,7 +10,8 @@ nobody declared counts plain characters with a neutral glyph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 COUNTING_RULES = ("x-weighted", "graphemes", "mastodon", "chars")
 MONITORING_KINDS = ("mentions", "search", "hashtags", "dm", "feed", "import")
@@ -131,5 +132,35 @@ def facts(network: str) -> NetworkFacts:
 
 def glyphs() -> dict[str, str]:
     """Glyph per known network name, for widgets that draw one per row (a dict lookup each)."""
+    return {name: value.glyph for name, value in labels().networks.items()}
+
+
+@dataclass(frozen=True, slots=True, eq=True)
+class NetworkLabels:
+    """How the desk shows each network (glyph, display name), as a screen hands it to its widgets.
+
+    Widgets never look a network up themselves: they are given this, and a network it does not
+    know is shown by its own name with a neutral glyph.
+    """
+
+    networks: Mapping[str, NetworkFacts] = field(default_factory=dict)
+
+    def glyph(self, network: str) -> str:
+        """One narrow character for the network."""
+        known = self.networks.get(network)
+        return known.glyph if known is not None else "·"
+
+    def name(self, network: str) -> str:
+        """The network's display name ("Mastodon"), or its own name when nobody declared one."""
+        known = self.networks.get(network)
+        return known.display_name if known is not None else network
+
+
+def labels() -> NetworkLabels:
+    """Every network known now: the built-in table, the connectors loaded so far, imported sites."""
     known = {**BUILT_IN, **_loaded}
-    return {name: value.glyph for name, value in known.items()} | {k: g for k, (_, g) in _IMPORTED.items()}
+    for key, (name, glyph) in _IMPORTED.items():
+        known.setdefault(key, NetworkFacts(key, name, glyph, Capabilities()))
+    for alias, target in _ALIASES.items():
+        known.setdefault(alias, known[target])
+    return NetworkLabels(known)

@@ -16,12 +16,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 
-from socialdesk import compose
+from socialdesk import capabilities, compose
 from socialdesk.context import Context
 from socialdesk.memory import freeze_startup_objects
 from socialdesk.messages import (
     OutboxChanged,
     PostsSynced,
+    SourceStateChanged,
     ThreadOpened,
     ThreadRefreshed,
 )
@@ -112,6 +113,8 @@ class DeskScreen(
         # Set while the thread pane shows a post opened from elsewhere: feed reloads and arrivals then
         # leave it alone; the agent moving in the feed takes the pane back to the cursor.
         self._pinned = False
+        # Each source's name, state, reason and reach as the status bar shows them, in the order they came.
+        self._source_states: dict[str, tuple[str, str, str, str]] = {}
         self.ask_agent_name = False  # set by make_app for an interactive run: a first run asks
 
     def preload(self) -> None:
@@ -141,6 +144,7 @@ class DeskScreen(
         status.offline = self.ctx.offline
         status.workspace = self.ctx.settings.source if not self.ctx.demo else ""
         self.query_one(FeedList).focus()
+        self.feed.networks = capabilities.labels()  # the built-in connectors' glyphs, for the first frame
         preloaded = self.model.take_preloaded()
         if preloaded is not None:
             self.feed.show(preloaded)  # then read again: posts may have arrived since
@@ -202,6 +206,15 @@ class DeskScreen(
             self._feed_op(feed_window.arrivals)
             self.refresh_queue_counts()
             self.check_spikes()
+
+    def on_source_state_changed(self, message: SourceStateChanged) -> None:
+        """Show a source's state in the status bar (the message goes on up to the app's scheduler)."""
+        report = message.report
+        shown = (report.source, str(report.state), report.message, report.reach_text("%d %b"))
+        self._source_states[report.source] = shown
+        self.query_one(StatusBar).sources = tuple(self._source_states.values())
+        # A source is built once its connector is loaded: a plug-in's rows now get its glyph.
+        self.feed.networks = capabilities.labels()
 
     def on_outbox_changed(self, message: OutboxChanged) -> None:
         for event in message.events:

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from socialdesk import capabilities
 from socialdesk.messages import CustomerLoaded, ThreadLoaded
 from socialdesk.screens.feed_actions import FeedActions
 from socialdesk.screens.reply_actions import final_text
-from socialdesk.widgets.badges import NETWORK_NAMES
-from socialdesk.widgets.composer import Composer, ReplyEditor
+from socialdesk.widgets.composer import NO_NETWORK, Composer, ReplyEditor
 from socialdesk.widgets.customer_pane import CustomerPane
 from socialdesk.widgets.feed_list import FeedList
 from socialdesk.widgets.status_bar import StatusBar
@@ -109,20 +109,22 @@ class DetailActions(FeedActions):
                 self._shown_post = target.id
                 self._load_detail(target.id)
                 return
-        self.query_one(ThreadView).data = message.view
+        thread_view = self.query_one(ThreadView)
+        thread_view.networks = capabilities.labels()  # a connector loaded since brings its names
+        thread_view.data = message.view
         composer = self.composer
         post = self.selected_post = thread.focus
         if post.is_ours:
             self._own_post_only(post)
             return
-        composer.network = post.network
+        network = capabilities.facts(post.network)
+        composer.network = network
         # The account's own server's rules (Mastodon: max_characters, characters_reserved_per_url).
         composer.server_limit, composer.url_weight = message.view.limits or (0, 0)
         composer.content_warning = post.content_warning  # a Mastodon reply carries it, and it counts
         composer.prefix = final_text(post, "")
-        network = NETWORK_NAMES.get(post.network, post.network)
         mentions = composer.prefix.strip()
-        composer.target = f"Reply to @{post.author_handle} on {network}" + (
+        composer.target = f"Reply to @{post.author_handle} on {network.display_name}" + (
             ""
             if not mentions
             else " · @-mention added"
@@ -138,7 +140,7 @@ class DetailActions(FeedActions):
         """A thread of our own posts only: nobody to reply to."""
         self._draft_post = None
         composer = self.composer
-        composer.network = post.network
+        composer.network = capabilities.facts(post.network)
         composer.prefix = composer.state = ""
         composer.target = "Our own post: no customer post in this thread to reply to"
         composer.set_text("")
@@ -149,6 +151,7 @@ class DetailActions(FeedActions):
         self.query_one(ThreadView).data = None
         self.query_one(CustomerPane).data = None
         composer = self.composer
+        composer.network = NO_NETWORK
         composer.target = ""
         composer.prefix = ""
         composer.state = ""
@@ -157,7 +160,9 @@ class DetailActions(FeedActions):
     def on_customer_loaded(self, message: CustomerLoaded) -> None:
         if message.post_id is not None and message.post_id != self._shown_post:
             return  # the author of a post the agent has moved past
-        self.query_one(CustomerPane).data = message.view
+        pane = self.query_one(CustomerPane)
+        pane.networks = capabilities.labels()
+        pane.data = message.view
 
     def action_history_more(self) -> None:
         """Load the next (older) page of the customer's history."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from socialdesk import capabilities
 from socialdesk.messages import WindowLoaded
 from socialdesk.screens.host import HostScreen
 from socialdesk.services import feed_window
@@ -62,6 +63,7 @@ class FeedActions(HostScreen):
 
     def on_window_loaded(self, message: WindowLoaded) -> None:
         feed = self.feed
+        feed.networks = capabilities.labels()  # a connector loaded since brings its glyph
         feed.show(message.window, message.shift)
         if message.shift > 0 and (feed.scroll_offset.y > 0 or feed.cursor > 0):
             self.query_one(StatusBar).new_count += message.shift

@@ -12,7 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from socialdesk.widgets.badges import NETWORK_GLYPHS, NETWORK_NAMES, STATUS_LABELS
+from socialdesk import capabilities
+from socialdesk.widgets.badges import STATUS_LABELS
 
 # Groups in the order an agent meets them, and what each key does in words (by binding id).
 GROUPS = ("Move around", "Reply", "Work the queue", "Views and search", "The desk")
@@ -103,7 +104,9 @@ def legend() -> Text:
     """What the feed's columns and signs mean."""
     text = Text()
     text.append("The feed, column by column\n", "bold")
-    networks = "  ".join(f"{glyph} {NETWORK_NAMES.get(name, name)}" for name, glyph in NETWORK_GLYPHS.items())
+    # Every network known now, as its connector declares it (an alias such as "twitter" once).
+    known = {facts.name: facts for facts in capabilities.labels().networks.values()}
+    networks = "  ".join(f"{facts.glyph} {facts.display_name}" for facts in known.values())
     statuses = "  ".join(f"{label} {status}" for status, (label, _) in STATUS_LABELS.items())
     for sign, meaning in (
         ("network", networks),

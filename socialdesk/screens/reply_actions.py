@@ -268,16 +268,16 @@ class ReplyActions(HostScreen):
         store = self.ctx.store
 
         def work() -> None:
+            from socialdesk.capabilities import facts
             from socialdesk.screens.quit_confirm import SHOWN, PendingReply
             from socialdesk.store.queries import get_post
-            from socialdesk.widgets.badges import NETWORK_NAMES
 
             conn = store.conn  # this thread's connection
             rows, total = outbox.unsent(limit=SHOWN)
             pending = []
             for row in rows:
                 post = get_post(conn, row.post_id) if row.post_id is not None else None
-                network = NETWORK_NAMES.get(row.network, row.network)
+                network = facts(row.network).display_name
                 to = f"@{post.author_handle} on {network}" if post is not None else network
                 due = row.send_after if row.state == "queued" else None
                 pending.append(PendingReply(("DM to " if row.dm else "reply to ") + to, row.text, due))

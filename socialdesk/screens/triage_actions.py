@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 from textual.message import Message
 
+from socialdesk.capabilities import facts
 from socialdesk.errors import UserError
 from socialdesk.sanitize import clean
 from socialdesk.screens.host import HostScreen
-from socialdesk.widgets.badges import NETWORK_NAMES
 from socialdesk.widgets.queue_tabs import QueueTabs
 
 if TYPE_CHECKING:  # the queue service and classifier are imported by the actions that use them
@@ -66,7 +66,7 @@ def describe(row: PostRow) -> str:
     """How a toast names a conversation: who, where and the first words (never our internal id)."""
     words = clean(row.text, single_line=True)
     words = words if len(words) <= 40 else words[:39] + "…"
-    network = NETWORK_NAMES.get(row.network, row.network)
+    network = facts(row.network).display_name
     return f"@{clean(row.author_handle, single_line=True)} on {network}: \u201c{words}\u201d"
 
 

@@ -1,4 +1,4 @@
-"""Short labels for a post's network, age, status, sentiment and priority (pure functions)."""
+"""Short labels for a post's age, status, sentiment, priority and SLA (pure functions)."""
 
 from __future__ import annotations
 
@@ -12,27 +12,6 @@ def now() -> float:
     return time.time()
 
 
-NETWORK_GLYPHS = {
-    # One narrow character each, so columns line up in every terminal font.
-    "x": "X",
-    "mastodon": "M",
-    "bluesky": "B",
-    "reddit": "R",
-    "reviews": "★",
-    "feeds": "F",
-    "jsonl": "J",
-    "demo": "◆",
-}
-NETWORK_NAMES = {
-    "x": "X",
-    "mastodon": "Mastodon",
-    "bluesky": "Bluesky",
-    "reddit": "Reddit",
-    "reviews": "Reviews",
-    "feeds": "Feed",
-    "jsonl": "Import",
-    "demo": "Demo",
-}
 STATUS_LABELS = {
     "new": ("NEW", "new"),
     "open": ("OPN", ""),

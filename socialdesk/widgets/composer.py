@@ -10,10 +10,12 @@ from textual.reactive import reactive
 from textual.widgets import Static, TextArea
 
 from socialdesk import compose as counting
+from socialdesk.capabilities import Capabilities, NetworkFacts
 from socialdesk.sanitize import clean
-from socialdesk.widgets.badges import NETWORK_NAMES
 
 WARN_AT = 0.9  # of the limit
+# No post selected: nothing to count against, and no counter shown.
+NO_NETWORK = NetworkFacts("", "", "·", Capabilities())
 
 
 class ReplyEditor(TextArea):
@@ -48,7 +50,8 @@ class Composer(Vertical):
 
     # The container draws none of these (its target and counter lines do): setting them repaints
     # only those lines, not the composer's whole box, on every selection in the feed.
-    network: reactive[str] = reactive("x", repaint=False)
+    # The replied-to post's network as its connector declares it (counting rule, limit, display name).
+    network: reactive[NetworkFacts] = reactive(NO_NETWORK, repaint=False)
     # The replying account's server: its limit and what a link counts there (0: the network's).
     server_limit: reactive[int] = reactive(0, repaint=False)
     url_weight: reactive[int] = reactive(0, repaint=False)
@@ -100,7 +103,7 @@ class Composer(Vertical):
         """The final text (mentions, then what was typed) measured against the post's network."""
         return counting.check(
             counting.with_prefix(self.prefix, self.text),
-            self.network,
+            self.network.capabilities,
             self.server_limit or None,
             self.url_weight or None,
             self.content_warning,
@@ -117,7 +120,7 @@ class Composer(Vertical):
         if self.state and detail >= 3:
             label.append(f"last reply: {self.state}   ", "italic")
         if detail >= 2:
-            label.append(f"{NETWORK_NAMES.get(self.network, self.network)} · ")
+            label.append(f"{self.network.display_name} · ")
         label.append(f"{result.count}/{result.limit}", "bold")
         if detail >= 1:
             label.append(
@@ -167,8 +170,12 @@ class Composer(Vertical):
         self._counter_due = False
         if not self.is_mounted:
             return
-        result = self.measure()
         counter = self.query_one("#composer-counter", Static)
+        if self.network is NO_NETWORK:
+            counter.update("", layout=False)
+            counter.remove_class("-error", "-warning")
+            return
+        result = self.measure()
         room = counter.size.width
         # The count itself always shows: the words around it go first where the pane is narrow.
         for detail in (3, 2, 1, 0):

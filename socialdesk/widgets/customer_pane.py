@@ -8,11 +8,12 @@ from functools import partial
 from rich.text import Text
 from textual.reactive import reactive
 
+from socialdesk.capabilities import NetworkLabels
 from socialdesk.models import PostRow
 from socialdesk.sanitize import clean
 from socialdesk.viewmodels import CustomerView
 from socialdesk.widgets import badges
-from socialdesk.widgets.badges import NETWORK_NAMES, age, sentiment_badge
+from socialdesk.widgets.badges import age, sentiment_badge
 from socialdesk.widgets.document import Block, DocumentView
 
 PLACEHOLDER = Text("The author's history shows here.", style="dim")
@@ -32,6 +33,8 @@ class CustomerPane(DocumentView):
     """Who wrote the selected post, and everything they said to us before, across channels."""
 
     data: reactive[CustomerView | None] = reactive(None)
+    # How each network is named, as its connector declares it (set by the screen before `data`).
+    networks: NetworkLabels = NetworkLabels()
 
     def on_mount(self) -> None:
         self.show([Block(PLACEHOLDER)])
@@ -42,20 +45,21 @@ class CustomerPane(DocumentView):
             return
         now = badges.now()
         secondary = self.app.current_theme.secondary or "magenta"
-        blocks = [Block(self._card(view)), Block(Text(), rule=True)]
+        blocks = [Block(self._card(view, self.networks)), Block(Text(), rule=True)]
         for post in view.history:
             # Built only if drawn: a page of history is 50 posts, a screen shows a handful.
-            hint = f"{post.network} · 00m ago · {post.status}\n{post.text}"
-            blocks.append(Block(partial(self._history_entry, post, now, secondary), gap=1, hint=hint))
+            hint = f"{self.networks.name(post.network)} · 00m ago · {post.status}\n{post.text}"
+            entry = partial(self._history_entry, post, now, secondary, self.networks)
+            blocks.append(Block(entry, gap=1, hint=hint))
         if view.more:
             blocks.append(Block(Text("… earlier posts: press ] to load more", "dim")))
         self.show(blocks)
 
     @staticmethod
-    def _history_entry(post: PostRow, now: float, secondary: str) -> Text:
+    def _history_entry(post: PostRow, now: float, secondary: str, networks: NetworkLabels) -> Text:
         line = Text()
         line.append("▶ ours  " if post.is_ours else "", secondary)
-        network = NETWORK_NAMES.get(post.network, post.network)
+        network = networks.name(post.network)
         line.append(f"{network} · {age(post.created_at, now)} ago ", "dim")
         badge, _ = sentiment_badge(post)
         line.append(f"{badge} {post.status}\n", "dim")
@@ -63,7 +67,7 @@ class CustomerPane(DocumentView):
         return line
 
     @staticmethod
-    def _card(view: CustomerView) -> Text:
+    def _card(view: CustomerView, networks: NetworkLabels) -> Text:
         customer = view.customer
         card = Text()
         card.append(clean(customer.display_name, single_line=True) or "?", "bold")
@@ -71,7 +75,7 @@ class CustomerPane(DocumentView):
             card.append("  VIP", "bold reverse")
         for ident in customer.identities:
             card.append(
-                f"\n  {NETWORK_NAMES.get(ident.network, ident.network):<9}"
+                f"\n  {networks.name(ident.network):<9}"
                 f"@{clean(ident.handle, single_line=True)}  ({ident.followers:,} followers)"
             )
         card.append(

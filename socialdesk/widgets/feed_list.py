@@ -18,12 +18,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from socialdesk.capabilities import NetworkLabels
 from socialdesk.models import PostRow
 from socialdesk.sanitize import clean
 from socialdesk.viewmodels import Window
 from socialdesk.widgets import badges
 from socialdesk.widgets.badges import (
-    NETWORK_GLYPHS,
     age,
     priority_badge,
     sentiment_badge,
@@ -84,6 +84,8 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
     cursor: reactive[int] = reactive(0, repaint=False)
     marked: reactive[frozenset[int]] = reactive(frozenset, repaint=False)
     empty_text: reactive[str] = reactive("Nothing here yet.")  # shown when the view holds no post
+    # Each network's glyph, as the connectors declare them (the screen sets it; a plug-in brings its own).
+    networks: reactive[NetworkLabels] = reactive(NetworkLabels, repaint=False)
 
     class Highlighted(Message):
         """The cursor moved onto a post (or off every post: `post` is None)."""
@@ -141,6 +143,10 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def watch_marked(self) -> None:
         self.refresh()  # the marks are part of each drawing's key
+
+    def watch_networks(self) -> None:
+        self._strips.clear()  # a connector loaded since: its rows get its glyph
+        self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -311,7 +317,7 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         sla, sla_style = sla_badge(row, now)
         columns = [
             ("mark", Segment("✓ " if row.id in self.marked else "  ", base)),
-            ("network", Segment(NETWORK_GLYPHS.get(row.network, "·") + " ", styled("dim"))),
+            ("network", Segment(self.networks.glyph(row.network) + " ", styled("dim"))),
             (
                 "author",
                 Segment(

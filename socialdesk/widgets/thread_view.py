@@ -7,11 +7,12 @@ from functools import partial
 from rich.text import Text
 from textual.reactive import reactive
 
+from socialdesk.capabilities import NetworkLabels
 from socialdesk.models import PostRow
 from socialdesk.sanitize import clean
 from socialdesk.viewmodels import ThreadDetail
 from socialdesk.widgets import badges
-from socialdesk.widgets.badges import NETWORK_NAMES, age
+from socialdesk.widgets.badges import age
 from socialdesk.widgets.document import Block, DocumentView
 
 PLACEHOLDER = Text("Select a post to read its conversation.", style="dim")
@@ -30,6 +31,8 @@ class ThreadView(DocumentView):
     """
 
     data: reactive[ThreadDetail | None] = reactive(None)
+    # How each network is named, as its connector declares it (set by the screen before `data`).
+    networks: NetworkLabels = NetworkLabels()
 
     def on_mount(self) -> None:
         self.show([Block(PLACEHOLDER)])
@@ -47,10 +50,11 @@ class ThreadView(DocumentView):
                 theme.primary if focus else (theme.secondary or theme.primary) if post.is_ours else "grey50"
             )
             # Built only if drawn; the hint (header, text, tags) sizes the posts not drawn yet.
-            hint = f"{post.author_name}  @{post.author_handle}  · {post.network} · 00m ago\n{post.text}"
+            network = self.networks.name(post.network)
+            hint = f"{post.author_name}  @{post.author_handle}  · {network} · 00m ago\n{post.text}"
             if post.tags:
                 hint += "\n" + tag_line(post.tags)
-            blocks.append(Block(partial(self._post, post, now), bar=colour, gap=1, hint=hint))
+            blocks.append(Block(partial(self._post, post, now, self.networks), bar=colour, gap=1, hint=hint))
             if focus and data.pattern:
                 line = Text(f"≈ {data.pattern}" + ("  · C opens them" if len(data.similar_ids) > 1 else ""))
                 blocks.append(Block(line, bar=theme.accent or colour, gap=1))
@@ -68,19 +72,17 @@ class ThreadView(DocumentView):
         self.show(blocks)
 
     @staticmethod
-    def _post(post: PostRow, now: float) -> Text:
+    def _post(post: PostRow, now: float, networks: NetworkLabels) -> Text:
         text = Text()
         if post.is_ours:
             text.append("▶ ours  ", "bold")
         text.append(clean(post.author_name, single_line=True) or "?", "bold")
         text.append(f"  @{clean(post.author_handle, single_line=True)}")
-        text.append(
-            f"  · {NETWORK_NAMES.get(post.network, post.network)} · {age(post.created_at, now)} ago", "dim"
-        )
+        text.append(f"  · {networks.name(post.network)} · {age(post.created_at, now)} ago", "dim")
         if post.edited_at is not None:
             text.append(f"  · edited {age(post.edited_at, now)} ago", "italic")
         if post.deleted_at is not None:
-            text.append(f"  · DELETED on {NETWORK_NAMES.get(post.network, post.network)}", "bold")
+            text.append(f"  · DELETED on {networks.name(post.network)}", "bold")
         if post.content_warning:
             text.append(f"\nCW: {clean(post.content_warning, single_line=True)}", "italic")
         text.append("\n" + clean(post.text))

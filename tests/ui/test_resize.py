@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from socialdesk import capabilities
 from socialdesk.app import SocialDeskApp
 from socialdesk.sanitize import clean
 from socialdesk.widgets.composer import Composer
@@ -85,7 +86,7 @@ async def test_a_narrow_counter_keeps_the_count_and_drops_the_words_around(desk_
         await ready(pilot)
         await settle(pilot)
         composer = desk_app.desk.query_one(Composer)
-        composer.network, composer.state = "mastodon", "failed"
+        composer.network, composer.state = capabilities.facts("mastodon"), "failed"
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         counter = composer.query_one("#composer-counter")

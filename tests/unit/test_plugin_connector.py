@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from socialdesk import capabilities, compose
+from socialdesk.config import Settings
 from socialdesk.connectors import registry
 from socialdesk.connectors.base import (
     CannotTell,
@@ -22,9 +23,16 @@ from socialdesk.connectors.base import (
     SendResult,
     SendUncertain,
 )
+from socialdesk.context import Context
+from socialdesk.launcher import make_app
 from socialdesk.services.outbox import Outbox
 from socialdesk.store.queries import thread
+from socialdesk.widgets.composer import Composer
+from socialdesk.widgets.customer_pane import CustomerPane
+from socialdesk.widgets.thread_view import ThreadView
 from tests.outbox.helpers import Clock, make_store, post_id
+from tests.ui.lines import drawn_lines
+from tests.ui.waiting import settle
 
 
 class Parrot(Connector):
@@ -110,3 +118,21 @@ def test_built_in_table_equals_what_the_built_in_connectors_declare() -> None:
         if info.distribution == "socialdesk":
             cls = registry.load_connector(info.name)
             assert capabilities.BUILT_IN[cls.name] == cls.facts(), cls.name
+
+
+async def test_the_desk_shows_a_plugin_networks_own_glyph_and_name(installed: None, tmp_path: Path) -> None:
+    """Feed, thread, customer card and composer name the network as its connector declares it."""
+    make_store(tmp_path / "p.db", network="parrot").close()
+    registry.load_connector("parrot")  # as building the account's source does
+    app = make_app(Context(settings=Settings(), db_path=tmp_path / "p.db"), sync=False, sources=[])
+    async with app.run_test(size=(160, 40)) as pilot:
+        thread_view = app.desk.query_one(ThreadView)
+        await settle(pilot, until=lambda: thread_view.data is not None)
+        first_row = drawn_lines(app.desk.feed)[0]
+        assert first_row.split()[0] == "P", first_row
+        assert any("· Parrot ·" in line for line in drawn_lines(thread_view))
+        customer = app.desk.query_one(CustomerPane)
+        assert any(line.strip().startswith("Parrot") for line in drawn_lines(customer))
+        composer = app.desk.query_one(Composer)
+        assert composer.network.display_name == "Parrot" and composer.measure().limit == 40
+        assert "on Parrot" in str(app.desk.query_one("#composer-target").render())
