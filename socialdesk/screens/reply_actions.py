@@ -363,8 +363,8 @@ class ReplyActions(HostScreen):
     # -- split into a thread -------------------------------------------------------------------
 
     def action_reply_split(self) -> None:
-        """Preview the composer's reply as a numbered thread; on confirm, queue every part."""
-        from socialdesk.screens.split_preview import SplitPreviewScreen
+        """Review the composer's reply as a numbered thread; on confirm, queue every part."""
+        from socialdesk.screens.review import ReviewData, ReviewScreen
 
         post = self._post_or_warn()
         text = self.composer_text().strip()
@@ -389,16 +389,24 @@ class ReplyActions(HostScreen):
             self.notify("It fits in one post: send it with ctrl+s")
             return
 
+        cw = post.content_warning  # every part carries it (Mastodon counts it)
+        results = [compose.check(part, post.network, limit, url_weight, cw) for part in parts]
+        data = ReviewData(
+            parts=tuple(parts),
+            destination=f"{self._audience(post, dm=False)}, as a thread of {len(parts)} posts",
+            account=post.account,
+            network=post.network,
+            target=f"@{post.author_handle} · post {post.id}",
+            counts=tuple(f"{r.count}/{r.limit}" for r in results),
+            over=any(r.over for r in results),
+            note=self._review_note(post),
+        )
+
         def confirmed(ok: bool | None) -> None:
             if ok:
                 self._queue(post, parts, dm=False)
 
-        title = f"Send as a thread of {len(parts)} posts · {self._audience(post, dm=False)}"
-        rules = self.composer_rules()
-        self.app.push_screen(
-            SplitPreviewScreen(parts, post.network, title, rules=rules, content_warning=post.content_warning),
-            confirmed,
-        )
+        self.app.push_screen(ReviewScreen(data), confirmed)
 
     # -- the post on its network -------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The review before a reply leaves: exact final text, destination, account, post and count."""
+"""The review before a reply, DM or thread leaves: exact final text, destination, account, counts."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from socialdesk.capabilities import facts
 from socialdesk.sanitize import clean
 
 
@@ -19,10 +20,10 @@ class ReviewData:
     """What the agent is about to send.
 
     Attributes:
-        parts: the exact final text of each post (one unless a thread).
-        destination: "public reply" or "direct message".
+        parts: the exact final text of each post (one, a DM and its public reply, or a thread's parts).
+        destination: "public reply", "direct message", "public reply, as a thread of 3 posts" ...
         account: our account that sends it.
-        network: the network's name.
+        network: the network (the review shows the name its connector declares).
         target: who/what it answers ("@maria · post 42").
         counts: "count/limit" of each part.
         over: some part is over the limit (confirming is refused).
@@ -40,7 +41,11 @@ class ReviewData:
 
 
 class ReviewScreen(ModalScreen[bool]):
-    """Read before Enter: `y`/enter sends, `e`/escape goes back to edit. Dismisses with True to send."""
+    """Read before Enter: `y`/enter sends, `e`/escape goes back to edit. Dismisses with True to send.
+
+    The one confirm-and-send modal: a reply, a DM with its public note, a thread split from a long
+    reply and each reply of a bulk reply are all reviewed here.
+    """
 
     DEFAULT_CSS = """
     ReviewScreen {
@@ -68,7 +73,8 @@ class ReviewScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         data = self.data
         with Vertical(id="review"):
-            where = f"{data.destination} · {data.network} · account {data.account or '-'} · {data.target}"
+            network = facts(data.network).display_name
+            where = f"{data.destination} · {network} · account {data.account or '-'} · {data.target}"
             yield Static(Text(clean(where, single_line=True)), id="review-where")
             if data.note:
                 yield Static(Text(data.note), id="review-note")

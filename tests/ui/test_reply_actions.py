@@ -17,7 +17,6 @@ from socialdesk.screens.macro_picker import MacroPickerScreen
 from socialdesk.screens.outbox import OutboxScreen
 from socialdesk.screens.reply_actions import REPLY_BINDINGS, ReplyActions
 from socialdesk.screens.review import ReviewScreen
-from socialdesk.screens.split_preview import SplitPreviewScreen
 from socialdesk.services.outbox import Outbox
 from socialdesk.services.outbox_worker import resolver_for
 from socialdesk.store.queries import get_post
@@ -104,6 +103,22 @@ async def test_send_opens_review_then_queues_and_undo_brings_the_text_back(ctx: 
         assert replies(ctx)[0][1] == "discarded"
 
 
+async def test_a_thread_is_reviewed_like_any_reply_and_says_it_waits_for_approval(ctx: Context) -> None:
+    """One confirm-and-send modal: a split thread shows the account and the escalation hold too."""
+    ctx.store.conn.execute("UPDATE posts SET status = 'escalated' WHERE id = 1")
+    app = HostApp(ctx, get_post(ctx.store.conn, 1))
+    async with app.run_test() as pilot:
+        app.host.text = "words " * 100
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewScreen) and len(review.data.parts) == 3
+        assert "held until an approver approves it" in review.data.note
+        assert str(review.query_one("#review-note", Static).render()) == review.data.note
+        where = str(review.query_one("#review-where", Static).render())
+        assert where.startswith("public reply, as a thread of 3 posts · Demo network · account demo")
+
+
 async def test_review_escape_goes_back_without_sending(ctx: Context) -> None:
     app = HostApp(ctx, get_post(ctx.store.conn, 1))
     async with app.run_test() as pilot:
@@ -125,7 +140,9 @@ async def test_over_the_limit_is_blocked_and_split_previews_a_thread(ctx: Contex
         await pilot.press("ctrl+l")
         await pilot.pause()
         preview = app.screen
-        assert isinstance(preview, SplitPreviewScreen) and len(preview.parts) == 3
+        assert isinstance(preview, ReviewScreen) and len(preview.data.parts) == 3
+        assert len(preview.data.counts) == 3 and all(c.endswith("/280") for c in preview.data.counts)
+        assert preview.data.destination.endswith(", as a thread of 3 posts") and not preview.data.over
         await pilot.press("enter")
         await settle(pilot)
         rows = replies(ctx)
@@ -250,15 +267,15 @@ async def test_review_shows_how_public_the_reply_will_be(tmp_path: Path) -> None
         assert isinstance(review, ReviewScreen)
         assert review.data.destination == "followers-only reply"  # never public for a private complaint
         where = review.query_one("#review-where", Static).render()
-        assert str(where).startswith("followers-only reply · mastodon")
+        assert str(where).startswith("followers-only reply · Mastodon")
         await pilot.press("escape")
         await pilot.pause()
         app.host.text = "we refunded the second charge. " * 30
         await pilot.press("ctrl+l")
         await pilot.pause()
         preview = app.screen
-        assert isinstance(preview, SplitPreviewScreen)
-        assert preview.title_text.endswith("· followers-only reply")
+        assert isinstance(preview, ReviewScreen)
+        assert preview.data.destination.startswith("followers-only reply, as a thread of")
 
 
 async def test_the_rules_suggested_macro_is_offered_first_and_the_preview_follows_the_prompt(

@@ -93,7 +93,7 @@ def test_review_modal(snap_compare, desk_app: SocialDeskApp) -> None:  # type: i
     assert snap_compare(desk_app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_split_preview_modal(snap_compare, desk_app: SocialDeskApp) -> None:  # type: ignore[no-untyped-def]
+def test_review_modal_for_a_thread(snap_compare, desk_app: SocialDeskApp) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(desk_app, terminal_size=SIZE, run_before=_modal(("ctrl+l",), LONG_REPLY))
 
 
