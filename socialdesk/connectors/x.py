@@ -6,7 +6,7 @@ objects into posts (long posts, edits, DM events) in `x_posts`.
 
 X has no idempotency key: before any retry the outbox calls `find_sent`, which looks through
 everything the account posted (or sent in the DM conversation) since the first attempt, for the
-same text; when it cannot see back that far it says so (CannotTell) and the agent decides.
+same text (`x_sent`); when it cannot see back that far it says so (CannotTell) and the agent decides.
 
 X answers 403 for things that are about one reply, not the account: duplicate content, a reply to
 a deleted post, a refused DM, a reply the app may not make. Those refuse that reply with X's own
@@ -18,11 +18,11 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from socialdesk.connectors import x_sent
 from socialdesk.connectors.base import (
     BACKFILL_OPTION,
     AuthError,
@@ -45,7 +45,6 @@ from socialdesk.connectors.http import (
     id_key,
     load_cursor,
     make_client,
-    parse_time,
     x_reset,
 )
 from socialdesk.connectors.x_fetch import SEARCH_MIN_RESULTS, Stream, XFetch, dm_thread
@@ -61,30 +60,10 @@ from socialdesk.connectors.x_tokens import SessionStore, TokenKeeper
 from socialdesk.secrets import redact, remember
 
 THREAD_PAGES = 10  # a conversation search reads at most this many pages (1,000 posts)
-MAX_PAGES = 5  # reconciliation looks back at most this many pages of our own posts or DMs
 T = TypeVar("T")
-CLOCK_SLACK = 120.0  # seconds our clock and X's may differ when comparing a post's time to an attempt's
 # 403 problem types (X's `type` URIs) and words that mean the token or the app, not the reply.
 _AUTH_PROBLEMS = ("unsupported-authentication", "client-forbidden", "oauth1-permissions")
 _AUTH_WORDS = re.compile(r"\b(token|authenticat\w*|credentials?)\b.*\b(invalid|expired|revoked)\b", re.I)
-
-
-def _norm(text: str) -> str:
-    # X rewrites links to t.co and may prefix reply mentions: compare what is left.
-    text = re.sub(r"https?://\S+", "", text)
-    text = re.sub(r"^(@\w+\s+)+", "", text.strip())
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _time(item: dict[str, Any]) -> float:
-    try:
-        return parse_time(item.get("created_at"))
-    except ValueError:
-        return float("inf")  # no usable time: treat as recent, never as proof of having looked far enough
 
 
 def x_message(content: bytes) -> str:
@@ -318,7 +297,7 @@ class XConnector(Connector):
         created = (data or {}).get("data") if isinstance(data, dict) else None
         if not isinstance(created, dict) or not created.get("id"):
             raise TransientError("X: the post was accepted but no id came back")
-        return SendResult(native_id=str(created["id"]), url=f"https://x.com/i/web/status/{created['id']}")
+        return SendResult(native_id=str(created["id"]), url=x_sent.post_url(str(created["id"])))
 
     def refusal(self, reply: OutgoingReply) -> str | None:
         """A post X no longer has cannot be answered (one lookup, before the review)."""
@@ -345,87 +324,27 @@ class XConnector(Connector):
         return PermanentError(f"X refused it: {message}")
 
     def find_sent(self, reply: OutgoingReply) -> SendResult | None:
-        """Our posts (or DM events) since the first attempt: the same text to the same place means sent.
+        """Our posts (or DM events) since the first attempt with the same text (see `x_sent`).
 
         Raises:
             CannotTell: X cannot show everything since the attempt (too many pages, no dm.read).
         """
-        since = reply.first_attempt_at - CLOCK_SLACK if reply.first_attempt_at is not None else None
-        if reply.dm:
-            return self._find_dm(reply, since)
-        me = self._me_id()
-        params: dict[str, Any] = {
-            "max_results": 100,
-            "tweet.fields": "referenced_tweets,created_at",
-            "exclude": "retweets",
-        }
-        if since is not None:
-            params["start_time"] = _iso(since)
-        wanted = _norm(reply.text)
-        for page in self._pages(f"/2/users/{quote(me)}/tweets", params):
-            for tweet in page:
-                parents = {
-                    str(r.get("id"))
-                    for r in tweet.get("referenced_tweets") or []
-                    if r.get("type") == "replied_to"
-                }
-                if reply.in_reply_to and reply.in_reply_to not in parents:
-                    continue
-                if _norm(str(tweet.get("text") or "")) == wanted:
-                    return SendResult(
-                        native_id=str(tweet["id"]), url=f"https://x.com/i/web/status/{tweet['id']}"
-                    )
-        return None
+        return x_sent.find_sent(self._read_page, self._me_id(), reply)
 
-    def _find_dm(self, reply: OutgoingReply, since: float | None) -> SendResult | None:
-        """Our message in the conversation with the recipient, sent after the first attempt."""
-        if not reply.to_native_id:
-            raise CannotTell("X: no recipient to look the direct message up with")
-        me = self._me_id()
-        wanted = _norm(reply.text)
-        params = {
-            "dm_event.fields": "id,text,sender_id,created_at,event_type",
-            "event_types": "MessageCreate",
-            "max_results": 100,
-        }
-        path = f"/2/dm_conversations/with/{quote(reply.to_native_id)}/dm_events"
-        for page in self._pages(path, params, older_than=since):
-            for event in page:
-                if str(event.get("sender_id")) != me or _norm(str(event.get("text") or "")) != wanted:
-                    continue
-                if since is None or _time(event) >= since:
-                    return SendResult(native_id=str(event["id"]), url="")
-        return None
-
-    def _pages(
-        self, path: str, params: dict[str, Any], older_than: float | None = None
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Newest-first pages until the list ends (or reaches `older_than`); CannotTell past MAX_PAGES.
-
-        A 403 (e.g. a token without dm.read) is CannotTell too: it proves nothing either way.
-        """
-        token = None
-        for _ in range(MAX_PAGES):
-            query = {**params, **({"pagination_token": token} if token else {})}
-            response = self._authorized(
-                lambda headers, query=query: self.api.request(  # type: ignore[misc]
-                    "GET", path, params=query, headers=headers, ok=(403,)
-                )
-            )
-            if response.status_code == 403:
-                error = self._forbidden(response.content)
-                if isinstance(error, AuthError):
-                    raise error
-                raise CannotTell(f"X: cannot look the reply up ({error})")
-            data = self.api.json(response)
-            if not isinstance(data, dict):
-                raise TransientError(f"X: {path} answered with an unexpected shape")
-            page = [i for i in data.get("data") or [] if isinstance(i, dict)]
-            yield page
-            token = (data.get("meta") or {}).get("next_token")
-            if not token or (older_than is not None and any(_time(i) < older_than for i in page)):
-                return
-        raise CannotTell(f"X: more posts since the attempt than {MAX_PAGES} pages show")
+    def _read_page(self, path: str, query: dict[str, Any]) -> dict[str, Any]:
+        """One page of a list of ours. A 403 (e.g. a token without dm.read) proves nothing: CannotTell."""
+        response = self._authorized(
+            lambda headers: self.api.request("GET", path, params=query, headers=headers, ok=(403,))
+        )
+        if response.status_code == 403:
+            error = self._forbidden(response.content)
+            if isinstance(error, AuthError):
+                raise error
+            raise CannotTell(f"X: cannot look the reply up ({error})")
+        data = self.api.json(response)
+        if not isinstance(data, dict):
+            raise TransientError(f"X: {path} answered with an unexpected shape")
+        return data
 
     def verify(self) -> str:
         """Check the token with /2/users/me."""
