@@ -11,7 +11,7 @@ nobody declared counts plain characters with a neutral glyph.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 COUNTING_RULES = ("x-weighted", "graphemes", "mastodon", "chars")
 MONITORING_KINDS = ("mentions", "search", "hashtags", "dm", "feed", "import")
@@ -30,6 +30,9 @@ class Capabilities:
         max_bytes: a byte cap on top of the counting rule (Bluesky: 3000), 0 when none.
         reply_mentions: a public reply must start with "@handle " of whom it answers (X, Mastodon);
             False where replies are threaded by reference alone (Bluesky).
+        embedded: the network lives in this process (the demo): its connector needs no settings or
+            secret, so the desk builds one for any account; a desk without accounts opens its
+            workspace, whose account is named after the network.
     """
 
     max_length: int = 0
@@ -39,6 +42,7 @@ class Capabilities:
     monitoring: frozenset[str] = frozenset({"mentions"})
     max_bytes: int = 0
     reply_mentions: bool = False
+    embedded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +98,7 @@ BUILT_IN: dict[str, NetworkFacts] = {
             "demo",
             "Demo network",
             "◆",
-            _X,
+            replace(_X, monitoring=frozenset({"mentions", "search", "dm"}), embedded=True),
         ),
         NetworkFacts("feeds", "Feeds", "F", Capabilities(monitoring=frozenset({"feed"}))),
         NetworkFacts("jsonl", "JSONL file", "J", Capabilities(monitoring=frozenset({"import"}))),
@@ -128,6 +132,18 @@ def facts(network: str) -> NetworkFacts:
     key = network.strip().lower()
     name, glyph = _IMPORTED.get(key, (network, "·"))
     return NetworkFacts(key, name, glyph, Capabilities())
+
+
+def embedded_network() -> str:
+    """The network that lives in this process (the demo's): its name is also its workspace's account."""
+    known = {**BUILT_IN, **_loaded}
+    return next(name for name, found in known.items() if found.capabilities.embedded)
+
+
+def is_embedded(network: str) -> bool:
+    """Whether `network` lives in this process (see `Capabilities.embedded`)."""
+    found = declared(network)
+    return found is not None and found.capabilities.embedded
 
 
 def glyphs() -> dict[str, str]:

@@ -77,12 +77,16 @@ def build_context(
 def holds_only_demo(path: Path) -> bool:
     """Whether an existing cache file holds nothing but the demo workspace's posts and replies.
 
-    The demo network (which plays several networks) files everything under its account "demo".
-    Read-only, before the cache is opened (opening migrates it): the demo never writes a cache that
-    is not its own. A file that is not a readable cache does not count as the demo's.
+    The demo network (which plays several networks) files everything under its workspace account,
+    named after the network (`capabilities.embedded_network`). Read-only, before the cache is opened
+    (opening migrates it): the demo never writes a cache that is not its own. A file that is not a
+    readable cache does not count as the demo's.
     """
     import sqlite3
 
+    from socialdesk.capabilities import embedded_network
+
+    account = embedded_network()
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error:
@@ -90,7 +94,7 @@ def holds_only_demo(path: Path) -> bool:
     try:
         for table in ("posts", "replies"):
             try:
-                if conn.execute(f"SELECT 1 FROM {table} WHERE account != 'demo' LIMIT 1").fetchone():
+                if conn.execute(f"SELECT 1 FROM {table} WHERE account != ? LIMIT 1", (account,)).fetchone():
                     return False
             except sqlite3.OperationalError as exc:
                 if "no such table" not in str(exc):
@@ -106,10 +110,12 @@ def workspace_sources(ctx: Context) -> list[Source]:
     """The sources to sync: the demo network, or every enabled configured account."""
     from socialdesk.services.sync import Source
 
-    if ctx.demo:
-        from socialdesk.connectors.demo import DemoConnector
+    if ctx.demo:  # the network that lives in this process, under its own workspace account
+        from socialdesk.capabilities import embedded_network
+        from socialdesk.connectors.registry import load_connector
 
-        return [Source("demo", DemoConnector(account="demo"))]
+        name = embedded_network()
+        return [Source(name, load_connector(name)(account=name))]
     from socialdesk.services.accounts import build_connector
 
     return [

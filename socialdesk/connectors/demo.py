@@ -92,6 +92,7 @@ class DemoConnector(Connector):
         can_dm=True,
         monitoring=frozenset({"mentions", "search", "dm"}),
         reply_mentions=True,
+        embedded=True,
     )
     options = {
         "seed": (int, "Generator seed: the same seed always gives the same workspace."),

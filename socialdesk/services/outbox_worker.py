@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from socialdesk.capabilities import is_embedded
 from socialdesk.errors import UserError
 
 if TYPE_CHECKING:  # the desk builds its resolver at start-up: the connectors' code loads on first send
@@ -43,23 +44,31 @@ def run(
 def resolver_for(ctx: Context) -> ConnectorResolver:
     """How the outbox finds the connector that sends for an account of this workspace.
 
-    The demo workspace's replies (its account "demo") go through one demo connector, as do those of
-    a configured demo-network account; any other account is built from its [[accounts]] table (by
-    the accounts service, which fetches its secret). A real account's reply never goes to the demo
-    connector, even on a desk that believes it is the demo.
+    A configured account is built from its [[accounts]] table (by the accounts service, which
+    fetches its secret). A network that lives in this process (`Capabilities.embedded`, the demo)
+    sends for any account through one connector per account, as does, on a desk opened without
+    accounts, the embedded network's own workspace account (named after it), whichever network its
+    posts play. A real account's reply never goes to an embedded connector, even on a desk that
+    believes it is the demo.
     """
-    demo: dict[str, Connector] = {}
+    embedded: dict[str, Connector] = {}
 
     def resolve(network: str, account: str) -> Connector:
-        if network == "demo" or (ctx.demo and account == "demo"):
-            from socialdesk.connectors.demo import DemoConnector
-
-            return demo.setdefault(account, DemoConnector(account=account or "demo"))
         for settings in ctx.settings.accounts:
             if settings.name == account:
                 from socialdesk.services.accounts import build_connector
 
                 return build_connector(settings, ctx.settings.source)
-        raise UserError(f"no configured account {account!r} for {network} (see [[accounts]] in config)")
+        if is_embedded(network):
+            name = network
+        elif ctx.demo and is_embedded(account):
+            name = account  # the embedded network's workspace, its posts filed as x, mastodon ...
+        else:
+            raise UserError(f"no configured account {account!r} for {network} (see [[accounts]] in config)")
+        if account not in embedded:
+            from socialdesk.connectors.registry import load_connector
+
+            embedded[account] = load_connector(name)(account=account)
+        return embedded[account]
 
     return resolve

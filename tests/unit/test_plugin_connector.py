@@ -24,8 +24,10 @@ from socialdesk.connectors.base import (
     SendUncertain,
 )
 from socialdesk.context import Context
+from socialdesk.errors import UserError
 from socialdesk.launcher import make_app
 from socialdesk.services.outbox import Outbox
+from socialdesk.services.outbox_worker import resolver_for
 from socialdesk.store.queries import thread
 from socialdesk.widgets.composer import Composer
 from socialdesk.widgets.customer_pane import CustomerPane
@@ -68,12 +70,26 @@ class Parrot(Connector):
         return True
 
 
+class Aviary(Connector):
+    """A network that lives in this process (like the demo): no settings, no secret, any account."""
+
+    name = "aviary"
+    glyph = "A"
+    capabilities = Capabilities(can_reply=True, embedded=True)
+
+    def fetch(self, cursor: str | None) -> FetchResult:
+        return FetchResult([], None)
+
+
 @pytest.fixture
 def installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Parrot installed through an entry point, as `pip install socialdesk-parrot` would."""
-    point = EntryPoint(name="parrot", value=f"{__name__}:Parrot", group=registry.GROUP)
+    """Parrot and Aviary installed through entry points, as `pip install socialdesk-parrot` would."""
+    points = {
+        name: EntryPoint(name=name, value=f"{__name__}:{cls}", group=registry.GROUP)
+        for name, cls in (("parrot", "Parrot"), ("aviary", "Aviary"))
+    }
     real = registry._entry_points
-    monkeypatch.setattr(registry, "_entry_points", lambda: {**real(), "parrot": point})
+    monkeypatch.setattr(registry, "_entry_points", lambda: {**real(), **points})
     monkeypatch.setattr(capabilities, "_loaded", {})  # what this test loads is forgotten after it
 
 
@@ -110,6 +126,22 @@ def test_the_outbox_follows_the_plugins_resend_rule_and_own_handle(installed: No
     assert row is not None and row.state == "sent" and net.attempts == 2 and len(net.sent) == 1
     ours = [p for p in thread(store.conn, post_id(store, "100")).posts if p.is_ours]
     assert [p.author_handle for p in ours] == ["squawk_support"]  # its own handle, from the connector
+
+
+def test_the_outbox_sends_for_an_embedded_plugin_network_by_its_declaration(
+    installed: None, tmp_path: Path
+) -> None:
+    """No account table names it: the connector's `embedded` fact, not its name, lets it send."""
+    registry.load_connector("aviary")
+    ctx = Context(settings=Settings(), db_path=tmp_path / "a.db")
+    resolve = resolver_for(ctx)
+    connector = resolve("aviary", "front-desk")
+    assert isinstance(connector, Aviary) and connector.account == "front-desk"
+    assert resolve("aviary", "front-desk") is connector  # one per account
+    with pytest.raises(UserError, match="no configured account"):
+        resolve("parrot", "front-desk")  # a network that needs an account gets none invented
+    ctx.demo = True  # a desk opened without accounts: the workspace account named after the network
+    assert isinstance(resolve("x", "aviary"), Aviary)
 
 
 def test_built_in_table_equals_what_the_built_in_connectors_declare() -> None:
