@@ -9,6 +9,8 @@ from socialdesk.connectors.demo import DemoConnector
 from socialdesk.context import Context
 from socialdesk.messages import SourceStateChanged
 from socialdesk.screens.desk import DeskScreen
+from socialdesk.services.outbox import Outbox
+from socialdesk.services.outbox_worker import resolver_for
 from socialdesk.services.sync import Source, SourceState, SyncReport
 from socialdesk.widgets.status_bar import StatusBar
 from tests.ui.waiting import settle
@@ -19,7 +21,7 @@ class BareApp(App[None]):
 
     def __init__(self, ctx: Context) -> None:
         super().__init__()
-        self.desk = DeskScreen(ctx)
+        self.desk = DeskScreen(ctx, Outbox(ctx.store, resolver_for(ctx)))
 
     def on_mount(self) -> None:
         self.push_screen(self.desk)
