@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import repeat
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from socialdesk import mastodon_count
 from socialdesk.capabilities import COUNTING_RULES, Capabilities, declared
@@ -246,7 +246,14 @@ def _code_point_weight(text: str) -> int:
 _DOT_LETTER = re.compile(r"\.[^\W\d_]")
 
 
-def _urls(text: str) -> list[dict[str, Any]]:
+class UrlEntity(TypedDict):
+    """A URL twitter-text found: its text and where it starts and ends."""
+
+    url: str
+    indices: list[int]
+
+
+def _urls(text: str) -> list[UrlEntity]:
     # Sentences ending in "." or "..." and numbers like 4.99 never reach the URL regexes.
     if "." not in text or ("://" not in text and _DOT_LETTER.search(text) is None):
         return []
@@ -462,7 +469,18 @@ def _cut(
     return "".join(clusters[:low]), "".join(clusters[low:])
 
 
-def describe(result: CountResult) -> dict[str, Any]:
+class CountJson(TypedDict):
+    """A CountResult as --json prints it."""
+
+    count: int
+    limit: int
+    remaining: int
+    over: bool
+    bytes: int
+    max_bytes: int
+
+
+def describe(result: CountResult) -> CountJson:
     """A CountResult as plain data (for --json output)."""
     return {
         "count": result.count,

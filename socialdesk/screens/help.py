@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -143,7 +141,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("k,up", "line(-1)", "Up", show=False, id="help.up"),
     ]
 
-    def __init__(self, host: Screen[Any]) -> None:
+    def __init__(self, host: Screen[None]) -> None:
         super().__init__()
         self.host = host
 

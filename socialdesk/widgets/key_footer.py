@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from textual.binding import Binding
 from textual.widgets import Footer
+
+# A key as the footer shows it: the binding, whether it is enabled now, and its tooltip.
+ShownKey = tuple[Binding, bool, str]
 
 
 class KeyFooter(Footer):
@@ -17,9 +19,9 @@ class KeyFooter(Footer):
 
     def __init__(self) -> None:
         super().__init__()
-        self._shown: tuple[Any, ...] | None = None  # what the keys on screen were composed from
+        self._shown: tuple[ShownKey, ...] | None = None  # what the keys on screen were composed from
 
-    def _to_show(self) -> tuple[Any, ...]:
+    def _to_show(self) -> tuple[ShownKey, ...]:
         bindings = self.screen.active_bindings
         palette = bindings.get(self.app.COMMAND_PALETTE_BINDING)
         return tuple(
