@@ -172,7 +172,7 @@ def verify_new_account(
     try:
         if not verify or not cls.secret_label or not secret:
             return None
-        if hasattr(connector, "session_store"):
+        if cls.keeps_session:  # its login session (Bluesky) is worth keeping with the secret
             connector.session_store = memory
         try:
             connector.verify()
