@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from socialdesk.errors import UserError
 from socialdesk.models import Status
@@ -35,6 +35,8 @@ FIELDS = (
     "after",
     "is",
 )
+# A value bound to a `?` of the SQL a query becomes (handles and words, times, counts).
+SqlValue = str | int | float
 IS_VALUES = ("open", "actionable", "unassigned", "overdue", "mine", "ours")
 _TOKEN = re.compile(r'\s*(-)?(?:([A-Za-z_]+):)?("(?:[^"]*)"?|[^\s"]+)')
 _RELATIVE = re.compile(r"^(\d{1,6})(m|h|d|w)$")
@@ -124,16 +126,16 @@ def _check(field: str, values: list[str], allowed: tuple[str, ...]) -> list[str]
     return lowered
 
 
-def _in(column: str, values: list[Any]) -> tuple[str, list[Any]]:
+def _in(column: str, values: Sequence[SqlValue]) -> tuple[str, list[SqlValue]]:
     return f"{column} IN ({','.join('?' * len(values))})", list(values)
 
 
-def _clause(term: Term, agent: str, now: float) -> tuple[str, list[Any]]:
+def _clause(term: Term, agent: str, now: float) -> tuple[str, list[SqlValue]]:
     """The SQL condition (alias `p`) of one field term."""
     name = term.field
     values = _values(term)
     parts: list[str] = []
-    params: list[Any] = []
+    params: list[SqlValue] = []
     if name == "from":
         for v in values:
             handle = v.lstrip("@")
@@ -148,7 +150,8 @@ def _clause(term: Term, agent: str, now: float) -> tuple[str, list[Any]]:
         return _in("p.network", [v.casefold() for v in values])
     if name == "tag":
         marks = ",".join("?" * len(values))
-        return f"EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = p.id AND t.tag IN ({marks}))", values
+        tagged = f"EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = p.id AND t.tag IN ({marks}))"
+        return tagged, list(values)
     if name == "status":
         return _in("p.status", _check(name, values, tuple(s.value for s in Status)))
     if name == "sentiment":
@@ -213,7 +216,7 @@ def parse_query(text: str, agent: str = "", now: float | None = None) -> PostFil
     # Control characters (NUL ends an FTS5 string early) and escapes are never meant in a query.
     text = clean(text, single_line=True)
     where: list[str] = []
-    params: list[Any] = []
+    params: list[SqlValue] = []
     fts: list[str] = []
     for term in tokenize(text):
         if term.field:

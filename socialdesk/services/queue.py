@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from socialdesk.errors import UserError
 from socialdesk.models import Agent, PostRow, Status
@@ -20,6 +20,9 @@ from socialdesk.services.sla_policy import DEFAULT_ROLES
 from socialdesk.store import PostFilter, Store, replies
 from socialdesk.store import queue_queries as qq
 from socialdesk.store.queries import count, get_post
+
+if TYPE_CHECKING:
+    import sqlite3
 
 ESCALATION_ROLES = DEFAULT_ROLES  # the playbook's [escalation] roles replace them
 APPROVER_ROLE = "approver"
@@ -134,7 +137,7 @@ def parse_duration(text: str) -> float:
     return int(value[:-1]) * _DURATION[value[-1]]
 
 
-def needs_approval(conn: Any, post_id: int) -> bool:
+def needs_approval(conn: sqlite3.Connection, post_id: int) -> bool:
     """Whether a reply to this post needs an approver (its conversation is escalated)."""
     return qq.conversation_status(conn, post_id) == Status.ESCALATED
 
