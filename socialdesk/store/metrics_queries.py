@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from socialdesk.store.queries import PostFilter, filter_sql
+from socialdesk.store.rows import read
 
 OPEN_STATUSES = ("new", "open", "escalated")
 
@@ -77,12 +78,12 @@ class Backlog:
 def inbound(conn: sqlite3.Connection, since: float, until: float) -> list[InboundPost]:
     """Customer posts that arrived in [since, until) (deleted ones too: they were received)."""
     rows = conn.execute(
-        "SELECT id, network, created_at, first_response_at, actionable, sentiment_label, status, "
-        "assigned_to, due_at FROM posts INDEXED BY posts_feed "
+        "SELECT id, network, created_at, first_response_at, actionable, sentiment_label AS sentiment, "
+        "status, assigned_to, due_at FROM posts INDEXED BY posts_feed "
         "WHERE created_at >= ? AND created_at < ? AND is_ours = 0",
         (since, until),
     )
-    return [InboundPost(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7], r[8]) for r in rows]
+    return list(read(InboundPost, rows))
 
 
 def ids_matching(conn: sqlite3.Connection, flt: PostFilter, since: float, until: float) -> set[int]:
@@ -112,22 +113,23 @@ def tags_of(conn: sqlite3.Connection, post_ids: Iterable[int]) -> dict[int, list
 def sent_replies(conn: sqlite3.Connection, since: float, until: float) -> list[SentReply]:
     """Replies sent in [since, until): the time a reply's state last changed is when it was sent."""
     rows = conn.execute(
-        "SELECT post_id, network, agent, updated_at FROM replies INDEXED BY replies_state_time "
+        "SELECT post_id, network, agent, updated_at AS sent_at FROM replies INDEXED BY replies_state_time "
         "WHERE state = 'sent' AND updated_at >= ? AND updated_at < ? AND part = 1",
         (since, until),
     )
-    return [SentReply(r[0], r[1], r[2], r[3]) for r in rows]
+    return list(read(SentReply, rows))
 
 
 def status_changes(conn: sqlite3.Connection, since: float, until: float) -> list[StatusChange]:
     """Agents' status changes in [since, until), oldest first, with when each post arrived."""
     rows = conn.execute(
-        "SELECT a.post_id, json_extract(a.detail, '$.status'), a.agent, a.at, p.created_at "
+        "SELECT a.post_id, IFNULL(json_extract(a.detail, '$.status'), '') AS status, a.agent, a.at, "
+        "p.created_at "
         "FROM audit a INDEXED BY audit_action_time JOIN posts p ON p.id = a.post_id "
         "WHERE a.action = 'status' AND a.at >= ? AND a.at < ? ORDER BY a.at, a.id",
         (since, until),
     )
-    return [StatusChange(r[0], r[1] or "", r[2], r[3], r[4]) for r in rows]
+    return list(read(StatusChange, rows))
 
 
 def survey_answers(conn: sqlite3.Connection, since: float, until: float) -> list[SurveyAnswer]:
@@ -136,12 +138,12 @@ def survey_answers(conn: sqlite3.Connection, since: float, until: float) -> list
     rows = conn.execute(
         "SELECT s.post_id, p.network, coalesce((SELECT r.agent FROM replies r INDEXED BY replies_post "
         "WHERE r.post_id = s.post_id AND r.state = 'sent' AND r.updated_at <= s.answered_at "
-        "ORDER BY r.updated_at DESC, r.id DESC LIMIT 1), nullif(p.assigned_to, ''), '?'), s.score, "
+        "ORDER BY r.updated_at DESC, r.id DESC LIMIT 1), nullif(p.assigned_to, ''), '?') AS agent, s.score, "
         "s.answered_at FROM survey_answers s INDEXED BY survey_answers_time JOIN posts p ON p.id = s.post_id "
         "WHERE s.answered_at >= ? AND s.answered_at < ?",
         (since, until),
     )
-    return [SurveyAnswer(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    return list(read(SurveyAnswer, rows))
 
 
 def backlog(conn: sqlite3.Connection, now: float) -> Backlog:
