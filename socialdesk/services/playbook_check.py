@@ -15,8 +15,10 @@ from typing import Any
 
 from socialdesk.errors import UserError
 from socialdesk.services.classify import parse_intent_section
+from socialdesk.services.language import known_codes
 from socialdesk.services.playbook import PlaybookFile
 from socialdesk.services.rule_parse import CONDITION_KEYS, macro_names, parse_rule, parse_vip, rule_context
+from socialdesk.services.rules import named_languages
 from socialdesk.services.sla_policy import parse_escalation, parse_sla
 
 
@@ -104,6 +106,11 @@ def _check_rules(
                     f"{label}: network {network!r} is not a connector nor a network in the cache"
                     f"{_did_you_mean(network, networks)} (known: {known})"
                 )
+        for lang in sorted(named_languages([rule]) - known_codes()):
+            report.warnings.append(
+                f"{label}: lang {lang!r} cannot be detected in posts the network sends without a "
+                f"language, so only posts labelled {lang!r} match"
+            )
         if rule.assign and agents is not None and rule.assign not in agents:
             report.warnings.append(
                 f"{label} assigns to {rule.assign!r}, who is not a known agent"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -24,11 +25,21 @@ class PostView:
     followers: int
     kind: str = "mention"
     created_at: float = 0.0
+    # Guesses the language (once) when the network gave none; None: no rule needs a guess.
+    detect: Callable[[], str] | None = None
 
     @classmethod
-    def of(cls, post: Post) -> PostView:
+    def of(cls, post: Post, detect: Callable[[], str] | None = None) -> PostView:
         """The view of a connector Post."""
-        return cls(post.network, post.account, post.lang, post.author.followers, post.kind, post.created_at)
+        return cls(
+            post.network, post.account, post.lang, post.author.followers, post.kind, post.created_at, detect
+        )
+
+    def language(self) -> str:
+        """The post's ISO 639 code: the network's, else the detector's guess ("" when unknown)."""
+        if self.lang:
+            return self.lang.split("-")[0].casefold()
+        return self.detect() if self.detect is not None else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,20 +102,27 @@ class Rule:
     stop: bool = False
 
     def matches(
-        self, post: Post, text: str, cls: Classification, facts: AuthorFacts, vip: bool, words: frozenset[str]
+        self,
+        view: PostView,
+        text: str,
+        cls: Classification,
+        facts: AuthorFacts,
+        vip: bool,
+        words: frozenset[str],
     ) -> bool:
-        """Whether every condition holds (cheap checks first, regular expressions last)."""
-        view = PostView.of(post)
+        """Whether every condition holds (cheap checks first, regular expressions and detection last)."""
         return (
             self.matches_post(view, cls)
             and self.matches_author(facts, vip)
             and self.matches_text(text, words)
             and self.matches_groups(view, cls, text, words)
+            and self.matches_language(view)
         )
 
     def matches_post(self, view: PostView, cls: Classification) -> bool:
-        """Whether the conditions on the post itself and its classification hold (not text, not author)."""
-        network, account, lang, followers = view.network, view.account, view.lang, view.followers
+        """Whether the conditions on the post itself and its classification hold (not text, not author,
+        not language)."""
+        network, account, followers = view.network, view.account, view.followers
         if self.kinds is not None and view.kind not in self.kinds:
             return False
         if self.time_of_day is not None and not self.time_of_day.holds(view.created_at):
@@ -113,8 +131,6 @@ class Rule:
             return False
         if self.accounts is not None and account not in self.accounts:
             return False
-        if self.langs is not None and lang.split("-")[0].casefold() not in self.langs:
-            return False
         if self.sentiments is not None and cls.sentiment_label not in self.sentiments:
             return False
         if self.intents is not None and cls.intent not in self.intents:
@@ -122,6 +138,11 @@ class Rule:
         if self.followers_min is not None and followers < self.followers_min:
             return False
         return self.followers_max is None or followers <= self.followers_max
+
+    def matches_language(self, view: PostView) -> bool:
+        """Whether the `lang` condition holds: tested last, as a post without the network's language
+        costs a detection."""
+        return self.langs is None or view.language() in self.langs
 
     def matches_author(self, facts: AuthorFacts, vip: bool) -> bool:
         """Whether the conditions on what the cache knows about the author hold (repeat customer, VIP)."""
@@ -150,4 +171,5 @@ class Rule:
             self.matches_post(view, cls)
             and self.matches_text(text, words)
             and self.matches_groups(view, cls, text, words)
+            and self.matches_language(view)
         )

@@ -12,6 +12,7 @@ from socialdesk.config import SlaSettings
 from socialdesk.models import Post
 from socialdesk.sanitize import shadow
 from socialdesk.services.classify import Classification, Classifier, parse_intent_section
+from socialdesk.services.language import LanguageGuesser, LazyLanguage
 from socialdesk.services.playbook import PlaybookFile, load_playbook
 from socialdesk.services.rule_match import WORD as _WORD
 from socialdesk.services.rule_match import AuthorFacts, PostView, Rule
@@ -39,6 +40,7 @@ class Decision:
     fired: tuple[int, ...] = ()  # the rules that fired, as indices in playbook order
     stopped_by: int | None = None  # the rule whose `stop` ended the evaluation
     classified_actionable: bool = True  # the classifier's say, before any rule's
+    lang_guess: str | None = None  # the detected language, when a rule needed one ("" unsure)
 
 
 @dataclass(slots=True)
@@ -73,24 +75,28 @@ class TextStage:
     each worker process gets a copy once.
     """
 
-    __slots__ = ("classifier", "prefilter", "rules")
+    __slots__ = ("classifier", "guesser", "prefilter", "rules")
 
-    def __init__(self, classifier: Classifier, rules: Sequence[Rule]) -> None:
+    def __init__(
+        self, classifier: Classifier, rules: Sequence[Rule], guesser: LanguageGuesser | None = None
+    ) -> None:
         self.classifier = classifier
         self.rules = tuple(rules)
+        self.guesser = guesser
         self.prefilter = needs_words(self.rules)
 
-    def __getstate__(self) -> tuple[Classifier, tuple[Rule, ...]]:
-        return self.classifier, self.rules
+    def __getstate__(self) -> tuple[Classifier, tuple[Rule, ...], LanguageGuesser | None]:
+        return self.classifier, self.rules, self.guesser
 
-    def __setstate__(self, state: tuple[Classifier, tuple[Rule, ...]]) -> None:
-        self.classifier, self.rules = state
+    def __setstate__(self, state: tuple[Classifier, tuple[Rule, ...], LanguageGuesser | None]) -> None:
+        self.classifier, self.rules, self.guesser = state
         self.prefilter = needs_words(self.rules)
 
     def verdict(self, post: PostFields) -> TextVerdict:
         """Classify a post's text; test each rule's text conditions where its post conditions hold."""
         text = post[0]
-        view = PostView(*post[1:])
+        detect = LazyLanguage(self.guesser, text) if self.guesser is not None and not post[3] else None
+        view = PostView(*post[1:], detect=detect)
         shadow_text = shadow(text)
         cls = self.classifier.classify(text, shadow_text)
         words = frozenset(_WORD.findall(shadow_text)) if self.prefilter else frozenset()
@@ -98,7 +104,11 @@ class TextStage:
         for i, rule in enumerate(self.rules):
             if not rule.matches_post(view, cls):
                 continue
-            if rule.matches_text(shadow_text, words) and rule.matches_groups(view, cls, shadow_text, words):
+            if (
+                rule.matches_text(shadow_text, words)
+                and rule.matches_groups(view, cls, shadow_text, words)
+                and rule.matches_language(view)
+            ):
                 mask |= 1 << i
         return cls.sentiment, cls.sentiment_label, cls.intent, cls.spam, mask
 
@@ -118,6 +128,17 @@ class TextStage:
             post.kind,
             post.created_at,
         )
+
+
+def named_languages(rules: Sequence[Rule]) -> set[str]:
+    """Every language a rule's (or group's) `lang` condition names."""
+    found: set[str] = set()
+    for r in rules:
+        found |= set(r.langs or ())
+        found |= named_languages(r.any_of)
+        if r.none_of is not None:
+            found |= named_languages([r.none_of])
+    return found
 
 
 def needs_words(rules: Sequence[Rule]) -> bool:
@@ -158,7 +179,10 @@ class Triager(TextStageOffload):
         self._any_vip = self.vip.get("any", frozenset())
         self._prefilter = needs_words(self.rules)
         self._needs_facts = any(r.repeat_customer is not None or r.vip is not None for r in self.rules)
-        self._stage = TextStage(self.classifier, self.rules)
+        # Posts without the network's language are detected only when a rule names a language.
+        langs = named_languages(self.rules)
+        self.guesser = LanguageGuesser(langs) if langs else None
+        self._stage = TextStage(self.classifier, self.rules, self.guesser)
         # Live sync's Triager counts each rule's hits on new posts (`rules test` shows them).
         self.count_hits = False
         super().__init__(offload)
@@ -211,6 +235,8 @@ class Triager(TextStageOffload):
             mask = verdict[4]
         facts = context.facts(post) if context is not None else AuthorFacts()
         vip = self.is_vip(post, facts)
+        detect = LazyLanguage(self.guesser, post.text) if self.guesser is not None and not post.lang else None
+        view = PostView.of(post, detect)
         tags: list[str] = ["spam"] if cls.spam else []
         if vip:
             tags.append("vip")
@@ -222,7 +248,7 @@ class Triager(TextStageOffload):
         stopped_by: int | None = None
         for i, rule in enumerate(self.rules):
             if mask is None:
-                if not rule.matches(post, text, cls, facts, vip, words):
+                if not rule.matches(view, text, cls, facts, vip, words):
                     continue
             elif not (mask >> i & 1 and rule.matches_author(facts, vip)):
                 continue
@@ -259,7 +285,8 @@ class Triager(TextStageOffload):
             tags=tuple(dict.fromkeys(tags)),
             assigned_to=assigned_to,
         )
-        return Decision(triage, tuple(fired), stopped_by, cls.actionable)
+        guess = detect.guessed if detect is not None else None
+        return Decision(triage, tuple(fired), stopped_by, cls.actionable, guess)
 
     def decide_stored(self, page: Sequence[tuple[int, Post]], conn: sqlite3.Connection) -> list[Decision]:
         """Re-triage stored posts (id, post) as live sync did when each arrived.
