@@ -16,6 +16,7 @@ class Status(StrEnum):
     SNOOZED = "snoozed"
     RESOLVED = "resolved"
     ESCALATED = "escalated"
+    CLOSED = "closed"  # resolved, then quiet for the days an automation waits: final
 
 
 class ReplyState(StrEnum):
@@ -125,7 +126,7 @@ class PostRow:
         """Seconds until the first-response target (negative: overdue); None when no clock runs."""
         if self.due_at is None or self.is_ours or not self.actionable:
             return None
-        if self.status in (Status.RESOLVED, Status.SNOOZED):
+        if self.status in (Status.RESOLVED, Status.SNOOZED, Status.CLOSED):
             return None
         return self.due_at - now
 

@@ -248,7 +248,7 @@ class Metrics:
             if post.first_response_at is not None:
                 waited = clock(post.created_at, post.first_response_at)
                 met, missed = (met + 1, missed) if waited <= target else (met, missed + 1)
-            elif post.status != "resolved" and clock(post.created_at, now) > target:
+            elif post.status not in ("resolved", "closed") and clock(post.created_at, now) > target:
                 missed += 1  # still unanswered past its target (resolved without a reply: not measured)
         resolutions, reopened = self._resolutions(changes)
         return Figures(

@@ -14,7 +14,7 @@ from typing import Any
 from socialdesk.errors import UserError
 from socialdesk.locations import package_data_dir
 
-SECTIONS = ("macro", "rule", "queue", "intent", "vip", "dm_template", "sla", "escalation")
+SECTIONS = ("macro", "rule", "queue", "intent", "vip", "dm_template", "sla", "escalation", "automation")
 
 
 @dataclass(slots=True)

@@ -111,6 +111,12 @@ def _check_rules(
                 f"{label}: lang {lang!r} cannot be detected in posts the network sends without a "
                 f"language, so only posts labelled {lang!r} match"
             )
+        for audience in rule.notify:
+            if audience != "desk" and agents is not None and audience not in agents:
+                report.warnings.append(
+                    f"{label} notifies {audience!r}, who is not a known agent"
+                    f'{_did_you_mean(audience, agents)} ("desk" tells everyone at the desk)'
+                )
         if rule.assign and agents is not None and rule.assign not in agents:
             report.warnings.append(
                 f"{label} assigns to {rule.assign!r}, who is not a known agent"
@@ -148,4 +154,32 @@ def check_playbook(
     _collect(report, lambda: parse_sla(playbook.section("sla"), playbook.source))
     _collect(report, lambda: parse_escalation(playbook.section("escalation"), playbook.source))
     _check_rules(playbook, report, networks, agents)
+    _check_automations(playbook, report, agents)
     return report
+
+
+def _check_automations(playbook: PlaybookFile, report: CheckReport, agents: Collection[str] | None) -> None:
+    from socialdesk.services.automations import parse_automation
+
+    source = playbook.source
+    raw = playbook.section("automation", [])
+    if not isinstance(raw, list):
+        report.errors.append(f"{source}: automations must be written as [[automation]] tables")
+        return
+    _, roles = rule_context(playbook)
+    seen: set[str] = set()
+    for index, table in enumerate(raw):
+        try:
+            automation = parse_automation(table, index, source, roles)
+        except UserError as exc:
+            report.errors.append(str(exc))
+            continue
+        if automation.name in seen:
+            report.errors.append(f"{source}: two automations are named {automation.name!r}")
+        seen.add(automation.name)
+        for audience in automation.notify:
+            if audience != "desk" and agents is not None and audience not in agents:
+                report.warnings.append(
+                    f"{source}: automation {automation.name!r} notifies {audience!r}, who is not a known "
+                    f'agent{_did_you_mean(audience, agents)} ("desk" tells everyone at the desk)'
+                )

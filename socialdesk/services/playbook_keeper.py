@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING
 
 from socialdesk.config import SlaSettings
 from socialdesk.errors import UserError
+from socialdesk.services.automations import Automation, parse_automations
 from socialdesk.services.playbook import PlaybookFile, parse_playbook, playbook_path
 from socialdesk.services.playbook_check import check_playbook
 from socialdesk.services.rules import Triager
+from socialdesk.services.sla_policy import DEFAULT_ROLES, parse_escalation
 from socialdesk.store.playbook_queries import PlaybookVersion, add_playbook, last_playbook
 
 if TYPE_CHECKING:
@@ -40,12 +42,16 @@ class PlaybookState:
         triager: its rules, ready to triage.
         refused: "" when the file is in use; else its error and what runs instead, one line.
         warnings: the check's warnings about the version in use.
+        automations: its `[[automation]]`s, in order.
+        roles: its [escalation] roles.
     """
 
     playbook: PlaybookFile
     triager: Triager
     refused: str = ""
     warnings: tuple[str, ...] = ()
+    automations: tuple[Automation, ...] = ()
+    roles: tuple[str, ...] = DEFAULT_ROLES
 
 
 def _sha(text: str) -> str:
@@ -133,11 +139,12 @@ class PlaybookKeeper:
             return self._fallback(report.errors[0] + more)
         try:
             triager = Triager.from_playbook(playbook, self.sla)
+            roles, automations = _automations(playbook)
         except UserError as exc:
             return self._fallback(str(exc))
         self._record(text, source)
         triager.count_hits = True
-        return PlaybookState(playbook, triager, "", tuple(report.warnings))
+        return PlaybookState(playbook, triager, "", tuple(report.warnings), automations, roles)
 
     def _record(self, text: str, source: str) -> None:
         """Store an accepted version and audit it, unless it is the version stored last."""
@@ -157,6 +164,7 @@ class PlaybookKeeper:
             try:
                 playbook = parse_playbook(good.text, good.source)
                 triager = Triager.from_playbook(playbook, self.sla)
+                roles, automations = _automations(playbook)
                 triager.count_hits = True
             except UserError:
                 good = None  # stored by a version with other rules: cannot be used
@@ -171,7 +179,15 @@ class PlaybookKeeper:
             playbook,
             triager,
             f"playbook refused: {error}; running on the last good playbook (loaded {when} by {good.agent})",
+            automations=automations,
+            roles=roles,
         )
+
+
+def _automations(playbook: PlaybookFile) -> tuple[tuple[str, ...], tuple[Automation, ...]]:
+    """A checked playbook's [escalation] roles and automations."""
+    roles = parse_escalation(playbook.section("escalation"), playbook.source)
+    return roles, tuple(parse_automations(playbook, roles))
 
 
 _keeper_lock = threading.Lock()

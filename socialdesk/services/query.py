@@ -153,7 +153,11 @@ def _clause(term: Term, agent: str, now: float) -> tuple[str, list[SqlValue]]:
         tagged = f"EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = p.id AND t.tag IN ({marks}))"
         return tagged, list(values)
     if name == "status":
-        return _in("p.status", _check(name, values, tuple(s.value for s in Status)))
+        statuses = _check(name, values, tuple(s.value for s in Status))
+        # A closed conversation is a resolved one that stayed quiet: status:resolved still finds it.
+        if Status.RESOLVED in statuses and Status.CLOSED not in statuses:
+            statuses = [*statuses, Status.CLOSED.value]
+        return _in("p.status", statuses)
     if name == "sentiment":
         from socialdesk.services.classify import SENTIMENT_LABELS
 
@@ -193,7 +197,8 @@ def _clause(term: Term, agent: str, now: float) -> tuple[str, list[SqlValue]]:
             parts.append("p.is_ours = 1")
         else:  # overdue
             parts.append(
-                "p.due_at < ? AND p.first_response_at IS NULL AND p.status NOT IN ('resolved', 'snoozed')"
+                "p.due_at < ? AND p.first_response_at IS NULL "
+                "AND p.status NOT IN ('resolved', 'snoozed', 'closed')"
             )
             params.append(now)
     return " OR ".join(f"({p})" for p in parts), params

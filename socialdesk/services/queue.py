@@ -173,7 +173,14 @@ class QueueService:
             raise UserError("snoozing needs a time to wake up")
         with self.store.transaction() as conn:
             ids = qq.conversation_post_ids(conn, list(post_ids))
-            qq.set_status(conn, ids, status, snoozed_until)
+            if status != Status.CLOSED:  # closed posts are final; a later post of theirs is its own case
+                ids = qq.without_closed(conn, ids)
+                if not ids and post_ids:
+                    raise UserError(
+                        "that conversation is closed (resolved, then quiet): it stays closed, and the "
+                        "customer's next post is handled on its own"
+                    )
+            qq.set_status(conn, ids, status, snoozed_until, at=self.clock())
             for post_id in post_ids:
                 self.store.audit(
                     self.agent.name,

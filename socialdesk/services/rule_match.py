@@ -99,6 +99,7 @@ class Rule:
     actionable: bool | None = None
     status: str | None = None  # the status a matching post starts in (escalate sets "escalated")
     escalate: str | None = None  # escalate to this role (tag escalated:<role>)
+    notify: tuple[str, ...] = ()  # who gets a notice: "desk" (everyone at the desk) or agents' names
     stop: bool = False
 
     def matches(

@@ -18,7 +18,8 @@ More conditions: `kind` (mention, reply, dm, search, feed), `time = "18:00-08:00
 day in the playbook's [sla.hours] time zone, else UTC), `any = [{...}, {...}]` (at least one group's
 conditions all hold) and `not = {...}` (that group must not hold); groups hold conditions on the post
 and its text, never the author's. More actions: `status` (new, open, pending, resolved) and
-`escalate = "<role>"` (one of [escalation]'s: status escalated, tag escalated:<role>).
+`escalate = "<role>"` (one of [escalation]'s: status escalated, tag escalated:<role>) and
+`notify = "desk"` (a notice with a bell for everyone at the desk; or agents' names: only them).
 
 Priority is the highest any matching rule sets (normal when none sets one); `actionable` is the
 last matching rule's say (the classifier's otherwise).
@@ -36,7 +37,18 @@ from socialdesk.services.classify import INTENTS, SENTIMENT_LABELS
 from socialdesk.services.playbook import PlaybookFile
 from socialdesk.services.rule_match import UTC, WORD, Rule, TimeOfDay
 
-_LIST_KEYS = ("network", "account", "keywords", "regex", "lang", "sentiment", "intent", "kind", "tag")
+_LIST_KEYS = (
+    "network",
+    "account",
+    "keywords",
+    "regex",
+    "lang",
+    "sentiment",
+    "intent",
+    "kind",
+    "tag",
+    "notify",
+)
 _STR_KEYS = ("name", "queue", "suggest", "assign", "time", "status", "escalate")
 _INT_KEYS = ("followers_min", "followers_max", "priority")
 _BOOL_KEYS = ("repeat_customer", "vip", "actionable", "stop")
@@ -56,6 +68,7 @@ _ACTION_KEYS = (
     "stop",
     "status",
     "escalate",
+    "notify",
 )
 _AUTHOR_KEYS = ("repeat_customer", "vip")
 _TIME_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -209,6 +222,8 @@ def parse_rule(
             if value not in RULE_STATUSES:
                 raise UserError(f"{where}: unknown status {value!r} (known: {', '.join(RULE_STATUSES)})")
             kwargs["status"] = value
+        elif key == "notify":
+            kwargs["notify"] = parse_audience(value, where)
         elif key == "escalate":
             if roles is not None and value not in roles:
                 raise UserError(f"{where}: {value!r} is not an [escalation] role (roles: {', '.join(roles)})")
@@ -235,6 +250,19 @@ def parse_rule(
         raise UserError(f"{label}: followers_min {low} is above followers_max {high}: it can never match")
     kwargs["tags"] = tuple(dict.fromkeys(tags))
     return Rule(**kwargs)
+
+
+def parse_audience(value: Any, where: str) -> tuple[str, ...]:
+    """Who a `notify` action tells: "desk" (everyone at the desk) and/or agents' names.
+
+    Raises:
+        UserError: not a word or a list of words.
+    """
+    names = _strings(value, where)
+    bad = next((n for n in names if not _NAME_RE.match(n)), None)
+    if bad is not None or not names:
+        raise UserError(f'{where} must be "desk" (everyone at the desk) or agents\' names, got {value!r}')
+    return tuple(dict.fromkeys(names))
 
 
 def parse_vip(section: Any, source: str) -> dict[str, frozenset[str]]:

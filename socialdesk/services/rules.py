@@ -245,6 +245,7 @@ class Triager(TextStageOffload):
         status = "new"
         actionable = cls.actionable
         fired: list[int] = []
+        notices: list[tuple[str, str]] = []
         stopped_by: int | None = None
         for i, rule in enumerate(self.rules):
             if mask is None:
@@ -265,6 +266,7 @@ class Triager(TextStageOffload):
                 tags.append(f"escalated:{rule.escalate}")
             if rule.assign:
                 assigned_to = rule.assign
+            notices.extend((audience, f"rule {rule.name!r}") for audience in rule.notify)
             if rule.stop:
                 stopped_by = i
                 break
@@ -284,6 +286,7 @@ class Triager(TextStageOffload):
             due_at=due,
             tags=tuple(dict.fromkeys(tags)),
             assigned_to=assigned_to,
+            notify=tuple(dict.fromkeys(notices)) if not post.is_ours else (),
         )
         guess = detect.guessed if detect is not None else None
         return Decision(triage, tuple(fired), stopped_by, cls.actionable, guess)

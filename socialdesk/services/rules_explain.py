@@ -94,6 +94,8 @@ def rule_sets(rule: Rule) -> dict[str, Any]:
         sets["status"] = rule.status
     if rule.escalate:
         sets["escalate"] = rule.escalate
+    if rule.notify:
+        sets["notify"] = list(rule.notify)
     if rule.stop:
         sets["stop"] = True
     return sets

@@ -51,6 +51,8 @@ class Triage:
     due_at: float | None = None
     tags: tuple[str, ...] = ()
     assigned_to: str = ""  # auto-assigned by a rule
+    # Notices a new post raises: (audience "desk" or an agent's name, what raised it).
+    notify: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -234,6 +236,12 @@ class Store:
                 conn.executemany(
                     "INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)",
                     [(ids[k], t) for k, t in tags if k in ids],
+                )
+            raised = {k: tri.notify for k, p, tri in zip(keys, posts, triages, strict=True) if not p.is_ours}
+            notices = [(now, ids[k], a, origin) for k, ns in raised.items() if k in ids for a, origin in ns]
+            if notices:
+                conn.executemany(
+                    "INSERT INTO notifications (at, post_id, audience, origin) VALUES (?, ?, ?, ?)", notices
                 )
             new_posts = {k: p for k, p in zip(keys, posts, strict=True) if k in ids}
             index_new_posts(conn, [(ids[k], p) for k, p in new_posts.items()], now)

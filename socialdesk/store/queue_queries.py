@@ -106,11 +106,19 @@ def _update(conn: sqlite3.Connection, ids: list[int], assignments: str, params: 
 
 
 def set_status(
-    conn: sqlite3.Connection, ids: list[int], status: str, snoozed_until: float | None = None
+    conn: sqlite3.Connection,
+    ids: list[int],
+    status: str,
+    snoozed_until: float | None = None,
+    at: float | None = None,
 ) -> None:
-    """Set status (and the snooze time, cleared unless snoozing) on the given posts."""
+    """Set status (and the snooze time, cleared unless snoozing) on the given posts; `at`: when (kept
+    in status_at, from which resolved conversations count their quiet days)."""
     _update(
-        conn, ids, "status = ?, snoozed_until = ?", [status, snoozed_until if status == "snoozed" else None]
+        conn,
+        ids,
+        "status = ?, snoozed_until = ?, status_at = IFNULL(?, status_at)",
+        [status, snoozed_until if status == "snoozed" else None, at],
     )
 
 
@@ -159,8 +167,21 @@ def wake_snoozed(conn: sqlite3.Connection, now: float) -> list[int]:
             "SELECT id FROM posts WHERE status = 'snoozed' AND IFNULL(snoozed_until, 0) <= ?", (now,)
         )
     ]
-    set_status(conn, ids, "open")
+    set_status(conn, ids, "open", at=now)
     return ids
+
+
+def without_closed(conn: sqlite3.Connection, ids: list[int]) -> list[int]:
+    """The posts among `ids` that are not closed (a closed post's status is final)."""
+    closed: set[int] = set()
+    for start in range(0, len(ids), 400):
+        chunk = ids[start : start + 400]
+        marks = ",".join("?" * len(chunk))
+        closed.update(
+            int(r[0])
+            for r in conn.execute(f"SELECT id FROM posts WHERE id IN ({marks}) AND status = 'closed'", chunk)
+        )
+    return [i for i in ids if i not in closed]
 
 
 def breaches_page(
@@ -226,7 +247,7 @@ def conversation_status(conn: sqlite3.Connection, post_id: int) -> str:
         return str(row[0]) if row else ""
     marks = ",".join("?" * len(ids))
     statuses = {r[0] for r in conn.execute(f"SELECT DISTINCT status FROM posts WHERE id IN ({marks})", ids)}
-    for status in ("escalated", "open", "new", "pending", "snoozed", "resolved"):
+    for status in ("escalated", "open", "new", "pending", "snoozed", "resolved", "closed"):
         if status in statuses:
             return status
     return next(iter(statuses), "")

@@ -279,6 +279,34 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX survey_answers_time ON survey_answers (answered_at);
     """,
+    # 16: notices for the agents at the desk (a rule's or an automation's `notify`; audience "desk" is
+    # everyone, else an agent's name, so a shared cache can fan them out) and how far each agent has
+    # seen them; which automation fired for which post (each fires once per condition); when a post's
+    # status last changed (resolved conversations close after N quiet days)
+    """
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        post_id INTEGER REFERENCES posts(id),
+        audience TEXT NOT NULL,
+        origin TEXT NOT NULL
+    );
+    CREATE INDEX notifications_audience ON notifications (audience, id);
+    CREATE TABLE notification_seen (
+        agent TEXT PRIMARY KEY,
+        last_id INTEGER NOT NULL
+    );
+    CREATE TABLE automation_runs (
+        automation TEXT NOT NULL,
+        post_id INTEGER NOT NULL,
+        at REAL NOT NULL,
+        did TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (automation, post_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX automation_runs_post ON automation_runs (post_id);
+    ALTER TABLE posts ADD COLUMN status_at REAL;
+    CREATE INDEX posts_resolved_at ON posts (status_at) WHERE status = 'resolved' AND status_at IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,6 +18,7 @@ STATUS_LABELS = {
     "pending": ("PND", "dim"),
     "snoozed": ("ZZZ", "dim"),
     "resolved": ("✓", "dim"),
+    "closed": ("✓✓", "dim"),
     "escalated": ("ESC", "urgent"),
 }
 
