@@ -15,6 +15,7 @@ from textual.worker import Worker, WorkerState
 from socialdesk.context import Context
 from socialdesk.memory import free_drawn_lines_promptly
 from socialdesk.messages import (
+    AutomationsRan,
     OutboxChanged,
     PlaybookChecked,
     PostsSynced,
@@ -44,6 +45,8 @@ class SocialDeskApp(App[None]):
 
     # Opening the same conversation again within this many seconds does not ask the network again.
     THREAD_REFRESH_EVERY = 60.0
+    # Seconds between automation passes (besides the one after each sync); a notice shows this late.
+    AUTOMATIONS_EVERY = 60.0
 
     TITLE = "socialdesk"
     # Our own DeskScreen binds q; the app-level ctrl+q stays as Textual's default.
@@ -91,6 +94,8 @@ class SocialDeskApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(self.desk)
+        # Automations are local work: they run offline too, on the app's clock.
+        self.set_interval(self.AUTOMATIONS_EVERY, self.run_automations)
         if self._sources_factory is not None:
             self.call_after_refresh(self._connect)
         else:
@@ -169,14 +174,12 @@ class SocialDeskApp(App[None]):
         return started
 
     def _sync_source(self, source: Source) -> None:
-        from socialdesk.services.queue import QueueService
         from socialdesk.services.sync import sync_source
 
         try:
             if self._triage is None and self._triage_factory is not None:
                 self._triage = self._triage_factory()
             report = sync_source(self.ctx.store, source, self._triage, clock=self.clock)
-            QueueService(self.ctx.store, self.ctx.agent).wake_snoozed()  # snoozes that ran out are back
         finally:
             self._syncing.discard(source.name)
         notice = getattr(self._triage, "notice", None)
@@ -184,6 +187,63 @@ class SocialDeskApp(App[None]):
         self.desk.post_message(SourceStateChanged(report))
         if report.new_ids:
             self.desk.post_message(PostsSynced(report))
+        self._automation_pass()  # new posts may have raised notices; snoozes that ran out are back
+
+    # -- automations and notices ---------------------------------------------------------------------
+
+    def run_automations(self) -> None:
+        """Start an automation pass in a worker (snoozes wake, the playbook's automations fire)."""
+        self.run_worker(
+            self._automation_pass,
+            thread=True,
+            group="automations",
+            exclusive=True,
+            exit_on_error=False,
+            description="Running the playbook's automations",
+        )
+
+    def _automation_pass(self) -> None:
+        from socialdesk.services import notifications
+        from socialdesk.services.automations import run_kept
+        from socialdesk.services.playbook_keeper import keeper_for
+
+        store, agent = self.ctx.store, self.ctx.agent.name
+        notices = notifications.unseen(store, agent)  # what sync's rules raised (a first call: none)
+        report = run_kept(keeper_for(self.ctx), self.clock())
+        notices += notifications.unseen(store, agent)
+        self.post_message(
+            AutomationsRan(len(report.fired) + len(report.woke), [notifications.line(n) for n in notices])
+        )
+
+    def on_automations_ran(self, message: AutomationsRan) -> None:
+        """Show what changed, and ring for each batch of notices (three shown, the rest counted)."""
+        if message.changed and self.desk.is_mounted:
+            self.desk.refresh_feed()
+            self.desk.refresh_queue_counts()
+        if not message.notices:
+            return
+        self.bell()
+        for line in message.notices[:3]:
+            self.notify(line, title="Notice", timeout=20, markup=False)
+        if len(message.notices) > 3:
+            more = len(message.notices) - 3
+            self.notify(
+                f"and {more} more: Notifications in the command palette", title="Notice", markup=False
+            )
+
+    def show_notices(self) -> None:
+        """The palette's "Notifications": the recent notices for this agent, newest first."""
+
+        def load() -> None:
+            from socialdesk.screens.notices import NoticesScreen
+            from socialdesk.services import notifications
+
+            lines = [notifications.line(n) for n in notifications.recent(self.ctx.store, self.ctx.agent.name)]
+            self.call_from_thread(self.push_screen, NoticesScreen(lines))
+
+        self.run_worker(
+            load, thread=True, group="notices", exit_on_error=False, description="Reading notices"
+        )
 
     def on_source_state_changed(self, message: SourceStateChanged) -> None:
         """The desk has shown it; the app keeps it to know which source waits out a rate limit."""
@@ -262,6 +322,9 @@ class SocialDeskApp(App[None]):
             "Metrics", "Volume, response times, SLA and backlog for a period (M)", desk.action_metrics
         )
         yield SystemCommand("Sync now", "Fetch new posts from every account", self.sync_now)
+        yield SystemCommand(
+            "Notifications", "What the playbook's rules and automations told you", self.show_notices
+        )
         yield SystemCommand("Help: every key", "List every binding with its id (?)", desk.action_help)
 
     # -- a crash is never silent ---------------------------------------------------------------------

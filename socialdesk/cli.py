@@ -97,6 +97,8 @@ def sync(
     """Sync headless (no UI): `--once` for one round, otherwise keep syncing until interrupted."""
     import time
 
+    from socialdesk.services.automations import run_kept
+    from socialdesk.services.playbook_keeper import keeper_for
     from socialdesk.services.sync import auth_backoff, sync_source
 
     context = from_typer(ctx)
@@ -132,6 +134,9 @@ def sync(
                 line += f" · {report.message}"
             typer.echo(line)
             failed = failed or report.state not in ("ok", "rate-limited")
+        # After each round: snoozes that ran out wake, and the playbook's automations fire.
+        if summary := run_kept(keeper_for(context), time.time()).summary():
+            typer.echo(summary)
         if once:
             break
         time.sleep(context.settings.desk.sync_interval)

@@ -42,6 +42,15 @@ class PlaybookChecked(Message):
         self.refused = refused
 
 
+class AutomationsRan(Message):
+    """An automation pass ran: how many conversations it changed or woke, and the agent's new notices."""
+
+    def __init__(self, changed: int, notices: Sequence[str]) -> None:
+        super().__init__()
+        self.changed = changed
+        self.notices = list(notices)
+
+
 class WindowLoaded(Message):
     """A feed window was (re)loaded; `shift` rows arrived above the agent's cursor."""
 

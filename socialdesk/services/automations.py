@@ -36,6 +36,7 @@ from socialdesk.store.queries import filter_sql
 
 if TYPE_CHECKING:
     from socialdesk.services.playbook import PlaybookFile
+    from socialdesk.services.playbook_keeper import PlaybookKeeper
     from socialdesk.store import Store
 
 WHEN = ("unanswered", "resolved")
@@ -173,6 +174,16 @@ class AutomationReport:
     woke: list[int] = field(default_factory=list)
     fired: list[Fired] = field(default_factory=list)
 
+    def summary(self) -> str:
+        """One line for `sync` ("" when nothing happened)."""
+        counts: dict[str, int] = {}
+        for f in self.fired:
+            counts[f.automation] = counts.get(f.automation, 0) + 1
+        parts = [f"{name!r} fired for {n} conversation{'s' * (n != 1)}" for name, n in counts.items()]
+        if self.woke:
+            parts.append(f"{len(self.woke)} snoozed post{'s' * (len(self.woke) != 1)} woke")
+        return "automations: " + " · ".join(parts) if parts else ""
+
 
 def run_automations(
     store: Store,
@@ -197,6 +208,12 @@ def run_automations(
             store, service, automation, now, roles or (automation.escalate or "",), limit
         )
     return report
+
+
+def run_kept(keeper: PlaybookKeeper, now: float) -> AutomationReport:
+    """One pass on the keeper's playbook (the last good one when the file is broken)."""
+    state = keeper.current()
+    return run_automations(keeper.store, state.automations, now, state.roles)
 
 
 def _run_one(

@@ -8,6 +8,7 @@ agent by the same query.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from socialdesk.sanitize import clean
@@ -46,4 +47,5 @@ def line(notice: Notice) -> str:
     excerpt = text if len(text) <= 80 else text[:79] + "…"
     who = f"@{notice.author}: " if notice.author else ""
     post = f"post {notice.post_id} " if notice.post_id is not None else ""
-    return f"{notice.origin}: {post}{who}{excerpt}"
+    when = datetime.fromtimestamp(notice.at).strftime("%H:%M")
+    return f"{when} {notice.origin}: {post}{who}{excerpt}"

@@ -42,7 +42,7 @@ def test_a_rule_notifies_its_audience_once_per_new_post(store: Store, make_post:
         ("desk", "rule 'legal threat'"),
         ("dana", "rule 'legal threat'"),
     ]
-    assert notifications.line(dana[0]).startswith("rule 'legal threat': post ")
+    assert notifications.line(dana[0])[6:].startswith("rule 'legal threat': post ")
     assert "\x1b" not in notifications.line(dana[0]) and "@angry: my lawyer" in notifications.line(dana[0])
     assert [n.origin for n in notifications.unseen(store, "lee")] == [
         "rule 'legal threat'",
