@@ -13,6 +13,9 @@ from socialdesk.commands.triage import print_report, rules_app, since_time
 from socialdesk.context import Context, from_typer
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from socialdesk.services.automations import Automation
     from socialdesk.services.rules import Triager
 
 _PLAYBOOK_HELP = "Playbook to use (default: the configured one, or its last good version when broken)."
@@ -20,25 +23,42 @@ _PLAYBOOK_HELP = "Playbook to use (default: the configured one, or its last good
 
 def _triager(context: Context, playbook: Path | None) -> tuple[Triager, str]:
     """The candidate playbook's Triager, checked; else the one the desk and sync use now."""
+    triager, source, _ = _playbook(context, playbook)
+    return triager, source
+
+
+def _playbook(context: Context, playbook: Path | None) -> tuple[Triager, str, tuple[Automation, ...]]:
+    """`_triager`, with the playbook's automations."""
     if playbook is not None:
         from socialdesk.commands.playbook import require_valid
+        from socialdesk.services.automations import parse_automations
         from socialdesk.services.rules import Triager
+        from socialdesk.services.sla_policy import parse_escalation
 
-        return Triager.from_playbook(require_valid(context, playbook), context.settings.sla), str(playbook)
+        checked = require_valid(context, playbook)
+        roles = parse_escalation(checked.section("escalation"), checked.source)
+        triager = Triager.from_playbook(checked, context.settings.sla)
+        return triager, str(playbook), tuple(parse_automations(checked, roles))
     from socialdesk.services.playbook_keeper import keeper_for
 
     state = keeper_for(context).current()
     if state.refused:
         typer.echo(f"socialdesk: warning: {state.refused}", err=True)
-    return state.triager, state.playbook.source
+    return state.triager, state.playbook.source, state.automations
 
 
-def print_explanation(context: Context, triager: Triager, post_id: int, as_json: bool) -> None:
-    """Explain one cached post's triage (plain lines, or JSON)."""
+def print_explanation(
+    context: Context,
+    triager: Triager,
+    post_id: int,
+    as_json: bool,
+    automations: Sequence[Automation] = (),
+) -> None:
+    """Explain one cached post's triage and the automations on its conversation (plain lines, or JSON)."""
     from socialdesk.sanitize import clean, json_dumps
     from socialdesk.services.rules_explain import explain_stored
 
-    explanation = explain_stored(context.store, triager, post_id)
+    explanation = explain_stored(context.store, triager, post_id, automations)
     if as_json:
         data = {
             "post": post_id,
@@ -52,6 +72,7 @@ def print_explanation(context: Context, triager: Triager, post_id: int, as_json:
                 "assigned_to": explanation.triage.assigned_to,
             },
             "stored": explanation.stored,
+            "automations": explanation.automations,
         }
         typer.echo(json_dumps(data, indent=2))  # post text escaped: never a raw control
         return
@@ -72,8 +93,8 @@ def rules_explain(
 ) -> None:
     """Why a post is where it is: the rules that fired, in order, what each set, where `stop` cut in."""
     context = from_typer(ctx)
-    triager, _ = _triager(context, playbook)
-    print_explanation(context, triager, post, as_json)
+    triager, _, automations = _playbook(context, playbook)
+    print_explanation(context, triager, post, as_json, automations)
 
 
 @rules_app.command("apply")

@@ -377,7 +377,9 @@ class TriageActions(HostScreen):
 
             try:
                 state = keeper_for(ctx).current()
-                lines = explain_stored(ctx.store, state.triager, post.id).lines()
+                clock = getattr(self.app, "clock", None)  # the app's clock: automations' times
+                now = clock() if callable(clock) else None
+                lines = explain_stored(ctx.store, state.triager, post.id, state.automations, now).lines()
                 if state.refused:
                     lines.insert(0, state.refused)
             except UserError as exc:

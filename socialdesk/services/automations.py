@@ -276,3 +276,55 @@ def _act(
         aq.add_notifications(conn, [(now, post_id, audience, origin) for audience in automation.notify])
         did.append(f"notified {', '.join(automation.notify)}")
     return "; ".join(did)
+
+
+def explain(store: Store, automations: Sequence[Automation], post_id: int, now: float) -> list[str]:
+    """For `rules explain`: what each automation did to a post's conversation, or when it would fire.
+
+    Plain lines (no post text); times in the local time zone.
+    """
+    from datetime import datetime
+
+    from socialdesk.services.query import parse_query
+    from socialdesk.store.queue_queries import conversation_post_ids
+
+    conn = store.conn
+    ids = conversation_post_ids(conn, [post_id]) or [post_id]
+    runs = {(name, pid): (at, did) for name, pid, at, did in aq.runs_for(conn, ids)}
+
+    def clock(at: float) -> str:
+        return datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M")
+
+    lines = []
+    for automation in automations:
+        head = f"automation {automation.name!r} ({automation.describe()})"
+        fired = [(at, did, pid) for (name, pid), (at, did) in runs.items() if name == automation.name]
+        if fired:
+            at, did, pid = min(fired)
+            lines.append(f"{head}: fired {clock(at)} for post {pid}: {did}")
+            continue
+        where, params = filter_sql(parse_query(automation.query, "", now)) if automation.query else ("1", [])
+        where, params = f"({where}) AND p.id = ?", [*params, post_id]
+        if automation.when == "unanswered":
+            waiting = aq.unanswered(conn, float("inf"), 0.0, where, params, 1)
+            row = conn.execute("SELECT created_at FROM posts WHERE id = ?", (post_id,)).fetchone()
+            if waiting and row:
+                due = float(row[0]) + automation.after
+                when = "on the next pass" if due <= now else clock(due)
+                too_old = due < now - HORIZON
+                lines.append(
+                    f"{head}: {'not: older than its 7-day horizon' if too_old else 'fires ' + when}"
+                    + ("" if too_old else " if still unanswered")
+                )
+            else:
+                lines.append(f"{head}: does not apply (answered, not waiting on us, or outside its query)")
+        else:
+            quiet = aq.quiet_resolved(conn, float("inf"), where, params, 1)
+            row = conn.execute("SELECT status_at FROM posts WHERE id = ?", (post_id,)).fetchone()
+            if quiet and row and row[0] is not None:
+                due = float(row[0]) + automation.after
+                when = "on the next pass" if due <= now else clock(due)
+                lines.append(f"{head}: fires {when} if the customer stays quiet")
+            else:
+                lines.append(f"{head}: does not apply (not resolved, or the customer wrote since)")
+    return lines

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +13,7 @@ from socialdesk.store.queue_queries import stored_posts_by_id, stored_triage
 
 if TYPE_CHECKING:
     from socialdesk.models import Post
+    from socialdesk.services.automations import Automation
     from socialdesk.services.rules import Triager
     from socialdesk.store import Store, Triage
 
@@ -37,6 +40,7 @@ class Explanation:
     skipped: list[str] = field(default_factory=list)  # rules never evaluated (after the stop)
     classification: dict[str, Any] = field(default_factory=dict)
     stored: dict[str, Any] = field(default_factory=dict)
+    automations: list[str] = field(default_factory=list)  # `automations.explain`'s lines
 
     def lines(self) -> list[str]:
         """The explanation as plain lines (post text is the caller's to sanitise; these hold none)."""
@@ -68,6 +72,7 @@ class Explanation:
                 f"stored: priority {self.stored['priority']}, tags {_shown(stored_tags)}"
                 + ("" if same else " (the playbook now decides otherwise: socialdesk rules apply)")
             )
+        out.extend(self.automations)
         return out
 
 
@@ -101,8 +106,15 @@ def rule_sets(rule: Rule) -> dict[str, Any]:
     return sets
 
 
-def explain_stored(store: Store, triager: Triager, post_id: int) -> Explanation:
-    """Run one stored post through `triager` (as live sync would have) and say what fired.
+def explain_stored(
+    store: Store,
+    triager: Triager,
+    post_id: int,
+    automations: Sequence[Automation] = (),
+    now: float | None = None,
+) -> Explanation:
+    """Run one stored post through `triager` (as live sync would have) and say what fired, and what
+    each of `automations` did to its conversation or when it would fire (at `now`, default: now).
 
     Raises:
         UserError: no inbound post with that id.
@@ -122,10 +134,19 @@ def explain_stored(store: Store, triager: Triager, post_id: int) -> Explanation:
             "intent": decision.triage.intent,
             "sentiment": decision.triage.sentiment_label,
             "actionable": "yes" if decision.classified_actionable else "no",
+            **(
+                {"language": f"{decision.lang_guess or 'unsure'} (detected)"}
+                if decision.lang_guess is not None
+                else {}
+            ),
         },
         stored=stored_triage(store.conn, [post_id]).get(post_id, {}),
     )
     if decision.stopped_by is not None:
         explanation.stopped_by = names[decision.stopped_by]
         explanation.skipped = names[decision.stopped_by + 1 :]
+    if automations:
+        from socialdesk.services.automations import explain
+
+        explanation.automations = explain(store, automations, post_id, time.time() if now is None else now)
     return explanation

@@ -200,3 +200,26 @@ def test_playbook_check_refuses_two_automations_with_one_name() -> None:
     table = {"name": "a", "when": "unanswered", "after": "1h", "notify": "desk"}
     report = check_playbook(PlaybookFile("pb.toml", {"automation": [table, table]}))
     assert report.errors == ["pb.toml: two automations are named 'a'"]
+
+
+def test_rules_explain_says_what_an_automation_did_or_when_it_will(store: Store, make_post: MakePost) -> None:
+    from socialdesk.services.automations import explain
+    from socialdesk.services.rules import Triager
+    from socialdesk.services.rules_explain import explain_stored
+
+    ids = store_posts(
+        store, [make_post("where is it?", created_at=NOW), make_post("sorted, thanks", created_at=NOW)]
+    )
+    QueueService(store, Agent("ann"), clock=lambda: NOW + 60).resolve([ids[1]])
+    rules = automations(
+        UNANSWERED, {"name": "close after 3d", "when": "resolved", "after": "3d", "close": True}
+    )
+    before = explain(store, rules, ids[0], NOW + 600)
+    assert before[0].startswith("automation 'unanswered 30m' (no reply in 30m -> raise priority to 3, ")
+    assert before[0].endswith(" if still unanswered") and "fires " in before[0]
+    assert before[1].endswith("does not apply (not resolved, or the customer wrote since)")
+    assert explain(store, rules, ids[1], NOW + 600)[1].endswith(" if the customer stays quiet")
+    run_automations(store, rules, NOW + 1860, ROLES)
+    lines = explain_stored(store, Triager(), ids[0], rules, NOW + 1900).lines()
+    assert " fired " in lines[-2]
+    assert lines[-2].endswith(f"for post {ids[0]}: priority 3; escalated to supervisor; notified desk")
