@@ -223,3 +223,18 @@ def test_rules_explain_says_what_an_automation_did_or_when_it_will(store: Store,
     lines = explain_stored(store, Triager(), ids[0], rules, NOW + 1900).lines()
     assert " fired " in lines[-2]
     assert lines[-2].endswith(f"for post {ids[0]}: priority 3; escalated to supervisor; notified desk")
+
+
+def test_the_sample_playbooks_commented_automations_are_valid() -> None:
+    from socialdesk.services.playbook import parse_playbook, sample_path
+
+    text = sample_path().read_text(encoding="utf-8")
+    block = text[text.index("# [[automation]]") :]
+    uncommented = "\n".join(line.removeprefix("# ") for line in block.splitlines() if line.startswith("# "))
+    report = check_playbook(parse_playbook(text + "\n" + uncommented, "sample"))
+    assert report.ok, report.errors
+    assert [a.name for a in parse_automations(parse_playbook(uncommented, "sample"), ROLES)] == [
+        "urgent unanswered 15 minutes",
+        "unanswered 2 hours",
+        "close resolved after 3 quiet days",
+    ]
