@@ -223,25 +223,27 @@ def _run_one(
 
     where, params = filter_sql(parse_query(automation.query, "", now)) if automation.query else ("1", [])
     conn = store.conn
+    # One per conversation and condition: the post that started the wait, or a resolved post standing
+    # for its resolution (`instance`: when it was resolved).
+    firsts: dict[tuple[str, str], tuple[int, str]] = {}
     if automation.when == "unanswered":
         waited = now - automation.after
-        candidates = aq.unanswered(conn, waited, waited - HORIZON, where, params, limit)
+        for post_id, network, conversation in aq.unanswered(
+            conn, automation.name, waited, waited - HORIZON, where, params, limit
+        ):
+            firsts.setdefault((network, conversation), (post_id, ""))
     else:
-        candidates = aq.quiet_resolved(conn, now - automation.after, where, params, limit)
-    # One per conversation: its oldest waiting (or first resolved) post stands for it.
-    firsts: dict[tuple[str, str], int] = {}
-    for post_id, network, conversation in candidates:
-        firsts.setdefault((network, conversation), post_id)
-    done = aq.fired_before(conn, automation.name, list(firsts.values()))
+        for post_id, network, conversation, resolved_at in aq.quiet_resolved(
+            conn, automation.name, now - automation.after, where, params, limit
+        ):
+            firsts.setdefault((network, conversation), (post_id, repr(resolved_at)))
     fired = []
-    for post_id in firsts.values():
-        if post_id in done:
-            continue
+    for post_id, instance in firsts.values():
         with store.transaction() as conn:
-            if not aq.claim_run(conn, automation.name, post_id, now):
+            if not aq.claim_run(conn, automation.name, post_id, instance, now):
                 continue  # another process (a second desk, a cron sync) fired it meanwhile
             did = _act(store, service, automation, post_id, now, roles)
-            aq.set_run_did(conn, automation.name, post_id, did)
+            aq.set_run_did(conn, automation.name, post_id, instance, did)
             store.audit(AUTOMATION_AGENT, "automation", post_id, automation=automation.name, did=did)
         fired.append(Fired(automation.name, post_id, did))
     return fired
@@ -304,10 +306,12 @@ def explain(store: Store, automations: Sequence[Automation], post_id: int, now: 
             lines.append(f"{head}: fired {clock(at)} for post {pid}: {did}")
             continue
         where, params = filter_sql(parse_query(automation.query, "", now)) if automation.query else ("1", [])
-        where, params = f"({where}) AND p.id = ?", [*params, post_id]
+        marks = ",".join("?" * len(ids))
+        where, params = f"({where}) AND p.id IN ({marks})", [*params, *ids]
         if automation.when == "unanswered":
-            waiting = aq.unanswered(conn, float("inf"), 0.0, where, params, 1)
-            row = conn.execute("SELECT created_at FROM posts WHERE id = ?", (post_id,)).fetchone()
+            waiting = aq.unanswered(conn, automation.name, float("inf"), 0.0, where, params, 1)
+            first = waiting[0][0] if waiting else post_id  # the post that started the conversation's wait
+            row = conn.execute("SELECT created_at FROM posts WHERE id = ?", (first,)).fetchone()
             if waiting and row:
                 due = float(row[0]) + automation.after
                 when = "on the next pass" if due <= now else clock(due)
@@ -319,10 +323,9 @@ def explain(store: Store, automations: Sequence[Automation], post_id: int, now: 
             else:
                 lines.append(f"{head}: does not apply (answered, not waiting on us, or outside its query)")
         else:
-            quiet = aq.quiet_resolved(conn, float("inf"), where, params, 1)
-            row = conn.execute("SELECT status_at FROM posts WHERE id = ?", (post_id,)).fetchone()
-            if quiet and row and row[0] is not None:
-                due = float(row[0]) + automation.after
+            quiet = aq.quiet_resolved(conn, automation.name, float("inf"), where, params, 1)
+            if quiet:
+                due = quiet[0][3] + automation.after
                 when = "on the next pass" if due <= now else clock(due)
                 lines.append(f"{head}: fires {when} if the customer stays quiet")
             else:

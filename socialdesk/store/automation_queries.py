@@ -23,88 +23,93 @@ class Notice:
     text: str = ""
 
 
+_WAITING_MARKS = ",".join("?" * len(WAITING))
+
+
+def _waiting(alias: str) -> str:
+    """SQL: the post `alias` waits for an answer (a post of ours later in its conversation answers it)."""
+    a = alias
+    return (
+        f"{a}.is_ours = 0 AND {a}.actionable = 1 AND {a}.first_response_at IS NULL "
+        f"AND {a}.deleted_at IS NULL AND {a}.status IN ({_WAITING_MARKS}) "
+        f"AND NOT EXISTS (SELECT 1 FROM posts o WHERE o.network = {a}.network "
+        f"AND o.conversation_id = {a}.conversation_id AND o.is_ours = 1 AND o.created_at >= {a}.created_at)"
+    )
+
+
 def unanswered(
     conn: sqlite3.Connection,
+    automation: str,
     waited_since: float,
     horizon: float,
     where: str = "1",
     params: Sequence[object] = (),
     limit: int = 500,
 ) -> list[tuple[int, str, str]]:
-    """Customer posts still waiting for a first answer that arrived in [horizon, waited_since], oldest
-    first: (id, network, conversation id). A post of ours later in the conversation counts as an answer.
+    """The posts that started a wait (the first customer post not answered since our last post in its
+    conversation), arrived in [horizon, waited_since] and `automation` has not fired for, oldest first:
+    (id, network, conversation id).
 
     Args:
+        automation: whose firings to leave out (so a pass's limit never stalls on them).
         waited_since: the newest arrival time that has waited long enough.
         horizon: the oldest arrival considered (an old backlog never floods the automations).
         where, params: a saved-queue filter (`filter_sql`) the posts must also match.
     """
-    marks = ",".join("?" * len(WAITING))
     rows = conn.execute(
-        f"SELECT p.id, p.network, IFNULL(p.conversation_id, p.native_id) FROM posts p INDEXED BY posts_feed "
-        f"WHERE p.created_at BETWEEN ? AND ? AND p.is_ours = 0 AND p.actionable = 1 "
-        f"AND p.first_response_at IS NULL AND p.deleted_at IS NULL AND p.status IN ({marks}) AND ({where}) "
-        "AND NOT EXISTS (SELECT 1 FROM posts o WHERE o.network = p.network "
-        "AND o.conversation_id = IFNULL(p.conversation_id, p.native_id) AND o.is_ours = 1 "
-        "AND o.created_at >= p.created_at) "
+        "SELECT p.id, p.network, p.conversation_id FROM posts p INDEXED BY posts_feed "
+        f"WHERE p.created_at BETWEEN ? AND ? AND {_waiting('p')} AND ({where}) "
+        "AND NOT EXISTS (SELECT 1 FROM automation_runs r WHERE r.automation = ? AND r.post_id = p.id) "
+        f"AND NOT EXISTS (SELECT 1 FROM posts q WHERE q.network = p.network "
+        f"AND q.conversation_id = p.conversation_id AND (q.created_at, q.id) < (p.created_at, p.id) "
+        f"AND {_waiting('q')}) "
         "ORDER BY p.created_at, p.id LIMIT ?",
-        [horizon, waited_since, *WAITING, *params, limit],
+        [horizon, waited_since, *WAITING, *params, automation, *WAITING, limit],
     )
     return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
 def quiet_resolved(
     conn: sqlite3.Connection,
+    automation: str,
     resolved_before: float,
     where: str = "1",
     params: Sequence[object] = (),
     limit: int = 500,
-) -> list[tuple[int, str, str]]:
-    """Customer posts resolved before `resolved_before` whose conversation has nothing newer from the
-    customer left open: (id, network, conversation id), oldest resolution first."""
+) -> list[tuple[int, str, str, float]]:
+    """Customer posts resolved before `resolved_before` whose conversation has nothing from the customer
+    left open and which `automation` has not fired for since that resolution: (id, network,
+    conversation id, resolved at), oldest resolution first."""
     rows = conn.execute(
-        "SELECT p.id, p.network, IFNULL(p.conversation_id, p.native_id) "
-        "FROM posts p INDEXED BY posts_resolved_at "
-        f"WHERE p.status = 'resolved' AND p.status_at IS NOT NULL AND p.status_at <= ? AND p.is_ours = 0 "
+        "SELECT p.id, p.network, p.conversation_id, p.status_at FROM posts p INDEXED BY posts_resolved_at "
+        "WHERE p.status = 'resolved' AND p.status_at IS NOT NULL AND p.status_at <= ? AND p.is_ours = 0 "
         f"AND ({where}) "
         "AND NOT EXISTS (SELECT 1 FROM posts q WHERE q.network = p.network "
-        "AND q.conversation_id = IFNULL(p.conversation_id, p.native_id) AND q.is_ours = 0 "
+        "AND q.conversation_id = p.conversation_id AND q.is_ours = 0 "
         "AND q.status NOT IN ('resolved', 'closed')) "
+        "AND NOT EXISTS (SELECT 1 FROM automation_runs r JOIN posts c ON c.id = r.post_id "
+        "WHERE r.automation = ? AND c.network = p.network AND c.conversation_id = p.conversation_id "
+        "AND r.at >= p.status_at) "
         "ORDER BY p.status_at, p.id LIMIT ?",
-        [resolved_before, *params, limit],
+        [resolved_before, *params, automation, limit],
     )
-    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+    return [(int(r[0]), str(r[1]), str(r[2]), float(r[3])) for r in rows]
 
 
-def fired_before(conn: sqlite3.Connection, automation: str, post_ids: Sequence[int]) -> set[int]:
-    """The posts among `post_ids` this automation already fired for."""
-    found: set[int] = set()
-    for start in range(0, len(post_ids), 400):
-        chunk = list(post_ids[start : start + 400])
-        marks = ",".join("?" * len(chunk))
-        found.update(
-            int(r[0])
-            for r in conn.execute(
-                f"SELECT post_id FROM automation_runs WHERE automation = ? AND post_id IN ({marks})",
-                [automation, *chunk],
-            )
-        )
-    return found
-
-
-def claim_run(conn: sqlite3.Connection, automation: str, post_id: int, at: float) -> bool:
-    """Record that an automation fires for a post; False when it already had (it fires once)."""
+def claim_run(conn: sqlite3.Connection, automation: str, post_id: int, instance: str, at: float) -> bool:
+    """Record that an automation fires for a post and condition; False when it already had (once each)."""
     cur = conn.execute(
-        "INSERT OR IGNORE INTO automation_runs (automation, post_id, at) VALUES (?, ?, ?)",
-        (automation, post_id, at),
+        "INSERT OR IGNORE INTO automation_runs (automation, post_id, instance, at) VALUES (?, ?, ?, ?)",
+        (automation, post_id, instance, at),
     )
     return cur.rowcount == 1
 
 
-def set_run_did(conn: sqlite3.Connection, automation: str, post_id: int, did: str) -> None:
+def set_run_did(conn: sqlite3.Connection, automation: str, post_id: int, instance: str, did: str) -> None:
     """Say what a firing did (for `rules explain`)."""
     conn.execute(
-        "UPDATE automation_runs SET did = ? WHERE automation = ? AND post_id = ?", (did, automation, post_id)
+        "UPDATE automation_runs SET did = ? WHERE automation = ? AND post_id = ? AND instance = ?",
+        (did, automation, post_id, instance),
     )
 
 

@@ -281,8 +281,9 @@ MIGRATIONS: list[str] = [
     """,
     # 16: notices for the agents at the desk (a rule's or an automation's `notify`; audience "desk" is
     # everyone, else an agent's name, so a shared cache can fan them out) and how far each agent has
-    # seen them; which automation fired for which post (each fires once per condition); when a post's
-    # status last changed (resolved conversations close after N quiet days)
+    # seen them; which automation fired for which post and condition (`instance`: "" for a wait, the
+    # resolution's time for a quiet resolved conversation), each once; when a post's status last
+    # changed (resolved conversations close after N quiet days)
     """
     CREATE TABLE notifications (
         id INTEGER PRIMARY KEY,
@@ -299,9 +300,10 @@ MIGRATIONS: list[str] = [
     CREATE TABLE automation_runs (
         automation TEXT NOT NULL,
         post_id INTEGER NOT NULL,
+        instance TEXT NOT NULL DEFAULT '',
         at REAL NOT NULL,
         did TEXT NOT NULL DEFAULT '',
-        PRIMARY KEY (automation, post_id)
+        PRIMARY KEY (automation, post_id, instance)
     ) WITHOUT ROWID;
     CREATE INDEX automation_runs_post ON automation_runs (post_id);
     ALTER TABLE posts ADD COLUMN status_at REAL;

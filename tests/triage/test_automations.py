@@ -238,3 +238,44 @@ def test_the_sample_playbooks_commented_automations_are_valid() -> None:
         "unanswered 2 hours",
         "close resolved after 3 quiet days",
     ]
+
+
+def test_a_pass_limit_never_stalls_on_conversations_already_fired(store: Store, make_post: MakePost) -> None:
+    posts = [
+        make_post(f"post {i}", created_at=NOW + i, conversation_id=f"w{i}", native_id=f"w{i}")
+        for i in range(3)
+    ]
+    second = make_post("anyone?", created_at=NOW + 10, conversation_id="w0", author=posts[0].author)
+    ids = store_posts(store, [*posts, second])
+    rules = automations({"name": "late", "when": "unanswered", "after": "30m", "notify": "desk"})
+    first = run_automations(store, rules, NOW + 3600, ROLES, limit=2).fired
+    assert [f.post_id for f in first] == ids[:2]
+    # The next pass reaches the third conversation; the second post of the first one is not a new case.
+    assert [f.post_id for f in run_automations(store, rules, NOW + 3600, ROLES, limit=2).fired] == [ids[2]]
+    assert run_automations(store, rules, NOW + 3600, ROLES, limit=2).fired == []
+
+
+def test_a_notify_only_resolved_automation_fires_once_per_resolution(
+    store: Store, make_post: MakePost
+) -> None:
+    customer = Author("u-res", "resolved_one")
+    ids = store_posts(
+        store,
+        [
+            make_post("a", created_at=NOW, conversation_id="r1", native_id="r1", author=customer),
+            make_post("b", created_at=NOW + 5, conversation_id="r1", author=customer),
+            make_post("c", created_at=NOW, conversation_id="r2", native_id="r2"),
+        ],
+    )
+    QueueService(store, Agent("ann"), clock=lambda: NOW + 60).resolve([ids[0], ids[2]])
+    rules = automations({"name": "quiet", "when": "resolved", "after": "1d", "notify": "desk"})
+    fired = run_automations(store, rules, NOW + 2 * 86400, ROLES, limit=1).fired
+    fired += run_automations(store, rules, NOW + 2 * 86400, ROLES, limit=1).fired
+    assert sorted(f.post_id for f in fired) == [ids[0], ids[2]]
+    assert run_automations(store, rules, NOW + 3 * 86400, ROLES, limit=1).fired == []
+    # Reopened and resolved again: a new resolution, so it may fire again once it is quiet.
+    agent = QueueService(store, Agent("ann"), clock=lambda: NOW + 4 * 86400)
+    agent.reopen([ids[2]])
+    agent.resolve([ids[2]])
+    assert run_automations(store, rules, NOW + 4 * 86400 + 3600, ROLES).fired == []
+    assert [f.post_id for f in run_automations(store, rules, NOW + 6 * 86400, ROLES).fired] == [ids[2]]
