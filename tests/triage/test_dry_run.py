@@ -107,3 +107,11 @@ def test_live_hit_counts_per_rule_over_an_hour_a_day_and_a_week(
     report = dry_run(store, live, 0)
     assert report["rules"]["outage"]["live"] == {"1h": 1, "24h": 2, "7d": 3}
     assert report["rules"]["never"]["live"] == {"1h": 0, "24h": 0, "7d": 0}
+
+
+def test_json_lists_every_post_a_rule_fired_on_not_a_few_examples(store: Store, make_post: MakePost) -> None:
+    store.upsert_posts([make_post(f"outage number {i}") for i in range(7)])
+    triager = rules_playbook({"name": "outage", "keywords": ["outage"], "priority": 3})
+    assert len(dry_run(store, triager, 0)["rules"]["outage"]["posts"]) < 7  # the text report: a few
+    every = dry_run(store, triager, 0, all_posts=True)["rules"]["outage"]
+    assert every["hits"] == 7 and len(every["posts"]) == 7
