@@ -321,6 +321,16 @@ class SocialDeskApp(App[None]):
         yield SystemCommand(
             "Metrics", "Volume, response times, SLA and backlog for a period (M)", desk.action_metrics
         )
+        yield SystemCommand(
+            "Edit the draft in $EDITOR",
+            "Write the reply in your own editor (ctrl+e)",
+            desk.action_reply_editor,
+        )
+        yield SystemCommand(
+            "Pipe the thread to a command",
+            "Plain text, or JSON with -j, as aerc pipes (|)",
+            desk.action_pipe_thread,
+        )
         yield SystemCommand("Sync now", "Fetch new posts from every account", self.sync_now)
         yield SystemCommand(
             "Notifications", "What the playbook's rules and automations told you", self.show_notices

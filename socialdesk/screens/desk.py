@@ -32,11 +32,13 @@ from socialdesk.screens.detail_actions import DetailActions
 from socialdesk.screens.first_run import FirstRunActions
 from socialdesk.screens.pattern_actions import PATTERN_BINDINGS, PatternActions
 from socialdesk.screens.reply_actions import REPLY_BINDINGS
+from socialdesk.screens.terminal_actions import TERMINAL_BINDINGS, TerminalActions
 from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
 from socialdesk.services import feed_window
 from socialdesk.services.desk_config import agent_unset
 from socialdesk.services.feed_model import FeedModel
 from socialdesk.store.queries import INBOUND, PostFilter
+from socialdesk.viewmodels import ThreadDetail
 from socialdesk.widgets.composer import Composer, ReplyEditor
 from socialdesk.widgets.customer_pane import CustomerPane
 from socialdesk.widgets.feed_list import FeedList
@@ -71,7 +73,13 @@ DESK_BINDINGS: list[BindingType] = [
 
 
 class DeskScreen(
-    BulkReplyActions, TriageActions, PatternActions, DetailActions, FirstRunActions, Screen[None]
+    BulkReplyActions,
+    TriageActions,
+    PatternActions,
+    DetailActions,
+    FirstRunActions,
+    TerminalActions,
+    Screen[None],
 ):
     """Three live panes over the cache: the feed and detail panes, the reply, queue and pattern keys."""
 
@@ -89,6 +97,7 @@ class DeskScreen(
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *DESK_BINDINGS, *REPLY_BINDINGS, *TRIAGE_BINDINGS, *PATTERN_BINDINGS, *BULK_BINDINGS,
+        *TERMINAL_BINDINGS,
     ]  # fmt: skip
     PANES = ("FeedList", "ThreadView", "ReplyEditor", "CustomerPane")
 
@@ -168,6 +177,14 @@ class DeskScreen(
     def set_composer_text(self, text: str) -> None:
         """Replace the composer's text and save it as the draft."""
         self.composer.set_text(text, announce=True)
+
+    def focus_composer(self) -> None:
+        """Put the focus in the composer (back from the external editor)."""
+        self.set_focus(self.query_one(ReplyEditor))
+
+    def shown_thread(self) -> ThreadDetail | None:
+        """The thread the middle pane shows."""
+        return self.query_one(ThreadView).data
 
     def leave_composer(self) -> None:
         """The reply is queued and the composer emptied: back to the feed, where `u` undoes."""

@@ -36,6 +36,8 @@ KEYS: dict[str, tuple[str, str]] = {
     "reply.private": ("Reply", "take it private: a DM and a short public note"),
     "reply.outbox": ("Reply", "the outbox: states, retry, discard, edit again"),
     "reply.open_link": ("Reply", "open the post in the browser, copy its link"),
+    "reply.editor": ("Reply", "edit the draft in $EDITOR"),
+    "thread.pipe": ("Reply", "pipe the thread to a command (-j: JSON)"),
     "triage.next": ("Work the queue", "claim the next conversation"),
     "triage.resolve": ("Work the queue", "resolve"),
     "triage.resolve_next": ("Work the queue", "resolve, then claim the next"),

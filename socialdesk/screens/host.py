@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from socialdesk.models import PostRow
     from socialdesk.services.outbox import Outbox
     from socialdesk.store import PostFilter
+    from socialdesk.viewmodels import ThreadDetail
 
 
 class DeskHost(Protocol):
@@ -55,6 +56,14 @@ class DeskHost(Protocol):
 
     def leave_composer(self) -> None:
         """After a reply is queued: move the focus where the undo key works."""
+        ...
+
+    def focus_composer(self) -> None:
+        """Put the focus in the composer (back from the external editor)."""
+        ...
+
+    def shown_thread(self) -> ThreadDetail | None:
+        """The thread the middle pane shows (None: nothing selected)."""
         ...
 
 

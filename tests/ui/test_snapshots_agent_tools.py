@@ -1,0 +1,19 @@
+"""SVG snapshots of the agent tools' modals (--snapshot-update only after reading the diff)."""
+
+from __future__ import annotations
+
+from socialdesk.app import SocialDeskApp
+from socialdesk.screens.note import PromptScreen
+from tests.ui.test_snapshots import SIZE, loaded
+from tests.ui.waiting import settle
+
+
+def test_pipe_output_modal(snap_compare, desk_app: SocialDeskApp) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await loaded(pilot)
+        await pilot.press("|")
+        await settle(pilot, until=lambda: isinstance(pilot.app.screen, PromptScreen))
+        await pilot.press(*"tr a-z A-Z", "enter")
+        await settle(pilot, until=lambda: type(pilot.app.screen).__name__ == "PipeOutputScreen")
+
+    assert snap_compare(desk_app, terminal_size=SIZE, run_before=run_before)
