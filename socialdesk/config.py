@@ -95,12 +95,22 @@ class TeamSettings:
 
 
 @dataclass
+class PrivacySettings:
+    """[privacy]: finding personal data (cards, phones, e-mail, bookings) in public posts and replies."""
+
+    phone_regions: list[str] = field(default_factory=lambda: ["US", "GB"])
+    """Countries (ISO codes such as "DE") whose national phone numbers, written without +, are found;
+    numbers written with + are found whatever the country."""
+
+
+@dataclass
 class Settings:
     """Everything config.toml can say."""
 
     desk: DeskSettings = field(default_factory=DeskSettings)
     sla: SlaSettings = field(default_factory=SlaSettings)
     team: TeamSettings = field(default_factory=TeamSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     keys: dict[str, str] = field(default_factory=dict)
     """[keys]: binding id = "comma,separated,keys" (see `?` in the desk for the ids)."""
     accounts: list[AccountSettings] = field(default_factory=list)
@@ -212,6 +222,9 @@ def parse(data: dict[str, Any], source: str) -> Settings:
         if getattr(settings.sla, name) <= 0:
             raise UserError(f"{source}: sla.{name} must be a positive number of minutes")
     _check_team_url(settings.team.url, source)
+    for region in settings.privacy.phone_regions:
+        if not (len(region) == 2 and region.isascii() and region.isalpha() and region.isupper()):
+            raise UserError(f'{source}: privacy.phone_regions: {region!r} is not a country code such as "DE"')
     settings.source = source
     return settings
 

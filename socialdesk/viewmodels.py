@@ -56,6 +56,8 @@ class ThreadDetail:
     limits: tuple[int, int] | None = None
     pattern: str = ""  # lone voice or pattern: the similar posts of the last hour and day, in one line
     similar_ids: tuple[int, ...] = ()  # those posts, to open as a queue
+    # Personal data the customer posted publicly, in one line ("card number (card ending 1111)").
+    personal_data: str = ""
 
 
 @dataclass(frozen=True, slots=True)

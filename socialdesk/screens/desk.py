@@ -113,6 +113,7 @@ class DeskScreen(
         self.marked_ids: set[int] = set()
         self.selected_post: PostRow | None = None
         self.model = FeedModel(ctx.store, INBOUND)
+        self.model.phone_regions = tuple(ctx.settings.privacy.phone_regions)
         self._detail_timer: Timer | None = None
         self._draft_timer: Timer | None = None
         self._draft_post: int | None = None

@@ -146,6 +146,7 @@ class ReplyActions(HostScreen):
             target=f"@{post.author_handle} · post {post.id}",
             counts=(f"{result.count}/{result.limit}",),
             note=note,
+            hold=self._personal_data_hold([final]),
         )
 
         def confirmed(ok: bool | None) -> None:
@@ -162,6 +163,16 @@ class ReplyActions(HostScreen):
         if self.ctx.offline:
             notes.append("Offline (--offline): it waits in the outbox until socialdesk runs online")
         return ". ".join(notes)
+
+    def _personal_data_hold(self, public_parts: list[str]) -> str:
+        """Why a public reply is held: the personal data it would publish ("" when none)."""
+        from socialdesk.services.personal_data import find, summary
+
+        regions = self.ctx.settings.privacy.phone_regions
+        found = [f for part in public_parts for f in find(part, regions)]
+        if not found:
+            return ""
+        return f"this public reply contains personal data: {summary(found)}. Take it private (D) instead"
 
     def _queue(self, post: PostRow, parts: list[str], dm: bool, private_public: str = "") -> None:
         outbox = self.outbox
@@ -352,6 +363,7 @@ class ReplyActions(HostScreen):
             counts=(f"DM {dm_count.count}/{dm_count.limit}", f"public {pub_count.count}/{pub_count.limit}"),
             over=pub_count.over,
             note=self._review_note(post),
+            hold=self._personal_data_hold([public]),
         )
 
         def confirmed(ok: bool | None) -> None:

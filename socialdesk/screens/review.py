@@ -28,6 +28,7 @@ class ReviewData:
         counts: "count/limit" of each part.
         over: some part is over the limit (confirming is refused).
         note: an extra line (held for approval, a public note that follows a DM ...).
+        hold: why the reply is held (personal data in a public reply): `y` is refused, `S` sends anyway.
     """
 
     parts: tuple[str, ...]
@@ -38,6 +39,7 @@ class ReviewData:
     counts: tuple[str, ...]
     over: bool = False
     note: str = ""
+    hold: str = ""
 
 
 class ReviewScreen(ModalScreen[bool]):
@@ -54,6 +56,7 @@ class ReviewScreen(ModalScreen[bool]):
                       border: thick $primary; background: $surface; padding: 1 2; }
         & #review-where { text-style: bold; }
         & #review-note { color: $warning; }
+        & #review-hold { color: $error; text-style: bold; }
         & .review-count { color: $text-muted; text-align: right; }
         & .review-count.-over { color: $error; text-style: bold; }
         & .review-part { border-left: outer $accent; padding: 0 1; margin-bottom: 1; }
@@ -64,6 +67,7 @@ class ReviewScreen(ModalScreen[bool]):
     BINDINGS = [
         Binding("y,enter", "confirm", "Send", id="review.confirm"),
         Binding("e,escape", "back", "Edit", id="review.back"),
+        Binding("S", "send_anyway", "Send anyway", show=False, id="review.send_anyway"),
     ]
 
     def __init__(self, data: ReviewData) -> None:
@@ -78,6 +82,8 @@ class ReviewScreen(ModalScreen[bool]):
             yield Static(Text(clean(where, single_line=True)), id="review-where")
             if data.note:
                 yield Static(Text(data.note), id="review-note")
+            if data.hold:
+                yield Static(Text(f"HELD: {clean(data.hold)}"), id="review-hold")
             with VerticalScroll(id="review-parts"):
                 for index, (part, count) in enumerate(zip(data.parts, data.counts, strict=True), 1):
                     label = f"{index}/{len(data.parts)} · {count}" if len(data.parts) > 1 else count
@@ -86,14 +92,28 @@ class ReviewScreen(ModalScreen[bool]):
                     yield counter
                     # The exact text that will be posted, shown as plain text (never markup).
                     yield Static(Text(clean(part)), classes="review-part")
-            keys = "e/esc: back to edit" if data.over else "y/enter: send   e/esc: back to edit"
+            keys = (
+                "e/esc: back to edit"
+                if data.over
+                else "S: send it anyway   e/esc: back to edit"
+                if data.hold
+                else "y/enter: send   e/esc: back to edit"
+            )
             yield Static(Text(keys), id="review-keys")
 
     def action_confirm(self) -> None:
         if self.data.over:
             self.notify("Over the limit: edit or split it first", severity="error")
             return
+        if self.data.hold:
+            self.notify("Held: edit the reply (e), or press S to send it as it is", severity="warning")
+            return
         self.dismiss(True)
+
+    def action_send_anyway(self) -> None:
+        """Send a held reply after all (the agent has read why it was held)."""
+        if self.data.hold and not self.data.over:
+            self.dismiss(True)
 
     def action_back(self) -> None:
         self.dismiss(False)

@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from socialdesk.services import feed_window
+from socialdesk.models import PostRow
+from socialdesk.services import feed_window, personal_data
 from socialdesk.services.patterns import similar_to
 from socialdesk.store import Store, queries, replies
 from socialdesk.store.queries import INBOUND, PostFilter
@@ -47,6 +48,7 @@ class FeedModel:
         self._preloaded: Window | None = None
         self._last_page: Window | None = None  # the feed's end, read ahead for `G`
         self.clock: Callable[[], float] = time.time  # "the last hour" of similar posts counts from here
+        self.phone_regions: tuple[str, ...] = personal_data.DEFAULT_REGIONS  # config: privacy
 
     @property
     def window(self) -> Window:
@@ -140,6 +142,7 @@ class FeedModel:
                 limits=self.store.limits(thread.focus.account),
                 pattern=pattern.summary() if pattern else "",
                 similar_ids=pattern.post_ids if pattern else (),
+                personal_data=self._personal_data(thread.focus),
             )
             if thread.focus.customer_id is not None:
                 customer = queries.customer(conn, thread.focus.customer_id)
@@ -147,6 +150,12 @@ class FeedModel:
                     page = queries.customer_history(conn, customer.id, limit=HISTORY_PAGE)
                     customer_view = CustomerView(customer, tuple(page.rows), page.more)
         return Detail(post_id, view, self.store.draft(post_id), customer_view)
+
+    def _personal_data(self, post: PostRow) -> str:
+        """What personal data a customer posted where everyone can read it ("" for DMs and our posts)."""
+        if post.is_ours or post.kind == "dm":
+            return ""
+        return personal_data.summary(personal_data.find(post.text, self.phone_regions))
 
     def more_history(self, view: CustomerView) -> CustomerView:
         """The customer card with the next (older) page of their history appended."""

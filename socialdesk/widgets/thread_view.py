@@ -58,6 +58,14 @@ class ThreadView(DocumentView):
             if focus and data.pattern:
                 line = Text(f"≈ {data.pattern}" + ("  · C opens them" if len(data.similar_ids) > 1 else ""))
                 blocks.append(Block(line, bar=theme.accent or colour, gap=1))
+            if focus and data.personal_data:
+                found = clean(data.personal_data, single_line=True)
+                warning = Text(
+                    f"⚠ Personal data posted publicly: {found}. Suggest moving to a DM (D);"
+                    " a public reply must not repeat it.",
+                    style="bold",
+                )
+                blocks.append(Block(warning, bar=theme.warning or "yellow", gap=1))
             for text, state, at in data.replies.get(post.id, []):
                 reply = partial(self._outbox, text, state, at, now)
                 blocks.append(Block(reply, bar=theme.secondary or colour, gap=1, hint=f"our reply\n{text}"))

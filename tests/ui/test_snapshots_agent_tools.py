@@ -17,3 +17,15 @@ def test_pipe_output_modal(snap_compare, desk_app: SocialDeskApp) -> None:  # ty
         await settle(pilot, until=lambda: type(pilot.app.screen).__name__ == "PipeOutputScreen")
 
     assert snap_compare(desk_app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_review_held_for_personal_data(snap_compare, desk_app: SocialDeskApp) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await loaded(pilot)
+        await pilot.press("r")
+        pilot.app.desk.set_composer_text("Refunded to card 4111 1111 1111 1111, mail ana@example.org")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    assert snap_compare(desk_app, terminal_size=SIZE, run_before=run_before)
