@@ -331,6 +331,13 @@ class SocialDeskApp(App[None]):
             "Plain text, or JSON with -j, as aerc pipes (|)",
             desk.action_pipe_thread,
         )
+        yield SystemCommand(
+            "Merge conversation", "Into another ticket of the same customer (m)", desk.action_ticket_merge
+        )
+        yield SystemCommand(
+            "Split conversation", "This post and its replies into a new ticket (s)", desk.action_ticket_split
+        )
+        yield SystemCommand("Undo merge or split", "The last one (U)", desk.action_ticket_undo)
         yield SystemCommand("Sync now", "Fetch new posts from every account", self.sync_now)
         yield SystemCommand(
             "Notifications", "What the playbook's rules and automations told you", self.show_notices

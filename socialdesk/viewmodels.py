@@ -58,6 +58,8 @@ class ThreadDetail:
     similar_ids: tuple[int, ...] = ()  # those posts, to open as a queue
     # Personal data the customer posted publicly, in one line ("card number (card ending 1111)").
     personal_data: str = ""
+    ticket: str = ""  # the conversation's ticket as written ("T-1042"), as it counts after merges
+    merged: tuple[str, ...] = ()  # the tickets merged into it
 
 
 @dataclass(frozen=True, slots=True)

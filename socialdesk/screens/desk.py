@@ -33,6 +33,7 @@ from socialdesk.screens.first_run import FirstRunActions
 from socialdesk.screens.pattern_actions import PATTERN_BINDINGS, PatternActions
 from socialdesk.screens.reply_actions import REPLY_BINDINGS
 from socialdesk.screens.terminal_actions import TERMINAL_BINDINGS, TerminalActions
+from socialdesk.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
 from socialdesk.services import feed_window
 from socialdesk.services.desk_config import agent_unset
@@ -79,6 +80,7 @@ class DeskScreen(
     DetailActions,
     FirstRunActions,
     TerminalActions,
+    TicketActions,
     Screen[None],
 ):
     """Three live panes over the cache: the feed and detail panes, the reply, queue and pattern keys."""
@@ -97,7 +99,7 @@ class DeskScreen(
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *DESK_BINDINGS, *REPLY_BINDINGS, *TRIAGE_BINDINGS, *PATTERN_BINDINGS, *BULK_BINDINGS,
-        *TERMINAL_BINDINGS,
+        *TERMINAL_BINDINGS, *TICKET_BINDINGS,
     ]  # fmt: skip
     PANES = ("FeedList", "ThreadView", "ReplyEditor", "CustomerPane")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from socialdesk.models import PostRow
 from socialdesk.services import feed_window, personal_data
 from socialdesk.services.patterns import similar_to
-from socialdesk.store import Store, queries, replies
+from socialdesk.store import Store, queries, replies, tickets
 from socialdesk.store.queries import INBOUND, PostFilter
 from socialdesk.viewmodels import CustomerView, ThreadDetail, Window
 
@@ -134,6 +134,14 @@ class FeedModel:
         customer_view = None
         if thread is not None:
             ids = [p.id for p in thread.posts]
+            given = tickets.complete(conn, post_id, ids)
+            if given is None:  # the first look at a conversation (or at new posts in it) gives tickets
+                with self.store.transaction() as tx:
+                    given = tickets.assign(
+                        tx, post_id, [p.id for p in thread.ancestors], [p.id for p in thread.replies]
+                    )
+            ticket = tickets.final(conn, given)
+            merged = tuple(tickets.merged_with(conn, ticket))
             pattern = None if thread.focus.is_ours else similar_to(conn, post_id, self.clock())
             view = ThreadDetail(
                 thread,
@@ -143,6 +151,8 @@ class FeedModel:
                 pattern=pattern.summary() if pattern else "",
                 similar_ids=pattern.post_ids if pattern else (),
                 personal_data=self._personal_data(thread.focus),
+                ticket=tickets.label(ticket),
+                merged=tuple(tickets.label(t) for t in merged),
             )
             if thread.focus.customer_id is not None:
                 customer = queries.customer(conn, thread.focus.customer_id)

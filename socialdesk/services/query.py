@@ -5,7 +5,8 @@ Grammar: whitespace-separated terms; each is free text, a "quoted phrase", or `f
 
 Fields: from, network, tag, status, sentiment, intent, priority, assigned (a name, `me`, `none`),
 before/after (2026-11-20, 2026-11-20T14:30, or relative 30m/24h/7d/2w), is (open, actionable,
-unassigned, overdue, mine, ours). Free text goes to FTS5 with every term quoted, so FTS syntax in
+unassigned, overdue, mine, ours), ticket (T-1042 or 1042; a bare T-1042 too), email and order (the
+fields kept on a customer). Free text goes to FTS5 with every term quoted, so FTS syntax in
 user input is literal text and cannot error or inject.
 """
 
@@ -34,6 +35,9 @@ FIELDS = (
     "before",
     "after",
     "is",
+    "ticket",
+    "email",
+    "order",
 )
 # A value bound to a `?` of the SQL a query becomes (handles and words, times, counts).
 SqlValue = str | int | float
@@ -43,6 +47,7 @@ _RELATIVE = re.compile(r"^(\d{1,6})(m|h|d|w)$")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 # FTS5's unicode61 tokenizer keeps letters and digits; a term with neither matches nothing.
 _WORDY = re.compile(r"\w")
+_TICKET = re.compile(r"^T-\d{1,12}$", re.IGNORECASE)  # "T-1042" alone is a ticket, not words
 
 
 class QueryError(UserError):
@@ -177,6 +182,17 @@ def _clause(term: Term, agent: str, now: float) -> tuple[str, list[SqlValue]]:
     if name == "assigned":
         names = ["" if v.casefold() == "none" else agent if v.casefold() == "me" else v for v in values]
         return _in("p.assigned_to", names)
+    if name == "ticket":
+        clauses = [_ticket_clause(v) for v in values]
+        return " OR ".join(f"({c})" for c, _ in clauses), [p for _, ps in clauses for p in ps]
+    if name in ("email", "order"):
+        # Fields agents keep on a customer (the profile, `i`): every post of the customers who match.
+        marks = ",".join("?" * len(values))
+        return (
+            "p.customer_id IN (SELECT customer_id FROM customer_fields"
+            f" WHERE name = ? AND value COLLATE NOCASE IN ({marks}))",
+            [name, *values],
+        )
     if name in ("before", "after"):
         if len(values) != 1:
             raise QueryError(f"{name}: takes one date")
@@ -204,6 +220,15 @@ def _clause(term: Term, agent: str, now: float) -> tuple[str, list[SqlValue]]:
     return " OR ".join(f"({p})" for p in parts), params
 
 
+def _ticket_clause(value: str) -> tuple[str, list[Any]]:
+    from socialdesk.store import tickets
+
+    number = tickets.parse_label(value)
+    if number is None:
+        raise QueryError(f"ticket: wants a ticket number like T-1042 or 1042; got {value!r}")
+    return tickets.search_clause(number)
+
+
 def parse_query(text: str, agent: str = "", now: float | None = None) -> PostFilter:
     """Compile a query into a PostFilter.
 
@@ -224,6 +249,8 @@ def parse_query(text: str, agent: str = "", now: float | None = None) -> PostFil
     params: list[SqlValue] = []
     fts: list[str] = []
     for term in tokenize(text):
+        if not term.field and not term.quoted and _TICKET.match(term.value):
+            term = Term(term.negated, "ticket", term.value, False)  # a quoted ticket number, bare
         if term.field:
             clause, values = _clause(term, agent, now)
             where.append(f"NOT ({clause})" if term.negated else clause)

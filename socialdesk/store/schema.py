@@ -309,6 +309,32 @@ MIGRATIONS: list[str] = [
     ALTER TABLE posts ADD COLUMN status_at REAL;
     CREATE INDEX posts_resolved_at ON posts (status_at) WHERE status = 'resolved' AND status_at IS NOT NULL;
     """,
+    # 17: ticket numbers a customer can quote (one per conversation, never reused, four digits from the
+    # start; merged and split by agents), and the fields an agent keeps on a customer (e-mail, order
+    # number, CRM link), searchable by value
+    """
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at REAL NOT NULL,
+        merged_into INTEGER REFERENCES tickets(id)
+    );
+    CREATE INDEX tickets_merged_into ON tickets (merged_into);
+    CREATE TABLE ticket_posts (
+        post_id INTEGER PRIMARY KEY REFERENCES posts(id),
+        ticket_id INTEGER NOT NULL REFERENCES tickets(id)
+    );
+    CREATE INDEX ticket_posts_ticket ON ticket_posts (ticket_id);
+    INSERT INTO sqlite_sequence (name, seq) VALUES ('tickets', 999);
+    CREATE TABLE customer_fields (
+        customer_id INTEGER NOT NULL REFERENCES customers(id),
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (customer_id, name)
+    ) WITHOUT ROWID;
+    CREATE INDEX customer_fields_value ON customer_fields (name, value COLLATE NOCASE);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -58,6 +58,8 @@ class ThreadView(DocumentView):
             if focus and data.pattern:
                 line = Text(f"≈ {data.pattern}" + ("  · C opens them" if len(data.similar_ids) > 1 else ""))
                 blocks.append(Block(line, bar=theme.accent or colour, gap=1))
+            if focus and data.ticket:
+                blocks.append(Block(self._ticket(data), bar=theme.accent or colour, gap=1))
             if focus and data.personal_data:
                 found = clean(data.personal_data, single_line=True)
                 warning = Text(
@@ -97,6 +99,14 @@ class ThreadView(DocumentView):
         if post.tags:
             text.append("\n" + tag_line(post.tags), "dim italic")
         return text
+
+    @staticmethod
+    def _ticket(data: ThreadDetail) -> Text:
+        line = Text()
+        line.append(f"Ticket {data.ticket}", "bold")
+        if data.merged:
+            line.append(" · merged in: " + ", ".join(data.merged))
+        return line
 
     @staticmethod
     def _outbox(text: str, state: str, at: float, now: float) -> Text:

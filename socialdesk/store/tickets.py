@@ -1,0 +1,144 @@
+"""Ticket numbers: one per conversation, short and stable, that a customer can quote; merged and split.
+
+Every post of a conversation maps to one ticket (`ticket_posts`). A merged ticket points at the one it
+was merged into (always the final one: merges are flattened, so one hop finds it). Callers that change
+several rows run these inside `Store.transaction()`.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Sequence
+
+PREFIX = "T-"
+_QUOTED = re.compile(r"^(?:#|T-?)?(\d{1,12})$", re.IGNORECASE)
+
+
+def label(ticket: int) -> str:
+    """How a ticket is written for customers and agents: T-1042."""
+    return f"{PREFIX}{ticket}"
+
+
+def parse_label(text: str) -> int | None:
+    """The ticket number in what an agent typed or a customer quoted ("T-1042", "t1042", "#1042", "1042")."""
+    match = _QUOTED.match(text.strip())
+    return int(match.group(1)) if match else None
+
+
+def final(conn: sqlite3.Connection, ticket: int) -> int:
+    """The ticket a ticket now counts as: itself, or the one it was merged into."""
+    row = conn.execute("SELECT merged_into FROM tickets WHERE id = ?", (ticket,)).fetchone()
+    return int(row[0]) if row and row[0] is not None else ticket
+
+
+def exists(conn: sqlite3.Connection, ticket: int) -> bool:
+    """Whether a ticket with this number was ever given."""
+    return conn.execute("SELECT 1 FROM tickets WHERE id = ?", (ticket,)).fetchone() is not None
+
+
+def ticket_of(conn: sqlite3.Connection, post_id: int) -> int | None:
+    """The ticket a post was given (before merges), if any."""
+    row = conn.execute("SELECT ticket_id FROM ticket_posts WHERE post_id = ?", (post_id,)).fetchone()
+    return int(row[0]) if row else None
+
+
+def complete(conn: sqlite3.Connection, focus: int, ids: Sequence[int]) -> int | None:
+    """The focus post's ticket when every post of the thread has one already (the common case: a
+    read, no write lock), else None."""
+    marks = ",".join("?" * len(ids))
+    known = dict(
+        conn.execute(
+            f"SELECT post_id, ticket_id FROM ticket_posts WHERE post_id IN ({marks})", ids
+        ).fetchall()
+    )
+    return int(known[focus]) if len(known) == len(set(ids)) and focus in known else None
+
+
+def _new(conn: sqlite3.Connection) -> int:
+    cursor = conn.execute("INSERT INTO tickets (created_at) VALUES (?)", (time.time(),))
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def assign(conn: sqlite3.Connection, focus: int, ancestors: Sequence[int], others: Sequence[int]) -> int:
+    """Give a thread's posts their ticket and return the focus post's (as given, before merges).
+
+    The focus keeps the ticket it has; else it takes its nearest ancestor's (a split moves a post and
+    what follows it), else any ticket of the thread, else a new one. Posts without one get the focus's.
+    """
+    ids = [*ancestors, focus, *others]
+    marks = ",".join("?" * len(ids))
+    known = dict(
+        conn.execute(
+            f"SELECT post_id, ticket_id FROM ticket_posts WHERE post_id IN ({marks})", ids
+        ).fetchall()
+    )
+    ticket = known.get(focus)
+    if ticket is None:
+        ticket = next((known[a] for a in reversed(ancestors) if a in known), None)
+    if ticket is None:
+        ticket = min(known.values()) if known else None
+    if ticket is None:
+        ticket = _new(conn)
+    conn.executemany(
+        "INSERT OR IGNORE INTO ticket_posts (post_id, ticket_id) VALUES (?, ?)",
+        [(i, ticket) for i in ids if i not in known],
+    )
+    return int(ticket)
+
+
+def merge(conn: sqlite3.Connection, ticket: int, into: int) -> int:
+    """Merge `ticket` into `into` (both taken as they now count); return the ticket it now counts as.
+
+    Tickets already merged into `ticket` follow it, so every merge stays one hop from its final ticket.
+    """
+    source, target = final(conn, ticket), final(conn, into)
+    if source == target:
+        return target
+    conn.execute(
+        "UPDATE tickets SET merged_into = ? WHERE id = ? OR merged_into = ?", (target, source, source)
+    )
+    return target
+
+
+def unmerge(conn: sqlite3.Connection, ticket: int) -> None:
+    """Undo a merge: the ticket counts as itself again (those merged into it before stay where they went)."""
+    conn.execute("UPDATE tickets SET merged_into = NULL WHERE id = ?", (ticket,))
+
+
+def split(conn: sqlite3.Connection, post_ids: Sequence[int]) -> int:
+    """Move posts (a post and the replies that follow it) to a new ticket; return its number."""
+    ticket = _new(conn)
+    conn.executemany(
+        "INSERT INTO ticket_posts (post_id, ticket_id) VALUES (?, ?) "
+        "ON CONFLICT (post_id) DO UPDATE SET ticket_id = excluded.ticket_id",
+        [(i, ticket) for i in post_ids],
+    )
+    return ticket
+
+
+def move(conn: sqlite3.Connection, post_ids: Sequence[int], ticket: int) -> None:
+    """Put posts back in a ticket (undoing a split)."""
+    conn.executemany(
+        "UPDATE ticket_posts SET ticket_id = ? WHERE post_id = ?", [(ticket, i) for i in post_ids]
+    )
+
+
+def merged_with(conn: sqlite3.Connection, ticket: int) -> list[int]:
+    """The tickets merged into this one, oldest first."""
+    return [
+        int(r[0]) for r in conn.execute("SELECT id FROM tickets WHERE merged_into = ? ORDER BY id", (ticket,))
+    ]
+
+
+def search_clause(ticket: int) -> tuple[str, list[int]]:
+    """The posts filter (alias `p`) for a quoted ticket: every post of the ticket it now counts as,
+    including those of the tickets merged into that one (a customer may quote an older number)."""
+    root = "COALESCE((SELECT merged_into FROM tickets WHERE id = ?), ?)"
+    return (
+        "p.id IN (SELECT tp.post_id FROM ticket_posts tp WHERE tp.ticket_id IN"
+        f" (SELECT id FROM tickets WHERE id = {root} OR merged_into = {root}))",
+        [ticket, ticket, ticket, ticket],
+    )
