@@ -338,6 +338,12 @@ class SocialDeskApp(App[None]):
             "Split conversation", "This post and its replies into a new ticket (s)", desk.action_ticket_split
         )
         yield SystemCommand("Undo merge or split", "The last one (U)", desk.action_ticket_undo)
+        yield SystemCommand(
+            "Customer profile",
+            "E-mail, order number, CRM id kept on the customer (i)",
+            desk.action_profile_edit,
+        )
+        yield SystemCommand("Open in CRM", "The customer in the team's CRM (L)", desk.action_profile_crm)
         yield SystemCommand("Sync now", "Fetch new posts from every account", self.sync_now)
         yield SystemCommand(
             "Notifications", "What the playbook's rules and automations told you", self.show_notices

@@ -103,6 +103,19 @@ class PrivacySettings:
     numbers written with + are found whatever the country."""
 
 
+CRM_PLACEHOLDERS = ("email", "order", "crm_id", "handle", "customer")
+
+
+@dataclass
+class CustomersSettings:
+    """[customers]: the fields agents keep on a customer (i in the desk) and the team's CRM."""
+
+    crm_link: str = ""
+    """Address of a customer in the team's CRM, with placeholders from the customer's fields:
+    {email}, {order}, {crm_id}, {handle} (the author's handle), {customer} (the cache's id).
+    Example: "https://crm.example.com/customers/{crm_id}". Empty: no CRM link."""
+
+
 @dataclass
 class Settings:
     """Everything config.toml can say."""
@@ -111,6 +124,7 @@ class Settings:
     sla: SlaSettings = field(default_factory=SlaSettings)
     team: TeamSettings = field(default_factory=TeamSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    customers: CustomersSettings = field(default_factory=CustomersSettings)
     keys: dict[str, str] = field(default_factory=dict)
     """[keys]: binding id = "comma,separated,keys" (see `?` in the desk for the ids)."""
     accounts: list[AccountSettings] = field(default_factory=list)
@@ -225,6 +239,7 @@ def parse(data: dict[str, Any], source: str) -> Settings:
     for region in settings.privacy.phone_regions:
         if not (len(region) == 2 and region.isascii() and region.isalpha() and region.isupper()):
             raise UserError(f'{source}: privacy.phone_regions: {region!r} is not a country code such as "DE"')
+    _check_crm_link(settings.customers.crm_link, source)
     settings.source = source
     return settings
 
@@ -245,6 +260,24 @@ def _check_team_url(url: str, source: str) -> None:
         port = -1
     if port == -1 or port == 0:
         raise UserError(f"{source}: team.url has a bad port (1 to 65535): {shown!r:.120}")
+
+
+def _check_crm_link(template: str, source: str) -> None:
+    """The CRM link must be a web address whose {placeholders} are the customer's fields."""
+    import string
+
+    if not template:
+        return
+    if urlsplit(template).scheme not in ("http", "https"):
+        raise UserError(f"{source}: customers.crm_link must start with https:// or http://")
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise UserError(f"{source}: customers.crm_link: {exc}") from None
+    for name in names:
+        if name not in CRM_PLACEHOLDERS:
+            known = ", ".join(f"{{{p}}}" for p in CRM_PLACEHOLDERS)
+            raise UserError(f"{source}: customers.crm_link: unknown placeholder {{{name}}} (known: {known})")
 
 
 def validate_account_options(

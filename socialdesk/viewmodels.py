@@ -69,3 +69,5 @@ class CustomerView:
     customer: Customer
     history: tuple[PostRow, ...] = ()
     more: bool = False
+    fields: tuple[tuple[str, str], ...] = ()  # (label, value) of the fields agents keep on them
+    crm_url: str = ""  # the customer in the team's CRM ("" without a template or the fields it needs)

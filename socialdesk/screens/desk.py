@@ -31,6 +31,7 @@ from socialdesk.screens.bulk_reply import BULK_BINDINGS, BulkReplyActions
 from socialdesk.screens.detail_actions import DetailActions
 from socialdesk.screens.first_run import FirstRunActions
 from socialdesk.screens.pattern_actions import PATTERN_BINDINGS, PatternActions
+from socialdesk.screens.profile_actions import PROFILE_BINDINGS, ProfileActions
 from socialdesk.screens.reply_actions import REPLY_BINDINGS
 from socialdesk.screens.terminal_actions import TERMINAL_BINDINGS, TerminalActions
 from socialdesk.screens.ticket_actions import TICKET_BINDINGS, TicketActions
@@ -81,6 +82,7 @@ class DeskScreen(
     FirstRunActions,
     TerminalActions,
     TicketActions,
+    ProfileActions,
     Screen[None],
 ):
     """Three live panes over the cache: the feed and detail panes, the reply, queue and pattern keys."""
@@ -99,7 +101,7 @@ class DeskScreen(
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *DESK_BINDINGS, *REPLY_BINDINGS, *TRIAGE_BINDINGS, *PATTERN_BINDINGS, *BULK_BINDINGS,
-        *TERMINAL_BINDINGS, *TICKET_BINDINGS,
+        *TERMINAL_BINDINGS, *TICKET_BINDINGS, *PROFILE_BINDINGS,
     ]  # fmt: skip
     PANES = ("FeedList", "ThreadView", "ReplyEditor", "CustomerPane")
 
@@ -116,6 +118,7 @@ class DeskScreen(
         self.selected_post: PostRow | None = None
         self.model = FeedModel(ctx.store, INBOUND)
         self.model.phone_regions = tuple(ctx.settings.privacy.phone_regions)
+        self.model.crm_template = ctx.settings.customers.crm_link
         self._detail_timer: Timer | None = None
         self._draft_timer: Timer | None = None
         self._draft_post: int | None = None
@@ -188,6 +191,11 @@ class DeskScreen(
     def shown_thread(self) -> ThreadDetail | None:
         """The thread the middle pane shows."""
         return self.query_one(ThreadView).data
+
+    def shown_crm_url(self) -> str:
+        """The CRM link of the customer the right pane shows."""
+        view = self.query_one(CustomerPane).data
+        return view.crm_url if view is not None else ""
 
     def leave_composer(self) -> None:
         """The reply is queued and the composer emptied: back to the feed, where `u` undoes."""

@@ -55,6 +55,8 @@ KEYS: dict[str, tuple[str, str]] = {
     "ticket.merge": ("Work the queue", "merge this conversation into another ticket (same customer)"),
     "ticket.split": ("Work the queue", "split this post and its replies into a new ticket"),
     "ticket.undo": ("Work the queue", "undo the last merge or split"),
+    "customer.profile": ("Work the queue", "customer profile: e-mail, order number, CRM id"),
+    "customer.crm": ("Work the queue", "open the customer in the team's CRM"),
     "triage.queues": ("Views and search", "saved queues (Needs reply, Negative ...)"),
     "search.open": ("Views and search", "search"),
     "similar.open": ("Views and search", "posts like this one (lone voice or pattern), as a queue"),

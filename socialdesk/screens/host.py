@@ -66,6 +66,10 @@ class DeskHost(Protocol):
         """The thread the middle pane shows (None: nothing selected)."""
         ...
 
+    def shown_crm_url(self) -> str:
+        """The CRM link of the customer the right pane shows ("" when none)."""
+        ...
+
 
 if TYPE_CHECKING:
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from socialdesk.models import PostRow
-from socialdesk.services import feed_window, personal_data
+from socialdesk.services import feed_window, personal_data, profile
 from socialdesk.services.patterns import similar_to
-from socialdesk.store import Store, queries, replies, tickets
+from socialdesk.store import Store, customer_fields, queries, replies, tickets
 from socialdesk.store.queries import INBOUND, PostFilter
 from socialdesk.viewmodels import CustomerView, ThreadDetail, Window
 
@@ -49,6 +49,7 @@ class FeedModel:
         self._last_page: Window | None = None  # the feed's end, read ahead for `G`
         self.clock: Callable[[], float] = time.time  # "the last hour" of similar posts counts from here
         self.phone_regions: tuple[str, ...] = personal_data.DEFAULT_REGIONS  # config: privacy
+        self.crm_template = ""  # config: customers.crm_link
 
     @property
     def window(self) -> Window:
@@ -158,7 +159,16 @@ class FeedModel:
                 customer = queries.customer(conn, thread.focus.customer_id)
                 if customer is not None:
                     page = queries.customer_history(conn, customer.id, limit=HISTORY_PAGE)
-                    customer_view = CustomerView(customer, tuple(page.rows), page.more)
+                    fields = customer_fields.read(conn, customer.id)
+                    customer_view = CustomerView(
+                        customer,
+                        tuple(page.rows),
+                        page.more,
+                        fields=tuple((profile.LABELS[n], fields[n]) for n in profile.LABELS if n in fields),
+                        crm_url=profile.crm_link(
+                            self.crm_template, fields, thread.focus.author_handle, customer.id
+                        ),
+                    )
         return Detail(post_id, view, self.store.draft(post_id), customer_view)
 
     def _personal_data(self, post: PostRow) -> str:
@@ -172,4 +182,4 @@ class FeedModel:
         page = queries.customer_history(
             self.store.conn, view.customer.id, after=queries.key_of(view.history[-1]), limit=HISTORY_PAGE
         )
-        return CustomerView(view.customer, view.history + tuple(page.rows), page.more)
+        return replace(view, history=view.history + tuple(page.rows), more=page.more)

@@ -45,7 +45,10 @@ class CustomerPane(DocumentView):
             return
         now = badges.now()
         secondary = self.app.current_theme.secondary or "magenta"
-        blocks = [Block(self._card(view, self.networks)), Block(Text(), rule=True)]
+        blocks = [Block(self._card(view, self.networks))]
+        if view.fields or view.crm_url:
+            blocks.append(Block(self._fields(view)))
+        blocks.append(Block(Text(), rule=True))
         for post in view.history:
             # Built only if drawn: a page of history is 50 posts, a screen shows a handful.
             hint = f"{self.networks.name(post.network)} · 00m ago · {post.status}\n{post.text}"
@@ -65,6 +68,19 @@ class CustomerPane(DocumentView):
         line.append(f"{badge} {post.status}\n", "dim")
         line.append(clean(post.text, single_line=True), secondary if post.is_ours else "")
         return line
+
+    @staticmethod
+    def _fields(view: CustomerView) -> Text:
+        """What agents keep on the customer (i edits it), and their CRM link (L opens it)."""
+        text = Text()
+        for label, value in view.fields:
+            text.append(f"{label}: ", "dim")
+            text.append(clean(value, single_line=True) + "\n")
+        if view.crm_url:
+            text.append("CRM: ", "dim")
+            text.append(clean(view.crm_url, single_line=True))
+        text.rstrip()
+        return text
 
     @staticmethod
     def _card(view: CustomerView, networks: NetworkLabels) -> Text:

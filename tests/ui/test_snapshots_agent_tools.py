@@ -29,3 +29,13 @@ def test_review_held_for_personal_data(snap_compare, desk_app: SocialDeskApp) ->
         await settle(pilot)
 
     assert snap_compare(desk_app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_customer_profile_modal(snap_compare, desk_app: SocialDeskApp) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await loaded(pilot)
+        await pilot.press("i")
+        await settle(pilot, until=lambda: type(pilot.app.screen).__name__ == "ProfileScreen")
+        await pilot.press(*"ana@example.org")
+
+    assert snap_compare(desk_app, terminal_size=SIZE, run_before=run_before)
