@@ -344,6 +344,9 @@ class SocialDeskApp(App[None]):
             desk.action_profile_edit,
         )
         yield SystemCommand("Open in CRM", "The customer in the team's CRM (L)", desk.action_profile_crm)
+        yield SystemCommand(
+            "Attachments", "The post's media with alt text; preview images (v)", desk.action_view_media
+        )
         yield SystemCommand("Sync now", "Fetch new posts from every account", self.sync_now)
         yield SystemCommand(
             "Notifications", "What the playbook's rules and automations told you", self.show_notices

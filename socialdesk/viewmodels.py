@@ -44,6 +44,18 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """One media attachment of a post, as its network describes it (addresses are http(s) or "")."""
+
+    kind: str  # image, gif, video, audio, file
+    url: str = ""  # the full-size media
+    preview_url: str = ""  # a smaller still (a thumbnail, a video's poster)
+    alt: str = ""  # the alt text its author wrote ("": none)
+    width: int = 0
+    height: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class ThreadDetail:
     """A thread with what we know about it locally: outbox replies and internal notes."""
 
@@ -60,6 +72,7 @@ class ThreadDetail:
     personal_data: str = ""
     ticket: str = ""  # the conversation's ticket as written ("T-1042"), as it counts after merges
     merged: tuple[str, ...] = ()  # the tickets merged into it
+    media: tuple[Attachment, ...] = ()  # the focus post's attachments
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,12 +36,14 @@ from socialdesk.connectors.base import (
 from socialdesk.connectors.http import HttpError, MalformedResponse, id_key, parse_time, raw_text
 from socialdesk.connectors.x_posts import (
     DM_EVENT_FIELDS,
+    MEDIA_FIELDS,
     TWEET_FIELDS,
     USER_FIELDS,
     dm_post,
     is_superseded,
     tweet_post,
     users_by_id,
+    with_media,
 )
 
 DAY = 86_400.0
@@ -275,7 +277,8 @@ class XFetch:
         query: dict[str, Any] = {
             "max_results": size,
             "tweet.fields": TWEET_FIELDS,
-            "expansions": "author_id",
+            "expansions": "author_id,attachments.media_keys",
+            "media.fields": MEDIA_FIELDS,
             "user.fields": USER_FIELDS,
         }
         if stream.is_search:
@@ -319,7 +322,9 @@ class XFetch:
         meta = data.get("meta") or {}
         if not isinstance(items, list) or not isinstance(meta, dict):
             raise MalformedResponse("X: a page of an unexpected shape")
-        return [i for i in items if isinstance(i, dict)], meta, users_by_id(data)
+        items = [i for i in items if isinstance(i, dict)]
+        with_media(items, data)
+        return items, meta, users_by_id(data)
 
 
 def dm_thread(get: Get, event_id: str, me: str, account: str, max_pages: int) -> list[Post] | None:

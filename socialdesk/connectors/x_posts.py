@@ -15,8 +15,11 @@ from socialdesk.models import Author, Post
 TWEPOCH_MS = 1_288_834_974_657  # X's snowflake epoch: an id carries the time it was minted
 TWEET_FIELDS = (
     "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,lang,author_id,entities,"
-    "note_tweet,edit_history_tweet_ids"
+    "note_tweet,edit_history_tweet_ids,attachments"
 )
+# A post's media come in the page's includes.media (expansions=attachments.media_keys); the desk lists
+# them with their alt text and previews photos (url) and videos' stills (preview_image_url).
+MEDIA_FIELDS = "type,url,preview_image_url,alt_text,width,height"
 USER_FIELDS = "username,name,public_metrics"
 DM_EVENT_FIELDS = "id,text,event_type,created_at,dm_conversation_id,sender_id,referenced_tweets"
 
@@ -44,6 +47,20 @@ def users_by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         str(u.get("id")): u for u in (data.get("includes") or {}).get("users") or [] if isinstance(u, dict)
     }
+
+
+def with_media(items: list[dict[str, Any]], data: dict[str, Any]) -> None:
+    """Put each post's media objects (from the page's `includes.media`) in the post, as `media`."""
+    includes = data.get("includes")
+    found = includes.get("media") if isinstance(includes, dict) else None
+    if not isinstance(found, list):
+        return
+    by_key = {str(m.get("media_key")): m for m in found if isinstance(m, dict)}
+    for item in items:
+        attachments = item.get("attachments")
+        keys = attachments.get("media_keys") if isinstance(attachments, dict) else None
+        if isinstance(keys, list):
+            item["media"] = [by_key[str(k)] for k in keys if str(k) in by_key]
 
 
 def author_of(user_id: str, users: dict[str, dict[str, Any]]) -> tuple[Author, dict[str, Any]]:

@@ -37,6 +37,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "reply.outbox": ("Reply", "the outbox: states, retry, discard, edit again"),
     "reply.open_link": ("Reply", "open the post in the browser, copy its link"),
     "reply.editor": ("Reply", "edit the draft in $EDITOR"),
+    "thread.media": ("Reply", "attachments: alt text, preview, open"),
     "thread.pipe": ("Reply", "pipe the thread to a command (-j: JSON)"),
     "triage.next": ("Work the queue", "claim the next conversation"),
     "triage.resolve": ("Work the queue", "resolve"),

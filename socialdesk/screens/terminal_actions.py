@@ -1,4 +1,4 @@
-"""Terminal habits on the desk: ctrl+e edits the draft in $EDITOR, `|` pipes the thread to a command.
+"""Terminal habits on the desk: ctrl+e edits the draft in $EDITOR, `|` pipes the thread, `v` shows media.
 
 Mix `TerminalActions` into the desk screen and add `TERMINAL_BINDINGS` to its BINDINGS.
 """
@@ -16,6 +16,7 @@ TERMINAL_BINDINGS: list[Binding] = [
     # A priority binding: in the composer ctrl+e would otherwise move to the line's end (end does that).
     Binding("ctrl+e", "reply_editor", "Edit in $EDITOR", id="reply.editor", show=False, priority=True),
     Binding("|", "pipe_thread", "Pipe thread", id="thread.pipe", show=False),
+    Binding("v", "view_media", "Attachments", id="thread.media", show=False),
 ]
 JSON_FLAG = "-j "  # `| -j jq .` pipes JSON instead of plain text
 
@@ -60,6 +61,18 @@ class TerminalActions(HostScreen):
             return
         self.set_composer_text(text)  # counted again and saved as the draft
         self.focus_composer()
+
+    def action_view_media(self) -> None:
+        """List the post's attachments with their alt text; preview images, open any outside."""
+        from socialdesk.screens.media import MediaScreen
+
+        detail = self.shown_thread()
+        if detail is None or not detail.media:
+            self.notify("This post has no attachments", severity="warning")
+            return
+        post = detail.thread.focus
+        title = f"Attachments of @{post.author_handle}'s post ({len(detail.media)})"
+        self.app.push_screen(MediaScreen(title, detail.media))
 
     def action_pipe_thread(self) -> None:
         """Ask for a shell command and pipe the thread to it (plain text; `-j cmd` for JSON)."""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from socialdesk.models import PostRow
-from socialdesk.services import feed_window, personal_data, profile
+from socialdesk.services import feed_window, media, personal_data, profile
 from socialdesk.services.patterns import similar_to
 from socialdesk.store import Store, customer_fields, queries, replies, tickets
 from socialdesk.store.queries import INBOUND, PostFilter
@@ -154,6 +154,7 @@ class FeedModel:
                 personal_data=self._personal_data(thread.focus),
                 ticket=tickets.label(ticket),
                 merged=tuple(tickets.label(t) for t in merged),
+                media=media.attachments(thread.focus.network, queries.raw_payload(conn, post_id)),
             )
             if thread.focus.customer_id is not None:
                 customer = queries.customer(conn, thread.focus.customer_id)

@@ -58,6 +58,8 @@ class ThreadView(DocumentView):
             if focus and data.pattern:
                 line = Text(f"≈ {data.pattern}" + ("  · C opens them" if len(data.similar_ids) > 1 else ""))
                 blocks.append(Block(line, bar=theme.accent or colour, gap=1))
+            if focus and data.media:
+                blocks.append(Block(self._media(data), bar=theme.accent or colour, gap=1))
             if focus and data.ticket:
                 blocks.append(Block(self._ticket(data), bar=theme.accent or colour, gap=1))
             if focus and data.personal_data:
@@ -99,6 +101,16 @@ class ThreadView(DocumentView):
         if post.tags:
             text.append("\n" + tag_line(post.tags), "dim italic")
         return text
+
+    @staticmethod
+    def _media(data: ThreadDetail) -> Text:
+        line = Text(f"📎 {len(data.media)} attachment(s)", "bold")
+        for item in data.media:
+            alt = clean(item.alt, single_line=True)
+            line.append(f"\n  {item.kind}: ")
+            line.append(alt if alt else "no alt text", "italic" if alt else "bold")
+        line.append("\n  v lists them, previews images, opens them outside", "dim")
+        return line
 
     @staticmethod
     def _ticket(data: ThreadDetail) -> Text:

@@ -12,6 +12,9 @@ What it does as X does (docs.x.com API reference and X's own error bodies):
   a long post's `text` is cut, its whole text is in `note_tweet` when asked for;
 * an edit is a new post with a new id whose `edit_history_tweet_ids` lists every version, oldest
   first; timelines show the newest version, a lookup by an old id the old one;
+* media: a post's `attachments.media_keys` name media objects, served in `includes.media` with
+  `expansions=attachments.media_keys`, each carrying `media_key` and `type` plus the `media.fields`
+  asked for (`url` for photos only, `preview_image_url` for videos, `alt_text`, `width`, `height`);
 * `GET /2/dm_events`: MessageCreate events newest first (no since_id), `pagination_token`,
   `dm_event.fields`, the sender in `includes.users` with `expansions=sender_id`;
 * sending refuses like X: duplicate content, a reply to a deleted post, a DM the recipient does not
@@ -137,6 +140,7 @@ class FakeX:
         self.search: list[dict[str, Any]] = []
         self.mine: list[dict[str, Any]] = []
         self.dms: list[dict[str, Any]] = []
+        self.media: dict[str, dict[str, Any]] = {}  # media key -> media object (every field)
         self.times: dict[str, float] = {}  # id -> creation time (kept apart: tests may break created_at)
         self.superseded: set[str] = set()  # ids replaced by an edit
         self.deleted: set[str] = set()
@@ -179,6 +183,7 @@ class FakeX:
         author: str = "",
         reply_to: dict | None = None,
         age: float | None = None,
+        media: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """A post (not yet on any timeline); `age` in seconds before now, else one second after the last."""
         at = self.when(age)
@@ -200,6 +205,13 @@ class FakeX:
         if reply_to:
             tweet["referenced_tweets"] = [{"type": "replied_to", "id": reply_to["id"]}]
             tweet["in_reply_to_user_id"] = reply_to["author_id"]
+        if media:
+            keys = []
+            for index, item in enumerate(media):
+                key = f"3_{tid}{index}"  # X's keys: a type prefix, then an id
+                self.media[key] = {"media_key": key, **item}
+                keys.append(key)
+            tweet["attachments"] = {"media_keys": keys}
         self.times[tid] = at
         self._route("GET", f"/2/tweets/{tid}", lambda r: self.lookup(r, tweet))
         return tweet
@@ -429,9 +441,16 @@ class FakeX:
             meta["next_token"] = "t1" + _base36(int(chunk[-1]["id"])) + "zz"
         data = [(fields or self.shown)(t, request) for t in chunk]
         body: dict[str, Any] = {"data": data, "meta": meta}
-        if users_of in (request.arg("expansions") or "").split(","):
+        expansions = (request.arg("expansions") or "").split(",")
+        if users_of in expansions:
             ids = dict.fromkeys(str(t.get(users_of, "0")) for t in chunk)
             body["includes"] = {"users": [self.user(u) for u in ids]}
+        if "attachments.media_keys" in expansions:
+            asked = {"media_key", "type"} | set((request.arg("media.fields") or "").split(","))
+            keys = [k for t in chunk for k in (t.get("attachments") or {}).get("media_keys", [])]
+            if keys:
+                shown = [{f: v for f, v in self.media[k].items() if f in asked} for k in keys]
+                body.setdefault("includes", {})["media"] = shown
         return Reply(200, body)
 
     def lookup(self, request: Request, tweet: dict[str, Any]) -> Reply:

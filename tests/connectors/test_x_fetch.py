@@ -326,3 +326,28 @@ def test_a_dm_thread_opened_is_its_conversation_not_a_deleted_post(
     refreshed = make(loopback_server).refresh_thread(second["id"])
     assert refreshed.deleted == []
     assert [(p.native_id, p.kind) for p in refreshed.posts] == [(first["id"], "dm"), (second["id"], "dm")]
+
+
+# -- media: includes.media matched to each post by key ---------------------------------------------
+
+
+def test_a_posts_media_come_with_their_alt_text(fake: FakeX, loopback_server: Loopback, store: Store) -> None:
+    from socialdesk.services.media import attachments
+    from socialdesk.store.queries import raw_payload
+
+    photo = {
+        "type": "photo",
+        "url": "https://pbs.twimg.com/media/a.jpg",
+        "alt_text": "Dented box",
+        "width": 4,
+    }
+    video = {"type": "video", "preview_image_url": "https://pbs.twimg.com/v.jpg", "width": 9}
+    tweet = fake.mention(media=[photo, video])
+    fake.mention()  # and one without
+    sync(loopback_server, store)
+    post_id = store.conn.execute("SELECT id FROM posts WHERE native_id = ?", (tweet["id"],)).fetchone()[0]
+    shown = attachments("x", raw_payload(store.conn, post_id))
+    assert [(a.kind, a.url, a.preview_url, a.alt, a.width) for a in shown] == [
+        ("image", "https://pbs.twimg.com/media/a.jpg", "", "Dented box", 4),
+        ("video", "", "https://pbs.twimg.com/v.jpg", "", 9),
+    ]
