@@ -347,6 +347,11 @@ class SocialDeskApp(App[None]):
         yield SystemCommand(
             "Attachments", "The post's media with alt text; preview images (v)", desk.action_view_media
         )
+        yield SystemCommand(
+            "Block, mute or report",
+            "The author, through the network, after a review (B)",
+            desk.action_moderate,
+        )
         yield SystemCommand("Sync now", "Fetch new posts from every account", self.sync_now)
         yield SystemCommand(
             "Notifications", "What the playbook's rules and automations told you", self.show_notices

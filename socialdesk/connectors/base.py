@@ -116,6 +116,20 @@ class OutgoingReply:
     first_attempt_at: float | None = None
 
 
+MODERATION_ACTIONS = ("block", "mute", "report")
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationTarget:
+    """Whom a block, mute or spam report is about, and the post that prompted it."""
+
+    author_id: str  # the network's id of the account (Mastodon account id, Bluesky DID, X user id)
+    handle: str
+    post_id: str = ""  # native id of the post reported ("" for the account alone)
+    post_raw: Mapping[str, Any] = field(default_factory=dict)  # its stored payload (Bluesky: the cid)
+    comment: str = ""  # the agent's words for a report
+
+
 @dataclass(slots=True)
 class SendResult:
     """What the network said about a sent reply.
@@ -203,6 +217,8 @@ class Connector(ABC):
     # caller sets to the account's stored session before the first request.
     keeps_session: ClassVar[bool] = False
     session_store: SessionStore | None = None
+    # What `moderate` can do on this network through its API (see MODERATION_ACTIONS).
+    moderation: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
@@ -220,6 +236,15 @@ class Connector(ABC):
     def facts(cls) -> NetworkFacts:
         """The network as compose counts it and the desk shows it (name, glyph, capabilities)."""
         return NetworkFacts(cls.name, cls.display_name or cls.name, cls.glyph, cls.capabilities)
+
+    def moderate(self, action: str, target: ModerationTarget) -> str:
+        """Block, mute or report `target` as this account; returns what the network confirmed, in words.
+
+        Raises:
+            PermanentError: the network's API does not offer it (or refused it for good).
+            ConnectorError: as for sending (auth, rate limit, transient).
+        """
+        raise PermanentError(f"{self.display_name or self.name} offers no way to {action} through its API")
 
     def own_handle(self) -> str:
         """The account's own handle on the network ("" when not known), as its own posts show it."""

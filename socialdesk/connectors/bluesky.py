@@ -46,6 +46,7 @@ from socialdesk.connectors.bluesky_chat import (
     find_message,
     send_message,
 )
+from socialdesk.connectors.bluesky_moderation import BlueskyModeration
 from socialdesk.connectors.bluesky_views import (
     embedded_quote,
     quote_text,
@@ -129,7 +130,7 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class BlueskyConnector(Connector):
+class BlueskyConnector(BlueskyModeration, Connector):
     """Bluesky and other AT Protocol services through XRPC."""
 
     name = "bluesky"

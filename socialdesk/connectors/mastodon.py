@@ -46,6 +46,7 @@ from socialdesk.connectors.http import (
     parse_time,
     raw_text,
 )
+from socialdesk.connectors.mastodon_moderation import MastodonModeration
 from socialdesk.connectors.mastodon_replies import MastodonReplies
 from socialdesk.models import Author
 from socialdesk.secrets import remember
@@ -56,7 +57,7 @@ _VISIBILITIES = ("public", "unlisted", "private")
 NOTIFICATION_TYPES = ("mention", "quote", "update")
 
 
-class MastodonConnector(MastodonReplies, Connector):
+class MastodonConnector(MastodonModeration, MastodonReplies, Connector):
     """Mastodon (and compatible servers) through the client REST API."""
 
     name = "mastodon"

@@ -48,6 +48,7 @@ from socialdesk.connectors.http import (
     x_reset,
 )
 from socialdesk.connectors.x_fetch import SEARCH_MIN_RESULTS, Stream, XFetch, dm_thread
+from socialdesk.connectors.x_moderation import XModeration
 from socialdesk.connectors.x_posts import (
     TWEET_FIELDS,
     USER_FIELDS,
@@ -105,7 +106,7 @@ def _not_found(data: dict[str, Any], native_id: str) -> bool:
     )
 
 
-class XConnector(Connector):
+class XConnector(XModeration, Connector):
     """X (formerly Twitter) through API v2 with a user-context token."""
 
     name = "x"

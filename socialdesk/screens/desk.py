@@ -30,6 +30,7 @@ from socialdesk.models import PostRow
 from socialdesk.screens.bulk_reply import BULK_BINDINGS, BulkReplyActions
 from socialdesk.screens.detail_actions import DetailActions
 from socialdesk.screens.first_run import FirstRunActions
+from socialdesk.screens.moderation_actions import MODERATION_BINDINGS, ModerationActions
 from socialdesk.screens.pattern_actions import PATTERN_BINDINGS, PatternActions
 from socialdesk.screens.profile_actions import PROFILE_BINDINGS, ProfileActions
 from socialdesk.screens.reply_actions import REPLY_BINDINGS
@@ -83,6 +84,7 @@ class DeskScreen(
     TerminalActions,
     TicketActions,
     ProfileActions,
+    ModerationActions,
     Screen[None],
 ):
     """Three live panes over the cache: the feed and detail panes, the reply, queue and pattern keys."""
@@ -101,7 +103,7 @@ class DeskScreen(
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *DESK_BINDINGS, *REPLY_BINDINGS, *TRIAGE_BINDINGS, *PATTERN_BINDINGS, *BULK_BINDINGS,
-        *TERMINAL_BINDINGS, *TICKET_BINDINGS, *PROFILE_BINDINGS,
+        *TERMINAL_BINDINGS, *TICKET_BINDINGS, *PROFILE_BINDINGS, *MODERATION_BINDINGS,
     ]  # fmt: skip
     PANES = ("FeedList", "ThreadView", "ReplyEditor", "CustomerPane")
 

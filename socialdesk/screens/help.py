@@ -58,6 +58,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "ticket.undo": ("Work the queue", "undo the last merge or split"),
     "customer.profile": ("Work the queue", "customer profile: e-mail, order number, CRM id"),
     "customer.crm": ("Work the queue", "open the customer in the team's CRM"),
+    "author.moderate": ("Work the queue", "block, mute or report the author as spam (reviewed)"),
     "triage.queues": ("Views and search", "saved queues (Needs reply, Negative ...)"),
     "search.open": ("Views and search", "search"),
     "similar.open": ("Views and search", "posts like this one (lone voice or pattern), as a queue"),

@@ -15,6 +15,8 @@ What it does as X does (docs.x.com API reference and X's own error bodies):
 * media: a post's `attachments.media_keys` name media objects, served in `includes.media` with
   `expansions=attachments.media_keys`, each carrying `media_key` and `type` plus the `media.fields`
   asked for (`url` for photos only, `preview_image_url` for videos, `alt_text`, `width`, `height`);
+* `POST /2/users/:id/muting` and `/blocking` with {"target_user_id"} answer {"data": {"muting": true}};
+  blocking only for an Enterprise app (else 403 client-not-enrolled, as X's docs say);
 * `GET /2/dm_events`: MessageCreate events newest first (no since_id), `pagination_token`,
   `dm_event.fields`, the sender in `includes.users` with `expansions=sender_id`;
 * sending refuses like X: duplicate content, a reply to a deleted post, a DM the recipient does not
@@ -156,6 +158,11 @@ class FakeX:
         self._route("GET", f"/2/users/{ME['id']}/tweets", self.user_tweets)
         self._route("GET", "/2/dm_events", self.dm_events)
         self._route("POST", "/2/tweets", self.create)
+        self._route("POST", f"/2/users/{ME['id']}/muting", lambda r: self.relate(r, "muting"))
+        self._route("POST", f"/2/users/{ME['id']}/blocking", lambda r: self.relate(r, "blocking"))
+        self.enterprise = False  # X offers blocking through the API on the Enterprise plan only
+        self.muted: set[str] = set()
+        self.blocked: set[str] = set()
         # OAuth 2.0: with tokens issued (issue()), only a live access token passes; none issued: any.
         self.token_clock: Callable[[], float] = time.time
         self.client_ids = {"x-client-1"}
@@ -528,6 +535,20 @@ class FakeX:
         return self.page_of(
             request, self.dms, "pagination_token", 1, fields=self.dm_fields, users_of="sender_id"
         )
+
+    def relate(self, request: Request, edge: str) -> Reply:
+        """POST /2/users/:id/muting|blocking {"target_user_id"}: {"data": {edge: true}}."""
+        if edge == "blocking" and not self.enterprise:
+            return Reply(403, NOT_ENROLLED)
+        target = str((request.json() or {}).get("target_user_id") or "")
+        if not target.isdigit():
+            return invalid(
+                "target_user_id",
+                target,
+                f"The `target_user_id` query parameter value [{target}] is not valid",
+            )
+        (self.muted if edge == "muting" else self.blocked).add(target)
+        return Reply(200, {"data": {edge: True}})
 
     def create(self, request: Request) -> Reply:
         return scripted(self.script, lambda: self._create(request), self._limited())

@@ -10,6 +10,11 @@ Built from Mastodon's source and documentation, and GoToSocial's behaviour:
   GoToSocial mode ignores the header (so does Takahē);
 * every status carries its visibility, spoiler_text and language; `/api/v2/instance` names the
   software and version;
+* blocks, mutes and reports as Mastodon's controllers answer them: `POST /api/v1/accounts/:id/block`
+  and `/mute` return the Relationship (an unknown id is 404 "Record not found"), `POST
+  /api/v1/reports` needs a known `account_id`, keeps only `status_ids` of that account (silently, as
+  ReportService does), refuses a comment over 1000 characters with 422, and returns the Report;
+  without a bearer token each is 401;
 * `script` makes the next POSTs fail the ways servers do, after the status is committed (a reset
   connection, a 502, a stall until `resume()`) or before it.
 
@@ -163,6 +168,9 @@ class FakeMastodon:
         self.markdown_default = False
         self.in_flight = 0  # POSTs being handled (a stalled server holds them)
         self._idle = threading.Condition()
+        self.blocked: set[str] = set()  # account ids
+        self.muted: set[str] = set()
+        self.reports: list[dict[str, Any]] = []
         for i in range(3):
             self.add_customer(str(100 + i), f"user{i}", **(parents or {}).get(str(100 + i), {}))
 
@@ -193,6 +201,8 @@ class FakeMastodon:
             "GET", f"/api/v1/accounts/{ME['id']}/statuses", lambda r: self._read(lambda: self._own(r))
         )
         server.route_prefix("GET", "/api/v1/statuses", lambda r: self._read(lambda: self._status_route(r)))
+        server.route_prefix("POST", "/api/v1/accounts", self._relationship)
+        server.route("POST", "/api/v1/reports", self._report)
         return server
 
     def stop(self) -> None:
@@ -289,6 +299,68 @@ class FakeMastodon:
         """Wait until no POST is being handled (stalled requests finished after a resume)."""
         with self._idle:
             return self._idle.wait_for(lambda: self.in_flight == 0, timeout)
+
+    # -- blocks, mutes, reports ----------------------------------------------------------------------
+
+    def _account(self, account_id: str) -> dict[str, Any] | None:
+        return next((a for a in self.accounts.values() if str(a["id"]) == account_id), None)
+
+    def _relationship(self, request: Request) -> Reply | Any:
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return Reply(401, {"error": "The access token is invalid"})
+        parts = request.path.strip("/").split("/")  # api v1 accounts :id block|mute
+        if len(parts) != 5 or parts[4] not in ("block", "mute"):
+            return Reply(404, {"error": "Record not found"})
+        account_id, action = parts[3], parts[4]
+        if self._account(account_id) is None:
+            return Reply(404, {"error": "Record not found"})
+        (self.blocked if action == "block" else self.muted).add(account_id)
+        return {
+            "id": account_id,
+            "following": False,
+            "showing_reblogs": False,
+            "notifying": False,
+            "followed_by": False,
+            "blocking": account_id in self.blocked,
+            "blocked_by": False,
+            "muting": account_id in self.muted,
+            "muting_notifications": account_id in self.muted,
+            "requested": False,
+            "domain_blocking": False,
+            "endorsed": False,
+            "note": "",
+        }
+
+    def _report(self, request: Request) -> Reply | Any:
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return Reply(401, {"error": "The access token is invalid"})
+        body = request.json() or {}
+        account = self._account(str(body.get("account_id") or ""))
+        if account is None:
+            return Reply(404, {"error": "Record not found"})
+        comment = str(body.get("comment") or "")
+        if len(comment) > 1000:
+            return Reply(
+                422, {"error": "Validation failed: Comment is too long (maximum is 1000 characters)"}
+            )
+        theirs = [
+            sid
+            for sid in body.get("status_ids") or []
+            if self.customers.get(str(sid), {}).get("account") == account
+        ]
+        report = {
+            "id": str(len(self.reports) + 1),
+            "action_taken": False,
+            "category": str(body.get("category") or "other"),
+            "comment": comment,
+            "forwarded": bool(body.get("forward")),
+            "created_at": _iso(time.time()),
+            "status_ids": theirs,
+            "rule_ids": None,
+            "target_account": account,
+        }
+        self.reports.append(report)
+        return report
 
     def _post(self, request: Request) -> Reply | Any:
         with self._idle:
