@@ -352,6 +352,11 @@ class SocialDeskApp(App[None]):
             "The author, through the network, after a review (B)",
             desk.action_moderate,
         )
+        yield SystemCommand(
+            "Send later",
+            "Schedule the reply (09:00, tomorrow 09:00, +2h) through the outbox (ctrl+o)",
+            desk.action_reply_later,
+        )
         yield SystemCommand("Sync now", "Fetch new posts from every account", self.sync_now)
         yield SystemCommand(
             "Notifications", "What the playbook's rules and automations told you", self.show_notices

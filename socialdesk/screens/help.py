@@ -29,6 +29,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "history.more": ("Move around", "older posts of this customer"),
     "composer.focus": ("Reply", "write a reply"),
     "reply.send": ("Reply", "review and send (then an undo window)"),
+    "reply.later": ("Reply", "send later: 09:00, tomorrow 09:00, +2h"),
     "reply.undo": ("Reply", "take the last reply back (u in the feed, ctrl+r while writing)"),
     "reply.clear": ("Reply", "clear the draft"),
     "reply.macro": ("Reply", "insert a canned reply"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from rich.text import Text
@@ -48,6 +49,16 @@ class OutboxActionDone(Message):
         self.text = text
         self.error = error
         self.post_id = post_id
+
+
+def _state(reply: ReplyRow, now: float) -> str:
+    """The state, and for a queued reply when it leaves ("scheduled → 09:00", a date when not today)."""
+    if reply.state != "queued" or reply.send_after is None:
+        return reply.state
+    when = datetime.fromtimestamp(reply.send_after)
+    today = datetime.fromtimestamp(now).date()
+    label = "scheduled" if reply.scheduled else "queued"
+    return f"{label} → {when:%H:%M}" if when.date() == today else f"{label} → {when:%m-%d %H:%M}"
 
 
 class OutboxScreen(ModalScreen[int | None]):
@@ -102,6 +113,7 @@ class OutboxScreen(ModalScreen[int | None]):
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
+        now = getattr(self.app, "clock", time.time)()
         for reply in self.rows:
             updated = datetime.fromtimestamp(reply.updated_at).strftime("%H:%M:%S")
             kind = ("DM" if reply.dm else "reply") + (
@@ -109,7 +121,7 @@ class OutboxScreen(ModalScreen[int | None]):
             )
             table.add_row(
                 Text(str(reply.id)),
-                Text(reply.state, style=STATE_STYLES.get(reply.state, "")),
+                Text(_state(reply, now), style=STATE_STYLES.get(reply.state, "")),
                 Text(f"{reply.network}/{reply.account or '-'}"),
                 Text(kind),
                 Text(str(reply.post_id or "")),

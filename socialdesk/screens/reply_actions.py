@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 REPLY_BINDINGS: list[Binding] = [
     Binding("ctrl+s", "reply_send", "Send", id="reply.send"),
+    Binding("ctrl+o", "reply_later", "Send later", id="reply.later", show=False),
     Binding("u,ctrl+r", "reply_undo", "Undo send", id="reply.undo", show=False),
     Binding("ctrl+t", "reply_macro", "Canned reply", id="reply.macro"),
     Binding("D", "reply_private", "Take private", id="reply.private", show=False),
@@ -118,8 +119,46 @@ class ReplyActions(HostScreen):
 
     # -- send ----------------------------------------------------------------------------------
 
-    def action_reply_send(self) -> None:
-        """Open the review of the composer's reply; on confirm, queue it with the undo window."""
+    def action_reply_later(self) -> None:
+        """Ask when the reply should leave ("09:00", "tomorrow 09:00", "+2h"), then review it as scheduled."""
+        from socialdesk.screens.note import PromptScreen
+        from socialdesk.services.hours import desk_hours
+        from socialdesk.services.schedule import EXAMPLES, parse_send_at
+
+        post = self._post_or_warn()
+        if post is None:
+            return
+        if post.status == "escalated":
+            self.notify(
+                "Escalated: the reply waits for an approver, it cannot be scheduled", severity="warning"
+            )
+            return
+        if not self.composer_text().strip():
+            self.notify("The reply is empty", severity="warning")
+            return
+        zone = desk_hours(self.ctx.settings).zone
+        clock = self.outbox.clock  # the clock the outbox sends by
+
+        def validate(text: str) -> str | None:
+            try:
+                parse_send_at(text, clock(), zone)
+            except UserError as exc:
+                return str(exc)
+            return None
+
+        def answered(text: str | None) -> None:
+            if text:
+                self.action_reply_send(send_at=parse_send_at(text, clock(), zone))
+
+        title = f"Send at ({zone.key} time): {EXAMPLES}"
+        self.app.push_screen(PromptScreen(title, "09:00", validate), answered)
+
+    def action_reply_send(self, send_at: float | None = None) -> None:
+        """Open the review of the composer's reply; on confirm, queue it with the undo window.
+
+        Args:
+            send_at: when a scheduled reply leaves (unix seconds); None: after the undo window.
+        """
         from socialdesk.screens.review import ReviewData, ReviewScreen
 
         post = self._post_or_warn()
@@ -138,6 +177,8 @@ class ReplyActions(HostScreen):
             )
             return
         note = self._review_note(post)
+        if send_at is not None:
+            note = ". ".join(n for n in (self._scheduled_words(send_at), note) if n)
         data = ReviewData(
             parts=(final,),
             destination=self._audience(post, dm=False),
@@ -151,9 +192,17 @@ class ReplyActions(HostScreen):
 
         def confirmed(ok: bool | None) -> None:
             if ok:
-                self._queue(post, [final], dm=False)
+                self._queue(post, [final], dm=False, send_at=send_at)
 
         self.app.push_screen(ReviewScreen(data), confirmed)
+
+    def _scheduled_words(self, send_at: float) -> str:
+        """ "Scheduled: sends tomorrow 09:00 (Europe/Berlin)", as the review and the toast say it."""
+        from socialdesk.services.hours import desk_hours
+        from socialdesk.services.schedule import describe
+
+        zone = desk_hours(self.ctx.settings).zone
+        return f"Scheduled: sends {describe(send_at, self.outbox.clock(), zone)} ({zone.key})"
 
     def _review_note(self, post: PostRow) -> str:
         """What the review must warn about before the reply is queued ("" when nothing)."""
@@ -174,10 +223,18 @@ class ReplyActions(HostScreen):
             return ""
         return f"this public reply contains personal data: {summary(found)}. Take it private (D) instead"
 
-    def _queue(self, post: PostRow, parts: list[str], dm: bool, private_public: str = "") -> None:
+    def _queue(
+        self,
+        post: PostRow,
+        parts: list[str],
+        dm: bool,
+        private_public: str = "",
+        send_at: float | None = None,
+    ) -> None:
         outbox = self.outbox
         agent = self.ctx.agent.name
         undo = float(self.ctx.settings.desk.undo_seconds)
+        scheduled = self._scheduled_words(send_at) if send_at is not None else ""
         escalated = post.status == "escalated"
         original = self.composer_text()
 
@@ -187,12 +244,16 @@ class ReplyActions(HostScreen):
                     ids = outbox.take_private(post.id, parts[0], private_public, agent)
                 else:
                     payload: str | list[str] = parts if len(parts) > 1 else parts[0]
-                    ids = outbox.enqueue(post.id, payload, agent, dm=dm, needs_approval=escalated)
+                    ids = outbox.enqueue(
+                        post.id, payload, agent, dm=dm, needs_approval=escalated, send_at=send_at
+                    )
                 self.ctx.store.save_draft(post.id, "")
             except UserError as exc:
                 self.post_message(ReplyRefused(str(exc)))
                 return
             note = "held for approval" if escalated else ""
+            if scheduled and not escalated:
+                note = f"{scheduled.lower()} · o shows it in the outbox, x there cancels it"
             self.post_message(ReplyQueued(post.id, ids, original, undo, note))
 
         self.run_worker(work, thread=True, exit_on_error=False, group="reply", description="queue a reply")

@@ -105,7 +105,8 @@ class Delivery:
         """Send every reply that is due, in order per account.
 
         A reply that is waiting, unknown, needs auth or is in its undo window holds back the later
-        replies of its account, so a customer never sees our answers out of order.
+        replies of its account, so a customer never sees our answers out of order; one scheduled for
+        a later time does not (it leaves at its time, after what was queued meanwhile).
         """
         now = self.clock() if now is None else now
         events: list[OutboxEvent] = []
@@ -125,6 +126,8 @@ class Delivery:
                 current is not None
                 and current.state in (*PENDING, ReplyState.NEEDS_AUTH)
                 and not (current.state == ReplyState.UNKNOWN and current.next_attempt_at is None)
+                # A reply scheduled for later is not "before" the replies queued meanwhile.
+                and not (current.state == ReplyState.QUEUED and current.scheduled)
             ):
                 blocked.add(key)
         return events

@@ -95,6 +95,7 @@ class Outbox:
         dm: bool = False,
         needs_approval: bool = False,
         undo_seconds: float | None = None,
+        send_at: float | None = None,
     ) -> list[int]:
         """Persist a reply (or the parts of a thread) before anything is sent.
 
@@ -105,6 +106,8 @@ class Outbox:
             dm: send as a direct message to the post's author.
             needs_approval: the conversation is escalated: hold until `approve`.
             undo_seconds: the undo window (default: the outbox's).
+            send_at: a time the agent chose (unix seconds): the reply waits in the outbox until then
+                (undo and discard take it back), holding back no other reply.
 
         Returns:
             The reply ids, one per part.
@@ -128,10 +131,12 @@ class Outbox:
                 agent=agent,
                 dm=dm,
                 group_key=new_key() if len(parts) > 1 else None,
-                send_after=None if needs_approval else now + window,
+                send_after=None if needs_approval else send_at if send_at is not None else now + window,
                 now=now,
+                scheduled=send_at is not None and not needs_approval,
             )
-            self.store.audit(agent, "reply.queued", post.id, replies=ids, dm=dm, state=str(state))
+            detail = {"send_at": send_at} if send_at is not None else {}
+            self.store.audit(agent, "reply.queued", post.id, replies=ids, dm=dm, state=str(state), **detail)
         return ids
 
     def take_private(self, post_id: int, dm_text: str, public_text: str, agent: str) -> list[int]:

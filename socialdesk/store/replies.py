@@ -43,6 +43,7 @@ class ReplyRow:
     updated_at: float
     first_attempt_at: float | None
     remote_refs: str = "{}"  # JSON: what the network returned beyond the id (SendResult.refs)
+    scheduled: bool = False  # queued for a time the agent chose (send_after), not behind an undo window
 
     def as_dict(self) -> dict[str, object]:
         """The row as plain data (`outbox list --json`)."""

@@ -88,13 +88,15 @@ def insert(
     group_key: str | None,
     send_after: float | None,
     now: float,
+    scheduled: bool = False,
 ) -> list[int]:
     """Write a reply (or the parts of a thread, numbered from 1) and return their ids.
 
     Args:
         texts: the final text of each part; keys: each part's idempotency key.
         state: one of `INITIAL`.
-        send_after: when the undo window ends (None: held, see `release`).
+        send_after: when the undo window ends (None: held, see `release`), or the scheduled time.
+        scheduled: `send_after` is a time the agent chose (it holds back no other reply).
     """
     if state not in INITIAL:
         raise IllegalMove(f"a reply is written awaiting approval or queued, not {state}")
@@ -102,8 +104,8 @@ def insert(
     for index, (text, key) in enumerate(zip(texts, keys, strict=True), 1):
         cur = conn.execute(
             "INSERT INTO replies (post_id, network, account, text, dm, state, idempotency_key, agent, "
-            "group_key, part, parts, send_after, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "group_key, part, parts, send_after, created_at, updated_at, scheduled) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 post_id,
                 network,
@@ -119,6 +121,7 @@ def insert(
                 send_after,
                 now,
                 now,
+                int(scheduled),
             ),
         )
         ids.append(int(cur.lastrowid or 0))
