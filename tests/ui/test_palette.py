@@ -27,8 +27,19 @@ async def test_sync_now_says_why_nothing_happens(desk_app: SocialDeskApp) -> Non
         assert any("Offline" in n.message for n in desk_app._notifications)
 
 
-async def test_the_palette_offers_the_editor_and_the_pipe(desk_app: SocialDeskApp) -> None:
+async def test_the_palette_offers_the_agent_tools(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         titles = [command.title for command in desk_app.get_system_commands(desk_app.desk)]
         assert "Edit the draft in $EDITOR" in titles and "Pipe the thread to a command" in titles
+        for title in (
+            "Attachments",
+            "Merge conversation",
+            "Split conversation",
+            "Undo merge or split",
+            "Customer profile",
+            "Open in CRM",
+            "Block, mute or report",
+            "Send later",
+        ):
+            assert title in titles
