@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 
 PREFIX = "T-"
+FIRST = 1000  # conversation tickets are numbered 1000 + the cache id of their first post
 _QUOTED = re.compile(r"^(?:#|T-?)?(\d{1,12})$", re.IGNORECASE)
 
 
@@ -56,7 +57,13 @@ def complete(conn: sqlite3.Connection, focus: int, ids: Sequence[int]) -> int | 
     return int(known[focus]) if len(known) == len(set(ids)) and focus in known else None
 
 
-def _new(conn: sqlite3.Connection) -> int:
+def _new(conn: sqlite3.Connection, prefer: int | None = None) -> int:
+    """A new ticket: numbered `prefer` when that number is free, else the next unused one."""
+    if prefer is not None:
+        taken = conn.execute("SELECT 1 FROM tickets WHERE id = ?", (prefer,)).fetchone()
+        if taken is None:
+            conn.execute("INSERT INTO tickets (id, created_at) VALUES (?, ?)", (prefer, time.time()))
+            return prefer
     cursor = conn.execute("INSERT INTO tickets (created_at) VALUES (?)", (time.time(),))
     assert cursor.lastrowid is not None
     return cursor.lastrowid
@@ -66,7 +73,9 @@ def assign(conn: sqlite3.Connection, focus: int, ancestors: Sequence[int], other
     """Give a thread's posts their ticket and return the focus post's (as given, before merges).
 
     The focus keeps the ticket it has; else it takes its nearest ancestor's (a split moves a post and
-    what follows it), else any ticket of the thread, else a new one. Posts without one get the focus's.
+    what follows it), else any ticket of the thread, else a new one numbered after the thread's first
+    post (`FIRST` + its id; the next free number when a split took that one). Posts without one get
+    the focus's.
     """
     ids = [*ancestors, focus, *others]
     marks = ",".join("?" * len(ids))
@@ -81,7 +90,9 @@ def assign(conn: sqlite3.Connection, focus: int, ancestors: Sequence[int], other
     if ticket is None:
         ticket = min(known.values()) if known else None
     if ticket is None:
-        ticket = _new(conn)
+        # Numbered after the conversation's first post: the same number whichever post of it is
+        # opened first, and whatever else was opened before (it never depends on the order of views).
+        ticket = _new(conn, prefer=FIRST + ids[0])
     conn.executemany(
         "INSERT OR IGNORE INTO ticket_posts (post_id, ticket_id) VALUES (?, ?)",
         [(i, ticket) for i in ids if i not in known],

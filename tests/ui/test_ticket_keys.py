@@ -71,22 +71,22 @@ def audit(ctx: Context) -> list[tuple[str, dict[str, object]]]:
 
 async def test_m_merges_into_the_named_ticket_and_U_undoes_it(ctx: Context) -> None:
     ids = conversation(ctx.store)
-    assert (ticket(ctx, ids["1"]), ticket(ctx, ids["10"])) == ("T-1000", "T-1001")
+    assert (ticket(ctx, ids["1"]), ticket(ctx, ids["10"])) == ("T-1001", "T-1004")
     app = HostApp(ctx, get_post(ctx.store.conn, ids["10"]))
     async with app.run_test() as pilot:
         await pilot.press("m")
         await settle(pilot, until=lambda: isinstance(app.screen, PromptScreen))
-        app.screen.query_one(Input).value = "t-1000"
+        app.screen.query_one(Input).value = "t-1001"
         await pilot.press("enter")
         await settle(pilot)
-        assert ticket(ctx, ids["10"]) == "T-1000" and app.host.thread_refreshes == 1
-        assert any("T-1001 merged into T-1000" in n.message for n in app._notifications)
+        assert ticket(ctx, ids["10"]) == "T-1001" and app.host.thread_refreshes == 1
+        assert any("T-1004 merged into T-1001" in n.message for n in app._notifications)
         await pilot.press("U")
         await settle(pilot)
-        assert ticket(ctx, ids["10"]) == "T-1001"
+        assert ticket(ctx, ids["10"]) == "T-1004"
     assert audit(ctx) == [
-        ("ticket.merge", {"ticket": "T-1001", "into": "T-1000"}),
-        ("ticket.unmerge", {"ticket": "T-1001"}),
+        ("ticket.merge", {"ticket": "T-1004", "into": "T-1001"}),
+        ("ticket.unmerge", {"ticket": "T-1004"}),
     ]
 
 
@@ -102,25 +102,25 @@ async def test_merging_another_customers_ticket_is_refused(ctx: Context) -> None
     async with app.run_test() as pilot:
         await pilot.press("m")
         await settle(pilot, until=lambda: isinstance(app.screen, PromptScreen))
-        app.screen.query_one(Input).value = "T-1000"
+        app.screen.query_one(Input).value = "T-1001"
         await pilot.press("enter")
         await settle(pilot)
         errors = [n.message for n in app._notifications if n.severity == "error"]
-        assert errors == ["T-1000 is another customer's: merge one customer's conversations"]
-    assert ticket(ctx, bob) == "T-1001" and audit(ctx) == []
+        assert errors == ["T-1001 is another customer's: merge one customer's conversations"]
+    assert ticket(ctx, bob) == f"T-{1000 + bob}" and audit(ctx) == []
 
 
 async def test_s_splits_the_post_and_its_replies_off_and_U_puts_them_back(ctx: Context) -> None:
     ids = conversation(ctx.store)
-    assert ticket(ctx, ids["1"]) == "T-1000"
+    assert ticket(ctx, ids["1"]) == "T-1001"
     app = HostApp(ctx, get_post(ctx.store.conn, ids["3"]))
     async with app.run_test() as pilot:
         await pilot.press("s")
         await settle(pilot)
-        assert ticket(ctx, ids["3"]) == "T-1001" and ticket(ctx, ids["2"]) == "T-1000"
+        assert ticket(ctx, ids["3"]) == "T-1002" and ticket(ctx, ids["2"]) == "T-1001"
         await pilot.press("U")
         await settle(pilot)
-        assert ticket(ctx, ids["3"]) == "T-1000"
+        assert ticket(ctx, ids["3"]) == "T-1001"
         await pilot.press("U")
         await settle(pilot)
         assert any("No merge or split to undo" in n.message for n in app._notifications)

@@ -55,9 +55,9 @@ def test_a_conversation_keeps_one_short_ticket_from_any_of_its_posts(store: Stor
     ids = conversation(store)
     model = FeedModel(store)
     first = ticket_shown(model, ids["3"])
-    assert first == "T-1000"  # four digits from the start, easy to read out
+    assert first == "T-1001"  # 1000 + the cache id of the conversation's first post: short, stable
     assert ticket_shown(model, ids["1"]) == first and ticket_shown(model, ids["3"]) == first
-    assert ticket_shown(model, ids["10"]) == "T-1001"
+    assert ticket_shown(model, ids["10"]) == "T-1004"
     store.upsert_posts([Post("mastodon", "4", ANA, "any news?", 4.0, in_reply_to="3", conversation_id="1")])
     assert (
         ticket_shown(model, store.conn.execute("SELECT id FROM posts WHERE native_id='4'").fetchone()[0])
@@ -70,10 +70,10 @@ def test_search_finds_a_ticket_by_field_and_bare(store: Store) -> None:
     model = FeedModel(store)
     ticket_shown(model, ids["1"])
     thread = {ids["1"], ids["2"], ids["3"]}
-    assert found(store, "ticket:T-1000") == thread
-    assert found(store, "ticket:1000") == thread
-    assert found(store, "t-1000") == thread
-    assert found(store, "ticket:T-1001") == set()
+    assert found(store, "ticket:T-1001") == thread
+    assert found(store, "ticket:1001") == thread
+    assert found(store, "t-1001") == thread
+    assert found(store, "ticket:T-1004") == set()  # conversation 10's, not given yet
     with pytest.raises(QueryError, match="ticket: wants a ticket number"):
         parse_query("ticket:parcel")
 
@@ -84,15 +84,15 @@ def test_merge_shares_the_ticket_and_unmerge_undoes_it(store: Store) -> None:
     ticket_shown(model, ids["1"])
     ticket_shown(model, ids["10"])
     with store.transaction() as tx:
-        assert tickets.merge(tx, 1001, 1000) == 1000
-    assert ticket_shown(model, ids["10"]) == "T-1000"
-    assert model.load_detail(ids["1"]).thread.merged == ("T-1001",)  # type: ignore[union-attr]
-    everything = set(ids.values())
-    assert found(store, "ticket:T-1000") == everything
-    assert found(store, "ticket:T-1001") == everything  # the customer may quote the old number
-    tickets.unmerge(store.conn, 1001)
+        assert tickets.merge(tx, 1004, 1001) == 1001
     assert ticket_shown(model, ids["10"]) == "T-1001"
-    assert found(store, "ticket:T-1000") == {ids["1"], ids["2"], ids["3"]}
+    assert model.load_detail(ids["1"]).thread.merged == ("T-1004",)  # type: ignore[union-attr]
+    everything = set(ids.values())
+    assert found(store, "ticket:T-1001") == everything
+    assert found(store, "ticket:T-1004") == everything  # the customer may quote the old number
+    tickets.unmerge(store.conn, 1004)
+    assert ticket_shown(model, ids["10"]) == "T-1004"
+    assert found(store, "ticket:T-1001") == {ids["1"], ids["2"], ids["3"]}
 
 
 def test_merges_stay_one_hop(store: Store) -> None:
@@ -110,10 +110,18 @@ def test_split_moves_a_post_and_what_follows_to_a_new_ticket(store: Store) -> No
     with store.transaction() as tx:
         new = tickets.split(tx, [ids["3"]])
     assert ticket_shown(model, ids["3"]) == tickets.label(new)
-    assert ticket_shown(model, ids["1"]) == "T-1000"  # the earlier posts keep theirs
+    assert ticket_shown(model, ids["1"]) == "T-1001"  # the earlier posts keep theirs
     store.upsert_posts([Post("mastodon", "5", ANA, "and?", 5.0, in_reply_to="3", conversation_id="1")])
     five = store.conn.execute("SELECT id FROM posts WHERE native_id='5'").fetchone()[0]
     assert ticket_shown(model, five) == tickets.label(new)  # a reply follows the split post
-    tickets.move(store.conn, [ids["3"], five], 1000)
-    assert ticket_shown(model, ids["3"]) == "T-1000"
+    tickets.move(store.conn, [ids["3"], five], 1001)
+    assert ticket_shown(model, ids["3"]) == "T-1001"
     assert count(store.conn, parse_query(f"ticket:{new}")) == 0
+
+
+def test_the_number_does_not_depend_on_what_was_opened_before(store: Store) -> None:
+    ids = conversation(store)
+    model = FeedModel(store)
+    # Opened in the other order than the first test: each keeps the number of its first post.
+    assert ticket_shown(model, ids["10"]) == "T-1004"
+    assert ticket_shown(model, ids["2"]) == "T-1001"
