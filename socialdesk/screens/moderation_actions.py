@@ -48,14 +48,14 @@ class ModerationActions(HostScreen):
         )
 
     def _review_moderation(self, action: str) -> None:
+        from socialdesk import capabilities
         from socialdesk.screens.review import ReviewData, ReviewScreen
         from socialdesk.services.moderation import ACTIONS, EFFECTS
-        from socialdesk.widgets.badges import NETWORK_NAMES
 
         post = self.selected_post
         if post is None:
             return
-        network = NETWORK_NAMES.get(post.network, post.network)
+        network = capabilities.labels().name(post.network)
         comment = f"Spam: post {post.native_id}, reported by {self.ctx.agent.name} from socialdesk"
         what = f"{ACTIONS[action]} @{post.author_handle} on {network}"
         data = ReviewData(

@@ -220,13 +220,14 @@ def _clause(term: Term, agent: str, now: float) -> tuple[str, list[SqlValue]]:
     return " OR ".join(f"({p})" for p in parts), params
 
 
-def _ticket_clause(value: str) -> tuple[str, list[Any]]:
+def _ticket_clause(value: str) -> tuple[str, list[SqlValue]]:
     from socialdesk.store import tickets
 
     number = tickets.parse_label(value)
     if number is None:
         raise QueryError(f"ticket: wants a ticket number like T-1042 or 1042; got {value!r}")
-    return tickets.search_clause(number)
+    sql, params = tickets.search_clause(number)
+    return sql, list(params)
 
 
 def parse_query(text: str, agent: str = "", now: float | None = None) -> PostFilter:
