@@ -335,7 +335,7 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX customer_fields_value ON customer_fields (name, value COLLATE NOCASE);
     """,
-    # 17: a reply scheduled for a time ("send at 09:00"): queued with that time as its send_after; unlike
+    # 18: a reply scheduled for a time ("send at 09:00"): queued with that time as its send_after; unlike
     # a reply in its undo window, it does not hold back the account's later replies while it waits
     """
     ALTER TABLE replies ADD COLUMN scheduled INTEGER NOT NULL DEFAULT 0;
