@@ -86,6 +86,54 @@ def password(
         typer.echo("socialdesk: warning: PGPASSWORD is set and takes precedence", err=True)
 
 
+_URL_OPTION = typer.Option("--url", help="postgresql:// URL (default: [team] url).")
+
+
+@team_app.command("agent")
+def agent(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The member's agent name (their desk.agent).")],
+    role: Annotated[str, typer.Option("--role", help="agent, approver or supervisor.")] = "agent",
+    inactive: Annotated[bool, typer.Option("--inactive", help="Take the member off the team.")] = False,
+    url: Annotated[Optional[str], _URL_OPTION] = None,  # noqa: UP045
+) -> None:
+    """Add a team member or change one's role: a supervisor's action (the first member starts the team)."""
+    from socialdesk.team.connect import connect
+    from socialdesk.team.roles import set_agent
+    from socialdesk.team.schema import require_current
+
+    context = from_typer(ctx)
+    target, where = _url(context, url)
+    with connect(target, where=where) as conn:
+        require_current(conn)
+        set_agent(conn, context.settings.desk.agent, name, role, active=not inactive)
+    typer.echo(f"{name}: {role}{' (inactive)' if inactive else ''}")
+
+
+@team_app.command("status")
+def status(ctx: typer.Context, url: Annotated[Optional[str], _URL_OPTION] = None) -> None:  # noqa: UP045
+    """The supervisor's figures: live queue sizes, each agent's claims, SLA breaches (supervisors only)."""
+    from socialdesk.team.connect import connect
+    from socialdesk.team.schema import require_current
+    from socialdesk.team.supervisor import supervisor_view
+
+    context = from_typer(ctx)
+    target, where = _url(context, url)
+    with connect(target, where=where) as conn:
+        require_current(conn)
+        view = supervisor_view(conn, context.settings.desk.agent)
+    queue = " · ".join(f"{status} {count}" for status, count in view.queue.items())
+    typer.echo(f"queue: {queue} · claimable {view.claimable} · awaiting approval {view.awaiting_approval}")
+    for load in view.agents:
+        claimed = ", ".join(f"#{c}" for c in load.claimed) or "nothing"
+        typer.echo(f"{load.agent} ({load.role or 'not a member'}): {len(load.claimed)} claimed: {claimed}")
+    worst = ", ".join(
+        f"#{b.conversation_id} {b.assigned_to or 'unassigned'} {round(b.overdue / 60)} min over"
+        for b in view.breaches[:5]
+    )
+    typer.echo(f"SLA breaches: {view.breach_count}" + (f" (most overdue: {worst})" if worst else ""))
+
+
 def register(app: typer.Typer) -> None:
     """Add the `team` command group to the socialdesk command."""
     app.add_typer(team_app, name="team")

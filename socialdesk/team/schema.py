@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from socialdesk.errors import UserError
+
 if TYPE_CHECKING:
     import psycopg
 
@@ -292,6 +294,28 @@ def current_version(conn: psycopg.Connection) -> int:
         return 0
     found = conn.execute("SELECT version FROM team_schema").fetchone()
     return int(found[0]) if found else 0
+
+
+def require_current(conn: psycopg.Connection) -> None:
+    """Check that the database has this socialdesk's schema before a desk or hub uses it.
+
+    Raises:
+        UserError: one line saying what to run.
+    """
+    version = current_version(conn)
+    if version == SCHEMA_VERSION:
+        return
+    if version == 0:
+        raise UserError("the team database has no socialdesk schema yet: run `socialdesk team init`")
+    if version < SCHEMA_VERSION:
+        raise UserError(
+            f"the team database is at schema version {version}, this socialdesk needs {SCHEMA_VERSION}: "
+            "run `socialdesk team init` to migrate it"
+        )
+    raise UserError(
+        f"the team database is at schema version {version}, newer than this socialdesk understands "
+        f"({SCHEMA_VERSION}): upgrade socialdesk"
+    )
 
 
 def migrate(conn: psycopg.Connection) -> tuple[int, int]:

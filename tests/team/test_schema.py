@@ -110,3 +110,16 @@ def test_the_audit_log_is_append_only_for_everyone(team_db: str, statement: str)
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
             conn.execute(statement)
         assert conn.execute("SELECT agent, action FROM audit").fetchall() == [("ann", "claim")]
+
+
+def test_a_desk_is_told_to_run_init_on_a_database_without_the_current_schema(pg_url: str) -> None:
+    from socialdesk.errors import UserError
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        with pytest.raises(UserError, match="no socialdesk schema yet: run `socialdesk team init`"):
+            schema.require_current(conn)
+        schema.migrate(conn)
+        schema.require_current(conn)
+        conn.execute("UPDATE team_schema SET version = version + 1")
+        with pytest.raises(UserError, match="newer than this socialdesk understands"):
+            schema.require_current(conn)

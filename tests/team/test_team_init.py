@@ -115,3 +115,36 @@ def test_a_bad_url_is_one_line_without_the_password(
 def test_without_a_url_or_config_it_says_what_to_give(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "team", "init")
     assert code == 1 and "give a postgresql:// URL, or set [team] url" in err
+
+
+@pytest.mark.postgres
+def test_members_and_the_supervisor_status_from_the_command_line(
+    capsys: pytest.CaptureFixture[str], team_db: str, tmp_path: Path
+) -> None:
+    def as_agent(name: str) -> str:
+        config = tmp_path / f"{name}.toml"
+        config.write_text(f'[desk]\nagent = "{name}"\n[team]\nurl = "{team_db}"\n', encoding="utf-8")
+        return str(config)
+
+    assert run(capsys, "--config", as_agent("sue"), "team", "agent", "sue", "--role", "supervisor")[0] == 0
+    assert run(capsys, "--config", as_agent("sue"), "team", "agent", "ann")[:2] == (0, "ann: agent\n")
+    code, _, err = run(capsys, "--config", as_agent("ann"), "team", "agent", "ann", "--role", "supervisor")
+    assert code == 1 and "ann is an agent: manage agents needs the supervisor role" in err
+    code, _, err = run(capsys, "--config", as_agent("ann"), "team", "status")
+    assert code == 1 and "supervise needs the supervisor role" in err
+    code, out, err = run(capsys, "--config", as_agent("sue"), "team", "status")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "queue: new 0 · open 0 · pending 0 · snoozed 0 · escalated 0 · claimable 0 · awaiting approval 0",
+        "ann (agent): 0 claimed: nothing",
+        "sue (supervisor): 0 claimed: nothing",
+        "SLA breaches: 0",
+    ]
+
+
+@pytest.mark.postgres
+def test_commands_on_a_database_without_the_schema_say_to_run_init(
+    capsys: pytest.CaptureFixture[str], pg_url: str
+) -> None:
+    code, _, err = run(capsys, "team", "status", "--url", pg_url)
+    assert code == 1 and "run `socialdesk team init`" in err

@@ -1,0 +1,188 @@
+"""The claim protocol: claim-next with FOR UPDATE SKIP LOCKED and a lease; renew, release, resolve.
+
+Every function runs its own transaction on an autocommit connection (`team.connect`), so a claim is
+committed (and in the change feed) when the function returns. A claim is live while
+`lease_until > team_now()`; the claims table's primary key and a guarded upsert make two live claims
+on one conversation impossible, whatever the interleaving.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from socialdesk.errors import UserError
+from socialdesk.team import audit, roles
+
+if TYPE_CHECKING:
+    import psycopg
+
+DEFAULT_LEASE = 120.0
+# A claim-next that loses a race (another desk committed a claim after this one's snapshot) looks
+# again with a fresh snapshot; each retry sees that claim, so a few are always enough.
+_RETRIES = 8
+
+_CANDIDATE = """
+SELECT c.id, coalesce(k.agent, '')
+FROM conversations c
+LEFT JOIN claims k ON k.conversation_id = c.id
+WHERE c.status IN ('new', 'open')
+  AND (k.conversation_id IS NULL OR k.agent = '' OR k.lease_until <= team_now())
+  AND (c.assigned_to IN ('', %(agent)s) OR (k.agent = c.assigned_to AND k.lease_until <= team_now()))
+ORDER BY c.priority DESC, c.due_at ASC NULLS LAST, c.created_at, c.id
+LIMIT 1
+FOR UPDATE OF c SKIP LOCKED
+"""
+
+# Takes the claims row only when nobody holds it live (or the claimer already does: a renewal).
+_UPSERT = """
+INSERT INTO claims (conversation_id, agent, claimed_at, lease_until)
+VALUES (%(id)s, %(agent)s, team_now(), team_now() + %(lease)s)
+ON CONFLICT (conversation_id) DO UPDATE
+    SET agent = EXCLUDED.agent, claimed_at = EXCLUDED.claimed_at, lease_until = EXCLUDED.lease_until
+    WHERE claims.agent IN ('', EXCLUDED.agent) OR claims.lease_until <= team_now()
+RETURNING lease_until
+"""
+
+
+class ClaimConflict(UserError):
+    """Someone else holds the conversation (the desk shows who, never overwrites it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A live claim this agent holds."""
+
+    conversation_id: int
+    agent: str
+    lease_until: float
+    taken_over_from: str = ""
+    """The agent whose lease had lapsed, when the claim took one over."""
+
+
+def _take(conn: psycopg.Connection, conversation_id: int, agent: str, lease: float) -> float | None:
+    row = conn.execute(_UPSERT, {"id": conversation_id, "agent": agent, "lease": lease}).fetchone()
+    if row is None:
+        return None
+    conn.execute(
+        "UPDATE conversations SET assigned_to = %s, "
+        "status = CASE WHEN status = 'new' THEN 'open' ELSE status END, "
+        "updated_at = team_now(), updated_by = %s WHERE id = %s",
+        (agent, agent, conversation_id),
+    )
+    return float(row[0])
+
+
+def claim_next(conn: psycopg.Connection, agent: str, lease: float = DEFAULT_LEASE) -> Claim | None:
+    """Claim the first claimable conversation in queue order; None when there is none.
+
+    Claimable: new or open, no live claim, and assigned to nobody, to `agent`, or to someone whose
+    own claim lapsed (their desk vanished).
+
+    Raises:
+        NotAllowed: `agent` is not an active team member.
+    """
+    for _ in range(_RETRIES):
+        with conn.transaction():
+            roles.require(conn, agent, "claim")
+            found = conn.execute(_CANDIDATE, {"agent": agent}).fetchone()
+            if found is None:
+                return None
+            conversation_id, previous = int(found[0]), str(found[1])
+            until = _take(conn, conversation_id, agent, lease)
+            if until is None:
+                continue  # another desk's claim committed after this snapshot: look again
+            taken_over = previous if previous and previous != agent else ""
+            audit.record(conn, agent, "claim", conversation_id, lease=lease, taken_over_from=taken_over)
+            return Claim(conversation_id, agent, until, taken_over)
+    return None
+
+
+def claim(conn: psycopg.Connection, conversation_id: int, agent: str, lease: float = DEFAULT_LEASE) -> Claim:
+    """Claim one conversation (opened from the feed), or renew this agent's claim on it.
+
+    Raises:
+        ClaimConflict: someone else holds a live claim on it; says who and until when.
+        UserError: no such conversation.
+    """
+    with conn.transaction():
+        roles.require(conn, agent, "claim")
+        row = conn.execute(
+            "SELECT id FROM conversations WHERE id = %s FOR UPDATE", (conversation_id,)
+        ).fetchone()
+        if row is None:
+            raise UserError(f"no conversation {conversation_id} in the team database")
+        previous = conn.execute(
+            "SELECT agent, lease_until <= team_now() FROM claims WHERE conversation_id = %s",
+            (conversation_id,),
+        ).fetchone()
+        until = _take(conn, conversation_id, agent, lease)
+        if until is None:
+            raise ClaimConflict(_holder_line(conn, conversation_id))
+        taken_over = str(previous[0]) if previous and previous[0] not in ("", agent) and previous[1] else ""
+        audit.record(conn, agent, "claim", conversation_id, lease=lease, taken_over_from=taken_over)
+    return Claim(conversation_id, agent, until, taken_over)
+
+
+def _holder_line(conn: psycopg.Connection, conversation_id: int) -> str:
+    row = conn.execute(
+        "SELECT agent, lease_until - team_now() FROM claims WHERE conversation_id = %s", (conversation_id,)
+    ).fetchone()
+    who, left = (str(row[0]), float(row[1])) if row else ("someone", 0.0)
+    return f"{who} holds conversation {conversation_id} (lease ends in {max(0, round(left))} s)"
+
+
+def renew(
+    conn: psycopg.Connection, conversation_id: int, agent: str, lease: float = DEFAULT_LEASE
+) -> float | None:
+    """Extend this agent's live claim: the new lease end, or None when it was lost (lapsed or taken)."""
+    row = conn.execute(
+        "UPDATE claims SET lease_until = team_now() + %s "
+        "WHERE conversation_id = %s AND agent = %s AND lease_until > team_now() RETURNING lease_until",
+        (lease, conversation_id, agent),
+    ).fetchone()
+    return float(row[0]) if row else None
+
+
+def release(conn: psycopg.Connection, conversation_id: int, agent: str, why: str = "release") -> bool:
+    """End this agent's claim (the row stays, with no agent, so the change feed carries the release)."""
+    with conn.transaction():
+        row = conn.execute(
+            "UPDATE claims SET agent = '', lease_until = 0 WHERE conversation_id = %s AND agent = %s "
+            "RETURNING conversation_id",
+            (conversation_id, agent),
+        ).fetchone()
+        if row is not None:
+            audit.record(conn, agent, "release", conversation_id, why=why)
+    return row is not None
+
+
+def resolve(conn: psycopg.Connection, conversation_id: int, agent: str) -> None:
+    """Resolve a conversation and release its claim, in one transaction.
+
+    Raises:
+        ClaimConflict: another agent holds a live claim on it (their work is not overwritten).
+        NotAllowed: `agent` is not an active team member.
+    """
+    with conn.transaction():
+        roles.require(conn, agent, "set_status")
+        conn.execute("SELECT 1 FROM conversations WHERE id = %s FOR UPDATE", (conversation_id,))
+        holder = conn.execute(
+            "SELECT agent FROM claims WHERE conversation_id = %s AND agent NOT IN ('', %s) "
+            "AND lease_until > team_now()",
+            (conversation_id, agent),
+        ).fetchone()
+        if holder is not None:
+            raise ClaimConflict(_holder_line(conn, conversation_id))
+        changed = conn.execute(
+            "UPDATE conversations SET status = 'resolved', snoozed_until = NULL, updated_at = team_now(), "
+            "updated_by = %s WHERE id = %s RETURNING id",
+            (agent, conversation_id),
+        ).fetchone()
+        if changed is None:
+            raise UserError(f"no conversation {conversation_id} in the team database")
+        audit.record(conn, agent, "status", conversation_id, status="resolved")
+        conn.execute(
+            "UPDATE claims SET agent = '', lease_until = 0 WHERE conversation_id = %s AND agent = %s",
+            (conversation_id, agent),
+        )
