@@ -278,6 +278,12 @@ MIGRATIONS: list[str] = [
     );
     {_stamp_triggers()}
     """,
+    # 2: claim-next reads the claimable queue in order from its own partial index, instead of
+    # sorting every new and open conversation on each claim
+    """
+    CREATE INDEX conversations_claimable ON conversations (priority DESC, due_at, created_at, id)
+        WHERE status IN ('new', 'open');
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

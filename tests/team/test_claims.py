@@ -145,3 +145,16 @@ def test_only_team_members_claim(conn: psycopg.Connection) -> None:
         claims.claim_next(conn, "bob")
     with pytest.raises(NotAllowed, match="mallory is not an active member"):
         claims.claim_next(conn, "mallory")
+
+
+def test_claim_next_reads_the_claimable_queue_from_its_index(conn: psycopg.Connection) -> None:
+    """Not a timing: the plan. Sorting every open conversation per claim grows with the queue."""
+    conn.execute(
+        "INSERT INTO conversations (network, key, priority, status, created_at) "
+        "SELECT 'demo', 'k' || g, g % 4, CASE WHEN g % 3 = 0 THEN 'resolved' ELSE 'new' END, g "
+        "FROM generate_series(1, 5000) g"
+    )
+    conn.execute("ANALYZE conversations")
+    query = claims._CANDIDATE.replace("%(agent)s", "'ann'")
+    plan = "\n".join(str(row[0]) for row in conn.execute(f"EXPLAIN {query}"))
+    assert "conversations_claimable" in plan and "Sort" not in plan, plan
