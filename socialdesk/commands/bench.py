@@ -30,8 +30,25 @@ def register(app: typer.Typer) -> None:
         markdown: Annotated[
             bool, typer.Option("--markdown", help="Also print the table in Markdown.")
         ] = False,
+        team: Annotated[
+            bool, typer.Option("--team", help="The team suite instead: desks claiming on PostgreSQL.")
+        ] = False,
+        team_url: Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Option("--team-url", help="PostgreSQL URL of a role that may create databases."),
+        ] = None,
     ) -> None:
         """Measure start-up, memory, key latency, search, ingest, the counter and thread opening."""
+        if team:
+            from socialdesk.bench import team as team_suite
+            from socialdesk.errors import UserError
+
+            if not team_url:
+                raise UserError("bench --team: give --team-url postgresql://USER@HOST:PORT/DBNAME")
+            claims = 2_000 if quick else 100_000
+            if not team_suite.run(team_url, (20, 200), claims, say=typer.echo):
+                raise typer.Exit(1)
+            return
         from socialdesk.bench import report, suite
 
         results = suite.run(suite.Options.make(posts, cache_dir, out, quick), say=typer.echo)

@@ -18,22 +18,6 @@ if TYPE_CHECKING:
     import psycopg
 
 DEFAULT_LEASE = 120.0
-# A claim-next that loses a race (another desk committed a claim after this one's snapshot) looks
-# again with a fresh snapshot; each retry sees that claim, so a few are always enough.
-_RETRIES = 8
-
-_CANDIDATE = """
-SELECT c.id, coalesce(k.agent, '')
-FROM conversations c
-LEFT JOIN claims k ON k.conversation_id = c.id
-WHERE c.status IN ('new', 'open')
-  AND (k.conversation_id IS NULL OR k.agent = '' OR k.lease_until <= team_now())
-  AND (c.assigned_to IN ('', %(agent)s) OR (k.agent = c.assigned_to AND k.lease_until <= team_now()))
-ORDER BY c.priority DESC, c.due_at ASC NULLS LAST, c.created_at, c.id
-LIMIT 1
-FOR UPDATE OF c SKIP LOCKED
-"""
-
 # Takes the claims row only when nobody holds it live (or the claimer already does: a renewal).
 _UPSERT = """
 INSERT INTO claims (conversation_id, agent, claimed_at, lease_until)
@@ -77,25 +61,17 @@ def claim_next(conn: psycopg.Connection, agent: str, lease: float = DEFAULT_LEAS
     """Claim the first claimable conversation in queue order; None when there is none.
 
     Claimable: new or open, no live claim, and assigned to nobody, to `agent`, or to someone whose
-    own claim lapsed (their desk vanished).
+    own claim lapsed (their desk vanished). One server-side call (`team_claim_next`, migration 3):
+    SKIP LOCKED, the guarded upsert, the assignment and the audit entry commit together.
 
     Raises:
         NotAllowed: `agent` is not an active team member.
     """
-    for _ in range(_RETRIES):
-        with conn.transaction():
-            roles.require(conn, agent, "claim")
-            found = conn.execute(_CANDIDATE, {"agent": agent}).fetchone()
-            if found is None:
-                return None
-            conversation_id, previous = int(found[0]), str(found[1])
-            until = _take(conn, conversation_id, agent, lease)
-            if until is None:
-                continue  # another desk's claim committed after this snapshot: look again
-            taken_over = previous if previous and previous != agent else ""
-            audit.record(conn, agent, "claim", conversation_id, lease=lease, taken_over_from=taken_over)
-            return Claim(conversation_id, agent, until, taken_over)
-    return None
+    roles.require(conn, agent, "claim")
+    row = conn.execute("SELECT * FROM team_claim_next(%s, %s)", (agent, lease)).fetchone()
+    if row is None:
+        return None
+    return Claim(int(row[0]), agent, float(row[1]), str(row[2]))
 
 
 def claim(conn: psycopg.Connection, conversation_id: int, agent: str, lease: float = DEFAULT_LEASE) -> Claim:

@@ -35,8 +35,11 @@ def listen(conn: psycopg.Connection) -> None:
 
 
 def wait(conn: psycopg.Connection, timeout: float) -> set[str]:
-    """The tables whose changes were committed since the last call; waits up to `timeout` seconds
-    for the first one (an empty set: nothing came; pull anyway after a reconnect)."""
+    """Tables changed by commits since the last call, waiting up to `timeout` s for the first one.
+
+    A hint, not a complete list: one commit's notifications may arrive over several calls, so a desk
+    woken pulls every table it follows (and pulls anyway after a reconnect; empty: nothing came).
+    """
     changed: set[str] = set()
     for note in conn.notifies(timeout=timeout, stop_after=1):
         changed.add(note.payload)

@@ -284,6 +284,63 @@ MIGRATIONS: list[str] = [
     CREATE INDEX conversations_claimable ON conversations (priority DESC, due_at, created_at, id)
         WHERE status IN ('new', 'open');
     """,
+    # 3: claim-next as one server-side call (one round trip and its own commit, instead of six
+    # statements between BEGIN and COMMIT): the first claimable conversation in queue order, locked
+    # with SKIP LOCKED, taken with an upsert that only succeeds on a claims row nobody holds live,
+    # assigned and audited; a lost race (a claim committed after this statement's snapshot) looks
+    # again with a fresh one. The caller checks the agent's role first (team/roles.py).
+    """
+    CREATE FUNCTION team_claim_next(p_agent text, p_lease double precision)
+    RETURNS TABLE (claimed_id bigint, claimed_until double precision, claimed_from text)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        candidate bigint;
+        previous text;
+        until double precision;
+    BEGIN
+        FOR attempt IN 1 .. 8 LOOP
+            SELECT c.id, coalesce(k.agent, '') INTO candidate, previous
+            FROM conversations c
+            LEFT JOIN claims k ON k.conversation_id = c.id
+            WHERE c.status IN ('new', 'open')
+              AND (k.conversation_id IS NULL OR k.agent = '' OR k.lease_until <= team_now())
+              AND (c.assigned_to IN ('', p_agent)
+                   OR (k.agent = c.assigned_to AND k.lease_until <= team_now()))
+            ORDER BY c.priority DESC, c.due_at ASC NULLS LAST, c.created_at, c.id
+            LIMIT 1
+            FOR UPDATE OF c SKIP LOCKED;
+            IF NOT FOUND THEN
+                RETURN;
+            END IF;
+            until := NULL;
+            INSERT INTO claims AS k (conversation_id, agent, claimed_at, lease_until)
+            VALUES (candidate, p_agent, team_now(), team_now() + p_lease)
+            ON CONFLICT (conversation_id) DO UPDATE
+                SET agent = EXCLUDED.agent, claimed_at = EXCLUDED.claimed_at,
+                    lease_until = EXCLUDED.lease_until
+                WHERE k.agent IN ('', EXCLUDED.agent) OR k.lease_until <= team_now()
+            RETURNING k.lease_until INTO until;
+            IF until IS NOT NULL THEN
+                UPDATE conversations
+                SET assigned_to = p_agent,
+                    status = CASE WHEN status = 'new' THEN 'open' ELSE status END,
+                    updated_at = team_now(), updated_by = p_agent
+                WHERE id = candidate;
+                IF previous = p_agent THEN
+                    previous := '';
+                END IF;
+                INSERT INTO audit (agent, action, conversation_id, detail)
+                VALUES (p_agent, 'claim', candidate,
+                        jsonb_build_object('lease', p_lease, 'taken_over_from', previous));
+                claimed_id := candidate;
+                claimed_until := until;
+                claimed_from := previous;
+                RETURN NEXT;
+                RETURN;
+            END IF;
+        END LOOP;
+    END $$;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -148,13 +148,21 @@ def test_only_team_members_claim(conn: psycopg.Connection) -> None:
 
 
 def test_claim_next_reads_the_claimable_queue_from_its_index(conn: psycopg.Connection) -> None:
-    """Not a timing: the plan. Sorting every open conversation per claim grows with the queue."""
+    """Not a timing: the plan of team_claim_next's query (auto_explain sends it as a notice).
+
+    Sorting every new and open conversation on each claim grows with the queue; the index does not.
+    """
     conn.execute(
         "INSERT INTO conversations (network, key, priority, status, created_at) "
         "SELECT 'demo', 'k' || g, g % 4, CASE WHEN g % 3 = 0 THEN 'resolved' ELSE 'new' END, g "
         "FROM generate_series(1, 5000) g"
     )
     conn.execute("ANALYZE conversations")
-    query = claims._CANDIDATE.replace("%(agent)s", "'ann'")
-    plan = "\n".join(str(row[0]) for row in conn.execute(f"EXPLAIN {query}"))
-    assert "conversations_claimable" in plan and "Sort" not in plan, plan
+    plans: list[str] = []
+    conn.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))
+    conn.execute("LOAD 'auto_explain'")
+    for setting in ("log_min_duration = 0", "log_nested_statements = on", "log_level = notice"):
+        conn.execute(f"SET auto_explain.{setting}")
+    assert claims.claim_next(conn, "ann") is not None
+    candidate = next(p for p in plans if "SKIP LOCKED" in p)
+    assert "conversations_claimable" in candidate and "Sort" not in candidate, candidate

@@ -1,0 +1,26 @@
+"""`socialdesk bench --team` on a real PostgreSQL: the claim race runs and counts (no times asserted)."""
+
+from __future__ import annotations
+
+import pytest
+
+from socialdesk.bench import team
+
+pytestmark = pytest.mark.postgres
+
+
+def test_the_claim_race_claims_each_conversation_once(pg_url: str) -> None:
+    result = team.claim_race(pg_url, desks=6, conversations=60)
+    assert (result["double_claims"], result["unclaimed"], result["errors"]) == (0, 0, [])
+    assert result["claims"] == 60 and result["p99_ms"] >= result["p50_ms"] > 0
+
+
+def test_the_team_suite_prints_its_table_and_what_it_does_not_measure(pg_server: str) -> None:
+    from tests.postgres_fixtures import with_database
+
+    lines: list[str] = []
+    url = with_database(pg_server, "postgres")
+    team.run(url, (2,), 10, say=lines.append)
+    text = "\n".join(lines)
+    assert "claim-next p99" in text and "not measured yet: a status change seen" in text
+    assert "cores" in text
