@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.errors import UserError
@@ -81,9 +82,32 @@ def connect_params(url: str, secrets: SecretStore | None = None, where: str = "t
 
 
 def _passfile_silent(params: Mapping[str, str]) -> bool:
-    """True unless libpq's password file will answer for this connection (then it is the source)."""
+    """True unless libpq's password file has a line for this connection (then it is the source).
+
+    Lines are host:port:database:user:password, `*` matching anything and `\\` escaping `:` (libpq's
+    rules); a file without a matching line leaves the password to the secret store.
+    """
     path = params.get("passfile") or os.environ.get("PGPASSFILE") or os.path.expanduser("~/.pgpass")
-    return not os.path.isfile(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return True
+    import getpass
+
+    wanted = (
+        params.get("host") or os.environ.get("PGHOST") or "localhost",
+        params.get("port") or os.environ.get("PGPORT") or "5432",
+        params.get("dbname", ""),
+        params.get("user") or os.environ.get("PGUSER") or getpass.getuser(),
+    )
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        raw = re.split(r"(?<!\\):", line, maxsplit=4)
+        fields = [f.replace("\\:", ":").replace("\\\\", "\\") for f in raw]
+        if len(fields) == 5 and all(f in ("*", w) for f, w in zip(fields[:4], wanted, strict=True)):
+            return False
+    return True
 
 
 def describe(exc: BaseException, url: str) -> str:

@@ -39,6 +39,22 @@ def test_libpq_sources_win_over_the_secret_store(
     passfile.write_text("db.example:5433:desk:ann:from-the-passfile\n", encoding="utf-8")
     monkeypatch.setenv("PGPASSFILE", str(passfile))
     assert "password" not in connect.connect_params(url, secrets)
+    passfile.write_text("*:*:*:ann:from-the-passfile\n", encoding="utf-8")
+    assert "password" not in connect.connect_params(url, secrets)
+
+
+def test_a_password_file_without_a_line_for_this_database_leaves_it_to_the_secret_store(
+    secrets: SecretStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets.set("team:ann@db.example:5433/desk", "from-the-keyring")
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(
+        "# other servers\nother.example:5433:desk:ann:x\ndb.example:5432:*:ann:y\ndb.example:*:desk:bob:z\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    params = connect.connect_params("postgresql://ann@db.example:5433/desk", secrets)
+    assert params["password"] == "from-the-keyring"
 
 
 def test_the_password_never_shows_in_a_message() -> None:
