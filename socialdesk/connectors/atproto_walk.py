@@ -9,7 +9,10 @@ stopped. The mark moves only when a walk ends: what arrives during a walk is new
 Two things the appview does that a naive walk loses posts to (@atproto/bsky's data plane):
 - The notifications cursor is the last item's `sortAt` alone and the next page is `sortAt <
   cursor`, so the rest of that millisecond is skipped. When the cursor is a bare time, the walk
-  asks from a millisecond later instead and drops what it has already read.
+  asks from a millisecond later instead and drops what it has already read. A page that is all one
+  millisecond (a client writing createdAt in whole seconds, posting fast) is asked again as the
+  largest page the lexicon allows; past that, what the millisecond holds beyond it is out of reach
+  and the walk says so.
 - `sortAt` is the earlier of the indexing time and the client's `createdAt`, so a post can appear
   a little older than one read before it. The mark keeps the uris of its last OVERLAP seconds, and
   a walk reads that far past the mark's time.
@@ -24,6 +27,7 @@ from typing import Any
 from socialdesk.connectors.http import parse_time
 
 OVERLAP = 120.0  # seconds read again past the mark: posts indexed late, under an earlier time
+MAX_LIMIT = 100  # the largest page the lexicons allow
 
 
 @dataclass(slots=True)
@@ -35,6 +39,7 @@ class Step:
     oldest: float | None = None  # the oldest time read on this page
     horizon_hit: bool = False  # the walk stopped at the backfill horizon, not at the mark
     reached: float | None = None  # a first walk: the time back to which nothing is missing
+    crowded: float | None = None  # a millisecond holding more than MAX_LIMIT items: some unread
 
 
 def _time(item: Any) -> float | None:
@@ -62,8 +67,13 @@ def _recent(seen: dict[str, float], newest: float) -> list[list[Any]]:
     return sorted([uri, at] for uri, at in seen.items() if at >= newest - OVERLAP)
 
 
+def limit(state: dict[str, Any], page_size: int) -> int:
+    """How many items the stream's next request asks for."""
+    return int((state.get("walk") or {}).get("l") or page_size)
+
+
 def step(
-    state: dict[str, Any], items: list[Any], next_cursor: str | None, horizon: float
+    state: dict[str, Any], items: list[Any], next_cursor: str | None, horizon: float, asked: int = 0
 ) -> tuple[Step, dict[str, Any]]:
     """Take one page of a walk and return what it gave and the stream's next state.
 
@@ -74,6 +84,7 @@ def step(
             quarantines it).
         next_cursor: the list's cursor for the following page (None: the list ends here).
         horizon: unix seconds; items older than this are left out and end the walk.
+        asked: the limit the page was requested with (see `limit`).
     """
     mark = state.get("mark") or None
     walk = dict(state.get("walk") or {})
@@ -104,13 +115,19 @@ def step(
         top = max(top or at, at)
     request = walk.get("c")
     following: dict[str, Any] = {}
-    ask = next_cursor
+    ask, wider = next_cursor, False
     if next_cursor and (edge := _bare_time(next_cursor)) is not None:
         # Ask from a millisecond later: the rest of the edge's millisecond comes again, and what
-        # was already read is dropped above. A whole page in one millisecond cannot be read past
-        # that way: take the server's cursor then.
+        # was already read is dropped above. A page that was all the edge's millisecond is asked
+        # again as the largest page; when that is still all of it, the server's cursor goes on
+        # past the millisecond, and what it held beyond that page is never read.
         later = _iso(edge + 0.001)
-        ask = later if later != request else next_cursor
+        if later != request:
+            ask = later
+        elif asked < MAX_LIMIT:
+            ask, wider = request, True
+        else:
+            out.crowded = edge
     out.done = reached or not ask
     if not mark:  # a first walk: a backfill down to the horizon
         out.reached = horizon if out.done else out.oldest
@@ -129,6 +146,8 @@ def step(
         if top is not None:
             keep |= {u: t for u, t in read.items() if t >= float(top) - OVERLAP}
         following["walk"] = {"c": ask, "seen": sorted([u, t] for u, t in keep.items())}
+        if wider:
+            following["walk"]["l"] = MAX_LIMIT
         if top is not None:
             following["walk"]["top"] = top
     return out, following

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections import deque
 from datetime import UTC, datetime
@@ -34,7 +35,7 @@ class FakeBluesky:
     next createRecord calls do (a repeat of a taken record key is refused, as the PDS does).
     """
 
-    def __init__(self, server: Loopback, page: int = 50) -> None:
+    def __init__(self, server: Loopback, page: int = 100) -> None:
         self.server = server
         self.page = page
         self.notifications: list[dict[str, Any]] = []
@@ -172,26 +173,38 @@ class FakeBluesky:
         self.unindexed.clear()
 
     def list_notifications(self, request: Request) -> Reply:
-        """As @atproto/bsky pages them: the cursor is the last item's time alone, the next page is
-        `sortAt < cursor` (the rest of that millisecond is skipped), and `reasons` filters a page
-        after it is cut (pages come short, even empty, with a cursor)."""
+        """As @atproto/bsky 0.0.280 pages them (api/app/bsky/notification/listNotifications.ts, its
+        data plane's notifs.ts and api/util.ts's fillPage).
+
+        The data plane's cursor is the last item's `sortAt` alone and the next page is `sortAt <
+        cursor`, so the rest of that millisecond is skipped; ties come in a fixed order. No cursor
+        reads from now. `reasons` filters a page after it is cut; a page left under half full is
+        refilled (at most 10 requests) from the data plane's cursor, and the last one is answered.
+        """
         denied = self.authorized(request)
         if denied:
             return denied
         newest_first = sorted(
             reversed(self.notifications), key=lambda i: parse_time(i["indexedAt"]), reverse=True
         )
-        if request.arg("cursor"):
-            before = parse_time(request.arg("cursor"))
-            newest_first = [i for i in newest_first if parse_time(i["indexedAt"]) < before]
-        limit = min(int(request.arg("limit", "50") or 50), self.page)
-        chunk = newest_first[:limit]
-        body: dict[str, Any] = {}
-        if len(newest_first) > limit and chunk:
-            body["cursor"] = iso(parse_time(chunk[-1]["indexedAt"]))
         reasons = request.query.get("reasons")
-        body["notifications"] = [i for i in chunk if not reasons or i["reason"] in reasons]
-        return Reply(200, body)
+
+        def plane(cursor: str, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+            before = parse_time(cursor)
+            rows = [i for i in newest_first if parse_time(i["indexedAt"]) < before][: limit + 1]
+            chunk = rows[:limit]
+            following = iso(parse_time(chunk[-1]["indexedAt"])) if len(rows) > limit and chunk else None
+            return [i for i in chunk if not reasons or i["reason"] in reasons], following
+
+        limit = min(int(request.arg("limit", "50") or 50), self.page)
+        items, cursor = plane(request.arg("cursor") or iso(time.time()), limit)
+        for _ in range(1, 10):
+            if not cursor or len(items) >= math.ceil(limit / 2):
+                break
+            more, following = plane(cursor, limit - len(items))
+            items += more
+            cursor = None if following == cursor else following
+        return Reply(200, {"notifications": items, **({"cursor": cursor} if cursor else {})})
 
     def get_posts(self, request: Request) -> Any:
         uris = request.query.get("uris", [])

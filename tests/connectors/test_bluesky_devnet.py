@@ -59,10 +59,14 @@ class Pds:
         return answer.json()
 
     def post(
-        self, text: str, reply: dict[str, Any] | None = None, mention: tuple[str, str] | None = None
+        self,
+        text: str,
+        reply: dict[str, Any] | None = None,
+        mention: tuple[str, str] | None = None,
+        created_at: str | None = None,
     ) -> dict[str, str]:
         """Create a post (a reply to `reply`'s refs, mentioning a (handle, did)); return its {uri, cid}."""
-        record: dict[str, Any] = {"$type": POST_TYPE, "text": text, "createdAt": iso_now()}
+        record: dict[str, Any] = {"$type": POST_TYPE, "text": text, "createdAt": created_at or iso_now()}
         if reply:
             record["reply"] = reply
         if mention:  # notifications come from the facet, not from the text
@@ -86,6 +90,22 @@ class Pds:
         return self.call("GET", "com.atproto.repo.getRecord", repo=did, collection=collection, rkey=rkey)[
             "value"
         ]
+
+
+def indexed(pds: Pds, uris: list[str], what: str) -> None:
+    """Wait until the appview has indexed these posts: getPosts knows every one of them.
+
+    Their notifications are then listed too: the appview writes a post's notifications in the
+    transaction that indexes it (@atproto/bsky data-plane indexing: indexRecord, handleNotifs).
+    """
+
+    def known() -> bool:
+        batches = [uris[start : start + 25] for start in range(0, len(uris), 25)]  # getPosts' maximum
+        return sum(len(pds.call("GET", "app.bsky.feed.getPosts", uris=b)["posts"]) for b in batches) == len(
+            uris
+        )
+
+    eventually(known, what)
 
 
 def drain(connector: BlueskyConnector, cursor: str | None) -> FetchResult:
@@ -204,12 +224,8 @@ def test_mentions_and_replies_arrive_once(
 ) -> None:
     connector = connect()
     wanted = {conversation["reply"]["uri"], conversation["mention"]["uri"]}
-
-    def first_sync() -> Any:
-        result = drain(connector, None)
-        return result if wanted <= {p.native_id for p in result.posts} else None
-
-    first = eventually(first_sync, "the mention and the reply in listNotifications")
+    first = drain(connector, None)  # the fixture waited for the appview to index them
+    assert wanted <= {p.native_id for p in first.posts}
 
     def ours(posts: list[Post]) -> list[Post]:
         return [p for p in posts if conversation["tag"] in p.text]
@@ -225,21 +241,16 @@ def test_mentions_and_replies_arrive_once(
     assert len(first.posts) == len(posts)  # no notification twice in one page
 
     # Nothing new: nothing again (other runs may share the dev network: only this run's posts count).
-    assert ours(drain(connector, first.cursor).posts) == []
+    second = drain(connector, first.cursor)
+    assert ours(second.posts) == []
 
     later = customer.post(
         f"@{connector.handle} hello? {conversation['tag']}", mention=(connector.handle, connector.did)
     )
-    cursor = first.cursor
-
-    def next_sync() -> Any:
-        nonlocal cursor
-        result = drain(connector, cursor)
-        cursor = result.cursor
-        return ours(result.posts)
-
-    assert [p.native_id for p in eventually(next_sync, "the later mention")] == [later["uri"]]
-    assert ours(drain(connector, cursor).posts) == []
+    indexed(customer, [later["uri"]], "the later mention")
+    third = drain(connector, second.cursor)
+    assert [p.native_id for p in ours(third.posts)] == [later["uri"]]
+    assert ours(drain(connector, third.cursor).posts) == []
 
 
 def test_search_terms_find_posts(
@@ -396,11 +407,6 @@ def _rkey(uri: str) -> dict[str, str]:
     return {"repo": did, "collection": collection, "rkey": rkey}
 
 
-@pytest.mark.skip(
-    reason="the final CI run of 2026-11-26 stored 109 of 120 (gaps spread through the pages, "
-    "not the newest): a Bluesky backfill gap, or the test syncing before listNotifications has them "
-    "all; open in issue 12"
-)
 def test_a_first_sync_stores_every_waiting_mention(
     connect: Callable[..., BlueskyConnector], brand: Pds, customer: Pds, tmp_path: Path
 ) -> None:
@@ -413,12 +419,30 @@ def test_a_first_sync_stores_every_waiting_mention(
         for i in range(waiting)
     )
 
-    def indexed() -> bool:
-        batches = [uris[start : start + 25] for start in range(0, waiting, 25)]
-        found = sum(len(customer.call("GET", "app.bsky.feed.getPosts", uris=b)["posts"]) for b in batches)
-        return found == waiting
+    indexed(customer, uris, f"the appview indexing {waiting} mentions")
+    store = Store(tmp_path / "cache.db")
+    report = sync_source(store, Source("devnet", connect(page_size=50)))
+    assert report.state == "ok", report.message
+    rows = store.conn.execute("SELECT native_id FROM posts WHERE text LIKE ?", (f"%{tag}%",))
+    assert sorted(r[0] for r in rows) == uris
 
-    eventually(indexed, f"the appview indexing {waiting} mentions")
+
+def test_mentions_written_in_one_second_by_a_fast_client_all_arrive(
+    connect: Callable[..., BlueskyConnector], brand: Pds, customer: Pds, tmp_path: Path
+) -> None:
+    """More posts share one createdAt than a page holds (a client writing whole seconds, posting fast,
+    as this file's own posts do on a fast machine): the appview's cursor cannot page inside them."""
+    from socialdesk.services.sync import Source, sync_source
+    from socialdesk.store import Store
+
+    waiting, tag, second = 70, uuid.uuid4().hex[:10], iso_now()
+    uris = sorted(
+        customer.post(
+            f"@{brand.handle} burst {i} {tag}", mention=(brand.handle, brand.did), created_at=second
+        )["uri"]
+        for i in range(waiting)
+    )
+    indexed(customer, uris, f"the appview indexing {waiting} mentions")
     store = Store(tmp_path / "cache.db")
     report = sync_source(store, Source("devnet", connect(page_size=50)))
     assert report.state == "ok", report.message
