@@ -67,6 +67,9 @@ class Post:
     content_warning: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
     edited_at: float | None = None  # unix seconds of the latest edit the network reports; None: never
+    # The post's address across servers where `native_id` is one server's own (an ActivityPub id):
+    # two accounts on different servers that see one status store it once (store/aliases.py).
+    uri: str = ""
 
     def as_json(self) -> str:
         """The post as JSON text, whatever it holds (for the quarantine; never raises)."""

@@ -34,7 +34,7 @@ from socialdesk.capabilities import COUNTING_RULES as COUNTING_RULES
 from socialdesk.capabilities import MONITORING_KINDS as MONITORING_KINDS
 from socialdesk.capabilities import Capabilities as Capabilities
 from socialdesk.capabilities import NetworkFacts
-from socialdesk.models import Post
+from socialdesk.models import Author, Post
 
 BACKFILL_DAYS = 7  # how far back a first sync reads when an account sets no `backfill_days`
 # The account option every paging connector accepts: merge it into the class's `options`.
@@ -341,6 +341,12 @@ class Connector(ABC):
     def verify(self) -> str:
         """Check the credentials; return a one-line description of the account."""
         return self.account or self.name
+
+    def own_author(self) -> Author | None:
+        """Our account as this network shows its posts' authors, once known (after a fetch or
+        verify); None when unknown or the connector has no account. The sync engine keeps it, so
+        posts of any of our accounts are ours whichever account's stream brings them."""
+        return None
 
     def close(self) -> None:
         """Release network resources."""

@@ -262,6 +262,17 @@ class BlueskyConnector(BlueskyModeration, Connector):
         """An XRPC call the PDS forwards to the chat service."""
         return self._xrpc(method, nsid, params, body, idempotent=method == "GET", extra_headers=CHAT_PROXY)
 
+    def own_author(self) -> Author | None:
+        """Our account from the session (its DID and handle)."""
+        if not self._session or not self._session.get("did"):
+            return None
+        handle = str(self._session.get("handle") or self.handle)
+        return Author(
+            native_id=str(self._session["did"]),
+            handle=handle,
+            url=f"https://bsky.app/profile/{handle}",
+        )
+
     @property
     def did(self) -> str:
         """Our account's DID (logs in when needed)."""

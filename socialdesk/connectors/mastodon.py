@@ -255,6 +255,19 @@ class MastodonConnector(MastodonModeration, MastodonReplies, Connector):
             content_warning=str(status.get("spoiler_text") or ""),
             raw=raw,
             edited_at=parse_time(status["edited_at"]) if status.get("edited_at") else None,
+            uri=str(status.get("uri") or ""),
+        )
+
+    def own_author(self) -> Author | None:
+        """Our account from verify_credentials (its handle with our server's domain)."""
+        if self._me is None:
+            return None
+        me = self._me
+        return Author(
+            native_id=str(me["id"]),
+            handle=self._handle(str(me.get("acct") or me.get("username") or "")),
+            display_name=str(me.get("display_name") or me.get("username") or ""),
+            url=str(me.get("url") or ""),
         )
 
     def _quoted(self, quote_entity: Any) -> str:

@@ -58,6 +58,7 @@ from socialdesk.connectors.x_posts import (
     users_by_id,
 )
 from socialdesk.connectors.x_tokens import SessionStore, TokenKeeper
+from socialdesk.models import Author
 from socialdesk.secrets import redact, remember
 
 THREAD_PAGES = 10  # a conversation search reads at most this many pages (1,000 posts)
@@ -205,6 +206,18 @@ class XConnector(XModeration, Connector):
                 raise TransientError("X: /2/users/me answered without a user")
             self._me = me
         return str(self._me["id"])
+
+    def own_author(self) -> Author | None:
+        """Our account from /2/users/me (or the configured user_id)."""
+        if self._me is None:
+            return None
+        username = str(self._me.get("username") or "")
+        return Author(
+            native_id=str(self._me["id"]),
+            handle=username,
+            display_name=str(self._me.get("name") or ""),
+            url=f"https://x.com/{username}" if username else "",
+        )
 
     def _post(self, tweet: dict[str, Any], users: dict[str, dict[str, Any]], kind: str) -> Post:
         """A Post from a post object and the page's includes.users (raises on a bad shape)."""

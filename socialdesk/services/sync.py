@@ -25,7 +25,9 @@ from socialdesk.connectors.base import (
 from socialdesk.models import Post
 from socialdesk.store import Store, Triage
 from socialdesk.store.account_auth import AuthMark, auth_marks, clear_auth, mark_needs_auth
+from socialdesk.store.aliases import canonical_ids
 from socialdesk.store.ingest import store_posts
+from socialdesk.store.own_accounts import remember_own
 
 
 def _shown(exc: BaseException) -> str:
@@ -177,11 +179,15 @@ def sync_source(
     def store_page(result: FetchResult, prepared: PreparedBatch) -> None:
         triages = prepared.finish(store)
         with store.transaction():
+            own = source.connector.own_author()
+            if own is not None:  # before the posts: another of our accounts' posts are ours too
+                remember_own(store.conn, source.network, source.name, own, clock())
             stored = store_posts(store, source.name, result.posts, triages)
             for item in result.quarantined:
                 store.quarantine(source.name, item.error, item.raw)
             if result.deleted:
-                report.deleted += len(store.mark_deleted(source.network, result.deleted))
+                gone = canonical_ids(store.conn, source.network, source.name, result.deleted)
+                report.deleted += len(store.mark_deleted(source.network, gone))
             if result.reached is not None:
                 store.set_reached(source.name, result.reached)
             store.set_cursor(source.name, result.cursor)

@@ -1,5 +1,6 @@
 """Stores a batch of admitted posts so that one post SQLite still refuses is quarantined, never its
-neighbours: the batch is tried whole, and only when it fails for its data, post by post."""
+neighbours: the batch is tried whole, and only when it fails for its data, post by post. Posts by
+any of our accounts are ours, and a status another of our accounts stored is stored once."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from socialdesk.models import Post
+from socialdesk.store.aliases import canonicalize, remember_uris
 from socialdesk.store.db import Store, Triage
+from socialdesk.store.own_accounts import mark_ours
 
 # Failures caused by what a post holds. A full disk, a read-only file or a lock (OperationalError)
 # is about the place, not the post: those propagate and the whole batch waits for the next try.
@@ -54,9 +57,12 @@ def store_posts(
     if not posts:
         return stored
     with store.transaction() as conn:
+        mark_ours(conn, posts)
+        canonicalize(conn, posts)
         try:
             with _savepoint(conn):
                 result = store.upsert_posts(posts, triages)
+                remember_uris(conn, posts)
         except DATA_ERRORS:
             pass
         else:
@@ -67,6 +73,7 @@ def store_posts(
             try:
                 with _savepoint(conn):
                     one = store.upsert_posts([post], triage)
+                    remember_uris(conn, [post])
             except DATA_ERRORS as exc:
                 error = f"cannot store {post.network}:{post.native_id}: {type(exc).__name__}: {exc}"
                 store.quarantine(source, error[:1000], post.as_json())

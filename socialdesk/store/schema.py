@@ -340,6 +340,34 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE replies ADD COLUMN scheduled INTEGER NOT NULL DEFAULT 0;
     """,
+    # 19: the brand as one identity: each of our accounts as its network shows it, so a post by any
+    # of them is ours whichever account's stream brought it; and one stored post per ActivityPub uri
+    # (each Mastodon server gives a status its own id): the other accounts' ids for it are aliases
+    """
+    CREATE TABLE own_identities (
+        network TEXT NOT NULL,
+        account TEXT NOT NULL,
+        native_id TEXT NOT NULL,
+        handle TEXT NOT NULL DEFAULT '',
+        url TEXT NOT NULL DEFAULT '',
+        seen_at REAL NOT NULL,
+        PRIMARY KEY (network, account)
+    );
+    CREATE TABLE post_uris (
+        network TEXT NOT NULL,
+        uri TEXT NOT NULL,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        PRIMARY KEY (network, uri)
+    );
+    CREATE TABLE post_aliases (
+        network TEXT NOT NULL,
+        account TEXT NOT NULL,
+        native_id TEXT NOT NULL,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        PRIMARY KEY (network, account, native_id)
+    );
+    CREATE INDEX post_aliases_post ON post_aliases (post_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -14,7 +14,9 @@ NotificationPolicy) and source (Paginable, Api::BaseController#insert_pagination
 * `types[]` keeps the named types, and an unknown type matches nothing;
 * statuses can be edited (`edited_at`, the new content) and deleted (404 `Record not found`, and
   their notifications go with them); a quote post carries a Quote entity;
-* `/api/v2/instance` announces `max_characters` and `characters_reserved_per_url`.
+* `/api/v2/instance` announces `max_characters` and `characters_reserved_per_url`;
+* a status arriving from another server (`federate`) gets an id of this server's own, as do remote
+  accounts, and keeps its ActivityPub `uri` and its `url` (ActivityPub::Activity::Create).
 """
 
 from __future__ import annotations
@@ -63,11 +65,14 @@ class FakeMastodonFetch:
     Args:
         server: the loopback server to route on.
         now: the server's clock (unix seconds); posts are made at `now` minus their age.
+        me: our account on this server.
     """
 
-    def __init__(self, server: Loopback, now: float) -> None:
+    def __init__(self, server: Loopback, now: float, me: dict[str, Any] | None = None) -> None:
         self.server = server
         self.now = now
+        self.me = me or ME
+        self.remote_ids: dict[str, str] = {}  # an account's url -> its id on this server
         self.statuses: dict[str, dict[str, Any]] = {}
         self.notifications: list[dict[str, Any]] = []
         self.filtered: set[str] = set()  # ids of notifications the policy filtered
@@ -77,7 +82,7 @@ class FakeMastodonFetch:
         self.max_characters = 500
         self.characters_reserved_per_url = 23
         self._next = 110_000_000_000_000_000
-        server.route("GET", "/api/v1/accounts/verify_credentials", lambda r: ME)
+        server.route("GET", "/api/v1/accounts/verify_credentials", lambda r: self.me)
         server.route("GET", "/api/v2/instance", self.instance)
         server.route("GET", "/api/v1/notifications", self.list_notifications)
         server.route_prefix("GET", "/api/v1/timelines/tag", self.tag_timeline)
@@ -121,7 +126,7 @@ class FakeMastodonFetch:
             "content": content,
             "account": author,
             "media_attachments": [],
-            "mentions": [{"id": ME["id"], "acct": ME["acct"]}] if mentions_us else [],
+            "mentions": [{"id": self.me["id"], "acct": self.me["acct"]}] if mentions_us else [],
             "quote": None,
         }
         if quote_of is not None:
@@ -129,9 +134,37 @@ class FakeMastodonFetch:
             status["quote"] = {"state": "accepted", "quoted_status": {**quoted, "quote": None}}
             self._notify("quote", status, when)
         self.statuses[sid] = status
-        if mentions_us and author["id"] != ME["id"]:
+        if mentions_us and author["id"] != self.me["id"]:
             self._notify("mention", status, when)
         return status
+
+    def federate(
+        self, status: dict[str, Any], mentions_us: bool = True, reply_to: str | None = None
+    ) -> dict[str, Any]:
+        """A status made on another server as it arrives here: this server's own ids for it and its
+        author, the same `uri` and `url`; `reply_to` is the parent's id here."""
+        author = dict(status["account"])
+        if author["url"] == self.me["url"]:
+            author = self.me
+        else:
+            local = self.remote_ids.setdefault(author["url"], str(900 + len(self.remote_ids)))
+            author = {**author, "id": local}
+            if "@" not in author["acct"]:  # local on its own server: remote here
+                author["acct"] = f"{author['acct']}@{author['url'].split('/')[2]}"
+        when = self.now
+        parent = self.statuses.get(reply_to or "")
+        here = {
+            **status,
+            "id": self._id(when),
+            "account": author,
+            "in_reply_to_id": reply_to,
+            "in_reply_to_account_id": parent["account"]["id"] if parent else None,
+            "mentions": [{"id": self.me["id"], "acct": self.me["acct"]}] if mentions_us else [],
+        }
+        self.statuses[here["id"]] = here
+        if mentions_us:
+            self._notify("mention", here, when)
+        return here
 
     def _notify(self, kind: str, status: dict[str, Any], when: float) -> None:
         notification = {
@@ -152,7 +185,7 @@ class FakeMastodonFetch:
             return False  # accounts we follow are never filtered
         if kind == "mention" and status["visibility"] == "direct":
             parent = self.statuses.get(status["in_reply_to_id"] or "")
-            if parent is not None and parent["account"]["id"] == ME["id"]:
+            if parent is not None and parent["account"]["id"] == self.me["id"]:
                 return False  # an answer to one of our own private mentions
             return self.policy["for_private_mentions"] == "filter"
         return self.policy["for_not_following"] == "filter"

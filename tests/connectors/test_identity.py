@@ -58,3 +58,16 @@ def test_handles_stored_with_an_at_lose_it_on_upgrade(tmp_path: Path) -> None:
     assert store.conn.execute("SELECT handle FROM identities").fetchone()[0] == "carol.test"
     found = store.conn.execute("SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'carol'").fetchall()
     assert len(found) == 1
+
+
+def test_each_connector_says_who_we_are_once_it_has_asked(loopback_server: Loopback) -> None:
+    bluesky = FakeBluesky(loopback_server)
+    bluesky.notify("hello")
+    connector = make_bluesky(loopback_server)
+    assert connector.own_author() is None  # not logged in yet
+    connector.fetch(None)
+    ours = connector.own_author()
+    assert ours is not None and (ours.native_id, ours.handle) == (
+        "did:plc:acmesupport0000000000000",
+        "acme.bsky.social",
+    )

@@ -1,0 +1,102 @@
+"""One stored post per ActivityPub uri, however many of our accounts on different servers see it.
+
+Each Mastodon server gives a status it receives an id of its own, so two of our accounts on two
+servers deliver one status under two native ids. It is stored once, under the id and account that
+saw it first (the reply goes out from that account, with that id); each other account's id for it
+is kept as an alias, so its posts that answer or belong to the thread point at the stored post.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Sequence
+
+from socialdesk.models import Post
+
+
+def _alias(conn: sqlite3.Connection, network: str, account: str, native_id: str) -> str | None:
+    row = conn.execute(
+        "SELECT p.native_id FROM post_aliases a JOIN posts p ON p.id = a.post_id "
+        "WHERE a.network = ? AND a.account = ? AND a.native_id = ?",
+        (network, account, native_id),
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def _point(conn: sqlite3.Connection, network: str, account: str, alias: str, native_id: str) -> None:
+    """Posts this account stored before the alias was known answer or follow the stored post."""
+    for column in ("in_reply_to", "conversation_id"):
+        conn.execute(
+            f"UPDATE posts SET {column} = ? WHERE network = ? AND account = ? AND {column} = ?",
+            (native_id, network, account, alias),
+        )
+
+
+def canonicalize(conn: sqlite3.Connection, posts: Sequence[Post]) -> None:
+    """Rewrite, in place, the posts another of our accounts already stored (by uri) to the stored
+    id, account and payload, and parents and thread roots known under an alias to the stored ids."""
+    renamed: dict[tuple[str, str, str], str] = {}
+    for post in posts:
+        if not post.uri:
+            continue
+        row = conn.execute(
+            "SELECT p.id, p.native_id, p.account, p.raw FROM post_uris u JOIN posts p ON p.id = u.post_id "
+            "WHERE u.network = ? AND u.uri = ?",
+            (post.network, post.uri),
+        ).fetchone()
+        if row is None or (row[1] == post.native_id and row[2] == post.account):
+            continue
+        post_id, native_id, account, raw = row
+        if native_id != post.native_id:
+            conn.execute(
+                "INSERT OR IGNORE INTO post_aliases (network, account, native_id, post_id) "
+                "VALUES (?, ?, ?, ?)",
+                (post.network, post.account, post.native_id, post_id),
+            )
+            _point(conn, post.network, post.account, post.native_id, native_id)
+            renamed[(post.network, post.account, post.native_id)] = native_id
+        with contextlib.suppress(ValueError):  # the first account's payload stays: a reply uses its ids
+            post.raw = json.loads(raw)
+        post.native_id, post.account = native_id, account
+    for post in posts:
+        for field in ("in_reply_to", "conversation_id"):
+            value = getattr(post, field)
+            if not value:
+                continue
+            key = (post.network, post.account, value)
+            found = renamed.get(key) or _alias(conn, *key)
+            if found:
+                setattr(post, field, found)
+
+
+def remember_uris(conn: sqlite3.Connection, posts: Sequence[Post]) -> None:
+    """Keep the uri of each stored post that has one (the first account's post stands for it)."""
+    rows = [(p.network, p.uri, p.network, p.native_id) for p in posts if p.uri]
+    conn.executemany(
+        "INSERT OR IGNORE INTO post_uris (network, uri, post_id) "
+        "SELECT ?, ?, id FROM posts WHERE network = ? AND native_id = ?",
+        rows,
+    )
+
+
+def native_id_for(conn: sqlite3.Connection, post_id: int, account: str) -> str | None:
+    """The id under which `account` knows a stored post (to answer it from that account), or None
+    when that account has not seen it."""
+    row = conn.execute("SELECT native_id, account FROM posts WHERE id = ?", (post_id,)).fetchone()
+    if row is None:
+        return None
+    if row[1] == account:
+        return str(row[0])
+    alias = conn.execute(
+        "SELECT native_id FROM post_aliases WHERE post_id = ? AND account = ?", (post_id, account)
+    ).fetchone()
+    return str(alias[0]) if alias else None
+
+
+def canonical_ids(
+    conn: sqlite3.Connection, network: str, account: str, native_ids: Sequence[str]
+) -> list[str]:
+    """`account`'s ids for posts, as stored (an alias becomes the id the post is stored under)."""
+    return [_alias(conn, network, account, native_id) or native_id for native_id in native_ids]
