@@ -447,7 +447,8 @@ def test_mentions_written_in_one_second_by_a_fast_client_all_arrive(
     report = sync_source(store, Source("devnet", connect(page_size=50)))
     assert report.state == "ok", report.message
     rows = store.conn.execute("SELECT native_id FROM posts WHERE text LIKE ?", (f"%{tag}%",))
-    assert sorted(r[0] for r in rows) == uris
+    stored = sorted(r[0] for r in rows)
+    assert stored == uris, (len(stored), len(report.new_ids), report.quarantined, second)
 
 
 def test_a_labelled_post_in_two_languages_and_the_reply_to_it(
