@@ -13,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
+from socialdesk.connectors.atproto_richtext import facets
+from socialdesk.connectors.atproto_tid import rkey_for, tid
 from socialdesk.connectors.base import OutgoingReply, SendUncertain
-from socialdesk.connectors.bluesky import BlueskyConnector, facets, rkey_for, tid
+from socialdesk.connectors.bluesky import BlueskyConnector
 from socialdesk.connectors.http import parse_time
 from socialdesk.testing import SECRET, ConnectorContract, Loopback, Reply, Request
 from tests.connectors.faults import scripted

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from socialdesk.connectors.atproto_tid import tid
 from socialdesk.connectors.base import OutgoingReply
-from socialdesk.connectors.bluesky import tid
 from socialdesk.testing import Loopback, Reply, Request
 from tests.connectors.test_bluesky import ME, FakeBluesky, iso, make
 
