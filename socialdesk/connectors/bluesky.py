@@ -282,7 +282,7 @@ class BlueskyConnector(BlueskyModeration, Connector):
     # -- sending ---------------------------------------------------------------------------------
 
     def refusal(self, reply: OutgoingReply) -> str | None:
-        """No DMs here; and a post the AppView no longer has cannot be answered."""
+        """A post the AppView no longer has cannot be answered (a DM goes to its conversation)."""
         return self.sender.refusal(reply)
 
     def send(self, reply: OutgoingReply) -> SendResult:

@@ -114,10 +114,8 @@ class BlueskySender:
         }
 
     def refusal(self, reply: OutgoingReply) -> str | None:
-        """No DMs here; and a post the AppView no longer has cannot be answered."""
-        if reply.dm:
-            return "Bluesky direct messages are not supported by this connector: reply in public"
-        if reply.in_reply_to:
+        """A post the AppView no longer has cannot be answered (a DM goes to its conversation)."""
+        if reply.in_reply_to and not reply.dm:
             data = self.xrpc.call("GET", "app.bsky.feed.getPosts", {"uris": [reply.in_reply_to]})
             if isinstance(data, dict) and not data.get("posts"):
                 return "the post being answered no longer exists on Bluesky"

@@ -461,12 +461,18 @@ def test_a_later_part_answers_the_earlier_one_with_the_refs_create_record_return
     assert connector.find_sent(OutgoingReply("part-2", "2/2 Found it", first.native_id)) == second
 
 
-def test_a_dm_or_a_deleted_post_is_refused_before_sending(
+def test_a_deleted_post_is_refused_before_sending_and_a_dm_is_not(
     fake: FakeBluesky, loopback_server: Loopback
 ) -> None:
     connector = make(loopback_server)
     alive = fake.notify("help")
-    assert "not supported" in str(connector.refusal(OutgoingReply("", "hi", None, to_handle="bob", dm=True)))
+    # Direct messages are answered through the chat service (bluesky_send): `socialdesk reply --dm`
+    # must not be refused before its review, to a post or to a message.
+    assert (
+        connector.refusal(OutgoingReply("", "hi", None, to_handle="bob", to_native_id="did:plc:b", dm=True))
+        is None
+    )
+    assert connector.refusal(OutgoingReply("", "hi", "chat:convo-1:msg-1", dm=True)) is None
     assert connector.refusal(OutgoingReply("", "hi", alive["uri"])) is None
     gone = "at://did:plc:user1/app.bsky.feed.post/3kdeleted0001"
     assert "no longer exists" in str(connector.refusal(OutgoingReply("", "hi", gone)))
