@@ -60,7 +60,16 @@ def canonicalize(conn: sqlite3.Connection, posts: Sequence[Post]) -> None:
         with contextlib.suppress(ValueError):  # the first account's payload stays: a reply uses its ids
             post.raw = json.loads(raw)
         post.native_id, post.account = native_id, account
+    # Most caches never have an alias: then no post needs its parent and root looked up.
+    networks = {p.network for p in posts}
+    aliased = {
+        n
+        for n in networks
+        if renamed or conn.execute("SELECT 1 FROM post_aliases WHERE network = ? LIMIT 1", (n,)).fetchone()
+    }
     for post in posts:
+        if post.network not in aliased:
+            continue
         for field in ("in_reply_to", "conversation_id"):
             value = getattr(post, field)
             if not value:
