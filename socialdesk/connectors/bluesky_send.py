@@ -12,7 +12,7 @@ from typing import Any
 
 from socialdesk.connectors.atproto_richtext import facets
 from socialdesk.connectors.atproto_session import XrpcSession
-from socialdesk.connectors.atproto_tid import rkey_for
+from socialdesk.connectors.atproto_tid import legacy_rkey_for, rkey_for
 from socialdesk.connectors.base import (
     OutgoingReply,
     PermanentError,
@@ -185,15 +185,23 @@ class BlueskySender:
             since = float(reply.first_attempt_at or reply.extra.get("created_at") or 0.0)
             found = find_message(self.chat, convo, self.xrpc.did, reply.text, since)
             return SendResult(native_id=found, url=dm_url(reply.to_handle)) if found else None
-        rkey = rkey_for(reply.idempotency_key, _created_at(reply))
-        try:
-            data = self.xrpc.call(
-                "GET",
-                "com.atproto.repo.getRecord",
-                {"repo": self.xrpc.did, "collection": POST_TYPE, "rkey": rkey},
-            )
-        except HttpError as exc:
-            if exc.status in (400, 404):
-                return None
-            raise
-        return self._result(_refs(data)) if isinstance(data, dict) and data.get("uri") else None
+        created = _created_at(reply)
+        keys = [rkey_for(reply.idempotency_key, created)]
+        if created is not None:
+            keys.append(legacy_rkey_for(reply.idempotency_key, created))
+        for rkey in keys:
+            try:
+                data = self.xrpc.call(
+                    "GET",
+                    "com.atproto.repo.getRecord",
+                    {"repo": self.xrpc.did, "collection": POST_TYPE, "rkey": rkey},
+                )
+            except HttpError as exc:
+                if exc.status in (400, 404):
+                    continue
+                raise
+            value = data.get("value") if isinstance(data, dict) else None
+            # Another reply's record under the same key (two keys that once collided) is not this one.
+            if isinstance(value, dict) and value.get("text") == reply.text and data.get("uri"):
+                return self._result(_refs(data))
+        return None

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from socialdesk.connectors.atproto_richtext import facets
-from socialdesk.connectors.atproto_tid import rkey_for, tid
+from socialdesk.connectors.atproto_tid import legacy_rkey_for, rkey_for, tid
 from socialdesk.connectors.base import OutgoingReply, SendUncertain
 from socialdesk.connectors.bluesky import BlueskyConnector
 from socialdesk.connectors.http import parse_time
@@ -477,3 +477,31 @@ def test_a_deleted_post_is_refused_before_sending_and_a_dm_is_not(
     gone = "at://did:plc:user1/app.bsky.feed.post/3kdeleted0001"
     assert "no longer exists" in str(connector.refusal(OutgoingReply("", "hi", gone)))
     assert loopback_server.calls("POST", "/xrpc/com.atproto.repo.createRecord") == []
+
+
+def test_replies_written_at_one_time_get_their_own_record_keys() -> None:
+    # The parts of a split reply share created_at; these two keys share a TID clock id.
+    first, second = "0000000000000000000000000000000f", "0000000000000000000000000000002b"
+    assert legacy_rkey_for(first, 1_700_000_000.0) == legacy_rkey_for(second, 1_700_000_000.0)
+    assert rkey_for(first, 1_700_000_000.0) != rkey_for(second, 1_700_000_000.0)
+    assert rkey_for(first, 1_700_000_000.0)[:6] == tid(1_700_000_000_000_000, 0)[:6]  # still that time
+
+
+def test_a_reply_sent_under_the_old_record_key_is_found_not_sent_again(
+    fake: FakeBluesky, loopback_server: Loopback
+) -> None:
+    connector = make(loopback_server)
+    post = fake.notify("help")
+    created = time.time() - 60
+    reply = OutgoingReply("sent-before-upgrade", "On its way!", post["uri"], extra={"created_at": created})
+    old_key = legacy_rkey_for(reply.idempotency_key, created)
+    uri = f"at://{ME}/app.bsky.feed.post/{old_key}"
+    fake.records[uri] = {"$type": "app.bsky.feed.post", "text": "On its way!", "createdAt": iso(created)}
+    fake.cids[uri] = "bafyreiold"
+    found = connector.find_sent(reply)
+    assert found is not None and found.native_id == uri
+    other = OutgoingReply("another-reply", "Something else", post["uri"], extra={"created_at": created})
+    taken = f"at://{ME}/app.bsky.feed.post/{legacy_rkey_for(other.idempotency_key, created)}"
+    fake.records[taken] = {"$type": "app.bsky.feed.post", "text": "2/2 not this", "createdAt": iso(created)}
+    fake.cids[taken] = "bafyreitaken"
+    assert connector.find_sent(other) is None  # a record under its key with another text is not it

@@ -74,12 +74,6 @@ def test_a_split_reply_chains_every_part_to_the_one_before(
 SAME_CLOCK_ID = ("0000000000000000000000000000000f", "0000000000000000000000000000002b")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Bluesky record keys of a thread's parts collide when their keys share a clock id: the "
-    "second part's create is refused as a taken key and find_sent returns the first part's record, "
-    "so part 2 is marked sent and never posted (fix in the connector's rkey_for/find_sent)",
-)
 def test_parts_whose_keys_share_a_clock_id_are_each_posted(
     tmp_path: Path, fake: FakeBluesky, server: Loopback, monkeypatch: pytest.MonkeyPatch
 ) -> None:
