@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialdesk.models import Author, Post
 from socialdesk.sanitize import scrub
+from socialdesk.store.first_response import mark_answered
 from socialdesk.store.schema import migrate
 from socialdesk.store.similar_index import index_new_posts
 
@@ -245,6 +246,7 @@ class Store:
                 )
             new_posts = {k: p for k, p in zip(keys, posts, strict=True) if k in ids}
             index_new_posts(conn, [(ids[k], p) for k, p in new_posts.items()], now)
+            mark_answered(conn, posts, result.inserted)
         return result
 
     @staticmethod

@@ -368,6 +368,18 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX post_aliases_post ON post_aliases (post_id);
     """,
+    # 20: a reply the brand posted on the network itself (stored at sync as our own post) is the first
+    # response to the customer post it answers when it is the earliest (store/first_response.py)
+    """
+    UPDATE posts SET first_response_at = min(coalesce(posts.first_response_at, r.at), r.at)
+    FROM (
+        SELECT p.id AS id, min(o.created_at) AS at FROM posts o JOIN posts p
+            ON p.network = o.network AND p.native_id = o.in_reply_to
+        WHERE o.is_ours = 1 AND o.in_reply_to IS NOT NULL AND p.is_ours = 0 AND o.created_at >= p.created_at
+        GROUP BY p.id
+    ) AS r
+    WHERE posts.id = r.id;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,39 @@
+"""First responses from our own posts: a reply the brand wrote on the network itself answers too.
+
+The outbox sets a post's first response when the desk's reply is sent. A reply posted outside the desk
+(the network's own app, another tool) reaches the cache at sync as our own post replying to a
+customer's; its time is the first response when it is the earliest. Either may arrive first.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from socialdesk.models import Post
+
+# The earliest of our replies to a customer post, not before the post itself, by the parent index.
+_EARLIEST_OF_OURS = (
+    "SELECT min(o.created_at) FROM posts o INDEXED BY posts_parent WHERE o.network = posts.network "
+    "AND o.in_reply_to = posts.native_id AND o.is_ours = 1 AND o.created_at >= posts.created_at"
+)
+
+
+def mark_answered(conn: sqlite3.Connection, posts: Iterable[Post], new_ids: Iterable[int]) -> None:
+    """After a batch is stored: our replies in it answer their parents, and new customer posts take
+    the time of a reply of ours already stored (the earliest response wins)."""
+    answers = [(p.created_at, p.network, p.in_reply_to) for p in posts if p.is_ours and p.in_reply_to]
+    conn.executemany(
+        "UPDATE posts SET first_response_at = min(coalesce(first_response_at, ?1), ?1) "
+        "WHERE network = ?2 AND native_id = ?3 AND is_ours = 0 AND created_at <= ?1",
+        answers,
+    )
+    ids = list(new_ids)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        conn.execute(
+            f"UPDATE posts SET first_response_at = ({_EARLIEST_OF_OURS}) "
+            f"WHERE id IN ({','.join('?' * len(chunk))}) AND is_ours = 0 AND first_response_at IS NULL "
+            f"AND ({_EARLIEST_OF_OURS}) IS NOT NULL",
+            chunk,
+        )
