@@ -42,13 +42,18 @@ STOPWORDS = frozenset({
 # fmt: on
 
 
+def words(text: str) -> list[str]:
+    """A post's words in order, lower-cased, without mentions, links, numbers and stopwords."""
+    return [w for w in _WORD.findall(_NOISE.sub(" ", text.casefold())) if w not in STOPWORDS]
+
+
 def terms(text: str) -> set[str]:
-    """The words and adjacent word pairs of a post, lower-cased, without mentions, links, numbers
-    and stopwords; an empty set when fewer than MIN_TERMS words remain."""
-    words = [w for w in _WORD.findall(_NOISE.sub(" ", text.casefold())) if w not in STOPWORDS]
-    if len(words) < MIN_TERMS:
+    """The words and adjacent word pairs of a post (`words`); an empty set when fewer than
+    MIN_TERMS words remain."""
+    found = words(text)
+    if len(found) < MIN_TERMS:
         return set()
-    return {*words, *(f"{a} {b}" for a, b in itertools.pairwise(words))}
+    return {*found, *(f"{a} {b}" for a, b in itertools.pairwise(found))}
 
 
 def _permutations() -> tuple[np.ndarray, np.ndarray]:

@@ -85,14 +85,16 @@ def voices(conn: sqlite3.Connection, post_ids: Sequence[int], since: float) -> V
     )
 
 
-def busiest_bands(conn: sqlite3.Connection, since: float, limit: int = 20) -> list[tuple[int, int]]:
-    """The band keys most posts since `since` share: (bucket, posts), busiest first."""
+def busiest_bands(
+    conn: sqlite3.Connection, since: float, until: float, limit: int = 20
+) -> list[tuple[int, int]]:
+    """The band keys most posts in [since, until) share: (bucket, posts), busiest first."""
     return [
         (row[0], row[1])
         for row in conn.execute(
             "SELECT bucket, count(*) AS n FROM post_bands INDEXED BY post_bands_time WHERE created_at >= ? "
-            "GROUP BY bucket ORDER BY n DESC LIMIT ?",
-            (since, limit),
+            "AND created_at < ? GROUP BY bucket ORDER BY n DESC LIMIT ?",
+            (since, until, limit),
         )
     ]
 
@@ -106,13 +108,14 @@ def band_counts(conn: sqlite3.Connection, bucket: int, since: float, until: floa
     return int(row[0])
 
 
-def band_posts(conn: sqlite3.Connection, bucket: int, since: float) -> list[int]:
-    """The posts in one band since `since`, newest first."""
+def band_posts(conn: sqlite3.Connection, bucket: int, since: float, until: float) -> list[int]:
+    """The posts in one band in [since, until), newest first."""
     return [
         r[0]
         for r in conn.execute(
-            "SELECT post_id FROM post_bands WHERE bucket = ? AND created_at >= ? ORDER BY created_at DESC",
-            (bucket, since),
+            "SELECT post_id FROM post_bands WHERE bucket = ? AND created_at >= ? AND created_at < ? "
+            "ORDER BY created_at DESC",
+            (bucket, since, until),
         )
     ]
 

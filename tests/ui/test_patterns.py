@@ -130,3 +130,24 @@ async def test_r_sends_one_canned_reply_to_the_similar_posts_each_reviewed(desk_
             assert f"Hi {name}," in text and "https://status.example/{x}" in text  # its own customer's name
         states = {s for (s,) in conn.execute("SELECT state FROM replies WHERE id > ?", (before,))}
         assert states <= {"queued", "awaiting_approval", "sending", "sent"}  # through the outbox
+
+
+async def test_spike_checks_are_paced_by_the_desks_clock(desk_app: SocialDeskApp) -> None:
+    """Detection reads the desk's clock, so its once-a-minute pacing does too (a demo or test clock
+    that runs ahead gets its checks; one that stands still gets no more)."""
+    now = [desk_app.clock()]
+    desk_app.clock = lambda: now[0]
+    async with desk_app.run_test(size=SIZE) as pilot:
+        desk = desk_app.desk
+        await settle(pilot)
+        checks: list[float] = []
+        desk._find_spikes = lambda: checks.append(now[0])  # type: ignore[method-assign]
+        desk.check_spikes()
+        now[0] += 30
+        desk.check_spikes()  # half a minute later: paced
+        now[0] += 31
+        desk.check_spikes()  # a minute after the last check that counted
+        desk.check_spikes()  # the same instant: paced
+        now[0] -= 3600
+        desk.check_spikes()  # the clock was set back: checked at once
+        assert checks == [now[0] + 3600 - 61, now[0] + 3600, now[0]]
