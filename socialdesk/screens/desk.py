@@ -166,7 +166,6 @@ class DeskScreen(
         if preloaded is not None:
             self.feed.show(preloaded)  # then read again: posts may have arrived since
         self.call_after_refresh(self._after_first_page)
-        self.model.clock = getattr(self.app, "clock", self.model.clock)
         self.reload_feed()
         self.refresh_queue_counts()
         # Ages in the feed tick; redraw the visible lines (cheap: the Line API draws ~50 rows).

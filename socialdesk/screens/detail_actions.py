@@ -7,9 +7,11 @@ attributes from the result messages; drafts are saved as the agent types.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual import work
+from textual.message import Message
 
 from socialdesk import capabilities
 from socialdesk.messages import CustomerLoaded, ThreadLoaded
@@ -25,10 +27,18 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
     from socialdesk.models import PostRow, Thread
-    from socialdesk.viewmodels import CustomerView
+    from socialdesk.viewmodels import CustomerView, ThreadDetail
 
 DETAIL_DELAY = 0.06  # seconds the cursor must rest before the thread loads (holding j stays smooth)
 DRAFT_DELAY = 0.5
+
+
+class ThreadShown(Message):
+    """The thread pane shows a post's thread (what depends on the post may now be looked up)."""
+
+    def __init__(self, focus: PostRow) -> None:
+        super().__init__()
+        self.focus = focus
 
 
 def reply_target(thread: Thread) -> PostRow | None:
@@ -98,6 +108,16 @@ class DetailActions(FeedActions):
         self.post_message(ThreadLoaded(detail.thread, detail.draft, post_id))
         self.post_message(CustomerLoaded(detail.customer, post_id))
 
+    def _show_thread(self, view: ThreadDetail) -> None:
+        """Show a thread at once; its similar posts follow (`ThreadShown`: the desk's PatternActions look
+        them up in a worker of their own). A thread read again keeps its line until the new one comes."""
+        pane = self.query_one(ThreadView)
+        shown = pane.data
+        if shown is not None and shown.thread.focus.id == view.thread.focus.id:
+            view = replace(view, pattern=shown.pattern, similar_ids=shown.similar_ids)
+        pane.data = view
+        self.post_message(ThreadShown(view.thread.focus))
+
     def on_thread_loaded(self, message: ThreadLoaded) -> None:
         if message.post_id != self._shown_post or message.view is None:
             return  # the agent has moved on
@@ -111,7 +131,7 @@ class DetailActions(FeedActions):
                 return
         thread_view = self.query_one(ThreadView)
         thread_view.networks = capabilities.labels()  # a connector loaded since brings its names
-        thread_view.data = message.view
+        self._show_thread(message.view)
         composer = self.composer
         post = self.selected_post = thread.focus
         if post.is_ours:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -18,6 +19,7 @@ from socialdesk.screens.host import HostScreen
 from socialdesk.widgets.spike_banner import SpikeBanner
 
 if TYPE_CHECKING:
+    from socialdesk.screens.detail_actions import ThreadShown
     from socialdesk.services.spikes import Spike
     from socialdesk.store.queries import PostFilter
 
@@ -26,6 +28,16 @@ PATTERN_BINDINGS = [
     Binding("c", "spike", "Open the spike", show=False, id="spike.open"),
 ]
 CHECK_EVERY = 60.0  # seconds between spike checks (they run after syncs that stored posts)
+
+
+class PatternLoaded(Message):
+    """The similar posts of a post were looked up (an empty line: none, or the post is not indexed)."""
+
+    def __init__(self, post_id: int, line: str, similar_ids: tuple[int, ...]) -> None:
+        super().__init__()
+        self.post_id = post_id
+        self.line = line
+        self.similar_ids = similar_ids
 
 
 class SpikesFound(Message):
@@ -50,6 +62,34 @@ class PatternActions(HostScreen):
     _spike: Spike | None = None
     _last_check: float | None = None  # the desk's clock at the last check that counted
     similar_queue: tuple[str, tuple[int, ...]] = ("", ())  # (feed title, post ids) of the last `C`
+
+    def on_thread_shown(self, message: ThreadShown) -> None:
+        if not message.focus.is_ours:
+            self._load_pattern(message.focus.id)
+
+    @work(
+        thread=True, group="pattern", exclusive=True, exit_on_error=False, description="Finding similar posts"
+    )
+    def _load_pattern(self, post_id: int) -> None:
+        from socialdesk.capabilities import facts
+        from socialdesk.services.patterns import similar_to
+
+        pattern = similar_to(self.ctx.store.conn, post_id, self._now())
+        if pattern is None:
+            self.post_message(PatternLoaded(post_id, "", ()))
+        else:  # networks by the names their connectors declare ("Bluesky", not "bluesky")
+            line = pattern.summary(lambda network: facts(network).display_name)
+            self.post_message(PatternLoaded(post_id, line, pattern.post_ids))
+
+    def on_pattern_loaded(self, message: PatternLoaded) -> None:
+        from socialdesk.widgets.thread_view import ThreadView
+
+        pane = self.query_one(ThreadView)
+        shown = pane.data
+        if shown is None or shown.thread.focus.id != message.post_id:
+            return  # the agent has moved on
+        if (shown.pattern, shown.similar_ids) != (message.line, message.similar_ids):
+            pane.data = replace(shown, pattern=message.line, similar_ids=message.similar_ids)
 
     def action_similar(self) -> None:
         """Show the posts similar to the selected one (the last day) as a queue."""

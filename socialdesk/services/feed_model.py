@@ -9,13 +9,11 @@ is tested without Textual.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from socialdesk.models import PostRow
 from socialdesk.services import feed_window, media, personal_data, profile
-from socialdesk.services.patterns import similar_to
 from socialdesk.store import Store, customer_fields, queries, replies, tickets
 from socialdesk.store.queries import INBOUND, PostFilter
 from socialdesk.viewmodels import CustomerView, ThreadDetail, Window
@@ -47,7 +45,6 @@ class FeedModel:
         self._lock = threading.Lock()
         self._preloaded: Window | None = None
         self._last_page: Window | None = None  # the feed's end, read ahead for `G`
-        self.clock: Callable[[], float] = time.time  # "the last hour" of similar posts counts from here
         self.phone_regions: tuple[str, ...] = personal_data.DEFAULT_REGIONS  # config: privacy
         self.crm_template = ""  # config: customers.crm_link
 
@@ -143,19 +140,16 @@ class FeedModel:
                     )
             ticket = tickets.final(conn, given)
             merged = tuple(tickets.merged_with(conn, ticket))
-            pattern = None if thread.focus.is_ours else similar_to(conn, post_id, self.clock())
             view = ThreadDetail(
                 thread,
                 replies.in_threads(conn, ids),
                 queries.notes_on(conn, ids),
                 limits=self.store.limits(thread.focus.account),
-                pattern=pattern.summary() if pattern else "",
-                similar_ids=pattern.post_ids if pattern else (),
                 personal_data=self._personal_data(thread.focus),
                 ticket=tickets.label(ticket),
                 merged=tuple(tickets.label(t) for t in merged),
                 media=media.attachments(thread.focus.network, queries.raw_payload(conn, post_id)),
-            )
+            )  # the similar posts follow from a worker of their own (the desk's PatternActions)
             if thread.focus.customer_id is not None:
                 customer = queries.customer(conn, thread.focus.customer_id)
                 if customer is not None:

@@ -8,6 +8,7 @@ voices, or a pattern (PATTERN_CUSTOMERS or more customers).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from socialdesk.store import similar_index as si
@@ -35,12 +36,13 @@ class Pattern:
             return "one voice"
         return "a pattern" if day.customers >= PATTERN_CUSTOMERS else "a few voices"
 
-    def summary(self) -> str:
-        """One line for the thread pane (counts include the post itself)."""
+    def summary(self, network_name: Callable[[str], str] = str) -> str:
+        """One line for the thread pane (counts include the post itself); `network_name` gives a
+        network's name as people know it (the desk passes its connector's display name)."""
         day, hour = self.day, self.hour
         if day.posts <= 1:
             return "No similar posts in the last day"
-        networks = ", ".join(day.networks)
+        networks = ", ".join(network_name(n) for n in day.networks)
         if self.verdict == "one voice":
             where = f"across {networks}" if len(day.networks) > 1 else f"on {networks}"
             return f"One voice: {day.posts} posts like this today, all from this customer, {where}"

@@ -3,6 +3,11 @@ reviewed), the spike banner and `c`."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
+import pytest
+
 from socialdesk.app import SocialDeskApp
 from socialdesk.screens.escalate import EscalateScreen
 from socialdesk.screens.macro_picker import MacroPickerScreen
@@ -32,6 +37,10 @@ async def test_the_thread_says_how_many_wrote_the_same_and_c_opens_them(desk_app
         )
         detail = desk.query_one(ThreadView).data
         assert detail is not None and detail.pattern.startswith(("A pattern", "A few voices"))
+        # The networks by the names their connectors declare, not the cache's ids.
+        named = {"X", "Mastodon", "Bluesky", "Reddit", "Reviews"}
+        networks = detail.pattern.rsplit(" customers on ", 1)[1].split(", ")
+        assert networks and set(networks) <= named, detail.pattern
         await pilot.press("C")
         await settle(pilot)
         assert desk.view_title.startswith("Similar to @")
@@ -151,3 +160,47 @@ async def test_spike_checks_are_paced_by_the_desks_clock(desk_app: SocialDeskApp
         now[0] -= 3600
         desk.check_spikes()  # the clock was set back: checked at once
         assert checks == [now[0] + 3600 - 61, now[0] + 3600, now[0]]
+
+
+async def test_the_thread_shows_before_its_similar_posts_are_looked_up(
+    desk_app: SocialDeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The similar-posts lookup runs in a worker of its own: a slow one never holds up the thread."""
+    from socialdesk.services import patterns
+
+    release = threading.Event()
+    looked_up = patterns.similar_to
+
+    def slow(conn, post_id, now):  # type: ignore[no-untyped-def]
+        release.wait(timeout=30)
+        return looked_up(conn, post_id, now)
+
+    monkeypatch.setattr(patterns, "similar_to", slow)
+    async with desk_app.run_test(size=SIZE) as pilot:
+        desk = desk_app.desk
+        conn = desk.ctx.store.conn
+        outage = conn.execute(
+            "SELECT p.id FROM posts p JOIN post_signatures s ON s.post_id = p.id "
+            "WHERE p.text LIKE '%error 503%' ORDER BY p.created_at DESC LIMIT 1"
+        ).fetchone()[0]
+        await until_shown(pilot, lambda: desk.query_one(ThreadView).data is not None)
+        desk.select_post(outage)
+        pane = desk.query_one(ThreadView)
+        await until_shown(pilot, lambda: pane.data is not None and pane.data.thread.focus.id == outage)
+        assert pane.data is not None and pane.data.pattern == ""  # the thread is up; the lookup still waits
+        release.set()
+        await settle(pilot, until=lambda: pane.data is not None and pane.data.pattern != "")
+        assert pane.data.thread.focus.id == outage and pane.data.pattern.startswith(("A pattern", "A few"))
+        desk.refresh_thread()  # read again (a status change): the line stays while it is looked up again
+        await settle(pilot)
+        assert pane.data.pattern.startswith(("A pattern", "A few"))
+
+
+async def until_shown(pilot, condition) -> None:  # type: ignore[no-untyped-def]
+    """Wait for `condition` while a worker may still be running (`settle` waits for every worker)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while not condition():
+        assert loop.time() < deadline, "not shown within 30 s"
+        await pilot.pause()
+        await asyncio.sleep(0.005)  # let the detail worker's thread run, then look again
