@@ -16,13 +16,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
+from socialdesk.errors import UserError
 from socialdesk.services import metrics_format as fmt
-from socialdesk.services.metrics import GROUPINGS, Metrics, Report, parse_period
+from socialdesk.services.metrics import GROUPINGS, Metrics, Period, Report, parse_period, parse_range
 
 if TYPE_CHECKING:
     from socialdesk.context import Context
 
 PERIODS = (("today", "Today"), ("7d", "7 days"), ("30d", "30 days"))
+CUSTOM = len(PERIODS)  # the period index of the one the agent typed (`c`)
 
 
 class MetricsLoaded(Message):
@@ -34,7 +36,8 @@ class MetricsLoaded(Message):
 
 
 class MetricsScreen(Screen[None]):
-    """Figures for today, 7 or 30 days (`d` `w` `m`), broken down by `b`; `escape` back to the desk."""
+    """Figures for today, 7 or 30 days (`d` `w` `m`) or a period typed in (`c`), broken down by `b`;
+    `escape` back to the desk."""
 
     DEFAULT_CSS = """
     MetricsScreen {
@@ -51,6 +54,7 @@ class MetricsScreen(Screen[None]):
         Binding("d", "period(0)", "Today", id="metrics.today"),
         Binding("w", "period(1)", "7 days", id="metrics.week"),
         Binding("m", "period(2)", "30 days", id="metrics.month"),
+        Binding("c", "custom", "Custom", id="metrics.custom"),
         Binding("b", "breakdown", "Breakdown", id="metrics.breakdown"),
         Binding("escape,M", "close", "Back", id="metrics.close"),
     ]
@@ -61,6 +65,7 @@ class MetricsScreen(Screen[None]):
         self.metrics = metrics
         self.period_index = 1
         self.by: str | None = None
+        self.custom: Period | None = None
         self.report: Report | None = None
 
     def compose(self) -> ComposeResult:
@@ -80,6 +85,28 @@ class MetricsScreen(Screen[None]):
         self.period_index = index
         self.load()
 
+    def action_custom(self) -> None:
+        """Ask for a period ("2026-11-01 .. 2026-11-08", "2026-11-20T09:00", "48h") and show it."""
+        from socialdesk.screens.note import PromptScreen
+
+        def period_of(text: str) -> Period:
+            return parse_range(text, self.metrics.clock(), self.metrics.hours)
+
+        def validate(text: str) -> str | None:
+            try:
+                period_of(text)
+            except UserError as exc:
+                return str(exc)
+            return None
+
+        def done(text: str | None) -> None:
+            if text:
+                self.custom, self.period_index = period_of(text), CUSTOM
+                self.load()
+
+        title = "Period: a start, or start .. end, in the team's time zone (dates, date and time, 48h, 2w)"
+        self.app.push_screen(PromptScreen(title, "2026-11-01 .. 2026-11-08", validate), done)
+
     def action_breakdown(self) -> None:
         options: list[str | None] = [None, *GROUPINGS]
         self.by = options[(options.index(self.by) + 1) % len(options)]
@@ -90,16 +117,20 @@ class MetricsScreen(Screen[None]):
 
     @work(thread=True, group="metrics", exclusive=True, exit_on_error=False, description="Computing metrics")
     def load(self) -> None:
-        since, _ = PERIODS[self.period_index]
-        period = parse_period(since, None, self.metrics.clock(), self.metrics.hours)
+        if self.period_index == CUSTOM and self.custom is not None:
+            period = self.custom
+        else:
+            since, _ = PERIODS[self.period_index]
+            period = parse_period(since, None, self.metrics.clock(), self.metrics.hours)
         self.post_message(MetricsLoaded(self.metrics.report(period, by=self.by)))
 
     def on_metrics_loaded(self, message: MetricsLoaded) -> None:
         report = self.report = message.report
-        _, label = PERIODS[self.period_index]
+        label = report.period.label if self.period_index == CUSTOM else PERIODS[self.period_index][1]
         breakdown = f" · by {report.by}" if report.by else ""
+        before = report.period.previous()
         self.query_one("#metrics-title", Static).update(
-            Text(f"Metrics · {label}{breakdown} · compared with the {label.lower()} before")
+            Text(f"Metrics · {label}{breakdown} · compared with {self._span(before.since, before.until)}")
         )
         self.query_one("#metrics-figures", Static).update(self._figures(report))
         self._volume_chart(report)
@@ -107,6 +138,11 @@ class MetricsScreen(Screen[None]):
         self.query_one("#metrics-groups", Static).update(self._groups(report))
 
     # -- drawing ---------------------------------------------------------------------------------
+
+    def _span(self, since: float, until: float) -> str:
+        """A stretch of time in the team's zone: "10 Nov 00:00 – 17 Nov 00:00"."""
+        zone = self.metrics.hours.zone
+        return " – ".join(dt.datetime.fromtimestamp(t, zone).strftime("%d %b %H:%M") for t in (since, until))
 
     @staticmethod
     def _figures(report: Report) -> Table:

@@ -46,16 +46,23 @@ class Period:
         return Period(self.since - length, self.since, f"previous {self.label}")
 
 
-def parse_period(since: str, until: str | None, now: float, hours: BusinessHours = ALWAYS) -> Period:
+def parse_period(
+    since: str,
+    until: str | None,
+    now: float,
+    hours: BusinessHours = ALWAYS,
+    names: tuple[str, str] = ("--since", "--until"),
+) -> Period:
     """`since`: "today", "24h", "7d", "2w" or an ISO date/time; `until`: an ISO date/time or now.
 
-    Dates are read in the team's time zone ("today" starts at its midnight).
+    Dates are read in the team's time zone ("today" starts at its midnight). `names` are what the
+    errors call the two values (the command's options, or the desk's "start" and "end").
 
     Raises:
         UserError: naming the value that is not a period.
     """
     zone = hours.zone
-    end = now if until is None else _instant(until, zone, "--until")
+    end = now if until is None else _instant(until, zone, names[1])
     text = since.strip().lower()
     match = _RELATIVE.match(text)
     if text == "today":
@@ -64,11 +71,26 @@ def parse_period(since: str, until: str | None, now: float, hours: BusinessHours
         amount, unit = int(match.group(1)), match.group(2)
         start = end - amount * {"h": 3600, "d": 86400, "w": 7 * 86400}[unit]
     else:
-        start = _instant(since, zone, "--since")
+        start = _instant(since, zone, names[0])
     if end <= start:
-        raise UserError(f"the period is empty: --since {since!r} is not before --until {until or 'now'!r}")
+        raise UserError(
+            f"the period is empty: {names[0]} {since!r} is not before {names[1]} {until or 'now'!r}"
+        )
     label = since if until is None else f"{since} .. {until}"
     return Period(start, end, label)
+
+
+def parse_range(text: str, now: float, hours: BusinessHours = ALWAYS) -> Period:
+    """A period as the desk asks for it: "START" (until now) or "START .. END", each as `parse_period`
+    reads them ("2026-11-01 .. 2026-11-08", "2026-11-20T09:00 .. 2026-11-20T17:00", "48h").
+
+    Raises:
+        UserError: naming the start or end that is not a date or time, or an empty period.
+    """
+    start, _, end = text.partition("..")
+    if not start.strip():
+        raise UserError("a start, or start .. end (2026-11-01, 2026-11-01 .. 2026-11-08, 48h)")
+    return parse_period(start.strip(), end.strip() or None, now, hours, names=("start", "end"))
 
 
 def _instant(text: str, zone: dt.tzinfo, what: str) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from socialdesk.errors import UserError
-from socialdesk.services.metrics import Metrics, Period, parse_period, percentile
+from socialdesk.services.metrics import Metrics, Period, parse_period, parse_range, percentile
 from socialdesk.store import Store
 from socialdesk.store.queries import PostFilter
 from tests.metrics.fixtures import DAY, NOW, T0, a_day
@@ -75,6 +75,21 @@ def test_periods() -> None:
     for bad, until in (("yesterdayish", None), ("7d", "nope"), ("2026-11-08", "2026-11-01")):
         with pytest.raises(UserError):
             parse_period(bad, until, now)
+
+
+def test_a_range_as_the_desk_asks_for_it() -> None:
+    now = T0 + 12 * 3600
+    assert parse_range("2026-11-01 .. 2026-11-08", now) == parse_period("2026-11-01", "2026-11-08", now)
+    assert parse_range(" 48h ", now) == Period(now - 2 * DAY, now, "48h")
+    refused = [
+        ("..2026-11-08", "a start"),
+        ("soon .. 2026-11-08", "start 'soon'"),
+        ("2026-11-01 .. later", "end 'later'"),
+        ("2026-11-08 .. 2026-11-01", "not before end"),
+    ]
+    for bad, said in refused:
+        with pytest.raises(UserError, match=said):
+            parse_range(bad, now)
 
 
 def test_percentile_is_nearest_rank() -> None:
