@@ -4,8 +4,11 @@ What is measured, per key press: from just before `pilot.press(key)` hands the k
 to the end of the first compositor update (`App._display`, plus encoding it to terminal bytes) after
 which the feed shows the cursor at its new position with every visible row loaded (no "…"
 placeholder). A move that needs a keyset page from the store therefore counts the thread worker's
-query and the repaint that follows it. Textual paces screen updates on a grid of 1/TEXTUAL_FPS
-(the desk sets 1000 unless told otherwise), so part of each figure is the wait for the next tick.
+query and the repaint that follows it. The desk runs at the cache's time (its newest post) over the
+week's similar-posts index, so a thread that loads while keys are pressed (the cursor rested, as
+between PgDn presses) also looks up its similar posts in the pattern worker, as on a live desk.
+Textual paces screen updates on a grid of 1/TEXTUAL_FPS (the desk sets 1000 unless told otherwise),
+so part of each figure is the wait for the next tick.
 """
 
 from __future__ import annotations
@@ -26,17 +29,33 @@ async def measure_keys(db: Path, repeat: float = 1.0) -> dict[str, Any]:
         db: the benchmark cache.
         repeat: multiplies the number of presses (1: 300 j, 300 k, 120 PgDn, 12 G).
     """
+    from textual.message import Message
+
+    from socialdesk.bench.corpus import END
+    from socialdesk.bench.patterns import index_recent
     from socialdesk.bench.probe import SIZE, FrameWatch, _settle, desk_app
+    from socialdesk.screens.pattern_actions import PatternLoaded
+    from socialdesk.store import Store
     from socialdesk.widgets.feed_list import FeedList
 
     def n(count: int) -> int:
         return max(3, round(count * repeat))
 
+    store = Store(db)
+    index_recent(store)  # once per cache: the index then stays in it
+    store.close()
     app = desk_app(db)
+    app.clock = lambda: END
     watch = FrameWatch(app, feed=True)
     out: dict[str, list[float]] = {"j": [], "k": [], "pagedown": [], "G": []}
     watch.log = []
-    async with app.run_test(headless=True, size=SIZE) as pilot:
+    lookups: list[Message] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, PatternLoaded):
+            lookups.append(message)
+
+    async with app.run_test(headless=True, size=SIZE, message_hook=hook) as pilot:
         await watch.frame_where(lambda: watch.rows_drawn, timeout=60)
         feed = app.screen.query_one(FeedList)
         watch.feed = feed
@@ -79,7 +98,7 @@ async def measure_keys(db: Path, repeat: float = 1.0) -> dict[str, Any]:
             await _settle(pilot, feed)
             await pilot.pause(0.1)
         total = feed.window.total
-    return {"latencies": out, "total": total, "frames": watch.frames}
+    return {"latencies": out, "total": total, "frames": watch.frames, "pattern_lookups": len(lookups)}
 
 
 async def held(app: Any, watch: Any, feed: Any, key: str, count: int) -> list[float]:

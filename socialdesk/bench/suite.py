@@ -226,7 +226,11 @@ def _keys(db: Path, options: Options, env: dict[str, str], say: Callable[[str], 
                 "ms",
                 f"<= {limit * 1000:.0f} ms",
                 p99 <= limit,
-                detail={"samples": len(values), "median_ms": statistics.median(values) * 1000},
+                detail={
+                    "samples": len(values),
+                    "median_ms": statistics.median(values) * 1000,
+                    "pattern_lookups": result.get("pattern_lookups", 0),  # similar posts looked up meanwhile
+                },
             )
         )
     return figures

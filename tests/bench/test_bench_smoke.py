@@ -86,3 +86,10 @@ def test_the_cache_is_reused_and_deterministic(tmp_path: Path) -> None:
     hits = conn.execute("SELECT COUNT(*) FROM posts_fts WHERE posts_fts MATCH 'refund'").fetchone()[0]
     conn.close()
     assert hits > 0  # the FTS index was built
+
+
+def test_the_key_latency_run_looks_up_similar_posts_as_threads_load(results: dict) -> None:
+    """The desk runs at the cache's time over its similar-posts index, so the threads that load while
+    keys are pressed look up their similar posts too (the lookup's cost is in the key figures)."""
+    keys = [f for f in results["figures"] if f["name"].startswith("key to frame")]
+    assert keys and all(f["detail"]["pattern_lookups"] > 0 for f in keys)
