@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from socialdesk.context import Context
 
 PERIODS = (("today", "Today"), ("7d", "7 days"), ("30d", "30 days"))
+MAX_LABELS = 8  # time labels under the volume chart
 CUSTOM = len(PERIODS)  # the period index of the one the agent typed (`c`)
 
 
@@ -170,6 +172,10 @@ class MetricsScreen(Screen[None]):
         if networks:
             series = [[counts.get(name, 0) for _, counts in buckets] for name in networks]
             plt.stacked_bar(labels, series, labels=networks)  # type: ignore[call-arg]  # stub lags the code
+            # Our own choice of labels (bars sit at 1..n): plotext's thinning of 30 hourly labels came
+            # out differently from one drawing to the next.
+            step = math.ceil(len(labels) / MAX_LABELS)
+            plt.xticks(list(range(1, len(labels) + 1, step)), labels[::step])
         plt.title(f"Posts per {report.volume.bucket}")
         widget.refresh()
 
