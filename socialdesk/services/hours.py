@@ -54,6 +54,8 @@ class BusinessHours:
 
     def seconds_between(self, start: float, end: float) -> float:
         """Working seconds from `start` to `end` (0 when `end` is not after `start`)."""
+        if self.always_open:  # the common case, once per post in a report: no calendar to walk
+            return max(0.0, end - start)
         return sum(hi - lo for lo, hi in self.open_intervals(start, end))
 
 
