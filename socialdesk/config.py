@@ -42,6 +42,8 @@ class DeskSettings:
     """Path to the team's playbook (rules, queues, canned replies); empty: the bundled sample."""
     undo_seconds: float = 10.0
     """How long a confirmed reply waits before it is handed to the network (undo window)."""
+    spike_bell: bool = True
+    """Ring the terminal bell when a new spike of posts raises the banner."""
     sync_interval: float = 30.0
     """Seconds between sync rounds of each account."""
     offline: bool = False

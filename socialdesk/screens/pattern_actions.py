@@ -162,5 +162,5 @@ class PatternActions(HostScreen):
         )
         self._spike = spike
         self.query_one(SpikeBanner).headline = spike.headline() if spike else ""
-        if is_new:
+        if is_new and self.ctx.settings.desk.spike_bell:
             self.app.bell()

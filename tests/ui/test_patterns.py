@@ -204,3 +204,22 @@ async def until_shown(pilot, condition) -> None:  # type: ignore[no-untyped-def]
         assert loop.time() < deadline, "not shown within 30 s"
         await pilot.pause()
         await asyncio.sleep(0.005)  # let the detail worker's thread run, then look again
+
+
+async def test_a_new_spike_rings_the_bell_unless_told_not_to(desk_app: SocialDeskApp) -> None:
+    rings: list[bool] = []
+    desk_app.bell = lambda: rings.append(True)  # type: ignore[method-assign]
+    async with desk_app.run_test(size=SIZE) as pilot:
+        desk = desk_app.desk
+        await settle(pilot)
+        rings.clear()  # whatever the demo's own check found at start
+        outage = Spike("keyword", "down", 19, 0.2, 19, (1, 2))
+        desk.post_message(SpikesFound([outage]))
+        await settle(pilot)
+        desk.post_message(SpikesFound([outage]))  # the same spike again: the banner stays, no bell
+        await settle(pilot)
+        assert rings == [True]
+        desk.ctx.settings.desk.spike_bell = False
+        desk.post_message(SpikesFound([Spike("tag", "outage", 30, 0.4, 28, (1, 2))]))
+        await settle(pilot)
+        assert rings == [True] and "30 posts tagged outage" in str(desk.query_one(SpikeBanner).render())
