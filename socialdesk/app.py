@@ -49,7 +49,7 @@ class SocialDeskApp(App[None]):
     AUTOMATIONS_EVERY = 60.0
 
     TITLE = "socialdesk"
-    # Our own DeskScreen binds q; the app-level ctrl+q stays as Textual's default.
+    # Our own DeskScreen binds q; Textual's ctrl+q and the palette's Quit come to `action_quit` below.
 
     def __init__(
         self,
@@ -127,6 +127,18 @@ class SocialDeskApp(App[None]):
 
     def on_unmount(self) -> None:
         self._outbox_stop.set()
+
+    async def action_quit(self) -> None:
+        """ctrl+q and the palette's Quit ask first while replies have not left, as `q` does.
+
+        Asked already (ctrl+q on the question): the agent means it.
+        """
+        from socialdesk.screens.quit_confirm import QuitScreen
+
+        if self.desk.is_mounted and not isinstance(self.screen, QuitScreen):
+            self.desk.quit_unless_replies_wait()
+        else:
+            self.exit()
 
     def _run_outbox(self) -> None:
         """Hand due replies to the networks until the app exits (in order per account, never twice)."""

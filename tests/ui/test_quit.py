@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.command import CommandList
 from textual.widgets import Static
 
 from socialdesk.app import SocialDeskApp
@@ -43,3 +44,40 @@ async def test_quit_with_nothing_pending_quits_at_once(desk_app: SocialDeskApp) 
         await pilot.press("q")
         await settle(pilot, until=lambda: desk_app._exit)
         assert not isinstance(desk_app.screen, QuitScreen)
+
+
+async def _queue_a_reply(pilot: object, desk_app: SocialDeskApp) -> None:
+    await ready(pilot)  # type: ignore[arg-type]
+    await settle(pilot)  # type: ignore[arg-type]
+    await pilot.press("r", *"Back in stock tomorrow", "ctrl+s")  # type: ignore[attr-defined]
+    await settle(pilot)  # type: ignore[arg-type]
+    await pilot.press("y")  # type: ignore[attr-defined]
+    await settle(pilot)  # type: ignore[arg-type]
+
+
+async def test_ctrl_q_inside_the_undo_window_asks_too(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await _queue_a_reply(pilot, desk_app)
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(desk_app.screen, QuitScreen), desk_app.screen
+        shown = "\n".join(str(s.render()) for s in desk_app.screen.query(Static))
+        assert "Back in stock tomorrow" in shown, shown
+        await pilot.press("escape")
+        await settle(pilot)
+        assert desk_app.screen is desk_app.desk and not desk_app._exit
+
+
+async def test_the_palettes_quit_asks_too(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await _queue_a_reply(pilot, desk_app)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Quit")
+        await settle(pilot, until=lambda: desk_app.screen.query_one(CommandList).option_count > 0)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(desk_app.screen, QuitScreen), desk_app.screen
+        await pilot.press("n")
+        await settle(pilot)
+        assert desk_app.screen is desk_app.desk and not desk_app._exit
