@@ -146,6 +146,11 @@ def is_embedded(network: str) -> bool:
     return found is not None and found.capabilities.embedded
 
 
+def network_names() -> set[str]:
+    """Every network name a connector declared (built in or loaded), with aliases and imported ones."""
+    return {*BUILT_IN, *_loaded, *_ALIASES, *_IMPORTED}
+
+
 def glyphs() -> dict[str, str]:
     """Glyph per known network name, for widgets that draw one per row (a dict lookup each)."""
     return {name: value.glyph for name, value in labels().networks.items()}

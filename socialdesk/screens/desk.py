@@ -337,7 +337,11 @@ class DeskScreen(
             )
             self._before_search = before
 
-        self.app.push_screen(SearchScreen(agent=self.ctx.agent.name), done)
+        from socialdesk.store.queries import vocabulary
+
+        store = self.ctx.store
+        known = lambda: vocabulary(store.conn)  # noqa: E731 - read in the search screen's worker
+        self.app.push_screen(SearchScreen(self.ctx.agent.name, vocabulary=known), done)
 
     def action_metrics(self) -> None:
         from socialdesk.screens.metrics import MetricsScreen

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -13,10 +15,11 @@ from textual.widgets import Input, Static
 
 from socialdesk.services.query import QueryError, parse_query
 from socialdesk.store import PostFilter
+from socialdesk.store.queries import Vocabulary
 
 HELP = (
-    'words  "a phrase"  -exclude  from:@sam  network:x  tag:vip  status:new,open  sentiment:negative  '
-    "intent:question  assigned:me  before:2026-11-20  after:7d  is:open"
+    'words (all of them)  a OR b  "a phrase"  -exclude  from:@sam  network:x  tag:vip  status:new,open  '
+    "sentiment:negative  intent:question  assigned:me  before:2026-11-20  after:7d  is:open"
 )
 
 
@@ -41,10 +44,14 @@ class SearchScreen(ModalScreen[SearchResult | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Close", id="search.cancel")]
 
-    def __init__(self, agent: str = "", query: str = "") -> None:
+    def __init__(
+        self, agent: str = "", query: str = "", vocabulary: Callable[[], Vocabulary] | None = None
+    ) -> None:
         super().__init__()
         self.agent = agent
         self.initial = query
+        self._read_vocabulary = vocabulary
+        self.known: Vocabulary | None = None  # until read: network: and assigned: are not checked
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -54,11 +61,22 @@ class SearchScreen(ModalScreen[SearchResult | None]):
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+        if self._read_vocabulary is not None:
+            self._load_vocabulary(self._read_vocabulary)
+
+    @work(thread=True, exit_on_error=False, description="Reading the cache's networks and agents")
+    def _load_vocabulary(self, read: Callable[[], Vocabulary]) -> None:
+        known = read()
+        self.app.call_from_thread(self._vocabulary_read, known)
+
+    def _vocabulary_read(self, known: Vocabulary) -> None:
+        self.known = known
+        self._compile(self.query_one(Input).value)  # what was typed meanwhile is checked now
 
     def _compile(self, text: str) -> PostFilter | None:
         error = self.query_one("#search-error", Static)
         try:
-            flt = parse_query(text, agent=self.agent)
+            flt = parse_query(text, agent=self.agent, known=self.known)
         except QueryError as exc:
             error.update(Text(str(exc)))
             return None

@@ -1,7 +1,9 @@
 """The search query language (`refund from:@sam tag:vip after:7d -spam`) compiled to a PostFilter.
 
-Grammar: whitespace-separated terms; each is free text, a "quoted phrase", or `field:value`
-(values may be quoted, and comma-separated for "any of"); a leading `-` negates a term.
+Grammar: whitespace-separated terms, all of which must hold; each is free text, a "quoted phrase",
+or `field:value` (values may be quoted, and comma-separated for "any of"); a leading `-` negates a
+term. `OR` (capitals) between two terms lets either hold; `AND` (capitals) between two terms says
+what the space already says. Anywhere else they are words.
 
 Fields: from, network, tag, status, sentiment, intent, priority, assigned (a name, `me`, `none`),
 before/after (2026-11-20, 2026-11-20T14:30, or relative 30m/24h/7d/2w), is (open, actionable,
@@ -21,7 +23,7 @@ from datetime import datetime
 from socialdesk.errors import UserError
 from socialdesk.models import Status
 from socialdesk.sanitize import clean
-from socialdesk.store.queries import PostFilter
+from socialdesk.store.queries import PostFilter, Vocabulary
 
 FIELDS = (
     "from",
@@ -135,15 +137,33 @@ def _in(column: str, values: Sequence[SqlValue]) -> tuple[str, list[SqlValue]]:
     return f"{column} IN ({','.join('?' * len(values))})", list(values)
 
 
-def _clause(term: Term, agent: str, now: float) -> tuple[str, list[SqlValue]]:
+def _spelled(field: str, values: list[str], known: set[str], fixed: tuple[str, ...] = ()) -> list[str]:
+    """Each value as the cache spells it (any case typed); one it does not hold is a QueryError."""
+    spelling = {k.casefold(): k for k in known}
+    for value in values:
+        if value.casefold() not in spelling and value.casefold() not in fixed:
+            shown = ", ".join([*fixed, *sorted(known, key=str.casefold)][:20])
+            raise QueryError(f"{field}: unknown value {value.casefold()!r} (known: {shown})")
+    return [spelling.get(v.casefold(), v) for v in values]
+
+
+def _clause(term: Term, agent: str, now: float, known: Vocabulary | None) -> tuple[str, list[SqlValue]]:
     """The SQL condition (alias `p`) of one field term."""
     name = term.field
     values = _values(term)
+    if known is not None and name == "network":
+        from socialdesk.capabilities import network_names
+
+        values = _spelled(name, values, set(known.networks) | network_names())
+    if known is not None and name == "assigned":
+        values = _spelled(name, values, set(known.assignees) | ({agent} - {""}), ("me", "none"))
     parts: list[str] = []
     params: list[SqlValue] = []
     if name == "from":
         for v in values:
             handle = v.lstrip("@")
+            if not handle:
+                raise QueryError("from: needs a handle after the @ (from:@sam)")
             like = handle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             parts.append(
                 "(LTRIM(p.author_handle, '@') = ? COLLATE NOCASE "
@@ -230,13 +250,42 @@ def _ticket_clause(value: str) -> tuple[str, list[SqlValue]]:
     return sql, list(params)
 
 
-def parse_query(text: str, agent: str = "", now: float | None = None) -> PostFilter:
+def _groups(terms: list[Term]) -> list[list[Term]]:
+    """The terms in groups that must all hold; the terms of one group are joined by OR."""
+    groups: list[list[Term]] = []
+    joins = after_operator = False
+    for index, term in enumerate(terms):
+        operator = not term.field and not term.quoted and not term.negated and term.value in ("AND", "OR")
+        if operator and len(terms) > 1:  # alone, "OR" is a word
+            if index in (0, len(terms) - 1) or after_operator:
+                raise QueryError(f"{term.value} needs a term on each side (refund OR return)")
+            joins = term.value == "OR"  # AND says what the space already says
+            after_operator = True
+            continue
+        if joins:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        joins = after_operator = False
+    return groups
+
+
+def _text_condition(term: Term) -> tuple[str, list[SqlValue]]:
+    """A free-text term as an SQL condition, for an OR group that mixes it with fields."""
+    sql = "p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)"
+    return (f"NOT ({sql})" if term.negated else sql), [_fts_phrase(term.value)]
+
+
+def parse_query(
+    text: str, agent: str = "", now: float | None = None, known: Vocabulary | None = None
+) -> PostFilter:
     """Compile a query into a PostFilter.
 
     Args:
         text: what the agent typed.
         agent: the agent's name (for `assigned:me` and `is:mine`).
         now: the time relative dates count back from (default: now).
+        known: the cache's networks and assignees; with it, other values of those fields are errors.
 
     Raises:
         QueryError: with a message fit to show inline under the search box.
@@ -249,22 +298,47 @@ def parse_query(text: str, agent: str = "", now: float | None = None) -> PostFil
     where: list[str] = []
     params: list[SqlValue] = []
     fts: list[str] = []
-    for term in tokenize(text):
-        if not term.field and not term.quoted and _TICKET.match(term.value):
-            term = Term(term.negated, "ticket", term.value, False)  # a quoted ticket number, bare
+    terms = [
+        Term(t.negated, "ticket", t.value, False)  # a bare ticket number
+        if not t.field and not t.quoted and _TICKET.match(t.value)
+        else t
+        for t in tokenize(text)
+    ]
+    searched = False  # a term that selects something (a field, or text with a letter or digit)
+    for group in _groups(terms):
+        wordy = [t for t in group if t.field or _WORDY.search(t.value)]
+        for term in group:
+            if not term.field and not _WORDY.search(term.value) and term.quoted:
+                raise QueryError(f"{_fts_phrase(term.value)} has no letters or digits to search for")
+        if not wordy:
+            continue  # stray punctuation such as "&" or "!!" between words
+        searched = True
+        if len(wordy) > 1 and all(not t.field and not t.negated for t in wordy):
+            fts.append("(" + " OR ".join(_fts_phrase(t.value) for t in wordy) + ")")
+            continue
+        if len(wordy) > 1:
+            either: list[str] = []
+            for term in wordy:
+                if term.field:
+                    clause, values = _clause(term, agent, now, known)
+                    clause = f"NOT ({clause})" if term.negated else f"({clause})"
+                else:
+                    clause, values = _text_condition(term)
+                either.append(clause)
+                params += values
+            where.append("(" + " OR ".join(either) + ")")
+            continue
+        term = wordy[0]
         if term.field:
-            clause, values = _clause(term, agent, now)
+            clause, values = _clause(term, agent, now, known)
             where.append(f"NOT ({clause})" if term.negated else clause)
             params += values
-            continue
-        if not _WORDY.search(term.value):
-            if term.quoted:
-                raise QueryError(f"{_fts_phrase(term.value)} has no letters or digits to search for")
-            continue  # stray punctuation such as "&" or "!!" between words
-        phrase = _fts_phrase(term.value)
-        if term.negated:
-            where.append("p.id NOT IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
-            params.append(phrase)
+        elif term.negated:
+            clause, values = _text_condition(term)
+            where.append(clause)
+            params += values
         else:
-            fts.append(phrase)
+            fts.append(_fts_phrase(term.value))
+    if terms and not searched:
+        raise QueryError(f"nothing to search for in {text!r}: no field, letter or digit")
     return PostFilter(tuple(where), tuple(params), " AND ".join(fts) or None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
-from socialdesk.models import Customer, Identity, PostRow, Thread
+from socialdesk.models import Customer, Identity, PostRow, Status, Thread
 from socialdesk.store.rows import keyset_page, read, read_one
 
 ROW_COLUMNS = (
@@ -297,3 +297,42 @@ def notes_on(conn: sqlite3.Connection, post_ids: list[int]) -> tuple[tuple[str, 
             post_ids,
         ).fetchall()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """The values the cache holds for the search fields whose values are open-ended.
+
+    Given to `services.query.parse_query`, a `network:` or `assigned:` value outside it is an error,
+    as an unknown field is, rather than a search that silently finds nothing.
+    """
+
+    networks: frozenset[str] = frozenset()
+    assignees: frozenset[str] = frozenset()
+
+
+def _skip_scan(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> set[str]:
+    """Distinct values of an indexed column: one index seek past the last value found, each time."""
+    found: set[str] = set()
+    last = ""
+    while (value := conn.execute(sql, (*params, last)).fetchone()[0]) is not None:
+        found.add(value)
+        last = value
+    return found
+
+
+def vocabulary(conn: sqlite3.Connection) -> Vocabulary:
+    """The networks and assignees the cache holds, read from indexes (cost grows with values, not posts)."""
+    networks = _skip_scan(conn, "SELECT MIN(network) FROM posts WHERE network > ?", ())
+    assignees: set[str] = set()
+    # posts_queue_counts leads with (status, actionable, is_ours, assigned_to): skip within each prefix.
+    for status in Status:
+        for actionable in (0, 1):
+            for is_ours in (0, 1):
+                assignees |= _skip_scan(
+                    conn,
+                    "SELECT MIN(assigned_to) FROM posts INDEXED BY posts_queue_counts WHERE status = ? "
+                    "AND actionable = ? AND is_ours = ? AND assigned_to > ?",
+                    (str(status), actionable, is_ours),
+                )
+    return Vocabulary(frozenset(networks), frozenset(assignees))

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from socialdesk.models import Post
-from socialdesk.services.query import QueryError, parse_query
+from socialdesk.services.query import QueryError, Vocabulary, parse_query
 from socialdesk.store import Store
-from socialdesk.store.queries import count, feed_page
+from socialdesk.store.queries import count, feed_page, vocabulary
 from tests.triage.conftest import NOW
 
 MakePost = Callable[..., Post]
@@ -70,7 +70,14 @@ def ids(store: Store, query: str) -> list[int]:
         ('"AND" NOT', [4]),
         ("is:open", [1, 3, 4]),
         ("", [1, 2, 3, 4]),
-        ("& !!", [1, 2, 3, 4]),
+        ("refund & !!", [1, 2]),
+        ("refund AND charged", [2]),
+        ("refund OR love", [1, 2, 3]),
+        ("love OR tag:vip", [1, 3]),
+        ("network:mastodon OR from:alex", [2, 3]),
+        ("refund -charged OR app", [1]),
+        ("OR", [4]),
+        ("and", [4]),
     ],
 )
 def test_queries_select_the_right_posts(seeded: Store, query: str, expected: list[int]) -> None:
@@ -104,12 +111,49 @@ def test_user_text_cannot_inject_sql_or_fts(seeded: Store) -> None:
         ('"!!!"', "has no letters or digits"),
         ("priority:9", "priority: unknown value"),
         ("is:sleepy", "is: unknown value"),
+        ("from:@", "from: needs a handle after the @"),
+        ("((", "nothing to search for"),
+        ("*", "nothing to search for"),
+        ("^", "nothing to search for"),
+        (":", "nothing to search for"),
+        ("& !!", "nothing to search for"),
+        ("refund OR", "OR needs a term on each side"),
+        ("refund OR AND love", "AND needs a term on each side"),
     ],
 )
 def test_malformed_queries_explain_themselves(query: str, message: str) -> None:
     with pytest.raises(QueryError) as err:
         parse_query(query)
     assert message in str(err.value)
+
+
+KNOWN = Vocabulary(networks=frozenset({"x", "trustpilot"}), assignees=frozenset({"ann", "Dana"}))
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("network:myspace", "network: unknown value 'myspace' (known: "),
+        ("network:x,myspace", "network: unknown value 'myspace'"),
+        ("assigned:bob", "assigned: unknown value 'bob' (known: me, none, "),
+    ],
+)
+def test_unknown_values_of_open_fields_explain_themselves(query: str, message: str) -> None:
+    with pytest.raises(QueryError) as err:
+        parse_query(query, agent="ann", known=KNOWN)
+    assert message in str(err.value)
+    assert "trustpilot" in str(err.value) or "Dana" in str(err.value)
+
+
+def test_known_values_of_open_fields_are_accepted_in_any_case(seeded: Store) -> None:
+    flt = parse_query("network:TrustPilot assigned:dana,me,none", agent="ann", known=KNOWN)
+    assert "trustpilot" in flt.params and "Dana" in flt.params  # the stored spelling is searched
+    parse_query("network:bluesky,mastodon", known=KNOWN)  # every network a connector declares
+
+
+def test_the_caches_networks_and_assignees_are_the_vocabulary(seeded: Store) -> None:
+    known = vocabulary(seeded.conn)
+    assert known.networks == {"mastodon", "x"} and known.assignees == {"ann"}
 
 
 def test_pasted_url_is_text() -> None:

@@ -64,3 +64,18 @@ async def test_an_empty_queue_says_so(desk_app: SocialDeskApp) -> None:
         assert feed.window.total == 0
         assert "Nothing in Mine" in "\n".join(drawn_lines(feed))
         assert desk_app.desk.query_one(ThreadView).data is None
+
+
+async def test_an_unknown_network_is_an_error_in_the_search_box(desk_app: SocialDeskApp) -> None:
+    from textual.widgets import Static
+
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("slash")
+        await settle(pilot, until=lambda: isinstance(pilot.app.screen, SearchScreen))
+        await pilot.press(*"network:myspace", "enter")
+        await settle(pilot)
+        screen = desk_app.screen
+        assert isinstance(screen, SearchScreen), "a search that cannot find anything was run"
+        error = str(screen.query_one("#search-error", Static).render())
+        assert "network: unknown value 'myspace' (known: " in error and "mastodon" in error, error
