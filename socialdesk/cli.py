@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from socialdesk import __version__
+from socialdesk.commands import Group
 from socialdesk.context import from_typer
 from socialdesk.errors import UserError
 
@@ -37,6 +38,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     from click import ClickException  # type: ignore[assignment]
 
 app = typer.Typer(
+    cls=Group,
     add_completion=False,
     no_args_is_help=False,
     pretty_exceptions_enable=False,
@@ -66,7 +68,13 @@ def root(
     # `accounts add --config new.toml` creates the file (the other `accounts` commands say it is missing).
     creates = ctx.invoked_subcommand == "accounts"
     ctx.obj = build_context(
-        db, config, theme, offline, force_demo=ctx.invoked_subcommand == "demo", config_may_be_new=creates
+        db,
+        config,
+        theme,
+        offline,
+        force_demo=ctx.invoked_subcommand == "demo",
+        config_may_be_new=creates,
+        real_workspace=ctx.invoked_subcommand == "import",
     )
     if ctx.invoked_subcommand is None:
         with collection_paused_until_first_page():
@@ -200,11 +208,59 @@ def _one_line(message: object) -> str:
     return clean(str(message), single_line=True)
 
 
+def _takes_value(option: object) -> bool:
+    return not (getattr(option, "is_flag", False) or getattr(option, "count", False))
+
+
+def global_options_first(args: list[str]) -> list[str]:
+    """The root options typed after the command (`socialdesk demo --offline`) moved before it.
+
+    Click reads a group's options only before its command; agents type them anywhere. A command's
+    own option of the same name, and any option's value, stay where they are; nothing after `--` moves.
+    """
+    import typer.main
+
+    command: Any = typer.main.get_command(app)
+    index = 0
+    while index < len(args) and args[index].startswith("-"):  # the root options already first
+        name, eq, _ = args[index].partition("=")
+        index += 2 if name in ROOT_VALUE_OPTIONS and not eq else 1
+    head, rest = args[:index], args[index:]
+    context = typer.Context(command)
+    kept: list[str] = []
+    moved: list[str] = []
+    position = 0
+    while position < len(rest) and hasattr(command, "get_command"):  # a group: walk to its command
+        sub = command.get_command(context, rest[position])
+        if sub is None:
+            return args  # not a command: typer says so
+        kept.append(rest[position])
+        command, position = sub, position + 1
+    own = {name: param for param in command.params for name in getattr(param, "opts", ())}
+    while position < len(rest):
+        arg = rest[position]
+        name, eq, _ = arg.partition("=")
+        if arg == "--":
+            kept += rest[position:]
+            break
+        width = (
+            2 if ((name in own and _takes_value(own[name])) or name in ROOT_VALUE_OPTIONS) and not eq else 1
+        )
+        target = (
+            moved if name not in own and (name in ROOT_VALUE_OPTIONS or name in ROOT_FLAG_OPTIONS) else kept
+        )
+        target += rest[position : position + width]
+        position += width
+    return [*head, *moved, *kept]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the typer CLI, turning every user error into one line on stderr and exit code 1."""
+    args = sys.argv[1:] if argv is None else argv
     # Just opening the desk needs no subcommand: importing and registering them would only delay it.
-    if not _only_opens_the_desk(sys.argv[1:] if argv is None else argv):
+    if not _only_opens_the_desk(args):
         _register_commands()
+        argv = global_options_first(list(args))
     try:
         code = app(args=argv, standalone_mode=False, prog_name="socialdesk")
         # Outside standalone mode typer returns a command's `typer.Exit` code (and 130 for Ctrl-C)

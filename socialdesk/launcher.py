@@ -32,11 +32,17 @@ def build_context(
     offline: bool = False,
     force_demo: bool = False,
     config_may_be_new: bool = False,
+    real_workspace: bool = False,
 ) -> Context:
     """Settings, workspace and cache path for one run, from flags, config and defaults.
 
+    With nothing configured the demo workspace opens, unless the workspace's cache exists (posts were
+    imported into it, or its accounts removed): that is shown, synced with nothing.
+
     Args:
         config_may_be_new: a `config` that does not exist yet is fine (the command creates it).
+        real_workspace: the command fills the workspace (`import`): never the demo's cache, so what it
+            brings is there when the desk opens, before and after `accounts add`.
 
     Raises:
         UserError: unreadable/invalid config, or an unknown theme.
@@ -45,15 +51,14 @@ def build_context(
     settings = load_settings(path, required=config is not None and not config_may_be_new)
     if config is not None and not config.exists():
         settings.source = str(config)  # where `accounts add` writes it
-    demo = force_demo or not settings.accounts
+    workspace = Path(settings.desk.db).expanduser() if settings.desk.db else locations.workspace_db()
+    demo = force_demo or (not settings.accounts and not real_workspace and not workspace.exists())
     if db is not None:
         db_path = db
     elif demo:
         db_path = locations.demo_db()
-    elif settings.desk.db:
-        db_path = Path(settings.desk.db).expanduser()
     else:
-        db_path = locations.workspace_db()
+        db_path = workspace
     if theme is not None:
         from socialdesk.themes_loader import theme_names
 

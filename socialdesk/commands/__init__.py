@@ -1,1 +1,25 @@
-"""Command-line subcommands, each module registering its own on the typer app."""
+"""Command-line subcommands, each module registering its own on the typer app; `Group` lists them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from typer.core import TyperGroup
+
+
+class Group(TyperGroup):
+    """A command group whose `--help` gives each command's whole first sentence, wrapped.
+
+    Click cuts a summary to the space left on the line and ends it with "...", which left most of
+    ours saying half of what the command does.
+    """
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from socialdesk import locations
+from socialdesk.commands import Group
 from socialdesk.config import AccountSettings, parse, validate_account_options
 from socialdesk.context import from_typer
 from socialdesk.errors import UserError
@@ -103,7 +104,9 @@ def _read_secret(label: str, env: str, stdin: bool) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add the `accounts` command group to the app."""
-    accounts = typer.Typer(help="Add, list, remove and test network accounts.", no_args_is_help=True)
+    accounts = typer.Typer(
+        cls=Group, help="Add, list, remove and test network accounts.", no_args_is_help=True
+    )
     app.add_typer(accounts, name="accounts")
 
     @accounts.command("add")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from socialdesk.context import from_typer
 from socialdesk.errors import UserError
 from socialdesk.sanitize import clean
+
+if TYPE_CHECKING:
+    from socialdesk.store import Store
 
 
 def _import_survey(ctx: typer.Context, path: Path) -> None:
@@ -23,6 +26,26 @@ def _import_survey(ctx: typer.Context, path: Path) -> None:
         f"imported {report.imported} survey answers, {report.already} already imported"
         + (f"; {report.quarantined} lines quarantined (see `socialdesk doctor`)" * bool(report.quarantined))
     )
+
+
+def _list_quarantine(store: Store, as_json: bool) -> None:
+    """Every quarantined item, newest first, read a page at a time."""
+    from socialdesk.sanitize import json_dumps
+
+    before: int | None = None
+    while page := store.quarantined(before):
+        for item_id, at, source, error, raw in page:
+            if as_json:
+                item = {"id": item_id, "at": at, "source": source, "error": error, "raw": raw}
+                typer.echo(json_dumps(item))
+                continue
+            when = datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M")
+            typer.echo(
+                f"#{item_id} {when} {clean(source, single_line=True)}: {clean(error, single_line=True)}"
+            )
+            body = clean(raw, single_line=True)
+            typer.echo(f"    {body if len(body) <= 200 else body[:199] + '…'}")
+        before = page[-1][0]
 
 
 def register(app: typer.Typer) -> None:
@@ -70,11 +93,24 @@ def register(app: typer.Typer) -> None:
         )
 
     @app.command("doctor")
-    def doctor(ctx: typer.Context) -> None:
+    def doctor(
+        ctx: typer.Context,
+        quarantine: Annotated[
+            bool, typer.Option("--quarantine", help="List every quarantined item, newest first.")
+        ] = False,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="With --quarantine: one JSON object per item.")
+        ] = False,
+    ) -> None:
         """Quarantined items per source, the newest errors, accounts needing auth, secret storage."""
         from socialdesk.services.accounts import health
 
+        if as_json and not quarantine:
+            raise UserError("doctor: --json lists the quarantine: add --quarantine")
         context = from_typer(ctx)
+        if quarantine:
+            _list_quarantine(context.store, as_json)
+            return
         report = health(context.settings, context.store)
         typer.echo(f"secrets: {report.secret_backend}")
         if report.secret_notice:

@@ -7,12 +7,13 @@ from typing import Annotated, Optional
 
 import typer
 
+from socialdesk.commands import Group
 from socialdesk.context import Context, from_typer
 from socialdesk.errors import UserError
 from socialdesk.services.playbook import PlaybookFile
 from socialdesk.services.playbook_check import CheckReport
 
-playbook_app = typer.Typer(help="Check the team's playbook.", no_args_is_help=True)
+playbook_app = typer.Typer(cls=Group, help="Check the team's playbook.", no_args_is_help=True)
 
 
 def check_file(context: Context, path: Path | str | None) -> tuple[PlaybookFile, CheckReport]:

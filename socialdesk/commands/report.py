@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from socialdesk.commands import Group
 from socialdesk.context import from_typer
 from socialdesk.errors import UserError
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
 
 report_app = typer.Typer(
+    cls=Group,
     invoke_without_command=True,
     no_args_is_help=False,
     help="The team's figures for a period; `report feedback` lists product feedback.",

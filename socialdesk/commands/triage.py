@@ -9,6 +9,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from socialdesk.commands import Group
 from socialdesk.context import from_typer
 from socialdesk.errors import UserError
 from socialdesk.sanitize import json_dumps
@@ -16,7 +17,7 @@ from socialdesk.services.rules_review import dry_run
 
 __all__ = ["dry_run", "rules_app"]
 
-rules_app = typer.Typer(help="Check the playbook's triage rules.", no_args_is_help=True)
+rules_app = typer.Typer(cls=Group, help="Check the playbook's triage rules.", no_args_is_help=True)
 _SPAN = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 

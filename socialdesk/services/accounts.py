@@ -46,6 +46,21 @@ class StoredSession:
             self.secrets.set(self.key, json.dumps(session))
 
 
+def _about(account: AccountSettings, message: str) -> str:
+    """`message` about an account, naming it once (a connector's own message may already)."""
+    prefix = f"account {account.name!r}"
+    return message if message.startswith(prefix) else f"{prefix}: {message}"
+
+
+def _address(connector: Connector) -> str:
+    """The server a connector talks to (scheme, host and port: no path, query or credentials)."""
+    base = getattr(getattr(connector, "http", None), "base_url", None)
+    if base is None or not getattr(base, "host", ""):
+        return ""
+    port = f":{base.port}" if base.port else ""
+    return f"{base.scheme}://{base.host}{port}"
+
+
 def connector_class(account: AccountSettings) -> type[Connector]:
     """The connector class an account names.
 
@@ -84,7 +99,7 @@ def build_connector(
     except ConnectorError as exc:
         raise UserError(f"{source}: {redact(str(exc))}") from None
     except ValueError as exc:  # a setting the connector cannot use (a malformed URL ...)
-        raise UserError(f"{source}: account {account.name!r}: {redact(str(exc), [secret])}") from None
+        raise UserError(f"{source}: {_about(account, redact(str(exc), [secret]))}") from None
     if cls.keeps_session:
         connector.session_store = StoredSession(secrets, account.name)
     return connector
@@ -120,6 +135,8 @@ def test_account(
         UserError: a one-line reason (needs auth, unreachable, rate limited ...), never a secret.
     """
     connector = build_connector(account, source, secrets, http)
+    where = _address(connector)
+    at = f" at {where}" if where else ""
     try:
         described = connector.verify()
         limits = connector.server_limits()
@@ -129,14 +146,14 @@ def test_account(
         message = redact(str(exc))
         if store is not None:
             mark_needs_auth(store.conn, account.name, message, time.time())
-        raise UserError(f"account {account.name!r} needs auth: {message}") from None
+        raise UserError(f"account {account.name!r}{at} needs auth: {message}") from None
     except ConnectorError as exc:
-        raise UserError(f"account {account.name!r}: {redact(str(exc))}") from None
+        raise UserError(f"account {account.name!r}{at}: {redact(str(exc))}") from None
     finally:
         connector.close()
     if store is not None:
         clear_auth(store.conn, account.name)
-    return described
+    return f"{described}{at}"
 
 
 class _SessionMemory:
@@ -167,7 +184,7 @@ def verify_new_account(
     try:
         connector = cls(account.name, account.options, secret, None)
     except Exception as exc:
-        raise UserError(f"account {account.name!r}: {redact(str(exc), [secret or ''])}") from None
+        raise UserError(_about(account, redact(str(exc), [secret or ""]))) from None
     memory = _SessionMemory()
     try:
         if not verify or not cls.secret_label or not secret:

@@ -433,6 +433,15 @@ class Store:
             (source, error, raw, time.time(), digest),
         )
 
+    def quarantined(
+        self, before_id: int | None = None, limit: int = 500
+    ) -> list[tuple[int, float, str, str, str]]:
+        """A page of quarantined items, newest first: (id, at, source, error, raw), keyset by id."""
+        return self.conn.execute(
+            "SELECT id, at, source, error, raw FROM quarantine WHERE id < ? ORDER BY id DESC LIMIT ?",
+            (before_id if before_id is not None else 2**63 - 1, limit),
+        ).fetchall()
+
     def quarantine_counts(self) -> dict[str, int]:
         """Quarantined items per source."""
         return dict(self.conn.execute("SELECT source, COUNT(*) FROM quarantine GROUP BY source"))

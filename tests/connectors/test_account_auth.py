@@ -70,7 +70,8 @@ def test_accounts_test_refreshes_a_stored_session_instead_of_trusting_it(
     secrets = SecretStore("file", tmp_path / "s.json")
     secrets.set("bsky", SECRET)
     account = bluesky(loopback_server)
-    assert test_account(account, "c", secrets) == "@acme.bsky.social (did:plc:acmesupport0000000000000)"
+    described = test_account(account, "c", secrets)
+    assert described == f"@acme.bsky.social (did:plc:acmesupport0000000000000) at {loopback_server.url}"
     assert StoredSession(secrets, "bsky").load() is not None
     fake.revoked = True
     with pytest.raises(UserError, match="needs auth"):
