@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Status(StrEnum):
@@ -132,6 +132,15 @@ class PostRow:
         if self.status in (Status.RESOLVED, Status.SNOOZED, Status.CLOSED):
             return None
         return self.due_at - now
+
+
+class OurReply(NamedTuple):
+    """One of our outbox replies to a post, as its thread shows it."""
+
+    text: str
+    state: str
+    at: float  # when its state last changed
+    dm: bool = False  # a direct message (only the customer sees it), else a public reply
 
 
 @dataclass(slots=True)

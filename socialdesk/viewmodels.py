@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from socialdesk.models import Customer, PostRow, Thread
+from socialdesk.models import Customer, OurReply, PostRow, Thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +60,7 @@ class ThreadDetail:
     """A thread with what we know about it locally: outbox replies and internal notes."""
 
     thread: Thread
-    replies: dict[int, list[tuple[str, str, float]]] = field(
-        default_factory=dict
-    )  # post id -> (text, state, at)
+    replies: dict[int, list[OurReply]] = field(default_factory=dict)  # post id -> our outbox replies
     notes: tuple[tuple[str, str, float], ...] = ()  # (agent, text, at)
     # The replying account's server limits (max length, characters a link counts), None: unknown.
     limits: tuple[int, int] | None = None

@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
-from socialdesk.models import ReplyState
+from socialdesk.models import OurReply, ReplyState
 from socialdesk.store.reply_moves import DUE_AT, PENDING
 from socialdesk.store.rows import keyset_page, marks, read, read_one
 
@@ -139,8 +139,8 @@ def held_by_auth(conn: sqlite3.Connection, network: str, account: str) -> list[R
     )
 
 
-def in_threads(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, list[tuple[str, str, float]]]:
-    """Our outbox replies (text, state, time) to each of the given posts, as their threads show them.
+def in_threads(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, list[OurReply]]:
+    """Our outbox replies (text, state, time, whether a DM) to each of the given posts, as threads show them.
 
     A sent reply the network has since delivered as a post is left out: the thread shows that post
     (with its edits and deletion), and the agent's reply once.
@@ -148,14 +148,14 @@ def in_threads(conn: sqlite3.Connection, post_ids: list[int]) -> dict[int, list[
     if not post_ids:
         return {}
     marks = ",".join("?" * len(post_ids))
-    found: dict[int, list[tuple[str, str, float]]] = {}
-    for post_id, text, state, at in conn.execute(
-        f"SELECT r.post_id, r.text, r.state, r.updated_at FROM replies r WHERE r.post_id IN ({marks}) "
+    found: dict[int, list[OurReply]] = {}
+    for post_id, text, state, at, dm in conn.execute(
+        f"SELECT r.post_id, r.text, r.state, r.updated_at, r.dm FROM replies r WHERE r.post_id IN ({marks}) "
         "AND r.state != 'discarded' AND NOT (r.remote_id IS NOT NULL AND EXISTS "
         "(SELECT 1 FROM posts p WHERE p.network = r.network AND p.native_id = r.remote_id)) ORDER BY r.id",
         post_ids,
     ):
-        found.setdefault(post_id, []).append((text, state, at))
+        found.setdefault(post_id, []).append(OurReply(text, state, at, bool(dm)))
     return found
 
 

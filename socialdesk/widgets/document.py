@@ -98,6 +98,12 @@ class DocumentView(ScrollView, can_focus=True):
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()  # every line: a new document
 
+    def redraw(self) -> None:
+        """Build the visible blocks again (their text may depend on the time), keeping the scroll."""
+        self._drawn.clear()
+        self._prepared = ()
+        self.refresh()
+
     @property
     def line_count(self) -> int:
         """The document's height in lines (estimated for blocks not drawn yet)."""

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 
 from socialdesk.capabilities import NetworkLabels
-from socialdesk.models import PostRow
+from socialdesk.models import OurReply, PostRow
 from socialdesk.sanitize import clean
 from socialdesk.viewmodels import ThreadDetail
 from socialdesk.widgets import badges
@@ -34,15 +34,21 @@ class ThreadView(DocumentView):
     # How each network is named, as its connector declares it (set by the screen before `data`).
     networks: NetworkLabels = NetworkLabels()
 
+    AGES_EVERY = 30.0  # seconds between redraws of the ages shown ("4m ago" becomes "5m ago")
+
     def on_mount(self) -> None:
         self.show([Block(PLACEHOLDER)])
+        self.set_interval(self.AGES_EVERY, self.tick_ages, name="ages")
+
+    def tick_ages(self) -> None:
+        """Draw the visible posts again with their ages as of now (only the lines in view are built)."""
+        self.redraw()
 
     def watch_data(self, data: ThreadDetail | None) -> None:
         if data is None:
             self.show([Block(PLACEHOLDER)])
             return
         theme = self.app.current_theme
-        now = badges.now()
         blocks: list[Block] = []
         for post in data.thread.posts:
             focus = post.id == data.thread.focus.id
@@ -54,7 +60,7 @@ class ThreadView(DocumentView):
             hint = f"{post.author_name}  @{post.author_handle}  · {network} · 00m ago\n{post.text}"
             if post.tags:
                 hint += "\n" + tag_line(post.tags)
-            blocks.append(Block(partial(self._post, post, now, self.networks), bar=colour, gap=1, hint=hint))
+            blocks.append(Block(partial(self._post, post, self.networks), bar=colour, gap=1, hint=hint))
             if focus and data.pattern:
                 line = Text(f"≈ {data.pattern}" + ("  · C opens them" if len(data.similar_ids) > 1 else ""))
                 blocks.append(Block(line, bar=theme.accent or colour, gap=1))
@@ -70,21 +76,32 @@ class ThreadView(DocumentView):
                     style="bold",
                 )
                 blocks.append(Block(warning, bar=theme.warning or "yellow", gap=1))
-            for text, state, at in data.replies.get(post.id, []):
-                reply = partial(self._outbox, text, state, at, now)
-                blocks.append(Block(reply, bar=theme.secondary or colour, gap=1, hint=f"our reply\n{text}"))
+            for reply in data.replies.get(post.id, []):
+                hint = f"our public reply [{reply.state}] · 00m ago\n{reply.text}"
+                blocks.append(
+                    Block(partial(self._outbox, reply), bar=theme.secondary or colour, gap=1, hint=hint)
+                )
         for agent, text, at in data.notes:
-            note = Text()
-            note.append("NOTE ", "bold")
-            note.append(
-                f"{clean(agent, single_line=True)} · {age(at, now)} ago (internal, never sent)\n", "italic"
+            hint = f"NOTE {agent} · 00m ago (internal, never sent)\n{text}"
+            blocks.append(
+                Block(partial(self._note, agent, text, at), bar=theme.warning or "yellow", gap=1, hint=hint)
             )
-            note.append(clean(text))
-            blocks.append(Block(note, bar=theme.warning or "yellow", gap=1))
         self.show(blocks)
 
     @staticmethod
-    def _post(post: PostRow, now: float, networks: NetworkLabels) -> Text:
+    def _note(agent: str, text: str, at: float) -> Text:
+        note = Text()
+        note.append("NOTE ", "bold")
+        note.append(
+            f"{clean(agent, single_line=True)} · {age(at, badges.now())} ago (internal, never sent)\n",
+            "italic",
+        )
+        note.append(clean(text))
+        return note
+
+    @staticmethod
+    def _post(post: PostRow, networks: NetworkLabels) -> Text:
+        now = badges.now()  # when drawn: a redraw moves the ages on
         text = Text()
         if post.is_ours:
             text.append("▶ ours  ", "bold")
@@ -121,10 +138,11 @@ class ThreadView(DocumentView):
         return line
 
     @staticmethod
-    def _outbox(text: str, state: str, at: float, now: float) -> Text:
+    def _outbox(reply: OurReply) -> Text:
         out = Text()
-        out.append("▶ our reply  ", "bold")
-        out.append(f"[{state}]", "bold reverse" if state != "sent" else "dim")
-        out.append(f"  · {age(at, now)} ago", "dim")
-        out.append("\n" + clean(text))
+        # A private reply is a DM plus a public note: both are ours, and the agent must tell them apart.
+        out.append("▶ our DM (private)  " if reply.dm else "▶ our public reply  ", "bold")
+        out.append(f"[{reply.state}]", "bold reverse" if reply.state != "sent" else "dim")
+        out.append(f"  · {age(reply.at, badges.now())} ago", "dim")
+        out.append("\n" + clean(reply.text))
         return out

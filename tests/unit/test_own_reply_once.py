@@ -29,7 +29,7 @@ def test_a_sent_reply_shows_once_when_the_network_delivers_it(tmp_path: Path) ->
         "created_at, updated_at) VALUES (?, 'bluesky', 'brand', 'On its way!', 'sent', 'k', ?, 1001, 1001)",
         (post_id, ours),
     )
-    assert replies.in_threads(store.conn, [post_id]) == {post_id: [("On its way!", "sent", 1001.0)]}
+    assert replies.in_threads(store.conn, [post_id]) == {post_id: [("On its way!", "sent", 1001.0, False)]}
 
     # The next sync (or the thread's refresh) brings our reply back from the network.
     store.upsert_posts(
@@ -53,6 +53,6 @@ def test_a_sent_reply_shows_once_when_the_network_delivers_it(tmp_path: Path) ->
     shown = [p.text for p in thread.posts] + [
         text
         for lines in replies.in_threads(store.conn, [p.id for p in thread.posts]).values()
-        for text, _, _ in lines
+        for text, *_ in lines
     ]
     assert shown.count("On its way!") == 1
