@@ -102,3 +102,12 @@ class ThreadRefreshed(Message):
     def __init__(self, refresh: ThreadRefresh) -> None:
         super().__init__()
         self.refresh = refresh
+
+
+class DraftSaved(Message):
+    """A draft reply was saved (`kept`: some text) or cleared; the feed marks rows holding one."""
+
+    def __init__(self, post_id: int, kept: bool) -> None:
+        super().__init__()
+        self.post_id = post_id
+        self.kept = kept

@@ -124,6 +124,7 @@ class PostRow:
     # The network will likely refuse our reply (X: a search hit whose author did not mention or quote
     # us, for a self-serve app); the connector sets `reply_limited` in the post's raw payload.
     reply_limited: bool = False
+    has_draft: bool = False  # the agent has started a reply that is not sent (the drafts table)
 
     def sla_left(self, now: float) -> float | None:
         """Seconds until the first-response target (negative: overdue); None when no clock runs."""
@@ -153,6 +154,7 @@ class Identity:
     display_name: str
     followers: int
     first_seen: float
+    url: str = ""  # the profile's web address, as the network gave it ("" when it gave none)
 
 
 @dataclass(slots=True)

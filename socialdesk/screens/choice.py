@@ -13,7 +13,10 @@ from textual.widgets.option_list import Option
 
 
 class ChoiceScreen(ModalScreen[str | None]):
-    """`title` over the `values`, the `current` one marked and highlighted; enter or its number picks."""
+    """`title` over the `values`, the `current` one marked and highlighted; enter or its number picks.
+
+    With `current` None it is a plain menu (nothing is "now").
+    """
 
     DEFAULT_CSS = """
     ChoiceScreen {
@@ -39,7 +42,8 @@ class ChoiceScreen(ModalScreen[str | None]):
                 label.append("  (now)", "bold")
             options.append(Option(label, id=value))
         with Vertical():
-            yield Label(Text(f"{self.title_text} · now: {self.current or 'unknown'}"))
+            now = "" if self.current is None else f" · now: {self.current or 'unknown'}"  # None: a plain menu
+            yield Label(Text(f"{self.title_text}{now}"))
             yield OptionList(*options)
             yield Static(Text("enter or 1-9 picks · escape cancels"), classes="hint")
 

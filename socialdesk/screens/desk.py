@@ -32,6 +32,7 @@ from socialdesk.screens.detail_actions import DetailActions
 from socialdesk.screens.first_run import FirstRunActions
 from socialdesk.screens.moderation_actions import MODERATION_BINDINGS, ModerationActions
 from socialdesk.screens.pattern_actions import PATTERN_BINDINGS, PatternActions
+from socialdesk.screens.place_actions import PlaceActions
 from socialdesk.screens.profile_actions import PROFILE_BINDINGS, ProfileActions
 from socialdesk.screens.reply_actions import REPLY_BINDINGS
 from socialdesk.screens.terminal_actions import TERMINAL_BINDINGS, TerminalActions
@@ -79,6 +80,7 @@ class DeskScreen(
     BulkReplyActions,
     TriageActions,
     PatternActions,
+    PlaceActions,
     DetailActions,
     FirstRunActions,
     TerminalActions,
@@ -166,7 +168,7 @@ class DeskScreen(
         if preloaded is not None:
             self.feed.show(preloaded)  # then read again: posts may have arrived since
         self.call_after_refresh(self._after_first_page)
-        self.reload_feed()
+        self.restore_place()  # the view and row the agent left, else the top of All
         self.refresh_queue_counts()
         # Ages in the feed tick; redraw the visible lines (cheap: the Line API draws ~50 rows).
         self.set_interval(5, self.query_one(FeedList).refresh)
@@ -204,9 +206,18 @@ class DeskScreen(
             self.set_focus(self.feed)  # now, not on the next turn: the undo toast names the key
 
     def set_feed_filter(
-        self, flt: PostFilter, title: str, queue_order: bool = False, empty_text: str = ""
+        self,
+        flt: PostFilter,
+        title: str,
+        queue_order: bool = False,
+        empty_text: str = "",
+        *,
+        read: bool = True,
     ) -> None:
-        """Show another view of the cache in the feed (a saved queue, search results)."""
+        """Show another view of the cache in the feed (a saved queue, search results).
+
+        With `read=False` the rows are not read here: the caller shows a window of its own.
+        """
         self.feed_filter = flt
         self.view_title = title
         self._view_queue_order = queue_order
@@ -214,7 +225,8 @@ class DeskScreen(
         self.feed.empty_text = empty_text or f"Nothing in {title}: no post is waiting here."
         self.query_one(StatusBar).view_title = title
         self.query_one(StatusBar).new_count = 0
-        self.reload_feed(order="queue" if queue_order else "newest")
+        if read:
+            self.reload_feed(order="queue" if queue_order else "newest")
 
     def _after_first_page(self) -> None:
         # The start-up objects leave the collector's reach now (a full collection walking them took

@@ -14,7 +14,7 @@ from textual import work
 from textual.message import Message
 
 from socialdesk import capabilities
-from socialdesk.messages import CustomerLoaded, ThreadLoaded
+from socialdesk.messages import CustomerLoaded, DraftSaved, ThreadLoaded
 from socialdesk.screens.feed_actions import FeedActions
 from socialdesk.screens.reply_actions import final_text
 from socialdesk.widgets.composer import NO_NETWORK, Composer, ReplyEditor
@@ -205,3 +205,10 @@ class DetailActions(FeedActions):
     @work(thread=True, group="drafts", exit_on_error=False, description="Saving the draft")
     def _save_draft(self, post_id: int, text: str) -> None:
         self.ctx.store.save_draft(post_id, text)
+        self.post_message(DraftSaved(post_id, bool(text.strip())))
+
+    def on_draft_saved(self, message: DraftSaved) -> None:
+        index = self.model.index_of(message.post_id)
+        row = self.feed.window.row(index) if index is not None else None
+        if row is not None and row.has_draft != message.kept:
+            self.refresh_feed()  # the row's draft mark comes or goes

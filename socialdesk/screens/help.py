@@ -36,7 +36,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "reply.split": ("Reply", "split a long reply into a numbered thread"),
     "reply.private": ("Reply", "take it private: a DM and a short public note"),
     "reply.outbox": ("Reply", "the outbox: states, retry, discard, edit again"),
-    "reply.open_link": ("Reply", "open the post in the browser, copy its link"),
+    "reply.open_link": ("Reply", "open post or author profile; link is copied"),
     "reply.editor": ("Reply", "edit the draft in $EDITOR"),
     "thread.media": ("Reply", "attachments: alt text, preview, open"),
     "thread.pipe": ("Reply", "pipe the thread to a command (-j: JSON)"),
@@ -125,6 +125,7 @@ def legend() -> Text:
         ("SLA", "time left to the first-response target; negative (-3m) is overdue"),
         ("z2h05", "in the SLA column: snoozed, back in the queue in 2 h 05"),
         ("✓", "marked for a bulk action (space or x)"),
+        ("draft", "a reply started here and not sent (edited, deleted, no-reply: what the network did)"),
     ):
         text.append(f"  {sign:<10}", "bold")
         text.append(f"{meaning}\n")

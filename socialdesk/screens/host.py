@@ -34,8 +34,10 @@ class DeskHost(Protocol):
         """Replace the composer's text (and show it at once)."""
         ...
 
-    def set_feed_filter(self, flt: PostFilter, title: str, queue_order: bool = False) -> None:
-        """Show the feed through `flt`, titled `title`."""
+    def set_feed_filter(
+        self, flt: PostFilter, title: str, queue_order: bool = False, *, read: bool = True
+    ) -> None:
+        """Show the feed through `flt`, titled `title` (`read=False`: the caller reads the rows itself)."""
         ...
 
     def refresh_feed(self) -> None:

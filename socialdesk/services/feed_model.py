@@ -81,6 +81,17 @@ class FeedModel:
         show(final)
         self._last_page = feed_window.last_page(conn, final)
 
+    def load_at(self, flt: PostFilter, order: str, post_id: int) -> Window | None:
+        """Make the window the view `flt` from the post `post_id` on (None, unchanged: not in the view)."""
+        with self._lock:
+            conn = self.store.conn
+            window = feed_window.load_at(conn, flt, post_id, order)
+            if window is None:
+                return None
+            self.filter, self._window = flt, window
+        self._last_page = feed_window.last_page(conn, window)
+        return window
+
     def apply(self, op: WindowOp, keeps_end: bool = False) -> tuple[Window, int]:
         """Change the window with `op` (reload, arrivals, ensure ...); returns it and the rows that arrived.
 

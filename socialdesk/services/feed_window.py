@@ -52,6 +52,26 @@ def load_top(
     return replace(window, total=total, rows=tuple(page.rows), exact=count or not page.more)
 
 
+def load_at(conn: sqlite3.Connection, flt: PostFilter, post_id: int, order: str = "newest") -> Window | None:
+    """A window of `flt` whose first row is the post `post_id`, at its index (None: not in the view).
+
+    Its index is the count of the rows before it in the view's order (keyset conditions, no OFFSET);
+    the rows above it are read as the agent moves up, as for any window.
+    """
+    post = queries.get_post(conn, post_id)
+    if post is None or not queries.count(conn, flt.and_(PostFilter(("p.id = ?",), (post_id,)))):
+        return None
+    if order == "queue":
+        from socialdesk.store.queue_queries import QueueKey, queue_order_before
+
+        index = queries.count(conn, flt.and_(queue_order_before(QueueKey.of(post))))
+    else:
+        index = queries.count_newer(conn, flt, key_of(post))
+    window = Window(flt=flt, order=order)
+    rows = (post, *_page(conn, window, post, PAGE).rows)
+    return replace(window, total=queries.count(conn, flt), start=index, rows=rows)
+
+
 def with_total(conn: sqlite3.Connection, window: Window) -> Window:
     """The same window with its exact total."""
     return replace(window, total=max(queries.count(conn, window.flt), window.end), exact=True)

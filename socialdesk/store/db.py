@@ -279,15 +279,21 @@ class Store:
         for (network, native_id), (author, first_seen) in authors.items():
             row = known.get((network, native_id))
             if row is not None:
-                known_customer, handle, name, followers = row
+                known_customer, handle, name, followers, url = row
                 # Only write what changes: most authors post again under the same name and handle.
                 ints = isinstance(author.followers, int) and isinstance(followers, int)
                 same_followers = ints and author.followers <= followers
-                if handle != author.handle or name != author.display_name or not same_followers:
+                profile = author.url or url  # a post that names no profile address keeps the known one
+                if (
+                    handle != author.handle
+                    or name != author.display_name
+                    or not same_followers
+                    or profile != url
+                ):
                     conn.execute(
-                        "UPDATE identities SET handle = ?, display_name = ?, followers = MAX(followers, ?) "
-                        "WHERE network = ? AND native_id = ?",
-                        (author.handle, author.display_name, author.followers, network, native_id),
+                        "UPDATE identities SET handle = ?, display_name = ?, followers = MAX(followers, ?), "
+                        "url = ? WHERE network = ? AND native_id = ?",
+                        (author.handle, author.display_name, author.followers, profile, network, native_id),
                     )
                 resolved[(network, native_id)] = known_customer
                 continue
@@ -299,7 +305,7 @@ class Store:
                 ).lastrowid
             conn.execute(
                 "INSERT INTO identities (customer_id, network, native_id, handle, display_name, followers, "
-                "first_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "first_seen, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     customer_id,
                     network,
@@ -308,6 +314,7 @@ class Store:
                     author.display_name,
                     author.followers,
                     first_seen,
+                    author.url,
                 ),
             )
             assert customer_id is not None
@@ -317,9 +324,9 @@ class Store:
     @staticmethod
     def _identities(
         conn: sqlite3.Connection, keys: list[tuple[str, str]]
-    ) -> dict[tuple[str, str], tuple[int, str, str, int]]:
-        """The stored identities among (network, native id) keys: customer id, handle, name, followers."""
-        rows = _by_native_id(conn, "identities", "customer_id, handle, display_name, followers", keys)
+    ) -> dict[tuple[str, str], tuple[int, str, str, int, str]]:
+        """The stored identities among (network, native id) keys: customer, handle, name, followers, url."""
+        rows = _by_native_id(conn, "identities", "customer_id, handle, display_name, followers, url", keys)
         return {(network, row[0]): row[1:] for network, row in rows}
 
     @staticmethod

@@ -18,7 +18,8 @@ ROW_COLUMNS = (
     "p.customer_id, p.text, p.created_at, p.url, p.in_reply_to, p.conversation_id, p.kind, p.lang, "
     "p.is_ours, p.content_warning, p.status, p.priority, p.sentiment, p.sentiment_label, p.intent, "
     "p.actionable, p.assigned_to, p.due_at, p.snoozed_until, p.edited_at, p.deleted_at, "
-    "IFNULL(json_extract(p.raw, '$.reply_limited'), 0) AS reply_limited"
+    "IFNULL(json_extract(p.raw, '$.reply_limited'), 0) AS reply_limited, "
+    "EXISTS (SELECT 1 FROM drafts d WHERE d.post_id = p.id) AS has_draft"
 )
 _FEED_KEY = ("p.created_at", "p.id")
 
@@ -242,9 +243,9 @@ def customer(conn: sqlite3.Connection, customer_id: int) -> Customer | None:
         return None
     display_name, first_seen, vip = row
     identities = [
-        Identity(network=n, native_id=i, handle=h, display_name=d, followers=f, first_seen=s)
-        for n, i, h, d, f, s in conn.execute(
-            "SELECT network, native_id, handle, display_name, followers, first_seen FROM identities "
+        Identity(network=n, native_id=i, handle=h, display_name=d, followers=f, first_seen=s, url=u)
+        for n, i, h, d, f, s, u in conn.execute(
+            "SELECT network, native_id, handle, display_name, followers, first_seen, url FROM identities "
             "WHERE customer_id = ? ORDER BY first_seen",
             (customer_id,),
         )

@@ -46,6 +46,13 @@ class QueuePage(Page):
     key: QueueKey | None = None
 
 
+def queue_order_before(key: QueueKey) -> PostFilter:
+    """The posts ahead of `key` in queue order (to count where a post stands in a queue)."""
+    return PostFilter(
+        (f"({_ORDER_KEY}) < (?, ?, ?, ?)",), (key.neg_priority, key.due, key.created_at, key.id)
+    )
+
+
 def queue_page(
     conn: sqlite3.Connection,
     flt: PostFilter,

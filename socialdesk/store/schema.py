@@ -380,6 +380,17 @@ MIGRATIONS: list[str] = [
     ) AS r
     WHERE posts.id = r.id;
     """,
+    # 21: where the desk was left (the view and the post under the cursor), so a restart goes back
+    # there; and each identity's profile address as its network gave it (O opens it)
+    """
+    CREATE TABLE desk_place (
+        agent TEXT PRIMARY KEY,
+        queue INTEGER,
+        post_id INTEGER,
+        updated_at REAL NOT NULL
+    );
+    ALTER TABLE identities ADD COLUMN url TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -49,9 +49,12 @@ async def test_our_tags_are_not_shown_as_hashtags_in_the_thread(desk_app: Social
         assert any("our tags:" in line and "queue:" in line for line in lines), lines
 
 
-async def test_O_opens_the_post_in_the_browser_and_copies_its_link(
+async def test_O_opens_the_post_or_its_authors_profile_and_copies_the_link(
     desk_app: SocialDeskApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from socialdesk.screens.choice import ChoiceScreen
+    from socialdesk.widgets.customer_pane import CustomerPane
+
     opened: list[str] = []
     copied: list[str] = []
     monkeypatch.setattr(desk_app, "open_url", lambda url, new_tab=True: opened.append(url))
@@ -59,12 +62,22 @@ async def test_O_opens_the_post_in_the_browser_and_copies_its_link(
     async with desk_app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await settle(pilot)
-        post = desk_app.desk.selected_post
+        desk = desk_app.desk
+        post = desk.selected_post
         assert post is not None and post.url.startswith("https://")
-        await pilot.press("O")
+        view = desk.query_one(CustomerPane).data
+        assert view is not None
+        profile = next(i.url for i in view.customer.identities if i.native_id == post.author_native_id)
+        assert profile.startswith("https://") and profile != post.url  # kept from the connector's author
+        for key, browsed, link in (("1", post.url, post.url), ("2", profile, profile), ("3", None, post.url)):
+            await pilot.press("O")
+            await settle(pilot)
+            assert isinstance(desk_app.screen, ChoiceScreen)
+            await pilot.press(key)
+            await settle(pilot)
+            assert copied[-1] == link and (browsed is None or opened[-1] == browsed)
+        assert opened == [post.url, profile] and copied == [post.url, profile, post.url]
+        desk.selected_post = replace(post, url="javascript:alert(1)")
+        await pilot.press("O")  # the post's link is no web address: the profile, the one link left, opens
         await settle(pilot)
-        assert opened == [post.url] and copied == [post.url]
-        desk_app.desk.selected_post = replace(post, url="javascript:alert(1)")
-        await pilot.press("O")
-        await settle(pilot)
-        assert opened == [post.url]  # nothing but a web address reaches the browser
+        assert opened == [post.url, profile, profile] and not isinstance(desk_app.screen, ChoiceScreen)

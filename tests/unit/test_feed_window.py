@@ -90,3 +90,16 @@ def test_no_last_page_when_the_window_reaches_the_end_or_the_view_differs(store:
     assert last is not None
     assert fw.at_end(replace(big, order="queue"), last) is None
     assert fw.last_page(store.conn, replace(big, exact=False)) is None  # total not known yet
+
+
+def test_a_window_opens_at_a_post_at_its_index_and_fills_upward(store: Store) -> None:
+    fill(store, 1000)
+    expected = ordered(store)
+    target = expected[637]
+    window = fw.load_at(store.conn, ALL, target)
+    assert window is not None and window.start == 637 and window.rows[0].id == target
+    check(store, window)
+    window = fw.ensure(store.conn, window, 600, 640)  # the agent moves up from it
+    check(store, window)
+    assert window.covers(600, 640)
+    assert fw.load_at(store.conn, ALL.and_(fw.PostFilter(("p.id != ?",), (target,))), target) is None
