@@ -125,7 +125,7 @@ def legend() -> Text:
         ("SLA", "time left to the first-response target; negative (-3m) is overdue"),
         ("z2h05", "in the SLA column: snoozed, back in the queue in 2 h 05"),
         ("✓", "marked for a bulk action (space or x)"),
-        ("draft", "a reply started here and not sent (edited, deleted, no-reply: what the network did)"),
+        ("✎", "a reply started here and not sent yet (its draft is kept)"),
     ):
         text.append(f"  {sign:<10}", "bold")
         text.append(f"{meaning}\n")

@@ -316,7 +316,8 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         prio, prio_style = priority_badge(row)
         sla, sla_style = sla_badge(row, now)
         columns = [
-            ("mark", Segment("✓ " if row.id in self.marked else "  ", base)),
+            # ✓ marked for a bulk action; ✎ a reply started here and not sent (the mark's column: no width)
+            ("mark", Segment("✓ " if row.id in self.marked else "✎ " if row.has_draft else "  ", base)),
             ("network", Segment(self.networks.glyph(row.network) + " ", styled("dim"))),
             (
                 "author",
@@ -335,8 +336,6 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
             columns.append(("mark-deleted", Segment("deleted ", styled("dim"))))
         elif row.edited_at is not None:
             columns.append(("mark-edited", Segment("edited ", styled("dim"))))
-        if row.has_draft:  # a reply started here and not sent: come back to it
-            columns.append(("mark-draft", Segment("draft ", styled("ours"))))
         if row.reply_limited:  # the network would refuse our answer
             columns.append(("mark-no-reply", Segment("no-reply ", styled("dim"))))
         room = width - sum(cell_len(segment.text) for _, segment in columns)

@@ -16,14 +16,14 @@ async def test_rows_with_an_unsent_draft_are_marked(desk_app: SocialDeskApp) -> 
     async with desk_app.run_test(size=SIZE) as pilot:
         feed = await ready(pilot)
         await settle(pilot)
-        assert not any(" draft " in line for line in drawn_lines(feed))
+        assert not any(line.startswith("✎") for line in drawn_lines(feed))
         await pilot.press("r", *"Half-written answer", "escape", "j")
         await settle(pilot)
         lines = drawn_lines(feed)
-        assert " draft " in lines[0] and " draft " not in lines[1], lines[:2]
+        assert lines[0].startswith("✎ ") and not lines[1].startswith("✎"), lines[:2]
         await pilot.press("k", "r", "ctrl+n", "escape")  # the draft cleared: the mark goes with it
         await settle(pilot)
-        assert " draft " not in drawn_lines(feed)[0]
+        assert not drawn_lines(feed)[0].startswith("✎")
 
 
 async def test_the_queue_and_the_row_come_back_after_a_restart(
