@@ -19,7 +19,7 @@ from socialdesk.services.query import QueryError, parse_query
 from socialdesk.services.sla_policy import DEFAULT_ROLES
 from socialdesk.store import PostFilter, Store, replies
 from socialdesk.store import queue_queries as qq
-from socialdesk.store.queries import count, get_post
+from socialdesk.store.queries import INBOUND, count, get_post
 
 if TYPE_CHECKING:
     import sqlite3
@@ -37,8 +37,12 @@ class SavedQueue:
     query: str
 
     def filter(self, agent: str, now: float | None = None) -> PostFilter:
-        """The queue's query compiled for an agent (relative dates count back from `now`)."""
-        return parse_query(self.query, agent=agent, now=now)
+        """The queue's query compiled for an agent (relative dates count back from `now`).
+
+        Like the desk's first view and a search, a queue holds what customers wrote: "All" counted
+        our own replies too, so its tab said 4016 over a feed of 3,000.
+        """
+        return INBOUND.and_(parse_query(self.query, agent=agent, now=now))
 
 
 DEFAULT_QUEUES = (

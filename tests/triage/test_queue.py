@@ -326,3 +326,13 @@ def test_queue_pages_walk_up_from_the_bottom(store: Store, make_post: MakePost) 
     assert bottom_up == top_down and len(top_down) == 25
     last_shown = get_post(store.conn, top_down[10])
     assert [r.id for r in qq.queue_page(store.conn, PostFilter(), last_shown, 3).rows] == top_down[11:14]
+
+
+def test_the_all_queue_is_the_all_the_desk_opens_on(store: Store, make_post: MakePost) -> None:
+    from socialdesk.store.queries import INBOUND, count
+
+    add(store, [make_post("where is my order?"), make_post("thanks!")], actionable=[True, False])
+    store.upsert_posts([make_post("On its way!", is_ours=True)])  # our reply: in threads, not the queue
+    counts = service(store).counts(DEFAULT_QUEUES)
+    assert counts["All"] == count(store.conn, INBOUND) == 2
+    assert count(store.conn, next(q for q in DEFAULT_QUEUES if q.name == "Mine").filter("ann")) == 0
