@@ -8,10 +8,13 @@ from typing import Annotated, Optional
 
 import typer
 
+from socialdesk.commands import Group
 from socialdesk.context import Context, from_typer
 from socialdesk.errors import UserError
 
-team_app = typer.Typer(help="Team mode: one shared queue on PostgreSQL (README: Team).", no_args_is_help=True)
+team_app = typer.Typer(
+    cls=Group, help="Team mode: one shared queue on PostgreSQL (README: Team).", no_args_is_help=True
+)
 
 
 def _url(context: Context, given: str | None) -> tuple[str, str]:

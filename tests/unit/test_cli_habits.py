@@ -14,7 +14,7 @@ LINE = {"network": "x", "id": "1", "author": {"handle": "sam"}, "text": "my orde
         "created_at": "2026-11-20T10:00:00Z"}  # fmt: skip
 
 
-@pytest.mark.parametrize("group", [[], ["accounts"], ["report"], ["rules"], ["playbook"]])
+@pytest.mark.parametrize("group", [[], ["accounts"], ["report"], ["rules"], ["playbook"], ["team"]])
 def test_help_summaries_are_whole_sentences(capsys: pytest.CaptureFixture[str], group: list[str]) -> None:
     code, out, _ = run(capsys, *group, "--help")
     assert code == 0 and "Commands:" in out
