@@ -49,7 +49,7 @@ class QueuePage(Page):
 def queue_order_before(key: QueueKey) -> PostFilter:
     """The posts ahead of `key` in queue order (to count where a post stands in a queue)."""
     return PostFilter(
-        (f"({_ORDER_KEY}) < (?, ?, ?, ?)",), (key.neg_priority, key.due, key.created_at, key.id)
+        (f"({', '.join(_ORDER_KEY)}) < (?, ?, ?, ?)",), (key.neg_priority, key.due, key.created_at, key.id)
     )
 
 
