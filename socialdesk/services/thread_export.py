@@ -42,9 +42,9 @@ def thread_json(detail: ThreadDetail) -> str:
         "focus": thread.focus.id,
         "posts": [_post_json(p, thread.focus.id) for p in thread.posts],
         "outbox": [
-            {"post": post_id, "text": text, "state": state, "at": _when(at)}
+            {"post": post_id, "text": reply.text, "state": reply.state, "at": _when(reply.at), "dm": reply.dm}
             for post_id, rows in sorted(detail.replies.items())
-            for text, state, at in rows
+            for reply in rows
         ],
         "notes": [{"agent": agent, "text": text, "at": _when(at)} for agent, text, at in detail.notes],
     }
