@@ -218,7 +218,7 @@ async def test_the_header_says_how_far_back_a_source_reached(desk_app: SocialDes
         desk_app.desk.post_message(
             SourceStateChanged(SyncReport("support", SourceState.OK, reached=FIXED_NOW))
         )
-        await pilot.pause(0.1)
+        await settle(pilot)
         bar = str(desk_app.desk.query_one(StatusBar).render())
         assert "support: ok, back to 18 Nov" in bar
 
