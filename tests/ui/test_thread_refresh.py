@@ -62,6 +62,10 @@ async def opened(
     return feed, network
 
 
+def thread_text(desk_app: SocialDeskApp) -> str:
+    return "\n".join(drawn_lines(desk_app.desk.query_one(ThreadView)))
+
+
 async def test_opening_a_thread_brings_the_edit_and_the_follow_up(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
         feed, network = await opened(desk_app, pilot)
@@ -80,9 +84,10 @@ async def test_opening_a_thread_brings_the_edit_and_the_follow_up(desk_app: Soci
         edited = as_post(focus, text="my order 4417 never arrived", edited_at=FIXED_NOW - 30)
         network.answer = FetchResult([edited, follow_up], None)
         await pilot.press("enter")
-        await settle(pilot)
+        # The refreshed thread is drawn after the fetch's result is stored: wait for what it draws.
+        await settle(pilot, until=lambda: "any news?" in thread_text(desk_app))
         assert network.asked == [focus.native_id]
-        thread = "\n".join(drawn_lines(desk_app.desk.query_one(ThreadView)))
+        thread = thread_text(desk_app)
         assert "my order 4417 never arrived" in thread and "edited" in thread
         assert "any news? it is urgent now" in thread
         row = "\n".join(drawn_lines(feed))
@@ -101,8 +106,7 @@ async def test_a_post_deleted_on_the_network_is_marked_and_leaves_the_queue(desk
         assert focus is not None
         network.answer = FetchResult([], None, deleted=[focus.native_id])
         await pilot.press("enter")
-        await settle(pilot)
-        thread = "\n".join(drawn_lines(desk_app.desk.query_one(ThreadView)))
-        assert "DELETED on" in thread
+        await settle(pilot, until=lambda: "DELETED on" in thread_text(desk_app))
+        assert "DELETED on" in thread_text(desk_app)
         row = q.get_post(desk_app.ctx.store.conn, focus.id)
         assert row is not None and row.deleted_at is not None and not row.actionable
