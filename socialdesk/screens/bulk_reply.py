@@ -17,7 +17,8 @@ from textual.message import Message
 from socialdesk import compose
 from socialdesk.errors import UserError
 from socialdesk.screens.pattern_actions import PatternActions
-from socialdesk.screens.reply_actions import ReplyActions, final_text
+from socialdesk.screens.reply_actions import ReplyActions
+from socialdesk.screens.reply_send import final_text
 
 if TYPE_CHECKING:
     from socialdesk.models import PostRow

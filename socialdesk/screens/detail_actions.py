@@ -16,7 +16,7 @@ from textual.message import Message
 from socialdesk import capabilities
 from socialdesk.messages import CustomerLoaded, DraftSaved, ThreadLoaded
 from socialdesk.screens.feed_actions import FeedActions
-from socialdesk.screens.reply_actions import final_text
+from socialdesk.screens.reply_send import final_text
 from socialdesk.widgets.composer import NO_NETWORK, Composer, ReplyEditor
 from socialdesk.widgets.customer_pane import CustomerPane
 from socialdesk.widgets.feed_list import FeedList
