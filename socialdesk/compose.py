@@ -7,8 +7,8 @@ declared). The composer counter, the thread splitter, the review screen and the 
 it. The counting rules (`Capabilities.counting`):
 
 - "x-weighted": twitter-text v3 weighted length (X, and the demo so that it shows the real X
-  behaviour). Counted by the `twitter-text-parser` package (the reference); `_x_length` gives the
-  same numbers in microseconds per keystroke.
+  behaviour). Counted by the `twitter-text-parser` package (the reference); `x_count.length` gives
+  the same numbers in microseconds per keystroke.
 - "graphemes": grapheme clusters, with `Capabilities.max_bytes` on top (Bluesky: 3000 UTF-8 bytes).
 - "mastodon": every URL counts 23 (the instance's characters_reserved_per_url) and a remote mention
   `@user@domain` counts as `@user`, found with Mastodon's own rules (see `mastodon_count`); the rest
@@ -18,14 +18,11 @@ it. The counting rules (`Capabilities.counting`):
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from itertools import repeat
+from functools import cache
 from typing import TYPE_CHECKING, TypedDict
 
-from socialdesk import mastodon_count
+from socialdesk import mastodon_count, x_count
 from socialdesk.capabilities import COUNTING_RULES, Capabilities, declared
 from socialdesk.sanitize import clean
 
@@ -44,18 +41,6 @@ def _grapheme() -> regex.Pattern[str]:
     import regex
 
     return regex.compile(r"\X")
-
-
-# Whitespace runs end a token: no URL, emoji sequence or line ending crosses one, so the X weight of
-# a text is the sum of its tokens' weights (proved against parse_tweet by a differential test).
-_TOKEN = re.compile(r"[^ \t\r\n]*[ \t\r\n]*")
-_LINE_ENDINGS = re.compile(r"\r\n|\r")
-
-
-@cache
-def _light() -> re.Pattern[str]:
-    """twitter-text v3: these code point ranges weigh 1, everything else 2 (compiled on first use)."""
-    return re.compile("[\u0000-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]+")
 
 
 def capabilities(network: Network) -> Capabilities:
@@ -87,7 +72,7 @@ def limit(network: Network, server_limit: int | None = None) -> int:
     return capabilities(network).max_length or DEFAULT_LIMIT
 
 
-_network_limit = limit  # `check` and `split_thread` take a parameter named limit
+_network_limit = limit  # `check` takes a parameter named limit
 
 
 def length(text: str, network: Network, url_weight: int | None = None, content_warning: str = "") -> int:
@@ -100,7 +85,7 @@ def length(text: str, network: Network, url_weight: int | None = None, content_w
     """
     how = rule(network)
     if how == "x-weighted":
-        return _x_length(text)
+        return x_count.length(text)
     if how == "graphemes":
         return graphemes(text)
     if how == "mastodon":
@@ -112,12 +97,8 @@ def warm_up() -> None:
     """Import twitter-text and build the emoji tables now (about half a second), in a background
     thread, so the first URL or emoji the composer counts does not freeze the desk. The grapheme
     and weight patterns (kept off start-up) are compiled here too."""
-    from twitter_text.extract_urls import extract_urls_with_indices
-
-    extract_urls_with_indices("https://example.com")
-    _emoji_regexes()
+    x_count.warm_up()
     _grapheme()
-    _light()
     mastodon_count.countable("https://example.com/warm @up@example.com")
 
 
@@ -177,154 +158,20 @@ def graphemes(text: str) -> int:
     return len(_grapheme().findall(text))
 
 
+def clusters(text: str) -> list[str]:
+    """The text's extended grapheme clusters, in order (a thread part is never cut inside one)."""
+    return list(_grapheme().findall(text))
+
+
 def mastodon_countable(text: str, url_weight: int = URL_WEIGHT) -> str:
     """The text as a Mastodon server counts it: each URL as `url_weight` characters, `@u@domain` as `@u`."""
     if "://" not in text and "@" not in text:
         return text
     # Neither a URL nor a mention crosses whitespace: rewrite token by token, cached per keystroke.
-    return "".join([mastodon_count.countable(token, url_weight) for token in _TOKEN.findall(text)])
+    return "".join([mastodon_count.countable(token, url_weight) for token in x_count.TOKEN.findall(text)])
 
 
-# -- X ---------------------------------------------------------------------------------------------
-
-
-def _x_length(text: str) -> int:
-    """twitter-text v3 weighted length, equal to parse_tweet(text).weightedLength.
-
-    parse_tweet costs about 1.5 ms on a full 280-character text, too slow for every keystroke: its
-    emoji regex (thousands of alternatives) costs about 4 us at every position it is tried, so about
-    130 us even on a 34-character ASCII URL. Texts are cut into whitespace-separated tokens whose
-    weights add up; tokens are cached (typing changes one token), and a new token is weighed as
-    parse_tweet weighs it, but with its URL and emoji entities found cheaply (see `_x_token`).
-    """
-    if not text:
-        return 0
-    if text.isascii() and "." not in text and "\r" not in text:
-        return len(text)  # no URL, no emoji, every character weighs 1
-    tokens = _TOKEN.findall(text)
-    # twitter-text's URL rules depend on what precedes a word (start of text or whitespace), so the
-    # first token is weighed as it stands and every later one as it stands after a space.
-    return _x_token(tokens[0], True) + sum(map(_x_token, tokens[1:], repeat(False)))
-
-
-@lru_cache(maxsize=4096)
-def _x_token(token: str, first: bool) -> int:
-    """parse_tweet's weighting loop on one token: code point weights, but 23 per URL, 2 per emoji.
-
-    Entities come from twitter-text's own URL extractor and emoji regex; only the search for them
-    is narrowed (URL extraction only where a domain could be, the emoji regex only at code points
-    that can begin an emoji): a new URL token costs about 15-25 us, an emoji about 5 us.
-    Neither a URL nor an emoji holds a space, tab, CR or LF, so the entities of a text are those
-    of its tokens, control characters included; `first` says the token starts the text.
-    """
-    if not token:
-        return 0
-    text = _LINE_ENDINGS.sub("\n", unicodedata.normalize("NFC", token))
-    if not first:
-        text = " " + text  # its one-character weight is taken off at the end
-    # Entities by start index, a later one replacing an earlier one, as parse_tweet keys them.
-    urls = {e["indices"][0]: len(e["url"]) for e in _urls(text)}
-    emojis = {start: end - start for start, end in _emoji_spans(text)}
-    weight = _code_point_weight(text)
-    covered = 0  # parse_tweet skips entities that start inside the previous URL or emoji
-    for start in sorted(urls.keys() | emojis.keys()):
-        if start < covered:
-            continue
-        # A URL wins over an emoji starting at the same index (parse_tweet checks URLs first).
-        size, entity_weight = (urls[start], URL_WEIGHT) if start in urls else (emojis[start], 2)
-        covered = start + size
-        weight += entity_weight - _code_point_weight(text[start:covered])
-    return weight if first else weight - 1
-
-
-def _code_point_weight(text: str) -> int:
-    light = sum(len(run) for run in _light().findall(text))
-    return light + 2 * (len(text) - light)
-
-
-# A URL twitter-text recognises needs a domain: a dot followed by a letter (the TLD's first).
-_DOT_LETTER = re.compile(r"\.[^\W\d_]")
-
-
-class UrlEntity(TypedDict):
-    """A URL twitter-text found: its text and where it starts and ends."""
-
-    url: str
-    indices: list[int]
-
-
-def _urls(text: str) -> list[UrlEntity]:
-    # Sentences ending in "." or "..." and numbers like 4.99 never reach the URL regexes.
-    if "." not in text or ("://" not in text and _DOT_LETTER.search(text) is None):
-        return []
-    from twitter_text.extract_urls import extract_urls_with_indices
-
-    return extract_urls_with_indices(text)
-
-
-def _emoji_spans(text: str) -> list[tuple[int, int]]:
-    """The matches of twitter-text's emoji regex, as its finditer would find them.
-
-    The regex costs about 4 us wherever it is tried, so it is tried only where the candidate regex
-    of `_emoji_regexes` says a match can begin (elsewhere it would fail anyway).
-    """
-    if text.isascii():
-        return []  # every emoji sequence holds a non-ASCII code point (keycaps: U+FE0F/U+20E3)
-    emoji, candidate = _emoji_regexes()
-    spans = []
-    position = 0
-    while (found := candidate.search(text, position)) is not None:
-        match = emoji.match(text, found.start())
-        if match is None:
-            position = found.start() + 1
-        else:
-            spans.append(match.span())
-            position = match.end()
-    return spans
-
-
-@lru_cache(maxsize=1)
-def _emoji_regexes() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """twitter-text's emoji regex and a cheap one matching (a superset of) where it can begin.
-
-    A match is either a single-code-point emoji, or a multi-code-point sequence whose first two
-    code points are known; first code points that are no emoji on their own ("#", digits, "*" of
-    the keycaps) are candidates only before a possible second code point.
-    """
-    from twitter_text.regexp import emoji as emoji_module
-
-    singles = "".join(
-        f"{re.escape(chr(low))}-{re.escape(chr(high))}"
-        for low, high in emoji_module.single_codepoint_emoji_ranges
-    )
-    single = re.compile(f"[{singles}]")
-    firsts: set[str] = set()
-    seconds: set[str] = set()
-    for entry in emoji_module.emoji_list:
-        points = [chr(int(point, 16)) for point in entry.codepoint.split()]
-        if len(points) > 1 and not single.match(points[0]):
-            firsts.add(points[0])
-            seconds.add(points[1])
-    candidate = re.compile(f"[{singles}]|[{_char_class(firsts)}](?=[{_char_class(seconds)}])")
-    return emoji_module.emoji, candidate
-
-
-def _char_class(chars: set[str]) -> str:
-    return "".join(re.escape(char) for char in sorted(chars))
-
-
-def _reference_length(text: str) -> int:
-    from twitter_text import parse_tweet
-
-    return int(parse_tweet(text).weightedLength)
-
-
-def x_reference_length(text: str) -> int:
-    """X weighted length straight from twitter-text-parser (slow; the differential test's oracle)."""
-    return _reference_length(text)
-
-
-# -- replies: mentions and threads -------------------------------------------------------------------
+# -- replies: mentions -------------------------------------------------------------------
 
 
 def reply_prefix(network: Network, handles: list[str], own: tuple[str, ...] = ()) -> str:
@@ -363,110 +210,6 @@ def with_prefix(prefix: str, text: str) -> str:
     if not prefix or text.casefold().startswith(prefix.strip().casefold()):
         return text
     return prefix + text
-
-
-def split_thread(
-    text: str,
-    network: Network,
-    limit: int | None = None,
-    prefix: str = "",
-    max_parts: int = 99,
-    url_weight: int | None = None,
-    content_warning: str = "",
-) -> list[str]:
-    """Split a reply into numbered parts ("... 1/3") at word boundaries, each within the limit.
-
-    Args:
-        text: the reply body (without mentions).
-        network: the counting rule to measure with.
-        limit: the limit to respect (default: the network's).
-        prefix: mentions every part starts with (counted in each part).
-        max_parts: refuse to produce more parts than this.
-        url_weight: what a link counts on the server (default: the network's rule).
-        content_warning: the content warning every part carries (Mastodon counts it).
-
-    Returns:
-        The final text of each part, prefix and numbering included; one part (no numbering) when it fits.
-
-    Raises:
-        ValueError: the prefix leaves no room, or more than `max_parts` parts would be needed.
-    """
-    lim = limit if limit and limit > 0 else _network_limit(network)
-    body = text.strip()
-    if fits(prefix + body, network, lim, url_weight, content_warning):
-        return [prefix + body]
-    words = re.findall(r"\S+\s*", body)
-    total = 2
-    while total <= max_parts:
-        parts = _pack(words, network, lim, prefix, total, url_weight, content_warning)
-        if parts is not None and len(parts) <= total:
-            n = len(parts)
-            return [f"{prefix}{p} {i}/{n}" for i, p in enumerate(parts, 1)]
-        total = len(parts) if parts is not None and len(parts) > total else total + 1
-    raise ValueError(f"the reply needs more than {max_parts} parts")
-
-
-def fits(
-    text: str, network: Network, limit: int, url_weight: int | None = None, content_warning: str = ""
-) -> bool:
-    """The text is within `limit` (and the byte cap where the network has one)."""
-    return not check(text, network, limit, url_weight, content_warning).over
-
-
-def _pack(
-    words: list[str],
-    network: Network,
-    lim: int,
-    prefix: str,
-    total: int,
-    url_weight: int | None = None,
-    content_warning: str = "",
-) -> list[str] | None:
-    """Greedy packing for a thread of `total` parts (numbering sized for it); None if impossible."""
-    suffix = f" {total}/{total}"  # the widest numbering of this thread
-    if not fits(prefix + "x" + suffix, network, lim, url_weight, content_warning):
-        raise ValueError("the mentions leave no room for the reply")
-    parts: list[str] = []
-    current = ""
-    queue = list(words)
-    while queue:
-        word = queue.pop(0)
-        candidate = current + word
-        if fits(prefix + candidate.rstrip() + suffix, network, lim, url_weight, content_warning):
-            current = candidate
-            continue
-        if current:
-            parts.append(current.rstrip())
-            current = ""
-            queue.insert(0, word)
-            continue
-        # A single word longer than a part: cut it at grapheme boundaries.
-        head, tail = _cut(word.rstrip(), network, lim, prefix, suffix, url_weight, content_warning)
-        parts.append(head)
-        queue.insert(0, tail + word[len(word.rstrip()) :])
-    if current.strip():
-        parts.append(current.rstrip())
-    return parts
-
-
-def _cut(
-    word: str,
-    network: Network,
-    lim: int,
-    prefix: str,
-    suffix: str,
-    url_weight: int | None = None,
-    content_warning: str = "",
-) -> tuple[str, str]:
-    clusters = _grapheme().findall(word)
-    low, high = 1, len(clusters)
-    while low < high:  # largest head that fits
-        mid = (low + high + 1) // 2
-        if fits(prefix + "".join(clusters[:mid]) + suffix, network, lim, url_weight, content_warning):
-            low = mid
-        else:
-            high = mid - 1
-    return "".join(clusters[:low]), "".join(clusters[low:])
 
 
 class CountJson(TypedDict):

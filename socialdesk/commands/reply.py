@@ -128,6 +128,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Review and send a reply (or DM) to a cached post through the outbox."""
         from socialdesk import compose
+        from socialdesk.thread_split import split_thread
 
         context = from_typer(ctx)
         post = find_post(context, post_ref)
@@ -149,7 +150,7 @@ def register(app: typer.Typer) -> None:
                 raise UserError(
                     f"the reply is {result.count}/{result.limit} ({over}); shorten it or pass --split"
                 )
-            parts = compose.split_thread(
+            parts = split_thread(
                 body, network, limit, prefix=prefix, url_weight=url_weight, content_warning=cw
             )
         refused = _refusal(context, post, parts[0], dm)

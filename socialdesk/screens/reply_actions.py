@@ -14,6 +14,7 @@ from socialdesk.errors import UserError
 from socialdesk.screens.link_actions import LinkActions
 from socialdesk.screens.quit_actions import QuitActions
 from socialdesk.screens.reply_send import ReplySend, final_text
+from socialdesk.thread_split import split_thread
 
 REPLY_BINDINGS: list[Binding] = [
     Binding("ctrl+s", "reply_send", "Send", id="reply.send"),
@@ -104,7 +105,7 @@ class ReplyActions(ReplySend, QuitActions, LinkActions):
         body = text[len(prefix) :] if prefix and text.startswith(prefix) else text
         try:
             limit, url_weight = self.composer_rules()
-            parts = compose.split_thread(
+            parts = split_thread(
                 body,
                 post.network,
                 limit,

@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
-from socialdesk import compose
+from socialdesk import compose, x_count
+from socialdesk.thread_split import split_thread
 
 # Pieces a real reply is made of, including the cases each rule treats specially.
 PIECES = [
@@ -80,7 +81,7 @@ def test_x_length_equals_twitter_text_parser(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=60))
 def test_x_length_equals_reference_on_arbitrary_unicode(text: str) -> None:
-    assert compose.length(text, "x") == compose.x_reference_length(text)
+    assert compose.length(text, "x") == x_count.reference_length(text)
 
 
 def test_x_known_values() -> None:
@@ -149,7 +150,7 @@ def test_demo_counts_like_x() -> None:
 )
 def test_split_thread_parts_fit_and_keep_every_word(words: list[str], network: str, prefix: str) -> None:
     text = " ".join(words)
-    parts = compose.split_thread(text, network, prefix=prefix)
+    parts = split_thread(text, network, prefix=prefix)
     for part in parts:
         assert not compose.check(part, network).over, part
         assert part.startswith(prefix)
@@ -165,7 +166,7 @@ def test_split_thread_parts_fit_and_keep_every_word(words: list[str], network: s
 
 
 def test_split_cuts_a_word_longer_than_a_part() -> None:
-    parts = compose.split_thread("z" * 700, "x")
+    parts = split_thread("z" * 700, "x")
     assert len(parts) == 3
     assert "".join(p.rsplit(" ", 1)[0] for p in parts) == "z" * 700
     assert all(compose.length(p, "x") <= 280 for p in parts)
@@ -173,7 +174,7 @@ def test_split_cuts_a_word_longer_than_a_part() -> None:
 
 def test_split_refuses_when_mentions_fill_the_post() -> None:
     with pytest.raises(ValueError):
-        compose.split_thread("hello " * 100, "x", prefix="@" + "m" * 279 + " ")
+        split_thread("hello " * 100, "x", prefix="@" + "m" * 279 + " ")
 
 
 def test_reply_prefix_per_network() -> None:
@@ -317,7 +318,7 @@ def test_x_counter_never_calls_parse_tweet(monkeypatch: pytest.MonkeyPatch) -> N
         raise AssertionError(f"parse_tweet called on {text!r}")
 
     monkeypatch.setattr(twitter_text, "parse_tweet", slow)
-    compose._x_token.cache_clear()
+    x_count._x_token.cache_clear()
     for text in TYPED:
         for end in range(1, len(text) + 1):
             compose.length(text[:end], "x")
@@ -336,8 +337,8 @@ def test_x_code_point_weights_are_twitter_texts() -> None:
     assert light == {(0x0, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037)}
     for low, high in light:
         for code in (low, high):
-            assert compose._code_point_weight(chr(code)) == 1
-        assert compose._code_point_weight(chr(high + 1)) == 2
+            assert x_count._code_point_weight(chr(code)) == 1
+        assert x_count._code_point_weight(chr(high + 1)) == 2
 
 
 def test_x_url_candidates_need_a_dot_and_a_letter() -> None:
@@ -352,7 +353,7 @@ def test_x_url_candidates_need_a_dot_and_a_letter() -> None:
     for tlds in (valid_gtld, valid_cctld):
         body = tlds.pattern[tlds.pattern.index("(?:(?:") + 6 : tlds.pattern.index(")(?=")]
         for tld in body.split("|"):
-            assert compose._DOT_LETTER.match("." + tld), tld
+            assert x_count._DOT_LETTER.match("." + tld), tld
             # IGNORECASE: the TLD's case variants are letters too
             assert re.match(r"[^\W\d_]", tld[0].upper()) and re.match(r"[^\W\d_]", tld[0].lower())
 
@@ -361,7 +362,7 @@ def test_x_emoji_candidates_cover_every_emoji() -> None:
     """The emoji regex is tried only where the candidate regex matches: every emoji must start there."""
     from twitter_text.regexp import emoji as emoji_module
 
-    emoji, candidate = compose._emoji_regexes()
+    emoji, candidate = x_count._emoji_regexes()
     for entry in emoji_module.emoji_list:
         sequence = "".join(chr(int(point, 16)) for point in entry.codepoint.split())
         assert not sequence.isascii()  # why ASCII tokens skip the emoji search
@@ -369,4 +370,4 @@ def test_x_emoji_candidates_cover_every_emoji() -> None:
     for low, high in emoji_module.single_codepoint_emoji_ranges:
         for code in range(low, high + 1):
             assert candidate.match(chr(code)), hex(code)
-    assert compose._emoji_spans("a1b2 #x ©") == [(8, 9)]  # digits and "#" not before U+FE0F/U+20E3
+    assert x_count._emoji_spans("a1b2 #x ©") == [(8, 9)]  # digits and "#" not before U+FE0F/U+20E3

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from socialdesk import compose, mastodon_count
+from socialdesk.thread_split import split_thread
 
 
 @pytest.mark.parametrize(
@@ -107,8 +108,8 @@ def test_the_content_warning_counts_with_the_text() -> None:
     assert compose.check("b" * 251, "mastodon", content_warning="a" * 250).over
     assert compose.length("see https://a.com/x", "mastodon", content_warning="order trouble") == 13 + 4 + 23
     assert compose.length("hello", "x", content_warning="ignored elsewhere") == 5
-    parts = compose.split_thread("word " * 120, "mastodon", content_warning="c" * 300)
-    assert len(compose.split_thread("word " * 120, "mastodon")) == 2  # 600 characters
+    parts = split_thread("word " * 120, "mastodon", content_warning="c" * 300)
+    assert len(split_thread("word " * 120, "mastodon")) == 2  # 600 characters
     assert len(parts) == 4 and all(
         not compose.check(p, "mastodon", content_warning="c" * 300).over for p in parts
     )
