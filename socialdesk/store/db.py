@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from socialdesk.models import Author, Post
+from socialdesk.models import Post
 from socialdesk.sanitize import scrub
 from socialdesk.store.first_response import mark_answered
+from socialdesk.store.identities import by_native_id, parent_customer, resolve_customers
 from socialdesk.store.schema import migrate
 from socialdesk.store.similar_index import index_new_posts
 
@@ -62,25 +63,6 @@ class UpsertResult:
 
     inserted: list[int] = field(default_factory=list)
     updated: int = 0
-
-
-def _by_native_id(
-    conn: sqlite3.Connection, table: str, columns: str, keys: list[tuple[str, str]]
-) -> Iterator[tuple[str, tuple[Any, ...]]]:
-    """(network, row) for the rows of `table` among (network, native id) keys; each row starts with
-    the native id, then `columns`. Read 500 ids at a time (SQLite caps bound variables)."""
-    by_network: dict[str, list[str]] = {}
-    for network, native_id in keys:
-        by_network.setdefault(network, []).append(native_id)
-    for network, native_ids in by_network.items():
-        for start in range(0, len(native_ids), 500):
-            chunk = native_ids[start : start + 500]
-            sql = (
-                f"SELECT native_id, {columns} FROM {table} "
-                f"WHERE network = ? AND native_id IN ({','.join('?' * len(chunk))})"
-            )
-            for row in conn.execute(sql, [network, *chunk]):
-                yield network, tuple(row)
 
 
 def _raw_json(raw: dict[str, Any]) -> str:
@@ -181,7 +163,7 @@ class Store:
         with self.transaction() as conn:
             keys = [(p.network, p.native_id) for p in posts]
             existing = self._existing_ids(conn, keys)
-            customers = self._resolve_customers(conn, posts)
+            customers = resolve_customers(conn, posts)
             rows = []
             tags: list[tuple[tuple[str, str], str]] = []
             in_batch = {
@@ -192,7 +174,7 @@ class Store:
             for post, tri in zip(posts, triages, strict=True):
                 if post.is_ours:
                     parent = (post.network, post.in_reply_to or "")
-                    customer_id = in_batch.get(parent) or self._parent_customer(conn, post)
+                    customer_id = in_batch.get(parent) or parent_customer(conn, post)
                 else:
                     customer_id = customers[(post.network, post.author.native_id)]
                 rows.append(
@@ -251,114 +233,7 @@ class Store:
 
     @staticmethod
     def _existing_ids(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        return {(network, row[0]): row[1] for network, row in _by_native_id(conn, "posts", "id", keys)}
-
-    def _resolve_customers(self, conn: sqlite3.Connection, posts: list[Post]) -> dict[tuple[str, str], int]:
-        """Map each author to a customer, creating identities (and customers) as needed.
-
-        A new identity joins an existing customer on another network when both the display name and
-        the handle's local part match: the common case of one person using the same name everywhere.
-        """
-        # Per author: their newest name and handle, and when they were first seen.
-        authors: dict[tuple[str, str], tuple[Author, float]] = {}
-        newest: dict[tuple[str, str], float] = {}
-        for post in posts:
-            if post.is_ours:
-                continue  # our own accounts are not customers
-            key = (post.network, post.author.native_id)
-            seen = authors.get(key)
-            if seen is None:
-                authors[key], newest[key] = (post.author, post.created_at), post.created_at
-                continue
-            author = seen[0]
-            if post.created_at > newest[key]:
-                author, newest[key] = post.author, post.created_at
-            authors[key] = (author, min(seen[1], post.created_at))
-        resolved: dict[tuple[str, str], int] = {}
-        known = self._identities(conn, list(authors))
-        for (network, native_id), (author, first_seen) in authors.items():
-            row = known.get((network, native_id))
-            if row is not None:
-                known_customer, handle, name, followers, url = row
-                # Only write what changes: most authors post again under the same name and handle.
-                ints = isinstance(author.followers, int) and isinstance(followers, int)
-                same_followers = ints and author.followers <= followers
-                profile = author.url or url  # a post that names no profile address keeps the known one
-                if (
-                    handle != author.handle
-                    or name != author.display_name
-                    or not same_followers
-                    or profile != url
-                ):
-                    conn.execute(
-                        "UPDATE identities SET handle = ?, display_name = ?, followers = MAX(followers, ?), "
-                        "url = ? WHERE network = ? AND native_id = ?",
-                        (author.handle, author.display_name, author.followers, profile, network, native_id),
-                    )
-                resolved[(network, native_id)] = known_customer
-                continue
-            customer_id = self._match_customer(conn, network, author)
-            if customer_id is None:
-                customer_id = conn.execute(
-                    "INSERT INTO customers (display_name, first_seen) VALUES (?, ?)",
-                    (author.display_name or author.handle, first_seen),
-                ).lastrowid
-            conn.execute(
-                "INSERT INTO identities (customer_id, network, native_id, handle, display_name, followers, "
-                "first_seen, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    customer_id,
-                    network,
-                    native_id,
-                    author.handle,
-                    author.display_name,
-                    author.followers,
-                    first_seen,
-                    author.url,
-                ),
-            )
-            assert customer_id is not None
-            resolved[(network, native_id)] = customer_id
-        return resolved
-
-    @staticmethod
-    def _identities(
-        conn: sqlite3.Connection, keys: list[tuple[str, str]]
-    ) -> dict[tuple[str, str], tuple[int, str, str, int, str]]:
-        """The stored identities among (network, native id) keys: customer, handle, name, followers, url."""
-        rows = _by_native_id(conn, "identities", "customer_id, handle, display_name, followers, url", keys)
-        return {(network, row[0]): row[1:] for network, row in rows}
-
-    @staticmethod
-    def _parent_customer(conn: sqlite3.Connection, post: Post) -> int | None:
-        """Our reply belongs to the history of the customer it answers."""
-        if not post.in_reply_to:
-            return None
-        row = conn.execute(
-            "SELECT customer_id FROM posts WHERE network = ? AND native_id = ?",
-            (post.network, post.in_reply_to),
-        ).fetchone()
-        return row[0] if row else None
-
-    @staticmethod
-    def _match_customer(conn: sqlite3.Connection, network: str, author: object) -> int | None:
-        handle = getattr(author, "handle", "")
-        name = getattr(author, "display_name", "")
-        if not name or not handle:
-            return None
-        local = handle.lstrip("@").split("@")[0].split(".")[0]
-        if len(local) < 4:
-            return None
-        # Same name first: a cheap comparison that spares most rows the substring search.
-        for customer_id, other_handle, other_name in conn.execute(
-            "SELECT customer_id, handle, display_name FROM identities "
-            "WHERE display_name = ? AND handle LIKE ? COLLATE NOCASE AND network != ?",
-            (name, f"%{local}%", network),
-        ):
-            other_local = other_handle.lstrip("@").split("@")[0].split(".")[0]
-            if other_local.lower() == local.lower() and other_name == name:
-                return int(customer_id)
-        return None
+        return {(network, row[0]): row[1] for network, row in by_native_id(conn, "posts", "id", keys)}
 
     def mark_deleted(self, network: str, native_ids: Iterable[str], at: float | None = None) -> list[int]:
         """Mark stored posts as deleted on their network; they leave the reply queues (not actionable).
@@ -369,7 +244,7 @@ class Store:
         keys = [(network, native_id) for native_id in dict.fromkeys(native_ids)]
         marked: list[int] = []
         with self.transaction() as conn:
-            for _network, row in _by_native_id(conn, "posts", "id, deleted_at", keys):
+            for _network, row in by_native_id(conn, "posts", "id, deleted_at", keys):
                 if row[2] is None:
                     marked.append(int(row[1]))
             conn.executemany(
