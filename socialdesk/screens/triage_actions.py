@@ -287,7 +287,7 @@ class TriageActions(HostScreen):
     def action_triage_sentiment(self) -> None:
         """Correct the selected post's sentiment: pick from the labels, the current one shown."""
         from socialdesk.screens.choice import ChoiceScreen
-        from socialdesk.services.classify import SENTIMENT_LABELS
+        from socialdesk.services.sentiment import SENTIMENT_LABELS
 
         post = self.selected_post
         if post is None:
@@ -305,7 +305,7 @@ class TriageActions(HostScreen):
     def action_triage_intent(self) -> None:
         """Correct the selected post's intent: pick from the intents, the current one shown."""
         from socialdesk.screens.choice import ChoiceScreen
-        from socialdesk.services.classify import INTENTS
+        from socialdesk.services.intents import INTENTS
 
         post = self.selected_post
         if post is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from socialdesk.errors import UserError
-from socialdesk.services.classify import parse_intent_section
+from socialdesk.services.intents import parse_intent_section
 from socialdesk.services.language import known_codes
 from socialdesk.services.playbook import PlaybookFile
 from socialdesk.services.rule_parse import CONDITION_KEYS, macro_names, parse_rule, parse_vip, rule_context

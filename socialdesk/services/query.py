@@ -184,11 +184,11 @@ def _clause(term: Term, agent: str, now: float, known: Vocabulary | None) -> tup
             statuses = [*statuses, Status.CLOSED.value]
         return _in("p.status", statuses)
     if name == "sentiment":
-        from socialdesk.services.classify import SENTIMENT_LABELS
+        from socialdesk.services.sentiment import SENTIMENT_LABELS
 
         return _in("p.sentiment_label", _check(name, values, SENTIMENT_LABELS))
     if name == "intent":
-        from socialdesk.services.classify import INTENTS
+        from socialdesk.services.intents import INTENTS
 
         return _in("p.intent", _check(name, values, INTENTS))
     if name == "priority":

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 from socialdesk.errors import UserError
 from socialdesk.models import Agent, PostRow, Status
-from socialdesk.services.classify import INTENTS, SENTIMENT_LABELS
+from socialdesk.services.intents import INTENTS
 from socialdesk.services.playbook import PlaybookFile
 from socialdesk.services.query import QueryError, parse_query
+from socialdesk.services.sentiment import SENTIMENT_LABELS
 from socialdesk.services.sla_policy import DEFAULT_ROLES
 from socialdesk.store import PostFilter, Store, replies
 from socialdesk.store import queue_queries as qq

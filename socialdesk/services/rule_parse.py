@@ -33,9 +33,10 @@ from zoneinfo import ZoneInfo
 
 from socialdesk.errors import UserError
 from socialdesk.sanitize import shadow
-from socialdesk.services.classify import INTENTS, SENTIMENT_LABELS
+from socialdesk.services.intents import INTENTS
 from socialdesk.services.playbook import PlaybookFile
 from socialdesk.services.rule_match import UTC, WORD, Rule, TimeOfDay
+from socialdesk.services.sentiment import SENTIMENT_LABELS
 
 _LIST_KEYS = (
     "network",

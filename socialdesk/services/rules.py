@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from socialdesk.config import SlaSettings
 from socialdesk.models import Post
 from socialdesk.sanitize import shadow
-from socialdesk.services.classify import Classification, Classifier, parse_intent_section
+from socialdesk.services.classify import Classification, Classifier
+from socialdesk.services.intents import parse_intent_section
 from socialdesk.services.language import LanguageGuesser, LazyLanguage
 from socialdesk.services.playbook import PlaybookFile, load_playbook
 from socialdesk.services.rule_match import WORD as _WORD

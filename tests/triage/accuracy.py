@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from socialdesk.sanitize import shadow
-from socialdesk.services.classify import Classifier, label_for, vader_score
+from socialdesk.services.classify import Classifier
+from socialdesk.services.sentiment import label_for, vader_score
 
 LABELLED = Path(__file__).with_name("labelled_posts.jsonl")
 

@@ -6,7 +6,7 @@ import sys
 import time
 
 from socialdesk.sanitize import shadow
-from socialdesk.services import classify
+from socialdesk.services import classify, sentiment
 from tests.triage.accuracy import load
 
 
@@ -21,12 +21,12 @@ def main() -> None:
     t = time.perf_counter()
     shadows = [shadow(x) for x in texts]
     t_shadow = time.perf_counter() - t
-    vader = classify.analyzer()
+    vader = sentiment.analyzer()
     t = time.perf_counter()
     for s in shadows:
         vader.polarity_scores(s)
     t_vader = time.perf_counter() - t
-    classify._vader_compound.cache_clear()
+    sentiment._vader_compound.cache_clear()
     t = time.perf_counter()
     for x, s in zip(texts, shadows, strict=True):
         classifier.classify(x, s)
@@ -47,7 +47,7 @@ def main() -> None:
         Post("x", str(i), Author(f"a{i % 5000}", f"h{i}", followers=i % 20000), x, float(i))
         for i, x in enumerate(texts)
     ]
-    classify._vader_compound.cache_clear()
+    sentiment._vader_compound.cache_clear()
     t = time.perf_counter()
     for start in range(0, n, 500):
         triager.triage_many(posts[start : start + 500], None)

@@ -6,7 +6,9 @@ import pytest
 
 from socialdesk.errors import UserError
 from socialdesk.sanitize import shadow
-from socialdesk.services.classify import Classifier, label_for, parse_intent_section, vader_score
+from socialdesk.services.classify import Classifier
+from socialdesk.services.intents import parse_intent_section
+from socialdesk.services.sentiment import label_for, vader_score
 from tests.triage.accuracy import load, score
 
 
