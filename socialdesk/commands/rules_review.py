@@ -71,7 +71,7 @@ def print_explanation(
                 "tags": list(explanation.triage.tags),
                 "assigned_to": explanation.triage.assigned_to,
             },
-            "stored": explanation.stored,
+            "stored": explanation.stored or {},
             "automations": explanation.automations,
         }
         typer.echo(json_dumps(data, indent=2))  # post text escaped: never a raw control

@@ -22,7 +22,7 @@ from socialdesk.services.sla_policy import SlaPolicy, parse_sla
 from socialdesk.services.triage_offload import TextStageOffload
 from socialdesk.store import Triage
 from socialdesk.store.playbook_queries import add_rule_hits, new_post_keys
-from socialdesk.store.queue_queries import author_facts, author_facts_before
+from socialdesk.store.retriage_queries import author_facts, author_facts_before
 
 if TYPE_CHECKING:
     from socialdesk.config import Settings

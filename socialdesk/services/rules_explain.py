@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialdesk.errors import UserError
 from socialdesk.services.rule_match import Rule
-from socialdesk.store.queue_queries import stored_posts_by_id, stored_triage
+from socialdesk.store.retriage_queries import StoredTriage, stored_posts_by_id, stored_triage
 
 if TYPE_CHECKING:
     from socialdesk.models import Post
@@ -38,8 +38,8 @@ class Explanation:
     fired: list[Fired] = field(default_factory=list)
     stopped_by: str = ""
     skipped: list[str] = field(default_factory=list)  # rules never evaluated (after the stop)
-    classification: dict[str, Any] = field(default_factory=dict)
-    stored: dict[str, Any] = field(default_factory=dict)
+    classification: dict[str, str] = field(default_factory=dict)
+    stored: StoredTriage | None = None  # None: the cache holds no triage for it
     automations: list[str] = field(default_factory=list)  # `automations.explain`'s lines
 
     def lines(self) -> list[str]:
@@ -140,7 +140,7 @@ def explain_stored(
                 else {}
             ),
         },
-        stored=stored_triage(store.conn, [post_id]).get(post_id, {}),
+        stored=stored_triage(store.conn, [post_id]).get(post_id),
     )
     if decision.stopped_by is not None:
         explanation.stopped_by = names[decision.stopped_by]

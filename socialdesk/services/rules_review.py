@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialdesk.models import Post
 from socialdesk.store.playbook_queries import HIT_SPANS, rule_hit_counts
-from socialdesk.store.queue_queries import stored_posts_page, stored_triage
+from socialdesk.store.retriage_queries import StoredTriage, stored_posts_page, stored_triage
 
 if TYPE_CHECKING:
     from socialdesk.services.rules import Decision, Triager
@@ -33,7 +33,7 @@ class Reviewed:
     post_id: int
     post: Post
     decision: Decision
-    stored: dict[str, Any]
+    stored: StoredTriage
 
 
 def owned_tags(triager: Triager) -> frozenset[str]:
@@ -170,7 +170,7 @@ def apply_review(store: Store, triager: Triager, since: float, agent: str, sourc
     or taken away (an agent's hand-added tags stay); a rule's assignee is set only where nobody is.
     Recorded in the audit log, once, with the count.
     """
-    from socialdesk.store.queue_queries import retriage
+    from socialdesk.store.retriage_queries import retriage
 
     owned = owned_tags(triager)
     count = 0
