@@ -2,7 +2,7 @@
 
 `TriageActions` is a mixin for the desk screen, which implements `socialdesk.screens.host.DeskHost`.
 Store I/O runs in thread workers that end by posting TriageChanged, which the mixin turns into a refresh
-and a notification.
+and a notification. The saved queues (tabs, number keys, counts) are `QueueActions`, its base.
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ from textual.message import Message
 from socialdesk.capabilities import facts
 from socialdesk.errors import UserError
 from socialdesk.sanitize import clean
-from socialdesk.screens.host import HostScreen
-from socialdesk.widgets.queue_tabs import QueueTabs
+from socialdesk.screens.queue_actions import QueueActions
 
 if TYPE_CHECKING:  # the queue service and classifier are imported by the actions that use them
     from socialdesk.models import PostRow
-    from socialdesk.services.queue import QueueService, SavedQueue
-    from socialdesk.store import PostFilter
+    from socialdesk.services.queue import QueueService
 
 TRIAGE_BINDINGS: list[Binding] = [
     Binding("n", "triage_next", "Next", id="triage.next"),
@@ -86,39 +84,10 @@ class PostExplained(Message):
         self.lines = lines
 
 
-class QueueCountsLoaded(Message):
-    """Live counts of the saved queues were read."""
-
-    def __init__(self, counts: dict[str, int]) -> None:
-        super().__init__()
-        self.counts = counts
-
-
-class TriageActions(HostScreen):
+class TriageActions(QueueActions):
     """Mixin adding the triage keys to the desk screen (`self` is a `screens.host.DeskHost`)."""
 
-    _triage_queues: list[SavedQueue] | None = None
-    triage_queue: SavedQueue | None = None
-
     # -- helpers -----------------------------------------------------------------------------------
-
-    @property
-    def triage_queues(self) -> list[SavedQueue]:
-        """The playbook's saved queues (read once; the last good playbook's when the file is broken)."""
-        if self._triage_queues is None:
-            from socialdesk.services.playbook_keeper import keeper_for
-            from socialdesk.services.queue import load_queues
-
-            try:
-                self._triage_queues = load_queues(keeper_for(self.ctx).current().playbook)
-            except UserError as exc:
-                self.notify(str(exc), severity="error", markup=False)
-                self._triage_queues = load_queues(None)
-        return self._triage_queues
-
-    def _triage_filter(self) -> PostFilter | None:
-        queue = self.triage_queue
-        return queue.filter(self.ctx.agent.name) if queue is not None else None
 
     def _targets(self) -> list[int]:
         """The marked posts (bulk), else the selected one."""
@@ -320,16 +289,6 @@ class TriageActions(HostScreen):
 
         self.app.push_screen(ChoiceScreen("Intent", INTENTS, post.intent), picked)
 
-    def action_triage_queue(self, key: int) -> None:
-        """Show the saved queue with number key `key`, in queue order."""
-        queue = next((q for q in self.triage_queues if q.key == key), None)
-        if queue is None:
-            return
-        self.triage_queue = queue
-        self.set_feed_filter(queue.filter(self.ctx.agent.name), queue.name, True)
-        for tabs in self.query(QueueTabs):
-            tabs.active = queue.name
-
     def action_triage_approvals(self) -> None:
         """Open the approver's queue (needs the approver role)."""
         from socialdesk.screens.approvals import ApprovalsScreen
@@ -339,29 +298,6 @@ class TriageActions(HostScreen):
             self.notify("Approving replies needs the approver role (config: desk.roles)", severity="warning")
             return
         self.app.push_screen(ApprovalsScreen(self.ctx, self.outbox))
-
-    def refresh_queue_counts(self) -> None:
-        """Count every saved queue in a worker; posts QueueCountsLoaded (QueueTabs on the screen update).
-
-        The first call also reads the playbook's queues there, so the desk's first frame (which shows
-        the tab strip empty) does not wait for it.
-        """
-        ctx = self.ctx
-
-        def job() -> None:
-            from socialdesk.services.queue import QueueService
-
-            queues = self.triage_queues
-            self.post_message(QueueCountsLoaded(QueueService(ctx.store, ctx.agent).counts(queues)))
-
-        self.run_worker(
-            job,
-            thread=True,
-            group="queue-counts",
-            exclusive=True,
-            exit_on_error=False,
-            description="Counting queues",
-        )
 
     def action_triage_explain(self) -> None:
         """Why is the selected post here: the rules that fired, in order (read in a worker, then a modal)."""
@@ -414,11 +350,3 @@ class TriageActions(HostScreen):
             self.select_post(outcome.select)
         self.refresh_thread()
         self.refresh_queue_counts()
-
-    def on_queue_counts_loaded(self, message: QueueCountsLoaded) -> None:
-        for tabs in self.query(QueueTabs):
-            tabs.show(self.triage_queues, message.counts)
-
-    def on_queue_tabs_queue_chosen(self, message: QueueTabs.QueueChosen) -> None:
-        if self.triage_queue is None or self.triage_queue.key != message.key:
-            self.action_triage_queue(message.key)
