@@ -55,7 +55,7 @@ def _database(exc: sqlite3.Error, where: str) -> str:
 
 def explain(exc: BaseException) -> str | None:
     """One line for a failure of a file or place we use, or None when it is a bug to log."""
-    from socialdesk.store.schema import SchemaTooNew
+    from socialdesk.store.migrate import SchemaTooNew
 
     where = str(_cache) if _cache is not None else "the cache"
     if isinstance(exc, SchemaTooNew):

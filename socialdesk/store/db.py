@@ -16,7 +16,7 @@ from socialdesk.models import Post
 from socialdesk.sanitize import scrub
 from socialdesk.store.first_response import mark_answered
 from socialdesk.store.identities import by_native_id, parent_customer, resolve_customers
-from socialdesk.store.schema import migrate
+from socialdesk.store.migrate import migrate
 from socialdesk.store.similar_index import index_new_posts
 
 if TYPE_CHECKING:  # sqlite-utils takes ~90 ms to import: only the table helpers need it, never start-up

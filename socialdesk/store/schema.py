@@ -1,8 +1,6 @@
-"""The cache's schema as numbered forward migrations; `user_version` records the one applied."""
+"""The cache's schema as numbered forward migrations (applied by store/migrate.py)."""
 
 from __future__ import annotations
-
-import sqlite3
 
 # Each entry migrates from version i to i + 1. Never edit a released migration: append a new one.
 MIGRATIONS: list[str] = [
@@ -394,54 +392,3 @@ MIGRATIONS: list[str] = [
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class SchemaTooNew(RuntimeError):
-    """The cache was written by a newer socialdesk."""
-
-
-def statements(script: str) -> list[str]:
-    """Split a migration into complete SQL statements (trigger bodies keep their inner semicolons)."""
-    found: list[str] = []
-    pending = ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            found.append(pending.strip())
-            pending = ""
-    if pending.strip():
-        found.append(pending.strip())
-    return found
-
-
-def migrate(conn: sqlite3.Connection) -> int:
-    """Apply every pending migration, all in one transaction; return the resulting version.
-
-    The version is read inside `BEGIN IMMEDIATE`, so two processes (or threads) opening a fresh
-    cache at once serialise: the second finds the work done. A failure rolls everything back and
-    leaves the cache at the version it had.
-    """
-    previous_isolation = conn.isolation_level
-    conn.isolation_level = None  # explicit transactions only
-    try:
-        if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
-            return SCHEMA_VERSION
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            current = conn.execute("PRAGMA user_version").fetchone()[0]
-            if current > SCHEMA_VERSION:
-                raise SchemaTooNew(
-                    f"cache schema version {current} is newer than this socialdesk understands "
-                    f"({SCHEMA_VERSION})"
-                )
-            for version in range(current, SCHEMA_VERSION):
-                for statement in statements(MIGRATIONS[version]):
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    finally:
-        conn.isolation_level = previous_isolation
-    return SCHEMA_VERSION

@@ -9,7 +9,8 @@ import httpx
 
 from socialdesk.connectors.mastodon import MastodonConnector
 from socialdesk.store import Store
-from socialdesk.store.schema import MIGRATIONS, statements
+from socialdesk.store.migrate import statements
+from socialdesk.store.schema import MIGRATIONS
 from socialdesk.testing import SECRET, Loopback
 from tests.connectors.test_bluesky import FakeBluesky
 from tests.connectors.test_bluesky import make as make_bluesky

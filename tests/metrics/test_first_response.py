@@ -10,7 +10,8 @@ import pytest
 from socialdesk.models import Author, Post
 from socialdesk.services.metrics import Metrics, Period
 from socialdesk.store import Store, Triage
-from socialdesk.store.schema import MIGRATIONS, statements
+from socialdesk.store.migrate import statements
+from socialdesk.store.schema import MIGRATIONS
 from tests.metrics.fixtures import DAY, NOW, T0, post, responded
 
 BRAND = Author("brand-id", "acme", "Acme")

@@ -9,7 +9,8 @@ import pytest
 from socialdesk.models import Author, Post
 from socialdesk.store import Store, Triage
 from socialdesk.store import queries as q
-from socialdesk.store.schema import SCHEMA_VERSION, SchemaTooNew, migrate
+from socialdesk.store.migrate import SchemaTooNew, migrate
+from socialdesk.store.schema import SCHEMA_VERSION
 
 
 def make_post(i: int, network: str = "x", author: str = "a1", text: str | None = None, **kw: object) -> Post:
@@ -201,7 +202,7 @@ def test_interrupted_migration_leaves_previous_version(tmp_path, monkeypatch) ->
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, "CREATE TABLE extra (x); SELECT broken("])
     monkeypatch.setattr(schema, "SCHEMA_VERSION", len(schema.MIGRATIONS))
     with pytest.raises(sqlite3.Error):
-        schema.migrate(conn)
+        migrate(conn)
     if conn.in_transaction:
         conn.execute("ROLLBACK")
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
