@@ -78,7 +78,7 @@ def team_db(pg_url: str) -> Iterator[str]:
     """A fresh database with the team schema migrated; its postgresql:// URL."""
     import psycopg
 
-    from socialdesk.team.schema import migrate
+    from socialdesk.team.migrate import migrate
 
     with psycopg.connect(pg_url, autocommit=True) as conn:
         migrate(conn)

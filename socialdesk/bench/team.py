@@ -17,7 +17,7 @@ from typing import Any
 
 from socialdesk.team import claims
 from socialdesk.team.connect import connect, parse_url, safe_url
-from socialdesk.team.schema import migrate
+from socialdesk.team.migrate import migrate
 
 NOT_YET = ("a status change seen by every other desk, p95", "hub failover", "desk cold start as a team desk")
 

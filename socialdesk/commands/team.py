@@ -38,7 +38,7 @@ def init(
     import psycopg
 
     from socialdesk.team.connect import connect, describe, safe_url
-    from socialdesk.team.schema import TeamSchemaTooNew, migrate
+    from socialdesk.team.migrate import TeamSchemaTooNew, migrate
 
     context = from_typer(ctx)
     target, where = _url(context, url)
@@ -102,8 +102,8 @@ def agent(
 ) -> None:
     """Add a team member or change one's role: a supervisor's action (the first member starts the team)."""
     from socialdesk.team.connect import connect
+    from socialdesk.team.migrate import require_current
     from socialdesk.team.roles import set_agent
-    from socialdesk.team.schema import require_current
 
     context = from_typer(ctx)
     target, where = _url(context, url)
@@ -117,7 +117,7 @@ def agent(
 def status(ctx: typer.Context, url: Annotated[Optional[str], _URL_OPTION] = None) -> None:  # noqa: UP045
     """The supervisor's figures: live queue sizes, each agent's claims, SLA breaches (supervisors only)."""
     from socialdesk.team.connect import connect
-    from socialdesk.team.schema import require_current
+    from socialdesk.team.migrate import require_current
     from socialdesk.team.supervisor import supervisor_view
 
     context = from_typer(ctx)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from socialdesk.team import schema
+from socialdesk.team import migrate, schema
 
 pytestmark = pytest.mark.postgres
 
 
 def test_migrate_creates_then_changes_nothing(pg_url: str) -> None:
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        assert schema.current_version(conn) == 0
-        assert schema.migrate(conn) == (0, schema.SCHEMA_VERSION)
-        assert schema.migrate(conn) == (schema.SCHEMA_VERSION, schema.SCHEMA_VERSION)
+        assert migrate.current_version(conn) == 0
+        assert migrate.migrate(conn) == (0, schema.SCHEMA_VERSION)
+        assert migrate.migrate(conn) == (schema.SCHEMA_VERSION, schema.SCHEMA_VERSION)
         tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
     assert set(schema.REPLICATED) | {"audit", "cursors", "hub_leases", "team_schema"} <= tables
 
@@ -22,8 +22,8 @@ def test_migrate_creates_then_changes_nothing(pg_url: str) -> None:
 def test_a_newer_schema_is_refused(team_db: str) -> None:
     with psycopg.connect(team_db, autocommit=True) as conn:
         conn.execute("UPDATE team_schema SET version = version + 1")
-        with pytest.raises(schema.TeamSchemaTooNew, match="newer than this socialdesk"):
-            schema.migrate(conn)
+        with pytest.raises(migrate.TeamSchemaTooNew, match="newer than this socialdesk"):
+            migrate.migrate(conn)
 
 
 def test_every_replicated_table_is_stamped_and_indexed(team_db: str) -> None:
@@ -117,9 +117,9 @@ def test_a_desk_is_told_to_run_init_on_a_database_without_the_current_schema(pg_
 
     with psycopg.connect(pg_url, autocommit=True) as conn:
         with pytest.raises(UserError, match="no socialdesk schema yet: run `socialdesk team init`"):
-            schema.require_current(conn)
-        schema.migrate(conn)
-        schema.require_current(conn)
+            migrate.require_current(conn)
+        migrate.migrate(conn)
+        migrate.require_current(conn)
         conn.execute("UPDATE team_schema SET version = version + 1")
         with pytest.raises(UserError, match="newer than this socialdesk understands"):
-            schema.require_current(conn)
+            migrate.require_current(conn)

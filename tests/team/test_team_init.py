@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from socialdesk.cli import main
-from socialdesk.team import schema
+from socialdesk.team import migrate, schema
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -49,7 +49,7 @@ def test_init_creates_then_reports_it_current(capsys: pytest.CaptureFixture[str]
     code, out, _ = run(capsys, "team", "init", pg_url)
     assert code == 0 and out.endswith("(already current)\n")
     with psycopg.connect(pg_url) as conn:
-        assert schema.current_version(conn) == schema.SCHEMA_VERSION
+        assert migrate.current_version(conn) == schema.SCHEMA_VERSION
 
 
 @pytest.mark.postgres
