@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from socialdesk.bench import corpus, measure
+from socialdesk.bench import corpus, corpus_cache, measure
 from socialdesk.bench.measure import quantile
 from socialdesk.frames import DESK_FPS
 
@@ -125,7 +125,7 @@ def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
     _compile_package()
     spec = corpus.CorpusSpec.for_posts(options.posts)
     say(f"cache: {spec.path(options.cache_dir)}")
-    db, facts, reused = corpus.ensure(spec, options.cache_dir, progress=True)
+    db, facts, reused = corpus_cache.ensure(spec, options.cache_dir, progress=True)
     say(
         f"cache {'reused' if reused else 'built'}: {facts['posts']:,} posts, {facts['customers']:,} customers"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from socialdesk.bench import corpus, report, suite
+from socialdesk.bench import corpus, corpus_cache, report, suite
 
 EXPECTED = (
     "cold start to first feed page",
@@ -65,12 +65,12 @@ def test_the_cache_has_the_shape_the_figures_rely_on(results: dict) -> None:
 
 def test_the_cache_is_reused_and_deterministic(tmp_path: Path) -> None:
     spec = corpus.CorpusSpec.for_posts(2_000)
-    first, _, reused = corpus.ensure(spec, tmp_path)
+    first, _, reused = corpus_cache.ensure(spec, tmp_path)
     assert not reused
-    again, _, reused = corpus.ensure(spec, tmp_path)
+    again, _, reused = corpus_cache.ensure(spec, tmp_path)
     assert reused and again == first
-    rebuilt = corpus.build(spec, tmp_path / "copy.db")
-    assert rebuilt["whale_posts"] == corpus.describe(first)["whale_posts"]
+    rebuilt = corpus_cache.build(spec, tmp_path / "copy.db")
+    assert rebuilt["whale_posts"] == corpus_cache.describe(first)["whale_posts"]
     import sqlite3
 
     def digest(path: Path) -> list[tuple]:

@@ -1,0 +1,181 @@
+"""Builds the benchmark cache from a `CorpusSpec` (bulk load, indexes after), or reuses a complete one."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from socialdesk.bench.corpus import (
+    AGENTS,
+    END,
+    INTENTS,
+    SLA_MINUTES,
+    SPAN,
+    STATUS_WEIGHTS,
+    STATUSES,
+    CorpusSpec,
+    Generator,
+    Record,
+)
+from socialdesk.store import Store
+
+POST_INSERT_COLUMNS = (
+    "id, network, native_id, account, author_native_id, author_handle, author_name, customer_id, text, "
+    "created_at, url, in_reply_to, conversation_id, kind, lang, is_ours, content_warning, raw, fetched_at, "
+    "status, priority, sentiment, sentiment_label, intent, actionable, assigned_to, due_at"
+)
+INSERT_POST = f"INSERT INTO posts ({POST_INSERT_COLUMNS}) VALUES ({', '.join('?' * 27)})"
+
+
+def _triage_columns(
+    rng: random.Random, record: Record
+) -> tuple[str, int, float, str, str, int, str, float | None]:
+    """Plausible triage state: old posts are mostly resolved, recent ones spread over the queue."""
+    if record.is_ours:
+        return "resolved", 1, 0.0, "neutral", "", 0, "", None
+    age_days = (END - record.created_at) / 86400
+    status = "resolved" if age_days > 21 and rng.random() < 0.95 else rng.choices(STATUSES, STATUS_WEIGHTS)[0]
+    priority = rng.choices((0, 1, 2, 3), (10, 60, 22, 8))[0]
+    sentiment = round(rng.uniform(-1, 1), 3)
+    label = "negative" if sentiment < -0.3 else "positive" if sentiment > 0.3 else "neutral"
+    actionable = int(rng.random() < 0.8)
+    due = record.created_at + SLA_MINUTES[priority] * 60 if actionable and status != "resolved" else None
+    return status, priority, sentiment, label, rng.choice(INTENTS), actionable, rng.choice(AGENTS), due
+
+
+def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, object]:
+    """Write the spec's cache to `path` (through a temporary file) and return facts about it.
+
+    The real schema is created by `Store`; indexes and FTS triggers are dropped for the bulk load and
+    recreated from their own SQL afterwards, and the FTS index is built once with 'rebuild'.
+    """
+    started = time.perf_counter()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(tmp) + suffix).unlink(missing_ok=True)
+    store = Store(tmp)
+    store.close()
+    conn = sqlite3.connect(tmp, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA cache_size = -262144")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    saved = conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN ('posts', 'post_tags') "
+        "AND type IN ('index', 'trigger') AND sql IS NOT NULL"
+    ).fetchall()
+    for kind, name, _ in saved:
+        conn.execute(f"DROP {kind.upper()} {name}")
+    gen = Generator(spec)
+    rng = random.Random(spec.seed + 1)
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO customers (id, display_name, first_seen, vip) VALUES (?, ?, ?, ?)",
+        ((c + 1, gen.names[c], END - SPAN, int(c % 997 == 0)) for c in range(spec.customers)),
+    )
+    conn.executemany(
+        "INSERT INTO identities (customer_id, network, native_id, handle, display_name, followers, "
+        "first_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            (c + 1, n, f"{n}-u{c}", gen.handle_on(c, n), gen.names[c], gen.followers[c], END - SPAN)
+            for c in range(spec.customers)
+            for n in gen.customer_networks[c]
+        ),
+    )
+    rows: list[tuple[object, ...]] = []
+    tags: list[tuple[int, str]] = []
+    for record in gen.records():
+        post_id = record.index + 1
+        author = gen.author(record)
+        rows.append(
+            (
+                post_id,
+                record.network,
+                record.native_id,
+                "bench",
+                author.native_id,
+                author.handle,
+                author.display_name,
+                record.customer + 1,
+                record.text,
+                record.created_at,
+                f"https://{record.network}.example/{record.native_id}",
+                record.in_reply_to,
+                record.conversation_id,
+                record.kind,
+                record.lang,
+                int(record.is_ours),
+                "",
+                "{}",
+                record.created_at + 5,
+                *_triage_columns(rng, record),
+            )
+        )
+        tags.extend((post_id, t) for t in record.tags)
+        if len(rows) >= 50_000:
+            conn.executemany(INSERT_POST, rows)
+            conn.executemany("INSERT INTO post_tags (post_id, tag) VALUES (?, ?)", tags)
+            rows, tags = [], []
+            if progress:
+                print(f"  generated {post_id:,} posts ({time.perf_counter() - started:.0f} s)", flush=True)
+    conn.executemany(INSERT_POST, rows)
+    conn.executemany("INSERT INTO post_tags (post_id, tag) VALUES (?, ?)", tags)
+    conn.execute("COMMIT")
+    if progress:
+        print(f"  indexing ({time.perf_counter() - started:.0f} s)", flush=True)
+    for kind, _, sql in saved:
+        if kind == "index":
+            conn.execute(sql)
+    conn.execute("INSERT INTO posts_fts (posts_fts) VALUES ('rebuild')")
+    for kind, _, sql in saved:
+        if kind == "trigger":
+            conn.execute(sql)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    tmp.replace(path)
+    facts = describe(path)
+    facts["build_seconds"] = round(time.perf_counter() - started, 1)
+    path.with_suffix(".json").write_text(json.dumps({"spec": asdict(spec), **facts}, indent=2))
+    return facts
+
+
+def describe(path: Path) -> dict[str, object]:
+    """Counts and the ids the measurements use (the whale customer and one of its threaded posts)."""
+    conn = sqlite3.connect(path)
+    try:
+        posts = conn.execute("SELECT MAX(id) FROM posts").fetchone()[0] or 0
+        customers = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
+        whale_posts = conn.execute("SELECT COUNT(*) FROM posts WHERE customer_id = 1").fetchone()[0]
+        thread_post = conn.execute(
+            "SELECT p.id FROM posts p WHERE p.customer_id = 1 AND p.in_reply_to IS NOT NULL "
+            "ORDER BY p.created_at DESC LIMIT 21"
+        ).fetchall()[-1:]
+    finally:
+        conn.close()
+    return {
+        "posts": posts,
+        "customers": customers,
+        "whale_customer": 1,
+        "whale_posts": whale_posts,
+        "thread_post": thread_post[0][0] if thread_post else None,
+    }
+
+
+def ensure(spec: CorpusSpec, cache_dir: Path, progress: bool = False) -> tuple[Path, dict[str, object], bool]:
+    """The spec's cache, built unless a complete one is already there.
+
+    Returns:
+        The path, its facts, and whether it was reused.
+    """
+    path = spec.path(cache_dir)
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists():
+        facts = json.loads(meta.read_text())
+        facts.pop("spec", None)
+        return path, facts, True
+    return path, build(spec, path, progress), False
