@@ -102,8 +102,15 @@ class XrpcSession:
         body: Any = None,
         idempotent: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        *,
+        output: bool = True,
     ) -> Any:
-        """Call an XRPC method with the session, refreshing it once when it has expired."""
+        """Call an XRPC method with the session, refreshing it once when it has expired.
+
+        Args:
+            output: False for a procedure whose lexicon has no output (muteActor): the PDS answers
+                200 with an empty body, which is not read as JSON; the call returns None.
+        """
         for attempt in range(2):
             session = self.current()
             headers = {"Authorization": f"Bearer {session['accessJwt']}", **(extra_headers or {})}
@@ -116,7 +123,7 @@ class XrpcSession:
                     headers=headers,
                     idempotent=idempotent,
                 )
-                return self.api.json(response)
+                return self.api.json(response) if output else None
             except (AuthError, HttpError) as exc:
                 expired = isinstance(exc, AuthError) or exc.code in ("ExpiredToken", "InvalidToken")
                 if attempt or not expired:

@@ -103,24 +103,6 @@ class BlueskyConnector(BlueskyModeration, Connector):
     def session_store(self, store: SessionStore | None) -> None:
         self.xrpc.store = store
 
-    def _xrpc(
-        self,
-        method: str,
-        nsid: str,
-        params: Any = None,
-        body: Any = None,
-        idempotent: bool | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        """An XRPC call with the session (the moderation mixin's)."""
-        return self.xrpc.call(method, nsid, params, body, idempotent, extra_headers)
-
-    def _current(self) -> dict[str, Any]:
-        return self.xrpc.current()
-
-    def _refresh(self) -> dict[str, Any]:
-        return self.xrpc.refresh()
-
     @property
     def did(self) -> str:
         """Our account's DID (logs in when needed)."""

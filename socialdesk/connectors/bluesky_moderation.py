@@ -9,11 +9,10 @@ post as a strongRef, uri and cid, or the account as a repoRef when the cid is un
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
-from socialdesk.connectors.base import AuthError, ModerationTarget, PermanentError, TransientError
-from socialdesk.connectors.http import Api, HttpError
+from socialdesk.connectors.atproto_session import XrpcSession
+from socialdesk.connectors.base import ModerationTarget, PermanentError, TransientError
 
 BLOCK = "app.bsky.graph.block"
 REASON_SPAM = "com.atproto.moderation.defs#reasonSpam"
@@ -34,17 +33,10 @@ def _cid(raw: Any) -> str:
 
 
 class BlueskyModeration:
-    """`moderate` for the Bluesky connector (mixed in; uses its `_xrpc` and `did`)."""
+    """`moderate` for the Bluesky connector (mixed in; calls through its session, `xrpc`)."""
 
     moderation = frozenset({"block", "mute", "report"})
-    _xrpc: Callable[..., Any]
-    _current: Callable[[], dict[str, Any]]
-    _refresh: Callable[[], Any]
-    api: Api
-
-    @property
-    def did(self) -> str:
-        raise NotImplementedError  # the connector's own (logs in when needed)
+    xrpc: XrpcSession
 
     def moderate(self, action: str, target: ModerationTarget) -> str:
         """Block (a record), mute (AppView state) or report as spam; returns what the network confirmed."""
@@ -52,17 +44,23 @@ class BlueskyModeration:
             raise PermanentError(f"Bluesky: {target.author_id!r} is not a DID")
         if action == "block":
             record = {"$type": BLOCK, "subject": target.author_id, "createdAt": _now()}
-            data = self._xrpc(
+            data = self.xrpc.call(
                 "POST",
                 "com.atproto.repo.createRecord",
-                body={"repo": self.did, "collection": BLOCK, "record": record},
+                body={"repo": self.xrpc.did, "collection": BLOCK, "record": record},
                 idempotent=False,
             )
             if not isinstance(data, dict) or not data.get("uri"):
                 raise TransientError("Bluesky: the block was accepted but no record uri came back")
             return f"@{target.handle} blocked"
         if action == "mute":
-            self._procedure_without_output("app.bsky.graph.muteActor", {"actor": target.author_id})
+            self.xrpc.call(
+                "POST",
+                "app.bsky.graph.muteActor",
+                body={"actor": target.author_id},
+                idempotent=True,
+                output=False,
+            )
             return f"@{target.handle} muted"
         if action == "report":
             cid = _cid(target.post_raw)
@@ -76,22 +74,9 @@ class BlueskyModeration:
                 "reason": target.comment[:REPORT_REASON_MAX],
                 "subject": subject,
             }
-            data = self._xrpc("POST", "com.atproto.moderation.createReport", body=body, idempotent=False)
+            data = self.xrpc.call("POST", "com.atproto.moderation.createReport", body=body, idempotent=False)
             report = data.get("id") if isinstance(data, dict) else None
             return f"@{target.handle} reported as spam" + (
                 f" (report {report})" if report is not None else ""
             )
         raise PermanentError(f"Bluesky cannot {action} an account")
-
-    def _procedure_without_output(self, nsid: str, body: dict[str, Any]) -> None:
-        """An XRPC procedure whose lexicon has no output: the PDS answers 200 with an empty body."""
-        for attempt in range(2):
-            headers = {"Authorization": f"Bearer {self._current()['accessJwt']}"}
-            try:
-                self.api.request("POST", f"/xrpc/{nsid}", json_body=body, headers=headers, idempotent=True)
-                return
-            except (AuthError, HttpError) as exc:
-                expired = isinstance(exc, AuthError) or exc.code in ("ExpiredToken", "InvalidToken")
-                if attempt or not expired:
-                    raise
-                self._refresh()
