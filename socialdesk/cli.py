@@ -14,7 +14,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from socialdesk import __version__
-from socialdesk.commands import Group
+from socialdesk.commands import Group, warn
 from socialdesk.context import from_typer
 from socialdesk.errors import UserError
 
@@ -119,7 +119,7 @@ def sync(
     failed = False
     while True:
         if refused := (getattr(triage, "notice", None) or str)():
-            typer.echo(f"socialdesk: warning: {refused}", err=True)
+            warn(refused)
         for source in sources:
             refused = auth_backoff(context.store, source.name, time.time())
             if refused is not None:  # the network refused it lately: leave it alone for a while

@@ -7,6 +7,15 @@ from typing import Any
 from typer.core import TyperGroup
 
 
+def warn(text: str) -> None:
+    """Say one line on standard error, `socialdesk: warning: TEXT` (control characters neutralised)."""
+    import typer
+
+    from socialdesk.sanitize import clean
+
+    typer.echo(f"socialdesk: warning: {clean(text, single_line=True)}", err=True)
+
+
 class Group(TyperGroup):
     """A command group whose `--help` gives each command's whole first sentence, wrapped.
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from socialdesk.commands import warn
 from socialdesk.context import from_typer
 from socialdesk.errors import UserError
 from socialdesk.sanitize import clean
@@ -81,7 +82,7 @@ def register(app: typer.Typer) -> None:
         context = from_typer(ctx)
         triage = workspace_triage(context)
         if refused := (getattr(triage, "notice", None) or str)():  # as sync says it
-            typer.echo(f"socialdesk: warning: {clean(refused, single_line=True)}", err=True)
+            warn(refused)
         report = import_jsonl(context.store, file, account, triage)
         typer.echo(
             f"imported {report.inserted} new posts, refreshed {report.updated}"

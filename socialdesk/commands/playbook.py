@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from socialdesk.commands import Group
+from socialdesk.commands import Group, warn
 from socialdesk.context import Context, from_typer
 from socialdesk.errors import UserError
 from socialdesk.services.playbook import PlaybookFile
@@ -42,7 +42,7 @@ def require_valid(context: Context, path: Path | str | None) -> PlaybookFile:
     """
     playbook, report = check_file(context, path)
     for warning in report.warnings:
-        typer.echo(f"socialdesk: warning: {warning}", err=True)
+        warn(warning)
     if report.errors:
         more = len(report.errors) - 1
         suffix = f" (and {more} more: socialdesk playbook check)" if more else ""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from socialdesk.commands import warn
 from socialdesk.commands.triage import print_report, rules_app, since_time
 from socialdesk.context import Context, from_typer
 
@@ -43,7 +44,7 @@ def _playbook(context: Context, playbook: Path | None) -> tuple[Triager, str, tu
 
     state = keeper_for(context).current()
     if state.refused:
-        typer.echo(f"socialdesk: warning: {state.refused}", err=True)
+        warn(state.refused)
     return state.triager, state.playbook.source, state.automations
 
 

@@ -8,13 +8,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from socialdesk.commands import Group
+from socialdesk.commands import Group, warn
 from socialdesk.context import Context, from_typer
 from socialdesk.errors import UserError
 
 team_app = typer.Typer(
     cls=Group, help="Team mode: one shared queue on PostgreSQL (README: Team).", no_args_is_help=True
 )
+
+
+_URL_ARGUMENT = typer.Argument(help="postgresql://USER@HOST:PORT/DBNAME (default: [team] url).")
+_URL_OPTION = typer.Option("--url", help="postgresql:// URL (default: [team] url).")
 
 
 def _url(context: Context, given: str | None) -> tuple[str, str]:
@@ -29,10 +33,7 @@ def _url(context: Context, given: str | None) -> tuple[str, str]:
 @team_app.command("init")
 def init(
     ctx: typer.Context,
-    url: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Argument(help="postgresql://USER@HOST:PORT/DBNAME (default: [team] url)."),
-    ] = None,
+    url: Annotated[Optional[str], _URL_ARGUMENT] = None,  # noqa: UP045
 ) -> None:
     """Create the shared schema, or migrate it to this version; running it again changes nothing."""
     import psycopg
@@ -61,10 +62,7 @@ def init(
 @team_app.command("password")
 def password(
     ctx: typer.Context,
-    url: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Argument(help="postgresql://USER@HOST:PORT/DBNAME (default: [team] url)."),
-    ] = None,
+    url: Annotated[Optional[str], _URL_ARGUMENT] = None,  # noqa: UP045
     stdin: Annotated[bool, typer.Option("--stdin", help="Read the password from standard input.")] = False,
 ) -> None:
     """Store the database password in the OS keyring (or the 0600 secrets file), never in config.toml."""
@@ -84,12 +82,9 @@ def password(
     store.set(secret_name(params), value)
     typer.echo(f"stored as {secret_name(params)!r} in the {store.description}")
     if notice := store.notice:
-        typer.echo(f"socialdesk: warning: {notice}", err=True)
+        warn(notice)
     if os.environ.get("PGPASSWORD"):
-        typer.echo("socialdesk: warning: PGPASSWORD is set and takes precedence", err=True)
-
-
-_URL_OPTION = typer.Option("--url", help="postgresql:// URL (default: [team] url).")
+        warn("PGPASSWORD is set and takes precedence")
 
 
 @team_app.command("agent")
