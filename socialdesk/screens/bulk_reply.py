@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 from textual.message import Message
 
-from socialdesk import compose
 from socialdesk.errors import UserError
 from socialdesk.screens.pattern_actions import PatternActions
 from socialdesk.screens.reply_actions import ReplyActions
@@ -87,7 +86,7 @@ class BulkReplyActions(ReplyActions, PatternActions):
         self._review_next()
 
     def _review_next(self) -> None:
-        from socialdesk.screens.review import ReviewData, ReviewScreen
+        from socialdesk.screens.review import ReviewScreen
         from socialdesk.services.macros import fill, values_for
 
         if not self._bulk:
@@ -97,18 +96,9 @@ class BulkReplyActions(ReplyActions, PatternActions):
         post = self._bulk.pop(0)
         number = self._bulk_total - len(self._bulk)
         final = final_text(post, fill(self._bulk_template, values_for(post, self.ctx.agent)))
-        result = compose.check(final, post.network, *self.composer_rules(), post.content_warning)
         held = " · escalated: held until an approver approves it" if post.status == "escalated" else ""
-        data = ReviewData(
-            parts=(final,),
-            destination=self._audience(post, dm=False),
-            account=post.account,
-            network=post.network,
-            target=f"@{post.author_handle} · post {post.id}",
-            counts=(f"{result.count}/{result.limit}",),
-            over=result.over,
-            note=f"Reply {number} of {self._bulk_total} to the similar posts: y sends it, e skips it{held}",
-        )
+        note = f"Reply {number} of {self._bulk_total} to the similar posts: y sends it, e skips it{held}"
+        data = self._public_review(post, final, note)
 
         def reviewed(ok: bool | None) -> None:
             if ok:

@@ -18,6 +18,7 @@ from socialdesk.screens.host import HostScreen
 
 if TYPE_CHECKING:
     from socialdesk.models import PostRow
+    from socialdesk.screens.review import ReviewData
     from socialdesk.services.macros import Macros
 
 
@@ -137,7 +138,7 @@ class ReplySend(HostScreen):
         Args:
             send_at: when a scheduled reply leaves (unix seconds); None: after the undo window.
         """
-        from socialdesk.screens.review import ReviewData, ReviewScreen
+        from socialdesk.screens.review import ReviewScreen
 
         post = self._post_or_warn()
         text = self.composer_text().strip()
@@ -147,32 +148,39 @@ class ReplySend(HostScreen):
             self.notify("The reply is empty", severity="warning")
             return
         final = final_text(post, text)
-        result = compose.check(final, post.network, *self.composer_rules(), post.content_warning)
-        if result.over:
-            self.notify(
-                f"{result.count}/{result.limit}: too long for one post. Shorten it or split it (ctrl+l)",
-                severity="error",
-            )
-            return
         note = self._review_note(post)
         if send_at is not None:
             note = ". ".join(n for n in (self._scheduled_words(send_at), note) if n)
-        data = ReviewData(
-            parts=(final,),
-            destination=self._audience(post, dm=False),
-            account=post.account,
-            network=post.network,
-            target=f"@{post.author_handle} · post {post.id}",
-            counts=(f"{result.count}/{result.limit}",),
-            note=note,
-            hold=self._personal_data_hold([final]),
-        )
+        data = self._public_review(post, final, note)
+        if data.over:
+            self.notify(
+                f"{data.counts[0]}: too long for one post. Shorten it or split it (ctrl+l)", severity="error"
+            )
+            return
 
         def confirmed(ok: bool | None) -> None:
             if ok:
                 self._queue(post, [final], dm=False, send_at=send_at)
 
         self.app.push_screen(ReviewScreen(data), confirmed)
+
+    def _public_review(self, post: PostRow, final: str, note: str) -> ReviewData:
+        """The review of one public reply `final` to `post`: where it goes, its count, and the hold
+        when it would publish personal data."""
+        from socialdesk.screens.review import ReviewData
+
+        result = compose.check(final, post.network, *self.composer_rules(), post.content_warning)
+        return ReviewData(
+            parts=(final,),
+            destination=self._audience(post, dm=False),
+            account=post.account,
+            network=post.network,
+            target=f"@{post.author_handle} · post {post.id}",
+            counts=(f"{result.count}/{result.limit}",),
+            over=result.over,
+            note=note,
+            hold=self._personal_data_hold([final]),
+        )
 
     def _scheduled_words(self, send_at: float) -> str:
         """ "Scheduled: sends tomorrow 09:00 (Europe/Berlin)", as the review and the toast say it."""

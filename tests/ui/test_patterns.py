@@ -223,3 +223,32 @@ async def test_a_new_spike_rings_the_bell_unless_told_not_to(desk_app: SocialDes
         desk.post_message(SpikesFound([Spike("tag", "outage", 30, 0.4, 28, (1, 2))]))
         await settle(pilot)
         assert rings == [True] and "30 posts tagged outage" in str(desk.query_one(SpikeBanner).render())
+
+
+async def test_r_holds_a_canned_reply_that_would_publish_personal_data(desk_app: SocialDeskApp) -> None:
+    """Each bulk reply is reviewed like a single one: personal data in the public text holds it."""
+    async with desk_app.run_test(size=SIZE) as pilot:
+        desk = desk_app.desk
+        await settle(pilot, until=lambda: desk.query_one(ThreadView).data is not None)
+        conn = desk.ctx.store.conn
+        outage = conn.execute(
+            "SELECT p.id FROM posts p JOIN post_signatures s ON s.post_id = p.id "
+            "WHERE p.text LIKE '%error 503%' ORDER BY p.created_at DESC LIMIT 1"
+        ).fetchone()[0]
+        desk.select_post(outage)
+        await settle(
+            pilot,
+            until=lambda: (d := desk.query_one(ThreadView).data) is not None and d.thread.focus.id == outage,
+        )
+        await pilot.press("C")
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot, until=lambda: isinstance(desk_app.screen, MacroPickerScreen))
+        await pilot.press(*"outage", "enter")
+        await settle(pilot)
+        await pilot.press(*"ana.lopez@example.org", "enter")  # typed where the status page belongs
+        await settle(pilot, until=lambda: isinstance(desk_app.screen, ReviewScreen))
+        screen = desk_app.screen
+        assert isinstance(screen, ReviewScreen)
+        assert "ana.lopez@example.org" in screen.data.parts[0]
+        assert "personal data" in screen.data.hold
