@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
-import tomllib
 import typing
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,13 +12,11 @@ import typer
 
 from socialdesk import locations
 from socialdesk.commands import Group
-from socialdesk.config import AccountSettings, parse, validate_account_options
+from socialdesk.config import AccountSettings, validate_account_options
 from socialdesk.context import from_typer
 from socialdesk.errors import UserError
 from socialdesk.sanitize import clean
-
-_TABLE = re.compile(r"^\s*\[\[\s*accounts\s*\]\]\s*(#.*)?$")
-_HEADER = re.compile(r"^\s*\[")
+from socialdesk.services.config_edit import append_account, remove_account
 
 
 def config_path(source: str) -> Path:
@@ -42,50 +38,6 @@ def parse_option(key: str, value: str, expected: Any) -> Any:
         except ValueError:
             raise UserError(f"--option {key}: wants a number, got {value!r}") from None
     return value
-
-
-def _write(path: Path, text: str) -> None:
-    """Validate the whole file, then replace it (a broken edit never reaches disk)."""
-    try:
-        parse(tomllib.loads(text), str(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: the edit would not be valid TOML: {exc}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
-def append_account(path: Path, table: dict[str, Any]) -> None:
-    """Append an [[accounts]] table to the config file, keeping its comments and layout."""
-    import tomli_w
-
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if re.search(r"^\s*accounts\s*=", text, re.MULTILINE):
-        raise UserError(f"{path}: accounts are written inline; move them to [[accounts]] tables first")
-    if text and not text.endswith("\n"):
-        text += "\n"
-    _write(path, f"{text}\n[[accounts]]\n{tomli_w.dumps(table)}")
-
-
-def remove_account(path: Path, name: str) -> None:
-    """Delete the [[accounts]] table named `name` from the config file, keeping everything else."""
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    start = None
-    for index, line in enumerate([*lines, "[end]\n"]):
-        if start is not None and _HEADER.match(line):
-            body = "".join(lines[start + 1 : index])
-            try:
-                found = tomllib.loads(body).get("name") == name
-            except tomllib.TOMLDecodeError:
-                found = False
-            if found:
-                _write(path, "".join(lines[:start] + lines[index:]))
-                return
-            start = None
-        if index < len(lines) and _TABLE.match(line):
-            start = index
-    raise UserError(f"{path}: no [[accounts]] table named {name!r}")
 
 
 def _read_secret(label: str, env: str, stdin: bool) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
-from socialdesk.config import DeskSettings, parse
+from socialdesk.config import DeskSettings
 from socialdesk.errors import UserError
+from socialdesk.services.config_edit import write_config
 
 _DESK = re.compile(r"^\s*\[desk\]\s*(#.*)?$")
 _TABLE = re.compile(r"^\s*\[")
@@ -43,12 +43,4 @@ def save_agent_name(path: Path, name: str) -> None:
             lines.insert(desk + 1, line)
         else:
             lines[agent] = line
-    text = "".join(lines)
-    try:
-        parse(tomllib.loads(text), str(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: the edit would not be valid TOML: {exc}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_config(path, "".join(lines))
