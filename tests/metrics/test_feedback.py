@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from socialdesk.cli import main
 from socialdesk.config import SlaSettings
 from socialdesk.models import Author, Post
 from socialdesk.services import feedback as fb
 from socialdesk.services.playbook import load_playbook
 from socialdesk.services.rules import Triager
 from socialdesk.store import Store, Triage
+from tests.cli_run import run
 
 NOW = float(int(time.time()))  # recent posts must fall in the similar-posts index's week
 HOUR, DAY = 3600.0, 86400.0
@@ -85,16 +85,6 @@ def test_the_bundled_playbook_tags_product_feedback() -> None:
     assert "feedback" in triager.triage(post).tags
     plain = Post("x", "2", Author("u", "u"), "@brand where is my parcel, it is late", NOW)
     assert "feedback" not in triager.triage(plain).tags
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_report_feedback_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from socialdesk.cli import main
 from socialdesk.store import Store
+from tests.cli_run import run
 from tests.metrics.fixtures import DAY, T0, a_day
 
 FIGURE_KEYS = {
@@ -36,16 +36,6 @@ def db(tmp_path: Path) -> Path:
     store.conn.commit()
     store.close()
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def report(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> tuple[int, str, str]:

@@ -7,21 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from socialdesk.cli import main
 from socialdesk.store import Store
+from tests.cli_run import run
 
 GOOD = '[[rule]]\nname = "demo posts"\naccount = "demo"\ntag = "seen-by-rule"\n'
 BROKEN = GOOD.replace("account =", "accounts =")
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write(path: Path, text: str) -> None:

@@ -10,17 +10,8 @@ from pathlib import Path
 import pytest
 
 from socialdesk import __version__
-from socialdesk.cli import build_context, main
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from socialdesk.cli import build_context
+from tests.cli_run import run
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
