@@ -7,33 +7,25 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from socialdesk.config import Settings
 from socialdesk.context import Context
 from socialdesk.models import Author, Post
-from socialdesk.screens.review import ReviewScreen
 from socialdesk.services.feed_model import FeedModel
 from socialdesk.store.queries import get_post
 from tests.outbox.helpers import make_store, post_id
-from tests.ui.test_reply_actions import HostApp, replies
+from tests.ui.reply_host import HostApp, demo_context, replies, review_after
 from tests.ui.waiting import settle
 
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> Context:
-    make_store(tmp_path / "t.db", network="demo", account="demo").close()
-    settings = Settings()
-    settings.desk.agent = "Ana"
-    return Context(settings=settings, db_path=tmp_path / "t.db", demo=True)
+    return demo_context(tmp_path)
 
 
 async def test_a_public_reply_with_a_card_number_is_held_until_s(ctx: Context) -> None:
     app = HostApp(ctx, get_post(ctx.store.conn, 1))
     async with app.run_test() as pilot:
         app.host.text = "We refunded card 4111 1111 1111 1111 today"
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        review = app.screen
-        assert isinstance(review, ReviewScreen)
+        review = await review_after(pilot, app, "ctrl+s")
         held = str(review.query_one("#review-hold", Static).render())
         assert "card ending 1111" in held and "4111 1111" not in held
         await pilot.press("y")
@@ -51,10 +43,8 @@ async def test_a_reply_without_personal_data_is_not_held(ctx: Context) -> None:
     app = HostApp(ctx, get_post(ctx.store.conn, 1))
     async with app.run_test() as pilot:
         app.host.text = "Order 48 items and call 3 times: we refunded it"
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        review = app.screen
-        assert isinstance(review, ReviewScreen) and not review.data.hold
+        review = await review_after(pilot, app, "ctrl+s")
+        assert not review.data.hold
         assert not review.query("#review-hold")
         await pilot.press("y")
         await settle(pilot)
@@ -65,10 +55,8 @@ async def test_the_public_note_of_take_it_private_is_checked_not_the_dm(ctx: Con
     app = HostApp(ctx, get_post(ctx.store.conn, 1))
     async with app.run_test() as pilot:
         app.host.text = "Your booking ref K7X9QZ is confirmed, call +44 20 7946 0958"
-        await pilot.press("D")
-        await pilot.pause()
-        review = app.screen
-        assert isinstance(review, ReviewScreen) and review.data.hold == ""  # the DM may carry it
+        review = await review_after(pilot, app, "D")
+        assert review.data.hold == ""  # the DM may carry it
 
 
 def test_the_thread_flags_a_customers_public_post_not_a_dm(tmp_path: Path) -> None:

@@ -5,91 +5,31 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.app import App, ComposeResult
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from socialdesk.config import Settings
 from socialdesk.connectors.base import Capabilities, Connector, FetchResult
 from socialdesk.context import Context
-from socialdesk.models import PostRow
 from socialdesk.screens.macro_picker import MacroPickerScreen
 from socialdesk.screens.outbox import OutboxScreen
-from socialdesk.screens.reply_actions import REPLY_BINDINGS, ReplyActions
 from socialdesk.screens.review import ReviewScreen
 from socialdesk.services.outbox import Outbox
-from socialdesk.services.outbox_worker import resolver_for
 from socialdesk.store.queries import get_post
 from tests.outbox.helpers import make_store
+from tests.ui.reply_host import HostApp, demo_context, replies, review_after
 from tests.ui.waiting import settle
-
-
-class Host(ReplyActions, Screen[None]):
-    """The smallest screen that provides what ReplyActions needs."""
-
-    BINDINGS = REPLY_BINDINGS
-
-    def __init__(self, ctx: Context, post: PostRow | None) -> None:
-        super().__init__()
-        self.ctx = ctx
-        # As the app builds the desk's one outbox.
-        self.outbox = Outbox(ctx.store, resolver_for(ctx), undo_seconds=ctx.settings.desk.undo_seconds)
-        self.selected_post = post
-        self.text = ""
-        self.thread_refreshes = 0
-        self.rules: tuple[int | None, int | None] = (None, None)  # the account's server limits
-
-    def compose(self) -> ComposeResult:
-        yield Static("host")
-
-    def composer_text(self) -> str:
-        return self.text
-
-    def composer_rules(self) -> tuple[int | None, int | None]:
-        return self.rules
-
-    def set_composer_text(self, text: str) -> None:
-        self.text = text
-
-    def refresh_thread(self) -> None:
-        self.thread_refreshes += 1
-
-    def open_draft(self, post_id: int) -> None:
-        self.refresh_thread()
-
-    def leave_composer(self) -> None:
-        pass
-
-
-class HostApp(App[None]):
-    def __init__(self, ctx: Context, post: PostRow | None) -> None:
-        super().__init__()
-        self.host = Host(ctx, post)
-
-    def on_mount(self) -> None:
-        self.push_screen(self.host)
 
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> Context:
-    make_store(tmp_path / "t.db", network="demo", account="demo").close()
-    settings = Settings()
-    settings.desk.agent = "Ana"
-    return Context(settings=settings, db_path=tmp_path / "t.db", demo=True)
-
-
-def replies(ctx: Context) -> list[tuple[str, str, int]]:
-    return [tuple(r) for r in ctx.store.conn.execute("SELECT text, state, dm FROM replies ORDER BY id")]  # type: ignore[misc]
+    return demo_context(tmp_path)
 
 
 async def test_send_opens_review_then_queues_and_undo_brings_the_text_back(ctx: Context) -> None:
     app = HostApp(ctx, get_post(ctx.store.conn, 1))
     async with app.run_test() as pilot:
         app.host.text = "Sorry for the delay!"
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        review = app.screen
-        assert isinstance(review, ReviewScreen)
+        review = await review_after(pilot, app, "ctrl+s")
         assert review.data.parts == ("@user0@other.example Sorry for the delay!",)
         assert review.data.destination == "public reply" and review.data.account == "demo"
         await pilot.press("y")
@@ -109,10 +49,8 @@ async def test_a_thread_is_reviewed_like_any_reply_and_says_it_waits_for_approva
     app = HostApp(ctx, get_post(ctx.store.conn, 1))
     async with app.run_test() as pilot:
         app.host.text = "words " * 100
-        await pilot.press("ctrl+l")
-        await pilot.pause()
-        review = app.screen
-        assert isinstance(review, ReviewScreen) and len(review.data.parts) == 3
+        review = await review_after(pilot, app, "ctrl+l")
+        assert len(review.data.parts) == 3
         assert "held until an approver approves it" in review.data.note
         assert str(review.query_one("#review-note", Static).render()) == review.data.note
         where = str(review.query_one("#review-where", Static).render())
@@ -137,10 +75,8 @@ async def test_over_the_limit_is_blocked_and_split_previews_a_thread(ctx: Contex
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is app.host  # no review for a reply that cannot be sent
-        await pilot.press("ctrl+l")
-        await pilot.pause()
-        preview = app.screen
-        assert isinstance(preview, ReviewScreen) and len(preview.data.parts) == 3
+        preview = await review_after(pilot, app, "ctrl+l")
+        assert len(preview.data.parts) == 3
         assert len(preview.data.counts) == 3 and all(c.endswith("/280") for c in preview.data.counts)
         assert preview.data.destination.endswith(", as a thread of 3 posts") and not preview.data.over
         await pilot.press("enter")
@@ -155,10 +91,8 @@ async def test_the_accounts_server_limit_lets_a_long_reply_through_review(ctx: C
     async with app.run_test() as pilot:
         app.host.rules = (5000, 23)  # what the account's server announced
         app.host.text = "words " * 100
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        review = app.screen
-        assert isinstance(review, ReviewScreen) and len(review.data.parts) == 1
+        review = await review_after(pilot, app, "ctrl+s")
+        assert len(review.data.parts) == 1
 
 
 async def test_macro_is_found_by_fuzzy_search_and_prompts_are_filled(ctx: Context) -> None:
@@ -189,10 +123,8 @@ async def test_macro_picker_escape_inserts_nothing(ctx: Context) -> None:
 async def test_take_private_queues_a_dm_and_a_public_note(ctx: Context) -> None:
     app = HostApp(ctx, get_post(ctx.store.conn, 1))
     async with app.run_test() as pilot:
-        await pilot.press("D")
-        await pilot.pause()
-        review = app.screen
-        assert isinstance(review, ReviewScreen) and review.data.parts[0].startswith("Hi User 0, this is Ana")
+        review = await review_after(pilot, app, "D")
+        assert review.data.parts[0].startswith("Hi User 0, this is Ana")
         await pilot.press("y")
         await settle(pilot)
         rows = replies(ctx)
@@ -261,20 +193,14 @@ async def test_review_shows_how_public_the_reply_will_be(tmp_path: Path) -> None
     app = HostApp(ctx, get_post(ctx.store.conn, pid))
     async with app.run_test() as pilot:
         app.host.text = "we refunded the second charge"
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        review = app.screen
-        assert isinstance(review, ReviewScreen)
+        review = await review_after(pilot, app, "ctrl+s")
         assert review.data.destination == "followers-only reply"  # never public for a private complaint
         where = review.query_one("#review-where", Static).render()
         assert str(where).startswith("followers-only reply · Mastodon")
         await pilot.press("escape")
         await pilot.pause()
         app.host.text = "we refunded the second charge. " * 30
-        await pilot.press("ctrl+l")
-        await pilot.pause()
-        preview = app.screen
-        assert isinstance(preview, ReviewScreen)
+        preview = await review_after(pilot, app, "ctrl+l")
         assert preview.data.destination.startswith("followers-only reply, as a thread of")
 
 

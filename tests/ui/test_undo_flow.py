@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from textual.pilot import Pilot
+
 from socialdesk.app import SocialDeskApp
+from socialdesk.screens.review import ReviewScreen
 from socialdesk.widgets.composer import Composer, ReplyEditor
 from socialdesk.widgets.feed_list import FeedList
 from tests.ui.test_desk_keys import SIZE, ready
@@ -15,17 +18,22 @@ def shown_text(composer: Composer) -> str:
     return "\n".join(editor.render_line(y).text.rstrip() for y in range(editor.size.height)).strip()
 
 
+async def queue_reply(pilot: Pilot[None], app: SocialDeskApp, words: str) -> Composer:
+    """On the settled desk: type `words` into the composer, send, confirm the review; the composer."""
+    await ready(pilot)
+    await settle(pilot)
+    composer = app.desk.query_one(Composer)
+    await pilot.press("r", *words, "ctrl+s")
+    await settle(pilot, until=lambda: isinstance(app.screen, ReviewScreen))
+    await pilot.press("y")
+    await settle(pilot)
+    return composer
+
+
 async def test_undo_after_escape_puts_the_exact_text_back_visibly(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await settle(pilot)
         desk = desk_app.desk
-        composer = desk.query_one(Composer)
-        await pilot.press("r", *"Sorry about the late parcel")
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        await pilot.press("y")
-        await settle(pilot)
+        composer = await queue_reply(pilot, desk_app, "Sorry about the late parcel")
         assert composer.text == ""
         await pilot.press("escape", "u")
         await settle(pilot)
@@ -40,13 +48,7 @@ async def test_undo_after_escape_puts_the_exact_text_back_visibly(desk_app: Soci
 
 async def test_after_send_the_undo_key_works_and_the_toast_names_it_and_goes(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await settle(pilot)
-        composer = desk_app.desk.query_one(Composer)
-        await pilot.press("r", *"We are on it", "ctrl+s")
-        await pilot.pause()
-        await pilot.press("y")
-        await settle(pilot)
+        composer = await queue_reply(pilot, desk_app, "We are on it")
         toasts = [n.message for n in desk_app._notifications]
         assert any("Press u to undo" in t for t in toasts), toasts
         assert isinstance(desk_app.focused, FeedList)  # so `u` is the undo key, not a letter typed
@@ -60,13 +62,7 @@ async def test_after_send_the_undo_key_works_and_the_toast_names_it_and_goes(des
 
 async def test_ctrl_r_undoes_from_the_composer(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await settle(pilot)
-        composer = desk_app.desk.query_one(Composer)
-        await pilot.press("r", *"Back in a moment", "ctrl+s")
-        await pilot.pause()
-        await pilot.press("y")
-        await settle(pilot)
+        composer = await queue_reply(pilot, desk_app, "Back in a moment")
         await pilot.press("r", "ctrl+r")
         await settle(pilot)
         assert composer.text == "Back in a moment"
@@ -76,13 +72,7 @@ async def test_a_discarded_reply_goes_back_to_the_composer_from_the_outbox(desk_
     from socialdesk.screens.outbox import OutboxScreen
 
     async with desk_app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await settle(pilot)
-        composer = desk_app.desk.query_one(Composer)
-        await pilot.press("r", *"Kept for later", "ctrl+s")
-        await pilot.pause()
-        await pilot.press("y")
-        await settle(pilot)
+        composer = await queue_reply(pilot, desk_app, "Kept for later")
         await pilot.press("u")
         await settle(pilot)
         # The agent replaces the text (the old bug made the composer look empty): the draft is overwritten.
