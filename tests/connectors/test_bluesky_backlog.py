@@ -58,13 +58,18 @@ def test_the_next_sync_reads_only_what_is_new(
     assert len(loopback_server.calls("GET", LIST)) - before == 2  # 50, then 20 and the mark
 
 
-def test_a_first_sync_stops_at_the_backfill_horizon(
-    fake: FakeBluesky, loopback_server: Loopback, store: Store
-) -> None:
+def old_and_recent(fake: FakeBluesky) -> tuple[float, set[str]]:
+    """80 mentions from ten days ago and 30 from two days ago: the time they count from, the recent uris."""
     now = time.time()
     for i in range(80):
         fake.notify(at=now - 10 * DAY + i)
-    recent = {fake.notify(at=now - 2 * DAY + i)["uri"] for i in range(30)}
+    return now, {fake.notify(at=now - 2 * DAY + i)["uri"] for i in range(30)}
+
+
+def test_a_first_sync_stops_at_the_backfill_horizon(
+    fake: FakeBluesky, loopback_server: Loopback, store: Store
+) -> None:
+    _, recent = old_and_recent(fake)
     inserted, _ = sync(make(loopback_server), store, "bsky")
     assert len(inserted) == 30
     assert {r[0] for r in store.conn.execute("SELECT native_id FROM posts")} == recent
@@ -74,11 +79,7 @@ def test_a_first_sync_stops_at_the_backfill_horizon(
 def test_backfill_days_is_an_account_option(
     fake: FakeBluesky, loopback_server: Loopback, store: Store
 ) -> None:
-    now = time.time()
-    for i in range(80):
-        fake.notify(at=now - 10 * DAY + i)
-    for i in range(30):
-        fake.notify(at=now - 2 * DAY + i)
+    old_and_recent(fake)
     inserted, _ = sync(make(loopback_server, backfill_days=30), store, "bsky")
     assert len(inserted) == 110
 
@@ -160,11 +161,7 @@ def test_a_post_indexed_late_under_an_earlier_time_arrives(
 def test_the_sync_reports_how_far_back_it_read(
     fake: FakeBluesky, loopback_server: Loopback, store: Store
 ) -> None:
-    now = time.time()
-    for i in range(80):
-        fake.notify(at=now - 10 * DAY + i)
-    for i in range(30):
-        fake.notify(at=now - 2 * DAY + i)
+    now, _ = old_and_recent(fake)
     connector = make(loopback_server, backfill_days=5)
     first = connector.fetch(None)
     assert not first.more and first.reached is not None
@@ -180,9 +177,9 @@ def test_a_backfill_cut_short_reports_the_oldest_post_read(
         fake.notify()
     report = sync_source(store, Source("bsky", make(loopback_server)), max_pages=2)
     oldest = min(r[0] for r in store.conn.execute("SELECT created_at FROM posts"))
-    assert (
-        len(report.new_ids) == 99 and report.reached
-    )  # 50 + 49: a page asks again from its edge is not None and abs(report.reached - oldest) < 1
+    # 50 + 49: a page asks again from its edge.
+    assert len(report.new_ids) == 99
+    assert report.reached is not None and abs(report.reached - oldest) < 1
     report = sync_source(store, Source("bsky", make(loopback_server)))  # the next sync finishes it
     assert len(report.new_ids) == 21 and report.reached is not None and report.reached < oldest - 86_400
 
