@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from socialdesk.connectors.base import AuthError, SessionStore, TransientError
-from socialdesk.connectors.http import Api, HttpError
+from socialdesk.connectors.http import Api, HttpError, Query
 from socialdesk.secrets import remember
 
 
@@ -98,8 +98,8 @@ class XrpcSession:
         self,
         method: str,
         nsid: str,
-        params: Any = None,
-        body: Any = None,
+        params: Query | None = None,
+        body: object = None,
         idempotent: bool | None = None,
         extra_headers: Mapping[str, str] | None = None,
         *,

@@ -37,6 +37,7 @@ from socialdesk.connectors.bluesky_views import embedded_quote, quote_text, quot
 from socialdesk.connectors.http import (
     Api,
     HttpError,
+    QueryValue,
     bluesky_reset,
     dump_cursor,
     load_cursor,
@@ -121,7 +122,9 @@ class BlueskyConnector(BlueskyModeration, Connector):
     def _post(self, view: dict[str, Any], kind: str, raw: Any) -> Post:
         return post_from_view(view, kind, raw, self.account, (self.xrpc.session or {}).get("did"))
 
-    def _page(self, nsid: str, params: dict[str, Any], key: str, state: Any) -> tuple[Step, dict[str, Any]]:
+    def _page(
+        self, nsid: str, params: dict[str, QueryValue], key: str, state: Any
+    ) -> tuple[Step, dict[str, Any]]:
         """One page of a stream's walk (see atproto_walk); returns what it gave and the stream's state."""
         state = from_legacy(state)
         walk = state.get("walk") or {}

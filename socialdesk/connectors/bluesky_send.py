@@ -22,7 +22,7 @@ from socialdesk.connectors.base import (
 )
 from socialdesk.connectors.bluesky_chat import CHAT_PROXY, convo_for, dm_url, find_message, send_message
 from socialdesk.connectors.bluesky_posts import POST_TYPE
-from socialdesk.connectors.http import HttpError
+from socialdesk.connectors.http import HttpError, Query
 
 
 def iso(ts: float) -> str:
@@ -60,7 +60,7 @@ class BlueskySender:
     def __init__(self, xrpc: XrpcSession) -> None:
         self.xrpc = xrpc
 
-    def chat(self, method: str, nsid: str, params: Any, body: Any) -> Any:
+    def chat(self, method: str, nsid: str, params: Query | None, body: object) -> Any:
         """An XRPC call the PDS forwards to the chat service."""
         return self.xrpc.call(
             method, nsid, params, body, idempotent=method == "GET", extra_headers=CHAT_PROXY

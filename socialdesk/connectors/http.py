@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -41,6 +41,11 @@ from socialdesk.secrets import redact
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 MAX_BODY_BYTES = 32 * 1024 * 1024  # a page larger than this is a server fault, not a feed
 FALLBACK_WAIT = 60.0  # seconds to wait on a 429 that names no reset time
+
+# A query string's values, as httpx encodes them (a sequence repeats the key; None leaves it out).
+QueryScalar = str | int | float | bool | None
+QueryValue = QueryScalar | Sequence[QueryScalar]
+Query = Mapping[str, QueryValue]
 
 
 @dataclass
@@ -197,8 +202,8 @@ class Api:
         method: str,
         url: str,
         *,
-        params: Any = None,
-        json_body: Any = None,
+        params: Query | None = None,
+        json_body: object = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         creates: bool | None = None,
@@ -262,7 +267,12 @@ class Api:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send(
-        self, method: str, url: str, params: Any, json_body: Any, headers: Mapping[str, str] | None
+        self,
+        method: str,
+        url: str,
+        params: Query | None,
+        json_body: object,
+        headers: Mapping[str, str] | None,
     ) -> httpx.Response:
         """Send and read the body, refusing bodies over `max_body` (a huge page is a fault)."""
         request = self.client.build_request(method, url, params=params, json=json_body, headers=headers)
@@ -299,14 +309,16 @@ class Api:
                 self._msg(f"malformed JSON from {response.request.url.path} ({len(body)} bytes)")
             ) from None
 
-    def get_json(self, url: str, params: Any = None, headers: Mapping[str, str] | None = None) -> Any:
+    def get_json(
+        self, url: str, params: Query | None = None, headers: Mapping[str, str] | None = None
+    ) -> Any:
         """GET and decode JSON (retried on transient failures)."""
         return self.json(self.request("GET", url, params=params, headers=headers))
 
     def post_json(
         self,
         url: str,
-        body: Any,
+        body: object,
         headers: Mapping[str, str] | None = None,
         idempotent: bool = False,
         creates: bool = True,
@@ -317,17 +329,10 @@ class Api:
         )
 
 
-def expect(value: Any, kind: type, what: str) -> Any:
-    """Check a decoded field's type, raising MalformedResponse naming the field (page-level shape)."""
-    if not isinstance(value, kind):
-        raise MalformedResponse(f"unexpected shape: {what} is {type(value).__name__}, not {kind.__name__}")
-    return value
-
-
 # -- payload helpers shared by the connectors ----------------------------------------------------
 
 
-def parse_time(value: Any) -> float:
+def parse_time(value: object) -> float:
     """An ISO 8601 time (with Z or an offset; naive means UTC) as unix seconds.
 
     Raises:
@@ -364,7 +369,7 @@ def id_key(native_id: str) -> tuple[int, str]:
     return (len(native_id), native_id)
 
 
-def raw_text(item: Any) -> str:
+def raw_text(item: object) -> str:
     """An item as JSON text for quarantine (whatever it is)."""
     try:
         return json.dumps(item, ensure_ascii=False, default=str)

@@ -39,6 +39,7 @@ from socialdesk.connectors.html import html_to_text
 from socialdesk.connectors.http import (
     Api,
     HttpError,
+    Query,
     dump_cursor,
     load_cursor,
     make_client,
@@ -120,7 +121,7 @@ class MastodonConnector(MastodonModeration, MastodonReplies, Connector):
             )
         return {"Authorization": f"Bearer {self.secret}"}
 
-    def _get(self, path: str, params: Any = None) -> Any:
+    def _get(self, path: str, params: Query | None = None) -> Any:
         return self.api.get_json(path, params=params, headers=self._auth())
 
     def _whoami(self) -> dict[str, Any]:
@@ -173,7 +174,7 @@ class MastodonConnector(MastodonModeration, MastodonReplies, Connector):
         or a mention of it would reach no one."""
         return acct if "@" in acct else f"{acct}@{self.domain}"
 
-    def _request(self, path: str, params: dict[str, Any]) -> httpx.Response:
+    def _request(self, path: str, params: Query) -> httpx.Response:
         return self.api.request("GET", path, params=params, headers=self._auth())
 
     def _streams(self) -> list[paging.Stream]:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from socialdesk.connectors.http import id_key, parse_time
+from socialdesk.connectors.http import Query, QueryValue, id_key, parse_time
 
 
 @dataclass(slots=True)
@@ -40,7 +40,7 @@ class Stream:
     key: str
     label: str
     path: str
-    params: dict[str, Any]
+    params: Query
     backfills: bool = True
     items: str | None = None
 
@@ -126,7 +126,7 @@ def read(
     position = positions.get(position_key)
     backfills: MutableMapping[str, str] = state.setdefault("b", {})
     backfill = backfills.get(stream.name)
-    params = {**stream.params, "limit": page_size}
+    params: dict[str, QueryValue] = {**stream.params, "limit": page_size}
     if backfill:
         params["max_id"] = backfill
     elif position:

@@ -20,7 +20,7 @@ from socialdesk.connectors.base import (
     SendResult,
     TransientError,
 )
-from socialdesk.connectors.http import Api, HttpError, parse_time
+from socialdesk.connectors.http import Api, HttpError, QueryValue, parse_time
 
 
 class MastodonReplies:
@@ -148,7 +148,7 @@ class MastodonReplies:
 
     def _find_in_own_statuses(self, me: str, ours: Any, first_attempt_at: float | None) -> SendResult | None:
         since = None if first_attempt_at is None else first_attempt_at - self.CLOCK_SKEW
-        params: dict[str, Any] = {"limit": 40, "exclude_reblogs": "true"}
+        params: dict[str, QueryValue] = {"limit": 40, "exclude_reblogs": "true"}
         for _ in range(self.LOOKBACK_PAGES):
             page = self._get(f"/api/v1/accounts/{quote(me, safe='')}/statuses", params)
             statuses = [s for s in page if isinstance(s, dict)] if isinstance(page, list) else []

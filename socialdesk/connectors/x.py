@@ -41,6 +41,8 @@ from socialdesk.connectors.base import (
 )
 from socialdesk.connectors.http import (
     Api,
+    Query,
+    QueryValue,
     dump_cursor,
     id_key,
     load_cursor,
@@ -192,7 +194,7 @@ class XConnector(XModeration, Connector):
             self.tokens.refresh(force=True)
             return call(self._auth())
 
-    def _get(self, path: str, params: Any = None) -> Any:
+    def _get(self, path: str, params: Query | None = None) -> Any:
         data = self._authorized(lambda headers: self.api.get_json(path, params=params, headers=headers))
         if not isinstance(data, dict):
             raise TransientError(f"X: {path} answered with an unexpected shape")
@@ -272,7 +274,7 @@ class XConnector(XModeration, Connector):
             users.update(users_by_id(root))
             if isinstance(root.get("data"), dict):
                 posts.append(self._post(root["data"], users, "reply"))
-        query: dict[str, Any] = {
+        query: dict[str, QueryValue] = {
             **params,
             "query": f"conversation_id:{conversation}",
             "max_results": max(SEARCH_MIN_RESULTS, self.page_size),
@@ -345,7 +347,7 @@ class XConnector(XModeration, Connector):
         """
         return x_sent.find_sent(self._read_page, self._me_id(), reply)
 
-    def _read_page(self, path: str, query: dict[str, Any]) -> dict[str, Any]:
+    def _read_page(self, path: str, query: Query) -> dict[str, Any]:
         """One page of a list of ours. A 403 (e.g. a token without dm.read) proves nothing: CannotTell."""
         response = self._authorized(
             lambda headers: self.api.request("GET", path, params=query, headers=headers, ok=(403,))

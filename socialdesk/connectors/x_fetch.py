@@ -33,7 +33,15 @@ from socialdesk.connectors.base import (
     Quarantined,
     RateLimited,
 )
-from socialdesk.connectors.http import HttpError, MalformedResponse, id_key, parse_time, raw_text
+from socialdesk.connectors.http import (
+    HttpError,
+    MalformedResponse,
+    Query,
+    QueryValue,
+    id_key,
+    parse_time,
+    raw_text,
+)
 from socialdesk.connectors.x_posts import (
     DM_EVENT_FIELDS,
     MEDIA_FIELDS,
@@ -53,7 +61,7 @@ SEARCH_MARGIN = 300.0  # start a little inside the window: X rounds its bound to
 DM_WINDOW = 30 * DAY  # DM events: the last 30 days
 SEARCH_MIN_RESULTS = 10  # recent search refuses max_results below 10 (timelines accept 5)
 
-Get = Callable[[str, dict[str, Any]], dict[str, Any]]
+Get = Callable[[str, Query], dict[str, Any]]
 
 
 def _iso(ts: float) -> str:
@@ -274,7 +282,7 @@ class XFetch:
         self, stream: Stream, walk: dict[str, Any], since: str | None
     ) -> tuple[list[Any], dict[str, Any], dict[str, dict[str, Any]]]:
         size = max(SEARCH_MIN_RESULTS, self.page_size) if stream.is_search else self.page_size
-        query: dict[str, Any] = {
+        query: dict[str, QueryValue] = {
             "max_results": size,
             "tweet.fields": TWEET_FIELDS,
             "expansions": "author_id,attachments.media_keys",
@@ -305,7 +313,7 @@ class XFetch:
         return self._items(data)
 
     def _read_dms(self, walk: dict[str, Any]) -> tuple[list[Any], dict[str, Any], dict[str, dict[str, Any]]]:
-        query: dict[str, Any] = {
+        query: dict[str, QueryValue] = {
             "max_results": self.page_size,
             "event_types": "MessageCreate",
             "dm_event.fields": DM_EVENT_FIELDS,
@@ -341,7 +349,7 @@ def dm_thread(get: Get, event_id: str, me: str, account: str, max_pages: int) ->
     event = found.get("data")
     if not isinstance(event, dict) or not event.get("dm_conversation_id"):
         return None
-    query: dict[str, Any] = {**fields, "event_types": "MessageCreate", "max_results": 100}
+    query: dict[str, QueryValue] = {**fields, "event_types": "MessageCreate", "max_results": 100}
     path = f"/2/dm_conversations/{quote(str(event['dm_conversation_id']))}/dm_events"
     posts: dict[str, Post] = {}
     for _ in range(max_pages):

@@ -14,13 +14,13 @@ from typing import Any
 from urllib.parse import quote
 
 from socialdesk.connectors.base import CannotTell, OutgoingReply, SendResult
-from socialdesk.connectors.http import parse_time
+from socialdesk.connectors.http import Query, QueryValue, parse_time
 
 MAX_PAGES = 5  # reconciliation looks back at most this many pages of our own posts or DMs
 CLOCK_SLACK = 120.0  # seconds our clock and X's may differ when comparing a post's time to an attempt's
 
 # One page of a list: (path, query) -> X's answer (a 403 already turned into CannotTell or AuthError).
-ReadPage = Callable[[str, dict[str, Any]], dict[str, Any]]
+ReadPage = Callable[[str, Query], dict[str, Any]]
 
 
 def _norm(text: str) -> str:
@@ -60,7 +60,7 @@ def find_sent(read: ReadPage, me: str, reply: OutgoingReply) -> SendResult | Non
     since = reply.first_attempt_at - CLOCK_SLACK if reply.first_attempt_at is not None else None
     if reply.dm:
         return _find_dm(read, me, reply, since)
-    params: dict[str, Any] = {
+    params: dict[str, QueryValue] = {
         "max_results": 100,
         "tweet.fields": "referenced_tweets,created_at",
         "exclude": "retweets",
@@ -84,7 +84,7 @@ def _find_dm(read: ReadPage, me: str, reply: OutgoingReply, since: float | None)
     if not reply.to_native_id:
         raise CannotTell("X: no recipient to look the direct message up with")
     wanted = _norm(reply.text)
-    params: dict[str, Any] = {
+    params: dict[str, QueryValue] = {
         "dm_event.fields": "id,text,sender_id,created_at,event_type",
         "event_types": "MessageCreate",
         "max_results": 100,
@@ -100,7 +100,7 @@ def _find_dm(read: ReadPage, me: str, reply: OutgoingReply, since: float | None)
 
 
 def _pages(
-    read: ReadPage, path: str, params: dict[str, Any], older_than: float | None = None
+    read: ReadPage, path: str, params: dict[str, QueryValue], older_than: float | None = None
 ) -> Iterator[list[dict[str, Any]]]:
     """Newest-first pages until the list ends (or reaches `older_than`); CannotTell past MAX_PAGES."""
     token = None
