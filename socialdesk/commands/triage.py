@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -13,7 +13,7 @@ from socialdesk.commands import Group
 from socialdesk.context import from_typer
 from socialdesk.errors import UserError
 from socialdesk.sanitize import json_dumps
-from socialdesk.services.rules_review import dry_run
+from socialdesk.services.rules_review import DryRunReport, dry_run
 
 __all__ = ["dry_run", "rules_app"]
 
@@ -28,7 +28,7 @@ def since_time(value: str, now: float) -> float:
     return now - int(value[:-1]) * _SPAN[unit]
 
 
-def print_report(report: dict[str, Any], source: str) -> None:
+def print_report(report: DryRunReport, source: str) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -52,7 +52,7 @@ def print_report(report: dict[str, Any], source: str) -> None:
     console.print(rules)
     for warning in report["warnings"]:
         console.print(Text(f"warning: {clean(warning, single_line=True)}", style="bold"))
-    for title, counts, names in (
+    for title, tally, names in (
         ("priority", report["priority"], lambda k: f"{k} {PRIORITY_NAMES[int(k)]}"),
         ("actionable", report["actionable"], str),
         ("intent", report["intent"], str),
@@ -60,7 +60,7 @@ def print_report(report: dict[str, Any], source: str) -> None:
         ("tag", report["tags"], str),
     ):
         table = Table(title=title, title_justify="left", show_header=False, box=None)
-        for key, value in counts.items():
+        for key, value in tally.items():
             table.add_row(Text(names(key)), Text(str(value), justify="right"))
         console.print(table)
     for tag, shown in report["examples"].items():
@@ -85,9 +85,8 @@ def print_report(report: dict[str, Any], source: str) -> None:
         console.print(Text(f"against what is stored: {report['changed']} posts would change", style="bold"))
         for change in report["changes"]:
             what = "; ".join(
-                f"{k} {' -> '.join(map(str, v)) if k in ('priority', 'actionable') else v}"
-                for k, v in change.items()
-                if k not in ("id", "author", "text")
+                [f"{k} {' -> '.join(map(str, change[k]))}" for k in ("priority", "actionable") if k in change]
+                + [f"{k} {change[k]}" for k in ("tags_added", "tags_removed", "assigned_to") if k in change]
             )
             console.print(Text(f"  #{change['id']} {clean(what, single_line=True)}"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from socialdesk.errors import UserError
 from socialdesk.services.rule_match import Rule
@@ -20,12 +20,25 @@ if TYPE_CHECKING:
 PRIORITY_NAMES = ("low", "normal", "high", "urgent")
 
 
+class RuleSets(TypedDict, total=False):
+    """What a rule sets when it fires (only its actions are present)."""
+
+    tags: list[str]
+    priority: int
+    actionable: bool
+    assign: str
+    status: str
+    escalate: str
+    notify: list[str]
+    stop: bool
+
+
 @dataclass(frozen=True, slots=True)
 class Fired:
     """One rule that fired and what it set."""
 
     name: str
-    sets: dict[str, Any]
+    sets: RuleSets
 
 
 @dataclass(slots=True)
@@ -76,7 +89,7 @@ class Explanation:
         return out
 
 
-def _shown(value: Any) -> str:
+def _shown(value: object) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "none"
     if isinstance(value, bool):
@@ -84,9 +97,9 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def rule_sets(rule: Rule) -> dict[str, Any]:
+def rule_sets(rule: Rule) -> RuleSets:
     """What a rule sets when it fires (its actions)."""
-    sets: dict[str, Any] = {}
+    sets: RuleSets = {}
     if rule.tags:
         sets["tags"] = list(rule.tags)
     if rule.priority is not None:

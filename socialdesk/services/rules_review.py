@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from socialdesk.models import Post
 from socialdesk.store.playbook_queries import HIT_SPANS, rule_hit_counts
@@ -36,6 +36,59 @@ class Reviewed:
     stored: StoredTriage
 
 
+class Change(TypedDict, total=False):
+    """What re-triage would change on one stored post: [was, would be], or the tags and assignee."""
+
+    priority: list[int]
+    actionable: list[bool]
+    tags_added: list[str]
+    tags_removed: list[str]
+    assigned_to: str
+
+
+class Brief(TypedDict):
+    """A post as the report names it."""
+
+    id: int
+    author: str
+    text: str
+
+
+class TagExample(Brief):
+    """A post a tag went to, with the priority it got."""
+
+    priority: int
+
+
+class ChangedPost(Brief, Change):
+    """A post re-triage would change, and what it would change."""
+
+
+class RuleCounts(TypedDict):
+    """One rule's hits over the stored posts, the posts, and its live hits (`HIT_SPANS`)."""
+
+    hits: int
+    posts: list[Brief]
+    made_not_actionable: list[Brief]
+    live: NotRequired[dict[str, int]]
+
+
+class DryRunReport(TypedDict):
+    """What `dry_run` found (the command prints it, or --json writes it as it is)."""
+
+    posts: int
+    rules: dict[str, RuleCounts]
+    warnings: list[str]
+    tags: dict[str, int]
+    priority: dict[str, int]
+    intent: dict[str, int]
+    sentiment: dict[str, int]
+    actionable: dict[str, int]
+    examples: dict[str, list[TagExample]]
+    changed: NotRequired[int]
+    changes: NotRequired[list[ChangedPost]]
+
+
 def owned_tags(triager: Triager) -> frozenset[str]:
     """The tags a playbook's triage sets (routing tags by prefix): the only ones a review may take away."""
     return frozenset(t for rule in triager.rules for t in rule.tags) | _TRIAGE_TAGS
@@ -45,10 +98,10 @@ def _owned(tag: str, owned: frozenset[str]) -> bool:
     return tag in owned or tag.startswith(_ROUTING_PREFIXES)
 
 
-def changes(item: Reviewed, owned: frozenset[str]) -> dict[str, Any]:
+def changes(item: Reviewed, owned: frozenset[str]) -> Change:
     """What re-triage would change on a stored post ({} when nothing)."""
     tri, stored = item.decision.triage, item.stored
-    change: dict[str, Any] = {}
+    change: Change = {}
     if tri.priority != stored["priority"]:
         change["priority"] = [stored["priority"], tri.priority]
     if tri.actionable != stored["actionable"]:
@@ -79,7 +132,7 @@ def reviewed(store: Store, triager: Triager, since: float, page_size: int = 500)
         after = (last.created_at, last_id)
 
 
-def _brief(item: Reviewed) -> dict[str, Any]:
+def _brief(item: Reviewed) -> Brief:
     return {"id": item.post_id, "author": item.post.author.handle, "text": item.post.text[:140]}
 
 
@@ -91,7 +144,7 @@ def dry_run(
     *,
     diff: bool = False,
     all_posts: bool = False,
-) -> dict[str, Any]:
+) -> DryRunReport:
     """What `triager` would do to the inbound posts stored since `since` (changes nothing).
 
     Args:
@@ -107,12 +160,12 @@ def dry_run(
     intents: Counter[str] = Counter()
     sentiments: Counter[str] = Counter()
     actionable: Counter[str] = Counter()
-    examples: dict[str, list[dict[str, Any]]] = {}
-    rules: dict[str, dict[str, Any]] = {
+    examples: dict[str, list[TagExample]] = {}
+    rules: dict[str, RuleCounts] = {
         r.name: {"hits": 0, "posts": [], "made_not_actionable": []} for r in triager.rules
     }
     owned = owned_tags(triager)
-    changed: list[dict[str, Any]] = []
+    changed: list[ChangedPost] = []
     total = 0
     for item in reviewed(store, triager, since, page_size):
         total += 1
@@ -139,7 +192,7 @@ def dry_run(
     live = rule_hit_counts(store.conn, int(time.time() // 60))
     for name, counts in rules.items():
         counts["live"] = live.get(name, dict.fromkeys(HIT_SPANS, 0))
-    report: dict[str, Any] = {
+    report: DryRunReport = {
         "posts": total,
         "rules": rules,
         "warnings": [
