@@ -9,7 +9,6 @@ requested with `expansions=attachments.media_keys`); media keys alone say only h
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from socialdesk.viewmodels import Attachment
 
@@ -17,7 +16,7 @@ BSKY_CDN = "https://cdn.bsky.app/img"
 _MASTODON_KINDS = {"image": "image", "gifv": "gif", "video": "video", "audio": "audio"}
 
 
-def _web(url: Any) -> str:
+def _web(url: object) -> str:
     """Only plain web addresses are kept: a payload's other schemes are never opened or fetched."""
     text = str(url or "").strip()
     return (
@@ -27,22 +26,39 @@ def _web(url: Any) -> str:
     )
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def _dict(value: object) -> dict[str, object]:
+    """A JSON object of the payload (anything else: an empty one)."""
     return value if isinstance(value, dict) else {}
 
 
-def _size(width: Any, height: Any) -> tuple[int, int]:
+def _list(value: object) -> list[object]:
+    """A JSON array of the payload (anything else: an empty one)."""
+    return value if isinstance(value, list) else []
+
+
+def _dimension(value: object) -> int | None:
+    """A width or height in pixels: 0 when absent, None when it is not a (finite) number."""
+    if not value:
+        return 0
+    if not isinstance(value, int | float | str):
+        return None
     try:
-        return max(0, int(width or 0)), max(0, int(height or 0))
-    except (TypeError, ValueError):
-        return 0, 0
+        return max(0, int(value))
+    except (ValueError, OverflowError):  # "wide", NaN, Infinity (Python's json reads the last two)
+        return None
 
 
-def _mastodon(raw: dict[str, Any]) -> list[Attachment]:
+def _size(width: object, height: object) -> tuple[int, int]:
+    """Both dimensions, or (0, 0) when either is not a number."""
+    w, h = _dimension(width), _dimension(height)
+    return (0, 0) if w is None or h is None else (w, h)
+
+
+def _mastodon(raw: dict[str, object]) -> list[Attachment]:
     status = _dict(raw.get("status")) or raw
     status = _dict(status.get("reblog")) or status
     found = []
-    for media in status.get("media_attachments") or []:
+    for media in _list(status.get("media_attachments")):
         if not isinstance(media, dict):
             continue
         original = _dict(_dict(media.get("meta")).get("original"))
@@ -60,13 +76,13 @@ def _mastodon(raw: dict[str, Any]) -> list[Attachment]:
     return found
 
 
-def _bsky_view(embed: dict[str, Any]) -> list[Attachment]:
+def _bsky_view(embed: dict[str, object]) -> list[Attachment]:
     kind = str(embed.get("$type") or "")
-    if kind == "app.bsky.embed.recordWithMedia#view" and isinstance(embed.get("media"), dict):
-        return _bsky_view(embed["media"])
+    if kind == "app.bsky.embed.recordWithMedia#view" and (media := _dict(embed.get("media"))):
+        return _bsky_view(media)
     if kind == "app.bsky.embed.images#view":
         found = []
-        for image in embed.get("images") or []:
+        for image in _list(embed.get("images")):
             if isinstance(image, dict):
                 ratio = _dict(image.get("aspectRatio"))
                 found.append(
@@ -93,13 +109,13 @@ def _bsky_view(embed: dict[str, Any]) -> list[Attachment]:
     return []
 
 
-def _bsky_record(embed: dict[str, Any], did: str) -> list[Attachment]:
+def _bsky_record(embed: dict[str, object], did: str) -> list[Attachment]:
     kind = str(embed.get("$type") or "")
-    if kind == "app.bsky.embed.recordWithMedia" and isinstance(embed.get("media"), dict):
-        return _bsky_record(embed["media"], did)
+    if kind == "app.bsky.embed.recordWithMedia" and (media := _dict(embed.get("media"))):
+        return _bsky_record(media, did)
     found = []
     if kind == "app.bsky.embed.images":
-        for image in embed.get("images") or []:
+        for image in _list(embed.get("images")):
             if not isinstance(image, dict):
                 continue
             blob = _dict(image.get("image"))
@@ -121,20 +137,20 @@ def _bsky_record(embed: dict[str, Any], did: str) -> list[Attachment]:
     return found
 
 
-def _bluesky(raw: dict[str, Any]) -> list[Attachment]:
+def _bluesky(raw: dict[str, object]) -> list[Attachment]:
     view = _dict(raw.get("post")) or raw
-    if isinstance(view.get("embed"), dict):
-        return _bsky_view(view["embed"])
+    if embed := _dict(view.get("embed")):
+        return _bsky_view(embed)
     record = _dict(view.get("record"))
     author = _dict(view.get("author"))
-    if isinstance(record.get("embed"), dict):
-        return _bsky_record(record["embed"], str(author.get("did") or ""))
+    if embed := _dict(record.get("embed")):
+        return _bsky_record(embed, str(author.get("did") or ""))
     return []
 
 
-def _x(raw: dict[str, Any]) -> list[Attachment]:
+def _x(raw: dict[str, object]) -> list[Attachment]:
     found = []
-    for media in raw.get("media") or []:
+    for media in _list(raw.get("media")):
         if isinstance(media, dict):
             kind = {"photo": "image", "animated_gif": "gif", "video": "video"}.get(
                 str(media.get("type")), "file"
@@ -149,12 +165,7 @@ def _x(raw: dict[str, Any]) -> list[Attachment]:
                 )
             )
     if not found:
-        keys = (
-            (raw.get("attachments") or {}).get("media_keys")
-            if isinstance(raw.get("attachments"), dict)
-            else None
-        )
-        found = [Attachment("file") for _ in keys if isinstance(keys, list)] if isinstance(keys, list) else []
+        found = [Attachment("file") for _ in _list(_dict(raw.get("attachments")).get("media_keys"))]
     return found
 
 

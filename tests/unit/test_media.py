@@ -138,6 +138,17 @@ def test_hostile_payloads_show_no_media_or_no_address() -> None:
     assert attachments("jsonl", json.dumps(MASTODON)) == ()
 
 
+def test_a_dimension_that_is_no_finite_number_is_unknown_not_a_failure() -> None:
+    # Python's json reads Infinity and NaN: int() of them raised OverflowError and lost the media.
+    for width in ("Infinity", "NaN", '"wide"', "[1]"):
+        raw = (
+            '{"media_attachments": [{"type": "image", "url": "https://m.example/a.png", '
+            f'"meta": {{"original": {{"width": {width}, "height": 600}}}}}}]}}'
+        )
+        found = attachments("mastodon", raw)
+        assert [(a.url, a.width, a.height) for a in found] == [("https://m.example/a.png", 0, 0)], width
+
+
 def png(width: int, height: int) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), (200, 30, 30)).save(out, "PNG")
