@@ -137,7 +137,7 @@ class Settings:
 _MAX_INT64 = 2**63 - 1
 
 
-def _type_ok(value: Any, annotation: Any) -> bool:
+def _type_ok(value: object, annotation: object) -> bool:
     origin = typing.get_origin(annotation)
     if annotation is float:  # TOML allows inf and nan; no setting means them, and a count must fit 64 bits
         if isinstance(value, int) and not isinstance(value, bool):
@@ -157,15 +157,16 @@ def _type_ok(value: Any, annotation: Any) -> bool:
         return any(_type_ok(value, a) for a in typing.get_args(annotation))
     if annotation is Any:
         return True
+    if not isinstance(annotation, type):  # a settings field of a kind this checker does not know
+        raise TypeError(f"cannot check a setting against {annotation!r}")
     return isinstance(value, annotation)
 
 
-def _type_name(annotation: Any, value: Any = None) -> str:
+def _type_name(annotation: object, value: object = None) -> str:
     if annotation in (int, float) and isinstance(value, int | float) and not isinstance(value, bool):
         return "a finite number" if isinstance(value, float) else "an integer that fits 64 bits"
-    return {float: "a number", int: "an integer", str: "a string", bool: "true or false"}.get(
-        annotation, str(annotation).replace("typing.", "")
-    )
+    names: dict[object, str] = {float: "a number", int: "an integer", str: "a string", bool: "true or false"}
+    return names.get(annotation, str(annotation).replace("typing.", ""))
 
 
 def _build(cls: type, table: Any, where: str, source: str) -> Any:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from socialdesk.connectors.base import Quarantined
 from socialdesk.models import Post
@@ -30,13 +29,13 @@ class Refused(ValueError):
     """A post whose values the cache cannot hold (the message says which and why)."""
 
 
-def _text(value: Any, name: str) -> str:
+def _text(value: object, name: str) -> str:
     if not isinstance(value, str):
         raise Refused(f"{name} must be text, got {type(value).__name__}")
     return scrub(value)
 
 
-def check_time(value: Any, name: str = "created_at") -> float:
+def check_time(value: object, name: str = "created_at") -> float:
     """A unix time the desk can show: a finite number within 1970..2100."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Refused(f"{name} must be a number of seconds, got {type(value).__name__}")
@@ -45,7 +44,7 @@ def check_time(value: Any, name: str = "created_at") -> float:
     return float(value)
 
 
-def check_count(value: Any, name: str) -> int:
+def check_count(value: object, name: str) -> int:
     """A count SQLite can store: a whole number from 0 to 2^63 - 1."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise Refused(f"{name} must be a whole number, got {type(value).__name__}")

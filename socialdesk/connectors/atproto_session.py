@@ -33,7 +33,7 @@ class XrpcSession:
         self.store: SessionStore | None = None
         self.session: dict[str, Any] | None = None
 
-    def _remember(self, data: Any) -> dict[str, Any]:
+    def _remember(self, data: object) -> dict[str, Any]:
         if not isinstance(data, dict) or not data.get("accessJwt") or not data.get("did"):
             raise TransientError("Bluesky: the session answer had an unexpected shape")
         session = {k: data.get(k) for k in ("did", "handle", "accessJwt", "refreshJwt")}

@@ -23,7 +23,7 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
 
 
-def _cid(raw: Any) -> str:
+def _cid(raw: object) -> str:
     """The post's cid from its stored payload (a post view, or a notification: both carry `cid`)."""
     if not isinstance(raw, dict):
         return ""

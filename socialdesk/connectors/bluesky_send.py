@@ -30,7 +30,7 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _refs(data: Any) -> dict[str, Any]:
+def _refs(data: object) -> dict[str, Any]:
     """uri, cid and thread root of a record from createRecord's or getRecord's answer (+ the record)."""
     if not isinstance(data, dict) or not data.get("uri") or not data.get("cid"):
         raise SendUncertain("Bluesky: the PDS answered without the record's uri and cid")

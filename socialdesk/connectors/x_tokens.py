@@ -61,7 +61,7 @@ def seed_of(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()[:16]
 
 
-def from_answer(data: Any, now: float, fallback_refresh: Secret | None = None) -> Tokens:
+def from_answer(data: object, now: float, fallback_refresh: Secret | None = None) -> Tokens:
     """Tokens from X's token endpoint answer (expires_in) or our saved form (expires_at).
 
     Raises:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from socialdesk.errors import UserError
 from socialdesk.models import Agent, Status
@@ -79,7 +79,7 @@ class Automation:
         return f"{cond} in {self.after_text}{where} -> {', '.join(acts)}"
 
 
-def parse_automation(raw: Any, index: int, source: str, roles: Sequence[str] | None = None) -> Automation:
+def parse_automation(raw: object, index: int, source: str, roles: Sequence[str] | None = None) -> Automation:
     """Validate one `[[automation]]` table.
 
     Raises:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from socialdesk.errors import UserError
 from socialdesk.locations import package_data_dir
@@ -22,9 +21,9 @@ class PlaybookFile:
     """A playbook's raw sections and where it came from (for error messages)."""
 
     source: str
-    sections: dict[str, Any] = field(default_factory=dict)
+    sections: dict[str, object] = field(default_factory=dict)
 
-    def section(self, name: str, default: Any = None) -> Any:
+    def section(self, name: str, default: object = None) -> object:
         """One top-level section (list of tables for `[[macro]]`, `[[rule]]` ...)."""
         return self.sections.get(name, default)
 

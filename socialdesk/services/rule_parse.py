@@ -101,7 +101,7 @@ def handle_key(handle: str) -> str:
     return handle.strip().lstrip("@").casefold()
 
 
-def _strings(value: Any, where: str) -> list[str]:
+def _strings(value: object, where: str) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -119,7 +119,7 @@ def _time_of_day(value: str, where: str, zone: ZoneInfo) -> TimeOfDay:
     return TimeOfDay(h1 * 60 + m1, h2 * 60 + m2, zone)
 
 
-def _group(raw: Any, where: str, source: str, zone: ZoneInfo) -> Rule:
+def _group(raw: object, where: str, source: str, zone: ZoneInfo) -> Rule:
     """One `any`/`not` group: conditions on the post and its text only."""
     if not isinstance(raw, dict) or not raw:
         raise UserError(f'{where} must be a table of conditions, e.g. {{ kind = "dm" }}')
@@ -132,7 +132,7 @@ def _group(raw: Any, where: str, source: str, zone: ZoneInfo) -> Rule:
 
 
 def parse_rule(
-    raw: Any,
+    raw: object,
     index: int,
     source: str,
     macros: set[str] | None = None,
@@ -253,7 +253,7 @@ def parse_rule(
     return Rule(**kwargs)
 
 
-def parse_audience(value: Any, where: str) -> tuple[str, ...]:
+def parse_audience(value: object, where: str) -> tuple[str, ...]:
     """Who a `notify` action tells: "desk" (everyone at the desk) and/or agents' names.
 
     Raises:
@@ -266,7 +266,7 @@ def parse_audience(value: Any, where: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def parse_vip(section: Any, source: str) -> dict[str, frozenset[str]]:
+def parse_vip(section: object, source: str) -> dict[str, frozenset[str]]:
     """Validate `[vip]`: network name (or "any") = list of handles.
 
     Raises:

@@ -19,7 +19,6 @@ roles = ["supervisor", "legal", "duty-manager"]
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from socialdesk.config import SlaSettings
 from socialdesk.errors import UserError
@@ -77,7 +76,7 @@ class SlaPolicy:
         return created_at + _HORIZON_SECONDS
 
 
-def _policy(raw: Any, index: int, where: str) -> SlaTarget:
+def _policy(raw: object, index: int, where: str) -> SlaTarget:
     if not isinstance(raw, dict):
         raise UserError(f"{where}.policy[{index}] must be a table")
     name = raw.get("name", f"policy {index + 1}")
@@ -115,7 +114,7 @@ def _policy(raw: Any, index: int, where: str) -> SlaTarget:
     )
 
 
-def parse_sla(section: Any, source: str, base: SlaSettings | None = None) -> SlaPolicy:
+def parse_sla(section: object, source: str, base: SlaSettings | None = None) -> SlaPolicy:
     """Validate `[sla]`; targets it does not set come from `base` (the agent's config).
 
     Raises:
@@ -159,7 +158,7 @@ def parse_sla(section: Any, source: str, base: SlaSettings | None = None) -> Sla
     return SlaPolicy(replace(base, **targets), tuple(policies), hours)
 
 
-def parse_escalation(section: Any, source: str) -> tuple[str, ...]:
+def parse_escalation(section: object, source: str) -> tuple[str, ...]:
     """Validate `[escalation]`: the roles a conversation can be escalated to (default: `DEFAULT_ROLES`).
 
     Raises:
