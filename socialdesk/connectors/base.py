@@ -27,7 +27,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 # Declared below the connectors (compose and the desk read them without importing any connector).
 from socialdesk.capabilities import COUNTING_RULES as COUNTING_RULES
@@ -35,6 +35,9 @@ from socialdesk.capabilities import MONITORING_KINDS as MONITORING_KINDS
 from socialdesk.capabilities import Capabilities as Capabilities
 from socialdesk.capabilities import NetworkFacts
 from socialdesk.models import Author, Post
+
+if TYPE_CHECKING:
+    import httpx
 
 BACKFILL_DAYS = 7  # how far back a first sync reads when an account sets no `backfill_days`
 # The account option every paging connector accepts: merge it into the class's `options`.
@@ -225,7 +228,7 @@ class Connector(ABC):
         account: str = "",
         settings: Mapping[str, Any] | None = None,
         secret: str | None = None,
-        http: Any = None,
+        http: httpx.Client | None = None,
     ) -> None:
         self.account = account
         self.settings: Mapping[str, Any] = settings or {}

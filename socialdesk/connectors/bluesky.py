@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socialdesk.connectors.atproto_session import XrpcSession
 from socialdesk.connectors.atproto_walk import Step, from_legacy, limit, step
@@ -46,6 +46,9 @@ from socialdesk.connectors.http import (
 )
 from socialdesk.models import Author
 from socialdesk.secrets import remember
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["POST_TYPE", "BlueskyConnector"]
 
@@ -82,7 +85,7 @@ class BlueskyConnector(BlueskyModeration, Connector):
         account: str = "",
         settings: Mapping[str, Any] | None = None,
         secret: str | None = None,
-        http: Any = None,
+        http: httpx.Client | None = None,
     ) -> None:
         super().__init__(account, settings, remember(secret), http)
         self.handle = str(self.settings.get("handle") or "").lstrip("@")

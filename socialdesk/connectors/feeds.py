@@ -11,7 +11,7 @@ import calendar
 import hashlib
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import feedparser
 
@@ -26,6 +26,9 @@ from socialdesk.connectors.base import (
 from socialdesk.connectors.html import host_of, html_to_text
 from socialdesk.connectors.http import Api, MalformedResponse, dump_cursor, load_cursor, make_client, raw_text
 from socialdesk.models import Author
+
+if TYPE_CHECKING:
+    import httpx
 
 SEEN_KEEP = 500  # entry ids remembered between syncs (feeds repeat their latest entries)
 
@@ -68,7 +71,7 @@ class FeedsConnector(Connector):
         account: str = "",
         settings: Mapping[str, Any] | None = None,
         secret: str | None = None,
-        http: Any = None,
+        http: httpx.Client | None = None,
     ) -> None:
         super().__init__(account, settings, secret, http)
         self.url = str(self.settings.get("url") or "")

@@ -20,12 +20,15 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socialdesk.connectors.base import Capabilities, ConfigError, Connector, FetchResult, Quarantined
 from socialdesk.connectors.http import parse_time
 from socialdesk.models import Author, Post
 from socialdesk.sanitize import json_dumps
+
+if TYPE_CHECKING:
+    import httpx
 
 KINDS = ("mention", "reply", "search", "dm", "feed", "own")
 BATCH_LINES = 1000
@@ -174,7 +177,7 @@ class JsonlConnector(Connector):
         account: str = "",
         settings: Mapping[str, Any] | None = None,
         secret: str | None = None,
-        http: Any = None,
+        http: httpx.Client | None = None,
     ) -> None:
         super().__init__(account, settings, secret, http)
         if not self.settings.get("path"):

@@ -90,7 +90,7 @@ class MastodonConnector(MastodonModeration, MastodonReplies, Connector):
         account: str = "",
         settings: Mapping[str, Any] | None = None,
         secret: str | None = None,
-        http: Any = None,
+        http: httpx.Client | None = None,
     ) -> None:
         super().__init__(account, settings, remember(secret), http)
         base = str(self.settings.get("base_url") or "").rstrip("/")

@@ -19,7 +19,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from socialdesk.connectors import x_sent
@@ -62,6 +62,9 @@ from socialdesk.connectors.x_posts import (
 from socialdesk.connectors.x_tokens import SessionStore, TokenKeeper
 from socialdesk.models import Author
 from socialdesk.secrets import redact, remember
+
+if TYPE_CHECKING:
+    import httpx
 
 THREAD_PAGES = 10  # a conversation search reads at most this many pages (1,000 posts)
 T = TypeVar("T")
@@ -145,7 +148,7 @@ class XConnector(XModeration, Connector):
         account: str = "",
         settings: Mapping[str, Any] | None = None,
         secret: str | None = None,
-        http: Any = None,
+        http: httpx.Client | None = None,
     ) -> None:
         super().__init__(account, settings, remember(secret), http)
         base = str(self.settings.get("base_url") or "https://api.x.com").rstrip("/")

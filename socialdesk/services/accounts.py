@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socialdesk.config import AccountSettings, Settings, validate_account_options
 from socialdesk.connectors.base import AuthError, Connector, ConnectorError
@@ -15,6 +15,9 @@ from socialdesk.errors import UserError
 from socialdesk.secrets import SecretStore, redact
 from socialdesk.store import Store
 from socialdesk.store.account_auth import auth_marks, clear_auth, mark_needs_auth
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def session_key(account: str) -> str:
@@ -77,7 +80,7 @@ def build_connector(
     account: AccountSettings,
     source: str = "config",
     secrets: SecretStore | None = None,
-    http: Any = None,
+    http: httpx.Client | None = None,
 ) -> Connector:
     """A ready connector for a configured account.
 
@@ -122,7 +125,7 @@ def test_account(
     account: AccountSettings,
     source: str = "config",
     secrets: SecretStore | None = None,
-    http: Any = None,
+    http: httpx.Client | None = None,
     store: Store | None = None,
 ) -> str:
     """Check an account's credentials with a round trip to its network; return its description.
