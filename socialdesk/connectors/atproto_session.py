@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from socialdesk.connectors.base import AuthError, SessionStore, TransientError
+from socialdesk.connectors.base import AuthError, SessionData, SessionStore, TransientError
 from socialdesk.connectors.http import Api, HttpError, Query
 from socialdesk.secrets import remember
 
@@ -31,9 +31,9 @@ class XrpcSession:
         self.handle = handle
         self.secret = secret
         self.store: SessionStore | None = None
-        self.session: dict[str, Any] | None = None
+        self.session: SessionData | None = None
 
-    def _remember(self, data: object) -> dict[str, Any]:
+    def _remember(self, data: object) -> SessionData:
         if not isinstance(data, dict) or not data.get("accessJwt") or not data.get("did"):
             raise TransientError("Bluesky: the session answer had an unexpected shape")
         session = {k: data.get(k) for k in ("did", "handle", "accessJwt", "refreshJwt")}
@@ -45,7 +45,7 @@ class XrpcSession:
             self.store.save(session)
         return session
 
-    def login(self) -> dict[str, Any]:
+    def login(self) -> SessionData:
         """A new session from the app password.
 
         Raises:
@@ -66,17 +66,18 @@ class XrpcSession:
     def load_stored(self) -> None:
         """Take up the stored session, if there is one and none is open."""
         if self.session is None and self.store is not None:
-            stored = self.store.load()
-            if stored and stored.get("accessJwt"):
+            stored = self.store.load() or {}
+            access, refresh = stored.get("accessJwt"), stored.get("refreshJwt")
+            if isinstance(access, str) and access:  # a stored session of another shape is not used
                 self.session = stored
-                self.api.secrets += [stored.get("accessJwt") or "", stored.get("refreshJwt") or ""]
+                self.api.secrets += [access, refresh if isinstance(refresh, str) else ""]
 
-    def current(self) -> dict[str, Any]:
+    def current(self) -> SessionData:
         """The open session: the one in use, else the stored one, else a new login."""
         self.load_stored()
         return self.session or self.login()
 
-    def refresh(self) -> dict[str, Any]:
+    def refresh(self) -> SessionData:
         """A fresh session from the refresh token; a new login when it is refused."""
         refresh = (self.session or {}).get("refreshJwt")
         if refresh:
@@ -135,6 +136,12 @@ class XrpcSession:
     def did(self) -> str:
         """Our account's DID (logs in when needed)."""
         return str(self.current()["did"])
+
+    @property
+    def open_did(self) -> str | None:
+        """Our DID as the open session says it (None: no session open yet; never logs in)."""
+        did = (self.session or {}).get("did")
+        return did if isinstance(did, str) else None
 
     @property
     def shown_handle(self) -> str:

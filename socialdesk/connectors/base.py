@@ -190,12 +190,16 @@ class PostGone(PermanentError):
         self.native_id = native_id
 
 
+# A login session as a connector stores it (JSON): what it reads back is checked before use.
+SessionData = dict[str, object]
+
+
 class SessionStore(Protocol):
     """Where a connector keeps its login session between runs (its tokens are secrets)."""
 
-    def load(self) -> dict[str, Any] | None: ...
+    def load(self) -> SessionData | None: ...
 
-    def save(self, session: dict[str, Any] | None) -> None: ...
+    def save(self, session: SessionData | None) -> None: ...
 
 
 class Connector(ABC):

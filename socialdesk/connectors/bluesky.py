@@ -123,7 +123,7 @@ class BlueskyConnector(BlueskyModeration, Connector):
     # -- reading ---------------------------------------------------------------------------------
 
     def _post(self, view: dict[str, Any], kind: str, raw: Any) -> Post:
-        return post_from_view(view, kind, raw, self.account, (self.xrpc.session or {}).get("did"))
+        return post_from_view(view, kind, raw, self.account, self.xrpc.open_did)
 
     def _page(
         self, nsid: str, params: dict[str, QueryValue], key: str, state: Any

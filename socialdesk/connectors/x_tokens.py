@@ -17,11 +17,10 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 import httpx
 
-from socialdesk.connectors.base import AuthError, TransientError
+from socialdesk.connectors.base import AuthError, SessionData, SessionStore, TransientError
 from socialdesk.secrets import Secret, redact, remember
 
 TOKEN_PATH = "/2/oauth2/token"
@@ -29,14 +28,6 @@ REFRESH_MARGIN = 300.0  # seconds before expiry at which the access token is ren
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
-
-
-class SessionStore(Protocol):
-    """Where the current token pair is kept between runs (its values are secrets)."""
-
-    def load(self) -> dict[str, Any] | None: ...
-
-    def save(self, session: dict[str, Any] | None) -> None: ...
 
 
 @dataclass(slots=True)
@@ -98,7 +89,7 @@ def from_secret(secret: str, now: float) -> Tokens:
     return Tokens(access)
 
 
-def saved(tokens: Tokens, seed: str) -> dict[str, Any]:
+def saved(tokens: Tokens, seed: str) -> SessionData:
     """The form kept in the session store."""
     return {
         "access_token": str(tokens.access),

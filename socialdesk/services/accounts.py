@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from socialdesk.config import AccountSettings, Settings, validate_account_options
-from socialdesk.connectors.base import AuthError, Connector, ConnectorError
+from socialdesk.connectors.base import AuthError, Connector, ConnectorError, SessionData
 from socialdesk.connectors.registry import UnknownConnector, load_connector
 from socialdesk.errors import UserError
 from socialdesk.secrets import SecretStore, redact
@@ -32,7 +32,7 @@ class StoredSession:
         self.secrets = secrets
         self.key = session_key(account)
 
-    def load(self) -> dict[str, Any] | None:
+    def load(self) -> SessionData | None:
         """The saved session, or None."""
         value = self.secrets.get(self.key)
         try:
@@ -41,7 +41,7 @@ class StoredSession:
             return None
         return data if isinstance(data, dict) else None
 
-    def save(self, session: dict[str, Any] | None) -> None:
+    def save(self, session: SessionData | None) -> None:
         """Replace (or forget, with None) the saved session."""
         if session is None:
             self.secrets.delete(self.key)
@@ -163,18 +163,18 @@ class _SessionMemory:
     """Holds the login session a check made, until the account is stored."""
 
     def __init__(self) -> None:
-        self.value: dict[str, Any] | None = None
+        self.value: SessionData | None = None
 
-    def load(self) -> dict[str, Any] | None:
+    def load(self) -> SessionData | None:
         return self.value
 
-    def save(self, session: dict[str, Any] | None) -> None:
+    def save(self, session: SessionData | None) -> None:
         self.value = session
 
 
 def verify_new_account(
     cls: type[Connector], account: AccountSettings, secret: str | None, verify: bool = True
-) -> dict[str, Any] | None:
+) -> SessionData | None:
     """Check a new account before anything is stored: its settings, then its secret with the network.
 
     Returns:
