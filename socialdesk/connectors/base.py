@@ -23,6 +23,7 @@ and register it in your package's pyproject.toml:
 
 from __future__ import annotations
 
+import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -230,12 +231,12 @@ class Connector(ABC):
     def __init__(
         self,
         account: str = "",
-        settings: Mapping[str, Any] | None = None,
+        settings: Mapping[str, object] | None = None,
         secret: str | None = None,
         http: httpx.Client | None = None,
     ) -> None:
         self.account = account
-        self.settings: Mapping[str, Any] = settings or {}
+        self.settings: Mapping[str, object] = settings or {}
         self.secret = secret
         self.http = http
 
@@ -317,7 +318,7 @@ class Connector(ABC):
         return False
 
     @classmethod
-    def reply_audience(cls, parent_raw: Any, dm: bool, settings: Mapping[str, Any]) -> str:
+    def reply_audience(cls, parent_raw: object, dm: bool, settings: Mapping[str, object]) -> str:
         """Who will see a reply to a stored post (its raw payload), in words shown before sending."""
         return "direct message" if dm else "public reply"
 
@@ -330,6 +331,37 @@ class Connector(ABC):
         network has no per-server limits or they are not known yet. The sync engine and `accounts
         test` keep them per account in the cache, for the composer and `socialdesk reply`."""
         return None
+
+    def number_option(self, key: str, default: float) -> float:
+        """A numeric setting (`default` when unset), checked: config validates the declared types,
+        but a connector may also be built by code.
+
+        Raises:
+            ConfigError: the setting is not a number.
+        """
+        value = self.settings.get(key)
+        if value is None:
+            return float(default)
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ConfigError(f"account {self.account!r}: {key} must be a number, got {value!r:.40}")
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(
+                f"account {self.account!r}: {key} must be a number, got {value!r:.40}"
+            ) from None
+
+    def int_option(self, key: str, default: int) -> int:
+        """A whole-number setting (`default` when unset); see `number_option`."""
+        number = self.number_option(key, default)
+        if not math.isfinite(number):
+            raise ConfigError(f"account {self.account!r}: {key} must be a whole number")
+        return int(number)
+
+    def list_option(self, key: str) -> list[str]:
+        """A list setting's entries as text ([] when unset or not a list)."""
+        value = self.settings.get(key)
+        return [str(item) for item in value] if isinstance(value, list | tuple) else []
 
     def backfill_horizon(self, now: float | None = None) -> float:
         """How far back (unix seconds) a first sync reads: `backfill_days` (default 7) before now.

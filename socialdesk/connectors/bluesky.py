@@ -83,7 +83,7 @@ class BlueskyConnector(BlueskyModeration, Connector):
     def __init__(
         self,
         account: str = "",
-        settings: Mapping[str, Any] | None = None,
+        settings: Mapping[str, object] | None = None,
         secret: str | None = None,
         http: httpx.Client | None = None,
     ) -> None:
@@ -92,7 +92,7 @@ class BlueskyConnector(BlueskyModeration, Connector):
         if not self.handle:
             raise ConfigError(f"account {account!r}: handle is required (e.g. acme.bsky.social)")
         service = str(self.settings.get("service") or "https://bsky.social").rstrip("/")
-        self.page_size = max(1, min(100, int(self.settings.get("page_size") or 50)))
+        self.page_size = max(1, min(100, self.int_option("page_size", 50) or 50))
         self.http = http if http is not None else make_client(service)
         self.api = Api(self.http, "Bluesky", bluesky_reset, secrets=[self.secret])
         self.xrpc = XrpcSession(self.api, account, self.handle, self.secret)
@@ -150,7 +150,7 @@ class BlueskyConnector(BlueskyModeration, Connector):
         state = load_cursor(cursor)
         self.xrpc.current()
         result = FetchResult(posts=[], cursor=None)
-        terms = [str(t) for t in self.settings.get("search_terms") or []]
+        terms = self.list_option("search_terms")
         old_searches = state.get("s")
         searches = {
             t: from_legacy(old_searches.get(t) if isinstance(old_searches, dict) else None) for t in terms

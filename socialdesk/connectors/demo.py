@@ -105,11 +105,11 @@ class DemoConnector(Connector):
     def __init__(self, *args: object, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.account = self.account or "demo"
-        self.seed = int(self.settings.get("seed", 7))
-        self.initial = int(self.settings.get("initial_posts", 3000))
-        self.interval = float(self.settings.get("interval", 4.0))
-        self.customers = int(self.settings.get("customers", 600))
-        self.batch = int(self.settings.get("batch", 1000))
+        self.seed = self.int_option("seed", 7)
+        self.initial = self.int_option("initial_posts", 3000)
+        self.interval = self.number_option("interval", 4.0)
+        self.customers = self.int_option("customers", 600)
+        self.batch = self.int_option("batch", 1000)
         self.clock = clock
         self.sent: dict[str, SendResult] = {}
 

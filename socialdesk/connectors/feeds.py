@@ -69,7 +69,7 @@ class FeedsConnector(Connector):
     def __init__(
         self,
         account: str = "",
-        settings: Mapping[str, Any] | None = None,
+        settings: Mapping[str, object] | None = None,
         secret: str | None = None,
         http: httpx.Client | None = None,
     ) -> None:

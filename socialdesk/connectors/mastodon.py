@@ -88,7 +88,7 @@ class MastodonConnector(MastodonModeration, MastodonReplies, Connector):
     def __init__(
         self,
         account: str = "",
-        settings: Mapping[str, Any] | None = None,
+        settings: Mapping[str, object] | None = None,
         secret: str | None = None,
         http: httpx.Client | None = None,
     ) -> None:
@@ -101,7 +101,7 @@ class MastodonConnector(MastodonModeration, MastodonReplies, Connector):
         self.visibility = str(self.settings.get("visibility") or "public")
         if self.visibility not in _VISIBILITIES:
             raise ConfigError(f"account {account!r}: visibility must be one of {', '.join(_VISIBILITIES)}")
-        self.page_size = max(1, min(40, int(self.settings.get("page_size") or 40)))
+        self.page_size = max(1, min(40, self.int_option("page_size", 40) or 40))
         self.http = http if http is not None else make_client(base)
         self.api = Api(self.http, "Mastodon", mastodon_reset, secrets=[self.secret])
         self._me: dict[str, Any] | None = None
@@ -185,11 +185,11 @@ class MastodonConnector(MastodonModeration, MastodonReplies, Connector):
         # parameter or a type ignore it.
         notifications = {"types[]": list(NOTIFICATION_TYPES), "include_filtered": "true"}
         streams = [paging.Stream("n", "", "/api/v1/notifications", notifications)]
-        for tag in self.settings.get("hashtags") or []:
-            tag = str(tag).lstrip("#")
+        for tag in self.list_option("hashtags"):
+            tag = tag.lstrip("#")
             streams.append(paging.Stream("t", tag, f"/api/v1/timelines/tag/{quote(tag, safe='')}", {}))
-        for term in self.settings.get("search_terms") or []:
-            params = {"q": str(term), "type": "statuses"}
+        for term in self.list_option("search_terms"):
+            params = {"q": term, "type": "statuses"}
             streams.append(paging.Stream("s", str(term), "/api/v2/search", params, False, "statuses"))
         return streams
 

@@ -52,14 +52,14 @@ class MastodonReplies:
         return text
 
     @classmethod
-    def visibility_for(cls, parent_raw: Any, dm: bool, settings: Mapping[str, Any]) -> str:
+    def visibility_for(cls, parent_raw: object, dm: bool, settings: Mapping[str, object]) -> str:
         """The visibility of a reply to a stored post: never more public than the post it answers."""
         parent = server.parent_status(parent_raw)
         configured = str(settings.get("visibility") or "public")
         return server.reply_visibility(str(parent.get("visibility") or ""), configured, dm)
 
     @classmethod
-    def reply_audience(cls, parent_raw: Any, dm: bool, settings: Mapping[str, Any]) -> str:
+    def reply_audience(cls, parent_raw: object, dm: bool, settings: Mapping[str, object]) -> str:
         """Who will see the reply, in words (the review and `socialdesk reply` show it)."""
         visibility = cls.visibility_for(parent_raw, dm, settings)
         parent = server.parent_status(parent_raw)

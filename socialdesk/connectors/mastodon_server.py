@@ -94,7 +94,7 @@ def narrowest(*visibilities: str) -> str:
     return max(known, key=VISIBILITIES.index) if known else "public"
 
 
-def parent_status(raw: Mapping[str, Any] | None) -> Mapping[str, Any]:
+def parent_status(raw: object) -> Mapping[str, Any]:
     """The Status entity inside a stored raw payload (a notification carries it under `status`)."""
     if not isinstance(raw, Mapping):
         return {}

@@ -146,13 +146,13 @@ class XConnector(XModeration, Connector):
     def __init__(
         self,
         account: str = "",
-        settings: Mapping[str, Any] | None = None,
+        settings: Mapping[str, object] | None = None,
         secret: str | None = None,
         http: httpx.Client | None = None,
     ) -> None:
         super().__init__(account, settings, remember(secret), http)
         base = str(self.settings.get("base_url") or "https://api.x.com").rstrip("/")
-        self.page_size = max(5, min(100, int(self.settings.get("page_size") or 100)))
+        self.page_size = max(5, min(100, self.int_option("page_size", 100) or 100))
         self.http = http if http is not None else make_client(base)
         self.api = Api(self.http, "X", x_reset, secrets=[self.secret])
         self.clock: Callable[[], float] = time.time
@@ -233,8 +233,8 @@ class XConnector(XModeration, Connector):
         streams = [Stream("m", f"/2/users/{me}/mentions", "mention")]
         if self.settings.get("direct_messages", True):
             streams.append(Stream("d", "/2/dm_events", "dm"))
-        for term in self.settings.get("search_terms") or []:
-            streams.append(Stream(f"s:{term}", "/2/tweets/search/recent", "search", str(term)))
+        for term in self.list_option("search_terms"):
+            streams.append(Stream(f"s:{term}", "/2/tweets/search/recent", "search", term))
         return streams
 
     def fetch(self, cursor: str | None) -> FetchResult:
