@@ -7,8 +7,6 @@ The desk keys a post by its first version's id, so each edit updates one stored 
 
 from __future__ import annotations
 
-from typing import Any
-
 from socialdesk.connectors.http import parse_time
 from socialdesk.models import Author, Post
 
@@ -24,6 +22,20 @@ USER_FIELDS = "username,name,public_metrics"
 DM_EVENT_FIELDS = "id,text,event_type,created_at,dm_conversation_id,sender_id,referenced_tweets"
 
 
+# An X API object (a post, a user, a DM event) as decoded JSON: every field is checked where it is read.
+Obj = dict[str, object]
+Users = dict[str, Obj]
+
+
+def _obj(value: object) -> Obj:
+    return value if isinstance(value, dict) else {}
+
+
+def _objs(value: object) -> list[Obj]:
+    """The objects of a JSON array (anything else in it, or no array: left out)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def minted_at(native_id: str) -> float | None:
     """When X minted a snowflake id (unix seconds), None for an id that is not one."""
     if not native_id.isdigit():
@@ -31,85 +43,85 @@ def minted_at(native_id: str) -> float | None:
     return ((int(native_id) >> 22) + TWEPOCH_MS) / 1000
 
 
-def edit_chain(tweet: dict[str, Any]) -> list[str]:
+def edit_chain(tweet: Obj) -> list[str]:
     """Every version's id, oldest first (a post never edited has its own id only)."""
-    chain = [str(i) for i in tweet.get("edit_history_tweet_ids") or [] if i]
+    ids = tweet.get("edit_history_tweet_ids")
+    chain = [str(i) for i in ids if i] if isinstance(ids, list) else []
     return chain or [str(tweet["id"])]
 
 
-def is_superseded(tweet: dict[str, Any]) -> bool:
+def is_superseded(tweet: Obj) -> bool:
     """An older version of an edited post: the newest one carries the text to show."""
     return str(tweet.get("id")) != edit_chain(tweet)[-1]
 
 
-def users_by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def users_by_id(data: Obj) -> Users:
     """A page's `includes.users` by id."""
-    return {
-        str(u.get("id")): u for u in (data.get("includes") or {}).get("users") or [] if isinstance(u, dict)
-    }
+    return {str(u.get("id")): u for u in _objs(_obj(data.get("includes")).get("users"))}
 
 
-def with_media(items: list[dict[str, Any]], data: dict[str, Any]) -> None:
+def with_media(items: list[Obj], data: Obj) -> None:
     """Put each post's media objects (from the page's `includes.media`) in the post, as `media`."""
-    includes = data.get("includes")
-    found = includes.get("media") if isinstance(includes, dict) else None
+    found = _obj(data.get("includes")).get("media")
     if not isinstance(found, list):
         return
-    by_key = {str(m.get("media_key")): m for m in found if isinstance(m, dict)}
+    by_key = {str(m.get("media_key")): m for m in _objs(found)}
     for item in items:
-        attachments = item.get("attachments")
-        keys = attachments.get("media_keys") if isinstance(attachments, dict) else None
+        keys = _obj(item.get("attachments")).get("media_keys")
         if isinstance(keys, list):
             item["media"] = [by_key[str(k)] for k in keys if str(k) in by_key]
 
 
-def author_of(user_id: str, users: dict[str, dict[str, Any]]) -> tuple[Author, dict[str, Any]]:
-    user = users.get(user_id) or {"id": user_id, "username": user_id, "name": ""}
+def author_of(user_id: str, users: Users) -> tuple[Author, Obj]:
+    user: Obj = users.get(user_id) or {"id": user_id, "username": user_id, "name": ""}
     username = str(user.get("username") or user_id)
     author = Author(
         native_id=user_id,
         handle=username,  # bare: the desk adds the "@"
         display_name=str(user.get("name") or ""),
-        followers=int((user.get("public_metrics") or {}).get("followers_count") or 0),
+        followers=_count(_obj(user.get("public_metrics")).get("followers_count")),
         url=f"https://x.com/{username}",
     )
     return author, user
 
 
-def expand_links(text: str, entities: Any) -> str:
+def _count(value: object) -> int:
+    """A count from the payload (0 when absent); ValueError when it is not a whole number."""
+    if not value:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"not a count: {value!r:.40}")
+    try:
+        return int(value)
+    except OverflowError:  # Infinity, which Python's json reads
+        raise ValueError(f"not a count: {value!r:.40}") from None
+
+
+def expand_links(text: str, entities: object) -> str:
     """Replace t.co links with where they lead (expanded_url), so the real host shows."""
-    urls = entities.get("urls") if isinstance(entities, dict) else None
-    for entry in urls or []:
-        if (
-            isinstance(entry, dict)
-            and entry.get("url")
-            and (entry.get("expanded_url") or entry.get("display_url"))
-        ):
+    for entry in _objs(_obj(entities).get("urls")):
+        if entry.get("url") and (entry.get("expanded_url") or entry.get("display_url")):
             text = text.replace(str(entry["url"]), str(entry.get("expanded_url") or entry["display_url"]))
     return text
 
 
-def may_not_answer(tweet: dict[str, Any], users: dict[str, dict[str, Any]], me: str) -> bool:
+def may_not_answer(tweet: Obj, users: Users, me: str) -> bool:
     """Whether a self-serve app may not reply to this post: since February 2026 X lets it answer only
     authors who mentioned or quoted it (a quote of anyone gets the benefit of the doubt)."""
     name = str((users.get(me) or {}).get("username") or "").lower()
-    entities = tweet.get("entities")
-    for mention in (entities.get("mentions") if isinstance(entities, dict) else None) or []:
-        if isinstance(mention, dict) and (
-            str(mention.get("id") or "") == me
-            or (name and str(mention.get("username") or "").lower() == name)
+    for mention in _objs(_obj(tweet.get("entities")).get("mentions")):
+        if str(mention.get("id") or "") == me or (
+            name and str(mention.get("username") or "").lower() == name
         ):
             return False
     if name and f"@{name}" in str(tweet.get("text") or "").lower():
         return False
-    return not any(
-        r.get("type") == "quoted" for r in tweet.get("referenced_tweets") or [] if isinstance(r, dict)
-    )
+    return not any(r.get("type") == "quoted" for r in _objs(tweet.get("referenced_tweets")))
 
 
 def tweet_post(
-    tweet: dict[str, Any],
-    users: dict[str, dict[str, Any]],
+    tweet: Obj,
+    users: Users,
     kind: str,
     me: str,
     account: str,
@@ -126,16 +138,16 @@ def tweet_post(
     author_id = str(tweet["author_id"])
     author, user = author_of(author_id, users)
     parent = next(
-        (str(r["id"]) for r in tweet.get("referenced_tweets") or [] if r.get("type") == "replied_to"),
+        (str(r["id"]) for r in _objs(tweet.get("referenced_tweets")) if r.get("type") == "replied_to"),
         None,
     )
     is_ours = author_id == me
     if kind == "mention" and str(tweet.get("in_reply_to_user_id") or "") == me:
         kind = "reply"
     # A long post's `text` is cut; its whole text is in note_tweet (asked for in tweet.fields).
-    note = tweet.get("note_tweet") if isinstance(tweet.get("note_tweet"), dict) else None
-    text = str(note["text"]) if note and note.get("text") else str(tweet["text"])
-    entities = note.get("entities") if note and note.get("text") else tweet.get("entities")
+    note = _obj(tweet.get("note_tweet"))
+    text = str(note["text"]) if note.get("text") else str(tweet["text"])
+    entities = note.get("entities") if note.get("text") else tweet.get("entities")
     created_at = parse_time(tweet["created_at"])
     edited_at = None
     if len(chain) > 1:
@@ -170,7 +182,7 @@ def tweet_post(
     )
 
 
-def dm_post(event: dict[str, Any], users: dict[str, dict[str, Any]], me: str, account: str) -> Post:
+def dm_post(event: Obj, users: Users, me: str, account: str) -> Post:
     """A Post from a MessageCreate DM event (raises KeyError/TypeError/ValueError on a bad shape)."""
     sender = str(event["sender_id"])
     author, user = author_of(sender, users)
