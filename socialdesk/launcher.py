@@ -17,6 +17,7 @@ from socialdesk.memory import collection_paused_until_first_page
 if TYPE_CHECKING:
     from socialdesk.app import SocialDeskApp
     from socialdesk.services.sync import Source
+    from socialdesk.services.triage_setup import KeptTriage
 
 # The root command's options (`socialdesk.cli.root`) and how each value is read; a test keeps these in
 # step with that command's real options and checks that both paths build the same Context.
@@ -128,7 +129,7 @@ def workspace_sources(ctx: Context) -> list[Source]:
     ]
 
 
-def workspace_triage(ctx: Context):  # type: ignore[no-untyped-def]
+def workspace_triage(ctx: Context) -> KeptTriage | None:
     """The triage function the sync path applies to new posts (None if the triage service is absent)."""
     try:
         from socialdesk.services.triage_setup import build_triage

@@ -85,10 +85,16 @@ def scrub(text: str) -> str:
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\u061c\ud800-\udfff]")
 
 
-def json_dumps(value: object, **options: object) -> str:
+def json_dumps(
+    value: object,
+    *,
+    indent: int | None = None,
+    separators: tuple[str, str] | None = None,
+    sort_keys: bool = False,
+) -> str:
     """`json.dumps` for output that may reach a terminal: the same JSON, with every character that
     could steer a terminal escaped as `\\uXXXX` (readable non-ASCII text stays readable)."""
     import json
 
-    text = json.dumps(value, ensure_ascii=False, **options)  # type: ignore[arg-type]
+    text = json.dumps(value, ensure_ascii=False, indent=indent, separators=separators, sort_keys=sort_keys)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

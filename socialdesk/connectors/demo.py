@@ -11,8 +11,9 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from socialdesk.connectors import demo_corpus as corpus
 from socialdesk.connectors.base import (
@@ -23,6 +24,9 @@ from socialdesk.connectors.base import (
     SendResult,
 )
 from socialdesk.models import Author, Post
+
+if TYPE_CHECKING:
+    import httpx
 
 HISTORY_SECONDS = 3 * 24 * 3600
 WAVE_SECONDS = 90 * 60  # the outage wave builds over the last 90 minutes of history and goes on live
@@ -102,8 +106,16 @@ class DemoConnector(Connector):
         "batch": (int, "Posts per fetch while catching up."),
     }
 
-    def __init__(self, *args: object, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        account: str = "",
+        settings: Mapping[str, object] | None = None,
+        secret: str | None = None,
+        http: httpx.Client | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(account, settings, secret, http)
         self.account = self.account or "demo"
         self.seed = self.int_option("seed", 7)
         self.initial = self.int_option("initial_posts", 3000)

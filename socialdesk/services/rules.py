@@ -332,7 +332,7 @@ class Triager(TextStageOffload):
         conn = store if isinstance(store, sqlite3.Connection) or store is None else store.conn
         context = self.context_for(posts, conn)
         order = sorted(range(len(posts)), key=lambda i: posts[i].created_at)
-        results: list[Triage | None] = [None] * len(posts)
+        results: dict[int, Triage] = {}
         fired: list[tuple[int, ...]] = [()] * len(posts)
         for i in order:
             post = posts[i]
@@ -342,7 +342,7 @@ class Triager(TextStageOffload):
             facts.prior_posts += 1
         if self.count_hits and conn is not None and posts:
             self._count_hits(conn, posts, fired)
-        return results  # type: ignore[return-value]  # every slot is filled
+        return [results[i] for i in range(len(posts))]
 
     def _count_hits(
         self, conn: sqlite3.Connection, posts: Sequence[Post], fired: list[tuple[int, ...]]

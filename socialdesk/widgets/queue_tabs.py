@@ -60,8 +60,16 @@ class QueueTabs(Widget):
             self.name = name
             self.key = key
 
-    def __init__(self, tabs: tuple[QueueTab, ...] = (), active: str = "", **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        tabs: tuple[QueueTab, ...] = (),
+        active: str = "",
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.set_reactive(QueueTabs.tabs, tuple(tabs))
         self.set_reactive(QueueTabs.active, active)
         self._spans: list[tuple[int, int, QueueTab]] = []
