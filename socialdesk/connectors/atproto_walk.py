@@ -42,10 +42,13 @@ class Step:
     crowded: float | None = None  # a millisecond holding more than MAX_LIMIT items: some unread
 
 
-def _time(item: Any) -> float | None:
+def _time(item: object) -> float | None:
+    """When the appview indexed an item (None: it says no time, or not one we can read)."""
+    if not isinstance(item, dict):
+        return None
     try:
-        return parse_time(item["indexedAt"])
-    except (KeyError, TypeError, ValueError):
+        return parse_time(item.get("indexedAt"))
+    except ValueError:
         return None
 
 
@@ -153,7 +156,7 @@ def step(
     return out, following
 
 
-def from_legacy(state: Any) -> dict[str, Any]:
+def from_legacy(state: object) -> dict[str, Any]:
     """A stream state from a cursor written before walks (the bare mark {at, uris}) or now."""
     if not isinstance(state, dict):
         return {}

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from socialdesk.connectors.base import ConnectorError, Quarantined
-from socialdesk.connectors.http import parse_time, raw_text
+from socialdesk.connectors.http import Query, QueryValue, parse_time, raw_text
 from socialdesk.models import Author, Post
 
 CHAT_PROXY = {"atproto-proxy": "did:web:api.bsky.chat#bsky_chat"}
@@ -25,7 +25,7 @@ RETRY_AFTER_REFUSAL = 3600.0  # seconds before asking a chat service that refuse
 MAX_PAGES = 20  # pages of conversations, and of messages per conversation, in one fetch
 
 # (method, nsid, params, body) -> the decoded answer; the connector's session-aware XRPC call.
-Call = Callable[[str, str, Any, Any], Any]
+Call = Callable[[str, str, Query | None, object], Any]
 
 
 def send_message(call: Call, convo_id: str, text: str, message_facets: list[dict[str, Any]]) -> str:
@@ -137,7 +137,7 @@ class ChatReader:
         newest: str | None = None
         cursor = None
         for _ in range(MAX_PAGES):
-            params = {"convoId": convo_id, "limit": 100, **_cursor(cursor)}
+            params: dict[str, QueryValue] = {"convoId": convo_id, "limit": 100, **_cursor(cursor)}
             data = self.call("GET", "chat.bsky.convo.getMessages", params, None)
             messages = data.get("messages") if isinstance(data, dict) else None
             if not isinstance(messages, list):
@@ -192,5 +192,5 @@ class ChatReader:
         )
 
 
-def _cursor(cursor: Any) -> dict[str, str]:
+def _cursor(cursor: object) -> dict[str, str]:
     return {"cursor": str(cursor)} if cursor else {}

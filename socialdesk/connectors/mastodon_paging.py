@@ -66,7 +66,7 @@ class StreamPage:
     reached: float | None = None
 
 
-Request = Callable[[str, dict[str, Any]], httpx.Response]
+Request = Callable[[str, Query], httpx.Response]
 Decode = Callable[[httpx.Response], Any]
 
 
@@ -79,19 +79,19 @@ def link_id(response: httpx.Response, rel: str, param: str) -> str | None:
     return found[0] if found else None
 
 
-def newest_id(items: list[Any]) -> str | None:
+def newest_id(items: list[object]) -> str | None:
     """The largest id among the items (ids are opaque strings compared as Mastodon orders them)."""
     ids = [str(i["id"]) for i in items if isinstance(i, dict) and i.get("id")]
     return max(ids, key=id_key) if ids else None
 
 
-def oldest_id(items: list[Any]) -> str | None:
+def oldest_id(items: list[object]) -> str | None:
     """The smallest id among the items."""
     ids = [str(i["id"]) for i in items if isinstance(i, dict) and i.get("id")]
     return min(ids, key=id_key) if ids else None
 
 
-def oldest_time(items: list[Any]) -> float | None:
+def oldest_time(items: list[object]) -> float | None:
     """The oldest `created_at` among the items (unparseable ones are skipped)."""
     times = []
     for item in items:
@@ -155,6 +155,6 @@ def read(
     return StreamPage([i for i in items if not _older_than(i, horizon)], reached=horizon)
 
 
-def _older_than(item: Any, horizon: float) -> bool:
+def _older_than(item: object, horizon: float) -> bool:
     times = oldest_time([item])
     return times is not None and times < horizon
