@@ -15,7 +15,7 @@ import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from socialdesk import locations
 
@@ -59,7 +59,17 @@ def redact(text: str, extra: Iterable[str | None] = ()) -> str:
     return text
 
 
-def _usable_keyring() -> Any | None:
+class KeyringBackend(Protocol):
+    """What the secret store uses of a keyring backend (`keyring.backend.KeyringBackend`)."""
+
+    def get_password(self, service: str, username: str) -> str | None: ...
+
+    def set_password(self, service: str, username: str, password: str) -> None: ...
+
+    def delete_password(self, service: str, username: str) -> None: ...
+
+
+def _usable_keyring() -> KeyringBackend | None:
     """The OS keyring backend when a real one is available (not the fail/null/plaintext ones)."""
     if os.environ.get("SOCIALDESK_SECRETS") == "file":
         return None
@@ -88,7 +98,9 @@ class SecretStore:
         path: the fallback file (default `locations.secrets_file()`).
     """
 
-    def __init__(self, backend: Any = None, path: Path | None = None) -> None:
+    def __init__(
+        self, backend: KeyringBackend | Literal["file"] | None = None, path: Path | None = None
+    ) -> None:
         self.backend = _usable_keyring() if backend is None else (None if backend == "file" else backend)
         self.path = path or locations.secrets_file()
         self._lock = threading.Lock()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from socialdesk.errors import UserError
 from socialdesk.services.intents import parse_intent_section
@@ -40,7 +40,11 @@ class CheckReport:
         return [f"error: {e}" for e in self.errors] + [f"warning: {w}" for w in self.warnings]
 
 
-def _collect(report: CheckReport, check: Callable[[], Any]) -> Any:
+T = TypeVar("T")
+
+
+def _collect(report: CheckReport, check: Callable[[], T]) -> T | None:
+    """What `check` returns, or None with its error added to the report."""
     try:
         return check()
     except UserError as exc:

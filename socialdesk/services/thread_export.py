@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypedDict
 
 from socialdesk.models import PostRow
 from socialdesk.sanitize import clean
@@ -15,7 +15,31 @@ def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _post_json(post: PostRow, focus: int) -> dict[str, Any]:
+class AuthorJson(TypedDict):
+    """A post's author as the JSON export gives it."""
+
+    handle: str
+    name: str
+
+
+class PostJson(TypedDict):
+    """One post of the JSON export (times as ISO 8601 UTC)."""
+
+    id: int
+    network: str
+    native_id: str
+    url: str
+    author: AuthorJson
+    ours: bool
+    created_at: str
+    text: str
+    status: str
+    tags: list[str]
+    deleted: bool
+    focus: bool
+
+
+def _post_json(post: PostRow, focus: int) -> PostJson:
     return {
         "id": post.id,
         "network": post.network,
