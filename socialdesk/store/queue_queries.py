@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
 
 from socialdesk.models import PostRow
 from socialdesk.store.queries import ROW_COLUMNS, Page, PostFilter, _with_tags, filter_sql
@@ -269,7 +268,7 @@ class AuditEntry:
     agent: str
     action: str
     post_id: int | None
-    detail: dict[str, Any]
+    detail: dict[str, object]  # the action's details as stored (JSON)
 
 
 def audit_page(
