@@ -63,7 +63,7 @@ def post_from_view(view: dict[str, Any], kind: str, raw: Any, account: str, our_
     )
 
 
-def thread_views(node: Any) -> tuple[list[dict[str, Any]], list[str]]:
+def thread_views(node: object) -> tuple[list[dict[str, Any]], list[str]]:
     """The post views of a getPostThread node (ancestors first, then the post and its replies,
     breadth first) and the uris it marks gone (#notFoundPost)."""
     gone: list[str] = []

@@ -19,7 +19,7 @@ _WARNINGS = {
 }
 
 
-def show_link_hosts(text: str, record_facets: Any) -> str:
+def show_link_hosts(text: str, record_facets: object) -> str:
     """Append the real host after link text that names another (facets give byte ranges)."""
     if not isinstance(record_facets, list):
         return text
@@ -63,7 +63,7 @@ def quoted_uri(record: dict[str, Any]) -> str | None:
     return str(uri) if isinstance(uri, str) and uri.startswith("at://") else None
 
 
-def quote_text(view: Any) -> str:
+def quote_text(view: object) -> str:
     """How a quoted post shows under the quoting one: a post view, an embed's viewRecord, or gone."""
     if not isinstance(view, dict):
         return "\n[quoting a post that is gone]"

@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from socialdesk.connectors.base import Capabilities, ConfigError, Connector, FetchResult, Quarantined
 from socialdesk.connectors.http import parse_time
@@ -38,7 +38,7 @@ class LineError(ValueError):
     """A line that does not follow the format (the message says which key)."""
 
 
-def _str(data: Mapping[str, Any], key: str, required: bool = False) -> str:
+def _str(data: Mapping[str, object], key: str, required: bool = False) -> str:
     value = data.get(key)
     if value is None or value == "":
         if required:
@@ -121,7 +121,7 @@ def _parse(line: str, account: str) -> Post | None:
     )
 
 
-def to_line(post: Post | Mapping[str, Any], raw: Any = None) -> str:
+def to_line(post: Post | Mapping[str, object], raw: object = None) -> str:
     """A post (or a stored row as a mapping) as one JSONL line, in the format above."""
     get = post.get if isinstance(post, Mapping) else lambda k: getattr(post, k)
     if isinstance(post, Mapping):
@@ -136,7 +136,7 @@ def to_line(post: Post | Mapping[str, Any], raw: Any = None) -> str:
             "url": post.author.url,
         }
         native_id = post.native_id
-    line: dict[str, Any] = {
+    line: dict[str, object] = {
         "network": get("network"),
         "id": native_id,
         "author": {k: v for k, v in author.items() if v not in ("", None)},
@@ -154,11 +154,13 @@ def to_line(post: Post | Mapping[str, Any], raw: Any = None) -> str:
     return json_dumps(line, separators=(",", ":"))
 
 
-def _iso(created_at: Any) -> Any:
+def _iso(created_at: object) -> str | float | None:
     """ISO 8601 for a unix time; a value no date can hold (stored before values were checked) as is."""
+    if created_at is not None and not isinstance(created_at, int | float | str):
+        return None
     try:
         return datetime.fromtimestamp(float(created_at or 0), UTC).isoformat().replace("+00:00", "Z")
-    except (ValueError, OverflowError, OSError, TypeError):
+    except (ValueError, OverflowError, OSError):
         return created_at if isinstance(created_at, int | float) and math.isfinite(created_at) else None
 
 
