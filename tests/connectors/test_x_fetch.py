@@ -351,3 +351,15 @@ def test_a_posts_media_come_with_their_alt_text(fake: FakeX, loopback_server: Lo
         ("image", "https://pbs.twimg.com/media/a.jpg", "", "Dented box", 4),
         ("video", "", "https://pbs.twimg.com/v.jpg", "", 9),
     ]
+
+
+@pytest.mark.parametrize(
+    "cursor", ['{"w": []}', '{"e": 3}', '{"w": {"m": 5}}', '{"r": []}', '{"w": {"m": {"n": 1, "c": "x"}}}']
+)
+def test_a_damaged_cursor_starts_its_streams_again_instead_of_failing_every_sync(
+    fake: FakeX, loopback_server: Loopback, cursor: str
+) -> None:
+    waiting = fake.mention()["id"]
+    result = make(loopback_server).fetch(cursor)
+    assert [p.native_id for p in result.posts] == [waiting] and not result.errors
+    assert json.loads(result.cursor or "{}")["m"] == waiting
