@@ -104,7 +104,7 @@ def oldest_time(items: list[object]) -> float | None:
 
 
 def read(
-    state: MutableMapping[str, Any],
+    state: MutableMapping[str, object],
     stream: Stream,
     page_size: int,
     horizon: float,
@@ -114,18 +114,19 @@ def read(
     """Read the stream's next page from its place in `state` and move that place on.
 
     Args:
-        state: the decoded cursor (changed in place).
+        state: the decoded cursor (changed in place); a place in it of another shape than this
+            function writes is dropped, so a damaged cursor restarts the stream instead of failing.
         stream: which stream.
         page_size: items asked per request (`limit`).
         horizon: unix seconds; a first sync reads back to here.
         request: sends a GET (path, params) and returns the response.
         decode: the response's JSON body.
     """
-    positions: MutableMapping[str, Any] = state if stream.key == "n" else state.setdefault(stream.key, {})
+    positions = state if stream.key == "n" else _table(state, stream.key)
     position_key = "n" if stream.key == "n" else stream.label
-    position = positions.get(position_key)
-    backfills: MutableMapping[str, str] = state.setdefault("b", {})
-    backfill = backfills.get(stream.name)
+    position = _place(positions.get(position_key))
+    backfills = _table(state, "b")
+    backfill = _place(backfills.get(stream.name))
     params: dict[str, QueryValue] = {**stream.params, "limit": page_size}
     if backfill:
         params["max_id"] = backfill
@@ -153,6 +154,19 @@ def read(
     backfills.pop(stream.name, None)
     # What lies beyond the horizon stays out: a first sync must not open weeks-old posts as new.
     return StreamPage([i for i in items if not _older_than(i, horizon)], reached=horizon)
+
+
+def _table(state: MutableMapping[str, object], key: str) -> MutableMapping[str, object]:
+    """The cursor's table at `key`, made anew when it is missing or not a table."""
+    table = state.get(key)
+    if not isinstance(table, dict):
+        table = state[key] = {}
+    return table
+
+
+def _place(value: object) -> str | None:
+    """A stored place (a status or notification id), None when there is none or it is not an id."""
+    return value if isinstance(value, str) and value else None
 
 
 def _older_than(item: object, horizon: float) -> bool:

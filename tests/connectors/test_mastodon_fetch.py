@@ -190,3 +190,14 @@ def test_an_edit_of_a_post_we_boosted_arrives_with_the_next_sync(
     assert report.new_ids == [] and report.updated == 1
     row = q.get_post_by_native(store.conn, "mastodon", post["id"])
     assert row is not None and row.text.endswith("it logs me out") and row.edited_at is not None
+
+
+@pytest.mark.parametrize("cursor", ['{"b": 3}', '{"n": {"x": 1}}', '{"t": [], "b": {"n": 7}}'])
+def test_a_damaged_cursor_starts_the_stream_again_instead_of_failing_every_sync(
+    fake: FakeMastodonFetch, loopback_server: Loopback, cursor: str
+) -> None:
+    fake.post(account(1), age=HOUR)
+    result = make(loopback_server).fetch(cursor)
+    assert len(result.posts) == 1 and not result.errors
+    asked = loopback_server.calls("GET", "/api/v1/notifications")[-1]
+    assert asked.arg("min_id") is None and asked.arg("max_id") is None  # read as a first sync
