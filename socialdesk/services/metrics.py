@@ -9,13 +9,10 @@ agent opens again counts as reopened, and its next resolution is measured from t
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import math
 import re
-import statistics
 import time
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -230,134 +227,35 @@ class Metrics:
             raise UserError(f"--by {by!r}: choose one of {', '.join(GROUPINGS)}")
         now = min(self.clock(), period.until)
         conn = self.store.conn
-        posts = mq.inbound(conn, period.since, period.until)
-        replies = mq.sent_replies(conn, period.since, period.until)
-        changes = mq.status_changes(conn, period.since, period.until)
-        answers = mq.survey_answers(conn, period.since, period.until)
-        figures = self._figures(posts, replies, changes, now, answers)
         prev = period.previous()
+        business = not self.hours.always_open
+        calendar = None
+        if business:
+            lo, hi = mq.calendar_bounds(conn, period.since, period.until)
+            before_lo, before_hi = mq.calendar_bounds(conn, prev.since, prev.until)
+            calendar = self.hours.open_intervals(min(lo, before_lo), max(hi, before_hi, now))
+        mq.prepare(conn, calendar)
+        figures = self._figures(mq.figures(conn, period.since, period.until, now, None, business, SATISFIED))
         previous = self._figures(
-            mq.inbound(conn, prev.since, prev.until),
-            mq.sent_replies(conn, prev.since, prev.until),
-            mq.status_changes(conn, prev.since, prev.until),
-            prev.until,
-            mq.survey_answers(conn, prev.since, prev.until),
+            mq.figures(conn, prev.since, prev.until, prev.until, None, business, SATISFIED)
         )
-        groups = self._groups(by, period, posts, replies, changes, now, answers) if by else {}
+        groups: dict[str, Figures] = {}
+        if by is not None:
+            queues = list(self.queues()) if by == "queue" else []
+            names = mq.fill_scope(conn, by, period.since, period.until, queues)
+            found = mq.figures(conn, period.since, period.until, now, by, business, SATISFIED)
+            groups = {name: self._figures(found, name) for name in names}
         return Report(
-            period, figures, previous, by, groups, self._volume(posts, period),
+            period, figures, previous, by, groups, self._volume(period),
             mq.backlog(conn, self.clock()), self.clock(),
         )  # fmt: skip
 
-    # -- the figures -------------------------------------------------------------------------------
+    @staticmethod
+    def _figures(found: dict[str, dict[str, object]], group: str = mq.OVERALL) -> Figures:
+        """One group's figures from the rows SQL computed (a group with no rows has none)."""
+        return Figures(**found.get(group, {}))  # type: ignore[arg-type]
 
-    def _figures(
-        self,
-        posts: Sequence[mq.InboundPost],
-        replies: Sequence[mq.SentReply],
-        changes: Sequence[mq.StatusChange],
-        now: float,
-        answers: Sequence[mq.SurveyAnswer] = (),
-    ) -> Figures:
-        clock = self.hours.seconds_between
-        actionable = [p for p in posts if p.actionable]
-        responses = [clock(p.created_at, p.first_response_at) for p in actionable if p.first_response_at]
-        met = missed = 0
-        for post in actionable:
-            if post.due_at is None:
-                continue
-            target = max(0.0, post.due_at - post.created_at)  # the SLA target set at triage
-            if post.first_response_at is not None:
-                waited = clock(post.created_at, post.first_response_at)
-                met, missed = (met + 1, missed) if waited <= target else (met, missed + 1)
-            elif post.status not in ("resolved", "closed") and clock(post.created_at, now) > target:
-                missed += 1  # still unanswered past its target (resolved without a reply: not measured)
-        resolutions, reopened = self._resolutions(changes)
-        return Figures(
-            volume=len(posts),
-            actionable=len(actionable),
-            sentiment=dict(Counter(p.sentiment for p in posts if p.sentiment)),
-            answered=len(responses),
-            first_response_median=statistics.median(responses) if responses else None,
-            first_response_p90=percentile(responses, 0.9),
-            resolved=len(resolutions),
-            resolution_median=statistics.median(resolutions) if resolutions else None,
-            resolution_p90=percentile(resolutions, 0.9),
-            reopened=reopened,
-            sla_met=met,
-            sla_missed=missed,
-            replies=len(replies),
-            csat_responses=len(answers),
-            csat_average=statistics.fmean(a.score for a in answers) if answers else None,
-            csat_satisfied=sum(a.score >= SATISFIED for a in answers),
-        )
-
-    def _resolutions(self, changes: Sequence[mq.StatusChange]) -> tuple[list[float], int]:
-        """Time to each resolution in the period (one per post), and how many resolved posts reopened."""
-        durations: dict[int, float] = {}
-        last: dict[int, str] = {}
-        reopened = 0
-        for change in changes:
-            if change.status == "resolved" and change.post_id not in durations:
-                durations[change.post_id] = self.hours.seconds_between(change.created_at, change.at)
-            elif change.status in ("open", "new"):
-                known = change.post_id in last
-                if last[change.post_id] == "resolved" if known else self._was_resolved_before(change):
-                    reopened += 1
-            last[change.post_id] = change.status
-        return list(durations.values()), reopened
-
-    def _was_resolved_before(self, change: mq.StatusChange) -> bool:
-        row = self.store.conn.execute(
-            "SELECT json_extract(detail, '$.status') FROM audit WHERE post_id = ? AND action = 'status' "
-            "AND at < ? ORDER BY at DESC, id DESC LIMIT 1",
-            (change.post_id, change.at),
-        ).fetchone()
-        return row is not None and row[0] == "resolved"
-
-    # -- breakdowns ------------------------------------------------------------------------------
-
-    def _groups(
-        self,
-        by: str,
-        period: Period,
-        posts: Sequence[mq.InboundPost],
-        replies: Sequence[mq.SentReply],
-        changes: Sequence[mq.StatusChange],
-        now: float,
-        answers: Sequence[mq.SurveyAnswer] = (),
-    ) -> dict[str, Figures]:
-        members: dict[str, set[int]] = defaultdict(set)
-        if by == "network":
-            for post in posts:
-                members[post.network].add(post.id)
-            for answer in answers:  # an answer in the period may rate a conversation from before it
-                members[answer.network].add(answer.post_id)
-        elif by == "tag":
-            for post_id, tags in mq.tags_of(self.store.conn, (p.id for p in posts)).items():
-                for tag in tags:
-                    members[tag].add(post_id)
-        elif by == "queue":
-            for name, flt in self.queues():
-                members[name] = mq.ids_matching(self.store.conn, flt, period.since, period.until)
-        else:  # agent: the posts an agent answered first, or resolved, or holds
-            for reply in replies:
-                if reply.post_id is not None:
-                    members[reply.agent or "?"].add(reply.post_id)
-            for change in changes:
-                members[change.agent].add(change.post_id)
-            for answer in answers:
-                members[answer.agent].add(answer.post_id)
-        groups: dict[str, Figures] = {}
-        for name, ids in sorted(members.items()):
-            group_replies = [r for r in replies if (r.agent == name if by == "agent" else r.post_id in ids)]
-            group_changes = [c for c in changes if (c.agent == name if by == "agent" else c.post_id in ids)]
-            group_answers = [a for a in answers if (a.agent == name if by == "agent" else a.post_id in ids)]
-            group_posts = [p for p in posts if p.id in ids]
-            groups[name] = self._figures(group_posts, group_replies, group_changes, now, group_answers)
-        return groups
-
-    def _volume(self, posts: Sequence[mq.InboundPost], period: Period) -> Volume:
+    def _volume(self, period: Period) -> Volume:
         """Posts per network in each hour of the period (each day for periods over two days)."""
         zone = self.hours.zone
         daily = period.until - period.since > 2 * 86400
@@ -374,9 +272,7 @@ class Metrics:
                 at = dt.datetime.combine(at.date() + dt.timedelta(days=1), dt.time(), zone)
             else:
                 at = dt.datetime.fromtimestamp(at.timestamp() + 3600, zone)
-        counts: list[Counter[str]] = [Counter() for _ in starts]
-        for post in posts:
-            index = bisect.bisect_right(starts, post.created_at) - 1
-            if index >= 0:
-                counts[index][post.network] += 1
-        return Volume("day" if daily else "hour", [(s, dict(c)) for s, c in zip(starts, counts, strict=True)])
+        # The first bucket starts on the hour (or midnight) but holds only the period's posts.
+        edges = [max(starts[0], period.since), *starts[1:]]
+        counts = mq.volume(self.store.conn, edges, period.until)
+        return Volume("day" if daily else "hour", list(zip(starts, counts, strict=True)))

@@ -1,68 +1,36 @@
-"""The reads behind the metrics: one period's inbound posts, replies, status changes and the backlog.
+"""The metrics' SQL: one period's figures (counts, medians, p90s, SLA, replies, survey answers), volume by
+bucket and the backlog, each computed by SQLite over indexes, overall or per group of a breakdown.
 
-Every read is a range over an index on time (posts by created_at, replies by state and time, audit by
-action and time, survey answers by answer time) or a count over the queue index: none scans the posts
-table. The figures themselves (medians, business-hours clocks) are computed from these rows in
-`services/metrics.py`.
+Posts are read through `posts_metrics` (a covering index on arrival time over customer posts) and the
+backlog through `posts_backlog` (a covering index over the open actionable posts only): no figure scans
+the table, and a post's row is read only by its id, for the period's status changes and survey answers
+(`CROSS JOIN ... NOT INDEXED` pins that order: on a small cache SQLite's statistics once chose to scan
+the posts for each change). Replies, status changes and survey answers are ranges over their time
+indexes. Business hours arrive as a calendar of open stretches in the temporary table
+`metrics_calendar`: a time's working seconds since the calendar's start is one indexed lookup, and a
+duration is the difference of two. A breakdown's groups are the rows of the temporary table
+`metrics_scope` (group, post). The definitions are the README's ("Metrics").
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from socialdesk.store.queries import PostFilter, filter_sql
-from socialdesk.store.rows import read
 
-OPEN_STATUSES = ("new", "open", "escalated")
+OVERALL = ""  # the group name of figures that are not broken down
 
-
-@dataclass(frozen=True, slots=True)
-class InboundPost:
-    """What the metrics need of one customer post."""
-
-    id: int
-    network: str
-    created_at: float
-    first_response_at: float | None
-    actionable: bool
-    sentiment: str
-    status: str
-    assigned_to: str
-    due_at: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class SentReply:
-    """A reply that reached the network (a thread of parts counts once, by its first part)."""
-
-    post_id: int | None
-    network: str
-    agent: str
-    sent_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class StatusChange:
-    """An agent's status change on a conversation, from the audit log."""
-
-    post_id: int
-    status: str
-    agent: str
-    at: float
-    created_at: float  # when the post acted on arrived
-
-
-@dataclass(frozen=True, slots=True)
-class SurveyAnswer:
-    """A satisfaction survey answer, with the conversation's network and the agent it rates."""
-
-    post_id: int
-    network: str
-    agent: str
-    score: int
-    answered_at: float
+_TEMP_TABLES = """
+CREATE TEMP TABLE IF NOT EXISTS metrics_calendar (
+    start REAL PRIMARY KEY, stop REAL NOT NULL, before REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS metrics_scope (
+    post_id INTEGER NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (post_id, grp)
+) WITHOUT ROWID;
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,83 +43,305 @@ class Backlog:
     older_than_day: int
 
 
-def inbound(conn: sqlite3.Connection, since: float, until: float) -> list[InboundPost]:
-    """Customer posts that arrived in [since, until) (deleted ones too: they were received)."""
-    rows = conn.execute(
-        "SELECT id, network, created_at, first_response_at, actionable, sentiment_label AS sentiment, "
-        "status, assigned_to, due_at FROM posts INDEXED BY posts_feed "
-        "WHERE created_at >= ? AND created_at < ? AND is_ours = 0",
+def prepare(conn: sqlite3.Connection, calendar: Iterable[tuple[float, float]] | None) -> None:
+    """Empty this connection's temporary tables and load the business-hours calendar (open stretches,
+    oldest first; None: every second counts)."""
+    conn.executescript(_TEMP_TABLES)
+    conn.execute("DELETE FROM temp.metrics_calendar")
+    conn.execute("DELETE FROM temp.metrics_scope")
+    if calendar is None:
+        return
+    rows: list[tuple[float, float, float]] = []
+    before = 0.0
+    for start, stop in calendar:
+        if rows and start <= rows[-1][1]:  # overlapping opening hours: a second open only once
+            first, last, earlier = rows.pop()
+            before, start, stop = earlier, first, max(last, stop)
+        rows.append((start, stop, before))
+        before += stop - start
+    conn.executemany("INSERT INTO temp.metrics_calendar (start, stop, before) VALUES (?, ?, ?)", rows)
+
+
+def calendar_bounds(conn: sqlite3.Connection, since: float, until: float) -> tuple[float, float]:
+    """The earliest and latest times a duration of [since, until) can start or end at: arrivals of
+    the posts resolved in it, and first responses of its posts (which may come after it)."""
+    arrived, answered = conn.execute(
+        "SELECT min(p.created_at), max(p.first_response_at) FROM posts p INDEXED BY posts_metrics "
+        "WHERE p.created_at >= ? AND p.created_at < ? AND p.is_ours = 0",
         (since, until),
-    )
-    return list(read(InboundPost, rows))
-
-
-def ids_matching(conn: sqlite3.Connection, flt: PostFilter, since: float, until: float) -> set[int]:
-    """Which customer posts of [since, until) a saved queue's filter selects now."""
-    where, params = filter_sql(flt)
-    sql = (
-        "SELECT p.id FROM posts p INDEXED BY posts_feed "
-        f"WHERE p.created_at >= ? AND p.created_at < ? AND p.is_ours = 0{' AND ' + where if where else ''}"
-    )
-    return {r[0] for r in conn.execute(sql, (since, until, *params))}
-
-
-def tags_of(conn: sqlite3.Connection, post_ids: Iterable[int]) -> dict[int, list[str]]:
-    """The tags of these posts (read in chunks of the SQLite variable limit)."""
-    ids = list(post_ids)
-    tags: dict[int, list[str]] = {}
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        marks = ",".join("?" * len(chunk))
-        for post_id, tag in conn.execute(
-            f"SELECT post_id, tag FROM post_tags WHERE post_id IN ({marks})", chunk
-        ):
-            tags.setdefault(post_id, []).append(tag)
-    return tags
-
-
-def sent_replies(conn: sqlite3.Connection, since: float, until: float) -> list[SentReply]:
-    """Replies sent in [since, until): the time a reply's state last changed is when it was sent."""
-    rows = conn.execute(
-        "SELECT post_id, network, agent, updated_at AS sent_at FROM replies INDEXED BY replies_state_time "
-        "WHERE state = 'sent' AND updated_at >= ? AND updated_at < ? AND part = 1",
+    ).fetchone()
+    (resolved,) = conn.execute(
+        "SELECT min(p.created_at) FROM audit a INDEXED BY audit_action_time "
+        "CROSS JOIN posts p NOT INDEXED ON p.id = a.post_id "
+        "WHERE a.action = 'status' AND a.at >= ? AND a.at < ?",
         (since, until),
+    ).fetchone()
+    lows = [t for t in (since, arrived, resolved) if t is not None]
+    return min(lows), max(until, answered or until)
+
+
+def _working(expr: str, business: bool) -> str:
+    """SQL for the working seconds from the calendar's start to the time `expr`."""
+    if not business:
+        return expr
+    return (
+        f"coalesce((SELECT c.before + min(max({expr} - c.start, 0.0), c.stop - c.start) "
+        f"FROM temp.metrics_calendar c WHERE c.start <= {expr} ORDER BY c.start DESC LIMIT 1), 0.0)"
     )
-    return list(read(SentReply, rows))
 
 
-def status_changes(conn: sqlite3.Connection, since: float, until: float) -> list[StatusChange]:
-    """Agents' status changes in [since, until), oldest first, with when each post arrived."""
+def _between(start: str, end: str, business: bool) -> str:
+    """SQL for the working seconds from `start` to `end` (0 when `end` is not after `start`)."""
+    return f"max(0.0, {_working(end, business)} - {_working(start, business)})"
+
+
+# Median (the mean of the middle two for an even count) and nearest-rank p90 of `d` per group `g`,
+# from rows ranked `k` of `n` in their group.
+_PERCENTILES = (
+    "SELECT g, avg(d) FILTER (WHERE k IN ((n + 1) / 2, (n + 2) / 2)) AS median, "
+    "max(d) FILTER (WHERE k = max(1, (9 * n + 9) / 10)) AS p90, max(n) AS n FROM {ranked} GROUP BY g"
+)
+_RANKED = (
+    "SELECT g, {d} AS d, row_number() OVER (PARTITION BY g ORDER BY {d}) AS k, "
+    "count(*) OVER (PARTITION BY g) AS n FROM {source} WHERE {where}"
+)
+
+
+def _scoped(by: str | None, agent_column: str, post_column: str) -> tuple[str, str]:
+    """(group expression, join) for rows that belong to a group by their agent or by their post."""
+    if by is None:
+        return f"'{OVERALL}'", ""
+    if by == "agent":
+        return agent_column, ""
+    # CROSS JOIN: SQLite never reorders it, so the period's range stays the outer loop.
+    return "s.grp", f"CROSS JOIN temp.metrics_scope s ON s.post_id = {post_column}"
+
+
+def figures(
+    conn: sqlite3.Connection,
+    since: float,
+    until: float,
+    now: float,
+    by: str | None,
+    business: bool,
+    satisfied: int,
+) -> dict[str, dict[str, object]]:
+    """The figures of [since, until) per group (`OVERALL` when `by` is None), as the fields of the
+    services' `Figures`.
+
+    Args:
+        now: when unanswered posts are judged against their SLA target.
+        by: the breakdown, whose groups' posts `fill_scope` put in `metrics_scope`.
+        business: whether durations run on the calendar `prepare` loaded.
+        satisfied: the lowest survey score that counts as satisfied.
+    """
+    out: dict[str, dict[str, object]] = {}
+
+    def put(group: str, **values: object) -> None:
+        out.setdefault(group, {}).update(values)
+
+    params = {"since": since, "until": until, "now": now}
+    for row in conn.execute(_posts_sql(by, business), params):
+        g, volume, actionable, answered, met, missed, median, p90 = row
+        put(g, volume=volume, actionable=actionable, answered=answered, sla_met=met, sla_missed=missed,
+            first_response_median=median, first_response_p90=p90)  # fmt: skip
+    for g, label, count in conn.execute(_sentiment_sql(by), params):
+        sentiment = out.setdefault(g, {}).setdefault("sentiment", {})
+        assert isinstance(sentiment, dict)
+        sentiment[label] = count
+    for g, resolved, median, p90, reopened in conn.execute(_changes_sql(by, business), params):
+        put(g, resolved=resolved, resolution_median=median, resolution_p90=p90, reopened=reopened)
+    for g, replies in conn.execute(_replies_sql(by), params):
+        put(g, replies=replies)
+    for g, answers, average, pleased in conn.execute(_answers_sql(by), {**params, "satisfied": satisfied}):
+        put(g, csat_responses=answers, csat_average=average, csat_satisfied=pleased)
+    return out
+
+
+def _post_scope(by: str | None) -> tuple[str, str]:
+    """Posts belong to a group by their id in `metrics_scope` (an agent's: the posts they touched)."""
+    return _scoped(None if by is None else "post", "", "p.id")
+
+
+def _posts_sql(by: str | None, business: bool) -> str:
+    group, join = _post_scope(by)
+    waited = _between("p.created_at", "p.first_response_at", business)
+    waiting = _between("p.created_at", ":now", business)
+    source = (
+        f"SELECT {group} AS g, p.actionable AS actionable, "
+        f"p.actionable AND p.first_response_at IS NOT NULL AND p.first_response_at != 0 AS answered, "
+        f"CASE WHEN p.actionable AND p.first_response_at IS NOT NULL THEN {waited} END AS waited, "
+        "CASE WHEN p.actionable AND p.due_at IS NOT NULL THEN max(0.0, p.due_at - p.created_at) END "
+        "AS target, "
+        "CASE WHEN p.actionable AND p.due_at IS NOT NULL AND p.first_response_at IS NULL "
+        f"AND p.status NOT IN ('resolved', 'closed') THEN {waiting} END AS open_wait "
+        f"FROM posts p INDEXED BY posts_metrics {join} "
+        "WHERE p.created_at >= :since AND p.created_at < :until AND p.is_ours = 0"
+    )
+    ranked = _RANKED.format(d="waited", source="posts_of", where="answered")
+    return (
+        f"WITH posts_of AS MATERIALIZED ({source}), ranked AS ({ranked}), "
+        f"pct AS ({_PERCENTILES.format(ranked='ranked')}), "
+        "agg AS (SELECT g, count(*) AS volume, total(actionable) AS actionable, total(answered) AS answered, "
+        "total(waited <= target) AS met, total(waited > target OR open_wait > target) AS missed "
+        "FROM posts_of GROUP BY g) "
+        "SELECT agg.g, agg.volume, CAST(agg.actionable AS INTEGER), CAST(agg.answered AS INTEGER), "
+        "CAST(agg.met AS INTEGER), CAST(agg.missed AS INTEGER), pct.median, pct.p90 "
+        "FROM agg LEFT JOIN pct ON pct.g = agg.g"
+    )
+
+
+def _sentiment_sql(by: str | None) -> str:
+    group, join = _post_scope(by)
+    return (
+        f"SELECT {group} AS g, p.sentiment_label, count(*) FROM posts p INDEXED BY posts_metrics {join} "
+        "WHERE p.created_at >= :since AND p.created_at < :until AND p.is_ours = 0 "
+        "AND p.sentiment_label != '' GROUP BY g, p.sentiment_label"
+    )
+
+
+def _changes_sql(by: str | None, business: bool) -> str:
+    """Resolutions (the first in the period per post, from the post's arrival) and reopenings (a change
+    to open or new whose previous status, in the group's changes or else in the audit log, was resolved)."""
+    group, join = _scoped(by, "a.agent", "a.post_id")
+    source = (
+        f"SELECT {group} AS g, a.id AS id, a.post_id AS post_id, "
+        "IFNULL(json_extract(a.detail, '$.status'), '') AS status, a.at AS at, p.created_at AS created "
+        "FROM audit a INDEXED BY audit_action_time "
+        f"CROSS JOIN posts p NOT INDEXED ON p.id = a.post_id {join} "
+        "WHERE a.action = 'status' AND a.at >= :since AND a.at < :until"
+    )
+    took = _between("created", "at", business)
+    ranked = _RANKED.format(d="took", source="firsts", where="1")
+    earlier = (
+        "(SELECT json_extract(b.detail, '$.status') FROM audit b INDEXED BY audit_post "
+        "WHERE b.post_id = seq.post_id AND b.action = 'status' AND b.at < seq.at "
+        "ORDER BY b.at DESC, b.id DESC LIMIT 1)"
+    )
+    return (
+        f"WITH changes AS MATERIALIZED ({source}), "
+        f"firsts AS (SELECT g, post_id, {took} AS took FROM (SELECT g, post_id, min(at) AS at, created "
+        "FROM changes WHERE status = 'resolved' GROUP BY g, post_id)), "
+        f"ranked AS ({ranked}), pct AS ({_PERCENTILES.format(ranked='ranked')}), "
+        "seq AS (SELECT g, post_id, at, status, "
+        "lag(status) OVER (PARTITION BY g, post_id ORDER BY at, id) AS before FROM changes), "
+        f"reopened AS (SELECT g, count(*) AS n FROM seq WHERE status IN ('open', 'new') "
+        f"AND coalesce(before, {earlier}) = 'resolved' GROUP BY g), "
+        "groups AS (SELECT DISTINCT g FROM changes) "
+        "SELECT groups.g, coalesce(pct.n, 0), pct.median, pct.p90, coalesce(reopened.n, 0) FROM groups "
+        "LEFT JOIN pct ON pct.g = groups.g LEFT JOIN reopened ON reopened.g = groups.g"
+    )
+
+
+def _replies_sql(by: str | None) -> str:
+    """Sent replies of the period, a thread of parts counted once (by its first part)."""
+    group, join = _scoped(by, "r.agent", "r.post_id")
+    return (
+        f"SELECT {group} AS g, count(*) FROM replies r INDEXED BY replies_state_time {join} "
+        "WHERE r.state = 'sent' AND r.updated_at >= :since AND r.updated_at < :until AND r.part = 1 "
+        "GROUP BY g"
+    )
+
+
+# Survey answers given in [since, until), with the conversation's network and the agent rated: the one
+# whose reply was sent last before the answer (the survey invitation, usually), else whoever holds it.
+_ANSWERS = (
+    "SELECT s.post_id AS post_id, p.network AS network, coalesce((SELECT r.agent FROM replies r "
+    "INDEXED BY replies_post WHERE r.post_id = s.post_id AND r.state = 'sent' "
+    "AND r.updated_at <= s.answered_at ORDER BY r.updated_at DESC, r.id DESC LIMIT 1), "
+    "nullif(p.assigned_to, ''), '?') AS agent, s.score AS score "
+    "FROM survey_answers s INDEXED BY survey_answers_time "
+    "CROSS JOIN posts p NOT INDEXED ON p.id = s.post_id "
+    "WHERE s.answered_at >= :since AND s.answered_at < :until"
+)
+
+
+def _answers_sql(by: str | None) -> str:
+    group, join = _scoped(by, "a.agent", "a.post_id")
+    return (
+        f"WITH a AS MATERIALIZED ({_ANSWERS}) "
+        f"SELECT {group} AS g, count(*), avg(a.score), CAST(total(a.score >= :satisfied) AS INTEGER) "
+        f"FROM a {join} GROUP BY g"
+    )
+
+
+def fill_scope(
+    conn: sqlite3.Connection,
+    by: str,
+    since: float,
+    until: float,
+    queues: Sequence[tuple[str, PostFilter]] = (),
+) -> list[str]:
+    """Put each group's posts of [since, until) in `metrics_scope` and return the groups' names.
+
+    `network` and `tag` split the period's posts (by network, survey answers of the period count for
+    their conversation's network too); `queue`: the posts each saved queue selects now; `agent`: the
+    posts an agent's replies, status changes and rated answers of the period touched.
+    """
+    insert = "INSERT OR IGNORE INTO temp.metrics_scope (grp, post_id) "
+    params = {"since": since, "until": until}
+    in_period = "p.created_at >= :since AND p.created_at < :until AND p.is_ours = 0"
+    if by == "network":
+        conn.execute(
+            insert + f"SELECT p.network, p.id FROM posts p INDEXED BY posts_metrics WHERE {in_period}", params
+        )
+        conn.execute(insert + f"SELECT a.network, a.post_id FROM ({_ANSWERS}) a", params)
+    elif by == "tag":
+        conn.execute(
+            insert + "SELECT t.tag, p.id FROM posts p INDEXED BY posts_metrics "
+            f"JOIN post_tags t ON t.post_id = p.id WHERE {in_period}",
+            params,
+        )
+    elif by == "queue":
+        for name, flt in queues:
+            where, extra = filter_sql(flt)
+            # A saved queue may test any column, so its posts are read through the time index's rows.
+            conn.execute(
+                insert + "SELECT ?, p.id FROM posts p INDEXED BY posts_feed "
+                f"WHERE p.created_at >= ? AND p.created_at < ? AND p.is_ours = 0 AND {where}",
+                (name, since, until, *extra),
+            )
+    else:
+        conn.execute(
+            insert + "SELECT CASE WHEN r.agent != '' THEN r.agent ELSE '?' END, r.post_id "
+            "FROM replies r INDEXED BY replies_state_time WHERE r.state = 'sent' AND r.updated_at >= :since "
+            "AND r.updated_at < :until AND r.part = 1 AND r.post_id IS NOT NULL",
+            params,
+        )
+        conn.execute(
+            insert + "SELECT a.agent, a.post_id FROM audit a INDEXED BY audit_action_time "
+            "CROSS JOIN posts p NOT INDEXED ON p.id = a.post_id "
+            "WHERE a.action = 'status' AND a.at >= :since AND a.at < :until",
+            params,
+        )
+        conn.execute(insert + f"SELECT a.agent, a.post_id FROM ({_ANSWERS}) a", params)
+    names = {row[0] for row in conn.execute("SELECT DISTINCT grp FROM temp.metrics_scope")}
+    names.update(name for name, _ in queues if by == "queue")
+    return sorted(names)
+
+
+def volume(conn: sqlite3.Connection, starts: Sequence[float], until: float) -> list[dict[str, int]]:
+    """Customer posts per network in each bucket starting at `starts` (the last one ends at `until`)."""
+    edges = [*starts[1:], until]
+    bounds = [[start, stop] for start, stop in zip(starts, edges, strict=True)]
+    counts: list[dict[str, int]] = [{} for _ in starts]
     rows = conn.execute(
-        "SELECT a.post_id, IFNULL(json_extract(a.detail, '$.status'), '') AS status, a.agent, a.at, "
-        "p.created_at "
-        "FROM audit a INDEXED BY audit_action_time JOIN posts p ON p.id = a.post_id "
-        "WHERE a.action = 'status' AND a.at >= ? AND a.at < ? ORDER BY a.at, a.id",
-        (since, until),
+        "SELECT b.key, p.network, count(*) FROM json_each(?) b CROSS JOIN posts p INDEXED BY posts_metrics "
+        "ON p.created_at >= json_extract(b.value, '$[0]') AND p.created_at < json_extract(b.value, '$[1]') "
+        "AND p.is_ours = 0 GROUP BY b.key, p.network",
+        (json.dumps(bounds),),
     )
-    return list(read(StatusChange, rows))
-
-
-def survey_answers(conn: sqlite3.Connection, since: float, until: float) -> list[SurveyAnswer]:
-    """Survey answers given in [since, until); the agent rated is the one whose reply was sent last
-    before the answer (the survey invitation, usually), else whoever holds the conversation."""
-    rows = conn.execute(
-        "SELECT s.post_id, p.network, coalesce((SELECT r.agent FROM replies r INDEXED BY replies_post "
-        "WHERE r.post_id = s.post_id AND r.state = 'sent' AND r.updated_at <= s.answered_at "
-        "ORDER BY r.updated_at DESC, r.id DESC LIMIT 1), nullif(p.assigned_to, ''), '?') AS agent, s.score, "
-        "s.answered_at FROM survey_answers s INDEXED BY survey_answers_time JOIN posts p ON p.id = s.post_id "
-        "WHERE s.answered_at >= ? AND s.answered_at < ?",
-        (since, until),
-    )
-    return list(read(SurveyAnswer, rows))
+    for index, network, count in rows:
+        counts[index][network] = count
+    return counts
 
 
 def backlog(conn: sqlite3.Connection, now: float) -> Backlog:
-    """Open actionable customer posts at `now` (the queue-count index finds them)."""
-    marks = ",".join("?" * len(OPEN_STATUSES))
+    """Open actionable customer posts at `now`, read from the index that holds only those."""
     size, oldest, hour, day = conn.execute(
         "SELECT count(*), min(created_at), total(created_at < ?), total(created_at < ?) "
-        f"FROM posts WHERE status IN ({marks}) AND actionable = 1 AND is_ours = 0",
-        (now - 3600, now - 86400, *OPEN_STATUSES),
+        "FROM posts INDEXED BY posts_backlog "
+        "WHERE status IN ('new', 'open', 'escalated') AND actionable = 1 AND is_ours = 0",
+        (now - 3600, now - 86400),
     ).fetchone()
     return Backlog(size, oldest, int(hour), int(day))
