@@ -24,7 +24,7 @@ from socialdesk.connectors import demo_corpus
 from socialdesk.models import Author, Post
 from socialdesk.store.schema import SCHEMA_VERSION
 
-GENERATOR_VERSION = 1  # bump when the rows a spec yields change
+GENERATOR_VERSION = 2  # bump when the rows a spec yields change
 END = 1_767_225_600.0  # 2026-01-01 UTC: the newest cached post (fixed, so the cache is reproducible)
 SPAN = 365 * 24 * 3600.0
 NETWORKS = ("x", "mastodon", "bluesky", "reddit", "reviews")

@@ -21,14 +21,15 @@ from socialdesk.bench.corpus import (
     Generator,
     Record,
 )
+from socialdesk.bench.corpus_care import INSERT_REPLY, INSERT_STATUS, care
 from socialdesk.store import Store
 
 POST_INSERT_COLUMNS = (
     "id, network, native_id, account, author_native_id, author_handle, author_name, customer_id, text, "
     "created_at, url, in_reply_to, conversation_id, kind, lang, is_ours, content_warning, raw, fetched_at, "
-    "status, priority, sentiment, sentiment_label, intent, actionable, assigned_to, due_at"
+    "status, priority, sentiment, sentiment_label, intent, actionable, assigned_to, due_at, first_response_at"
 )
-INSERT_POST = f"INSERT INTO posts ({POST_INSERT_COLUMNS}) VALUES ({', '.join('?' * 27)})"
+INSERT_POST = f"INSERT INTO posts ({POST_INSERT_COLUMNS}) VALUES ({', '.join('?' * 28)})"
 
 
 def _triage_columns(
@@ -73,6 +74,7 @@ def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, obj
         conn.execute(f"DROP {kind.upper()} {name}")
     gen = Generator(spec)
     rng = random.Random(spec.seed + 1)
+    care_rng = random.Random(spec.seed + 2)  # its own stream: the posts stay what they were
     conn.execute("BEGIN")
     conn.executemany(
         "INSERT INTO customers (id, display_name, first_seen, vip) VALUES (?, ?, ?, ?)",
@@ -89,9 +91,15 @@ def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, obj
     )
     rows: list[tuple[object, ...]] = []
     tags: list[tuple[int, str]] = []
+    replies: list[tuple[object, ...]] = []
+    changes: list[tuple[object, ...]] = []
     for record in gen.records():
         post_id = record.index + 1
         author = gen.author(record)
+        triage = _triage_columns(rng, record)
+        done = care(care_rng, post_id, record, triage[0], triage[5], triage[6])
+        replies.extend([done.reply] if done.reply else [])
+        changes.extend(done.changes)
         rows.append(
             (
                 post_id,
@@ -113,18 +121,17 @@ def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, obj
                 "",
                 "{}",
                 record.created_at + 5,
-                *_triage_columns(rng, record),
+                *triage,
+                done.first_response_at,
             )
         )
         tags.extend((post_id, t) for t in record.tags)
         if len(rows) >= 50_000:
-            conn.executemany(INSERT_POST, rows)
-            conn.executemany("INSERT INTO post_tags (post_id, tag) VALUES (?, ?)", tags)
-            rows, tags = [], []
+            _insert(conn, rows, tags, replies, changes)
+            rows, tags, replies, changes = [], [], [], []
             if progress:
                 print(f"  generated {post_id:,} posts ({time.perf_counter() - started:.0f} s)", flush=True)
-    conn.executemany(INSERT_POST, rows)
-    conn.executemany("INSERT INTO post_tags (post_id, tag) VALUES (?, ?)", tags)
+    _insert(conn, rows, tags, replies, changes)
     conn.execute("COMMIT")
     if progress:
         print(f"  indexing ({time.perf_counter() - started:.0f} s)", flush=True)
@@ -142,6 +149,19 @@ def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, obj
     facts["build_seconds"] = round(time.perf_counter() - started, 1)
     path.with_suffix(".json").write_text(json.dumps({"spec": asdict(spec), **facts}, indent=2))
     return facts
+
+
+def _insert(
+    conn: sqlite3.Connection,
+    posts: list[tuple[object, ...]],
+    tags: list[tuple[int, str]],
+    replies: list[tuple[object, ...]],
+    changes: list[tuple[object, ...]],
+) -> None:
+    conn.executemany(INSERT_POST, posts)
+    conn.executemany("INSERT INTO post_tags (post_id, tag) VALUES (?, ?)", tags)
+    conn.executemany(INSERT_REPLY, replies)
+    conn.executemany(INSERT_STATUS, changes)
 
 
 def describe(path: Path) -> dict[str, object]:

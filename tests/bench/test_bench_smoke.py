@@ -93,3 +93,23 @@ def test_the_key_latency_run_looks_up_similar_posts_as_threads_load(results: dic
     keys are pressed look up their similar posts too (the lookup's cost is in the key figures)."""
     keys = [f for f in results["figures"] if f["name"].startswith("key to frame")]
     assert keys and all(f["detail"]["pattern_lookups"] > 0 for f in keys)
+
+
+def test_the_cache_has_responses_resolutions_and_replies_for_the_metrics(tmp_path: Path) -> None:
+    from socialdesk.services.metrics import Metrics, Period
+    from socialdesk.store import Store
+
+    path, _, _ = corpus_cache.ensure(corpus.CorpusSpec.for_posts(2_000), tmp_path)
+    store = Store(path)
+    report = Metrics(store, clock=lambda: corpus.END).report(
+        Period(corpus.END - 30 * 86400, corpus.END, "30d"), by="agent"
+    )
+    store.close()
+    figures = report.figures
+    assert figures.answered > figures.actionable / 2 and figures.first_response_median is not None
+    assert (
+        figures.first_response_p90 is not None and figures.first_response_p90 > figures.first_response_median
+    )
+    assert figures.resolved > 0 and figures.resolution_median is not None and figures.reopened > 0
+    assert figures.replies > 0 and figures.sla_met > 0 and figures.sla_missed > 0
+    assert {"jd", "mk", "rs"} <= set(report.groups)
