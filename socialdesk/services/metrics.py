@@ -31,16 +31,18 @@ _RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """A stretch of time [since, until) in unix seconds, and how the agent named it."""
+    """A stretch of time [since, until) in unix seconds, and how the agent named it; `before`, when set,
+    is the stretch it is compared with (else the one of the same length just before it)."""
 
     since: float
     until: float
     label: str
+    before: tuple[float, float] | None = None
 
     def previous(self) -> Period:
-        """The period of the same length just before this one (what the figures are compared with)."""
-        length = self.until - self.since
-        return Period(self.since - length, self.since, f"previous {self.label}")
+        """The period the figures are compared with: `before`, or the same length just before this one."""
+        since, until = self.before or (self.since - (self.until - self.since), self.since)
+        return Period(since, until, f"previous {self.label}")
 
 
 def parse_period(
@@ -52,8 +54,10 @@ def parse_period(
 ) -> Period:
     """`since`: "today", "24h", "7d", "2w" or an ISO date/time; `until`: an ISO date/time or now.
 
-    Dates are read in the team's time zone ("today" starts at its midnight). `names` are what the
-    errors call the two values (the command's options, or the desk's "start" and "end").
+    Dates are read in the team's time zone ("today" starts at its midnight, and is compared with the
+    same hours of yesterday on the clock: 00:00-14:30 with yesterday's 00:00-14:30, however long a
+    daylight-saving change made either). `names` are what the errors call the two values (the
+    command's options, or the desk's "start" and "end").
 
     Raises:
         UserError: naming the value that is not a period.
@@ -74,7 +78,15 @@ def parse_period(
             f"the period is empty: {names[0]} {since!r} is not before {names[1]} {until or 'now'!r}"
         )
     label = since if until is None else f"{since} .. {until}"
-    return Period(start, end, label)
+    before = None
+    if text == "today" and until is None:
+        local = dt.datetime.fromtimestamp(end, zone)
+        yesterday = local.date() - dt.timedelta(days=1)
+        before = (
+            dt.datetime.combine(yesterday, dt.time(), zone).timestamp(),
+            dt.datetime.combine(yesterday, local.time(), zone).timestamp(),
+        )
+    return Period(start, end, label, before)
 
 
 def parse_range(text: str, now: float, hours: BusinessHours = ALWAYS) -> Period:

@@ -90,6 +90,8 @@ def as_json(report: Report, zone: ZoneInfo) -> str:
             "until": _when(report.period.until, zone),
             "label": report.period.label,
             "timezone": zone.key,
+            "previous_since": _when(report.period.previous().since, zone),
+            "previous_until": _when(report.period.previous().until, zone),
         },
         "figures": report.figures.as_dict(),
         "previous": report.previous.as_dict(),
@@ -136,8 +138,10 @@ def as_markdown(report: Report, zone: ZoneInfo) -> str:
     """Tables a manager can paste into an e-mail: the figures against the previous period, then groups."""
     period = report.period
     since, until = _when(period.since, zone), _when(period.until, zone)
+    before = period.previous()
     lines = [
-        f"**Social care, {since} to {until}** ({zone.key})",
+        f"**Social care, {since} to {until}** ({zone.key}; previous: {_when(before.since, zone)} to "
+        f"{_when(before.until, zone)})",
         "",
         "| Figure | This period | Previous | Change |",
         "| --- | ---: | ---: | ---: |",

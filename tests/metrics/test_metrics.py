@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from socialdesk.errors import UserError
@@ -68,7 +70,7 @@ def test_backlog_counts_open_actionable_posts_by_age(day: Metrics) -> None:
 
 def test_periods() -> None:
     now = T0 + 12 * 3600
-    assert parse_period("today", None, now) == Period(T0, now, "today")
+    assert parse_period("today", None, now) == Period(T0, now, "today", (T0 - DAY, now - DAY))
     assert parse_period("7d", None, now).since == now - 7 * DAY
     custom = parse_period("2026-11-01", "2026-11-08", now)
     assert custom.until - custom.since == 7 * DAY and custom.previous().until == custom.since
@@ -96,3 +98,31 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile([], 0.9) is None
     assert percentile([5.0], 0.9) == 5.0
     assert percentile([float(v) for v in range(1, 11)], 0.9) == 9.0
+
+
+def test_today_is_compared_with_the_same_hours_yesterday(store: Store) -> None:
+    from zoneinfo import ZoneInfo
+
+    from socialdesk.services.hours import parse_hours
+    from tests.metrics.fixtures import post
+
+    now = T0 + 14.5 * 3600  # 14:30 UTC
+    before = parse_period("today", None, now).previous()
+    assert (before.since, before.until) == (T0 - DAY, T0 - DAY + 14.5 * 3600)
+    post(store, "morning", "x", T0 - DAY + 10 * 3600, "neutral")  # yesterday 10:00: before 14:30
+    post(store, "evening", "x", T0 - DAY + 20 * 3600, "neutral")  # yesterday 20:00: after it
+    post(store, "today", "x", T0 + 9 * 3600, "neutral")
+    report = Metrics(store, clock=lambda: now).report(parse_period("today", None, now))
+    assert (report.figures.volume, report.previous.volume) == (1, 1)
+
+    # Monday 26 October 2026 in Berlin: Sunday was 25 hours long, so 00:00-14:30 on it is 15.5 hours.
+    berlin = ZoneInfo("Europe/Berlin")
+    monday = dt.datetime(2026, 10, 26, 14, 30, tzinfo=berlin).timestamp()
+    hours = parse_hours("Europe/Berlin", {}, [], "test")
+    sunday = parse_period("today", None, monday, hours).previous()
+    assert sunday.since == dt.datetime(2026, 10, 25, tzinfo=berlin).timestamp()
+    assert sunday.until == dt.datetime(2026, 10, 25, 14, 30, tzinfo=berlin).timestamp()
+    assert sunday.until - sunday.since == 15.5 * 3600
+    # Other periods are still compared with the stretch of the same length just before them.
+    week = parse_period("7d", None, monday, hours)
+    assert (week.previous().since, week.previous().until) == (week.since - 7 * DAY, week.since)

@@ -48,7 +48,8 @@ def test_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str], db: Pa
     assert code == 0, err
     data = json.loads(out)
     assert set(data) == {"period", "figures", "previous", "by", "groups", "volume", "backlog", "generated_at"}
-    assert set(data["period"]) == {"since", "until", "label", "timezone"}
+    assert set(data["period"]) == {"since", "until", "label", "timezone", "previous_since", "previous_until"}
+    assert data["period"]["previous_until"] == data["period"]["since"]  # 7 days: the 7 days before
     assert set(data["figures"]) == FIGURE_KEYS and set(data["previous"]) == FIGURE_KEYS
     assert data["figures"]["volume"] == 5 and data["figures"]["first_response_median_s"] == 3000
     assert set(data["groups"]) == {"bluesky", "mastodon", "x"}
