@@ -300,6 +300,14 @@ def _patterns(db: Path) -> list[Figure]:
             report["30d"] <= 1.0,
             detail=report,
         ),
+        Figure(
+            f"metrics screen, 30 days, no breakdown ({report['30d_screen_posts']:,} posts)",
+            report["30d_screen"] * 1000,
+            "ms",
+            "<= 1000 ms",
+            report["30d_screen"] <= 1.0,
+            detail=report,
+        ),
     ]
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from socialdesk.store.queries import PostFilter, filter_sql
 
 OVERALL = ""  # the group name of figures that are not broken down
+SENTIMENTS = ("positive", "neutral", "negative")
 
 _TEMP_TABLES = """
 CREATE TEMP TABLE IF NOT EXISTS metrics_calendar (
@@ -95,16 +96,25 @@ def _between(start: str, end: str, business: bool) -> str:
     return f"max(0.0, {_working(end, business)} - {_working(start, business)})"
 
 
-# Median (the mean of the middle two for an even count) and nearest-rank p90 of `d` per group `g`,
-# from rows ranked `k` of `n` in their group.
-_PERCENTILES = (
-    "SELECT g, avg(d) FILTER (WHERE k IN ((n + 1) / 2, (n + 2) / 2)) AS median, "
-    "max(d) FILTER (WHERE k = max(1, (9 * n + 9) / 10)) AS p90, max(n) AS n FROM {ranked} GROUP BY g"
-)
-_RANKED = (
-    "SELECT g, {d} AS d, row_number() OVER (PARTITION BY g ORDER BY {d}) AS k, "
-    "count(*) OVER (PARTITION BY g) AS n FROM {source} WHERE {where}"
-)
+def _percentiles(source: str, value: str, where: str, counts: str, by: str | None) -> str:
+    """CTEs `ranked_{source}` and `pct_{source}`: per group `g`, the median (the mean of the middle two
+    for an even count) and nearest-rank p90 of `value` over the rows of `source` matching `where`;
+    `counts` names a CTE with each group's number `n` of such rows. Only the three ranks that matter
+    leave the window, so the grouping after it sorts a handful of rows."""
+    partition = "" if by is None else "PARTITION BY g"
+    return (
+        f"ranked_{source} AS (SELECT g, {value} AS d, row_number() OVER ({partition} ORDER BY {value}) AS k "
+        f"FROM {source} WHERE {where}), "
+        f"pct_{source} AS (SELECT r.g AS g, avg(r.d) FILTER (WHERE r.k IN ((c.n + 1) / 2, (c.n + 2) / 2)) "
+        "AS median, max(r.d) FILTER (WHERE r.k = max(1, (9 * c.n + 9) / 10)) AS p90 "
+        f"FROM ranked_{source} r CROSS JOIN {counts} c ON c.g = r.g "
+        "WHERE r.k IN ((c.n + 1) / 2, (c.n + 2) / 2, max(1, (9 * c.n + 9) / 10)) GROUP BY r.g)"
+    )
+
+
+def _group_by(by: str | None, columns: str = "g") -> str:
+    """GROUP BY for a breakdown; none overall (all rows are one group: no sort needed)."""
+    return "" if by is None else f"GROUP BY {columns}"
 
 
 def _scoped(by: str | None, agent_column: str, post_column: str) -> tuple[str, str]:
@@ -141,16 +151,29 @@ def figures(
         out.setdefault(group, {}).update(values)
 
     params = {"since": since, "until": until, "now": now}
-    for row in conn.execute(_posts_sql(by, business), params):
-        g, volume, actionable, answered, met, missed, median, p90 = row
-        put(g, volume=volume, actionable=actionable, answered=answered, sla_met=met, sla_missed=missed,
-            first_response_median=median, first_response_p90=p90)  # fmt: skip
-    for g, label, count in conn.execute(_sentiment_sql(by), params):
-        sentiment = out.setdefault(g, {}).setdefault("sentiment", {})
-        assert isinstance(sentiment, dict)
-        sentiment[label] = count
-    for g, resolved, median, p90, reopened in conn.execute(_changes_sql(by, business), params):
-        put(g, resolved=resolved, resolution_median=median, resolution_p90=p90, reopened=reopened)
+    others = False
+    for g, volume, actionable, answered, met, missed, *labels, other in conn.execute(
+        _posts_sql(by, business), params
+    ):
+        if volume:
+            sentiment = {k: n for k, n in zip(SENTIMENTS, labels, strict=True) if n}
+            put(g, volume=volume, actionable=actionable, answered=answered, sla_met=met, sla_missed=missed,
+                sentiment=sentiment)  # fmt: skip
+        others = others or bool(other)
+    answered = {g: figures["answered"] for g, figures in out.items()}
+    for g, median, p90 in conn.execute(
+        _responses_sql(by, business), {**params, "answered": json.dumps(answered)}
+    ):
+        put(g, first_response_median=median, first_response_p90=p90)
+    for g, label, count in conn.execute(_other_sentiments_sql(by), params) if others else ():
+        labelled = out[g]["sentiment"]
+        assert isinstance(labelled, dict)
+        labelled[label] = count
+    for kind, g, count, median, p90 in conn.execute(_changes_sql(by, business), params):
+        if kind == "resolved":
+            put(g, resolved=count, resolution_median=median, resolution_p90=p90)
+        elif count:
+            put(g, reopened=count)
     for g, replies in conn.execute(_replies_sql(by), params):
         put(g, replies=replies)
     for g, answers, average, pleased in conn.execute(_answers_sql(by), {**params, "satisfied": satisfied}):
@@ -163,12 +186,13 @@ def _post_scope(by: str | None) -> tuple[str, str]:
     return _scoped(None if by is None else "post", "", "p.id")
 
 
-def _posts_sql(by: str | None, business: bool) -> str:
-    group, join = _post_scope(by)
+def _posts_source(by: str | None, business: bool) -> str:
+    """The period's customer posts, each with its group and what the figures need of it."""
+    group, join = ("p.network", "") if by == "network" else _post_scope(by)  # one network per post
     waited = _between("p.created_at", "p.first_response_at", business)
     waiting = _between("p.created_at", ":now", business)
-    source = (
-        f"SELECT {group} AS g, p.actionable AS actionable, "
+    return (
+        f"SELECT {group} AS g, p.actionable AS actionable, p.sentiment_label AS sentiment, "
         f"p.actionable AND p.first_response_at IS NOT NULL AND p.first_response_at != 0 AS answered, "
         f"CASE WHEN p.actionable AND p.first_response_at IS NOT NULL THEN {waited} END AS waited, "
         "CASE WHEN p.actionable AND p.due_at IS NOT NULL THEN max(0.0, p.due_at - p.created_at) END "
@@ -178,31 +202,48 @@ def _posts_sql(by: str | None, business: bool) -> str:
         f"FROM posts p INDEXED BY posts_metrics {join} "
         "WHERE p.created_at >= :since AND p.created_at < :until AND p.is_ours = 0"
     )
-    ranked = _RANKED.format(d="waited", source="posts_of", where="answered")
+
+
+def _posts_sql(by: str | None, business: bool) -> str:
+    """Per group: volume, actionable, answered, SLA met and missed, the usual sentiments, any other."""
+    labels = ", ".join(f"CAST(total(sentiment = '{label}') AS INTEGER)" for label in SENTIMENTS)
     return (
-        f"WITH posts_of AS MATERIALIZED ({source}), ranked AS ({ranked}), "
-        f"pct AS ({_PERCENTILES.format(ranked='ranked')}), "
-        "agg AS (SELECT g, count(*) AS volume, total(actionable) AS actionable, total(answered) AS answered, "
-        "total(waited <= target) AS met, total(waited > target OR open_wait > target) AS missed "
-        "FROM posts_of GROUP BY g) "
-        "SELECT agg.g, agg.volume, CAST(agg.actionable AS INTEGER), CAST(agg.answered AS INTEGER), "
-        "CAST(agg.met AS INTEGER), CAST(agg.missed AS INTEGER), pct.median, pct.p90 "
-        "FROM agg LEFT JOIN pct ON pct.g = agg.g"
+        f"WITH posts_of AS ({_posts_source(by, business)}) "
+        "SELECT g, count(*), CAST(total(actionable) AS INTEGER), CAST(total(answered) AS INTEGER), "
+        "CAST(total(waited <= target) AS INTEGER), "
+        "CAST(total(waited > target OR open_wait > target) AS INTEGER), "
+        f"{labels}, total(sentiment NOT IN ('', {', '.join(repr(x) for x in SENTIMENTS)})) "
+        f"FROM posts_of {_group_by(by)}"
     )
 
 
-def _sentiment_sql(by: str | None) -> str:
+def _responses_sql(by: str | None, business: bool) -> str:
+    """Per group: the median and p90 first response, given each group's count of answered posts as
+    the JSON object `:answered` (a second pass over the index: cheaper than keeping the posts' rows
+    from the first)."""
+    return (
+        f"WITH posts_of AS ({_posts_source(by, business)}), "
+        "counts AS MATERIALIZED (SELECT key AS g, value AS n FROM json_each(:answered)), "
+        f"{_percentiles('posts_of', 'waited', 'answered', 'counts', by)} "
+        "SELECT g, median, p90 FROM pct_posts_of"
+    )
+
+
+def _other_sentiments_sql(by: str | None) -> str:
+    """Sentiment labels besides the usual three (rare: read only when the counts say there are some)."""
     group, join = _post_scope(by)
     return (
         f"SELECT {group} AS g, p.sentiment_label, count(*) FROM posts p INDEXED BY posts_metrics {join} "
         "WHERE p.created_at >= :since AND p.created_at < :until AND p.is_ours = 0 "
-        "AND p.sentiment_label != '' GROUP BY g, p.sentiment_label"
+        f"AND p.sentiment_label NOT IN ('', {', '.join(repr(x) for x in SENTIMENTS)}) "
+        "GROUP BY g, p.sentiment_label"
     )
 
 
 def _changes_sql(by: str | None, business: bool) -> str:
-    """Resolutions (the first in the period per post, from the post's arrival) and reopenings (a change
-    to open or new whose previous status, in the group's changes or else in the audit log, was resolved)."""
+    """Resolutions (the first in the period per post, timed from the post's arrival) and reopenings (a
+    change to open or new whose previous status was resolved: the previous of the group's changes, else
+    the audit log's last before it), as rows ('resolved', g, n, median, p90) and ('reopened', g, n)."""
     group, join = _scoped(by, "a.agent", "a.post_id")
     source = (
         f"SELECT {group} AS g, a.id AS id, a.post_id AS post_id, "
@@ -212,24 +253,30 @@ def _changes_sql(by: str | None, business: bool) -> str:
         "WHERE a.action = 'status' AND a.at >= :since AND a.at < :until"
     )
     took = _between("created", "at", business)
-    ranked = _RANKED.format(d="took", source="firsts", where="1")
     earlier = (
         "(SELECT json_extract(b.detail, '$.status') FROM audit b INDEXED BY audit_post "
-        "WHERE b.post_id = seq.post_id AND b.action = 'status' AND b.at < seq.at "
+        "WHERE b.post_id = c.post_id AND b.action = 'status' AND {before} "
         "ORDER BY b.at DESC, b.id DESC LIMIT 1)"
     )
+    if by == "agent":  # the agent's own previous change of the post in the period, else the log's
+        before = (
+            "coalesce((SELECT c2.status FROM changes c2 WHERE c2.g = c.g AND c2.post_id = c.post_id "
+            "AND (c2.at < c.at OR (c2.at = c.at AND c2.id < c.id)) ORDER BY c2.at DESC, c2.id DESC LIMIT 1), "
+            f"{earlier.format(before='b.at < c.at')})"
+        )
+    else:  # every change of a post is in its groups: the previous one in the log, in or before the period
+        before = earlier.format(before="(b.at < c.at OR (b.at = c.at AND b.id < c.id))")
+    firsts_by = "post_id" if by is None else "g, post_id"
     return (
         f"WITH changes AS MATERIALIZED ({source}), "
-        f"firsts AS (SELECT g, post_id, {took} AS took FROM (SELECT g, post_id, min(at) AS at, created "
-        "FROM changes WHERE status = 'resolved' GROUP BY g, post_id)), "
-        f"ranked AS ({ranked}), pct AS ({_PERCENTILES.format(ranked='ranked')}), "
-        "seq AS (SELECT g, post_id, at, status, "
-        "lag(status) OVER (PARTITION BY g, post_id ORDER BY at, id) AS before FROM changes), "
-        f"reopened AS (SELECT g, count(*) AS n FROM seq WHERE status IN ('open', 'new') "
-        f"AND coalesce(before, {earlier}) = 'resolved' GROUP BY g), "
-        "groups AS (SELECT DISTINCT g FROM changes) "
-        "SELECT groups.g, coalesce(pct.n, 0), pct.median, pct.p90, coalesce(reopened.n, 0) FROM groups "
-        "LEFT JOIN pct ON pct.g = groups.g LEFT JOIN reopened ON reopened.g = groups.g"
+        f"firsts AS MATERIALIZED (SELECT g, post_id, {took} AS took FROM (SELECT g, post_id, "
+        f"min(at) AS at, created FROM changes WHERE status = 'resolved' GROUP BY {firsts_by})), "
+        f"counts AS MATERIALIZED (SELECT g, count(*) AS n FROM firsts {_group_by(by)}), "
+        f"{_percentiles('firsts', 'took', '1', 'counts', by)} "
+        "SELECT 'resolved', counts.g, counts.n, pct.median, pct.p90 FROM counts "
+        "LEFT JOIN pct_firsts pct ON pct.g = counts.g WHERE counts.n > 0 "
+        f"UNION ALL SELECT 'reopened', c.g, count(*), NULL, NULL FROM changes c "
+        f"WHERE c.status IN ('open', 'new') AND {before} = 'resolved' {_group_by(by, 'c.g')}"
     )
 
 

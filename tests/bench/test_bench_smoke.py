@@ -23,6 +23,7 @@ EXPECTED = (
     "thread + customer history",
     "similar posts of one post",
     "metrics report, 30 days",
+    "metrics screen, 30 days",
 )
 
 
