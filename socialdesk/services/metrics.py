@@ -1,10 +1,11 @@
 """The team's figures for a period: volume, actionable share, sentiment, response and resolution times,
 SLA attainment, replies and backlog, overall and by agent, network, saved queue or tag.
 
-The definitions (README, "Metrics") in code form: times run on the business-hours clock of
-`[desk.hours]`; only actionable customer posts are measured for response and SLA; a reply taken back
-with undo never counts (only a sent reply sets a post's first response); a resolved conversation that an
-agent opens again counts as reopened, and its next resolution is measured from the original post.
+The definitions (README, "Metrics"): times run on the business-hours clock of `[desk.hours]`; only
+actionable customer posts are measured for response and SLA; a reply taken back with undo never counts
+(only a sent reply sets a post's first response); a resolved conversation that an agent opens again
+counts as reopened, and its next resolution is measured from the original post. SQLite computes them
+(`store/metrics_queries.py`); this module names the periods, builds the calendar and the buckets.
 """
 
 from __future__ import annotations
