@@ -24,14 +24,12 @@ from socialdesk.store.queries import PostFilter, filter_sql
 OVERALL = ""  # the group name of figures that are not broken down
 SENTIMENTS = ("positive", "neutral", "negative")
 
-_TEMP_TABLES = """
-CREATE TEMP TABLE IF NOT EXISTS metrics_calendar (
-    start REAL PRIMARY KEY, stop REAL NOT NULL, before REAL NOT NULL
-) WITHOUT ROWID;
-CREATE TEMP TABLE IF NOT EXISTS metrics_scope (
-    post_id INTEGER NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (post_id, grp)
-) WITHOUT ROWID;
-"""
+_TEMP_TABLES = (
+    "CREATE TEMP TABLE IF NOT EXISTS metrics_calendar ("
+    "start REAL PRIMARY KEY, stop REAL NOT NULL, before REAL NOT NULL) WITHOUT ROWID",
+    "CREATE TEMP TABLE IF NOT EXISTS metrics_scope ("
+    "post_id INTEGER NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (post_id, grp)) WITHOUT ROWID",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +46,8 @@ def prepare(conn: sqlite3.Connection, calendar: Iterable[tuple[float, float]] | 
     """Empty this connection's temporary tables and load the business-hours calendar (open stretches,
     oldest first; None: every second counts)."""
     conn.create_aggregate("median_p90", 1, MedianP90)  # type: ignore[arg-type]  # typeshed types step and finalize for int
-    conn.executescript(_TEMP_TABLES)
+    for table in _TEMP_TABLES:  # one by one: executescript would first commit an open transaction
+        conn.execute(table)
     conn.execute("DELETE FROM temp.metrics_calendar")
     conn.execute("DELETE FROM temp.metrics_scope")
     if calendar is None:
@@ -100,8 +99,8 @@ def _between(start: str, end: str, business: bool) -> str:
 class MedianP90:
     """The SQL aggregate `median_p90(x)`: the median (the mean of the middle two for an even count) and
     the nearest-rank 90th percentile of the non-null values, as the JSON text "[median, p90]" (NULL
-    for none). SQLite has no percentile function built in; its window functions sorted 43,000 rows
-    three times slower than this one sort does."""
+    for none). SQLite has no percentile function built in, and its window functions sort far slower
+    than this one sort of the values (README, "Metrics")."""
 
     def __init__(self) -> None:
         self.values: list[float] = []

@@ -187,3 +187,15 @@ def test_the_plan_check_catches_reads_of_the_table(day_store: Store) -> None:
     # Its period read sent each post back to the table; its status changes' join scanned the posts.
     assert any(f.startswith("SEARCH posts USING INDEX posts_feed") for f in found)
     assert any(f.startswith("SCAN p ") for f in found)
+
+
+def test_a_report_leaves_a_callers_transaction_open(store: Store) -> None:
+    from tests.metrics.fixtures import NOW, T0
+
+    conn = store.conn
+    conn.execute("BEGIN")
+    post(store, "pending", "x", T0 + 60, "neutral")
+    Metrics(store, HOURS["office"], clock=lambda: NOW).report(Period(T0, T0 + 86400, "day"), by="network")
+    assert conn.in_transaction
+    conn.execute("ROLLBACK")
+    assert conn.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
