@@ -8,10 +8,10 @@ left is `unknown`, never a plain retry.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from socialdesk.connectors.base import (
     AuthError,
@@ -26,8 +26,7 @@ from socialdesk.connectors.base import (
 )
 from socialdesk.models import Author, Post, PostRow, ReplyState
 from socialdesk.sanitize import clean
-from socialdesk.store import Store, replies, reply_moves
-from socialdesk.store.queries import get_post, raw_payload
+from socialdesk.store import reply_moves
 from socialdesk.store.replies import ReplyRow
 from socialdesk.store.reply_moves import PENDING
 
@@ -54,19 +53,38 @@ class OutboxEvent:
     ask_agent: bool = False
 
 
+class Ledger(Protocol):
+    """Where delivery reads and records the outbox: a desk's cache (store.outbox_ledger), or the
+    team's PostgreSQL for the account a hub leads (hub.ledger). Every move is committed when the
+    call returns; `claim` is committed before the request leaves."""
+
+    def next_due(self) -> float | None: ...
+    def recover(self, now: float) -> int: ...
+    def to_deliver(self) -> list[ReplyRow]: ...
+    def get(self, reply_id: int) -> ReplyRow | None: ...
+    def previous_part(self, row: ReplyRow) -> ReplyRow | None: ...
+    def answered(self, row: ReplyRow) -> tuple[PostRow | None, dict[str, Any]]: ...
+    def claim(self, row: ReplyRow, now: float) -> bool: ...
+    def settle(
+        self, row: ReplyRow, state: ReplyState, now: float, error: str, next_at: float | None
+    ) -> bool: ...
+    def mark_sent(self, row: ReplyRow, result: SendResult, own: Post | None, now: float) -> None: ...
+    def audit(self, action: str, post_id: int | None, **detail: object) -> None: ...
+
+
 class Delivery:
     """Sends due replies, in order per account, exactly once; keeps one connector per account.
 
     Args:
-        store: the cache.
+        ledger: where the replies are kept (the cache's `CacheLedger`, or a hub's).
         resolve_connector: (network, account) -> the connector that sends for that account.
         clock: current time (tests pass a fake).
     """
 
     def __init__(
-        self, store: Store, resolve_connector: ConnectorResolver, clock: Callable[[], float] = time.time
+        self, ledger: Ledger, resolve_connector: ConnectorResolver, clock: Callable[[], float] = time.time
     ) -> None:
-        self.store = store
+        self.ledger = ledger
         self.resolve_connector = resolve_connector
         self.clock = clock
         self._connectors: dict[tuple[str, str], Connector] = {}
@@ -86,7 +104,7 @@ class Delivery:
 
     def next_due(self) -> float | None:
         """When `process_due` next has something to do (None: nothing pending)."""
-        return replies.next_due(self.store.conn)
+        return self.ledger.next_due()
 
     def recover(self) -> int:
         """At start-up: replies left `sending` by a crash may have reached the server -> unknown.
@@ -94,12 +112,7 @@ class Delivery:
         Returns:
             How many replies were marked unknown.
         """
-        now = self.clock()
-        with self.store.transaction() as conn:
-            count = reply_moves.interrupted(conn, now, "interrupted while sending")
-            if count:
-                self.store.audit("outbox", "reply.recovered", None, count=count)
-        return count
+        return self.ledger.recover(self.clock())
 
     def process_due(self, now: float | None = None) -> list[OutboxEvent]:
         """Send every reply that is due, in order per account.
@@ -111,7 +124,7 @@ class Delivery:
         now = self.clock() if now is None else now
         events: list[OutboxEvent] = []
         blocked: set[tuple[str, str]] = set()
-        for row in replies.to_deliver(self.store.conn):
+        for row in self.ledger.to_deliver():
             key = (row.network, row.account)
             if key in blocked:
                 continue
@@ -121,7 +134,7 @@ class Delivery:
             event = self._process_one(row, now)
             if event is not None:
                 events.append(event)
-            current = replies.get(self.store.conn, row.id)
+            current = self.ledger.get(row.id)
             if (
                 current is not None
                 and current.state in (*PENDING, ReplyState.NEEDS_AUTH)
@@ -138,7 +151,7 @@ class Delivery:
         due = reply_moves.due_at(row)
         if due is None or due > now:
             return None
-        previous = replies.previous_part(self.store.conn, row)
+        previous = self.ledger.previous_part(row)
         if previous is not None and previous.state != ReplyState.SENT:
             if previous.state in (ReplyState.FAILED, ReplyState.DISCARDED):
                 return self._finish(
@@ -154,9 +167,8 @@ class Delivery:
             resend, event = self._reconcile(row, connector, outgoing, now)
             if not resend:
                 return event
-        with self.store.transaction() as conn:  # committed before the request leaves
-            if not reply_moves.claim(conn, row, now):
-                return None
+        if not self.ledger.claim(row, now):  # committed before the request leaves
+            return None
         try:
             result = connector.send(outgoing)
         except RateLimited as exc:
@@ -206,11 +218,9 @@ class Delivery:
         except Exception as exc:
             return False, self._ask_agent(row, now, f"cannot check: {type(exc).__name__}: {exc}")
         if found is not None:
-            self.store.audit(
-                "outbox", "reply.reconciled", row.post_id, reply=row.id, remote_id=found.native_id
-            )
+            self.ledger.audit("reply.reconciled", row.post_id, reply=row.id, remote_id=found.native_id)
             return False, self._sent(row, found, now)
-        self.store.audit("outbox", "reply.absent", row.post_id, reply=row.id)
+        self.ledger.audit("reply.absent", row.post_id, reply=row.id)
         return True, None  # the lookup proved it never arrived: send it again
 
     def _ask_agent(self, row: ReplyRow, now: float, why: str) -> OutboxEvent | None:
@@ -222,22 +232,19 @@ class Delivery:
     ) -> OutboxEvent | None:
         """Record how an attempt ended short of sent (None: the reply had moved on meanwhile)."""
         message = clean(error, single_line=True)[:500]
-        with self.store.transaction() as conn:
-            if not reply_moves.settle(conn, row.id, state, now, message, next_at):
-                return None
-            self.store.audit("outbox", f"reply.{state}", row.post_id, reply=row.id, error=message)
+        if not self.ledger.settle(row, state, now, message, next_at):
+            return None
         ask = state == ReplyState.UNKNOWN and next_at is None
         return OutboxEvent(row.id, row.post_id, str(state), message, ask_agent=ask)
 
     def _sent(self, row: ReplyRow, result: SendResult, now: float) -> OutboxEvent:
-        conn = self.store.conn
-        post = get_post(conn, row.post_id) if row.post_id is not None else None
-        previous = replies.previous_part(conn, row)
-        with self.store.transaction() as conn:
-            if reply_moves.mark_sent(conn, row, result.native_id, result.url, result.refs, now) and post:
-                parent = previous.remote_id if previous is not None and previous.remote_id else post.native_id
-                self.store.upsert_posts([self._own_post(row, post, result, parent, now)])
-            self.store.audit("outbox", "reply.sent", row.post_id, reply=row.id, remote_id=result.native_id)
+        post, _ = self.ledger.answered(row)
+        previous = self.ledger.previous_part(row)
+        own = None
+        if post is not None:
+            parent = previous.remote_id if previous is not None and previous.remote_id else post.native_id
+            own = self._own_post(row, post, result, parent, now)
+        self.ledger.mark_sent(row, result, own, now)
         return OutboxEvent(row.id, row.post_id, str(ReplyState.SENT), remote_url=result.url)
 
     def _own_post(self, row: ReplyRow, post: PostRow, result: SendResult, parent: str, now: float) -> Post:
@@ -260,21 +267,20 @@ class Delivery:
 
     def _outgoing(self, row: ReplyRow, previous: ReplyRow | None) -> OutgoingReply:
         """What the connector sends: the reply, whom and what it answers, and the previous part's ids."""
-        conn = self.store.conn
-        post = get_post(conn, row.post_id) if row.post_id is not None else None
+        post, raw = self.ledger.answered(row)
         # created_at: when the reply was written, the same on every retry (Bluesky's record key).
         extra: dict[str, object] = {"part": row.part, "parts": row.parts, "created_at": row.created_at}
         in_reply_to = None
         if post is not None:
             in_reply_to = post.native_id
-            extra["parent_raw"] = json.loads(raw_payload(conn, post.id))
+            extra["parent_raw"] = raw
             extra["post_url"] = post.url
         if previous is not None and previous.remote_id:
             in_reply_to = previous.remote_id
             extra["previous"] = {
                 "native_id": previous.remote_id,
                 "url": previous.remote_url,
-                "refs": json.loads(previous.remote_refs or "{}"),  # as the network returned them
+                "refs": _json(previous.remote_refs),  # as the network returned them
             }
         if row.dm and (post is None or post.kind != "dm"):
             in_reply_to = None  # a new private conversation
@@ -289,3 +295,9 @@ class Delivery:
             extra=extra,
             first_attempt_at=row.first_attempt_at,
         )
+
+
+def _json(text: str | None) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(text or "{}"))

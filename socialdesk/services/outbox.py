@@ -75,8 +75,9 @@ class Outbox:
         with self._delivery_lock:  # the outbox worker and the desk's workers share it
             if self._delivery is None:
                 from socialdesk.services.delivery import Delivery
+                from socialdesk.store.outbox_ledger import CacheLedger
 
-                self._delivery = Delivery(self.store, self._resolve_connector, self.clock)
+                self._delivery = Delivery(CacheLedger(self.store), self._resolve_connector, self.clock)
             return self._delivery
 
     def close(self) -> None:
