@@ -15,7 +15,7 @@ from __future__ import annotations
 # The channel a commit that changed replicated rows notifies, with the table's name as payload.
 CHANNEL = "socialdesk_changes"
 # Advisory lock key spaces (the two-int form): (1, 0) serialises migrations, (1, 1) the change stamp.
-# The hub takes its per-account locks with class 2 (see the README's "Team" section).
+# The hub takes its per-account locks with class 2 (team/hub_leases.py, the README's "Team" section).
 LOCK_CLASS = 1
 MIGRATION_LOCK = 0
 STAMP_LOCK = 1
@@ -333,6 +333,14 @@ MIGRATIONS: list[str] = [
             END IF;
         END LOOP;
     END $$;
+    """,
+    # 4: the hub's shared outbox: the lease epoch of the hub that marked a reply `sending` (a new
+    # leader recovers the sends of earlier epochs), and `scheduled` as in the local outbox (a reply
+    # the agent timed holds back no other)
+    """
+    ALTER TABLE replies ADD COLUMN sending_epoch bigint NOT NULL DEFAULT 0;
+    ALTER TABLE replies ADD COLUMN scheduled boolean NOT NULL DEFAULT false;
+    CREATE INDEX replies_account_state ON replies (account, state, id);
     """,
 ]
 
