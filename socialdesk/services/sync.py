@@ -161,6 +161,7 @@ def sync_source(
     triage: TriageFn | None = None,
     max_pages: int = 50,
     clock: Callable[[], float] = time.time,
+    on_page: Callable[[FetchResult], None] | None = None,
 ) -> SyncReport:
     """Fetch everything new from one source and store it; never raises for network trouble.
 
@@ -168,7 +169,9 @@ def sync_source(
     from the last stored page and never duplicates (posts are keyed by network and native id).
     The next page is fetched, and its triage started (see `TriageBatches`), before a page is stored.
     Posts a page reports deleted are marked so; how far back the source has read (the oldest
-    `FetchResult.reached` ever stored) comes back in `SyncReport.reached`.
+    `FetchResult.reached` ever stored) comes back in `SyncReport.reached`. `on_page` is called with
+    each page inside its transaction, after the cursor: a team hub publishes the page there, so the
+    cache never runs ahead of the shared database (a failure rolls the page back here too).
 
     Raises:
         sqlite3.Error: the cache could not be written (a full disk, a read-only file ...).
@@ -191,6 +194,8 @@ def sync_source(
             if result.reached is not None:
                 store.set_reached(source.name, result.reached)
             store.set_cursor(source.name, result.cursor)
+            if on_page is not None:
+                on_page(result)
         if result.errors:  # one stream failed, the others' posts are stored: say which
             report.state = SourceState.ERROR
             report.message = "; ".join(_shown(Exception(e)) for e in result.errors)

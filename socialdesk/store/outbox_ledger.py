@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from socialdesk.connectors.base import SendResult
 from socialdesk.models import Post, PostRow, ReplyState
 from socialdesk.store import replies, reply_moves
 from socialdesk.store.db import Store
 from socialdesk.store.queries import get_post, raw_payload
 from socialdesk.store.replies import ReplyRow
+
+if TYPE_CHECKING:  # the store never imports the connectors: delivery hands it their result
+    from socialdesk.connectors.base import SendResult
 
 
 class CacheLedger:
@@ -55,9 +57,7 @@ class CacheLedger:
         with self.store.transaction() as conn:
             return reply_moves.claim(conn, row, now)
 
-    def settle(
-        self, row: ReplyRow, state: ReplyState, now: float, error: str, next_at: float | None
-    ) -> bool:
+    def settle(self, row: ReplyRow, state: ReplyState, now: float, error: str, next_at: float | None) -> bool:
         """Record how an attempt ended short of sent, audited; False when the reply had moved on."""
         with self.store.transaction() as conn:
             if not reply_moves.settle(conn, row.id, state, now, error, next_at):

@@ -72,9 +72,9 @@ def try_lead(
         lease: seconds the lead lasts unless renewed.
     """
     key = lock_key(account)
-    if not _lock(conn, key):
-        if not _end_stuck_holder(conn, account, key) or not _lock(conn, key):
-            return None
+    held = _lock(conn, key) or (_end_stuck_holder(conn, account, key) and _lock(conn, key))
+    if not held:
+        return None
     with conn.transaction():
         row = conn.execute(_TAKE, {"account": account, "holder": holder, "lease": lease}).fetchone()
     assert row is not None

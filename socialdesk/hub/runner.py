@@ -1,0 +1,209 @@
+"""The hub process: leads every account it can, syncs each into the team's PostgreSQL, sends its outbox.
+
+Two threads, each with its own connection. The keeper holds the leadership session: it renews the
+leases it holds and tries to take the others every `poll` seconds (README: Team, "The hub"). The
+worker does the work of the accounts led: on taking one, recover the sends an earlier leader left
+`sending`; then sync it every `sync_interval` (the solo desk's sync engine into the hub's cache,
+published page by page) and send its due replies (the solo desk's delivery, on a fenced ledger),
+woken by the change feed when a desk queues a reply.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from socialdesk.hub.ledger import HubLedger
+from socialdesk.hub.publish import Publisher
+from socialdesk.services.delivery import RECONCILE_DELAY, ConnectorResolver, Delivery
+from socialdesk.services.sync import Source, TriageFn, sync_source
+from socialdesk.store import Store
+from socialdesk.team import feed, hub_leases
+from socialdesk.team.hub_leases import DEFAULT_LEASE, Fenced, Lease
+from socialdesk.team.hub_posts import Published
+
+if TYPE_CHECKING:
+    import psycopg
+
+Connect = Callable[[], "psycopg.Connection"]
+
+
+@dataclass(slots=True)
+class _Led:
+    """What the worker keeps for one account it leads."""
+
+    lease: Lease
+    delivery: Delivery
+    publisher: Publisher
+    synced_at: float | None = None
+
+
+@dataclass
+class Hub:
+    """One hub: the accounts it may lead, how it reaches the team database, and its timings.
+
+    Args:
+        connect: opens an autocommit connection to the team database.
+        holder: this hub's name in `hub_leases` and the audit log (unique per running hub).
+        sources: the accounts, with their connectors (as the solo desk's sync builds them).
+        resolve: (network, account) -> the connector that sends for the account.
+        store: the hub's own cache (the sync engine's working store).
+        triage: the solo desk's triage (classification, priority, SLA due).
+        lease: seconds a lead lasts unless renewed; poll: seconds between the keeper's rounds.
+        reconcile_delay: seconds before a send a dead leader left `sending` is looked for.
+        say: where the hub reports what it does (a line each).
+    """
+
+    connect: Connect
+    holder: str
+    sources: list[Source]
+    resolve: ConnectorResolver
+    store: Store
+    triage: TriageFn | None = None
+    lease: float = DEFAULT_LEASE
+    poll: float = 1.0
+    sync_interval: float = 60.0
+    reconcile_delay: float = RECONCILE_DELAY
+    clock: Callable[[], float] = time.time
+    say: Callable[[str], None] = lambda line: None
+    _leases: dict[str, Lease] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _wake: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def leading(self) -> dict[str, Lease]:
+        """The leases this hub holds now."""
+        with self._lock:
+            return dict(self._leases)
+
+    def run(self, stop: threading.Event) -> None:
+        """Lead and work until `stop` is set; then give every lead up, so a standby takes over at once."""
+        keeper = threading.Thread(
+            target=self._keep, args=(stop,), name=f"hub-keeper-{self.holder}", daemon=True
+        )
+        keeper.start()
+        try:
+            self._work(stop)
+        finally:
+            stop.set()
+            keeper.join()
+
+    # -- the keeper: leadership ------------------------------------------------------------------
+
+    def _keep(self, stop: threading.Event) -> None:
+        conn: psycopg.Connection | None = None
+        try:
+            while not stop.is_set():
+                try:
+                    conn = conn or self.connect()
+                    self._keep_round(conn)
+                except Exception as exc:  # the database went away: every lead is lost with the session
+                    self.say(f"hub {self.holder}: leadership connection lost ({type(exc).__name__}: {exc})")
+                    self._drop_all()
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                stop.wait(self.poll)
+        finally:
+            if conn is not None and not conn.closed:
+                for lease in self.leading().values():
+                    hub_leases.release(conn, lease)
+                conn.close()
+            self._drop_all()
+
+    def _keep_round(self, conn: psycopg.Connection) -> None:
+        for source in self.sources:
+            held = self.leading().get(source.name)
+            if held is not None:
+                renewed = hub_leases.renew(conn, held, self.lease)
+                if renewed is None:
+                    self.say(f"hub {self.holder}: lost the lead of {source.name} (epoch {held.epoch})")
+                    self._set(source.name, None)
+                else:
+                    self._set(source.name, renewed)
+                continue
+            taken = hub_leases.try_lead(conn, source.name, self.holder, self.lease)
+            if taken is not None:
+                self.say(f"hub {self.holder}: leading {source.name} (epoch {taken.epoch})")
+                self._set(source.name, taken)
+                self._wake.set()
+
+    def _set(self, account: str, lease: Lease | None) -> None:
+        with self._lock:
+            if lease is None:
+                self._leases.pop(account, None)
+            else:
+                self._leases[account] = lease
+
+    def _drop_all(self) -> None:
+        with self._lock:
+            self._leases.clear()
+
+    # -- the worker: sync and send ---------------------------------------------------------------
+
+    def _work(self, stop: threading.Event) -> None:
+        conn: psycopg.Connection | None = None
+        led: dict[str, _Led] = {}
+        try:
+            while not stop.is_set():
+                try:
+                    if conn is None:
+                        conn = self.connect()
+                        feed.listen(conn)
+                    self._work_round(conn, led)
+                    self._wake.clear()
+                    if not self._wake.is_set():
+                        feed.wait(conn, self.poll)  # a desk's commit (a reply queued) wakes the hub
+                except Fenced as exc:
+                    self.say(f"hub {self.holder}: {exc}")
+                except Exception as exc:
+                    self.say(f"hub {self.holder}: work connection lost ({type(exc).__name__}: {exc})")
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    stop.wait(self.poll)
+        finally:
+            for state in led.values():
+                state.delivery.close()
+            if conn is not None:
+                conn.close()
+
+    def _work_round(self, conn: psycopg.Connection, led: dict[str, _Led]) -> None:
+        current = self.leading()
+        for account in [a for a, state in led.items() if current.get(a, None) != state.lease]:
+            if account not in current or current[account].epoch != led[account].lease.epoch:
+                led.pop(account).delivery.close()
+            else:  # renewed: same epoch, later end
+                led[account].lease = current[account]
+        for source in self.sources:
+            lease = current.get(source.name)
+            if lease is None:
+                continue
+            state = led.get(source.name)
+            if state is None:
+                state = led[source.name] = self._take_up(conn, source, lease)
+            now = self.clock()
+            if state.synced_at is None or now - state.synced_at >= self.sync_interval:
+                self._sync(source, state)
+                state.synced_at = now
+            for event in state.delivery.process_due():
+                self.say(f"{source.name}: reply {event.reply_id} {event.state} {event.error}".rstrip())
+
+    def _take_up(self, conn: psycopg.Connection, source: Source, lease: Lease) -> _Led:
+        ledger = HubLedger(conn, lease, self.reconcile_delay)
+        delivery = Delivery(ledger, self.resolve, self.clock)
+        recovered = delivery.recover()
+        if recovered:
+            self.say(f"{source.name}: {recovered} interrupted sends to check on the network")
+        return _Led(lease, delivery, Publisher(conn, self.store, source, lease, self.clock))
+
+    def _sync(self, source: Source, state: _Led) -> None:
+        state.publisher.seed()
+        state.publisher.published = Published()
+        report = sync_source(self.store, source, self.triage, on_page=state.publisher)
+        line = (
+            f"{source.name}: {report.state} · {state.publisher.published.inserted} new in the team database"
+        )
+        self.say(line + (f" · {report.message}" if report.message else ""))
