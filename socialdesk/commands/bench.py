@@ -40,13 +40,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Measure start-up, memory, key latency, search, ingest, the counter and thread opening."""
         if team:
+            from socialdesk.bench import hub_failover
             from socialdesk.bench import team as team_suite
             from socialdesk.errors import UserError
 
             if not team_url:
                 raise UserError("bench --team: give --team-url postgresql://USER@HOST:PORT/DBNAME")
             claims = 2_000 if quick else 100_000
-            if not team_suite.run(team_url, (20, 200), claims, say=typer.echo):
+            passed = team_suite.run(team_url, (20, 200), claims, say=typer.echo)
+            if not hub_failover.report(
+                hub_failover.measure(team_url, 3 if quick else 10, typer.echo), typer.echo
+            ):
+                passed = False
+            if not passed:
                 raise typer.Exit(1)
             return
         from socialdesk.bench import report, suite
