@@ -99,12 +99,17 @@ class Hub:
                 try:
                     conn = conn or self.connect()
                     self._keep_round(conn)
-                except Exception as exc:  # the database went away: every lead is lost with the session
-                    self.say(f"hub {self.holder}: leadership connection lost ({type(exc).__name__}: {exc})")
-                    self._drop_all()
-                    if conn is not None:
-                        conn.close()
-                    conn = None
+                except Exception as exc:
+                    if conn is not None and not conn.closed and not conn.broken:
+                        self.say(f"hub {self.holder}: {type(exc).__name__}: {exc}")
+                    else:  # the session is gone, and every lead with it
+                        self.say(
+                            f"hub {self.holder}: leadership connection lost ({type(exc).__name__}: {exc})"
+                        )
+                        self._drop_all()
+                        if conn is not None:
+                            conn.close()
+                        conn = None
                 stop.wait(self.poll)
         finally:
             if conn is not None and not conn.closed:
@@ -163,6 +168,9 @@ class Hub:
                     if conn is not None:
                         conn.close()
                     conn = None
+                    for state in led.values():  # their ledgers used that connection
+                        state.delivery.close()
+                    led.clear()
                     stop.wait(self.poll)
         finally:
             for state in led.values():

@@ -93,9 +93,14 @@ def _end_stuck_holder(conn: psycopg.Connection, account: str, key: int) -> bool:
     ).fetchone()
     if row is None or not row[0]:
         return False
+    import psycopg
+
     ended = False
     for (pid,) in conn.execute(_HOLDERS, {"class": HUB_LOCK_CLASS, "key": key}).fetchall():
-        done = conn.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,)).fetchone()
+        try:
+            done = conn.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,)).fetchone()
+        except psycopg.errors.InsufficientPrivilege:  # another login's session: only its lease can end
+            continue
         ended = ended or bool(done and done[0])
     return ended
 

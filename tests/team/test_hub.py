@@ -257,3 +257,24 @@ def test_a_send_from_a_stale_epoch_is_refused_before_the_request(
             delivery.process_due()
     assert fake.sender.posts_received == 0
     assert states(db) == ["queued"]
+
+
+def test_the_leader_goes_on_after_its_work_connection_drops(
+    fake: HubMastodon, db: psycopg.Connection, team_db: str, tmp_path: Path
+) -> None:
+    mention = fake.mention(1)
+    hub = make_hub(team_db, fake, tmp_path, "hub-a")
+    # Each session is named after the hub's thread that opened it: the keeper's, or the worker's.
+    hub.connect = lambda: psycopg.connect(
+        team_db, autocommit=True, application_name=threading.current_thread().name[:60]
+    )
+    with running(hub):
+        until(db, lambda c: count(c, "SELECT count(*) FROM posts") == 1)
+        db.execute(  # the worker's session ends (a proxy restart, an idle timeout), not the keeper's
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND application_name NOT LIKE 'hub-keeper%%'"
+        )
+        queue_reply(db, mention["id"], "answer")
+        until(db, lambda c: states(c) == ["sent"])
+    assert fake.texts() == ["answer"]
+    assert count(db, "SELECT epoch FROM hub_leases WHERE account = 'support'") == 1  # it kept the lead
