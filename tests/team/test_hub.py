@@ -4,6 +4,7 @@ the shared outbox sent exactly once by the account's leader, and stale leaders f
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ from socialdesk.services.sync import Source, SourceState, sync_source
 from socialdesk.store import Store, Triage
 from socialdesk.team import hub_leases
 from socialdesk.team.hub_leases import Fenced
+from tests.outbox import fake_mastodon as fm
 from tests.team.hub_network import HubMastodon, queue_reply
 
 pytestmark = pytest.mark.postgres
@@ -278,3 +280,41 @@ def test_the_leader_goes_on_after_its_work_connection_drops(
         until(db, lambda c: states(c) == ["sent"])
     assert fake.texts() == ["answer"]
     assert count(db, "SELECT epoch FROM hub_leases WHERE account = 'support'") == 1  # it kept the lead
+
+
+class Skew:
+    """The hubs' clock: the real one, moved on by the test past delivery's reconcile delay."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [fm.DROP_AFTER_CREATE, fm.ERROR_AFTER_CREATE, fm.DROP_BEFORE_CREATE, fm.ERROR_BEFORE_CREATE],
+)
+def test_two_hubs_under_a_faulty_send_and_a_takeover_post_each_reply_once(
+    fault: str, db: psycopg.Connection, team_db: str, tmp_path: Path
+) -> None:
+    fake = HubMastodon(honour_keys=False)  # GoToSocial: only a lookup can tell a resend is safe
+    clock = Skew()
+    try:
+        mentions = [fake.mention(n + 1) for n in range(3)]
+        a, b = (make_hub(team_db, fake, tmp_path, name, clock=clock) for name in ("hub-a", "hub-b"))
+        with running(a, b) as stops:
+            until(db, lambda c: count(c, "SELECT count(*) FROM posts") == 3)
+            leader = str(db.execute("SELECT holder FROM hub_leases").fetchone()[0])  # type: ignore[index]
+            fake.sender.script.append(fault)
+            for i, m in enumerate(mentions):
+                queue_reply(db, m["id"], f"answer {i}")
+            until(db, lambda c: states(c)[0] in ("unknown", "waiting"))  # the fault struck
+            stops[leader].set()  # the leader goes (a clean stop: the standby leads at once) ...
+            until(db, lambda c: count(c, "SELECT count(*) FROM hub_leases WHERE holder <> %s", leader) == 1)
+            clock.offset = 31.0  # ... and the uncertain reply comes due for its check
+            until(db, lambda c: states(c) == ["sent"] * 3)
+        assert fake.texts() == ["answer 0", "answer 1", "answer 2"]
+    finally:
+        fake.stop()
