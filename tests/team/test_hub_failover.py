@@ -125,3 +125,57 @@ def test_the_standby_takes_over_a_killed_leader_within_the_lease(
     assert one(db, "SELECT count(*) FROM audit WHERE action = 'reply.reconciled'") == 1
     assert one(db, "SELECT lease_until <= team_now() FROM hub_leases WHERE account = 'support'")
     db.close()
+
+
+def test_a_frozen_leader_is_replaced_once_its_lease_ends_and_fenced_when_it_wakes(
+    fake: HubMastodon, team_db: str, tmp_path: Path
+) -> None:
+    env = workspace(tmp_path, team_db, fake)
+    mentions = [fake.mention(n + 1) for n in range(3)]
+    hubs: dict[str, subprocess.Popen[str]] = {}
+    db = psycopg.connect(team_db, autocommit=True)
+
+    def said() -> str:
+        return " | ".join(f"{name} exit {p.poll()}" for name, p in hubs.items())
+
+    holder = "SELECT holder FROM hub_leases WHERE account = 'support'"
+    try:
+        hubs["hub-a"] = start_hub(tmp_path, env, "hub-a")
+        until(db, lambda: one(db, "SELECT count(*) FROM posts") == 3, said)
+        hubs["hub-b"] = start_hub(tmp_path, env, "hub-b")
+        others = "datname = current_database() AND pid <> pg_backend_pid()"
+        until(db, lambda: one(db, f"SELECT count(*) FROM pg_stat_activity WHERE {others}") == 4, said)
+        fake.sender.holds.append("after")
+        for i, m in enumerate(mentions):
+            queue_reply(db, m["id"], f"answer {i}")
+        assert fake.sender.held.wait(60), said()
+        hubs["hub-a"].send_signal(signal.SIGSTOP)  # frozen mid-send: its sessions stay open
+        lease_end = one(db, "SELECT lease_until FROM hub_leases WHERE account = 'support'")
+        until(db, lambda: one(db, holder) == "hub-b", said)
+        took = one(db, "SELECT acquired_at FROM hub_leases WHERE account = 'support'")
+        assert float(took) >= float(lease_end)  # type: ignore[arg-type]  # not before its lease ended
+        fake.sender.release()
+        assert fake.sender.settle()
+        states = "SELECT array_agg(state ORDER BY id) FROM replies"
+        until(db, lambda: one(db, states) == ["sent"] * 3, lambda: f"{one(db, states)} {said()}")
+        hubs["hub-a"].send_signal(signal.SIGCONT)  # it wakes: its answer arrives, its writes are refused
+        until(db, lambda: one(db, f"SELECT count(*) FROM pg_stat_activity WHERE {others}") >= 3, said)
+        fake.mention(4)
+        until(db, lambda: one(db, "SELECT count(*) FROM posts WHERE NOT is_ours") == 4, said)
+        assert one(db, holder) == "hub-b"  # the woken hub did not take the lead back
+        outputs = {}
+        for name, process in hubs.items():  # the old leader first: hub-b's release would free the lead
+            process.send_signal(signal.SIGTERM)
+            outputs[name] = process.communicate(timeout=30)[0]
+    finally:
+        for process in hubs.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGCONT)
+                process.kill()
+                process.wait(10)
+    assert fake.texts() == ["answer 0", "answer 1", "answer 2"]
+    assert "no longer leads support" in outputs["hub-a"] or "connection lost" in outputs["hub-a"]
+    assert (
+        one(db, "SELECT count(*) FROM posts") == one(db, "SELECT count(DISTINCT native_id) FROM posts") == 7
+    )
+    db.close()
