@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from socialdesk.team.connect import connect
-from socialdesk.team.schema import migrate
+from socialdesk.team.migrate import migrate
 
 LEASE = 15.0  # the hub's default
 RATE = 50.0  # posts per second arriving (the load)

@@ -41,7 +41,7 @@ def hub(
     from socialdesk.services.outbox_worker import resolver_for
     from socialdesk.store import Store
     from socialdesk.team.connect import connect, safe_url
-    from socialdesk.team.schema import require_current
+    from socialdesk.team.migrate import require_current
 
     context = from_typer(ctx)
     url = context.settings.team.url
