@@ -80,14 +80,17 @@ class Hub:
 
     def run(self, stop: threading.Event) -> None:
         """Lead and work until `stop` is set; then give every lead up, so a standby takes over at once."""
+        # The keeper holds the leads until the worker is done: a send in flight at the stop still
+        # records its outcome under the lease, instead of leaving the next leader a reply to recover.
+        worked = threading.Event()
         keeper = threading.Thread(
-            target=self._keep, args=(stop,), name=f"hub-keeper-{self.holder}", daemon=True
+            target=self._keep, args=(worked,), name=f"hub-keeper-{self.holder}", daemon=True
         )
         keeper.start()
         try:
             self._work(stop)
         finally:
-            stop.set()
+            worked.set()
             keeper.join()
 
     # -- the keeper: leadership ------------------------------------------------------------------

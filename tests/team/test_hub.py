@@ -318,3 +318,25 @@ def test_two_hubs_under_a_faulty_send_and_a_takeover_post_each_reply_once(
         assert fake.texts() == ["answer 0", "answer 1", "answer 2"]
     finally:
         fake.stop()
+
+
+def test_a_hub_stopped_mid_send_records_the_send_before_it_gives_the_lead_up(
+    fake: HubMastodon, db: psycopg.Connection, team_db: str, tmp_path: Path
+) -> None:
+    mention = fake.mention(1)
+    hub = make_hub(team_db, fake, tmp_path, "hub-a")
+    stop = threading.Event()
+    worker = threading.Thread(target=hub.run, args=(stop,), daemon=True)
+    worker.start()
+    until(db, lambda c: count(c, "SELECT count(*) FROM posts") == 1)
+    fake.sender.holds.append("after")
+    queue_reply(db, mention["id"], "answer")
+    assert fake.sender.held.wait(30)
+    lease = "SELECT lease_until FROM hub_leases WHERE account = 'support'"
+    before = db.execute(lease).fetchone()
+    stop.set()  # Ctrl-C while the request is out; the keeper's next round comes (renewing, or giving up)
+    until(db, lambda c: c.execute(lease).fetchone() != before)
+    fake.sender.release()
+    worker.join(30)
+    assert states(db) == ["sent"]  # recorded under its lease, not left `sending` for the next leader
+    assert count(db, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0  # then given up
