@@ -167,6 +167,7 @@ class DeskScreen(
         preloaded = self.model.take_preloaded()
         if preloaded is not None:
             self.feed.show(preloaded)  # then read again: posts may have arrived since
+            self.show_preloaded_detail()
         self.call_after_refresh(self._after_first_page)
         self.restore_place()  # the view and row the agent left, else the top of All
         self.refresh_queue_counts()

@@ -57,6 +57,8 @@ class DetailActions(FeedActions):
     # The post whose thread the middle pane shows: the cursor's, or one opened from elsewhere
     # (claimed with `n`, outside the loaded rows). Results for any other post are stale.
     _shown_post: int | None
+    # The post whose detail the first frame showed from the preload: its first highlight reads nothing.
+    _preloaded_post: int | None = None
 
     @property
     def composer(self) -> Composer:
@@ -86,6 +88,15 @@ class DetailActions(FeedActions):
             self.refresh_thread()  # the cursor was already on it: load the draft again
         self.set_focus(self.query_one(ReplyEditor))
 
+    def show_preloaded_detail(self) -> None:
+        """Show the detail read before the UI started (`FeedModel.preload`), so the first frame has it."""
+        detail = self.model.take_preloaded_detail()
+        if detail is None:
+            return
+        self._shown_post = self._preloaded_post = detail.post_id
+        self.on_thread_loaded(ThreadLoaded(detail.thread, detail.draft, detail.post_id))
+        self.on_customer_loaded(CustomerLoaded(detail.customer, detail.post_id))
+
     def on_feed_list_highlighted(self, message: FeedList.Highlighted) -> None:
         self.show_position()
         if self._pinned:
@@ -93,8 +104,11 @@ class DetailActions(FeedActions):
         self.selected_post = message.post
         if self._detail_timer is not None:
             self._detail_timer.stop()
+        preloaded, self._preloaded_post = self._preloaded_post, None
         if message.post is None:
             self._clear_detail()  # an empty view: no customer of a view left behind
+        elif message.post.id == preloaded and self._shown_post == preloaded:
+            pass  # the first frame already shows its thread, composer and customer
         else:
             post_id = self._shown_post = message.post.id
             self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._load_detail(post_id))

@@ -44,6 +44,7 @@ class FeedModel:
         self._window = Window(flt=flt)
         self._lock = threading.Lock()
         self._preloaded: Window | None = None
+        self._preloaded_detail: Detail | None = None
         self._last_page: Window | None = None  # the feed's end, read ahead for `G`
         self.phone_regions: tuple[str, ...] = personal_data.DEFAULT_REGIONS  # config: privacy
         self.crm_template = ""  # config: customers.crm_link
@@ -56,9 +57,20 @@ class FeedModel:
     # -- the first page --------------------------------------------------------------------------
 
     def preload(self) -> None:
-        """Read the first page now, before the UI exists, so the first frame shows it (no full count)."""
+        """Read the first page and its first post's detail now, before the UI exists (no full count).
+
+        The first frame then shows the whole desk: the feed, and the thread, composer and customer of
+        the post under the cursor, which would otherwise wait for a worker after the first frame.
+        """
         first = feed_window.load_top(self.store.conn, self.filter, count=False)
         self._window = self._preloaded = first
+        if first.rows:
+            self._preloaded_detail = self.load_detail(first.rows[0].id)
+
+    def take_preloaded_detail(self) -> Detail | None:
+        """The detail read by `preload`, once."""
+        detail, self._preloaded_detail = self._preloaded_detail, None
+        return detail
 
     def take_preloaded(self) -> Window | None:
         """The page read by `preload`, once (the feed is read again when the screen is mounted)."""

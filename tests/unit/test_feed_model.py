@@ -32,6 +32,18 @@ def test_the_preloaded_page_is_shown_once_and_counts_nothing(store: Store) -> No
     assert model.window is first
 
 
+def test_the_preload_reads_the_first_posts_detail_too_once(store: Store) -> None:
+    fill(store, 50)
+    model = FeedModel(store, ALL)
+    model.preload()
+    first = model.take_preloaded()
+    detail = model.take_preloaded_detail()
+    assert first is not None and detail is not None
+    assert detail.post_id == first.rows[0].id
+    assert detail.thread is not None and detail.thread.thread.focus.id == first.rows[0].id
+    assert model.take_preloaded_detail() is None
+
+
 def test_load_top_shows_the_first_page_then_the_exact_total(store: Store) -> None:
     fill(store, 500)
     model = FeedModel(store, ALL)

@@ -1,0 +1,44 @@
+"""The desk's first frame is complete: the first post's thread, composer counter and customer are in it."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from socialdesk.app import SocialDeskApp
+from socialdesk.messages import CustomerLoaded, ThreadLoaded
+from socialdesk.widgets.customer_pane import CustomerPane
+from socialdesk.widgets.feed_list import FeedList
+from socialdesk.widgets.thread_view import ThreadView
+from tests.ui.waiting import settle
+
+
+async def test_the_first_frame_shows_the_first_posts_detail_read_before_the_ui(
+    desk_app: SocialDeskApp,
+) -> None:
+    read_again: list[Message] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, (ThreadLoaded, CustomerLoaded)):
+            read_again.append(message)
+
+    async with desk_app.run_test(size=(160, 48), message_hook=hook) as pilot:
+        screen = desk_app.screen
+        first = screen.query_one(FeedList).current
+        assert first is not None
+        # Ready means the first frame was drawn: the panes were filled before it, from the preload.
+        thread = screen.query_one(ThreadView).data
+        assert thread is not None and thread.thread.focus.id == first.id
+        customer = screen.query_one(CustomerPane).data
+        assert customer is not None and customer.customer.id == first.customer_id
+        counter = str(screen.query_one("#composer-counter").render())
+        assert "/" in counter, counter
+        await settle(pilot)
+        assert read_again == []  # the cursor's first highlight reads nothing again
+        await pilot.press("j")  # moving on reads the next post, as before
+        second = screen.query_one(FeedList).current
+        assert second is not None and second.id != first.id
+        await settle(pilot)
+        assert {(type(m), m.post_id) for m in read_again} >= {
+            (ThreadLoaded, second.id),
+            (CustomerLoaded, second.id),
+        }
