@@ -22,6 +22,8 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     import regex
 
 URL_WEIGHT = 23  # StatusLengthValidator::URL_PLACEHOLDER_CHARS
@@ -71,12 +73,35 @@ def _url() -> regex.Pattern[str]:
 def _mention() -> tuple[regex.Pattern[str], regex.Pattern[str]]:
     """Account::MENTION_RE, and what must not follow a mention (twitter-text's end_mention_match)."""
     import regex
-    from twitter_text.regexp.latin_accent_chars import latin_accent_chars
 
+    latin_accent_chars = _twitter_text_standalone("latin_accent_chars").latin_accent_chars
     username = r"(?i:[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)"
     mention = regex.compile(rf"(?<![=/{_WORD}])@(?P<name>{username}(?:@[{_WORD}]+(?:[.-]+[{_WORD}]+)*)?)")
     end = regex.compile(rf"(?:[@＠]|[{latin_accent_chars.pattern}]+|://)")
     return mention, end
+
+
+def _twitter_text_standalone(name: str) -> ModuleType:
+    """One of twitter-text's `regexp` modules that imports nothing of its own, run without its package.
+
+    Importing anything under `twitter_text` runs the package's `__init__`, which compiles the emoji
+    regex and imports pkg_resources: about 0.35 s on the UI thread for the first mention counted,
+    which is the composer's counter on the desk's first screen. Its URL patterns import each other
+    and are needed only for text with a URL, so those still come through the package.
+    """
+    import importlib.util
+    from pathlib import Path
+
+    package = importlib.util.find_spec("twitter_text")  # finds it without running it
+    if package is None or not package.submodule_search_locations:
+        raise ImportError("twitter-text-parser is not installed")
+    path = Path(next(iter(package.submodule_search_locations))) / "regexp" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"socialdesk._twitter_text_{name}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"twitter-text-parser has no regexp/{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @cache

@@ -113,3 +113,19 @@ def test_the_content_warning_counts_with_the_text() -> None:
     assert len(parts) == 4 and all(
         not compose.check(p, "mastodon", content_warning="c" * 300).over for p in parts
     )
+
+
+def test_counting_a_mention_leaves_the_twitter_text_package_unimported() -> None:
+    # Its __init__ compiles the emoji regex and imports pkg_resources (~0.35 s): the first counter
+    # of the desk's first screen (a Mastodon reply starts with @user@domain) must not wait for it.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from socialdesk import mastodon_count\n"
+        "assert mastodon_count.countable('@ana@mastodon.social', 23) == '@ana'\n"
+        "print('twitter_text' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False", done.stderr
