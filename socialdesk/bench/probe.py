@@ -45,14 +45,7 @@ def _rss_kib() -> int:
 
 def minimal_app() -> Any:
     """The baseline: Header, Static, Footer, nothing else."""
-    from textual.app import App, ComposeResult
-    from textual.widgets import Footer, Header, Static
-
-    class Minimal(App[None]):
-        def compose(self) -> ComposeResult:
-            yield Header()
-            yield Static("socialdesk benchmark baseline")
-            yield Footer()
+    from socialdesk.bench.minimal import Minimal
 
     return Minimal()
 

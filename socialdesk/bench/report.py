@@ -12,6 +12,10 @@ def _num(value: float | None, unit: str = "") -> str:
     return f"{text} {unit}".strip()
 
 
+def _loads(values: list[float]) -> str:
+    return " ".join(f"{v:.2f}" for v in values)
+
+
 def table(results: dict[str, Any]) -> str:
     """A plain-text table: figure, value, baseline, ratio, target, pass/fail; then the machine."""
     header = ("figure", "value", "baseline", "ratio", "target", "result")
@@ -44,6 +48,10 @@ def table(results: dict[str, Any]) -> str:
         f"machine: {m['cpu_count']} cores, Python {m['python']}, SQLite {m['sqlite']}, "
         f"Textual {m['textual']}, {m['platform']}"
     )
+    load = m.get("load")
+    if load:
+        start, end = load["start"], load["end"]
+        lines.append(f"load average (1, 5, 15 min): {_loads(start)} at the start, {_loads(end)} at the end")
     lines.append(
         f"cache: {corpus['posts']:,} posts, {corpus['customers']:,} customers "
         f"({'reused' if corpus['reused'] else 'built'}); run took {results['seconds']:.0f} s"

@@ -21,6 +21,8 @@ from socialdesk.frames import DESK_FPS
 
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "socialdesk-bench"
 DEFAULT_OUT = Path(".bench") / "results.json"
+# The groups of figures, in the order a run measures them (`--only` picks some).
+GROUPS = ("startup", "first-screen", "keys", "search", "ingest", "composer", "thread", "patterns")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,7 @@ class Options:
         ingest: posts to sync for the ingest figure.
         key_repeat: multiplies the number of key presses.
         quick: fewer repetitions (the smoke test and a first look).
+        only: the groups of figures to measure (empty: all of GROUPS).
     """
 
     posts: int = 1_000_000
@@ -46,11 +49,28 @@ class Options:
     ingest: int = 100_000
     key_repeat: float = 1.0
     quick: bool = False
+    only: frozenset[str] = frozenset()
 
     @classmethod
-    def make(cls, posts: int, cache_dir: Path | None, out: Path | None, quick: bool) -> Options:
+    def make(
+        cls,
+        posts: int,
+        cache_dir: Path | None,
+        out: Path | None,
+        quick: bool,
+        only: frozenset[str] = frozenset(),
+    ) -> Options:
         """Options for the CLI: `quick` trims repetitions and sizes everything down with the cache."""
-        base = cls(posts=posts, cache_dir=cache_dir or DEFAULT_CACHE_DIR, out=out or DEFAULT_OUT, quick=quick)
+        unknown = only - set(GROUPS)
+        if unknown:
+            raise ValueError(f"unknown figure group(s) {', '.join(sorted(unknown))}: use {', '.join(GROUPS)}")
+        base = cls(
+            posts=posts,
+            cache_dir=cache_dir or DEFAULT_CACHE_DIR,
+            out=out or DEFAULT_OUT,
+            quick=quick,
+            only=only,
+        )
         if not quick:
             return base
         return cls(
@@ -62,7 +82,12 @@ class Options:
             ingest=min(100_000, max(1_000, posts // 10)),
             key_repeat=0.05,
             quick=True,
+            only=only,
         )
+
+    def wants(self, group: str) -> bool:
+        """Whether this run measures a group of figures (every group unless `only` names some)."""
+        return not self.only or group in self.only
 
 
 @dataclass(slots=True)
@@ -122,6 +147,7 @@ def _compile_package() -> None:
 def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
     """Build (or reuse) the cache, take every measurement, write the JSON, return the results."""
     started = time.perf_counter()
+    load_before = list(os.getloadavg())
     _compile_package()
     spec = corpus.CorpusSpec.for_posts(options.posts)
     say(f"cache: {spec.path(options.cache_dir)}")
@@ -130,20 +156,30 @@ def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
         f"cache {'reused' if reused else 'built'}: {facts['posts']:,} posts, {facts['customers']:,} customers"
     )
     figures: list[Figure] = []
+    want = options.wants
     with tempfile.TemporaryDirectory(prefix="socialdesk-bench-home-") as home:
         env = _isolated_env(Path(home))
-        figures += _startup(db, options, env, say)
-        figures += _keys(db, options, env, say)
-    say("search ...")
-    figures.append(_search(db))
-    say(f"sync ingest of {options.ingest:,} posts ...")
-    figures.append(_ingest(options))
-    say("composer counter ...")
-    figures.append(_composer())
-    say("thread and customer history ...")
-    figures.append(_thread(db, int(str(facts["whale_customer"]))))
-    say("similar posts and metrics ...")
-    figures += _patterns(db)
+        if want("startup"):
+            figures += _startup(db, options, env, say)
+        if want("first-screen"):
+            figures += _first_screen(db, options, env, say)
+        if want("keys"):
+            figures += _keys(db, options, env, say)
+    if want("search"):
+        say("search ...")
+        figures.append(_search(db))
+    if want("ingest"):
+        say(f"sync ingest of {options.ingest:,} posts ...")
+        figures.append(_ingest(options))
+    if want("composer"):
+        say("composer counter ...")
+        figures.append(_composer())
+    if want("thread"):
+        say("thread and customer history ...")
+        figures.append(_thread(db, int(str(facts["whale_customer"]))))
+    if want("patterns"):
+        say("similar posts and metrics ...")
+        figures += _patterns(db)
     results = {
         "machine": {
             "cpu_count": os.cpu_count(),
@@ -151,8 +187,13 @@ def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
             "sqlite": measure.sqlite_version(),
             "platform": platform.platform(),
             "textual": _version("textual"),
+            # The machine is shared: the 1-, 5- and 15-minute load averages when the run began and ended.
+            "load": {"start": load_before, "end": list(os.getloadavg())},
         },
-        "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()},
+        "options": {
+            k: str(v) if isinstance(v, Path) else sorted(v) if isinstance(v, frozenset) else v
+            for k, v in asdict(options).items()
+        },
         "corpus": {**facts, "reused": reused, "path": str(db)},
         "figures": [asdict(f) for f in figures],
         "passed": all(f.passed is not False for f in figures),
@@ -204,6 +245,57 @@ def _startup(db: Path, options: Options, env: dict[str, str], say: Callable[[str
             {"presses": rss["presses"]},
         ),
     ]
+
+
+def _first_screen(
+    db: Path, options: Options, env: dict[str, str], say: Callable[[str], None]
+) -> list[Figure]:
+    """The complete first screen in a pseudo-terminal, on the demo workspace and on the cache."""
+    from socialdesk.bench import terminal
+
+    figures = []
+    for label, extra in (
+        ("demo workspace", []),
+        (f"{options.posts:,}-post cache", ["--db", str(db), "--offline"]),
+    ):
+        say(f"complete first screen in a terminal x{options.starts}, {label} (and the minimal app) ...")
+        desk_argv = [*terminal.desk_command(), *extra]
+        base_argv = terminal.minimal_command()
+        # The first start creates the demo workspace and warms the OS file cache; it is not counted.
+        terminal.first_screen(desk_argv, env, terminal.desk_parts(), terminal.DESK_REQUIRED)
+        terminal.first_screen(base_argv, env, terminal.minimal_parts())
+        desk: list[float] = []
+        base: list[float] = []
+        parts: list[dict[str, float]] = []
+        for round_ in range(options.starts):
+            for side in (0, 1) if round_ % 2 == 0 else (1, 0):
+                if side:
+                    shown = terminal.first_screen(base_argv, env, terminal.minimal_parts())
+                else:
+                    shown = terminal.first_screen(
+                        desk_argv, env, terminal.desk_parts(), terminal.DESK_REQUIRED
+                    )
+                if shown.elapsed is None:
+                    raise RuntimeError(
+                        f"the {'minimal app' if side else 'desk'} never drew its screen:\n{shown.last}"
+                    )
+                (base if side else desk).append(shown.elapsed)
+                if not side:
+                    parts.append(shown.parts)
+        value, baseline = statistics.median(desk), statistics.median(base)
+        figures.append(
+            Figure(
+                f"complete first screen in a terminal, {label}",
+                value,
+                "s",
+                "<= 1.3x",
+                value / baseline <= 1.3,
+                baseline,
+                value / baseline,
+                {"desk_runs": desk, "minimal_runs": base, "desk_parts": parts, "load": list(os.getloadavg())},
+            )
+        )
+    return figures
 
 
 def _keys(db: Path, options: Options, env: dict[str, str], say: Callable[[str], None]) -> list[Figure]:

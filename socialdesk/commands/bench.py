@@ -30,6 +30,14 @@ def register(app: typer.Typer) -> None:
         markdown: Annotated[
             bool, typer.Option("--markdown", help="Also print the table in Markdown.")
         ] = False,
+        only: Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Option(
+                "--only",
+                help="Measure only these groups of figures, comma-separated: startup, first-screen, keys, "
+                "search, ingest, composer, thread, patterns.",
+            ),
+        ] = None,
         team: Annotated[
             bool, typer.Option("--team", help="The team suite instead: desks claiming on PostgreSQL.")
         ] = False,
@@ -56,8 +64,14 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(1)
             return
         from socialdesk.bench import report, suite
+        from socialdesk.errors import UserError
 
-        results = suite.run(suite.Options.make(posts, cache_dir, out, quick), say=typer.echo)
+        groups = frozenset(g.strip() for g in (only or "").split(",") if g.strip())
+        try:
+            options = suite.Options.make(posts, cache_dir, out, quick, groups)
+        except ValueError as exc:
+            raise UserError(f"bench --only: {exc}") from None
+        results = suite.run(options, say=typer.echo)
         typer.echo("")
         typer.echo(report.table(results))
         if markdown:

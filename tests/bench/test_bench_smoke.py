@@ -13,6 +13,8 @@ from socialdesk.bench import corpus, corpus_cache, report, suite
 EXPECTED = (
     "cold start to first feed page",
     "peak RSS",
+    "complete first screen in a terminal, demo workspace",
+    "complete first screen in a terminal, 10,000-post cache",
     "key to frame p99: j/k (Pilot press",
     "key to frame p99: j/k held",
     "key to frame p99: PgDn",
@@ -61,6 +63,12 @@ def test_the_cache_has_the_shape_the_figures_rely_on(results: dict) -> None:
     ingest = next(f for f in results["figures"] if f["name"].startswith("sync ingest"))
     assert ingest["detail"]["stored"] == ingest["detail"]["posts"]  # every synced post reached the cache
     assert by_name["key to frame p99: G"]["detail"]["samples"] >= 3
+    for figure in results["figures"]:
+        if figure["name"].startswith("complete first screen"):
+            # Every part was seen on the emulated screen, none before the process was spawned.
+            (parts,) = figure["detail"]["desk_parts"]
+            assert {"feed", "thread", "customer", "counter"} <= parts.keys()
+            assert figure["value"] == max(parts[p] for p in ("feed", "thread", "customer", "counter"))
     assert report.table(results).count("\n") >= len(EXPECTED) + 3
 
 
