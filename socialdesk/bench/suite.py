@@ -181,6 +181,7 @@ def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
         say("similar posts and metrics ...")
         figures += _patterns(db)
     results = {
+        "commit": _commit(),
         "machine": {
             "cpu_count": os.cpu_count(),
             "python": platform.python_version(),
@@ -202,6 +203,28 @@ def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
     options.out.parent.mkdir(parents=True, exist_ok=True)
     options.out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     return results
+
+
+def _commit() -> str:
+    """The checkout's commit ("" outside a git checkout), with `+` when it has uncommitted changes."""
+    import socialdesk
+
+    where = Path(socialdesk.__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "."],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return head + ("+" if dirty else "")
 
 
 def _version(dist: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -38,6 +38,23 @@ def register(app: typer.Typer) -> None:
                 "search, ingest, composer, thread, patterns.",
             ),
         ] = None,
+        compare: Annotated[
+            Optional[Path],  # noqa: UP045
+            typer.Option(
+                "--compare", help="An earlier results JSON: print each figure beside it, flag regressions."
+            ),
+        ] = None,
+        to: Annotated[
+            Optional[Path],  # noqa: UP045
+            typer.Option("--to", help="With --compare: compare with this results JSON instead of measuring."),
+        ] = None,
+        save_noise: Annotated[
+            bool,
+            typer.Option(
+                "--save-noise",
+                help="With --compare and --to (two runs of one commit): store their differences as noise.",
+            ),
+        ] = False,
         team: Annotated[
             bool, typer.Option("--team", help="The team suite instead: desks claiming on PostgreSQL.")
         ] = False,
@@ -66,6 +83,16 @@ def register(app: typer.Typer) -> None:
         from socialdesk.bench import report, suite
         from socialdesk.errors import UserError
 
+        earlier = _read_results(compare, "--compare") if compare is not None else None
+        if to is not None or save_noise:
+            if earlier is None or compare is None:
+                raise UserError("bench --to/--save-noise: give the earlier run with --compare OLD.json")
+            if to is None:
+                raise UserError(
+                    "bench --save-noise: give the second run of the same commit with --to NEW.json"
+                )
+            _compare(earlier, _read_results(to, "--to"), compare, to, save_noise)
+            return
         groups = frozenset(g.strip() for g in (only or "").split(",") if g.strip())
         try:
             options = suite.Options.make(posts, cache_dir, out, quick, groups)
@@ -78,5 +105,47 @@ def register(app: typer.Typer) -> None:
             typer.echo("")
             typer.echo(report.markdown(results))
         typer.echo(f"\nresults: {(out or suite.DEFAULT_OUT)}")
+        if earlier is not None and compare is not None:
+            _compare(earlier, results, compare, out or suite.DEFAULT_OUT, False)
         if not results["passed"]:
             raise typer.Exit(1)
+
+
+def _read_results(path: Path, option: str) -> dict[str, Any]:
+    import json
+
+    from socialdesk.errors import UserError
+
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"bench {option}: cannot read {path}: {exc}") from None
+    if not isinstance(results, dict) or not isinstance(results.get("figures"), list):
+        raise UserError(f"bench {option}: {path} is not a results file of `socialdesk bench` (no figures)")
+    return results
+
+
+def _compare(
+    old: dict[str, Any], new: dict[str, Any], old_path: Path, new_path: Path, save_noise: bool
+) -> None:
+    """Print the comparison (exit 1 on a regression), or store the two runs' differences as the noise."""
+    import json
+
+    from socialdesk.bench import compare
+    from socialdesk.errors import UserError
+
+    if save_noise:
+        commits = {old.get("commit"), new.get("commit")}
+        if len(commits) != 1 or not next(iter(commits)):
+            raise UserError(f"bench --save-noise: {old_path} and {new_path} are not runs of one commit")
+        model = compare.noise_between(old, new)
+        compare.NOISE_FILE.write_text(
+            json.dumps(model, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        typer.echo(f"noise model of {len(model['figures'])} figures written to {compare.NOISE_FILE}")
+        return
+    rows = compare.compare(old, new, compare.load_noise())
+    typer.echo("")
+    typer.echo(compare.render(rows, old_path.name, new_path.name))
+    if compare.regressed(rows):
+        raise typer.Exit(1)
