@@ -7,6 +7,7 @@
 - `scroll`: peak RSS after opening the cache and paging the feed down through `--rows` rows (the
   minimal app: started and settled the same way, without a feed).
 - `keys`: key-to-painted-frame latencies in the feed (see `socialdesk.bench.keys`).
+- `soak`: a compressed shift on the demo workspace for `--minutes` (see `socialdesk.bench.soak`).
 
 Only Textual (and, for `app`, socialdesk) is imported, lazily, so the baseline pays for nothing else.
 The desk is started through the `socialdesk` command's own entry point (`socialdesk.launcher.main`, as
@@ -213,16 +214,21 @@ async def _settle(pilot: Any, feed: Any, timeout: float = 10.0) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Parse the arguments, run one probe, print its JSON."""
     parser = argparse.ArgumentParser(prog="python -m socialdesk.bench.probe")
-    parser.add_argument("mode", choices=("start", "scroll", "keys"))
+    parser.add_argument("mode", choices=("start", "scroll", "keys", "soak"))
     parser.add_argument("which", choices=("app", "minimal"))
     parser.add_argument("--db", type=Path)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--repeat", type=float, default=1.0)
+    parser.add_argument("--minutes", type=float, default=1.0)
     args = parser.parse_args(argv)
     if args.mode == "start":
         result = run_start(args.which, args.db)
     elif args.mode == "scroll":
         result = run_scroll(args.which, args.db, args.rows)
+    elif args.mode == "soak":
+        from socialdesk.bench.soak import run_soak
+
+        result = asyncio.run(run_soak(args.minutes))
     else:
         from socialdesk.bench.keys import measure_keys
 

@@ -22,7 +22,7 @@ from socialdesk.frames import DESK_FPS
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "socialdesk-bench"
 DEFAULT_OUT = Path(".bench") / "results.json"
 # The groups of figures, in the order a run measures them (`--only` picks some).
-GROUPS = ("startup", "first-screen", "keys", "search", "ingest", "composer", "thread", "patterns")
+GROUPS = ("startup", "first-screen", "keys", "search", "ingest", "composer", "thread", "patterns", "soak")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,7 @@ class Options:
         key_repeat: multiplies the number of key presses.
         quick: fewer repetitions (the smoke test and a first look).
         only: the groups of figures to measure (empty: all of GROUPS).
+        soak_minutes: the soak's length (0: no soak, whatever `only` says).
     """
 
     posts: int = 1_000_000
@@ -50,6 +51,7 @@ class Options:
     key_repeat: float = 1.0
     quick: bool = False
     only: frozenset[str] = frozenset()
+    soak_minutes: float = 0.0
 
     @classmethod
     def make(
@@ -59,6 +61,7 @@ class Options:
         out: Path | None,
         quick: bool,
         only: frozenset[str] = frozenset(),
+        soak_minutes: float = 0.0,
     ) -> Options:
         """Options for the CLI: `quick` trims repetitions and sizes everything down with the cache."""
         unknown = only - set(GROUPS)
@@ -70,6 +73,7 @@ class Options:
             out=out or DEFAULT_OUT,
             quick=quick,
             only=only,
+            soak_minutes=soak_minutes,
         )
         if not quick:
             return base
@@ -83,10 +87,16 @@ class Options:
             key_repeat=0.05,
             quick=True,
             only=only,
+            soak_minutes=soak_minutes,
         )
 
     def wants(self, group: str) -> bool:
-        """Whether this run measures a group of figures (every group unless `only` names some)."""
+        """Whether this run measures a group of figures (every group unless `only` names some).
+
+        The soak runs only when given a length: it takes minutes.
+        """
+        if group == "soak" and not self.soak_minutes:
+            return False
         return not self.only or group in self.only
 
 
@@ -104,11 +114,13 @@ class Figure:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _probe(mode: str, which: str, db: Path, extra: list[str], env: dict[str, str]) -> dict[str, Any]:
+def _probe(
+    mode: str, which: str, db: Path, extra: list[str], env: dict[str, str], timeout: float = 900
+) -> dict[str, Any]:
     """Run one probe in a fresh interpreter; its JSON result."""
     args = [sys.executable, "-m", "socialdesk.bench.probe", mode, which, "--db", str(db), *extra]
     env = {**env, "SOCIALDESK_BENCH_T0": repr(time.time())}
-    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=900, check=False)
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout, check=False)
     for line in done.stdout.splitlines():
         if line.startswith("BENCH-RESULT "):
             return dict(json.loads(line.removeprefix("BENCH-RESULT ")))
@@ -165,6 +177,8 @@ def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
             figures += _first_screen(db, options, env, say)
         if want("keys"):
             figures += _keys(db, options, env, say)
+        if want("soak"):
+            figures += _soak(options, env, say)
     if want("search"):
         say("search ...")
         figures.append(_search(db))
@@ -319,6 +333,37 @@ def _first_screen(
             )
         )
     return figures
+
+
+def _soak(options: Options, env: dict[str, str], say: Callable[[str], None]) -> list[Figure]:
+    from socialdesk.bench import soak
+
+    minutes = options.soak_minutes
+    say(f"soak: a {minutes:g}-minute shift on the demo workspace (keys at 10/s, posts 10x) ...")
+    args = ["--minutes", str(minutes)]
+    result = _probe("soak", "app", Path(os.devnull), args, env, timeout=minutes * 60 * 3 + 300)
+    verdict = soak.judge(result)
+    detail = {**verdict, "presses": result["presses"], "missed": result["missed"], "rss": result["rss"]}
+    return [
+        Figure(
+            f"soak, {minutes:g} min: RSS growth after the first tenth",
+            verdict["rss_growth"] * 100,
+            "%",
+            "<= 5%",
+            verdict["rss_growth"] <= 0.05,
+            detail=detail,
+        ),
+        Figure(
+            f"soak, {minutes:g} min: key p99 in the last tenth",
+            verdict["p99_last_tenth_ms"],
+            "ms",
+            "<= 1.2x",
+            verdict["p99_drift"] <= 1.2,
+            verdict["p99_first_tenth_ms"],
+            verdict["p99_drift"],
+            {"keys_timed": verdict["keys_timed"]},
+        ),
+    ]
 
 
 def _keys(db: Path, options: Options, env: dict[str, str], say: Callable[[str], None]) -> list[Figure]:

@@ -35,9 +35,18 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--only",
                 help="Measure only these groups of figures, comma-separated: startup, first-screen, keys, "
-                "search, ingest, composer, thread, patterns.",
+                "search, ingest, composer, thread, patterns, soak (with --soak).",
             ),
         ] = None,
+        soak: Annotated[
+            float,
+            typer.Option(
+                "--soak",
+                min=0,
+                metavar="MINUTES",
+                help="Also run a compressed shift this long (demo workspace, keys at 10/s, posts 10x).",
+            ),
+        ] = 0.0,
         compare: Annotated[
             Optional[Path],  # noqa: UP045
             typer.Option(
@@ -95,7 +104,7 @@ def register(app: typer.Typer) -> None:
             return
         groups = frozenset(g.strip() for g in (only or "").split(",") if g.strip())
         try:
-            options = suite.Options.make(posts, cache_dir, out, quick, groups)
+            options = suite.Options.make(posts, cache_dir, out, quick, groups, soak)
         except ValueError as exc:
             raise UserError(f"bench --only: {exc}") from None
         results = suite.run(options, say=typer.echo)

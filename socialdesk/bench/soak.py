@@ -1,0 +1,138 @@
+"""A compressed shift on the demo workspace: what the desk's memory and key latency do over time.
+
+Runs in a probe subprocess (`python -m socialdesk.bench.probe soak app --minutes M`): the demo
+workspace, syncing live, with posts arriving `SPEEDUP` times as often as the demo network's default
+(one every 0.4 s, synced every 0.3 s), and the agent's keys at `KEYS_PER_SECOND` (moving through the
+feed, resolving a post now and then, going back to the top for what arrived). Every second the
+process's resident memory is sampled; every j/k press is timed to the first painted frame that shows
+the cursor where the key put it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from socialdesk.bench.measure import quantile
+
+KEYS_PER_SECOND = 10
+SPEEDUP = 10
+DEMO_POST_EVERY = 4.0  # the demo network's default interval between new posts
+DEMO_SYNC_EVERY = 3.0  # the desk's sync interval on the demo workspace
+# The agent's keys, round and round: mostly moving, a resolve (audit entry, undo toast), back to the top.
+ROUND = ("j", "j", "j", "k", "j", "j", "k", "k", "j", "j") * 5 + ("e",) + ("j", "k") * 4 + ("g",)
+WARM_UP = 0.10  # the first tenth of the run settles caches; growth is measured after it
+
+
+def rss_kib() -> int:
+    """This process's resident memory now (VmRSS), in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def run_soak(minutes: float) -> dict[str, Any]:
+    """Run the shift for `minutes`; RSS samples and j/k latencies, each with its time in the run."""
+    from socialdesk.bench.probe import SIZE, FrameWatch
+    from socialdesk.connectors.demo import DemoConnector
+    from socialdesk.launcher import build_context, make_app
+    from socialdesk.services.sync import Source
+    from socialdesk.widgets.feed_list import FeedList
+
+    ctx = build_context()  # no accounts configured: the demo workspace
+    connector = DemoConnector(account="demo", settings={"interval": DEMO_POST_EVERY / SPEEDUP})
+    app = make_app(ctx, sync=True, sources=[Source("demo", connector)])
+    app.sync_interval = DEMO_SYNC_EVERY / SPEEDUP
+    watch = FrameWatch(app, feed=True)
+    rss: list[tuple[float, int]] = []
+    keys: list[tuple[float, float]] = []
+    missed = 0
+    duration = minutes * 60
+    async with app.run_test(headless=True, size=SIZE) as pilot:
+        await watch.frame_where(lambda: watch.rows_drawn, timeout=60)
+        feed = app.screen.query_one(FeedList)
+        started = time.perf_counter()
+        next_sample = started
+        pressed = 0
+        # A diagnosis, not a figure (tracing slows every allocation): what grew after the warm-up.
+        trace = bool(os.environ.get("SOCIALDESK_BENCH_TRACEMALLOC"))
+        baseline_snapshot = None
+        while (now := time.perf_counter()) - started < duration:
+            if now >= next_sample:
+                rss.append((now - started, rss_kib()))
+                next_sample += 1.0
+            if trace and baseline_snapshot is None and now - started >= WARM_UP * duration:
+                import tracemalloc
+
+                tracemalloc.start(12)
+                baseline_snapshot = tracemalloc.take_snapshot()
+            key = ROUND[pressed % len(ROUND)]
+            pressed += 1
+            if key in ("j", "k") and app.screen is feed.screen:
+                target = feed.cursor + (1 if key == "j" else -1)
+                target = max(0, min(feed.window.total - 1, target))
+                waiting = asyncio.ensure_future(
+                    watch.frame_where(lambda t=target: feed.cursor == t, timeout=5)
+                )
+                sent = time.perf_counter()
+                await pilot.press(key)
+                try:
+                    keys.append((sent - started, await waiting - sent))
+                except TimeoutError:
+                    missed += 1
+            else:
+                await pilot.press(key)
+            # Keep the pace: the next key KEYS_PER_SECOND after this one was due.
+            due = started + pressed / KEYS_PER_SECOND
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        rss.append((time.perf_counter() - started, rss_kib()))
+        total = feed.window.total
+        grew = _growth(baseline_snapshot) if baseline_snapshot is not None else []
+    return {
+        "grew": grew,
+        "minutes": minutes,
+        "rss": rss,
+        "keys": keys,
+        "missed": missed,
+        "presses": pressed,
+        "posts_at_end": total,
+    }
+
+
+def _growth(before: Any, top: int = 25) -> list[str]:
+    """The allocation sites that grew most since `before` (a tracemalloc snapshot), with their stacks."""
+    import tracemalloc
+
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    lines = []
+    for stat in after.compare_to(before, "traceback")[:top]:
+        frames = " <- ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in stat.traceback[:8])
+        lines.append(f"{stat.size_diff / 1024:+.1f} KiB {stat.count_diff:+d} blocks: {frames}")
+    return lines
+
+
+def judge(result: dict[str, Any]) -> dict[str, float]:
+    """RSS growth after the warm-up, and the last tenth's key p99 against the first tenth's."""
+    duration = result["minutes"] * 60
+    rss = result["rss"]
+    warm = [kib for at, kib in rss if WARM_UP * duration <= at <= (WARM_UP + 0.05) * duration] or [rss[0][1]]
+    end = [kib for at, kib in rss if at >= 0.95 * duration] or [rss[-1][1]]
+    first = [lat for at, lat in result["keys"] if at <= 0.1 * duration]
+    last = [lat for at, lat in result["keys"] if at >= 0.9 * duration]
+    rss_warm, rss_end = statistics.median(warm) / 1024, statistics.median(end) / 1024
+    p99_first, p99_last = quantile(first, 0.99), quantile(last, 0.99)
+    return {
+        "rss_after_warm_up_mib": rss_warm,
+        "rss_end_mib": rss_end,
+        "rss_growth": rss_end / rss_warm - 1,
+        "p99_first_tenth_ms": p99_first * 1000,
+        "p99_last_tenth_ms": p99_last * 1000,
+        "p99_drift": p99_last / p99_first if first and last else float("nan"),
+        "keys_timed": len(result["keys"]),
+    }

@@ -1,0 +1,50 @@
+"""A few seconds of the soak (`socialdesk bench --soak`): the shift runs and is judged; no time asserted."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from socialdesk.bench import soak, suite
+
+
+@pytest.mark.timeout(180)
+def test_a_short_soak_samples_memory_and_times_keys(tmp_path: Path) -> None:
+    options = suite.Options.make(
+        2_000,
+        tmp_path / "cache",
+        tmp_path / "out.json",
+        quick=True,
+        only=frozenset({"soak"}),
+        soak_minutes=0.15,
+    )
+    results = suite.run(options, say=lambda _line: None)
+    growth, p99 = results["figures"]
+    assert growth["name"].startswith("soak, 0.15 min: RSS growth") and growth["unit"] == "%"
+    assert p99["name"].startswith("soak, 0.15 min: key p99") and p99["ratio"] is not None
+    detail = growth["detail"]
+    assert detail["presses"] >= 20 and detail["keys_timed"] >= 10
+    assert len(detail["rss"]) >= 5 and all(kib > 0 for _, kib in detail["rss"])
+    assert math.isfinite(growth["value"]) and math.isfinite(p99["ratio"])
+
+
+def test_the_soak_is_judged_after_its_warm_up() -> None:
+    # Memory grows during the first tenth (not counted), then 2%; keys get slower at the end.
+    result = {
+        "minutes": 1.0,
+        "rss": [(t, 100_000 if t < 6 else 102_000 if t < 57 else 104_040) for t in range(61)],
+        "keys": [(t / 10, 0.010 if t < 540 else 0.013) for t in range(600)],
+    }
+    verdict = soak.judge(result)
+    assert verdict["rss_growth"] == pytest.approx(0.02, abs=1e-3)
+    assert verdict["p99_drift"] == pytest.approx(1.3)
+
+
+def test_without_a_length_the_soak_never_runs() -> None:
+    assert not suite.Options.make(1_000, None, None, quick=True).wants("soak")
+    assert not suite.Options.make(1_000, None, None, quick=True, only=frozenset({"soak"})).wants("soak")
+    assert suite.Options.make(1_000, None, None, quick=True, soak_minutes=1).wants("soak")
+    with pytest.raises(ValueError, match="unknown figure group"):
+        suite.Options.make(1_000, None, None, quick=True, only=frozenset({"sook"}))
