@@ -86,16 +86,14 @@ class CorpusSpec:
             seed=seed,
         )
 
-    def key(self) -> str:
+    def key(self, schema: int = SCHEMA_VERSION) -> str:
         """A short digest of everything that determines the cache's contents."""
-        text = json.dumps(
-            {**asdict(self), "generator": GENERATOR_VERSION, "schema": SCHEMA_VERSION}, sort_keys=True
-        )
+        text = json.dumps({**asdict(self), "generator": GENERATOR_VERSION, "schema": schema}, sort_keys=True)
         return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
-    def path(self, cache_dir: Path) -> Path:
-        """Where this spec's cache lives under `cache_dir`."""
-        return cache_dir / f"corpus-{self.posts}-s{SCHEMA_VERSION}-{self.key()}.db"
+    def path(self, cache_dir: Path, schema: int = SCHEMA_VERSION) -> Path:
+        """Where this spec's cache lives under `cache_dir` (at a schema version: the current one)."""
+        return cache_dir / f"corpus-{self.posts}-s{schema}-{self.key(schema)}.db"
 
 
 # -- vocabulary -----------------------------------------------------------------------------------
@@ -304,6 +302,3 @@ class Generator:
             lang=record.lang,
             is_ours=record.is_ours,
         )
-
-
-# -- building the cache ---------------------------------------------------------------------------

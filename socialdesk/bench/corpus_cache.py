@@ -23,6 +23,7 @@ from socialdesk.bench.corpus import (
 )
 from socialdesk.bench.corpus_care import INSERT_REPLY, INSERT_STATUS, care
 from socialdesk.store import Store
+from socialdesk.store.schema import SCHEMA_VERSION
 
 POST_INSERT_COLUMNS = (
     "id, network, native_id, account, author_native_id, author_handle, author_name, customer_id, text, "
@@ -194,8 +195,42 @@ def ensure(spec: CorpusSpec, cache_dir: Path, progress: bool = False) -> tuple[P
     """
     path = spec.path(cache_dir)
     meta = path.with_suffix(".json")
+    if not (path.exists() and meta.exists()):
+        older = _older_schema(spec, cache_dir)
+        if older is not None:
+            _migrate(older, path, progress)
     if path.exists() and meta.exists():
         facts = json.loads(meta.read_text())
         facts.pop("spec", None)
         return path, facts, True
     return path, build(spec, path, progress), False
+
+
+def _older_schema(spec: CorpusSpec, cache_dir: Path) -> Path | None:
+    """A complete cache of the same spec and generator built at an earlier schema version, if any."""
+    for schema in range(SCHEMA_VERSION - 1, 0, -1):
+        old = spec.path(cache_dir, schema)
+        if old.exists() and old.with_suffix(".json").exists():
+            return old
+    return None
+
+
+def _migrate(old: Path, path: Path, progress: bool) -> None:
+    """Bring a cache built at an earlier schema up to date (the store's own migrations), under its new name.
+
+    Rebuilding the ten-million-post cache takes most of an hour; a migration that adds a table or an
+    index takes seconds to minutes. The cache is the same rows either way: migrations keep data.
+    """
+    started = time.perf_counter()
+    if progress:
+        print(f"  migrating {old.name} to the current schema", flush=True)
+    for suffix in ("-wal", "-shm", ""):  # a killed desk may have left its write-ahead log: it moves too
+        moved = Path(str(old) + suffix)
+        if moved.exists():
+            moved.replace(str(path) + suffix)
+    Store(path).close()
+    facts = json.loads(old.with_suffix(".json").read_text())
+    facts["migrated_from"] = old.name
+    facts["migrate_seconds"] = round(time.perf_counter() - started, 1)
+    path.with_suffix(".json").write_text(json.dumps(facts, indent=2))
+    old.with_suffix(".json").unlink()

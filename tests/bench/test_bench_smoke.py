@@ -120,3 +120,16 @@ def test_the_cache_has_responses_resolutions_and_replies_for_the_metrics(tmp_pat
     assert figures.resolved > 0 and figures.resolution_median is not None and figures.reopened > 0
     assert figures.replies > 0 and figures.sla_met > 0 and figures.sla_missed > 0
     assert {"jd", "mk", "rs"} <= set(report.groups)
+
+
+def test_a_cache_built_at_an_earlier_schema_is_migrated_not_rebuilt(tmp_path: Path) -> None:
+    from socialdesk.store.schema import SCHEMA_VERSION
+
+    spec = corpus.CorpusSpec.for_posts(1_000)
+    built, facts, _ = corpus_cache.ensure(spec, tmp_path)
+    older = spec.path(tmp_path, SCHEMA_VERSION - 1)
+    built.replace(older)
+    built.with_suffix(".json").replace(older.with_suffix(".json"))
+    again, migrated, reused = corpus_cache.ensure(spec, tmp_path)
+    assert reused and again == built and not older.exists()
+    assert migrated["migrated_from"] == older.name and migrated["posts"] == facts["posts"]
