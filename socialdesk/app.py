@@ -286,6 +286,11 @@ class SocialDeskApp(App[None]):
         last = self._threads_refreshed.get(key)
         if last is not None and now - last < self.THREAD_REFRESH_EVERY:
             return
+        # Only the last minute's conversations matter: over a shift the agent opens thousands.
+        for stale in [
+            k for k, at in self._threads_refreshed.items() if now - at >= self.THREAD_REFRESH_EVERY
+        ]:
+            del self._threads_refreshed[stale]
         self._threads_refreshed[key] = now
         self.run_worker(
             partial(self._refresh_thread, source, post),

@@ -112,7 +112,9 @@ def _growth(before: Any, top: int = 25) -> list[str]:
     tracemalloc.stop()
     lines = []
     for stat in after.compare_to(before, "traceback")[:top]:
-        frames = " <- ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in stat.traceback[:8])
+        frames = " <- ".join(
+            f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in list(stat.traceback)[-8:][::-1]
+        )
         lines.append(f"{stat.size_diff / 1024:+.1f} KiB {stat.count_diff:+d} blocks: {frames}")
     return lines
 
