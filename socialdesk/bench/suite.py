@@ -22,7 +22,18 @@ from socialdesk.frames import DESK_FPS
 DEFAULT_CACHE_DIR = Path.home() / ".cache" / "socialdesk-bench"
 DEFAULT_OUT = Path(".bench") / "results.json"
 # The groups of figures, in the order a run measures them (`--only` picks some).
-GROUPS = ("startup", "first-screen", "keys", "search", "ingest", "composer", "thread", "patterns", "soak")
+GROUPS = (
+    "startup",
+    "first-screen",
+    "keys",
+    "search",
+    "ingest",
+    "composer",
+    "thread",
+    "patterns",
+    "disk",
+    "soak",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +205,9 @@ def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
     if want("patterns"):
         say("similar posts and metrics ...")
         figures += _patterns(db)
+    if want("disk"):
+        say("cache size on disk ...")
+        figures.append(_disk(db))
     results = {
         "commit": _commit(),
         "machine": {
@@ -333,6 +347,23 @@ def _first_screen(
             )
         )
     return figures
+
+
+def _disk(db: Path) -> Figure:
+    from socialdesk.bench import disk
+
+    result = disk.cache_size(db)
+    per_post, payload = result["bytes_per_post"], result["payload_bytes_per_post"]
+    return Figure(
+        "cache size on disk per post (text and metadata: baseline)",
+        per_post,
+        "B",
+        "reported",
+        None,
+        payload,
+        per_post / payload if payload else None,
+        result,
+    )
 
 
 def _soak(options: Options, env: dict[str, str], say: Callable[[str], None]) -> list[Figure]:
