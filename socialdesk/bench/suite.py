@@ -171,6 +171,7 @@ def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
     """Build (or reuse) the cache, take every measurement, write the JSON, return the results."""
     started = time.perf_counter()
     load_before = list(os.getloadavg())
+    commit = _commit()  # what is measured is the code as it is now, not when the run ends
     _compile_package()
     spec = corpus.CorpusSpec.for_posts(options.posts)
     say(f"cache: {spec.path(options.cache_dir)}")
@@ -209,7 +210,7 @@ def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
         say("cache size on disk ...")
         figures.append(_disk(db))
     results = {
-        "commit": _commit(),
+        "commit": commit,
         "machine": {
             "cpu_count": os.cpu_count(),
             "python": platform.python_version(),
