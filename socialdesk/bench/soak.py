@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,20 @@ DEMO_SYNC_EVERY = 3.0  # the desk's sync interval on the demo workspace
 # The agent's keys, round and round: mostly moving, a resolve (audit entry, undo toast), back to the top.
 ROUND = ("j", "j", "j", "k", "j", "j", "k", "k", "j", "j") * 5 + ("e",) + ("j", "k") * 4 + ("g",)
 WARM_UP = 0.10  # the first tenth of the run settles caches; growth is measured after it
+
+
+def sqlite_kib() -> int:
+    """What SQLite has allocated in this process (its page caches, statements), in KiB; -1 if unknown."""
+    import ctypes
+
+    try:
+        import _sqlite3
+
+        used = ctypes.CDLL(_sqlite3.__file__).sqlite3_memory_used
+    except (OSError, AttributeError, ImportError):
+        return -1
+    used.restype = ctypes.c_int64
+    return int(used()) // 1024
 
 
 def rss_kib() -> int:
@@ -50,6 +66,7 @@ async def run_soak(minutes: float) -> dict[str, Any]:
     app.sync_interval = DEMO_SYNC_EVERY / SPEEDUP
     watch = FrameWatch(app, feed=True)
     rss: list[tuple[float, int]] = []
+    parts: list[tuple[float, int, int, int]] = []  # when, SQLite KiB, Python blocks, threads
     keys: list[tuple[float, float]] = []
     missed = 0
     duration = minutes * 60
@@ -65,6 +82,9 @@ async def run_soak(minutes: float) -> dict[str, Any]:
         while (now := time.perf_counter()) - started < duration:
             if now >= next_sample:
                 rss.append((now - started, rss_kib()))
+                parts.append(
+                    (now - started, sqlite_kib(), sys.getallocatedblocks(), threading.active_count())
+                )
                 next_sample += 1.0
             if trace and baseline_snapshot is None and now - started >= WARM_UP * duration:
                 import tracemalloc
@@ -94,6 +114,7 @@ async def run_soak(minutes: float) -> dict[str, Any]:
         total = feed.window.total
         grew = _growth(baseline_snapshot) if baseline_snapshot is not None else []
     return {
+        "parts": parts,
         "grew": grew,
         "minutes": minutes,
         "rss": rss,
