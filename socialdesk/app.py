@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from socialdesk.context import Context
-from socialdesk.memory import free_drawn_lines_promptly
+from socialdesk.memory import free_drawn_lines_promptly, limit_malloc_arenas
 from socialdesk.messages import (
     AutomationsRan,
     OutboxChanged,
@@ -62,6 +62,7 @@ class SocialDeskApp(App[None]):
     ) -> None:
         super().__init__()
         free_drawn_lines_promptly()
+        limit_malloc_arenas()
         self.ctx = ctx
         # A function is called after the first frame: the connectors' imports do not delay the feed.
         self._sources_factory = sources if callable(sources) else None
