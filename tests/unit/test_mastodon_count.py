@@ -129,3 +129,41 @@ def test_counting_a_mention_leaves_the_twitter_text_package_unimported() -> None
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+MENTION_PIECES = st.lists(
+    st.sampled_from(
+        ["@", "@", "ana", "Bo_1", ".", "-", "..", "mas", "to", "é", "ü", "x" * 250, " ", "\n", "=", "/"]
+    ),
+    max_size=8,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(MENTION_PIECES)
+def test_the_reply_prefixs_quick_path_counts_as_the_full_patterns(text: str) -> None:
+    assert mastodon_count.countable(text) == mastodon_count.rewritten(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["@ana@mastodon.social ", "@Ana_1@mas.to\n", "@ana ", "@a.b-c@x-y.z  ", "@ana@" + "d" * 254 + " "],
+)
+def test_the_usual_reply_prefixes_count_as_the_full_patterns(text: str) -> None:
+    assert mastodon_count.countable(text) == mastodon_count.rewritten(text)
+
+
+def test_the_first_counted_reply_prefix_needs_neither_regex_nor_twitter_text() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from socialdesk import compose, capabilities\n"
+        "rules = capabilities.facts('mastodon').capabilities\n"
+        "r = compose.check('@ana@mastodon.social ', rules, None, None, '')\n"
+        "assert r.count == 5, r\n"
+        "print(sorted(m for m in ('regex', 'twitter_text') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stderr
