@@ -231,3 +231,37 @@ def test_deleted_posts_leave_needs_reply(store: Store) -> None:
     ]
     assert q.count(store.conn, needs_reply) == 1
     assert q.get_post_by_native(store.conn, "x", "x-1").deleted_at == 3000.0  # type: ignore[union-attr]
+
+
+def test_every_index_on_posts_is_read_by_a_query_the_desk_runs(store: Store) -> None:
+    # Each index costs disk (27 bytes a post for posts_queue) and a write per stored post. These are
+    # the statements that read each: a new index needs one here, an index no statement reads goes.
+    from socialdesk.store.queries import INBOUND, feed_page
+
+    readers = {
+        "posts_feed": "SELECT id FROM posts INDEXED BY posts_feed WHERE created_at >= 0",
+        "posts_customer": "SELECT id FROM posts WHERE customer_id = 1 ORDER BY created_at DESC",
+        "posts_conversation": "SELECT id FROM posts WHERE network = 'x' AND conversation_id = 'c'",
+        "posts_parent": "SELECT id FROM posts WHERE network = 'x' AND in_reply_to = 'p'",
+        "posts_queue_order": "SELECT id FROM posts INDEXED BY posts_queue_order ORDER BY queue_rank",
+        "posts_queue_counts": "SELECT MIN(assigned_to) FROM posts INDEXED BY posts_queue_counts "
+        "WHERE status = 'new'",
+        "posts_due": "SELECT id FROM posts INDEXED BY posts_due WHERE status = 'new' AND due_at < 5",
+        "posts_resolved_at": "SELECT id FROM posts INDEXED BY posts_resolved_at "
+        "WHERE status = 'resolved' AND status_at IS NOT NULL AND status_at < 5",
+        "posts_metrics": "SELECT count(*) FROM posts p INDEXED BY posts_metrics "
+        "WHERE p.is_ours = 0 AND p.created_at >= 0",
+        "posts_backlog": "SELECT count(*) FROM posts INDEXED BY posts_backlog "
+        "WHERE status IN ('new', 'open', 'escalated') AND actionable = 1 AND is_ours = 0 AND created_at >= 0",
+    }
+    indexes = {
+        r[0]
+        for r in store.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'posts' AND sql IS NOT NULL"
+        )
+    }
+    assert indexes == set(readers)
+    for name, sql in readers.items():
+        plan = " ".join(r[-1] for r in store.conn.execute("EXPLAIN QUERY PLAN " + sql))
+        assert name in plan, (name, plan)
+    feed_page(store.conn, INBOUND, limit=5)  # the feed still reads its page without posts_queue
