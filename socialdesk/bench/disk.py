@@ -25,13 +25,16 @@ def payload_sql(conn: sqlite3.Connection) -> str:
 
 
 def cache_size(db: Path, top: int = 12) -> dict[str, Any]:
-    """The file's bytes per post, the posts' own bytes per post, and the largest tables and indexes.
+    """The file's used bytes per post, the posts' own bytes per post, and the largest tables and indexes.
 
-    The file is read as it is (its write-ahead log, if any, is not counted).
+    The file is read as it is (its write-ahead log, if any, is not counted); free pages are not counted.
     """
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         posts, payload = conn.execute(payload_sql(conn)).fetchone()
+        page_size, pages, free = (
+            conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_size", "page_count", "freelist_count")
+        )
         parts: list[tuple[str, int]] = []
         with contextlib.suppress(sqlite3.OperationalError):  # SQLite built without the dbstat table
             parts = conn.execute(
@@ -39,12 +42,13 @@ def cache_size(db: Path, top: int = 12) -> dict[str, Any]:
             ).fetchall()
     finally:
         conn.close()
-    size = db.stat().st_size
+    used = (pages - free) * page_size  # a dropped index leaves free pages until the next VACUUM
     posts = max(1, int(posts or 0))
     return {
-        "file_bytes": size,
+        "file_bytes": db.stat().st_size,
+        "used_bytes": used,
         "posts": posts,
-        "bytes_per_post": size / posts,
+        "bytes_per_post": used / posts,
         "payload_bytes_per_post": (payload or 0) / posts,
         "largest": {name: round(bytes_ / posts, 1) for name, bytes_ in parts},  # bytes per post each
     }
