@@ -20,6 +20,8 @@ from socialdesk.messages import (
     PlaybookChecked,
     PostsSynced,
     SourceStateChanged,
+    TeamLinkChanged,
+    TeamPulled,
     ThreadOpened,
     ThreadRefreshed,
 )
@@ -38,6 +40,7 @@ NO_ACCOUNTS = (
 if TYPE_CHECKING:  # the sync engine is imported where a sync (or a source's state) first needs it
     from socialdesk.models import PostRow
     from socialdesk.services.sync import Source, SyncReport, TriageFn
+    from socialdesk.services.team_desk import TeamDesk
 
 
 class SocialDeskApp(App[None]):
@@ -87,6 +90,8 @@ class SocialDeskApp(App[None]):
         self.desk = DeskScreen(ctx, self.outbox)
         self.crash: str | None = None  # what stopped the desk, with where its log is (see run_desk)
         self._outbox_stop = threading.Event()
+        # A team desk ([team] url): its cache follows the team database; the hub talks to the networks.
+        self.team_url = ctx.settings.team.url if not ctx.demo else ""
         for theme in load_themes():
             self.register_theme(theme)
         self.theme = ctx.theme or ctx.settings.desk.theme
@@ -103,7 +108,13 @@ class SocialDeskApp(App[None]):
             self._connect()
 
     def _connect(self) -> None:
-        """Show the sources' states and, unless offline, start syncing and the outbox."""
+        """Show the sources' states and, unless offline, start syncing and the outbox.
+
+        A team desk follows the team database instead: no network is synced from here.
+        """
+        if self.team_url:
+            self._follow_team()
+            return
         if self._sources_factory is not None:
             self.sources = self._sources_factory()
         if self.sources:
@@ -128,6 +139,32 @@ class SocialDeskApp(App[None]):
 
     def on_unmount(self) -> None:
         self._outbox_stop.set()
+
+    # -- a team desk ----------------------------------------------------------------------------------
+
+    def _follow_team(self) -> None:
+        """Build the team desk (psycopg is imported now, after the first frame) and follow its feed."""
+        from socialdesk.services.team_desk import TeamDesk
+
+        team = TeamDesk(self.team_url, self.ctx.store, self.ctx.agent.name)
+        self.desk.team = team
+        self.run_worker(
+            partial(self._run_team_feed, team),
+            thread=True,
+            group="team-feed",
+            exit_on_error=False,
+            description="Following the team database",
+        )
+
+    def _run_team_feed(self, team: TeamDesk) -> None:
+        from socialdesk.services.team_follow import follow
+
+        follow(
+            team,
+            self._outbox_stop,
+            on_pulled=lambda pulled: self.desk.post_message(TeamPulled(pulled)),
+            on_link=lambda link: self.desk.post_message(TeamLinkChanged(link)),
+        )
 
     async def action_quit(self) -> None:
         """ctrl+q and the palette's Quit ask first while replies have not left, as `q` does.

@@ -11,6 +11,8 @@ if TYPE_CHECKING:  # annotations only: importing the messages must not load the 
     from socialdesk.models import PostRow
     from socialdesk.services.delivery import OutboxEvent
     from socialdesk.services.sync import SyncReport
+    from socialdesk.services.team_follow import Link
+    from socialdesk.services.team_replica import Pulled
     from socialdesk.services.threads import ThreadRefresh
     from socialdesk.viewmodels import CustomerView, ThreadDetail, Window
 
@@ -111,3 +113,19 @@ class DraftSaved(Message):
         super().__init__()
         self.post_id = post_id
         self.kept = kept
+
+
+class TeamPulled(Message):
+    """A team desk read the change feed into its cache: new posts, conversations that changed."""
+
+    def __init__(self, pulled: Pulled) -> None:
+        super().__init__()
+        self.pulled = pulled
+
+
+class TeamLinkChanged(Message):
+    """A team desk's link to the team database came up or went down (and what the journal replay did)."""
+
+    def __init__(self, link: Link) -> None:
+        super().__init__()
+        self.link = link

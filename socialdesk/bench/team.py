@@ -20,7 +20,10 @@ from socialdesk.team import claims
 from socialdesk.team.connect import connect, parse_url, safe_url
 from socialdesk.team.migrate import migrate
 
-NOT_YET = ("a status change seen by every other desk, p95", "desk cold start as a team desk")
+NOT_YET: tuple[str, ...] = ()
+# The desks' figures (bench/team_desk.py): status changes watched, posts in the cold-started cache,
+# starts of each desk.
+DESK_SIZES = {"quick": (20, 2_000, 3), "full": (100, 100_000, 11)}
 
 
 @contextmanager
@@ -108,8 +111,15 @@ def claim_race(url: str, desks: int, conversations: int) -> dict[str, Any]:
     }
 
 
-def run(admin_url: str, desk_counts: tuple[int, ...], claims_each: int, say: Callable[[str], None]) -> bool:
-    """Run the claim race at each desk count on scratch databases; print the table; True when it passed."""
+def run(
+    admin_url: str,
+    desk_counts: tuple[int, ...],
+    claims_each: int,
+    say: Callable[[str], None],
+    quick: bool = False,
+) -> bool:
+    """Run the claim race at each desk count on scratch databases, then the desks' figures
+    (bench/team_desk.py); print the tables; True when every figure passed."""
     passed = True
     rows = []
     for desks in desk_counts:
@@ -129,6 +139,14 @@ def run(admin_url: str, desk_counts: tuple[int, ...], claims_each: int, say: Cal
             f"{r['desks']:>5}  {r['claims']:>7,}  {r['claims_per_second']:>8,.0f}  {r['p50_ms']:>11.1f} ms  "
             f"{r['p99_ms']:>11.1f} ms{'':>11}  {r['double_claims']:>13}  {r['unclaimed']:>9}"
         )
+    say("")
+    from socialdesk.bench import team_desk
+
+    changes, start_posts, start_runs = DESK_SIZES["quick" if quick else "full"]
+    desks_passed = team_desk.report(
+        admin_url, desk_counts, changes, start_posts, start_runs, scratch_database, say
+    )
     say(f"\nmachine: {os.cpu_count()} cores; one loopback PostgreSQL; each desk a thread, its own connection")
+    say(f"load average at the end (1, 5, 15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     say("not measured yet: " + "; ".join(NOT_YET))
-    return passed
+    return passed and desks_passed

@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
             if not team_url:
                 raise UserError("bench --team: give --team-url postgresql://USER@HOST:PORT/DBNAME")
             claims = 2_000 if quick else 100_000
-            passed = team_suite.run(team_url, (20, 200), claims, say=typer.echo)
+            passed = team_suite.run(team_url, (20, 200), claims, say=typer.echo, quick=quick)
             if not hub_failover.report(
                 hub_failover.measure(team_url, 3 if quick else 10, typer.echo), typer.echo
             ):

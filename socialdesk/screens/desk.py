@@ -35,6 +35,7 @@ from socialdesk.screens.pattern_actions import PATTERN_BINDINGS, PatternActions
 from socialdesk.screens.place_actions import PlaceActions
 from socialdesk.screens.profile_actions import PROFILE_BINDINGS, ProfileActions
 from socialdesk.screens.reply_actions import REPLY_BINDINGS
+from socialdesk.screens.team_actions import TeamActions
 from socialdesk.screens.terminal_actions import TERMINAL_BINDINGS, TerminalActions
 from socialdesk.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
@@ -50,6 +51,7 @@ from socialdesk.widgets.key_footer import KeyFooter
 from socialdesk.widgets.queue_tabs import QueueTabs
 from socialdesk.widgets.spike_banner import SpikeBanner
 from socialdesk.widgets.status_bar import StatusBar
+from socialdesk.widgets.team_bar import TeamBar
 from socialdesk.widgets.thread_view import ThreadView
 
 if TYPE_CHECKING:
@@ -77,6 +79,7 @@ DESK_BINDINGS: list[BindingType] = [
 
 
 class DeskScreen(
+    TeamActions,
     BulkReplyActions,
     TriageActions,
     PatternActions,
@@ -152,6 +155,7 @@ class DeskScreen(
         with Horizontal(id="panes"):
             yield FeedList(id="feed-pane")
             with Vertical(id="middle"):
+                yield TeamBar(id="team-bar")  # a team desk's who-holds, who-views, who-types line
                 yield ThreadView(id="thread")
                 yield Composer(id="composer")
             yield CustomerPane(id="customer")

@@ -405,6 +405,59 @@ MIGRATIONS: list[str] = [
     """
     DROP INDEX IF EXISTS posts_queue;
     """,
+    # 24: a team desk's copy of the shared database (README: Team): the change feed's position per
+    # table, the conversations' queue state, claims, presence, the shared outbox's rows, members,
+    # which team notes are copied, and the journal of actions taken while the database was unreachable
+    """
+    CREATE TABLE team_feed (tbl TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
+    CREATE TABLE team_conversations (
+        id INTEGER PRIMARY KEY,
+        network TEXT NOT NULL,
+        key TEXT NOT NULL,
+        status TEXT NOT NULL,
+        priority INTEGER NOT NULL DEFAULT 1,
+        assigned_to TEXT NOT NULL DEFAULT '',
+        due_at REAL,
+        snoozed_until REAL,
+        first_response_at REAL,
+        updated_at REAL NOT NULL DEFAULT 0,
+        updated_by TEXT NOT NULL DEFAULT '',
+        UNIQUE (network, key)
+    );
+    CREATE TABLE team_claims (
+        conversation_id INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,
+        claimed_at REAL NOT NULL,
+        lease_until REAL NOT NULL
+    );
+    CREATE TABLE team_presence (
+        agent TEXT NOT NULL,
+        conversation_id INTEGER NOT NULL,
+        activity TEXT NOT NULL,
+        until REAL NOT NULL,
+        PRIMARY KEY (conversation_id, agent)
+    ) WITHOUT ROWID;
+    CREATE TABLE team_replies (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER,
+        agent TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX team_replies_conversation ON team_replies (conversation_id, created_at);
+    CREATE TABLE team_agents (name TEXT PRIMARY KEY, role TEXT NOT NULL, active INTEGER NOT NULL);
+    CREATE TABLE team_notes (id INTEGER PRIMARY KEY, note_id INTEGER NOT NULL);
+    CREATE TABLE team_journal (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        agent TEXT NOT NULL,
+        action TEXT NOT NULL,
+        conversation_id INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'waiting',
+        outcome TEXT NOT NULL DEFAULT ''
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

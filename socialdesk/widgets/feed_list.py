@@ -21,7 +21,7 @@ from textual.strip import Strip
 from socialdesk.capabilities import NetworkLabels
 from socialdesk.models import PostRow
 from socialdesk.sanitize import clean
-from socialdesk.viewmodels import Window
+from socialdesk.viewmodels import TeamMark, Window
 from socialdesk.widgets import badges
 from socialdesk.widgets.badges import (
     age,
@@ -86,6 +86,8 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
     empty_text: reactive[str] = reactive("Nothing here yet.")  # shown when the view holds no post
     # Each network's glyph, as the connectors declare them (the screen sets it; a plug-in brings its own).
     networks: reactive[NetworkLabels] = reactive(NetworkLabels, repaint=False)
+    # A team desk's marks by conversation (network, conversation id): who holds, views or types on it.
+    team_marks: reactive[dict[tuple[str, str], TeamMark]] = reactive(dict, repaint=False)
 
     class Highlighted(Message):
         """The cursor moved onto a post (or off every post: `post` is None)."""
@@ -143,6 +145,15 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def watch_marked(self) -> None:
         self.refresh()  # the marks are part of each drawing's key
+
+    def watch_team_marks(self) -> None:
+        self.refresh()  # each row's mark is part of its drawing's key
+
+    def _team_mark(self, row: PostRow) -> str:
+        if not self.team_marks:
+            return ""
+        mark = self.team_marks.get((row.network, row.conversation_id or row.native_id))
+        return mark.short() if mark is not None else ""
 
     def watch_networks(self) -> None:
         self._strips.clear()  # a connector loaded since: its rows get its glyph
@@ -278,6 +289,7 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
             row.id in self.marked,
             age(row.created_at, now),
             sla_badge(row, now)[0],
+            self._team_mark(row),
         )
         cached = self._strips.get(key)
         if cached is not None and cached[0] is row:
@@ -332,6 +344,8 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
             ("priority", Segment(prio.ljust(4), styled(prio_style))),
             ("sla", Segment(sla.rjust(5) + " ", styled(sla_style))),
         ]
+        if team := self._team_mark(row):  # a colleague holds, views or types on it
+            columns.append(("mark-team", Segment(clean(team, single_line=True)[:10] + " ", styled("high"))))
         if row.deleted_at is not None:
             columns.append(("mark-deleted", Segment("deleted ", styled("dim"))))
         elif row.edited_at is not None:

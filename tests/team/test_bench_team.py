@@ -15,12 +15,23 @@ def test_the_claim_race_claims_each_conversation_once(pg_url: str) -> None:
     assert result["claims"] == 60 and result["p99_ms"] >= result["p50_ms"] > 0
 
 
-def test_the_team_suite_prints_its_table_and_what_it_does_not_measure(pg_server: str) -> None:
+def test_the_team_suite_prints_its_table_and_what_it_does_not_measure(
+    pg_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.postgres_fixtures import with_database
 
+    monkeypatch.setitem(team.DESK_SIZES, "quick", (3, 20, 1))
     lines: list[str] = []
     url = with_database(pg_server, "postgres")
-    team.run(url, (2,), 10, say=lines.append)
+    team.run(url, (2,), 10, say=lines.append, quick=True)
     text = "\n".join(lines)
-    assert "claim-next p99" in text and "not measured yet: a status change seen" in text
-    assert "cores" in text
+    assert "claim-next p99" in text and "not measured yet: hub failover" in text
+    assert "status seen by every other desk" in text and "desk cold start to the first feed page" in text
+    assert "cores" in text and "load average" in text
+
+
+def test_every_desk_sees_each_status_change(pg_url: str) -> None:
+    from socialdesk.bench import team_desk
+
+    result = team_desk.status_seen(pg_url, desks=3, changes=4)
+    assert result["changes"] == 4 and result["max_ms"] >= result["p95_ms"] >= result["p50_ms"] > 0

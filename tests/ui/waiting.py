@@ -43,9 +43,17 @@ def _messages_waiting(app: App[Any]) -> bool:
     return any(not pump._message_queue.empty() for pump in _pumps(app))
 
 
+# Workers that run as long as the app does (a team desk following its database): never "done".
+FOLLOWERS = frozenset({"team-feed"})
+
+
+def _work(app: App[Any]) -> list[Any]:
+    return [worker for worker in app.workers if worker.group not in FOLLOWERS]
+
+
 def _busy(app: App[Any]) -> bool:
     return (
-        any(worker.is_running for worker in app.workers)
+        any(worker.is_running for worker in _work(app))
         or _pending_one_shot_timers(app)
         or _messages_waiting(app)
     )
@@ -63,10 +71,14 @@ async def settle(pilot: Pilot[Any], until: Callable[[], bool] | None = None) -> 
     deadline = loop.time() + LIMIT_SECONDS
     while True:
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        # A worker cancelled meanwhile (an exclusive one replaced) is done too.
+        await asyncio.gather(*[worker.wait() for worker in _work(app)], return_exceptions=True)
         await pilot.pause()
         if not _busy(app) and (until is None or until()):
             return
         if loop.time() > deadline:
-            raise AssertionError(f"the app did not settle within {LIMIT_SECONDS} s")
+            busy = [(w.group, w.description, w.state) for w in _work(app) if w.is_running]
+            timers = _pending_one_shot_timers(app)
+            queued = [type(p).__name__ for p in _pumps(app) if not p._message_queue.empty()]
+            raise AssertionError(f"the app did not settle within {LIMIT_SECONDS} s: {busy} {timers} {queued}")
         await asyncio.sleep(0.005)  # let timers and threads run, then look again

@@ -1,0 +1,132 @@
+"""Fills a team desk's cache from the shared database: keyset pages of the change feed, table by table.
+
+Each table is read from where the cache left it (`team_feed`) in change_seq order, one transaction per
+page, so an interrupted read resumes exactly there. Posts come in as the hub stored them, with their
+conversation's queue state; a conversation's state is applied to its cached inbound posts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from socialdesk.models import Author, Post
+from socialdesk.store import team_cache
+from socialdesk.store.db import Triage
+from socialdesk.store.ingest import store_posts
+from socialdesk.team import feed
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from socialdesk.store import Store
+
+# Read in this order: a post's conversation is known before the post, its posts before its notes.
+TABLES = ("agents", "conversations", "posts", "claims", "presence", "replies", "notes")
+PAGE = 500
+
+
+@dataclass(slots=True)
+class Pulled:
+    """What one read of the feed brought: rows per table, new post ids, conversations that changed."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    new_post_ids: list[int] = field(default_factory=list)
+    conversations: set[tuple[str, str]] = field(default_factory=set)
+    """(network, key) of conversations whose queue state changed (status, assignee, due time)."""
+    threads: set[int] = field(default_factory=set)
+    """Team conversations whose thread gained a note or an outbox reply."""
+    marks: set[int] = field(default_factory=set)
+    """Team conversations whose claim or presence changed (who holds, views, types)."""
+
+    @property
+    def any(self) -> bool:
+        """Whether anything arrived."""
+        return any(self.rows.values())
+
+
+def _post(row: Mapping[str, Any]) -> Post:
+    try:
+        raw = json.loads(row["raw"]) if row["raw"] else {}
+    except ValueError:
+        raw = {}
+    return Post(
+        network=row["network"],
+        native_id=row["native_id"],
+        author=Author(row["author_native_id"], row["author_handle"], row["author_name"]),
+        text=row["text"],
+        created_at=float(row["created_at"]),
+        account=row["account"],
+        url=row["url"],
+        in_reply_to=row["in_reply_to"],
+        conversation_id=row["thread_id"],
+        kind=row["kind"],
+        lang=row["lang"],
+        is_ours=bool(row["is_ours"]),
+        content_warning=row["content_warning"],
+        raw=raw if isinstance(raw, dict) else {},
+        edited_at=row["edited_at"],
+    )
+
+
+def _triage(store: Store, row: Mapping[str, Any]) -> Triage:
+    """A new post's queue state: its conversation's (status, assignee, due time), its own triage."""
+    key = row["thread_id"] or row["native_id"]
+    state = team_cache.conversation_state(store.conn, row["network"], key) or {}
+    return Triage(
+        status=state.get("status", "new"),
+        priority=int(row["priority"]),
+        sentiment=row["sentiment"],
+        sentiment_label=row["sentiment_label"],
+        intent=row["intent"],
+        actionable=bool(row["actionable"]),
+        due_at=state.get("due_at"),
+        tags=tuple(row["tags"] or ()),
+        assigned_to=state.get("assigned_to", ""),
+    )
+
+
+def _store_page(store: Store, table: str, page: list[dict[str, Any]], pulled: Pulled) -> None:
+    with store.transaction() as conn:
+        if table == "agents":
+            team_cache.put_agents(conn, page)
+        elif table == "conversations":
+            pulled.conversations.update(team_cache.put_conversations(conn, page))
+        elif table == "posts":
+            stored = store_posts(store, "team", [_post(r) for r in page], [_triage(store, r) for r in page])
+            pulled.new_post_ids += stored.inserted
+            deleted = [r for r in page if r["deleted_at"] is not None]
+            for row in deleted:
+                store.mark_deleted(row["network"], [row["native_id"]], float(row["deleted_at"]))
+        elif table == "claims":
+            team_cache.put_claims(conn, page)
+            pulled.marks.update(int(r["conversation_id"]) for r in page)
+        elif table == "presence":
+            team_cache.put_presence(conn, page)
+            pulled.marks.update(int(r["conversation_id"]) for r in page)
+        elif table == "replies":
+            team_cache.put_replies(conn, page)
+            pulled.threads.update(int(r["conversation_id"]) for r in page if r["conversation_id"])
+        elif table == "notes":
+            team_cache.put_notes(conn, page)
+            pulled.threads.update(int(r["conversation_id"]) for r in page)
+        team_cache.set_last_seq(conn, table, int(page[-1]["change_seq"]))
+
+
+def pull(pg: psycopg.Connection, store: Store, tables: tuple[str, ...] = TABLES) -> Pulled:
+    """Read every change since the cache's last read, table by table, in keyset pages; what came."""
+    pulled = Pulled()
+    for table in TABLES:
+        if table not in tables:
+            continue
+        while True:
+            page = feed.pull(pg, table, team_cache.last_seq(store.conn, table), PAGE)
+            if not page:
+                break
+            _store_page(store, table, page, pulled)
+            pulled.rows[table] = pulled.rows.get(table, 0) + len(page)
+            if len(page) < PAGE:
+                break
+    return pulled
