@@ -416,6 +416,12 @@ class SocialDeskApp(App[None]):
         yield SystemCommand(
             "Notifications", "What the playbook's rules and automations told you", self.show_notices
         )
+        if self.team_url:
+            yield SystemCommand(
+                "Supervisor",
+                "Each agent's claims, queue sizes, SLA breaches (T)",
+                desk.action_team_supervisor,
+            )
         yield SystemCommand("Help: every key", "List every binding with its id (?)", desk.action_help)
 
     # -- a crash is never silent ---------------------------------------------------------------------

@@ -35,7 +35,7 @@ from socialdesk.screens.pattern_actions import PATTERN_BINDINGS, PatternActions
 from socialdesk.screens.place_actions import PlaceActions
 from socialdesk.screens.profile_actions import PROFILE_BINDINGS, ProfileActions
 from socialdesk.screens.reply_actions import REPLY_BINDINGS
-from socialdesk.screens.team_actions import TeamActions
+from socialdesk.screens.team_actions import TEAM_BINDINGS, TeamActions
 from socialdesk.screens.terminal_actions import TERMINAL_BINDINGS, TerminalActions
 from socialdesk.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
@@ -108,7 +108,7 @@ class DeskScreen(
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *DESK_BINDINGS, *REPLY_BINDINGS, *TRIAGE_BINDINGS, *PATTERN_BINDINGS, *BULK_BINDINGS,
-        *TERMINAL_BINDINGS, *TICKET_BINDINGS, *PROFILE_BINDINGS, *MODERATION_BINDINGS,
+        *TERMINAL_BINDINGS, *TICKET_BINDINGS, *PROFILE_BINDINGS, *MODERATION_BINDINGS, *TEAM_BINDINGS,
     ]  # fmt: skip
     PANES = ("FeedList", "ThreadView", "ReplyEditor", "CustomerPane")
 

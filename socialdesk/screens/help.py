@@ -53,6 +53,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "triage.sentiment": ("Work the queue", "correct the sentiment"),
     "triage.intent": ("Work the queue", "correct the intent"),
     "triage.approvals": ("Work the queue", "replies waiting for approval"),
+    "team.supervisor": ("Work the queue", "supervisor (team desk): claims, queues, SLA breaches"),
     "triage.explain": ("Work the queue", "why this post is here (the rules that matched)"),
     "ticket.merge": ("Work the queue", "merge this conversation into another ticket (same customer)"),
     "ticket.split": ("Work the queue", "split this post and its replies into a new ticket"),

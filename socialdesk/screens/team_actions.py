@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.binding import Binding
 from textual.message import Message
 
 from socialdesk.errors import UserError
@@ -27,7 +28,12 @@ from socialdesk.widgets.team_bar import TeamBar
 if TYPE_CHECKING:
     from socialdesk.models import PostRow
     from socialdesk.services.team_desk import TeamDesk
+    from socialdesk.team.supervisor import SupervisorView
     from socialdesk.viewmodels import TeamMark
+
+TEAM_BINDINGS: list[Binding] = [
+    Binding("T", "team_supervisor", "Supervisor", show=False, id="team.supervisor"),
+]
 
 
 class TeamMarksLoaded(Message):
@@ -45,6 +51,15 @@ class TeamMarksLoaded(Message):
         self.shown = shown
         self.post_id = post_id
         self.collisions = collisions  # (agent, state, text) of replies others queued while we drafted
+
+
+class SupervisorRead(Message):
+    """The supervisor's figures were read to open their screen (or why they cannot be shown)."""
+
+    def __init__(self, view: SupervisorView | None, error: str = "") -> None:
+        super().__init__()
+        self.view = view
+        self.error = error
 
 
 class TeamActions(HostScreen):
@@ -158,6 +173,38 @@ class TeamActions(HostScreen):
             description="Resolving and claiming the next",
         )
 
+    # -- the supervisor's screen -----------------------------------------------------------------------
+
+    def action_team_supervisor(self) -> None:
+        """`T`: the supervisor's screen (supervisors only: the team database checks the role)."""
+        team = self.team
+        if team is None:
+            said = "The supervisor's screen is for a team desk ([team] url in config)"
+            self.notify(said, severity="warning")
+            return
+        self.run_worker(
+            lambda: self._read_supervisor(team),
+            thread=True,
+            group="supervisor",
+            exclusive=True,
+            exit_on_error=False,
+            description="Reading the team",
+        )
+
+    def _read_supervisor(self, team: TeamDesk) -> None:
+        try:
+            self.post_message(SupervisorRead(team.supervisor_view()))
+        except UserError as exc:
+            self.post_message(SupervisorRead(None, str(exc)))
+
+    def on_supervisor_read(self, message: SupervisorRead) -> None:
+        from socialdesk.screens.supervisor import SupervisorScreen
+
+        if message.view is None or self.team is None:
+            self.notify(message.error, severity="error", markup=False)
+            return
+        self.app.push_screen(SupervisorScreen(self.team, message.view))
+
     # -- the change feed --------------------------------------------------------------------------------
 
     def on_team_pulled(self, message: TeamPulled) -> None:
@@ -171,6 +218,10 @@ class TeamActions(HostScreen):
         if pulled.conversations or pulled.threads:
             self.refresh_thread()  # its status, a colleague's note or reply
         self.refresh_team_marks()  # presence and claims only change the marks: never a thread reload
+        from socialdesk.screens.supervisor import SupervisorScreen
+
+        if isinstance(self.app.screen, SupervisorScreen):
+            self.app.screen.reload()  # live: what changed may be a claim, a status or a new post
 
     def on_team_link_changed(self, message: TeamLinkChanged) -> None:
         link = message.link

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from socialdesk.secrets import SecretStore
     from socialdesk.store import Store
+    from socialdesk.team.supervisor import SupervisorView
 
 T = TypeVar("T")
 
@@ -258,6 +259,17 @@ class TeamDesk:
     def _entry_at(self, entry: int) -> float:
         row = self.store.conn.execute("SELECT at FROM team_journal WHERE id = ?", (entry,)).fetchone()
         return float(row[0]) if row else 0.0
+
+    def supervisor_view(self) -> SupervisorView:
+        """The supervisor's figures as of now.
+
+        Raises:
+            NotAllowed: the agent is not a supervisor.
+            TeamOffline: the team database cannot be reached.
+        """
+        from socialdesk.team.supervisor import supervisor_view
+
+        return self._call(lambda conn: supervisor_view(conn, self.agent))
 
     # -- presence ---------------------------------------------------------------------------------------
 

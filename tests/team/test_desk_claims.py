@@ -1,0 +1,71 @@
+"""A team desk's claims: the lease is renewed while the desk runs, and a lost claim is noticed."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from socialdesk.services import team_follow, team_replica
+from socialdesk.services.team_desk import TeamDesk
+from socialdesk.store import Store
+from socialdesk.team import claims
+from tests.team.desk_seed import add_post
+from tests.team.seed import add_agents, lapse
+
+pytestmark = pytest.mark.postgres
+
+
+def lease_end(hub: psycopg.Connection, conversation_id: int) -> float:
+    row = hub.execute(
+        "SELECT lease_until FROM claims WHERE conversation_id = %s", (conversation_id,)
+    ).fetchone()
+    assert row is not None
+    return float(row[0])
+
+
+def test_renewing_extends_the_lease_and_reports_a_claim_lost_meanwhile(team_db: str, tmp_path: Path) -> None:
+    with psycopg.connect(team_db, autocommit=True) as hub:
+        add_agents(hub, ann="agent", bob="agent")
+        first, _ = add_post(hub, "p1")
+        desk = TeamDesk(team_db, Store(tmp_path / "ann.db"), "ann", lease=0.5)
+        with desk.open() as conn:
+            team_replica.pull(conn, desk.store)
+        got = desk.claim_next()
+        assert got is not None and got.conversation_id == first and got.post_id == 1
+        before = lease_end(hub, first)
+        desk.lease = 60
+        assert desk.renew() == []
+        assert lease_end(hub, first) > before + 30
+        desk.lease = 0.5
+        assert desk.renew() == []
+        lapse(hub, first)
+        claims.claim(hub, first, "bob")  # ann's desk stalled past its lease: bob may take it
+        assert desk.renew() == [first]
+        assert desk.held == {}
+
+
+def test_the_desk_renews_its_claims_while_it_follows_the_feed(team_db: str, tmp_path: Path) -> None:
+    with psycopg.connect(team_db, autocommit=True) as hub:
+        add_agents(hub, ann="agent")
+        conversation, _ = add_post(hub, "p1")
+        desk = TeamDesk(team_db, Store(tmp_path / "ann.db"), "ann", lease=1.5)
+        stop = threading.Event()
+        follower = threading.Thread(
+            target=team_follow.follow, args=(desk, stop, lambda _: None, lambda _: None), daemon=True
+        )
+        follower.start()
+        try:
+            assert desk.claim_next() is not None
+            first = lease_end(hub, conversation)
+            # Wait on the server's clock (no timer) until the lease moved, or would have lapsed twice.
+            while lease_end(hub, conversation) == first:
+                row = hub.execute("SELECT team_now() > %s + 3", (first,)).fetchone()
+                assert row is not None and not row[0], "the lease was never renewed"
+                hub.execute("SELECT pg_sleep(0.02)")
+            assert lease_end(hub, conversation) > first
+        finally:
+            stop.set()
+            follower.join(10)
