@@ -19,7 +19,7 @@ from statistics import median
 from typing import Any
 
 from socialdesk.team.connect import connect
-from socialdesk.team.schema import migrate
+from socialdesk.team.migrate import migrate
 
 ARRIVALS_PER_S = 50.0
 SEEN_TIMEOUT = 30.0  # a change not seen by every desk within this long fails the run
