@@ -70,6 +70,7 @@ class TeamActions(HostScreen):
     # When the agent started drafting on a post (server clock), and others' replies since then.
     _draft_started: dict[int, float]
     _collisions: tuple[int | None, tuple[tuple[str, str, str], ...]] = (None, ())
+    _shown_mark: tuple[int | None, TeamMark | None] = (None, None)
 
     # -- claiming and resolving ------------------------------------------------------------------------
 
@@ -172,6 +173,42 @@ class TeamActions(HostScreen):
             exit_on_error=False,
             description="Resolving and claiming the next",
         )
+
+    # -- refusing to act on a colleague's conversation ---------------------------------------------------
+
+    def held_by_colleague(self, post: PostRow | None) -> str:
+        """Who else holds the post's conversation, as last read ("" nobody, or a solo desk)."""
+        team = self.team
+        if team is None or post is None:
+            return ""
+        key = (post.network, post.conversation_id or post.native_id)
+        mark = self.query_one(FeedList).team_marks.get(key)
+        if mark is None:
+            shown_id, shown = self._shown_mark
+            mark = shown if shown_id == post.id else None
+        return mark.holder if mark is not None and mark.holder != team.agent else ""
+
+    def _refused(self) -> bool:
+        holder = self.held_by_colleague(self.selected_post)
+        if holder:
+            self.notify(
+                f"{holder} holds this conversation: nothing is sent over their work (n claims another)",
+                severity="error",
+                markup=False,
+            )
+        return bool(holder)
+
+    def action_reply_send(self, send_at: float | None = None) -> None:
+        if not self._refused():
+            super().action_reply_send(send_at)  # type: ignore[misc]
+
+    def action_reply_private(self) -> None:
+        if not self._refused():
+            super().action_reply_private()  # type: ignore[misc]
+
+    def action_reply_split(self) -> None:
+        if not self._refused():
+            super().action_reply_split()  # type: ignore[misc]
 
     # -- the supervisor's screen -----------------------------------------------------------------------
 
@@ -285,6 +322,7 @@ class TeamActions(HostScreen):
         bar = self.query_one(TeamBar)
         shown = message.shown
         self._collisions = (message.post_id, message.collisions)
+        self._shown_mark = (message.post_id, shown)
         line = shown.line(team.agent) if shown is not None else ""
         if message.collisions:
             line = " · ".join(p for p in (collision_line(message.collisions), line) if p)

@@ -102,7 +102,7 @@ class TriageActions(QueueActions):
             from socialdesk.services.queue import QueueService
 
             try:
-                outcome = op(QueueService(ctx.store, ctx.agent))
+                outcome = op(QueueService(ctx.store, ctx.agent, team=getattr(self, "team", None)))
             except UserError as exc:
                 outcome = TriageOutcome(error=str(exc))
             self.post_message(TriageChanged(outcome))

@@ -24,6 +24,15 @@ from socialdesk.store.queries import INBOUND, count, get_post
 
 if TYPE_CHECKING:
     import sqlite3
+    from typing import Protocol
+
+    class TeamStatus(Protocol):
+        """A team desk (services/team_desk.py), as far as status changes go."""
+
+        def push_status(self, post_ids: list[int], status: str, snoozed_until: float | None = None) -> int:
+            """Set the status for the team first; raises ClaimConflict when a colleague holds one."""
+            ...
+
 
 ESCALATION_ROLES = DEFAULT_ROLES  # the playbook's [escalation] roles replace them
 APPROVER_ROLE = "approver"
@@ -161,10 +170,18 @@ class QueueService:
         clock: current time (tests pass a fake).
     """
 
-    def __init__(self, store: Store, agent: Agent, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        agent: Agent,
+        clock: Callable[[], float] = time.time,
+        team: TeamStatus | None = None,
+    ) -> None:
         self.store = store
         self.agent = agent
         self.clock = clock
+        # A team desk's: status changes reach the team database (or its journal) before the cache.
+        self.team = team
 
     # -- status and assignment -------------------------------------------------------------------
 
@@ -176,6 +193,8 @@ class QueueService:
             raise UserError(f"unknown status {status!r}")
         if status == Status.SNOOZED and snoozed_until is None:
             raise UserError("snoozing needs a time to wake up")
+        if self.team is not None:
+            self.team.push_status(list(post_ids), status, snoozed_until)  # refused if a colleague holds one
         with self.store.transaction() as conn:
             ids = qq.conversation_post_ids(conn, list(post_ids))
             if status != Status.CLOSED:  # closed posts are final; a later post of theirs is its own case

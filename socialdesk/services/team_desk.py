@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from socialdesk.team.supervisor import SupervisorView
 
 T = TypeVar("T")
-
+TEAM_STATUSES = ("new", "open", "pending", "snoozed", "resolved", "escalated")  # team/schema.py's
 VIEWING_SECONDS = 30.0  # a viewing mark lasts this long unless the desk says it again
 TYPING_SECONDS = 8.0  # a typing mark fades this long after the last keystroke that was sent
 TYPING_EVERY = 3.0  # at most one typing update per conversation in this many seconds
@@ -229,6 +229,36 @@ class TeamDesk:
             qq.set_status(conn, qq.conversation_post_ids(conn, [post_id]), Status.RESOLVED, at=self.clock())
         return True
 
+    def push_status(self, post_ids: list[int], status: str, snoozed_until: float | None = None) -> int:
+        """Set the status of the posts' team conversations for the team, before the cache changes.
+
+        Every conversation is checked against colleagues' claims first, so a bulk change either
+        reaches them all or changes nothing. Unreachable: each waits in the journal.
+
+        Returns:
+            How many went to the journal (0: the team database took them all).
+
+        Raises:
+            ClaimConflict: a colleague holds one of them (nothing is changed).
+        """
+        if status not in TEAM_STATUSES:
+            return 0  # closed: the cache's own end of a quiet conversation, not the team's
+        conversations = list(dict.fromkeys(c for p in post_ids if (c := self.refuse_if_held(p)) is not None))
+        action = f"{status}@{snoozed_until}" if status == "snoozed" else status
+        journalled = 0
+        for conversation_id in conversations:
+            try:
+                self._call(
+                    partial(_set_status, conversation_id=conversation_id, agent=self.agent, action=action)
+                )
+            except TeamOffline:
+                with self.store.transaction() as conn:
+                    team_cache.journal_add(conn, self.server_now(), self.agent, action, conversation_id)
+                journalled += 1
+            if status == "resolved":
+                self.held.pop(conversation_id, None)
+        return journalled
+
     def replay(self) -> Replayed:
         """Replay the journal in order (after a reconnect and a read of the feed).
 
@@ -243,13 +273,13 @@ class TeamDesk:
             try:
                 if who:
                     raise ClaimConflict(f"{who} set it to {status} while you were offline")
-                if action == "resolve":
-                    self._call(partial(_resolve, conversation_id=conversation_id, agent=agent))
+                self._call(partial(_set_status, conversation_id=conversation_id, agent=agent, action=action))
                 applied += 1
                 with self.store.transaction() as conn:
                     team_cache.journal_done(conn, entry, "done")
             except ClaimConflict as exc:
-                line = f"Your offline {action} of conversation {conversation_id} was not applied: {exc}"
+                what = action.partition("@")[0]
+                line = f"Your offline {what} of conversation {conversation_id} was not applied: {exc}"
                 conflicts.append(line)
                 with self.store.transaction() as conn:
                     team_cache.journal_done(conn, entry, "conflict", line)
@@ -319,8 +349,15 @@ def _renew(conn: psycopg.Connection, conversation_id: int, agent: str, lease: fl
     return claims.renew(conn, conversation_id, agent, lease)
 
 
-def _resolve(conn: psycopg.Connection, conversation_id: int, agent: str) -> None:
-    claims.resolve(conn, conversation_id, agent)
+def _set_status(conn: psycopg.Connection, conversation_id: int, agent: str, action: str) -> None:
+    """Apply a journalled action: a status, `snoozed@UNTIL`, or resolve (which releases the claim)."""
+    from socialdesk.team import conversations
+
+    status, _, until = action.partition("@")
+    if status in ("resolve", "resolved"):
+        claims.resolve(conn, conversation_id, agent)
+    else:
+        conversations.set_status(conn, conversation_id, agent, status, float(until) if until else None)
 
 
 def _why(exc: BaseException, url: str) -> str:

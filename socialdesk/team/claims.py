@@ -94,13 +94,14 @@ def claim(conn: psycopg.Connection, conversation_id: int, agent: str, lease: flo
         ).fetchone()
         until = _take(conn, conversation_id, agent, lease)
         if until is None:
-            raise ClaimConflict(_holder_line(conn, conversation_id))
+            raise ClaimConflict(holder_line(conn, conversation_id))
         taken_over = str(previous[0]) if previous and previous[0] not in ("", agent) and previous[1] else ""
         audit.record(conn, agent, "claim", conversation_id, lease=lease, taken_over_from=taken_over)
     return Claim(conversation_id, agent, until, taken_over)
 
 
-def _holder_line(conn: psycopg.Connection, conversation_id: int) -> str:
+def holder_line(conn: psycopg.Connection, conversation_id: int) -> str:
+    """Who holds a conversation and for how long, as the desk shows it."""
     row = conn.execute(
         "SELECT agent, lease_until - team_now() FROM claims WHERE conversation_id = %s", (conversation_id,)
     ).fetchone()
@@ -149,7 +150,7 @@ def resolve(conn: psycopg.Connection, conversation_id: int, agent: str) -> None:
             (conversation_id, agent),
         ).fetchone()
         if holder is not None:
-            raise ClaimConflict(_holder_line(conn, conversation_id))
+            raise ClaimConflict(holder_line(conn, conversation_id))
         changed = conn.execute(
             "UPDATE conversations SET status = 'resolved', snoozed_until = NULL, updated_at = team_now(), "
             "updated_by = %s WHERE id = %s RETURNING id",

@@ -72,3 +72,22 @@ class Relay:
             for sock in (source, sink):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+
+def relay_for(url: str) -> Relay:
+    """A relay (not started) to the server of a postgresql:// URL."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(url)
+    return Relay((str(params.get("host", "127.0.0.1")), int(str(params.get("port", 5432)))))
+
+
+def through(relay: Relay, url: str) -> str:
+    """The URL of the same database through the relay (started once, so its port is known)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from tests.postgres_fixtures import with_database
+
+    params = conninfo_to_dict(url)
+    direct = with_database(url, str(params["dbname"]))
+    return direct.replace(f":{params['port']}/", f":{relay.port}/")

@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 
 from socialdesk.services import team_replica
 from socialdesk.services.team_desk import TeamDesk, TeamOffline
 from socialdesk.store import Store
 from socialdesk.team import claims
-from tests.postgres_fixtures import with_database
 from tests.team.desk_seed import add_post
-from tests.team.relay import Relay
+from tests.team.relay import Relay, through
 from tests.team.seed import add_agents
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def relay(team_db: str) -> Iterator[Relay]:
-    params = conninfo_to_dict(team_db)
-    relay = Relay((str(params.get("host", "127.0.0.1")), int(params.get("port", 5432))))
-    relay.start()
-    yield relay
-    relay.stop()
-
-
-def through(relay: Relay, team_db: str) -> str:
-    """The team database's URL through the relay."""
-    params = conninfo_to_dict(team_db)
-    direct = with_database(team_db, str(params["dbname"]))
-    return direct.replace(f":{params['port']}/", f":{relay.port}/")
 
 
 def status_of(store: Store, native_id: str) -> str:

@@ -127,12 +127,10 @@ async def test_offline_the_desk_journals_and_shows_a_conflict_found_on_reconnect
     team_db: str, hub: psycopg.Connection, tmp_path: Path
 ) -> None:
     from socialdesk.widgets.status_bar import StatusBar
-    from tests.team.relay import Relay
-    from tests.team.test_desk_journal import through
+    from tests.team.relay import relay_for, through
 
     conversation, _ = add_post(hub, "p1", "where is my parcel", handle="carla")
-    params = psycopg.conninfo.conninfo_to_dict(team_db)
-    relay = Relay((str(params["host"]), int(str(params["port"]))))
+    relay = relay_for(team_db)
     relay.start()
     try:
         app = team_app(through(relay, team_db), tmp_path)
@@ -185,3 +183,27 @@ async def test_the_review_warns_when_a_colleagues_reply_lands_while_you_draft(
         note = str(app.screen.query_one("#review-note", Static).render())
         assert note.startswith("⚠ bob replied while you were drafting: “We sent a new parcel today” [queued]")
         await pilot.press("escape")
+
+
+async def test_keys_change_the_teams_status_and_never_reply_over_a_colleagues_claim(
+    team_db: str, hub: psycopg.Connection, tmp_path: Path
+) -> None:
+    from socialdesk.screens.review import ReviewScreen
+
+    mine, _ = add_post(hub, "p1", "where is my parcel", handle="carla", created_at=1_795_000_100.0)
+    theirs, _ = add_post(hub, "p2", "refund please", handle="dave", created_at=1_795_000_000.0)
+    claims.claim(hub, theirs, "bob")
+    app = team_app(team_db, tmp_path)
+    async with app.run_test(size=(140, 30)) as pilot:
+        feed = app.desk.query_one(FeedList)
+        await settle(pilot, until=lambda: feed.window.total == 2 and len(feed.team_marks) == 1)
+        await pilot.press("p")  # the cursor is on carla's post, the newest
+        await settle(pilot, until=lambda: conversation_row(hub, mine)[0] == "pending")
+        await pilot.press("j", "r", *"Hello")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot, until=lambda: any("bob holds this conversation" in t for t in toasts(app)))
+        assert not isinstance(app.screen, ReviewScreen)
+        await pilot.press("escape", "p")
+        await settle(pilot, until=lambda: sum("bob holds this conversation" in t for t in toasts(app)) == 2)
+        assert conversation_row(hub, theirs) == ("open", "bob", "bob")
