@@ -53,7 +53,9 @@ def build_context(
     if config is not None and not config.exists():
         settings.source = str(config)  # where `accounts add` writes it
     workspace = Path(settings.desk.db).expanduser() if settings.desk.db else locations.workspace_db()
-    demo = force_demo or (not settings.accounts and not real_workspace and not workspace.exists())
+    # A team desk needs no account of its own: the hub syncs the team's, its cache is the workspace's.
+    configured = bool(settings.accounts) or bool(settings.team.url)
+    demo = force_demo or (not configured and not real_workspace and not workspace.exists())
     if db is not None:
         db_path = db
     elif demo:

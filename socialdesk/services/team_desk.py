@@ -332,9 +332,18 @@ class TeamDesk:
             self._viewing_sent = self.clock()
 
     def heartbeat(self) -> None:
-        """Say again that the agent views their open conversation, when half its mark has passed."""
-        if self.viewing is not None and self.clock() - self._viewing_sent >= VIEWING_SECONDS / 2:
-            self._viewing_sent = self.clock()
+        """Say again that the agent views their open conversation, when half its mark has passed.
+
+        A typing mark stands until it fades; then the agent is viewing again, said at once.
+        """
+        if self.viewing is None:
+            return
+        now = self.clock()
+        typed = self._typing_sent.get(self.viewing, float("-inf"))
+        if now - typed < TYPING_SECONDS:
+            return
+        if typed > self._viewing_sent or now - self._viewing_sent >= VIEWING_SECONDS / 2:
+            self._viewing_sent = now
             self.present(self.viewing, "viewing")
 
     def leave(self, conversation_id: int) -> None:

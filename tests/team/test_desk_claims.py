@@ -69,3 +69,27 @@ def test_the_desk_renews_its_claims_while_it_follows_the_feed(team_db: str, tmp_
         finally:
             stop.set()
             follower.join(10)
+
+
+def test_the_viewing_heartbeat_never_hides_a_typing_mark(team_db: str, tmp_path: Path) -> None:
+    from socialdesk.services import team_desk
+
+    with psycopg.connect(team_db, autocommit=True) as hub:
+        add_agents(hub, ann="agent")
+        conversation, _ = add_post(hub, "p1")
+        now = [1000.0]
+        desk = TeamDesk(team_db, Store(tmp_path / "ann.db"), "ann", clock=lambda: now[0])
+
+        def activity() -> str:
+            row = hub.execute("SELECT activity FROM presence WHERE agent = 'ann'").fetchone()
+            return str(row[0]) if row else ""
+
+        desk.view(conversation)
+        assert activity() == "viewing"
+        now[0] += team_desk.VIEWING_SECONDS  # long after the last viewing mark
+        desk.present(conversation, "typing")
+        desk.heartbeat()
+        assert activity() == "typing"  # the heartbeat waits for the typing mark to fade
+        now[0] += team_desk.TYPING_SECONDS
+        desk.heartbeat()
+        assert activity() == "viewing"

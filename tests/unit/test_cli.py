@@ -117,3 +117,10 @@ def test_only_the_desk_skips_the_subcommands(argv: list[str], desk_only: bool) -
 def test_help_still_lists_the_registered_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--help")
     assert code == 0 and "import" in out and "doctor" in out
+
+
+def test_a_team_desk_without_accounts_opens_the_workspace_not_the_demo(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[desk]\nagent = "ann"\n\n[team]\nurl = "postgresql://ann@127.0.0.1:5432/team"\n')
+    ctx = build_context(config=cfg)
+    assert not ctx.demo and ctx.db_path.name == "socialdesk.db"
