@@ -66,20 +66,24 @@ class WindowLoaded(Message):
 class ThreadLoaded(Message):
     """The thread of the selected post was read."""
 
-    def __init__(self, view: ThreadDetail | None, draft: str, post_id: int) -> None:
+    def __init__(self, view: ThreadDetail | None, draft: str, post_id: int, read: int) -> None:
         super().__init__()
         self.view = view
         self.draft = draft
         self.post_id = post_id
+        self.read = read  # which read of the desk's this is (a later one supersedes it)
 
 
 class CustomerLoaded(Message):
     """The selected post's customer and history were read."""
 
-    def __init__(self, view: CustomerView | None, post_id: int | None = None) -> None:
+    def __init__(
+        self, view: CustomerView | None, post_id: int | None = None, read: int | None = None
+    ) -> None:
         super().__init__()
         self.view = view
         self.post_id = post_id  # the post whose author this is (None: a page of history being extended)
+        self.read = read  # which read of the desk's this is (None: a history page)
 
 
 class OutboxChanged(Message):

@@ -132,6 +132,7 @@ class DeskScreen(
         # The post whose thread the middle pane shows: the cursor's, or one opened from elsewhere
         # (claimed with `n`, outside the loaded rows). Results for any other post are stale.
         self._shown_post: int | None = None
+        self._detail_reads = 0
         # Set while the thread pane shows a post opened from elsewhere: feed reloads and arrivals then
         # leave it alone; the agent moving in the feed takes the pane back to the cursor.
         self._pinned = False

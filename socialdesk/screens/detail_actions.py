@@ -59,6 +59,9 @@ class DetailActions(FeedActions):
     _shown_post: int | None
     # The post whose detail the first frame showed from the preload: its first highlight reads nothing.
     _preloaded_post: int | None = None
+    # Reads started so far: a read overtaken by a later one (the same post read again after a change,
+    # while a loaded machine held the first) must not land over it.
+    _detail_reads: int
 
     @property
     def composer(self) -> Composer:
@@ -94,8 +97,9 @@ class DetailActions(FeedActions):
         if detail is None:
             return
         self._shown_post = self._preloaded_post = detail.post_id
-        self.on_thread_loaded(ThreadLoaded(detail.thread, detail.draft, detail.post_id))
-        self.on_customer_loaded(CustomerLoaded(detail.customer, detail.post_id))
+        read = self._detail_reads  # shown as the latest read: a later one supersedes it
+        self.on_thread_loaded(ThreadLoaded(detail.thread, detail.draft, detail.post_id, read))
+        self.on_customer_loaded(CustomerLoaded(detail.customer, detail.post_id, read))
 
     def on_feed_list_highlighted(self, message: FeedList.Highlighted) -> None:
         self.show_position()
@@ -115,12 +119,17 @@ class DetailActions(FeedActions):
         if self.feed.cursor == 0:
             self.query_one(StatusBar).new_count = 0
 
-    @work(thread=True, group="detail", exclusive=True, exit_on_error=False, description="Reading the thread")
     def _load_detail(self, post_id: int) -> None:
+        """Read a post's thread and customer; only the latest read is shown."""
+        self._detail_reads += 1
+        self._read_detail(post_id, self._detail_reads)
+
+    @work(thread=True, group="detail", exclusive=True, exit_on_error=False, description="Reading the thread")
+    def _read_detail(self, post_id: int, read: int) -> None:
         detail = self.model.load_detail(post_id)
         # Posted together: both panes change in one frame, not two.
-        self.post_message(ThreadLoaded(detail.thread, detail.draft, post_id))
-        self.post_message(CustomerLoaded(detail.customer, post_id))
+        self.post_message(ThreadLoaded(detail.thread, detail.draft, post_id, read))
+        self.post_message(CustomerLoaded(detail.customer, post_id, read))
 
     def _show_thread(self, view: ThreadDetail) -> None:
         """Show a thread at once; its similar posts follow (`ThreadShown`: the desk's PatternActions look
@@ -133,8 +142,8 @@ class DetailActions(FeedActions):
         self.post_message(ThreadShown(view.thread.focus))
 
     def on_thread_loaded(self, message: ThreadLoaded) -> None:
-        if message.post_id != self._shown_post or message.view is None:
-            return  # the agent has moved on
+        if message.post_id != self._shown_post or message.read != self._detail_reads or message.view is None:
+            return  # the agent has moved on, or a later read of this post is coming
         thread = message.view.thread
         if thread.focus.is_ours:
             # Our own post: the reply goes to the customer post it answers, never to ourselves.
@@ -194,6 +203,8 @@ class DetailActions(FeedActions):
     def on_customer_loaded(self, message: CustomerLoaded) -> None:
         if message.post_id is not None and message.post_id != self._shown_post:
             return  # the author of a post the agent has moved past
+        if message.read is not None and message.read != self._detail_reads:
+            return  # a later read of the same post is coming
         pane = self.query_one(CustomerPane)
         pane.networks = capabilities.labels()
         pane.data = message.view

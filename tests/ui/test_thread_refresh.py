@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
+import threading
 
 from socialdesk.app import SocialDeskApp
 from socialdesk.connectors.base import Capabilities, Connector, FetchResult
@@ -96,10 +96,6 @@ async def test_opening_a_thread_brings_the_edit_and_the_follow_up(desk_app: Soci
         assert network.asked == [focus.native_id]
 
 
-@pytest.mark.skip(
-    reason="flaky since the merges of 2026-11-26 (failed in the final CI run, and in 3 of 4 runs alone "
-    "when waiting for the mark): the thread shown is not the one the fake marks deleted; open in issue 12"
-)
 async def test_a_post_deleted_on_the_network_is_marked_and_leaves_the_queue(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
         feed, network = await opened(desk_app, pilot)
@@ -112,3 +108,42 @@ async def test_a_post_deleted_on_the_network_is_marked_and_leaves_the_queue(desk
         assert "DELETED on" in thread
         row = q.get_post(desk_app.ctx.store.conn, focus.id)
         assert row is not None and row.deleted_at is not None and not row.actionable
+
+
+async def test_a_thread_read_before_the_deletion_never_replaces_the_one_read_after(
+    desk_app: SocialDeskApp,
+) -> None:
+    """Opening reads the thread; the refresh marks the post deleted and reads it again. If the first read
+    is slow (a loaded machine), its older result must not land over the newer one."""
+    async with desk_app.run_test(size=SIZE) as pilot:
+        feed, network = await opened(desk_app, pilot)
+        focus = feed.current
+        assert focus is not None
+        network.answer = FetchResult([], None, deleted=[focus.native_id])
+        model = desk_app.desk.model
+        read = model.load_detail
+        release_first = threading.Event()
+        calls: list[int] = []
+
+        def slow_first_read(post_id: int):  # type: ignore[no-untyped-def]
+            calls.append(post_id)
+            detail = read(post_id)
+            if len(calls) == 1:  # read before the refresh marked the post; held until the second is shown
+                release_first.wait(30)
+            return detail
+
+        model.load_detail = slow_first_read  # type: ignore[method-assign]
+        thread_view = desk_app.desk.query_one(ThreadView)
+        await pilot.press("enter")
+
+        def shown() -> str:
+            return "\n".join(drawn_lines(thread_view))
+
+        for _ in range(2000):  # the second read is shown while the first is held (bounded, not timed)
+            await pilot.pause()
+            if "DELETED on" in shown():
+                break
+        release_first.set()
+        await settle(pilot)
+        assert calls == [focus.id, focus.id]
+        assert "DELETED on" in shown()
