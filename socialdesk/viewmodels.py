@@ -70,6 +70,8 @@ class ThreadDetail:
     personal_data: str = ""
     ticket: str = ""  # the conversation's ticket as written ("T-1042"), as it counts after merges
     merged: tuple[str, ...] = ()  # the tickets merged into it
+    # The other conversations the ticket counts after merges: (their ticket, their latest posts).
+    merged_posts: tuple[tuple[str, tuple[PostRow, ...]], ...] = ()
     media: tuple[Attachment, ...] = ()  # the focus post's attachments
 
 

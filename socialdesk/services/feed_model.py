@@ -171,6 +171,10 @@ class FeedModel:
                 personal_data=self._personal_data(thread.focus),
                 ticket=tickets.label(ticket),
                 merged=tuple(tickets.label(t) for t in merged),
+                merged_posts=tuple(
+                    (tickets.label(other), tuple(posts))
+                    for other, posts in tickets.merged_conversations(conn, ticket, ids)
+                ),
                 media=media.attachments(thread.focus.network, queries.raw_payload(conn, post_id)),
             )  # the similar posts follow from a worker of their own (the desk's PatternActions)
             if thread.focus.customer_id is not None:

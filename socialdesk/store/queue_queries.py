@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from socialdesk.models import PostRow
+from socialdesk.store import tickets
 from socialdesk.store.queries import ROW_COLUMNS, Page, PostFilter, _with_tags, filter_sql
 from socialdesk.store.rows import keyset_page, read
 
@@ -88,10 +89,23 @@ def queue_page(
 
 
 def conversation_post_ids(conn: sqlite3.Connection, post_ids: list[int]) -> list[int]:
-    """The inbound posts (is_ours = 0) of the conversations the given posts belong to."""
+    """The inbound posts (is_ours = 0) of the conversations the given posts belong to.
+
+    A conversation with a ticket counts as its ticket: merged conversations go together, and posts
+    split off into another ticket go their own way.
+    """
     found: dict[int, None] = {}
-    for start in range(0, len(post_ids), 400):
-        chunk = post_ids[start : start + 400]
+    by_conversation: list[int] = []
+    ticketed: set[int] = set()
+    for post_id in post_ids:
+        ticket = tickets.counted_in(conn, post_id)
+        if ticket is None:
+            by_conversation.append(post_id)
+        elif ticket not in ticketed:
+            ticketed.add(ticket)
+            found.update(dict.fromkeys(_inbound(conn, tickets.post_ids(conn, ticket))))
+    for start in range(0, len(by_conversation), 400):
+        chunk = by_conversation[start : start + 400]
         marks = ",".join("?" * len(chunk))
         for (post_id,) in conn.execute(
             "SELECT c.id FROM posts p JOIN posts c INDEXED BY posts_conversation "
@@ -100,7 +114,20 @@ def conversation_post_ids(conn: sqlite3.Connection, post_ids: list[int]) -> list
             chunk,
         ):
             found[post_id] = None
-    return list(found)
+    return sorted(found)
+
+
+def _inbound(conn: sqlite3.Connection, post_ids: list[int]) -> list[int]:
+    """The customers' posts among `post_ids` (our own replies keep no status)."""
+    inbound: list[int] = []
+    for start in range(0, len(post_ids), 400):
+        chunk = post_ids[start : start + 400]
+        marks = ",".join("?" * len(chunk))
+        inbound += [
+            int(r[0])
+            for r in conn.execute(f"SELECT id FROM posts WHERE id IN ({marks}) AND is_ours = 0", chunk)
+        ]
+    return inbound
 
 
 def _update(conn: sqlite3.Connection, ids: list[int], assignments: str, params: list[object]) -> None:

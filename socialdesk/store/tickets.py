@@ -12,6 +12,10 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
+from socialdesk.models import PostRow
+from socialdesk.store.queries import ROW_COLUMNS
+from socialdesk.store.rows import read
+
 PREFIX = "T-"
 FIRST = 1000  # conversation tickets are numbered 1000 + the cache id of their first post
 _QUOTED = re.compile(r"^(?:#|T-?)?(\d{1,12})$", re.IGNORECASE)
@@ -153,3 +157,66 @@ def search_clause(ticket: int) -> tuple[str, list[int]]:
         f" (SELECT id FROM tickets WHERE id = {root} OR merged_into = {root}))",
         [ticket, ticket, ticket, ticket],
     )
+
+
+# A final ticket's posts: those given its ticket or one merged into it, and the posts not given a ticket
+# yet in their conversations, unless a split put part of that conversation in another ticket (then an
+# untickted post's place is unknown until it is opened, and it keeps its own status).
+_GROUP_POSTS = """
+WITH grp(tid) AS (SELECT id FROM tickets WHERE id = :ticket OR merged_into = :ticket),
+conv(network, cid) AS (
+    SELECT DISTINCT p.network, p.conversation_id FROM ticket_posts tp JOIN posts p ON p.id = tp.post_id
+    WHERE tp.ticket_id IN grp AND p.conversation_id != ''),
+whole(network, cid) AS (
+    SELECT network, cid FROM conv WHERE NOT EXISTS (
+        SELECT 1 FROM posts c JOIN ticket_posts ctp ON ctp.post_id = c.id
+        WHERE c.network = conv.network AND c.conversation_id = conv.cid AND ctp.ticket_id NOT IN grp))
+SELECT tp.post_id FROM ticket_posts tp WHERE tp.ticket_id IN grp
+UNION
+SELECT c.id FROM whole JOIN posts c ON c.network = whole.network AND c.conversation_id = whole.cid
+WHERE NOT EXISTS (SELECT 1 FROM ticket_posts x WHERE x.post_id = c.id)
+"""
+
+
+def post_ids(conn: sqlite3.Connection, ticket: int) -> list[int]:
+    """Every post a final ticket counts (merged conversations included), in id order."""
+    return sorted(int(r[0]) for r in conn.execute(_GROUP_POSTS, {"ticket": ticket}))
+
+
+def counted_in(conn: sqlite3.Connection, post_id: int) -> int | None:
+    """The final ticket a post counts in: its own, else its conversation's when that is one ticket."""
+    given = ticket_of(conn, post_id)
+    if given is not None:
+        return final(conn, given)
+    finals = {
+        final(conn, int(r[0]))
+        for r in conn.execute(
+            "SELECT DISTINCT tp.ticket_id FROM posts p JOIN posts c INDEXED BY posts_conversation "
+            "ON c.network = p.network AND c.conversation_id = p.conversation_id "
+            "JOIN ticket_posts tp ON tp.post_id = c.id WHERE p.id = ?",
+            (post_id,),
+        )
+    }
+    return finals.pop() if len(finals) == 1 else None
+
+
+def merged_conversations(
+    conn: sqlite3.Connection, ticket: int, shown: Sequence[int], latest: int = 20
+) -> list[tuple[int, list[PostRow]]]:
+    """The other conversations a final ticket counts, as (their ticket, their latest posts, oldest first),
+    the conversation started first coming first; `shown`: the posts of the thread already on screen."""
+    others = sorted(set(post_ids(conn, ticket)) - set(shown))
+    rows: list[PostRow] = []
+    for start in range(0, len(others), 400):
+        chunk = others[start : start + 400]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT {ROW_COLUMNS} FROM posts p WHERE p.id IN ({marks})"
+        rows += read(PostRow, conn.execute(sql, chunk))
+    by_conversation: dict[tuple[str, str], list[PostRow]] = {}
+    for row in sorted(rows, key=lambda r: (r.created_at, r.id)):
+        by_conversation.setdefault((row.network, row.conversation_id or row.native_id), []).append(row)
+    found: list[tuple[int, list[PostRow]]] = []
+    for posts in by_conversation.values():
+        given = [t for t in (ticket_of(conn, p.id) for p in posts) if t is not None]
+        found.append((min(given) if given else ticket, posts[-latest:]))
+    return found

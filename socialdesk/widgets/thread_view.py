@@ -81,6 +81,12 @@ class ThreadView(DocumentView):
                 blocks.append(
                     Block(partial(self._outbox, reply), bar=theme.secondary or colour, gap=1, hint=hint)
                 )
+        for ticket, posts in data.merged_posts:
+            header = Text(f"Merged conversation {ticket}", "bold")
+            header.append(f" · its latest {len(posts)}" if len(posts) > 1 else "", "dim")
+            blocks.append(Block(header, bar=theme.accent or "grey50", gap=1))
+            for post in posts:
+                blocks.append(Block(partial(self._post, post, self.networks), bar="grey50", gap=1))
         for agent, text, at in data.notes:
             hint = f"NOTE {agent} · 00m ago (internal, never sent)\n{text}"
             blocks.append(

@@ -13,9 +13,11 @@ from textual.widgets import Input, Static
 from socialdesk.app import SocialDeskApp
 from socialdesk.config import Settings
 from socialdesk.context import Context
+from socialdesk.launcher import make_app
 from socialdesk.models import Author, PostRow
 from socialdesk.screens.note import PromptScreen
 from socialdesk.screens.ticket_actions import TICKET_BINDINGS, TicketActions
+from socialdesk.services.conversations import merge
 from socialdesk.services.feed_model import FeedModel
 from socialdesk.services.query import parse_query
 from socialdesk.store.queries import get_post
@@ -151,3 +153,22 @@ async def test_the_desk_shows_the_ticket_under_the_post_and_search_finds_it(desk
         desk_app.desk.set_feed_filter(parse_query(label), f"Search: {label}")
         await settle(pilot, until=lambda: desk_app.desk.feed.window.exact)
         assert focus in {row.id for row in desk_app.desk.feed.window.rows}
+
+
+async def test_a_merged_conversation_is_drawn_under_the_thread(ctx: Context) -> None:
+    ids = conversation(ctx.store)
+    ticket(ctx, ids["1"])
+    ticket(ctx, ids["10"])
+    merge(ctx.store, "Ana", ids["10"], "T-1001")
+    app = make_app(ctx, sync=False, sources=[])
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.desk.select_post(ids["1"])
+        thread = app.desk.query_one(ThreadView)
+        await settle(pilot, until=lambda: thread.data is not None and thread.data.thread.focus.id == ids["1"])
+        assert "Ticket T-1001 · merged in: T-1004" in "\n".join(drawn_lines(thread))
+        thread.focus()
+        await pilot.press("end")
+        await settle(pilot)
+        drawn = "\n".join(drawn_lines(thread))
+        assert "Merged conversation T-1004" in drawn and "still no parcel" in drawn

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from socialdesk.models import Author, Post
+from socialdesk.models import Agent, Author, Post
 from socialdesk.services.feed_model import FeedModel
 from socialdesk.services.query import QueryError, parse_query
+from socialdesk.services.queue import QueueService
 from socialdesk.store import Store, tickets
 from socialdesk.store.queries import count, feed_page
 
@@ -125,3 +126,56 @@ def test_the_number_does_not_depend_on_what_was_opened_before(store: Store) -> N
     # Opened in the other order than the first test: each keeps the number of its first post.
     assert ticket_shown(model, ids["10"]) == "T-1004"
     assert ticket_shown(model, ids["2"]) == "T-1001"
+
+
+def statuses(store: Store) -> dict[str, str]:
+    return dict(store.conn.execute("SELECT native_id, status FROM posts WHERE is_ours = 0").fetchall())
+
+
+def test_a_status_set_on_a_merged_conversation_carries_to_the_whole_ticket(store: Store) -> None:
+    ids = conversation(store)
+    model = FeedModel(store)
+    ticket_shown(model, ids["1"])
+    ticket_shown(model, ids["10"])
+    queue = QueueService(store, Agent("Ana"))
+    with store.transaction() as tx:
+        tickets.merge(tx, 1004, 1001)
+    queue.resolve([ids["10"]])  # resolved from the merged-in conversation: the ticket's posts go with it
+    assert statuses(store) == {"1": "resolved", "3": "resolved", "10": "resolved"}
+    queue.reopen([ids["3"]])  # and from the other side
+    assert statuses(store) == {"1": "open", "3": "open", "10": "open"}
+    queue.assign([ids["1"]], "Bo")
+    assigned = store.conn.execute("SELECT DISTINCT assigned_to FROM posts WHERE is_ours = 0").fetchall()
+    assert assigned == [("Bo",)]
+    tickets.unmerge(store.conn, 1004)
+    queue.resolve([ids["10"]])  # apart again: only its own conversation
+    assert statuses(store) == {"1": "open", "3": "open", "10": "resolved"}
+
+
+def test_a_split_off_post_keeps_its_own_status(store: Store) -> None:
+    ids = conversation(store)
+    ticket_shown(FeedModel(store), ids["1"])
+    with store.transaction() as tx:
+        tickets.split(tx, [ids["3"]])
+    QueueService(store, Agent("Ana")).resolve([ids["1"]])
+    assert statuses(store) == {"1": "resolved", "3": "new", "10": "new"}
+
+
+def test_a_merged_conversation_is_shown_with_the_thread(store: Store) -> None:
+    ids = conversation(store)
+    model = FeedModel(store)
+    ticket_shown(model, ids["1"])
+    ticket_shown(model, ids["10"])
+    with store.transaction() as tx:
+        tickets.merge(tx, 1004, 1001)
+    store.upsert_posts([Post("mastodon", "11", ANA, "hello??", 11.0, in_reply_to="10", conversation_id="10")])
+    detail = model.load_detail(ids["1"]).thread
+    assert detail is not None
+    assert [(label, [p.native_id for p in posts]) for label, posts in detail.merged_posts] == [
+        ("T-1004", ["10", "11"])  # with its follow-up not opened yet
+    ]
+    other = model.load_detail(ids["10"]).thread  # and from the merged-in side, the ticket it joined
+    assert other is not None
+    assert [(label, [p.native_id for p in posts]) for label, posts in other.merged_posts] == [
+        ("T-1001", ["1", "2", "3"])
+    ]
