@@ -131,6 +131,7 @@ class ReplyActions(ReplySend, QuitActions, LinkActions):
             counts=tuple(f"{r.count}/{r.limit}" for r in results),
             over=any(r.over for r in results),
             note=self._review_note(post),
+            hold=self._personal_data_hold(parts),
         )
 
         def confirmed(ok: bool | None) -> None:

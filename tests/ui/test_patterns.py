@@ -87,34 +87,41 @@ def test_spike_banner(snap_compare, desk_app: SocialDeskApp) -> None:  # type: i
     assert snap_compare(desk_app, terminal_size=SIZE, run_before=run_before)
 
 
+async def bulk_review(desk_app: SocialDeskApp, pilot, answer: str) -> tuple[list[int], int]:  # type: ignore[no-untyped-def]
+    """Open the outage's similar posts (C) and start `R` with the outage macro, its prompt answered."""
+    desk = desk_app.desk
+    await settle(pilot, until=lambda: desk.query_one(ThreadView).data is not None)
+    conn = desk.ctx.store.conn
+    await pilot.press("R")  # no similar-posts queue open yet
+    await settle(pilot)
+    assert not isinstance(desk_app.screen, MacroPickerScreen)
+    outage = conn.execute(
+        "SELECT p.id FROM posts p JOIN post_signatures s ON s.post_id = p.id "
+        "WHERE p.text LIKE '%error 503%' ORDER BY p.created_at DESC LIMIT 1"
+    ).fetchone()[0]
+    desk.select_post(outage)
+    await settle(
+        pilot,
+        until=lambda: (d := desk.query_one(ThreadView).data) is not None and d.thread.focus.id == outage,
+    )
+    await pilot.press("C")
+    await settle(pilot)
+    cluster = desk.similar_queue[1]
+    assert len(cluster) > 1
+    before = conn.execute("SELECT count(*) FROM replies").fetchone()[0]
+    await pilot.press("R")
+    await settle(pilot)
+    assert isinstance(desk_app.screen, MacroPickerScreen)
+    await pilot.press(*"outage", "enter")  # outage-ack asks for the status page once
+    await settle(pilot)
+    await pilot.press(*answer, "enter")
+    return list(cluster), before
+
+
 async def test_r_sends_one_canned_reply_to_the_similar_posts_each_reviewed(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
-        desk = desk_app.desk
-        await settle(pilot, until=lambda: desk.query_one(ThreadView).data is not None)
-        conn = desk.ctx.store.conn
-        await pilot.press("R")  # no similar-posts queue open yet
-        await settle(pilot)
-        assert not isinstance(desk_app.screen, MacroPickerScreen)
-        outage = conn.execute(
-            "SELECT p.id FROM posts p JOIN post_signatures s ON s.post_id = p.id "
-            "WHERE p.text LIKE '%error 503%' ORDER BY p.created_at DESC LIMIT 1"
-        ).fetchone()[0]
-        desk.select_post(outage)
-        await settle(
-            pilot,
-            until=lambda: (d := desk.query_one(ThreadView).data) is not None and d.thread.focus.id == outage,
-        )
-        await pilot.press("C")
-        await settle(pilot)
-        cluster = desk.similar_queue[1]
-        assert len(cluster) > 1
-        before = conn.execute("SELECT count(*) FROM replies").fetchone()[0]
-        await pilot.press("R")
-        await settle(pilot)
-        assert isinstance(desk_app.screen, MacroPickerScreen)
-        await pilot.press(*"outage", "enter")  # outage-ack asks for the status page once
-        await settle(pilot)
-        await pilot.press(*"https://status.example/{x}", "enter")
+        conn = desk_app.desk.ctx.store.conn
+        cluster, before = await bulk_review(desk_app, pilot, "https://status.example/{x}")
         reviewed: list[str] = []
         sent: dict[int, str] = {}
         while True:
@@ -228,27 +235,13 @@ async def test_a_new_spike_rings_the_bell_unless_told_not_to(desk_app: SocialDes
 async def test_r_holds_a_canned_reply_that_would_publish_personal_data(desk_app: SocialDeskApp) -> None:
     """Each bulk reply is reviewed like a single one: personal data in the public text holds it."""
     async with desk_app.run_test(size=SIZE) as pilot:
-        desk = desk_app.desk
-        await settle(pilot, until=lambda: desk.query_one(ThreadView).data is not None)
-        conn = desk.ctx.store.conn
-        outage = conn.execute(
-            "SELECT p.id FROM posts p JOIN post_signatures s ON s.post_id = p.id "
-            "WHERE p.text LIKE '%error 503%' ORDER BY p.created_at DESC LIMIT 1"
-        ).fetchone()[0]
-        desk.select_post(outage)
-        await settle(
-            pilot,
-            until=lambda: (d := desk.query_one(ThreadView).data) is not None and d.thread.focus.id == outage,
-        )
-        await pilot.press("C")
-        await settle(pilot)
-        await pilot.press("R")
-        await settle(pilot, until=lambda: isinstance(desk_app.screen, MacroPickerScreen))
-        await pilot.press(*"outage", "enter")
-        await settle(pilot)
-        await pilot.press(*"ana.lopez@example.org", "enter")  # typed where the status page belongs
+        conn = desk_app.desk.ctx.store.conn
+        _cluster, before = await bulk_review(desk_app, pilot, "ana.lopez@example.org")
         await settle(pilot, until=lambda: isinstance(desk_app.screen, ReviewScreen))
-        screen = desk_app.screen
-        assert isinstance(screen, ReviewScreen)
-        assert "ana.lopez@example.org" in screen.data.parts[0]
-        assert "personal data" in screen.data.hold
+        review = desk_app.screen
+        assert isinstance(review, ReviewScreen)
+        assert "ana.lopez@example.org" in review.data.parts[0] and "personal data" in review.data.hold
+        await pilot.press("y")
+        await settle(pilot)
+        assert desk_app.screen is review  # y does not send a held reply; S would
+        assert conn.execute("SELECT count(*) FROM replies").fetchone()[0] == before

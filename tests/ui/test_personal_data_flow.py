@@ -74,3 +74,17 @@ def test_the_thread_flags_a_customers_public_post_not_a_dm(tmp_path: Path) -> No
     assert public is not None and public.personal_data == "e-mail address (c…@example.org)"
     assert private is not None and private.personal_data == ""
     assert plain is not None and plain.personal_data == ""
+
+
+async def test_a_reply_split_into_a_thread_is_held_when_a_part_carries_personal_data(ctx: Context) -> None:
+    app = HostApp(ctx, get_post(ctx.store.conn, 1))
+    async with app.run_test() as pilot:
+        app.host.text = "words " * 100 + "write to billing at carl@example.org"
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewScreen) and len(review.data.parts) > 1
+        assert "e-mail" in review.data.hold
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is review and replies(ctx) == []
