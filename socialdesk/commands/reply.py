@@ -97,13 +97,15 @@ def build_reply_text(
         raise UserError("give the reply with --text or --macro (one of them)")
     if text is not None:
         return text
+    from socialdesk.services.conversations import ticket_label
     from socialdesk.services.macros import fill, load_macros, values_for
 
     chosen = load_macros(ctx.settings.desk.playbook).get(macro or "")
     missing = [label for label in chosen.prompts if label not in prompts]
     if missing:
         raise UserError(f"macro {chosen.name!r} asks for {', '.join(missing)}: pass --prompt 'LABEL=VALUE'")
-    return fill(chosen.text, values_for(post, ctx.agent), prompts)
+    ticket = ticket_label(ctx.store, post.id) if "{ticket}" in chosen.text else ""
+    return fill(chosen.text, values_for(post, ctx.agent, ticket), prompts)
 
 
 def register(app: typer.Typer) -> None:

@@ -30,10 +30,11 @@ BULK_BINDINGS = [
 class ClusterLoaded(Message):
     """The similar-posts queue's posts were read, for the bulk reply with `template`."""
 
-    def __init__(self, posts: Sequence[PostRow], template: str) -> None:
+    def __init__(self, posts: Sequence[PostRow], template: str, tickets: dict[int, str]) -> None:
         super().__init__()
         self.posts = posts
         self.template = template
+        self.tickets = tickets  # post id -> its conversation's ticket ("T-1042"), for {ticket}
 
 
 class BulkReplyActions(ReplyActions, PatternActions):
@@ -43,6 +44,7 @@ class BulkReplyActions(ReplyActions, PatternActions):
     _bulk_template = ""
     _bulk_total = 0
     _bulk_queued = 0
+    _bulk_tickets: dict[int, str]  # set with the cluster, before its first review
 
     def action_similar_reply(self) -> None:
         """Pick a canned reply for every post of the similar-posts queue on screen."""
@@ -70,16 +72,20 @@ class BulkReplyActions(ReplyActions, PatternActions):
         store = self.ctx.store
 
         def work() -> None:
+            from socialdesk.services.conversations import ticket_label
             from socialdesk.store.queries import get_post
 
             posts = [p for p in (get_post(store.conn, i) for i in ids) if p is not None and not p.is_ours]
             posts.sort(key=lambda p: (-p.created_at, p.id))  # the queue's order: newest first
-            self.post_message(ClusterLoaded(posts, template))
+            quoted = "{ticket}" in template  # given only when the reply tells the customer
+            numbers = {p.id: ticket_label(store, p.id) for p in posts} if quoted else {}
+            self.post_message(ClusterLoaded(posts, template, numbers))
 
         self.run_worker(work, thread=True, exit_on_error=False, group="reply", description="read the cluster")
 
     def on_cluster_loaded(self, message: ClusterLoaded) -> None:
         self._bulk = list(message.posts)
+        self._bulk_tickets = message.tickets
         self._bulk_template = message.template
         self._bulk_total = len(message.posts)
         self._bulk_queued = 0
@@ -95,7 +101,8 @@ class BulkReplyActions(ReplyActions, PatternActions):
             return
         post = self._bulk.pop(0)
         number = self._bulk_total - len(self._bulk)
-        final = final_text(post, fill(self._bulk_template, values_for(post, self.ctx.agent)))
+        values = values_for(post, self.ctx.agent, self._bulk_tickets.get(post.id, ""))
+        final = final_text(post, fill(self._bulk_template, values))
         held = " · escalated: held until an approver approves it" if post.status == "escalated" else ""
         note = f"Reply {number} of {self._bulk_total} to the similar posts: y sends it, e skips it{held}"
         data = self._public_review(post, final, note)

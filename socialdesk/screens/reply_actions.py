@@ -42,7 +42,7 @@ class ReplyActions(ReplySend, QuitActions, LinkActions):
             self.notify(str(exc), severity="error", markup=False)
             return
         post = self.selected_post
-        values = values_for(post, self.ctx.agent)
+        values = values_for(post, self.ctx.agent, self._ticket_shown(post))
         tags = post.tags if post is not None else ()
         suggested = next((t.removeprefix("suggest:") for t in tags if t.startswith("suggest:")), "")
 
@@ -68,7 +68,7 @@ class ReplyActions(ReplySend, QuitActions, LinkActions):
         except UserError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        values = values_for(post, self.ctx.agent)
+        values = values_for(post, self.ctx.agent, self._ticket_shown(post))
         dm_text = self.composer_text().strip() or fill(macros.dm_text, values)
         public = final_text(post, fill(macros.public_text, values))
         dm_count = compose.check(dm_text, post.network, *self.composer_rules())

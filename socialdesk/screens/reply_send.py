@@ -199,6 +199,14 @@ class ReplySend(HostScreen):
             notes.append("Offline (--offline): it waits in the outbox until socialdesk runs online")
         return ". ".join(notes)
 
+    def _ticket_shown(self, post: PostRow | None) -> str:
+        """The ticket the thread pane shows for `post`, for a macro's {ticket} ("" when it shows another)."""
+        from socialdesk.widgets.thread_view import ThreadView
+
+        data = self.query_one(ThreadView).data
+        shown = data is not None and post is not None and data.thread.focus.id == post.id
+        return data.ticket if shown and data is not None else ""
+
     def _personal_data_hold(self, public_parts: list[str]) -> str:
         """Why a public reply is held: the personal data it would publish ("" when none)."""
         from socialdesk.services.personal_data import find, summary

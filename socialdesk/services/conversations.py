@@ -1,10 +1,11 @@
-"""Merging and splitting conversations by their tickets, each audited and undoable."""
+"""Conversations' tickets: given on first need, merged and split (each audited and undoable)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from socialdesk.errors import UserError
+from socialdesk.models import Thread
 from socialdesk.store import Store, queries, tickets
 
 
@@ -17,6 +18,25 @@ class TicketChange:
     ticket: int  # merge: the ticket merged away; split: the new ticket
     into: int  # merge: the ticket it joined; split: the ticket the posts came from
     post_ids: tuple[int, ...] = ()  # split: the posts moved
+
+
+def ticket_of_thread(store: Store, thread: Thread) -> int:
+    """The ticket the thread's focus post counts in (after merges), giving the thread's posts theirs
+    the first time they are needed (opened, or answered with a reply that quotes the ticket)."""
+    conn = store.conn
+    given = tickets.complete(conn, thread.focus.id, [p.id for p in thread.posts])
+    if given is None:  # a read when every post has one already; a write the first time
+        with store.transaction() as tx:
+            given = tickets.assign(
+                tx, thread.focus.id, [p.id for p in thread.ancestors], [p.id for p in thread.replies]
+            )
+    return tickets.final(conn, given)
+
+
+def ticket_label(store: Store, post_id: int) -> str:
+    """The ticket a post's conversation counts in, as written ("T-1042"); "" for a post not cached."""
+    thread = queries.thread(store.conn, post_id)
+    return tickets.label(ticket_of_thread(store, thread)) if thread is not None else ""
 
 
 def _ticket_of_post(store: Store, post_id: int) -> int:

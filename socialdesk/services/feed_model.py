@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from socialdesk.models import PostRow
 from socialdesk.services import feed_window, media, personal_data, profile
+from socialdesk.services.conversations import ticket_of_thread
 from socialdesk.store import Store, customer_fields, queries, replies, tickets
 from socialdesk.store.queries import INBOUND, PostFilter
 from socialdesk.viewmodels import CustomerView, ThreadDetail, Window
@@ -155,13 +156,7 @@ class FeedModel:
         customer_view = None
         if thread is not None:
             ids = [p.id for p in thread.posts]
-            given = tickets.complete(conn, post_id, ids)
-            if given is None:  # the first look at a conversation (or at new posts in it) gives tickets
-                with self.store.transaction() as tx:
-                    given = tickets.assign(
-                        tx, post_id, [p.id for p in thread.ancestors], [p.id for p in thread.replies]
-                    )
-            ticket = tickets.final(conn, given)
+            ticket = ticket_of_thread(self.store, thread)
             merged = tuple(tickets.merged_with(conn, ticket))
             view = ThreadDetail(
                 thread,

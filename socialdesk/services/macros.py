@@ -1,7 +1,8 @@
 """Canned replies from the playbook's `[[macro]]` tables: strict parsing, fuzzy search, variable filling.
 
 A macro's text may use {customer.name}, {customer.handle}, {agent.name}, {post.url},
-{conversation.id} (what a survey link carries back: `socialdesk import --survey`) and prompts such as
+{conversation.id} (what a survey link carries back: `socialdesk import --survey`), {ticket} (the
+conversation's ticket number, T-1042, that the customer can quote back) and prompts such as
 {prompt:Order number} that the agent fills in; `{{` and `}}` are literal braces.
 The `[dm_template]` table holds the two texts of "take it private": `dm` and `public`.
 """
@@ -18,7 +19,7 @@ from socialdesk.models import Agent, PostRow
 from socialdesk.sanitize import clean
 from socialdesk.services.playbook import PlaybookFile, load_playbook
 
-VARIABLES = ("customer.name", "customer.handle", "agent.name", "post.url", "conversation.id")
+VARIABLES = ("customer.name", "customer.handle", "agent.name", "post.url", "conversation.id", "ticket")
 _FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _KEYS = {
     "name": "a unique short name",
@@ -163,10 +164,10 @@ def fill_prompts(template: str, prompts: Mapping[str, str]) -> str:
     return _FIELD.sub(replace, template)
 
 
-def values_for(post: PostRow | None, agent: Agent) -> dict[str, str]:
-    """The variables a macro can use, for a reply to `post` by `agent`."""
+def values_for(post: PostRow | None, agent: Agent, ticket: str = "") -> dict[str, str]:
+    """The variables a macro can use, for a reply to `post` by `agent` (`ticket`: its conversation's)."""
     values = {"agent.name": agent.name, "customer.name": "", "customer.handle": "", "post.url": "",
-              "conversation.id": ""}  # fmt: skip
+              "conversation.id": "", "ticket": ticket}  # fmt: skip
     if post is not None:
         # The cache's id of the post answered: a plain number, safe in any URL, that survey answers
         # are matched back to (native ids such as at:// URIs are neither).

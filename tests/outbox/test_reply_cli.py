@@ -24,7 +24,10 @@ from socialdesk.connectors.base import (
 )
 from socialdesk.context import Context
 from socialdesk.errors import UserError
+from socialdesk.services.feed_model import FeedModel
+from socialdesk.services.query import parse_query
 from socialdesk.store import Store
+from socialdesk.store.queries import count
 from tests.outbox.helpers import make_store
 
 runner = CliRunner()
@@ -213,3 +216,16 @@ def test_a_post_the_cache_knows_is_deleted_is_refused_before_the_review(db: Path
     result = invoke(db, "reply", "1", "--text", "Sorry!", input="y\n")
     assert isinstance(result.exception, UserError) and "deleted" in str(result.exception)
     assert "Send?" not in result.output
+
+
+def test_a_macro_quoting_the_ticket_gives_the_conversation_its_number(db: Path) -> None:
+    result = invoke(db, "reply", "1", "--macro", "apology", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    text = json.loads(result.output)[0]["text"]
+    assert "(your ticket: T-1001)" in text  # 1000 + the id of the conversation's first post
+    store = Store(db)
+    try:
+        assert FeedModel(store).load_detail(1).thread.ticket == "T-1001"  # type: ignore[union-attr]
+        assert count(store.conn, parse_query("T-1001")) >= 1  # the customer can quote it back
+    finally:
+        store.close()

@@ -15,6 +15,7 @@ from socialdesk.config import Settings
 from socialdesk.context import Context
 from socialdesk.launcher import make_app
 from socialdesk.models import Author, PostRow
+from socialdesk.screens.macro_picker import MacroPickerScreen
 from socialdesk.screens.note import PromptScreen
 from socialdesk.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from socialdesk.services.conversations import merge
@@ -172,3 +173,17 @@ async def test_a_merged_conversation_is_drawn_under_the_thread(ctx: Context) -> 
         await settle(pilot)
         drawn = "\n".join(drawn_lines(thread))
         assert "Merged conversation T-1004" in drawn and "still no parcel" in drawn
+
+
+async def test_a_canned_reply_quotes_the_ticket_the_thread_shows(desk_app: SocialDeskApp) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        thread = desk_app.desk.query_one(ThreadView)
+        await settle(pilot, until=lambda: thread.data is not None)
+        assert thread.data is not None
+        label = thread.data.ticket
+        await pilot.press("r", "ctrl+t")
+        await settle(pilot, until=lambda: isinstance(desk_app.screen, MacroPickerScreen))
+        await pilot.press(*"apology", "enter")
+        await settle(pilot)
+        assert f"(your ticket: {label})" in desk_app.desk.composer_text()
