@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from socialdesk.connectors.mastodon import MastodonConnector
+from socialdesk.models import ReplyState
 from socialdesk.services.sync import Source, sync_source
-from socialdesk.store import Store
+from socialdesk.store import Store, replies, reply_moves
 from socialdesk.store import queries as q
 from socialdesk.store.aliases import native_id_for
 from socialdesk.testing import SECRET, Loopback
@@ -136,3 +137,29 @@ def test_our_other_accounts_posts_stored_before_it_synced_become_the_brands(
     assert (is_ours, status, customer_id) == (1, "resolved", None)
     assert store.conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 0
     assert ME["acct"] == "acme"
+
+
+def test_our_reply_seen_by_our_other_account_is_shown_once_in_the_thread(
+    servers: tuple[FakeMastodonFetch, FakeMastodonFetch], store: Store
+) -> None:
+    support, sales = servers
+    status = support.post(account(1), "where is my refund")
+    copy = sales.federate(status)  # the customer wrote to both of our accounts
+    sync_source(store, source(support, "support"))
+    sync_source(store, source(sales, "sales"))
+    [(post_id, *_)] = rows(store, "where is my refund")
+    ours = support.post(support.me, "refund sent today", reply_to=status["id"], mentions_us=False)
+    with store.transaction() as conn:  # the desk sent it from support; the network answered
+        [reply_id] = reply_moves.insert(
+            conn, post_id, "mastodon", "support", [ours["content"]], ["k1"],
+            state=ReplyState.QUEUED, agent="Ana", dm=False, group_key=None, send_after=None, now=1.0,
+        )  # fmt: skip
+        row = replies.get(conn, reply_id)
+        assert row is not None and reply_moves.claim(conn, row, 2.0)
+        assert reply_moves.mark_sent(conn, row, ours["id"], ours["url"], {}, 3.0)
+    assert list(replies.in_threads(store.conn, [post_id])) == [post_id]
+    sales.federate(ours, reply_to=copy["id"])  # sales' server delivers our reply, under its own id
+    sync_source(store, source(sales, "sales"))
+    [(_, account_, _, in_reply_to, _, is_ours, *_)] = rows(store, "refund sent today")
+    assert (account_, in_reply_to, is_ours) == ("sales", status["id"], 1)
+    assert replies.in_threads(store.conn, [post_id]) == {}  # the thread shows the post, not it again
