@@ -43,6 +43,9 @@ class DeskSettings:
     undo_seconds: float = 10.0
     """How long a confirmed reply waits before it is handed to the network (undo window)."""
     spike_bell: bool = True
+    images: str = "blocks"
+    """Image previews: "blocks" (half blocks, any terminal) or "terminal" (the terminal's own graphics,
+    kitty's protocol or sixel, where it has them; needs textual-image: `pip install 'socialdesk[images]'`)."""
     """Ring the terminal bell when a new spike of posts raises the banner."""
     sync_interval: float = 30.0
     """Seconds between sync rounds of each account."""
@@ -239,6 +242,9 @@ def parse(data: dict[str, Any], source: str) -> Settings:
         if getattr(settings.sla, name) <= 0:
             raise UserError(f"{source}: sla.{name} must be a positive number of minutes")
     _check_team_url(settings.team.url, source)
+    if settings.desk.images not in ("blocks", "terminal"):
+        shown = f"{settings.desk.images!r:.40}"
+        raise UserError(f'{source}: desk.images must be "blocks" or "terminal", not {shown}')
     for region in settings.privacy.phone_regions:
         if not (len(region) == 2 and region.isascii() and region.isalpha() and region.isupper()):
             raise UserError(f'{source}: privacy.phone_regions: {region!r} is not a country code such as "DE"')

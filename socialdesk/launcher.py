@@ -238,6 +238,10 @@ def main(argv: list[str] | None = None) -> None:
 
 def run_desk(app: SocialDeskApp) -> None:
     """Run the desk; when it stopped on an error, say so in one line (the log has the rest), exit 1."""
+    if app.ctx.settings.desk.images == "terminal":
+        from socialdesk.widgets import terminal_images
+
+        terminal_images.prepare()  # asks the terminal what it draws: once Textual runs, it cannot
     app.run()
     crashed = app.crash
     if crashed is not None:

@@ -1,4 +1,5 @@
-"""A post's attachments: each with its alt text, a half-block preview of images, and `o` to open outside."""
+"""A post's attachments: each with its alt text, a preview of images (half blocks, or the terminal's own
+graphics with `[desk] images = "terminal"`), and `o` to open outside."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from textual.widgets import Static
 from socialdesk.errors import UserError
 from socialdesk.sanitize import clean
 from socialdesk.viewmodels import Attachment
+from socialdesk.widgets import terminal_images
 from socialdesk.widgets.picture import Picture
 
 if TYPE_CHECKING:
@@ -54,7 +56,8 @@ class MediaScreen(ModalScreen[None]):
                        background: $surface; padding: 0 1; }
         & #media-panes { height: 1fr; }
         & #media-list { width: 2fr; height: 1fr; }
-        & Picture { width: 3fr; }
+        & #media-preview { width: 3fr; }
+        & #media-preview > .graphics { width: 100%; height: 1fr; }
         & #media-keys { color: $text-muted; height: 1; }
     }
     """
@@ -77,7 +80,8 @@ class MediaScreen(ModalScreen[None]):
             yield Static(Text(clean(self.title_text, single_line=True), "bold"))
             with Horizontal(id="media-panes"):
                 yield Static(id="media-list")
-                yield Picture()
+                with Vertical(id="media-preview"):
+                    yield Picture()
             yield Static(
                 Text("j/k choose · enter preview · o open in the browser · escape close"), id="media-keys"
             )
@@ -108,6 +112,7 @@ class MediaScreen(ModalScreen[None]):
         item = self.items[self.index]
         url = item.preview_url or item.url if item.kind in ("image", "gif") else item.preview_url
         picture = self.query_one(Picture)
+        self._drop_graphics(picture)
         if not url:
             picture.image, picture.message = None, "No image to preview: o opens it in the browser"
             return
@@ -138,8 +143,20 @@ class MediaScreen(ModalScreen[None]):
         if message.image is None:
             picture.image, picture.message = None, clean(message.error, single_line=True)
             return
+        if terminal_images.prepared():  # drawn by the terminal itself (kitty's protocol or sixel)
+            self._drop_graphics(picture)
+            picture.display = False
+            shown = terminal_images.picture(message.image)
+            shown.add_class("graphics")
+            self.query_one("#media-preview").mount(shown)
+            return
         picture.image = message.image
         picture.refresh()
+
+    def _drop_graphics(self, picture: Picture) -> None:
+        """Remove a preview drawn in the terminal's graphics; the half-block pane says what happens next."""
+        self.query("#media-preview > .graphics").remove()
+        picture.display = True
 
     def action_open(self) -> None:
         item = self.items[self.index]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from socialdesk.app import SocialDeskApp
+from socialdesk.config import load
+from socialdesk.errors import UserError
 from socialdesk.models import Author, Post
 from socialdesk.screens.media import MediaScreen
 from socialdesk.services import media_fetch
+from socialdesk.widgets import terminal_images
 from socialdesk.widgets.picture import Picture
 from socialdesk.widgets.thread_view import ThreadView
 from tests.ui.lines import drawn_lines
@@ -87,3 +94,47 @@ async def test_v_on_a_post_without_media_says_so(desk_app: SocialDeskApp) -> Non
         await pilot.press("v")
         assert not isinstance(desk_app.screen, MediaScreen)
         assert any("no attachments" in n.message for n in desk_app._notifications)
+
+
+async def test_with_images_terminal_the_preview_is_drawn_in_the_terminals_graphics(
+    desk_app: SocialDeskApp,
+    server: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from textual_image.widget import Image as GraphicsImage
+
+    monkeypatch.setattr(media_fetch, "MAX_BYTES", 4096)  # /big sends 5000 bytes
+    terminal_images.prepare()
+    try:
+        async with desk_app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await open_post_with_media(pilot, server)
+            await pilot.press("v")
+            await settle(pilot, until=lambda: isinstance(desk_app.screen, MediaScreen))
+            screen = desk_app.screen
+            await pilot.press("enter")
+            await settle(pilot, until=lambda: bool(screen.query(GraphicsImage)))
+            assert not screen.query_one(Picture).display  # the half blocks step aside
+            await pilot.press("j", "enter")  # the next one is too big: the message shows again
+            await settle(pilot, until=lambda: "KiB" in screen.query_one(Picture).message)
+            assert screen.query_one(Picture).display and not screen.query(GraphicsImage)
+    finally:
+        terminal_images.forget()
+
+
+def test_images_blocks_never_asks_the_terminal(tmp_path: Path) -> None:
+    """The default starts no terminal question (and no import of textual-image) before the desk."""
+    code = (
+        "import sys; from socialdesk.screens import media; "
+        "print('textual_image' in sys.modules, media.terminal_images.prepared())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_images_must_be_blocks_or_terminal(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[desk]\nimages = "sixel"\n', encoding="utf-8")
+    with pytest.raises(UserError) as refused:
+        load(config)
+    assert str(refused.value).endswith('desk.images must be "blocks" or "terminal", not \'sixel\'')
