@@ -201,9 +201,7 @@ class ReplySend(HostScreen):
 
     def _ticket_shown(self, post: PostRow | None) -> str:
         """The ticket the thread pane shows for `post`, for a macro's {ticket} ("" when it shows another)."""
-        from socialdesk.widgets.thread_view import ThreadView
-
-        data = self.query_one(ThreadView).data
+        data = self.shown_thread()
         shown = data is not None and post is not None and data.thread.focus.id == post.id
         return data.ticket if shown and data is not None else ""
 

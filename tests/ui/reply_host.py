@@ -47,6 +47,9 @@ class Host(ReplyActions, Screen[None]):
     def set_composer_text(self, text: str) -> None:
         self.text = text
 
+    def shown_thread(self) -> None:
+        return None  # no thread pane: canned replies get no {ticket}
+
     def refresh_thread(self) -> None:
         self.thread_refreshes += 1
 
