@@ -80,11 +80,8 @@ async def test_a_reply_split_into_a_thread_is_held_when_a_part_carries_personal_
     app = HostApp(ctx, get_post(ctx.store.conn, 1))
     async with app.run_test() as pilot:
         app.host.text = "words " * 100 + "write to billing at carl@example.org"
-        await pilot.press("ctrl+l")
-        await pilot.pause()
-        review = app.screen
-        assert isinstance(review, ReviewScreen) and len(review.data.parts) > 1
-        assert "e-mail" in review.data.hold
+        review = await review_after(pilot, app, "ctrl+l")
+        assert len(review.data.parts) > 1 and "e-mail" in review.data.hold
         await pilot.press("y")
         await settle(pilot)
         assert app.screen is review and replies(ctx) == []
