@@ -160,6 +160,10 @@ def make_app(
                 f"{ctx.settings.source}: desk.theme: unknown theme {ctx.settings.desk.theme!r} "
                 f"(available: {', '.join(names)})"
             )
+    if ctx.settings.desk.images == "terminal":
+        from socialdesk.widgets import terminal_images
+
+        terminal_images.prepare()  # asks the terminal what it draws: once Textual runs, it cannot
     pace_frames()
     ctx.store  # noqa: B018 - open and migrate the cache before any worker needs it
     interval = 3.0 if ctx.demo else None  # the demo network is live: new posts every few seconds
@@ -238,10 +242,6 @@ def main(argv: list[str] | None = None) -> None:
 
 def run_desk(app: SocialDeskApp) -> None:
     """Run the desk; when it stopped on an error, say so in one line (the log has the rest), exit 1."""
-    if app.ctx.settings.desk.images == "terminal":
-        from socialdesk.widgets import terminal_images
-
-        terminal_images.prepare()  # asks the terminal what it draws: once Textual runs, it cannot
     app.run()
     crashed = app.crash
     if crashed is not None:
