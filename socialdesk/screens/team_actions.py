@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import on
 from textual.binding import Binding
 from textual.message import Message
 
@@ -340,7 +341,9 @@ class TeamActions(HostScreen):
     def on_window_loaded(self, message: WindowLoaded) -> None:
         self.refresh_team_marks()
 
-    def on_thread_loaded(self, message: ThreadLoaded) -> None:
+    @on(ThreadLoaded)
+    def _team_marks_of_the_thread(self, message: ThreadLoaded) -> None:
+        """The thread's team line follows it (not `on_thread_loaded`: the preload calls DetailActions')."""
         self.refresh_team_marks()
 
     def on_thread_shown(self, message: ThreadShown) -> None:
