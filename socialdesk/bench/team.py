@@ -20,7 +20,6 @@ from socialdesk.team import claims
 from socialdesk.team.connect import connect, parse_url, safe_url
 from socialdesk.team.migrate import migrate
 
-NOT_YET: tuple[str, ...] = ()
 # The desks' figures (bench/team_desk.py): status changes watched, posts in the cold-started cache,
 # starts of each desk.
 DESK_SIZES = {"quick": (20, 2_000, 3), "full": (100, 100_000, 11)}
@@ -148,5 +147,4 @@ def run(
     )
     say(f"\nmachine: {os.cpu_count()} cores; one loopback PostgreSQL; each desk a thread, its own connection")
     say(f"load average at the end (1, 5, 15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    say("not measured yet: " + "; ".join(NOT_YET))
     return passed and desks_passed
