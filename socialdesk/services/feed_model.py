@@ -168,7 +168,7 @@ class FeedModel:
                 merged=tuple(tickets.label(t) for t in merged),
                 merged_posts=tuple(
                     (tickets.label(other), tuple(posts))
-                    for other, posts in tickets.merged_conversations(conn, ticket, ids)
+                    for other, posts in tickets.merged_conversations(conn, ticket, thread.focus)
                 ),
                 media=media.attachments(thread.focus.network, queries.raw_payload(conn, post_id)),
             )  # the similar posts follow from a worker of their own (the desk's PatternActions)

@@ -201,11 +201,13 @@ def counted_in(conn: sqlite3.Connection, post_id: int) -> int | None:
 
 
 def merged_conversations(
-    conn: sqlite3.Connection, ticket: int, shown: Sequence[int], latest: int = 20
+    conn: sqlite3.Connection, ticket: int, shown: PostRow, latest: int = 20
 ) -> list[tuple[int, list[PostRow]]]:
     """The other conversations a final ticket counts, as (their ticket, their latest posts, oldest first),
-    the conversation started first coming first; `shown`: the posts of the thread already on screen."""
-    others = sorted(set(post_ids(conn, ticket)) - set(shown))
+    the conversation started first coming first; `shown`: the thread's post on screen (its own
+    conversation, side branches included, is not another one)."""
+    own = (shown.network, shown.conversation_id or shown.native_id)
+    others = sorted(set(post_ids(conn, ticket)) - {shown.id})
     rows: list[PostRow] = []
     for start in range(0, len(others), 400):
         chunk = others[start : start + 400]
@@ -214,6 +216,8 @@ def merged_conversations(
         rows += read(PostRow, conn.execute(sql, chunk))
     by_conversation: dict[tuple[str, str], list[PostRow]] = {}
     for row in sorted(rows, key=lambda r: (r.created_at, r.id)):
+        if (row.network, row.conversation_id or row.native_id) == own:
+            continue
         by_conversation.setdefault((row.network, row.conversation_id or row.native_id), []).append(row)
     found: list[tuple[int, list[PostRow]]] = []
     for posts in by_conversation.values():

@@ -179,3 +179,10 @@ def test_a_merged_conversation_is_shown_with_the_thread(store: Store) -> None:
     assert [(label, [p.native_id for p in posts]) for label, posts in other.merged_posts] == [
         ("T-1001", ["1", "2", "3"])
     ]
+
+
+def test_a_side_branch_of_the_thread_is_not_shown_as_a_merged_conversation(store: Store) -> None:
+    ids = conversation(store)
+    store.upsert_posts([Post("mastodon", "4", ANA, "and the box", 2.5, in_reply_to="1", conversation_id="1")])
+    detail = FeedModel(store).load_detail(ids["3"]).thread  # 4 is older than 3 and not its ancestor
+    assert detail is not None and detail.merged_posts == ()
