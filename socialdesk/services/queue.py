@@ -27,10 +27,26 @@ if TYPE_CHECKING:
     from typing import Protocol
 
     class TeamStatus(Protocol):
-        """A team desk (services/team_desk.py), as far as status changes go."""
+        """A team desk (services/team_desk.py), as far as the queue's shared actions go."""
 
         def push_status(self, post_ids: list[int], status: str, snoozed_until: float | None = None) -> int:
             """Set the status for the team first; raises ClaimConflict when a colleague holds one."""
+            ...
+
+        def push_assign(self, post_ids: Sequence[int], to: str) -> int:
+            """Assign for the team first; raises ClaimConflict when a colleague holds one."""
+            ...
+
+        def push_tag(self, post_ids: Sequence[int], tag: str, remove: bool = False) -> int:
+            """Add or remove a tag on the conversations for the team first."""
+            ...
+
+        def keep_note(self, conn: sqlite3.Connection, post_id: int, note_id: int, text: str) -> int | None:
+            """Journal a note in the cache's transaction that stores it; the entry to flush."""
+            ...
+
+        def flush(self, entry: int) -> bool:
+            """Send a journalled note now (False: it waits for the team database)."""
             ...
 
 
@@ -245,6 +261,8 @@ class QueueService:
     def assign(self, post_ids: Sequence[int], agent: str | None = None) -> list[int]:
         """Assign conversations to `agent` (default: the acting agent; "" unassigns)."""
         target = self.agent.name if agent is None else agent
+        if self.team is not None:
+            self.team.push_assign(list(post_ids), target)  # refused if a colleague holds one
         with self.store.transaction() as conn:
             ids = qq.conversation_post_ids(conn, list(post_ids))
             qq.set_assignee(conn, ids, target)
@@ -280,8 +298,13 @@ class QueueService:
         tag = tag.strip()
         if not tag or any(c.isspace() for c in tag):
             raise UserError("a tag is one word without spaces")
+        if self.team is not None:
+            self.team.push_tag(list(post_ids), tag, remove)
         with self.store.transaction() as conn:
-            (qq.remove_tag if remove else qq.add_tag)(conn, list(post_ids), tag)
+            ids = list(post_ids)
+            if self.team is not None:  # the team's tags are its conversations', as the feed brings them
+                ids = list(dict.fromkeys([*ids, *qq.conversation_post_ids(conn, ids)]))
+            (qq.remove_tag if remove else qq.add_tag)(conn, ids, tag)
             for post_id in post_ids:
                 self.store.audit(self.agent.name, "untag" if remove else "tag", post_id, tag=tag)
 
@@ -290,9 +313,21 @@ class QueueService:
         if not text.strip():
             raise UserError("the note is empty")
         with self.store.transaction() as conn:
-            note_id = qq.insert_note(conn, post_id, self.agent.name, text.strip(), self.clock())
+            note_id, entry = self._keep_note(conn, post_id, text.strip())
             self.store.audit(self.agent.name, "note", post_id, note=note_id)
+        self._flush(entry)
         return note_id
+
+    def _keep_note(self, conn: sqlite3.Connection, post_id: int, text: str) -> tuple[int, int | None]:
+        """Store a note; a team desk journals it in the same transaction (the entry to flush after it)."""
+        note_id = qq.insert_note(conn, post_id, self.agent.name, text, self.clock())
+        entry = self.team.keep_note(conn, post_id, note_id, text) if self.team is not None else None
+        return note_id, entry
+
+    def _flush(self, entry: int | None) -> None:
+        """Send a journalled note once its transaction committed (offline, the journal sends it later)."""
+        if self.team is not None and entry is not None:
+            self.team.flush(entry)
 
     def notes(self, post_id: int) -> list[qq.Note]:
         """The notes on a post's conversation, oldest first."""
@@ -309,11 +344,12 @@ class QueueService:
             raise UserError(f"escalate to one of {', '.join(roles)}, not {role!r}")
         with self.store.transaction() as conn:
             ids = self.set_status([post_id], Status.ESCALATED)
+            if self.team is not None:
+                self.team.push_tag([post_id], f"escalated:{role}")
             qq.add_tag(conn, ids, f"escalated:{role}")
-            note_id = qq.insert_note(
-                conn, post_id, self.agent.name, f"[escalated to {role}] {note.strip()}", self.clock()
-            )
+            note_id, entry = self._keep_note(conn, post_id, f"[escalated to {role}] {note.strip()}")
             self.store.audit(self.agent.name, "escalate", post_id, role=role, note=note_id)
+        self._flush(entry)
         return ids
 
     def correct(self, post_id: int, sentiment_label: str | None = None, intent: str | None = None) -> None:

@@ -1,4 +1,4 @@
-"""A team desk's actions on the shared database: claims with leases, resolving, presence, the offline journal.
+"""A team desk's actions on the shared database: claims with leases, statuses, presence, the offline journal.
 
 Every call blocks on PostgreSQL, so the desk calls them from thread workers. One connection serves the
 actions (a lock keeps them one at a time); the change feed has its own (services/team_follow.py).
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from socialdesk.errors import UserError
 from socialdesk.models import Status
+from socialdesk.services.team_share import SHARED, SharedActions
 from socialdesk.store import queue_queries as qq
 from socialdesk.store import team_cache
 from socialdesk.team import claims
@@ -58,7 +59,7 @@ class Replayed:
     conflicts: tuple[str, ...] = ()
 
 
-class TeamDesk:
+class TeamDesk(SharedActions):
     """One agent's desk on the team database.
 
     Args:
@@ -268,6 +269,12 @@ class TeamDesk:
         applied = 0
         conflicts: list[str] = []
         for entry, agent, action, conversation_id in team_cache.journal_waiting(self.store.conn):
+            if action in SHARED:  # a note, a tag or an assignment (services/team_share.py)
+                if line := self.replay_shared(entry):
+                    conflicts.append(line)
+                else:
+                    applied += 1
+                continue
             since = self._entry_at(entry)
             status, who = team_cache.changed_since(self.store.conn, conversation_id, since, agent)
             try:

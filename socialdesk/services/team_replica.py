@@ -83,7 +83,12 @@ def _triage(store: Store, row: Mapping[str, Any]) -> Triage:
         intent=row["intent"],
         actionable=bool(row["actionable"]),
         due_at=state.get("due_at"),
-        tags=tuple(row["tags"] or ()),
+        # its own triage tags and its conversation's team tags (which every post of it carries)
+        tags=tuple(
+            dict.fromkeys(
+                (*(row["tags"] or ()), *team_cache.conversation_tags(store.conn, row["network"], key))
+            )
+        ),
         assigned_to=state.get("assigned_to", ""),
     )
 

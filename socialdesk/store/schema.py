@@ -458,6 +458,15 @@ MIGRATIONS: list[str] = [
         outcome TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 25: what a team desk shares beyond a status (README: Team): a journalled action's payload (a
+    # note's key and words, a tag, an assignee), the desk's own notes by the key they carry to the team
+    # (so the copy the feed brings back is not shown twice), and each conversation's team tags as
+    # last read (a tag a colleague removed leaves the cached posts; the posts' own triage tags stay)
+    """
+    ALTER TABLE team_journal ADD COLUMN detail TEXT NOT NULL DEFAULT '{}';
+    CREATE TABLE team_own_notes (key TEXT PRIMARY KEY, note_id INTEGER NOT NULL) WITHOUT ROWID;
+    ALTER TABLE team_conversations ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

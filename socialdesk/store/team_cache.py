@@ -7,6 +7,7 @@ posts by (network, key) = (posts.network, posts.conversation_id), as the hub key
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -31,6 +32,7 @@ def set_last_seq(conn: sqlite3.Connection, table: str, seq: int) -> None:
 
 def put_conversations(conn: sqlite3.Connection, rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
     """Store conversations' queue state and apply it to their cached inbound posts; their keys."""
+    _apply_tags(conn, rows)
     conn.executemany(
         "INSERT INTO team_conversations (id, network, key, status, priority, assigned_to, due_at, "
         "snoozed_until, first_response_at, updated_at, updated_by) VALUES "
@@ -49,6 +51,58 @@ def put_conversations(conn: sqlite3.Connection, rows: Sequence[Mapping[str, Any]
         rows,
     )
     return [(str(r["network"]), str(r["key"])) for r in rows]
+
+
+def _apply_tags(conn: sqlite3.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Bring the team's tag changes to the conversations' cached inbound posts (before the upsert).
+
+    Only what changed since the last read moves: a tag added joins every post, a tag removed leaves
+    them, and tags the posts had of their own (triage, a change still in the journal) stay.
+    """
+    for row in rows:
+        if "tags" not in row:
+            continue
+        new = sorted(set(row["tags"] or ()))
+        found = conn.execute("SELECT tags FROM team_conversations WHERE id = ?", (row["id"],)).fetchone()
+        old = json.loads(found[0]) if found else []
+        if new == old:
+            continue
+        posts = "SELECT id FROM posts WHERE network = ? AND conversation_id = ? AND is_ours = 0"
+        where = (row["network"], row["key"])
+        for tag in set(old) - set(new):
+            conn.execute(f"DELETE FROM post_tags WHERE tag = ? AND post_id IN ({posts})", (tag, *where))
+        for tag in set(new) - set(old):
+            conn.execute(
+                f"INSERT OR IGNORE INTO post_tags (post_id, tag) SELECT id, ? FROM ({posts})", (tag, *where)
+            )
+        if found:
+            conn.execute("UPDATE team_conversations SET tags = ? WHERE id = ?", (json.dumps(new), row["id"]))
+        else:  # the upsert that follows keeps the column as stored here
+            conn.execute(
+                "INSERT INTO team_conversations (id, network, key, status, tags) VALUES (?, ?, ?, ?, ?)",
+                (row["id"], row["network"], row["key"], row["status"], json.dumps(new)),
+            )
+
+
+def tag_seen(conn: sqlite3.Connection, conversation_id: int, tag: str, remove: bool) -> None:
+    """Count a tag change the team took from this desk as read, as the team applied it (a set
+    operation), so a colleague undoing it later is a change the next read brings."""
+    row = conn.execute("SELECT tags FROM team_conversations WHERE id = ?", (conversation_id,)).fetchone()
+    if row is None:
+        return
+    tags = set(json.loads(row[0]))
+    tags = tags - {tag} if remove else tags | {tag}
+    conn.execute(
+        "UPDATE team_conversations SET tags = ? WHERE id = ?", (json.dumps(sorted(tags)), conversation_id)
+    )
+
+
+def conversation_tags(conn: sqlite3.Connection, network: str, key: str) -> tuple[str, ...]:
+    """A conversation's team tags as last read (none when it is not known here)."""
+    row = conn.execute(
+        "SELECT tags FROM team_conversations WHERE network = ? AND key = ?", (network, key)
+    ).fetchone()
+    return tuple(json.loads(row[0])) if row else ()
 
 
 def conversation_state(conn: sqlite3.Connection, network: str, key: str) -> dict[str, Any] | None:
@@ -108,6 +162,10 @@ def put_notes(conn: sqlite3.Connection, rows: Iterable[Mapping[str, Any]]) -> in
     for row in rows:
         if conn.execute("SELECT 1 FROM team_notes WHERE id = ?", (row["id"],)).fetchone():
             continue
+        own = _own_note(conn, row.get("key"))
+        if own is not None:  # this desk's own note, back from the team: shown already
+            conn.execute("INSERT INTO team_notes (id, note_id) VALUES (?, ?)", (row["id"], own))
+            continue
         post_id = latest_post(conn, int(row["conversation_id"]))
         if post_id is None:
             continue  # a note on a conversation with no post here has nothing to show it on
@@ -118,6 +176,18 @@ def put_notes(conn: sqlite3.Connection, rows: Iterable[Mapping[str, Any]]) -> in
         conn.execute("INSERT INTO team_notes (id, note_id) VALUES (?, ?)", (row["id"], cur.lastrowid))
         copied += 1
     return copied
+
+
+def own_note(conn: sqlite3.Connection, key: str, note_id: int) -> None:
+    """Remember the key this desk gave one of its notes (before the note leaves for the team)."""
+    conn.execute("INSERT INTO team_own_notes (key, note_id) VALUES (?, ?)", (key, note_id))
+
+
+def _own_note(conn: sqlite3.Connection, key: object) -> int | None:
+    if not isinstance(key, str):
+        return None
+    row = conn.execute("SELECT note_id FROM team_own_notes WHERE key = ?", (key,)).fetchone()
+    return int(row[0]) if row else None
 
 
 def conversation_of(conn: sqlite3.Connection, post_id: int) -> tuple[int, str, str] | None:
@@ -212,6 +282,32 @@ def journal_add(conn: sqlite3.Connection, at: float, agent: str, action: str, co
         (at, agent, action, conversation_id),
     )
     return int(cur.lastrowid or 0)
+
+
+def journal_keep(
+    conn: sqlite3.Connection,
+    at: float,
+    agent: str,
+    action: str,
+    conversation_id: int,
+    detail: Mapping[str, Any],
+) -> int:
+    """Keep an action with its payload (a note, a tag, an assignee) until the team has it; its id."""
+    cur = conn.execute(
+        "INSERT INTO team_journal (at, agent, action, conversation_id, detail) VALUES (?, ?, ?, ?, ?)",
+        (at, agent, action, conversation_id, json.dumps(detail)),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def journal_entry(conn: sqlite3.Connection, entry: int) -> tuple[str, str, int, dict[str, Any], str] | None:
+    """One journal entry: (agent, action, conversation_id, detail, state), or None."""
+    row = conn.execute(
+        "SELECT agent, action, conversation_id, detail, state FROM team_journal WHERE id = ?", (entry,)
+    ).fetchone()
+    if row is None:
+        return None
+    return str(row[0]), str(row[1]), int(row[2]), json.loads(row[3]), str(row[4])
 
 
 def journal_waiting(conn: sqlite3.Connection) -> list[tuple[int, str, str, int]]:

@@ -19,6 +19,7 @@ NEEDS: dict[str, str] = {
     "release": "agent",
     "reply": "agent",
     "note": "agent",
+    "tag": "agent",
     "set_status": "agent",
     "presence": "agent",
     "approve": "approver",

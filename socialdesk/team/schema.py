@@ -342,6 +342,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE replies ADD COLUMN scheduled boolean NOT NULL DEFAULT false;
     CREATE INDEX replies_account_state ON replies (account, state, id);
     """,
+    # 5: a note carries the key its desk gave it, so a note replayed after a lost answer (or from the
+    # offline journal) is stored once; notes written before this have none
+    """
+    ALTER TABLE notes ADD COLUMN key text;
+    CREATE UNIQUE INDEX notes_key ON notes (key);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

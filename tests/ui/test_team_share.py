@@ -1,0 +1,100 @@
+"""Pilot tests of what a team desk shares beyond statuses: notes, tags and assignments reach the team
+and come back from colleagues (a real PostgreSQL; posts written as the hub writes them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from textual.app import App
+
+from socialdesk.app import SocialDeskApp
+from socialdesk.cli import make_app
+from socialdesk.config import DeskSettings, Settings, TeamSettings
+from socialdesk.context import Context
+from socialdesk.team import claims, conversations, notes
+from socialdesk.widgets.feed_list import FeedList
+from socialdesk.widgets.thread_view import ThreadView
+from tests.team.desk_seed import add_post
+from tests.team.seed import add_agents
+from tests.ui.lines import drawn_lines
+from tests.ui.waiting import settle
+
+pytestmark = pytest.mark.postgres
+
+
+def toasts(app: App[Any]) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+@pytest.fixture
+def hub(team_db: str) -> Iterator[psycopg.Connection]:
+    """The team database as the hub fills it, with ann and bob as members."""
+    with psycopg.connect(team_db, autocommit=True) as conn:
+        add_agents(conn, ann="agent", bob="agent")
+        yield conn
+
+
+def team_app(team_db: str, tmp_path: Path, agent: str = "ann") -> SocialDeskApp:
+    settings = Settings(desk=DeskSettings(agent=agent), team=TeamSettings(url=team_db))
+    ctx = Context(settings=settings, db_path=tmp_path / f"{agent}.db")
+    return make_app(ctx, sync=False, sources=[])
+
+
+def thread_text(app: SocialDeskApp) -> str:
+    return "\n".join(drawn_lines(app.desk.query_one(ThreadView)))
+
+
+def team_notes(hub: psycopg.Connection) -> list[tuple[str, str]]:
+    return [(str(a), str(t)) for a, t in hub.execute("SELECT agent, text FROM notes ORDER BY id").fetchall()]
+
+
+async def test_a_note_goes_to_the_team_and_a_colleagues_note_shows_in_the_thread(
+    team_db: str, hub: psycopg.Connection, tmp_path: Path
+) -> None:
+    conversation, _ = add_post(hub, "p1", "where is my parcel", handle="carla")
+    app = team_app(team_db, tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        feed = app.desk.query_one(FeedList)
+        await settle(pilot, until=lambda: feed.window.total == 1)
+        await pilot.press("N", *"called the courier", "ctrl+s")
+        await settle(pilot, until=lambda: team_notes(hub) == [("ann", "called the courier")])
+        notes.add(hub, conversation, "bob", "the courier confirms", "bob-1", 1_795_000_500.0)  # bob's desk
+        await settle(pilot, until=lambda: "NOTE bob" in thread_text(app))
+        shown = thread_text(app)
+        assert "the courier confirms" in shown
+        assert shown.count("called the courier") == 1  # ann's own note, back from the team, once
+
+
+def team_row(hub: psycopg.Connection, conversation_id: int) -> tuple[str, list[str]]:
+    row = hub.execute(
+        "SELECT assigned_to, tags FROM conversations WHERE id = %s", (conversation_id,)
+    ).fetchone()
+    assert row is not None
+    return str(row[0]), sorted(row[1])
+
+
+async def test_tag_and_assign_keys_reach_the_team_and_never_take_a_colleagues_conversation(
+    team_db: str, hub: psycopg.Connection, tmp_path: Path
+) -> None:
+    mine, _ = add_post(hub, "p1", "where is my parcel", handle="carla", created_at=1_795_000_100.0)
+    theirs, _ = add_post(hub, "p2", "refund please", handle="dave", created_at=1_795_000_000.0)
+    claims.claim(hub, theirs, "bob")
+    app = team_app(team_db, tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        feed = app.desk.query_one(FeedList)
+        await settle(pilot, until=lambda: feed.window.total == 2 and len(feed.team_marks) == 1)
+        await pilot.press("t", *"refund", "enter")  # the cursor is on carla's post, the newest
+        await settle(pilot, until=lambda: team_row(hub, mine) == ("", ["refund"]))
+        conversations.tag(hub, mine, "bob", "vip")  # bob tags it from his desk
+        await settle(pilot, until=lambda: feed.current is not None and "vip" in feed.current.tags)
+        assert sorted(feed.current.tags) == ["refund", "vip"]
+        await pilot.press("a")
+        await settle(pilot, until=lambda: team_row(hub, mine) == ("ann", ["refund", "vip"]))
+        await pilot.press("j", "a")
+        await settle(pilot, until=lambda: any("bob holds" in t for t in toasts(app)))
+        assert team_row(hub, theirs) == ("bob", [])
+        assert feed.current is not None and feed.current.assigned_to == "bob"
