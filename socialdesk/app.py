@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # the sync engine is imported where a sync (or a source's sta
     from socialdesk.models import PostRow
     from socialdesk.services.sync import Source, SyncReport, TriageFn
     from socialdesk.services.team_desk import TeamDesk
+    from socialdesk.services.team_outbox import TeamOutbox
 
 
 class SocialDeskApp(App[None]):
@@ -139,15 +140,19 @@ class SocialDeskApp(App[None]):
 
     def on_unmount(self) -> None:
         self._outbox_stop.set()
+        if self.outbox.team is not None:
+            self.outbox.team.wake()
 
     # -- a team desk ----------------------------------------------------------------------------------
 
     def _follow_team(self) -> None:
         """Build the team desk (psycopg is imported now, after the first frame) and follow its feed."""
         from socialdesk.services.team_desk import TeamDesk
+        from socialdesk.services.team_outbox import TeamOutbox
 
         team = TeamDesk(self.team_url, self.ctx.store, self.ctx.agent.name)
         self.desk.team = team
+        self.outbox.team = TeamOutbox(team)
         self.run_worker(
             partial(self._run_team_feed, team),
             thread=True,
@@ -155,16 +160,41 @@ class SocialDeskApp(App[None]):
             exit_on_error=False,
             description="Following the team database",
         )
+        self.run_worker(
+            partial(self._run_team_outbox, self.outbox.team),
+            thread=True,
+            group="team-outbox",
+            exit_on_error=False,
+            description="Handing replies to the team's outbox",
+        )
 
     def _run_team_feed(self, team: TeamDesk) -> None:
         from socialdesk.services.team_follow import follow
+        from socialdesk.services.team_outbox import events_of
+        from socialdesk.services.team_replica import Pulled
+
+        def pulled(what: Pulled) -> None:
+            self.desk.post_message(TeamPulled(what))
+            if mine := events_of(what.replies, team.agent):
+                self.desk.post_message(OutboxChanged(mine))
 
         follow(
             team,
             self._outbox_stop,
-            on_pulled=lambda pulled: self.desk.post_message(TeamPulled(pulled)),
+            on_pulled=pulled,
             on_link=lambda link: self.desk.post_message(TeamLinkChanged(link)),
         )
+
+    def _run_team_outbox(self, outbox: TeamOutbox) -> None:
+        """Hand this desk's replies to the team's outbox until the app exits (the hub sends them)."""
+        from socialdesk.services import team_outbox
+        from socialdesk.services.delivery import OutboxEvent
+
+        def failed(ids: tuple[int, ...]) -> None:
+            events = [OutboxEvent(i, None, "failed", team_outbox.NOT_IN_TEAM) for i in ids]
+            self.desk.post_message(OutboxChanged(events))
+
+        team_outbox.run(outbox, self._outbox_stop, on_failed=failed)
 
     async def action_quit(self) -> None:
         """ctrl+q and the palette's Quit ask first while replies have not left, as `q` does.

@@ -25,6 +25,7 @@ from socialdesk.store.reply_moves import RETRYABLE
 
 if TYPE_CHECKING:  # delivery (and the connectors' code) is imported when something is first sent
     from socialdesk.services.delivery import ConnectorResolver, Delivery
+    from socialdesk.services.team_outbox import TeamOutbox
 
 _NUMBERING = re.compile(r" \d+/\d+$")
 
@@ -68,6 +69,9 @@ class Outbox:
         self._resolve_connector = resolve_connector
         self._delivery: Delivery | None = None
         self._delivery_lock = threading.Lock()
+        # A team desk's: replies are handed to the team's shared outbox, and decisions on a reply
+        # handed over are taken there (services/team_outbox.py); None on a solo desk.
+        self.team: TeamOutbox | None = None
 
     @property
     def delivery(self) -> Delivery:
@@ -138,6 +142,8 @@ class Outbox:
             )
             detail = {"send_at": send_at} if send_at is not None else {}
             self.store.audit(agent, "reply.queued", post.id, replies=ids, dm=dm, state=str(state), **detail)
+        if self.team is not None:
+            self.team.wake()
         return ids
 
     def take_private(self, post_id: int, dm_text: str, public_text: str, agent: str) -> list[int]:
@@ -150,9 +156,15 @@ class Outbox:
             UserError: the post's network cannot send direct messages through this account.
         """
         post = self._post(post_id)
-        connector = self.delivery.connector(post.network, post.account)
-        if not connector.capabilities.can_dm:
-            name = connector.display_name or post.network
+        if self.team is not None:  # no connector on a team desk: the network's own facts say it
+            from socialdesk.capabilities import facts
+
+            network = facts(post.network)
+            can_dm, name = network.capabilities.can_dm, network.display_name
+        else:
+            connector = self.delivery.connector(post.network, post.account)
+            can_dm, name = connector.capabilities.can_dm, connector.display_name or post.network
+        if not can_dm:
             raise UserError(
                 f"{name} has no direct messages here: reply in public or contact the customer another way"
             )
@@ -174,6 +186,15 @@ class Outbox:
         if row is None:
             return None
         rows = replies.group_of(self.store.conn, row)
+        if self.team is not None:
+            with self.team.lock:  # never while it is being handed over
+                taken = self.team.undo(rows)
+                if taken is None:
+                    return self._undo_here(row, rows)
+            return _joined(rows) if taken else None
+        return self._undo_here(row, rows)
+
+    def _undo_here(self, row: ReplyRow, rows: list[ReplyRow]) -> str | None:
         try:
             with self.store.transaction() as conn:
                 if reply_moves.take_back(conn, [r.id for r in rows], self.clock()) != len(rows):
@@ -208,9 +229,12 @@ class Outbox:
         row = self.get(reply_id)
         if row is None or row.state != ReplyState.AWAITING_APPROVAL:
             raise UserError(f"reply {reply_id} is not awaiting approval")
+        group = replies.group_of(self.store.conn, row)
+        if self.team is not None and self.team.approve(group, approver.name, self.undo_seconds):
+            return
         now = self.clock()
         with self.store.transaction() as conn:
-            ids = [r.id for r in replies.group_of(conn, row)]
+            ids = [r.id for r in group]
             reply_moves.release(conn, ids, approver.name, now + self.undo_seconds, now)
             self.store.audit(approver.name, "reply.approved", row.post_id, reply=reply_id)
 
@@ -225,6 +249,10 @@ class Outbox:
         row = self._existing(reply_id)
         if row.state not in RETRYABLE:
             raise UserError(f"reply {reply_id} is {row.state}; only failed, waiting or unknown replies retry")
+        if self.team is not None:
+            group = [r for r in replies.group_of(self.store.conn, row) if r.state in RETRYABLE]
+            if (moved := self.team.retry(group, agent)) is not None:
+                return moved
         now = self.clock()
         with self.store.transaction() as conn:
             again = {r.id: r for r in replies.group_of(conn, row) if r.state in RETRYABLE}
@@ -239,6 +267,8 @@ class Outbox:
         row = self._existing(reply_id)
         if row.state in (ReplyState.SENT, ReplyState.SENDING):
             raise UserError(f"reply {reply_id} is {row.state} and cannot be discarded")
+        if self.team is not None and self.team.discard(replies.group_of(self.store.conn, row), agent):
+            return
         with self.store.transaction() as conn:
             reply_moves.discard(conn, [r.id for r in replies.group_of(conn, row)], self.clock())
             self.store.audit(agent, "reply.discarded", row.post_id, reply=reply_id)

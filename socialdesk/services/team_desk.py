@@ -119,6 +119,14 @@ class TeamDesk(SharedActions):
         """Now on the team server's clock (leases and presence are compared with it)."""
         return self.clock() + self.offset
 
+    def call(self, op: Callable[[psycopg.Connection], T]) -> T:
+        """Run `op` on the actions' connection (one at a time; opened again after a loss).
+
+        Raises:
+            TeamOffline: the team database cannot be reached, or the connection was lost in `op`.
+        """
+        return self._call(op)
+
     def _call(self, op: Callable[[psycopg.Connection], T]) -> T:
         import psycopg
 

@@ -48,7 +48,7 @@ def follow(
         try:
             conn = desk.open()
             feed.listen(conn)
-            on_pulled(team_replica.pull(conn, desk.store))
+            on_pulled(team_replica.pull(conn, desk.store, offset=desk.offset))
             replayed = desk.replay()
             reported = Link(True, replayed=replayed)
             on_link(reported)
@@ -58,7 +58,7 @@ def follow(
                 # Each commit notifies every table it changed (some maybe on the next wait), so the
                 # tables named are the ones to read; the first read after a connection read them all.
                 if changed := feed.wait(conn, WAKE_EVERY):
-                    pulled = team_replica.pull(conn, desk.store, tuple(changed))
+                    pulled = team_replica.pull(conn, desk.store, tuple(changed), desk.offset)
                     if pulled.any:
                         on_pulled(pulled)
                 desk.heartbeat()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.models import Author, Post
-from socialdesk.store import team_cache
+from socialdesk.store import team_cache, team_replies
 from socialdesk.store.db import Triage
 from socialdesk.store.ingest import store_posts
 from socialdesk.team import feed
@@ -40,6 +40,8 @@ class Pulled:
     """Team conversations whose thread gained a note or an outbox reply."""
     marks: set[int] = field(default_factory=set)
     """Team conversations whose claim or presence changed (who holds, views, types)."""
+    replies: list[team_replies.Moved] = field(default_factory=list)
+    """Replies of the shared outbox whose state changed (this desk's among them: sent, failed ...)."""
 
     @property
     def any(self) -> bool:
@@ -93,7 +95,29 @@ def _triage(store: Store, row: Mapping[str, Any]) -> Triage:
     )
 
 
-def _store_page(store: Store, table: str, page: list[dict[str, Any]], pulled: Pulled) -> None:
+def _cached_posts(pg: psycopg.Connection, store: Store, page: list[dict[str, Any]]) -> dict[int, int]:
+    """The team's post id -> the cache's, for the posts a page of replies answers."""
+    wanted = list({int(r["post_id"]) for r in page if r["post_id"] is not None})
+    found: dict[int, int] = {}
+    for team_id, network, native_id in pg.execute(
+        "SELECT id, network, native_id FROM posts WHERE id = ANY(%s)", (wanted,)
+    ):
+        here = store.conn.execute(
+            "SELECT id FROM posts WHERE network = ? AND native_id = ?", (network, native_id)
+        ).fetchone()
+        if here is not None:
+            found[int(team_id)] = int(here[0])
+    return found
+
+
+def _store_page(
+    store: Store,
+    table: str,
+    page: list[dict[str, Any]],
+    pulled: Pulled,
+    posts: dict[int, int],
+    offset: float,
+) -> None:
     with store.transaction() as conn:
         if table == "agents":
             team_cache.put_agents(conn, page)
@@ -113,6 +137,7 @@ def _store_page(store: Store, table: str, page: list[dict[str, Any]], pulled: Pu
             pulled.marks.update(int(r["conversation_id"]) for r in page)
         elif table == "replies":
             team_cache.put_replies(conn, page)
+            pulled.replies += team_replies.follow(conn, page, posts, offset)
             pulled.threads.update(int(r["conversation_id"]) for r in page if r["conversation_id"])
         elif table == "notes":
             team_cache.put_notes(conn, page)
@@ -120,8 +145,14 @@ def _store_page(store: Store, table: str, page: list[dict[str, Any]], pulled: Pu
         team_cache.set_last_seq(conn, table, int(page[-1]["change_seq"]))
 
 
-def pull(pg: psycopg.Connection, store: Store, tables: tuple[str, ...] = TABLES) -> Pulled:
-    """Read every change since the cache's last read, table by table, in keyset pages; what came."""
+def pull(
+    pg: psycopg.Connection, store: Store, tables: tuple[str, ...] = TABLES, offset: float = 0.0
+) -> Pulled:
+    """Read every change since the cache's last read, table by table, in keyset pages; what came.
+
+    Args:
+        offset: the team server's clock minus the desk's (the outbox's times are kept on the desk's).
+    """
     pulled = Pulled()
     for table in TABLES:
         if table not in tables:
@@ -130,7 +161,8 @@ def pull(pg: psycopg.Connection, store: Store, tables: tuple[str, ...] = TABLES)
             page = feed.pull(pg, table, team_cache.last_seq(store.conn, table), PAGE)
             if not page:
                 break
-            _store_page(store, table, page, pulled)
+            posts = _cached_posts(pg, store, page) if table == "replies" else {}
+            _store_page(store, table, page, pulled, posts, offset)
             pulled.rows[table] = pulled.rows.get(table, 0) + len(page)
             if len(page) < PAGE:
                 break

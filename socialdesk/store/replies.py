@@ -91,12 +91,14 @@ def page(
 
 
 def unsent(conn: sqlite3.Connection, limit: int = 5) -> tuple[list[ReplyRow], int]:
-    """Up to `limit` queued or waiting replies, oldest first, and how many there are in all."""
+    """Up to `limit` queued or waiting replies, oldest first, and how many there are in all.
+
+    Only this desk's: a reply handed to the team's outbox leaves through the team's hub.
+    """
     states = (_S.QUEUED, _S.WAITING)
-    rows = list(
-        read(ReplyRow, conn.execute(f"{_SELECT} WHERE state IN (?, ?) ORDER BY id LIMIT ?", (*states, limit)))
-    )
-    (total,) = conn.execute("SELECT count(*) FROM replies WHERE state IN (?, ?)", states).fetchone()
+    here = "state IN (?, ?) AND team_id IS NULL"
+    rows = list(read(ReplyRow, conn.execute(f"{_SELECT} WHERE {here} ORDER BY id LIMIT ?", (*states, limit))))
+    (total,) = conn.execute(f"SELECT count(*) FROM replies WHERE {here}", states).fetchone()
     return rows, int(total)
 
 
@@ -106,11 +108,13 @@ def for_post(conn: sqlite3.Connection, post_id: int) -> list[ReplyRow]:
 
 
 def to_deliver(conn: sqlite3.Connection) -> list[ReplyRow]:
-    """The replies delivery looks at, oldest first: those still to go out and those held by auth."""
+    """The replies delivery looks at, oldest first: those still to go out and those held by auth.
+
+    A reply handed to the team's outbox is the team hub's to send, never this desk's.
+    """
     states = [*PENDING, _S.NEEDS_AUTH]
-    return list(
-        read(ReplyRow, conn.execute(f"{_SELECT} WHERE state IN ({marks(states)}) ORDER BY id", states))
-    )
+    where = f"state IN ({marks(states)}) AND team_id IS NULL"
+    return list(read(ReplyRow, conn.execute(f"{_SELECT} WHERE {where} ORDER BY id", states)))
 
 
 def next_due(conn: sqlite3.Connection) -> float | None:
@@ -120,7 +124,8 @@ def next_due(conn: sqlite3.Connection) -> float | None:
         for column, null in DUE_AT.values()
     )
     (due,) = conn.execute(
-        f"SELECT MIN(CASE state {cases} END) FROM replies WHERE state IN ({marks(DUE_AT)})",
+        f"SELECT MIN(CASE state {cases} END) FROM replies "
+        f"WHERE state IN ({marks(DUE_AT)}) AND team_id IS NULL",
         [*DUE_AT, *DUE_AT],
     ).fetchone()
     return None if due is None else float(due)

@@ -4,6 +4,10 @@ Each UPDATE here names the states it may start from, so a move the table does no
 reply queued again, a reply being sent discarded) changes nothing, even when another worker or
 process changed the row meanwhile. Adding a state means adding it to `models.ReplyState`, to `MOVES`
 (and `DUE_AT` if delivery picks it up by time), and a function here that makes the move.
+
+One copy follows instead of moving: a team desk's reply handed to the shared outbox is the team's
+row from then on (the hub moves it along these same moves), and store/team_replies.follow copies it.
+Delivery here never picks such a row up (`team_id` set).
 """
 
 from __future__ import annotations
@@ -229,6 +233,7 @@ def interrupted(conn: sqlite3.Connection, now: float, error: str) -> int:
         start=[_S.SENDING],
         sets="next_attempt_at = ?, error = ?",
         values=[now, error],
+        only_if="team_id IS NULL",  # the team's hub is sending that one, not this desk
     )
 
 

@@ -467,6 +467,13 @@ MIGRATIONS: list[str] = [
     CREATE TABLE team_own_notes (key TEXT PRIMARY KEY, note_id INTEGER NOT NULL) WITHOUT ROWID;
     ALTER TABLE team_conversations ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
     """,
+    # 26: a team desk hands its replies to the shared outbox and keeps a copy of every row of it
+    # (services/team_outbox.py): `team_id` is the shared row's id, NULL while the reply is still only here
+    """
+    ALTER TABLE replies ADD COLUMN team_id INTEGER;
+    CREATE UNIQUE INDEX replies_team ON replies (team_id) WHERE team_id IS NOT NULL;
+    CREATE INDEX replies_handoff ON replies (state, id) WHERE team_id IS NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -20,6 +20,7 @@ from socialdesk.widgets.feed_list import FeedList
 from socialdesk.widgets.team_bar import TeamBar
 from tests.team.desk_seed import add_post
 from tests.team.seed import add_agents
+from tests.ui.reply_host import review_after
 from tests.ui.waiting import settle
 
 pytestmark = pytest.mark.postgres
@@ -207,3 +208,34 @@ async def test_keys_change_the_teams_status_and_never_reply_over_a_colleagues_cl
         await pilot.press("escape", "p")
         await settle(pilot, until=lambda: sum("bob holds this conversation" in t for t in toasts(app)) == 2)
         assert conversation_row(hub, theirs) == ("open", "bob", "bob")
+
+
+async def test_a_reply_sent_from_a_team_desk_goes_to_the_teams_outbox_and_its_fate_comes_back(
+    team_db: str, hub: psycopg.Connection, tmp_path: Path
+) -> None:
+    conversation, _ = add_post(hub, "p1", "where is my parcel", handle="carla")
+    app = team_app(team_db, tmp_path)
+    async with app.run_test(size=(140, 30)) as pilot:
+        feed = app.desk.query_one(FeedList)
+        await settle(pilot, until=lambda: feed.window.total == 1)
+        await pilot.press("n")
+        await settle(pilot, until=lambda: any("Claimed @carla" in t for t in toasts(app)))
+        await pilot.press("r", *"Your parcel left today")
+        await review_after(pilot, app, "ctrl+s")
+        await pilot.press("y")
+        await settle(pilot, until=lambda: team_reply(hub) is not None)
+        row = team_reply(hub)
+        assert row is not None and row[:3] == ("queued", "ann", conversation)
+        assert row[3] > 0  # still inside its undo window, on the server's clock
+        # The hub sends it: the agent hears it as from a solo desk's outbox.
+        hub.execute(
+            "UPDATE replies SET state = 'sent', remote_id = 'r1', remote_url = 'https://demo.example/r1'"
+        )
+        await settle(pilot, until=lambda: "Reply sent" in toasts(app))
+
+
+def team_reply(hub: psycopg.Connection) -> tuple[str, str, int, float] | None:
+    row = hub.execute(
+        "SELECT state, agent, conversation_id, send_after - team_now() FROM replies ORDER BY id"
+    ).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]), int(row[2]), float(row[3]))

@@ -44,7 +44,7 @@ def _messages_waiting(app: App[Any]) -> bool:
 
 
 # Workers that run as long as the app does (a team desk following its database): never "done".
-FOLLOWERS = frozenset({"team-feed"})
+FOLLOWERS = frozenset({"team-feed", "team-outbox"})
 
 
 def _work(app: App[Any]) -> list[Any]:
