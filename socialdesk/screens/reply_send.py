@@ -301,7 +301,13 @@ class ReplySend(HostScreen):
         store = self.ctx.store
 
         def work() -> None:
-            text = outbox.undo(reply_id)
+            from socialdesk.errors import UserError
+
+            try:
+                text = outbox.undo(reply_id)
+            except UserError as exc:  # a team desk that cannot reach the team's outbox: try again
+                self.app.call_from_thread(self.notify, f"Not undone: {exc}", severity="error", markup=False)
+                return
             if text is not None:
                 # The draft is written before the panes are read again: they show it, not the
                 # empty draft the send left behind (that reload once wiped the text off the screen).

@@ -10,6 +10,7 @@ row, whichever of them and the hub's claim commits first winning.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from socialdesk.services.team_desk import TeamDesk
     from socialdesk.store.replies import ReplyRow
 
+_log = logging.getLogger(__name__)
 NOT_IN_TEAM = "the post is not in the team's data (the hub never stored it): this reply cannot be sent"
 IDLE_WAIT = 5.0  # seconds between looks for replies to hand over when nothing woke the loop
 
@@ -183,4 +185,7 @@ def run(outbox: TeamOutbox, stop: threading.Event, on_failed: Callable[[tuple[in
             wait = IDLE_WAIT
         except TeamOffline:
             wait = 1.0
+        except Exception:  # never let one bad round end the hand-overs for the rest of the shift
+            _log.exception("handing replies to the team's outbox failed; trying again")
+            wait = IDLE_WAIT
         outbox.wait(wait)

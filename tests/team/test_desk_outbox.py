@@ -172,6 +172,14 @@ def test_a_reply_written_offline_waits_in_the_cache_and_is_handed_over_on_reconn
         assert ann.outbox.team.hand_over().handed == 1
         assert team_replies_rows(db) == [("ann", "queued", "Checking now")]
         assert ann.outbox.unsent()[1] == 0  # the hub has it now
+        [later] = ann.outbox.enqueue(ann.post_id("p1"), "One more thing", "ann", undo_seconds=60)
+        ann.outbox.team.hand_over()
+        relay.stop()
+        with pytest.raises(TeamOffline):  # said, not taken for "too late": the window may still be open
+            ann.outbox.undo(later)
+        assert ann.state(later) == "queued"
+        relay.start()
+        assert ann.outbox.undo(later) == "One more thing"
     finally:
         ann.close()
 
