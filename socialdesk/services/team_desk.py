@@ -278,9 +278,10 @@ class TeamDesk(SharedActions):
         conflicts: list[str] = []
         for entry, agent, action, conversation_id in team_cache.journal_waiting(self.store.conn):
             if action in SHARED:  # a note, a tag or an assignment (services/team_share.py)
-                if line := self.replay_shared(entry):
+                line = self.replay_shared(entry)
+                if line:
                     conflicts.append(line)
-                else:
+                elif line is not None:
                     applied += 1
                 continue
             since = self._entry_at(entry)

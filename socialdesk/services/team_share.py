@@ -133,12 +133,16 @@ class SharedActions:
 
     # -- replaying -------------------------------------------------------------------------------------
 
-    def replay_shared(self, entry: int) -> str:
-        """Send one journalled note, tag or assignment; "" when the team has it, else why not (one line).
+    def replay_shared(self, entry: int) -> str | None:
+        """Send one journalled note, tag or assignment now.
 
         A note and a tag never conflict (a note is stored once per key; tags are set operations). An
         assignment whose conversation a colleague changed or claimed meanwhile is not applied, and the
         cache goes back to the team's assignee.
+
+        Returns:
+            "" when the team took it; why not, in one line (the entry is closed as a conflict); None
+            when the entry was closed already (the desk's other worker sent it meanwhile).
 
         Raises:
             TeamOffline: the entry waits for the next replay.
@@ -148,7 +152,7 @@ class SharedActions:
 
         found = team_cache.journal_entry(self.store.conn, entry)
         if found is None or found[4] != "waiting":
-            return ""
+            return None
         agent, action, conversation_id, detail, _ = found
         try:
             if action == "assign":

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from socialdesk.models import Agent
-from socialdesk.services import team_replica
+from socialdesk.services import team_follow, team_replica
 from socialdesk.services.queue import QueueService
 from socialdesk.services.team_desk import TeamDesk
 from socialdesk.store import Store
@@ -92,3 +94,50 @@ def test_a_note_written_offline_is_replayed_once_even_when_the_replay_repeats(
         bob = TeamDesk(team_db, Store(tmp_path / "bob.db"), "bob")
         team_replica.pull(hub, bob.store)
         assert cached_notes(bob.store) == [("ann", "called the courier")]
+
+
+def test_two_following_desks_see_each_others_note_and_tag_as_they_are_written(
+    team_db: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(team_db, autocommit=True) as hub:
+        add_agents(hub, ann="agent", bob="agent")
+        add_post(hub, "p1")
+    stop = threading.Event()
+    desks = {name: TeamDesk(team_db, Store(tmp_path / f"{name}.db"), name) for name in ("ann", "bob")}
+    online = {name: threading.Event() for name in desks}
+    changed = {name: threading.Event() for name in desks}
+
+    def follow(name: str) -> None:
+        def link(state: team_follow.Link) -> None:
+            if state.online:
+                online[name].set()
+
+        team_follow.follow(desks[name], stop, lambda _: changed[name].set(), link)
+
+    threads = [threading.Thread(target=follow, args=(name,), daemon=True) for name in desks]
+    for t in threads:
+        t.start()
+
+    def wait_for(name: str, seen: Callable[[Store], bool]) -> None:
+        store = desks[name].store
+        while not seen(store):
+            assert changed[name].wait(30), f"{name}'s desk never saw it"
+            changed[name].clear()
+
+    try:
+        assert all(e.wait(30) for e in online.values())
+        QueueService(desks["ann"].store, Agent("ann"), team=desks["ann"]).note(1, "called the courier")
+        QueueService(desks["bob"].store, Agent("bob"), team=desks["bob"]).tag([1], "vip")
+        wait_for("bob", lambda s: cached_notes(s) == [("ann", "called the courier")])
+        wait_for("ann", lambda s: "vip" in tags_of(s))
+        wait_for("ann", lambda s: s.conn.execute("SELECT count(*) FROM team_notes").fetchone()[0] == 1)
+        assert cached_notes(desks["ann"].store) == [("ann", "called the courier")]  # back once, not twice
+        assert tags_of(desks["bob"].store) == ["vip"]
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+
+
+def tags_of(store: Store) -> list[str]:
+    return [str(t) for (t,) in store.conn.execute("SELECT tag FROM post_tags WHERE post_id = 1 ORDER BY tag")]

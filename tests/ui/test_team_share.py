@@ -98,3 +98,36 @@ async def test_tag_and_assign_keys_reach_the_team_and_never_take_a_colleagues_co
         await settle(pilot, until=lambda: any("bob holds" in t for t in toasts(app)))
         assert team_row(hub, theirs) == ("bob", [])
         assert feed.current is not None and feed.current.assigned_to == "bob"
+
+
+async def test_a_note_written_offline_shows_at_once_and_reaches_the_team_on_reconnect(
+    team_db: str, hub: psycopg.Connection, tmp_path: Path
+) -> None:
+    from socialdesk.widgets.status_bar import StatusBar
+    from tests.team.relay import relay_for, through
+
+    add_post(hub, "p1", "where is my parcel", handle="carla")
+    relay = relay_for(team_db)
+    relay.start()
+    try:
+        app = team_app(through(relay, team_db), tmp_path)
+        async with app.run_test(size=(140, 40)) as pilot:
+            feed = app.desk.query_one(FeedList)
+            status = app.desk.query_one(StatusBar)
+            await settle(pilot, until=lambda: feed.window.total == 1)
+            relay.stop()
+            await settle(pilot, until=lambda: status.offline)
+            await pilot.press("N", *"called the courier", "ctrl+s")
+            await settle(pilot, until=lambda: "called the courier" in thread_text(app))
+            assert team_notes(hub) == []
+            relay.start()
+            await settle(
+                pilot, until=lambda: any("1 offline action reached the team" in t for t in toasts(app))
+            )
+            assert team_notes(hub) == [("ann", "called the courier")]
+            came_back = "SELECT count(*) FROM team_notes"  # the feed brought the team's copy back
+            await settle(pilot, until=lambda: app.ctx.store.conn.execute(came_back).fetchone()[0] == 1)
+            await settle(pilot)
+            assert thread_text(app).count("called the courier") == 1
+    finally:
+        relay.stop()
