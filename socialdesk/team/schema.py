@@ -348,6 +348,99 @@ MIGRATIONS: list[str] = [
     ALTER TABLE notes ADD COLUMN key text;
     CREATE UNIQUE INDEX notes_key ON notes (key);
     """,
+    # 6: claim-next no longer reads past every conversation a colleague holds or was assigned (they
+    # stay new or open, so they stayed in the claimable index, and each claim walked past all of
+    # them): the unassigned queue has its own index; this agent's own assignments and conversations
+    # whose holder's lease lapsed (few) are found by theirs; the first of the two in queue order
+    # wins. Claims are looked up per candidate (a join could read the whole claims table), and the
+    # clock is read once per attempt (a volatile team_now() cannot bound an index scan).
+    """
+    CREATE INDEX conversations_unassigned ON conversations (priority DESC, due_at, created_at, id)
+        WHERE status IN ('new', 'open') AND assigned_to = '';
+    CREATE INDEX claims_lapsing ON claims (lease_until) WHERE agent <> '';
+    CREATE OR REPLACE FUNCTION team_claim_next(p_agent text, p_lease double precision)
+    RETURNS TABLE (claimed_id bigint, claimed_until double precision, claimed_from text)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        now_ double precision;
+        own record;
+        queue record;
+        candidate bigint;
+        previous text;
+        until double precision;
+    BEGIN
+        FOR attempt IN 1 .. 8 LOOP
+            now_ := team_now();
+            -- this agent's own assignments, and conversations whose holder's lease lapsed
+            SELECT c.id, c.priority, c.due_at, c.created_at,
+                   coalesce((SELECT k.agent FROM claims k WHERE k.conversation_id = c.id), '') AS agent
+            INTO own
+            FROM conversations c
+            WHERE (c.assigned_to = p_agent
+                   OR c.id = ANY (ARRAY(SELECT l.conversation_id FROM claims l
+                                        WHERE l.agent <> '' AND l.lease_until <= now_)))
+              AND c.status IN ('new', 'open')
+              AND NOT EXISTS (SELECT 1 FROM claims k WHERE k.conversation_id = c.id
+                              AND k.agent <> '' AND k.lease_until > now_)
+              AND (c.assigned_to = p_agent
+                   OR EXISTS (SELECT 1 FROM claims k WHERE k.conversation_id = c.id
+                              AND k.agent = c.assigned_to AND k.lease_until <= now_))
+            ORDER BY c.priority DESC, c.due_at ASC NULLS LAST, c.created_at, c.id
+            LIMIT 1
+            FOR UPDATE OF c SKIP LOCKED;
+            -- the unassigned queue, in order, from its own index
+            SELECT c.id, c.priority, c.due_at, c.created_at,
+                   coalesce((SELECT k.agent FROM claims k WHERE k.conversation_id = c.id), '') AS agent
+            INTO queue
+            FROM conversations c
+            WHERE c.status IN ('new', 'open') AND c.assigned_to = ''
+              AND NOT EXISTS (SELECT 1 FROM claims k WHERE k.conversation_id = c.id
+                              AND k.agent <> '' AND k.lease_until > now_)
+            ORDER BY c.priority DESC, c.due_at ASC NULLS LAST, c.created_at, c.id
+            LIMIT 1
+            FOR UPDATE OF c SKIP LOCKED;
+            IF own.id IS NULL AND queue.id IS NULL THEN
+                RETURN;
+            END IF;
+            -- queue order: priority first (highest), then due time (none last), then age
+            IF own.id IS NULL OR (queue.id IS NOT NULL AND
+                (-queue.priority, coalesce(queue.due_at, 'infinity'), queue.created_at, queue.id)
+                < (-own.priority, coalesce(own.due_at, 'infinity'), own.created_at, own.id)) THEN
+                candidate := queue.id;
+                previous := queue.agent;
+            ELSE
+                candidate := own.id;
+                previous := own.agent;
+            END IF;
+            until := NULL;
+            INSERT INTO claims AS k (conversation_id, agent, claimed_at, lease_until)
+            VALUES (candidate, p_agent, team_now(), team_now() + p_lease)
+            ON CONFLICT (conversation_id) DO UPDATE
+                SET agent = EXCLUDED.agent, claimed_at = EXCLUDED.claimed_at,
+                    lease_until = EXCLUDED.lease_until
+                WHERE k.agent IN ('', EXCLUDED.agent) OR k.lease_until <= team_now()
+            RETURNING k.lease_until INTO until;
+            IF until IS NOT NULL THEN
+                UPDATE conversations
+                SET assigned_to = p_agent,
+                    status = CASE WHEN status = 'new' THEN 'open' ELSE status END,
+                    updated_at = team_now(), updated_by = p_agent
+                WHERE id = candidate;
+                IF previous = p_agent THEN
+                    previous := '';
+                END IF;
+                INSERT INTO audit (agent, action, conversation_id, detail)
+                VALUES (p_agent, 'claim', candidate,
+                        jsonb_build_object('lease', p_lease, 'taken_over_from', previous));
+                claimed_id := candidate;
+                claimed_until := until;
+                claimed_from := previous;
+                RETURN NEXT;
+                RETURN;
+            END IF;
+        END LOOP;
+    END $$;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

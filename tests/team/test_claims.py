@@ -164,5 +164,46 @@ def test_claim_next_reads_the_claimable_queue_from_its_index(conn: psycopg.Conne
     for setting in ("log_min_duration = 0", "log_nested_statements = on", "log_level = notice"):
         conn.execute(f"SET auto_explain.{setting}")
     assert claims.claim_next(conn, "ann") is not None
-    candidate = next(p for p in plans if "SKIP LOCKED" in p)
-    assert "conversations_claimable" in candidate and "Sort" not in candidate, candidate
+    queue = next(p for p in plans if "SKIP LOCKED" in p and "assigned_to = ''" in p)
+    assert "conversations_unassigned" in queue and "Sort" not in queue, queue
+
+
+def test_claim_next_does_not_walk_past_what_colleagues_hold(conn: psycopg.Connection, team_db: str) -> None:
+    """Not a timing: rows read. Held and assigned conversations stay open (in the queue's status), and
+    a claim that read past each of them would cost as much as the team holds (40 ms for 5,000 held).
+    """
+    conn.execute(
+        "INSERT INTO conversations (network, key, priority, status, assigned_to, created_at) "
+        "SELECT 'demo', 'held' || g, 3, 'open', CASE WHEN g % 2 = 0 THEN 'bob' ELSE 'sue' END, g "
+        "FROM generate_series(1, 2000) g"
+    )
+    conn.execute(
+        "INSERT INTO claims (conversation_id, agent, lease_until) "
+        "SELECT id, assigned_to, team_now() + 3600 FROM conversations WHERE key LIKE 'held%' AND id % 4 <> 0"
+    )  # a quarter only assigned (waiting on the customer), the rest held live
+    free = add_conversation(conn, "free", priority=0)
+    conn.execute("ANALYZE")
+    # a new session: its statistics count only what the claim read
+    with psycopg.connect(team_db, autocommit=True) as desk, desk.transaction():
+        got = claims.claim_next(desk, "ann")
+        row = desk.execute(
+            "SELECT sum(seq_tup_read + coalesce(idx_tup_fetch, 0)) FROM pg_stat_xact_user_tables "
+            "WHERE relname IN ('conversations', 'claims')"
+        ).fetchone()
+    assert got is not None and got.conversation_id == free
+    assert row is not None and row[0] < 50, f"claim-next read {row[0]} rows"
+
+
+def test_claim_next_takes_a_lapsed_claim_and_its_own_assignments_in_queue_order(
+    conn: psycopg.Connection,
+) -> None:
+    mine = add_conversation(conn, "mine", priority=1, created_at=3.0, assigned_to="ann")
+    lapsed = add_conversation(conn, "lapsed", priority=2, created_at=2.0)
+    free = add_conversation(conn, "free", priority=1, created_at=1.0)
+    bobs = add_conversation(conn, "bobs", priority=3, assigned_to="bob")  # waits for bob
+    held = claims.claim(conn, lapsed, "bob", lease=0.05)
+    lapse(conn, held.conversation_id)
+    taken = [claims.claim_next(conn, "ann") for _ in range(4)]
+    assert [c.conversation_id if c else None for c in taken] == [lapsed, free, mine, None]
+    assert taken[0] is not None and taken[0].taken_over_from == "bob"
+    assert bobs not in [c.conversation_id for c in taken if c]
