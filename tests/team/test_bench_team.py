@@ -1,6 +1,8 @@
-"""`socialdesk bench --team` on a real PostgreSQL: the claim race runs and counts (no times asserted)."""
+"""`socialdesk bench --team` on a real PostgreSQL: the team at work, the race, the desks (no times)."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -21,17 +23,37 @@ def test_the_team_suite_prints_its_table_and_what_it_does_not_measure(
     from tests.postgres_fixtures import with_database
 
     monkeypatch.setitem(team.DESK_SIZES, "quick", (3, 20, 1))
+    monkeypatch.setitem(team.WORK_SIZES, "quick", (1.0, 50))
     lines: list[str] = []
     url = with_database(pg_server, "postgres")
-    team.run(url, (2,), 10, say=lines.append, quick=True)
+    team.run(url, (2, 3), 10, say=lines.append, quick=True)
     text = "\n".join(lines)
-    assert "claim-next p99" in text and "not measured yet" not in text  # hub failover: `bench --team`
-    assert "status seen by every other desk" in text and "desk cold start to the first feed page" in text
-    assert "cores" in text and "load average" in text
+    assert "The team at work (the claim-next latency figure)" in text and "claim-next p50" in text
+    assert "The saturation race (correctness stress" in text and "double claims" in text
+    assert "2 -> 3 desks: claims/s x" in text and "2 -> 3 desks: p50 x" in text  # growth, as the issue asks
+    assert "seen by every other desk" in text and "CPU per desk per commit" in text
+    assert "desk cold start to the first feed page" in text and "not measured yet" not in text
+    assert "2 cores" in text or f"{os.cpu_count()} cores" in text
+    assert "load average (1, 5, 15 min) at the start" in text and "load average at the end" in text
+    assert "error:" not in text, text
 
 
 def test_every_desk_sees_each_status_change(pg_url: str) -> None:
+    """Each desk is a process with its own cache, and reports the CPU it spent following."""
     from socialdesk.bench import team_desk
 
     result = team_desk.status_seen(pg_url, desks=3, changes=4)
-    assert result["changes"] == 4 and result["max_ms"] >= result["p95_ms"] >= result["p50_ms"] > 0
+    assert result["changes"] == 4 and result["max_ms"] >= result["p95_ms"] >= result["p50_ms"] >= 0
+    assert result["errors"] == [] and result["desk_cpu_ms"] > 0 and result["commits_per_second"] > 0
+
+
+def test_the_team_at_work_replies_to_and_resolves_what_it_claims(pg_url: str) -> None:
+    """Desks (threads over two processes) claim, queue a reply in the shared outbox and resolve."""
+    from socialdesk.bench import team_workload
+
+    result = team_workload.workload(pg_url, desks=4, seconds=1.0, backlog=30, processes=2)
+    assert result["errors"] == [] and result["connected"] == 4 and result["processes"] == 2
+    assert result["double_claims"] == 0 and result["resolved"] > 0
+    assert result["replies_queued"] == result["resolved"]  # one reply queued for each conversation resolved
+    assert result["claims"] > 0 and result["p99_ms"] >= result["p50_ms"] > 0
+    assert result["arrivals_per_second"] > 0
