@@ -66,6 +66,11 @@ PostFields = tuple[str, str, str, str, int, str, float]
 # What it finds: sentiment, sentiment label, intent, spam, and a bit mask of the rules whose conditions
 # other than the author's (repeat customer, VIP) hold. Plain values: cheap to send between processes.
 TextVerdict = tuple[float, str, str, bool, int]
+# What the rules do for one combination of verdict mask and author (see `Triager._decide_verdict`):
+# fired, stopped_by, tags, priority, actionable, status, assigned_to, notices.
+_Outcome = tuple[
+    tuple[int, ...], int | None, tuple[str, ...], int, bool, str, str, tuple[tuple[str, str], ...]
+]
 
 
 class TextStage:
@@ -76,7 +81,11 @@ class TextStage:
     each worker process gets a copy once.
     """
 
-    __slots__ = ("classifier", "guesser", "prefilter", "rules")
+    __slots__ = ("classifier", "guesser", "prefilter", "rules", "texts")
+
+    # Texts whose reading is kept (retweets, outage waves and canned replies repeat a text many
+    # times); a bound on memory only.
+    KEEP_TEXTS = 4096
 
     def __init__(
         self, classifier: Classifier, rules: Sequence[Rule], guesser: LanguageGuesser | None = None
@@ -85,6 +94,7 @@ class TextStage:
         self.rules = tuple(rules)
         self.guesser = guesser
         self.prefilter = needs_words(self.rules)
+        self.texts: dict[str, tuple[str, Classification, frozenset[str]]] = {}
 
     def __getstate__(self) -> tuple[Classifier, tuple[Rule, ...], LanguageGuesser | None]:
         return self.classifier, self.rules, self.guesser
@@ -92,15 +102,26 @@ class TextStage:
     def __setstate__(self, state: tuple[Classifier, tuple[Rule, ...], LanguageGuesser | None]) -> None:
         self.classifier, self.rules, self.guesser = state
         self.prefilter = needs_words(self.rules)
+        self.texts = {}
+
+    def reading(self, text: str) -> tuple[str, Classification, frozenset[str]]:
+        """A text's shadow, classification and words (for the keyword pre-filter), read once per text."""
+        known = self.texts.get(text)
+        if known is None:
+            shadow_text = shadow(text)
+            cls = self.classifier.classify(text, shadow_text)
+            words = frozenset(_WORD.findall(shadow_text)) if self.prefilter else frozenset()
+            if len(self.texts) >= self.KEEP_TEXTS:
+                self.texts.clear()
+            known = self.texts[text] = (shadow_text, cls, words)
+        return known
 
     def verdict(self, post: PostFields) -> TextVerdict:
         """Classify a post's text; test each rule's text conditions where its post conditions hold."""
         text = post[0]
         detect = LazyLanguage(self.guesser, text) if self.guesser is not None and not post[3] else None
         view = PostView(*post[1:], detect=detect)
-        shadow_text = shadow(text)
-        cls = self.classifier.classify(text, shadow_text)
-        words = frozenset(_WORD.findall(shadow_text)) if self.prefilter else frozenset()
+        shadow_text, cls, words = self.reading(text)
         mask = 0
         for i, rule in enumerate(self.rules):
             if not rule.matches_post(view, cls):
@@ -184,6 +205,7 @@ class Triager(TextStageOffload):
         langs = named_languages(self.rules)
         self.guesser = LanguageGuesser(langs) if langs else None
         self._stage = TextStage(self.classifier, self.rules, self.guesser)
+        self._outcomes: dict[tuple[int, bool, bool, bool, bool], _Outcome] = {}
         # Live sync's Triager counts each rule's hits on new posts (`rules test` shows them).
         self.count_hits = False
         super().__init__(offload)
@@ -224,20 +246,46 @@ class Triager(TextStageOffload):
         self, post: Post, context: TriageContext | None = None, verdict: TextVerdict | None = None
     ) -> Decision:
         """`triage`, saying which rules fired and which one's `stop` ended the evaluation."""
-        text = ""
-        words: frozenset[str] = frozenset()
-        mask: int | None = None
-        if verdict is None:
-            text = shadow(post.text)
-            cls = self.classifier.classify(post.text, text)
-            words = frozenset(_WORD.findall(text)) if self._prefilter else frozenset()
-        else:
-            cls = Classification(*verdict[:4])
-            mask = verdict[4]
+        if verdict is not None:
+            return self._decide_verdict(post, context, verdict)
+        text = shadow(post.text)
+        cls = self.classifier.classify(post.text, text)
+        words = frozenset(_WORD.findall(text)) if self._prefilter else frozenset()
         facts = context.facts(post) if context is not None else AuthorFacts()
         vip = self.is_vip(post, facts)
         detect = LazyLanguage(self.guesser, post.text) if self.guesser is not None and not post.lang else None
         view = PostView.of(post, detect)
+        outcome = self._apply(lambda _, rule: rule.matches(view, text, cls, facts, vip, words), cls, vip)
+        triage = self._triage_of(post, cls, vip, outcome)
+        guess = detect.guessed if detect is not None else None
+        return Decision(triage, outcome[0], outcome[1], cls.actionable, guess)
+
+    def _decide_verdict(self, post: Post, context: TriageContext | None, verdict: TextVerdict) -> Decision:
+        """`decide` from the text stage's verdict: only the author's conditions are left to test.
+
+        What the rules do depends only on which of them held in the text stage, whether the author
+        is a repeat customer and a VIP, and the classification; that outcome is worked out once
+        per combination (a batch holds few), then each post gets its own due time.
+        """
+        cls = Classification(*verdict[:4])
+        facts = context.facts(post) if context is not None else AuthorFacts()
+        vip = self.is_vip(post, facts)
+        key = (verdict[4], facts.prior_posts > 0, vip, cls.spam, cls.actionable)
+        outcome = self._outcomes.get(key)
+        if outcome is None:
+            mask = verdict[4]
+            outcome = self._apply(
+                lambda i, rule: bool(mask >> i & 1) and rule.matches_author(facts, vip), cls, vip
+            )
+            if len(self._outcomes) >= 4096:  # a bound on memory only: each entry is tiny
+                self._outcomes.clear()
+            self._outcomes[key] = outcome
+        triage = self._triage_of(post, cls, vip, outcome)
+        # The text stage detected any language it needed; `decide` reports a guess only when it ran it.
+        return Decision(triage, outcome[0], outcome[1], cls.actionable, None)
+
+    def _apply(self, holds: Callable[[int, Rule], bool], cls: Classification, vip: bool) -> _Outcome:
+        """What the rules do, in playbook order, for those that `holds(index, rule)` (until a `stop`)."""
         tags: list[str] = ["spam"] if cls.spam else []
         if vip:
             tags.append("vip")
@@ -249,10 +297,7 @@ class Triager(TextStageOffload):
         notices: list[tuple[str, str]] = []
         stopped_by: int | None = None
         for i, rule in enumerate(self.rules):
-            if mask is None:
-                if not rule.matches(view, text, cls, facts, vip, words):
-                    continue
-            elif not (mask >> i & 1 and rule.matches_author(facts, vip)):
+            if not holds(i, rule):
                 continue
             fired.append(i)
             tags.extend(rule.tags)
@@ -272,25 +317,37 @@ class Triager(TextStageOffload):
                 stopped_by = i
                 break
         final = 1 if priority is None else priority
+        return (
+            tuple(fired),
+            stopped_by,
+            tuple(dict.fromkeys(tags)),
+            final,
+            actionable,
+            status,
+            assigned_to,
+            tuple(dict.fromkeys(notices)),
+        )
+
+    def _triage_of(self, post: Post, cls: Classification, vip: bool, outcome: _Outcome) -> Triage:
+        """A post's triage from what the rules did (`_apply`): the due time is the post's own."""
+        _, _, tags, priority, actionable, status, assigned_to, notices = outcome
         due = (
-            self.sla.due(post.created_at, post.network, final, vip)
+            self.sla.due(post.created_at, post.network, priority, vip)
             if actionable and not post.is_ours
             else None
         )
-        triage = Triage(
+        return Triage(
             status=status,
-            priority=final,
+            priority=priority,
             sentiment=cls.sentiment,
             sentiment_label=cls.sentiment_label,
             intent=cls.intent,
             actionable=actionable,
             due_at=due,
-            tags=tuple(dict.fromkeys(tags)),
+            tags=tags,
             assigned_to=assigned_to,
-            notify=tuple(dict.fromkeys(notices)) if not post.is_ours else (),
+            notify=notices if not post.is_ours else (),
         )
-        guess = detect.guessed if detect is not None else None
-        return Decision(triage, tuple(fired), stopped_by, cls.actionable, guess)
 
     def decide_stored(self, page: Sequence[tuple[int, Post]], conn: sqlite3.Connection) -> list[Decision]:
         """Re-triage stored posts (id, post) as live sync did when each arrived.
