@@ -81,11 +81,7 @@ class TextStage:
     each worker process gets a copy once.
     """
 
-    __slots__ = ("classifier", "guesser", "prefilter", "rules", "texts")
-
-    # Texts whose reading is kept (retweets, outage waves and canned replies repeat a text many
-    # times); a bound on memory only.
-    KEEP_TEXTS = 4096
+    __slots__ = ("classifier", "guesser", "prefilter", "rules")
 
     def __init__(
         self, classifier: Classifier, rules: Sequence[Rule], guesser: LanguageGuesser | None = None
@@ -94,7 +90,6 @@ class TextStage:
         self.rules = tuple(rules)
         self.guesser = guesser
         self.prefilter = needs_words(self.rules)
-        self.texts: dict[str, tuple[str, Classification, frozenset[str]]] = {}
 
     def __getstate__(self) -> tuple[Classifier, tuple[Rule, ...], LanguageGuesser | None]:
         return self.classifier, self.rules, self.guesser
@@ -102,26 +97,15 @@ class TextStage:
     def __setstate__(self, state: tuple[Classifier, tuple[Rule, ...], LanguageGuesser | None]) -> None:
         self.classifier, self.rules, self.guesser = state
         self.prefilter = needs_words(self.rules)
-        self.texts = {}
-
-    def reading(self, text: str) -> tuple[str, Classification, frozenset[str]]:
-        """A text's shadow, classification and words (for the keyword pre-filter), read once per text."""
-        known = self.texts.get(text)
-        if known is None:
-            shadow_text = shadow(text)
-            cls = self.classifier.classify(text, shadow_text)
-            words = frozenset(_WORD.findall(shadow_text)) if self.prefilter else frozenset()
-            if len(self.texts) >= self.KEEP_TEXTS:
-                self.texts.clear()
-            known = self.texts[text] = (shadow_text, cls, words)
-        return known
 
     def verdict(self, post: PostFields) -> TextVerdict:
         """Classify a post's text; test each rule's text conditions where its post conditions hold."""
         text = post[0]
         detect = LazyLanguage(self.guesser, text) if self.guesser is not None and not post[3] else None
         view = PostView(*post[1:], detect=detect)
-        shadow_text, cls, words = self.reading(text)
+        shadow_text = shadow(text)
+        cls = self.classifier.classify(text, shadow_text)
+        words = frozenset(_WORD.findall(shadow_text)) if self.prefilter else frozenset()
         mask = 0
         for i, rule in enumerate(self.rules):
             if not rule.matches_post(view, cls):
