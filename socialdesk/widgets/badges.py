@@ -33,9 +33,13 @@ def age(created_at: float, now: float) -> str:
 
 
 def duration(seconds: float) -> str:
-    """A signed compact duration for SLA clocks: 12m, 1h05, -3m (overdue)."""
+    """A signed compact duration for SLA clocks: 12m, 1h05, -3m (overdue).
+
+    Time left counts whole minutes left; overdue counts every minute begun, so a clock just past its
+    due time says -1m, never -0m.
+    """
     sign = "-" if seconds < 0 else ""
-    seconds = abs(int(seconds))
+    seconds = int(seconds) if seconds >= 0 else -int(seconds // 60) * 60
     hours, minutes = divmod(seconds // 60, 60)
     if hours >= 24:
         return f"{sign}{hours // 24}d"
