@@ -48,3 +48,15 @@ def test_without_a_length_the_soak_never_runs() -> None:
     assert suite.Options.make(1_000, None, None, quick=True, soak_minutes=1).wants("soak")
     with pytest.raises(ValueError, match="unknown figure group"):
         suite.Options.make(1_000, None, None, quick=True, only=frozenset({"sook"}))
+
+
+def test_a_tenth_with_no_key_timed_falls_back_to_the_first_and_last_keys_timed() -> None:
+    # A loaded machine timed no key in the first or last tenth of a short run: still a figure.
+    result = {
+        "minutes": 0.15,
+        "rss": [(t, 100_000) for t in range(10)],
+        "keys": [(1.5 + t / 2, 0.010 if t < 5 else 0.012) for t in range(12)],
+    }
+    verdict = soak.judge(result)
+    assert math.isfinite(verdict["p99_drift"])
+    assert verdict["p99_first_tenth_ms"] == 10.0 and verdict["p99_last_tenth_ms"] == 12.0
