@@ -3,45 +3,20 @@ claim is shown and refused, presence and typing are shown (posts are written as 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
-from textual.app import App
 
-from socialdesk.app import SocialDeskApp
-from socialdesk.cli import make_app
-from socialdesk.config import DeskSettings, Settings, TeamSettings
-from socialdesk.context import Context
 from socialdesk.team import claims, presence
 from socialdesk.widgets.feed_list import FeedList
 from socialdesk.widgets.team_bar import TeamBar
 from tests.team.desk_seed import add_post
-from tests.team.seed import add_agents
 from tests.ui.reply_host import review_after
+from tests.ui.team_host import team_app, toasts
 from tests.ui.waiting import settle
 
 pytestmark = pytest.mark.postgres
-
-
-def toasts(app: App[Any]) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-@pytest.fixture
-def hub(team_db: str) -> Iterator[psycopg.Connection]:
-    """The team database as the hub fills it: ann and bob, bob's urgent conversation, one more."""
-    with psycopg.connect(team_db, autocommit=True) as conn:
-        add_agents(conn, ann="agent", bob="agent")
-        yield conn
-
-
-def team_app(team_db: str, tmp_path: Path, agent: str = "ann") -> SocialDeskApp:
-    settings = Settings(desk=DeskSettings(agent=agent), team=TeamSettings(url=team_db))
-    ctx = Context(settings=settings, db_path=tmp_path / f"{agent}.db")
-    return make_app(ctx, sync=False, sources=[])
 
 
 def conversation_row(hub: psycopg.Connection, conversation_id: int) -> tuple[str, str, str]:

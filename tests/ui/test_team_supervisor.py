@@ -14,7 +14,7 @@ from socialdesk.widgets.supervisor_panel import SupervisorPanel
 from tests.conftest import FIXED_NOW
 from tests.team.desk_seed import add_post
 from tests.team.seed import add_agents
-from tests.ui.test_team_desk import team_app, toasts
+from tests.ui.team_host import team_app, toasts
 from tests.ui.waiting import settle
 
 pytestmark = pytest.mark.postgres
