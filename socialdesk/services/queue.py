@@ -41,6 +41,10 @@ if TYPE_CHECKING:
             """Add or remove a tag on the conversations for the team first."""
             ...
 
+        def push_correction(self, post_id: int, sentiment_label: str | None, intent: str | None) -> bool:
+            """Correct a post's triage for the team first (True: it waits in the journal)."""
+            ...
+
         def keep_note(self, conn: sqlite3.Connection, post_id: int, note_id: int, text: str) -> int | None:
             """Journal a note in the cache's transaction that stores it; the entry to flush."""
             ...
@@ -358,6 +362,8 @@ class QueueService:
             raise UserError(f"unknown sentiment {sentiment_label!r}")
         if intent is not None and intent not in INTENTS:
             raise UserError(f"unknown intent {intent!r}")
+        if self.team is not None:
+            self.team.push_correction(post_id, sentiment_label, intent)
         with self.store.transaction() as conn:
             qq.set_correction(conn, [post_id], sentiment_label, intent)
             self.store.audit(self.agent.name, "correct", post_id, sentiment=sentiment_label, intent=intent)

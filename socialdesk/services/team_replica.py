@@ -35,7 +35,7 @@ class Pulled:
     rows: dict[str, int] = field(default_factory=dict)
     new_post_ids: list[int] = field(default_factory=list)
     conversations: set[tuple[str, str]] = field(default_factory=set)
-    """(network, key) of conversations whose queue state changed (status, assignee, due time)."""
+    """(network, key) of conversations whose queue state changed (status, assignee, due time, triage)."""
     threads: set[int] = field(default_factory=set)
     """Team conversations whose thread gained a note or an outbox reply."""
     marks: set[int] = field(default_factory=set)
@@ -126,6 +126,7 @@ def _store_page(
         elif table == "posts":
             stored = store_posts(store, "team", [_post(r) for r in page], [_triage(store, r) for r in page])
             pulled.new_post_ids += stored.inserted
+            pulled.conversations.update(team_cache.put_corrections(conn, page))
             deleted = [r for r in page if r["deleted_at"] is not None]
             for row in deleted:
                 store.mark_deleted(row["network"], [row["native_id"]], float(row["deleted_at"]))

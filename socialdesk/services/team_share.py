@@ -1,10 +1,11 @@
-"""What a team desk shares beyond statuses: internal notes, tags and assignments, online or journalled.
+"""What a team desk shares beyond statuses: notes, tags, assignments, corrections; online or journalled.
 
 `SharedActions` is a mixin of `services.team_desk.TeamDesk` (whose connection, clock and claim checks
 it uses). A note is journalled in the cache's transaction that stores it, under a key it keeps to the
 team, then sent: a note is never lost (the journal replays it) and never doubled (the team stores a
 key once; the cache knows its own key when the feed brings the note back). Tags and assignments go to
-the team first, like a status, and wait in the journal while the team database is unreachable.
+the team first, like a status, and wait in the journal while the team database is unreachable; so
+does a correction of a post's sentiment or intent (team/corrections.py), which never conflicts.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ if TYPE_CHECKING:
     from socialdesk.store import Store
 
 T = TypeVar("T")
-SHARED = ("note", "tag", "assign")  # the journal's actions this module replays
+SHARED = ("note", "tag", "assign", "correct")  # the journal's actions this module replays
 
 
 class SharedActions:
-    """Mixin: notes, tags and assignments for the team (`self` is a TeamDesk)."""
+    """Mixin: notes, tags, assignments and corrections for the team (`self` is a TeamDesk)."""
 
     store: Store
     agent: str
@@ -122,6 +123,28 @@ class SharedActions:
                 self.held.pop(conversation_id, None)
         return journalled
 
+    def push_correction(self, post_id: int, sentiment_label: str | None, intent: str | None) -> bool:
+        """Correct a post's sentiment label and/or intent for the team; whether it went to the journal.
+
+        A post the team never stored keeps its correction on this desk only (False, as when sent).
+        """
+        from socialdesk.services.team_desk import TeamOffline
+
+        conn = self.store.conn
+        found = team_cache.conversation_of(conn, post_id)
+        post = conn.execute("SELECT network, native_id FROM posts WHERE id = ?", (post_id,)).fetchone()
+        if found is None or post is None:
+            return False
+        detail = {"post": [str(post[0]), str(post[1])], "sentiment": sentiment_label, "intent": intent}
+        try:
+            self._call(
+                partial(_apply, action="correct", conversation_id=found[0], agent=self.agent, detail=detail)
+            )
+        except TeamOffline:
+            self._journal("correct", found[0], detail)
+            return True
+        return False
+
     def _conversations(self, post_ids: Sequence[int]) -> list[int]:
         conn = self.store.conn
         return list(dict.fromkeys(f[0] for p in post_ids if (f := team_cache.conversation_of(conn, p))))
@@ -134,11 +157,11 @@ class SharedActions:
     # -- replaying -------------------------------------------------------------------------------------
 
     def replay_shared(self, entry: int) -> str | None:
-        """Send one journalled note, tag or assignment now.
+        """Send one journalled note, tag, assignment or correction now.
 
-        A note and a tag never conflict (a note is stored once per key; tags are set operations). An
-        assignment whose conversation a colleague changed or claimed meanwhile is not applied, and the
-        cache goes back to the team's assignee.
+        A note, a tag and a correction never conflict (a note is stored once per key; tags are set
+        operations; the last correction wins). An assignment whose conversation a colleague changed or
+        claimed meanwhile is not applied, and the cache goes back to the team's assignee.
 
         Returns:
             "" when the team took it; why not, in one line (the entry is closed as a conflict); None
@@ -165,7 +188,7 @@ class SharedActions:
         except TeamOffline:
             raise
         except UserError as exc:
-            what = {"note": "note", "tag": "tag", "assign": "assignment"}[action]
+            what = {"note": "note", "tag": "tag", "assign": "assignment", "correct": "correction"}[action]
             line = f"Your {what} on conversation {conversation_id} did not reach the team: {exc}"
             with self.store.transaction() as conn:
                 team_cache.journal_done(conn, entry, "conflict", line)
@@ -194,10 +217,13 @@ def _assign(conn: psycopg.Connection, conversation_id: int, agent: str, to: str)
 def _apply(
     conn: psycopg.Connection, action: str, conversation_id: int, agent: str, detail: dict[str, Any]
 ) -> None:
-    """Apply a journalled note, tag or assignment on the team database."""
-    from socialdesk.team import notes
+    """Apply a journalled note, tag, assignment or correction on the team database."""
+    from socialdesk.team import corrections, notes
 
-    if action == "note":
+    if action == "correct":
+        network, native_id = (str(p) for p in detail["post"])
+        corrections.correct(conn, network, native_id, agent, detail["sentiment"], detail["intent"])
+    elif action == "note":
         post = (str(p[0]), str(p[1])) if (p := detail.get("post")) else None
         notes.add(conn, conversation_id, agent, detail["text"], detail["key"], detail["at"], post)
     elif action == "tag":

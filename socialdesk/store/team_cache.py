@@ -178,6 +178,28 @@ def put_notes(conn: sqlite3.Connection, rows: Iterable[Mapping[str, Any]]) -> in
     return copied
 
 
+def put_corrections(conn: sqlite3.Connection, rows: Iterable[Mapping[str, Any]]) -> set[tuple[str, str]]:
+    """Apply the team's triage corrections (sentiment bit 1, intent bit 2) to the cached posts.
+
+    Returns:
+        (network, conversation key) of each post whose cached triage changed.
+    """
+    changed: set[tuple[str, str]] = set()
+    for row in rows:
+        bits = int(row.get("corrected") or 0)
+        for bit, column in ((1, "sentiment_label"), (2, "intent")):
+            if (
+                bits & bit
+                and conn.execute(
+                    f"UPDATE posts SET {column} = ?, corrected = corrected | ? "
+                    f"WHERE network = ? AND native_id = ? AND ({column} IS NOT ? OR corrected & ? = 0)",
+                    (row[column], bit, row["network"], row["native_id"], row[column], bit),
+                ).rowcount
+            ):
+                changed.add((str(row["network"]), str(row["thread_id"] or row["native_id"])))
+    return changed
+
+
 def own_note(conn: sqlite3.Connection, key: str, note_id: int) -> None:
     """Remember the key this desk gave one of its notes (before the note leaves for the team)."""
     conn.execute("INSERT INTO team_own_notes (key, note_id) VALUES (?, ?)", (key, note_id))

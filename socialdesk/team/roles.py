@@ -20,6 +20,7 @@ NEEDS: dict[str, str] = {
     "reply": "agent",
     "note": "agent",
     "tag": "agent",
+    "correct": "agent",
     "set_status": "agent",
     "presence": "agent",
     "approve": "approver",
