@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from socialdesk.team.connect import connect
+from socialdesk.team.connect import connect, connect_params
 from socialdesk.team.migrate import migrate
 
 LEASE = 15.0  # the hub's default
@@ -65,13 +65,21 @@ class _Writer(threading.Thread):
                 self.stop.wait(0.02)
 
 
-def _hub(workdir: Path, name: str) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "socialdesk", "--config", str(workdir / "config.toml"), "hub"]
-    command += ["--name", name, "--lease", str(LEASE), "--cache", str(workdir / f"{name}.db")]
+def _hub_env(workdir: Path, url: str) -> dict[str, str]:
+    """The hubs' environment: their own empty directories and secret file, and the bench's password."""
     env = {**os.environ, "SOCIALDESK_SECRETS": "file"}
     env.update(
         {f"SOCIALDESK_{kind}_DIR": str(workdir / kind.lower()) for kind in ("DATA", "CONFIG", "STATE")}
     )
+    password = connect_params(url).get("password")  # the keyring's or a file's: never on a command line
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    return env
+
+
+def _hub(workdir: Path, name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "socialdesk", "--config", str(workdir / "config.toml"), "hub"]
+    command += ["--name", name, "--lease", str(LEASE), "--cache", str(workdir / f"{name}.db")]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -81,7 +89,9 @@ _SESSIONS = (
 _HOLDER = "SELECT holder FROM hub_leases WHERE account = 'feed'"
 
 
-def _kill_leader(conn: Any, hubs: dict[str, subprocess.Popen[bytes]], workdir: Path) -> tuple[str, float]:
+def _kill_leader(
+    conn: Any, hubs: dict[str, subprocess.Popen[bytes]], workdir: Path, env: dict[str, str]
+) -> tuple[str, float]:
     """SIGKILL the leading hub once it has synced, wait for the next leader, restart the killed one as
     the standby; (who was killed, seconds from the kill to the next leader's lease)."""
     _until(conn, lambda: _one(conn, _HOLDER) is not None, 120, "a leader")
@@ -93,7 +103,7 @@ def _kill_leader(conn: Any, hubs: dict[str, subprocess.Popen[bytes]], workdir: P
     hubs[holder].wait(30)
     _until(conn, lambda: _one(conn, _HOLDER) != holder, LEASE * 4, "a new leader")
     taken = _one(conn, "SELECT acquired_at FROM hub_leases WHERE account = 'feed'")
-    hubs[holder] = _hub(workdir, holder)  # it comes back as the standby
+    hubs[holder] = _hub(workdir, holder, env)  # it comes back as the standby
     _until(conn, lambda: _one(conn, _SESSIONS) >= 4, 120, "the standby back")
     return holder, float(taken) - float(killed_at)
 
@@ -117,12 +127,13 @@ def failover(url: str, kills: int, say: Callable[[str], None]) -> dict[str, Any]
         with connect(url) as conn:
             migrate(conn)
             writer = _Writer(feed)
-            hubs = {name: _hub(workdir, name) for name in ("hub-1", "hub-2")}
+            env = _hub_env(workdir, url)
+            hubs = {name: _hub(workdir, name, env) for name in ("hub-1", "hub-2")}
             try:
                 _until(conn, lambda: _one(conn, _SESSIONS) >= 4, 120, "two hubs up")
                 writer.start()
                 for _ in range(kills):
-                    killed, seconds = _kill_leader(conn, hubs, workdir)
+                    killed, seconds = _kill_leader(conn, hubs, workdir, env)
                     takeovers.append(seconds)
                     say(f"  killed {killed}: next leader after {seconds * 1000:,.0f} ms")
                 writer.stop.set()

@@ -13,6 +13,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("bench")
     def bench(
+        ctx: typer.Context,
         posts: Annotated[
             int, typer.Option("--posts", min=1000, help="Posts in the generated cache.")
         ] = 1_000_000,
@@ -69,17 +70,26 @@ def register(app: typer.Typer) -> None:
         ] = False,
         team_url: Annotated[
             Optional[str],  # noqa: UP045
-            typer.Option("--team-url", help="PostgreSQL URL of a role that may create databases."),
+            typer.Option(
+                "--team-url",
+                help="PostgreSQL URL of a role that may create databases (default: [team] url; the "
+                "password from the keyring, a 0600 file or libpq's, never the command line).",
+            ),
         ] = None,
     ) -> None:
         """Measure start-up, memory, key latency, search, ingest, the counter and thread opening."""
         if team:
             from socialdesk.bench import hub_failover
             from socialdesk.bench import team as team_suite
+            from socialdesk.commands.team import team_url as configured_url
+            from socialdesk.context import from_typer
             from socialdesk.errors import UserError
+            from socialdesk.team.connect import connect
 
-            if not team_url:
-                raise UserError("bench --team: give --team-url postgresql://USER@HOST:PORT/DBNAME")
+            team_url, where = configured_url(
+                from_typer(ctx), team_url, "bench --team: give --team-url postgresql://USER@HOST:PORT/DBNAME"
+            )
+            connect(team_url, where=where).close()  # a bad URL or password fails here, named as given
             claims = 2_000 if quick else 100_000
             passed = team_suite.run(team_url, (20, 200), claims, say=typer.echo, quick=quick)
             if not hub_failover.report(

@@ -21,13 +21,19 @@ _URL_ARGUMENT = typer.Argument(help="postgresql://USER@HOST:PORT/DBNAME (default
 _URL_OPTION = typer.Option("--url", help="postgresql:// URL (default: [team] url).")
 
 
-def _url(context: Context, given: str | None) -> tuple[str, str]:
-    """The URL to use and how to name it in errors: the argument, else [team] url."""
+def team_url(
+    context: Context, given: str | None, missing: str = "team: give a postgresql:// URL"
+) -> tuple[str, str]:
+    """The URL to use and how to name it in errors: the one given, else [team] url.
+
+    Raises:
+        UserError: neither (`missing` says what to give, the line adds the config's setting).
+    """
     if given:
         return given, "URL"
     if context.settings.team.url:
         return context.settings.team.url, f"{context.settings.source}: team.url"
-    raise UserError("team: give a postgresql:// URL, or set [team] url in config.toml")
+    raise UserError(f"{missing}, or set [team] url in config.toml")
 
 
 @team_app.command("init")
@@ -42,7 +48,7 @@ def init(
     from socialdesk.team.migrate import TeamSchemaTooNew, migrate
 
     context = from_typer(ctx)
-    target, where = _url(context, url)
+    target, where = team_url(context, url)
     with connect(target, where=where) as conn:
         try:
             before, after = migrate(conn)
@@ -70,7 +76,7 @@ def password(
     from socialdesk.team.connect import parse_url, secret_name
 
     context = from_typer(ctx)
-    target, where = _url(context, url)
+    target, where = team_url(context, url)
     params = parse_url(target, where)
     if "password" in params:
         raise UserError(f"{where}: this URL carries a password; give it without one")
@@ -101,7 +107,7 @@ def agent(
     from socialdesk.team.roles import set_agent
 
     context = from_typer(ctx)
-    target, where = _url(context, url)
+    target, where = team_url(context, url)
     with connect(target, where=where) as conn:
         require_current(conn)
         set_agent(conn, context.settings.desk.agent, name, role, active=not inactive)
@@ -116,7 +122,7 @@ def status(ctx: typer.Context, url: Annotated[Optional[str], _URL_OPTION] = None
     from socialdesk.team.supervisor import supervisor_view
 
     context = from_typer(ctx)
-    target, where = _url(context, url)
+    target, where = team_url(context, url)
     with connect(target, where=where) as conn:
         require_current(conn)
         view = supervisor_view(conn, context.settings.desk.agent)

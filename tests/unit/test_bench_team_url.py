@@ -1,0 +1,57 @@
+"""`socialdesk bench --team` finds its database as the desk does, and keeps the password off command lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from socialdesk.bench import hub_failover
+from socialdesk.launcher import main
+from socialdesk.secrets import SecretStore
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+def test_without_a_url_it_says_both_ways_to_give_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    code, text = run(capsys, "--config", str(config), "bench", "--team")
+    assert code == 1
+    assert text.strip().splitlines() == [
+        "socialdesk: error: bench --team: give --team-url postgresql://USER@HOST:PORT/DBNAME, "
+        "or set [team] url in config.toml"
+    ]
+
+
+def test_the_configured_team_url_is_used(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[team]\nurl = "postgresql://ann@127.0.0.1:1/team"\n')
+    code, text = run(capsys, "--config", str(config), "bench", "--team")
+    lines = text.strip().splitlines()
+    assert code == 1 and len(lines) == 1
+    assert lines[0].startswith("socialdesk: error: team database postgresql://ann@127.0.0.1:1/team: ")
+
+
+def test_the_bench_hubs_get_a_stored_password_in_their_environment_never_their_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "no-passfile"))
+    monkeypatch.setenv("SOCIALDESK_SECRETS", "file")
+    monkeypatch.setenv("SOCIALDESK_DATA_DIR", str(tmp_path / "data"))
+    stored = SecretStore("file", path=tmp_path / "data" / "secrets.json")
+    stored.set("team:ann@127.0.0.1:5432/bench", "s3cret")
+    env = hub_failover._hub_env(tmp_path / "work", "postgresql://ann@127.0.0.1:5432/bench")
+    assert env["PGPASSWORD"] == "s3cret"
+    assert env["SOCIALDESK_DATA_DIR"] == str(tmp_path / "work" / "data")  # the hubs' own, empty store
