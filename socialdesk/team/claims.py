@@ -109,6 +109,21 @@ def holder_line(conn: psycopg.Connection, conversation_id: int) -> str:
     return f"{who} holds conversation {conversation_id} (lease ends in {max(0, round(left))} s)"
 
 
+def refuse_if_held(conn: psycopg.Connection, conversation_id: int, agent: str) -> None:
+    """Raise ClaimConflict when someone other than `agent` holds a live claim on the conversation.
+
+    Call it with the conversation's row locked (FOR UPDATE), so no claim can start until the caller's
+    change commits.
+    """
+    held = conn.execute(
+        "SELECT 1 FROM claims WHERE conversation_id = %s AND agent NOT IN ('', %s) "
+        "AND lease_until > team_now()",
+        (conversation_id, agent),
+    ).fetchone()
+    if held is not None:
+        raise ClaimConflict(holder_line(conn, conversation_id))
+
+
 def renew(
     conn: psycopg.Connection, conversation_id: int, agent: str, lease: float = DEFAULT_LEASE
 ) -> float | None:
@@ -144,13 +159,7 @@ def resolve(conn: psycopg.Connection, conversation_id: int, agent: str) -> None:
     with conn.transaction():
         roles.require(conn, agent, "set_status")
         conn.execute("SELECT 1 FROM conversations WHERE id = %s FOR UPDATE", (conversation_id,))
-        holder = conn.execute(
-            "SELECT agent FROM claims WHERE conversation_id = %s AND agent NOT IN ('', %s) "
-            "AND lease_until > team_now()",
-            (conversation_id, agent),
-        ).fetchone()
-        if holder is not None:
-            raise ClaimConflict(holder_line(conn, conversation_id))
+        refuse_if_held(conn, conversation_id, agent)
         changed = conn.execute(
             "UPDATE conversations SET status = 'resolved', snoozed_until = NULL, updated_at = team_now(), "
             "updated_by = %s WHERE id = %s RETURNING id",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from socialdesk.errors import UserError
 from socialdesk.team import audit, roles
-from socialdesk.team.claims import ClaimConflict, holder_line
+from socialdesk.team.claims import refuse_if_held
 from socialdesk.team.schema import STATUSES
 
 if TYPE_CHECKING:
@@ -38,13 +38,7 @@ def set_status(
     with conn.transaction():
         roles.require(conn, agent, "set_status")
         conn.execute("SELECT 1 FROM conversations WHERE id = %s FOR UPDATE", (conversation_id,))
-        held = conn.execute(
-            "SELECT 1 FROM claims WHERE conversation_id = %s AND agent NOT IN ('', %s) "
-            "AND lease_until > team_now()",
-            (conversation_id, agent),
-        ).fetchone()
-        if held is not None:
-            raise ClaimConflict(holder_line(conn, conversation_id))
+        refuse_if_held(conn, conversation_id, agent)
         changed = conn.execute(
             "UPDATE conversations SET status = %s, snoozed_until = %s, updated_at = team_now(), "
             "updated_by = %s WHERE id = %s RETURNING id",
@@ -109,13 +103,7 @@ def assign(conn: psycopg.Connection, conversation_id: int, agent: str, to: str) 
         roles.require(conn, agent, "claim" if {before, to} <= {"", agent} else "assign")
         if to and roles.role_of(conn, to) is None:
             raise UserError(f"{to} is not an active member of the team")
-        held = conn.execute(
-            "SELECT 1 FROM claims WHERE conversation_id = %s AND agent NOT IN ('', %s) "
-            "AND lease_until > team_now()",
-            (conversation_id, agent),
-        ).fetchone()
-        if held is not None:
-            raise ClaimConflict(holder_line(conn, conversation_id))
+        refuse_if_held(conn, conversation_id, agent)
         conn.execute(
             "UPDATE conversations SET assigned_to = %s, updated_at = team_now(), updated_by = %s "
             "WHERE id = %s",
