@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 NOT_IN_TEAM = "the post is not in the team's data (the hub never stored it): this reply cannot be sent"
 IDLE_WAIT = 5.0  # seconds between looks for replies to hand over when nothing woke the loop
+HAND_OVER_PAGE = 50  # replies read from the cache per round (the lock is let go between rounds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,8 @@ class HandedOver:
 
     handed: int = 0
     failed: tuple[int, ...] = ()
+    more: bool = False
+    """The round took a full page: more may wait (a backlog written offline), so look again at once."""
 
 
 class TeamOutbox:
@@ -71,7 +74,8 @@ class TeamOutbox:
         """
         handed, failed = 0, []
         with self.lock:
-            for waiting in team_replies.waiting(self.store.conn):
+            page = team_replies.waiting(self.store.conn, HAND_OVER_PAGE)
+            for waiting in page:
                 find = partial(desk_outbox.find_post, network=waiting.network, native_id=waiting.native_id)
                 post = self.desk.call(find)
                 if post is None:
@@ -86,7 +90,7 @@ class TeamOutbox:
                 if undone:  # taken back here by another process meanwhile: take it back there too
                     self.desk.call(partial(desk_outbox.undo, ids=ids, agent=agent))
                 handed += 1
-        return HandedOver(handed, tuple(failed))
+        return HandedOver(handed, tuple(failed), more=sum(len(w.parts) for w in page) >= HAND_OVER_PAGE)
 
     def _part(self, row: ReplyRow) -> dict[str, object]:
         send_after = None if row.send_after is None else row.send_after + self.desk.offset
@@ -182,10 +186,10 @@ def run(outbox: TeamOutbox, stop: threading.Event, on_failed: Callable[[tuple[in
             done = outbox.hand_over()
             if done.failed:
                 on_failed(done.failed)
-            wait = IDLE_WAIT
+            wait = 0.0 if done.more else IDLE_WAIT
         except TeamOffline:
             wait = 1.0
         except Exception:  # never let one bad round end the hand-overs for the rest of the shift
             _log.exception("handing replies to the team's outbox failed; trying again")
-            wait = IDLE_WAIT
+            wait = 0.0 if done.more else IDLE_WAIT
         outbox.wait(wait)

@@ -3,6 +3,7 @@ followed back on every desk, and taken back, approved, retried or discarded on t
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from socialdesk.errors import UserError
 from socialdesk.models import Agent, Author, Post, ReplyState
-from socialdesk.services import team_replica
+from socialdesk.services import team_outbox, team_replica
 from socialdesk.services.outbox import Outbox
 from socialdesk.services.team_desk import TeamDesk, TeamOffline
 from socialdesk.services.team_outbox import NOT_IN_TEAM, TeamOutbox, events_of
@@ -288,3 +289,35 @@ def test_a_reply_to_a_post_the_team_never_stored_fails_with_why(
     failed = ann.outbox.get(reply)
     assert failed is not None and (failed.state, failed.error) == ("failed", NOT_IN_TEAM)
     assert team_replies_rows(db) == []
+
+
+def test_a_backlog_written_offline_is_handed_over_whole_without_waiting_for_the_next_look(
+    db: psycopg.Connection, team_db: str, relay: Relay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(team_outbox, "IDLE_WAIT", 3600.0)  # only a full round may bring the next one
+    add_post(db, "p1")
+    ann = Desk(through(relay, team_db), tmp_path, "ann")
+    stop = threading.Event()
+    failed: list[tuple[int, ...]] = []
+    loop: threading.Thread | None = None
+    try:
+        ann.pull()
+        relay.stop()
+        backlog = team_outbox.HAND_OVER_PAGE * 2 + 7
+        for n in range(backlog):
+            ann.outbox.enqueue(ann.post_id("p1"), f"reply {n}", "ann", undo_seconds=0)
+        assert ann.outbox.team is not None
+        relay.start()
+        loop = threading.Thread(
+            target=team_outbox.run, args=(ann.outbox.team, stop, failed.append), daemon=True
+        )
+        loop.start()
+        until(db, lambda conn: count(conn, "SELECT count(*) FROM replies") == backlog)
+        assert ann.outbox.unsent()[1] == 0 and failed == []
+    finally:
+        stop.set()
+        if ann.outbox.team is not None:
+            ann.outbox.team.wake()
+        if loop is not None:
+            loop.join(30)
+        ann.close()
