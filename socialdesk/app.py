@@ -101,7 +101,8 @@ class SocialDeskApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(self.desk)
-        # Automations are local work: they run offline too, on the app's clock.
+        # Automations are local work: they run offline too, on the app's clock (a team desk's run in
+        # the hub; its pass only shows notices).
         self.set_interval(self.AUTOMATIONS_EVERY, self.run_automations)
         if self._sources_factory is not None:
             self.call_after_refresh(self._connect)
@@ -289,11 +290,12 @@ class SocialDeskApp(App[None]):
 
         store, agent = self.ctx.store, self.ctx.agent.name
         notices = notifications.unseen(store, agent)  # what sync's rules raised (a first call: none)
-        report = run_kept(keeper_for(self.ctx), self.clock())
-        notices += notifications.unseen(store, agent)
-        self.post_message(
-            AutomationsRan(len(report.fired) + len(report.woke), [notifications.line(n) for n in notices])
-        )
+        changed = 0
+        if not self.team_url:  # a team's automations run once, in the hub, on the team database
+            report = run_kept(keeper_for(self.ctx), self.clock())
+            notices += notifications.unseen(store, agent)
+            changed = len(report.fired) + len(report.woke)
+        self.post_message(AutomationsRan(changed, [notifications.line(n) for n in notices]))
 
     def on_automations_ran(self, message: AutomationsRan) -> None:
         """Show what changed, and ring for each batch of notices (three shown, the rest counted)."""

@@ -142,8 +142,10 @@ def sync(
                 line += f" · {report.message}"
             typer.echo(line)
             failed = failed or report.state not in ("ok", "rate-limited")
-        # After each round: snoozes that ran out wake, and the playbook's automations fire.
-        if summary := run_kept(keeper_for(context), time.time()).summary():
+        # After each round: snoozes that ran out wake, and the playbook's automations fire (a team's
+        # run in the hub, once for the team, on the team database).
+        team = bool(context.settings.team.url)
+        if not team and (summary := run_kept(keeper_for(context), time.time()).summary()):
             typer.echo(summary)
         if once:
             break

@@ -39,6 +39,7 @@ def hub(
     from socialdesk.hub.runner import Hub
     from socialdesk.launcher import workspace_sources, workspace_triage
     from socialdesk.services.outbox_worker import resolver_for
+    from socialdesk.services.playbook_keeper import keeper_for
     from socialdesk.store import Store
     from socialdesk.team.connect import connect, safe_url
     from socialdesk.team.migrate import require_current
@@ -72,6 +73,8 @@ def hub(
         sync_interval=context.settings.desk.sync_interval,
         reconcile_delay=reconcile_delay,
         say=lambda line: typer.echo(line, err=False),
+        # The team's automations follow this hub's playbook (desk.playbook), re-read when it changes.
+        automations=lambda: keeper_for(context).current().automations,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

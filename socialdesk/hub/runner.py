@@ -5,17 +5,20 @@ leases it holds and tries to take the others every `poll` seconds (README: Team,
 worker does the work of the accounts led: on taking one, recover the sends an earlier leader left
 `sending`; then sync it every `sync_interval` (the solo desk's sync engine into the hub's cache,
 published page by page) and send its due replies (the solo desk's delivery, on a fenced ledger),
-woken by the change feed when a desk queues a reply.
+woken by the change feed when a desk queues a reply. The worker also runs the playbook's
+automations for the team (hub/automations.py) every `automations_every` seconds and after each
+sync, whether or not it leads an account: a firing is claimed once, whichever hub gets there.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from socialdesk.hub.automations import run_for_team
 from socialdesk.hub.ledger import HubLedger
 from socialdesk.hub.publish import Publisher
 from socialdesk.services.delivery import RECONCILE_DELAY, ConnectorResolver, Delivery
@@ -27,6 +30,8 @@ from socialdesk.team.hub_posts import Published
 
 if TYPE_CHECKING:
     import psycopg
+
+    from socialdesk.services.automations import Automation
 
 Connect = Callable[[], "psycopg.Connection"]
 
@@ -55,6 +60,9 @@ class Hub:
         lease: seconds a lead lasts unless renewed; poll: seconds between the keeper's rounds.
         reconcile_delay: seconds before a send a dead leader left `sending` is looked for.
         say: where the hub reports what it does (a line each).
+        automations: the playbook's automations as they are now (the keeper's last good version);
+            None runs none.
+        automations_every: seconds between automation passes (one also follows each sync).
     """
 
     connect: Connect
@@ -69,6 +77,9 @@ class Hub:
     reconcile_delay: float = RECONCILE_DELAY
     clock: Callable[[], float] = time.time
     say: Callable[[str], None] = lambda line: None
+    automations: Callable[[], Sequence[Automation]] | None = None
+    automations_every: float = 60.0
+    _automated_at: float | None = field(default=None, repr=False)
     _leases: dict[str, Lease] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _wake: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -160,7 +171,8 @@ class Hub:
                     if conn is None:
                         conn = self.connect()
                         feed.listen(conn)
-                    self._work_round(conn, led)
+                    synced = self._work_round(conn, led)
+                    self._automate(conn, synced)
                     self._wake.clear()
                     if not self._wake.is_set():
                         feed.wait(conn, self.poll)  # a desk's commit (a reply queued) wakes the hub
@@ -181,7 +193,9 @@ class Hub:
             if conn is not None:
                 conn.close()
 
-    def _work_round(self, conn: psycopg.Connection, led: dict[str, _Led]) -> None:
+    def _work_round(self, conn: psycopg.Connection, led: dict[str, _Led]) -> bool:
+        """Sync and send for the accounts led; whether an account was synced."""
+        synced = False
         current = self.leading()
         for account in [a for a, state in led.items() if current.get(a, None) != state.lease]:
             if account not in current or current[account].epoch != led[account].lease.epoch:
@@ -199,8 +213,29 @@ class Hub:
             if state.synced_at is None or now - state.synced_at >= self.sync_interval:
                 self._sync(source, state)
                 state.synced_at = now
+                synced = True
             for event in state.delivery.process_due():
                 self.say(f"{source.name}: reply {event.reply_id} {event.state} {event.error}".rstrip())
+        return synced
+
+    def _automate(self, conn: psycopg.Connection, synced: bool) -> None:
+        """One automation pass for the team when one is due (or a sync just brought posts)."""
+        if self.automations is None:
+            return
+        now = self.clock()
+        last = self._automated_at
+        if not synced and last is not None and now - last < self.automations_every:
+            return
+        self._automated_at = now
+        try:
+            report = run_for_team(conn, self.automations(), now, self.holder)
+        except Exception as exc:
+            if conn.closed or conn.broken:
+                raise  # the work connection is gone: the loop reconnects
+            self.say(f"hub {self.holder}: automations: {type(exc).__name__}: {exc}")
+            return
+        if summary := report.summary():
+            self.say(f"hub {self.holder}: {summary}")
 
     def _take_up(self, conn: psycopg.Connection, source: Source, lease: Lease) -> _Led:
         ledger = HubLedger(conn, lease, self.reconcile_delay)

@@ -18,7 +18,8 @@
 The desk runs them every minute and after each sync, `socialdesk sync` after each round, both on
 their clock, and snoozed posts whose time has come wake in the same pass. Each automation fires once
 per conversation and condition (the oldest waiting post, the resolved post), so running twice, or in
-two processes, changes nothing more; each firing is audited and kept for `rules explain`.
+two processes, changes nothing more; each firing is audited and kept for `rules explain`. A team
+desk runs none: the hub runs them for the team on the team database (hub/automations.py).
 """
 
 from __future__ import annotations
@@ -173,6 +174,7 @@ class AutomationReport:
 
     woke: list[int] = field(default_factory=list)
     fired: list[Fired] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # automations that could not run, and why
 
     def summary(self) -> str:
         """One line for `sync` ("" when nothing happened)."""
@@ -182,6 +184,7 @@ class AutomationReport:
         parts = [f"{name!r} fired for {n} conversation{'s' * (n != 1)}" for name, n in counts.items()]
         if self.woke:
             parts.append(f"{len(self.woke)} snoozed post{'s' * (len(self.woke) != 1)} woke")
+        parts += self.refused
         return "automations: " + " · ".join(parts) if parts else ""
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,6 +64,10 @@ class Term:
     field: str  # "" for free text
     value: str
     quoted: bool
+
+
+# A dialect's compiler of one field term (agent, now as given to the query): (SQL condition, values).
+ClauseFn = Callable[[Term, str, float], tuple[str, list[SqlValue]]]
 
 
 def tokenize(text: str) -> list[Term]:
@@ -276,28 +280,34 @@ def _text_condition(term: Term) -> tuple[str, list[SqlValue]]:
     return (f"NOT ({sql})" if term.negated else sql), [_fts_phrase(term.value)]
 
 
-def parse_query(
-    text: str, agent: str = "", now: float | None = None, known: Vocabulary | None = None
-) -> PostFilter:
-    """Compile a query into a PostFilter.
+def compile_terms(
+    text: str,
+    agent: str,
+    now: float,
+    clause: ClauseFn,
+    text_condition: Callable[[Term], tuple[str, list[SqlValue]]],
+) -> tuple[list[str], list[SqlValue], list[list[Term]]]:
+    """Parse a query and compile its terms with a dialect's SQL (the cache's SQLite, the team's PostgreSQL).
 
     Args:
-        text: what the agent typed.
-        agent: the agent's name (for `assigned:me` and `is:mine`).
-        now: the time relative dates count back from (default: now).
-        known: the cache's networks and assignees; with it, other values of those fields are errors.
+        clause: a field term's condition (a negated one is wrapped in NOT here).
+        text_condition: a free-text term's condition where it cannot be searched with the others
+            (negated, or in an OR group with fields).
+
+    Returns:
+        The conditions that must all hold, their parameters, and the plain text to search: groups
+        of terms, each group one of whose terms must match.
 
     Raises:
         QueryError: with a message fit to show inline under the search box.
     """
     if len(text) > 2000:
         raise QueryError("query is too long (2000 characters at most)")
-    now = time.time() if now is None else now
     # Control characters (NUL ends an FTS5 string early) and escapes are never meant in a query.
     text = clean(text, single_line=True)
     where: list[str] = []
     params: list[SqlValue] = []
-    fts: list[str] = []
+    searches: list[list[Term]] = []
     terms = [
         Term(t.negated, "ticket", t.value, False)  # a bare ticket number
         if not t.field and not t.quoted and _TICKET.match(t.value)
@@ -314,31 +324,61 @@ def parse_query(
             continue  # stray punctuation such as "&" or "!!" between words
         searched = True
         if len(wordy) > 1 and all(not t.field and not t.negated for t in wordy):
-            fts.append("(" + " OR ".join(_fts_phrase(t.value) for t in wordy) + ")")
+            searches.append(wordy)
             continue
         if len(wordy) > 1:
             either: list[str] = []
             for term in wordy:
                 if term.field:
-                    clause, values = _clause(term, agent, now, known)
-                    clause = f"NOT ({clause})" if term.negated else f"({clause})"
+                    sql, values = clause(term, agent, now)
+                    sql = f"NOT ({sql})" if term.negated else f"({sql})"
                 else:
-                    clause, values = _text_condition(term)
-                either.append(clause)
+                    sql, values = text_condition(term)
+                either.append(sql)
                 params += values
             where.append("(" + " OR ".join(either) + ")")
             continue
         term = wordy[0]
         if term.field:
-            clause, values = _clause(term, agent, now, known)
-            where.append(f"NOT ({clause})" if term.negated else clause)
+            sql, values = clause(term, agent, now)
+            where.append(f"NOT ({sql})" if term.negated else sql)
             params += values
         elif term.negated:
-            clause, values = _text_condition(term)
-            where.append(clause)
+            sql, values = text_condition(term)
+            where.append(sql)
             params += values
         else:
-            fts.append(_fts_phrase(term.value))
+            searches.append([term])
     if terms and not searched:
         raise QueryError(f"nothing to search for in {text!r}: no field, letter or digit")
+    return where, params, searches
+
+
+def parse_query(
+    text: str, agent: str = "", now: float | None = None, known: Vocabulary | None = None
+) -> PostFilter:
+    """Compile a query into a PostFilter.
+
+    Args:
+        text: what the agent typed.
+        agent: the agent's name (for `assigned:me` and `is:mine`).
+        now: the time relative dates count back from (default: now).
+        known: the cache's networks and assignees; with it, other values of those fields are errors.
+
+    Raises:
+        QueryError: with a message fit to show inline under the search box.
+    """
+    where, params, searches = compile_terms(
+        text,
+        agent,
+        time.time() if now is None else now,
+        lambda term, agent, now: _clause(term, agent, now, known),
+        _text_condition,
+    )
+    fts = [
+        _fts_phrase(group[0].value)
+        if len(group) == 1
+        else "(" + " OR ".join(_fts_phrase(t.value) for t in group) + ")"
+        for group in searches
+    ]
     return PostFilter(tuple(where), tuple(params), " AND ".join(fts) or None)

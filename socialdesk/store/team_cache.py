@@ -47,7 +47,9 @@ def put_conversations(conn: sqlite3.Connection, rows: Sequence[Mapping[str, Any]
     conn.executemany(
         "UPDATE posts SET status = :status, assigned_to = :assigned_to, due_at = :due_at, "
         "snoozed_until = :snoozed_until, first_response_at = :first_response_at, "
-        "status_at = :updated_at WHERE network = :network AND conversation_id = :key AND is_ours = 0",
+        # the conversation's priority only raises its posts' (the hub's automations raise it)
+        "priority = MAX(priority, :priority), status_at = :updated_at "
+        "WHERE network = :network AND conversation_id = :key AND is_ours = 0",
         rows,
     )
     return [(str(r["network"]), str(r["key"])) for r in rows]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from socialdesk.errors import UserError
 from socialdesk.team import audit, roles
 from socialdesk.team.claims import refuse_if_held
-from socialdesk.team.schema import STATUSES
+from socialdesk.team.schema import CLOSED, STATUSES
 
 if TYPE_CHECKING:
     import psycopg
@@ -37,7 +37,14 @@ def set_status(
         raise UserError("snoozing needs a time to wake up")
     with conn.transaction():
         roles.require(conn, agent, "set_status")
-        conn.execute("SELECT 1 FROM conversations WHERE id = %s FOR UPDATE", (conversation_id,))
+        row = conn.execute(
+            "SELECT status FROM conversations WHERE id = %s FOR UPDATE", (conversation_id,)
+        ).fetchone()
+        if row is not None and row[0] == CLOSED:
+            raise UserError(
+                "that conversation is closed (resolved, then quiet): it stays closed until the "
+                "customer writes again"
+            )
         refuse_if_held(conn, conversation_id, agent)
         changed = conn.execute(
             "UPDATE conversations SET status = %s, snoozed_until = %s, updated_at = team_now(), "

@@ -45,14 +45,16 @@ VALUES (%(network)s, %(key)s, %(account)s, %(status)s, %(priority)s, %(assigned_
 ON CONFLICT (network, key) DO NOTHING
 RETURNING id
 """
-# A customer's new post in a conversation we know: it comes back to the queue if it had left it.
+# A customer's new post in a conversation we know: it comes back to the queue if it had left it
+# (a closed one too: closed by the hub's automations, the customer's next post is a case again).
 _CUSTOMER_WROTE = """
 UPDATE conversations SET
     last_post_at = greatest(last_post_at, %(created_at)s), priority = greatest(priority, %(priority)s),
-    due_at = CASE WHEN status IN ('resolved', 'snoozed') THEN %(due_at)s
+    due_at = CASE WHEN status IN ('resolved', 'snoozed', 'closed') THEN %(due_at)s
                   WHEN first_response_at IS NULL THEN least(due_at, %(due_at)s) ELSE due_at END,
-    first_response_at = CASE WHEN status IN ('resolved', 'snoozed') THEN NULL ELSE first_response_at END,
-    status = CASE WHEN status IN ('resolved', 'snoozed') THEN 'open' ELSE status END,
+    first_response_at = CASE WHEN status IN ('resolved', 'snoozed', 'closed') THEN NULL
+                             ELSE first_response_at END,
+    status = CASE WHEN status IN ('resolved', 'snoozed', 'closed') THEN 'open' ELSE status END,
     updated_at = team_now(), updated_by = %(by)s
 WHERE id = %(id)s
 """

@@ -31,6 +31,8 @@ REPLICATED: dict[str, tuple[str, ...]] = {
 }
 ROLES = ("agent", "approver", "supervisor")
 STATUSES = ("new", "open", "pending", "snoozed", "resolved", "escalated")
+# Set by the hub's automations only (migration 7): resolved, then quiet; final, as in the cache.
+CLOSED = "closed"
 REPLY_STATES = (
     "draft",
     "awaiting_approval",
@@ -440,6 +442,40 @@ MIGRATIONS: list[str] = [
             END IF;
         END LOOP;
     END $$;
+    """,
+    # 7: the playbook's automations run in the hub for the team (hub/automations.py): a conversation
+    # may be closed (resolved, then quiet: final, as in the cache); `status_at` says when its status
+    # last changed (NULL before this: its `updated_at`, never earlier, stands in); and each firing
+    # is claimed once per automation, conversation and condition, in the transaction of its changes
+    f"""
+    ALTER TABLE conversations DROP CONSTRAINT conversations_status_check;
+    ALTER TABLE conversations ADD CONSTRAINT conversations_status_check
+        CHECK (status IN ({_in(STATUSES)}, 'closed'));
+    ALTER TABLE conversations ADD COLUMN status_at double precision;
+    CREATE FUNCTION conversation_status_at() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW.status IS DISTINCT FROM OLD.status THEN
+            NEW.status_at := team_now();
+        END IF;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER conversations_status_at BEFORE UPDATE OF status ON conversations
+        FOR EACH ROW EXECUTE FUNCTION conversation_status_at();
+    CREATE INDEX conversations_waiting ON conversations (status) WHERE status IN ('new', 'open', 'escalated');
+    CREATE INDEX conversations_snoozed ON conversations (snoozed_until) WHERE status = 'snoozed';
+    CREATE INDEX conversations_resolved ON conversations (id) WHERE status = 'resolved';
+
+    CREATE TABLE automation_runs (
+        automation text NOT NULL,
+        conversation_id bigint NOT NULL REFERENCES conversations(id),
+        instance text NOT NULL,
+        post_id bigint REFERENCES posts(id),
+        at double precision NOT NULL,
+        hub text NOT NULL DEFAULT '',
+        did text NOT NULL DEFAULT '',
+        PRIMARY KEY (automation, conversation_id, instance)
+    );
+    CREATE INDEX automation_runs_conversation ON automation_runs (conversation_id);
     """,
 ]
 
