@@ -30,6 +30,7 @@ class ApprovalsScreen(Screen[None]):
     ApprovalsScreen #approvals-title { height: 1; background: $panel; padding: 0 1; }
     ApprovalsScreen OptionList { height: 1fr; }
     """
+    AUTO_FOCUS = "#approvals-list"
     BINDINGS = [
         Binding("a", "approve", "Approve", id="approvals.approve"),
         Binding("r", "reject", "Reject", id="approvals.reject"),
@@ -67,7 +68,6 @@ class ApprovalsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
         self.load()
 
     @work(

@@ -23,6 +23,7 @@ class EscalateScreen(ModalScreen[tuple[str, str] | None]):
     EscalateScreen #escalate-chosen { text-style: bold; }
     EscalateScreen .hint { color: $text-muted; }
     """
+    AUTO_FOCUS = "#escalate-note"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="escalate.cancel")]
 
     def __init__(self, note: str = "", roles: tuple[str, ...] = DEFAULT_ROLES) -> None:
@@ -44,9 +45,6 @@ class EscalateScreen(ModalScreen[tuple[str, str] | None]):
                 " · escape cancels",
                 classes="hint",
             )
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
 
     @staticmethod
     def _chosen(role: str) -> str:

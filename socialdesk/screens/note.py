@@ -24,6 +24,7 @@ class NoteScreen(ModalScreen[str | None]):
     NoteScreen TextArea { height: 8; }
     NoteScreen .hint { color: $text-muted; }
     """
+    AUTO_FOCUS = "#note-text"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save note", id="note.save"),
         Binding("escape", "cancel", "Cancel", id="note.cancel"),
@@ -38,9 +39,6 @@ class NoteScreen(ModalScreen[str | None]):
             yield Label(self.title_text)
             yield TextArea(id="note-text")
             yield Static("ctrl+s save · escape cancel", classes="hint")
-
-    def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
 
     def action_save(self) -> None:
         text = self.query_one(TextArea).text.strip()
@@ -60,6 +58,7 @@ class PromptScreen(ModalScreen[str | None]):
     }
     PromptScreen .error { color: $error; height: auto; }
     """
+    AUTO_FOCUS = "#prompt-input"  # not queried in on_mount: quitting as it opens leaves no Input there
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
     def __init__(
@@ -75,9 +74,6 @@ class PromptScreen(ModalScreen[str | None]):
             yield Label(self.title_text)
             yield Input(placeholder=self.placeholder, id="prompt-input")
             yield Static("", classes="error", id="prompt-error")
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -29,6 +29,7 @@ class ProfileScreen(ModalScreen[dict[str, str] | None]):
         & #profile-keys { color: $text-muted; }
     }
     """
+    AUTO_FOCUS = "Input"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="profile.save"),
         Binding("escape", "cancel", "Cancel", id="profile.cancel"),
@@ -55,9 +56,6 @@ class ProfileScreen(ModalScreen[dict[str, str] | None]):
                 yield Input(value=self.values.get(name, ""), id=f"profile-{name}", compact=True)
             yield Static("", id="profile-error")
             yield Static("ctrl+s save · tab next field · escape cancel", id="profile-keys")
-
-    def on_mount(self) -> None:
-        self.query(Input).first().focus()
 
     def typed(self) -> dict[str, str]:
         """The fields as they are in the form."""

@@ -42,6 +42,7 @@ class SearchScreen(ModalScreen[SearchResult | None]):
     SearchScreen #search-error { color: $error; height: auto; }
     SearchScreen #search-help { color: $text-muted; height: auto; }
     """
+    AUTO_FOCUS = "#search-input"
     BINDINGS = [Binding("escape", "cancel", "Close", id="search.cancel")]
 
     def __init__(
@@ -60,7 +61,6 @@ class SearchScreen(ModalScreen[SearchResult | None]):
             yield Static(HELP, id="search-help", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
         if self._read_vocabulary is not None:
             self._load_vocabulary(self._read_vocabulary)
 

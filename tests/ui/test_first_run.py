@@ -34,3 +34,15 @@ async def test_a_configured_name_is_not_asked_again(demo_context: Context, pinne
         await ready(pilot)
         await settle(pilot)
         assert not isinstance(app.screen, PromptScreen)
+
+
+async def test_quitting_as_the_welcome_prompt_opens_is_a_clean_exit(
+    demo_context: Context, pinned_clock: float
+) -> None:
+    """The prompt focused its Input in on_mount, which a desk quitting meanwhile had already taken down."""
+    app = make_app(demo_context, sync=False, sources=[])
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.push_screen(PromptScreen("What is your name?"))
+        app.exit()
+    assert app.return_code == 0
