@@ -175,7 +175,6 @@ class DeskScreen(
             self.show_preloaded_detail()
         self.call_after_refresh(self._after_first_page)
         self.restore_place()  # the view and row the agent left, else the top of All
-        self.refresh_queue_counts()
         # Ages in the feed tick; redraw the visible lines (cheap: the Line API draws ~50 rows).
         self.set_interval(5, self.query_one(FeedList).refresh)
 
@@ -238,6 +237,11 @@ class DeskScreen(
         # The start-up objects leave the collector's reach now (a full collection walking them took
         # 35-50 ms, often while the agent's first keys were being handled), and collection resumes.
         freeze_startup_objects()
+        # Work no pane of the first frame shows waits for it: started earlier, these threads took the
+        # GIL and the import lock from the UI thread while it drew that frame.
+        self.first_page_shown = True
+        self.refresh_queue_counts()
+        self.load_deferred_pattern()
         self._warm_up()
         self._find_spikes()  # not counted as the minute's check: the first sync's check follows at once
         if self.ask_agent_name and agent_unset(self.ctx.settings.desk):

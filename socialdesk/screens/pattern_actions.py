@@ -63,9 +63,22 @@ class PatternActions(HostScreen):
     _last_check: float | None = None  # the desk's clock at the last check that counted
     similar_queue: tuple[str, tuple[int, ...]] = ("", ())  # (feed title, post ids) of the last `C`
 
+    first_page_shown = False  # set by the desk once its first frame is painted
+    _pattern_waiting: int | None = None  # a post whose similar posts wait for that frame
+
     def on_thread_shown(self, message: ThreadShown) -> None:
-        if not message.focus.is_ours:
+        if message.focus.is_ours:
+            return
+        if self.first_page_shown:
             self._load_pattern(message.focus.id)
+        else:  # the search imports numpy: never on the way to the first frame
+            self._pattern_waiting = message.focus.id
+
+    def load_deferred_pattern(self) -> None:
+        """Find the similar posts of the thread the first frame showed (held back until it was painted)."""
+        if self._pattern_waiting is not None:
+            self._load_pattern(self._pattern_waiting)
+            self._pattern_waiting = None
 
     @work(
         thread=True, group="pattern", exclusive=True, exit_on_error=False, description="Finding similar posts"

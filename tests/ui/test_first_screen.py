@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 from textual.message import Message
 
 from socialdesk.app import SocialDeskApp
 from socialdesk.messages import CustomerLoaded, ThreadLoaded
+from socialdesk.screens.desk import DeskScreen
+from socialdesk.screens.pattern_actions import PatternLoaded
+from socialdesk.screens.queue_actions import QueueCountsLoaded
 from socialdesk.widgets.customer_pane import CustomerPane
 from socialdesk.widgets.feed_list import FeedList
 from socialdesk.widgets.thread_view import ThreadView
@@ -42,3 +49,31 @@ async def test_the_first_frame_shows_the_first_posts_detail_read_before_the_ui(
             (ThreadLoaded, second.id),
             (CustomerLoaded, second.id),
         }
+
+
+async def test_work_no_pane_of_the_first_frame_shows_starts_only_after_it_is_painted(
+    desk_app: SocialDeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queue counts, similar posts and the counter's warm-up took the GIL and the import lock from the
+    UI thread while it drew the first frame: they start once that frame is painted, and still run."""
+    happened: list[str] = []
+
+    def spy(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(self: Any, *args: Any) -> Any:
+            happened.append(name)
+            return original(self, *args)
+
+        return recorded
+
+    for name in ("_after_first_page", "refresh_queue_counts", "_load_pattern", "_warm_up"):
+        monkeypatch.setattr(DeskScreen, name, spy(name, getattr(DeskScreen, name)))
+    loaded: list[Message] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, (QueueCountsLoaded, PatternLoaded)):
+            loaded.append(message)
+
+    async with desk_app.run_test(size=(160, 48), message_hook=hook) as pilot:
+        await settle(pilot, until=lambda: {type(m) for m in loaded} == {QueueCountsLoaded, PatternLoaded})
+    assert happened[0] == "_after_first_page", happened
+    assert {"refresh_queue_counts", "_load_pattern", "_warm_up"} <= set(happened)
