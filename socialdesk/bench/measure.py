@@ -34,6 +34,21 @@ SEARCH_QUERIES = (
     "заказ",
     "outage NOT spam",
 )
+# The same searches as an agent types them in the desk's search box (`/`), which `services.query`
+# turns into FTS5: it quotes every word, so the desk never asks FTS5 for a prefix (`deliver*` there is
+# the word "deliver"), and a word is left out with `-word`, where FTS5's own syntax says NOT.
+DESK_SEARCHES = (
+    "refund",
+    "order",
+    '"charged twice"',
+    "driver rain",
+    "app OR website",
+    "deliver*",
+    '"tracking says delivered"',
+    "cancelled subscription",
+    "заказ",
+    "outage -spam",
+)
 
 
 def quantile(values: Sequence[float], q: float) -> float:
@@ -72,35 +87,45 @@ def _paired(
 # -- search -----------------------------------------------------------------------------------------
 
 
-def search(db: Path, repeat: int = 7) -> dict[str, Any]:
-    """Newest 50 matches per query through `queries.search_page`, vs the same SQL run bare with sqlite3.
+def search(db: Path, repeat: int = 7, typed: bool = False) -> dict[str, Any]:
+    """Newest 50 matches per query through the store, vs the same SQL run bare with sqlite3.
 
-    The baseline is the statement `search_page` runs (FTS5 MATCH joined to posts, newest rowid first,
-    LIMIT 51), executed and fetched with the sqlite3 module alone: the ratio is what the store adds
-    (building rows, reading tags). Each query runs once to warm the page cache, then `repeat` times
-    each way, in turns.
+    `typed=False` hands `SEARCH_QUERIES` to FTS5 as they are (`queries.search_page`); `typed=True`
+    reads `DESK_SEARCHES` as the desk's search box does (`services.query.parse_query`, customer posts
+    only, then `queries.feed_page`). The baseline is the statement the store runs (FTS5 MATCH joined to posts,
+    the filter's other conditions, newest rowid first, LIMIT 51), executed and fetched with the sqlite3
+    module alone: the ratio is what the store adds (building rows, reading tags). Each query runs once
+    to warm the page cache, then `repeat` times each way, in turns.
     """
+    from socialdesk.services.query import parse_query
+
     store = Store(db)
     conn = store.conn
-    bare_sql = (
-        f"SELECT {ROW_COLUMNS} FROM posts_fts f JOIN posts p ON p.id = f.rowid "
-        "WHERE posts_fts MATCH ? AND (1) ORDER BY f.rowid DESC LIMIT ?"
+    searches = (
+        [(text, queries.INBOUND.and_(parse_query(text, agent="bench", now=END))) for text in DESK_SEARCHES]
+        if typed
+        else [(text, PostFilter(fts=text)) for text in SEARCH_QUERIES]
     )
     ours: list[float] = []
     bare: list[float] = []
     per_query: dict[str, dict[str, float]] = {}
-    for query in SEARCH_QUERIES:
-        flt = PostFilter(fts=query)
-        page = queries.search_page(conn, flt, limit=50)
-        conn.execute(bare_sql, (query, 51)).fetchall()
+    for text, flt in searches:
+        where, params = queries.filter_sql(PostFilter(flt.where, flt.params))
+        bare_sql = (
+            f"SELECT {ROW_COLUMNS} FROM posts_fts f JOIN posts p ON p.id = f.rowid "
+            f"WHERE posts_fts MATCH ? AND {where} ORDER BY f.rowid DESC LIMIT ?"
+        )
+        bare_params = (flt.fts, *params, 51)
+        page = queries.feed_page(conn, flt, limit=50)
+        conn.execute(bare_sql, bare_params).fetchall()
         t_ours, t_bare = _paired(
-            partial(queries.search_page, conn, flt, limit=50),
-            lambda: conn.execute(bare_sql, (query, 51)).fetchall(),  # noqa: B023
+            partial(queries.feed_page, conn, flt, limit=50),
+            lambda: conn.execute(bare_sql, bare_params).fetchall(),  # noqa: B023
             repeat,
         )
         ours += t_ours
         bare += t_bare
-        per_query[query] = {
+        per_query[text] = {
             "matches_shown": len(page.rows),
             "median": statistics.median(t_ours),
             "bare_median": statistics.median(t_bare),

@@ -193,7 +193,7 @@ def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
             figures += _soak(options, env, say)
     if want("search"):
         say("search ...")
-        figures.append(_search(db))
+        figures += [_search(db), _search(db, typed=True)]
     if want("ingest"):
         say(f"sync ingest of {options.ingest:,} posts ...")
         figures.append(_ingest(options))
@@ -428,15 +428,17 @@ def _keys(db: Path, options: Options, env: dict[str, str], say: Callable[[str], 
     return figures
 
 
-def _search(db: Path) -> Figure:
-    result = measure.search(db)
+def _search(db: Path, typed: bool = False) -> Figure:
+    result = measure.search(db, typed=typed)
     ratio = result["p95"] / result["bare_p95"]
+    # The desk's searches take well under a millisecond bare, where building 50 rows and reading their
+    # tags is about half as much again: a ratio there says nothing the time does not.
     return Figure(
-        "search newest 50, 10 queries, p95",
+        f"search{' as typed in the desk,' if typed else ''} newest 50, 10 queries, p95",
         result["p95"] * 1000,
         "ms",
-        "<= 1.5x and <= 25 ms",
-        ratio <= 1.5 and result["p95"] <= 0.025,
+        "<= 25 ms" if typed else "<= 1.5x and <= 25 ms",
+        (typed or ratio <= 1.5) and result["p95"] <= 0.025,
         result["bare_p95"] * 1000,
         ratio,
         {"queries": result["queries"]},

@@ -20,6 +20,7 @@ EXPECTED = (
     "key to frame p99: PgDn",
     "key to frame p99: G",
     "search newest 50",
+    "search as typed in the desk, newest 50",
     "sync ingest of",
     "composer counter",
     "thread + customer history",
