@@ -30,6 +30,7 @@ from socialdesk.models import PostRow
 from socialdesk.screens.bulk_reply import BULK_BINDINGS, BulkReplyActions
 from socialdesk.screens.detail_actions import DetailActions
 from socialdesk.screens.first_run import FirstRunActions
+from socialdesk.screens.handover_actions import HANDOVER_BINDINGS, HandoverActions
 from socialdesk.screens.moderation_actions import MODERATION_BINDINGS, ModerationActions
 from socialdesk.screens.pattern_actions import PATTERN_BINDINGS, PatternActions
 from socialdesk.screens.place_actions import PlaceActions
@@ -81,6 +82,7 @@ DESK_BINDINGS: list[BindingType] = [
 class DeskScreen(
     TeamActions,
     BulkReplyActions,
+    HandoverActions,
     TriageActions,
     PatternActions,
     PlaceActions,
@@ -109,6 +111,7 @@ class DeskScreen(
     BINDINGS: ClassVar[list[BindingType]] = [
         *DESK_BINDINGS, *REPLY_BINDINGS, *TRIAGE_BINDINGS, *PATTERN_BINDINGS, *BULK_BINDINGS,
         *TERMINAL_BINDINGS, *TICKET_BINDINGS, *PROFILE_BINDINGS, *MODERATION_BINDINGS, *TEAM_BINDINGS,
+        *HANDOVER_BINDINGS,
     ]  # fmt: skip
     PANES = ("FeedList", "ThreadView", "ReplyEditor", "CustomerPane")
 

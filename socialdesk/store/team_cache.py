@@ -290,6 +290,11 @@ def replies_since(
     ]
 
 
+def members(conn: sqlite3.Connection) -> list[str]:
+    """The team's active members as last read, by name."""
+    return [str(r[0]) for r in conn.execute("SELECT name FROM team_agents WHERE active ORDER BY name")]
+
+
 def role_of(conn: sqlite3.Connection, agent: str) -> str:
     """An active member's role as last read ("" when not a member)."""
     row = conn.execute("SELECT role FROM team_agents WHERE name = ? AND active", (agent,)).fetchone()
