@@ -2,7 +2,10 @@
 
 Runs in one worker thread with its own connection (LISTEN socialdesk_changes). Each connection starts
 with a full read from the cache's positions and a replay of the offline journal; then every
-notification is followed by a read of the tables it names. The claims this desk holds are
+notification is followed by a read of the tables it names. A notification can come before its rows
+are readable (an older transaction on the server is still open: team/feed.py): while a read leaves
+committed rows behind, the desk looks again after `BEHIND_FIRST` s, then twice as long each time up
+to `WAKE_EVERY`, notified or not, so it never sleeps on rows it has not read. The claims this desk holds are
 renewed at a third of the lease. A lost connection is reported and retried, waiting longer each
 time (at most `RETRY_MAX` s).
 """
@@ -20,6 +23,7 @@ from socialdesk.team import feed
 RETRY_FIRST = 1.0
 RETRY_MAX = 15.0
 WAKE_EVERY = 0.5  # how often the wait for a notification looks at the stop flag
+BEHIND_FIRST = 0.02  # the first look again at rows an older open transaction held back
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,9 @@ def follow(
         try:
             conn = desk.open()
             feed.listen(conn)
-            on_pulled(team_replica.pull(conn, desk.store, offset=desk.offset))
+            first = team_replica.pull(conn, desk.store, offset=desk.offset)
+            on_pulled(first)
+            behind, again = first.behind, BEHIND_FIRST
             replayed = desk.replay()
             reported = Link(True, replayed=replayed)
             on_link(reported)
@@ -57,8 +63,11 @@ def follow(
             while not stop.is_set():
                 # Each commit notifies every table it changed (some maybe on the next wait), so the
                 # tables named are the ones to read; the first read after a connection read them all.
-                if changed := feed.wait(conn, WAKE_EVERY):
-                    pulled = team_replica.pull(conn, desk.store, tuple(changed), desk.offset)
+                changed = feed.wait(conn, again if behind else WAKE_EVERY)
+                if tables := changed | behind:
+                    pulled = team_replica.pull(conn, desk.store, tuple(tables), desk.offset)
+                    again = min(WAKE_EVERY, again * 2) if behind and pulled.behind else BEHIND_FIRST
+                    behind = pulled.behind
                     if pulled.any:
                         on_pulled(pulled)
                 desk.heartbeat()

@@ -1,8 +1,8 @@
 """Fills a team desk's cache from the shared database: keyset pages of the change feed, table by table.
 
-Each table is read from where the cache left it (`team_feed`) in change_seq order, one transaction per
-page, so an interrupted read resumes exactly there. Posts come in as the hub stored them, with their
-conversation's queue state; a conversation's state is applied to its cached inbound posts.
+Each table is read from where the cache left it (`team_feed`) in feed order (team/feed.py), one
+transaction per page, so an interrupted read resumes exactly there. Posts come in as the hub stored
+them, with their conversation's queue state; a conversation's state is applied to its cached inbound posts.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ class Pulled:
     """Team conversations whose claim or presence changed (who holds, views, types)."""
     replies: list[team_replies.Moved] = field(default_factory=list)
     """Replies of the shared outbox whose state changed (this desk's among them: sent, failed ...)."""
+    behind: set[str] = field(default_factory=set)
+    """Tables read with committed rows still held back by an older open transaction: read again soon."""
 
     @property
     def any(self) -> bool:
@@ -143,7 +145,7 @@ def _store_page(
         elif table == "notes":
             team_cache.put_notes(conn, page)
             pulled.threads.update(int(r["conversation_id"]) for r in page)
-        team_cache.set_last_seq(conn, table, int(page[-1]["change_seq"]))
+        team_cache.set_position(conn, table, feed.position(page[-1]))
 
 
 def pull(
@@ -159,7 +161,9 @@ def pull(
         if table not in tables:
             continue
         while True:
-            page = feed.pull(pg, table, team_cache.last_seq(store.conn, table), PAGE)
+            page = feed.pull(pg, table, team_cache.position(store.conn, table), PAGE)
+            if page.held_back:
+                pulled.behind.add(table)
             if not page:
                 break
             posts = _cached_posts(pg, store, page) if table == "replies" else {}

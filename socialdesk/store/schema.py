@@ -474,6 +474,11 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX replies_team ON replies (team_id) WHERE team_id IS NOT NULL;
     CREATE INDEX replies_handoff ON replies (state, id) WHERE team_id IS NULL;
     """,
+    # 27: the team's change feed reads by (change_xid, change_seq) since the team's migration 8
+    # (team/feed.py): a position from before, (0, last_seq), is exact there, so nothing is read again
+    """
+    ALTER TABLE team_feed ADD COLUMN last_xid INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

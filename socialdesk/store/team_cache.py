@@ -15,18 +15,23 @@ from typing import Any
 from socialdesk.viewmodels import TeamMark
 
 
-def last_seq(conn: sqlite3.Connection, table: str) -> int:
-    """The change_seq this cache has read the team's `table` up to (0: nothing yet)."""
-    row = conn.execute("SELECT last_seq FROM team_feed WHERE tbl = ?", (table,)).fetchone()
-    return int(row[0]) if row else 0
+def position(conn: sqlite3.Connection, table: str) -> tuple[int, int]:
+    """The feed position (change_xid, change_seq) this cache has read the team's `table` up to.
+
+    (0, 0): nothing yet; (0, n): read up to n before the team's migration 8, where rows written
+    before it still are (team/feed.py).
+    """
+    row = conn.execute("SELECT last_xid, last_seq FROM team_feed WHERE tbl = ?", (table,)).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-def set_last_seq(conn: sqlite3.Connection, table: str, seq: int) -> None:
-    """Remember how far `table` was read (in the transaction that stored its rows)."""
+def set_position(conn: sqlite3.Connection, table: str, at: tuple[int, int]) -> None:
+    """Remember how far `table` was read (in the transaction that stored its rows); never backwards."""
     conn.execute(
-        "INSERT INTO team_feed (tbl, last_seq) VALUES (?, ?) "
-        "ON CONFLICT (tbl) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)",
-        (table, seq),
+        "INSERT INTO team_feed (tbl, last_xid, last_seq) VALUES (?, ?, ?) ON CONFLICT (tbl) DO UPDATE "
+        "SET last_xid = excluded.last_xid, last_seq = excluded.last_seq "
+        "WHERE (excluded.last_xid, excluded.last_seq) > (team_feed.last_xid, team_feed.last_seq)",
+        (table, *at),
     )
 
 

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 SCHEMES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT = 10
+# The server ends a session of ours left idle inside a transaction this long (a desk's laptop asleep
+# mid-transaction, a process stopped): an open writing transaction holds back the whole team's change
+# feed (team/feed.py), and none of ours waits on anything but the database inside one.
+IDLE_IN_TRANSACTION_S = 30
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@?#]*:)([^@/?#]*)(@)")
 
 
@@ -78,6 +82,9 @@ def connect_params(url: str, secrets: SecretStore | None = None, where: str = "t
         remember(params["password"])  # so that redact() masks it in any message
     params.setdefault("connect_timeout", str(CONNECT_TIMEOUT))
     params.setdefault("application_name", "socialdesk")
+    # First, so that the URL's own `options` can set it otherwise (libpq applies them in order).
+    bound = f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_S * 1000}"
+    params["options"] = f"{bound} {params.get('options', '')}".strip()
     return params
 
 

@@ -3,9 +3,12 @@
 Conventions every team module relies on (the README's "Team" section explains them):
 - Times are epoch seconds (double precision), as in the local cache; leases and presence compare
   with the server's clock, `team_now()`, so desks with skewed clocks agree.
-- Every replicated table has `change_seq`, stamped from one global sequence at COMMIT, in commit
-  order (see `stamp_change`), and a NOTIFY on `CHANNEL` carries the table's name once per commit.
-  Desks pull `WHERE change_seq > $last ORDER BY change_seq LIMIT n` and never miss a row.
+- Every replicated table has `change_xid` (the writing transaction's id) and `change_seq` (a global
+  sequence), set by a plain BEFORE row trigger as the row is written (migration 8, `stamp_row`), and
+  a NOTIFY on `CHANNEL` carries the table's name once per commit. Desks read by keyset on
+  (change_xid, change_seq), only below the oldest transaction still open (team/feed.py), so a row
+  committed after a read can never land behind the reader's position; rows from before migration 8
+  have change_xid 0 and keep their commit-ordered change_seq.
 - Replicated rows are never deleted: ending a claim or a presence is an UPDATE, which the feed carries.
 - The audit log is append-only for everyone, enforced by triggers.
 """
@@ -14,12 +17,13 @@ from __future__ import annotations
 
 # The channel a commit that changed replicated rows notifies, with the table's name as payload.
 CHANNEL = "socialdesk_changes"
-# Advisory lock key spaces (the two-int form): (1, 0) serialises migrations, (1, 1) the change stamp.
-# The hub takes its per-account locks with class 2 (team/hub_leases.py, the README's "Team" section).
+# Advisory lock key spaces (the two-int form): (1, 0) serialises migrations, (1, 1) was the change
+# stamp's until migration 8. The hub takes its per-account locks with class 2 (team/hub_leases.py,
+# the README's "Team" section).
 LOCK_CLASS = 1
 MIGRATION_LOCK = 0
 STAMP_LOCK = 1
-# Tables in the change feed, with their key columns (the stamp trigger finds the row by them).
+# Tables in the change feed, with their key columns (migration 1's stamp trigger found the row by them).
 REPLICATED: dict[str, tuple[str, ...]] = {
     "agents": ("name",),
     "conversations": ("id",),
@@ -45,6 +49,30 @@ REPLY_STATES = (
     "needs_auth",
     "discarded",
 )
+
+
+# The tables migration 8 moved to the lock-free stamp: frozen here, so a table added to the feed
+# later is stamped by its own migration (`feed_stamp`), never by editing this one.
+_FEED_AT_8 = ("agents", "conversations", "posts", "notes", "replies", "claims", "presence")
+
+
+def feed_stamp(table: str) -> str:
+    """The SQL that puts `table` (with columns `change_xid xid8`, `change_seq bigint`) in the feed."""
+    return f"""
+    CREATE INDEX {table}_change ON {table} (change_xid, change_seq);
+    CREATE TRIGGER {table}_change BEFORE INSERT OR UPDATE ON {table}
+        FOR EACH ROW EXECUTE FUNCTION stamp_row();"""
+
+
+def _lock_free_stamps() -> str:
+    """Migration 8's move of each table from the commit-time stamp to `stamp_row`."""
+    return "".join(
+        f"""
+    DROP TRIGGER {table}_change ON {table};
+    DROP INDEX {table}_change_seq;
+    ALTER TABLE {table} ADD COLUMN change_xid xid8 NOT NULL DEFAULT '0';{feed_stamp(table)}"""
+        for table in _FEED_AT_8
+    )
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -476,6 +504,26 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (automation, conversation_id, instance)
     );
     CREATE INDEX automation_runs_conversation ON automation_runs (conversation_id);
+    """,
+    # 8: the change feed no longer serialises commits. Migration 1 stamped rows at COMMIT under one
+    # advisory lock (held through the commit's WAL flush) and re-UPDATEd each row, so every commit that
+    # touched a replicated table queued behind every other one. Now a plain BEFORE row trigger stamps
+    # the row as it is written with its transaction's id (pg_current_xact_id: the top-level one, even
+    # in a subtransaction) and a sequence number, with no lock and no second write; readers take only
+    # rows whose transaction is below the oldest one still open (pg_snapshot_xmin of the statement's
+    # snapshot: every transaction below it has ended, so nothing can appear below it later), in
+    # (change_xid, change_seq) order. Rows written before keep change_xid 0 and their commit-ordered
+    # change_seq, so a desk's position (0, n) from before goes on exactly where it was.
+    f"""
+    CREATE FUNCTION stamp_row() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        NEW.change_xid := pg_current_xact_id();
+        NEW.change_seq := nextval('change_seq');
+        PERFORM pg_notify('{CHANNEL}', TG_TABLE_NAME);
+        RETURN NEW;
+    END $$;
+    {_lock_free_stamps()}
+    DROP FUNCTION stamp_change();
     """,
 ]
 

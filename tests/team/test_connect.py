@@ -82,3 +82,13 @@ def test_the_pool_fails_fast_with_the_reason(pg_url: str) -> None:
     with pytest.raises(UserError, match="authentication failed for user") as caught:
         connect.open_pool(wrong)
     assert "wrong-password" not in str(caught.value)
+
+
+def test_our_sessions_may_not_idle_inside_a_transaction_for_long(secrets: SecretStore) -> None:
+    """An idle open writing transaction would hold back every desk's feed (team/feed.py)."""
+    params = connect.connect_params("postgresql://ann@db.example:5433/desk", secrets)
+    assert (
+        params["options"] == f"-c idle_in_transaction_session_timeout={connect.IDLE_IN_TRANSACTION_S * 1000}"
+    )
+    own = connect.connect_params("postgresql://ann@db.example/desk?options=-c%20work_mem%3D8MB", secrets)
+    assert own["options"].endswith(" -c work_mem=8MB")

@@ -1,8 +1,9 @@
-"""A team desk's cache filled from PostgreSQL by keyset on change_seq, woken by NOTIFY."""
+"""A team desk's cache filled from PostgreSQL by keyset on the feed's position, woken by NOTIFY."""
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from socialdesk.services import team_follow, team_replica
 from socialdesk.services.team_desk import TeamDesk
 from socialdesk.store import Store, team_cache
-from socialdesk.team import claims
+from socialdesk.team import claims, feed
 from tests.team.desk_seed import add_post, add_reply
 from tests.team.seed import add_agents
 
@@ -46,7 +47,7 @@ def test_a_read_resumes_where_the_last_page_was_stored(
         for n in range(5):
             add_post(hub, f"p{n}", created_at=1_795_000_000.0 + n)
         team_replica.pull(hub, store, tables=("conversations",))
-        assert team_cache.last_seq(store.conn, "posts") == 0
+        assert team_cache.position(store.conn, "posts") == (0, 0)
         pulled = team_replica.pull(hub, store)
         assert pulled.rows["posts"] == 5
         assert len(pulled.new_post_ids) == 5
@@ -107,3 +108,40 @@ def test_every_desk_following_the_feed_sees_a_status_change(team_db: str, tmp_pa
         stop.set()
         for t in threads:
             t.join(10)
+
+
+def test_a_desk_woken_before_its_rows_are_readable_reads_them_once_the_older_transaction_ends(
+    team_db: str, tmp_path: Path
+) -> None:
+    """The resolve notifies while an older transaction (one that notifies nothing) is still open: the
+    desk cannot read the change yet, and must not go to sleep on it."""
+    with psycopg.connect(team_db, autocommit=True) as hub:
+        add_agents(hub, ann="agent", bob="agent")
+        conversation, _ = add_post(hub, "p1")
+    stop = threading.Event()
+    desk = TeamDesk(team_db, Store(tmp_path / "bob.db"), "bob")
+    seen, online = threading.Event(), threading.Event()
+
+    def pulled(_: team_replica.Pulled) -> None:
+        if statuses(desk.store).get("p1") == "resolved":
+            seen.set()
+
+    def link(state: team_follow.Link) -> None:
+        if state.online:
+            online.set()
+
+    follower = threading.Thread(target=team_follow.follow, args=(desk, stop, pulled, link), daemon=True)
+    follower.start()
+    try:
+        assert online.wait(30)
+        with psycopg.connect(team_db) as older, psycopg.connect(team_db, autocommit=True) as ann:
+            older.execute("INSERT INTO cursors (source, cursor) VALUES ('slow', '1')")  # not in the feed
+            claims.claim(ann, conversation, "ann")
+            claims.resolve(ann, conversation, "ann")  # notifies the desk
+            assert feed.pull(ann, "conversations", feed.START) == []  # held back behind `older`
+            assert not seen.is_set()
+            older.commit()  # notifies nothing
+        assert seen.wait(30), "the desk went to sleep with the resolve unread"
+    finally:
+        stop.set()
+        follower.join(10)
