@@ -47,6 +47,11 @@ def db(team_db: str) -> Iterator[psycopg.Connection]:
         yield conn
 
 
+def host_down() -> psycopg.Connection:
+    """A hub's connect once its host has died: never again."""
+    raise psycopg.OperationalError("connection refused: this hub's host is down")
+
+
 def make_hub(team_db: str, fake: HubMastodon, tmp_path: Path, name: str, **options: Any) -> Hub:
     return Hub(
         connect=lambda: psycopg.connect(team_db, autocommit=True),
@@ -222,7 +227,10 @@ def test_a_leader_cut_off_mid_send_is_taken_over_without_a_second_copy(
             for i, m in enumerate(mentions):
                 queue_reply(db, m["id"], f"answer {i}")
             assert fake.sender.held.wait(30)
-            # The database loses hub-a (both its sessions end, as when its host dies) mid-send.
+            # The database loses hub-a (both its sessions end, as when its host dies) mid-send; a dead
+            # host does not connect again (else hub-a, reconnecting within its 50 ms poll, could take
+            # the lead back before hub-b has started, as it did on a loaded machine).
+            a.connect = host_down
             db.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
                 "AND datname = current_database()"
