@@ -7,18 +7,8 @@ from pathlib import Path
 import pytest
 
 from socialdesk.bench import hub_failover
-from socialdesk.launcher import main
 from socialdesk.secrets import SecretStore
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out + err
+from tests.cli_run import run
 
 
 def test_without_a_url_it_says_both_ways_to_give_one(
@@ -26,9 +16,9 @@ def test_without_a_url_it_says_both_ways_to_give_one(
 ) -> None:
     config = tmp_path / "config.toml"
     config.write_text("")
-    code, text = run(capsys, "--config", str(config), "bench", "--team")
+    code, out, err = run(capsys, "--config", str(config), "bench", "--team")
     assert code == 1
-    assert text.strip().splitlines() == [
+    assert (out + err).strip().splitlines() == [
         "socialdesk: error: bench --team: give --team-url postgresql://USER@HOST:PORT/DBNAME, "
         "or set [team] url in config.toml"
     ]
@@ -37,8 +27,8 @@ def test_without_a_url_it_says_both_ways_to_give_one(
 def test_the_configured_team_url_is_used(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[team]\nurl = "postgresql://ann@127.0.0.1:1/team"\n')
-    code, text = run(capsys, "--config", str(config), "bench", "--team")
-    lines = text.strip().splitlines()
+    code, out, err = run(capsys, "--config", str(config), "bench", "--team")
+    lines = (out + err).strip().splitlines()
     assert code == 1 and len(lines) == 1
     assert lines[0].startswith("socialdesk: error: team database postgresql://ann@127.0.0.1:1/team: ")
 
