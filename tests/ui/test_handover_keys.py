@@ -7,7 +7,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from textual.pilot import Pilot
 
+from socialdesk.app import SocialDeskApp
 from socialdesk.screens.choice import ChoiceScreen
 from socialdesk.team import conversations
 from socialdesk.widgets.feed_list import FeedList
@@ -19,6 +21,16 @@ from tests.ui.waiting import settle
 
 pytestmark = pytest.mark.postgres
 SIZE = (140, 24)
+
+
+async def open_as(pilot: Pilot[None], agent: str) -> None:
+    """Until the desk shows the one post and knows `agent`'s team role (what `@` checks)."""
+    app = pilot.app
+    assert isinstance(app, SocialDeskApp)
+    feed = app.desk.query_one(FeedList)
+    await settle(pilot, until=lambda: feed.window.total == 1 and app.desk.selected_post is not None)
+    known = "SELECT 1 FROM team_agents WHERE name = ?"
+    await settle(pilot, until=lambda: app.ctx.store.conn.execute(known, (agent,)).fetchone() is not None)
 
 
 def assignee(hub: psycopg.Connection, conversation_id: int) -> str:
@@ -34,15 +46,7 @@ async def test_a_supervisor_hands_a_conversation_to_a_colleague_from_the_picker(
     conversation, _ = add_post(hub, "p1", "where is my parcel", handle="carla")
     app = team_app(team_db, tmp_path, agent="sue")
     async with app.run_test(size=(140, 30)) as pilot:
-        feed = app.desk.query_one(FeedList)
-        await settle(pilot, until=lambda: feed.window.total == 1 and app.desk.selected_post is not None)
-        await settle(
-            pilot,
-            until=lambda: (
-                app.ctx.store.conn.execute("SELECT role FROM team_agents WHERE name = 'sue'").fetchone()
-                is not None
-            ),
-        )
+        await open_as(pilot, "sue")
         await pilot.press("at")
         await settle(pilot, until=lambda: isinstance(app.screen, ChoiceScreen))
         assert isinstance(app.screen, ChoiceScreen)
@@ -60,15 +64,7 @@ async def test_an_agent_is_told_handing_over_is_a_supervisors(
     conversation, _ = add_post(hub, "p1")
     app = team_app(team_db, tmp_path, agent="ann")
     async with app.run_test(size=(140, 30)) as pilot:
-        feed = app.desk.query_one(FeedList)
-        await settle(pilot, until=lambda: feed.window.total == 1 and app.desk.selected_post is not None)
-        await settle(
-            pilot,
-            until=lambda: (
-                app.ctx.store.conn.execute("SELECT role FROM team_agents WHERE name = 'ann'").fetchone()
-                is not None
-            ),
-        )
+        await open_as(pilot, "ann")
         await pilot.press("at")
         await settle(pilot, until=lambda: any("supervisor's (you are agent)" in t for t in toasts(app)))
         assert not isinstance(app.screen, ChoiceScreen)
@@ -103,15 +99,7 @@ def test_the_assign_to_picker(  # type: ignore[no-untyped-def]
     app = team_app(team_db, tmp_path, agent="sue")
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        desk = pilot.app.desk
-        await settle(pilot, until=lambda: desk.feed.window.total == 1 and desk.selected_post is not None)
-        await settle(
-            pilot,
-            until=lambda: (
-                pilot.app.ctx.store.conn.execute("SELECT 1 FROM team_agents WHERE name = 'sue'").fetchone()
-                is not None
-            ),
-        )
+        await open_as(pilot, "sue")
         await pilot.press("at")
         await settle(pilot, until=lambda: isinstance(pilot.app.screen, ChoiceScreen))
 
