@@ -61,7 +61,7 @@ class HandoverActions(TriageActions):
         from socialdesk.services.handover import NOBODY
 
         if message.refused:
-            self.notify(message.refused, severity="warning")
+            self.notify(message.refused, severity="warning", markup=False)
             return
 
         def picked(name: str | None) -> None:
