@@ -32,6 +32,17 @@ DESK_SIZES = {"quick": (20, 2_000, 3), "full": (100, 100_000, 11)}
 WORK_SIZES = {"quick": (10.0, 2_000), "full": (60.0, 10_000)}
 # Worker processes the working desks are spread over (two a core: see bench/team_workload.py).
 WORK_PROCESSES = 4
+# What `bench --team --only` can pick: the team at work, the race, the desks' figures (status seen and
+# cold start), hub failover (run by the command, bench/hub_failover.py).
+GROUPS = ("work", "race", "desks", "failover")
+
+
+def parse_groups(only: str | None) -> frozenset[str]:
+    """The groups `--only` names (all of them when it is empty); ValueError names an unknown one."""
+    picked = frozenset(g.strip() for g in (only or "").split(",") if g.strip())
+    if unknown := sorted(picked - set(GROUPS)):
+        raise ValueError(f"unknown group {', '.join(unknown)} (the team's: {', '.join(GROUPS)})")
+    return picked or frozenset(GROUPS)
 
 
 @contextmanager
@@ -179,15 +190,35 @@ def run(
     claims_each: int,
     say: Callable[[str], None],
     quick: bool = False,
+    groups: frozenset[str] = frozenset(GROUPS),
 ) -> bool:
     """The team at work, the saturation race, then the desks' figures (bench/team_desk.py) at each desk
-    count on scratch databases; print the tables; True when every figure passed.
+    count on scratch databases, those of them `groups` names; print the tables; True when every figure
+    measured passed.
 
     Args:
         claims_each: the race's conversations at the largest desk count (a fifth at the others).
     """
     say(f"machine: {os.cpu_count()} cores; load average (1, 5, 15 min) at the start: {_load()}")
-    passed = _work(admin_url, desk_counts, quick, say)
+    passed = _work(admin_url, desk_counts, quick, say) if "work" in groups else True
+    if "race" in groups:
+        passed = _race(admin_url, desk_counts, claims_each, say) and passed
+    if "desks" in groups:
+        from socialdesk.bench import team_desk
+
+        changes, start_posts, start_runs = DESK_SIZES["quick" if quick else "full"]
+        desks_passed = team_desk.report(
+            admin_url, desk_counts, changes, start_posts, start_runs, scratch_database, say
+        )
+        passed = passed and desks_passed
+    say(f"\nmachine: {os.cpu_count()} cores; one loopback PostgreSQL on the same cores as every desk")
+    say(f"load average at the end (1, 5, 15 min): {_load()}")
+    return passed
+
+
+def _race(admin_url: str, desk_counts: tuple[int, ...], claims_each: int, say: Callable[[str], None]) -> bool:
+    """The saturation race at each desk count, printed; True when every conversation was claimed once."""
+    passed = True
     rows = []
     for desks in desk_counts:
         # the full count at the most desks (the hardest race); a fifth elsewhere, for the throughput
@@ -209,12 +240,4 @@ def run(
             f"  {r['unclaimed']:>9}"
         )
     say("")
-    from socialdesk.bench import team_desk
-
-    changes, start_posts, start_runs = DESK_SIZES["quick" if quick else "full"]
-    desks_passed = team_desk.report(
-        admin_url, desk_counts, changes, start_posts, start_runs, scratch_database, say
-    )
-    say(f"\nmachine: {os.cpu_count()} cores; one loopback PostgreSQL on the same cores as every desk")
-    say(f"load average at the end (1, 5, 15 min): {_load()}")
-    return passed and desks_passed
+    return passed

@@ -36,7 +36,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--only",
                 help="Measure only these groups of figures, comma-separated: startup, first-screen, keys, "
-                "search, ingest, composer, thread, patterns, soak (with --soak).",
+                "search, ingest, composer, thread, patterns, soak (with --soak); with --team: work, race, "
+                "desks, failover.",
             ),
         ] = None,
         soak: Annotated[
@@ -76,6 +77,10 @@ def register(app: typer.Typer) -> None:
                 "password from the keyring, a 0600 file or libpq's, never the command line).",
             ),
         ] = None,
+        desks: Annotated[
+            str,
+            typer.Option("--desks", metavar="N,N", help="With --team: the desk counts, comma-separated."),
+        ] = "20,200",
     ) -> None:
         """Measure start-up, memory, key latency, search, ingest, the counter and thread opening."""
         if team:
@@ -86,13 +91,18 @@ def register(app: typer.Typer) -> None:
             from socialdesk.errors import UserError
             from socialdesk.team.connect import connect
 
+            try:
+                groups = team_suite.parse_groups(only)
+            except ValueError as exc:
+                raise UserError(f"bench --team --only: {exc}") from None
+            desk_counts = _desk_counts(desks)
             team_url, where = configured_url(
                 from_typer(ctx), team_url, "bench --team: give --team-url postgresql://USER@HOST:PORT/DBNAME"
             )
             connect(team_url, where=where).close()  # a bad URL or password fails here, named as given
             claims = 2_000 if quick else 100_000
-            passed = team_suite.run(team_url, (20, 200), claims, say=typer.echo, quick=quick)
-            if not hub_failover.report(
+            passed = team_suite.run(team_url, desk_counts, claims, typer.echo, quick, groups)
+            if "failover" in groups and not hub_failover.report(
                 hub_failover.measure(team_url, 3 if quick else 10, typer.echo), typer.echo
             ):
                 passed = False
@@ -128,6 +138,19 @@ def register(app: typer.Typer) -> None:
             _compare(earlier, results, compare, out or suite.DEFAULT_OUT, False)
         if not results["passed"]:
             raise typer.Exit(1)
+
+
+def _desk_counts(text: str) -> tuple[int, ...]:
+    """The desk counts `--desks` gives, in order; a clear error for anything but positive numbers."""
+    from socialdesk.errors import UserError
+
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        counts = ()
+    if not counts or min(counts) < 1:
+        raise UserError(f"bench --desks: {text!r} is not a comma-separated list of desk counts, like 20,200")
+    return counts
 
 
 def _read_results(path: Path, option: str) -> dict[str, Any]:

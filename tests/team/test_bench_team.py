@@ -38,6 +38,18 @@ def test_the_team_suite_prints_its_table_and_what_it_does_not_measure(
     assert "error:" not in text, text
 
 
+def test_only_the_groups_asked_for_are_measured(pg_server: str) -> None:
+    from tests.postgres_fixtures import with_database
+
+    lines: list[str] = []
+    url = with_database(pg_server, "postgres")
+    assert team.run(url, (2,), 10, say=lines.append, quick=True, groups=team.parse_groups("race"))
+    text = "\n".join(lines)
+    assert "The saturation race (correctness stress" in text
+    assert "The team at work" not in text and "seen by every other desk" not in text
+    assert team.parse_groups("") == team.parse_groups(None) == frozenset(team.GROUPS)
+
+
 def test_every_desk_sees_each_status_change(pg_url: str) -> None:
     """Each desk is a process with its own cache, and reports the CPU it spent following."""
     from socialdesk.bench import team_desk

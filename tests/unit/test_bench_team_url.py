@@ -45,3 +45,27 @@ def test_the_bench_hubs_get_a_stored_password_in_their_environment_never_their_a
     env = hub_failover._hub_env(tmp_path / "work", "postgresql://ann@127.0.0.1:5432/bench")
     assert env["PGPASSWORD"] == "s3cret"
     assert env["SOCIALDESK_DATA_DIR"] == str(tmp_path / "work" / "data")  # the hubs' own, empty store
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            ["--only", "work,soak"],
+            "bench --team --only: unknown group soak (the team's: work, race, desks, failover)",
+        ),
+        (
+            ["--desks", "20,lots"],
+            "bench --desks: '20,lots' is not a comma-separated list of desk counts, like 20,200",
+        ),
+        (["--desks", "0"], "bench --desks: '0' is not a comma-separated list of desk counts, like 20,200"),
+    ],
+)
+def test_a_bad_team_group_or_desk_count_is_refused_before_any_database_is_touched(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], error: str
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[team]\nurl = "postgresql://ann@127.0.0.1:1/team"\n')  # nothing listens there
+    code, out, err = run(capsys, "--config", str(config), "bench", "--team", *args)
+    assert code == 1
+    assert (out + err).strip().splitlines() == [f"socialdesk: error: {error}"]
