@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Iterator
@@ -52,6 +53,17 @@ def forget_secrets() -> Iterator[None]:
     with secrets._known_lock:
         secrets._known.clear()
         secrets._known.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def collect_what_a_desk_froze() -> Iterator[None]:
+    """A desk freezes every object alive at its first page (socialdesk.memory), which in a test process
+    includes the earlier tests' garbage: their apps, stores and SQLite connections would stay open for
+    the whole run (over 1,500 descriptors after the UI tests; a fresh machine's limit is often 1,024)."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
+        gc.collect()
 
 
 @pytest.fixture
