@@ -100,7 +100,12 @@ def build_reply_text(
     from socialdesk.services.conversations import ticket_label
     from socialdesk.services.macros import fill, load_macros, values_for
 
-    chosen = load_macros(ctx.settings.desk.playbook).get(macro or "")
+    if ctx.settings.team.url:  # a team desk's canned replies are the team's set, never its own file's
+        from socialdesk.services.team_playbook import team_macros
+
+        chosen = team_macros(ctx.store).get(macro or "")
+    else:
+        chosen = load_macros(ctx.settings.desk.playbook).get(macro or "")
     missing = [label for label in chosen.prompts if label not in prompts]
     if missing:
         raise UserError(f"macro {chosen.name!r} asks for {', '.join(missing)}: pass --prompt 'LABEL=VALUE'")

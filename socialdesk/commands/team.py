@@ -140,4 +140,7 @@ def status(ctx: typer.Context, url: Annotated[Optional[str], _URL_OPTION] = None
 
 def register(app: typer.Typer) -> None:
     """Add the `team` command group to the socialdesk command."""
+    from socialdesk.commands.team_playbook import playbook_app
+
+    team_app.add_typer(playbook_app, name="playbook")
     app.add_typer(team_app, name="team")

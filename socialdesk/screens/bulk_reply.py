@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 from textual.message import Message
 
-from socialdesk.errors import UserError
 from socialdesk.screens.pattern_actions import PatternActions
 from socialdesk.screens.reply_actions import ReplyActions
 from socialdesk.screens.reply_send import final_text
@@ -55,10 +54,8 @@ class BulkReplyActions(ReplyActions, PatternActions):
         if not ids or getattr(self, "view_title", None) != title:
             self.notify("Open a post's similar posts with C first", severity="warning")
             return
-        try:
-            macros = self.reply_macros
-        except UserError as exc:
-            self.notify(str(exc), severity="error", markup=False)
+        macros = self.usable_macros()
+        if macros is None:
             return
 
         def picked(template: str | None) -> None:
@@ -66,7 +63,9 @@ class BulkReplyActions(ReplyActions, PatternActions):
                 self._load_cluster(ids, template)
 
         values = values_for(self.selected_post, self.ctx.agent)  # the preview's; each post gets its own
-        self.app.push_screen(MacroPickerScreen(macros, values, keep_variables=True), picked)
+        self.app.push_screen(
+            MacroPickerScreen(macros, values, keep_variables=True, title=self.macros_title(macros)), picked
+        )
 
     def _load_cluster(self, ids: Sequence[int], template: str) -> None:
         store = self.ctx.store

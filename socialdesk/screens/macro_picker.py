@@ -38,10 +38,17 @@ class MacroPickerScreen(ModalScreen[str | None]):
     ]
 
     def __init__(
-        self, macros: Macros, values: dict[str, str], suggested: str = "", keep_variables: bool = False
+        self,
+        macros: Macros,
+        values: dict[str, str],
+        suggested: str = "",
+        keep_variables: bool = False,
+        title: str = "",
     ) -> None:
-        """`keep_variables`: dismiss with the template, prompts answered, for `fill` per post later."""
+        """`keep_variables`: dismiss with the template, prompts answered, for `fill` per post later;
+        `title`: which set the picker offers (a team desk names the team's version)."""
         super().__init__()
+        self.title_line = title
         self.macros = macros
         self.values = values
         self.suggested = suggested  # a rule's `suggest` for this post: offered first
@@ -51,7 +58,8 @@ class MacroPickerScreen(ModalScreen[str | None]):
         self.answers: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="picker"):
+        with Vertical(id="picker") as picker:
+            picker.border_title = Text(clean(self.title_line, single_line=True)) if self.title_line else None
             yield Input(placeholder="Search canned replies…", id="picker-search")
             yield OptionList(id="picker-list")
             yield Static(id="picker-preview")

@@ -36,10 +36,8 @@ class ReplyActions(ReplySend, QuitActions, LinkActions):
         from socialdesk.screens.macro_picker import MacroPickerScreen
         from socialdesk.services.macros import values_for
 
-        try:
-            macros = self.reply_macros
-        except UserError as exc:
-            self.notify(str(exc), severity="error", markup=False)
+        macros = self.usable_macros()
+        if macros is None:
             return
         post = self.selected_post
         values = values_for(post, self.ctx.agent, self._ticket_shown(post))
@@ -51,7 +49,9 @@ class ReplyActions(ReplySend, QuitActions, LinkActions):
                 current = self.composer_text().rstrip()
                 self.set_composer_text(f"{current} {text}" if current else text)
 
-        self.app.push_screen(MacroPickerScreen(macros, values, suggested), inserted)
+        self.app.push_screen(
+            MacroPickerScreen(macros, values, suggested, title=self.macros_title(macros)), inserted
+        )
 
     # -- take it private -----------------------------------------------------------------------
 

@@ -73,13 +73,37 @@ class ReplySend(HostScreen):
 
     @property
     def reply_macros(self) -> Macros:
-        """The playbook's canned replies (read on first use; the last good playbook's when it is broken)."""
+        """The playbook's canned replies (read on first use; the last good playbook's when it is broken).
+
+        A team desk's are the team's set as its cache last read it (read at each use: the change feed
+        may bring a new version), never its own playbook file's (README: Team).
+        """
+        if self.ctx.settings.team.url:
+            from socialdesk.services.team_playbook import team_macros
+
+            return team_macros(self.ctx.store)
         if self._reply_macros is None:
             from socialdesk.services.macros import parse_macros
             from socialdesk.services.playbook_keeper import keeper_for
 
             self._reply_macros = parse_macros(keeper_for(self.ctx).current().playbook)
         return self._reply_macros
+
+    def usable_macros(self) -> Macros | None:
+        """The canned replies to offer, or None after telling the agent why there are none."""
+        try:
+            macros = self.reply_macros
+        except UserError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return None
+        if not macros.items:
+            self.notify(f"No canned replies in {macros.source}", severity="warning", markup=False)
+            return None
+        return macros
+
+    def macros_title(self, macros: Macros) -> str:
+        """The picker's title: on a team desk, which version of the team's set it offers."""
+        return macros.source if self.ctx.settings.team.url else ""
 
     def _post_or_warn(self) -> PostRow | None:
         post = self.selected_post

@@ -256,6 +256,9 @@ class TeamActions(HostScreen):
         if pulled.conversations or pulled.threads:
             self.refresh_thread()  # its status, a colleague's note or reply
         self.refresh_team_marks()  # presence and claims only change the marks: never a thread reload
+        if pulled.playbook is not None:
+            version, by = pulled.playbook
+            self.notify(f"The team's canned replies changed: v{version} by {by}", markup=False)
         from socialdesk.screens.supervisor import SupervisorScreen
 
         if isinstance(self.app.screen, SupervisorScreen):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.models import Author, Post
-from socialdesk.store import team_cache, team_replies
+from socialdesk.store import team_cache, team_playbooks, team_replies
 from socialdesk.store.db import Triage
 from socialdesk.store.ingest import store_posts
 from socialdesk.team import feed
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from socialdesk.store import Store
 
 # Read in this order: a post's conversation is known before the post, its posts before its notes.
-TABLES = ("agents", "conversations", "posts", "claims", "presence", "replies", "notes")
+TABLES = ("agents", "conversations", "posts", "claims", "presence", "replies", "notes", "playbooks")
 PAGE = 500
 
 
@@ -42,6 +42,8 @@ class Pulled:
     """Team conversations whose claim or presence changed (who holds, views, types)."""
     replies: list[team_replies.Moved] = field(default_factory=list)
     """Replies of the shared outbox whose state changed (this desk's among them: sent, failed ...)."""
+    playbook: tuple[int, str] | None = None
+    """(version, who published it) of the team's canned replies when a newer set replaced the one held."""
     behind: set[str] = field(default_factory=set)
     """Tables read with committed rows still held back by an older open transaction: read again soon."""
 
@@ -145,6 +147,12 @@ def _store_page(
         elif table == "notes":
             team_cache.put_notes(conn, page)
             pulled.threads.update(int(r["conversation_id"]) for r in page)
+        elif table == "playbooks":
+            held = team_playbooks.latest_playbook(conn)
+            team_playbooks.put_playbooks(conn, page)
+            newest = max(page, key=lambda r: int(r["version"]))
+            if held is not None and int(newest["version"]) > held.version:
+                pulled.playbook = (int(newest["version"]), str(newest["pushed_by"]))
         team_cache.set_position(conn, table, feed.position(page[-1]))
 
 

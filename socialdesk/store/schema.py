@@ -479,6 +479,18 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE team_feed ADD COLUMN last_xid INTEGER NOT NULL DEFAULT 0;
     """,
+    # 28: a team desk's copy of the team's canned replies (store/team_playbooks.py): every version
+    # the feed brought, the newest in use, so the set is there offline and after a restart
+    """
+    CREATE TABLE team_playbooks (
+        version INTEGER PRIMARY KEY,
+        macros TEXT NOT NULL,
+        dm_template TEXT NOT NULL DEFAULT '{}',
+        source TEXT NOT NULL DEFAULT '',
+        pushed_by TEXT NOT NULL,
+        pushed_at REAL NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

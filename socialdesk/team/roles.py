@@ -27,6 +27,7 @@ NEEDS: dict[str, str] = {
     "supervise": "supervisor",
     "assign": "supervisor",
     "manage_agents": "supervisor",
+    "playbook": "supervisor",  # publishing the team's canned replies; every member uses them
 }
 
 

@@ -32,6 +32,7 @@ REPLICATED: dict[str, tuple[str, ...]] = {
     "replies": ("id",),
     "claims": ("conversation_id",),
     "presence": ("agent", "conversation_id"),
+    "playbooks": ("version",),
 }
 ROLES = ("agent", "approver", "supervisor")
 STATUSES = ("new", "open", "pending", "snoozed", "resolved", "escalated")
@@ -87,7 +88,7 @@ def _stamp_triggers() -> str:
         WHEN (current_setting('socialdesk.restamping', true) IS DISTINCT FROM 'on')
         EXECUTE FUNCTION stamp_change({", ".join(f"'{c}'" for c in keys)});
     CREATE INDEX {table}_change_seq ON {table} (change_seq);"""
-        for table, keys in REPLICATED.items()
+        for table, keys in ((t, REPLICATED[t]) for t in _FEED_AT_8)  # migration 1's tables, frozen
     )
 
 
@@ -524,6 +525,23 @@ MIGRATIONS: list[str] = [
     END $$;
     {_lock_free_stamps()}
     DROP FUNCTION stamp_change();
+    """,
+    # 9: the team's canned replies (team/playbook.py): each version a supervisor publishes is one row,
+    # never changed, the whole set at once (so a desk holds one set, never half of two); versions are
+    # numbered in commit order (a push locks the table), the newest is the team's set
+    f"""
+    CREATE TABLE playbooks (
+        version bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        macros jsonb NOT NULL,
+        dm_template jsonb NOT NULL DEFAULT '{{}}',
+        source text NOT NULL DEFAULT '',
+        sha256 text NOT NULL,
+        pushed_by text NOT NULL,
+        pushed_at double precision NOT NULL DEFAULT team_now(),
+        change_xid xid8 NOT NULL DEFAULT '0',
+        change_seq bigint NOT NULL DEFAULT 0
+    );
+    {feed_stamp("playbooks")}
     """,
 ]
 

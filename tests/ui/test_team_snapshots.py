@@ -40,3 +40,30 @@ def test_team_desk_with_a_colleague_holding_and_typing(  # type: ignore[no-untyp
         await settle(pilot, until=lambda: bar.line == "Claimed by bob · bob is typing a reply")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_team_desk_macro_picker_names_the_teams_set(  # type: ignore[no-untyped-def]
+    snap_compare, team_db: str, tmp_path: Path, pinned_clock: float
+) -> None:
+    from socialdesk.services import team_playbook
+
+    team = tmp_path / "team.toml"
+    team.write_text(
+        '[[macro]]\nname = "apology"\nkey = "a"\ndescription = "sorry for the wait"\n'
+        'text = "Sorry {customer.name}, we are on it."\n\n'
+        '[[macro]]\nname = "order"\ntext = "Could you send us order {prompt:Order number}?"\n',
+        encoding="utf-8",
+    )
+    with psycopg.connect(team_db, autocommit=True) as hub:
+        add_agents(hub, ann="agent", sue="supervisor")
+        add_post(hub, "p1", "my parcel never came", handle="carla", created_at=FIXED_NOW - 600)
+        team_playbook.push_file(hub, "sue", team)
+    app = team_app(team_db, tmp_path)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        desk = pilot.app.desk
+        await settle(pilot, until=lambda: desk.feed.window.total == 1)
+        await pilot.press("r", "ctrl+t")
+        await settle(pilot, until=lambda: type(pilot.app.screen).__name__ == "MacroPickerScreen")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
