@@ -5,6 +5,7 @@ Each returns plain numbers (seconds unless named otherwise) for `socialdesk.benc
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import statistics
@@ -171,13 +172,51 @@ def _fresh_store(folder: Path, name: str) -> Store:
     return Store(folder / f"{name}.db")
 
 
+def _children_cpu() -> float | None:
+    """CPU seconds (user + system) of this process's descendants still running (Linux /proc; else None).
+
+    The triage worker may be a grandchild (a fork server's child), so the whole tree is walked.
+    """
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+    me = os.getpid()
+
+    def descends(pid: int) -> bool:
+        seen = 0
+        while pid > 1 and seen < 64:
+            pid, seen = parents.get(pid, 0), seen + 1
+            if pid == me:
+                return True
+        return False
+
+    return sum(seconds for pid, seconds in cpu.items() if pid != me and descends(pid))
+
+
 def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
     """Sync `count` posts through `sync_source` (with triage) vs a bare executemany of the same rows.
 
-    Both write to a new cache with the real schema and triggers (FTS included). The baseline inserts
-    the rows the sync path stored, read back from its cache, with one executemany in one transaction.
+    Both write to a new cache with the real schema, indexes and triggers (FTS included). The baseline
+    inserts every row the sync path stored, read back from its cache: the customers and identities,
+    then the posts in transactions as large as the sync engine's (`sync.GROUP_POSTS`), then the tags.
+    Besides wall times, the CPU seconds of the storing thread (this one), of the whole process and of
+    the triage worker process(es), and of the baseline's thread: on a shared machine they say what
+    each side cost where wall time also says how long it waited for a core.
     """
-    from socialdesk.services.sync import Source, sync_source
+    from socialdesk.services.sync import GROUP_POSTS, Source, sync_source
 
     posts = ingest_posts(count)
     with tempfile.TemporaryDirectory(prefix="socialdesk-bench-") as tmp:
@@ -185,7 +224,9 @@ def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
         store = _fresh_store(folder, "sync")
         triage, triage_name = triage_function(folder / "sync.db")
         source = Source("bench", ReplayConnector(posts, page))
+        children_before = _children_cpu()
         started = time.perf_counter()
+        thread_started, process_started = time.thread_time(), time.process_time()
         stored = 0
         while True:
             report = sync_source(store, source, triage, max_pages=50)
@@ -195,6 +236,14 @@ def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
             if store.get_cursor("bench") == str(len(posts)):
                 break
         sync_seconds = time.perf_counter() - started
+        sync_thread_cpu = time.thread_time() - thread_started
+        sync_process_cpu = time.process_time() - process_started
+        children_after = _children_cpu()
+        worker_cpu = (
+            children_after - children_before
+            if children_after is not None and children_before is not None
+            else None
+        )
         conn = store.conn
         columns = [r[1] for r in conn.execute("PRAGMA table_info(posts)")]
         rows = conn.execute(f"SELECT {', '.join(columns)} FROM posts ORDER BY id").fetchall()
@@ -204,19 +253,20 @@ def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
         store.close()
 
         bare = _fresh_store(folder, "bare")
-        bconn = bare.conn
-        bconn.execute("BEGIN")
-        bconn.executemany(f"INSERT INTO customers VALUES ({','.join('?' * len(customers[0]))})", customers)
-        bconn.executemany(f"INSERT INTO identities VALUES ({','.join('?' * len(identities[0]))})", identities)
-        bconn.execute("COMMIT")
+        insert_posts = f"INSERT INTO posts ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))})"
         started = time.perf_counter()
+        thread_started = time.thread_time()
         with bare.transaction() as c:
-            c.executemany(
-                f"INSERT INTO posts ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))})", rows
-            )
-            if tags:
+            c.executemany(f"INSERT INTO customers VALUES ({','.join('?' * len(customers[0]))})", customers)
+            c.executemany(f"INSERT INTO identities VALUES ({','.join('?' * len(identities[0]))})", identities)
+        for group in iter_chunks(rows, GROUP_POSTS):
+            with bare.transaction() as c:
+                c.executemany(insert_posts, group)
+        if tags:
+            with bare.transaction() as c:
                 c.executemany("INSERT INTO post_tags VALUES (?, ?)", tags)
         bare_seconds = time.perf_counter() - started
+        bare_thread_cpu = time.thread_time() - thread_started
         bare.close()
     return {
         "posts": count,
@@ -227,6 +277,11 @@ def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
         "bare_seconds": bare_seconds,
         "sync_posts_per_s": count / sync_seconds,
         "bare_posts_per_s": count / bare_seconds,
+        "sync_thread_cpu_s": sync_thread_cpu,
+        "sync_process_cpu_s": sync_process_cpu,
+        "worker_cpu_s": worker_cpu,
+        "bare_thread_cpu_s": bare_thread_cpu,
+        "bare_transaction_posts": GROUP_POSTS,
     }
 
 

@@ -196,7 +196,7 @@ def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
         figures += [_search(db), _search(db, typed=True)]
     if want("ingest"):
         say(f"sync ingest of {options.ingest:,} posts ...")
-        figures.append(_ingest(options))
+        figures.append(_ingest(options, say))
     if want("composer"):
         say("composer counter ...")
         figures.append(_composer())
@@ -445,9 +445,16 @@ def _search(db: Path, typed: bool = False) -> Figure:
     )
 
 
-def _ingest(options: Options) -> Figure:
+def _ingest(options: Options, say: Callable[[str], None]) -> Figure:
     result = measure.ingest(options.ingest)
     ratio = result["sync_posts_per_s"] / result["bare_posts_per_s"]
+    worker = result["worker_cpu_s"]
+    say(
+        f"  sync {result['sync_seconds']:.1f} s: storing thread {result['sync_thread_cpu_s']:.1f} s of CPU, "
+        f"process {result['sync_process_cpu_s']:.1f} s, triage worker "
+        f"{'?' if worker is None else f'{worker:.1f}'} s; bare {result['bare_seconds']:.1f} s, "
+        f"{result['bare_thread_cpu_s']:.1f} s of CPU"
+    )
     return Figure(
         f"sync ingest of {options.ingest:,} posts",
         result["sync_posts_per_s"],

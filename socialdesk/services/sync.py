@@ -26,7 +26,7 @@ from socialdesk.models import Post
 from socialdesk.store import Store, Triage
 from socialdesk.store.account_auth import AuthMark, auth_marks, clear_auth, mark_needs_auth
 from socialdesk.store.aliases import canonical_ids
-from socialdesk.store.ingest import store_posts
+from socialdesk.store.ingest import BatchRefused, as_fetched, put_back, store_posts
 from socialdesk.store.own_accounts import remember_own
 
 
@@ -189,13 +189,13 @@ def sync_source(
     report = SyncReport(source=source.name, state=SourceState.OK)
     cursor = store.get_cursor(source.name)
 
-    def store_page(result: FetchResult, prepared: PreparedBatch) -> Callable[[], None]:
+    def store_page(result: FetchResult, prepared: PreparedBatch, careful: bool = True) -> Callable[[], None]:
         """Store one page inside the group's transaction; what it adds to the report, once committed."""
         triages = prepared.finish(store)  # after every earlier page: their authors count as known
         own = source.connector.own_author()
         if own is not None:  # before the posts: another of our accounts' posts are ours too
             remember_own(store.conn, source.network, source.name, own, clock())
-        stored = store_posts(store, source.name, result.posts, triages)
+        stored = store_posts(store, source.name, result.posts, triages, careful=careful)
         for item in result.quarantined:
             store.quarantine(source.name, item.error, item.raw)
         gone: list[int] = []
@@ -220,8 +220,20 @@ def sync_source(
         return report_it
 
     def store_group(group: list[tuple[FetchResult, PreparedBatch]]) -> None:
-        with store.transaction():
-            reported = [store_page(*page) for page in group]
+        reported: list[Callable[[], None]] | None = None
+        if on_page is None and not store.conn.in_transaction:
+            # Without savepoints (see store.ingest): if a post is refused, the group rolls back
+            # whole and is stored again with care, from the posts as they were fetched.
+            saved = [as_fetched(result.posts) for result, _ in group]
+            try:
+                with store.transaction():
+                    reported = [store_page(*page, careful=False) for page in group]
+            except BatchRefused:
+                for (result, _), fetched in zip(group, saved, strict=True):
+                    put_back(result.posts, fetched)
+        if reported is None:
+            with store.transaction():
+                reported = [store_page(*page) for page in group]
         for report_it in reported:  # only what was committed
             report_it()
 

@@ -135,6 +135,8 @@ class PreparedTriage:
         verdicts = None
         if self.future is not None and self.offload is not None:
             verdicts = self.triager._collect(self.future, self.offload, len(self.posts))
+            if verdicts is None:  # finished again (a group stored again after a rollback): here too
+                self.future = None
         return self.triager.triage_many(self.posts, store, verdicts=verdicts)
 
 

@@ -1,6 +1,13 @@
 """Stores a batch of admitted posts so that one post SQLite still refuses is quarantined, never its
 neighbours: the batch is tried whole, and only when it fails for its data, post by post. Posts by
-any of our accounts are ours, and a status another of our accounts stored is stored once."""
+any of our accounts are ours, and a status another of our accounts stored is stored once.
+
+The whole-batch try runs under a savepoint, so that a refused batch can be undone before the posts
+are stored one by one. SQLite keeps a copy of every page a savepoint changes: for the sync engine's
+backfills that was a fifth of the posts INSERT's time, so it may store without one (`careful=False`)
+and, on `BatchRefused`, roll its own transaction back, put the posts back as fetched (`as_fetched`,
+`put_back`) and store them again with care.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +34,28 @@ DATA_ERRORS = (
 )
 
 
+# What storing changes in the posts themselves: ours or not (mark_ours), and the id, account, payload,
+# parent and root of a status another of our accounts stored first (canonicalize).
+_CHANGED = ("native_id", "account", "raw", "in_reply_to", "conversation_id", "is_ours", "kind")
+
+
+class BatchRefused(Exception):
+    """A batch stored without a savepoint held a post SQLite refuses; the caller's transaction holds
+    part of it and must be rolled back."""
+
+
+def as_fetched(posts: Sequence[Post]) -> list[tuple[object, ...]]:
+    """What `store_posts` may change in each post, to `put_back` after a rolled-back try."""
+    return [tuple(getattr(post, name) for name in _CHANGED) for post in posts]
+
+
+def put_back(posts: Sequence[Post], saved: Sequence[tuple[object, ...]]) -> None:
+    """Restore the posts as `as_fetched` saw them."""
+    for post, values in zip(posts, saved, strict=True):
+        for name, value in zip(_CHANGED, values, strict=True):
+            setattr(post, name, value)
+
+
 @dataclass(slots=True)
 class Stored:
     """What one batch did: new post ids, refreshed posts, posts quarantined as impossible to store."""
@@ -49,16 +78,38 @@ def _savepoint(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def store_posts(
-    store: Store, source: str, posts: Sequence[Post], triages: Sequence[Triage] | None = None
+    store: Store,
+    source: str,
+    posts: Sequence[Post],
+    triages: Sequence[Triage] | None = None,
+    *,
+    careful: bool = True,
 ) -> Stored:
     """Upsert `posts` (with their triage, same order) in one transaction; quarantine under `source`
-    each post that cannot be stored, and store the rest."""
+    each post that cannot be stored, and store the rest.
+
+    Args:
+        careful: try the batch under a savepoint. Without one (False), a refused batch raises
+            `BatchRefused` with part of it written: only for a caller that rolls back its own
+            transaction, then stores the batch again (see the module's docstring).
+
+    Raises:
+        BatchRefused: `careful` is False and SQLite refused a post of the batch.
+    """
     stored = Stored()
     if not posts:
         return stored
     with store.transaction() as conn:
         mark_ours(conn, posts)
         canonicalize(conn, posts)
+        if not careful:
+            try:
+                result = store.upsert_posts(posts, triages)
+                remember_uris(conn, posts)
+            except DATA_ERRORS as exc:
+                raise BatchRefused(f"{type(exc).__name__}: {exc}") from exc
+            stored.inserted, stored.updated = result.inserted, result.updated
+            return stored
         try:
             with _savepoint(conn):
                 result = store.upsert_posts(posts, triages)
