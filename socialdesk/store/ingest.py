@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from socialdesk.models import Post
 from socialdesk.store.aliases import canonicalize, remember_uris
@@ -37,6 +38,7 @@ DATA_ERRORS = (
 # What storing changes in the posts themselves: ours or not (mark_ours), and the id, account, payload,
 # parent and root of a status another of our accounts stored first (canonicalize).
 _CHANGED = ("native_id", "account", "raw", "in_reply_to", "conversation_id", "is_ours", "kind")
+_changed_fields = attrgetter(*_CHANGED)
 
 
 class BatchRefused(Exception):
@@ -46,7 +48,7 @@ class BatchRefused(Exception):
 
 def as_fetched(posts: Sequence[Post]) -> list[tuple[object, ...]]:
     """What `store_posts` may change in each post, to `put_back` after a rolled-back try."""
-    return [tuple(getattr(post, name) for name in _CHANGED) for post in posts]
+    return [_changed_fields(post) for post in posts]
 
 
 def put_back(posts: Sequence[Post], saved: Sequence[tuple[object, ...]]) -> None:
