@@ -212,6 +212,7 @@ class Hub:
             now = self.clock()
             if state.synced_at is None or now - state.synced_at >= self.sync_interval:
                 self._sync(source, state)
+                self._publish_account(conn, source)
                 state.synced_at = now
                 synced = True
             for event in state.delivery.process_due():
@@ -244,6 +245,17 @@ class Hub:
         if recovered:
             self.say(f"{source.name}: {recovered} interrupted sends to check on the network")
         return _Led(lease, delivery, Publisher(conn, self.store, source, lease, self.clock))
+
+    def _publish_account(self, conn: psycopg.Connection, source: Source) -> None:
+        """Tell the desks what this sync learnt of the account: its server's limits, refused credentials."""
+        from socialdesk.store.account_auth import auth_marks
+        from socialdesk.team import accounts
+
+        mark = auth_marks(self.store.conn).get(source.name)
+        limits = self.store.limits(source.name)
+        refused, at = (mark.message, mark.at) if mark else ("", None)
+        if accounts.publish(conn, source.name, source.network, limits, refused, at, self.holder) and mark:
+            self.say(f"{source.name}: the network refuses its credentials ({refused}): desks are told")
 
     def _sync(self, source: Source, state: _Led) -> None:
         state.publisher.seed()

@@ -72,6 +72,7 @@ class TeamActions(HostScreen):
     _draft_started: dict[int, float]
     _collisions: tuple[int | None, tuple[tuple[str, str, str], ...]] = (None, ())
     _shown_mark: tuple[int | None, TeamMark | None] = (None, None)
+    _refused_shown: frozenset[str] | set[str] = frozenset()  # accounts the status bar shows as refused
 
     # -- claiming and resolving ------------------------------------------------------------------------
 
@@ -259,6 +260,11 @@ class TeamActions(HostScreen):
         if pulled.playbook is not None:
             version, by = pulled.playbook
             self.notify(f"The team's canned replies changed: v{version} by {by}", markup=False)
+        if pulled.refused is not None:
+            self._show_refused(pulled.refused)
+        for account, why in pulled.newly_refused:
+            said = f"{account} needs the hub's attention: the network refused its credentials ({why})"
+            self.notify(said, severity="warning", markup=False, timeout=15)
         from socialdesk.screens.supervisor import SupervisorScreen
 
         if isinstance(self.app.screen, SupervisorScreen):
@@ -281,6 +287,17 @@ class TeamActions(HostScreen):
         for conversation_id in link.lost_claims:
             said = f"Your claim on conversation {conversation_id} ended (its lease was lost)"
             self.notify(said, severity="warning")
+
+    def _show_refused(self, refused: dict[str, str]) -> None:
+        """Show in the status bar each account whose credentials the network refuses to the hub (a team
+        desk syncs nothing itself, so these are the only accounts its status bar names)."""
+        states: dict[str, tuple[str, str, str, str]] = self._source_states  # type: ignore[attr-defined]
+        for gone in self._refused_shown - refused.keys():
+            states.pop(gone, None)
+        for account in refused:
+            states[account] = (account, "needs auth", "refused the hub's credentials", "")
+        self._refused_shown = set(refused)
+        self.query_one(StatusBar).sources = tuple(states.values())
 
     # -- marks: who holds, views and types ----------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.models import Author, Post
-from socialdesk.store import team_cache, team_playbooks, team_replies
+from socialdesk.store import team_accounts, team_cache, team_playbooks, team_replies
 from socialdesk.store.db import Triage
 from socialdesk.store.ingest import store_posts
 from socialdesk.team import feed
@@ -24,7 +24,17 @@ if TYPE_CHECKING:
     from socialdesk.store import Store
 
 # Read in this order: a post's conversation is known before the post, its posts before its notes.
-TABLES = ("agents", "conversations", "posts", "claims", "presence", "replies", "notes", "playbooks")
+TABLES = (
+    "agents",
+    "conversations",
+    "posts",
+    "claims",
+    "presence",
+    "replies",
+    "notes",
+    "playbooks",
+    "accounts",
+)
 PAGE = 500
 
 
@@ -44,6 +54,10 @@ class Pulled:
     """Replies of the shared outbox whose state changed (this desk's among them: sent, failed ...)."""
     playbook: tuple[int, str] | None = None
     """(version, who published it) of the team's canned replies when a newer set replaced the one held."""
+    refused: dict[str, str] | None = None
+    """Every account whose credentials the network refuses to the hub, and why (None: not read)."""
+    newly_refused: list[tuple[str, str]] = field(default_factory=list)
+    """(account, why) of the accounts this read found newly refused."""
     behind: set[str] = field(default_factory=set)
     """Tables read with committed rows still held back by an older open transaction: read again soon."""
 
@@ -153,6 +167,8 @@ def _store_page(
             newest = max(page, key=lambda r: int(r["version"]))
             if held is not None and int(newest["version"]) > held.version:
                 pulled.playbook = (int(newest["version"]), str(newest["pushed_by"]))
+        elif table == "accounts":
+            pulled.newly_refused += team_accounts.put_accounts(conn, page)
         team_cache.set_position(conn, table, feed.position(page[-1]))
 
 
@@ -179,4 +195,6 @@ def pull(
             pulled.rows[table] = pulled.rows.get(table, 0) + len(page)
             if len(page) < PAGE:
                 break
+    if "accounts" in tables:  # the whole set, so a desk shows what it holds from the first read on
+        pulled.refused = team_accounts.refused(store.conn)
     return pulled

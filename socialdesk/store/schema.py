@@ -491,6 +491,16 @@ MIGRATIONS: list[str] = [
         pushed_at REAL NOT NULL
     );
     """,
+    # 29: on a team desk, the accounts whose credentials the network refused to the hub, and why
+    # (store/team_accounts.py; their server limits go to account_limits, as a solo desk's sync puts them)
+    """
+    CREATE TABLE team_accounts (
+        account TEXT PRIMARY KEY,
+        network TEXT NOT NULL,
+        refused TEXT NOT NULL DEFAULT '',
+        refused_at REAL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -33,6 +33,7 @@ REPLICATED: dict[str, tuple[str, ...]] = {
     "claims": ("conversation_id",),
     "presence": ("agent", "conversation_id"),
     "playbooks": ("version",),
+    "accounts": ("account",),
 }
 ROLES = ("agent", "approver", "supervisor")
 STATUSES = ("new", "open", "pending", "snoozed", "resolved", "escalated")
@@ -542,6 +543,25 @@ MIGRATIONS: list[str] = [
         change_seq bigint NOT NULL DEFAULT 0
     );
     {feed_stamp("playbooks")}
+    """,
+    # 10: what the hub learns of each account that desks cannot (they never talk to the networks):
+    # the limits its server announced (Mastodon's max_characters, characters_reserved_per_url; NULL
+    # until one is announced) and whether the network refused the hub's credentials, and why
+    # (team/accounts.py; written only when something changed, so a sync adds no feed row)
+    f"""
+    CREATE TABLE accounts (
+        account text PRIMARY KEY,
+        network text NOT NULL,
+        max_length integer,
+        url_weight integer NOT NULL DEFAULT 0,
+        refused text NOT NULL DEFAULT '',
+        refused_at double precision,
+        hub text NOT NULL DEFAULT '',
+        updated_at double precision NOT NULL DEFAULT team_now(),
+        change_xid xid8 NOT NULL DEFAULT '0',
+        change_seq bigint NOT NULL DEFAULT 0
+    );
+    {feed_stamp("accounts")}
     """,
 ]
 

@@ -141,6 +141,7 @@ class FakeMastodon:
     def __init__(self, honour_keys: bool = True, parents: dict[str, dict[str, Any]] | None = None) -> None:
         self.honour_keys = honour_keys
         self.instance = dict(MASTODON if honour_keys else GOTOSOCIAL)
+        self.max_characters = 500  # configuration.statuses.max_characters (instances raise it: 5000 ...)
         self.accounts: dict[str, dict[str, Any]] = {"acme": ME}
         self.customers: dict[str, dict[str, Any]] = {}  # customer posts, by id
         self.statuses: list[dict[str, Any]] = []  # ours, in creation order
@@ -248,7 +249,7 @@ class FakeMastodon:
         return {
             "domain": DOMAIN,
             **self.instance,
-            "configuration": {"statuses": {"max_characters": 500}},
+            "configuration": {"statuses": {"max_characters": self.max_characters}},
         }
 
     def _status_route(self, request: Request) -> Any:

@@ -67,3 +67,23 @@ def test_team_desk_macro_picker_names_the_teams_set(  # type: ignore[no-untyped-
         await settle(pilot, until=lambda: type(pilot.app.screen).__name__ == "MacroPickerScreen")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_team_desk_with_an_account_the_network_refused_to_the_hub(  # type: ignore[no-untyped-def]
+    snap_compare, team_db: str, tmp_path: Path, pinned_clock: float
+) -> None:
+    from socialdesk.team import accounts
+
+    with psycopg.connect(team_db, autocommit=True) as hub:
+        add_agents(hub, ann="agent")
+        add_post(hub, "p1", "my parcel never came", handle="carla", created_at=FIXED_NOW - 600)
+        accounts.publish(hub, "demo", "demo", (5000, 23), "The access token is invalid", FIXED_NOW, "hub-a")
+    app = team_app(team_db, tmp_path)
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        desk = pilot.app.desk
+        bar = desk.query_one("StatusBar")
+        await settle(pilot, until=lambda: desk.feed.window.total == 1 and bar.sources != ())
+        pilot.app.clear_notifications()  # the status bar is what this shows
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
