@@ -79,10 +79,11 @@ class ProfileActions(HostScreen):
         from socialdesk.services import profile
 
         store, agent = self.ctx.store, self.ctx.agent.name
+        team = getattr(self, "team", None)  # a team desk's (screens/team_actions.py)
 
         def work() -> None:
             try:
-                changed = profile.save(store, agent, customer_id, values)
+                changed = profile.save(store, agent, customer_id, values, team)
             except UserError as exc:
                 self.post_message(ProfileSaved({}, str(exc)))
                 return

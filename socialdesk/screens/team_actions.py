@@ -254,8 +254,8 @@ class TeamActions(HostScreen):
         if pulled.conversations:
             self.refresh_feed()
             self.refresh_queue_counts()  # type: ignore[attr-defined]
-        if pulled.conversations or pulled.threads:
-            self.refresh_thread()  # its status, a colleague's note or reply
+        if pulled.conversations or pulled.threads or pulled.customers:
+            self.refresh_thread()  # its status, a colleague's note or reply, the customer's fields
         self.refresh_team_marks()  # presence and claims only change the marks: never a thread reload
         if pulled.playbook is not None:
             version, by = pulled.playbook

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 import string
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from socialdesk.config import CRM_PLACEHOLDERS
 from socialdesk.errors import UserError
 from socialdesk.sanitize import clean
 from socialdesk.store import Store, customer_fields
+
+if TYPE_CHECKING:
+    from socialdesk.services.team_desk import TeamDesk
 
 LABELS = {"email": "E-mail", "order": "Order number", "crm_id": "CRM id"}
 MAX_LENGTH = {"email": 254, "order": 64, "crm_id": 128}
@@ -37,13 +41,27 @@ def check(values: dict[str, str]) -> dict[str, str]:
     return checked
 
 
-def save(store: Store, agent: str, customer_id: int, values: dict[str, str]) -> dict[str, str]:
-    """Check and save fields; audit what changed. Returns the changed fields (empty: nothing changed)."""
+def save(
+    store: Store, agent: str, customer_id: int, values: dict[str, str], team: TeamDesk | None = None
+) -> dict[str, str]:
+    """Check and save fields; audit what changed. Returns the changed fields (empty: nothing changed).
+
+    A team desk (`team`) saves them in its cache first, then for the team (or in its journal while
+    the team database is unreachable), so a colleague's desk shows them too.
+
+    Raises:
+        UserError: a field is wrong (nothing saved); or the team refused them (saved here only).
+    """
     checked = check(values)
     with store.transaction() as tx:
         changed = customer_fields.write(tx, customer_id, checked, agent)
         if changed:
             store.audit(agent, "customer.fields", None, customer=customer_id, changed=changed)
+    if team is not None and changed:
+        try:
+            team.push_fields(customer_id, changed)
+        except UserError as exc:
+            raise UserError(f"Saved on this desk only: {exc}") from None
     return changed
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.models import Author, Post
-from socialdesk.store import team_accounts, team_cache, team_playbooks, team_replies
+from socialdesk.store import team_accounts, team_cache, team_customers, team_playbooks, team_replies
 from socialdesk.store.db import Triage
 from socialdesk.store.ingest import store_posts
 from socialdesk.team import feed
@@ -34,6 +34,7 @@ TABLES = (
     "notes",
     "playbooks",
     "accounts",
+    "customer_fields",
 )
 PAGE = 500
 
@@ -58,6 +59,8 @@ class Pulled:
     """Every account whose credentials the network refuses to the hub, and why (None: not read)."""
     newly_refused: list[tuple[str, str]] = field(default_factory=list)
     """(account, why) of the accounts this read found newly refused."""
+    customers: set[int] = field(default_factory=set)
+    """Cached customers whose fields a colleague changed (the customer pane shows them)."""
     behind: set[str] = field(default_factory=set)
     """Tables read with committed rows still held back by an older open transaction: read again soon."""
 
@@ -169,6 +172,8 @@ def _store_page(
                 pulled.playbook = (int(newest["version"]), str(newest["pushed_by"]))
         elif table == "accounts":
             pulled.newly_refused += team_accounts.put_accounts(conn, page)
+        elif table == "customer_fields":
+            pulled.customers |= team_customers.put_customer_fields(conn, page)
         team_cache.set_position(conn, table, feed.position(page[-1]))
 
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from socialdesk.store import Store
 
 T = TypeVar("T")
-SHARED = ("note", "tag", "assign", "correct")  # the journal's actions this module replays
+SHARED = ("note", "tag", "assign", "correct", "fields")  # the journal's actions this module replays
 
 
 class SharedActions:
@@ -145,6 +145,31 @@ class SharedActions:
             return True
         return False
 
+    # -- customer fields -------------------------------------------------------------------------------
+
+    def push_fields(self, customer_id: int, values: dict[str, str]) -> bool:
+        """Write a cached customer's changed fields ("" removes one) for the team, on each of its
+        identities; whether they went to the journal (the team database unreachable).
+
+        Never conflicts: the last value written wins. A customer with no identity stays on this desk.
+
+        Raises:
+            UserError: the team refused them (the agent is no member): they stay on this desk only.
+        """
+        from socialdesk.services.team_desk import TeamOffline
+        from socialdesk.store import team_customers
+
+        identities = team_customers.identities(self.store.conn, customer_id)
+        if not identities or not values:
+            return False
+        detail = {"identities": [list(i) for i in identities], "values": values}
+        try:
+            self._call(partial(_apply, action="fields", conversation_id=0, agent=self.agent, detail=detail))
+        except TeamOffline:
+            self._journal("fields", 0, detail)  # no conversation: a customer's, not a conversation's
+            return True
+        return False
+
     def _conversations(self, post_ids: Sequence[int]) -> list[int]:
         conn = self.store.conn
         return list(dict.fromkeys(f[0] for p in post_ids if (f := team_cache.conversation_of(conn, p))))
@@ -188,8 +213,9 @@ class SharedActions:
         except TeamOffline:
             raise
         except UserError as exc:
-            what = {"note": "note", "tag": "tag", "assign": "assignment", "correct": "correction"}[action]
-            line = f"Your {what} on conversation {conversation_id} did not reach the team: {exc}"
+            what = {"note": "note", "tag": "tag", "assign": "assignment", "correct": "correction"}.get(action)
+            where = f"Your {what} on conversation {conversation_id}" if what else "Your customer fields"
+            line = f"{where} did not reach the team: {exc}"
             with self.store.transaction() as conn:
                 team_cache.journal_done(conn, entry, "conflict", line)
                 if action == "assign":
@@ -217,10 +243,13 @@ def _assign(conn: psycopg.Connection, conversation_id: int, agent: str, to: str)
 def _apply(
     conn: psycopg.Connection, action: str, conversation_id: int, agent: str, detail: dict[str, Any]
 ) -> None:
-    """Apply a journalled note, tag, assignment or correction on the team database."""
-    from socialdesk.team import corrections, notes
+    """Apply a journalled note, tag, assignment, correction or customer fields on the team database."""
+    from socialdesk.team import corrections, customers, notes
 
-    if action == "correct":
+    if action == "fields":
+        identities = [(str(n), str(i)) for n, i in detail["identities"]]
+        customers.set_fields(conn, agent, identities, detail["values"])
+    elif action == "correct":
         network, native_id = (str(p) for p in detail["post"])
         corrections.correct(conn, network, native_id, agent, detail["sentiment"], detail["intent"])
     elif action == "note":

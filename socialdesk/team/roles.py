@@ -21,6 +21,7 @@ NEEDS: dict[str, str] = {
     "note": "agent",
     "tag": "agent",
     "correct": "agent",
+    "customer": "agent",  # a customer's fields (e-mail, order number, CRM id)
     "set_status": "agent",
     "presence": "agent",
     "approve": "approver",

@@ -34,6 +34,7 @@ REPLICATED: dict[str, tuple[str, ...]] = {
     "presence": ("agent", "conversation_id"),
     "playbooks": ("version",),
     "accounts": ("account",),
+    "customer_fields": ("network", "author_native_id", "name"),
 }
 ROLES = ("agent", "approver", "supervisor")
 STATUSES = ("new", "open", "pending", "snoozed", "resolved", "escalated")
@@ -562,6 +563,23 @@ MIGRATIONS: list[str] = [
         change_seq bigint NOT NULL DEFAULT 0
     );
     {feed_stamp("accounts")}
+    """,
+    # 11: the fields agents keep on a customer (e-mail, order number, CRM id: services/profile.py),
+    # for the whole team, by the customer's identity on a network (the post author's native id);
+    # a removed field keeps its row with value '' (replicated rows are never deleted)
+    f"""
+    CREATE TABLE customer_fields (
+        network text NOT NULL,
+        author_native_id text NOT NULL,
+        name text NOT NULL,
+        value text NOT NULL,
+        updated_at double precision NOT NULL DEFAULT team_now(),
+        updated_by text NOT NULL,
+        change_xid xid8 NOT NULL DEFAULT '0',
+        change_seq bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (network, author_native_id, name)
+    );
+    {feed_stamp("customer_fields")}
     """,
 ]
 

@@ -107,3 +107,33 @@ async def test_a_note_written_offline_shows_at_once_and_reaches_the_team_on_reco
             assert thread_text(app).count("called the courier") == 1
     finally:
         relay.stop()
+
+
+async def test_i_saves_the_customers_fields_for_the_team_and_a_colleagues_show_in_the_pane(
+    team_db: str, hub: psycopg.Connection, tmp_path: Path
+) -> None:
+    from textual.widgets import Input
+
+    from socialdesk.team import customers
+    from socialdesk.widgets.customer_pane import CustomerPane
+    from tests.ui.test_profile_keys import open_profile
+
+    add_post(hub, "p1", "where is my parcel", handle="carla")
+    app = team_app(team_db, tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        feed = app.desk.query_one(FeedList)
+        await settle(pilot, until=lambda: feed.window.total == 1)
+        form = await open_profile(pilot)
+        form.query_one("#profile-email", Input).value = "carla@example.org"
+        await pilot.press("ctrl+s")
+        fields = "SELECT name, value, updated_by FROM customer_fields ORDER BY name"
+        await settle(
+            pilot, until=lambda: hub.execute(fields).fetchall() == [("email", "carla@example.org", "ann")]
+        )
+        customers.set_fields(hub, "bob", [("demo", "u-carla")], {"order": "A-77"})  # bob's desk
+        pane = app.desk.query_one(CustomerPane)
+        await settle(
+            pilot, until=lambda: pane.data is not None and ("Order number", "A-77") in pane.data.fields
+        )
+        assert pane.data is not None
+        assert pane.data.fields == (("E-mail", "carla@example.org"), ("Order number", "A-77"))
