@@ -65,6 +65,7 @@ class ReplySend(HostScreen):
     """Send later, send and undo; the helpers every way of replying shares (`self` is the desk)."""
 
     _reply_macros: Macros | None = None
+    _team_macros: tuple[int, Macros] | None = None  # a team desk's: (version, its canned replies)
     _last_reply: tuple[int, int] | None = None  # (post id, first reply id) of the last queued reply
     _last_reply_text = ""  # what the composer held when it was queued (undo puts it back)
     _undo_toast: Notification | None = None  # the "press u to undo" toast, taken down by the undo
@@ -79,9 +80,13 @@ class ReplySend(HostScreen):
         may bring a new version), never its own playbook file's (README: Team).
         """
         if self.ctx.settings.team.url:
-            from socialdesk.services.team_playbook import team_macros
+            from socialdesk.services.team_playbook import team_macros, team_version
 
-            return team_macros(self.ctx.store)
+            # Checked at each use, parsed once per version (a large set is slow to parse: README).
+            version = team_version(self.ctx.store)
+            if self._team_macros is None or self._team_macros[0] != version:
+                self._team_macros = (version, team_macros(self.ctx.store))
+            return self._team_macros[1]
         if self._reply_macros is None:
             from socialdesk.services.macros import parse_macros
             from socialdesk.services.playbook_keeper import keeper_for

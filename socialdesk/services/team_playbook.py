@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from socialdesk.errors import UserError
 from socialdesk.services.macros import Macros, parse_macros
 from socialdesk.services.playbook import PlaybookFile, load_playbook
-from socialdesk.store.team_playbooks import latest_playbook
+from socialdesk.store.team_playbooks import latest_playbook, latest_version
 
 if TYPE_CHECKING:
     import psycopg
@@ -63,6 +63,11 @@ def push_file(conn: psycopg.Connection, agent: str, path: str | Path) -> Pushed:
     now = playbook.current(conn)
     left_out = tuple(s for s in found.sections if s not in SHARED_SECTIONS)
     return Pushed(version, now.version if now else 0, len(macros), bool(dm_template), left_out)
+
+
+def team_version(store: Store) -> int:
+    """The version of the team's set this desk's cache holds now (0: none yet); one indexed read."""
+    return latest_version(store.conn)
 
 
 def team_macros(store: Store) -> Macros:

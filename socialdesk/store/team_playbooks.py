@@ -40,6 +40,12 @@ def put_playbooks(conn: sqlite3.Connection, rows: Iterable[Mapping[str, Any]]) -
     )
 
 
+def latest_version(conn: sqlite3.Connection) -> int:
+    """The newest version of the team's set this cache holds (0: none)."""
+    row = conn.execute("SELECT max(version) FROM team_playbooks").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
 def latest_playbook(conn: sqlite3.Connection) -> CachedPlaybook | None:
     """The team's newest set this cache holds, or None when none has reached it."""
     row = conn.execute(
