@@ -23,6 +23,8 @@ from socialdesk.bench.corpus import (
 )
 from socialdesk.bench.corpus_care import INSERT_REPLY, INSERT_STATUS, care
 from socialdesk.store import Store
+from socialdesk.store import metrics_rollup_schema as rollup_schema
+from socialdesk.store.migrate import statements
 from socialdesk.store.schema import SCHEMA_VERSION
 
 POST_INSERT_COLUMNS = (
@@ -52,8 +54,9 @@ def _triage_columns(
 def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, object]:
     """Write the spec's cache to `path` (through a temporary file) and return facts about it.
 
-    The real schema is created by `Store`; indexes and FTS triggers are dropped for the bulk load and
-    recreated from their own SQL afterwards, and the FTS index is built once with 'rebuild'.
+    The real schema is created by `Store`; indexes and FTS and metrics triggers are dropped for the bulk
+    load and recreated from their own SQL afterwards, the FTS index is built once with 'rebuild' and the
+    metrics' rollups with their migration's backfill.
     """
     started = time.perf_counter()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,8 +71,8 @@ def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, obj
     conn.execute("PRAGMA cache_size = -262144")
     conn.execute("PRAGMA temp_store = MEMORY")
     saved = conn.execute(
-        "SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN ('posts', 'post_tags') "
-        "AND type IN ('index', 'trigger') AND sql IS NOT NULL"
+        "SELECT type, name, sql FROM sqlite_master WHERE (tbl_name IN ('posts', 'post_tags') "
+        "OR name LIKE 'metrics%') AND type IN ('index', 'trigger') AND sql IS NOT NULL"
     ).fetchall()
     for kind, name, _ in saved:
         conn.execute(f"DROP {kind.upper()} {name}")
@@ -140,6 +143,8 @@ def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, obj
         if kind == "index":
             conn.execute(sql)
     conn.execute("INSERT INTO posts_fts (posts_fts) VALUES ('rebuild')")
+    for statement in statements(rollup_schema.BACKFILL):  # the metrics' rollups, summed once
+        conn.execute(statement)
     for kind, _, sql in saved:
         if kind == "trigger":
             conn.execute(sql)

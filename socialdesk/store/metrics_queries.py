@@ -152,6 +152,8 @@ def figures(
     by: str | None,
     business: bool,
     satisfied: int,
+    posts: bool = True,
+    events: bool = True,
 ) -> dict[str, dict[str, object]]:
     """The figures of [since, until) per group (`OVERALL` when `by` is None), as the fields of the
     services' `Figures`.
@@ -161,6 +163,8 @@ def figures(
         by: the breakdown, whose groups' posts `fill_scope` put in `metrics_scope`.
         business: whether durations run on the calendar `prepare` loaded.
         satisfied: the lowest survey score that counts as satisfied.
+        posts: whether to compute the posts' figures (volume ... first response, SLA) too.
+        events: whether to compute the status changes' and replies' figures too.
     """
     out: dict[str, dict[str, object]] = {}
 
@@ -169,8 +173,8 @@ def figures(
 
     params = {"since": since, "until": until, "now": now}
     others = False
-    for g, volume, actionable, answered, met, missed, *labels, other, responses in conn.execute(
-        _posts_sql(by, business), params
+    for g, volume, actionable, answered, met, missed, *labels, other, responses in (
+        conn.execute(_posts_sql(by, business), params) if posts else ()
     ):
         if volume:
             sentiment = {k: n for k, n in zip(SENTIMENTS, labels, strict=True) if n}
@@ -182,13 +186,13 @@ def figures(
         labelled = out[g]["sentiment"]
         assert isinstance(labelled, dict)
         labelled[label] = count
-    for kind, g, count, spread in conn.execute(_changes_sql(by, business), params):
+    for kind, g, count, spread in conn.execute(_changes_sql(by, business), params) if events else ():
         if kind == "resolved":
             median, p90 = _spread(spread)
             put(g, resolved=count, resolution_median=median, resolution_p90=p90)
         elif count:
             put(g, reopened=count)
-    for g, replies in conn.execute(_replies_sql(by), params):
+    for g, replies in conn.execute(_replies_sql(by), params) if events else ():
         put(g, replies=replies)
     for g, answers, average, pleased in conn.execute(_answers_sql(by), {**params, "satisfied": satisfied}):
         put(g, csat_responses=answers, csat_average=average, csat_satisfied=pleased)

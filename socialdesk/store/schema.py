@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from socialdesk.store.metrics_rollup_schema import MIGRATION as ROLLUP_MIGRATION
+
 # Each entry migrates from version i to i + 1. Never edit a released migration: append a new one.
 MIGRATIONS: list[str] = [
     # 1: posts, customers, identities, FTS, cursors, quarantine, drafts, outbox, notes, audit
@@ -501,6 +503,9 @@ MIGRATIONS: list[str] = [
         refused_at REAL
     );
     """,
+    # 30: the metrics' rollups (store/metrics_rollup_schema.py): sums per quarter-hour and day kept by
+    # triggers, so a report's cost stays flat as the cache grows (README, "Metrics"); backfilled here
+    ROLLUP_MIGRATION,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -236,6 +236,7 @@ def test_deleted_posts_leave_needs_reply(store: Store) -> None:
 def test_every_index_on_posts_is_read_by_a_query_the_desk_runs(store: Store) -> None:
     # Each index costs disk (27 bytes a post for posts_queue) and a write per stored post. These are
     # the statements that read each: a new index needs one here, an index no statement reads goes.
+    from socialdesk.store import metrics_rollup_schema as rs
     from socialdesk.store.queries import INBOUND, feed_page
 
     readers = {
@@ -253,6 +254,10 @@ def test_every_index_on_posts_is_read_by_a_query_the_desk_runs(store: Store) -> 
         "WHERE p.is_ours = 0 AND p.created_at >= 0",
         "posts_backlog": "SELECT count(*) FROM posts INDEXED BY posts_backlog "
         "WHERE status IN ('new', 'open', 'escalated') AND actionable = 1 AND is_ours = 0 AND created_at >= 0",
+        "posts_response_bucket": f"SELECT count(*) FROM posts INDEXED BY posts_response_bucket "
+        f"WHERE {rs.RESPONSE_BUCKET} = 324 AND {rs.ANSWERED}",
+        "posts_sla_open": f"SELECT count(*) FROM posts INDEXED BY posts_sla_open "
+        f"WHERE {rs.DEADLINE} >= 5 AND {rs.SLA_OPEN}",
     }
     indexes = {
         r[0]

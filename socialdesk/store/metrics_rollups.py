@@ -1,0 +1,366 @@
+"""The metrics read from their rollups (store/metrics_rollup_schema.py): a period's counts are the sums of
+its whole quarter-hours plus its edges read from the rows; medians and p90s come from day histograms,
+narrowed to the bucket that holds each rank, whose exact values an index on the duration gives.
+
+Each figure is the one `store/metrics_queries.py` computes without business hours (README, "Metrics");
+tests/metrics/test_rollups.py holds the two to the same reports on random caches.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
+
+from socialdesk.store import metrics_queries as mq
+from socialdesk.store.metrics_rollup_schema import (
+    ANSWERED,
+    DAY,
+    DEADLINE,
+    HOUR,
+    QUARTER,
+    RESPONSE_BUCKET,
+    SENTIMENTS,
+    SLA_OPEN,
+    _post_sums,
+    answered,
+    bucket,
+    sla_open,
+    status_of,
+    unit,
+    waited,
+)
+
+Edge = tuple[str, tuple[float, ...]]
+
+
+def usable(since: float) -> bool:
+    """Whether the rollups answer a period starting at `since` (times before 1970 split differently)."""
+    return since >= 0
+
+
+def whole(since: float, until: float, width: float) -> tuple[int, int]:
+    """The first and last units of `width` seconds whose every time lies in [since, until), as SQLite's
+    `CAST(t / width AS INTEGER)` assigns times to units (first > last: none)."""
+    start = int(since / width)
+    first = start if int(math.nextafter(since, -math.inf) / width) < start else start + 1
+    return first, int(until / width) - 1
+
+
+def edges(column: str, since: float, until: float, width: float) -> list[Edge]:
+    """SQL conditions (with their parameters) selecting the times of [since, until) outside its whole
+    units: all of it when it has none."""
+    first, last = whole(since, until, width)
+    if first > last:
+        return [(f"{column} >= ? AND {column} < ?", (since, until))]
+    of = unit(column, width)
+    return [
+        (f"{column} >= ? AND {column} < ? AND {of} < ?", (since, min(until, first * width + 1), first)),
+        (f"{column} >= ? AND {column} < ? AND {of} > ?", (max(since, (last + 1) * width - 1), until, last)),
+    ]
+
+
+def _within(column: str, first: int, last: int, width: float) -> Edge:
+    """A condition selecting the times of units first..last, bounded so an index on `column` serves it."""
+    return (
+        f"{column} >= ? AND {column} < ? AND {unit(column, width)} BETWEEN ? AND ?",
+        (first * width - 1, (last + 1) * width + 1, first, last),
+    )
+
+
+def figures(
+    conn: sqlite3.Connection, since: float, until: float, now: float, by_network: bool = False
+) -> dict[str, dict[str, object]]:
+    """The posts' figures of [since, until) (volume, actionable, sentiment, answered, first response,
+    SLA), overall or per network, as `metrics_queries.figures` gives them without business hours."""
+    out: dict[str, dict[str, object]] = {}
+    sums = _post_sums("p")
+    first, last = whole(since, until, QUARTER)
+    grouped: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(sums))
+    top = 0.0
+    for network, *values, target in conn.execute(
+        f"SELECT network, {', '.join(f'sum({c})' for c in sums)}, max(max_target) FROM metrics_posts "
+        "WHERE quarter BETWEEN ? AND ? GROUP BY network",
+        (first, last),
+    ):
+        row = grouped[network]
+        for i, value in enumerate(values):
+            row[i] += value
+        top = max(top, target)
+    open_at = list(sums).index("sla_open")  # open posts become their misses at `now`
+    if first <= last:
+        within, params = _within("created_at", first, last, QUARTER)
+        for network, waiting in conn.execute(
+            f"SELECT network, count(*) FROM posts INDEXED BY posts_sla_open WHERE {DEADLINE} >= ? "
+            f"AND {DEADLINE} < ? AND {SLA_OPEN} AND {within} "
+            "AND NOT (max(0.0, ? - created_at) > max(0.0, due_at - created_at)) GROUP BY network",
+            (now - 1, (last + 1) * QUARTER + top + 2, *params, now),
+        ):
+            grouped[network][open_at] -= waiting
+    misses = f"({sla_open('p')} AND max(0.0, ? - p.created_at) > max(0.0, p.due_at - p.created_at))"
+    for condition, params in edges("p.created_at", since, until, QUARTER):
+        for network, *values in conn.execute(
+            f"SELECT p.network, {', '.join(f'total({v})' for v in sums.values())}, total({misses}) "
+            f"FROM posts p INDEXED BY posts_metrics WHERE {condition} AND p.is_ours = 0 GROUP BY p.network",
+            (now, *params),
+        ):
+            row = grouped[network]
+            for i, value in enumerate(values[:-1]):
+                row[i] += value if i != open_at else 0
+            row[open_at] += values[-1]
+    responses = _response_spreads(conn, since, until, by_network)
+    others = False
+    totals: dict[str, list[float]] = {}
+    for network, row in grouped.items():
+        for key in (mq.OVERALL, network) if by_network else (mq.OVERALL,):
+            into = totals.setdefault(key, [0.0] * len(row))
+            for i, value in enumerate(row):
+                into[i] += value
+    names = list(sums)
+    for group, row in totals.items():
+        found = dict(zip(names, (int(v) for v in row), strict=False))
+        if not found["posts"]:
+            continue
+        median, p90 = responses.get(group, (None, None))
+        out[group] = {
+            "volume": found["posts"],
+            "actionable": found["actionable"],
+            "answered": found["answered"],
+            "sla_met": found["sla_met"],
+            "sla_missed": found["sla_late"] + found["sla_open"],
+            "sentiment": {label: found[label] for label in SENTIMENTS if found[label]},
+            "first_response_median": median,
+            "first_response_p90": p90,
+        }
+        others = others or bool(found["other_labels"])
+    if others:
+        rows = _other_labels(conn, since, until)  # rare: read only when the counts say there are some
+        for group, label, count in [*(rows if by_network else []), *_sum_labels(rows)]:
+            labelled = out[group]["sentiment"]
+            assert isinstance(labelled, dict)
+            labelled[label] = labelled.get(label, 0) + count
+    return out
+
+
+def _other_labels(conn: sqlite3.Connection, since: float, until: float) -> list[tuple[str, str, int]]:
+    """Sentiment labels besides the usual three per network, in [since, until)."""
+    labels = ", ".join(repr(x) for x in SENTIMENTS)
+    return conn.execute(
+        "SELECT p.network, p.sentiment_label, count(*) FROM posts p INDEXED BY posts_metrics "
+        "WHERE p.created_at >= ? AND p.created_at < ? AND p.is_ours = 0 "
+        f"AND p.sentiment_label NOT IN ('', {labels}) GROUP BY p.network, p.sentiment_label",
+        (since, until),
+    ).fetchall()
+
+
+def _sum_labels(rows: Iterable[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """The per-network label counts `rows` as overall ones."""
+    overall: dict[str, int] = defaultdict(int)
+    for _, label, count in rows:
+        overall[label] += count
+    return [(mq.OVERALL, label, count) for label, count in overall.items()]
+
+
+def _response_spreads(
+    conn: sqlite3.Connection, since: float, until: float, by_network: bool
+) -> dict[str, tuple[float | None, float | None]]:
+    """(median, p90) of the first responses of the period's answered posts, overall and per network."""
+    first, last = whole(since, until, DAY)
+    counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    loose: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    groups = (lambda network: (mq.OVERALL, network)) if by_network else (lambda network: (mq.OVERALL,))
+    for network, b, n in conn.execute(
+        "SELECT network, bucket, sum(n) FROM metrics_response_hist WHERE day BETWEEN ? AND ? "
+        "GROUP BY network, bucket",
+        (first, last),
+    ):
+        for group in groups(network):
+            counts[group][b] += n
+    for condition, params in edges("p.created_at", since, until, DAY):
+        for network, b, value in conn.execute(
+            f"SELECT p.network, {bucket(waited('p'))}, {waited('p')} FROM posts p INDEXED BY posts_metrics "
+            f"WHERE {condition} AND p.is_ours = 0 AND {answered('p')}",
+            params,
+        ):
+            for group in groups(network):
+                counts[group][b] += 1
+                loose[group].append((b, value))
+
+    def inside(group: str, b: int) -> list[float]:
+        values = [v for vb, v in loose[group] if vb == b]
+        if first <= last:
+            within, params = _within("created_at", first, last, DAY)
+            network = "" if group == mq.OVERALL else " AND network = ?"
+            values += [
+                row[0]
+                for row in conn.execute(
+                    f"SELECT max(0.0, first_response_at - created_at) FROM posts "
+                    f"INDEXED BY posts_response_bucket WHERE {RESPONSE_BUCKET} = ? AND {within} "
+                    f"AND {ANSWERED}{network}",
+                    (b, *params, *([group] if network else [])),
+                )
+            ]
+        return values
+
+    return {group: spread(found, lambda b, g=group: inside(g, b)) for group, found in counts.items()}
+
+
+def spread(counts: dict[int, int], values_in: object) -> tuple[float | None, float | None]:
+    """The median (mean of the middle two for an even count) and nearest-rank p90 of values counted
+    per bucket, reading only the buckets that hold those ranks (`values_in(bucket)` gives their values)."""
+    n = sum(counts.values())
+    if n <= 0:
+        return None, None
+    ranks = [n // 2] if n % 2 else [n // 2 - 1, n // 2]
+    ranks.append(max(1, (9 * n + 9) // 10) - 1)
+    found: dict[int, float] = {}
+    sorted_in: dict[int, list[float]] = {}
+    below = 0
+    for b in sorted(counts):
+        size = counts[b]
+        for rank in ranks:
+            if below <= rank < below + size and rank not in found:
+                if b not in sorted_in:
+                    sorted_in[b] = sorted(values_in(b))  # type: ignore[operator]
+                found[rank] = sorted_in[b][rank - below]
+        below += size
+    middle = found[ranks[0]] if n % 2 else (found[ranks[0]] + found[ranks[1]]) / 2
+    return middle, found[ranks[-1]]
+
+
+def changes(conn: sqlite3.Connection, since: float, until: float) -> dict[str, object] | None:
+    """Resolutions (count, median, p90) and reopenings of the period overall; None when a status change
+    came in out of the log's order (or a post with changes went), so the rollup no longer answers."""
+    if conn.execute("SELECT 1 FROM metrics_stale").fetchone():
+        return None
+    out: dict[str, object] = {}
+    first, last = whole(since, until, DAY)
+    counts: dict[int, int] = defaultdict(int)
+    loose: list[tuple[int, float]] = []
+    if first <= last:
+        for b, n in conn.execute(
+            "SELECT bucket, sum(n) FROM metrics_resolution_hist WHERE day BETWEEN ? AND ? GROUP BY bucket",
+            (first, last),
+        ):
+            counts[b] += n
+        within, params = _within("at", first, last, DAY)
+        for b, n in conn.execute(  # resolved again after a resolution in the period: counted once, first
+            "SELECT bucket, count(*) FROM metrics_resolutions INDEXED BY metrics_resolutions_again "
+            f"WHERE prev_at >= ? AND prev_at < ? AND prev_at IS NOT NULL AND {within} GROUP BY bucket",
+            (since, until, *params),
+        ):
+            counts[b] -= n
+    for condition, params in edges("at", since, until, DAY):
+        for b, took in conn.execute(
+            "SELECT bucket, took FROM metrics_resolutions INDEXED BY metrics_resolutions_time "
+            f"WHERE {condition} AND (prev_at IS NULL OR prev_at < ?)",
+            (*params, since),
+        ):
+            counts[b] += 1
+            loose.append((b, took))
+
+    def inside(b: int) -> list[float]:
+        values = [v for vb, v in loose if vb == b]
+        if first <= last:
+            within, params = _within("at", first, last, DAY)
+            values += [
+                row[0]
+                for row in conn.execute(
+                    "SELECT took FROM metrics_resolutions INDEXED BY metrics_resolutions_bucket "
+                    f"WHERE bucket = ? AND {within} AND (prev_at IS NULL OR prev_at < ?)",
+                    (b, *params, since),
+                )
+            ]
+        return values
+
+    resolved = sum(counts.values())
+    if resolved > 0:
+        median, p90 = spread(counts, inside)
+        out.update(resolved=resolved, resolution_median=median, resolution_p90=p90)
+    q_first, q_last = whole(since, until, QUARTER)
+    (reopened,) = conn.execute(
+        "SELECT total(n) FROM metrics_reopened WHERE quarter BETWEEN ? AND ?", (q_first, q_last)
+    ).fetchone()
+    earlier = (
+        "(SELECT json_extract(b.detail, '$.status') FROM audit b INDEXED BY audit_post "
+        "WHERE b.post_id = a.post_id AND b.action = 'status' "
+        "AND (b.at < a.at OR (b.at = a.at AND b.id < a.id)) "
+        "ORDER BY b.at DESC, b.id DESC LIMIT 1)"
+    )
+    for condition, params in edges("a.at", since, until, QUARTER):
+        (more,) = conn.execute(
+            "SELECT count(*) FROM audit a INDEXED BY audit_action_time "
+            "CROSS JOIN posts p NOT INDEXED ON p.id = a.post_id "
+            f"WHERE a.action = 'status' AND {condition} AND {status_of('a.detail')} IN ('open', 'new') "
+            f"AND {earlier} = 'resolved'",
+            params,
+        ).fetchone()
+        reopened += more
+    if reopened:
+        out["reopened"] = int(reopened)
+    return out
+
+
+def replies(conn: sqlite3.Connection, since: float, until: float) -> int:
+    """Sent replies of the period, a thread of parts counted once."""
+    first, last = whole(since, until, QUARTER)
+    (count,) = conn.execute(
+        "SELECT total(n) FROM metrics_replies WHERE quarter BETWEEN ? AND ?", (first, last)
+    ).fetchone()
+    for condition, params in edges("updated_at", since, until, QUARTER):
+        (more,) = conn.execute(
+            "SELECT count(*) FROM replies INDEXED BY replies_state_time "
+            f"WHERE state = 'sent' AND {condition} AND part = 1",
+            params,
+        ).fetchone()
+        count += more
+    return int(count)
+
+
+def volume(conn: sqlite3.Connection, starts: list[float], until: float) -> list[dict[str, int]]:
+    """Customer posts per network in each bucket starting at `starts` (the last ends at `until`), as
+    `metrics_queries.volume` counts them: whole quarter-hours from the rollup, the rest from the rows."""
+    bounds = [*starts, until]
+    counts: list[dict[str, int]] = [defaultdict(int) for _ in starts]
+    for index in range(len(starts)):
+        lo, hi = bounds[index], bounds[index + 1]
+        if hi <= lo:
+            continue
+        first, last = whole(lo, hi, QUARTER)
+        if first <= last:
+            for network, n in conn.execute(
+                "SELECT network, sum(posts) FROM metrics_posts WHERE quarter BETWEEN ? AND ? "
+                "GROUP BY network",
+                (first, last),
+            ):
+                counts[index][network] += n
+        for condition, params in edges("p.created_at", lo, hi, QUARTER):
+            for network, n in conn.execute(
+                f"SELECT p.network, count(*) FROM posts p INDEXED BY posts_metrics "
+                f"WHERE {condition} AND p.is_ours = 0 GROUP BY p.network",
+                params,
+            ):
+                counts[index][network] += n
+    return [{k: v for k, v in found.items() if v} for found in counts]
+
+
+def backlog(conn: sqlite3.Connection, now: float) -> mq.Backlog:
+    """Open actionable customer posts at `now` and how old they are, from their count per hour."""
+    where = "status IN ('new', 'open', 'escalated') AND actionable = 1 AND is_ours = 0"
+    (size,) = conn.execute("SELECT total(n) FROM metrics_backlog").fetchone()
+    oldest = conn.execute(
+        f"SELECT created_at FROM posts INDEXED BY posts_backlog WHERE {where} ORDER BY created_at LIMIT 1"
+    ).fetchone()
+
+    def below(time: float) -> int:
+        end = int(time / HOUR)
+        (count,) = conn.execute("SELECT total(n) FROM metrics_backlog WHERE hour < ?", (end,)).fetchone()
+        (more,) = conn.execute(
+            f"SELECT count(*) FROM posts INDEXED BY posts_backlog WHERE {where} AND created_at >= ? "
+            f"AND created_at < ? AND {unit('created_at', HOUR)} >= ?",
+            (end * HOUR - 1, time, end),
+        ).fetchone()
+        return int(count) + more
+
+    return mq.Backlog(int(size), oldest[0] if oldest else None, below(now - 3600), below(now - 86400))

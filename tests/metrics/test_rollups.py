@@ -1,0 +1,315 @@
+"""The metrics read from their rollups are the ones today's statements give: on random caches built
+through the write paths (posts arriving, answered, replies sent and taken back, resolved twice,
+reopened, across networks, quarter-hour and day edges, time zones off the hour), and after each path
+that changes a figure. Dropping one trigger makes the comparison fail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from socialdesk.models import Author, Post
+from socialdesk.services.metrics import GROUPINGS, Metrics, Period, Report
+from socialdesk.store import Store, Triage, queue_queries, replies, reply_moves
+from socialdesk.store import metrics_rollups as rollups
+from socialdesk.store.ingest import store_posts
+from socialdesk.store.queries import PostFilter
+
+KEYS = itertools.count()
+T0 = 1_795_000_000.0 - 1_795_000_000.0 % 86400  # a UTC midnight
+QUEUES = [("Negative", PostFilter(("p.sentiment_label = ?",), ("negative",)))]
+ZONES = [ZoneInfo("UTC"), ZoneInfo("Asia/Kolkata"), ZoneInfo("Asia/Kathmandu"), ZoneInfo("America/St_Johns")]
+
+# Times near the edges a rollup cuts at (quarter-hours, days) and anywhere in four days.
+offsets = st.one_of(
+    st.floats(0, 4 * 86400, allow_nan=False),
+    st.sampled_from(
+        [0.0, 900.0, 899.999999, 86400.0, 86400 - 1e-6, 86400 + 1e-6, 2 * 86400.0, 19800.0, 20700.0]
+    ),
+)
+
+
+def statement_report(
+    metrics: Metrics, period: Period, by: str | None, monkeypatch: pytest.MonkeyPatch
+) -> Report:
+    """The report as today's statements compute it (the rollups declared unusable)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(rollups, "usable", lambda since: False)
+        return metrics.report(period, by)
+
+
+def same(fast: Report, slow: Report) -> None:
+    assert fast.figures.as_dict() == slow.figures.as_dict()
+    assert fast.previous.as_dict() == slow.previous.as_dict()
+    assert {k: g.as_dict() for k, g in fast.groups.items()} == {
+        k: g.as_dict() for k, g in slow.groups.items()
+    }
+    assert fast.volume == slow.volume
+    assert fast.backlog == slow.backlog
+
+
+def arrive(store: Store, native: str, network: str, at: float, sentiment: str, actionable: bool,
+           due_in: float | None, status: str) -> int:  # fmt: skip
+    """A customer post stored as sync stores it (ingest, with its triage)."""
+    stored = store_posts(
+        store, "test",
+        [Post(network, native, Author(f"a{native}", f"u{native}"), f"words {native}", at, account="brand")],
+        [Triage(status=status, sentiment_label=sentiment, actionable=actionable,
+                due_at=None if due_in is None else at + due_in)],
+    )  # fmt: skip
+    return stored.inserted[0]
+
+
+def change_status(store: Store, post_id: int, value: str, at: float) -> None:
+    """An agent's status change: the post's status and the audit log's entry."""
+    queue_queries.set_status(store.conn, [post_id], value, at=at)
+    store.conn.execute(
+        "INSERT INTO audit (at, agent, action, post_id, detail) VALUES (?, 'ann', 'status', ?, ?)",
+        (at, post_id, json.dumps({"status": value})),
+    )
+
+
+def send_reply(store: Store, post_id: int, network: str, at: float, parts: int, fate: str) -> None:
+    """A reply written, then sent (the post's first response), or discarded, or left in the outbox."""
+    conn = store.conn
+    ids = reply_moves.insert(
+        conn, post_id, network, "brand", ["ok"] * parts, [f"k{next(KEYS)}" for _ in range(parts)],
+        state="queued", agent="ann", dm=False, group_key=None, send_after=at, now=at - 30,
+    )  # fmt: skip
+    for reply_id in ids:
+        row = replies.get(conn, reply_id)
+        assert row is not None
+        if fate == "sent":
+            assert reply_moves.claim(conn, row, at - 1)
+            assert reply_moves.mark_sent(conn, row, f"r{reply_id}", "", {}, at)
+        elif fate == "discarded":
+            assert reply_moves.discard(conn, [reply_id], at) == 1
+
+
+post_specs = st.lists(
+    st.tuples(
+        offsets,  # arrival
+        st.sampled_from(["x", "mastodon", "bluesky"]),
+        st.sampled_from(["positive", "neutral", "negative", "", "mixed"]),
+        st.booleans(),  # actionable
+        st.sampled_from([None, 0.0, 900.0, 14400.0, -60.0]),  # SLA target
+        st.sampled_from(["new", "open", "escalated", "pending", "resolved", "closed"]),
+        st.one_of(st.none(), st.floats(0, 2 * 86400, allow_nan=False)),  # answered after
+        st.lists(
+            st.tuples(
+                st.floats(0, 86400, allow_nan=False), st.sampled_from(["resolved", "open", "new", "pending"])
+            ),
+            max_size=4,
+        ),
+        st.lists(
+            st.tuples(
+                st.floats(0, 86400, allow_nan=False),
+                st.integers(1, 2),
+                st.sampled_from(["sent", "discarded", "queued"]),
+            ),
+            max_size=2,
+        ),
+        st.sampled_from(["", "refund"]),
+    ),
+    max_size=25,
+)
+
+
+def build(store: Store, specs: list[tuple]) -> None:  # type: ignore[type-arg]
+    for n, (at, network, sentiment, actionable, due_in, status, answer, changes, sends, tag) in enumerate(
+        specs
+    ):
+        created = T0 + at
+        post_id = arrive(store, str(n), network, created, sentiment, actionable, due_in, status)
+        if tag:
+            queue_queries.add_tag(store.conn, [post_id], tag)
+        if answer is not None:
+            store.conn.execute(
+                "UPDATE posts SET first_response_at = ? WHERE id = ?", (created + answer, post_id)
+            )
+        when = created
+        for delay, value in changes:  # the log in order, as the desk writes it
+            when += delay
+            change_status(store, post_id, value, when)
+        for delay, parts, fate in sends:
+            send_reply(store, post_id, network, created + delay, parts, fate)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    specs=post_specs,
+    start=offsets,
+    length=st.sampled_from([3600.0, 86400.0, 2 * 86400.0, 1.5 * 86400 + 123.25]),
+    now_after=st.floats(-3600, 2 * 86400, allow_nan=False),
+    zone=st.sampled_from(ZONES),
+    by=st.sampled_from([None, *GROUPINGS]),
+)
+def test_the_rollups_give_the_reports_the_statements_give(
+    specs: list[tuple],  # type: ignore[type-arg]
+    start: float,
+    length: float,
+    now_after: float,
+    zone: ZoneInfo,
+    by: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from socialdesk.services.hours import parse_hours
+
+    store = Store(":memory:")
+    build(store, specs)
+    hours = parse_hours(zone.key, {}, [], "test")  # around the clock, in a zone off the hour
+    until = T0 + start + length
+    metrics = Metrics(store, hours, queues=lambda: QUEUES, clock=lambda: until + now_after)
+    local_midnight = dt.datetime.combine(
+        dt.datetime.fromtimestamp(T0 + start, zone).date(), dt.time(), zone
+    ).timestamp()
+    for period in (Period(T0 + start, until, "p"), Period(local_midnight, local_midnight + length, "local")):
+        same(metrics.report(period, by), statement_report(metrics, period, by, monkeypatch))
+    store.close()
+
+
+@pytest.fixture
+def busy(tmp_path: object) -> Iterator[Store]:
+    store = Store(":memory:")
+    build(
+        store,
+        [
+            (
+                100.0,
+                "x",
+                "negative",
+                True,
+                900.0,
+                "open",
+                600.0,
+                [(700.0, "resolved"), (50.0, "open"), (10.0, "resolved")],
+                [(650.0, 2, "sent")],
+                "refund",
+            ),
+            (
+                86400.0 - 1e-6,
+                "mastodon",
+                "mixed",
+                True,
+                14400.0,
+                "new",
+                None,
+                [(90000.0, "resolved")],
+                [],
+                "",
+            ),
+            (
+                86400.0 + 5.5,
+                "bluesky",
+                "positive",
+                False,
+                None,
+                "resolved",
+                None,
+                [],
+                [(1.0, 1, "discarded")],
+                "",
+            ),
+            (3 * 3600.0 + 0.25, "x", "negative", True, 900.0, "escalated", None, [], [], ""),
+        ],
+    )
+    yield store
+    store.close()
+
+
+def first_post(store: Store) -> int:
+    return int(store.conn.execute("SELECT min(id) FROM posts").fetchone()[0])
+
+
+def check(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    metrics = Metrics(store, clock=lambda: T0 + 3 * 86400 + 77.0)
+    for period in (Period(T0, T0 + 2 * 86400, "2d"), Period(T0 + 450.5, T0 + 86400 + 900, "odd")):
+        for by in (None, "network"):
+            same(metrics.report(period, by), statement_report(metrics, period, by, monkeypatch))
+
+
+def test_each_write_path_keeps_the_rollups_right(busy: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    check(busy, monkeypatch)
+    conn = busy.conn
+    later = arrive(busy, "late", "x", T0 + 7200.0, "neutral", True, 900.0, "new")  # ingest
+    check(busy, monkeypatch)
+    send_reply(busy, later, "x", T0 + 9000.0, 1, "sent")  # a reply sent answers it
+    check(busy, monkeypatch)
+    change_status(busy, later, "resolved", T0 + 9100.0)  # resolved, reopened, resolved again
+    change_status(busy, later, "open", T0 + 9200.0)
+    change_status(busy, later, "resolved", T0 + 9300.0)
+    check(busy, monkeypatch)
+    conn.execute(
+        "UPDATE posts SET actionable = 0, sentiment_label = 'positive' WHERE id = ?", (later,)
+    )  # retriage
+    check(busy, monkeypatch)
+    # No write path moves a sent reply or deletes one; the triggers follow them all the same.
+    conn.execute("UPDATE replies SET state = 'failed' WHERE post_id = ?", (later,))
+    check(busy, monkeypatch)
+    conn.execute("DELETE FROM replies WHERE post_id = ?", (first_post(busy),))
+    check(busy, monkeypatch)
+
+
+def test_a_status_change_out_of_the_logs_order_falls_back_to_the_statements(
+    busy: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = busy.conn
+    change_status(busy, first_post(busy), "resolved", T0 + 300.0)  # before the changes already logged for it
+    assert conn.execute("SELECT count(*) FROM metrics_stale").fetchone()[0] == 1
+    check(busy, monkeypatch)
+
+
+def test_the_comparison_fails_when_a_trigger_is_missing(busy: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not vacuous: without the trigger that follows a reply's state, a reply taken back still counts."""
+    conn = busy.conn
+    conn.execute("DROP TRIGGER metrics_replies_update")
+    conn.execute("UPDATE replies SET state = 'failed' WHERE state = 'sent'")
+    with pytest.raises(AssertionError):
+        check(busy, monkeypatch)
+
+
+def test_the_migration_backfills_what_the_triggers_keep(busy: Store) -> None:
+    """A cache from before the rollups gets from the migration's backfill the sums the triggers keep
+    (rows the triggers emptied aside, and the open posts' largest target, which only ever grows)."""
+    from socialdesk.store.metrics_rollup_schema import MIGRATION
+    from socialdesk.store.migrate import statements
+
+    conn = busy.conn
+
+    def sums() -> dict[str, list[tuple[object, ...]]]:
+        found = {}
+        for table, counted in TABLES.items():
+            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] != "max_target"]
+            found[table] = conn.execute(
+                f"SELECT {', '.join(columns)} FROM {table} WHERE {counted} != 0 ORDER BY {', '.join(columns)}"
+            ).fetchall()
+        return found
+
+    kept = sums()
+    assert all(kept.values())
+    for table in (*TABLES, "metrics_stale"):
+        conn.execute(f"DROP TABLE {table}")
+    conn.execute("DROP INDEX posts_response_bucket")
+    conn.execute("DROP INDEX posts_sla_open")
+    for statement in statements(MIGRATION):
+        if not statement.startswith("CREATE TRIGGER"):
+            conn.execute(statement)
+    assert sums() == kept
+
+
+TABLES = {  # each rollup and the column that says a row counts something
+    "metrics_posts": "posts",
+    "metrics_response_hist": "n",
+    "metrics_backlog": "n",
+    "metrics_replies": "n",
+    "metrics_reopened": "n",
+    "metrics_resolutions": "1",
+    "metrics_resolution_hist": "n",
+}
