@@ -76,8 +76,9 @@ def _max_target(r: str) -> str:
     return f"CASE WHEN {sla_open(r)} THEN max(0.0, {r}.due_at - {r}.created_at) ELSE 0.0 END"
 
 
-def _posts_upsert(r: str, sign: str) -> str:
-    """The statements adding (`sign` "+") or taking away ("-") post `r` in the posts' rollups."""
+def _posts_upserts(r: str, sign: str) -> tuple[str, str, str]:
+    """The statements adding (`sign` "+") or taking away ("-") post `r` in the posts' rollups: its
+    quarter-hour's sums, its first response's bucket, its hour's backlog."""
     sums = _post_sums(r)
     columns = ", ".join(["quarter", "network", *sums, "max_target"])
     top = _max_target(r) if sign == "+" else "0.0"
@@ -88,14 +89,18 @@ def _posts_upsert(r: str, sign: str) -> str:
     return (
         f"INSERT INTO metrics_posts ({columns}) SELECT {values} WHERE {r}.is_ours = 0 "
         f"ON CONFLICT (quarter, network) DO UPDATE SET {sets}, "
-        "max_target = max(max_target, excluded.max_target);\n"
+        "max_target = max(max_target, excluded.max_target);\n",
         "INSERT INTO metrics_response_hist (day, network, bucket, n) "
         f"SELECT {unit(f'{r}.created_at', DAY)}, {r}.network, {bucket(waited(r))}, {sign}1 "
         f"WHERE {r}.is_ours = 0 AND {answered(r)} "
-        "ON CONFLICT (day, network, bucket) DO UPDATE SET n = n + excluded.n;\n"
+        "ON CONFLICT (day, network, bucket) DO UPDATE SET n = n + excluded.n;\n",
         f"INSERT INTO metrics_backlog (hour, n) SELECT {unit(f'{r}.created_at', HOUR)}, {sign}1 "
-        f"WHERE {in_backlog(r)} ON CONFLICT (hour) DO UPDATE SET n = n + excluded.n;\n"
+        f"WHERE {in_backlog(r)} ON CONFLICT (hour) DO UPDATE SET n = n + excluded.n;\n",
     )
+
+
+def _posts_upsert(r: str, sign: str) -> str:
+    return "".join(_posts_upserts(r, sign))
 
 
 def _reply_counted(r: str) -> str:
@@ -167,13 +172,13 @@ INSERT INTO metrics_resolution_hist (day, bucket, n)
 
 
 BACKFILL = _backfill()
-# The indexes' expressions, which a query names word for word to be read through them (and an index
-# expression names bare columns).
+# The expressions of the index on first responses, which a query names word for word to be read
+# through it (an index expression names bare columns); and the open posts' condition on bare columns.
 RESPONSE_BUCKET = bucket(waited("posts")).replace("posts.", "")
 ANSWERED = f"is_ours = 0 AND {answered('posts')}".replace("posts.", "")
-DEADLINE = "max(due_at, created_at)"
 SLA_OPEN = f"is_ours = 0 AND {sla_open('posts')}".replace("posts.", "")
 
+_INSERTED = _posts_upserts("new", "+")  # one trigger each, so a new post runs only the ones it counts in
 _NOW = "CAST(strftime('%s', 'now') AS REAL)"
 _POST_COLUMNS = "network, created_at, is_ours, actionable, sentiment_label, status, due_at, first_response_at"
 
@@ -219,13 +224,15 @@ CREATE TABLE metrics_stale (what TEXT PRIMARY KEY, at REAL NOT NULL);
 CREATE INDEX posts_response_bucket
     ON posts ({RESPONSE_BUCKET}, created_at, network, first_response_at, actionable, is_ours)
     WHERE {ANSWERED};
-CREATE INDEX posts_sla_open
-    ON posts ({DEADLINE}, created_at, network, due_at, status, actionable, first_response_at, is_ours)
-    WHERE {SLA_OPEN};
 
 {BACKFILL}
-CREATE TRIGGER metrics_posts_insert AFTER INSERT ON posts BEGIN
-{_posts_upsert("new", "+")}END;
+CREATE TRIGGER metrics_posts_insert AFTER INSERT ON posts WHEN new.is_ours = 0 BEGIN
+{_INSERTED[0]}END;
+CREATE TRIGGER metrics_posts_insert_answered AFTER INSERT ON posts WHEN new.is_ours = 0 AND {answered("new")}
+BEGIN
+{_INSERTED[1]}END;
+CREATE TRIGGER metrics_posts_insert_open AFTER INSERT ON posts WHEN {in_backlog("new")} BEGIN
+{_INSERTED[2]}END;
 CREATE TRIGGER metrics_posts_update AFTER UPDATE OF {_POST_COLUMNS} ON posts
 WHEN old.network IS NOT new.network OR old.created_at IS NOT new.created_at OR old.is_ours IS NOT new.is_ours
     OR old.actionable IS NOT new.actionable OR old.sentiment_label IS NOT new.sentiment_label

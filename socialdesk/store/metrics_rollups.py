@@ -17,7 +17,6 @@ from socialdesk.store import metrics_queries as mq
 from socialdesk.store.metrics_rollup_schema import (
     ANSWERED,
     DAY,
-    DEADLINE,
     HOUR,
     QUARTER,
     RESPONSE_BUCKET,
@@ -89,13 +88,13 @@ def figures(
             row[i] += value
         top = max(top, target)
     open_at = list(sums).index("sla_open")  # open posts become their misses at `now`
-    if first <= last:
+    if first <= last:  # open posts not yet past their target: arrived at most the largest target ago
         within, params = _within("created_at", first, last, QUARTER)
         for network, waiting in conn.execute(
-            f"SELECT network, count(*) FROM posts INDEXED BY posts_sla_open WHERE {DEADLINE} >= ? "
-            f"AND {DEADLINE} < ? AND {SLA_OPEN} AND {within} "
+            f"SELECT network, count(*) FROM posts INDEXED BY posts_metrics WHERE created_at >= ? "
+            f"AND {within} AND is_ours = 0 AND {SLA_OPEN} "
             "AND NOT (max(0.0, ? - created_at) > max(0.0, due_at - created_at)) GROUP BY network",
-            (now - 1, (last + 1) * QUARTER + top + 2, *params, now),
+            (now - top - 2, *params, now),
         ):
             grouped[network][open_at] -= waiting
     misses = f"({sla_open('p')} AND max(0.0, ? - p.created_at) > max(0.0, p.due_at - p.created_at))"

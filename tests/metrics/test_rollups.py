@@ -297,7 +297,6 @@ def test_the_migration_backfills_what_the_triggers_keep(busy: Store) -> None:
     for table in (*TABLES, "metrics_stale"):
         conn.execute(f"DROP TABLE {table}")
     conn.execute("DROP INDEX posts_response_bucket")
-    conn.execute("DROP INDEX posts_sla_open")
     for statement in statements(MIGRATION):
         if not statement.startswith("CREATE TRIGGER"):
             conn.execute(statement)

@@ -256,8 +256,6 @@ def test_every_index_on_posts_is_read_by_a_query_the_desk_runs(store: Store) -> 
         "WHERE status IN ('new', 'open', 'escalated') AND actionable = 1 AND is_ours = 0 AND created_at >= 0",
         "posts_response_bucket": f"SELECT count(*) FROM posts INDEXED BY posts_response_bucket "
         f"WHERE {rs.RESPONSE_BUCKET} = 324 AND {rs.ANSWERED}",
-        "posts_sla_open": f"SELECT count(*) FROM posts INDEXED BY posts_sla_open "
-        f"WHERE {rs.DEADLINE} >= 5 AND {rs.SLA_OPEN}",
     }
     indexes = {
         r[0]
