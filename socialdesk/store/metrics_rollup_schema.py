@@ -21,12 +21,17 @@ def unit(expr: str, width: float) -> str:
     return f"CAST({expr} / {width!r} AS INTEGER)"
 
 
-def bucket(expr: str) -> str:
-    """SQL for a duration's histogram bucket: its whole seconds' digit count and first two digits, so
-    buckets are 1-10% wide, ordered like the durations, and need no math functions (`ln` is optional in
-    SQLite builds, and a trigger using it would stop every write to posts where it is missing)."""
+def fine(expr: str) -> str:
+    """SQL for a duration's fine histogram bucket: its whole seconds' digit count and first three digits
+    (0.1-1% wide), ordered like the durations, with no math functions (`ln` is optional in SQLite builds,
+    and a trigger using it would stop every write to posts where it is missing)."""
     whole = f"CAST({expr} AS INTEGER)"
-    return f"(length({whole}) * 100 + CAST(substr({whole}, 1, 2) AS INTEGER))"
+    return f"(length({whole}) * 1000 + CAST(substr({whole} || '00', 1, 3) AS INTEGER))"
+
+
+def bucket(expr: str) -> str:
+    """SQL for a duration's histogram bucket: ten fine buckets (first two digits: 1-10% wide)."""
+    return f"({fine(expr)} / 10)"
 
 
 def waited(r: str) -> str:
@@ -50,7 +55,7 @@ def in_backlog(r: str) -> str:
     return f"({r}.status IN ('new', 'open', 'escalated') AND {r}.actionable = 1 AND {r}.is_ours = 0)"
 
 
-def _post_sums(r: str) -> dict[str, str]:
+def post_sums(r: str) -> dict[str, str]:
     """What a customer post `r` counts for in each column of metrics_posts (0 or 1; `actionable` as
     stored, since the statements sum the column)."""
     wait = f"CASE WHEN {r}.actionable AND {r}.first_response_at IS NOT NULL THEN {waited(r)} END"
@@ -79,7 +84,7 @@ def _max_target(r: str) -> str:
 def _posts_upserts(r: str, sign: str) -> tuple[str, str, str]:
     """The statements adding (`sign` "+") or taking away ("-") post `r` in the posts' rollups: its
     quarter-hour's sums, its first response's bucket, its hour's backlog."""
-    sums = _post_sums(r)
+    sums = post_sums(r)
     columns = ", ".join(["quarter", "network", *sums, "max_target"])
     top = _max_target(r) if sign == "+" else "0.0"
     values = ", ".join(
@@ -93,7 +98,15 @@ def _posts_upserts(r: str, sign: str) -> tuple[str, str, str]:
         "INSERT INTO metrics_response_hist (day, network, bucket, n) "
         f"SELECT {unit(f'{r}.created_at', DAY)}, {r}.network, {bucket(waited(r))}, {sign}1 "
         f"WHERE {r}.is_ours = 0 AND {answered(r)} "
-        "ON CONFLICT (day, network, bucket) DO UPDATE SET n = n + excluded.n;\n",
+        "ON CONFLICT (day, network, bucket) DO UPDATE SET n = n + excluded.n;\n"
+        "INSERT INTO metrics_response_days (day, bucket, n) "
+        f"SELECT {unit(f'{r}.created_at', DAY)}, {bucket(waited(r))}, {sign}1 "
+        f"WHERE {r}.is_ours = 0 AND {answered(r)} "
+        "ON CONFLICT (day, bucket) DO UPDATE SET n = n + excluded.n;\n"
+        "INSERT INTO metrics_response_fine (fine, day, network, n) "
+        f"SELECT {fine(waited(r))}, {unit(f'{r}.created_at', DAY)}, {r}.network, {sign}1 "
+        f"WHERE {r}.is_ours = 0 AND {answered(r)} "
+        "ON CONFLICT (fine, day, network) DO UPDATE SET n = n + excluded.n;\n",
         f"INSERT INTO metrics_backlog (hour, n) SELECT {unit(f'{r}.created_at', HOUR)}, {sign}1 "
         f"WHERE {in_backlog(r)} ON CONFLICT (hour) DO UPDATE SET n = n + excluded.n;\n",
     )
@@ -136,7 +149,7 @@ _TOOK = "max(0.0, new.at - p.created_at)"
 def _backfill() -> str:
     """The rollups of the rows already in the cache: what the triggers would have summed, one pass over
     each table (a status change's previous ones through window functions, in the log's order)."""
-    sums = _post_sums("p")
+    sums = post_sums("p")
     status = status_of("a.detail")
     resolutions = (
         "SELECT a.id AS change_id, a.post_id AS post_id, a.at AS at, max(0.0, a.at - p.created_at) AS took, "
@@ -152,9 +165,14 @@ def _backfill() -> str:
 INSERT INTO metrics_posts (quarter, network, {", ".join(sums)}, max_target)
     SELECT {unit("p.created_at", QUARTER)} AS q, p.network, {", ".join(f"total({v})" for v in sums.values())},
     max({_max_target("p")}) FROM posts p WHERE p.is_ours = 0 GROUP BY q, p.network;
+INSERT INTO metrics_response_fine (fine, day, network, n)
+    SELECT {fine(waited("p"))} AS f, {unit("p.created_at", DAY)} AS d, p.network, count(*)
+    FROM posts p WHERE p.is_ours = 0 AND {answered("p")} GROUP BY f, d, p.network;
 INSERT INTO metrics_response_hist (day, network, bucket, n)
     SELECT {unit("p.created_at", DAY)} AS d, p.network, {bucket(waited("p"))} AS b, count(*)
     FROM posts p WHERE p.is_ours = 0 AND {answered("p")} GROUP BY d, p.network, b;
+INSERT INTO metrics_response_days (day, bucket, n)
+    SELECT day, bucket, sum(n) FROM metrics_response_hist GROUP BY day, bucket;
 INSERT INTO metrics_backlog (hour, n)
     SELECT {unit("p.created_at", HOUR)} AS h, count(*) FROM posts p WHERE {in_backlog("p")} GROUP BY h;
 INSERT INTO metrics_replies (quarter, n)
@@ -164,17 +182,19 @@ INSERT INTO metrics_reopened (quarter, n)
     SELECT {unit("c.at", QUARTER)} AS q, count(*) FROM ({changes}) c
     WHERE c.status IN ('open', 'new') AND c.prev = 'resolved'
     AND EXISTS (SELECT 1 FROM posts WHERE id = c.post_id) GROUP BY q;
-INSERT INTO metrics_resolutions (change_id, post_id, at, took, bucket, prev_at)
-    SELECT change_id, post_id, at, took, {bucket("took")}, prev_at FROM ({resolutions});
+INSERT INTO metrics_resolutions (change_id, post_id, at, took, fine, prev_at)
+    SELECT change_id, post_id, at, took, {fine("took")}, prev_at FROM ({resolutions});
 INSERT INTO metrics_resolution_hist (day, bucket, n)
-    SELECT {unit("at", DAY)} AS d, bucket, count(*) FROM metrics_resolutions GROUP BY d, bucket;
+    SELECT {unit("at", DAY)} AS d, fine / 10 AS b, count(*) FROM metrics_resolutions GROUP BY d, b;
+INSERT INTO metrics_resolution_fine (fine, day, n)
+    SELECT fine, {unit("at", DAY)} AS d, count(*) FROM metrics_resolutions GROUP BY fine, d;
 """
 
 
 BACKFILL = _backfill()
 # The expressions of the index on first responses, which a query names word for word to be read
 # through it (an index expression names bare columns); and the open posts' condition on bare columns.
-RESPONSE_BUCKET = bucket(waited("posts")).replace("posts.", "")
+RESPONSE_FINE = fine(waited("posts")).replace("posts.", "")
 ANSWERED = f"is_ours = 0 AND {answered('posts')}".replace("posts.", "")
 SLA_OPEN = f"is_ours = 0 AND {sla_open('posts')}".replace("posts.", "")
 
@@ -203,6 +223,13 @@ CREATE TABLE metrics_response_hist (
     day INTEGER NOT NULL, network TEXT NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (day, network, bucket)
 ) WITHOUT ROWID;
+CREATE TABLE metrics_response_days (
+    day INTEGER NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (day, bucket)
+) WITHOUT ROWID;
+CREATE TABLE metrics_response_fine (
+    fine INTEGER NOT NULL, day INTEGER NOT NULL, network TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (fine, day, network)
+) WITHOUT ROWID;
 CREATE TABLE metrics_backlog (hour INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE metrics_replies (quarter INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE metrics_reopened (quarter INTEGER PRIMARY KEY, n INTEGER NOT NULL);
@@ -211,18 +238,21 @@ CREATE TABLE metrics_resolutions (
     post_id INTEGER NOT NULL,
     at REAL NOT NULL,
     took REAL NOT NULL,
-    bucket INTEGER NOT NULL,
+    fine INTEGER NOT NULL,
     prev_at REAL
 );
-CREATE INDEX metrics_resolutions_time ON metrics_resolutions (at, prev_at, bucket, took);
-CREATE INDEX metrics_resolutions_bucket ON metrics_resolutions (bucket, at, prev_at, took);
-CREATE INDEX metrics_resolutions_again ON metrics_resolutions (prev_at, at, bucket) WHERE prev_at IS NOT NULL;
+CREATE INDEX metrics_resolutions_time ON metrics_resolutions (at, prev_at, fine, took);
+CREATE INDEX metrics_resolutions_fine ON metrics_resolutions (fine, at, prev_at, took);
+CREATE INDEX metrics_resolutions_again ON metrics_resolutions (prev_at, at, fine) WHERE prev_at IS NOT NULL;
 CREATE TABLE metrics_resolution_hist (
     day INTEGER NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (day, bucket)
 ) WITHOUT ROWID;
+CREATE TABLE metrics_resolution_fine (
+    fine INTEGER NOT NULL, day INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (fine, day)
+) WITHOUT ROWID;
 CREATE TABLE metrics_stale (what TEXT PRIMARY KEY, at REAL NOT NULL);
-CREATE INDEX posts_response_bucket
-    ON posts ({RESPONSE_BUCKET}, created_at, network, first_response_at, actionable, is_ours)
+CREATE INDEX posts_response_fine
+    ON posts ({RESPONSE_FINE}, created_at, network, first_response_at, actionable, is_ours)
     WHERE {ANSWERED};
 
 {BACKFILL}
@@ -263,12 +293,15 @@ INSERT INTO metrics_reopened (quarter, n) SELECT {unit("new.at", QUARTER)}, 1
     WHERE {status_of("new.detail")} IN ('open', 'new') AND EXISTS (SELECT 1 FROM posts WHERE id = new.post_id)
     AND {_PREVIOUS_STATUS} = 'resolved'
     ON CONFLICT (quarter) DO UPDATE SET n = n + 1;
-INSERT INTO metrics_resolutions (change_id, post_id, at, took, bucket, prev_at)
-    SELECT new.id, new.post_id, new.at, {_TOOK}, {bucket(_TOOK)}, {_PREVIOUS_RESOLUTION}
+INSERT INTO metrics_resolutions (change_id, post_id, at, took, fine, prev_at)
+    SELECT new.id, new.post_id, new.at, {_TOOK}, {fine(_TOOK)}, {_PREVIOUS_RESOLUTION}
     FROM posts p WHERE p.id = new.post_id AND {status_of("new.detail")} = 'resolved';
 INSERT INTO metrics_resolution_hist (day, bucket, n)
-    SELECT {unit("r.at", DAY)}, r.bucket, 1 FROM metrics_resolutions r WHERE r.change_id = new.id
+    SELECT {unit("r.at", DAY)}, r.fine / 10, 1 FROM metrics_resolutions r WHERE r.change_id = new.id
     ON CONFLICT (day, bucket) DO UPDATE SET n = n + 1;
+INSERT INTO metrics_resolution_fine (fine, day, n)
+    SELECT r.fine, {unit("r.at", DAY)}, 1 FROM metrics_resolutions r WHERE r.change_id = new.id
+    ON CONFLICT (fine, day) DO UPDATE SET n = n + 1;
 INSERT OR IGNORE INTO metrics_stale (what, at) SELECT 'status changes', {_NOW}
     WHERE EXISTS (SELECT 1 FROM audit b INDEXED BY audit_post WHERE b.post_id = new.post_id
     AND b.action = 'status' AND b.id != new.id AND (b.at > new.at OR (b.at = new.at AND b.id > new.id)));

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 
 from socialdesk.store import metrics_queries as mq
 from socialdesk.store.metrics_rollup_schema import (
@@ -19,12 +20,12 @@ from socialdesk.store.metrics_rollup_schema import (
     DAY,
     HOUR,
     QUARTER,
-    RESPONSE_BUCKET,
+    RESPONSE_FINE,
     SENTIMENTS,
     SLA_OPEN,
-    _post_sums,
     answered,
-    bucket,
+    fine,
+    post_sums,
     sla_open,
     status_of,
     unit,
@@ -32,6 +33,7 @@ from socialdesk.store.metrics_rollup_schema import (
 )
 
 Edge = tuple[str, tuple[float, ...]]
+Statement = tuple[str, tuple[object, ...]]  # SQL selecting `v`, and its parameters
 
 
 def usable(since: float) -> bool:
@@ -74,7 +76,7 @@ def figures(
     """The posts' figures of [since, until) (volume, actionable, sentiment, answered, first response,
     SLA), overall or per network, as `metrics_queries.figures` gives them without business hours."""
     out: dict[str, dict[str, object]] = {}
-    sums = _post_sums("p")
+    sums = post_sums("p")
     first, last = whole(since, until, QUARTER)
     grouped: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(sums))
     top = 0.0
@@ -161,71 +163,126 @@ def _sum_labels(rows: Iterable[tuple[str, str, int]]) -> list[tuple[str, str, in
     return [(mq.OVERALL, label, count) for label, count in overall.items()]
 
 
+def _loose(conn: sqlite3.Connection) -> None:
+    """Empty the temporary table of the durations a histogram does not hold (a period's edges)."""
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS metrics_loose ("
+        "grp TEXT NOT NULL, fine INTEGER NOT NULL, v REAL NOT NULL)"
+    )
+    conn.execute("DELETE FROM temp.metrics_loose")
+
+
+def _ranked(
+    sources: list[Statement], loose: Statement, offset: int, limit: int, conn: sqlite3.Connection
+) -> list[float]:
+    """Values from `offset` on, smallest first, of the union of these statements (each selecting `v`)."""
+    parts = [sql for sql, _ in [*sources, loose]]
+    params = [p for _, found in [*sources, loose] for p in found]
+    sql = f"SELECT v FROM ({' UNION ALL '.join(parts)}) ORDER BY v LIMIT ? OFFSET ?"
+    return [row[0] for row in conn.execute(sql, (*params, limit, offset))]
+
+
 def _response_spreads(
     conn: sqlite3.Connection, since: float, until: float, by_network: bool
 ) -> dict[str, tuple[float | None, float | None]]:
     """(median, p90) of the first responses of the period's answered posts, overall and per network."""
     first, last = whole(since, until, DAY)
     counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    loose: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    groups = (lambda network: (mq.OVERALL, network)) if by_network else (lambda network: (mq.OVERALL,))
-    for network, b, n in conn.execute(
-        "SELECT network, bucket, sum(n) FROM metrics_response_hist WHERE day BETWEEN ? AND ? "
-        "GROUP BY network, bucket",
-        (first, last),
-    ):
-        for group in groups(network):
-            counts[group][b] += n
+    if by_network:
+        hist = "SELECT network, bucket, sum(n) FROM metrics_response_hist WHERE day BETWEEN ? AND ? "
+        hist += "GROUP BY 1, 2"
+    else:  # the overall histogram: a day's rows do not grow with the networks
+        hist = (
+            f"SELECT '{mq.OVERALL}', bucket, sum(n) FROM metrics_response_days "
+            "WHERE day BETWEEN ? AND ? GROUP BY 2"
+        )
+    for group, b, n in conn.execute(hist, (first, last)):
+        counts[group][b] += n
+        if by_network:
+            counts[mq.OVERALL][b] += n
+    _loose(conn)
     for condition, params in edges("p.created_at", since, until, DAY):
-        for network, b, value in conn.execute(
-            f"SELECT p.network, {bucket(waited('p'))}, {waited('p')} FROM posts p INDEXED BY posts_metrics "
+        conn.execute(
+            f"INSERT INTO temp.metrics_loose (grp, fine, v) SELECT p.network, {fine(waited('p'))}, "
+            f"{waited('p')} FROM posts p INDEXED BY posts_metrics "
             f"WHERE {condition} AND p.is_ours = 0 AND {answered('p')}",
             params,
-        ):
-            for group in groups(network):
-                counts[group][b] += 1
-                loose[group].append((b, value))
+        )
+    for network, b, n in conn.execute(
+        "SELECT grp, fine / 10, count(*) FROM temp.metrics_loose GROUP BY 1, 2"
+    ):
+        for group in (mq.OVERALL, network) if by_network else (mq.OVERALL,):
+            counts[group][b] += n
 
-    def inside(group: str, b: int) -> list[float]:
-        values = [v for vb, v in loose[group] if vb == b]
+    def fines(group: str, b: int) -> dict[int, int]:
+        only = ([], "") if group == mq.OVERALL else ([group], " AND network = ?")
+        found: dict[int, int] = defaultdict(int)
         if first <= last:
-            within, params = _within("created_at", first, last, DAY)
-            network = "" if group == mq.OVERALL else " AND network = ?"
-            values += [
-                row[0]
-                for row in conn.execute(
-                    f"SELECT max(0.0, first_response_at - created_at) FROM posts "
-                    f"INDEXED BY posts_response_bucket WHERE {RESPONSE_BUCKET} = ? AND {within} "
-                    f"AND {ANSWERED}{network}",
-                    (b, *params, *([group] if network else [])),
-                )
-            ]
-        return values
+            for f, n in conn.execute(
+                "SELECT fine, sum(n) FROM metrics_response_fine WHERE fine BETWEEN ? AND ? "
+                f"AND day BETWEEN ? AND ?{only[1]} GROUP BY fine",
+                (b * 10, b * 10 + 9, first, last, *only[0]),
+            ):
+                found[f] += n
+        only = ([], "") if group == mq.OVERALL else ([group], " AND grp = ?")
+        for f, n in conn.execute(
+            f"SELECT fine, count(*) FROM temp.metrics_loose WHERE fine / 10 = ?{only[1]} GROUP BY fine",
+            (b, *only[0]),
+        ):
+            found[f] += n
+        return found
 
-    return {group: spread(found, lambda b, g=group: inside(g, b)) for group, found in counts.items()}
+    def pick(group: str, f: int, offset: int, limit: int) -> list[float]:
+        sources: list[Statement] = []
+        if first <= last:
+            within, bounds = _within("created_at", first, last, DAY)
+            only = ([], "") if group == mq.OVERALL else ([group], " AND network = ?")
+            sources.append((
+                "SELECT max(0.0, first_response_at - created_at) AS v "
+                f"FROM posts INDEXED BY posts_response_fine WHERE {RESPONSE_FINE} = ? AND {within} "
+                f"AND {ANSWERED}{only[1]}",
+                (f, *bounds, *only[0]),
+            ))  # fmt: skip
+        only = ([], "") if group == mq.OVERALL else ([group], " AND grp = ?")
+        loose = (f"SELECT v FROM temp.metrics_loose WHERE fine = ?{only[1]}", (f, *only[0]))
+        return _ranked(sources, loose, offset, limit, conn)
+
+    spreads = {}
+    for group, found in counts.items():
+        spreads[group] = spread(found, partial(fines, group), partial(pick, group))
+    return spreads
 
 
-def spread(counts: dict[int, int], values_in: object) -> tuple[float | None, float | None]:
-    """The median (mean of the middle two for an even count) and nearest-rank p90 of values counted
-    per bucket, reading only the buckets that hold those ranks (`values_in(bucket)` gives their values)."""
+def spread(
+    counts: dict[int, int],
+    fines: Callable[[int], dict[int, int]],
+    pick: Callable[[int, int, int], list[float]],
+) -> tuple[float | None, float | None]:
+    """The median (mean of the middle two for an even count) and nearest-rank p90 of values counted per
+    bucket, reading only what holds those ranks: `fines(bucket)` counts a bucket's values per fine
+    bucket, and `pick(fine, offset, limit)` gives a fine bucket's values from its `offset`-th on."""
     n = sum(counts.values())
     if n <= 0:
         return None, None
     ranks = [n // 2] if n % 2 else [n // 2 - 1, n // 2]
     ranks.append(max(1, (9 * n + 9) // 10) - 1)
-    found: dict[int, float] = {}
-    sorted_in: dict[int, list[float]] = {}
+    values: dict[int, float] = {}
     below = 0
     for b in sorted(counts):
-        size = counts[b]
-        for rank in ranks:
-            if below <= rank < below + size and rank not in found:
-                if b not in sorted_in:
-                    sorted_in[b] = sorted(values_in(b))  # type: ignore[operator]
-                found[rank] = sorted_in[b][rank - below]
-        below += size
-    middle = found[ranks[0]] if n % 2 else (found[ranks[0]] + found[ranks[1]]) / 2
-    return middle, found[ranks[-1]]
+        wanted = [r for r in ranks if below <= r < below + counts[b]]
+        if wanted:
+            fine_counts = fines(b)
+            fine_below = below
+            for f in sorted(fine_counts):
+                inside = [r - fine_below for r in wanted if fine_below <= r < fine_below + fine_counts[f]]
+                if inside:
+                    got = pick(f, min(inside), max(inside) - min(inside) + 1)
+                    for at in inside:
+                        values[fine_below + at] = got[at - min(inside)]
+                fine_below += fine_counts[f]
+        below += counts[b]
+    middle = values[ranks[0]] if n % 2 else (values[ranks[0]] + values[ranks[1]]) / 2
+    return middle, values[ranks[-1]]
 
 
 def changes(conn: sqlite3.Connection, since: float, until: float) -> dict[str, object] | None:
@@ -236,7 +293,7 @@ def changes(conn: sqlite3.Connection, since: float, until: float) -> dict[str, o
     out: dict[str, object] = {}
     first, last = whole(since, until, DAY)
     counts: dict[int, int] = defaultdict(int)
-    loose: list[tuple[int, float]] = []
+    again: dict[int, int] = defaultdict(int)  # per fine bucket: resolved again after one in the period
     if first <= last:
         for b, n in conn.execute(
             "SELECT bucket, sum(n) FROM metrics_resolution_hist WHERE day BETWEEN ? AND ? GROUP BY bucket",
@@ -244,38 +301,54 @@ def changes(conn: sqlite3.Connection, since: float, until: float) -> dict[str, o
         ):
             counts[b] += n
         within, params = _within("at", first, last, DAY)
-        for b, n in conn.execute(  # resolved again after a resolution in the period: counted once, first
-            "SELECT bucket, count(*) FROM metrics_resolutions INDEXED BY metrics_resolutions_again "
-            f"WHERE prev_at >= ? AND prev_at < ? AND prev_at IS NOT NULL AND {within} GROUP BY bucket",
+        for f, n in conn.execute(  # those count once, at the first
+            "SELECT fine, count(*) FROM metrics_resolutions INDEXED BY metrics_resolutions_again "
+            f"WHERE prev_at >= ? AND prev_at < ? AND prev_at IS NOT NULL AND {within} GROUP BY fine",
             (since, until, *params),
         ):
-            counts[b] -= n
+            again[f] += n
+            counts[f // 10] -= n
+    _loose(conn)
     for condition, params in edges("at", since, until, DAY):
-        for b, took in conn.execute(
-            "SELECT bucket, took FROM metrics_resolutions INDEXED BY metrics_resolutions_time "
+        conn.execute(
+            "INSERT INTO temp.metrics_loose (grp, fine, v) SELECT '', fine, took "
+            "FROM metrics_resolutions INDEXED BY metrics_resolutions_time "
             f"WHERE {condition} AND (prev_at IS NULL OR prev_at < ?)",
             (*params, since),
-        ):
-            counts[b] += 1
-            loose.append((b, took))
+        )
+    for b, n in conn.execute("SELECT fine / 10, count(*) FROM temp.metrics_loose GROUP BY 1"):
+        counts[b] += n
 
-    def inside(b: int) -> list[float]:
-        values = [v for vb, v in loose if vb == b]
+    def fines(b: int) -> dict[int, int]:
+        found: dict[int, int] = defaultdict(int)
         if first <= last:
-            within, params = _within("at", first, last, DAY)
-            values += [
-                row[0]
-                for row in conn.execute(
-                    "SELECT took FROM metrics_resolutions INDEXED BY metrics_resolutions_bucket "
-                    f"WHERE bucket = ? AND {within} AND (prev_at IS NULL OR prev_at < ?)",
-                    (b, *params, since),
-                )
-            ]
-        return values
+            for f, n in conn.execute(
+                "SELECT fine, sum(n) FROM metrics_resolution_fine WHERE fine BETWEEN ? AND ? "
+                "AND day BETWEEN ? AND ? GROUP BY fine",
+                (b * 10, b * 10 + 9, first, last),
+            ):
+                found[f] += n - again.get(f, 0)
+        for f, n in conn.execute(
+            "SELECT fine, count(*) FROM temp.metrics_loose WHERE fine / 10 = ? GROUP BY fine", (b,)
+        ):
+            found[f] += n
+        return {f: n for f, n in found.items() if n}
+
+    def pick(f: int, offset: int, limit: int) -> list[float]:
+        sources: list[Statement] = []
+        if first <= last:
+            within, bounds = _within("at", first, last, DAY)
+            sources.append((
+                "SELECT took AS v FROM metrics_resolutions INDEXED BY metrics_resolutions_fine "
+                f"WHERE fine = ? AND {within} AND (prev_at IS NULL OR prev_at < ?)",
+                (f, *bounds, since),
+            ))  # fmt: skip
+        loose = ("SELECT v FROM temp.metrics_loose WHERE fine = ?", (f,))
+        return _ranked(sources, loose, offset, limit, conn)
 
     resolved = sum(counts.values())
     if resolved > 0:
-        median, p90 = spread(counts, inside)
+        median, p90 = spread(counts, fines, pick)
         out.update(resolved=resolved, resolution_median=median, resolution_p90=p90)
     q_first, q_last = whole(since, until, QUARTER)
     (reopened,) = conn.execute(

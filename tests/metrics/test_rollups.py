@@ -296,7 +296,7 @@ def test_the_migration_backfills_what_the_triggers_keep(busy: Store) -> None:
     assert all(kept.values())
     for table in (*TABLES, "metrics_stale"):
         conn.execute(f"DROP TABLE {table}")
-    conn.execute("DROP INDEX posts_response_bucket")
+    conn.execute("DROP INDEX posts_response_fine")
     for statement in statements(MIGRATION):
         if not statement.startswith("CREATE TRIGGER"):
             conn.execute(statement)
@@ -306,9 +306,12 @@ def test_the_migration_backfills_what_the_triggers_keep(busy: Store) -> None:
 TABLES = {  # each rollup and the column that says a row counts something
     "metrics_posts": "posts",
     "metrics_response_hist": "n",
+    "metrics_response_days": "n",
     "metrics_backlog": "n",
     "metrics_replies": "n",
     "metrics_reopened": "n",
     "metrics_resolutions": "1",
     "metrics_resolution_hist": "n",
+    "metrics_resolution_fine": "n",
+    "metrics_response_fine": "n",
 }
