@@ -99,8 +99,16 @@ class SocialDeskApp(App[None]):
         if ctx.settings.keys:
             self.set_keymap(ctx.settings.keys)
 
+    def get_default_screen(self) -> Screen[None]:
+        """The desk, as the app's first screen rather than pushed over Textual's default one.
+
+        Pushed, its first frame was composed while Textual still batched the start's updates and was
+        dropped; the next frame sent only what had changed since, so the thread and customer panes
+        reached the terminal only with a later full repaint.
+        """
+        return self.desk
+
     def on_mount(self) -> None:
-        self.push_screen(self.desk)
         # Automations are local work: they run offline too, on the app's clock (a team desk's run in
         # the hub; its pass only shows notices).
         self.set_interval(self.AUTOMATIONS_EVERY, self.run_automations)

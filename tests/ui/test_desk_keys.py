@@ -388,10 +388,10 @@ async def test_customer_pane_ignores_the_author_of_a_post_moved_past(desk_app: S
 
 
 async def test_the_footer_offers_the_keys_of_the_focused_pane(desk_app: SocialDeskApp) -> None:
-    from textual.widgets._footer import FooterKey
+    from socialdesk.widgets.key_footer import KeyFooter
 
     def offered() -> set[str]:
-        return {key.description for key in desk_app.desk.query(FooterKey) if not key.disabled}
+        return {key.description for key in desk_app.desk.query_one(KeyFooter).shown if key.enabled}
 
     async with desk_app.run_test(size=SIZE) as pilot:
         await ready(pilot)

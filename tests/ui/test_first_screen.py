@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -77,3 +78,40 @@ async def test_work_no_pane_of_the_first_frame_shows_starts_only_after_it_is_pai
         await settle(pilot, until=lambda: {type(m) for m in loaded} == {QueueCountsLoaded, PatternLoaded})
     assert happened[0] == "_after_first_page", happened
     assert {"refresh_queue_counts", "_load_pattern", "_warm_up"} <= set(happened)
+
+
+async def test_the_first_frame_written_draws_the_whole_desk_keys_included(
+    desk_app: SocialDeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first update that reaches the terminal is the whole screen, with every pane and the keys.
+
+    A frame composed while Textual batches updates is dropped, and the next one sends only what changed
+    since it: when the desk was pushed over Textual's default screen, that first frame was dropped and
+    the thread and customer panes reached the terminal only with a later full repaint; the footer's
+    keys came one recompose after the first frame.
+    """
+    from textual._compositor import CompositorUpdate, LayoutUpdate
+    from textual.app import App
+
+    written: list[CompositorUpdate] = []
+    display = App._display
+
+    def recorded(app: App[Any], screen: Any, renderable: Any) -> None:
+        if isinstance(renderable, CompositorUpdate) and not app._batch_count:
+            written.append(renderable)
+        display(app, screen, renderable)
+
+    monkeypatch.setattr(App, "_display", recorded)
+    async with desk_app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        first_post = desk_app.desk.feed.current
+        assert first_post is not None
+    first = written[0]
+    assert isinstance(first, LayoutUpdate) and first.region.size == (160, 48)
+    lines = ["".join(strip.text for strip in line) for line in first.strips]
+    middle = "\n".join(line.split("│")[1] for line in lines[:-1] if line.count("│") == 2)
+    customer = "\n".join(line.split("│")[2] for line in lines[:-1] if line.count("│") == 2)
+    assert first_post.text[:20] in middle  # the thread
+    assert first_post.author_name in customer  # the customer's card
+    assert re.search(r"\d+/\d+ · \d+ left", middle)  # the composer's counter
+    assert "Quit" in lines[-1] and "palette" in lines[-1]  # the footer's keys
