@@ -50,8 +50,12 @@ async def test_desk_keeps_the_last_good_playbook_and_says_so(tmp_path: Path, pin
 
     async with app.run_test(message_hook=hook) as pilot:
         await asyncio.wait_for(synced.wait(), 120)
-        await pilot.pause()
         bar = app.desk.query_one(StatusBar)
+        # The verdict goes to the app, the source's state to the desk: wait for the one asserted (the
+        # outbox worker runs until the app exits, so `settle` would never see the app idle).
+        deadline = asyncio.get_running_loop().time() + 60
+        while not bar.playbook_refused and asyncio.get_running_loop().time() < deadline:
+            await pilot.pause()
         assert "PLAYBOOK REFUSED" in bar.render().plain
         (toast,) = [n for n in app._notifications if n.title == "Playbook refused"]
         assert "unknown key 'acount'" in toast.message and "last good playbook" in toast.message
