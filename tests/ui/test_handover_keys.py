@@ -27,6 +27,8 @@ async def open_as(pilot: Pilot[None], agent: str) -> None:
     """Until the desk shows the one post and knows `agent`'s team role (what `@` checks)."""
     app = pilot.app
     assert isinstance(app, SocialDeskApp)
+    # A snapshot's run_before starts when Textual is ready, which can come before the desk has composed.
+    await settle(pilot, until=lambda: bool(app.desk.query(FeedList)))
     feed = app.desk.query_one(FeedList)
     await settle(pilot, until=lambda: feed.window.total == 1 and app.desk.selected_post is not None)
     known = "SELECT 1 FROM team_agents WHERE name = ?"
