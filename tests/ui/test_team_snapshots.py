@@ -35,6 +35,7 @@ def test_team_desk_with_a_colleague_holding_and_typing(  # type: ignore[no-untyp
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         desk = pilot.app.desk
+        await settle(pilot, until=lambda: bool(desk.query("TeamBar")))  # composed after Textual is ready
         bar = desk.query_one("TeamBar")
         await settle(pilot, until=lambda: desk.feed.window.total == 3 and len(desk.feed.team_marks) == 2)
         await settle(pilot, until=lambda: bar.line == "Claimed by bob · bob is typing a reply")
