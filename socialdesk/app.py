@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from socialdesk.context import Context
-from socialdesk.memory import free_drawn_lines_promptly, limit_malloc_arenas
+from socialdesk.memory import free_drawn_lines_promptly, limit_malloc_arenas, limit_sqlite_page_caches
 from socialdesk.messages import (
     AutomationsRan,
     OutboxChanged,
@@ -67,6 +67,7 @@ class SocialDeskApp(App[None]):
         super().__init__()
         free_drawn_lines_promptly()
         limit_malloc_arenas()
+        limit_sqlite_page_caches()
         self.ctx = ctx
         # A function is called after the first frame: the connectors' imports do not delay the feed.
         self._sources_factory = sources if callable(sources) else None
