@@ -77,8 +77,8 @@ def limit_sqlite_page_caches(mib: int = SQLITE_PAGE_CACHES_MIB) -> None:
 
     Each thread's connection may cache 2 MB of pages (store/db.py), and the desk's threads take
     turns: over a shift one pool thread after another filled its cache, so SQLite's memory kept
-    rising long after the warm-up (7.6 to 12.5 MiB in an eleven-minute soak). SQLite's soft heap
-    limit is process-wide: near it, the page caches recycle their oldest pages instead of growing.
+    rising long after the warm-up (README, "Soak"). SQLite's soft heap limit is process-wide: near
+    it, the page caches recycle their oldest pages instead of growing.
     The file stays in the operating system's page cache, so a page read again costs a copy, not a
     disk read.
     """
