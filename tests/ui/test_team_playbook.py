@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from textual.widgets import OptionList
 
+from socialdesk.app import SocialDeskApp
 from socialdesk.cli import make_app
 from socialdesk.config import DeskSettings, Settings, TeamSettings
 from socialdesk.context import Context
@@ -44,6 +45,14 @@ def picked(app: object) -> list[str]:
     return [m.name for m in screen.shown]
 
 
+def ann_desk(team_db: str, tmp_path: Path) -> SocialDeskApp:
+    """Ann's team desk, with a playbook file of its own: a solo desk's set, never a team desk's."""
+    own = tmp_path / "own.toml"
+    own.write_text(OWN, encoding="utf-8")
+    settings = Settings(desk=DeskSettings(agent="ann", playbook=str(own)), team=TeamSettings(url=team_db))
+    return make_app(Context(settings=settings, db_path=tmp_path / "ann.db"), sync=False, sources=[])
+
+
 async def test_ctrl_t_on_a_team_desk_offers_the_teams_canned_replies_and_a_new_set_replaces_them(
     team_db: str, hub: psycopg.Connection, tmp_path: Path
 ) -> None:
@@ -51,10 +60,7 @@ async def test_ctrl_t_on_a_team_desk_offers_the_teams_canned_replies_and_a_new_s
     (tmp_path / "team.toml").write_text(TEAM, encoding="utf-8")
     team_playbook.push_file(hub, "sue", tmp_path / "team.toml")
     add_post(hub, "p1", "where is my parcel", handle="carla")
-    own = tmp_path / "own.toml"
-    own.write_text(OWN, encoding="utf-8")  # the desk's own file: a solo desk's set, not a team desk's
-    settings = Settings(desk=DeskSettings(agent="ann", playbook=str(own)), team=TeamSettings(url=team_db))
-    app = make_app(Context(settings=settings, db_path=tmp_path / "ann.db"), sync=False, sources=[])
+    app = ann_desk(team_db, tmp_path)
     async with app.run_test(size=(140, 30)) as pilot:
         feed = app.desk.query_one(FeedList)
         await settle(pilot, until=lambda: feed.window.total == 1)
@@ -82,10 +88,7 @@ async def test_a_team_desk_before_any_team_set_says_how_to_publish_one_never_its
     team_db: str, hub: psycopg.Connection, tmp_path: Path
 ) -> None:
     add_post(hub, "p1", "where is my parcel", handle="carla")
-    own = tmp_path / "own.toml"
-    own.write_text(OWN, encoding="utf-8")
-    settings = Settings(desk=DeskSettings(agent="ann", playbook=str(own)), team=TeamSettings(url=team_db))
-    app = make_app(Context(settings=settings, db_path=tmp_path / "ann.db"), sync=False, sources=[])
+    app = ann_desk(team_db, tmp_path)
     async with app.run_test(size=(140, 30)) as pilot:
         feed = app.desk.query_one(FeedList)
         await settle(pilot, until=lambda: feed.window.total == 1)
