@@ -356,6 +356,7 @@ def report(
             f"{first['desks']} -> {last['desks']} desks: p50 {growth(first['p50_ms'], last['p50_ms'])}, "
             f"p95 {growth(first['p95_ms'], last['p95_ms'])}, max {growth(first['max_ms'], last['max_ms'])}"
         )
+    passed = _report_listeners(admin_url, desk_counts, changes, scratch, say) and passed
     with scratch(admin_url) as url:
         say(f"\ncold start, {start_posts:,} posts in the cache, {start_runs} starts of each ...")
         start = cold_start(url, start_posts, start_runs)
@@ -364,4 +365,45 @@ def report(
         f"desk cold start to the first feed page: solo {start['solo_s']:.3f} s, team desk "
         f"{start['team_s']:.3f} s: {start['ratio']:.2f}x (<= 1.2x)"
     )
+    return passed
+
+
+def _report_listeners(
+    admin_url: str,
+    desk_counts: tuple[int, ...],
+    changes: int,
+    scratch: Callable[[str], Any],
+    say: Callable[[str], None],
+) -> bool:
+    """The status figure again with each desk an async client of the feed (bench/team_listeners.py)."""
+    from socialdesk.bench import team_listeners
+    from socialdesk.bench.team_pacing import growth
+
+    passed, rows = True, []
+    for desks in desk_counts:
+        with scratch(admin_url) as url:
+            say(f"\n{desks} desks as async clients of the feed (no cache), {changes} status changes ...")
+            try:
+                rows.append(team_listeners.status_seen(url, desks, changes))
+            except RuntimeError as exc:
+                say(f"  error: {exc}")
+                passed = False
+    say("")
+    say("The same, each desk an async client of the feed in one process, no cache (the server's share):")
+    say("desks  p50        p95 (<= 500 ms)  max        commits/s  CPU per desk per commit: clients  server")
+    for r in rows:
+        passed = passed and r["p95_ms"] <= 500 and not r["errors"]
+        server = f"{r['server_cpu_ms']:.2f} ms" if r["server_cpu_ms"] is not None else "(remote)"
+        say(
+            f"{r['desks']:>5}  {r['p50_ms']:>7.1f} ms  {r['p95_ms']:>12.1f} ms  {r['max_ms']:>7.1f} ms"
+            f"  {r['commits_per_second']:>9.1f}  {r['client_cpu_ms']:>29.2f} ms  {server:>8}"
+        )
+        for error in r["errors"][:3]:
+            say(f"  error: {error}")
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        say(
+            f"{first['desks']} -> {last['desks']} desks: p50 {growth(first['p50_ms'], last['p50_ms'])}, "
+            f"p95 {growth(first['p95_ms'], last['p95_ms'])}, max {growth(first['max_ms'], last['max_ms'])}"
+        )
     return passed

@@ -18,6 +18,7 @@ from socialdesk.team.schema import CHANNEL, REPLICATED
 
 if TYPE_CHECKING:
     import psycopg
+    import psycopg.sql
 
 DEFAULT_PAGE = 500
 Position = tuple[int, int]
@@ -48,17 +49,31 @@ def pull(conn: psycopg.Connection, table: str, after: Position, limit: int = DEF
     that prefix is held back. The next call passes the last row's `position`; fewer than `limit`
     rows means caught up as far as the watermark allows.
     """
-    from psycopg import sql
     from psycopg.rows import dict_row
+
+    with conn.cursor(row_factory=dict_row) as cur:
+        return readable(cur.execute(statement(table), arguments(after, limit)).fetchall())
+
+
+def statement(table: str) -> psycopg.sql.Composed:
+    """The read `pull` runs on `table`, for a caller with its own (e.g. asynchronous) connection."""
+    from psycopg import sql
 
     if table not in REPLICATED:
         raise ValueError(f"{table} is not in the change feed (known: {', '.join(REPLICATED)})")
-    query = sql.SQL(
+    return sql.SQL(
         f"SELECT *, {_WATERMARK}::text AS feed_watermark FROM {{}} "
         "WHERE (change_xid, change_seq) > (%s::xid8, %s) ORDER BY change_xid, change_seq LIMIT %s"
     ).format(sql.Identifier(table))
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(query, (str(after[0]), after[1], limit)).fetchall()
+
+
+def arguments(after: Position, limit: int = DEFAULT_PAGE) -> tuple[str, int, int]:
+    """The parameters of `statement` for a read after `after`."""
+    return str(after[0]), after[1], limit
+
+
+def readable(rows: list[dict[str, Any]]) -> Page:
+    """The rows of a `statement` read below its watermark, as a page (`held_back` if any was not)."""
     page = Page()
     for row in rows:
         if int(row["change_xid"]) >= int(row.pop("feed_watermark")):

@@ -81,3 +81,27 @@ def test_desks_falling_behind_the_feed_end_the_measurement_with_the_figures_so_f
     result = team_desk.status_seen(pg_url, desks=2, changes=3)
     assert result["errors"] and "was not seen by every desk within 0 s" in result["errors"][0]
     assert result["changes"] < 3
+
+
+def test_every_async_desk_client_reads_each_status_change(pg_url: str) -> None:
+    """The server's share at many desks: each desk a LISTEN connection reading what each commit names."""
+    from socialdesk.bench import team_listeners
+
+    result = team_listeners.status_seen(pg_url, desks=5, changes=4)
+    assert result["errors"] == [] and result["changes"] == 4
+    assert result["max_ms"] >= result["p95_ms"] >= result["p50_ms"] >= 0
+    assert result["server_cpu_ms"] is not None and result["server_cpu_ms"] > 0
+    assert result["commits_per_second"] > 0
+
+
+def test_async_desk_clients_that_never_see_a_change_end_the_measurement(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that reads the feed but never the resolved row (here: it skips the conversations)."""
+    from socialdesk.bench import team_listeners
+
+    monkeypatch.setattr(team_listeners, "SEEN_TIMEOUT", 0.0)
+    monkeypatch.setattr(team_listeners._Seen, "read", lambda self, index, rows: None)
+    result = team_listeners.status_seen(pg_url, desks=2, changes=2)
+    assert result["changes"] == 0
+    assert result["errors"] and "was not seen by every desk within 0 s (0 of 2 had it)" in result["errors"][0]
