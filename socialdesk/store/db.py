@@ -162,7 +162,6 @@ class Store:
         now = self.clock()
         with self.transaction() as conn:
             keys = [(p.network, p.native_id) for p in posts]
-            existing = self._existing_ids(conn, keys)
             customers = resolve_customers(conn, posts)
             rows = []
             tags: list[tuple[tuple[str, str], str]] = []
@@ -208,11 +207,13 @@ class Store:
                         tri.assigned_to,
                     )
                 )
-                if (post.network, post.native_id) not in existing:
-                    tags.extend(((post.network, post.native_id), t) for t in tri.tags)
+                tags.extend(((post.network, post.native_id), t) for t in tri.tags)
+            # Rows inserted now take ids above every stored one; re-delivered posts keep theirs. So one
+            # lookup after the statement tells both the ids and which posts are new.
+            (stored_max,) = conn.execute("SELECT IFNULL(MAX(id), 0) FROM posts").fetchone()
             conn.executemany(_UPSERT_POST, rows)
-            new_keys = [k for k in dict.fromkeys(keys) if k not in existing]
-            ids = self._existing_ids(conn, new_keys)
+            ids = {k: i for k, i in self._existing_ids(conn, keys).items() if i > stored_max}
+            new_keys = [k for k in dict.fromkeys(keys) if k in ids]
             result.inserted = [ids[k] for k in new_keys]
             result.updated = len(set(keys)) - len(new_keys)
             if tags:
