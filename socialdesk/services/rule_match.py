@@ -63,7 +63,7 @@ class TimeOfDay:
 class AuthorFacts:
     """What the cache knows about a post's author before the post is stored."""
 
-    prior_posts: int = 0
+    prior_posts: int = 0  # rules ask only whether it is above 0: the cache's lookup says 1 for any number
     vip: bool = False
 
 
