@@ -45,7 +45,12 @@ class Classification:
     @property
     def actionable(self) -> bool:
         """Worth an agent's attention: not spam and not idle chatter."""
-        return not self.spam and self.intent != "other"
+        return actionable(self.spam, self.intent)
+
+
+def actionable(spam: bool, intent: str) -> bool:
+    """Whether a classification is worth an agent's attention: not spam and not idle chatter."""
+    return not spam and intent != "other"
 
 
 class Classifier:

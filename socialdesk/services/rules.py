@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from socialdesk.config import SlaSettings
 from socialdesk.models import Post
 from socialdesk.sanitize import shadow
-from socialdesk.services.classify import Classification, Classifier
+from socialdesk.services.classify import Classification, Classifier, actionable
 from socialdesk.services.intents import parse_intent_section
 from socialdesk.services.language import LanguageGuesser, LazyLanguage
 from socialdesk.services.playbook import PlaybookFile, load_playbook
@@ -66,7 +66,7 @@ PostFields = tuple[str, str, str, str, int, str, float]
 # What it finds: sentiment, sentiment label, intent, spam, and a bit mask of the rules whose conditions
 # other than the author's (repeat customer, VIP) hold. Plain values: cheap to send between processes.
 TextVerdict = tuple[float, str, str, bool, int]
-# What the rules do for one combination of verdict mask and author (see `Triager._decide_verdict`):
+# What the rules do for one combination of verdict mask and author (see `Triager._from_verdict`):
 # fired, stopped_by, tags, priority, actionable, status, assigned_to, notices.
 _Outcome = tuple[
     tuple[int, ...], int | None, tuple[str, ...], int, bool, str, str, tuple[tuple[str, str], ...]
@@ -183,6 +183,7 @@ class Triager(TextStageOffload):
         self.classifier = classifier or Classifier()
         self.vip = vip or {}
         self._any_vip = self.vip.get("any", frozenset())
+        self._listed_vips = any(self.vip.values())  # else no handle needs comparing
         self._prefilter = needs_words(self.rules)
         self._needs_facts = any(r.repeat_customer is not None or r.vip is not None for r in self.rules)
         # Posts without the network's language are detected only when a rule names a language.
@@ -240,33 +241,39 @@ class Triager(TextStageOffload):
         detect = LazyLanguage(self.guesser, post.text) if self.guesser is not None and not post.lang else None
         view = PostView.of(post, detect)
         outcome = self._apply(lambda _, rule: rule.matches(view, text, cls, facts, vip, words), cls, vip)
-        triage = self._triage_of(post, cls, vip, outcome)
+        triage = self._triage_of(post, cls.sentiment, cls.sentiment_label, cls.intent, vip, outcome)
         guess = detect.guessed if detect is not None else None
         return Decision(triage, outcome[0], outcome[1], cls.actionable, guess)
 
     def _decide_verdict(self, post: Post, context: TriageContext | None, verdict: TextVerdict) -> Decision:
-        """`decide` from the text stage's verdict: only the author's conditions are left to test.
+        """`decide` from the text stage's verdict: only the author's conditions are left to test."""
+        facts = context.facts(post) if context is not None else AuthorFacts()
+        triage, outcome = self._from_verdict(post, facts, verdict)
+        # The text stage detected any language it needed; `decide` reports a guess only when it ran it.
+        return Decision(triage, outcome[0], outcome[1], actionable(verdict[3], verdict[2]), None)
+
+    def _from_verdict(self, post: Post, facts: AuthorFacts, verdict: TextVerdict) -> tuple[Triage, _Outcome]:
+        """A post's triage from its verdict and author facts, and what the rules did.
 
         What the rules do depends only on which of them held in the text stage, whether the author
         is a repeat customer and a VIP, and the classification; that outcome is worked out once
         per combination (a batch holds few), then each post gets its own due time.
         """
-        cls = Classification(*verdict[:4])
-        facts = context.facts(post) if context is not None else AuthorFacts()
-        vip = self.is_vip(post, facts)
-        key = (verdict[4], facts.prior_posts > 0, vip, cls.spam, cls.actionable)
+        vip = facts.vip or (self._listed_vips and self.is_vip(post, facts))
+        spam = verdict[3]
+        key = (verdict[4], facts.prior_posts > 0, vip, spam, actionable(spam, verdict[2]))
         outcome = self._outcomes.get(key)
         if outcome is None:
             mask = verdict[4]
             outcome = self._apply(
-                lambda i, rule: bool(mask >> i & 1) and rule.matches_author(facts, vip), cls, vip
+                lambda i, rule: bool(mask >> i & 1) and rule.matches_author(facts, vip),
+                Classification(*verdict[:4]),
+                vip,
             )
             if len(self._outcomes) >= 4096:  # a bound on memory only: each entry is tiny
                 self._outcomes.clear()
             self._outcomes[key] = outcome
-        triage = self._triage_of(post, cls, vip, outcome)
-        # The text stage detected any language it needed; `decide` reports a guess only when it ran it.
-        return Decision(triage, outcome[0], outcome[1], cls.actionable, None)
+        return self._triage_of(post, verdict[0], verdict[1], verdict[2], vip, outcome), outcome
 
     def _apply(self, holds: Callable[[int, Rule], bool], cls: Classification, vip: bool) -> _Outcome:
         """What the rules do, in playbook order, for those that `holds(index, rule)` (until a `stop`)."""
@@ -312,25 +319,26 @@ class Triager(TextStageOffload):
             tuple(dict.fromkeys(notices)),
         )
 
-    def _triage_of(self, post: Post, cls: Classification, vip: bool, outcome: _Outcome) -> Triage:
-        """A post's triage from what the rules did (`_apply`): the due time is the post's own."""
+    def _triage_of(
+        self, post: Post, sentiment: float, label: str, intent: str, vip: bool, outcome: _Outcome
+    ) -> Triage:
+        """A post's triage from its classification and what the rules did (`_apply`): the due time is
+        the post's own."""
         _, _, tags, priority, actionable, status, assigned_to, notices = outcome
-        due = (
-            self.sla.due(post.created_at, post.network, priority, vip)
-            if actionable and not post.is_ours
-            else None
-        )
+        ours = post.is_ours
         return Triage(
             status=status,
             priority=priority,
-            sentiment=cls.sentiment,
-            sentiment_label=cls.sentiment_label,
-            intent=cls.intent,
+            sentiment=sentiment,
+            sentiment_label=label,
+            intent=intent,
             actionable=actionable,
-            due_at=due,
+            due_at=self.sla.due(post.created_at, post.network, priority, vip)
+            if actionable and not ours
+            else None,
             tags=tags,
             assigned_to=assigned_to,
-            notify=notices if not post.is_ours else (),
+            notify=notices if not ours else (),
         )
 
     def decide_stored(self, page: Sequence[tuple[int, Post]], conn: sqlite3.Connection) -> list[Decision]:
@@ -373,17 +381,25 @@ class Triager(TextStageOffload):
         conn = store if isinstance(store, sqlite3.Connection) or store is None else store.conn
         context = self.context_for(posts, conn)
         order = sorted(range(len(posts)), key=lambda i: posts[i].created_at)
-        results: dict[int, Triage] = {}
+        results: list[Triage] = [Triage()] * len(posts)
         fired: list[tuple[int, ...]] = [()] * len(posts)
+        authors = context.authors
         for i in order:
             post = posts[i]
-            decision = self.decide(post, context, None if verdicts is None else verdicts[i])
-            results[i], fired[i] = decision.triage, decision.fired
-            facts = context.authors.setdefault((post.network, post.author.native_id), AuthorFacts())
+            key = (post.network, post.author.native_id)
+            facts = authors.get(key)
+            if facts is None:
+                facts = authors[key] = AuthorFacts()
+            if verdicts is None:
+                decision = self.decide(post, context)
+                results[i], fired[i] = decision.triage, decision.fired
+            else:  # the sync engine's path: no Decision per post
+                results[i], outcome = self._from_verdict(post, facts, verdicts[i])
+                fired[i] = outcome[0]
             facts.prior_posts += 1
         if self.count_hits and conn is not None and posts:
             self._count_hits(conn, posts, fired)
-        return [results[i] for i in range(len(posts))]
+        return results
 
     def _count_hits(
         self, conn: sqlite3.Connection, posts: Sequence[Post], fired: list[tuple[int, ...]]

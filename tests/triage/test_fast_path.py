@@ -76,10 +76,8 @@ def bundled() -> Triager:
 
 
 def rich() -> Triager:
-    triager = Triager.from_playbook(PlaybookFile("rich.toml", {"rule": RICH_RULES}), SlaSettings())
-    triager.vip = {"any": vip_handles(bench_posts())}
-    triager._any_vip = triager.vip["any"]
-    return triager
+    vips = {"any": sorted(vip_handles(bench_posts()))}
+    return Triager.from_playbook(PlaybookFile("rich.toml", {"rule": RICH_RULES, "vip": vips}), SlaSettings())
 
 
 Outcome = tuple[Triage, tuple[int, ...], int | None, bool]
