@@ -37,6 +37,21 @@ def test_resync_never_duplicates_and_keeps_triage_state(store: Store) -> None:
     assert row is not None and row.text == "edited" and row.status == "resolved" and row.priority == 2
 
 
+def test_a_batch_mixing_stored_and_new_posts_tags_and_notifies_only_the_new(store: Store) -> None:
+    stored = store.upsert_posts([make_post(i) for i in range(3)], [Triage(tags=("old",))] * 3)
+    again = Triage(tags=("new",), notify=(("desk", "rule 'x'"),))
+    # The newest stored post is delivered again: its id is the largest before the batch.
+    batch = [make_post(7), make_post(2), make_post(5), make_post(7, text="edited")]
+    result = store.upsert_posts(batch, [again] * 4)
+    ids = dict(store.conn.execute("SELECT native_id, id FROM posts").fetchall())
+    assert result.inserted == [ids["x-7"], ids["x-5"]] and result.updated == 1
+    assert min(result.inserted) > max(stored.inserted)
+    tags = store.conn.execute("SELECT p.native_id, t.tag FROM post_tags t JOIN posts p ON p.id = t.post_id")
+    assert sorted(tags) == [("x-0", "old"), ("x-1", "old"), ("x-2", "old"), ("x-5", "new"), ("x-7", "new")]
+    noticed = store.conn.execute("SELECT post_id FROM notifications ORDER BY post_id").fetchall()
+    assert noticed == sorted([(ids["x-7"],), (ids["x-5"],)])
+
+
 def test_raw_payload_is_kept(store: Store) -> None:
     post = make_post(1)
     post.raw = {"id": "x-1", "html": "<p>hi</p>"}
