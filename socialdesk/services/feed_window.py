@@ -16,7 +16,9 @@ from socialdesk.store.queries import PostFilter, key_of
 from socialdesk.viewmodels import Window
 
 PAGE = 200
-MAX_ROWS = 1200
+# The viewport's page and one either side: neither a shift's arrivals nor a long scroll keeps more
+# (a larger window was most of what a soak's Python heap grew by after its warm-up; README, "Soak").
+MAX_ROWS = 3 * PAGE
 MARGIN = 60  # extend when the viewport comes this close to a window edge
 
 

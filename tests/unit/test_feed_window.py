@@ -103,3 +103,26 @@ def test_a_window_opens_at_a_post_at_its_index_and_fills_upward(store: Store) ->
     check(store, window)
     assert window.covers(600, 640)
     assert fw.load_at(store.conn, ALL.and_(fw.PostFilter(("p.id != ?",), (target,))), target) is None
+
+
+def test_a_window_holds_three_pages_however_far_the_agent_moves(store: Store) -> None:
+    """The screen shows ~40 rows: the window keeps the viewport's page and one page either side."""
+    fill(store, 3000)
+    window = fw.load_top(store.conn, ALL)
+    for first in range(0, 2900, 40):  # PgDn through the feed, one screen at a time
+        window = fw.ensure(store.conn, window, first, first + 40)
+        assert len(window.rows) <= 3 * fw.PAGE
+        assert window.covers(first, first + 40)
+    check(store, window)
+
+
+def test_posts_arriving_at_the_top_never_grow_the_window_past_three_pages(store: Store) -> None:
+    """A shift's arrivals while the agent reads the top: new rows come in, the oldest far ones go."""
+    fill(store, 500)
+    window = fw.load_top(store.conn, ALL)
+    for batch in range(40):  # 1,000 posts arriving, 25 per sync
+        fill(store, 25, start=10_000 + batch * 25)
+        window, added = fw.arrivals(store.conn, window)
+        assert added == 25
+        assert len(window.rows) <= 3 * fw.PAGE
+    check(store, window)
