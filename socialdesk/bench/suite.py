@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -143,9 +144,12 @@ def _isolated_env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["SOCIALDESK_CONFIG_DIR"] = str(home / "config")
     # A named agent: a first run would ask for the name and the keys measured would type into it.
+    # A name of this run's own: the desk saves where each agent rests (in the cache, which runs share)
+    # and opens there next time, so a shared name made one run's scroll or keys start where an
+    # earlier run had stopped, 10,000 rows down, with nothing left to page through.
     config = home / "config" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text('[desk]\nagent = "bench"\n', encoding="utf-8")
+    config.write_text(f'[desk]\nagent = "bench {uuid.uuid4().hex[:12]}"\n', encoding="utf-8")
     env["SOCIALDESK_DATA_DIR"] = str(home / "data")
     env.pop("TEXTUAL", None)
     # The same frame cap for the desk and the bare baseline apps, as the desk sets it for itself.
