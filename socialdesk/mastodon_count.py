@@ -22,6 +22,8 @@ import re
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
+from socialdesk import twitter_text_loader
+
 if TYPE_CHECKING:
     from types import ModuleType
 
@@ -45,6 +47,8 @@ _WORD = r"\p{L}\p{M}\p{Nd}\p{Pc}"  # Ruby's [[:word:]] on a UTF-8 string
 def _url() -> regex.Pattern[str]:
     """twitter-text's valid_url with Mastodon's overrides (compiled on first use: ~40 ms)."""
     import regex
+
+    twitter_text_loader.load()
     from twitter_text.regexp.valid_domain import valid_domain
     from twitter_text.regexp.valid_port_number import valid_port_number
     from twitter_text.regexp.valid_url_balanced_parens import valid_url_balanced_parens
@@ -108,6 +112,8 @@ def _twitter_text_standalone(name: str) -> ModuleType:
 @cache
 def _tco() -> regex.Pattern[str]:
     import regex
+
+    twitter_text_loader.load()
     from twitter_text.regexp.valid_tco_url import valid_tco_url
 
     return regex.compile(valid_tco_url.pattern, regex.IGNORECASE | regex.V0)

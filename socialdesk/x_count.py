@@ -12,6 +12,8 @@ from functools import cache, lru_cache
 from itertools import repeat
 from typing import TypedDict
 
+from socialdesk import twitter_text_loader
+
 URL_WEIGHT = 23  # twitter-text weighs every URL 23, whatever its length
 
 # Whitespace runs end a token: no URL, emoji sequence or line ending crosses one, so the X weight of
@@ -28,6 +30,7 @@ def _light() -> re.Pattern[str]:
 
 def warm_up() -> None:
     """Import twitter-text and build the emoji tables and weight pattern now (about half a second)."""
+    twitter_text_loader.load()
     from twitter_text.extract_urls import extract_urls_with_indices
 
     extract_urls_with_indices("https://example.com")
@@ -104,6 +107,7 @@ def _urls(text: str) -> list[UrlEntity]:
     # Sentences ending in "." or "..." and numbers like 4.99 never reach the URL regexes.
     if "." not in text or ("://" not in text and _DOT_LETTER.search(text) is None):
         return []
+    twitter_text_loader.load()
     from twitter_text.extract_urls import extract_urls_with_indices
 
     return extract_urls_with_indices(text)
@@ -138,6 +142,7 @@ def _emoji_regexes() -> tuple[re.Pattern[str], re.Pattern[str]]:
     code points are known; first code points that are no emoji on their own ("#", digits, "*" of
     the keycaps) are candidates only before a possible second code point.
     """
+    twitter_text_loader.load()
     from twitter_text.regexp import emoji as emoji_module
 
     singles = "".join(
@@ -162,6 +167,7 @@ def _char_class(chars: set[str]) -> str:
 
 def reference_length(text: str) -> int:
     """X weighted length straight from twitter-text-parser (slow; the differential test's oracle)."""
+    twitter_text_loader.load()
     from twitter_text import parse_tweet
 
     return int(parse_tweet(text).weightedLength)
