@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -132,6 +132,7 @@ class DeskScreen(
         self._detail_timer: Timer | None = None
         self._draft_timer: Timer | None = None
         self._draft_post: int | None = None
+        self._counter_warmed = False
         # The post whose thread the middle pane shows: the cursor's, or one opened from elsewhere
         # (claimed with `n`, outside the loaded rows). Results for any other post are stale.
         self._shown_post: int | None = None
@@ -245,10 +246,28 @@ class DeskScreen(
         self.first_page_shown = True
         self.refresh_queue_counts()
         self.load_deferred_pattern()
-        self._warm_up()
         self._find_spikes()  # not counted as the minute's check: the first sync's check follows at once
         if self.ask_agent_name and agent_unset(self.ctx.settings.desk):
             self.prompt_agent_name()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, ReplyEditor):
+            self.warm_up_counter()
+
+    def on_composer_changed(self, message: Composer.Changed) -> None:
+        # DetailActions saves the draft in its handler of this name: Textual calls each class's.
+        self.warm_up_counter()
+
+    def warm_up_counter(self) -> None:
+        """Prepare the counter's tables once, when a reply is begun (focus, a macro, an external edit).
+
+        They serve only a reply being written, and cost resident memory for the rest of the shift
+        (README, "Performance"): an agent who reads the feed never needs them. Plain words count
+        without them; a link or emoji typed in the half second they take waits for the rest of it.
+        """
+        if not self._counter_warmed:
+            self._counter_warmed = True
+            self._warm_up()
 
     @work(thread=True, group="warm-up", exit_on_error=False, description="Preparing the reply counter")
     def _warm_up(self) -> None:

@@ -66,7 +66,7 @@ async def test_work_no_pane_of_the_first_frame_shows_starts_only_after_it_is_pai
 
         return recorded
 
-    for name in ("_after_first_page", "refresh_queue_counts", "_load_pattern", "_warm_up"):
+    for name in ("_after_first_page", "refresh_queue_counts", "_load_pattern"):
         monkeypatch.setattr(DeskScreen, name, spy(name, getattr(DeskScreen, name)))
     loaded: list[Message] = []
 
@@ -77,7 +77,33 @@ async def test_work_no_pane_of_the_first_frame_shows_starts_only_after_it_is_pai
     async with desk_app.run_test(size=(160, 48), message_hook=hook) as pilot:
         await settle(pilot, until=lambda: {type(m) for m in loaded} == {QueueCountsLoaded, PatternLoaded})
     assert happened[0] == "_after_first_page", happened
-    assert {"refresh_queue_counts", "_load_pattern", "_warm_up"} <= set(happened)
+    assert {"refresh_queue_counts", "_load_pattern"} <= set(happened)
+
+
+async def test_the_counter_warms_up_when_the_agent_turns_to_the_composer_not_before(
+    desk_app: SocialDeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The counter's tables (twitter-text's emoji data, ~7 MiB resident) serve only a reply being
+    written: an agent reading the feed never pays for them; `r` warms them while the reply is begun."""
+    warmed: list[str] = []
+    monkeypatch.setattr(DeskScreen, "_warm_up", lambda self: warmed.append("warm-up"))
+    loaded: list[Message] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, (QueueCountsLoaded, PatternLoaded)):
+            loaded.append(message)
+
+    async with desk_app.run_test(size=(160, 48), message_hook=hook) as pilot:
+        await settle(pilot, until=lambda: {type(m) for m in loaded} == {QueueCountsLoaded, PatternLoaded})
+        await pilot.press("j", "j", "k")
+        await settle(pilot)
+        assert warmed == []
+        await pilot.press("r")
+        await settle(pilot)
+        assert warmed == ["warm-up"]
+        await pilot.press("escape", "r")  # once is enough
+        await settle(pilot)
+        assert warmed == ["warm-up"]
 
 
 async def test_the_first_frame_written_draws_the_whole_desk_keys_included(
