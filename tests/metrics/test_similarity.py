@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
+from typing import Any, cast
 
 from socialdesk import similarity
 from socialdesk.models import Author, Post
@@ -86,3 +88,23 @@ def test_old_posts_and_our_own_are_not_indexed_and_pruning_forgets(tmp_path: Pat
     assert indexed == set(new) and not indexed & {*old, *ours}
     assert si.prune(store.conn, NOW) == 1 and si.signature_of(store.conn, new[0]) is None
     assert store.conn.execute("SELECT count(*) FROM post_bands").fetchone()[0] == 0
+
+
+def test_looking_up_patterns_prepares_the_same_statements_whatever_the_posts(tmp_path: Path) -> None:
+    """Each connection keeps its last 128 statements prepared, keyed by their SQL text: a lookup
+    whose text held its post ids left one more statement (tens of KiB each in SQLite's memory) in
+    every pool thread's cache for each post an agent rested on, until the caches were full."""
+    store = Store(tmp_path / "c.db", clock=lambda: NOW)
+    text = "Is acme down for anyone else? Checkout fails with error {n}"
+    ids = store_posts(store, [("x", f"user{n}", text.format(n=n), NOW - 60 * n) for n in range(12)])
+    statements: set[str] = set()
+
+    class Recording:
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+            statements.add(sql)
+            return store.conn.execute(sql, *args)
+
+    for first in range(8):
+        si.voices(cast(sqlite3.Connection, Recording()), ids[first:], NOW - 86_400)
+    assert len(statements) == 1, statements
+    assert si.voices(store.conn, ids[3:], NOW - 86_400).posts == 9
