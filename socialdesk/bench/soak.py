@@ -16,6 +16,7 @@ import statistics
 import sys
 import threading
 import time
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,30 @@ def rss_kib() -> int:
     return 0
 
 
+class Samples:
+    """Samples of equal width kept as machine numbers, not as Python tuples of Python floats.
+
+    The soak runs inside the process it measures: a tuple of two floats per key timed was ~0.1 KiB,
+    about 1 MiB over twenty minutes of keys, counted as the desk's own growth.
+    """
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.values = array("d")
+
+    def add(self, *values: float) -> None:
+        """Record one sample (`width` numbers)."""
+        self.values.extend(values)
+
+    def __len__(self) -> int:
+        return len(self.values) // self.width
+
+    def rows(self) -> list[tuple[float, ...]]:
+        """The samples as tuples, in order (built once, for the result)."""
+        v, w = self.values, self.width
+        return [tuple(v[i : i + w]) for i in range(0, len(v), w)]
+
+
 async def run_soak(minutes: float) -> dict[str, Any]:
     """Run the shift for `minutes`; RSS samples and j/k latencies, each with its time in the run."""
     from socialdesk.bench.probe import SIZE, FrameWatch
@@ -65,9 +90,9 @@ async def run_soak(minutes: float) -> dict[str, Any]:
     app = make_app(ctx, sync=True, sources=[Source("demo", connector)])
     app.sync_interval = DEMO_SYNC_EVERY / SPEEDUP
     watch = FrameWatch(app, feed=True)
-    rss: list[tuple[float, int]] = []
-    parts: list[tuple[float, int, int, int]] = []  # when, SQLite KiB, Python blocks, threads
-    keys: list[tuple[float, float]] = []
+    rss = Samples(2)  # when, KiB
+    parts = Samples(4)  # when, SQLite KiB, Python blocks, threads
+    keys = Samples(2)  # when sent, seconds to its frame
     missed = 0
     duration = minutes * 60
     async with app.run_test(headless=True, size=SIZE) as pilot:
@@ -81,10 +106,8 @@ async def run_soak(minutes: float) -> dict[str, Any]:
         baseline_snapshot = None
         while (now := time.perf_counter()) - started < duration:
             if now >= next_sample:
-                rss.append((now - started, rss_kib()))
-                parts.append(
-                    (now - started, sqlite_kib(), sys.getallocatedblocks(), threading.active_count())
-                )
+                rss.add(now - started, rss_kib())
+                parts.add(now - started, sqlite_kib(), sys.getallocatedblocks(), threading.active_count())
                 next_sample += 1.0
             if trace and baseline_snapshot is None and now - started >= WARM_UP * duration:
                 import tracemalloc
@@ -102,7 +125,7 @@ async def run_soak(minutes: float) -> dict[str, Any]:
                 sent = time.perf_counter()
                 await pilot.press(key)
                 try:
-                    keys.append((sent - started, await waiting - sent))
+                    keys.add(sent - started, await waiting - sent)
                 except TimeoutError:
                     missed += 1
             else:
@@ -110,15 +133,15 @@ async def run_soak(minutes: float) -> dict[str, Any]:
             # Keep the pace: the next key KEYS_PER_SECOND after this one was due.
             due = started + pressed / KEYS_PER_SECOND
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        rss.append((time.perf_counter() - started, rss_kib()))
+        rss.add(time.perf_counter() - started, rss_kib())
         total = feed.window.total
         grew = _growth(baseline_snapshot) if baseline_snapshot is not None else []
     return {
-        "parts": parts,
+        "parts": [(at, int(sq), int(blocks), int(threads)) for at, sq, blocks, threads in parts.rows()],
         "grew": grew,
         "minutes": minutes,
-        "rss": rss,
-        "keys": keys,
+        "rss": [(at, int(kib)) for at, kib in rss.rows()],
+        "keys": keys.rows(),
         "missed": missed,
         "presses": pressed,
         "posts_at_end": total,

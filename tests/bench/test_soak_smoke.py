@@ -60,3 +60,16 @@ def test_a_tenth_with_no_key_timed_falls_back_to_the_first_and_last_keys_timed()
     verdict = soak.judge(result)
     assert math.isfinite(verdict["p99_drift"])
     assert verdict["p99_first_tenth_ms"] == 10.0 and verdict["p99_last_tenth_ms"] == 12.0
+
+
+def test_the_soaks_own_samples_keep_no_python_object_per_key() -> None:
+    """The soak runs in the process it measures: its log of keys must not be the desk's growth."""
+    import gc
+
+    keys = soak.Samples(2)
+    keys.add(0.0, 0.010)
+    tracked = len(gc.get_objects())
+    for n in range(5_000):
+        keys.add(n / 10, 0.010)
+    assert len(gc.get_objects()) - tracked < 100  # a list of tuples: one more tracked tuple per key
+    assert len(keys) == 5_001 and keys.rows()[1] == (0.0, 0.010)
