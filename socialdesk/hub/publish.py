@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from socialdesk.connectors.base import FetchResult
 from socialdesk.store import Store
-from socialdesk.store.aliases import canonical_ids
+from socialdesk.store.aliases import canonical_ids, folded
 from socialdesk.store.hub_pages import stored_posts
 from socialdesk.team import hub_posts
 from socialdesk.team.hub_leases import Lease
@@ -51,10 +51,17 @@ class Publisher:
             if result.deleted
             else []
         )
+        posts = stored_posts(self.store.conn, keys)
+        # The team's aliases (team/post_aliases.py): each status's uri, and the ids the cache folded in.
+        uris = {(p.network, p.native_id): p.uri for p in result.posts if p.uri}
+        known = folded(self.store.conn, network, [p["native_id"] for p in posts]) if uris else {}
+        for post in posts:
+            post["uri"] = uris.get((post["network"], post["native_id"]), "")
+            post["aliases"] = known.get(post["native_id"], [])
         done = hub_posts.publish_page(
             self.conn,
             self.lease,
-            stored_posts(self.store.conn, keys),
+            posts,
             [(network, native_id) for native_id in gone],
             result.cursor,
             self.clock(),

@@ -109,3 +109,21 @@ def canonical_ids(
 ) -> list[str]:
     """`account`'s ids for posts, as stored (an alias becomes the id the post is stored under)."""
     return [_alias(conn, network, account, native_id) or native_id for native_id in native_ids]
+
+
+def folded(
+    conn: sqlite3.Connection, network: str, native_ids: Sequence[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """Each stored post's aliases, (native id, account), among the posts stored under `native_ids`
+    (a team hub publishes them: a new leader's cache will not have learnt them)."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for start in range(0, len(native_ids), 500):
+        chunk = list(native_ids[start : start + 500])
+        rows = conn.execute(
+            "SELECT p.native_id, a.native_id, a.account FROM posts p JOIN post_aliases a ON a.post_id = p.id "
+            f"WHERE p.network = ? AND p.native_id IN ({','.join('?' * len(chunk))})",
+            [network, *chunk],
+        )
+        for stored, alias, account in rows:
+            found.setdefault(str(stored), []).append((str(alias), str(account)))
+    return found

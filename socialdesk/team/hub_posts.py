@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.team.hub_leases import Lease, fence
+from socialdesk.team.post_aliases import Aliases
 from socialdesk.team.schema import STATUSES
 
 if TYPE_CHECKING:
@@ -116,7 +117,9 @@ def publish_page(
 
     Args:
         posts: the page's posts as the hub's cache stored them (store.hub_pages), oldest first;
-            `conversation_id` there is the network's thread id.
+            `conversation_id` there is the network's thread id; `uri` (optional) the status's
+            ActivityPub uri and `aliases` (optional) the (native id, account) pairs the cache
+            folded into the post, for the team's aliases (team/post_aliases.py).
         deleted: (network, native id) of posts the network no longer has.
         cursor: the account's sync cursor after this page.
 
@@ -126,9 +129,16 @@ def publish_page(
     done = Published()
     with conn.transaction():
         fence(conn, lease)
+        aliases = Aliases(conn)
         for stored in posts:
             post = {k: _clean(v) for k, v in stored.items()}
             post["thread_id"] = post.pop("conversation_id", None)
+            network, uri, known = post["network"], post.pop("uri", ""), post.pop("aliases", ())
+            if aliases.settle(network, post["native_id"], post["account"], uri, known) != post["native_id"]:
+                continue  # another of our accounts' id for a status the team stores: not a second post
+            for field in ("in_reply_to", "thread_id"):
+                if post[field]:
+                    post[field] = aliases.canonical(network, post[field])
             post["priority"] = min(3, max(0, int(post["priority"])))
             post["is_ours"], post["actionable"] = bool(post["is_ours"]), bool(post["actionable"])
             conversation, created = _conversation(conn, post)
@@ -147,7 +157,7 @@ def publish_page(
             conn.execute(
                 "UPDATE posts SET deleted_at = %s, actionable = false "
                 "WHERE network = %s AND native_id = %s AND deleted_at IS NULL",
-                (deleted_at, network, native_id),
+                (deleted_at, network, aliases.canonical(network, native_id)),
             )
         conn.execute(
             "INSERT INTO cursors (source, stream, cursor, updated_at) VALUES (%s, '', %s, team_now()) "

@@ -581,6 +581,48 @@ MIGRATIONS: list[str] = [
     );
     {feed_stamp("customer_fields")}
     """,
+    # 12: one status our accounts see under several ids (two Mastodon servers give it two) is one
+    # post for the team whichever hub leads (team/post_aliases.py): `post_uris` keeps the identity it
+    # was first published under, `post_aliases` each other id an account of ours knows it by; the
+    # hubs' own, written in the leader's fenced page transaction, so not in the change feed. The
+    # statuses already stored are recorded from their payload (a Mastodon notification or status).
+    # `accounts.epoch`: the hub lease epoch that last wrote the row (the write is fenced)
+    """
+    CREATE TABLE post_uris (
+        network text NOT NULL,
+        uri text NOT NULL,
+        native_id text NOT NULL,
+        account text NOT NULL,
+        PRIMARY KEY (network, uri)
+    );
+    CREATE TABLE post_aliases (
+        network text NOT NULL,
+        native_id text NOT NULL,
+        account text NOT NULL,
+        uri text NOT NULL,
+        PRIMARY KEY (network, native_id),
+        FOREIGN KEY (network, uri) REFERENCES post_uris (network, uri)
+    );
+    CREATE FUNCTION pg_temp.status_uri(raw text) RETURNS text LANGUAGE plpgsql AS $$
+    DECLARE doc jsonb;
+    BEGIN
+        doc := raw::jsonb;
+        RETURN coalesce(doc -> 'status' ->> 'uri', doc ->> 'uri');
+    EXCEPTION WHEN others THEN
+        RETURN NULL;  -- a payload that is not JSON (none of ours) has no uri to keep
+    END $$;
+    CREATE TEMPORARY TABLE known_uris ON COMMIT DROP AS
+        SELECT id, network, native_id, account, pg_temp.status_uri(raw) AS uri FROM posts
+        WHERE raw LIKE '%"uri"%';
+    INSERT INTO post_uris (network, uri, native_id, account)
+        SELECT DISTINCT ON (network, uri) network, uri, native_id, account FROM known_uris
+        WHERE uri IS NOT NULL ORDER BY network, uri, id;
+    INSERT INTO post_aliases (network, native_id, account, uri)
+        SELECT k.network, k.native_id, k.account, k.uri
+        FROM known_uris k JOIN post_uris u USING (network, uri) WHERE k.native_id <> u.native_id
+        ON CONFLICT DO NOTHING;
+    ALTER TABLE accounts ADD COLUMN epoch bigint NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
