@@ -212,7 +212,7 @@ class Hub:
             now = self.clock()
             if state.synced_at is None or now - state.synced_at >= self.sync_interval:
                 self._sync(source, state)
-                self._publish_account(conn, source)
+                self._publish_account(conn, source, state.lease)
                 state.synced_at = now
                 synced = True
             for event in state.delivery.process_due():
@@ -246,7 +246,7 @@ class Hub:
             self.say(f"{source.name}: {recovered} interrupted sends to check on the network")
         return _Led(lease, delivery, Publisher(conn, self.store, source, lease, self.clock))
 
-    def _publish_account(self, conn: psycopg.Connection, source: Source) -> None:
+    def _publish_account(self, conn: psycopg.Connection, source: Source, lease: Lease) -> None:
         """Tell the desks what this sync learnt of the account: its server's limits, refused credentials."""
         from socialdesk.store.account_auth import auth_marks
         from socialdesk.team import accounts
@@ -254,7 +254,7 @@ class Hub:
         mark = auth_marks(self.store.conn).get(source.name)
         limits = self.store.limits(source.name)
         refused, at = (mark.message, mark.at) if mark else ("", None)
-        if accounts.publish(conn, source.name, source.network, limits, refused, at, self.holder) and mark:
+        if accounts.publish(conn, lease, source.network, limits, refused, at) and mark:
             self.say(f"{source.name}: the network refuses its credentials ({refused}): desks are told")
 
     def _sync(self, source: Source, state: _Led) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
+from socialdesk.team import accounts, hub_leases
 from tests.team.seed import add_conversation
 
 
@@ -50,3 +51,18 @@ def add_reply(
     ).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def publish_account(
+    conn: psycopg.Connection,
+    account: str,
+    network: str,
+    limits: tuple[int, int] | None,
+    refused: str = "",
+    refused_at: float | None = None,
+    holder: str = "hub-a",
+) -> bool:
+    """What a hub's sync learnt of an account, written as the hub writes it: under a lease it takes."""
+    lease = hub_leases.try_lead(conn, account, holder)
+    assert lease is not None, f"another session leads {account}"
+    return accounts.publish(conn, lease, network, limits, refused, refused_at)

@@ -10,8 +10,10 @@ import pytest
 
 from socialdesk.services import team_replica
 from socialdesk.store import Store
-from socialdesk.team import accounts
+from socialdesk.team import accounts, hub_leases
+from socialdesk.team.hub_leases import Fenced
 from socialdesk.testing import Reply
+from tests.team.desk_seed import publish_account
 from tests.team.hub_network import HubMastodon
 from tests.team.test_hub import make_hub, running, until
 
@@ -67,16 +69,32 @@ def test_the_hub_publishes_the_instances_limit_and_a_refusal_and_every_desk_gets
         assert list(again.refused or {}) == ["support"] and again.newly_refused == []
 
         # The credentials work again (as after `accounts login` on the hub): the mark goes everywhere.
-        accounts.publish(db, "support", "mastodon", (5000, 23), hub="hub-a")
+        publish_account(db, "support", "mastodon", (5000, 23))
         cleared = team_replica.pull(db, desk)
         assert cleared.refused == {} and cleared.newly_refused == []
 
 
 def test_publishing_the_same_state_again_writes_nothing(team_db: str) -> None:
     with psycopg.connect(team_db, autocommit=True) as db:
-        assert accounts.publish(db, "support", "mastodon", (5000, 23), hub="hub-a")
+        assert publish_account(db, "support", "mastodon", (5000, 23))
         seq = account_row(db)
-        assert not accounts.publish(db, "support", "mastodon", (5000, 23), hub="hub-b")
+        assert not publish_account(db, "support", "mastodon", (5000, 23), holder="hub-b")
         assert account_row(db) == seq
-        assert accounts.publish(db, "support", "mastodon", (5000, 23), "token revoked", 1.0, hub="hub-a")
-        assert not accounts.publish(db, "support", "mastodon", (5000, 23), "token revoked", 1.0, hub="hub-a")
+        assert publish_account(db, "support", "mastodon", (5000, 23), "token revoked", 1.0)
+        assert not publish_account(db, "support", "mastodon", (5000, 23), "token revoked", 1.0)
+
+
+def test_a_hub_that_lost_the_lead_cannot_write_the_accounts_row(team_db: str) -> None:
+    with psycopg.connect(team_db, autocommit=True) as a, psycopg.connect(team_db, autocommit=True) as b:
+        old = hub_leases.try_lead(a, "support", "hub-a")
+        assert old is not None
+        assert accounts.publish(a, old, "mastodon", (5000, 23))
+        hub_leases.release(a, old)  # hub-a's lead ends: hub-b takes over (epoch 2) ...
+        new = hub_leases.try_lead(b, "support", "hub-b")
+        assert new is not None and new.epoch == old.epoch + 1
+        with pytest.raises(Fenced, match="hub-a no longer leads support"):  # ... and hub-a's late write
+            accounts.publish(a, old, "mastodon", (500, 23), "The access token is invalid", 1.0)
+        written = "SELECT max_length, refused, hub, epoch FROM accounts WHERE account = 'support'"
+        assert a.execute(written).fetchone() == (5000, "", "hub-a", old.epoch)  # is not written
+        assert accounts.publish(b, new, "mastodon", (500, 23))
+        assert a.execute(written).fetchone() == (500, "", "hub-b", new.epoch)

@@ -9,10 +9,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from socialdesk.team import accounts
 from socialdesk.widgets.composer import Composer
 from socialdesk.widgets.status_bar import StatusBar
-from tests.team.desk_seed import add_post
+from tests.team.desk_seed import add_post, publish_account
 from tests.ui.team_host import team_app, toasts
 from tests.ui.waiting import settle
 
@@ -24,7 +23,7 @@ async def test_a_team_desks_composer_counts_to_the_limit_the_hub_learnt_from_the
     team_db: str, hub: psycopg.Connection, tmp_path: Path
 ) -> None:
     add_post(hub, "p1", "where is my refund?", handle="carla")
-    accounts.publish(hub, "demo", "demo", (5000, 23), hub="hub-a")  # what the hub's sync learnt
+    publish_account(hub, "demo", "demo", (5000, 23))  # what the hub's sync learnt
     app = team_app(team_db, tmp_path)
     async with app.run_test(size=(140, 30)) as pilot:
         desk = app.desk
@@ -41,22 +40,22 @@ async def test_an_account_whose_credentials_the_network_refused_to_the_hub_is_sh
     team_db: str, hub: psycopg.Connection, tmp_path: Path
 ) -> None:
     add_post(hub, "p1", "where is my refund?", handle="carla")
-    accounts.publish(hub, "demo", "demo", (5000, 23), hub="hub-a")
+    publish_account(hub, "demo", "demo", (5000, 23))
     app = team_app(team_db, tmp_path)
     async with app.run_test(size=(140, 30)) as pilot:
         desk = app.desk
         bar = desk.query_one(StatusBar)
         await settle(pilot, until=lambda: desk.feed.window.total == 1)
         assert bar.sources == ()
-        accounts.publish(hub, "demo", "demo", (5000, 23), "The access token is invalid", 1.0, hub="hub-a")
+        publish_account(hub, "demo", "demo", (5000, 23), "The access token is invalid", 1.0)
         why = "The access token is invalid"
         said = f"demo needs the hub's attention: the network refused its credentials ({why})"
         await settle(pilot, until=lambda: said in toasts(app))
         assert bar.sources == (("demo", "needs auth", "refused the hub's credentials", ""),)
-        accounts.publish(hub, "demo", "demo", (5000, 23), hub="hub-a")  # the hub's login works again
+        publish_account(hub, "demo", "demo", (5000, 23))  # the hub's login works again
         await settle(pilot, until=lambda: bar.sources == ())
     # A desk opened later shows the refusal it holds from its first read on.
-    accounts.publish(hub, "demo", "demo", (5000, 23), "The access token is invalid", 2.0, hub="hub-a")
+    publish_account(hub, "demo", "demo", (5000, 23), "The access token is invalid", 2.0)
     again = team_app(team_db, tmp_path)
     async with again.run_test(size=(140, 30)) as pilot:
         bar = again.desk.query_one(StatusBar)

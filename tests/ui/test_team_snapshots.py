@@ -9,7 +9,7 @@ import pytest
 
 from socialdesk.team import claims, presence
 from tests.conftest import FIXED_NOW
-from tests.team.desk_seed import add_post
+from tests.team.desk_seed import add_post, publish_account
 from tests.team.seed import add_agents
 from tests.ui.test_team_desk import team_app
 from tests.ui.waiting import settle
@@ -73,12 +73,10 @@ def test_team_desk_macro_picker_names_the_teams_set(  # type: ignore[no-untyped-
 def test_team_desk_with_an_account_the_network_refused_to_the_hub(  # type: ignore[no-untyped-def]
     snap_compare, team_db: str, tmp_path: Path, pinned_clock: float
 ) -> None:
-    from socialdesk.team import accounts
-
     with psycopg.connect(team_db, autocommit=True) as hub:
         add_agents(hub, ann="agent")
         add_post(hub, "p1", "my parcel never came", handle="carla", created_at=FIXED_NOW - 600)
-        accounts.publish(hub, "demo", "demo", (5000, 23), "The access token is invalid", FIXED_NOW, "hub-a")
+        publish_account(hub, "demo", "demo", (5000, 23), "The access token is invalid", FIXED_NOW)
     app = team_app(team_db, tmp_path)
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
