@@ -184,6 +184,9 @@ class SocialDeskApp(App[None]):
         from socialdesk.services.team_replica import Pulled
 
         def pulled(what: Pulled) -> None:
+            from socialdesk.services import notifications
+
+            notifications.begin(self.ctx.store, team.agent)  # the first read's notices are history
             self.desk.post_message(TeamPulled(what))
             if mine := events_of(what.replies, team.agent):
                 self.desk.post_message(OutboxChanged(mine))

@@ -19,6 +19,7 @@ from socialdesk.errors import UserError
 from socialdesk.services.automations import HORIZON, Automation, AutomationReport, Fired
 from socialdesk.services.team_query import team_filter
 from socialdesk.team import automations as ta
+from socialdesk.team.notices import raise_notices
 
 if TYPE_CHECKING:
     import psycopg
@@ -108,7 +109,8 @@ def _act(
     if automation.close:
         ta.close(conn, conversation)
         did.append("closed")
-    if automation.notify:
-        # Notices are kept in each desk's cache, not in the team database: none is raised here.
-        did.append(f"notify {', '.join(automation.notify)}: not delivered (notices are per desk)")
+    if automation.notify:  # the team's notices: the change feed brings them to every desk
+        key = f"automation:{automation.name}:{conversation}:{instance}"
+        raise_notices(conn, key, post, automation.notify, f"automation {automation.name!r}")
+        did.append(f"notify {', '.join(automation.notify)}")
     return "; ".join(did)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from socialdesk.connectors.base import FetchResult
 from socialdesk.store import Store
 from socialdesk.store.aliases import canonical_ids, folded
-from socialdesk.store.hub_pages import stored_posts
+from socialdesk.store.automation_queries import newest_notice_id
+from socialdesk.store.hub_pages import raised_notices, stored_posts
 from socialdesk.team import hub_posts
 from socialdesk.team.hub_leases import Lease
 
@@ -38,10 +39,12 @@ class Publisher:
     ) -> None:
         self.conn, self.store, self.source, self.lease, self.clock = conn, store, source, lease, clock
         self.published = hub_posts.Published()
+        self._notices_after = newest_notice_id(store.conn)  # the cache's notices published from here
 
     def seed(self) -> None:
         """Start the cache's cursor of the account from the team's (where the last leader stopped)."""
         self.store.set_cursor(self.source.name, hub_posts.cursor_of(self.conn, self.source.name))
+        self._notices_after = newest_notice_id(self.store.conn)
 
     def __call__(self, result: FetchResult) -> None:
         keys = [(p.network, p.native_id) for p in result.posts]
@@ -55,9 +58,12 @@ class Publisher:
         # The team's aliases (team/post_aliases.py): each status's uri, and the ids the cache folded in.
         uris = {(p.network, p.native_id): p.uri for p in result.posts if p.uri}
         known = folded(self.store.conn, network, [p["native_id"] for p in posts]) if uris else {}
+        # What the playbook's rules raised as the page was stored (`notify`): the team's notices.
+        notices = raised_notices(self.store.conn, self._notices_after, keys)
         for post in posts:
             post["uri"] = uris.get((post["network"], post["native_id"]), "")
             post["aliases"] = known.get(post["native_id"], [])
+            post["notices"] = notices.get((post["network"], post["native_id"]), [])
         done = hub_posts.publish_page(
             self.conn,
             self.lease,

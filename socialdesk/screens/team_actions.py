@@ -265,6 +265,8 @@ class TeamActions(HostScreen):
         for account, why in pulled.newly_refused:
             said = f"{account} needs the hub's attention: the network refused its credentials ({why})"
             self.notify(said, severity="warning", markup=False, timeout=15)
+        if pulled.notices:  # the team's notices: shown now, by the pass that shows the desk's own
+            self.app.run_automations()  # type: ignore[attr-defined]
         from socialdesk.screens.supervisor import SupervisorScreen
 
         if isinstance(self.app.screen, SupervisorScreen):

@@ -36,6 +36,14 @@ def unseen(store: Store, agent: str, limit: int = 50) -> list[Notice]:
         return found
 
 
+def begin(store: Store, agent: str) -> None:
+    """Start `agent`'s notices from the newest held, unless started already (a team desk, after its
+    first read of the team's: the team's history is listed, not rung)."""
+    with store.transaction() as conn:
+        if aq.seen_up_to(conn, agent) is None:
+            aq.mark_seen(conn, agent, aq.newest_notice_id(conn))
+
+
 def recent(store: Store, agent: str, limit: int = 100) -> list[Notice]:
     """The newest notices for `agent`, newest first."""
     return aq.recent_notices(store.conn, agent, limit)

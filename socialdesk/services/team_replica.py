@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.models import Author, Post
-from socialdesk.store import team_accounts, team_cache, team_customers, team_playbooks, team_replies
+from socialdesk.store import (
+    team_accounts,
+    team_cache,
+    team_customers,
+    team_notices,
+    team_playbooks,
+    team_replies,
+)
 from socialdesk.store.db import Triage
 from socialdesk.store.ingest import store_posts
 from socialdesk.team import feed
@@ -35,6 +42,7 @@ TABLES = (
     "playbooks",
     "accounts",
     "customer_fields",
+    "notices",
 )
 PAGE = 500
 
@@ -61,6 +69,8 @@ class Pulled:
     """(account, why) of the accounts this read found newly refused."""
     customers: set[int] = field(default_factory=set)
     """Cached customers whose fields a colleague changed (the customer pane shows them)."""
+    notices: int = 0
+    """The team's notices added to the cache (the desk shows those for its agent)."""
     behind: set[str] = field(default_factory=set)
     """Tables read with committed rows still held back by an older open transaction: read again soon."""
 
@@ -117,7 +127,7 @@ def _triage(store: Store, row: Mapping[str, Any]) -> Triage:
 
 
 def _cached_posts(pg: psycopg.Connection, store: Store, page: list[dict[str, Any]]) -> dict[int, int]:
-    """The team's post id -> the cache's, for the posts a page of replies answers."""
+    """The team's post id -> the cache's, for the posts a page of replies answers (or notices name)."""
     wanted = list({int(r["post_id"]) for r in page if r["post_id"] is not None})
     found: dict[int, int] = {}
     for team_id, network, native_id in pg.execute(
@@ -174,6 +184,8 @@ def _store_page(
             pulled.newly_refused += team_accounts.put_accounts(conn, page)
         elif table == "customer_fields":
             pulled.customers |= team_customers.put_customer_fields(conn, page)
+        elif table == "notices":
+            pulled.notices += team_notices.put_notices(conn, page, posts)
         team_cache.set_position(conn, table, feed.position(page[-1]))
 
 
@@ -195,7 +207,7 @@ def pull(
                 pulled.behind.add(table)
             if not page:
                 break
-            posts = _cached_posts(pg, store, page) if table == "replies" else {}
+            posts = _cached_posts(pg, store, page) if table in ("replies", "notices") else {}
             _store_page(store, table, page, pulled, posts, offset)
             pulled.rows[table] = pulled.rows.get(table, 0) + len(page)
             if len(page) < PAGE:

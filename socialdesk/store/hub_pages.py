@@ -44,3 +44,21 @@ def stored_posts(conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]) -> l
         conn.row_factory = previous
     found.sort(key=lambda p: (p["created_at"], p["native_id"]))
     return found
+
+
+def raised_notices(
+    conn: sqlite3.Connection, after_id: int, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """The notices (audience, origin) the cache raised after notice `after_id` on the posts among
+    (network, native id) keys (a rule's `notify`, when its post was stored), by post."""
+    wanted = set(keys)
+    found: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    rows = conn.execute(
+        "SELECT p.network, p.native_id, n.audience, n.origin "
+        "FROM notifications n JOIN posts p ON p.id = n.post_id WHERE n.id > ? ORDER BY n.id",
+        (after_id,),
+    )
+    for network, native_id, audience, origin in rows:
+        if (network, native_id) in wanted:
+            found.setdefault((network, native_id), []).append((str(audience), str(origin)))
+    return found

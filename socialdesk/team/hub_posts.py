@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.team.hub_leases import Lease, fence
+from socialdesk.team.notices import raise_notices
 from socialdesk.team.post_aliases import Aliases
 from socialdesk.team.schema import STATUSES
 
@@ -119,7 +120,8 @@ def publish_page(
         posts: the page's posts as the hub's cache stored them (store.hub_pages), oldest first;
             `conversation_id` there is the network's thread id; `uri` (optional) the status's
             ActivityPub uri and `aliases` (optional) the (native id, account) pairs the cache
-            folded into the post, for the team's aliases (team/post_aliases.py).
+            folded into the post, for the team's aliases (team/post_aliases.py); `notices`
+            (optional) the (audience, origin) the playbook's rules raised on it (team/notices.py).
         deleted: (network, native id) of posts the network no longer has.
         cursor: the account's sync cursor after this page.
 
@@ -134,6 +136,7 @@ def publish_page(
             post = {k: _clean(v) for k, v in stored.items()}
             post["thread_id"] = post.pop("conversation_id", None)
             network, uri, known = post["network"], post.pop("uri", ""), post.pop("aliases", ())
+            notices: list[tuple[str, str]] = post.pop("notices", [])
             if aliases.settle(network, post["native_id"], post["account"], uri, known) != post["native_id"]:
                 continue  # another of our accounts' id for a status the team stores: not a second post
             for field in ("in_reply_to", "thread_id"):
@@ -149,6 +152,8 @@ def publish_page(
                 done.updated += 1
                 continue
             done.inserted += 1
+            for audience, origin in notices:  # raised when the post is first stored, as in the cache
+                raise_notices(conn, f"post:{row[0]}:{origin}", int(row[0]), [audience], origin)
             if not created:
                 wrote = _WE_WROTE if post["is_ours"] else _CUSTOMER_WROTE if post["actionable"] else None
                 if wrote is not None:

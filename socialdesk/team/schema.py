@@ -35,6 +35,7 @@ REPLICATED: dict[str, tuple[str, ...]] = {
     "playbooks": ("version",),
     "accounts": ("account",),
     "customer_fields": ("network", "author_native_id", "name"),
+    "notices": ("id",),
 }
 ROLES = ("agent", "approver", "supervisor")
 STATUSES = ("new", "open", "pending", "snoozed", "resolved", "escalated")
@@ -622,6 +623,22 @@ MIGRATIONS: list[str] = [
         FROM known_uris k JOIN post_uris u USING (network, uri) WHERE k.native_id <> u.native_id
         ON CONFLICT DO NOTHING;
     ALTER TABLE accounts ADD COLUMN epoch bigint NOT NULL DEFAULT 0;
+    """,
+    # 13: notices for the agents (an automation's `notify`, fired by a hub for the team: team/notices.py),
+    # so every desk sees the same ones; `key` names the firing and audience, so a notice is raised
+    # once however often its firing is asked again; audience "desk" is everyone, else an agent's name
+    f"""
+    CREATE TABLE notices (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        key text NOT NULL UNIQUE,
+        post_id bigint REFERENCES posts(id),
+        audience text NOT NULL,
+        origin text NOT NULL,
+        at double precision NOT NULL DEFAULT team_now(),
+        change_xid xid8 NOT NULL DEFAULT '0',
+        change_seq bigint NOT NULL DEFAULT 0
+    );
+    {feed_stamp("notices")}
     """,
 ]
 

@@ -103,7 +103,7 @@ def test_the_hub_escalates_an_unanswered_conversation_once_and_a_desk_sees_it(
     assert conversation(db, waiting) == ("escalated", 3, ["escalated:supervisor"])
     assert conversation(db, fresh) == ("new", 1, [])
     assert one(db, "SELECT count(*) FROM audit WHERE action = 'automation'") == 1
-    did = "priority 3; escalated to supervisor; notify desk: not delivered (notices are per desk)"
+    did = "priority 3; escalated to supervisor; notify desk"
     assert one(
         db, "SELECT agent, conversation_id, post_id, detail->>'did' FROM audit WHERE action = 'automation'"
     ) == ("automation", waiting, post, did)
@@ -132,6 +132,16 @@ def test_the_hub_escalates_an_unanswered_conversation_once_and_a_desk_sees_it(
         ("automation", "[escalated to supervisor] automation 'urgent unanswered': no reply in 15m")
     ]
     assert desk.conn.execute("SELECT status FROM posts WHERE native_id = 'p2'").fetchone() == ("new",)
+    # The notice it raised is the team's: this desk and a colleague's (read for the first time) hold it,
+    # on the post it fired for, once (the second pass raised none).
+    assert one(db, "SELECT count(*) FROM notices") == 1
+    bob = Store(tmp_path / "bob.db")
+    team_replica.pull(db, bob)
+    for cache in (desk, bob):
+        noticed = cache.conn.execute(
+            "SELECT n.audience, n.origin, p.native_id FROM notifications n JOIN posts p ON p.id = n.post_id"
+        )
+        assert [tuple(r) for r in noticed] == [("desk", "automation 'urgent unanswered'", "p1")]
 
 
 def test_a_reply_of_ours_in_the_shared_outbox_answers_the_customer(db: psycopg.Connection) -> None:

@@ -137,3 +137,36 @@ async def test_i_saves_the_customers_fields_for_the_team_and_a_colleagues_show_i
         )
         assert pane.data is not None
         assert pane.data.fields == (("E-mail", "carla@example.org"), ("Order number", "A-77"))
+
+
+async def test_a_notice_an_automation_raises_for_the_team_rings_on_every_desk(
+    team_db: str, hub: psycopg.Connection, tmp_path: Path
+) -> None:
+    import time
+
+    from socialdesk.hub.automations import run_for_team
+    from socialdesk.services import notifications
+    from socialdesk.services.automations import parse_automation
+
+    urgent = parse_automation(
+        {"name": "urgent", "when": "unanswered", "after": "15m", "notify": ["desk", "bob"]}, 0, "pb.toml", ()
+    )
+    add_post(hub, "p1", "where is my parcel", handle="carla", created_at=time.time() - 3600)
+    (tmp_path / "bob").mkdir()
+    ann, bob = team_app(team_db, tmp_path, "ann"), team_app(team_db, tmp_path / "bob", "bob")
+    said = "automation 'urgent': post 1 @carla: where is my parcel"
+    async with ann.run_test(size=(140, 40)) as pilot:
+        feed = ann.desk.query_one(FeedList)
+        await settle(pilot, until=lambda: feed.window.total == 1)
+        assert run_for_team(hub, [urgent], time.time(), "hub-a").fired  # the hub fires, for the team
+        await settle(pilot, until=lambda: any(said in t for t in toasts(ann)))
+    assert run_for_team(hub, [urgent], time.time(), "hub-a").fired == []  # once
+    async with bob.run_test(size=(140, 40)) as pilot:  # bob's desk, opened later, holds it too
+        feed = bob.desk.query_one(FeedList)
+        await settle(pilot, until=lambda: feed.window.total == 1)
+        await settle(pilot, until=lambda: len(notifications.recent(bob.ctx.store, "bob")) == 2)
+        assert not any(said in t for t in toasts(bob))  # the team's history is listed, not rung
+    shown = [
+        [n.audience for n in notifications.recent(app.ctx.store, app.ctx.agent.name)] for app in (ann, bob)
+    ]
+    assert shown == [["desk"], ["bob", "desk"]]  # each desk holds each of its notices once
