@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Optional
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from socialdesk.commands import Group, warn
 from socialdesk.context import Context, from_typer
 from socialdesk.errors import UserError
+
+if TYPE_CHECKING:
+    import psycopg
 
 team_app = typer.Typer(
     cls=Group, help="Team mode: one shared queue on PostgreSQL (README: Team).", no_args_is_help=True
@@ -34,6 +39,19 @@ def team_url(
     if context.settings.team.url:
         return context.settings.team.url, f"{context.settings.source}: team.url"
     raise UserError(f"{missing}, or set [team] url in config.toml")
+
+
+@contextmanager
+def team_session(context: Context, given: str | None) -> Iterator[psycopg.Connection]:
+    """The opening of every `team` command that uses the team's data: a connection to the URL given,
+    else [team] url, on a database at this socialdesk's schema (else one line saying what to run)."""
+    from socialdesk.team.connect import connect
+    from socialdesk.team.migrate import require_current
+
+    target, where = team_url(context, given)
+    with connect(target, where=where) as conn:
+        require_current(conn)
+        yield conn
 
 
 @team_app.command("init")
@@ -102,14 +120,10 @@ def agent(
     url: Annotated[Optional[str], _URL_OPTION] = None,  # noqa: UP045
 ) -> None:
     """Add a team member or change one's role: a supervisor's action (the first member starts the team)."""
-    from socialdesk.team.connect import connect
-    from socialdesk.team.migrate import require_current
     from socialdesk.team.roles import set_agent
 
     context = from_typer(ctx)
-    target, where = team_url(context, url)
-    with connect(target, where=where) as conn:
-        require_current(conn)
+    with team_session(context, url) as conn:
         set_agent(conn, context.settings.desk.agent, name, role, active=not inactive)
     typer.echo(f"{name}: {role}{' (inactive)' if inactive else ''}")
 
@@ -117,14 +131,10 @@ def agent(
 @team_app.command("status")
 def status(ctx: typer.Context, url: Annotated[Optional[str], _URL_OPTION] = None) -> None:  # noqa: UP045
     """The supervisor's figures: live queue sizes, each agent's claims, SLA breaches (supervisors only)."""
-    from socialdesk.team.connect import connect
-    from socialdesk.team.migrate import require_current
     from socialdesk.team.supervisor import supervisor_view
 
     context = from_typer(ctx)
-    target, where = team_url(context, url)
-    with connect(target, where=where) as conn:
-        require_current(conn)
+    with team_session(context, url) as conn:
         view = supervisor_view(conn, context.settings.desk.agent)
     queue = " · ".join(f"{status} {count}" for status, count in view.queue.items())
     typer.echo(f"queue: {queue} · claimable {view.claimable} · awaiting approval {view.awaiting_approval}")

@@ -28,15 +28,11 @@ def push(
     url: Annotated[Optional[str], _URL_OPTION] = None,  # noqa: UP045
 ) -> None:
     """Make FILE's canned replies the team's set, used by every team desk (supervisors only)."""
-    from socialdesk.commands.team import team_url
+    from socialdesk.commands.team import team_session
     from socialdesk.services.team_playbook import push_file
-    from socialdesk.team.connect import connect
-    from socialdesk.team.migrate import require_current
 
     context = from_typer(ctx)
-    target, where = team_url(context, url)
-    with connect(target, where=where) as conn:
-        require_current(conn)
+    with team_session(context, url) as conn:
         pushed = push_file(conn, context.settings.desk.agent, file)
     if pushed.version is None:
         typer.echo(
@@ -55,16 +51,12 @@ def push(
 @playbook_app.command("show")
 def show(ctx: typer.Context, url: Annotated[Optional[str], _URL_OPTION] = None) -> None:  # noqa: UP045
     """The team's canned replies now: version, who published them, each reply's name and hint."""
-    from socialdesk.commands.team import team_url
+    from socialdesk.commands.team import team_session
     from socialdesk.sanitize import clean
     from socialdesk.team import playbook
-    from socialdesk.team.connect import connect
-    from socialdesk.team.migrate import require_current
 
     context = from_typer(ctx)
-    target, where = team_url(context, url)
-    with connect(target, where=where) as conn:
-        require_current(conn)
+    with team_session(context, url) as conn:
         version = playbook.current(conn)
     if version is None:
         typer.echo("no team playbook yet: a supervisor runs `socialdesk team playbook push FILE`")

@@ -136,5 +136,6 @@ def test_members_and_the_supervisor_status_from_the_command_line(
 def test_commands_on_a_database_without_the_schema_say_to_run_init(
     capsys: pytest.CaptureFixture[str], pg_url: str
 ) -> None:
-    code, _, err = run(capsys, "team", "status", "--url", pg_url)
-    assert code == 1 and "run `socialdesk team init`" in err
+    for command in (["status"], ["agent", "ann"], ["playbook", "show"], ["playbook", "push", "pb.toml"]):
+        code, _, err = run(capsys, "team", *command, "--url", pg_url)
+        assert code == 1 and "run `socialdesk team init`" in err, command
