@@ -604,7 +604,7 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (network, native_id),
         FOREIGN KEY (network, uri) REFERENCES post_uris (network, uri)
     );
-    CREATE FUNCTION pg_temp.status_uri(raw text) RETURNS text LANGUAGE plpgsql AS $$
+    CREATE OR REPLACE FUNCTION pg_temp.status_uri(raw text) RETURNS text LANGUAGE plpgsql AS $$
     DECLARE doc jsonb;
     BEGIN
         doc := raw::jsonb;

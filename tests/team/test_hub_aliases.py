@@ -113,9 +113,9 @@ def test_a_status_the_second_account_sees_is_one_post_across_a_failover(
         )
         assert one(db, leaders) == ["hub-a", "hub-a"]
         if seen == "by the killed leader":
-            copy = sales.federate(status)
             cursor = "SELECT cursor FROM cursors WHERE source = 'sales'"
             before = one(db, cursor)
+            copy = sales.federate(status)
             until(db, lambda: one(db, cursor) != before, said)  # hub-a synced sales' copy
             assert len(posts_like(db, "refund")) == 1
         hubs["hub-b"] = start_hub(tmp_path, env, "hub-b")
