@@ -129,3 +129,39 @@ def test_statuses_stored_before_migration_12_are_known_by_their_uri(pg_url: str)
         assert lease is not None
         assert hub_posts.publish_page(db, lease, [post("c9", "sales", URI)], [], "c", 0).inserted == 0
         assert db.execute("SELECT count(*) FROM posts").fetchone() == (3,)
+
+
+def test_two_hubs_publishing_one_status_at_once_agree_on_the_first(team_db: str) -> None:
+    import threading
+
+    with (
+        psycopg.connect(team_db, autocommit=True) as a,
+        psycopg.connect(team_db, autocommit=True) as b,
+        psycopg.connect(team_db, autocommit=True) as watch,
+    ):
+        support = hub_leases.try_lead(a, "support", "hub-a")
+        sales = hub_leases.try_lead(b, "sales", "hub-b")
+        assert support is not None and sales is not None
+        published: list[int] = []
+        with a.transaction():  # hub-a's page is written, not yet committed ...
+            hub_posts.publish_page(a, support, [post("s1", "support", URI)], [], "c", 0)
+            racer = threading.Thread(
+                target=lambda: published.append(
+                    hub_posts.publish_page(b, sales, [post("c1", "sales", URI)], [], "c", 0).inserted
+                )
+            )
+            racer.start()
+            # ... and hub-b's page of the same status waits for it, on the uri
+            for _ in range(1000):
+                if watch.execute(
+                    "SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                ).fetchone()[0]:  # type: ignore[index]
+                    break
+                watch.execute("SELECT pg_sleep(0.01)")
+            else:
+                raise AssertionError("hub-b did not wait for hub-a's page")
+            assert not published
+        racer.join(10)
+        assert published == [0]
+        assert [r[:2] for r in rows(a)] == [("s1", "support")]
+        assert a.execute("SELECT native_id, account FROM post_aliases").fetchall() == [("c1", "sales")]
