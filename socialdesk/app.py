@@ -183,10 +183,14 @@ class SocialDeskApp(App[None]):
         from socialdesk.services.team_outbox import events_of
         from socialdesk.services.team_replica import Pulled
 
-        def pulled(what: Pulled) -> None:
-            from socialdesk.services import notifications
+        began: list[bool] = []
 
-            notifications.begin(self.ctx.store, team.agent)  # the first read's notices are history
+        def pulled(what: Pulled) -> None:
+            if not began:  # after the first read: the team's notices until then are history, not rung
+                from socialdesk.services import notifications
+
+                notifications.begin(self.ctx.store, team.agent)
+                began.append(True)
             self.desk.post_message(TeamPulled(what))
             if mine := events_of(what.replies, team.agent):
                 self.desk.post_message(OutboxChanged(mine))
