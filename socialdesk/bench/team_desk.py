@@ -317,8 +317,11 @@ def report(
     from socialdesk.bench.team_pacing import growth
 
     passed = True
-    rows = []
+    rows: list[dict[str, Any]] = []
     for desks in desk_counts:
+        if beyond := _beyond_the_machine(rows, desks):
+            say(beyond)
+            continue
         with scratch(admin_url) as url:
             say(
                 f"{desks} desk processes following the feed, {changes} status changes (one per "
@@ -366,6 +369,24 @@ def report(
         f"{start['team_s']:.3f} s: {start['ratio']:.2f}x (<= 1.2x)"
     )
     return passed
+
+
+def _beyond_the_machine(measured: list[dict[str, Any]], desks: int) -> str:
+    """Why `desks` desk processes are not measured ("" if they may be): what following the feed costs
+    each desk at a smaller count, times `desks`, is more CPU than this machine has."""
+    if not measured or measured[-1]["errors"]:
+        return ""
+    last = measured[-1]
+    per_commit = last["desk_cpu_ms"] + (last["server_cpu_ms"] or 0.0)
+    need = desks * last["commits_per_second"] * per_commit / 1000
+    cores = os.cpu_count() or 1
+    if need <= cores:
+        return ""
+    return (
+        f"{desks} desk processes not measured: following the feed would take {need:.1f} CPU-seconds a "
+        f"second ({desks} x {last['commits_per_second']:.1f} commits/s x {per_commit:.2f} ms, as measured "
+        f"at {last['desks']}) on {cores} cores; the async clients below measure {desks} desks"
+    )
 
 
 def _report_listeners(

@@ -69,3 +69,19 @@ def test_a_bad_team_group_or_desk_count_is_refused_before_any_database_is_touche
     code, out, err = run(capsys, "--config", str(config), "bench", "--team", *args)
     assert code == 1
     assert (out + err).strip().splitlines() == [f"socialdesk: error: {error}"]
+
+
+def test_desk_processes_beyond_what_the_machine_can_run_are_not_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """200 desk processes at 3.4 ms a commit each need 4.8 cores: said, not run until they time out."""
+    from socialdesk.bench import team_desk
+
+    monkeypatch.setattr(team_desk.os, "cpu_count", lambda: 2)
+    at_20 = {"desks": 20, "commits_per_second": 7.0, "desk_cpu_ms": 2.9, "server_cpu_ms": 0.5, "errors": []}
+    assert team_desk._beyond_the_machine([], 200) == ""  # nothing measured yet: try
+    assert team_desk._beyond_the_machine([at_20], 40) == ""  # 0.95 CPU-seconds a second fit
+    said = team_desk._beyond_the_machine([at_20], 200)
+    assert said.startswith("200 desk processes not measured: following the feed would take 4.8 CPU-seconds")
+    assert "on 2 cores" in said and "async clients below measure 200 desks" in said
+    assert team_desk._beyond_the_machine([{**at_20, "errors": ["late"]}], 200) == ""
