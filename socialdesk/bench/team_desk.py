@@ -237,9 +237,32 @@ def status_seen(url: str, desks: int, changes: int, per_page: int = ARRIVAL_PAGE
     server_cpu = (
         server_after - server_before if server_after is not None and server_before is not None else None
     )
-    busy = machine_after[0] - machine_before[0]
-    total = machine_after[1] - machine_before[1]
+    machine = (machine_after[0] - machine_before[0], machine_after[1] - machine_before[1])
+    return {
+        **figures(
+            desks, latencies, errors, started, window, commits, server_cpu, machine, desk_cpu_ms=desk_cpu
+        ),
+        "reads_per_desk_per_second": sum(n for _, n in cpu.values()) / len(cpu) / window
+        if cpu and window
+        else 0.0,
+    }
+
+
+def figures(
+    desks: int,
+    latencies: list[float],
+    errors: list[str],
+    started: float,
+    window: float,
+    commits: int,
+    server_cpu: float | None,
+    machine: tuple[int, int],
+    **own_cpu: float,
+) -> dict[str, Any]:
+    """A status run's figures: when every desk had each change, the commits, and CPU per desk per commit
+    (the server's and each of `own_cpu`, given in seconds over the window)."""
     per_desk_commit = 1000 / (desks * commits) if commits else 0.0
+    busy, total = machine
     return {
         "desks": desks,
         "changes": len(latencies),
@@ -250,12 +273,9 @@ def status_seen(url: str, desks: int, changes: int, per_page: int = ARRIVAL_PAGE
         "start_s": started,
         "seconds": window,
         "commits_per_second": commits / window if window else 0.0,
-        "desk_cpu_ms": desk_cpu * per_desk_commit,
+        **{name: seconds * per_desk_commit for name, seconds in own_cpu.items()},
         "server_cpu_ms": server_cpu * per_desk_commit if server_cpu is not None else None,
         "machine_busy": busy / total if total else 0.0,
-        "reads_per_desk_per_second": sum(n for _, n in cpu.values()) / len(cpu) / window
-        if cpu and window
-        else 0.0,
         "errors": errors,
     }
 
@@ -314,7 +334,6 @@ def report(
     say: Callable[[str], None],
 ) -> bool:
     """Measure both figures (status at each desk count, cold start once) and print them; True if they pass."""
-    from socialdesk.bench.team_pacing import growth
 
     passed = True
     rows: list[dict[str, Any]] = []
@@ -332,33 +351,8 @@ def report(
             except RuntimeError as exc:  # a desk that never had a change: the figure failed, the rest goes on
                 say(f"  error: {exc}")
                 passed = False
-    say("")
-    say("A status change seen by every other desk (each desk a process with its own cache):")
-    say(
-        "desks  p50        p95 (<= 500 ms)  max        commits/s  CPU per desk per commit: desk  server"
-        "  machine busy"
-    )
-    for r in rows:
-        passed = passed and r["p95_ms"] <= 500 and not r["errors"]
-        server = f"{r['server_cpu_ms']:.2f} ms" if r["server_cpu_ms"] is not None else "(remote)"
-        say(
-            f"{r['desks']:>5}  {r['p50_ms']:>7.1f} ms  {r['p95_ms']:>12.1f} ms  {r['max_ms']:>7.1f} ms"
-            f"  {r['commits_per_second']:>9.1f}  {r['desk_cpu_ms']:>26.2f} ms  {server:>8}"
-            f"  {r['machine_busy']:>11.0%}"
-        )
-        for error in r["errors"][:3]:
-            say(f"  error: {error}")
-        if r["errors"]:
-            say(
-                f"  {r['desks']} desks: {r['changes']} changes measured, "
-                f"the last seen after {r['last_ms']:,.0f} ms"
-            )
-    if len(rows) > 1:
-        first, last = rows[0], rows[-1]
-        say(
-            f"{first['desks']} -> {last['desks']} desks: p50 {growth(first['p50_ms'], last['p50_ms'])}, "
-            f"p95 {growth(first['p95_ms'], last['p95_ms'])}, max {growth(first['max_ms'], last['max_ms'])}"
-        )
+    title = "A status change seen by every other desk (each desk a process with its own cache):"
+    passed = _say_status(rows, title, "desk", "desk_cpu_ms", say) and passed
     passed = _report_listeners(admin_url, desk_counts, changes, scratch, say) and passed
     with scratch(admin_url) as url:
         say(f"\ncold start, {start_posts:,} posts in the cache, {start_runs} starts of each ...")
@@ -398,7 +392,6 @@ def _report_listeners(
 ) -> bool:
     """The status figure again with each desk an async client of the feed (bench/team_listeners.py)."""
     from socialdesk.bench import team_listeners
-    from socialdesk.bench.team_pacing import growth
 
     passed, rows = True, []
     for desks in desk_counts:
@@ -409,18 +402,37 @@ def _report_listeners(
             except RuntimeError as exc:
                 say(f"  error: {exc}")
                 passed = False
+    title = "The same, each desk an async client of the feed in one process, no cache (the server's share):"
+    return _say_status(rows, title, "clients", "client_cpu_ms", say) and passed
+
+
+def _say_status(
+    rows: list[dict[str, Any]], title: str, who: str, cpu: str, say: Callable[[str], None]
+) -> bool:
+    """Print status runs as a table with their growth over the desk counts; True if every run passed."""
+    from socialdesk.bench.team_pacing import growth
+
+    passed = True
     say("")
-    say("The same, each desk an async client of the feed in one process, no cache (the server's share):")
-    say("desks  p50        p95 (<= 500 ms)  max        commits/s  CPU per desk per commit: clients  server")
+    say(title)
+    say(
+        f"desks  p50        p95 (<= 500 ms)  max        commits/s  CPU per desk per commit: {who:>7}  server"
+        "  machine busy"
+    )
     for r in rows:
         passed = passed and r["p95_ms"] <= 500 and not r["errors"]
         server = f"{r['server_cpu_ms']:.2f} ms" if r["server_cpu_ms"] is not None else "(remote)"
         say(
             f"{r['desks']:>5}  {r['p50_ms']:>7.1f} ms  {r['p95_ms']:>12.1f} ms  {r['max_ms']:>7.1f} ms"
-            f"  {r['commits_per_second']:>9.1f}  {r['client_cpu_ms']:>29.2f} ms  {server:>8}"
+            f"  {r['commits_per_second']:>9.1f}  {r[cpu]:>29.2f} ms  {server:>8}  {r['machine_busy']:>11.0%}"
         )
         for error in r["errors"][:3]:
             say(f"  error: {error}")
+        if r["errors"]:
+            say(
+                f"  {r['desks']} desks: {r['changes']} changes measured, "
+                f"the last seen after {r['last_ms']:,.0f} ms"
+            )
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
         say(

@@ -25,9 +25,9 @@ from socialdesk.bench.team_desk import (
     WARM_UP,
     _machine_busy,
     _server_cpu,
+    figures,
     seed,
 )
-from socialdesk.bench.team_pacing import percentile
 from socialdesk.team import feed
 from socialdesk.team.connect import connect
 from socialdesk.team.schema import CHANNEL, REPLICATED
@@ -155,24 +155,11 @@ async def _measure(url: str, desks: int, changes: int, per_page: int) -> dict[st
         if arrivals.is_alive():
             await asyncio.to_thread(arrivals.join, 10)
     commits = posts // per_page + len(latencies) + bool(errors)
-    per_desk_commit = 1000 / (desks * commits) if commits else 0.0
     server_cpu = None if server_after is None or server_before is None else server_after - server_before
-    busy, total = (after - before for after, before in zip(machine_after, machine_before, strict=True))
-    return {
-        "desks": desks,
-        "changes": len(latencies),
-        "last_ms": latencies[-1] * 1000 if latencies else 0.0,
-        "p50_ms": percentile(latencies, 0.50) * 1000,
-        "p95_ms": percentile(latencies, 0.95) * 1000,
-        "max_ms": max(latencies) * 1000 if latencies else 0.0,
-        "start_s": started,
-        "seconds": window,
-        "commits_per_second": commits / window if window else 0.0,
-        "client_cpu_ms": client_cpu * per_desk_commit,
-        "server_cpu_ms": server_cpu * per_desk_commit if server_cpu is not None else None,
-        "machine_busy": busy / total if total else 0.0,
-        "errors": errors,
-    }
+    machine = (machine_after[0] - machine_before[0], machine_after[1] - machine_before[1])
+    return figures(
+        desks, latencies, errors, started, window, commits, server_cpu, machine, client_cpu_ms=client_cpu
+    )
 
 
 async def _first_of(waited: Any, clients: list[asyncio.Task[None]], timeout: float, failed: str) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from socialdesk.bench.team_arrivals import new_post
 from socialdesk.team import hub_leases, hub_posts
 from socialdesk.team.hub_leases import Fenced
 from socialdesk.team.schema import MIGRATIONS
@@ -21,6 +22,7 @@ URI = "https://other.example/users/x/statuses/1"
 def post(native_id: str, account: str, uri: str = "", **fields: Any) -> dict[str, Any]:
     """A Mastodon post as the hub's cache hands it to publish_page (store/hub_pages.py)."""
     return {
+        **new_post("", 0, time.time()),
         "network": "mastodon",
         "native_id": native_id,
         "account": account,
@@ -28,27 +30,8 @@ def post(native_id: str, account: str, uri: str = "", **fields: Any) -> dict[str
         "author_handle": "user1@other.example",
         "author_name": "User1",
         "text": f"my refund ({native_id})",
-        "created_at": time.time(),
-        "url": "",
-        "in_reply_to": None,
-        "conversation_id": None,
-        "kind": "mention",
-        "lang": "en",
-        "is_ours": False,
-        "content_warning": "",
         "raw": json.dumps({"type": "mention", "status": {"id": native_id, "uri": uri}}),
-        "fetched_at": time.time(),
-        "edited_at": None,
-        "deleted_at": None,
-        "status": "new",
-        "priority": 1,
-        "sentiment": None,
-        "sentiment_label": "",
-        "intent": "",
-        "actionable": True,
-        "assigned_to": "",
         "due_at": None,
-        "tags": [],
         "uri": uri,
         **fields,
     }

@@ -20,6 +20,20 @@ from socialdesk.widgets.thread_view import ThreadView
 from tests.ui.waiting import settle
 
 
+class LoadsSeen:
+    """A message hook that notes the loads the desk starts after its first page."""
+
+    def __init__(self) -> None:
+        self.loaded: set[type[Message]] = set()
+
+    def __call__(self, message: Message) -> None:
+        if isinstance(message, (QueueCountsLoaded, PatternLoaded)):
+            self.loaded.add(type(message))
+
+    def both(self) -> bool:
+        return self.loaded == {QueueCountsLoaded, PatternLoaded}
+
+
 async def test_the_first_frame_shows_the_first_posts_detail_read_before_the_ui(
     desk_app: SocialDeskApp,
 ) -> None:
@@ -68,14 +82,8 @@ async def test_work_no_pane_of_the_first_frame_shows_starts_only_after_it_is_pai
 
     for name in ("_after_first_page", "refresh_queue_counts", "_load_pattern"):
         monkeypatch.setattr(DeskScreen, name, spy(name, getattr(DeskScreen, name)))
-    loaded: list[Message] = []
-
-    def hook(message: Message) -> None:
-        if isinstance(message, (QueueCountsLoaded, PatternLoaded)):
-            loaded.append(message)
-
-    async with desk_app.run_test(size=(160, 48), message_hook=hook) as pilot:
-        await settle(pilot, until=lambda: {type(m) for m in loaded} == {QueueCountsLoaded, PatternLoaded})
+    async with desk_app.run_test(size=(160, 48), message_hook=(seen := LoadsSeen())) as pilot:
+        await settle(pilot, until=seen.both)
     assert happened[0] == "_after_first_page", happened
     assert {"refresh_queue_counts", "_load_pattern"} <= set(happened)
 
@@ -87,14 +95,8 @@ async def test_the_counter_warms_up_when_the_agent_turns_to_the_composer_not_bef
     written: an agent reading the feed never pays for them; `r` warms them while the reply is begun."""
     warmed: list[str] = []
     monkeypatch.setattr(DeskScreen, "_warm_up", lambda self: warmed.append("warm-up"))
-    loaded: list[Message] = []
-
-    def hook(message: Message) -> None:
-        if isinstance(message, (QueueCountsLoaded, PatternLoaded)):
-            loaded.append(message)
-
-    async with desk_app.run_test(size=(160, 48), message_hook=hook) as pilot:
-        await settle(pilot, until=lambda: {type(m) for m in loaded} == {QueueCountsLoaded, PatternLoaded})
+    async with desk_app.run_test(size=(160, 48), message_hook=(seen := LoadsSeen())) as pilot:
+        await settle(pilot, until=seen.both)
         await pilot.press("j", "j", "k")
         await settle(pilot)
         assert warmed == []
