@@ -23,6 +23,7 @@ from socialdesk.bench.corpus import (
 )
 from socialdesk.bench.corpus_care import INSERT_REPLY, INSERT_STATUS, care
 from socialdesk.store import Store
+from socialdesk.store import metrics_pair_schema as pair_schema
 from socialdesk.store import metrics_rollup_schema as rollup_schema
 from socialdesk.store.migrate import statements
 from socialdesk.store.schema import SCHEMA_VERSION
@@ -143,7 +144,9 @@ def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, obj
         if kind == "index":
             conn.execute(sql)
     conn.execute("INSERT INTO posts_fts (posts_fts) VALUES ('rebuild')")
-    for statement in statements(rollup_schema.BACKFILL):  # the metrics' rollups, summed once
+    for statement in statements(
+        rollup_schema.BACKFILL + pair_schema.BACKFILL
+    ):  # the metrics' rollups, summed once
         conn.execute(statement)
     for kind, _, sql in saved:
         if kind == "trigger":

@@ -22,6 +22,7 @@ from socialdesk.errors import UserError
 from socialdesk.services.hours import ALWAYS, BusinessHours
 from socialdesk.services.survey_io import SATISFIED
 from socialdesk.store import Store
+from socialdesk.store import metrics_pairs as pairs
 from socialdesk.store import metrics_queries as mq
 from socialdesk.store import metrics_rollups as rollups
 from socialdesk.store.queries import PostFilter
@@ -255,20 +256,37 @@ class Metrics:
         previous = self._figures(self._found(prev.since, prev.until, prev.until, fast, business))
         groups: dict[str, Figures] = {}
         if by is not None:
-            queues = list(self.queues()) if by == "queue" else []
-            names = mq.fill_scope(conn, by, period.since, period.until, queues)
-            rolled = fast and by == "network"
-            found = mq.figures(
-                conn, period.since, period.until, now, by, business, SATISFIED, posts=not rolled
-            )
-            if rolled:
-                for name, values in rollups.figures(conn, period.since, period.until, now, True).items():
-                    found.setdefault(name, {}).update(values)
+            rolled = self._by_network(period, now) if fast and by == "network" else None
+            if rolled is not None:
+                names, found = rolled
+            else:
+                queues = list(self.queues()) if by == "queue" else []
+                names = mq.fill_scope(conn, by, period.since, period.until, queues)
+                found = mq.figures(conn, period.since, period.until, now, by, business, SATISFIED)
             groups = {name: self._figures(found, name) for name in names}
         return Report(
             period, figures, previous, by, groups, self._volume(period, fast),
             rollups.backlog(conn, self.clock()), self.clock(),
         )  # fmt: skip
+
+    def _by_network(
+        self, period: Period, now: float
+    ) -> tuple[list[str], dict[str, dict[str, object]]] | None:
+        """The groups' names and figures of the breakdown by network, from the rollups (None when the
+        status changes' rollups no longer answer). A network's scope is its posts of the period and the
+        posts whose survey answers fall in it."""
+        conn = self.store.conn
+        events = pairs.figures(conn, period.since, period.until)
+        if events is None:
+            return None
+        found = rollups.figures(conn, period.since, period.until, now, True)
+        names = set(found) - {mq.OVERALL}  # the networks with posts in the period
+        answers = mq.answers_by_network(conn, period.since, period.until, SATISFIED)
+        names.update(answers)
+        for values in (events, answers):
+            for name, more in values.items():
+                found.setdefault(name, {}).update(more)
+        return sorted(names), found
 
     def _found(
         self, since: float, until: float, now: float, fast: bool, business: bool

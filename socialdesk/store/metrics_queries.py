@@ -317,6 +317,19 @@ def _answers_sql(by: str | None) -> str:
     )
 
 
+def answers_by_network(
+    conn: sqlite3.Connection, since: float, until: float, satisfied: int
+) -> dict[str, dict[str, object]]:
+    """Survey answers of [since, until) per network (their conversation's), as `figures` gives them by
+    network: without the scope table, since an answer's own post is always in its network's scope."""
+    rows = conn.execute(
+        f"WITH a AS MATERIALIZED ({_ANSWERS}) SELECT a.network, count(*), avg(a.score), "
+        "CAST(total(a.score >= :satisfied) AS INTEGER) FROM a GROUP BY a.network",
+        {"since": since, "until": until, "satisfied": satisfied},
+    )
+    return {g: {"csat_responses": n, "csat_average": avg, "csat_satisfied": ok} for g, n, avg, ok in rows}
+
+
 def fill_scope(
     conn: sqlite3.Connection,
     by: str,

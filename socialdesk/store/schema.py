@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from socialdesk.store.metrics_pair_schema import MIGRATION as PAIR_MIGRATION
 from socialdesk.store.metrics_rollup_schema import MIGRATION as ROLLUP_MIGRATION
 
 # Each entry migrates from version i to i + 1. Never edit a released migration: append a new one.
@@ -506,6 +507,9 @@ MIGRATIONS: list[str] = [
     # 30: the metrics' rollups (store/metrics_rollup_schema.py): sums per quarter-hour and day kept by
     # triggers, so a report's cost stays flat as the cache grows (README, "Metrics"); backfilled here
     ROLLUP_MIGRATION,
+    # 31: the breakdown by network's rollups (store/metrics_pair_schema.py): replies, resolutions and
+    # reopenings per (event's unit, post's unit, network), per quarter-hour and day; backfilled here
+    PAIR_MIGRATION,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,157 @@
+"""The metrics' pair rollups as a migration: sums per (event's unit, post's unit, network) of sent replies,
+reopenings and resolutions (a resolution by its duration's fine bucket), per quarter-hour and per day,
+kept by triggers on replies, the audit log, posts and `metrics_resolutions`, and their backfill.
+
+A breakdown by network counts an event of the period only when its post arrived in the period too (its
+post is in the network's scope), which no sum per unit of one time answers; a sum per pair of units does
+for whole units (README, "Metrics"). A day here is 96 quarter-hours as SQLite's `CAST(t / 900 AS
+INTEGER)` numbers them, so a day cell is exactly the sum of its quarter cells. `what` is the event:
+`REPLY`, `REOPENED`, or a resolution's fine bucket (quarter cells, `metrics_pairs_fine`) or bucket (day
+cells). Only customer posts (`is_ours = 0`) have cells, as only they fall in a network's scope by arrival.
+"""
+
+from __future__ import annotations
+
+from socialdesk.store.metrics_rollup_schema import QUARTER, status_of, unit
+
+REPLY = -1
+REOPENED = -2
+PER_DAY = 96  # quarter-hours in a day cell
+
+
+def _counted(r: str) -> str:
+    """A reply that counts (as metrics_rollup_schema counts it: sent, a thread's first part)."""
+    return f"({r}.state = 'sent' AND {r}.part = 1)"
+
+
+def _previous_status(c: str) -> str:
+    """The status the post had before change `c`: its previous status change in the log (time, then id)."""
+    return (
+        f"(SELECT {status_of('b.detail')} FROM audit b INDEXED BY audit_post WHERE b.post_id = {c}.post_id "
+        f"AND b.action = 'status' AND (b.at < {c}.at OR (b.at = {c}.at AND b.id < {c}.id)) "
+        "ORDER BY b.at DESC, b.id DESC LIMIT 1)"
+    )
+
+
+def _reopening(c: str) -> str:
+    return f"({status_of(f'{c}.detail')} IN ('open', 'new') AND {_previous_status(c)} = 'resolved')"
+
+
+def _upserts(source: str, event_at: str, post: str, what: str, sign: str, resolution: bool) -> str:
+    """Add (`sign` "+") or take away ("-") one event per row of `source` (a FROM ... WHERE clause) in the
+    cells of its quarter-hours and days: the event at `event_at`, its post `post` (an alias), `what`."""
+    e, p = unit(event_at, QUARTER), unit(f"{post}.created_at", QUARTER)
+    day_what = f"CASE WHEN {what} >= 0 THEN {what} / 10 ELSE {what} END" if resolution else what
+    statements = (
+        f"INSERT INTO metrics_pairs_q (e, p, network, what, n) SELECT {e}, {p}, {post}.network, {what}, "
+        f"{sign}1 {source} ON CONFLICT (e, p, network, what) DO UPDATE SET n = n + excluded.n;\n"
+        f"INSERT INTO metrics_pairs_d (e, p, network, what, n) SELECT {e} / {PER_DAY}, {p} / {PER_DAY}, "
+        f"{post}.network, {day_what}, {sign}1 {source} "
+        "ON CONFLICT (e, p, network, what) DO UPDATE SET n = n + excluded.n;\n"
+    )
+    if resolution:
+        statements += (
+            f"INSERT INTO metrics_pairs_fine (fine, e, p, network, n) SELECT {what}, {e} / {PER_DAY}, "
+            f"{p} / {PER_DAY}, {post}.network, {sign}1 {source} "
+            "ON CONFLICT (fine, e, p, network) DO UPDATE SET n = n + excluded.n;\n"
+        )
+    return statements
+
+
+def _reply(r: str, sign: str) -> str:
+    source = f"FROM posts x WHERE x.id = {r}.post_id AND x.is_ours = 0 AND {_counted(r)}"
+    return _upserts(source, f"{r}.updated_at", "x", str(REPLY), sign, False)
+
+
+def _post_events(x: str, sign: str) -> str:
+    """Add or take away every event of post `x` (old or new): when it moves, changes network or owner."""
+    replies = (
+        f"FROM replies r INDEXED BY replies_post WHERE r.post_id = {x}.id AND {x}.is_ours = 0 "
+        f"AND {_counted('r')}"
+    )
+    resolutions = (
+        f"FROM audit b INDEXED BY audit_post CROSS JOIN metrics_resolutions m ON m.change_id = b.id "
+        f"WHERE b.post_id = {x}.id AND b.action = 'status' AND {x}.is_ours = 0"
+    )
+    reopenings = (
+        f"FROM audit c INDEXED BY audit_post WHERE c.post_id = {x}.id AND c.action = 'status' "
+        f"AND {x}.is_ours = 0 AND {_reopening('c')}"
+    )
+    return (
+        _upserts(replies, "r.updated_at", x, str(REPLY), sign, False)
+        + _upserts(resolutions, "m.at", x, "m.fine", sign, True)
+        + _upserts(reopenings, "c.at", x, str(REOPENED), sign, False)
+    )
+
+
+def _backfill() -> str:
+    """The cells of the rows already in the cache: the quarter cells in one pass over each kind of event
+    (a change's previous status through a window function, in the log's order), the days from them."""
+    e_r, e_m, e_c = (unit(t, QUARTER) for t in ("r.updated_at", "m.at", "c.at"))
+    p = unit("x.created_at", QUARTER)
+    status = status_of("a.detail")
+    changes = (
+        f"SELECT a.at AS at, {status} AS status, a.post_id AS post_id, "
+        f"lag({status}) OVER (PARTITION BY a.post_id ORDER BY a.at, a.id) AS prev "
+        "FROM audit a WHERE a.action = 'status' AND a.post_id IS NOT NULL"
+    )
+    return f"""
+INSERT INTO metrics_pairs_q (e, p, network, what, n)
+    SELECT e, p, network, what, count(*) FROM (
+        SELECT {e_r} AS e, {p} AS p, x.network AS network, {REPLY} AS what
+        FROM replies r JOIN posts x ON x.id = r.post_id WHERE {_counted("r")} AND x.is_ours = 0
+        UNION ALL SELECT {e_m}, {p}, x.network, m.fine
+        FROM metrics_resolutions m JOIN posts x ON x.id = m.post_id WHERE x.is_ours = 0
+        UNION ALL SELECT {e_c}, {p}, x.network, {REOPENED}
+        FROM ({changes}) c JOIN posts x ON x.id = c.post_id
+        WHERE c.status IN ('open', 'new') AND c.prev = 'resolved' AND x.is_ours = 0
+    ) GROUP BY e, p, network, what;
+INSERT INTO metrics_pairs_d (e, p, network, what, n)
+    SELECT e / {PER_DAY}, p / {PER_DAY}, network, CASE WHEN what >= 0 THEN what / 10 ELSE what END, sum(n)
+    FROM metrics_pairs_q GROUP BY 1, 2, 3, 4;
+INSERT INTO metrics_pairs_fine (fine, e, p, network, n)
+    SELECT what, e / {PER_DAY}, p / {PER_DAY}, network, sum(n) FROM metrics_pairs_q WHERE what >= 0
+    GROUP BY 1, 2, 3, 4;
+"""
+
+
+BACKFILL = _backfill()
+_RESOLUTION = "FROM posts x WHERE x.id = new.post_id AND x.is_ours = 0"
+_REOPENED = (
+    f"FROM posts x WHERE x.id = new.post_id AND x.is_ours = 0 AND {_previous_status('new')} = 'resolved'"
+)
+
+MIGRATION = f"""
+CREATE TABLE metrics_pairs_q (
+    e INTEGER NOT NULL, p INTEGER NOT NULL, network TEXT NOT NULL, what INTEGER NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (e, p, network, what)
+) WITHOUT ROWID;
+CREATE INDEX metrics_pairs_q_post ON metrics_pairs_q (p, e, network, what, n);
+CREATE TABLE metrics_pairs_d (
+    e INTEGER NOT NULL, p INTEGER NOT NULL, network TEXT NOT NULL, what INTEGER NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (e, p, network, what)
+) WITHOUT ROWID;
+CREATE TABLE metrics_pairs_fine (
+    fine INTEGER NOT NULL, e INTEGER NOT NULL, p INTEGER NOT NULL, network TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (fine, e, p, network)
+) WITHOUT ROWID;
+{BACKFILL}
+CREATE TRIGGER metrics_pairs_reply_insert AFTER INSERT ON replies WHEN {_counted("new")} BEGIN
+{_reply("new", "+")}END;
+CREATE TRIGGER metrics_pairs_reply_update AFTER UPDATE OF state, part, updated_at, post_id ON replies
+WHEN {_counted("old")} OR {_counted("new")} BEGIN
+{_reply("old", "-")}{_reply("new", "+")}END;
+CREATE TRIGGER metrics_pairs_reply_delete AFTER DELETE ON replies WHEN {_counted("old")} BEGIN
+{_reply("old", "-")}END;
+CREATE TRIGGER metrics_pairs_resolution AFTER INSERT ON metrics_resolutions BEGIN
+{_upserts(_RESOLUTION, "new.at", "x", "new.fine", "+", True)}END;
+CREATE TRIGGER metrics_pairs_reopened AFTER INSERT ON audit
+WHEN new.action = 'status' AND {status_of("new.detail")} IN ('open', 'new') BEGIN
+{_upserts(_REOPENED, "new.at", "x", str(REOPENED), "+", False)}END;
+CREATE TRIGGER metrics_pairs_post_moved AFTER UPDATE OF created_at, network, is_ours ON posts
+WHEN old.created_at IS NOT new.created_at OR old.network IS NOT new.network OR old.is_ours IS NOT new.is_ours
+BEGIN
+{_post_events("old", "-")}{_post_events("new", "+")}END;
+CREATE TRIGGER metrics_pairs_post_delete AFTER DELETE ON posts WHEN old.is_ours = 0 BEGIN
+{_post_events("old", "-")}END;
+"""

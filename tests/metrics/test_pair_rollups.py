@@ -1,0 +1,190 @@
+"""The breakdown by network read from the pair rollups (store/metrics_pairs.py) is the one the statements
+give: on caches whose replies, resolutions and reopenings fall on and around the quarter-hour and day
+edges of the periods asked for, with posts arriving before the period, second resolutions, replies taken
+back, survey answers for posts of other periods, posts becoming ours, moving or going; and the migration's
+backfill is what the triggers keep. A broken rollup fails the comparison."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+
+import pytest
+
+from socialdesk.services.metrics import Metrics, Period
+from socialdesk.store import Store, metrics_pairs
+from tests.metrics.test_rollups import T0, arrive, change_status, same, send_reply, statement_report
+
+QUARTER, DAY = 900.0, 86400.0
+NETWORKS = ("x", "mastodon", "bluesky")
+
+
+def near_edge(rng: random.Random, around: float) -> float:
+    """A time on, or a hair either side of, a quarter-hour or day edge near `around` (or anywhere)."""
+    width = rng.choice([QUARTER, DAY])
+    edge = round(around / width) * width
+    return edge + rng.choice([0.0, 1e-6, -1e-6, 0.25, -0.25, 60.0, -60.0, rng.uniform(-width, width)])
+
+
+def build(store: Store, seed: int, posts: int = 120) -> None:
+    """Posts from a day before T0 to three days after, each with replies and status changes at edges."""
+    rng = random.Random(seed)
+    conn = store.conn
+    for n in range(posts):
+        created = near_edge(rng, T0 + rng.uniform(-DAY, 3 * DAY))
+        network = rng.choice(NETWORKS)
+        post_id = arrive(store, f"{seed}-{n}", network, created, "neutral", True, 900.0, "new")
+        when = created
+        for _ in range(rng.choice([0, 1, 2, 3, 4])):  # the log in order: resolved, reopened, resolved again
+            when = max(when, near_edge(rng, when + rng.uniform(0, DAY)))
+            change_status(
+                store, post_id, rng.choice(["resolved", "resolved", "open", "new", "pending"]), when
+            )
+        for _ in range(rng.choice([0, 1, 2])):
+            at = near_edge(rng, created + rng.uniform(0, 1.5 * DAY))
+            send_reply(
+                store, post_id, network, at, rng.choice([1, 2]), rng.choice(["sent", "sent", "discarded"])
+            )
+        if rng.random() < 0.15:  # a survey answered, often in a later period than the post's
+            conn.execute(
+                "INSERT OR IGNORE INTO survey_answers (post_id, score, answered_at, imported_at) "
+                "VALUES (?, ?, ?, ?)",
+                (post_id, rng.randint(1, 5), near_edge(rng, created + rng.uniform(0, 2 * DAY)), T0),
+            )
+        if rng.random() < 0.05:  # our own post (its replies and changes count only through a survey)
+            conn.execute("UPDATE posts SET is_ours = 1 WHERE id = ?", (post_id,))
+
+
+def periods(seed: int, count: int = 12) -> list[Period]:
+    rng = random.Random(seed + 1000)
+    found = [Period(T0, T0 + 2 * DAY, "whole days"), Period(T0 + 450.5, T0 + DAY + 900, "odd")]
+    while len(found) < count:
+        since = near_edge(rng, T0 + rng.uniform(-0.5 * DAY, 2 * DAY))
+        length = rng.choice([600.0, 3600.0, DAY, 1.5 * DAY + 123.25, 2 * DAY, 2 * DAY + QUARTER])
+        found.append(Period(since, since + length, "p"))
+    return found
+
+
+def check(store: Store, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    metrics = Metrics(store, clock=lambda: T0 + 5 * DAY)
+    broken_down = 0
+    for period in periods(seed):
+        fast = metrics.report(period, "network")
+        broken_down += bool(fast.groups)
+        same(fast, statement_report(metrics, period, "network", monkeypatch))
+    assert broken_down >= 8  # the data put posts in most periods
+
+
+@pytest.fixture(params=[1, 2, 3, 4])
+def seeded(request: pytest.FixtureRequest) -> Iterator[tuple[Store, int]]:
+    store = Store(":memory:")
+    build(store, request.param)
+    yield store, request.param
+    store.close()
+
+
+def test_the_pair_rollups_give_the_breakdown_the_statements_give(
+    seeded: tuple[Store, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, seed = seeded
+    assert metrics_pairs.figures(store.conn, T0, T0 + 2 * DAY) is not None  # the rollups answer, no fallback
+    check(store, monkeypatch, seed)
+
+
+def test_each_write_path_keeps_the_pair_rollups_right(
+    seeded: tuple[Store, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, seed = seeded
+    conn = store.conn
+    rng = random.Random(seed)
+    ids = [row[0] for row in conn.execute("SELECT id FROM posts ORDER BY id")]
+    for post_id in rng.sample(ids, 5):  # retriaged as ours (own_accounts.py), and back
+        conn.execute("UPDATE posts SET is_ours = 1 - is_ours WHERE id = ?", (post_id,))
+    for post_id in rng.sample(ids, 5):  # a post whose time was wrong, corrected
+        conn.execute("UPDATE posts SET created_at = created_at - 3600 WHERE id = ?", (post_id,))
+    conn.execute(
+        "UPDATE replies SET state = 'failed' WHERE id IN (SELECT id FROM replies ORDER BY id LIMIT 3)"
+    )
+    conn.execute("UPDATE replies SET updated_at = updated_at + 900.0 WHERE id % 7 = 0")
+    conn.execute("DELETE FROM replies WHERE id % 11 = 0")
+    conn.execute("UPDATE replies SET post_id = ? WHERE id % 13 = 0", (ids[0],))
+    check(store, monkeypatch, seed)
+    moved = conn.execute("SELECT count(*) FROM metrics_stale").fetchone()[0]
+    assert moved == 1  # a moved post with status changes: the statements answer, as the overall ones
+
+
+def test_a_post_going_takes_its_events_with_it(
+    seeded: tuple[Store, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, seed = seeded
+    conn = store.conn
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("DELETE FROM posts WHERE id IN (SELECT post_id FROM replies WHERE state = 'sent' LIMIT 5)")
+    conn.execute("DELETE FROM metrics_stale")  # as if the gone posts had no status changes: the cells decide
+    conn.execute("DELETE FROM audit WHERE post_id NOT IN (SELECT id FROM posts)")
+    conn.execute("DELETE FROM metrics_resolutions WHERE post_id NOT IN (SELECT id FROM posts)")
+    check(store, monkeypatch, seed)
+
+
+def test_resolutions_reopenings_and_moves_through_the_triggers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Status changes after the replies (the order the desk writes them in), then a post moved into the
+    period: every cell follows."""
+    store = Store(":memory:")
+    build(store, 7, posts=60)
+    conn = store.conn
+    later = arrive(store, "late", "x", T0 + DAY - 1e-6, "neutral", True, 900.0, "new")
+    send_reply(store, later, "x", T0 + DAY + 0.5, 1, "sent")
+    change_status(store, later, "resolved", T0 + DAY + QUARTER)
+    change_status(store, later, "open", T0 + 2 * DAY - 1e-6)
+    change_status(store, later, "resolved", T0 + 2 * DAY)
+    check(store, monkeypatch, 7)
+    conn.execute("UPDATE posts SET network = 'mastodon', is_ours = 0 WHERE id = ?", (later,))
+    check(store, monkeypatch, 7)
+    store.close()
+
+
+def test_the_comparison_fails_on_a_broken_rollup(
+    seeded: tuple[Store, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not vacuous: one reply's cell short, in its day cell and quarter cell, changes a network's figures."""
+    store, seed = seeded
+    conn = store.conn
+    e, p, network = conn.execute(
+        "SELECT e, p, network FROM metrics_pairs_q WHERE what = -1 AND n > 0 AND e BETWEEN ? AND ? "
+        "AND p BETWEEN ? AND ? ORDER BY e LIMIT 1",
+        (T0 / QUARTER, (T0 + 2 * DAY) / QUARTER - 1) * 2,  # in the first period checked: whole days
+    ).fetchone()
+    conn.execute(
+        "UPDATE metrics_pairs_q SET n = n - 1 WHERE e = ? AND p = ? AND network = ? AND what = -1",
+        (e, p, network),
+    )
+    conn.execute(
+        "UPDATE metrics_pairs_d SET n = n - 1 WHERE e = ? AND p = ? AND network = ? AND what = -1",
+        (e // 96, p // 96, network),
+    )
+    with pytest.raises(AssertionError):
+        check(store, monkeypatch, seed)
+
+
+def test_the_migration_backfills_what_the_triggers_keep(seeded: tuple[Store, int]) -> None:
+    from socialdesk.store.metrics_pair_schema import BACKFILL
+    from socialdesk.store.migrate import statements
+
+    store, _ = seeded
+    conn = store.conn
+    tables = ("metrics_pairs_q", "metrics_pairs_d", "metrics_pairs_fine")
+
+    def cells() -> list[list[tuple[object, ...]]]:
+        return [
+            conn.execute(f"SELECT * FROM {t} WHERE n != 0 ORDER BY 1, 2, 3, 4").fetchall() for t in tables
+        ]
+
+    kept = cells()
+    assert all(kept)
+    for table in tables:
+        conn.execute(f"DELETE FROM {table}")
+    for statement in statements(BACKFILL):
+        conn.execute(statement)
+    assert cells() == kept
+    assert json.dumps(kept)  # plain values only
