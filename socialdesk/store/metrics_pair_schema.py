@@ -6,8 +6,14 @@ A breakdown by network counts an event of the period only when its post arrived 
 post is in the network's scope), which no sum per unit of one time answers; a sum per pair of units does
 for whole units (README, "Metrics"). A day here is 96 quarter-hours as SQLite's `CAST(t / 900 AS
 INTEGER)` numbers them, so a day cell is exactly the sum of its quarter cells. `what` is the event:
-`REPLY`, `REOPENED`, or a resolution's fine bucket (quarter cells, `metrics_pairs_fine`) or bucket (day
-cells). Only customer posts (`is_ours = 0`) have cells, as only they fall in a network's scope by arrival.
+`REPLY`, `REOPENED`, or a resolution's fine bucket (quarter cells) or its tenth (day cells: its digit count
+and first digit); per day, `metrics_pairs_b` and `metrics_pairs_fine` hold the resolutions per bucket
+and fine bucket of each network, read only for the buckets that hold a median or p90's rank. Only
+customer posts (`is_ours = 0`) have cells, as only they fall in a network's scope by arrival.
+
+A resolution has cells when it is its post's first (`prev_at` null) or its previous one came before the
+post arrived (`metrics_pairs_early` lists those): with the post in a period, any other resolution follows
+another one in the period, and a breakdown counts a post's first resolution in the period only.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ def _upserts(source: str, event_at: str, post: str, what: str, sign: str, resolu
     """Add (`sign` "+") or take away ("-") one event per row of `source` (a FROM ... WHERE clause) in the
     cells of its quarter-hours and days: the event at `event_at`, its post `post` (an alias), `what`."""
     e, p = unit(event_at, QUARTER), unit(f"{post}.created_at", QUARTER)
-    day_what = f"CASE WHEN {what} >= 0 THEN {what} / 10 ELSE {what} END" if resolution else what
+    day_what = f"{what} / 100" if resolution else what
     statements = (
         f"INSERT INTO metrics_pairs_q (e, p, network, what, n) SELECT {e}, {p}, {post}.network, {what}, "
         f"{sign}1 {source} ON CONFLICT (e, p, network, what) DO UPDATE SET n = n + excluded.n;\n"
@@ -50,17 +56,34 @@ def _upserts(source: str, event_at: str, post: str, what: str, sign: str, resolu
         "ON CONFLICT (e, p, network, what) DO UPDATE SET n = n + excluded.n;\n"
     )
     if resolution:
-        statements += (
-            f"INSERT INTO metrics_pairs_fine (fine, e, p, network, n) SELECT {what}, {e} / {PER_DAY}, "
-            f"{p} / {PER_DAY}, {post}.network, {sign}1 {source} "
-            "ON CONFLICT (fine, e, p, network) DO UPDATE SET n = n + excluded.n;\n"
-        )
+        for table, column, value in (
+            ("metrics_pairs_b", "bucket", f"{what} / 10"),
+            ("metrics_pairs_fine", "fine", what),
+        ):
+            statements += (
+                f"INSERT INTO {table} (network, {column}, e, p, n) SELECT {post}.network, {value}, "
+                f"{e} / {PER_DAY}, {p} / {PER_DAY}, {sign}1 {source} "
+                f"ON CONFLICT (network, {column}, e, p) DO UPDATE SET n = n + excluded.n;\n"
+            )
     return statements
+
+
+def _first(m: str, x: str) -> str:
+    """Resolution `m` of post `x` has cells: its post's first, or its previous came before the post."""
+    return f"({m}.prev_at IS NULL OR {m}.prev_at < {x}.created_at)"
 
 
 def _reply(r: str, sign: str) -> str:
     source = f"FROM posts x WHERE x.id = {r}.post_id AND x.is_ours = 0 AND {_counted(r)}"
     return _upserts(source, f"{r}.updated_at", "x", str(REPLY), sign, False)
+
+
+def _resolutions_of(x: str) -> str:
+    """FROM ... WHERE: the resolutions of post `x` (m), through the audit log's index on posts."""
+    return (
+        "FROM audit b INDEXED BY audit_post CROSS JOIN metrics_resolutions m ON m.change_id = b.id "
+        f"WHERE b.post_id = {x}.id AND b.action = 'status'"
+    )
 
 
 def _post_events(x: str, sign: str) -> str:
@@ -69,10 +92,7 @@ def _post_events(x: str, sign: str) -> str:
         f"FROM replies r INDEXED BY replies_post WHERE r.post_id = {x}.id AND {x}.is_ours = 0 "
         f"AND {_counted('r')}"
     )
-    resolutions = (
-        f"FROM audit b INDEXED BY audit_post CROSS JOIN metrics_resolutions m ON m.change_id = b.id "
-        f"WHERE b.post_id = {x}.id AND b.action = 'status' AND {x}.is_ours = 0"
-    )
+    resolutions = f"{_resolutions_of(x)} AND {x}.is_ours = 0 AND {_first('m', x)}"
     reopenings = (
         f"FROM audit c INDEXED BY audit_post WHERE c.post_id = {x}.id AND c.action = 'status' "
         f"AND {x}.is_ours = 0 AND {_reopening('c')}"
@@ -95,31 +115,48 @@ def _backfill() -> str:
         f"lag({status}) OVER (PARTITION BY a.post_id ORDER BY a.at, a.id) AS prev "
         "FROM audit a WHERE a.action = 'status' AND a.post_id IS NOT NULL"
     )
+    days = f"e / {PER_DAY}, p / {PER_DAY}"
     return f"""
 INSERT INTO metrics_pairs_q (e, p, network, what, n)
     SELECT e, p, network, what, count(*) FROM (
         SELECT {e_r} AS e, {p} AS p, x.network AS network, {REPLY} AS what
         FROM replies r JOIN posts x ON x.id = r.post_id WHERE {_counted("r")} AND x.is_ours = 0
         UNION ALL SELECT {e_m}, {p}, x.network, m.fine
-        FROM metrics_resolutions m JOIN posts x ON x.id = m.post_id WHERE x.is_ours = 0
+        FROM metrics_resolutions m JOIN posts x ON x.id = m.post_id WHERE x.is_ours = 0 AND {_first("m", "x")}
         UNION ALL SELECT {e_c}, {p}, x.network, {REOPENED}
         FROM ({changes}) c JOIN posts x ON x.id = c.post_id
         WHERE c.status IN ('open', 'new') AND c.prev = 'resolved' AND x.is_ours = 0
     ) GROUP BY e, p, network, what;
 INSERT INTO metrics_pairs_d (e, p, network, what, n)
-    SELECT e / {PER_DAY}, p / {PER_DAY}, network, CASE WHEN what >= 0 THEN what / 10 ELSE what END, sum(n)
+    SELECT {days}, network, CASE WHEN what >= 0 THEN what / 100 ELSE what END, sum(n)
     FROM metrics_pairs_q GROUP BY 1, 2, 3, 4;
-INSERT INTO metrics_pairs_fine (fine, e, p, network, n)
-    SELECT what, e / {PER_DAY}, p / {PER_DAY}, network, sum(n) FROM metrics_pairs_q WHERE what >= 0
-    GROUP BY 1, 2, 3, 4;
+INSERT INTO metrics_pairs_b (network, bucket, e, p, n)
+    SELECT network, what / 10, {days}, sum(n) FROM metrics_pairs_q WHERE what >= 0 GROUP BY 1, 2, 3, 4;
+INSERT INTO metrics_pairs_fine (network, fine, e, p, n)
+    SELECT network, what, {days}, sum(n) FROM metrics_pairs_q WHERE what >= 0 GROUP BY 1, 2, 3, 4;
+INSERT INTO metrics_pairs_early (change_id, prev_at)
+    SELECT m.change_id, m.prev_at FROM metrics_resolutions m INDEXED BY metrics_resolutions_again
+    JOIN posts x ON x.id = m.post_id WHERE m.prev_at IS NOT NULL AND m.prev_at < x.created_at;
 """
 
 
 BACKFILL = _backfill()
-_RESOLUTION = "FROM posts x WHERE x.id = new.post_id AND x.is_ours = 0"
+_RESOLUTION = f"FROM posts x WHERE x.id = new.post_id AND x.is_ours = 0 AND {_first('new', 'x')}"
 _REOPENED = (
     f"FROM posts x WHERE x.id = new.post_id AND x.is_ours = 0 AND {_previous_status('new')} = 'resolved'"
 )
+
+
+def _early(x: str) -> str:
+    """List again post `x`'s resolutions whose previous one came before it arrived."""
+    return (
+        f"DELETE FROM metrics_pairs_early WHERE change_id IN (SELECT m.change_id {_resolutions_of(x)});\n"
+        f"INSERT INTO metrics_pairs_early (change_id, prev_at) SELECT m.change_id, m.prev_at "
+        f"{_resolutions_of(x)} AND m.prev_at < {x}.created_at;\n"
+    )
+
+
+_PER_NETWORK = "network TEXT NOT NULL, {}, e INTEGER NOT NULL, p INTEGER NOT NULL, n INTEGER NOT NULL"
 
 MIGRATION = f"""
 CREATE TABLE metrics_pairs_q (
@@ -131,10 +168,14 @@ CREATE TABLE metrics_pairs_d (
     e INTEGER NOT NULL, p INTEGER NOT NULL, network TEXT NOT NULL, what INTEGER NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (e, p, network, what)
 ) WITHOUT ROWID;
-CREATE TABLE metrics_pairs_fine (
-    fine INTEGER NOT NULL, e INTEGER NOT NULL, p INTEGER NOT NULL, network TEXT NOT NULL, n INTEGER NOT NULL,
-    PRIMARY KEY (fine, e, p, network)
+CREATE TABLE metrics_pairs_b (
+    {_PER_NETWORK.format("bucket INTEGER NOT NULL")}, PRIMARY KEY (network, bucket, e, p)
 ) WITHOUT ROWID;
+CREATE TABLE metrics_pairs_fine (
+    {_PER_NETWORK.format("fine INTEGER NOT NULL")}, PRIMARY KEY (network, fine, e, p)
+) WITHOUT ROWID;
+CREATE TABLE metrics_pairs_early (change_id INTEGER PRIMARY KEY, prev_at REAL NOT NULL);
+CREATE INDEX metrics_pairs_early_time ON metrics_pairs_early (prev_at);
 {BACKFILL}
 CREATE TRIGGER metrics_pairs_reply_insert AFTER INSERT ON replies WHEN {_counted("new")} BEGIN
 {_reply("new", "+")}END;
@@ -144,14 +185,17 @@ WHEN {_counted("old")} OR {_counted("new")} BEGIN
 CREATE TRIGGER metrics_pairs_reply_delete AFTER DELETE ON replies WHEN {_counted("old")} BEGIN
 {_reply("old", "-")}END;
 CREATE TRIGGER metrics_pairs_resolution AFTER INSERT ON metrics_resolutions BEGIN
-{_upserts(_RESOLUTION, "new.at", "x", "new.fine", "+", True)}END;
+{_upserts(_RESOLUTION, "new.at", "x", "new.fine", "+", True)}
+INSERT INTO metrics_pairs_early (change_id, prev_at) SELECT new.change_id, new.prev_at
+    FROM posts x WHERE x.id = new.post_id AND new.prev_at < x.created_at;
+END;
 CREATE TRIGGER metrics_pairs_reopened AFTER INSERT ON audit
 WHEN new.action = 'status' AND {status_of("new.detail")} IN ('open', 'new') BEGIN
 {_upserts(_REOPENED, "new.at", "x", str(REOPENED), "+", False)}END;
 CREATE TRIGGER metrics_pairs_post_moved AFTER UPDATE OF created_at, network, is_ours ON posts
 WHEN old.created_at IS NOT new.created_at OR old.network IS NOT new.network OR old.is_ours IS NOT new.is_ours
 BEGIN
-{_post_events("old", "-")}{_post_events("new", "+")}END;
+{_post_events("old", "-")}{_post_events("new", "+")}{_early("new")}END;
 CREATE TRIGGER metrics_pairs_post_delete AFTER DELETE ON posts WHEN old.is_ours = 0 BEGIN
 {_post_events("old", "-")}END;
 """

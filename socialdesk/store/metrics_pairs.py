@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from functools import partial
 
 from socialdesk.store.metrics_pair_schema import PER_DAY, REOPENED, REPLY
 from socialdesk.store.metrics_rollup_schema import QUARTER, status_of, unit
@@ -35,17 +34,18 @@ def figures(conn: sqlite3.Connection, since: float, until: float) -> dict[str, d
         return None
     first, last = whole(since, until, QUARTER)
     days = (-(-first // PER_DAY), (last + 1) // PER_DAY - 1)
-    counts: Counts = defaultdict(lambda: defaultdict(int))
-    fines: Counts = defaultdict(lambda: defaultdict(int))  # the quarter cells' resolutions, less repeats
+    counts: Counts = defaultdict(lambda: defaultdict(int))  # resolutions per tenth of a bucket
+    fines: Counts = defaultdict(lambda: defaultdict(int))  # those of the quarter cells and rows, per fine
     if first <= last:
         _cells(conn, first, last, days, counts, fines)
-        _repeats(conn, since, until, first, last, counts, fines)
+        _early(conn, since, until, first, last, counts, fines)
     loose: Loose = defaultdict(list)
     for sql, params in _rows(since, until, first, last):
         for network, what, took in conn.execute(sql, params):
             if what >= 0:
                 loose[network].append((what, took))
-                counts[network][what // 10] += 1
+                counts[network][what // 100] += 1
+                fines[network][what] += 1
             else:
                 counts[network][what] += 1
     out: dict[str, dict[str, object]] = {}
@@ -55,14 +55,11 @@ def figures(conn: sqlite3.Connection, since: float, until: float) -> dict[str, d
             values["replies"] = found[REPLY]
         if found.get(REOPENED):
             values["reopened"] = found[REOPENED]
-        buckets = {b: n for b, n in found.items() if b >= 0 and n}
-        resolved = sum(buckets.values())
+        tenths = {t: n for t, n in found.items() if t >= 0 and n}
+        resolved = sum(tenths.values())
         if resolved > 0:
-            median, p90 = spread(
-                buckets,
-                partial(_fines, conn, days, network, fines[network], loose[network]),
-                partial(_pick, conn, since, first, last, network, loose[network]),
-            )
+            within = _Within(conn, since, first, last, days, network, fines[network], loose[network])
+            median, p90 = spread(tenths, within.buckets, within.pick_in_bucket)
             values.update(resolved=resolved, resolution_median=median, resolution_p90=p90)
         if values:
             out[network] = values
@@ -102,26 +99,26 @@ def _cells(
     for sql, params in parts:
         for network, what, n in conn.execute(sql, params):
             if what >= 0:
-                counts[network][what // 10] += n
+                counts[network][what // 100] += n
                 fines[network][what] += n
             else:
                 counts[network][what] += n
 
 
-def _repeats(
+def _early(
     conn: sqlite3.Connection, since: float, until: float, first: int, last: int, counts: Counts, fines: Counts
 ) -> None:
-    """Take away the cells' resolutions that follow another of their post in the period (those count once,
-    at the first): read one by one, as the overall figures read them."""
+    """Take away the cells' resolutions whose previous one (before their post arrived) falls in the period:
+    they follow a resolution in the period, and only the first counts."""
     for network, f, n in conn.execute(
-        "SELECT x.network, m.fine, count(*) FROM metrics_resolutions m INDEXED BY metrics_resolutions_again "
-        "CROSS JOIN posts x NOT INDEXED ON x.id = m.post_id "
-        "WHERE m.prev_at >= ? AND m.prev_at < ? AND m.prev_at IS NOT NULL "
+        "SELECT x.network, m.fine, count(*) FROM metrics_pairs_early y INDEXED BY metrics_pairs_early_time "
+        "CROSS JOIN metrics_resolutions m ON m.change_id = y.change_id "
+        "CROSS JOIN posts x NOT INDEXED ON x.id = m.post_id WHERE y.prev_at >= ? AND y.prev_at < ? "
         f"AND {unit('m.at', QUARTER)} BETWEEN ? AND ? AND {unit('x.created_at', QUARTER)} BETWEEN ? AND ? "
         "AND x.is_ours = 0 GROUP BY 1, 2",
         (since, until, first, last, first, last),
     ):
-        counts[network][f // 10] -= n
+        counts[network][f // 100] -= n
         fines[network][f] -= n
 
 
@@ -195,59 +192,83 @@ def _named(condition: str, values: tuple[float, ...], prefix: str) -> tuple[str,
     return text, names
 
 
-def _fines(
-    conn: sqlite3.Connection,
-    days: tuple[int, int],
-    network: str,
-    quarters: dict[int, int],
-    loose: list[tuple[int, float]],
-    b: int,
-) -> dict[int, int]:
-    """A network's resolutions of bucket `b` per fine bucket: day cells, quarter cells, rows."""
-    found: dict[int, int] = defaultdict(int)
-    d1, d2 = days
-    if d1 <= d2:
-        for f, n in conn.execute(
-            "SELECT fine, sum(n) FROM metrics_pairs_fine WHERE fine BETWEEN ? AND ? AND e BETWEEN ? AND ? "
-            "AND p BETWEEN ? AND ? AND network = ? GROUP BY fine",
-            (b * 10, b * 10 + 9, d1, d2, d1, d2, network),
-        ):
-            found[f] += n
-    for f, n in quarters.items():
-        if f // 10 == b:
-            found[f] += n
-    for f, _ in loose:
-        if f // 10 == b:
-            found[f] += 1
-    return {f: n for f, n in found.items() if n}
+class _Within:
+    """A network's resolutions inside a tenth of a bucket (`buckets`) and inside a bucket (`pick_in_bucket`):
+    per day from the day cells, the rest (quarter cells and rows) counted per fine bucket in `fines`."""
 
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        since: float,
+        first: int,
+        last: int,
+        days: tuple[int, int],
+        network: str,
+        fines: dict[int, int],
+        loose: list[tuple[int, float]],
+    ) -> None:
+        self.conn, self.since, self.first, self.last = conn, since, first, last
+        self.days, self.network, self.fines, self.loose = days, network, fines, loose
 
-def _pick(
-    conn: sqlite3.Connection,
-    since: float,
-    first: int,
-    last: int,
-    network: str,
-    loose: list[tuple[int, float]],
-    f: int,
-    offset: int,
-    limit: int,
-) -> list[float]:
-    """A network's resolution durations of fine bucket `f`, smallest first, from the `offset`-th on: the
-    first resolutions in the period with their posts in its whole quarter-hours, and those read from rows."""
-    values = [took for fine, took in loose if fine == f]
-    if first <= last:
-        lo, hi = first * QUARTER - 1, (last + 1) * QUARTER + 1  # bounds for the index; units decide
-        values += [
-            row[0]
-            for row in conn.execute(
-                "SELECT m.took FROM metrics_resolutions m INDEXED BY metrics_resolutions_fine "
-                "CROSS JOIN posts x NOT INDEXED ON x.id = m.post_id "
-                f"WHERE m.fine = ? AND m.at >= ? AND m.at < ? AND {unit('m.at', QUARTER)} BETWEEN ? AND ? "
-                "AND (m.prev_at IS NULL OR m.prev_at < ?) AND x.network = ? AND x.is_ours = 0 "
-                f"AND {unit('x.created_at', QUARTER)} BETWEEN ? AND ?",
-                (f, lo, hi, first, last, since, network, first, last),
-            )
-        ]
-    values.sort()
-    return values[offset : offset + limit]
+    def _per_day(self, table: str, column: str, lo: int, hi: int) -> dict[int, int]:
+        d1, d2 = self.days
+        if d1 > d2:
+            return {}
+        return dict(
+            self.conn.execute(
+                f"SELECT {column}, sum(n) FROM {table} WHERE network = ? AND {column} BETWEEN ? AND ? "
+                f"AND e BETWEEN ? AND ? AND p BETWEEN ? AND ? GROUP BY {column}",
+                (self.network, lo, hi, d1, d2, d1, d2),
+            ).fetchall()
+        )
+
+    def buckets(self, tenth: int) -> dict[int, int]:
+        """The resolutions of a tenth per bucket."""
+        found: dict[int, int] = defaultdict(
+            int, self._per_day("metrics_pairs_b", "bucket", tenth * 10, tenth * 10 + 9)
+        )
+        for f, n in self.fines.items():
+            if f // 100 == tenth:
+                found[f // 10] += n
+        return {b: n for b, n in found.items() if n}
+
+    def pick_in_bucket(self, bucket: int, offset: int, limit: int) -> list[float]:
+        """A bucket's durations from its `offset`-th on (smallest first), read from the fine bucket(s)
+        that hold them."""
+        found: dict[int, int] = defaultdict(
+            int, self._per_day("metrics_pairs_fine", "fine", bucket * 10, bucket * 10 + 9)
+        )
+        for f, n in self.fines.items():
+            if f // 10 == bucket:
+                found[f] += n
+        values: list[float] = []
+        below = 0
+        for f in sorted(found):
+            n = found[f]
+            if n and below + n > offset and below < offset + limit:
+                start = max(0, offset - below)
+                values += self._pick(f, start, min(n, offset + limit - below) - start)
+            below += n
+        return values
+
+    def _pick(self, f: int, offset: int, limit: int) -> list[float]:
+        """The durations of fine bucket `f`, smallest first, from the `offset`-th on: the first
+        resolutions in the period with their posts in its whole quarter-hours, and those read from rows."""
+        values = [took for fine, took in self.loose if fine == f]
+        first, last = self.first, self.last
+        if first <= last:
+            lo, hi = first * QUARTER - 1, (last + 1) * QUARTER + 1  # bounds for the index; units decide
+            values += [
+                row[0]
+                for row in self.conn.execute(
+                    "SELECT m.took FROM metrics_resolutions m INDEXED BY metrics_resolutions_fine "
+                    "CROSS JOIN posts x NOT INDEXED ON x.id = m.post_id "
+                    "WHERE m.fine = ? AND m.at >= ? AND m.at < ? "
+                    f"AND {unit('m.at', QUARTER)} BETWEEN ? AND ? "
+                    "AND (m.prev_at IS NULL OR m.prev_at < ?) AND x.network = ? AND x.is_ours = 0 "
+                    f"AND {unit('x.created_at', QUARTER)} BETWEEN ? AND ?",
+                    (f, lo, hi, first, last, self.since, self.network, first, last),
+                )
+            ]
+        values.sort()
+        return values[offset : offset + limit]
