@@ -256,13 +256,19 @@ class Metrics:
         previous = self._figures(self._found(prev.since, prev.until, prev.until, fast, business))
         groups: dict[str, Figures] = {}
         if by is not None:
-            rolled = self._by_network(period, now) if fast and by == "network" else None
+            by_network = fast and by == "network"
+            rolled = self._by_network(period, now) if by_network else None
             if rolled is not None:
                 names, found = rolled
             else:
                 queues = list(self.queues()) if by == "queue" else []
                 names = mq.fill_scope(conn, by, period.since, period.until, queues)
-                found = mq.figures(conn, period.since, period.until, now, by, business, SATISFIED)
+                found = mq.figures(
+                    conn, period.since, period.until, now, by, business, SATISFIED, posts=not by_network
+                )
+                if by_network:  # the status changes' rollups no longer answer; the posts' still do
+                    for name, values in rollups.figures(conn, period.since, period.until, now, True).items():
+                        found.setdefault(name, {}).update(values)
             groups = {name: self._figures(found, name) for name in names}
         return Report(
             period, figures, previous, by, groups, self._volume(period, fast),
