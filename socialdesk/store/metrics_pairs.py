@@ -16,7 +16,7 @@ from socialdesk.store.metrics_pair_schema import PER_DAY, REOPENED, REPLY
 from socialdesk.store.metrics_rollup_schema import QUARTER, status_of, unit
 from socialdesk.store.metrics_rollups import edges, spread, whole
 
-Counts = dict[str, dict[int, int]]  # network -> what (REPLY, REOPENED, a resolution's bucket or fine) -> n
+Counts = dict[str, dict[int, int]]  # network -> REPLY, REOPENED, or a tenth of a bucket or fine bucket -> n
 Loose = dict[str, list[tuple[int, float]]]  # network -> (fine, duration) of resolutions read from rows
 
 _EARLIER = (  # the status before change `a`, as the statements read it
