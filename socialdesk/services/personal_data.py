@@ -21,6 +21,25 @@ DEFAULT_REGIONS = ("US", "GB")  # national numbers are read as these countries' 
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 # The local part must not follow an @ or a word character: @ana@mastodon.social is a handle, not mail.
 _EMAIL = re.compile(r"(?<![\w@.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
+# Where a phone number can be: a run of digits joined by at most four of the characters phonenumbers'
+# matcher allows between them (its `_VALID_PUNCTUATION`, and plus signs and brackets), after a plus
+# for an international one. Its candidates are such runs (an extension's digits are read apart and
+# never make a number valid), so a text without a long enough run holds no number, and phonenumbers
+# (slow to import) is not loaded for it.
+_PHONE_JOINERS = (
+    "-x\u2010-\u2015\u2212\u30fc\uff0d-\uff0f \u00a0\u00ad\u200b\u2060\u3000()\uff08\uff09\uff3b\uff3d"
+    ".\\[\\]/~\u2053\u223c\uff5e+\uff0b"
+)
+_PHONE_RUN = re.compile(rf"(?:[+\uff0b][{_PHONE_JOINERS}]{{0,9}})?\d(?:[{_PHONE_JOINERS}]{{0,4}}\d)*")
+# The fewest digits of a number with its country code (+43 and four digits, in Austria) ...
+INTERNATIONAL_MIN_DIGITS = 6
+# ... and of a national number in these countries: the run check is used only when every region read
+# is one of them (elsewhere national numbers may be as short as four digits).
+NATIONAL_MIN_DIGITS = 7
+LONG_NUMBER_REGIONS = frozenset(
+    {"US", "CA", "GB", "IE", "FR", "ES", "PT", "BE", "CH", "IN", "BR", "MX", "JP"}
+)
+
 # A reference is named as one: "booking ref K7X9QZ", "order #48213", "reservation no. AB-1234".
 _BOOKING = re.compile(
     r"\b(?:booking|reservation|confirmation|reference|ref|pnr|order|itinerary)"
@@ -94,6 +113,25 @@ def _phones(text: str, regions: Iterable[str]) -> list[Finding]:
     return list(found.values())
 
 
+def may_hold_phone(text: str, regions: Iterable[str] = DEFAULT_REGIONS) -> bool:
+    """Whether `text` may hold a phone number phonenumbers' matcher would find, read in `regions`.
+
+    Seven digits in all at least (no number the check finds has fewer); then, when every region is
+    in LONG_NUMBER_REGIONS, a run of digits long enough (`_PHONE_RUN`): "my order #409105 was due 3
+    days ago" has seven digits, but no run of more than six and no plus.
+    """
+    if sum(c.isdigit() for c in text) < NATIONAL_MIN_DIGITS:
+        return False
+    if not LONG_NUMBER_REGIONS.issuperset(regions):
+        return True
+    for run in _PHONE_RUN.finditer(text):
+        digits = sum(c.isdigit() for c in run.group())
+        international = run.group()[0] in "+\uff0b"
+        if digits >= (INTERNATIONAL_MIN_DIGITS if international else NATIONAL_MIN_DIGITS):
+            return True
+    return False
+
+
 def find(text: str, regions: Iterable[str] = DEFAULT_REGIONS) -> list[Finding]:
     """Every piece of personal data in `text`, in order; a span counted once (a card is not a phone)."""
     if not text:
@@ -106,8 +144,9 @@ def find(text: str, regions: Iterable[str] = DEFAULT_REGIONS) -> list[Finding]:
 
     found += [f for f in _bookings(text) if free(f)]
     taken = [(f.start, f.end) for f in found]
-    if sum(c.isdigit() for c in text) >= 7:  # no phone number has fewer digits
-        found += [f for f in _phones(text, tuple(regions)) if free(f)]
+    regions = tuple(regions)
+    if may_hold_phone(text, regions):
+        found += [f for f in _phones(text, regions) if free(f)]
     return sorted(found, key=lambda f: f.start)
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from socialdesk.services import personal_data
 from socialdesk.services.personal_data import BOOKING, CARD, EMAIL, PHONE, find, luhn_ok, summary
 
 
@@ -68,3 +71,88 @@ def test_several_in_one_post_in_order_and_the_hint_hides_the_value() -> None:
 
 def test_luhn() -> None:
     assert luhn_ok("79927398713") and not luhn_ok("79927398710")
+
+
+def test_digits_apart_do_not_load_the_phone_matcher() -> None:
+    """Seven digits that no phone number could hold (two runs) leave phonenumbers unimported.
+
+    The bench's first post reads like this; importing phonenumbers for it delayed the desk's first frame.
+    """
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from socialdesk.services.personal_data import find\n"
+        "assert find('my order #409105 was supposed to arrive 3 days ago') != []\n"
+        "print('phonenumbers' in sys.modules)\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "False"
+    assert kinds("my order #409105 was supposed to arrive 3 days ago") == [BOOKING]
+
+
+def test_the_run_joiners_are_the_phone_matchers_own() -> None:
+    """The characters a run may hold between digits include every one phonenumbers' matcher allows."""
+    from phonenumbers import phonenumberutil
+
+    joiners = personal_data._PHONE_JOINERS
+    assert joiners.startswith(phonenumberutil._VALID_PUNCTUATION)
+    assert phonenumberutil._PLUS_CHARS in joiners
+
+
+def test_the_run_check_s_lengths_are_the_numbering_plans():
+    """No number with its country code is shorter than INTERNATIONAL_MIN_DIGITS, and none of a long
+    number region shorter than NATIONAL_MIN_DIGITS (phonenumbers' metadata: every region's lengths)."""
+    import phonenumbers
+    from phonenumbers import PhoneMetadata
+
+    def shortest(region: str) -> int:
+        lengths = PhoneMetadata.metadata_for_region(region).general_desc.possible_length
+        return min(n for n in lengths if n > 0)
+
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+    with_code = {r: len(str(phonenumbers.country_code_for_region(r))) + shortest(r) for r in regions}
+    assert min(with_code.values()) == personal_data.INTERNATIONAL_MIN_DIGITS
+    assert {r: shortest(r) for r in personal_data.LONG_NUMBER_REGIONS} == {
+        r: n
+        for r in personal_data.LONG_NUMBER_REGIONS
+        if (n := shortest(r)) >= personal_data.NATIONAL_MIN_DIGITS
+    }
+
+
+_EXAMPLE_REGIONS = ("US", "GB", "FR", "DE", "AT", "IN", "BR", "JP", "NU", "SH", "TK", "IR", "AU", "CH")
+
+
+def _number_texts() -> st.SearchStrategy[str]:
+    """Valid numbers of several countries in every format, in text with digits and words around them."""
+    import phonenumbers
+
+    formats = (
+        phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+        phonenumbers.PhoneNumberFormat.NATIONAL,
+        phonenumbers.PhoneNumberFormat.E164,
+        phonenumbers.PhoneNumberFormat.RFC3966,
+    )
+    numbers = [
+        phonenumbers.format_number(example, fmt)
+        for region in _EXAMPLE_REGIONS
+        for kind in phonenumbers.PhoneNumberType.values()
+        if (example := phonenumbers.example_number_for_type(region, kind)) is not None
+        for fmt in formats
+    ]
+    filler = st.sampled_from(["order", "#", " ", "x", "ext", "(", ")", "-", ".", "/", "+", "call", "3", "12"])
+    piece = st.one_of(st.sampled_from(numbers), filler, st.from_regex(r"\+?\d{1,6}", fullmatch=True))
+    return st.lists(piece, min_size=1, max_size=8).map(" ".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    _number_texts(),
+    st.sampled_from([(), ("US", "GB"), ("FR", "CH"), ("DE",), ("NU", "SH", "TK"), ("IN", "JP")]),
+)
+def test_no_phone_the_matcher_finds_is_skipped(text: str, regions: tuple[str, ...]) -> None:
+    """Whatever phonenumbers finds in a text of seven digits or more passes the run check (the check
+    before it counted seven digits in the text, and found what the matcher found then)."""
+    if sum(c.isdigit() for c in text) >= 7 and personal_data._phones(text, regions):
+        assert personal_data.may_hold_phone(text, regions)
