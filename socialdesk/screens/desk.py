@@ -178,7 +178,6 @@ class DeskScreen(
             self.feed.show(preloaded)  # then read again: posts may have arrived since
             self.show_preloaded_detail()
         self.call_after_refresh(self._after_first_page)
-        self.restore_place()  # the view and row the agent left, else the top of All
         # Ages in the feed tick; redraw the visible lines (cheap: the Line API draws ~50 rows).
         self.set_interval(5, self.query_one(FeedList).refresh)
 
@@ -244,6 +243,7 @@ class DeskScreen(
         # Work no pane of the first frame shows waits for it: started earlier, these threads took the
         # GIL and the import lock from the UI thread while it drew that frame.
         self.first_page_shown = True
+        self.restore_place()  # the view and row the agent left, else the top of All read again
         self.refresh_queue_counts()
         self.load_deferred_pattern()
         self._find_spikes()  # not counted as the minute's check: the first sync's check follows at once

@@ -69,8 +69,9 @@ async def test_the_first_frame_shows_the_first_posts_detail_read_before_the_ui(
 async def test_work_no_pane_of_the_first_frame_shows_starts_only_after_it_is_painted(
     desk_app: SocialDeskApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Queue counts, similar posts and the counter's warm-up took the GIL and the import lock from the
-    UI thread while it drew the first frame: they start once that frame is painted, and still run."""
+    """Queue counts, similar posts, the counter's warm-up and the read of where the agent left the desk
+    took the GIL and the import lock from the UI thread while it drew the first frame: they start once
+    that frame is painted, and still run."""
     happened: list[str] = []
 
     def spy(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -80,12 +81,12 @@ async def test_work_no_pane_of_the_first_frame_shows_starts_only_after_it_is_pai
 
         return recorded
 
-    for name in ("_after_first_page", "refresh_queue_counts", "_load_pattern"):
+    for name in ("_after_first_page", "refresh_queue_counts", "_load_pattern", "restore_place"):
         monkeypatch.setattr(DeskScreen, name, spy(name, getattr(DeskScreen, name)))
     async with desk_app.run_test(size=(160, 48), message_hook=(seen := LoadsSeen())) as pilot:
         await settle(pilot, until=seen.both)
     assert happened[0] == "_after_first_page", happened
-    assert {"refresh_queue_counts", "_load_pattern"} <= set(happened)
+    assert {"refresh_queue_counts", "_load_pattern", "restore_place"} <= set(happened)
 
 
 async def test_the_counter_warms_up_when_the_agent_turns_to_the_composer_not_before(
