@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import tomllib
-from importlib.resources import files
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,8 @@ from socialdesk.errors import UserError
 from socialdesk.locations import user_themes_dir
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     from textual.theme import Theme
 
 THEME_KEYS = {
@@ -34,10 +37,22 @@ THEME_KEYS = {
 
 
 def _shipped() -> list[tuple[str, str]]:
+    entries: Sequence[Traversable]
     try:
-        entries = list(files("socialdesk.themes").iterdir())
+        package = importlib.import_module("socialdesk.themes")
     except ModuleNotFoundError:  # running from a source tree without installing: ./themes
         entries = list((Path(__file__).resolve().parent.parent / "themes").iterdir())
+    else:
+        # An installed package is a folder: read it as one. importlib.resources' reader (and the
+        # zipfile, bz2 and lzma modules it imports) is needed only for a package inside an archive,
+        # and importing it delayed the desk's first frame.
+        folder = Path(package.__file__ or "").parent
+        if folder.is_dir():
+            entries = list(folder.iterdir())
+        else:
+            from importlib.resources import files
+
+            entries = list(files(package).iterdir())
     return [(f"themes/{e.name}", e.read_text(encoding="utf-8")) for e in entries if e.name.endswith(".toml")]
 
 

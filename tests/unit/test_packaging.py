@@ -28,3 +28,19 @@ def test_user_theme_files_are_picked_up(isolated_home: Path) -> None:
     themes.mkdir(parents=True)
     (themes / "mine.toml").write_text('name = "mine"\nprimary = "#123456"\ndark = true\n')
     assert "mine" in theme_names()
+
+
+def test_installed_themes_are_read_as_a_folder() -> None:
+    """An installed package is a folder: its themes are read without importlib.resources' reader, whose
+    imports (zipfile, bz2, lzma) came before the desk's first frame."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from socialdesk.themes_loader import theme_names\n"
+        "assert 'socialdesk-dark' in theme_names()\n"
+        "print(sorted(m for m in ('zipfile', 'importlib.resources.readers') if m in sys.modules))\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[]"
