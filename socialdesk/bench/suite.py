@@ -272,9 +272,11 @@ def _startup(db: Path, options: Options, env: dict[str, str], say: Callable[[str
     base: list[float] = []
     _probe("start", "minimal", db, [], env)  # the first interpreter start warms the OS file cache
     _probe("start", "app", db, [], env)
-    for _ in range(options.starts):
-        base.append(_probe("start", "minimal", db, [], env)["elapsed"])
-        desk.append(_probe("start", "app", db, [], env)["elapsed"])
+    # In turns, each side first every other round (as the terminal figure does): a start always run
+    # second in its pair would always follow the desk's exit, or always the baseline's.
+    for round_ in range(options.starts):
+        for which in ("minimal", "app") if round_ % 2 == 0 else ("app", "minimal"):
+            (base if which == "minimal" else desk).append(_probe("start", which, db, [], env)["elapsed"])
     start_desk, start_base = statistics.median(desk), statistics.median(base)
     say(f"memory: paging through {options.scroll_rows:,} rows ...")
     rss = _probe("scroll", "app", db, ["--rows", str(options.scroll_rows)], env)
