@@ -208,11 +208,17 @@ class Store:
                     )
                 )
                 tags.extend(((post.network, post.native_id), t) for t in tri.tags)
-            # Rows inserted now take ids above every stored one; re-delivered posts keep theirs. So one
-            # lookup after the statement tells both the ids and which posts are new.
+            # Rows inserted now take ids above every stored one; re-delivered posts keep theirs. So the
+            # rows above the largest id before the statement are the new posts: read by rowid from the
+            # pages just written, not by a probe of the (network, native_id) index per post.
             (stored_max,) = conn.execute("SELECT IFNULL(MAX(id), 0) FROM posts").fetchone()
             conn.executemany(_UPSERT_POST, rows)
-            ids = {k: i for k, i in self._existing_ids(conn, keys).items() if i > stored_max}
+            ids = {
+                (network, native_id): post_id
+                for network, native_id, post_id in conn.execute(
+                    "SELECT network, native_id, id FROM posts WHERE id > ?", (stored_max,)
+                )
+            }
             new_keys = [k for k in dict.fromkeys(keys) if k in ids]
             result.inserted = [ids[k] for k in new_keys]
             result.updated = len(set(keys)) - len(new_keys)
@@ -231,10 +237,6 @@ class Store:
             index_new_posts(conn, [(ids[k], p) for k, p in new_posts.items()], now)
             mark_answered(conn, posts, result.inserted)
         return result
-
-    @staticmethod
-    def _existing_ids(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        return {(network, row[0]): row[1] for network, row in by_native_id(conn, "posts", "id", keys)}
 
     def mark_deleted(self, network: str, native_ids: Iterable[str], at: float | None = None) -> list[int]:
         """Mark stored posts as deleted on their network; they leave the reply queues (not actionable).
