@@ -21,6 +21,7 @@ from socialdesk.services.rule_parse import handle_key, parse_rule, parse_rules, 
 from socialdesk.services.sla_policy import SlaPolicy, parse_sla
 from socialdesk.services.triage_offload import TextStageOffload
 from socialdesk.store import Triage
+from socialdesk.store.identities import IdentityRow
 from socialdesk.store.playbook_queries import add_rule_hits, new_post_keys
 from socialdesk.store.retriage_queries import author_facts, author_facts_before
 
@@ -355,10 +356,19 @@ class Triager(TextStageOffload):
             decisions.append(self.decide(post, context))
         return decisions
 
-    def context_for(self, posts: Sequence[Post], conn: sqlite3.Connection | None) -> TriageContext:
-        """Look up the authors of a batch once: earlier posts per customer (cache + batch) and VIP flags."""
+    def context_for(
+        self,
+        posts: Sequence[Post],
+        conn: sqlite3.Connection | None,
+        identities: dict[tuple[str, str], IdentityRow] | None = None,
+    ) -> TriageContext:
+        """Look up the authors of a batch once: earlier posts per customer (cache + batch) and VIP flags.
+
+        Args:
+            identities: filled with the stored identities read on the way (see `author_facts`).
+        """
         keys = list(dict.fromkeys((p.network, p.author.native_id) for p in posts))
-        known = author_facts(conn, keys) if conn is not None and self._needs_facts else {}
+        known = author_facts(conn, keys, identities) if conn is not None and self._needs_facts else {}
         context = TriageContext({k: AuthorFacts(*known.get(k, (0, False))) for k in keys})
         return context
 
@@ -379,7 +389,8 @@ class Triager(TextStageOffload):
             verdicts: the posts' text stage, in the same order, when already computed.
         """
         conn = store if isinstance(store, sqlite3.Connection) or store is None else store.conn
-        context = self.context_for(posts, conn)
+        identities: dict[tuple[str, str], IdentityRow] = {}
+        context = self.context_for(posts, conn, identities)
         order = sorted(range(len(posts)), key=lambda i: posts[i].created_at)
         results: list[Triage] = [Triage()] * len(posts)
         fired: list[tuple[int, ...]] = [()] * len(posts)
@@ -399,6 +410,9 @@ class Triager(TextStageOffload):
             facts.prior_posts += 1
         if self.count_hits and conn is not None and posts:
             self._count_hits(conn, posts, fired)
+        if self._needs_facts and store is not None and not isinstance(store, sqlite3.Connection):
+            # Storing the batch next resolves its authors from what the facts read (Store.remember_authors).
+            store.remember_authors(context.authors, identities)
         return results
 
     def _count_hits(

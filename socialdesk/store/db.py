@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from socialdesk.models import Post
 from socialdesk.sanitize import scrub
 from socialdesk.store.first_response import mark_answered
-from socialdesk.store.identities import by_native_id, parent_customer, resolve_customers
+from socialdesk.store.identities import IdentityRow, by_native_id, parent_customer, resolve_customers
 from socialdesk.store.migrate import migrate
 from socialdesk.store.similar_index import index_new_posts
 
@@ -131,8 +131,10 @@ class Store:
         try:
             yield conn
         except BaseException:
+            self._local.authors = None
             conn.execute("ROLLBACK")
             raise
+        self._local.authors = None
         conn.execute("COMMIT")
 
     def close(self) -> None:
@@ -143,6 +145,27 @@ class Store:
             self._local.conn = None
 
     # -- writing posts -------------------------------------------------------------------------
+
+    def remember_authors(
+        self, keys: Iterable[tuple[str, str]], identities: dict[tuple[str, str], IdentityRow]
+    ) -> None:
+        """Keep the identities just read for a batch's authors (triage's author facts read them with
+        the same statement), so that storing the batch next resolves its authors without reading
+        them again. Kept only inside a write transaction, for this thread's next `upsert_posts`, and
+        used only if nothing was written on the connection in between (a write could change them).
+        """
+        conn = self.conn
+        self._local.authors = (conn.total_changes, set(keys), identities) if conn.in_transaction else None
+
+    def _authors_read(
+        self, conn: sqlite3.Connection
+    ) -> tuple[set[tuple[str, str]], dict[tuple[str, str], IdentityRow]] | None:
+        """What `remember_authors` kept, if still exact; it is given out once."""
+        kept = getattr(self._local, "authors", None)
+        self._local.authors = None
+        if kept is None or not conn.in_transaction or kept[0] != conn.total_changes:
+            return None
+        return kept[1], kept[2]
 
     def upsert_posts(self, posts: Iterable[Post], triage: Iterable[Triage] | None = None) -> UpsertResult:
         """Store a batch of posts in one transaction; re-delivered posts update in place.
@@ -162,7 +185,7 @@ class Store:
         now = self.clock()
         with self.transaction() as conn:
             keys = [(p.network, p.native_id) for p in posts]
-            customers = resolve_customers(conn, posts)
+            customers = resolve_customers(conn, posts, self._authors_read(conn))
             rows = []
             tags: list[tuple[tuple[str, str], str]] = []
             in_batch = {

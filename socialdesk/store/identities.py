@@ -8,6 +8,9 @@ from typing import Any
 
 from socialdesk.models import Author, Post
 
+# A stored identity as resolving authors reads it: customer id, handle, display name, followers, url.
+IdentityRow = tuple[int, str, str, int, str]
+
 
 def by_native_id(
     conn: sqlite3.Connection, table: str, columns: str, keys: list[tuple[str, str]]
@@ -28,11 +31,19 @@ def by_native_id(
                 yield network, tuple(row)
 
 
-def resolve_customers(conn: sqlite3.Connection, posts: list[Post]) -> dict[tuple[str, str], int]:
+def resolve_customers(
+    conn: sqlite3.Connection,
+    posts: list[Post],
+    read: tuple[set[tuple[str, str]], dict[tuple[str, str], IdentityRow]] | None = None,
+) -> dict[tuple[str, str], int]:
     """Map each author to a customer, creating identities (and customers) as needed.
 
     A new identity joins an existing customer on another network when both the display name and
     the handle's local part match: the common case of one person using the same name everywhere.
+
+    Args:
+        read: (keys looked up, the identities found among them), read in this transaction with
+            nothing written since (see `Store.remember_authors`); authors outside it are read here.
     """
     # Per author: their newest name and handle, and when they were first seen.
     authors: dict[tuple[str, str], tuple[Author, float]] = {}
@@ -50,7 +61,10 @@ def resolve_customers(conn: sqlite3.Connection, posts: list[Post]) -> dict[tuple
             author, newest[key] = post.author, post.created_at
         authors[key] = (author, min(seen[1], post.created_at))
     resolved: dict[tuple[str, str], int] = {}
-    known = _identities(conn, list(authors))
+    if read is not None and read[0].issuperset(authors):
+        known = {key: row for key, row in read[1].items() if key in authors}
+    else:
+        known = _identities(conn, list(authors))
     for (network, native_id), (author, first_seen) in authors.items():
         row = known.get((network, native_id))
         if row is not None:
@@ -92,9 +106,7 @@ def resolve_customers(conn: sqlite3.Connection, posts: list[Post]) -> dict[tuple
     return resolved
 
 
-def _identities(
-    conn: sqlite3.Connection, keys: list[tuple[str, str]]
-) -> dict[tuple[str, str], tuple[int, str, str, int, str]]:
+def _identities(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], IdentityRow]:
     """The stored identities among (network, native id) keys: customer, handle, name, followers, url."""
     rows = by_native_id(conn, "identities", "customer_id, handle, display_name, followers, url", keys)
     return {(network, row[0]): row[1:] for network, row in rows}

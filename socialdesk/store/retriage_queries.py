@@ -9,31 +9,42 @@ import sqlite3
 from typing import TypedDict
 
 from socialdesk.models import Author, Post
+from socialdesk.store.identities import IdentityRow
 from socialdesk.store.rows import keyset_page, read
 
 
 def author_facts(
-    conn: sqlite3.Connection, keys: list[tuple[str, str]]
+    conn: sqlite3.Connection,
+    keys: list[tuple[str, str]],
+    identities: dict[tuple[str, str], IdentityRow] | None = None,
 ) -> dict[tuple[str, str], tuple[int, bool]]:
     """For each (network, author native id): whether the customer has a stored post (every network,
     1 or 0: rules ask only whether the author is a repeat customer) and the VIP flag.
 
     An existence test stops at the first post; counting walked every post of a busy customer, and was
     most of triage's lookups on the storing thread of a backfill.
+
+    Args:
+        identities: filled with each stored identity among `keys` (`identities.IdentityRow`), read by
+            the same statement, so storing the batch need not read them again (`Store.remember_authors`).
     """
     found: dict[tuple[str, str], tuple[int, bool]] = {}
     for start in range(0, len(keys), 300):
         chunk = keys[start : start + 300]
         values = ",".join("(?, ?)" for _ in chunk)
         flat = [v for k in chunk for v in k]
-        for network, native_id, posts, vip in conn.execute(
+        for network, native_id, posts, vip, customer, *identity in conn.execute(
             f"WITH k(network, native_id) AS (VALUES {values}) "
             "SELECT i.network, i.native_id, EXISTS (SELECT 1 FROM posts p INDEXED BY posts_customer "
-            "WHERE p.customer_id = i.customer_id), c.vip FROM k JOIN identities i "
-            "ON i.network = k.network AND i.native_id = k.native_id JOIN customers c ON c.id = i.customer_id",
+            "WHERE p.customer_id = i.customer_id), c.vip, c.id, i.customer_id, i.handle, i.display_name, "
+            "i.followers, i.url FROM k JOIN identities i ON i.network = k.network "
+            "AND i.native_id = k.native_id LEFT JOIN customers c ON c.id = i.customer_id",
             flat,
         ):
-            found[(network, native_id)] = (int(posts), bool(vip))
+            if identities is not None:
+                identities[(network, native_id)] = tuple(identity)
+            if customer is not None:  # facts only for an identity whose customer exists, as before
+                found[(network, native_id)] = (int(posts), bool(vip))
     return found
 
 
