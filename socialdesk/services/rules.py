@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -22,7 +21,6 @@ from socialdesk.services.sla_policy import SlaPolicy, parse_sla
 from socialdesk.services.triage_offload import TextStageOffload
 from socialdesk.store import Triage
 from socialdesk.store.identities import IdentityRow
-from socialdesk.store.playbook_queries import add_rule_hits, new_post_keys
 from socialdesk.store.retriage_queries import author_facts, author_facts_before
 
 if TYPE_CHECKING:
@@ -408,25 +406,24 @@ class Triager(TextStageOffload):
                 results[i], outcome = self._from_verdict(post, facts, verdicts[i])
                 fired[i] = outcome[0]
             facts.prior_posts += 1
-        if self.count_hits and conn is not None and posts:
-            self._count_hits(conn, posts, fired)
+        if self.count_hits and conn is not None:
+            self._name_hits(posts, fired, results)
         if self._needs_facts and store is not None and not isinstance(store, sqlite3.Connection):
             # Storing the batch next resolves its authors from what the facts read (Store.remember_authors).
             store.remember_authors(context.authors, identities)
         return results
 
-    def _count_hits(
-        self, conn: sqlite3.Connection, posts: Sequence[Post], fired: list[tuple[int, ...]]
-    ) -> None:
-        """Add the rule hits on new inbound posts to the live counts (a re-delivery counts once)."""
-        new = new_post_keys(conn, [(p.network, p.native_id) for p in posts])
-        hits: dict[str, int] = {}
-        for post, indices in zip(posts, fired, strict=True):
-            if not post.is_ours and (post.network, post.native_id) in new:  # our replies: no rule work
-                for i in indices:
-                    hits[self.rules[i].name] = hits.get(self.rules[i].name, 0) + 1
-        if hits:
-            add_rule_hits(conn, int(time.time() // 60), hits)
+    def _name_hits(self, posts: Sequence[Post], fired: list[tuple[int, ...]], results: list[Triage]) -> None:
+        """Name the rules each inbound post fired in its triage (`Triage.hits`): storing counts them
+        for the posts it stores as new (`Store.upsert_posts`), so a re-delivery counts once."""
+        names: dict[tuple[int, ...], tuple[str, ...]] = {(): ()}
+        for post, indices, triage in zip(posts, fired, results, strict=True):
+            if post.is_ours:  # our replies: no rule work
+                continue
+            hits = names.get(indices)
+            if hits is None:
+                hits = names[indices] = tuple(self.rules[i].name for i in indices)
+            triage.hits = hits
 
     __call__ = triage_many
 

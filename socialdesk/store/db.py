@@ -17,6 +17,7 @@ from socialdesk.sanitize import scrub
 from socialdesk.store.first_response import mark_answered
 from socialdesk.store.identities import IdentityRow, by_native_id, parent_customer, resolve_customers
 from socialdesk.store.migrate import migrate
+from socialdesk.store.playbook_queries import add_rule_hits
 from socialdesk.store.similar_index import index_new_posts
 
 if TYPE_CHECKING:  # sqlite-utils takes ~90 ms to import: only the table helpers need it, never start-up
@@ -55,6 +56,8 @@ class Triage:
     assigned_to: str = ""  # auto-assigned by a rule
     # Notices a new post raises: (audience "desk" or an agent's name, what raised it).
     notify: tuple[tuple[str, str], ...] = ()
+    # The rules it fired, counted in the live rule hits when the post is stored as new (empty: not counted).
+    hits: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -256,6 +259,13 @@ class Store:
                 conn.executemany(
                     "INSERT INTO notifications (at, post_id, audience, origin) VALUES (?, ?, ?, ?)", notices
                 )
+            hits: dict[str, int] = {}
+            for k, tri in zip(keys, triages, strict=True):
+                if tri.hits and k in ids:
+                    for name in tri.hits:
+                        hits[name] = hits.get(name, 0) + 1
+            if hits:
+                add_rule_hits(conn, int(time.time() // 60), hits)
             new_posts = {k: p for k, p in zip(keys, posts, strict=True) if k in ids}
             index_new_posts(conn, [(ids[k], p) for k, p in new_posts.items()], now)
             mark_answered(conn, posts, result.inserted)

@@ -57,22 +57,6 @@ HIT_SPANS = {"1h": 60, "24h": 24 * 60, "7d": 7 * 24 * 60}  # in minutes
 _HITS_KEPT_MINUTES = 8 * 24 * 60
 
 
-def new_post_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The (network, native id) keys not stored yet."""
-    stored: set[tuple[str, str]] = set()
-    for start in range(0, len(keys), 300):
-        chunk = keys[start : start + 300]
-        values = ",".join("(?, ?)" for _ in chunk)
-        stored.update(
-            conn.execute(
-                f"WITH k(network, native_id) AS (VALUES {values}) SELECT p.network, p.native_id FROM k "
-                "JOIN posts p ON p.network = k.network AND p.native_id = k.native_id",
-                [v for k in chunk for v in k],
-            ).fetchall()
-        )
-    return set(keys) - stored
-
-
 def add_rule_hits(conn: sqlite3.Connection, minute: int, hits: dict[str, int]) -> None:
     """Count rule hits in a minute's bucket; buckets older than 8 days go."""
     conn.executemany(
