@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialdesk.models import Post
 from socialdesk.sanitize import scrub
-from socialdesk.store.first_response import mark_answered
+from socialdesk.store.first_response import answered_in_batch, mark_answered
 from socialdesk.store.identities import IdentityRow, by_native_id, parent_customer, resolve_customers
 from socialdesk.store.migrate import migrate
 from socialdesk.store.playbook_queries import add_rule_hits
@@ -31,8 +31,8 @@ POST_COLUMNS = (
 # Re-syncing refreshes what the network may have changed; triage state is ours and stays.
 _UPSERT_POST = f"""
 INSERT INTO posts ({POST_COLUMNS}, status, priority, sentiment, sentiment_label, intent, actionable, due_at,
-    assigned_to)
-VALUES ({", ".join("?" * 27)})
+    assigned_to, first_response_at)
+VALUES ({", ".join("?" * 28)})
 ON CONFLICT (network, native_id) DO UPDATE SET
     text = excluded.text, author_handle = excluded.author_handle, author_name = excluded.author_name,
     url = excluded.url, raw = excluded.raw, content_warning = excluded.content_warning,
@@ -196,12 +196,16 @@ class Store:
                 for p in posts
                 if not p.is_ours
             }
+            answered = answered_in_batch(posts)
             for post, tri in zip(posts, triages, strict=True):
+                first_response = None
                 if post.is_ours:
                     parent = (post.network, post.in_reply_to or "")
                     customer_id = in_batch.get(parent) or parent_customer(conn, post)
                 else:
                     customer_id = customers[(post.network, post.author.native_id)]
+                    if answered:
+                        first_response = answered.get((post.network, post.native_id, post.created_at))
                 rows.append(
                     (
                         post.network,
@@ -231,6 +235,7 @@ class Store:
                         int(tri.actionable and not post.is_ours),
                         tri.due_at,
                         tri.assigned_to,
+                        first_response,  # a new post only: a stored one keeps its own
                     )
                 )
                 tags.extend(((post.network, post.native_id), t) for t in tri.tags)
@@ -268,7 +273,7 @@ class Store:
                 add_rule_hits(conn, int(time.time() // 60), hits)
             new_posts = {k: p for k, p in zip(keys, posts, strict=True) if k in ids}
             index_new_posts(conn, [(ids[k], p) for k, p in new_posts.items()], now)
-            mark_answered(conn, posts, result.inserted)
+            mark_answered(conn, posts, result.inserted, inserted_answered=ids.keys())
         return result
 
     def mark_deleted(self, network: str, native_ids: Iterable[str], at: float | None = None) -> list[int]:

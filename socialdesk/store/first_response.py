@@ -8,7 +8,7 @@ customer's; its time is the first response when it is the earliest. Either may a
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from socialdesk.models import Post
 
@@ -19,10 +19,44 @@ _EARLIEST_OF_OURS = (
 )
 
 
-def mark_answered(conn: sqlite3.Connection, posts: Iterable[Post], new_ids: Iterable[int]) -> None:
+def answered_in_batch(posts: Iterable[Post]) -> dict[tuple[str, str, float], float]:
+    """The first response a batch holds for each customer post in it, keyed by (network, native id,
+    created_at): the earliest of our replies in the batch to it, not before it. Stored with the post
+    when the batch inserts it, these need no UPDATE of the row it just wrote (see `mark_answered`)."""
+    replies: dict[tuple[str, str], list[float]] = {}
+    for p in posts:
+        if p.is_ours and p.in_reply_to:
+            replies.setdefault((p.network, p.in_reply_to), []).append(p.created_at)
+    if not replies:
+        return {}
+    answered: dict[tuple[str, str, float], float] = {}
+    for p in posts:
+        times = None if p.is_ours else replies.get((p.network, p.native_id))
+        if times:
+            first = min((at for at in times if at >= p.created_at), default=None)
+            if first is not None:
+                answered[(p.network, p.native_id, p.created_at)] = first
+    return answered
+
+
+def mark_answered(
+    conn: sqlite3.Connection,
+    posts: Iterable[Post],
+    new_ids: Iterable[int],
+    inserted_answered: Collection[tuple[str, str]] = (),
+) -> None:
     """After a batch is stored: our replies in it answer their parents, and new customer posts take
-    the time of a reply of ours already stored (the earliest response wins)."""
-    answers = [(p.created_at, p.network, p.in_reply_to) for p in posts if p.is_ours and p.in_reply_to]
+    the time of a reply of ours already stored (the earliest response wins).
+
+    Args:
+        inserted_answered: (network, native id) of the posts the batch inserted with the first
+            response it holds for them (`answered_in_batch`): our replies to those are not applied again.
+    """
+    answers = [
+        (p.created_at, p.network, p.in_reply_to)
+        for p in posts
+        if p.is_ours and p.in_reply_to and (p.network, p.in_reply_to) not in inserted_answered
+    ]
     conn.executemany(
         "UPDATE posts SET first_response_at = min(coalesce(first_response_at, ?1), ?1) "
         "WHERE network = ?2 AND native_id = ?3 AND is_ours = 0 AND created_at <= ?1",

@@ -19,6 +19,7 @@ from socialdesk.models import Author, Post
 from socialdesk.services.metrics import GROUPINGS, Metrics, Period, Report
 from socialdesk.store import Store, Triage, queue_queries, replies, reply_moves
 from socialdesk.store import metrics_rollups as rollups
+from socialdesk.store.first_response import answered_in_batch
 from socialdesk.store.ingest import store_posts
 from socialdesk.store.queries import PostFilter
 
@@ -254,6 +255,50 @@ def test_each_write_path_keeps_the_rollups_right(busy: Store, monkeypatch: pytes
     conn.execute("UPDATE replies SET state = 'failed' WHERE post_id = ?", (later,))
     check(busy, monkeypatch)
     conn.execute("DELETE FROM replies WHERE post_id = ?", (first_post(busy),))
+    check(busy, monkeypatch)
+
+
+def test_a_batch_holding_our_replies_stores_each_post_with_its_first_response(
+    busy: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The earliest of our replies in the batch not before the post answers it, written with the post
+    (no UPDATE of the row just inserted); a post stored earlier is answered as before."""
+    at = T0 + 5000.0
+
+    def ours(native: str, when: float, parent: str) -> Post:
+        brand = Author("brand-id", "acme")
+        return Post("x", native, brand, "on it", when, account="brand", in_reply_to=parent, is_ours=True)
+
+    def customer(native: str, when: float) -> Post:
+        return Post("x", native, Author(f"a{native}", f"u{native}"), "where is it", when, account="brand")
+
+    arrive(busy, "asked-before", "x", at - 900.0, "negative", True, 900.0, "new")
+    batch = [
+        ours("r1", at + 600.0, "asked"),  # a reply may come before its post in a page
+        customer("asked", at),
+        ours("r2", at + 300.0, "asked"),  # the earliest at or after the post wins
+        ours("r0", at - 100.0, "asked"),  # before the post: not an answer to it
+        customer("same-second", at + 50.0),
+        ours("r3", at + 50.0, "same-second"),  # in the same second: it answers
+        customer("unanswered", at + 60.0),
+        ours("r4", at + 700.0, "asked-before"),  # a post an earlier batch stored
+    ]
+    # What the INSERT writes (the UPDATE of the new posts by stored replies would mend some of it).
+    assert answered_in_batch(batch) == {
+        ("x", "asked", at): at + 300.0,
+        ("x", "same-second", at + 50.0): at + 50.0,
+    }
+    triage = Triage(sentiment_label="negative", actionable=True, due_at=at + 900.0)
+    statements: list[str] = []
+    busy.conn.set_trace_callback(statements.append)
+    busy.upsert_posts(batch, [triage] * len(batch))
+    busy.conn.set_trace_callback(None)
+    answered = dict(busy.conn.execute("SELECT native_id, first_response_at FROM posts WHERE is_ours = 0"))
+    assert (answered["asked"], answered["same-second"]) == (at + 300.0, at + 50.0)
+    assert answered["unanswered"] is None and answered["asked-before"] == at + 700.0
+    # (the trace repeats a statement for each trigger it runs)
+    updates = {s for s in statements if "UPDATE posts SET first_response_at = min(" in s}
+    assert len(updates) == 1 and "'asked-before'" in updates.pop()  # only the post stored before
     check(busy, monkeypatch)
 
 
