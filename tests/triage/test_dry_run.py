@@ -85,8 +85,8 @@ def test_diff_against_what_is_stored(store: Store, make_post: MakePost) -> None:
 def test_live_hit_counts_per_rule_over_an_hour_a_day_and_a_week(
     tmp_path: Path, store: Store, make_post: MakePost, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from socialdesk.services import rules as rules_module
     from socialdesk.services.playbook_keeper import PlaybookKeeper
+    from socialdesk.store import db as storing  # hits are counted as the posts are stored
 
     path = tmp_path / "pb.toml"
     path.write_text(
@@ -95,14 +95,14 @@ def test_live_hit_counts_per_rule_over_an_hour_a_day_and_a_week(
     live = PlaybookKeeper(store, str(path), "dana").current().triager
     now = 1_900_000_000.0
     for age, text in ((2 * 86400, "outage a"), (2 * 3600, "outage b"), (60, "outage c")):
-        monkeypatch.setattr(rules_module.time, "time", lambda age=age: now - age)
+        monkeypatch.setattr(storing.time, "time", lambda age=age: now - age)
         posts = [make_post(text)]
         store.upsert_posts(posts, live.triage_many(posts, store))
     again = [make_post("outage c", native_id=posts[0].native_id)]  # a re-delivery counts once
     live.triage_many(again, store)
     ours = [make_post("outage update from us", is_ours=True)]  # our own replies are not counted
     store.upsert_posts(ours, live.triage_many(ours, store))
-    monkeypatch.setattr(rules_module.time, "time", lambda: now)
+    monkeypatch.setattr(storing.time, "time", lambda: now)
     monkeypatch.setattr("socialdesk.services.rules_review.time.time", lambda: now)
     report = dry_run(store, live, 0)
     assert report["rules"]["outage"]["live"] == {"1h": 1, "24h": 2, "7d": 3}
