@@ -8,6 +8,8 @@
   minimal app: started and settled the same way, without a feed).
 - `keys`: key-to-painted-frame latencies in the feed (see `socialdesk.bench.keys`).
 - `soak`: a compressed shift on the demo workspace for `--minutes` (see `socialdesk.bench.soak`).
+- `composer`: the composer counter per keystroke (`measure.composer`), in a process that has done
+  nothing else (`WHICH` and `--db` are not used).
 
 Only Textual (and, for `app`, socialdesk) is imported, lazily, so the baseline pays for nothing else.
 The desk is started through the `socialdesk` command's own entry point (`socialdesk.launcher.main`, as
@@ -214,7 +216,7 @@ async def _settle(pilot: Any, feed: Any, timeout: float = 10.0) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Parse the arguments, run one probe, print its JSON."""
     parser = argparse.ArgumentParser(prog="python -m socialdesk.bench.probe")
-    parser.add_argument("mode", choices=("start", "scroll", "keys", "soak"))
+    parser.add_argument("mode", choices=("start", "scroll", "keys", "soak", "composer"))
     parser.add_argument("which", choices=("app", "minimal"))
     parser.add_argument("--db", type=Path)
     parser.add_argument("--rows", type=int, default=10_000)
@@ -225,6 +227,10 @@ def main(argv: list[str] | None = None) -> None:
         result = run_start(args.which, args.db)
     elif args.mode == "scroll":
         result = run_scroll(args.which, args.db, args.rows)
+    elif args.mode == "composer":
+        from socialdesk.bench import measure
+
+        result = {**measure.composer(), "pid": os.getpid()}
     elif args.mode == "soak":
         from socialdesk.bench.soak import run_soak
 

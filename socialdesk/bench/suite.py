@@ -202,7 +202,7 @@ def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
         say(f"sync ingest of {options.ingest:,} posts ...")
         figures.append(_ingest(options, say))
     if want("composer"):
-        say("composer counter ...")
+        say("composer counter (in a process of its own) ...")
         figures.append(_composer())
     if want("thread"):
         say("thread and customer history ...")
@@ -474,14 +474,16 @@ def _ingest(options: Options, say: Callable[[str], None]) -> Figure:
 
 
 def _composer() -> Figure:
-    result = measure.composer()
+    # In a fresh interpreter, as the start-up probes: measured in this process after every other group,
+    # its p99 measured what those groups had left in the process, not the counter (README, "Performance").
+    result = _probe("composer", "app", Path(os.devnull), [], dict(os.environ))
     return Figure(
         "composer counter per keystroke (280 chars), p99",
         result["p99"] * 1e6,
         "us",
         "<= 50 us",
         result["p99"] <= 50e-6,
-        detail={"mean_us": result["mean"] * 1e6, "calls": result["calls"]},
+        detail={"mean_us": result["mean"] * 1e6, "calls": result["calls"], "pid": result["pid"]},
     )
 
 
