@@ -71,7 +71,12 @@ class PlaceActions(FeedActions):
             for tabs in self.query(QueueTabs):
                 tabs.active = queue.name
         if window is None:
-            self.reload_feed(order="queue" if queue is not None else "newest")
+            if queue is None:
+                # The view the first frame showed, read again for its exact total: the agent may already
+                # be moving through it (a cursor put back to the top lost the keys pressed meanwhile).
+                self._reload(self.feed_filter, "newest")
+            else:
+                self.reload_feed(order="queue")
             return
         self._pinned = False
         self.feed.show(window)

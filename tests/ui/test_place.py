@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from socialdesk.app import SocialDeskApp
 from socialdesk.cli import make_app
 from socialdesk.context import Context
@@ -50,3 +52,22 @@ async def test_the_queue_and_the_row_come_back_after_a_restart(
         assert again.desk.view_title == title and again.desk.query_one(StatusBar).view_title == title
         assert feed.cursor == 5 and again.desk.selected_post is not None
         assert again.desk.selected_post.id == post.id
+
+
+async def test_keys_pressed_before_the_place_is_read_back_are_kept(
+    desk_app: SocialDeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With nothing saved, reading the place back read the top of All again and put the cursor there:
+    an agent who had already pressed j (the first frame shows the feed) was sent back to the first row."""
+    from socialdesk.screens.desk import DeskScreen
+
+    restore = DeskScreen.restore_place
+    monkeypatch.setattr(DeskScreen, "restore_place", lambda self: None)  # read back below, after a key
+    async with desk_app.run_test(size=SIZE) as pilot:
+        feed = desk_app.desk.feed
+        await pilot.press("j", "j")
+        second = feed.current
+        assert second is not None and feed.cursor == 2
+        restore(desk_app.desk)
+        await settle(pilot, until=lambda: feed.window.exact)
+        assert feed.cursor == 2 and feed.current is not None and feed.current.id == second.id
