@@ -58,6 +58,10 @@ from socialdesk.widgets.thread_view import ThreadView
 if TYPE_CHECKING:
     from socialdesk.services.outbox import Outbox
 
+# Seconds the feed's cursor must rest before the work the first page deferred starts: longer than a key
+# repeat's gap (~0.03 s) and than the pause before a held key starts repeating on most systems.
+KEYS_REST = 0.5
+
 DESK_BINDINGS: list[BindingType] = [
     Binding("j,down", "cursor(1)", "Down", show=False, id="feed.down"),
     Binding("k,up", "cursor(-1)", "Up", show=False, id="feed.up"),
@@ -133,6 +137,7 @@ class DeskScreen(
         self._draft_timer: Timer | None = None
         self._draft_post: int | None = None
         self._counter_warmed = False
+        self._rest_timer: Timer | None = None  # pending: the deferred work waits for the keys to rest
         # The post whose thread the middle pane shows: the cursor's, or one opened from elsewhere
         # (claimed with `n`, outside the loaded rows). Results for any other post are stale.
         self._shown_post: int | None = None
@@ -241,14 +246,29 @@ class DeskScreen(
         # 35-50 ms, often while the agent's first keys were being handled), and collection resumes.
         freeze_startup_objects()
         # Work no pane of the first frame shows waits for it: started earlier, these threads took the
-        # GIL and the import lock from the UI thread while it drew that frame.
+        # GIL and the import lock from the UI thread while it drew that frame. Started with it, they
+        # did the same to an agent's first keys (a key held from the start waited 60-250 ms for its
+        # frames): they wait until the cursor rests.
+        # The similar posts of each thread shown from now on are looked up as before.
         self.first_page_shown = True
         self.restore_place()  # the view and row the agent left, else the top of All read again
+        self._rest_timer = self.set_timer(KEYS_REST, self._after_keys_rest)
+        if self.ask_agent_name and agent_unset(self.ctx.settings.desk):
+            self.prompt_agent_name()
+
+    def _after_keys_rest(self) -> None:
+        """The work the first page deferred: the queue counts, the first post's similar posts (unless
+        the agent has moved on to another thread), the spike check."""
+        self._rest_timer = None
         self.refresh_queue_counts()
         self.load_deferred_pattern()
         self._find_spikes()  # not counted as the minute's check: the first sync's check follows at once
-        if self.ask_agent_name and agent_unset(self.ctx.settings.desk):
-            self.prompt_agent_name()
+
+    def on_feed_list_highlighted(self, message: FeedList.Highlighted) -> None:
+        # The mixins have handlers of this name too: Textual calls each class's along the MRO.
+        if self._rest_timer is not None:  # the cursor moved: its rest starts again
+            self._rest_timer.stop()
+            self._rest_timer = self.set_timer(KEYS_REST, self._after_keys_rest)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if isinstance(event.widget, ReplyEditor):

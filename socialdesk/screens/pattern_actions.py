@@ -70,12 +70,14 @@ class PatternActions(HostScreen):
         if message.focus.is_ours:
             return
         if self.first_page_shown:
+            self._pattern_waiting = None  # a later thread: the first one's lookup would show nothing
             self._load_pattern(message.focus.id)
         else:  # the search imports numpy: never on the way to the first frame
             self._pattern_waiting = message.focus.id
 
     def load_deferred_pattern(self) -> None:
-        """Find the similar posts of the thread the first frame showed (held back until it was painted)."""
+        """Find the similar posts of the thread the first frame showed (held back until it was painted
+        and the keys rested), unless another thread has been shown since."""
         if self._pattern_waiting is not None:
             self._load_pattern(self._pattern_waiting)
             self._pattern_waiting = None

@@ -144,3 +144,52 @@ async def test_the_first_frame_written_draws_the_whole_desk_keys_included(
     assert first_post.author_name in customer  # the customer's card
     assert re.search(r"\d+/\d+ · \d+ left", middle)  # the composer's counter
     assert "Quit" in lines[-1] and "palette" in lines[-1]  # the footer's keys
+
+
+async def test_keys_held_from_the_start_hold_back_the_work_the_first_page_deferred(
+    desk_app: SocialDeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queue counts, the spike check and the first post's similar posts (which imports numpy) started as
+    soon as the first page was painted; their threads took the GIL from the UI thread, and an agent
+    holding j from the start waited 60-250 ms for each of the first presses' frames (`socialdesk bench
+    --only keys`: those presses were the held figure's p99). They wait until the keys rest, and run once;
+    the first post's lookup not at all once the agent has moved on to another thread.
+    """
+    from socialdesk.screens import desk
+
+    happened: list[tuple[str, tuple[Any, ...]]] = []
+
+    def spy(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(self: Any, *args: Any) -> Any:
+            happened.append((name, args))
+            return original(self, *args)
+
+        return recorded
+
+    deferred = ("refresh_queue_counts", "_find_spikes")
+    for name in ("_after_first_page", "_load_pattern", *deferred):
+        monkeypatch.setattr(DeskScreen, name, spy(name, getattr(DeskScreen, name)))
+    monkeypatch.setattr(desk, "KEYS_REST", 60.0)  # the keys below never rest that long
+    async with desk_app.run_test(size=(160, 48), message_hook=(seen := LoadsSeen())) as pilot:
+        screen = desk_app.desk
+        feed = screen.query_one(FeedList)
+        thread = screen.query_one(ThreadView)
+        first = feed.current
+        assert first is not None
+        while ("_after_first_page", ()) not in happened:
+            await pilot.pause()
+        for _ in range(12):
+            await pilot.press("j")
+
+        def cursor_post_shown() -> bool:
+            data, current = thread.data, feed.current
+            return data is not None and current is not None and data.thread.focus.id == current.id
+
+        while not cursor_post_shown():  # the panes still follow the cursor meanwhile
+            await pilot.pause()
+        assert [name for name, _ in happened if name in deferred] == []
+        monkeypatch.setattr(desk, "KEYS_REST", 0.001)
+        await pilot.press("k")  # the next move starts the rest again: now it has lasted long enough
+        await settle(pilot, until=seen.both)
+    assert [name for name, _ in happened if name in deferred] == list(deferred)  # once each
+    assert ("_load_pattern", (first.id,)) not in happened  # the agent had moved on
