@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from tests.fresh_python import imported_by
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -33,14 +35,5 @@ def test_user_theme_files_are_picked_up(isolated_home: Path) -> None:
 def test_installed_themes_are_read_as_a_folder() -> None:
     """An installed package is a folder: its themes are read without importlib.resources' reader, whose
     imports (zipfile, bz2, lzma) came before the desk's first frame."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\n"
-        "from socialdesk.themes_loader import theme_names\n"
-        "assert 'socialdesk-dark' in theme_names()\n"
-        "print(sorted(m for m in ('zipfile', 'importlib.resources.readers') if m in sys.modules))\n"
-    )
-    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert shown.stdout.strip() == "[]"
+    code = "from socialdesk.themes_loader import theme_names\nassert 'socialdesk-dark' in theme_names()"
+    assert imported_by(code, "zipfile", "importlib.resources.readers") == []

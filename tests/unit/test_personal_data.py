@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from socialdesk.services import personal_data
 from socialdesk.services.personal_data import BOOKING, CARD, EMAIL, PHONE, find, luhn_ok, summary
+from tests.fresh_python import imported_by
 
 
 def kinds(text: str, regions: tuple[str, ...] = ("US", "GB")) -> list[str]:
@@ -78,17 +79,11 @@ def test_digits_apart_do_not_load_the_phone_matcher() -> None:
 
     The bench's first post reads like this; importing phonenumbers for it delayed the desk's first frame.
     """
-    import subprocess
-    import sys
-
     code = (
-        "import sys\n"
         "from socialdesk.services.personal_data import find\n"
-        "assert find('my order #409105 was supposed to arrive 3 days ago') != []\n"
-        "print('phonenumbers' in sys.modules)\n"
+        "assert find('my order #409105 was supposed to arrive 3 days ago') != []"
     )
-    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert shown.stdout.strip() == "False"
+    assert imported_by(code, "phonenumbers") == []
     assert kinds("my order #409105 was supposed to arrive 3 days ago") == [BOOKING]
 
 
