@@ -18,16 +18,11 @@ another one in the period, and a breakdown counts a post's first resolution in t
 
 from __future__ import annotations
 
-from socialdesk.store.metrics_rollup_schema import QUARTER, status_of, unit
+from socialdesk.store.metrics_rollup_schema import QUARTER, reply_counted, status_of, unit
 
 REPLY = -1
 REOPENED = -2
 PER_DAY = 96  # quarter-hours in a day cell
-
-
-def _counted(r: str) -> str:
-    """A reply that counts (as metrics_rollup_schema counts it: sent, a thread's first part)."""
-    return f"({r}.state = 'sent' AND {r}.part = 1)"
 
 
 def _previous_status(c: str) -> str:
@@ -74,7 +69,7 @@ def _first(m: str, x: str) -> str:
 
 
 def _reply(r: str, sign: str) -> str:
-    source = f"FROM posts x WHERE x.id = {r}.post_id AND x.is_ours = 0 AND {_counted(r)}"
+    source = f"FROM posts x WHERE x.id = {r}.post_id AND x.is_ours = 0 AND {reply_counted(r)}"
     return _upserts(source, f"{r}.updated_at", "x", str(REPLY), sign, False)
 
 
@@ -90,7 +85,7 @@ def _post_events(x: str, sign: str) -> str:
     """Add or take away every event of post `x` (old or new): when it moves, changes network or owner."""
     replies = (
         f"FROM replies r INDEXED BY replies_post WHERE r.post_id = {x}.id AND {x}.is_ours = 0 "
-        f"AND {_counted('r')}"
+        f"AND {reply_counted('r')}"
     )
     resolutions = f"{_resolutions_of(x)} AND {x}.is_ours = 0 AND {_first('m', x)}"
     reopenings = (
@@ -120,7 +115,7 @@ def _backfill() -> str:
 INSERT INTO metrics_pairs_q (e, p, network, what, n)
     SELECT e, p, network, what, count(*) FROM (
         SELECT {e_r} AS e, {p} AS p, x.network AS network, {REPLY} AS what
-        FROM replies r JOIN posts x ON x.id = r.post_id WHERE {_counted("r")} AND x.is_ours = 0
+        FROM replies r JOIN posts x ON x.id = r.post_id WHERE {reply_counted("r")} AND x.is_ours = 0
         UNION ALL SELECT {e_m}, {p}, x.network, m.fine
         FROM metrics_resolutions m JOIN posts x ON x.id = m.post_id WHERE x.is_ours = 0 AND {_first("m", "x")}
         UNION ALL SELECT {e_c}, {p}, x.network, {REOPENED}
@@ -177,12 +172,12 @@ CREATE TABLE metrics_pairs_fine (
 CREATE TABLE metrics_pairs_early (change_id INTEGER PRIMARY KEY, prev_at REAL NOT NULL);
 CREATE INDEX metrics_pairs_early_time ON metrics_pairs_early (prev_at);
 {BACKFILL}
-CREATE TRIGGER metrics_pairs_reply_insert AFTER INSERT ON replies WHEN {_counted("new")} BEGIN
+CREATE TRIGGER metrics_pairs_reply_insert AFTER INSERT ON replies WHEN {reply_counted("new")} BEGIN
 {_reply("new", "+")}END;
 CREATE TRIGGER metrics_pairs_reply_update AFTER UPDATE OF state, part, updated_at, post_id ON replies
-WHEN {_counted("old")} OR {_counted("new")} BEGIN
+WHEN {reply_counted("old")} OR {reply_counted("new")} BEGIN
 {_reply("old", "-")}{_reply("new", "+")}END;
-CREATE TRIGGER metrics_pairs_reply_delete AFTER DELETE ON replies WHEN {_counted("old")} BEGIN
+CREATE TRIGGER metrics_pairs_reply_delete AFTER DELETE ON replies WHEN {reply_counted("old")} BEGIN
 {_reply("old", "-")}END;
 CREATE TRIGGER metrics_pairs_resolution AFTER INSERT ON metrics_resolutions BEGIN
 {_upserts(_RESOLUTION, "new.at", "x", "new.fine", "+", True)}

@@ -116,14 +116,15 @@ def _posts_upsert(r: str, sign: str) -> str:
     return "".join(_posts_upserts(r, sign))
 
 
-def _reply_counted(r: str) -> str:
+def reply_counted(r: str) -> str:
+    """A reply the metrics count: sent, and a thread's first part."""
     return f"({r}.state = 'sent' AND {r}.part = 1)"
 
 
 def _reply_upsert(r: str, sign: str) -> str:
     return (
         f"INSERT INTO metrics_replies (quarter, n) SELECT {unit(f'{r}.updated_at', QUARTER)}, {sign}1 "
-        f"WHERE {_reply_counted(r)} ON CONFLICT (quarter) DO UPDATE SET n = n + excluded.n;\n"
+        f"WHERE {reply_counted(r)} ON CONFLICT (quarter) DO UPDATE SET n = n + excluded.n;\n"
     )
 
 
@@ -177,7 +178,7 @@ INSERT INTO metrics_backlog (hour, n)
     SELECT {unit("p.created_at", HOUR)} AS h, count(*) FROM posts p WHERE {in_backlog("p")} GROUP BY h;
 INSERT INTO metrics_replies (quarter, n)
     SELECT {unit("r.updated_at", QUARTER)} AS q, count(*) FROM replies r
-    WHERE {_reply_counted("r")} GROUP BY q;
+    WHERE {reply_counted("r")} GROUP BY q;
 INSERT INTO metrics_reopened (quarter, n)
     SELECT {unit("c.at", QUARTER)} AS q, count(*) FROM ({changes}) c
     WHERE c.status IN ('open', 'new') AND c.prev = 'resolved'
@@ -280,12 +281,12 @@ INSERT OR IGNORE INTO metrics_stale (what, at) SELECT 'status changes', {_NOW}
     WHERE EXISTS (SELECT 1 FROM audit WHERE post_id = new.id AND action = 'status');
 END;
 
-CREATE TRIGGER metrics_replies_insert AFTER INSERT ON replies WHEN {_reply_counted("new")} BEGIN
+CREATE TRIGGER metrics_replies_insert AFTER INSERT ON replies WHEN {reply_counted("new")} BEGIN
 {_reply_upsert("new", "+")}END;
 CREATE TRIGGER metrics_replies_update AFTER UPDATE OF state, part, updated_at ON replies
-WHEN {_reply_counted("old")} OR {_reply_counted("new")} BEGIN
+WHEN {reply_counted("old")} OR {reply_counted("new")} BEGIN
 {_reply_upsert("old", "-")}{_reply_upsert("new", "+")}END;
-CREATE TRIGGER metrics_replies_delete AFTER DELETE ON replies WHEN {_reply_counted("old")} BEGIN
+CREATE TRIGGER metrics_replies_delete AFTER DELETE ON replies WHEN {reply_counted("old")} BEGIN
 {_reply_upsert("old", "-")}END;
 
 CREATE TRIGGER metrics_status_insert AFTER INSERT ON audit WHEN new.action = 'status' BEGIN
