@@ -10,7 +10,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
-from socialdesk.models import Customer, Identity, PostRow, Status, Thread
+from socialdesk.models import Customer, Identity, PostRow, Thread
+from socialdesk.store import queue_tally
 from socialdesk.store.rows import keyset_page, read, read_one
 
 ROW_COLUMNS = (
@@ -154,9 +155,14 @@ def key_of(row: PostRow) -> PageKey:
 
 
 def count(conn: sqlite3.Connection, flt: PostFilter = ALL) -> int:
-    """How many posts match (uses the covering index; ~10 ms per million rows)."""
+    """How many posts match: from the queue tally when the filter reads only its columns (the saved
+    queues and the whole feed, at any size in the same time), else a COUNT over the posts."""
     where, params = filter_sql(flt)
-    return int(conn.execute(f"SELECT COUNT(*) FROM posts p WHERE {where}", params).fetchone()[0])
+    if not flt.fts and queue_tally.answers(flt.where):
+        sql = f"SELECT IFNULL(SUM(n), 0) FROM queue_tally p WHERE {where}"
+    else:
+        sql = f"SELECT COUNT(*) FROM posts p WHERE {where}"
+    return int(conn.execute(sql, params).fetchone()[0])
 
 
 def count_newer(conn: sqlite3.Connection, flt: PostFilter, than: PageKey) -> int:
@@ -312,28 +318,20 @@ class Vocabulary:
     assignees: frozenset[str] = frozenset()
 
 
-def _skip_scan(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> set[str]:
+def _skip_scan(conn: sqlite3.Connection, sql: str) -> set[str]:
     """Distinct values of an indexed column: one index seek past the last value found, each time."""
     found: set[str] = set()
     last = ""
-    while (value := conn.execute(sql, (*params, last)).fetchone()[0]) is not None:
+    while (value := conn.execute(sql, (last,)).fetchone()[0]) is not None:
         found.add(value)
         last = value
     return found
 
 
 def vocabulary(conn: sqlite3.Connection) -> Vocabulary:
-    """The networks and assignees the cache holds, read from indexes (cost grows with values, not posts)."""
-    networks = _skip_scan(conn, "SELECT MIN(network) FROM posts WHERE network > ?", ())
-    assignees: set[str] = set()
-    # posts_queue_counts leads with (status, actionable, is_ours, assigned_to): skip within each prefix.
-    for status in Status:
-        for actionable in (0, 1):
-            for is_ours in (0, 1):
-                assignees |= _skip_scan(
-                    conn,
-                    "SELECT MIN(assigned_to) FROM posts INDEXED BY posts_queue_counts WHERE status = ? "
-                    "AND actionable = ? AND is_ours = ? AND assigned_to > ?",
-                    (str(status), actionable, is_ours),
-                )
+    """The networks and assignees the cache holds, read from an index and the queue tally (cost grows
+    with values, not posts)."""
+    networks = _skip_scan(conn, "SELECT MIN(network) FROM posts WHERE network > ?")
+    tally = conn.execute("SELECT DISTINCT assigned_to FROM queue_tally WHERE n > 0 AND assigned_to <> ''")
+    assignees = {r[0] for r in tally}
     return Vocabulary(frozenset(networks), frozenset(assignees))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from socialdesk.store.metrics_pair_schema import MIGRATION as PAIR_MIGRATION
 from socialdesk.store.metrics_rollup_schema import MIGRATION as ROLLUP_MIGRATION
+from socialdesk.store.queue_tally import MIGRATION as TALLY_MIGRATION
 
 # Each entry migrates from version i to i + 1. Never edit a released migration: append a new one.
 MIGRATIONS: list[str] = [
@@ -510,6 +511,10 @@ MIGRATIONS: list[str] = [
     # 31: the breakdown by network's rollups (store/metrics_pair_schema.py): replies, resolutions and
     # reopenings per (event's unit, post's unit, network), per quarter-hour and day; backfilled here
     PAIR_MIGRATION,
+    # 32: saved queues' counts from a tally per combination of the columns they filter on, kept by
+    # triggers (store/queue_tally.py); posts_queue_counts, which only those counts and the assignees'
+    # skip-scan read, goes (the assignees come from the tally too)
+    TALLY_MIGRATION,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -260,8 +260,6 @@ def test_every_index_on_posts_is_read_by_a_query_the_desk_runs(store: Store) -> 
         "posts_conversation": "SELECT id FROM posts WHERE network = 'x' AND conversation_id = 'c'",
         "posts_parent": "SELECT id FROM posts WHERE network = 'x' AND in_reply_to = 'p'",
         "posts_queue_order": "SELECT id FROM posts INDEXED BY posts_queue_order ORDER BY queue_rank",
-        "posts_queue_counts": "SELECT MIN(assigned_to) FROM posts INDEXED BY posts_queue_counts "
-        "WHERE status = 'new'",
         "posts_due": "SELECT id FROM posts INDEXED BY posts_due WHERE status = 'new' AND due_at < 5",
         "posts_resolved_at": "SELECT id FROM posts INDEXED BY posts_resolved_at "
         "WHERE status = 'resolved' AND status_at IS NOT NULL AND status_at < 5",
