@@ -374,6 +374,32 @@ def open_thread(db: Path, customer_id: int, repeat: int = 40, seed: int = 1) -> 
     }
 
 
+def queue_counts(db: Path, agent: str, repeat: int = 30) -> dict[str, Any]:
+    """Count every saved queue's tab and the feed's total, as the desk does after each change.
+
+    The first round after opening the cache is timed apart (cold), like a desk's first counts.
+    """
+    from socialdesk.models import Agent
+    from socialdesk.services.queue import DEFAULT_QUEUES, QueueService
+
+    store = Store(db)
+    service = QueueService(store, Agent(agent))
+    times: list[float] = []
+    for _ in range(repeat + 1):
+        started = time.perf_counter()
+        counts = service.counts(DEFAULT_QUEUES)
+        total = queries.count(store.conn, queries.INBOUND)
+        times.append(time.perf_counter() - started)
+    store.close()
+    return {
+        "p95": quantile(times[1:], 0.95),
+        "median": statistics.median(times[1:]),
+        "cold": times[0],
+        "counts": counts,
+        "feed_total": total,
+    }
+
+
 def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     """Consecutive slices of `items`."""
     for start in range(0, len(items), size):

@@ -36,8 +36,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--only",
                 help="Measure only these groups of figures, comma-separated: startup, first-screen, keys, "
-                "search, ingest, composer, thread, patterns, soak (with --soak); with --team: work, race, "
-                "desks, failover.",
+                "search, ingest, composer, thread, counts, patterns, soak (with --soak); with --team: work, "
+                "race, desks, failover.",
             ),
         ] = None,
         soak: Annotated[

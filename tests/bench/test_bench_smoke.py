@@ -24,6 +24,7 @@ EXPECTED = (
     "sync ingest of",
     "composer counter",
     "thread + customer history",
+    "saved queues' 7 tab counts",
     "similar posts of one post",
     "metrics report, 30 days",
     "metrics screen, 30 days",
@@ -72,6 +73,9 @@ def test_the_cache_has_the_shape_the_figures_rely_on(results: dict) -> None:
             (parts,) = figure["detail"]["desk_parts"]
             assert {"feed", "thread", "customer", "counter"} <= parts.keys()
             assert figure["value"] == max(parts[p] for p in ("feed", "thread", "customer", "counter"))
+    counted = next(f for f in results["figures"] if f["name"].startswith("saved queues'"))["detail"]
+    assert counted["counts"]["All"] == counted["feed_total"] > counted["counts"]["Needs reply"] > 0
+    assert counted["counts"]["Mine"] > 0  # the agent measured holds work: its count is not a shortcut
     assert report.table(results).count("\n") >= len(EXPECTED) + 3
     disk = by_name["cache size on disk per post"]["detail"]
     # Every post's text and metadata is on disk, with its indexes and search index on top.
