@@ -14,7 +14,7 @@ from collections import defaultdict
 
 from socialdesk.store.metrics_pair_schema import PER_DAY, REOPENED, REPLY
 from socialdesk.store.metrics_rollup_schema import QUARTER, status_of, unit
-from socialdesk.store.metrics_rollups import edges, spread, whole
+from socialdesk.store.metrics_rollups import edges, spread, tenth_of, whole
 
 Counts = dict[str, dict[int, int]]  # network -> REPLY, REOPENED, or a tenth of a bucket or fine bucket -> n
 Loose = dict[str, list[tuple[int, float]]]  # network -> (fine, duration) of resolutions read from rows
@@ -210,23 +210,23 @@ class _Within:
         self.conn, self.since, self.first, self.last = conn, since, first, last
         self.days, self.network, self.fines, self.loose = days, network, fines, loose
 
-    def _per_day(self, table: str, column: str, lo: int, hi: int) -> dict[int, int]:
+    def _per_day(self, table: str, column: str, top: int) -> dict[int, int]:
+        """Per value of `column` in top * 10 .. top * 10 + 9: the network's resolutions in the day cells."""
         d1, d2 = self.days
         if d1 > d2:
             return {}
+        tenth, values = tenth_of(column, top)
         return dict(
             self.conn.execute(
-                f"SELECT {column}, sum(n) FROM {table} WHERE network = ? AND {column} BETWEEN ? AND ? "
+                f"SELECT {column}, sum(n) FROM {table} WHERE network = ? AND {tenth} "
                 f"AND e BETWEEN ? AND ? AND p BETWEEN ? AND ? GROUP BY {column}",
-                (self.network, lo, hi, d1, d2, d1, d2),
+                (self.network, *values, d1, d2, d1, d2),
             ).fetchall()
         )
 
     def buckets(self, tenth: int) -> dict[int, int]:
         """The resolutions of a tenth per bucket."""
-        found: dict[int, int] = defaultdict(
-            int, self._per_day("metrics_pairs_b", "bucket", tenth * 10, tenth * 10 + 9)
-        )
+        found: dict[int, int] = defaultdict(int, self._per_day("metrics_pairs_b", "bucket", tenth))
         for f, n in self.fines.items():
             if f // 100 == tenth:
                 found[f // 10] += n
@@ -235,9 +235,7 @@ class _Within:
     def pick_in_bucket(self, bucket: int, offset: int, limit: int) -> list[float]:
         """A bucket's durations from its `offset`-th on (smallest first), read from the fine bucket(s)
         that hold them."""
-        found: dict[int, int] = defaultdict(
-            int, self._per_day("metrics_pairs_fine", "fine", bucket * 10, bucket * 10 + 9)
-        )
+        found: dict[int, int] = defaultdict(int, self._per_day("metrics_pairs_fine", "fine", bucket))
         for f, n in self.fines.items():
             if f // 10 == bucket:
                 found[f] += n
