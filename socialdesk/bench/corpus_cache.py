@@ -24,6 +24,7 @@ from socialdesk.bench.corpus import (
 from socialdesk.bench.corpus_care import INSERT_REPLY, INSERT_STATUS, care
 from socialdesk.store import Store, queue_tally
 from socialdesk.store import metrics_pair_schema as pair_schema
+from socialdesk.store import metrics_repeat_schema as repeat_schema
 from socialdesk.store import metrics_rollup_schema as rollup_schema
 from socialdesk.store.migrate import statements
 from socialdesk.store.schema import SCHEMA_VERSION
@@ -145,8 +146,8 @@ def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, obj
             conn.execute(sql)
     conn.execute("INSERT INTO posts_fts (posts_fts) VALUES ('rebuild')")
     for statement in statements(
-        rollup_schema.BACKFILL + pair_schema.BACKFILL + queue_tally.BACKFILL
-    ):  # the metrics' rollups and the queue tally, summed once
+        rollup_schema.BACKFILL + pair_schema.BACKFILL + queue_tally.BACKFILL + repeat_schema.BACKFILL
+    ):  # the metrics' rollups (migration 33 sums the resolutions' day histograms again) and the queue tally
         conn.execute(statement)
     for kind, _, sql in saved:
         if kind == "trigger":

@@ -185,11 +185,40 @@ INSERT INTO metrics_reopened (quarter, n)
     AND EXISTS (SELECT 1 FROM posts WHERE id = c.post_id) GROUP BY q;
 INSERT INTO metrics_resolutions (change_id, post_id, at, took, fine, prev_at)
     SELECT change_id, post_id, at, took, {fine("took")}, prev_at FROM ({resolutions});
-INSERT INTO metrics_resolution_hist (day, bucket, n)
-    SELECT {unit("at", DAY)} AS d, fine / 10 AS b, count(*) FROM metrics_resolutions GROUP BY d, b;
+{resolution_sums()}"""
+
+
+def resolution_sums(where: str = "") -> str:
+    """The backfill of the resolutions' day histograms from metrics_resolutions: the rows `where` (a
+    WHERE clause) keeps, all by default."""
+    return f"""INSERT INTO metrics_resolution_hist (day, bucket, n)
+    SELECT {unit("at", DAY)} AS d, fine / 10 AS b, count(*) FROM metrics_resolutions {where}GROUP BY d, b;
 INSERT INTO metrics_resolution_fine (fine, day, n)
-    SELECT fine, {unit("at", DAY)} AS d, count(*) FROM metrics_resolutions GROUP BY fine, d;
+    SELECT fine, {unit("at", DAY)} AS d, count(*) FROM metrics_resolutions {where}GROUP BY fine, d;
 """
+
+
+def status_trigger(counted: str = "") -> str:
+    """The trigger that follows a status change into the reopenings and resolutions; `counted` (" AND
+    ..." on the new row `r` of metrics_resolutions) narrows the resolutions its day histograms count."""
+    return f"""CREATE TRIGGER metrics_status_insert AFTER INSERT ON audit WHEN new.action = 'status' BEGIN
+INSERT INTO metrics_reopened (quarter, n) SELECT {unit("new.at", QUARTER)}, 1
+    WHERE {status_of("new.detail")} IN ('open', 'new') AND EXISTS (SELECT 1 FROM posts WHERE id = new.post_id)
+    AND {_PREVIOUS_STATUS} = 'resolved'
+    ON CONFLICT (quarter) DO UPDATE SET n = n + 1;
+INSERT INTO metrics_resolutions (change_id, post_id, at, took, fine, prev_at)
+    SELECT new.id, new.post_id, new.at, {_TOOK}, {fine(_TOOK)}, {_PREVIOUS_RESOLUTION}
+    FROM posts p WHERE p.id = new.post_id AND {status_of("new.detail")} = 'resolved';
+INSERT INTO metrics_resolution_hist (day, bucket, n)
+    SELECT {unit("r.at", DAY)}, r.fine / 10, 1 FROM metrics_resolutions r WHERE r.change_id = new.id{counted}
+    ON CONFLICT (day, bucket) DO UPDATE SET n = n + 1;
+INSERT INTO metrics_resolution_fine (fine, day, n)
+    SELECT r.fine, {unit("r.at", DAY)}, 1 FROM metrics_resolutions r WHERE r.change_id = new.id{counted}
+    ON CONFLICT (fine, day) DO UPDATE SET n = n + 1;
+INSERT OR IGNORE INTO metrics_stale (what, at) SELECT 'status changes', {_NOW}
+    WHERE EXISTS (SELECT 1 FROM audit b INDEXED BY audit_post WHERE b.post_id = new.post_id
+    AND b.action = 'status' AND b.id != new.id AND (b.at > new.at OR (b.at = new.at AND b.id > new.id)));
+END;"""
 
 
 BACKFILL = _backfill()
@@ -289,24 +318,7 @@ WHEN {reply_counted("old")} OR {reply_counted("new")} BEGIN
 CREATE TRIGGER metrics_replies_delete AFTER DELETE ON replies WHEN {reply_counted("old")} BEGIN
 {_reply_upsert("old", "-")}END;
 
-CREATE TRIGGER metrics_status_insert AFTER INSERT ON audit WHEN new.action = 'status' BEGIN
-INSERT INTO metrics_reopened (quarter, n) SELECT {unit("new.at", QUARTER)}, 1
-    WHERE {status_of("new.detail")} IN ('open', 'new') AND EXISTS (SELECT 1 FROM posts WHERE id = new.post_id)
-    AND {_PREVIOUS_STATUS} = 'resolved'
-    ON CONFLICT (quarter) DO UPDATE SET n = n + 1;
-INSERT INTO metrics_resolutions (change_id, post_id, at, took, fine, prev_at)
-    SELECT new.id, new.post_id, new.at, {_TOOK}, {fine(_TOOK)}, {_PREVIOUS_RESOLUTION}
-    FROM posts p WHERE p.id = new.post_id AND {status_of("new.detail")} = 'resolved';
-INSERT INTO metrics_resolution_hist (day, bucket, n)
-    SELECT {unit("r.at", DAY)}, r.fine / 10, 1 FROM metrics_resolutions r WHERE r.change_id = new.id
-    ON CONFLICT (day, bucket) DO UPDATE SET n = n + 1;
-INSERT INTO metrics_resolution_fine (fine, day, n)
-    SELECT r.fine, {unit("r.at", DAY)}, 1 FROM metrics_resolutions r WHERE r.change_id = new.id
-    ON CONFLICT (fine, day) DO UPDATE SET n = n + 1;
-INSERT OR IGNORE INTO metrics_stale (what, at) SELECT 'status changes', {_NOW}
-    WHERE EXISTS (SELECT 1 FROM audit b INDEXED BY audit_post WHERE b.post_id = new.post_id
-    AND b.action = 'status' AND b.id != new.id AND (b.at > new.at OR (b.at = new.at AND b.id > new.id)));
-END;
+{status_trigger()}
 CREATE TRIGGER metrics_status_changed AFTER UPDATE OF at, action, post_id, detail ON audit
 WHEN old.action = 'status' OR new.action = 'status' BEGIN
 INSERT OR IGNORE INTO metrics_stale (what, at) VALUES ('status changes', {_NOW});

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 
 from socialdesk.store import metrics_queries as mq
+from socialdesk.store.metrics_repeat_schema import ACROSS
 from socialdesk.store.metrics_rollup_schema import (
     ANSWERED,
     DAY,
@@ -302,7 +303,9 @@ def changes(conn: sqlite3.Connection, since: float, until: float) -> dict[str, o
     out: dict[str, object] = {}
     first, last = whole(since, until, DAY)
     counts: dict[int, int] = defaultdict(int)
-    again: dict[int, int] = defaultdict(int)  # per fine bucket: resolved again after one in the period
+    # Per fine bucket: resolved again after one in the period, in another day (the histograms leave out
+    # the repeats the same day, which a period of whole days never counts).
+    again: dict[int, int] = defaultdict(int)
     if first <= last:
         for b, n in conn.execute(
             "SELECT bucket, sum(n) FROM metrics_resolution_hist WHERE day BETWEEN ? AND ? GROUP BY bucket",
@@ -311,8 +314,8 @@ def changes(conn: sqlite3.Connection, since: float, until: float) -> dict[str, o
             counts[b] += n
         within, params = _within("at", first, last, DAY)
         for f, n in conn.execute(  # those count once, at the first
-            "SELECT fine, count(*) FROM metrics_resolutions INDEXED BY metrics_resolutions_again "
-            f"WHERE prev_at >= ? AND prev_at < ? AND prev_at IS NOT NULL AND {within} GROUP BY fine",
+            "SELECT fine, count(*) FROM metrics_resolutions INDEXED BY metrics_resolutions_across "
+            f"WHERE prev_at >= ? AND prev_at < ? AND {ACROSS} AND {within} GROUP BY fine",
             (since, until, *params),
         ):
             again[f] += n

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from socialdesk.store.metrics_pair_schema import MIGRATION as PAIR_MIGRATION
+from socialdesk.store.metrics_repeat_schema import MIGRATION as REPEAT_MIGRATION
 from socialdesk.store.metrics_rollup_schema import MIGRATION as ROLLUP_MIGRATION
 from socialdesk.store.queue_tally import MIGRATION as TALLY_MIGRATION
 
@@ -515,6 +516,9 @@ MIGRATIONS: list[str] = [
     # triggers (store/queue_tally.py); posts_queue_counts, which only those counts and the assignees'
     # skip-scan read, goes (the assignees come from the tally too)
     TALLY_MIGRATION,
+    # 33: the resolutions' day histograms leave out a post's repeats the same day, which no period of
+    # whole days counts (store/metrics_repeat_schema.py); the index of the repeats across midnight
+    REPEAT_MIGRATION,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -25,6 +25,7 @@ from socialdesk.store.queries import PostFilter
 
 KEYS = itertools.count()
 T0 = 1_795_000_000.0 - 1_795_000_000.0 % 86400  # a UTC midnight
+DAY0 = int(T0 // 86400)
 QUEUES = [("Negative", PostFilter(("p.sentiment_label = ?",), ("negative",)))]
 ZONES = [ZoneInfo("UTC"), ZoneInfo("Asia/Kolkata"), ZoneInfo("Asia/Kathmandu"), ZoneInfo("America/St_Johns")]
 
@@ -323,6 +324,7 @@ def test_the_comparison_fails_when_a_trigger_is_missing(busy: Store, monkeypatch
 def test_the_migration_backfills_what_the_triggers_keep(busy: Store) -> None:
     """A cache from before the rollups gets from the migration's backfill the sums the triggers keep
     (rows the triggers emptied aside, and the open posts' largest target, which only ever grows)."""
+    from socialdesk.store.metrics_repeat_schema import MIGRATION as REPEATS
     from socialdesk.store.metrics_rollup_schema import MIGRATION
     from socialdesk.store.migrate import statements
 
@@ -342,10 +344,45 @@ def test_the_migration_backfills_what_the_triggers_keep(busy: Store) -> None:
     for table in (*TABLES, "metrics_stale"):
         conn.execute(f"DROP TABLE {table}")
     conn.execute("DROP INDEX posts_response_fine")
-    for statement in statements(MIGRATION):
-        if not statement.startswith("CREATE TRIGGER"):
+    for statement in statements(MIGRATION) + statements(REPEATS):  # the triggers are the ones kept
+        if not statement.startswith(("CREATE TRIGGER", "DROP TRIGGER")):
             conn.execute(statement)
     assert sums() == kept
+
+
+def test_a_repeat_the_same_day_is_left_out_of_the_day_histograms_and_never_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A post resolved twice in one day counts once in a report of whole days, as does one resolved
+    again the next day (its repeat across midnight is taken away through the index of those): the
+    figures the statements give, and the histograms hold the first resolutions and the repeats across
+    midnight only."""
+    store = Store(":memory:")
+    same_day = arrive(store, "a", "x", T0 + 100.0, "neutral", True, None, "open")
+    for at, value in ((T0 + 700.0, "resolved"), (T0 + 800.0, "open"), (T0 + 1000.0, "resolved")):
+        change_status(store, same_day, value, at)
+    overnight = arrive(store, "b", "mastodon", T0 + 86400 - 500.0, "neutral", True, None, "open")
+    for at, value in (
+        (T0 + 86400 - 100.0, "resolved"),
+        (T0 + 86400 + 50.0, "open"),
+        (T0 + 86400 + 400.0, "resolved"),
+    ):
+        change_status(store, overnight, value, at)
+    conn = store.conn
+    assert conn.execute("SELECT day, n FROM metrics_resolution_fine ORDER BY day").fetchall() == [
+        (DAY0, 1), (DAY0, 1), (DAY0 + 1, 1)
+    ]  # fmt: skip
+    metrics = Metrics(store, clock=lambda: T0 + 3 * 86400)
+    for period in (
+        Period(T0, T0 + 2 * 86400, "2d"),
+        Period(T0, T0 + 86400, "1d"),
+        Period(T0 + 86400, T0 + 2 * 86400, "next"),
+    ):
+        for by in (None, "network"):
+            same(metrics.report(period, by), statement_report(metrics, period, by, monkeypatch))
+    figures = metrics.report(Period(T0, T0 + 2 * 86400, "2d")).figures
+    assert (figures.resolved, figures.resolution_median, figures.resolution_p90) == (2, 500.0, 600.0)
+    store.close()
 
 
 TABLES = {  # each rollup and the column that says a row counts something

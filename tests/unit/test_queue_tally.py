@@ -152,6 +152,7 @@ def test_a_cache_from_before_the_tally_is_backfilled_and_loses_its_counting_inde
     for name in ("queue_tally_insert", "queue_tally_delete", "queue_tally_update"):
         conn.execute(f"DROP TRIGGER {name}")
     conn.execute("DROP TABLE queue_tally")
+    conn.execute("DROP INDEX metrics_resolutions_across")  # migration 33's
     conn.execute(
         "CREATE INDEX posts_queue_counts ON posts (status, actionable, is_ours, assigned_to, intent, "
         "sentiment_label)"
