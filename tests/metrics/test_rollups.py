@@ -397,3 +397,20 @@ TABLES = {  # each rollup and the column that says a row counts something
     "metrics_resolution_fine": "n",
     "metrics_response_fine": "n",
 }
+
+
+def test_a_buckets_fine_buckets_are_the_same_rows_as_the_range_read_as_seeks_of_the_days() -> None:
+    """The fine buckets of bucket b are b * 10 .. b * 10 + 9, edges included and neighbours left out,
+    and each is a seek of the period's days in metrics_response_fine's key, not a read of its year."""
+    store = Store(":memory:")
+    conn = store.conn
+    conn.executemany(
+        "INSERT INTO metrics_response_fine (fine, day, network, n) VALUES (?, ?, 'x', 1)",
+        [(f, day) for f in range(2009, 2031) for day in (1, 5, 9)],
+    )
+    tenth, values = rollups.tenth_of("fine", 201)
+    sql = f"SELECT fine, sum(n) FROM metrics_response_fine WHERE {tenth} AND day BETWEEN ? AND ? GROUP BY 1"
+    assert conn.execute(sql, (*values, 2, 9)).fetchall() == [(f, 2) for f in range(2010, 2020)]
+    plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", (*values, 2, 9)))
+    assert "(fine=? AND day>? AND day<?)" in plan
+    store.close()
