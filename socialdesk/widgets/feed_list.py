@@ -300,8 +300,11 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         elif row.id in self.marked:
             base = base + self.get_component_rich_style("feed-list--marked")
         strip = Strip(self._row_segments(row, width, base), width).crop(0, width).simplify()
-        if len(self._strips) > STRIP_CACHE_ROWS:
-            self._strips.clear()
+        self._strips.pop(key, None)
+        if len(self._strips) >= STRIP_CACHE_ROWS:
+            # The oldest drawn row goes, not the whole cache: clearing it made the next frame redraw
+            # every visible row at once, a slow frame every few hundred rows drawn.
+            del self._strips[next(iter(self._strips))]
         self._strips[key] = (row, strip)
         return strip
 
