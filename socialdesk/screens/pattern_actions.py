@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -19,6 +20,8 @@ from socialdesk.screens.host import HostScreen
 from socialdesk.widgets.spike_banner import SpikeBanner
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from socialdesk.screens.detail_actions import ThreadShown
     from socialdesk.services.spikes import Spike
     from socialdesk.store.queries import PostFilter
@@ -28,6 +31,11 @@ PATTERN_BINDINGS = [
     Binding("c", "spike", "Open the spike", show=False, id="spike.open"),
 ]
 CHECK_EVERY = 60.0  # seconds between spike checks (they run after syncs that stored posts)
+# Seconds a thread stays shown before its similar posts are looked up: longer than the gap between a
+# held key's repeats and a fast agent's taps, so skimming the feed looks up only where the agent stops
+# (on a dense cache a lookup in a large cluster holds the interpreter for milliseconds, and each key
+# pressed meanwhile waited for it: README, "Performance").
+PATTERN_REST = 0.2
 
 
 class PatternLoaded(Message):
@@ -65,15 +73,23 @@ class PatternActions(HostScreen):
 
     first_page_shown = False  # set by the desk once its first frame is painted
     _pattern_waiting: int | None = None  # a post whose similar posts wait for that frame
+    _pattern_rest: Timer | None = None  # pending: the lookup for the thread shown last
 
     def on_thread_shown(self, message: ThreadShown) -> None:
+        if self._pattern_rest is not None:  # another thread now: the one before was only passed
+            self._pattern_rest.stop()
+            self._pattern_rest = None
         if message.focus.is_ours:
             return
         if self.first_page_shown:
             self._pattern_waiting = None  # a later thread: the first one's lookup would show nothing
-            self._load_pattern(message.focus.id)
+            self._pattern_rest = self.set_timer(PATTERN_REST, partial(self._rested_on, message.focus.id))
         else:  # the search imports numpy: never on the way to the first frame
             self._pattern_waiting = message.focus.id
+
+    def _rested_on(self, post_id: int) -> None:
+        self._pattern_rest = None
+        self._load_pattern(post_id)
 
     def load_deferred_pattern(self) -> None:
         """Find the similar posts of the thread the first frame showed (held back until it was painted

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from functools import partial
 
 import pytest
 
@@ -245,3 +246,46 @@ async def test_r_holds_a_canned_reply_that_would_publish_personal_data(desk_app:
         await settle(pilot)
         assert desk_app.screen is review  # y does not send a held reply; S would
         assert conn.execute("SELECT count(*) FROM replies").fetchone()[0] == before
+
+
+async def test_similar_posts_are_looked_up_where_the_agent_stops_not_for_each_post_passed(
+    desk_app: SocialDeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from socialdesk.screens import pattern_actions
+    from socialdesk.services import patterns
+
+    looked_up: list[int] = []
+    similar_to = patterns.similar_to
+
+    def recorded(conn, post_id, now):  # type: ignore[no-untyped-def]
+        looked_up.append(post_id)
+        return similar_to(conn, post_id, now)
+
+    monkeypatch.setattr(patterns, "similar_to", recorded)
+    async with desk_app.run_test(size=SIZE) as pilot:
+        desk = desk_app.desk
+        pane = desk.query_one(ThreadView)
+        await settle(pilot, until=lambda: pane.data is not None)
+        looked_up.clear()
+        monkeypatch.setattr(pattern_actions, "PATTERN_REST", 30.0, raising=False)  # never rests below
+
+        def showing(cursor: int) -> bool:
+            post = desk.selected_post
+            detail = pane.data
+            return (
+                desk.feed.cursor == cursor
+                and post is not None
+                and detail is not None
+                and (detail.thread.focus.id == post.id)
+            )
+
+        for _ in range(5):
+            cursor = desk.feed.cursor + 1
+            await pilot.press("j")
+            await until_shown(pilot, partial(showing, cursor))
+        assert looked_up == []  # five threads passed, none looked up
+        monkeypatch.setattr(pattern_actions, "PATTERN_REST", 0.05, raising=False)
+        await pilot.press("k")
+        await settle(pilot, until=partial(showing, desk.feed.cursor))
+        assert desk.selected_post is not None
+        assert looked_up == [desk.selected_post.id]  # the post the agent stopped on, once
