@@ -23,6 +23,7 @@ from socialdesk.bench.corpus import (
 )
 from socialdesk.bench.corpus_care import INSERT_REPLY, INSERT_STATUS, care
 from socialdesk.store import Store, queue_tally
+from socialdesk.store import metrics_arrival_schema as arrival_schema
 from socialdesk.store import metrics_pair_schema as pair_schema
 from socialdesk.store import metrics_repeat_schema as repeat_schema
 from socialdesk.store import metrics_rollup_schema as rollup_schema
@@ -146,8 +147,13 @@ def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, obj
             conn.execute(sql)
     conn.execute("INSERT INTO posts_fts (posts_fts) VALUES ('rebuild')")
     for statement in statements(
-        rollup_schema.BACKFILL + pair_schema.BACKFILL + queue_tally.BACKFILL + repeat_schema.BACKFILL
-    ):  # the metrics' rollups (migration 33 sums the resolutions' day histograms again) and the queue tally
+        rollup_schema.BACKFILL
+        + pair_schema.BACKFILL
+        + queue_tally.BACKFILL
+        + repeat_schema.BACKFILL
+        + arrival_schema.BACKFILL
+    ):  # the metrics' rollups (migration 33 sums the resolutions' day histograms again, 34 gives each
+        # resolution its post's network and quarter-hour) and the queue tally
         conn.execute(statement)
     for kind, _, sql in saved:
         if kind == "trigger":

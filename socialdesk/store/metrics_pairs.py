@@ -251,7 +251,8 @@ class _Within:
 
     def _pick(self, f: int, offset: int, limit: int) -> list[float]:
         """The durations of fine bucket `f`, smallest first, from the `offset`-th on: the first
-        resolutions in the period with their posts in its whole quarter-hours, and those read from rows."""
+        resolutions in the period with their posts in its whole quarter-hours (by the network and
+        quarter-hour each carries of its post, migration 34), and those read from rows."""
         values = [took for fine, took in self.loose if fine == f]
         first, last = self.first, self.last
         if first <= last:
@@ -259,13 +260,11 @@ class _Within:
             values += [
                 row[0]
                 for row in self.conn.execute(
-                    "SELECT m.took FROM metrics_resolutions m INDEXED BY metrics_resolutions_fine "
-                    "CROSS JOIN posts x NOT INDEXED ON x.id = m.post_id "
-                    "WHERE m.fine = ? AND m.at >= ? AND m.at < ? "
-                    f"AND {unit('m.at', QUARTER)} BETWEEN ? AND ? "
-                    "AND (m.prev_at IS NULL OR m.prev_at < ?) AND x.network = ? AND x.is_ours = 0 "
-                    f"AND {unit('x.created_at', QUARTER)} BETWEEN ? AND ?",
-                    (f, lo, hi, first, last, self.since, self.network, first, last),
+                    "SELECT took FROM metrics_resolutions INDEXED BY metrics_resolutions_network "
+                    "WHERE post_network = ? AND fine = ? AND at >= ? AND at < ? "
+                    f"AND {unit('at', QUARTER)} BETWEEN ? AND ? "
+                    "AND (prev_at IS NULL OR prev_at < ?) AND post_quarter BETWEEN ? AND ?",
+                    (self.network, f, lo, hi, first, last, self.since, first, last),
                 )
             ]
         values.sort()

@@ -198,16 +198,18 @@ INSERT INTO metrics_resolution_fine (fine, day, n)
 """
 
 
-def status_trigger(counted: str = "") -> str:
+def status_trigger(counted: str = "", carried: str = "") -> str:
     """The trigger that follows a status change into the reopenings and resolutions; `counted` (" AND
-    ..." on the new row `r` of metrics_resolutions) narrows the resolutions its day histograms count."""
+    ..." on the new row `r` of metrics_resolutions) narrows the resolutions its day histograms count;
+    `carried` (SQL on its post `p`) is what a resolution carries of its post (migration 34's columns)."""
+    columns, values = (", post_network, post_quarter", f", {carried}") if carried else ("", "")
     return f"""CREATE TRIGGER metrics_status_insert AFTER INSERT ON audit WHEN new.action = 'status' BEGIN
 INSERT INTO metrics_reopened (quarter, n) SELECT {unit("new.at", QUARTER)}, 1
     WHERE {status_of("new.detail")} IN ('open', 'new') AND EXISTS (SELECT 1 FROM posts WHERE id = new.post_id)
     AND {_PREVIOUS_STATUS} = 'resolved'
     ON CONFLICT (quarter) DO UPDATE SET n = n + 1;
-INSERT INTO metrics_resolutions (change_id, post_id, at, took, fine, prev_at)
-    SELECT new.id, new.post_id, new.at, {_TOOK}, {fine(_TOOK)}, {_PREVIOUS_RESOLUTION}
+INSERT INTO metrics_resolutions (change_id, post_id, at, took, fine, prev_at{columns})
+    SELECT new.id, new.post_id, new.at, {_TOOK}, {fine(_TOOK)}, {_PREVIOUS_RESOLUTION}{values}
     FROM posts p WHERE p.id = new.post_id AND {status_of("new.detail")} = 'resolved';
 INSERT INTO metrics_resolution_hist (day, bucket, n)
     SELECT {unit("r.at", DAY)}, r.fine / 10, 1 FROM metrics_resolutions r WHERE r.change_id = new.id{counted}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from socialdesk.store.metrics_arrival_schema import MIGRATION as ARRIVAL_MIGRATION
 from socialdesk.store.metrics_pair_schema import MIGRATION as PAIR_MIGRATION
 from socialdesk.store.metrics_repeat_schema import MIGRATION as REPEAT_MIGRATION
 from socialdesk.store.metrics_rollup_schema import MIGRATION as ROLLUP_MIGRATION
@@ -519,6 +520,10 @@ MIGRATIONS: list[str] = [
     # 33: the resolutions' day histograms leave out a post's repeats the same day, which no period of
     # whole days counts (store/metrics_repeat_schema.py); the index of the repeats across midnight
     REPEAT_MIGRATION,
+    # 34: each resolution carries its post's network and quarter-hour of arrival, kept by triggers, so the
+    # breakdown by network picks a fine bucket's durations without reading the posts
+    # (store/metrics_arrival_schema.py)
+    ARRIVAL_MIGRATION,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from collections.abc import Iterator
 
 import pytest
 
 from socialdesk.services.metrics import Metrics, Period
 from socialdesk.store import Store, metrics_pairs
+from socialdesk.store.migrate import statements
 from tests.metrics.test_rollups import T0, arrive, change_status, same, send_reply, statement_report
 
 QUARTER, DAY = 900.0, 86400.0
@@ -169,7 +171,6 @@ def test_the_comparison_fails_on_a_broken_rollup(
 
 def test_the_migration_backfills_what_the_triggers_keep(seeded: tuple[Store, int]) -> None:
     from socialdesk.store.metrics_pair_schema import BACKFILL
-    from socialdesk.store.migrate import statements
 
     store, _ = seeded
     conn = store.conn
@@ -194,3 +195,93 @@ def test_the_migration_backfills_what_the_triggers_keep(seeded: tuple[Store, int
         conn.execute(statement)
     assert cells() == kept
     assert json.dumps(kept)  # plain values only
+
+
+def carried_wrong(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+    """The resolutions whose post's network (none when ours) or quarter-hour of arrival is not what they
+    carry (migration 34), and how many resolutions there are."""
+    wrong = conn.execute(
+        "SELECT m.change_id, m.post_network, m.post_quarter, x.network, x.is_ours, x.created_at "
+        "FROM metrics_resolutions m JOIN posts x ON x.id = m.post_id "
+        "WHERE m.post_network IS NOT (CASE WHEN x.is_ours = 0 THEN x.network END) "
+        "OR m.post_quarter IS NOT CAST(x.created_at / 900.0 AS INTEGER)"
+    ).fetchall()
+    (count,) = conn.execute("SELECT count(*) FROM metrics_resolutions").fetchone()
+    assert count >= 20
+    return wrong
+
+
+def moves(conn: sqlite3.Connection, seed: int, times: bool = True) -> None:
+    """Posts with resolutions becoming ours (or ours no longer), changing network, their time corrected
+    (unless not `times`)."""
+    rng = random.Random(seed)
+    resolved = [row[0] for row in conn.execute("SELECT DISTINCT post_id FROM metrics_resolutions ORDER BY 1")]
+    for post_id in rng.sample(resolved, 8):
+        conn.execute("UPDATE posts SET is_ours = 1 - is_ours WHERE id = ?", (post_id,))
+    for post_id in rng.sample(resolved, 8):
+        conn.execute("UPDATE posts SET network = 'threads' WHERE id = ?", (post_id,))
+    for post_id in rng.sample(resolved, 8) if times else []:
+        conn.execute("UPDATE posts SET created_at = created_at + 450.0 WHERE id = ?", (post_id,))
+
+
+def test_each_resolution_carries_its_posts_network_and_quarter_hour_through_every_write_path(
+    seeded: tuple[Store, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, seed = seeded
+    conn = store.conn
+    assert carried_wrong(conn) == []  # as the status changes wrote them
+    moves(conn, seed, times=False)
+    assert carried_wrong(conn) == []
+    check(store, monkeypatch, seed)  # the picks read what the resolutions carry
+    moves(conn, seed + 10)  # a moved post with status changes: the statements answer, still carried right
+    assert carried_wrong(conn) == []
+
+
+@pytest.mark.parametrize("broken", ["metrics_resolutions_post_moved", "metrics_status_insert"])
+def test_the_carried_network_is_wrong_without_its_triggers(broken: str) -> None:
+    """Not vacuous: without the trigger that follows a post, or with the status changes' trigger as
+    migration 33 left it, a resolution carries what its post no longer is (or nothing)."""
+    from socialdesk.store.metrics_repeat_schema import MIGRATION as REPEATS
+
+    store = Store(":memory:")
+    conn = store.conn
+    conn.execute(f"DROP TRIGGER {broken}")
+    if broken == "metrics_status_insert":
+        conn.execute(next(s for s in statements(REPEATS) if s.startswith("CREATE TRIGGER")))
+    build(store, 5)
+    moves(conn, 5)
+    assert carried_wrong(conn)
+    store.close()
+
+
+def test_the_migration_gives_each_resolution_what_the_triggers_keep(seeded: tuple[Store, int]) -> None:
+    from socialdesk.store.metrics_arrival_schema import BACKFILL
+
+    store, seed = seeded
+    conn = store.conn
+    moves(conn, seed)
+    sql = "SELECT change_id, post_network, post_quarter FROM metrics_resolutions ORDER BY change_id"
+    kept = conn.execute(sql).fetchall()
+    assert {network is None for _, network, _ in kept} == {True, False}  # ours and customers' posts
+    conn.execute("UPDATE metrics_resolutions SET post_network = NULL, post_quarter = NULL")
+    for statement in statements(BACKFILL):
+        conn.execute(statement)
+    assert conn.execute(sql).fetchall() == kept
+
+
+def test_a_fine_buckets_durations_are_a_seek_of_the_networks_resolutions_in_the_period(
+    seeded: tuple[Store, int],
+) -> None:
+    """The pick reads the network's resolutions of the fine bucket and period through the index, without
+    reading their posts."""
+    store, _ = seeded
+    conn = store.conn
+    picks: list[str] = []
+    conn.set_trace_callback(lambda sql: picks.append(sql) if "metrics_resolutions_network" in sql else None)
+    Metrics(store, clock=lambda: T0 + 5 * DAY).report(Period(T0, T0 + 2 * DAY, "whole days"), "network")
+    conn.set_trace_callback(None)
+    assert picks
+    for sql in picks:
+        plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        assert "(post_network=? AND fine=? AND at>? AND at<?)" in plan, plan
+        assert "posts" not in plan.replace("post_", ""), plan

@@ -324,6 +324,7 @@ def test_the_comparison_fails_when_a_trigger_is_missing(busy: Store, monkeypatch
 def test_the_migration_backfills_what_the_triggers_keep(busy: Store) -> None:
     """A cache from before the rollups gets from the migration's backfill the sums the triggers keep
     (rows the triggers emptied aside, and the open posts' largest target, which only ever grows)."""
+    from socialdesk.store.metrics_arrival_schema import MIGRATION as ARRIVALS
     from socialdesk.store.metrics_repeat_schema import MIGRATION as REPEATS
     from socialdesk.store.metrics_rollup_schema import MIGRATION
     from socialdesk.store.migrate import statements
@@ -344,7 +345,7 @@ def test_the_migration_backfills_what_the_triggers_keep(busy: Store) -> None:
     for table in (*TABLES, "metrics_stale"):
         conn.execute(f"DROP TABLE {table}")
     conn.execute("DROP INDEX posts_response_fine")
-    for statement in statements(MIGRATION) + statements(REPEATS):  # the triggers are the ones kept
+    for statement in statements(MIGRATION) + statements(REPEATS) + statements(ARRIVALS):  # triggers kept
         if not statement.startswith(("CREATE TRIGGER", "DROP TRIGGER")):
             conn.execute(statement)
     assert sums() == kept

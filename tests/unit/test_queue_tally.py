@@ -153,6 +153,10 @@ def test_a_cache_from_before_the_tally_is_backfilled_and_loses_its_counting_inde
         conn.execute(f"DROP TRIGGER {name}")
     conn.execute("DROP TABLE queue_tally")
     conn.execute("DROP INDEX metrics_resolutions_across")  # migration 33's
+    conn.execute("DROP TRIGGER metrics_resolutions_post_moved")  # migration 34's
+    conn.execute("DROP INDEX metrics_resolutions_network")
+    for column in ("post_network", "post_quarter"):
+        conn.execute(f"ALTER TABLE metrics_resolutions DROP COLUMN {column}")
     conn.execute(
         "CREATE INDEX posts_queue_counts ON posts (status, actionable, is_ours, assigned_to, intent, "
         "sentiment_label)"
