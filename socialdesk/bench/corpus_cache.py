@@ -27,6 +27,7 @@ from socialdesk.store import metrics_arrival_schema as arrival_schema
 from socialdesk.store import metrics_pair_schema as pair_schema
 from socialdesk.store import metrics_repeat_schema as repeat_schema
 from socialdesk.store import metrics_rollup_schema as rollup_schema
+from socialdesk.store import metrics_tenths_schema as tenths_schema
 from socialdesk.store.migrate import statements
 from socialdesk.store.schema import SCHEMA_VERSION
 
@@ -147,13 +148,14 @@ def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, obj
             conn.execute(sql)
     conn.execute("INSERT INTO posts_fts (posts_fts) VALUES ('rebuild')")
     for statement in statements(
-        rollup_schema.BACKFILL
+        rollup_schema.backfill(days=False)
+        + tenths_schema.BACKFILL
         + pair_schema.BACKFILL
         + queue_tally.BACKFILL
         + repeat_schema.BACKFILL
         + arrival_schema.BACKFILL
     ):  # the metrics' rollups (migration 33 sums the resolutions' day histograms again, 34 gives each
-        # resolution its post's network and quarter-hour) and the queue tally
+        # resolution its post's network and quarter-hour, 35 sums first responses per tenth) and the tally
         conn.execute(statement)
     for kind, _, sql in saved:
         if kind == "trigger":

@@ -81,9 +81,10 @@ def _max_target(r: str) -> str:
     return f"CASE WHEN {sla_open(r)} THEN max(0.0, {r}.due_at - {r}.created_at) ELSE 0.0 END"
 
 
-def _posts_upserts(r: str, sign: str) -> tuple[str, str, str]:
+def _posts_upserts(r: str, sign: str, tenths: bool = False) -> tuple[str, str, str]:
     """The statements adding (`sign` "+") or taking away ("-") post `r` in the posts' rollups: its
-    quarter-hour's sums, its first response's bucket, its hour's backlog."""
+    quarter-hour's sums, its first response's bucket, its hour's backlog; with `tenths`, the day's
+    first responses per network and tenth of a bucket (migration 35) instead of per bucket overall."""
     sums = post_sums(r)
     columns = ", ".join(["quarter", "network", *sums, "max_target"])
     top = _max_target(r) if sign == "+" else "0.0"
@@ -91,29 +92,32 @@ def _posts_upserts(r: str, sign: str) -> tuple[str, str, str]:
         [unit(f"{r}.created_at", QUARTER), f"{r}.network", *(f"{sign}{v}" for v in sums.values()), top]
     )
     sets = ", ".join(f"{c} = {c} + excluded.{c}" for c in sums)
+    day, counted = unit(f"{r}.created_at", DAY), f"WHERE {r}.is_ours = 0 AND {answered(r)}"
+    if tenths:
+        per_day = (
+            "INSERT INTO metrics_response_tenths (day, network, tenth, n) "
+            f"SELECT {day}, {r}.network, {bucket(waited(r))} / 10, {sign}1 {counted} "
+            "ON CONFLICT (day, network, tenth) DO UPDATE SET n = n + excluded.n;\n"
+        )
+    else:
+        per_day = (
+            f"INSERT INTO metrics_response_days (day, bucket, n) SELECT {day}, {bucket(waited(r))}, {sign}1 "
+            f"{counted} ON CONFLICT (day, bucket) DO UPDATE SET n = n + excluded.n;\n"
+        )
     return (
         f"INSERT INTO metrics_posts ({columns}) SELECT {values} WHERE {r}.is_ours = 0 "
         f"ON CONFLICT (quarter, network) DO UPDATE SET {sets}, "
         "max_target = max(max_target, excluded.max_target);\n",
         "INSERT INTO metrics_response_hist (day, network, bucket, n) "
-        f"SELECT {unit(f'{r}.created_at', DAY)}, {r}.network, {bucket(waited(r))}, {sign}1 "
-        f"WHERE {r}.is_ours = 0 AND {answered(r)} "
+        f"SELECT {day}, {r}.network, {bucket(waited(r))}, {sign}1 {counted} "
         "ON CONFLICT (day, network, bucket) DO UPDATE SET n = n + excluded.n;\n"
-        "INSERT INTO metrics_response_days (day, bucket, n) "
-        f"SELECT {unit(f'{r}.created_at', DAY)}, {bucket(waited(r))}, {sign}1 "
-        f"WHERE {r}.is_ours = 0 AND {answered(r)} "
-        "ON CONFLICT (day, bucket) DO UPDATE SET n = n + excluded.n;\n"
+        f"{per_day}"
         "INSERT INTO metrics_response_fine (fine, day, network, n) "
-        f"SELECT {fine(waited(r))}, {unit(f'{r}.created_at', DAY)}, {r}.network, {sign}1 "
-        f"WHERE {r}.is_ours = 0 AND {answered(r)} "
+        f"SELECT {fine(waited(r))}, {day}, {r}.network, {sign}1 {counted} "
         "ON CONFLICT (fine, day, network) DO UPDATE SET n = n + excluded.n;\n",
         f"INSERT INTO metrics_backlog (hour, n) SELECT {unit(f'{r}.created_at', HOUR)}, {sign}1 "
         f"WHERE {in_backlog(r)} ON CONFLICT (hour) DO UPDATE SET n = n + excluded.n;\n",
     )
-
-
-def _posts_upsert(r: str, sign: str) -> str:
-    return "".join(_posts_upserts(r, sign))
 
 
 def reply_counted(r: str) -> str:
@@ -147,9 +151,15 @@ _PREVIOUS_RESOLUTION = _earlier("b.at", f"AND {status_of('b.detail')} = 'resolve
 _TOOK = "max(0.0, new.at - p.created_at)"
 
 
-def _backfill() -> str:
+_DAYS = """INSERT INTO metrics_response_days (day, bucket, n)
+    SELECT day, bucket, sum(n) FROM metrics_response_hist GROUP BY day, bucket;
+"""
+
+
+def backfill(days: bool = True) -> str:
     """The rollups of the rows already in the cache: what the triggers would have summed, one pass over
-    each table (a status change's previous ones through window functions, in the log's order)."""
+    each table (a status change's previous ones through window functions, in the log's order); without
+    `days`, no overall first responses per day (migration 35 replaced them)."""
     sums = post_sums("p")
     status = status_of("a.detail")
     resolutions = (
@@ -172,9 +182,7 @@ INSERT INTO metrics_response_fine (fine, day, network, n)
 INSERT INTO metrics_response_hist (day, network, bucket, n)
     SELECT {unit("p.created_at", DAY)} AS d, p.network, {bucket(waited("p"))} AS b, count(*)
     FROM posts p WHERE p.is_ours = 0 AND {answered("p")} GROUP BY d, p.network, b;
-INSERT INTO metrics_response_days (day, bucket, n)
-    SELECT day, bucket, sum(n) FROM metrics_response_hist GROUP BY day, bucket;
-INSERT INTO metrics_backlog (hour, n)
+{_DAYS if days else ""}INSERT INTO metrics_backlog (hour, n)
     SELECT {unit("p.created_at", HOUR)} AS h, count(*) FROM posts p WHERE {in_backlog("p")} GROUP BY h;
 INSERT INTO metrics_replies (quarter, n)
     SELECT {unit("r.updated_at", QUARTER)} AS q, count(*) FROM replies r
@@ -223,16 +231,48 @@ INSERT OR IGNORE INTO metrics_stale (what, at) SELECT 'status changes', {_NOW}
 END;"""
 
 
-BACKFILL = _backfill()
+BACKFILL = backfill()
 # The expressions of the index on first responses, which a query names word for word to be read
 # through it (an index expression names bare columns); and the open posts' condition on bare columns.
 RESPONSE_FINE = fine(waited("posts")).replace("posts.", "")
 ANSWERED = f"is_ours = 0 AND {answered('posts')}".replace("posts.", "")
 SLA_OPEN = f"is_ours = 0 AND {sla_open('posts')}".replace("posts.", "")
 
-_INSERTED = _posts_upserts("new", "+")  # one trigger each, so a new post runs only the ones it counts in
 _NOW = "CAST(strftime('%s', 'now') AS REAL)"
 _POST_COLUMNS = "network, created_at, is_ours, actionable, sentiment_label, status, due_at, first_response_at"
+_INSERTED = _posts_upserts("new", "+")  # one trigger each, so a new post runs only the ones it counts in
+
+
+def answered_trigger(tenths: bool = False) -> str:
+    """The trigger that adds a new answered post's first response (`tenths`: as `_posts_upserts`)."""
+    head = "CREATE TRIGGER metrics_posts_insert_answered AFTER INSERT ON posts WHEN new.is_ours = 0 AND "
+    return f"""{head}{answered("new")}
+BEGIN
+{_posts_upserts("new", "+", tenths)[1]}END;"""
+
+
+def changed_triggers(tenths: bool = False) -> str:
+    """The triggers that follow a post changed or deleted through every rollup of posts (`tenths`: as
+    `_posts_upserts`)."""
+
+    def both(r: str, sign: str) -> str:
+        return "".join(_posts_upserts(r, sign, tenths))
+
+    return f"""CREATE TRIGGER metrics_posts_update AFTER UPDATE OF {_POST_COLUMNS} ON posts
+WHEN old.network IS NOT new.network OR old.created_at IS NOT new.created_at OR old.is_ours IS NOT new.is_ours
+    OR old.actionable IS NOT new.actionable OR old.sentiment_label IS NOT new.sentiment_label
+    OR old.status IS NOT new.status OR old.due_at IS NOT new.due_at
+    OR old.first_response_at IS NOT new.first_response_at
+BEGIN
+{both("old", "-")}{both("new", "+")}END;
+CREATE TRIGGER metrics_posts_delete AFTER DELETE ON posts BEGIN
+{both("old", "-")}INSERT OR IGNORE INTO metrics_stale (what, at) SELECT 'status changes', {_NOW}
+    WHERE EXISTS (SELECT 1 FROM audit WHERE post_id = old.id AND action = 'status');
+END;"""
+
+
+_ANSWERED_TRIGGER = answered_trigger()
+_CHANGED_TRIGGERS = changed_triggers()
 
 MIGRATION = f"""
 CREATE TABLE metrics_posts (
@@ -290,22 +330,10 @@ CREATE INDEX posts_response_fine
 {BACKFILL}
 CREATE TRIGGER metrics_posts_insert AFTER INSERT ON posts WHEN new.is_ours = 0 BEGIN
 {_INSERTED[0]}END;
-CREATE TRIGGER metrics_posts_insert_answered AFTER INSERT ON posts WHEN new.is_ours = 0 AND {answered("new")}
-BEGIN
-{_INSERTED[1]}END;
+{_ANSWERED_TRIGGER}
 CREATE TRIGGER metrics_posts_insert_open AFTER INSERT ON posts WHEN {in_backlog("new")} BEGIN
 {_INSERTED[2]}END;
-CREATE TRIGGER metrics_posts_update AFTER UPDATE OF {_POST_COLUMNS} ON posts
-WHEN old.network IS NOT new.network OR old.created_at IS NOT new.created_at OR old.is_ours IS NOT new.is_ours
-    OR old.actionable IS NOT new.actionable OR old.sentiment_label IS NOT new.sentiment_label
-    OR old.status IS NOT new.status OR old.due_at IS NOT new.due_at
-    OR old.first_response_at IS NOT new.first_response_at
-BEGIN
-{_posts_upsert("old", "-")}{_posts_upsert("new", "+")}END;
-CREATE TRIGGER metrics_posts_delete AFTER DELETE ON posts BEGIN
-{_posts_upsert("old", "-")}INSERT OR IGNORE INTO metrics_stale (what, at) SELECT 'status changes', {_NOW}
-    WHERE EXISTS (SELECT 1 FROM audit WHERE post_id = old.id AND action = 'status');
-END;
+{_CHANGED_TRIGGERS}
 CREATE TRIGGER metrics_posts_moved AFTER UPDATE OF created_at ON posts
 WHEN old.created_at IS NOT new.created_at BEGIN
 INSERT OR IGNORE INTO metrics_stale (what, at) SELECT 'status changes', {_NOW}

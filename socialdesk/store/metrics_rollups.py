@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 
 from socialdesk.store import metrics_queries as mq
@@ -69,6 +69,10 @@ def _within(column: str, first: int, last: int, width: float) -> Edge:
         f"{column} >= ? AND {column} < ? AND {unit(column, width)} BETWEEN ? AND ?",
         (first * width - 1, (last + 1) * width + 1, first, last),
     )
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def tenth_of(column: str, top: int) -> Edge:
@@ -194,21 +198,18 @@ def _ranked(
 def _response_spreads(
     conn: sqlite3.Connection, since: float, until: float, by_network: bool
 ) -> dict[str, tuple[float | None, float | None]]:
-    """(median, p90) of the first responses of the period's answered posts, overall and per network."""
+    """(median, p90) of the first responses of the period's answered posts, overall and per network:
+    counted per tenth of a bucket, then per bucket in the tenths that hold a rank (migration 35)."""
     first, last = whole(since, until, DAY)
-    counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    if by_network:
-        hist = "SELECT network, bucket, sum(n) FROM metrics_response_hist WHERE day BETWEEN ? AND ? "
-        hist += "GROUP BY 1, 2"
-    else:  # the overall histogram: a day's rows do not grow with the networks
-        hist = (
-            f"SELECT '{mq.OVERALL}', bucket, sum(n) FROM metrics_response_days "
-            "WHERE day BETWEEN ? AND ? GROUP BY 2"
-        )
-    for group, b, n in conn.execute(hist, (first, last)):
-        counts[group][b] += n
-        if by_network:
-            counts[mq.OVERALL][b] += n
+    counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))  # per tenth of a bucket
+    networks: set[str] = set()
+    for network, t, n in conn.execute(
+        "SELECT network, tenth, sum(n) FROM metrics_response_tenths WHERE day BETWEEN ? AND ? GROUP BY 1, 2",
+        (first, last),
+    ):
+        networks.add(network)
+        for group in (mq.OVERALL, network) if by_network else (mq.OVERALL,):
+            counts[group][t] += n
     _loose(conn)
     for condition, params in edges("p.created_at", since, until, DAY):
         conn.execute(
@@ -217,11 +218,30 @@ def _response_spreads(
             f"WHERE {condition} AND p.is_ours = 0 AND {answered('p')}",
             params,
         )
-    for network, b, n in conn.execute(
-        "SELECT grp, fine / 10, count(*) FROM temp.metrics_loose GROUP BY 1, 2"
+    for network, t, n in conn.execute(
+        "SELECT grp, fine / 100, count(*) FROM temp.metrics_loose GROUP BY 1, 2"
     ):
         for group in (mq.OVERALL, network) if by_network else (mq.OVERALL,):
-            counts[group][b] += n
+            counts[group][t] += n
+    days = tuple(range(first, last + 1))  # the whole days: a seek of each, in each network
+
+    def buckets(group: str, t: int) -> dict[int, int]:
+        found: dict[int, int] = defaultdict(int)
+        chosen = sorted(networks) if group == mq.OVERALL else [group]
+        if days and chosen:
+            for b, n in conn.execute(
+                f"SELECT bucket, sum(n) FROM metrics_response_hist WHERE day IN ({_marks(days)}) "
+                f"AND network IN ({_marks(chosen)}) AND bucket BETWEEN ? AND ? GROUP BY bucket",
+                (*days, *chosen, t * 10, t * 10 + 9),
+            ):
+                found[b] += n
+        only = ([], "") if group == mq.OVERALL else ([group], " AND grp = ?")
+        for b, n in conn.execute(
+            f"SELECT fine / 10, count(*) FROM temp.metrics_loose WHERE fine / 100 = ?{only[1]} GROUP BY 1",
+            (t, *only[0]),
+        ):
+            found[b] += n
+        return {b: n for b, n in found.items() if n}
 
     def fines(group: str, b: int) -> dict[int, int]:
         only = ([], "") if group == mq.OVERALL else ([group], " AND network = ?")
@@ -257,10 +277,29 @@ def _response_spreads(
         loose = (f"SELECT v FROM temp.metrics_loose WHERE fine = ?{only[1]}", (f, *only[0]))
         return _ranked(sources, loose, offset, limit, conn)
 
+    def in_bucket(group: str, b: int, offset: int, limit: int) -> list[float]:
+        return picked(fines(group, b), partial(pick, group), offset, limit)
+
     spreads = {}
     for group, found in counts.items():
-        spreads[group] = spread(found, partial(fines, group), partial(pick, group))
+        spreads[group] = spread(found, partial(buckets, group), partial(in_bucket, group))
     return spreads
+
+
+def picked(
+    counts: dict[int, int], pick: Callable[[int, int, int], list[float]], offset: int, limit: int
+) -> list[float]:
+    """Values from the `offset`-th on (at most `limit`), smallest first, of values counted per fine
+    bucket in `counts`: read by `pick(fine, offset, limit)` from the fine buckets that hold them."""
+    values: list[float] = []
+    below = 0
+    for f in sorted(counts):
+        n = counts[f]
+        if n and below + n > offset and below < offset + limit:
+            start = max(0, offset - below)
+            values += pick(f, start, min(n, offset + limit - below) - start)
+        below += n
+    return values
 
 
 def spread(

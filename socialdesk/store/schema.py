@@ -6,6 +6,7 @@ from socialdesk.store.metrics_arrival_schema import MIGRATION as ARRIVAL_MIGRATI
 from socialdesk.store.metrics_pair_schema import MIGRATION as PAIR_MIGRATION
 from socialdesk.store.metrics_repeat_schema import MIGRATION as REPEAT_MIGRATION
 from socialdesk.store.metrics_rollup_schema import MIGRATION as ROLLUP_MIGRATION
+from socialdesk.store.metrics_tenths_schema import MIGRATION as TENTHS_MIGRATION
 from socialdesk.store.queue_tally import MIGRATION as TALLY_MIGRATION
 
 # Each entry migrates from version i to i + 1. Never edit a released migration: append a new one.
@@ -524,6 +525,10 @@ MIGRATIONS: list[str] = [
     # breakdown by network picks a fine bucket's durations without reading the posts
     # (store/metrics_arrival_schema.py)
     ARRIVAL_MIGRATION,
+    # 35: the first responses per day, network and tenth of a bucket replace those per day and bucket
+    # overall, so a report reads the buckets of only the tenths holding its ranks
+    # (store/metrics_tenths_schema.py)
+    TENTHS_MIGRATION,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -327,6 +327,7 @@ def test_the_migration_backfills_what_the_triggers_keep(busy: Store) -> None:
     from socialdesk.store.metrics_arrival_schema import MIGRATION as ARRIVALS
     from socialdesk.store.metrics_repeat_schema import MIGRATION as REPEATS
     from socialdesk.store.metrics_rollup_schema import MIGRATION
+    from socialdesk.store.metrics_tenths_schema import MIGRATION as TENTHS
     from socialdesk.store.migrate import statements
 
     conn = busy.conn
@@ -345,7 +346,8 @@ def test_the_migration_backfills_what_the_triggers_keep(busy: Store) -> None:
     for table in (*TABLES, "metrics_stale"):
         conn.execute(f"DROP TABLE {table}")
     conn.execute("DROP INDEX posts_response_fine")
-    for statement in statements(MIGRATION) + statements(REPEATS) + statements(ARRIVALS):  # triggers kept
+    migrations = [MIGRATION, REPEATS, ARRIVALS, TENTHS]
+    for statement in [s for migration in migrations for s in statements(migration)]:  # triggers kept
         if not statement.startswith(("CREATE TRIGGER", "DROP TRIGGER")):
             conn.execute(statement)
     assert sums() == kept
@@ -389,7 +391,7 @@ def test_a_repeat_the_same_day_is_left_out_of_the_day_histograms_and_never_count
 TABLES = {  # each rollup and the column that says a row counts something
     "metrics_posts": "posts",
     "metrics_response_hist": "n",
-    "metrics_response_days": "n",
+    "metrics_response_tenths": "n",
     "metrics_backlog": "n",
     "metrics_replies": "n",
     "metrics_reopened": "n",
@@ -415,3 +417,17 @@ def test_a_buckets_fine_buckets_are_the_same_rows_as_the_range_read_as_seeks_of_
     plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", (*values, 2, 9)))
     assert "(fine=? AND day>? AND day<?)" in plan
     store.close()
+
+
+def test_a_tenths_buckets_are_seeks_of_each_day_of_the_period(busy: Store) -> None:
+    """The first responses per bucket are read only for the tenths holding a rank, each a seek of each
+    whole day of the period in each network, not a read of every bucket of the period."""
+    conn = busy.conn
+    reads: list[str] = []
+    conn.set_trace_callback(lambda sql: reads.append(sql) if "metrics_response_hist" in sql else None)
+    Metrics(busy, clock=lambda: T0 + 5 * 86400).report(Period(T0 - 86400, T0 + 3 * 86400, "4d"), "network")
+    conn.set_trace_callback(None)
+    assert reads
+    for sql in reads:
+        plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        assert "(day=? AND network=? AND bucket>? AND bucket<?)" in plan, plan

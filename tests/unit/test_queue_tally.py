@@ -13,6 +13,7 @@ from socialdesk.models import Author, Post
 from socialdesk.services.query import parse_query
 from socialdesk.services.queue import DEFAULT_QUEUES
 from socialdesk.store import Store, Triage
+from socialdesk.store import metrics_rollup_schema as rs
 from socialdesk.store import queries as q
 from socialdesk.store.migrate import migrate, statements
 from socialdesk.store.queries import INBOUND, PostFilter, filter_sql
@@ -157,6 +158,15 @@ def test_a_cache_from_before_the_tally_is_backfilled_and_loses_its_counting_inde
     conn.execute("DROP INDEX metrics_resolutions_network")
     for column in ("post_network", "post_quarter"):
         conn.execute(f"ALTER TABLE metrics_resolutions DROP COLUMN {column}")
+    for name in ("metrics_posts_insert_answered", "metrics_posts_update", "metrics_posts_delete"):
+        conn.execute(f"DROP TRIGGER {name}")  # migration 35's, which write tenths
+    conn.execute("DROP TABLE metrics_response_tenths")
+    conn.execute(
+        "CREATE TABLE metrics_response_days (day INTEGER NOT NULL, bucket INTEGER NOT NULL, "
+        "n INTEGER NOT NULL, PRIMARY KEY (day, bucket)) WITHOUT ROWID"
+    )
+    for statement in statements(rs.answered_trigger() + "\n" + rs.changed_triggers()):
+        conn.execute(statement)
     conn.execute(
         "CREATE INDEX posts_queue_counts ON posts (status, actionable, is_ours, assigned_to, intent, "
         "sentiment_label)"
