@@ -264,14 +264,14 @@ def _response_spreads(
 
     def pick(group: str, f: int, offset: int, limit: int) -> list[float]:
         sources: list[Statement] = []
-        if first <= last:
+        chosen = sorted(networks) if group == mq.OVERALL else [group]  # each a seek (migration 36)
+        if first <= last and chosen:
             within, bounds = _within("created_at", first, last, DAY)
-            only = ([], "") if group == mq.OVERALL else ([group], " AND network = ?")
             sources.append((
                 "SELECT max(0.0, first_response_at - created_at) AS v "
-                f"FROM posts INDEXED BY posts_response_fine WHERE {RESPONSE_FINE} = ? AND {within} "
-                f"AND {ANSWERED}{only[1]}",
-                (f, *bounds, *only[0]),
+                f"FROM posts INDEXED BY posts_response_fine WHERE {RESPONSE_FINE} = ? "
+                f"AND network IN ({_marks(chosen)}) AND {within} AND {ANSWERED}",
+                (f, *chosen, *bounds),
             ))  # fmt: skip
         only = ([], "") if group == mq.OVERALL else ([group], " AND grp = ?")
         loose = (f"SELECT v FROM temp.metrics_loose WHERE fine = ?{only[1]}", (f, *only[0]))

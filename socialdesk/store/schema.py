@@ -5,6 +5,7 @@ from __future__ import annotations
 from socialdesk.store.metrics_arrival_schema import MIGRATION as ARRIVAL_MIGRATION
 from socialdesk.store.metrics_pair_schema import MIGRATION as PAIR_MIGRATION
 from socialdesk.store.metrics_repeat_schema import MIGRATION as REPEAT_MIGRATION
+from socialdesk.store.metrics_response_network_schema import MIGRATION as RESPONSE_NETWORK_MIGRATION
 from socialdesk.store.metrics_rollup_schema import MIGRATION as ROLLUP_MIGRATION
 from socialdesk.store.metrics_tenths_schema import MIGRATION as TENTHS_MIGRATION
 from socialdesk.store.queue_tally import MIGRATION as TALLY_MIGRATION
@@ -529,6 +530,9 @@ MIGRATIONS: list[str] = [
     # overall, so a report reads the buckets of only the tenths holding its ranks
     # (store/metrics_tenths_schema.py)
     TENTHS_MIGRATION,
+    # 36: the first responses' index by fine bucket seeks a network before the time
+    # (store/metrics_response_network_schema.py)
+    RESPONSE_NETWORK_MIGRATION,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -431,3 +431,19 @@ def test_a_tenths_buckets_are_seeks_of_each_day_of_the_period(busy: Store) -> No
     for sql in reads:
         plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
         assert "(day=? AND network=? AND bucket>? AND bucket<?)" in plan, plan
+
+
+def test_a_fine_buckets_first_responses_are_a_seek_of_each_networks_posts_of_the_period(busy: Store) -> None:
+    """The exact first responses of a fine bucket are read through its index by network, then time: a
+    network's are not a read of every network's, and the overall ones a seek of each network's."""
+    conn = busy.conn
+    reads: list[str] = []
+    conn.set_trace_callback(lambda sql: reads.append(sql) if "posts_response_fine" in sql else None)
+    metrics = Metrics(busy, clock=lambda: T0 + 5 * 86400)
+    for by in (None, "network"):
+        metrics.report(Period(T0 - 86400, T0 + 3 * 86400, "4d"), by)
+    conn.set_trace_callback(None)
+    assert len(reads) >= 4
+    for sql in reads:
+        plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        assert "(<expr>=? AND network=? AND created_at>? AND created_at<?)" in plan, plan

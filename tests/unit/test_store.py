@@ -268,7 +268,7 @@ def test_every_index_on_posts_is_read_by_a_query_the_desk_runs(store: Store) -> 
         "posts_backlog": "SELECT count(*) FROM posts INDEXED BY posts_backlog "
         "WHERE status IN ('new', 'open', 'escalated') AND actionable = 1 AND is_ours = 0 AND created_at >= 0",
         "posts_response_fine": f"SELECT count(*) FROM posts INDEXED BY posts_response_fine "
-        f"WHERE {rs.RESPONSE_FINE} = 3244 AND {rs.ANSWERED}",
+        f"WHERE {rs.RESPONSE_FINE} = 3244 AND network = 'x' AND created_at > 5 AND {rs.ANSWERED}",
     }
     indexes = {
         r[0]
