@@ -87,7 +87,8 @@ def figures(
     conn: sqlite3.Connection, since: float, until: float, now: float, by_network: bool = False
 ) -> dict[str, dict[str, object]]:
     """The posts' figures of [since, until) (volume, actionable, sentiment, answered, first response,
-    SLA), overall or per network, as `metrics_queries.figures` gives them without business hours."""
+    SLA), overall or per network only (a report's overall figures come from the overall call), as
+    `metrics_queries.figures` gives them without business hours."""
     out: dict[str, dict[str, object]] = {}
     sums = post_sums("p")
     first, last = whole(since, until, QUARTER)
@@ -127,7 +128,7 @@ def figures(
     others = False
     totals: dict[str, list[float]] = {}
     for network, row in grouped.items():
-        for key in (mq.OVERALL, network) if by_network else (mq.OVERALL,):
+        for key in (network,) if by_network else (mq.OVERALL,):
             into = totals.setdefault(key, [0.0] * len(row))
             for i, value in enumerate(row):
                 into[i] += value
@@ -150,7 +151,7 @@ def figures(
         others = others or bool(found["other_labels"])
     if others:
         rows = _other_labels(conn, since, until)  # rare: read only when the counts say there are some
-        for group, label, count in [*(rows if by_network else []), *_sum_labels(rows)]:
+        for group, label, count in rows if by_network else _sum_labels(rows):
             labelled = out[group]["sentiment"]
             assert isinstance(labelled, dict)
             labelled[label] = labelled.get(label, 0) + count
@@ -198,7 +199,7 @@ def _ranked(
 def _response_spreads(
     conn: sqlite3.Connection, since: float, until: float, by_network: bool
 ) -> dict[str, tuple[float | None, float | None]]:
-    """(median, p90) of the first responses of the period's answered posts, overall and per network:
+    """(median, p90) of the first responses of the period's answered posts, overall or per network:
     counted per tenth of a bucket, then per bucket in the tenths that hold a rank (migration 35)."""
     first, last = whole(since, until, DAY)
     counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))  # per tenth of a bucket
@@ -208,7 +209,7 @@ def _response_spreads(
         (first, last),
     ):
         networks.add(network)
-        for group in (mq.OVERALL, network) if by_network else (mq.OVERALL,):
+        for group in (network,) if by_network else (mq.OVERALL,):
             counts[group][t] += n
     _loose(conn)
     for condition, params in edges("p.created_at", since, until, DAY):
@@ -221,7 +222,7 @@ def _response_spreads(
     for network, t, n in conn.execute(
         "SELECT grp, fine / 100, count(*) FROM temp.metrics_loose GROUP BY 1, 2"
     ):
-        for group in (mq.OVERALL, network) if by_network else (mq.OVERALL,):
+        for group in (network,) if by_network else (mq.OVERALL,):
             counts[group][t] += n
     days = tuple(range(first, last + 1))  # the whole days: a seek of each, in each network
 

@@ -443,7 +443,7 @@ def test_a_fine_buckets_first_responses_are_a_seek_of_each_networks_posts_of_the
     for by in (None, "network"):
         metrics.report(Period(T0 - 86400, T0 + 3 * 86400, "4d"), by)
     conn.set_trace_callback(None)
-    assert len(reads) >= 4
+    assert len(reads) >= 2  # the overall and a network's
     for sql in reads:
         plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
         assert "(<expr>=? AND network=? AND created_at>? AND created_at<?)" in plan, plan
