@@ -107,7 +107,7 @@ def figures(
     if first <= last:  # open posts not yet past their target: arrived at most the largest target ago
         within, params = _within("created_at", first, last, QUARTER)
         for network, waiting in conn.execute(
-            f"SELECT network, count(*) FROM posts INDEXED BY posts_metrics WHERE created_at >= ? "
+            f"SELECT network, count(*) FROM posts INDEXED BY posts_sla_open WHERE created_at >= ? "
             f"AND {within} AND is_ours = 0 AND {SLA_OPEN} "
             "AND NOT (max(0.0, ? - created_at) > max(0.0, due_at - created_at)) GROUP BY network",
             (now - top - 2, *params, now),

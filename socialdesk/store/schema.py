@@ -7,6 +7,7 @@ from socialdesk.store.metrics_pair_schema import MIGRATION as PAIR_MIGRATION
 from socialdesk.store.metrics_repeat_schema import MIGRATION as REPEAT_MIGRATION
 from socialdesk.store.metrics_response_network_schema import MIGRATION as RESPONSE_NETWORK_MIGRATION
 from socialdesk.store.metrics_rollup_schema import MIGRATION as ROLLUP_MIGRATION
+from socialdesk.store.metrics_sla_schema import MIGRATION as SLA_MIGRATION
 from socialdesk.store.metrics_tenths_schema import MIGRATION as TENTHS_MIGRATION
 from socialdesk.store.queue_tally import MIGRATION as TALLY_MIGRATION
 
@@ -533,6 +534,8 @@ MIGRATIONS: list[str] = [
     # 36: the first responses' index by fine bucket seeks a network before the time
     # (store/metrics_response_network_schema.py)
     RESPONSE_NETWORK_MIGRATION,
+    # 37: an index of the customer posts whose SLA is open (store/metrics_sla_schema.py)
+    SLA_MIGRATION,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -447,3 +447,17 @@ def test_a_fine_buckets_first_responses_are_a_seek_of_each_networks_posts_of_the
     for sql in reads:
         plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
         assert "(<expr>=? AND network=? AND created_at>? AND created_at<?)" in plan, plan
+
+
+def test_the_open_posts_within_their_target_are_counted_from_the_open_ones_alone(busy: Store) -> None:
+    """The posts of the period's last hours whose SLA is still open are read through the index of the
+    open ones (and nothing else of them), not from every post of those hours."""
+    conn = busy.conn
+    reads: list[str] = []
+    conn.set_trace_callback(lambda sql: reads.append(sql) if "posts_sla_open" in sql else None)
+    Metrics(busy, clock=lambda: T0 + 3 * 86400).report(Period(T0 - 86400, T0 + 3 * 86400, "4d"), "network")
+    conn.set_trace_callback(None)
+    assert reads
+    for sql in reads:
+        plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        assert "COVERING INDEX posts_sla_open (created_at>? AND created_at<?)" in plan, plan

@@ -161,6 +161,7 @@ def test_a_cache_from_before_the_tally_is_backfilled_and_loses_its_counting_inde
     for name in ("metrics_posts_insert_answered", "metrics_posts_update", "metrics_posts_delete"):
         conn.execute(f"DROP TRIGGER {name}")  # migration 35's, which write tenths
     conn.execute("DROP TABLE metrics_response_tenths")
+    conn.execute("DROP INDEX posts_sla_open")  # migration 37's
     conn.execute(
         "CREATE TABLE metrics_response_days (day INTEGER NOT NULL, bucket INTEGER NOT NULL, "
         "n INTEGER NOT NULL, PRIMARY KEY (day, bucket)) WITHOUT ROWID"

@@ -267,6 +267,8 @@ def test_every_index_on_posts_is_read_by_a_query_the_desk_runs(store: Store) -> 
         "WHERE p.is_ours = 0 AND p.created_at >= 0",
         "posts_backlog": "SELECT count(*) FROM posts INDEXED BY posts_backlog "
         "WHERE status IN ('new', 'open', 'escalated') AND actionable = 1 AND is_ours = 0 AND created_at >= 0",
+        "posts_sla_open": f"SELECT network, due_at FROM posts INDEXED BY posts_sla_open "
+        f"WHERE created_at > 5 AND {rs.SLA_OPEN}",
         "posts_response_fine": f"SELECT count(*) FROM posts INDEXED BY posts_response_fine "
         f"WHERE {rs.RESPONSE_FINE} = 3244 AND network = 'x' AND created_at > 5 AND {rs.ANSWERED}",
     }
