@@ -130,8 +130,8 @@ INSERT INTO metrics_pairs_b (network, bucket, e, p, n)
 INSERT INTO metrics_pairs_fine (network, fine, e, p, n)
     SELECT network, what, {days}, sum(n) FROM metrics_pairs_q WHERE what >= 0 GROUP BY 1, 2, 3, 4;
 INSERT INTO metrics_pairs_early (change_id, prev_at)
-    SELECT m.change_id, m.prev_at FROM metrics_resolutions m INDEXED BY metrics_resolutions_again
-    JOIN posts x ON x.id = m.post_id WHERE m.prev_at IS NOT NULL AND m.prev_at < x.created_at;
+    SELECT m.change_id, m.prev_at FROM metrics_resolutions m NOT INDEXED
+    CROSS JOIN posts x ON x.id = m.post_id WHERE m.prev_at IS NOT NULL AND m.prev_at < x.created_at;
 """
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from socialdesk.store.metrics_again_schema import MIGRATION as AGAIN_MIGRATION
 from socialdesk.store.metrics_arrival_schema import MIGRATION as ARRIVAL_MIGRATION
 from socialdesk.store.metrics_pair_schema import MIGRATION as PAIR_MIGRATION
 from socialdesk.store.metrics_repeat_schema import MIGRATION as REPEAT_MIGRATION
@@ -536,6 +537,8 @@ MIGRATIONS: list[str] = [
     RESPONSE_NETWORK_MIGRATION,
     # 37: an index of the customer posts whose SLA is open (store/metrics_sla_schema.py)
     SLA_MIGRATION,
+    # 38: metrics_resolutions_again goes, read by no report (store/metrics_again_schema.py)
+    AGAIN_MIGRATION,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

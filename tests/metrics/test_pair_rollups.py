@@ -285,3 +285,33 @@ def test_a_fine_buckets_durations_are_a_seek_of_the_networks_resolutions_in_the_
         plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
         assert "(post_network=? AND fine=? AND at>? AND at<?)" in plan, plan
         assert "posts" not in plan.replace("post_", ""), plan
+
+
+def test_every_index_on_the_resolutions_is_read_by_a_report(seeded: tuple[Store, int]) -> None:
+    """Each index costs a write per resolution: every one is read by a report, overall or by network (a
+    period of whole days and one with edges), and an index no report reads goes."""
+    store, _ = seeded
+    conn = store.conn
+    ran: list[str] = []
+    conn.set_trace_callback(
+        lambda sql: ran.append(sql) if sql.lstrip().upper().startswith(("SELECT", "WITH")) else None
+    )
+    metrics = Metrics(store, clock=lambda: T0 + 5 * DAY)
+    for period in (Period(T0, T0 + 2 * DAY, "whole days"), Period(T0 + 450.5, T0 + DAY + 900, "odd")):
+        for by in (None, "network"):
+            metrics.report(period, by)
+    conn.set_trace_callback(None)
+    read = {
+        row[3].split(" INDEX ")[1].split()[0]
+        for sql in ran
+        for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")
+        if " INDEX metrics_resolutions" in row[3]
+    }
+    indexes = {
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'metrics_resolutions' "
+            "AND sql IS NOT NULL"
+        )
+    }
+    assert read == indexes

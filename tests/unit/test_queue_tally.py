@@ -162,6 +162,10 @@ def test_a_cache_from_before_the_tally_is_backfilled_and_loses_its_counting_inde
         conn.execute(f"DROP TRIGGER {name}")  # migration 35's, which write tenths
     conn.execute("DROP TABLE metrics_response_tenths")
     conn.execute("DROP INDEX posts_sla_open")  # migration 37's
+    conn.execute(  # migration 38 drops it
+        "CREATE INDEX metrics_resolutions_again ON metrics_resolutions (prev_at, at, fine) "
+        "WHERE prev_at IS NOT NULL"
+    )
     conn.execute(
         "CREATE TABLE metrics_response_days (day INTEGER NOT NULL, bucket INTEGER NOT NULL, "
         "n INTEGER NOT NULL, PRIMARY KEY (day, bucket)) WITHOUT ROWID"
