@@ -187,12 +187,24 @@ def _loose(conn: sqlite3.Connection) -> None:
 
 
 def _ranked(
-    sources: list[Statement], loose: Statement, offset: int, limit: int, conn: sqlite3.Connection
+    sources: list[Statement],
+    loose: Statement,
+    offset: int,
+    limit: int,
+    conn: sqlite3.Connection,
+    total: int | None = None,
 ) -> list[float]:
-    """Values from `offset` on, smallest first, of the union of these statements (each selecting `v`)."""
+    """Values from `offset` on, smallest first, of the union of these statements (each selecting `v`),
+    `total` of them when known: then ranks in the upper half are counted from the largest, so the sort
+    keeps the few above them rather than all below (a p90's)."""
     parts = [sql for sql, _ in [*sources, loose]]
     params = [p for _, found in [*sources, loose] for p in found]
-    sql = f"SELECT v FROM ({' UNION ALL '.join(parts)}) ORDER BY v LIMIT ? OFFSET ?"
+    union = f"SELECT v FROM ({' UNION ALL '.join(parts)})"
+    if total is not None and total - offset - limit < offset:
+        sql = f"{union} ORDER BY v DESC LIMIT ? OFFSET ?"
+        rows = conn.execute(sql, (*params, limit, max(0, total - offset - limit))).fetchall()
+        return [row[0] for row in reversed(rows)]
+    sql = f"{union} ORDER BY v LIMIT ? OFFSET ?"
     return [row[0] for row in conn.execute(sql, (*params, limit, offset))]
 
 
@@ -244,6 +256,8 @@ def _response_spreads(
             found[b] += n
         return {b: n for b, n in found.items() if n}
 
+    sizes: dict[tuple[str, int], int] = {}  # values per (group, fine bucket), as counted
+
     def fines(group: str, b: int) -> dict[int, int]:
         only = ([], "") if group == mq.OVERALL else ([group], " AND network = ?")
         found: dict[int, int] = defaultdict(int)
@@ -261,6 +275,7 @@ def _response_spreads(
             (b, *only[0]),
         ):
             found[f] += n
+        sizes.update(((group, f), n) for f, n in found.items())
         return found
 
     def pick(group: str, f: int, offset: int, limit: int) -> list[float]:
@@ -276,7 +291,7 @@ def _response_spreads(
             ))  # fmt: skip
         only = ([], "") if group == mq.OVERALL else ([group], " AND grp = ?")
         loose = (f"SELECT v FROM temp.metrics_loose WHERE fine = ?{only[1]}", (f, *only[0]))
-        return _ranked(sources, loose, offset, limit, conn)
+        return _ranked(sources, loose, offset, limit, conn, sizes.get((group, f)))
 
     def in_bucket(group: str, b: int, offset: int, limit: int) -> list[float]:
         return picked(fines(group, b), partial(pick, group), offset, limit)
@@ -371,6 +386,8 @@ def changes(conn: sqlite3.Connection, since: float, until: float) -> dict[str, o
     for b, n in conn.execute("SELECT fine / 10, count(*) FROM temp.metrics_loose GROUP BY 1"):
         counts[b] += n
 
+    sizes: dict[int, int] = {}  # values per fine bucket, as counted
+
     def fines(b: int) -> dict[int, int]:
         found: dict[int, int] = defaultdict(int)
         if first <= last:
@@ -385,6 +402,7 @@ def changes(conn: sqlite3.Connection, since: float, until: float) -> dict[str, o
             "SELECT fine, count(*) FROM temp.metrics_loose WHERE fine / 10 = ? GROUP BY fine", (b,)
         ):
             found[f] += n
+        sizes.update(found)
         return {f: n for f, n in found.items() if n}
 
     def pick(f: int, offset: int, limit: int) -> list[float]:
@@ -397,7 +415,7 @@ def changes(conn: sqlite3.Connection, since: float, until: float) -> dict[str, o
                 (f, *bounds, since),
             ))  # fmt: skip
         loose = ("SELECT v FROM temp.metrics_loose WHERE fine = ?", (f,))
-        return _ranked(sources, loose, offset, limit, conn)
+        return _ranked(sources, loose, offset, limit, conn, sizes.get(f))
 
     resolved = sum(counts.values())
     if resolved > 0:
