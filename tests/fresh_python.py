@@ -7,8 +7,15 @@ import sys
 
 
 def imported_by(code: str, *modules: str) -> list[str]:
-    """Those of `modules` that are in sys.modules after `code` runs in a new Python process."""
-    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {modules!r} if m in sys.modules))\n"
+    """Those of `modules` that `code` imports, run in a new Python process.
+
+    A module the interpreter had imported before `code` ran is not counted: a site hook (a `.pth` file
+    of the machine's, such as one importing certifi, and with it zipfile) is no doing of the code's.
+    """
+    probe = (
+        f"import sys\n_before = set(sys.modules)\n{code}\n"
+        f"print(' '.join(m for m in {modules!r} if m in sys.modules and m not in _before))\n"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return done.stdout.split()
