@@ -14,7 +14,7 @@ from collections import defaultdict
 
 from socialdesk.store.metrics_pair_schema import PER_DAY, REOPENED, REPLY
 from socialdesk.store.metrics_rollup_schema import QUARTER, status_of, unit
-from socialdesk.store.metrics_rollups import edges, spread, tenth_of, whole
+from socialdesk.store.metrics_rollups import edges, picked, spread, tenth_of, whole
 
 Counts = dict[str, dict[int, int]]  # network -> REPLY, REOPENED, or a tenth of a bucket or fine bucket -> n
 Loose = dict[str, list[tuple[int, float]]]  # network -> (fine, duration) of resolutions read from rows
@@ -239,15 +239,7 @@ class _Within:
         for f, n in self.fines.items():
             if f // 10 == bucket:
                 found[f] += n
-        values: list[float] = []
-        below = 0
-        for f in sorted(found):
-            n = found[f]
-            if n and below + n > offset and below < offset + limit:
-                start = max(0, offset - below)
-                values += self._pick(f, start, min(n, offset + limit - below) - start)
-            below += n
-        return values
+        return picked(found, self._pick, offset, limit)
 
     def _pick(self, f: int, offset: int, limit: int) -> list[float]:
         """The durations of fine bucket `f`, smallest first, from the `offset`-th on: the first

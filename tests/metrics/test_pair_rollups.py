@@ -16,6 +16,7 @@ import pytest
 from socialdesk.services.metrics import Metrics, Period
 from socialdesk.store import Store, metrics_pairs
 from socialdesk.store.migrate import statements
+from tests.metrics.plans import plans_of
 from tests.metrics.test_rollups import T0, arrive, change_status, same, send_reply, statement_report
 
 QUARTER, DAY = 900.0, 86400.0
@@ -275,14 +276,14 @@ def test_a_fine_buckets_durations_are_a_seek_of_the_networks_resolutions_in_the_
     """The pick reads the network's resolutions of the fine bucket and period through the index, without
     reading their posts."""
     store, _ = seeded
-    conn = store.conn
-    picks: list[str] = []
-    conn.set_trace_callback(lambda sql: picks.append(sql) if "metrics_resolutions_network" in sql else None)
-    Metrics(store, clock=lambda: T0 + 5 * DAY).report(Period(T0, T0 + 2 * DAY, "whole days"), "network")
-    conn.set_trace_callback(None)
-    assert picks
-    for sql in picks:
-        plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+    metrics = Metrics(store, clock=lambda: T0 + 5 * DAY)
+    plans = plans_of(
+        store.conn,
+        "metrics_resolutions_network",
+        lambda: metrics.report(Period(T0, T0 + 2 * DAY, "whole days"), "network"),
+    )
+    assert plans
+    for plan in plans:
         assert "(post_network=? AND fine=? AND at>? AND at<?)" in plan, plan
         assert "posts" not in plan.replace("post_", ""), plan
 

@@ -22,6 +22,7 @@ from socialdesk.store import metrics_rollups as rollups
 from socialdesk.store.first_response import answered_in_batch
 from socialdesk.store.ingest import store_posts
 from socialdesk.store.queries import PostFilter
+from tests.metrics.plans import plans_of
 
 KEYS = itertools.count()
 T0 = 1_795_000_000.0 - 1_795_000_000.0 % 86400  # a UTC midnight
@@ -422,42 +423,39 @@ def test_a_buckets_fine_buckets_are_the_same_rows_as_the_range_read_as_seeks_of_
 def test_a_tenths_buckets_are_seeks_of_each_day_of_the_period(busy: Store) -> None:
     """The first responses per bucket are read only for the tenths holding a rank, each a seek of each
     whole day of the period in each network, not a read of every bucket of the period."""
-    conn = busy.conn
-    reads: list[str] = []
-    conn.set_trace_callback(lambda sql: reads.append(sql) if "metrics_response_hist" in sql else None)
-    Metrics(busy, clock=lambda: T0 + 5 * 86400).report(Period(T0 - 86400, T0 + 3 * 86400, "4d"), "network")
-    conn.set_trace_callback(None)
-    assert reads
-    for sql in reads:
-        plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+    metrics = Metrics(busy, clock=lambda: T0 + 5 * 86400)
+    plans = plans_of(
+        busy.conn,
+        "metrics_response_hist",
+        lambda: metrics.report(Period(T0 - 86400, T0 + 3 * 86400, "4d"), "network"),
+    )
+    assert plans
+    for plan in plans:
         assert "(day=? AND network=? AND bucket>? AND bucket<?)" in plan, plan
 
 
 def test_a_fine_buckets_first_responses_are_a_seek_of_each_networks_posts_of_the_period(busy: Store) -> None:
     """The exact first responses of a fine bucket are read through its index by network, then time: a
     network's are not a read of every network's, and the overall ones a seek of each network's."""
-    conn = busy.conn
-    reads: list[str] = []
-    conn.set_trace_callback(lambda sql: reads.append(sql) if "posts_response_fine" in sql else None)
     metrics = Metrics(busy, clock=lambda: T0 + 5 * 86400)
-    for by in (None, "network"):
-        metrics.report(Period(T0 - 86400, T0 + 3 * 86400, "4d"), by)
-    conn.set_trace_callback(None)
-    assert len(reads) >= 2  # the overall and a network's
-    for sql in reads:
-        plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+    period = Period(T0 - 86400, T0 + 3 * 86400, "4d")
+    plans = plans_of(
+        busy.conn, "posts_response_fine", lambda: [metrics.report(period, by) for by in (None, "network")]
+    )
+    assert len(plans) >= 2  # the overall and a network's
+    for plan in plans:
         assert "(<expr>=? AND network=? AND created_at>? AND created_at<?)" in plan, plan
 
 
 def test_the_open_posts_within_their_target_are_counted_from_the_open_ones_alone(busy: Store) -> None:
     """The posts of the period's last hours whose SLA is still open are read through the index of the
     open ones (and nothing else of them), not from every post of those hours."""
-    conn = busy.conn
-    reads: list[str] = []
-    conn.set_trace_callback(lambda sql: reads.append(sql) if "posts_sla_open" in sql else None)
-    Metrics(busy, clock=lambda: T0 + 3 * 86400).report(Period(T0 - 86400, T0 + 3 * 86400, "4d"), "network")
-    conn.set_trace_callback(None)
-    assert reads
-    for sql in reads:
-        plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+    metrics = Metrics(busy, clock=lambda: T0 + 3 * 86400)
+    plans = plans_of(
+        busy.conn,
+        "posts_sla_open",
+        lambda: metrics.report(Period(T0 - 86400, T0 + 3 * 86400, "4d"), "network"),
+    )
+    assert plans
+    for plan in plans:
         assert "COVERING INDEX posts_sla_open (created_at>? AND created_at<?)" in plan, plan
