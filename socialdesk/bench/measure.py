@@ -206,6 +206,19 @@ def _children_cpu() -> float | None:
     return sum(seconds for pid, seconds in cpu.items() if pid != me and descends(pid))
 
 
+def _waited_for_core() -> float | None:
+    """Seconds this thread has been ready to run but waiting for a core (Linux schedstat; else None)."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _since(before: float | None) -> float | None:
+    now = _waited_for_core()
+    return None if before is None or now is None else now - before
+
+
 def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
     """Sync `count` posts through `sync_source` (with triage) vs a bare executemany of the same rows.
 
@@ -214,7 +227,9 @@ def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
     then the posts in transactions as large as the sync engine's (`sync.GROUP_POSTS`), then the tags.
     Besides wall times, the CPU seconds of the storing thread (this one), of the whole process and of
     the triage worker process(es), and of the baseline's thread: on a shared machine they say what
-    each side cost where wall time also says how long it waited for a core.
+    each side cost where wall time also says how long it waited for a core; and how long each side's
+    thread waited for a core while ready to run (the triage worker and other work on the machine
+    take cores from the storing thread, not from the baseline).
     """
     from socialdesk.services.sync import GROUP_POSTS, Source, sync_source
 
@@ -225,6 +240,7 @@ def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
         triage, triage_name = triage_function(folder / "sync.db")
         source = Source("bench", ReplayConnector(posts, page))
         children_before = _children_cpu()
+        waited = _waited_for_core()
         started = time.perf_counter()
         thread_started, process_started = time.thread_time(), time.process_time()
         stored = 0
@@ -238,6 +254,7 @@ def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
         sync_seconds = time.perf_counter() - started
         sync_thread_cpu = time.thread_time() - thread_started
         sync_process_cpu = time.process_time() - process_started
+        sync_waited = _since(waited)
         children_after = _children_cpu()
         worker_cpu = (
             children_after - children_before
@@ -254,6 +271,7 @@ def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
 
         bare = _fresh_store(folder, "bare")
         insert_posts = f"INSERT INTO posts ({', '.join(columns)}) VALUES ({','.join('?' * len(columns))})"
+        waited = _waited_for_core()
         started = time.perf_counter()
         thread_started = time.thread_time()
         with bare.transaction() as c:
@@ -267,6 +285,7 @@ def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
                 c.executemany("INSERT INTO post_tags VALUES (?, ?)", tags)
         bare_seconds = time.perf_counter() - started
         bare_thread_cpu = time.thread_time() - thread_started
+        bare_waited = _since(waited)
         bare.close()
     return {
         "posts": count,
@@ -281,6 +300,8 @@ def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
         "sync_process_cpu_s": sync_process_cpu,
         "worker_cpu_s": worker_cpu,
         "bare_thread_cpu_s": bare_thread_cpu,
+        "sync_thread_waited_s": sync_waited,
+        "bare_thread_waited_s": bare_waited,
         "bare_transaction_posts": GROUP_POSTS,
     }
 

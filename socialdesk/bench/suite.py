@@ -459,11 +459,16 @@ def _ingest(options: Options, say: Callable[[str], None]) -> Figure:
     result = measure.ingest(options.ingest)
     ratio = result["sync_posts_per_s"] / result["bare_posts_per_s"]
     worker = result["worker_cpu_s"]
+
+    def seconds(value: float | None) -> str:
+        return "?" if value is None else f"{value:.1f}"
+
     say(
-        f"  sync {result['sync_seconds']:.1f} s: storing thread {result['sync_thread_cpu_s']:.1f} s of CPU, "
-        f"process {result['sync_process_cpu_s']:.1f} s, triage worker "
-        f"{'?' if worker is None else f'{worker:.1f}'} s; bare {result['bare_seconds']:.1f} s, "
-        f"{result['bare_thread_cpu_s']:.1f} s of CPU"
+        f"  sync {result['sync_seconds']:.1f} s: storing thread {result['sync_thread_cpu_s']:.1f} s of CPU "
+        f"(waited {seconds(result['sync_thread_waited_s'])} s for a core), process "
+        f"{result['sync_process_cpu_s']:.1f} s, triage worker {seconds(worker)} s; bare "
+        f"{result['bare_seconds']:.1f} s, {result['bare_thread_cpu_s']:.1f} s of CPU "
+        f"(waited {seconds(result['bare_thread_waited_s'])} s for a core)"
     )
     return Figure(
         f"sync ingest of {options.ingest:,} posts",

@@ -66,6 +66,8 @@ def test_the_cache_has_the_shape_the_figures_rely_on(results: dict) -> None:
     ingest = next(f for f in results["figures"] if f["name"].startswith("sync ingest"))
     assert ingest["detail"]["stored"] == ingest["detail"]["posts"]  # every synced post reached the cache
     assert ingest["detail"]["sync_thread_cpu_s"] > 0 and ingest["detail"]["bare_thread_cpu_s"] > 0
+    if Path("/proc/thread-self/schedstat").exists():  # how long each side waited for a core, where Linux says
+        assert ingest["detail"]["sync_thread_waited_s"] >= 0 and ingest["detail"]["bare_thread_waited_s"] >= 0
     assert by_name["key to frame p99: G"]["detail"]["samples"] >= 3
     for figure in results["figures"]:
         if figure["name"].startswith("complete first screen"):
