@@ -96,9 +96,24 @@ class SocialDeskApp(App[None]):
         self.team_url = ctx.settings.team.url if not ctx.demo else ""
         for theme in load_themes():
             self.register_theme(theme)
-        self.theme = ctx.theme or ctx.settings.desk.theme
+        self._start_with_theme(ctx.theme or ctx.settings.desk.theme)
         if ctx.settings.keys:
             self.set_keymap(ctx.settings.keys)
+
+    def _start_with_theme(self, name: str) -> None:
+        """Start in theme `name` as Textual starts in its default one: before any CSS is parsed.
+
+        Set through the reactive, the theme's watcher queued a refresh that parsed the whole stylesheet
+        once more before the first frame. Nothing is parsed or styled yet, so the theme's variables
+        and the classes its watcher sets are all a start needs; switching later goes through it.
+        """
+        self.set_reactive(App.theme, name)
+        theme = self.current_theme
+        classes = {old: False for old in self.classes if old.startswith("-theme-")}
+        classes |= {f"-theme-{theme.name}": True, "-dark-mode": theme.dark, "-light-mode": not theme.dark}
+        self.update_classes(classes, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
 
     def get_default_screen(self) -> Screen[None]:
         """The desk, as the app's first screen rather than pushed over Textual's default one.
