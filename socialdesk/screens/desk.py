@@ -41,7 +41,6 @@ from socialdesk.screens.terminal_actions import TERMINAL_BINDINGS, TerminalActio
 from socialdesk.screens.ticket_actions import TICKET_BINDINGS, TicketActions
 from socialdesk.screens.triage_actions import TRIAGE_BINDINGS, TriageActions
 from socialdesk.services import feed_window
-from socialdesk.services.desk_config import agent_unset
 from socialdesk.services.feed_model import FeedModel
 from socialdesk.store.queries import INBOUND, PostFilter
 from socialdesk.viewmodels import ThreadDetail
@@ -253,8 +252,11 @@ class DeskScreen(
         self.first_page_shown = True
         self.restore_place()  # the view and row the agent left, else the top of All read again
         self._rest_timer = self.set_timer(KEYS_REST, self._after_keys_rest)
-        if self.ask_agent_name and agent_unset(self.ctx.settings.desk):
-            self.prompt_agent_name()
+        if self.ask_agent_name:  # the check comes with the config's writer: no pane of the frame needs it
+            from socialdesk.services.desk_config import agent_unset
+
+            if agent_unset(self.ctx.settings.desk):
+                self.prompt_agent_name()
 
     def _after_keys_rest(self) -> None:
         """The work the first page deferred: the queue counts, the first post's similar posts (unless

@@ -14,7 +14,6 @@ from socialdesk.errors import UserError
 from socialdesk.screens.link_actions import LinkActions
 from socialdesk.screens.quit_actions import QuitActions
 from socialdesk.screens.reply_send import ReplySend, final_text
-from socialdesk.thread_split import split_thread
 
 REPLY_BINDINGS: list[Binding] = [
     Binding("ctrl+s", "reply_send", "Send", id="reply.send"),
@@ -96,6 +95,7 @@ class ReplyActions(ReplySend, QuitActions, LinkActions):
     def action_reply_split(self) -> None:
         """Review the composer's reply as a numbered thread; on confirm, queue every part."""
         from socialdesk.screens.review import ReviewData, ReviewScreen
+        from socialdesk.thread_split import split_thread
 
         post = self._post_or_warn()
         text = self.composer_text().strip()

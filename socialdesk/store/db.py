@@ -17,8 +17,6 @@ from socialdesk.sanitize import scrub
 from socialdesk.store.first_response import answered_in_batch, mark_answered
 from socialdesk.store.identities import IdentityRow, by_native_id, parent_customer, resolve_customers
 from socialdesk.store.migrate import migrate
-from socialdesk.store.playbook_queries import add_rule_hits
-from socialdesk.store.similar_index import index_new_posts
 
 if TYPE_CHECKING:  # sqlite-utils takes ~90 ms to import: only the table helpers need it, never start-up
     import sqlite_utils
@@ -180,6 +178,11 @@ class Store:
         Returns:
             The ids of newly inserted posts and how many existing ones were refreshed.
         """
+        # What a write adds beside the posts (rule hits, similarity bands): a desk that only reads never
+        # imports it, and one that syncs does so after its first frame.
+        from socialdesk.store.playbook_queries import add_rule_hits
+        from socialdesk.store.similar_index import index_new_posts
+
         posts = list(posts)
         triages = list(triage) if triage is not None else [Triage()] * len(posts)
         result = UpsertResult()

@@ -1,0 +1,54 @@
+"""What the desk has imported when its first frame is painted: what only a key or a sync needs waits."""
+
+from __future__ import annotations
+
+from socialdesk.store import Store
+from tests.fresh_python import imported_by
+
+# Runs the desk headless as the command does, and forgets what was imported after its first frame.
+FIRST_FRAME = """
+import sys
+from pathlib import Path
+
+from textual.app import App
+
+from socialdesk.launcher import build_context, make_app
+
+app = make_app(build_context(db=Path({db!r}), offline=True), sync=False, sources=[])
+display = App._display
+at_first_frame = set()
+
+
+def first_frame(self, screen, renderable):
+    display(self, screen, renderable)
+    if renderable is not None and not at_first_frame:
+        at_first_frame.update(sys.modules)
+        self.exit()
+
+
+App._display = first_frame
+app.run(headless=True, size=(160, 48))
+for name in set(sys.modules) - at_first_frame:
+    del sys.modules[name]
+"""
+
+
+def first_frame_imports(store: Store, *modules: str) -> list[str]:
+    """Those of `modules` imported by the time the desk's first frame was painted, on `store`'s cache."""
+    return imported_by(FIRST_FRAME.format(db=str(store.path)), *modules)
+
+
+def test_what_only_a_write_a_key_or_the_first_run_needs_is_not_imported_for_the_first_frame(
+    demo_store: Store,
+) -> None:
+    """A cache's writes (rule hits, similarity bands), a reply split into a thread and the first
+    run's check of the config need none of the panes the first frame draws."""
+    later = (
+        "socialdesk.store.playbook_queries",
+        "socialdesk.store.similar_index",
+        "socialdesk.thread_split",
+        "socialdesk.services.desk_config",
+        "socialdesk.services.config_edit",
+    )
+    drawn = "socialdesk.widgets.feed_list"
+    assert first_frame_imports(demo_store, drawn, *later) == [drawn]
