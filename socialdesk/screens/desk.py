@@ -44,7 +44,7 @@ from socialdesk.services import feed_window
 from socialdesk.services.feed_model import FeedModel
 from socialdesk.store.queries import INBOUND, PostFilter
 from socialdesk.viewmodels import ThreadDetail
-from socialdesk.widgets.composer import Composer, ReplyEditor
+from socialdesk.widgets.composer import EDITOR_ID, Composer
 from socialdesk.widgets.customer_pane import CustomerPane
 from socialdesk.widgets.feed_list import FeedList
 from socialdesk.widgets.key_footer import KeyFooter
@@ -201,7 +201,7 @@ class DeskScreen(
 
     def focus_composer(self) -> None:
         """Put the focus in the composer (back from the external editor)."""
-        self.set_focus(self.query_one(ReplyEditor))
+        self.set_focus(self.composer.editor)
 
     def shown_thread(self) -> ThreadDetail | None:
         """The thread the middle pane shows."""
@@ -214,7 +214,7 @@ class DeskScreen(
 
     def leave_composer(self) -> None:
         """The reply is queued and the composer emptied: back to the feed, where `u` undoes."""
-        if isinstance(self.focused, ReplyEditor):
+        if self._writing():
             self.set_focus(self.feed)  # now, not on the next turn: the undo toast names the key
 
     def set_feed_filter(
@@ -250,6 +250,7 @@ class DeskScreen(
         # frames): they wait until the cursor rests.
         # The similar posts of each thread shown from now on are looked up as before.
         self.first_page_shown = True
+        self.composer.add_editor()  # the text area the first frame drew blank
         self.restore_place()  # the view and row the agent left, else the top of All read again
         self._rest_timer = self.set_timer(KEYS_REST, self._after_keys_rest)
         if self.ask_agent_name:  # the check comes with the config's writer: no pane of the frame needs it
@@ -273,7 +274,7 @@ class DeskScreen(
             self._rest_timer = self.set_timer(KEYS_REST, self._after_keys_rest)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        if isinstance(event.widget, ReplyEditor):
+        if event.widget.id == EDITOR_ID:
             self.warm_up_counter()
 
     def on_composer_changed(self, message: Composer.Changed) -> None:
@@ -350,8 +351,12 @@ class DeskScreen(
         }
     )
 
+    def _writing(self) -> bool:
+        """Whether the composer's text area has the focus (asked before the composer is composed too)."""
+        return self.focused is not None and self.focused.id == EDITOR_ID
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        writing = isinstance(self.focused, ReplyEditor)
+        writing = self._writing()
         if action in self.WRITING_ACTIONS:
             return writing
         if action in self.FEED_ACTIONS:
@@ -377,9 +382,10 @@ class DeskScreen(
         if self.selected_post is None:
             self.notify("Select a post to reply to.", severity="warning")
             return
-        self.query_one(ReplyEditor).focus()
+        self.composer.editor.focus()
 
     def action_pane(self, step: int) -> None:
+        self.composer.add_editor()
         panes = [self.query_one(name) for name in self.PANES]
         focused = self.focused
         index = next((i for i, p in enumerate(panes) if p is focused), -1)
@@ -425,7 +431,7 @@ class DeskScreen(
 
     def action_clear_draft(self) -> None:
         """Empty the composer (the draft goes with it); ctrl+z in the composer brings the text back."""
-        editor = self.query_one(ReplyEditor)
+        editor = self.composer.editor
         if not editor.text.strip():
             self.notify("The draft is already empty")
             return

@@ -17,7 +17,7 @@ from socialdesk import capabilities
 from socialdesk.messages import CustomerLoaded, DraftSaved, ThreadLoaded
 from socialdesk.screens.feed_actions import FeedActions
 from socialdesk.screens.reply_send import final_text
-from socialdesk.widgets.composer import NO_NETWORK, Composer, ReplyEditor
+from socialdesk.widgets.composer import NO_NETWORK, Composer
 from socialdesk.widgets.customer_pane import CustomerPane
 from socialdesk.widgets.feed_list import FeedList
 from socialdesk.widgets.status_bar import StatusBar
@@ -89,7 +89,7 @@ class DetailActions(FeedActions):
         self.select_post(post_id)
         if self._shown_post == post_id:
             self.refresh_thread()  # the cursor was already on it: load the draft again
-        self.set_focus(self.query_one(ReplyEditor))
+        self.set_focus(self.composer.editor)
 
     def show_preloaded_detail(self) -> None:
         """Show the detail read before the UI started (`FeedModel.preload`), so the first frame has it."""

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.notifications import Notification, Notify
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 
 from socialdesk import compose
 from socialdesk.errors import UserError
@@ -289,6 +289,8 @@ class ReplySend(HostScreen):
             self.notify(f"Reply {message.note}", markup=False)
         else:
             # Name the key that works where the agent is: a letter typed into a text field is text.
+            from textual.widgets import TextArea  # the composer's: imported with it, after the first frame
+
             typing = isinstance(self.focused, TextArea | Input)
             key = "ctrl+r" if typing else "u"
             when = (

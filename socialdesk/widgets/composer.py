@@ -2,29 +2,54 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Static, TextArea
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Static
 
 from socialdesk import compose as counting
 from socialdesk.capabilities import Capabilities, NetworkFacts
 from socialdesk.sanitize import clean
 
+if TYPE_CHECKING:
+    from textual.widgets import TextArea
+
+    from socialdesk.widgets.reply_editor import ReplyEditor
+
 WARN_AT = 0.9  # of the limit
 # No post selected: nothing to count against, and no counter shown.
 NO_NETWORK = NetworkFacts("", "", "·", Capabilities())
+EDITOR_ID = "composer-editor"
 
 
-class ReplyEditor(TextArea):
-    """The text area of the composer (escape leaves it for the feed)."""
+def __getattr__(name: str) -> Any:
+    # `ReplyEditor` is importable from here as before; its module imports Textual's TextArea, which
+    # the desk's first frame does without (`BlankEditor`).
+    if name == "ReplyEditor":
+        from socialdesk.widgets.reply_editor import ReplyEditor
 
-    BINDINGS = [("escape", "leave", "Back to feed")]
+        return ReplyEditor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    def action_leave(self) -> None:
-        self.screen.focus_next("FeedList")
+
+class BlankEditor(Widget):
+    """The empty editor's cells without it, until the editor is mounted after the first frame.
+
+    Textual's TextArea takes ~4 ms to import, and its stylesheet and component styles are parsed and
+    applied before a frame can show it. Empty and unfocused it draws only its background: the
+    composer's CSS gives this its place, size and colours (a test compares the two cell by cell).
+    """
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        return Strip([Segment(" " * width, self.rich_style)], width)
 
 
 class Composer(Vertical):
@@ -40,6 +65,7 @@ class Composer(Vertical):
         }
         & > ReplyEditor { height: 6; border: none; padding: 0 1; }
         & > ReplyEditor:focus { border: none; background: $boost; }
+        & > BlankEditor { height: 6; padding: 0 1; color: $foreground; background: $surface; }
         & > #composer-counter {
             padding: 0 1; text-align: right; height: 1; text-wrap: nowrap; text-overflow: ellipsis;
         }
@@ -73,26 +99,54 @@ class Composer(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._counter_due = False
+        self._editor: ReplyEditor | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="composer-target")
-        yield ReplyEditor(id="composer-editor", soft_wrap=True, show_line_numbers=False)
+        yield BlankEditor()  # the editor replaces it after the first frame (`add_editor`)
         yield Static(id="composer-counter")
+
+    @property
+    def editor(self) -> ReplyEditor:
+        """The text area (mounted now if it was not yet)."""
+        return self._editor or self.add_editor()
+
+    def add_editor(self, text: str = "") -> ReplyEditor:
+        """Mount the text area, holding `text`, in the blank one's place (once; when the composer is)."""
+        if self._editor is None:
+            from socialdesk.widgets.reply_editor import ReplyEditor
+
+            self._editor = ReplyEditor(text, id=EDITOR_ID)
+            if self.is_mounted and self.is_attached:  # (not while the app closes)
+                self._place_editor()
+        return self._editor
+
+    def on_mount(self) -> None:
+        if self._editor is not None:
+            self._place_editor()
+
+    def _place_editor(self) -> None:
+        assert self._editor is not None
+        self.mount(self._editor, before=self.query_one("#composer-counter"))
+        self.query(BlankEditor).remove()
 
     @property
     def text(self) -> str:
         """The text being written."""
-        return self.query_one(ReplyEditor).text
+        return self._editor.text if self._editor is not None else ""
 
     def set_text(self, text: str, announce: bool = False) -> None:
         """Replace the text (a loaded draft, an undone reply, an inserted macro)."""
-        editor = self.query_one(ReplyEditor)
-        if text == editor.text and editor.cursor_location == editor.document.end:
+        editor = self._editor
+        if editor is None:  # a draft shown in the first frame comes with the editor
+            if text:
+                self.add_editor(text)
+        elif text == editor.text and editor.cursor_location == editor.document.end:
             # Most posts have no draft: an empty editor stays as it is, not redrawn on every selection
             # (but what was undone for the last post must not come back in this one).
             editor.history.clear()
         else:
-            with editor.prevent(TextArea.Changed):
+            with editor.prevent(editor.Changed):
                 editor.load_text(text)
                 editor.move_cursor(editor.document.end)
         self._refresh_counter()

@@ -52,3 +52,10 @@ def test_what_only_a_write_a_key_or_the_first_run_needs_is_not_imported_for_the_
     )
     drawn = "socialdesk.widgets.feed_list"
     assert first_frame_imports(demo_store, drawn, *later) == [drawn]
+
+
+def test_the_composers_text_area_is_imported_after_the_first_frame(demo_store: Store) -> None:
+    """Textual's TextArea (~4 ms to import, and its stylesheet) is drawn blank in the first frame."""
+    later = ("textual.widgets._text_area", "textual.document", "socialdesk.widgets.reply_editor")
+    drawn = "socialdesk.widgets.composer"
+    assert first_frame_imports(demo_store, drawn, *later) == [drawn]
