@@ -248,7 +248,7 @@ class DeskScreen(
         # GIL and the import lock from the UI thread while it drew that frame. Started with it, they
         # did the same to an agent's first keys (a key held from the start waited 60-250 ms for its
         # frames): they wait until the cursor rests.
-        # The similar posts of each thread shown from now on are looked up as before.
+        # The similar posts of each thread shown from now on are looked up once it rests (PATTERN_REST).
         self.first_page_shown = True
         self.composer.add_editor()  # the text area the first frame drew blank
         self.restore_place()  # the view and row the agent left, else the top of All read again
