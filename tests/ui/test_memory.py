@@ -30,11 +30,22 @@ def line(i: int) -> Strip:
 
 
 def garbage_left_by(divide: Divide) -> int:
-    """Objects only the cyclic collector could free after drawing and dropping 200 whole lines."""
+    """Lines only the cyclic collector could free after drawing and dropping 200 whole lines.
+
+    Only Strips are counted: another test's thread still winding down may leave garbage of its own
+    while the collector is off (35 objects once, in a full run), which says nothing about `divide`.
+    """
     for i in range(200):
         strip = line(i)
         divide(strip, [strip.cell_length])
-    return gc.collect()
+    del strip  # the last one too
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        return sum(isinstance(found, Strip) for found in gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
 
 
 def test_the_patched_divide_cuts_exactly_as_textual_does() -> None:
