@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from rich.text import Text
@@ -27,16 +27,6 @@ WARN_AT = 0.9  # of the limit
 # No post selected: nothing to count against, and no counter shown.
 NO_NETWORK = NetworkFacts("", "", "·", Capabilities())
 EDITOR_ID = "composer-editor"
-
-
-def __getattr__(name: str) -> Any:
-    # `ReplyEditor` is importable from here as before; its module imports Textual's TextArea, which
-    # the desk's first frame does without (`BlankEditor`).
-    if name == "ReplyEditor":
-        from socialdesk.widgets.reply_editor import ReplyEditor
-
-        return ReplyEditor
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class BlankEditor(Widget):

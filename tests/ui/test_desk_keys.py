@@ -8,9 +8,10 @@ from socialdesk.messages import PostsSynced
 from socialdesk.models import Author, Post
 from socialdesk.screens.help import HelpScreen
 from socialdesk.services.sync import SourceState, SyncReport
-from socialdesk.widgets.composer import Composer, ReplyEditor
+from socialdesk.widgets.composer import Composer
 from socialdesk.widgets.customer_pane import CustomerPane
 from socialdesk.widgets.feed_list import FeedList
+from socialdesk.widgets.reply_editor import ReplyEditor
 from socialdesk.widgets.status_bar import StatusBar
 from socialdesk.widgets.thread_view import ThreadView
 from tests.conftest import FIXED_NOW

@@ -13,7 +13,8 @@ from textual.widgets import Input, Static
 from socialdesk.app import SocialDeskApp
 from socialdesk.screens.note import PromptScreen
 from socialdesk.screens.pipe_output import PipeOutputScreen
-from socialdesk.widgets.composer import Composer, ReplyEditor
+from socialdesk.widgets.composer import Composer
+from socialdesk.widgets.reply_editor import ReplyEditor
 from tests.ui.test_desk_keys import SIZE, ready
 from tests.ui.waiting import settle
 

@@ -6,8 +6,9 @@ from textual.pilot import Pilot
 
 from socialdesk.app import SocialDeskApp
 from socialdesk.screens.review import ReviewScreen
-from socialdesk.widgets.composer import Composer, ReplyEditor
+from socialdesk.widgets.composer import Composer
 from socialdesk.widgets.feed_list import FeedList
+from socialdesk.widgets.reply_editor import ReplyEditor
 from tests.ui.test_desk_keys import SIZE, ready
 from tests.ui.waiting import settle
 
