@@ -18,6 +18,7 @@ from socialdesk.services.outbox import Outbox
 from socialdesk.store.replies import ReplyRow
 
 PAGE = 50
+COLUMNS = ("id", "state", "account", "kind", "post", "text", "error", "updated")
 STATE_STYLES = {
     "sent": "green",
     "failed": "bold red",
@@ -61,6 +62,21 @@ def _state(reply: ReplyRow, now: float) -> str:
     return f"{label} → {when:%H:%M}" if when.date() == today else f"{label} → {when:%m-%d %H:%M}"
 
 
+def _cells(reply: ReplyRow, now: float) -> list[Text]:
+    """One reply's row: its cells as plain text, never markup."""
+    kind = ("DM" if reply.dm else "reply") + (f" {reply.part}/{reply.parts}" if reply.parts > 1 else "")
+    return [
+        Text(str(reply.id)),
+        Text(_state(reply, now), style=STATE_STYLES.get(reply.state, "")),
+        Text(f"{reply.network}/{reply.account or '-'}"),
+        Text(kind),
+        Text(str(reply.post_id or "")),
+        Text(clean(reply.text, single_line=True)[:60]),
+        Text(clean(reply.error, single_line=True)[:50]),
+        Text(datetime.fromtimestamp(reply.updated_at).strftime("%H:%M:%S")),
+    ]
+
+
 class OutboxScreen(ModalScreen[int | None]):
     """Lists replies newest first, PAGE rows at a time; `r` retry, `x` discard, `n`/`p` pages, esc closes.
 
@@ -95,7 +111,7 @@ class OutboxScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
-        table.add_columns("id", "state", "account", "kind", "post", "text", "error", "updated")
+        table.add_columns(*COLUMNS)
         yield table
         yield Static(id="outbox-footer")
 
@@ -112,24 +128,16 @@ class OutboxScreen(ModalScreen[int | None]):
         self.rows, self.more, self.before = message.rows, message.more, message.before
         table = self.query_one(DataTable)
         row = table.cursor_row
-        table.clear()
         now = getattr(self.app, "clock", time.time)()
-        for reply in self.rows:
-            updated = datetime.fromtimestamp(reply.updated_at).strftime("%H:%M:%S")
-            kind = ("DM" if reply.dm else "reply") + (
-                f" {reply.part}/{reply.parts}" if reply.parts > 1 else ""
-            )
-            table.add_row(
-                Text(str(reply.id)),
-                Text(_state(reply, now), style=STATE_STYLES.get(reply.state, "")),
-                Text(f"{reply.network}/{reply.account or '-'}"),
-                Text(kind),
-                Text(str(reply.post_id or "")),
-                Text(clean(reply.text, single_line=True)[:60]),
-                Text(clean(reply.error, single_line=True)[:50]),
-                Text(updated),
-                key=str(reply.id),
-            )
+        cells = [_cells(reply, now) for reply in self.rows]
+        # Each column gets the width of its widest cell here: a DataTable measures auto-width columns
+        # only when idle, and a frame drawn before that kept the header's widths in its cell cache.
+        table.clear(columns=True)
+        for index, label in enumerate(COLUMNS):
+            width = max([len(label), *(line[index].cell_len for line in cells)])
+            table.add_column(label, width=width, key=label)
+        for reply, line in zip(self.rows, cells, strict=True):
+            table.add_row(*line, key=str(reply.id))
         if self.rows:
             table.move_cursor(row=min(row, len(self.rows) - 1))
         page = len(self.history) + 1

@@ -11,7 +11,7 @@ from socialdesk.config import Settings
 from socialdesk.connectors.base import Capabilities, Connector, FetchResult
 from socialdesk.context import Context
 from socialdesk.screens.macro_picker import MacroPickerScreen
-from socialdesk.screens.outbox import OutboxScreen
+from socialdesk.screens.outbox import OutboxPageLoaded, OutboxScreen
 from socialdesk.screens.review import ReviewScreen
 from socialdesk.services.outbox import Outbox
 from socialdesk.store.queries import get_post
@@ -176,6 +176,26 @@ async def test_outbox_view_lists_and_discards(ctx: Context) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.host
+
+
+async def test_outbox_columns_fit_their_cells_even_when_drawn_before_the_table_is_idle(ctx: Context) -> None:
+    outbox = Outbox(ctx.store, lambda n, a: NoDm(), undo_seconds=60)
+    app = HostApp(ctx, get_post(ctx.store.conn, 1))
+    app.host.outbox = outbox
+    async with app.run_test() as pilot:
+        await pilot.press("o")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, OutboxScreen)
+        table = screen.query_one(DataTable)
+        outbox.enqueue(1, "we refunded you", "Ana")
+        rows, more = outbox.page(before_id=None, limit=10)
+        screen.on_outbox_page_loaded(OutboxPageLoaded(rows, more, None))
+        table.render_line(1)  # a frame drawn before the table measures its cells on idle
+        await settle(pilot)
+        line = table.render_line(1).text
+        assert "we refunded you" in line
+        assert f"{rows[0].network}/{rows[0].account}" in line
 
 
 async def test_review_shows_how_public_the_reply_will_be(tmp_path: Path) -> None:
