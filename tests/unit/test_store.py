@@ -52,6 +52,46 @@ def test_a_batch_mixing_stored_and_new_posts_tags_and_notifies_only_the_new(stor
     assert noticed == sorted([(ids["x-7"],), (ids["x-5"],)])
 
 
+def test_each_new_post_of_a_batch_is_tagged_and_notified_under_its_own_id(store: Store) -> None:
+    store.upsert_posts([make_post(i) for i in range(3)])
+    batch = [make_post(9), make_post(4), make_post(6)]  # all new, not in id order of their native ids
+    triages = [Triage(tags=(f"t{p.native_id}",), notify=(("desk", p.native_id),)) for p in batch]
+    result = store.upsert_posts(batch, triages)
+    ids = dict(store.conn.execute("SELECT native_id, id FROM posts").fetchall())
+    assert result.inserted == [ids["x-9"], ids["x-4"], ids["x-6"]] and result.updated == 0
+    tags = store.conn.execute("SELECT p.native_id, t.tag FROM post_tags t JOIN posts p ON p.id = t.post_id")
+    assert sorted(tags) == [("x-4", "tx-4"), ("x-6", "tx-6"), ("x-9", "tx-9")]
+    notices = store.conn.execute(
+        "SELECT p.native_id, n.origin FROM notifications n JOIN posts p ON p.id = n.post_id"
+    )
+    assert sorted(notices) == [("x-4", "x-4"), ("x-6", "x-6"), ("x-9", "x-9")]
+
+
+def test_a_post_twice_in_a_batch_is_stored_once_and_counted_new_once(store: Store) -> None:
+    store.upsert_posts([make_post(1)])
+    batch = [make_post(5), make_post(8), make_post(5, text="edited")]
+    result = store.upsert_posts(batch, [Triage(tags=("a",)), Triage(tags=("b",)), Triage(tags=("c",))])
+    ids = dict(store.conn.execute("SELECT native_id, id FROM posts").fetchall())
+    assert result.inserted == [ids["x-5"], ids["x-8"]] and result.updated == 0
+    tags = store.conn.execute("SELECT p.native_id, t.tag FROM post_tags t JOIN posts p ON p.id = t.post_id")
+    assert sorted(tags) == [("x-5", "a"), ("x-5", "c"), ("x-8", "b")]
+
+
+def test_our_replies_join_the_history_of_the_customer_they_answer(store: Store) -> None:
+    store.upsert_posts([make_post(1, author="alice"), make_post(2, author="bob")])
+    ours = [
+        make_post(10, author="brand", is_ours=True, in_reply_to="x-2"),  # stored in an earlier batch
+        make_post(11, author="brand", is_ours=True, in_reply_to="x-12"),  # in this batch, after it
+        make_post(12, author="carol"),
+        make_post(13, author="brand", is_ours=True, in_reply_to="x-404"),  # never stored
+    ]
+    store.upsert_posts(ours)
+    customer = dict(store.conn.execute("SELECT native_id, customer_id FROM posts").fetchall())
+    assert customer["x-10"] == customer["x-2"] != customer["x-1"]
+    assert customer["x-11"] == customer["x-12"] is not None
+    assert customer["x-13"] is None
+
+
 def test_raw_payload_is_kept(store: Store) -> None:
     post = make_post(1)
     post.raw = {"id": "x-1", "html": "<p>hi</p>"}
