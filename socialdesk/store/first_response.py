@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Collection, Iterable
 
 from socialdesk.models import Post
+from socialdesk.store.rows import json_array
 
 # The earliest of our replies to a customer post, not before the post itself, by the parent index.
 _EARLIEST_OF_OURS = (
@@ -63,11 +64,10 @@ def mark_answered(
         answers,
     )
     ids = list(new_ids)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
+    if ids:
         conn.execute(
             f"UPDATE posts SET first_response_at = ({_EARLIEST_OF_OURS}) "
-            f"WHERE id IN ({','.join('?' * len(chunk))}) AND is_ours = 0 AND first_response_at IS NULL "
+            "WHERE id IN (SELECT value FROM json_each(?)) AND is_ours = 0 AND first_response_at IS NULL "
             f"AND ({_EARLIEST_OF_OURS}) IS NOT NULL",
-            chunk,
+            (json_array(ids),),
         )

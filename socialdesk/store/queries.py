@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from socialdesk.models import Customer, Identity, PostRow, Thread
 from socialdesk.store import queue_tally
-from socialdesk.store.rows import keyset_page, read, read_one
+from socialdesk.store.rows import json_array, keyset_page, read, read_one
 
 ROW_COLUMNS = (
     "p.id, p.network, p.native_id, p.account, p.author_native_id, p.author_handle, p.author_name, "
@@ -66,10 +66,10 @@ def _with_tags(conn: sqlite3.Connection, rows: list[PostRow]) -> list[PostRow]:
     if not rows:
         return rows
     by_id = {r.id: r for r in rows}
-    marks = ",".join("?" * len(by_id))
     tags: dict[int, list[str]] = {}
     for post_id, tag in conn.execute(
-        f"SELECT post_id, tag FROM post_tags WHERE post_id IN ({marks}) ORDER BY tag", list(by_id)
+        "SELECT post_id, tag FROM post_tags WHERE post_id IN (SELECT value FROM json_each(?)) ORDER BY tag",
+        (json_array(by_id),),
     ):
         tags.setdefault(post_id, []).append(tag)
     for post_id, names in tags.items():

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from socialdesk.models import PostRow
 from socialdesk.store import tickets
 from socialdesk.store.queries import ROW_COLUMNS, Page, PostFilter, _with_tags, filter_sql
-from socialdesk.store.rows import keyset_page, read
+from socialdesk.store.rows import json_array, keyset_page, read
 
 NO_DUE = 1e18  # sorts posts without an SLA clock after every real due time
 _ORDER_KEY = ("p.queue_rank", "p.queue_due", "p.created_at", "p.id")
@@ -104,14 +104,12 @@ def conversation_post_ids(conn: sqlite3.Connection, post_ids: list[int]) -> list
         elif ticket not in ticketed:
             ticketed.add(ticket)
             found.update(dict.fromkeys(_inbound(conn, tickets.post_ids(conn, ticket))))
-    for start in range(0, len(by_conversation), 400):
-        chunk = by_conversation[start : start + 400]
-        marks = ",".join("?" * len(chunk))
+    if by_conversation:
         for (post_id,) in conn.execute(
             "SELECT c.id FROM posts p JOIN posts c INDEXED BY posts_conversation "
             "ON c.network = p.network AND c.conversation_id = p.conversation_id "
-            f"WHERE p.id IN ({marks}) AND c.is_ours = 0 ORDER BY c.id",
-            chunk,
+            "WHERE p.id IN (SELECT value FROM json_each(?)) AND c.is_ours = 0 ORDER BY c.id",
+            (json_array(by_conversation),),
         ):
             found[post_id] = None
     return sorted(found)
@@ -119,22 +117,22 @@ def conversation_post_ids(conn: sqlite3.Connection, post_ids: list[int]) -> list
 
 def _inbound(conn: sqlite3.Connection, post_ids: list[int]) -> list[int]:
     """The customers' posts among `post_ids` (our own replies keep no status)."""
-    inbound: list[int] = []
-    for start in range(0, len(post_ids), 400):
-        chunk = post_ids[start : start + 400]
-        marks = ",".join("?" * len(chunk))
-        inbound += [
-            int(r[0])
-            for r in conn.execute(f"SELECT id FROM posts WHERE id IN ({marks}) AND is_ours = 0", chunk)
-        ]
-    return inbound
+    if not post_ids:
+        return []
+    rows = conn.execute(
+        "SELECT id FROM posts WHERE id IN (SELECT value FROM json_each(?)) AND is_ours = 0",
+        (json_array(post_ids),),
+    )
+    return [int(r[0]) for r in rows]
 
 
 def _update(conn: sqlite3.Connection, ids: list[int], assignments: str, params: list[object]) -> None:
-    for start in range(0, len(ids), 400):
-        chunk = ids[start : start + 400]
+    # One statement for every number of posts (`rows.json_array`): with the metrics triggers it
+    # compiles, each is among the largest a connection keeps.
+    if ids:
         conn.execute(
-            f"UPDATE posts SET {assignments} WHERE id IN ({','.join('?' * len(chunk))})", [*params, *chunk]
+            f"UPDATE posts SET {assignments} WHERE id IN (SELECT value FROM json_each(?))",
+            [*params, json_array(ids)],
         )
 
 
@@ -206,14 +204,15 @@ def wake_snoozed(conn: sqlite3.Connection, now: float) -> list[int]:
 
 def without_closed(conn: sqlite3.Connection, ids: list[int]) -> list[int]:
     """The posts among `ids` that are not closed (a closed post's status is final)."""
-    closed: set[int] = set()
-    for start in range(0, len(ids), 400):
-        chunk = ids[start : start + 400]
-        marks = ",".join("?" * len(chunk))
-        closed.update(
-            int(r[0])
-            for r in conn.execute(f"SELECT id FROM posts WHERE id IN ({marks}) AND status = 'closed'", chunk)
+    if not ids:
+        return []
+    closed = {
+        int(r[0])
+        for r in conn.execute(
+            "SELECT id FROM posts WHERE id IN (SELECT value FROM json_each(?)) AND status = 'closed'",
+            (json_array(ids),),
         )
+    }
     return [i for i in ids if i not in closed]
 
 

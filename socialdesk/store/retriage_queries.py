@@ -10,7 +10,7 @@ from typing import TypedDict
 
 from socialdesk.models import Author, Post
 from socialdesk.store.identities import IdentityRow
-from socialdesk.store.rows import keyset_page, read
+from socialdesk.store.rows import json_array, keyset_page, read
 
 
 def author_facts(
@@ -29,22 +29,22 @@ def author_facts(
             the same statement, so storing the batch need not read them again (`Store.remember_authors`).
     """
     found: dict[tuple[str, str], tuple[int, bool]] = {}
-    for start in range(0, len(keys), 300):
-        chunk = keys[start : start + 300]
-        values = ",".join("(?, ?)" for _ in chunk)
-        flat = [v for k in chunk for v in k]
-        for network, native_id, posts, vip, customer, *identity in conn.execute(
-            f"WITH k(network, native_id) AS (VALUES {values}) "
-            "SELECT i.network, i.native_id, EXISTS (SELECT 1 FROM posts p INDEXED BY posts_customer "
-            "WHERE p.customer_id = i.customer_id), c.vip, c.id, i.customer_id, i.handle, i.display_name, "
-            "i.followers, i.url FROM k JOIN identities i ON i.network = k.network "
-            "AND i.native_id = k.native_id LEFT JOIN customers c ON c.id = i.customer_id",
-            flat,
-        ):
-            if identities is not None:
-                identities[(network, native_id)] = tuple(identity)
-            if customer is not None:  # facts only for an identity whose customer exists, as before
-                found[(network, native_id)] = (int(posts), bool(vip))
+    if not keys:
+        return found
+    # The keys as one JSON array of [network, native id] pairs: one statement for batches of every
+    # size (`rows.json_array`), walked first (CROSS JOIN), each pair looked up in identities' key.
+    for network, native_id, posts, vip, customer, *identity in conn.execute(
+        "SELECT i.network, i.native_id, EXISTS (SELECT 1 FROM posts p INDEXED BY posts_customer "
+        "WHERE p.customer_id = i.customer_id), c.vip, c.id, i.customer_id, i.handle, i.display_name, "
+        "i.followers, i.url FROM json_each(?) k CROSS JOIN identities i "
+        "ON i.network = json_extract(k.value, '$[0]') AND i.native_id = json_extract(k.value, '$[1]') "
+        "LEFT JOIN customers c ON c.id = i.customer_id",
+        (json_array(keys),),
+    ):
+        if identities is not None:
+            identities[(network, native_id)] = tuple(identity)
+        if customer is not None:  # facts only for an identity whose customer exists, as before
+            found[(network, native_id)] = (int(posts), bool(vip))
     return found
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from functools import cache
 from typing import TypeVar, cast
 
@@ -48,6 +49,18 @@ def read(cls: Callable[..., T], cursor: sqlite3.Cursor) -> Iterator[T]:
 def marks(values: Collection[object]) -> str:
     """One `?` placeholder per value, comma-separated (for `IN (...)`)."""
     return ",".join("?" * len(values))
+
+
+def json_array(values: Iterable[object]) -> str:
+    """`values` as one JSON array: the one parameter of `IN (SELECT value FROM json_each(?))`.
+
+    With a `?` per value, a lookup's SQL changes with how many values it has, and each length is a
+    statement of its own. Every thread's connection keeps its last 128 statements prepared, tens of
+    KiB each in SQLite's memory (which its soft heap limit cannot free): over a shift, one pool thread
+    after another filled its cache with pages and sync batches of one-off lengths. One JSON array is
+    one statement, whatever its length.
+    """
+    return json.dumps(list(values))
 
 
 def read_one(cls: Callable[..., T], cursor: sqlite3.Cursor) -> T | None:
