@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from socialdesk.config import Settings
@@ -156,18 +157,29 @@ async def test_take_private_says_so_when_the_network_has_no_dm(ctx: Context) -> 
         assert any("X has no direct messages" in n.message for n in app._notifications)
 
 
-async def test_outbox_view_lists_and_discards(ctx: Context) -> None:
+def outbox_host(ctx: Context) -> tuple[HostApp, Outbox]:
+    """A host whose outbox cannot send (its undo window is a minute long)."""
     outbox = Outbox(ctx.store, lambda n, a: NoDm(), undo_seconds=60)
-    for i in range(3):
-        outbox.enqueue(1, f"reply {i}", "Ana")
     app = HostApp(ctx, get_post(ctx.store.conn, 1))
     app.host.outbox = outbox
+    return app, outbox
+
+
+async def open_outbox(pilot: Pilot[None]) -> tuple[OutboxScreen, DataTable[object]]:
+    """Press `o` and wait for the outbox's first page: the screen and its table."""
+    await pilot.press("o")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, OutboxScreen)
+    return screen, screen.query_one(DataTable)
+
+
+async def test_outbox_view_lists_and_discards(ctx: Context) -> None:
+    app, outbox = outbox_host(ctx)
+    for i in range(3):
+        outbox.enqueue(1, f"reply {i}", "Ana")
     async with app.run_test() as pilot:
-        await pilot.press("o")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, OutboxScreen)
-        table = screen.query_one(DataTable)
+        screen, table = await open_outbox(pilot)
         assert table.row_count == 3
         assert str(table.get_row_at(0)[5]) == "reply 2"  # newest first
         await pilot.press("x")
@@ -179,15 +191,9 @@ async def test_outbox_view_lists_and_discards(ctx: Context) -> None:
 
 
 async def test_outbox_columns_fit_their_cells_even_when_drawn_before_the_table_is_idle(ctx: Context) -> None:
-    outbox = Outbox(ctx.store, lambda n, a: NoDm(), undo_seconds=60)
-    app = HostApp(ctx, get_post(ctx.store.conn, 1))
-    app.host.outbox = outbox
+    app, outbox = outbox_host(ctx)
     async with app.run_test() as pilot:
-        await pilot.press("o")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, OutboxScreen)
-        table = screen.query_one(DataTable)
+        screen, table = await open_outbox(pilot)  # empty: the columns as wide as their headers
         outbox.enqueue(1, "we refunded you", "Ana")
         rows, more = outbox.page(before_id=None, limit=10)
         screen.on_outbox_page_loaded(OutboxPageLoaded(rows, more, None))
