@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from socialdesk.store.queries import PostFilter, filter_sql
+from socialdesk.store.rows import json_array
 
 OVERALL = ""  # the group name of figures that are not broken down
 SENTIMENTS = ("positive", "neutral", "negative")
@@ -394,7 +395,7 @@ def volume(conn: sqlite3.Connection, starts: Sequence[float], until: float) -> l
         "SELECT b.key, p.network, count(*) FROM json_each(?) b CROSS JOIN posts p INDEXED BY posts_metrics "
         "ON p.created_at >= json_extract(b.value, '$[0]') AND p.created_at < json_extract(b.value, '$[1]') "
         "AND p.is_ours = 0 GROUP BY b.key, p.network",
-        (json.dumps(bounds),),
+        (json_array(bounds),),
     )
     for index, network, count in rows:
         counts[index][network] = count

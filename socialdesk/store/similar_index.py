@@ -7,13 +7,13 @@ week of traffic however large the cache grows.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from socialdesk import similarity
 from socialdesk.models import Post
+from socialdesk.store.rows import json_array
 
 RECENT_SECONDS = 8 * 86400
 CANDIDATE_LIMIT = 5000
@@ -78,7 +78,7 @@ def voices(conn: sqlite3.Connection, post_ids: Sequence[int], since: float) -> V
     rows = conn.execute(
         "SELECT customer_id, network, count(*) FROM posts WHERE id IN (SELECT value FROM json_each(?)) "
         "AND created_at >= ? GROUP BY customer_id, network",
-        (json.dumps([int(i) for i in post_ids]), since),
+        (json_array(int(i) for i in post_ids), since),
     ).fetchall()
     per_customer: dict[object, int] = {}
     for customer, _, count in rows:
