@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from socialdesk.bench.corpus import END
-from socialdesk.bench.measure import quantile
+from socialdesk.bench.measure import quantile, warm_then_time
 from socialdesk.models import Author, Post
 from socialdesk.services.metrics import Metrics, Period
 from socialdesk.services.patterns import similar_to
@@ -44,18 +44,19 @@ def similar_posts(db: Path, repeat: int = 50, seed: int = 3) -> dict[str, Any]:
         for r in conn.execute("SELECT post_id FROM post_signatures WHERE created_at >= ?", (END - 86400,))
     ]
     sample = random.Random(seed).sample(ids, min(repeat, len(ids)))
-    times: list[float] = []
     sizes: list[int] = []
-    for post_id in [sample[0], *sample]:  # the first warms the page cache and is not counted
-        started = time.perf_counter()
+
+    def look_up(post_id: int) -> None:
         pattern = similar_to(conn, post_id, END)
-        times.append(time.perf_counter() - started)
         sizes.append(pattern.day.posts if pattern else 0)
+
+    cold, times = warm_then_time(look_up, sample)
     store.close()
-    times, sizes = times[1:], sizes[1:]
+    sizes = sizes[len(sample) :]
     return {
         "p95": quantile(times, 0.95),
         "median": statistics.median(times),
+        "cold_p95": quantile(cold, 0.95),
         "indexed_now": indexed,
         "similar_median": statistics.median(sizes),
         "similar_max": max(sizes),
