@@ -21,13 +21,18 @@ from socialdesk.config import Settings
 from socialdesk.errors import UserError
 from socialdesk.services.hours import ALWAYS, BusinessHours
 from socialdesk.services.survey_io import SATISFIED
-from socialdesk.store import Store
+from socialdesk.store import Store, metrics_rebuild
 from socialdesk.store import metrics_pairs as pairs
 from socialdesk.store import metrics_queries as mq
 from socialdesk.store import metrics_rollups as rollups
 from socialdesk.store.queries import PostFilter
 
 GROUPINGS = ("agent", "network", "queue", "tag")
+# The stale rollups' rebuild (store/metrics_rebuild.py): status changes per write transaction, so other
+# writers wait for one batch at most; and how long a report spends on it before reading the statements
+# and leaving the rest to the desk's rebuild (a cache stale before migration 39 rebuilds all its history).
+REBUILD_CHANGES = 1000
+REBUILD_SECONDS = 1.0
 SENTIMENTS = ("positive", "neutral", "negative")
 _RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
 
@@ -252,6 +257,8 @@ class Metrics:
         mq.prepare(conn, calendar)
         # The rollups answer what does not hang on the calendar or a saved queue's filter (README, "Metrics").
         fast = not business and rollups.usable(prev.since)
+        if fast:
+            self.rebuild_stale(REBUILD_SECONDS)
         figures = self._figures(self._found(period.since, period.until, now, fast, business))
         previous = self._figures(self._found(prev.since, prev.until, prev.until, fast, business))
         groups: dict[str, Figures] = {}
@@ -274,6 +281,21 @@ class Metrics:
             period, figures, previous, by, groups, self._volume(period, fast),
             rollups.backlog(conn, self.clock()), self.clock(),
         )  # fmt: skip
+
+    def rebuild_stale(self, seconds: float, stop: Callable[[], bool] = lambda: False) -> bool:
+        """Rebuild the status changes' rollups a change out of the log's order (or a post with changes
+        going or moving, a status change edited or deleted) left stale, a batch per write transaction,
+        for about `seconds` at most or until `stop()`; return whether they answer again. A report calls
+        it first: never call it on the UI thread."""
+        if not metrics_rebuild.stale(self.store.conn):
+            return True
+        deadline = time.monotonic() + seconds
+        while True:
+            with self.store.transaction() as conn:
+                if metrics_rebuild.rebuild(conn, REBUILD_CHANGES):
+                    return True
+            if time.monotonic() >= deadline or stop():
+                return False
 
     def _by_network(
         self, period: Period, now: float

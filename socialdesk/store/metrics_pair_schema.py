@@ -63,6 +63,13 @@ def _upserts(source: str, event_at: str, post: str, what: str, sign: str, resolu
     return statements
 
 
+def reopenings(source: str) -> str:
+    """Add to the cells the reopenings among the changes `c` of `source` (a FROM ... WHERE clause also
+    naming each change's post `x`): the stale rollups' rebuild (store/metrics_rebuild.py)."""
+    found = f"{source} AND x.is_ours = 0 AND {_reopening('c')}"
+    return _upserts(found, "c.at", "x", str(REOPENED), "+", False)
+
+
 def _first(m: str, x: str) -> str:
     """Resolution `m` of post `x` has cells: its post's first, or its previous came before the post."""
     return f"({m}.prev_at IS NULL OR {m}.prev_at < {x}.created_at)"

@@ -137,18 +137,33 @@ def status_of(detail: str) -> str:
     return f"IFNULL(CASE WHEN json_valid({detail}) THEN json_extract({detail}, '$.status') END, '')"
 
 
-def _earlier(what: str, extra: str = "") -> str:
-    """The post's previous status change in the log (by time, then id) before `new`: `what` of it."""
+def _earlier(what: str, extra: str = "", c: str = "new") -> str:
+    """The post's previous status change in the log (by time, then id) before change `c`: `what` of it."""
     return (
-        f"(SELECT {what} FROM audit b INDEXED BY audit_post WHERE b.post_id = new.post_id "
-        f"AND b.action = 'status' {extra}AND (b.at < new.at OR (b.at = new.at AND b.id < new.id)) "
+        f"(SELECT {what} FROM audit b INDEXED BY audit_post WHERE b.post_id = {c}.post_id "
+        f"AND b.action = 'status' {extra}AND (b.at < {c}.at OR (b.at = {c}.at AND b.id < {c}.id)) "
         "ORDER BY b.at DESC, b.id DESC LIMIT 1)"
     )
 
 
-_PREVIOUS_STATUS = _earlier(status_of("b.detail"))
-_PREVIOUS_RESOLUTION = _earlier("b.at", f"AND {status_of('b.detail')} = 'resolved' ")
-_TOOK = "max(0.0, new.at - p.created_at)"
+def previous_status(c: str) -> str:
+    """SQL: the status the post of status change `c` had before it ('' when its change named none)."""
+    return _earlier(status_of("b.detail"), "", c)
+
+
+def previous_resolution(c: str) -> str:
+    """SQL: when the post of status change `c` was last resolved before it (null: never)."""
+    return _earlier("b.at", f"AND {status_of('b.detail')} = 'resolved' ", c)
+
+
+def took(c: str, p: str) -> str:
+    """SQL: how long after its post `p` arrived status change `c` came (a resolution's duration)."""
+    return f"max(0.0, {c}.at - {p}.created_at)"
+
+
+_PREVIOUS_STATUS = previous_status("new")
+_PREVIOUS_RESOLUTION = previous_resolution("new")
+_TOOK = took("new", "p")
 
 
 _DAYS = """INSERT INTO metrics_response_days (day, bucket, n)
@@ -206,11 +221,22 @@ INSERT INTO metrics_resolution_fine (fine, day, n)
 """
 
 
-def status_trigger(counted: str = "", carried: str = "") -> str:
+def status_trigger(counted: str = "", carried: str = "", quarters: bool = False) -> str:
     """The trigger that follows a status change into the reopenings and resolutions; `counted` (" AND
     ..." on the new row `r` of metrics_resolutions) narrows the resolutions its day histograms count;
-    `carried` (SQL on its post `p`) is what a resolution carries of its post (migration 34's columns)."""
+    `carried` (SQL on its post `p`) is what a resolution carries of its post (migration 34's columns);
+    with `quarters`, a change out of the log's order lists the quarter-hours of the post's later
+    changes as stale (migration 39)."""
     columns, values = (", post_network, post_quarter", f", {carried}") if carried else ("", "")
+    later = (
+        "FROM audit b INDEXED BY audit_post WHERE b.post_id = new.post_id AND b.action = 'status' "
+        "AND b.id != new.id AND (b.at > new.at OR (b.at = new.at AND b.id > new.id))"
+    )
+    listed = (
+        f"INSERT OR IGNORE INTO metrics_stale_quarters (quarter) SELECT {unit('b.at', QUARTER)} {later};\n"
+        if quarters
+        else ""
+    )
     return f"""CREATE TRIGGER metrics_status_insert AFTER INSERT ON audit WHEN new.action = 'status' BEGIN
 INSERT INTO metrics_reopened (quarter, n) SELECT {unit("new.at", QUARTER)}, 1
     WHERE {status_of("new.detail")} IN ('open', 'new') AND EXISTS (SELECT 1 FROM posts WHERE id = new.post_id)
@@ -225,7 +251,7 @@ INSERT INTO metrics_resolution_hist (day, bucket, n)
 INSERT INTO metrics_resolution_fine (fine, day, n)
     SELECT r.fine, {unit("r.at", DAY)}, 1 FROM metrics_resolutions r WHERE r.change_id = new.id{counted}
     ON CONFLICT (fine, day) DO UPDATE SET n = n + 1;
-INSERT OR IGNORE INTO metrics_stale (what, at) SELECT 'status changes', {_NOW}
+{listed}INSERT OR IGNORE INTO metrics_stale (what, at) SELECT 'status changes', {_NOW}
     WHERE EXISTS (SELECT 1 FROM audit b INDEXED BY audit_post WHERE b.post_id = new.post_id
     AND b.action = 'status' AND b.id != new.id AND (b.at > new.at OR (b.at = new.at AND b.id > new.id)));
 END;"""

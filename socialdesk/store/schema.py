@@ -9,6 +9,7 @@ from socialdesk.store.metrics_repeat_schema import MIGRATION as REPEAT_MIGRATION
 from socialdesk.store.metrics_response_network_schema import MIGRATION as RESPONSE_NETWORK_MIGRATION
 from socialdesk.store.metrics_rollup_schema import MIGRATION as ROLLUP_MIGRATION
 from socialdesk.store.metrics_sla_schema import MIGRATION as SLA_MIGRATION
+from socialdesk.store.metrics_stale_schema import MIGRATION as STALE_MIGRATION
 from socialdesk.store.metrics_tenths_schema import MIGRATION as TENTHS_MIGRATION
 from socialdesk.store.queue_tally import MIGRATION as TALLY_MIGRATION
 
@@ -539,6 +540,9 @@ MIGRATIONS: list[str] = [
     SLA_MIGRATION,
     # 38: metrics_resolutions_again goes, read by no report (store/metrics_again_schema.py)
     AGAIN_MIGRATION,
+    # 39: the triggers that mark the status changes' rollups stale list the quarter-hours they left wrong,
+    # so a report rebuilds those alone and clears the flag (store/metrics_stale_schema.py, metrics_rebuild.py)
+    STALE_MIGRATION,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -162,6 +162,9 @@ def test_a_cache_from_before_the_tally_is_backfilled_and_loses_its_counting_inde
         conn.execute(f"DROP TRIGGER {name}")  # migration 35's, which write tenths
     conn.execute("DROP TABLE metrics_response_tenths")
     conn.execute("DROP INDEX posts_sla_open")  # migration 37's
+    conn.execute("DROP TABLE metrics_stale_quarters")  # migration 39's, and its triggers
+    for name in ("post_delete", "post_moved", "status_changed", "status_delete"):
+        conn.execute(f"DROP TRIGGER metrics_stale_{name}")
     conn.execute(  # migration 38 drops it
         "CREATE INDEX metrics_resolutions_again ON metrics_resolutions (prev_at, at, fine) "
         "WHERE prev_at IS NOT NULL"
