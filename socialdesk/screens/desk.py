@@ -261,11 +261,24 @@ class DeskScreen(
 
     def _after_keys_rest(self) -> None:
         """The work the first page deferred: the queue counts, the first post's similar posts (unless
-        the agent has moved on to another thread), the spike check."""
+        the agent has moved on to another thread), the spike check, the metrics' stale rollups."""
         self._rest_timer = None
         self.refresh_queue_counts()
         self.load_deferred_pattern()
         self._find_spikes()  # not counted as the minute's check: the first sync's check follows at once
+        self._rebuild_metrics()
+
+    @work(thread=True, group="metrics-rebuild", exit_on_error=False, description="Rebuilding the metrics")
+    def _rebuild_metrics(self) -> None:
+        """Rebuild the status changes' rollups a change out of order left stale, a batch at a time until
+        none is left or the desk closes: a report rebuilds what it finds too, but for a second at most,
+        and a cache stale before migration 39 rebuilds all its history (README, "Metrics")."""
+        from textual.worker import get_current_worker
+
+        from socialdesk.services.metrics import Metrics
+
+        worker = get_current_worker()
+        Metrics(self.ctx.store).rebuild_stale(float("inf"), stop=lambda: worker.is_cancelled)
 
     def on_feed_list_highlighted(self, message: FeedList.Highlighted) -> None:
         # The mixins have handlers of this name too: Textual calls each class's along the MRO.

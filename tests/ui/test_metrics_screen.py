@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import sqlite3
+import threading
 
+import pytest
 from textual.widgets import Static
 
 from socialdesk.app import SocialDeskApp
 from socialdesk.screens.metrics import MetricsScreen
 from socialdesk.screens.note import PromptScreen
+from socialdesk.store import metrics_rebuild
 from tests.ui.waiting import settle
 
 SIZE = (140, 40)
@@ -115,3 +120,30 @@ def test_metrics_screen_for_a_custom_period(
         await settle(pilot, until=lambda: isinstance(pilot.app.screen, MetricsScreen))
 
     assert snap_compare(desk_app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_the_desk_rebuilds_stale_metrics_in_a_worker_once_the_keys_rest(
+    desk_app: SocialDeskApp, pinned_clock: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A status change logged out of order left the rollups stale: the desk rebuilds them off the UI
+    thread after its first page, and the reports read the rollups again."""
+    store = desk_app.ctx.store
+    post_id = store.conn.execute("SELECT min(id) FROM posts WHERE is_ours = 0").fetchone()[0]
+    with store.transaction() as conn:
+        for ago, value in ((600, "resolved"), (300, "open"), (900, "open")):  # the last one out of order
+            conn.execute(
+                "INSERT INTO audit (at, agent, action, post_id, detail) VALUES (?, 'ann', 'status', ?, ?)",
+                (pinned_clock - ago, post_id, json.dumps({"status": value})),
+            )
+    assert metrics_rebuild.stale(store.conn)
+    threads: list[threading.Thread] = []
+    real = metrics_rebuild.rebuild
+
+    def spy(conn: sqlite3.Connection, changes: int) -> bool:
+        threads.append(threading.current_thread())
+        return real(conn, changes)
+
+    monkeypatch.setattr(metrics_rebuild, "rebuild", spy)
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await settle(pilot, until=lambda: bool(threads) and not metrics_rebuild.stale(store.conn))
+    assert threading.main_thread() not in threads  # the UI's
