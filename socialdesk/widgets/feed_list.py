@@ -12,7 +12,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -123,6 +123,7 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         # slid keeps its row objects, so their drawings stay valid across windows.
         self._strips: dict[tuple[object, ...], tuple[PostRow, Strip]] = {}
         self._styles: dict[str, Style] = {}  # component styles by name, until the theme changes
+        self._base: Style | None = None  # this widget's style while a frame's lines are drawn
         self._width = 0
 
     # -- attributes down ------------------------------------------------------------------------
@@ -265,6 +266,15 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
 
     # -- drawing --------------------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's style walks every ancestor's styles: taken once for the frame's lines, not
+        # once for each row drawn.
+        self._base = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._base = None
+
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_offset.y) + y
         width = self._width or self.size.width
@@ -273,8 +283,8 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
                 lines = textwrap.wrap(clean(self.empty_text, single_line=True), max(8, width - 4))
                 if 1 <= y <= len(lines):
                     text = set_cell_size("  " + lines[y - 1], width)
-                    return Strip([Segment(text, self.rich_style + self._style("dim"))], width)
-            return Strip.blank(width, self.rich_style)
+                    return Strip([Segment(text, self._widget_style() + self._style("dim"))], width)
+            return Strip.blank(width, self._widget_style())
         row = self.window.row(index)
         if row is None:
             self._request_rows()
@@ -294,7 +304,7 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
         cached = self._strips.get(key)
         if cached is not None and cached[0] is row:
             return cached[1]
-        base = self.rich_style
+        base = self._widget_style()
         if cursor:
             base = base + self.get_component_rich_style("feed-list--cursor")
         elif row.id in self.marked:
@@ -307,6 +317,9 @@ class FeedList(ScrollView, can_focus=True, inherit_bindings=False):
             del self._strips[next(iter(self._strips))]
         self._strips[key] = (row, strip)
         return strip
+
+    def _widget_style(self) -> Style:
+        return self.rich_style if self._base is None else self._base
 
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
