@@ -147,6 +147,7 @@ class DeskScreen(
         # Each source's name, state, reason and reach as the status bar shows them, in the order they came.
         self._source_states: dict[str, tuple[str, str, str, str]] = {}
         self.ask_agent_name = False  # set by make_app for an interactive run: a first run asks
+        self._resumed = False  # whether the screen has been made active yet
 
     def preload(self) -> None:
         """Read the first page of the feed now, before the app runs (see `cli.make_app`).
@@ -169,6 +170,14 @@ class DeskScreen(
                 yield Composer(id="composer")
             yield CustomerPane(id="customer")
         yield KeyFooter()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler, which restyles the whole screen on every resume. The first
+        # comes as the desk starts, after each widget and component was styled as it was mounted and
+        # before the first frame: styling them all again changed nothing. Later resumes restyle.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_mount(self) -> None:
         status = self.query_one(StatusBar)
