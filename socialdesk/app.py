@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -38,6 +38,8 @@ NO_ACCOUNTS = (
 )
 
 if TYPE_CHECKING:  # the sync engine is imported where a sync (or a source's state) first needs it
+    from textual.theme import Theme
+
     from socialdesk.models import PostRow
     from socialdesk.services.sync import Source, SyncReport, TriageFn
     from socialdesk.services.team_desk import TeamDesk
@@ -63,6 +65,7 @@ class SocialDeskApp(App[None]):
         sync: bool = True,
         sync_interval: float | None = None,
         clock: Callable[[], float] = time.time,
+        themes: Sequence[Theme] | None = None,
     ) -> None:
         super().__init__()
         free_drawn_lines_promptly()
@@ -94,7 +97,7 @@ class SocialDeskApp(App[None]):
         self._outbox_stop = threading.Event()
         # A team desk ([team] url): its cache follows the team database; the hub talks to the networks.
         self.team_url = ctx.settings.team.url if not ctx.demo else ""
-        for theme in load_themes():
+        for theme in load_themes() if themes is None else themes:  # the shipped and the user's
             self.register_theme(theme)
         self._start_with_theme(ctx.theme or ctx.settings.desk.theme)
         if ctx.settings.keys:

@@ -150,11 +150,11 @@ def make_app(
     """
     from socialdesk.app import SocialDeskApp
     from socialdesk.frames import pace_frames
+    from socialdesk.themes_loader import load_themes
 
+    themes = load_themes()  # read once: checked here, registered by the app
     if ctx.theme is None:
-        from socialdesk.themes_loader import theme_names
-
-        names = theme_names()
+        names = [theme.name for theme in themes]
         if ctx.settings.desk.theme not in names:
             raise UserError(
                 f"{ctx.settings.source}: desk.theme: unknown theme {ctx.settings.desk.theme!r} "
@@ -173,6 +173,7 @@ def make_app(
         triage=partial(workspace_triage, ctx),
         sync=sync,
         sync_interval=interval,
+        themes=themes,
     )
     # Read the first feed page (a keyset page: ~2 ms) while no UI exists yet, so the first frame
     # shows it; from the UI, a worker's read waits for the screen to finish mounting.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,3 +54,28 @@ async def test_a_theme_chosen_later_restyles_the_desk(demo_context: Context) -> 
         assert app.screen.styles.background == background(app) != dark
         assert {"-theme-socialdesk-light", "-light-mode"} <= app.classes
         assert not {"-theme-socialdesk-dark", "-dark-mode"} & app.classes
+
+
+def test_the_theme_files_are_read_once_to_check_the_configured_theme_and_register_them(
+    demo_context: Context, monkeypatch: pytest.MonkeyPatch, isolated_home: Path
+) -> None:
+    """make_app checked the configured theme's name against every theme file, then the app read and
+    parsed them all again to register them."""
+    from socialdesk import themes_loader
+
+    reads: list[int] = []
+    theme_files = themes_loader._theme_files
+
+    def counted() -> list[tuple[str, str]]:
+        found = theme_files()
+        reads.append(len(found))
+        return found
+
+    themes = isolated_home / "config" / "themes"
+    themes.mkdir(parents=True)
+    (themes / "mine.toml").write_text('name = "mine"\nprimary = "#123456"\ndark = true\n')
+    monkeypatch.setattr(themes_loader, "_theme_files", counted)
+    demo_context.settings.desk.theme = "mine"
+    app = make_app(demo_context, sync=False, sources=[])
+    assert len(reads) == 1 and reads[0] >= 4
+    assert "mine" in app.available_themes and app.theme == "mine"
