@@ -20,6 +20,9 @@ from socialdesk.store.queries import INBOUND, PostFilter
 from socialdesk.viewmodels import CustomerView, ThreadDetail, Window
 
 HISTORY_PAGE = 50
+# The rows read before the UI starts: the first frame's and the feed's read-ahead of a screen below them,
+# on a terminal up to 50 rows tall. The full page comes with the read that follows that frame.
+FIRST_PAGE = 100
 
 # A change to the window: given the connection and the current window, the new one and how many rows
 # arrived above it (the screen keeps the agent's cursor on the same post).
@@ -63,7 +66,7 @@ class FeedModel:
         The first frame then shows the whole desk: the feed, and the thread, composer and customer of
         the post under the cursor, which would otherwise wait for a worker after the first frame.
         """
-        first = feed_window.load_top(self.store.conn, self.filter, count=False)
+        first = feed_window.load_top(self.store.conn, self.filter, size=FIRST_PAGE, count=False)
         self._window = self._preloaded = first
         if first.rows:
             self._preloaded_detail = self.load_detail(first.rows[0].id)

@@ -6,7 +6,7 @@ import threading
 
 from socialdesk.models import Author, Post
 from socialdesk.services import feed_window as fw
-from socialdesk.services.feed_model import FeedModel
+from socialdesk.services.feed_model import FIRST_PAGE, FeedModel
 from socialdesk.store import Store
 from socialdesk.store.queries import ALL
 from socialdesk.viewmodels import Window
@@ -27,9 +27,24 @@ def test_the_preloaded_page_is_shown_once_and_counts_nothing(store: Store) -> No
     model = FeedModel(store, ALL)
     model.preload()
     first = model.take_preloaded()
-    assert first is not None and not first.exact and len(first.rows) == fw.PAGE
+    assert first is not None and not first.exact and len(first.rows) == FIRST_PAGE
     assert model.take_preloaded() is None
     assert model.window is first
+
+
+def test_the_preload_reads_the_first_screens_not_a_whole_page(store: Store) -> None:
+    """Before the UI starts, only the rows of the first frame and of the feed's read-ahead below them are
+    read (a page of 200 was 100 rows more than a 48-row terminal asks for); the window then grows by
+    pages as the agent moves, as from any window."""
+    fill(store, 500)
+    model = FeedModel(store, ALL)
+    model.preload()
+    first = model.take_preloaded()
+    assert first is not None and 2 * 48 <= len(first.rows) < fw.PAGE
+    assert [row.id for row in first.rows] == newest_first(store)[: len(first.rows)]
+    grown = model.ensure(len(first.rows) - 10, len(first.rows) + 50)
+    assert [row.id for row in grown.rows] == newest_first(store)[grown.start : grown.start + len(grown.rows)]
+    assert grown.start + len(grown.rows) >= len(first.rows) + 50
 
 
 def test_the_preload_reads_the_first_posts_detail_too_once(store: Store) -> None:
