@@ -120,5 +120,7 @@ async def test_a_short_document_shows_no_thumb_and_does_not_scroll() -> None:
 async def test_a_click_below_the_thumb_pages_down() -> None:
     async with showing(long_thread(30)) as (pilot, view):
         await pilot.click(DocumentView, offset=(SIZE[0] - 1, SIZE[1] - 1))
+        # The scrollbar's page is animated: read the offset where the animation ends, not mid-way.
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause()
         assert view.scroll_offset.y == view.scrollable_content_region.height
