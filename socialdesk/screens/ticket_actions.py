@@ -13,10 +13,9 @@ from textual.message import Message
 
 from socialdesk.errors import UserError
 from socialdesk.screens.host import HostScreen
-from socialdesk.services import conversations
-from socialdesk.services.conversations import TicketChange
 
 if TYPE_CHECKING:
+    from socialdesk.services.ticket_changes import TicketChange
     from socialdesk.store import Store
 
 TICKET_BINDINGS: list[Binding] = [
@@ -51,6 +50,7 @@ class TicketActions(HostScreen):
     def action_ticket_merge(self) -> None:
         """Ask which ticket to merge this conversation into (the same customer's), then merge."""
         from socialdesk.screens.note import PromptScreen
+        from socialdesk.services import ticket_changes
 
         post_id = self._ticket_post()
         if post_id is None:
@@ -58,25 +58,29 @@ class TicketActions(HostScreen):
 
         def answered(into: str | None) -> None:
             if into:
-                self._ticket_work(lambda store, agent: conversations.merge(store, agent, post_id, into))
+                self._ticket_work(lambda store, agent: ticket_changes.merge(store, agent, post_id, into))
 
         title = "Merge this conversation into ticket (the same customer's; U undoes it)"
         self.app.push_screen(PromptScreen(title, "e.g. T-1042"), answered)
 
     def action_ticket_split(self) -> None:
         """Move the selected post and the replies under it to a new ticket."""
+        from socialdesk.services import ticket_changes
+
         post_id = self._ticket_post()
         if post_id is not None:
-            self._ticket_work(lambda store, agent: conversations.split(store, agent, post_id))
+            self._ticket_work(lambda store, agent: ticket_changes.split(store, agent, post_id))
 
     def action_ticket_undo(self) -> None:
         """Undo the last merge or split."""
+        from socialdesk.services import ticket_changes
+
         change = self._ticket_change
         if change is None:
             self.notify("No merge or split to undo", severity="warning")
             return
         self._ticket_change = None
-        self._ticket_work(lambda store, agent: conversations.undo(store, agent, change))
+        self._ticket_work(lambda store, agent: ticket_changes.undo(store, agent, change))
 
     def _ticket_work(self, act: Callable[[Store, str], TicketChange | str]) -> None:
         store, agent = self.ctx.store, self.ctx.agent.name

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from socialdesk.models import PostRow
 from socialdesk.services import feed_window, media, personal_data, profile
 from socialdesk.services.conversations import ticket_of_thread
-from socialdesk.store import Store, customer_fields, queries, replies, tickets
+from socialdesk.store import Store, customer_fields, queries, thread_replies, tickets
 from socialdesk.store.queries import INBOUND, PostFilter
 from socialdesk.viewmodels import CustomerView, ThreadDetail, Window
 
@@ -163,7 +163,7 @@ class FeedModel:
             merged = tuple(tickets.merged_with(conn, ticket))
             view = ThreadDetail(
                 thread,
-                replies.in_threads(conn, ids),
+                thread_replies.in_threads(conn, ids),
                 queries.notes_on(conn, ids),
                 limits=self.store.limits(thread.focus.account),
                 personal_data=self._personal_data(thread.focus),

@@ -18,14 +18,19 @@ from typing import TYPE_CHECKING
 
 from socialdesk.errors import UserError
 from socialdesk.models import Agent, PostRow, ReplyState
-from socialdesk.store import Store, replies, reply_moves
+from socialdesk.store import Store, reply_moves
 from socialdesk.store.queries import get_post
-from socialdesk.store.replies import PendingApproval, ReplyRow
 from socialdesk.store.reply_moves import RETRYABLE
 
 if TYPE_CHECKING:  # delivery (and the connectors' code) is imported when something is first sent
+    import sqlite3
+
     from socialdesk.services.delivery import ConnectorResolver, Delivery
     from socialdesk.services.team_outbox import TeamOutbox
+
+    # The outbox's rows (and their classes) are imported by the methods that read them: the desk builds
+    # its Outbox before its first frame, which reads none.
+    from socialdesk.store.replies import PendingApproval, ReplyRow
 
 _NUMBERING = re.compile(r" \d+/\d+$")
 
@@ -185,7 +190,7 @@ class Outbox:
         row = self.get(reply_id)
         if row is None:
             return None
-        rows = replies.group_of(self.store.conn, row)
+        rows = self._group(self.store.conn, row)
         if self.team is not None:
             with self.team.lock:  # never while it is being handed over
                 taken = self.team.undo(rows)
@@ -213,7 +218,7 @@ class Outbox:
         row = self._existing(reply_id)
         if row.state != ReplyState.DISCARDED or row.post_id is None:
             raise UserError(f"reply {reply_id} is {row.state}; only a discarded reply goes back to its draft")
-        text = _joined(replies.group_of(self.store.conn, row))
+        text = _joined(self._group(self.store.conn, row))
         with self.store.transaction():
             current = self.store.draft(row.post_id).strip()
             # Whatever was written since stays: two texts side by side beat one lost.
@@ -229,7 +234,7 @@ class Outbox:
         row = self.get(reply_id)
         if row is None or row.state != ReplyState.AWAITING_APPROVAL:
             raise UserError(f"reply {reply_id} is not awaiting approval")
-        group = replies.group_of(self.store.conn, row)
+        group = self._group(self.store.conn, row)
         if self.team is not None and self.team.approve(group, approver.name, self.undo_seconds):
             return
         now = self.clock()
@@ -246,16 +251,18 @@ class Outbox:
         Returns:
             How many replies were queued again.
         """
+        from socialdesk.store import replies
+
         row = self._existing(reply_id)
         if row.state not in RETRYABLE:
             raise UserError(f"reply {reply_id} is {row.state}; only failed, waiting or unknown replies retry")
         if self.team is not None:
-            group = [r for r in replies.group_of(self.store.conn, row) if r.state in RETRYABLE]
+            group = [r for r in self._group(self.store.conn, row) if r.state in RETRYABLE]
             if (moved := self.team.retry(group, agent)) is not None:
                 return moved
         now = self.clock()
         with self.store.transaction() as conn:
-            again = {r.id: r for r in replies.group_of(conn, row) if r.state in RETRYABLE}
+            again = {r.id: r for r in self._group(conn, row) if r.state in RETRYABLE}
             if row.state == ReplyState.NEEDS_AUTH:
                 again |= {r.id: r for r in replies.held_by_auth(conn, row.network, row.account)}
             moved = sum(reply_moves.requeue(conn, r, now) for r in again.values())
@@ -267,16 +274,18 @@ class Outbox:
         row = self._existing(reply_id)
         if row.state in (ReplyState.SENT, ReplyState.SENDING):
             raise UserError(f"reply {reply_id} is {row.state} and cannot be discarded")
-        if self.team is not None and self.team.discard(replies.group_of(self.store.conn, row), agent):
+        if self.team is not None and self.team.discard(self._group(self.store.conn, row), agent):
             return
         with self.store.transaction() as conn:
-            reply_moves.discard(conn, [r.id for r in replies.group_of(conn, row)], self.clock())
+            reply_moves.discard(conn, [r.id for r in self._group(conn, row)], self.clock())
             self.store.audit(agent, "reply.discarded", row.post_id, reply=reply_id)
 
     # -- reading ---------------------------------------------------------------------------------
 
     def get(self, reply_id: int) -> ReplyRow | None:
         """One reply by id."""
+        from socialdesk.store import replies
+
         return replies.get(self.store.conn, reply_id)
 
     def page(
@@ -287,6 +296,8 @@ class Outbox:
         Returns:
             The rows and whether more exist.
         """
+        from socialdesk.store import replies
+
         return replies.page(self.store.conn, states, before_id, limit)
 
     def unsent(self, limit: int = 5) -> tuple[list[ReplyRow], int]:
@@ -295,6 +306,8 @@ class Outbox:
         Returns:
             Up to `limit` rows and how many there are in all.
         """
+        from socialdesk.store import replies
+
         return replies.unsent(self.store.conn, limit)
 
     def awaiting_approval(
@@ -305,10 +318,14 @@ class Outbox:
         Returns:
             The replies, each with the post it answers, and whether more exist.
         """
+        from socialdesk.store import replies
+
         return replies.awaiting_approval(self.store.conn, after_id, limit)
 
     def for_post(self, post_id: int) -> list[ReplyRow]:
         """Every reply to one post, oldest first (the composer and thread show their states)."""
+        from socialdesk.store import replies
+
         return replies.for_post(self.store.conn, post_id)
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -318,6 +335,11 @@ class Outbox:
         if post is None:
             raise UserError(f"no post {post_id} in the cache")
         return post
+
+    def _group(self, conn: sqlite3.Connection, row: ReplyRow) -> list[ReplyRow]:
+        from socialdesk.store import replies
+
+        return replies.group_of(conn, row)
 
     def _existing(self, reply_id: int) -> ReplyRow:
         row = self.get(reply_id)

@@ -13,7 +13,7 @@ import pytest
 from socialdesk.connectors.mastodon import MastodonConnector
 from socialdesk.models import ReplyState
 from socialdesk.services.sync import Source, sync_source
-from socialdesk.store import Store, replies, reply_moves
+from socialdesk.store import Store, replies, reply_moves, thread_replies
 from socialdesk.store import queries as q
 from socialdesk.store.aliases import native_id_for
 from socialdesk.testing import SECRET, Loopback
@@ -157,9 +157,9 @@ def test_our_reply_seen_by_our_other_account_is_shown_once_in_the_thread(
         row = replies.get(conn, reply_id)
         assert row is not None and reply_moves.claim(conn, row, 2.0)
         assert reply_moves.mark_sent(conn, row, ours["id"], ours["url"], {}, 3.0)
-    assert list(replies.in_threads(store.conn, [post_id])) == [post_id]
+    assert list(thread_replies.in_threads(store.conn, [post_id])) == [post_id]
     sales.federate(ours, reply_to=copy["id"])  # sales' server delivers our reply, under its own id
     sync_source(store, source(sales, "sales"))
     [(_, account_, _, in_reply_to, _, is_ours, *_)] = rows(store, "refund sent today")
     assert (account_, in_reply_to, is_ours) == ("sales", status["id"], 1)
-    assert replies.in_threads(store.conn, [post_id]) == {}  # the thread shows the post, not it again
+    assert thread_replies.in_threads(store.conn, [post_id]) == {}  # the thread shows the post, not it again

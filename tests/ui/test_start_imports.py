@@ -59,3 +59,12 @@ def test_the_composers_text_area_is_imported_after_the_first_frame(demo_store: S
     later = ("textual.widgets._text_area", "textual.document", "socialdesk.widgets.reply_editor")
     drawn = "socialdesk.widgets.composer"
     assert first_frame_imports(demo_store, drawn, *later) == [drawn]
+
+
+def test_the_outboxs_rows_and_ticket_changes_are_not_imported_for_the_first_frame(demo_store: Store) -> None:
+    """Their dataclasses' methods are compiled as they are imported (a reply row's 24 fields, a merge's
+    record), and the first frame shows neither: the thread's replies are read apart from the outbox's
+    rows, and its ticket apart from merging and splitting."""
+    later = ("socialdesk.store.replies", "socialdesk.services.ticket_changes")
+    drawn = ("socialdesk.services.conversations", "socialdesk.widgets.thread_view")
+    assert first_frame_imports(demo_store, *drawn, *later) == list(drawn)

@@ -18,9 +18,9 @@ from socialdesk.models import Author, PostRow
 from socialdesk.screens.macro_picker import MacroPickerScreen
 from socialdesk.screens.note import PromptScreen
 from socialdesk.screens.ticket_actions import TICKET_BINDINGS, TicketActions
-from socialdesk.services.conversations import merge
 from socialdesk.services.feed_model import FeedModel
 from socialdesk.services.query import parse_query
+from socialdesk.services.ticket_changes import merge
 from socialdesk.store.queries import get_post
 from socialdesk.widgets.thread_view import ThreadView
 from tests.ui.lines import drawn_lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from socialdesk.models import Author, Post
-from socialdesk.store import Store, queries, replies
+from socialdesk.store import Store, queries, thread_replies
 
 
 def customer_post() -> Post:
@@ -29,7 +29,9 @@ def test_a_sent_reply_shows_once_when_the_network_delivers_it(tmp_path: Path) ->
         "created_at, updated_at) VALUES (?, 'bluesky', 'brand', 'On its way!', 'sent', 'k', ?, 1001, 1001)",
         (post_id, ours),
     )
-    assert replies.in_threads(store.conn, [post_id]) == {post_id: [("On its way!", "sent", 1001.0, False)]}
+    assert thread_replies.in_threads(store.conn, [post_id]) == {
+        post_id: [("On its way!", "sent", 1001.0, False)]
+    }
 
     # The next sync (or the thread's refresh) brings our reply back from the network.
     store.upsert_posts(
@@ -52,7 +54,7 @@ def test_a_sent_reply_shows_once_when_the_network_delivers_it(tmp_path: Path) ->
     assert thread is not None
     shown = [p.text for p in thread.posts] + [
         text
-        for lines in replies.in_threads(store.conn, [p.id for p in thread.posts]).values()
+        for lines in thread_replies.in_threads(store.conn, [p.id for p in thread.posts]).values()
         for text, *_ in lines
     ]
     assert shown.count("On its way!") == 1
