@@ -431,7 +431,7 @@ class DeskScreen(
             )
             self._before_search = before
 
-        from socialdesk.store.queries import vocabulary
+        from socialdesk.store.vocabulary import vocabulary
 
         store = self.ctx.store
         known = lambda: vocabulary(store.conn)  # noqa: E731 - read in the search screen's worker

@@ -15,7 +15,7 @@ from textual.widgets import Input, Static
 
 from socialdesk.services.query import QueryError, parse_query
 from socialdesk.store import PostFilter
-from socialdesk.store.queries import Vocabulary
+from socialdesk.store.vocabulary import Vocabulary
 
 HELP = (
     'words (all of them)  a OR b  "a phrase"  -exclude  from:@sam  network:x  tag:vip  status:new,open  '

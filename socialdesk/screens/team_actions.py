@@ -28,9 +28,9 @@ from socialdesk.widgets.team_bar import TeamBar
 
 if TYPE_CHECKING:
     from socialdesk.models import PostRow
+    from socialdesk.presence import TeamMark
     from socialdesk.services.team_desk import TeamDesk
     from socialdesk.team.supervisor import SupervisorView
-    from socialdesk.viewmodels import TeamMark
 
 TEAM_BINDINGS: list[Binding] = [
     Binding("T", "team_supervisor", "Supervisor", show=False, id="team.supervisor"),

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from socialdesk.store import team_cache
-from socialdesk.store.queries import get_post, vocabulary
+from socialdesk.store.queries import get_post
+from socialdesk.store.vocabulary import vocabulary
 
 if TYPE_CHECKING:
     from socialdesk.store import Store

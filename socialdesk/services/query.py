@@ -23,7 +23,8 @@ from datetime import datetime
 from socialdesk.errors import UserError
 from socialdesk.models import Status
 from socialdesk.sanitize import clean
-from socialdesk.store.queries import PostFilter, Vocabulary
+from socialdesk.store.queries import PostFilter
+from socialdesk.store.vocabulary import Vocabulary
 
 FIELDS = (
     "from",

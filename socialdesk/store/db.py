@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,8 @@ from socialdesk.store.migrate import migrate
 
 if TYPE_CHECKING:  # sqlite-utils takes ~90 ms to import: only the table helpers need it, never start-up
     import sqlite_utils
+
+    from socialdesk.store.upsert_result import UpsertResult
 
 POST_COLUMNS = (
     "network, native_id, account, author_native_id, author_handle, author_name, customer_id, text, "
@@ -56,14 +58,6 @@ class Triage:
     notify: tuple[tuple[str, str], ...] = ()
     # The rules it fired, counted in the live rule hits when the post is stored as new (empty: not counted).
     hits: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class UpsertResult:
-    """What one batch did to the cache."""
-
-    inserted: list[int] = field(default_factory=list)
-    updated: int = 0
 
 
 def _raw_json(raw: dict[str, Any]) -> str:
@@ -182,6 +176,7 @@ class Store:
         # imports it, and one that syncs does so after its first frame.
         from socialdesk.store.playbook_queries import add_rule_hits
         from socialdesk.store.similar_index import index_new_posts
+        from socialdesk.store.upsert_result import UpsertResult
 
         posts = list(posts)
         triages = list(triage) if triage is not None else [Triage()] * len(posts)

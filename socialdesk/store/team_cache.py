@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from socialdesk.viewmodels import TeamMark
+from socialdesk.presence import TeamMark
 
 
 def position(conn: sqlite3.Connection, table: str) -> tuple[int, int]:

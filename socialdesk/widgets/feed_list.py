@@ -7,6 +7,7 @@ feed holds. It never loads anything: the screen sets `window` and reacts to `Win
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -21,7 +22,7 @@ from textual.strip import Strip
 from socialdesk.capabilities import NetworkLabels
 from socialdesk.models import PostRow
 from socialdesk.sanitize import clean
-from socialdesk.viewmodels import TeamMark, Window
+from socialdesk.viewmodels import Window
 from socialdesk.widgets import badges
 from socialdesk.widgets.badges import (
     age,
@@ -30,6 +31,9 @@ from socialdesk.widgets.badges import (
     sla_badge,
     status_badge,
 )
+
+if TYPE_CHECKING:
+    from socialdesk.presence import TeamMark
 
 # Drawn rows kept for reuse: a few screens' worth. Every Strip carries several caches of its own,
 # so thousands of them cost megabytes and lengthen every garbage collection.

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from socialdesk.models import Post
 from socialdesk.services.query import QueryError, Vocabulary, parse_query
 from socialdesk.store import Store
-from socialdesk.store.queries import count, feed_page, vocabulary
+from socialdesk.store.queries import count, feed_page
+from socialdesk.store.vocabulary import vocabulary
 from tests.triage.conftest import NOW
 
 MakePost = Callable[..., Post]

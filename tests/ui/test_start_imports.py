@@ -61,10 +61,16 @@ def test_the_composers_text_area_is_imported_after_the_first_frame(demo_store: S
     assert first_frame_imports(demo_store, drawn, *later) == [drawn]
 
 
-def test_the_outboxs_rows_and_ticket_changes_are_not_imported_for_the_first_frame(demo_store: Store) -> None:
-    """Their dataclasses' methods are compiled as they are imported (a reply row's 24 fields, a merge's
-    record), and the first frame shows neither: the thread's replies are read apart from the outbox's
-    rows, and its ticket apart from merging and splitting."""
-    later = ("socialdesk.store.replies", "socialdesk.services.ticket_changes")
+def test_dataclasses_the_first_frame_does_not_use_are_not_imported_for_it(demo_store: Store) -> None:
+    """A dataclass's methods are compiled as it is defined (a reply row's 24 fields, a merge's record,
+    a batch write's result, the search's vocabulary, a team desk's marks), and the first frame uses none
+    of these: the thread's replies are read apart from the outbox's rows, its ticket apart from merges."""
+    later = (
+        "socialdesk.store.replies",
+        "socialdesk.services.ticket_changes",
+        "socialdesk.store.upsert_result",
+        "socialdesk.store.vocabulary",
+        "socialdesk.presence",
+    )
     drawn = ("socialdesk.services.conversations", "socialdesk.widgets.thread_view")
     assert first_frame_imports(demo_store, *drawn, *later) == list(drawn)

@@ -1,0 +1,13 @@
+"""What a batch of posts did to the cache (`Store.upsert_posts`: a desk that only reads never needs it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    """What one batch did to the cache."""
+
+    inserted: list[int] = field(default_factory=list)
+    updated: int = 0
