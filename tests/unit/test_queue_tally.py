@@ -18,6 +18,7 @@ from socialdesk.store import queries as q
 from socialdesk.store.migrate import migrate, statements
 from socialdesk.store.queries import INBOUND, PostFilter, filter_sql
 from socialdesk.store.queue_tally import BACKFILL, COLUMNS, answers
+from socialdesk.store.vocabulary import vocabulary
 
 NOW = 1_795_000_000.0
 AGENTS = ("", "alice", "bob")
@@ -190,7 +191,7 @@ def test_a_cache_from_before_the_tally_is_backfilled_and_loses_its_counting_inde
     assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'posts_queue_counts'").fetchall()
     assert conn.execute("SELECT SUM(n) FROM queue_tally").fetchone()[0] == 12
     assert_counts_agree(conn)
-    assert q.vocabulary(conn).assignees == {"alice", "bob"}
+    assert vocabulary(conn).assignees == {"alice", "bob"}
     conn.close()
 
 
