@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from socialdesk.store import schema
 
@@ -32,7 +33,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     cache at once serialise: the second finds the work done. A failure rolls everything back and
     leaves the cache at the version it had.
     """
-    target, migrations = schema.SCHEMA_VERSION, schema.MIGRATIONS
+    target = schema.SCHEMA_VERSION
     previous_isolation = conn.isolation_level
     conn.isolation_level = None  # explicit transactions only
     try:
@@ -45,6 +46,7 @@ def migrate(conn: sqlite3.Connection) -> int:
                 raise SchemaTooNew(
                     f"cache schema version {current} is newer than this socialdesk understands ({target})"
                 )
+            migrations = schema.migrations()  # built only now: a current cache never needs them
             for version in range(current, target):
                 for statement in statements(migrations[version]):
                     conn.execute(statement)
@@ -56,3 +58,23 @@ def migrate(conn: sqlite3.Connection) -> int:
     finally:
         conn.isolation_level = previous_isolation
     return target
+
+
+def opens_unchanged(path: Path) -> bool:
+    """Whether opening the cache file writes nothing to it: it is at SCHEMA_VERSION and in WAL mode.
+
+    Both come from the file's header, on a read-only connection that never reads the schema.
+    """
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        return bool(
+            version == schema.SCHEMA_VERSION and conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        )
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()

@@ -11,7 +11,7 @@ import pytest
 from socialdesk.services import team_replica
 from socialdesk.store import Store, team_cache
 from socialdesk.store.migrate import statements
-from socialdesk.store.schema import MIGRATIONS as LOCAL_MIGRATIONS
+from socialdesk.store.schema import migrations as local_migrations
 from socialdesk.team import feed, migrate
 from socialdesk.team.schema import MIGRATIONS
 
@@ -31,7 +31,7 @@ def _team_at_6(conn: psycopg.Connection) -> None:
 
 def _cache_at_26(path: Path, read_up_to: int) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
-    for script in LOCAL_MIGRATIONS[:LOCAL_BEFORE]:
+    for script in local_migrations()[:LOCAL_BEFORE]:
         for statement in statements(script):
             conn.execute(statement)
     conn.execute(f"PRAGMA user_version = {LOCAL_BEFORE}")

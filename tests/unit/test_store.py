@@ -241,6 +241,27 @@ def test_migrating_again_is_a_no_op_and_keeps_data(tmp_path) -> None:  # type: i
     assert again.conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 1
 
 
+def test_the_schema_version_counts_every_migration() -> None:
+    from socialdesk.store import schema
+
+    assert len(schema.migrations()) == SCHEMA_VERSION
+    conn = sqlite3.connect(":memory:")
+    assert migrate(conn) == SCHEMA_VERSION
+
+
+def test_opening_a_current_cache_builds_no_migration(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from socialdesk.store import schema
+
+    path = tmp_path / "c.db"
+    Store(path).close()
+
+    def built() -> list[str]:
+        raise AssertionError("a current cache built the migrations' SQL")
+
+    monkeypatch.setattr(schema, "migrations", built)
+    assert Store(path).conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
 def test_newer_schema_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
     conn = sqlite3.connect(tmp_path / "new.db")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
@@ -254,8 +275,9 @@ def test_interrupted_migration_leaves_previous_version(tmp_path, monkeypatch) ->
     conn = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
     migrate(conn)
     conn.execute("INSERT INTO cursors (source, stream, cursor, updated_at) VALUES ('a', '', 'c', 0)")
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, "CREATE TABLE extra (x); SELECT broken("])
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(schema.MIGRATIONS))
+    extended = [*schema.migrations(), "CREATE TABLE extra (x); SELECT broken("]
+    monkeypatch.setattr(schema, "migrations", lambda: extended)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(extended))
     with pytest.raises(sqlite3.Error):
         migrate(conn)
     if conn.in_transaction:
