@@ -15,6 +15,8 @@ from socialdesk.errors import UserError
 from socialdesk.memory import collection_paused_until_first_page
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from socialdesk.app import SocialDeskApp
     from socialdesk.services.sync import Source
     from socialdesk.services.triage_setup import KeptTriage
@@ -70,35 +72,63 @@ def build_context(
             raise UserError(f"--theme: unknown theme {theme!r} (available: {', '.join(names)})")
     if db_path.exists() and db_path.is_dir():
         raise UserError(f"--db: {db_path} is a directory, not a database file")
-    if demo and db_path.exists() and not holds_only_demo(db_path):
+    ctx = Context(
+        settings=settings, db_path=db_path, demo=demo, offline=offline or settings.desk.offline, theme=theme
+    )
+    if demo and db_path.exists() and not _holds_only_demo(ctx):
         if force_demo:
             raise UserError(
                 f"--db: {db_path} is a real workspace's cache, not the demo's; the demo opens only its "
                 "own (run `socialdesk demo` without --db)"
             )
-        demo = False  # a real cache and no accounts: show it, sync nothing, send nothing
-    return Context(
-        settings=settings, db_path=db_path, demo=demo, offline=offline or settings.desk.offline, theme=theme
-    )
+        ctx.demo = False  # a real cache and no accounts: show it, sync nothing, send nothing
+    return ctx
 
 
-def holds_only_demo(path: Path) -> bool:
-    """Whether an existing cache file holds nothing but the demo workspace's posts and replies.
+def _holds_only_demo(ctx: Context) -> bool:
+    """`holds_only_demo` for the context's existing cache, on the cache's own connection when opening it
+    writes nothing (a connection reads the cache's whole schema on its first statement: once, not twice).
+    """
+    from socialdesk.store.migrate import opens_unchanged
+
+    if not opens_unchanged(ctx.db_path):
+        return holds_only_demo(ctx.db_path)  # before opening it: opening would migrate it
+    return holds_only_demo(ctx.store.conn)  # opened for the desk, which shows it whichever it holds
+
+
+def holds_only_demo(cache: Path | sqlite3.Connection) -> bool:
+    """Whether an existing cache holds nothing but the demo workspace's posts and replies.
 
     The demo network (which plays several networks) files everything under its workspace account,
-    named after the network (`capabilities.embedded_network`). Read-only, before the cache is opened
-    (opening migrates it): the demo never writes a cache that is not its own. A file that is not a
-    readable cache does not count as the demo's.
+    named after the network (`capabilities.embedded_network`). Given a path, the file is read on a
+    read-only connection, before the cache is opened (opening migrates it): the demo never writes a
+    cache that is not its own. A file that is not a readable cache does not count as the demo's.
+    """
+    import sqlite3
+
+    if isinstance(cache, sqlite3.Connection):
+        return _only_demo_rows(cache)
+    try:
+        conn = sqlite3.connect(f"file:{cache}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        return _only_demo_rows(conn)
+    finally:
+        conn.close()
+
+
+def _only_demo_rows(conn: sqlite3.Connection) -> bool:
+    """Whether no post or reply on `conn` is filed under another account than the demo's.
+
+    With no index on the account, a cache of nothing but the demo's posts is read whole (every other
+    cache stops at its first post of another account).
     """
     import sqlite3
 
     from socialdesk.capabilities import embedded_network
 
     account = embedded_network()
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return False
     try:
         for table in ("posts", "replies"):
             try:
@@ -110,8 +140,6 @@ def holds_only_demo(path: Path) -> bool:
         return True
     except sqlite3.DatabaseError:
         return False
-    finally:
-        conn.close()
 
 
 def workspace_sources(ctx: Context) -> list[Source]:

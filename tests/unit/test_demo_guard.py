@@ -7,6 +7,7 @@ were "sent" to demo.example and thousands of synthetic posts were added to the r
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,3 +84,51 @@ async def test_the_desk_on_a_real_cache_without_accounts_says_so_and_sends_nothi
     assert ctx.store.conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == before
     state = ctx.store.conn.execute("SELECT state FROM replies WHERE id = ?", (reply,)).fetchone()[0]
     assert state == ReplyState.QUEUED  # it waits for its account, neither "sent" nor failed
+
+
+def _schema_readers(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every SQLite connection opened from now on, as the statements it ran (a trace per connection)."""
+    import sqlite3
+
+    opened: list[list[str]] = []
+    connect = sqlite3.connect
+
+    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = connect(*args, **kwargs)
+        ran: list[str] = []
+        conn.set_trace_callback(ran.append)
+        opened.append(ran)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    return opened
+
+
+def test_the_demo_is_checked_on_the_connection_that_then_reads_its_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_store(tmp_path / "demo.db", network="demo", account="demo").close()
+    opened = _schema_readers(monkeypatch)
+    ctx = build_context(db=tmp_path / "demo.db")
+    assert ctx.demo
+    assert ctx.store.conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 3
+    # A connection reads the whole schema on its first statement that is not a pragma: once, not twice.
+    readers = [ran for ran in opened if any(not s.lstrip().upper().startswith("PRAGMA") for s in ran)]
+    assert len(readers) == 1
+    assert any("account !=" in statement for statement in readers[0])
+
+
+def test_a_cache_to_migrate_is_checked_before_it_is_opened(real_cache: tuple[Path, int]) -> None:
+    import sqlite3
+
+    from socialdesk.store.schema import SCHEMA_VERSION
+
+    path, _ = real_cache
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")  # opening it would migrate it
+    conn.close()
+    with pytest.raises(UserError, match="not the demo's"):
+        build_context(db=path, force_demo=True)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION - 1
+    conn.close()
