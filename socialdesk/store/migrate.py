@@ -61,19 +61,25 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 def opens_unchanged(path: Path) -> bool:
-    """Whether opening the cache file writes nothing to it: it is at SCHEMA_VERSION and in WAL mode.
+    """Whether opening the cache file writes nothing to it: it is in WAL mode and at SCHEMA_VERSION.
 
-    Both come from the file's header, on a read-only connection that never reads the schema.
+    Neither reads the schema (`PRAGMA journal_mode` would): WAL mode is the file header's read and
+    write versions (2, 2), which leaving or entering WAL writes to the file itself; the version is
+    read on a read-only connection, which sees a migration still in the write-ahead log.
     """
+    try:
+        with open(path, "rb") as file:
+            header = file.read(20)
+    except OSError:
+        return False
+    if header[:16] != b"SQLite format 3\x00" or header[18:20] != b"\x02\x02":
+        return False
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error:
         return False
     try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        return bool(
-            version == schema.SCHEMA_VERSION and conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        )
+        return bool(conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION)
     except sqlite3.DatabaseError:
         return False
     finally:

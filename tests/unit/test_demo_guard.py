@@ -112,23 +112,32 @@ def test_the_demo_is_checked_on_the_connection_that_then_reads_its_cache(
     ctx = build_context(db=tmp_path / "demo.db")
     assert ctx.demo
     assert ctx.store.conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 3
-    # A connection reads the whole schema on its first statement that is not a pragma: once, not twice.
-    readers = [ran for ran in opened if any(not s.lstrip().upper().startswith("PRAGMA") for s in ran)]
+    # SQLite reads a connection's whole schema on its first statement but `PRAGMA user_version` (read
+    # from the file's header; even `PRAGMA journal_mode` reads the schema): once here, not twice.
+    readers = [ran for ran in opened if any(statement != "PRAGMA user_version" for statement in ran)]
     assert len(readers) == 1
     assert any("account !=" in statement for statement in readers[0])
 
 
-def test_a_cache_to_migrate_is_checked_before_it_is_opened(real_cache: tuple[Path, int]) -> None:
+@pytest.mark.parametrize("change", ["older schema", "rollback journal"])
+def test_a_cache_that_opening_would_change_is_checked_before_it_is_opened(
+    real_cache: tuple[Path, int], change: str
+) -> None:
     import sqlite3
 
     from socialdesk.store.schema import SCHEMA_VERSION
 
     path, _ = real_cache
-    with sqlite3.connect(path) as conn:
+    conn = sqlite3.connect(path, isolation_level=None)
+    if change == "older schema":
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")  # opening it would migrate it
+    else:
+        conn.execute("PRAGMA journal_mode = DELETE")  # opening it would turn WAL back on
+    before = (conn.execute("PRAGMA user_version").fetchone(), conn.execute("PRAGMA journal_mode").fetchone())
     conn.close()
     with pytest.raises(UserError, match="not the demo's"):
         build_context(db=path, force_demo=True)
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION - 1
+    conn = sqlite3.connect(path)
+    after = (conn.execute("PRAGMA user_version").fetchone(), conn.execute("PRAGMA journal_mode").fetchone())
     conn.close()
+    assert after == before
