@@ -49,7 +49,6 @@ from socialdesk.widgets.customer_pane import CustomerPane
 from socialdesk.widgets.feed_list import FeedList
 from socialdesk.widgets.key_footer import KeyFooter
 from socialdesk.widgets.queue_tabs import QueueTabs
-from socialdesk.widgets.spike_banner import SpikeBanner
 from socialdesk.widgets.status_bar import StatusBar
 from socialdesk.widgets.team_bar import TeamBar
 from socialdesk.widgets.thread_view import ThreadView
@@ -160,12 +159,14 @@ class DeskScreen(
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
-        yield SpikeBanner(id="spike")
+        # The spike banner is mounted over the queues on the first spike (`PatternActions`): hidden
+        # until then, it would only cost the start.
         yield QueueTabs(id="queues")  # filled in when the playbook's queues are read and counted
         with Horizontal(id="panes"):
             yield FeedList(id="feed-pane")
             with Vertical(id="middle"):
-                yield TeamBar(id="team-bar")  # a team desk's who-holds, who-views, who-types line
+                if self.ctx.settings.team.url and not self.ctx.demo:  # a team desk, as the app decides
+                    yield TeamBar(id="team-bar")  # who holds, who views, who types
                 yield ThreadView(id="thread")
                 yield Composer(id="composer")
             yield CustomerPane(id="customer")

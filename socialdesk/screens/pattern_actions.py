@@ -192,6 +192,13 @@ class PatternActions(HostScreen):
             self._spike is None or (self._spike.kind, self._spike.name) != (spike.kind, spike.name)
         )
         self._spike = spike
-        self.query_one(SpikeBanner).headline = spike.headline() if spike else ""
+        headline = spike.headline() if spike else ""
+        banners = self.query(SpikeBanner)
+        if banners:
+            banners.first().headline = headline
+        elif headline:  # the first spike: the banner goes over the queues
+            banner = SpikeBanner(id="spike")
+            banner.headline = headline
+            self.mount(banner, before=self.query_one("#queues"))
         if is_new and self.ctx.settings.desk.spike_bell:
             self.app.bell()

@@ -193,3 +193,25 @@ async def test_keys_held_from_the_start_hold_back_the_work_the_first_page_deferr
         await settle(pilot, until=seen.both)
     assert [name for name, _ in happened if name in deferred] == list(deferred)  # once each
     assert ("_load_pattern", (first.id,)) not in happened  # the agent had moved on
+
+
+async def test_a_solo_desk_mounts_no_team_line_and_no_spike_banner_until_a_spike(
+    desk_app: SocialDeskApp,
+) -> None:
+    from socialdesk.screens.pattern_actions import SpikesFound
+    from socialdesk.services.spikes import Spike
+    from socialdesk.widgets.spike_banner import SpikeBanner
+    from socialdesk.widgets.team_bar import TeamBar
+
+    async with desk_app.run_test() as pilot:
+        desk = desk_app.desk
+        await settle(pilot)
+        assert not desk.query(TeamBar) and not desk.query(SpikeBanner)  # hidden: only the start's cost
+        ids = tuple(r[0] for r in desk.ctx.store.conn.execute("SELECT id FROM posts LIMIT 3"))
+        desk.post_message(SpikesFound([Spike("similar", "Is acme down?", 3, 0.4, 2, ids)]))
+        await settle(pilot)
+        (banner,) = desk.query(SpikeBanner)
+        assert banner.has_class("-shown") and desk.children.index(banner) == 1  # under the status bar
+        desk.post_message(SpikesFound([]))
+        await settle(pilot)
+        assert not banner.has_class("-shown") and not banner.display
