@@ -10,7 +10,7 @@ import httpx
 from socialdesk.connectors.mastodon import MastodonConnector
 from socialdesk.store import Store
 from socialdesk.store.migrate import statements
-from socialdesk.store.schema import MIGRATIONS
+from socialdesk.store.schema import migrations
 from socialdesk.testing import SECRET, Loopback
 from tests.connectors.test_bluesky import FakeBluesky
 from tests.connectors.test_bluesky import make as make_bluesky
@@ -40,7 +40,7 @@ def test_handles_stored_with_an_at_lose_it_on_upgrade(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
     before = 13  # the cache as the version before the bare-handle migration (number 14) left it
-    for script in MIGRATIONS[:before]:
+    for script in migrations()[:before]:
         for statement in statements(script):
             conn.execute(statement)
     conn.execute(f"PRAGMA user_version = {before}")

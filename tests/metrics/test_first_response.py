@@ -11,7 +11,7 @@ from socialdesk.models import Author, Post
 from socialdesk.services.metrics import Metrics, Period
 from socialdesk.store import Store, Triage
 from socialdesk.store.migrate import statements
-from socialdesk.store.schema import MIGRATIONS
+from socialdesk.store.schema import migrations
 from tests.metrics.fixtures import DAY, NOW, T0, post, responded
 
 BRAND = Author("brand-id", "acme", "Acme")
@@ -65,7 +65,7 @@ def test_the_upgrade_finds_the_replies_already_in_the_cache(tmp_path: Path) -> N
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
     before = 19  # the cache as the version before the first-response migration (number 20) left it
-    for script in MIGRATIONS[:before]:
+    for script in migrations()[:before]:
         for statement in statements(script):
             conn.execute(statement)
     conn.execute(f"PRAGMA user_version = {before}")
