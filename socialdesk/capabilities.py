@@ -11,14 +11,15 @@ nobody declared counts plain characters with a neutral glyph.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+
+import msgspec
+from msgspec.structs import replace
 
 COUNTING_RULES = ("x-weighted", "graphemes", "mastodon", "chars")
 MONITORING_KINDS = ("mentions", "search", "hashtags", "dm", "feed", "import")
 
 
-@dataclass(frozen=True, slots=True)
-class Capabilities:
+class Capabilities(msgspec.Struct, frozen=True):
     """What a connector can do, declared as a class attribute.
 
     Attributes:
@@ -45,8 +46,7 @@ class Capabilities:
     embedded: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class NetworkFacts:
+class NetworkFacts(msgspec.Struct, frozen=True):
     """A network as the desk shows it and compose counts it."""
 
     name: str
@@ -156,15 +156,14 @@ def glyphs() -> dict[str, str]:
     return {name: value.glyph for name, value in labels().networks.items()}
 
 
-@dataclass(frozen=True, slots=True, eq=True)
-class NetworkLabels:
+class NetworkLabels(msgspec.Struct, frozen=True):
     """How the desk shows each network (glyph, display name), as a screen hands it to its widgets.
 
     Widgets never look a network up themselves: they are given this, and a network it does not
     know is shown by its own name with a neutral glyph.
     """
 
-    networks: Mapping[str, NetworkFacts] = field(default_factory=dict)
+    networks: Mapping[str, NetworkFacts] = msgspec.field(default_factory=dict)
 
     def glyph(self, network: str) -> str:
         """One narrow character for the network."""

@@ -18,9 +18,10 @@ it. The counting rules (`Capabilities.counting`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, TypedDict
+
+import msgspec
 
 from socialdesk import mastodon_count, x_count
 from socialdesk.capabilities import COUNTING_RULES, Capabilities, declared
@@ -107,8 +108,7 @@ def remaining(text: str, network: Network, server_limit: int | None = None) -> i
     return limit(network, server_limit) - length(text, network)
 
 
-@dataclass(frozen=True, slots=True)
-class CountResult:
+class CountResult(msgspec.Struct, frozen=True):
     """A reply measured against its network.
 
     Attributes:

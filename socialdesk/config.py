@@ -7,34 +7,33 @@ import re
 import tomllib
 import types
 import typing
-from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
+
 from socialdesk.errors import UserError
 
 
-@dataclass
-class HoursSettings:
+class HoursSettings(msgspec.Struct):
     """[desk.hours]: when the team works; response times and SLA clocks in metrics run only then."""
 
     timezone: str = "UTC"
     """The team's IANA time zone ("Europe/Berlin"); days and holidays are read in it."""
-    days: dict[str, str] = field(default_factory=dict)
+    days: dict[str, str] = msgspec.field(default_factory=dict)
     """Opening hours per day: mon..sun or weekdays = "09:00-17:00" (or "09:00-12:00, 13:00-18:00");
     none: every hour counts."""
-    holidays: list[str] = field(default_factory=list)
+    holidays: list[str] = msgspec.field(default_factory=list)
     """Dates the team is closed ("2026-12-25")."""
 
 
-@dataclass
-class DeskSettings:
+class DeskSettings(msgspec.Struct):
     """[desk]: the agent and how the desk looks and behaves."""
 
     agent: str = "agent"
     """Your name as colleagues and the audit log see it."""
-    roles: list[str] = field(default_factory=lambda: ["agent"])
+    roles: list[str] = msgspec.field(default_factory=lambda: ["agent"])
     """Your roles: "agent", plus "approver" to approve replies on escalated conversations."""
     theme: str = "socialdesk-dark"
     """Theme name: socialdesk-dark, socialdesk-light, socialdesk-high-contrast, or one of yours."""
@@ -53,12 +52,11 @@ class DeskSettings:
     """Never contact the networks: triage and draft from the cache; replies wait in the outbox."""
     db: str = ""
     """Path of the cache database; empty: the platform's data directory."""
-    hours: HoursSettings = field(default_factory=HoursSettings)
+    hours: HoursSettings = msgspec.field(default_factory=HoursSettings)
     """[desk.hours]: business hours for metrics."""
 
 
-@dataclass
-class SlaSettings:
+class SlaSettings(msgspec.Struct):
     """[sla]: first-response targets in minutes per priority."""
 
     urgent: float = 15
@@ -75,8 +73,7 @@ class SlaSettings:
         return [self.low, self.normal, self.high, self.urgent][max(0, min(3, priority))]
 
 
-@dataclass
-class AccountSettings:
+class AccountSettings(msgspec.Struct):
     """[[accounts]]: one account on one network; options depend on the connector."""
 
     name: str
@@ -85,12 +82,11 @@ class AccountSettings:
     """The connector's name as `socialdesk connectors` lists it."""
     enabled: bool = True
     """Set false to keep the account configured but not synced."""
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = msgspec.field(default_factory=dict)
     """Connector-specific settings (every other key of the table)."""
 
 
-@dataclass
-class TeamSettings:
+class TeamSettings(msgspec.Struct):
     """[team]: work one shared queue with colleagues through a PostgreSQL database (README: Team)."""
 
     url: str = ""
@@ -99,11 +95,10 @@ class TeamSettings:
     file), or use libpq's PGPASSFILE."""
 
 
-@dataclass
-class PrivacySettings:
+class PrivacySettings(msgspec.Struct):
     """[privacy]: finding personal data (cards, phones, e-mail, bookings) in public posts and replies."""
 
-    phone_regions: list[str] = field(default_factory=lambda: ["US", "GB"])
+    phone_regions: list[str] = msgspec.field(default_factory=lambda: ["US", "GB"])
     """Countries (ISO codes such as "DE") whose national phone numbers, written without +, are found;
     numbers written with + are found whatever the country."""
 
@@ -111,8 +106,7 @@ class PrivacySettings:
 CRM_PLACEHOLDERS = ("email", "order", "crm_id", "handle", "customer")
 
 
-@dataclass
-class CustomersSettings:
+class CustomersSettings(msgspec.Struct):
     """[customers]: the fields agents keep on a customer (i in the desk) and the team's CRM."""
 
     crm_link: str = ""
@@ -121,18 +115,17 @@ class CustomersSettings:
     Example: "https://crm.example.com/customers/{crm_id}". Empty: no CRM link."""
 
 
-@dataclass
-class Settings:
+class Settings(msgspec.Struct):
     """Everything config.toml can say."""
 
-    desk: DeskSettings = field(default_factory=DeskSettings)
-    sla: SlaSettings = field(default_factory=SlaSettings)
-    team: TeamSettings = field(default_factory=TeamSettings)
-    privacy: PrivacySettings = field(default_factory=PrivacySettings)
-    customers: CustomersSettings = field(default_factory=CustomersSettings)
-    keys: dict[str, str] = field(default_factory=dict)
+    desk: DeskSettings = msgspec.field(default_factory=DeskSettings)
+    sla: SlaSettings = msgspec.field(default_factory=SlaSettings)
+    team: TeamSettings = msgspec.field(default_factory=TeamSettings)
+    privacy: PrivacySettings = msgspec.field(default_factory=PrivacySettings)
+    customers: CustomersSettings = msgspec.field(default_factory=CustomersSettings)
+    keys: dict[str, str] = msgspec.field(default_factory=dict)
     """[keys]: binding id = "comma,separated,keys" (see `?` in the desk for the ids)."""
-    accounts: list[AccountSettings] = field(default_factory=list)
+    accounts: list[AccountSettings] = msgspec.field(default_factory=list)
     source: str = "defaults"
     """Which file these settings came from (not a config key)."""
 
@@ -173,19 +166,18 @@ def _type_name(annotation: object, value: object = None) -> str:
 
 
 def _build(cls: type, table: Any, where: str, source: str) -> Any:
-    """Build dataclass `cls` from a TOML table, rejecting unknown keys and wrong types."""
+    """Build settings struct `cls` from a TOML table, rejecting unknown keys and wrong types."""
     if not isinstance(table, dict):
         raise UserError(f"{source}: [{where}] must be a table")
-    hints = typing.get_type_hints(cls)
-    known = {f.name: f for f in fields(cls) if f.name != "source"}
+    known = {f.name: f for f in msgspec.structs.fields(cls) if f.name != "source"}
     kwargs: dict[str, Any] = {}
     for key, value in table.items():
         if key not in known:
             raise UserError(
                 f"{source}: unknown key {where + '.' if where else ''}{key} (known: {', '.join(known)})"
             )
-        hint = hints[key]
-        if hasattr(hint, "__dataclass_fields__"):
+        hint = known[key].type
+        if isinstance(hint, type) and issubclass(hint, msgspec.Struct):
             kwargs[key] = _build(hint, value, key, source)
         elif not _type_ok(value, hint):
             raise UserError(
@@ -194,11 +186,7 @@ def _build(cls: type, table: Any, where: str, source: str) -> Any:
             )
         else:
             kwargs[key] = value
-    missing = [
-        n
-        for n, f in known.items()
-        if f.default is MISSING and f.default_factory is MISSING and n not in kwargs
-    ]
+    missing = [n for n, f in known.items() if f.required and n not in kwargs]
     if missing:
         raise UserError(f"{source}: [{where}] is missing {', '.join(missing)}")
     return cls(**kwargs)

@@ -1,10 +1,11 @@
-"""Domain dataclasses shared by connectors, the store, services and screens: no I/O here."""
+"""Domain records (msgspec structs) shared by connectors, the store, services and screens: no I/O here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
+
+import msgspec
 
 
 class Status(StrEnum):
@@ -34,8 +35,7 @@ class ReplyState(StrEnum):
     DISCARDED = "discarded"
 
 
-@dataclass(slots=True)
-class Author:
+class Author(msgspec.Struct):
     """A person or account as one network knows them."""
 
     native_id: str
@@ -45,8 +45,7 @@ class Author:
     url: str = ""
 
 
-@dataclass(slots=True)
-class Post:
+class Post(msgspec.Struct):
     """One post as a connector delivers it (text already converted from HTML, not yet sanitised).
 
     Identity is (network, native_id); re-delivering the same post updates it in place.
@@ -65,7 +64,7 @@ class Post:
     lang: str = ""
     is_ours: bool = False  # written by one of our accounts
     content_warning: str = ""
-    raw: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = msgspec.field(default_factory=dict)
     edited_at: float | None = None  # unix seconds of the latest edit the network reports; None: never
     # The post's address across servers where `native_id` is one server's own (an ActivityPub id):
     # two accounts on different servers that see one status store it once (store/aliases.py).
@@ -74,13 +73,14 @@ class Post:
     def as_json(self) -> str:
         """The post as JSON text, whatever it holds (for the quarantine; never raises)."""
         import json
-        from dataclasses import asdict, fields
 
         try:
-            return json.dumps(asdict(self), ensure_ascii=False, default=str)
-        except (ValueError, TypeError, RecursionError) as exc:  # a payload nested too deep, a cycle ...
-            shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("author", "raw")}
-            shown["author"] = {f.name: getattr(self.author, f.name) for f in fields(self.author)}
+            return json.dumps(msgspec.to_builtins(self, enc_hook=str), ensure_ascii=False, default=str)
+        except (ValueError, TypeError, RecursionError, OverflowError) as exc:  # nested too deep, a cycle ...
+            shown = {
+                name: getattr(self, name) for name in self.__struct_fields__ if name not in ("author", "raw")
+            }
+            shown["author"] = msgspec.structs.asdict(self.author)
             shown["raw"] = f"(not stored: {type(exc).__name__})"
             try:
                 return json.dumps(shown, ensure_ascii=False, default=str)
@@ -88,8 +88,7 @@ class Post:
                 return json.dumps({k: str(v)[:10_000] for k, v in shown.items() if isinstance(v, str)})
 
 
-@dataclass(slots=True)
-class PostRow:
+class PostRow(msgspec.Struct):
     """A stored post as the screens read it (one row of the feed, thread or history)."""
 
     id: int
@@ -144,8 +143,7 @@ class OurReply(NamedTuple):
     dm: bool = False  # a direct message (only the customer sees it), else a public reply
 
 
-@dataclass(slots=True)
-class Identity:
+class Identity(msgspec.Struct):
     """One of a customer's accounts on one network."""
 
     network: str
@@ -157,14 +155,13 @@ class Identity:
     url: str = ""  # the profile's web address, as the network gave it ("" when it gave none)
 
 
-@dataclass(slots=True)
-class Customer:
+class Customer(msgspec.Struct):
     """A person we serve, possibly known on several networks."""
 
     id: int
     display_name: str
     first_seen: float
-    identities: list[Identity] = field(default_factory=list)
+    identities: list[Identity] = msgspec.field(default_factory=list)
     interactions: int = 0
     recent_sentiment: float | None = None
     vip: bool = False
@@ -175,13 +172,12 @@ class Customer:
         return max((i.followers for i in self.identities), default=0)
 
 
-@dataclass(slots=True)
-class Thread:
+class Thread(msgspec.Struct):
     """A post's conversation: ancestors oldest first, the post itself, then replies oldest first."""
 
     focus: PostRow
-    ancestors: list[PostRow] = field(default_factory=list)
-    replies: list[PostRow] = field(default_factory=list)
+    ancestors: list[PostRow] = msgspec.field(default_factory=list)
+    replies: list[PostRow] = msgspec.field(default_factory=list)
 
     @property
     def posts(self) -> list[PostRow]:
@@ -189,8 +185,7 @@ class Thread:
         return [*self.ancestors, self.focus, *self.replies]
 
 
-@dataclass(slots=True)
-class Agent:
+class Agent(msgspec.Struct):
     """A person working the desk (identity from config)."""
 
     name: str

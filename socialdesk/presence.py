@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class TeamMark:
+class TeamMark(msgspec.Struct, frozen=True):
     """Who works a team conversation now: its holder (a live claim) and who else views or types on it."""
 
     conversation_id: int

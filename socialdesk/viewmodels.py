@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from socialdesk.models import Customer, OurReply, PostRow, Thread
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
+class Window(msgspec.Struct, frozen=True):
     """Rows `start .. start + len(rows)` of a filtered feed of `total` posts, newest first."""
 
     flt: Any = None  # the store PostFilter this window reads (opaque to widgets)
@@ -43,8 +43,7 @@ class Window:
         return first >= self.start and last < self.end
 
 
-@dataclass(frozen=True, slots=True)
-class Attachment:
+class Attachment(msgspec.Struct, frozen=True):
     """One media attachment of a post, as its network describes it (addresses are http(s) or "")."""
 
     kind: str  # image, gif, video, audio, file
@@ -55,12 +54,11 @@ class Attachment:
     height: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadDetail:
+class ThreadDetail(msgspec.Struct, frozen=True):
     """A thread with what we know about it locally: outbox replies and internal notes."""
 
     thread: Thread
-    replies: dict[int, list[OurReply]] = field(default_factory=dict)  # post id -> our outbox replies
+    replies: dict[int, list[OurReply]] = msgspec.field(default_factory=dict)  # post id -> our outbox replies
     notes: tuple[tuple[str, str, float], ...] = ()  # (agent, text, at)
     # The replying account's server limits (max length, characters a link counts), None: unknown.
     limits: tuple[int, int] | None = None
@@ -75,8 +73,7 @@ class ThreadDetail:
     media: tuple[Attachment, ...] = ()  # the focus post's attachments
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerView:
+class CustomerView(msgspec.Struct, frozen=True):
     """A customer's card and a page of their history across networks, newest first."""
 
     customer: Customer

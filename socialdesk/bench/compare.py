@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 NOISE_FILE = Path(__file__).resolve().parent.parent / "data" / "bench_noise.json"
 FACTOR = 2.0  # one pair of same-commit runs is one sample of the difference: allow twice it
@@ -77,8 +78,7 @@ def load_noise(path: Path = NOISE_FILE) -> dict[str, float]:
     return {str(k): float(v) for k, v in json.loads(path.read_text())["figures"].items()}
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(msgspec.Struct, frozen=True):
     """One figure of the comparison."""
 
     name: str

@@ -16,9 +16,11 @@ import string
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 from itertools import accumulate
 from pathlib import Path
+
+import msgspec
+from msgspec.structs import asdict
 
 from socialdesk.connectors import demo_corpus
 from socialdesk.models import Author, Post
@@ -60,8 +62,7 @@ OTHER_SCRIPTS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CorpusSpec:
+class CorpusSpec(msgspec.Struct, frozen=True):
     """What to generate.
 
     Attributes:
@@ -132,8 +133,7 @@ def vocabulary(size: int, rng: random.Random) -> list[str]:
 # -- the generator --------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Record:
+class Record(msgspec.Struct):
     """One generated post, before it becomes a cache row or a connector `Post`."""
 
     index: int

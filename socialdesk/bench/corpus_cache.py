@@ -6,8 +6,9 @@ import json
 import random
 import sqlite3
 import time
-from dataclasses import asdict
 from pathlib import Path
+
+from msgspec.structs import asdict
 
 from socialdesk.bench.corpus import (
     AGENTS,

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+
+import msgspec
 
 from socialdesk.bench.corpus import AGENTS, END, Record
 from socialdesk.connectors import demo_corpus
@@ -19,13 +20,12 @@ INSERT_STATUS = "INSERT INTO audit (at, agent, action, post_id, detail) VALUES (
 RESOLVED, OPENED = '{"status": "resolved"}', '{"status": "open"}'
 
 
-@dataclass(slots=True)
-class Care:
+class Care(msgspec.Struct):
     """One customer post's first reply (a `replies` row) and status changes (`audit` rows)."""
 
     first_response_at: float | None = None
     reply: tuple[object, ...] | None = None
-    changes: list[tuple[object, ...]] = field(default_factory=list)
+    changes: list[tuple[object, ...]] = msgspec.field(default_factory=list)
 
 
 def care(rng: random.Random, post_id: int, record: Record, status: str, actionable: int, agent: str) -> Care:

@@ -12,9 +12,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
+from msgspec.structs import asdict
 
 from socialdesk.bench import corpus, corpus_cache, measure
 from socialdesk.bench.measure import quantile
@@ -38,8 +40,7 @@ GROUPS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
+class Options(msgspec.Struct, frozen=True):
     """How big and how thorough a run is.
 
     Attributes:
@@ -113,8 +114,7 @@ class Options:
         return not self.only or group in self.only
 
 
-@dataclass(slots=True)
-class Figure:
+class Figure(msgspec.Struct):
     """One line of the table."""
 
     name: str
@@ -124,7 +124,7 @@ class Figure:
     passed: bool | None  # None: informational, no target
     baseline: float | None = None
     ratio: float | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 def _probe(

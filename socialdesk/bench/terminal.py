@@ -14,9 +14,10 @@ import re
 import select
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 COLS, ROWS = 160, 48
 MINIMAL_TEXT = "socialdesk benchmark baseline"
@@ -68,12 +69,11 @@ def minimal_parts(rows: int = ROWS) -> Parts:
     }
 
 
-@dataclass(slots=True)
-class Screen:
+class Screen(msgspec.Struct):
     """When each part of a screen was first complete, seconds after the spawn."""
 
     elapsed: float | None
-    parts: dict[str, float] = field(default_factory=dict)
+    parts: dict[str, float] = msgspec.field(default_factory=dict)
     last: str = ""
 
 

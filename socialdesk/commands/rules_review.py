@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
+import msgspec
 import typer
 
 from socialdesk.commands import warn
@@ -63,7 +63,7 @@ def print_explanation(
     if as_json:
         data = {
             "post": post_id,
-            "fired": [dataclasses.asdict(f) for f in explanation.fired],
+            "fired": [msgspec.to_builtins(f) for f in explanation.fired],
             "stopped_by": explanation.stopped_by or None,
             "not_evaluated": explanation.skipped,
             "result": {

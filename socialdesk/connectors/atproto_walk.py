@@ -20,9 +20,10 @@ Two things the appview does that a naive walk loses posts to (@atproto/bsky's da
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 from socialdesk.connectors.http import parse_time
 
@@ -30,11 +31,10 @@ OVERLAP = 120.0  # seconds read again past the mark: posts indexed late, under a
 MAX_LIMIT = 100  # the largest page the lexicons allow
 
 
-@dataclass(slots=True)
-class Step:
+class Step(msgspec.Struct):
     """What one page gave: the items to keep, whether the walk ended and how far back it read."""
 
-    new: list[Any] = field(default_factory=list)
+    new: list[Any] = msgspec.field(default_factory=list)
     done: bool = False
     oldest: float | None = None  # the oldest time read on this page
     horizon_hit: bool = False  # the walk stopped at the backfill horizon, not at the mark

@@ -27,8 +27,9 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import msgspec
 
 # Declared below the connectors (compose and the desk read them without importing any connector).
 from socialdesk.capabilities import COUNTING_RULES as COUNTING_RULES
@@ -47,8 +48,7 @@ BACKFILL_OPTION: dict[str, tuple[type, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ServerLimits:
+class ServerLimits(msgspec.Struct, frozen=True):
     """A server's own posting rules as it announced them (Mastodon: the instance configuration).
 
     Attributes:
@@ -61,16 +61,14 @@ class ServerLimits:
     url_weight: int = 0
 
 
-@dataclass(slots=True)
-class Quarantined:
+class Quarantined(msgspec.Struct):
     """One item of a batch that could not be understood: kept raw, counted, shown by `doctor`."""
 
     error: str
     raw: str
 
 
-@dataclass(slots=True)
-class FetchResult:
+class FetchResult(msgspec.Struct):
     """One fetch: new posts, the cursor to persist for the next fetch, and quarantined items.
 
     Attributes:
@@ -92,15 +90,14 @@ class FetchResult:
 
     posts: list[Post]
     cursor: str | None
-    quarantined: list[Quarantined] = field(default_factory=list)
+    quarantined: list[Quarantined] = msgspec.field(default_factory=list)
     more: bool = False
     reached: float | None = None
-    deleted: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    deleted: list[str] = msgspec.field(default_factory=list)
+    errors: list[str] = msgspec.field(default_factory=list)
 
 
-@dataclass(slots=True)
-class OutgoingReply:
+class OutgoingReply(msgspec.Struct):
     """A reply as the outbox hands it to a connector.
 
     `idempotency_key` is persisted with the reply before any attempt and is the same on every
@@ -114,7 +111,7 @@ class OutgoingReply:
     to_native_id: str = ""
     dm: bool = False
     conversation_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # connector-specific refs (Bluesky cid/root)
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)  # connector-specific refs (Bluesky cid/root)
     # When the outbox first handed this reply to the network (None: never): find_sent looks back to
     # here, so a lookup can prove absence without reading the account's whole history.
     first_attempt_at: float | None = None
@@ -123,19 +120,17 @@ class OutgoingReply:
 MODERATION_ACTIONS = ("block", "mute", "report")
 
 
-@dataclass(frozen=True, slots=True)
-class ModerationTarget:
+class ModerationTarget(msgspec.Struct, frozen=True):
     """Whom a block, mute or spam report is about, and the post that prompted it."""
 
     author_id: str  # the network's id of the account (Mastodon account id, Bluesky DID, X user id)
     handle: str
     post_id: str = ""  # native id of the post reported ("" for the account alone)
-    post_raw: Mapping[str, Any] = field(default_factory=dict)  # its stored payload (Bluesky: the cid)
+    post_raw: Mapping[str, Any] = msgspec.field(default_factory=dict)  # its stored payload (Bluesky: the cid)
     comment: str = ""  # the agent's words for a report
 
 
-@dataclass(slots=True)
-class SendResult:
+class SendResult(msgspec.Struct):
     """What the network said about a sent reply.
 
     `refs` is what a later part of the thread needs to answer this one, straight from the
@@ -144,7 +139,7 @@ class SendResult:
 
     native_id: str
     url: str = ""
-    refs: dict[str, Any] = field(default_factory=dict)
+    refs: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class ConnectorError(Exception):

@@ -12,8 +12,9 @@ import json
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from socialdesk.connectors import demo_corpus as corpus
 from socialdesk.connectors.base import (
@@ -32,8 +33,7 @@ HISTORY_SECONDS = 3 * 24 * 3600
 WAVE_SECONDS = 90 * 60  # the outage wave builds over the last 90 minutes of history and goes on live
 
 
-@dataclass(frozen=True, slots=True)
-class DemoCustomer:
+class DemoCustomer(msgspec.Struct, frozen=True):
     """A generated person, with one identity per network they use."""
 
     index: int

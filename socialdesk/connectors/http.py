@@ -22,12 +22,12 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import msgspec
 
 from socialdesk.connectors.base import (
     AuthError,
@@ -48,8 +48,7 @@ QueryValue = QueryScalar | Sequence[QueryScalar]
 Query = Mapping[str, QueryValue]
 
 
-@dataclass
-class RetryPolicy:
+class RetryPolicy(msgspec.Struct):
     """How often and how long to retry an idempotent call (tests shrink `base_delay` to 0).
 
     Attributes:
@@ -62,7 +61,7 @@ class RetryPolicy:
     tries: int = 3
     base_delay: float = 0.5
     max_delay: float = 8.0
-    sleep: Callable[[float], None] = field(default=time.sleep)
+    sleep: Callable[[float], None] = msgspec.field(default=time.sleep)
 
     def delay(self, attempt: int) -> float:
         """Backoff before retry number `attempt` (0-based): exponential, with "equal jitter"."""

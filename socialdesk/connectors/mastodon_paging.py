@@ -14,17 +14,16 @@ under "b" the `max_id` of a backfill still under way.
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import msgspec
 
 from socialdesk.connectors.http import Query, QueryValue, id_key, parse_time
 
 
-@dataclass(slots=True)
-class Stream:
+class Stream(msgspec.Struct):
     """One inbound stream: where it is read and under which cursor key its position is kept.
 
     Attributes:
@@ -50,8 +49,7 @@ class Stream:
         return f"{self.key}:{self.label}" if self.label else self.key
 
 
-@dataclass(slots=True)
-class StreamPage:
+class StreamPage(msgspec.Struct):
     """What one request to a stream brought.
 
     Attributes:
@@ -61,7 +59,7 @@ class StreamPage:
             when it got there, else the oldest item's time); None for a forward page.
     """
 
-    items: list[Any] = field(default_factory=list)
+    items: list[Any] = msgspec.field(default_factory=list)
     more: bool = False
     reached: float | None = None
 

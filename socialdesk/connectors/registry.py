@@ -6,8 +6,9 @@ its network facts (`socialdesk.capabilities`) for compose and the desk.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
+
+import msgspec
 
 from socialdesk import capabilities
 from socialdesk.connectors.base import Connector
@@ -19,8 +20,7 @@ class UnknownConnector(LookupError):
     """No installed connector has that name."""
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectorInfo:
+class ConnectorInfo(msgspec.Struct, frozen=True):
     """A connector as its entry point names it (nothing imported)."""
 
     name: str

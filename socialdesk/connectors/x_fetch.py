@@ -20,10 +20,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
+
+import msgspec
 
 from socialdesk.connectors.base import (
     AuthError,
@@ -88,8 +89,7 @@ def _refused_parameter(body: bytes) -> set[str]:
         return set()
 
 
-@dataclass(slots=True)
-class Stream:
+class Stream(msgspec.Struct):
     """One of an account's streams: its name in the cursor and how to read a page of it."""
 
     key: str  # "m", "d" or "s:<term>"

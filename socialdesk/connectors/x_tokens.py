@@ -16,9 +16,9 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import httpx
+import msgspec
 
 from socialdesk.connectors.base import AuthError, SessionData, SessionStore, TransientError
 from socialdesk.secrets import Secret, redact, remember
@@ -30,8 +30,7 @@ _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 
-@dataclass(slots=True)
-class Tokens:
+class Tokens(msgspec.Struct):
     """The token set in use: the access token, the refresh token (if any), when the access expires."""
 
     access: Secret

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from socialdesk.connectors.base import SendResult
@@ -17,7 +16,7 @@ from socialdesk.team.hub_leases import Lease
 if TYPE_CHECKING:
     import psycopg
 
-_COLUMNS = ", ".join(f.name for f in fields(ReplyRow))
+_COLUMNS = ", ".join(ReplyRow.__struct_fields__)
 _TO_DELIVER = [*PENDING, ReplyState.NEEDS_AUTH]
 
 

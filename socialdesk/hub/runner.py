@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from socialdesk.hub.automations import run_for_team
 from socialdesk.hub.ledger import HubLedger
 from socialdesk.hub.publish import Publisher
@@ -36,8 +38,7 @@ if TYPE_CHECKING:
 Connect = Callable[[], "psycopg.Connection"]
 
 
-@dataclass(slots=True)
-class _Led:
+class _Led(msgspec.Struct):
     """What the worker keeps for one account it leads."""
 
     lease: Lease

@@ -7,9 +7,9 @@ attributes from the result messages; drafts are saved as the agent types.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from msgspec.structs import replace
 from textual import work
 from textual.message import Message
 

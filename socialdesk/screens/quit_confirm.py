@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
+import msgspec
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,8 +17,7 @@ from socialdesk.sanitize import clean
 SHOWN = 5  # replies listed; the rest are counted
 
 
-@dataclass(frozen=True, slots=True)
-class PendingReply:
+class PendingReply(msgspec.Struct, frozen=True):
     """A reply that has not left: to whom, what, and when it is due (None: waiting for a retry)."""
 
     to: str

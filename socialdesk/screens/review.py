@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,8 +14,7 @@ from socialdesk.capabilities import facts
 from socialdesk.sanitize import clean
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewData:
+class ReviewData(msgspec.Struct, frozen=True):
     """What the agent is about to send.
 
     Attributes:

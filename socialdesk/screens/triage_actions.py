@@ -8,9 +8,9 @@ and a notification. The saved queues (tabs, number keys, counts) are `QueueActio
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import msgspec
 from textual.binding import Binding
 from textual.message import Message
 
@@ -45,14 +45,13 @@ TRIAGE_BINDINGS: list[Binding] = [
 ]
 
 
-@dataclass(slots=True)
-class TriageOutcome:
+class TriageOutcome(msgspec.Struct):
     """What a triage action did, for the screen to show."""
 
     message: str = ""
     error: str = ""
     select: int | None = None
-    changed: list[int] = field(default_factory=list)
+    changed: list[int] = msgspec.field(default_factory=list)
 
 
 def plural(count: int, word: str) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from socialdesk.config import AccountSettings, Settings, validate_account_options
 from socialdesk.connectors.base import AuthError, Connector, ConnectorError, SessionData
@@ -214,15 +215,14 @@ def verify_new_account(
 test_account.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
 
 
-@dataclass(slots=True)
-class Health:
+class Health(msgspec.Struct):
     """What `doctor` shows."""
 
     secret_backend: str
     secret_notice: str | None
-    quarantine: dict[str, int] = field(default_factory=dict)
-    newest_errors: list[tuple[float, str, str]] = field(default_factory=list)  # (at, source, error)
-    needs_auth: list[tuple[str, str]] = field(default_factory=list)  # (account, why)
+    quarantine: dict[str, int] = msgspec.field(default_factory=dict)
+    newest_errors: list[tuple[float, str, str]] = msgspec.field(default_factory=list)  # (at, source, error)
+    needs_auth: list[tuple[str, str]] = msgspec.field(default_factory=list)  # (account, why)
 
 
 def health(settings: Settings, store: Store, secrets: SecretStore | None = None, newest: int = 5) -> Health:

@@ -25,8 +25,9 @@ desk runs none: the hub runs them for the team on the team database (hub/automat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from socialdesk.errors import UserError
 from socialdesk.models import Agent, Status
@@ -50,8 +51,7 @@ _ACTIONS = {"unanswered": ("priority", "notify", "escalate"), "resolved": ("clos
 AUTOMATION_AGENT = "automation"
 
 
-@dataclass(frozen=True, slots=True)
-class Automation:
+class Automation(msgspec.Struct, frozen=True):
     """One validated `[[automation]]`."""
 
     name: str
@@ -159,8 +159,7 @@ def parse_automations(playbook: PlaybookFile, roles: Sequence[str] | None = None
     return found
 
 
-@dataclass(slots=True)
-class Fired:
+class Fired(msgspec.Struct):
     """One automation firing for one conversation."""
 
     automation: str
@@ -168,13 +167,12 @@ class Fired:
     did: str
 
 
-@dataclass(slots=True)
-class AutomationReport:
+class AutomationReport(msgspec.Struct):
     """What one pass did."""
 
-    woke: list[int] = field(default_factory=list)
-    fired: list[Fired] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)  # automations that could not run, and why
+    woke: list[int] = msgspec.field(default_factory=list)
+    fired: list[Fired] = msgspec.field(default_factory=list)
+    refused: list[str] = msgspec.field(default_factory=list)  # automations that could not run, and why
 
     def summary(self) -> str:
         """One line for `sync` ("" when nothing happened)."""

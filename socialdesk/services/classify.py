@@ -22,7 +22,8 @@ vocabulary, then question form, then praise vocabulary, then strong negativity);
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from socialdesk.sanitize import shadow
 from socialdesk.services.intents import COMPLAINT, PRAISE, QUESTION, SPAM, IntentPatterns, compile_intent
@@ -33,8 +34,7 @@ QUESTION_NEUTRAL_BAND = 0.5
 _STRONG_NEGATIVE = -0.45
 
 
-@dataclass(frozen=True, slots=True)
-class Classification:
+class Classification(msgspec.Struct, frozen=True):
     """What the classifier decided about one post."""
 
     sentiment: float

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
+
+import msgspec
 
 from socialdesk.connectors.base import (
     AuthError,
@@ -40,8 +41,7 @@ MAX_BACKOFF = 300.0
 ASK_AGENT = "may have been posted and cannot be checked: look on the network, then retry or discard"
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxEvent:
+class OutboxEvent(msgspec.Struct, frozen=True):
     """A state change the UI reports (ReplySent, ReplyFailed ...)."""
 
     reply_id: int

@@ -9,8 +9,9 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from socialdesk.errors import UserError
 
@@ -59,8 +60,7 @@ def edit_text(text: str, environ: Mapping[str, str] | None = None) -> str:
     return edited[:-1] if edited.endswith("\n") else edited
 
 
-@dataclass(frozen=True, slots=True)
-class PipeResult:
+class PipeResult(msgspec.Struct, frozen=True):
     """What a piped command printed (stdout, then stderr), and whether it was cut at the limit."""
 
     command: str

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+
+import msgspec
+from msgspec.structs import replace
 
 from socialdesk.models import PostRow
 from socialdesk.services import feed_window, media, personal_data, profile
@@ -29,8 +31,7 @@ FIRST_PAGE = 100
 WindowOp = Callable[..., tuple[Window, int]]
 
 
-@dataclass(frozen=True, slots=True)
-class Detail:
+class Detail(msgspec.Struct, frozen=True):
     """What the middle and right panes show for one post."""
 
     post_id: int

@@ -8,7 +8,8 @@ grows or slides one keyset page at a time as the agent moves.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from socialdesk.models import PostRow
 from socialdesk.store import queries

@@ -14,7 +14,8 @@ import io
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from socialdesk import similarity
 from socialdesk.sanitize import clean
@@ -26,8 +27,7 @@ MAX_TEXT = 280
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets would run as a formula
 
 
-@dataclass(frozen=True, slots=True)
-class FeedbackPost:
+class FeedbackPost(msgspec.Struct, frozen=True):
     """One tagged customer post."""
 
     id: int
@@ -38,8 +38,7 @@ class FeedbackPost:
     created_at: float
 
 
-@dataclass(frozen=True, slots=True)
-class FeedbackItem:
+class FeedbackItem(msgspec.Struct, frozen=True):
     """Posts saying the same thing: the newest one's words, who said it, where and when."""
 
     text: str

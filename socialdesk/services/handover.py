@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from socialdesk.store import team_cache
 from socialdesk.store.queries import get_post
@@ -16,8 +17,7 @@ if TYPE_CHECKING:
 NOBODY = "(nobody)"  # the picker's entry that unassigns
 
 
-@dataclass(frozen=True, slots=True)
-class Assignees:
+class Assignees(msgspec.Struct, frozen=True):
     """The names a conversation can be handed to from this desk, or why it cannot be handed to anyone."""
 
     names: tuple[str, ...]

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
 
 from socialdesk.config import Settings
 from socialdesk.errors import UserError
@@ -20,8 +21,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
-@dataclass(frozen=True, slots=True)
-class BusinessHours:
+class BusinessHours(msgspec.Struct, frozen=True):
     """Opening hours per weekday (local time) in `zone`, minus holidays; none at all: always open."""
 
     zone: ZoneInfo

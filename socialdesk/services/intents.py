@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+
+import msgspec
 
 from socialdesk.errors import UserError
 from socialdesk.sanitize import shadow
@@ -206,12 +207,11 @@ SPAM = (
 )
 
 
-@dataclass(slots=True)
-class IntentPatterns:
+class IntentPatterns(msgspec.Struct):
     """Extra keywords and regular expressions for one intent (from the playbook's `[intent]`)."""
 
-    keywords: list[str] = field(default_factory=list)
-    regex: list[str] = field(default_factory=list)
+    keywords: list[str] = msgspec.field(default_factory=list)
+    regex: list[str] = msgspec.field(default_factory=list)
 
     def pattern(self) -> str:
         """One alternation matching any keyword (as whole words, shadowed) or any expression."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+
+import msgspec
 
 from socialdesk.connectors.admit import Refused, admit
 from socialdesk.connectors.jsonl import LineError, parse_line, to_line
@@ -31,8 +32,7 @@ EXPORT_COLUMNS = (
 )
 
 
-@dataclass(slots=True)
-class ImportReport:
+class ImportReport(msgspec.Struct):
     """What an import did."""
 
     lines: int = 0

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from socialdesk.errors import UserError
 from socialdesk.models import Agent, PostRow
@@ -32,8 +33,7 @@ MIN_SCORE = 60.0  # of 100: below this a macro does not match the query at all
 DEFAULT_PUBLIC = "We've sent you a DM so we can look into this privately."
 
 
-@dataclass(frozen=True, slots=True)
-class Macro:
+class Macro(msgspec.Struct, frozen=True):
     """One canned reply.
 
     Attributes:
@@ -51,11 +51,10 @@ class Macro:
     prompts: tuple[str, ...] = ()
 
 
-@dataclass(slots=True)
-class Macros:
+class Macros(msgspec.Struct):
     """Every macro of a playbook plus the DM hand-off template."""
 
-    items: list[Macro] = field(default_factory=list)
+    items: list[Macro] = msgspec.field(default_factory=list)
     dm_text: str = DEFAULT_DM
     public_text: str = DEFAULT_PUBLIC
     source: str = ""

@@ -15,7 +15,8 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+
+import msgspec
 
 from socialdesk.config import Settings
 from socialdesk.errors import UserError
@@ -37,8 +38,7 @@ SENTIMENTS = ("positive", "neutral", "negative")
 _RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
 
 
-@dataclass(frozen=True, slots=True)
-class Period:
+class Period(msgspec.Struct, frozen=True):
     """A stretch of time [since, until) in unix seconds, and how the agent named it; `before`, when set,
     is the stretch it is compared with (else the one of the same length just before it)."""
 
@@ -122,13 +122,12 @@ def _instant(text: str, zone: dt.tzinfo, what: str) -> float:
     return value.timestamp()
 
 
-@dataclass(frozen=True, slots=True)
-class Figures:
+class Figures(msgspec.Struct, frozen=True):
     """One set of figures (a period overall, or one agent, network, queue or tag in it)."""
 
     volume: int = 0
     actionable: int = 0
-    sentiment: dict[str, int] = field(default_factory=dict)
+    sentiment: dict[str, int] = msgspec.field(default_factory=dict)
     answered: int = 0
     first_response_median: float | None = None
     first_response_p90: float | None = None
@@ -187,16 +186,14 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-@dataclass(frozen=True, slots=True)
-class Volume:
+class Volume(msgspec.Struct, frozen=True):
     """Posts per network in each bucket (an hour, or a day for long periods) of the team's clock."""
 
     bucket: str  # "hour" or "day"
     buckets: list[tuple[float, dict[str, int]]]  # (bucket start, network -> posts), oldest first
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(msgspec.Struct, frozen=True):
     """The figures of a period, the previous period's, a breakdown, volume by hour, and the backlog."""
 
     period: Period

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 from socialdesk.store import similar_index as si
 
@@ -17,8 +18,7 @@ HOUR, DAY = 3600.0, 86400.0
 PATTERN_CUSTOMERS = 5
 
 
-@dataclass(frozen=True, slots=True)
-class Pattern:
+class Pattern(msgspec.Struct, frozen=True):
     """Posts like one post (itself included) in the last hour and day."""
 
     post_id: int

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 CARD = "card number"
 PHONE = "phone number"
@@ -49,8 +50,7 @@ _BOOKING = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     """One piece of personal data: its kind, where it is in the text, and a hint that does not reveal it."""
 
     kind: str

@@ -7,8 +7,9 @@ in the triage services); this module only reads the file and rejects unknown top
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from socialdesk.errors import UserError
 from socialdesk.locations import package_data_dir
@@ -16,12 +17,11 @@ from socialdesk.locations import package_data_dir
 SECTIONS = ("macro", "rule", "queue", "intent", "vip", "dm_template", "sla", "escalation", "automation")
 
 
-@dataclass(slots=True)
-class PlaybookFile:
+class PlaybookFile(msgspec.Struct):
     """A playbook's raw sections and where it came from (for error messages)."""
 
     source: str
-    sections: dict[str, object] = field(default_factory=dict)
+    sections: dict[str, object] = msgspec.field(default_factory=dict)
 
     def section(self, name: str, default: object = None) -> object:
         """One top-level section (list of tables for `[[macro]]`, `[[rule]]` ...)."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+import msgspec
 
 from socialdesk.errors import UserError
 from socialdesk.services.intents import parse_intent_section
@@ -22,13 +23,12 @@ from socialdesk.services.rules import named_languages
 from socialdesk.services.sla_policy import parse_escalation, parse_sla
 
 
-@dataclass(slots=True)
-class CheckReport:
+class CheckReport(msgspec.Struct):
     """What a check found: errors refuse the playbook, warnings do not."""
 
     source: str
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = msgspec.field(default_factory=list)
+    warnings: list[str] = msgspec.field(default_factory=list)
 
     @property
     def ok(self) -> bool:

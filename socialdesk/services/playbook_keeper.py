@@ -12,9 +12,10 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from socialdesk.config import SlaSettings
 from socialdesk.errors import UserError
@@ -33,8 +34,7 @@ if TYPE_CHECKING:
 _DIFF_MAX_CHARS = 20_000
 
 
-@dataclass(frozen=True, slots=True)
-class PlaybookState:
+class PlaybookState(msgspec.Struct, frozen=True):
     """The playbook in use and, when the file was refused, why.
 
     Attributes:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from socialdesk.errors import UserError
 from socialdesk.models import Status
@@ -57,8 +58,7 @@ class QueryError(UserError):
     """A query the parser cannot understand; the message says what and where, for inline display."""
 
 
-@dataclass(frozen=True, slots=True)
-class Term:
+class Term(msgspec.Struct, frozen=True):
     """One parsed term of a query."""
 
     negated: bool

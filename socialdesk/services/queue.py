@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from socialdesk.errors import UserError
 from socialdesk.models import Agent, PostRow, Status
@@ -58,8 +59,7 @@ ESCALATION_ROLES = DEFAULT_ROLES  # the playbook's [escalation] roles replace th
 APPROVER_ROLE = "approver"
 
 
-@dataclass(frozen=True, slots=True)
-class SavedQueue:
+class SavedQueue(msgspec.Struct, frozen=True):
     """A named filter from the playbook's `[[queue]]` (name, number key 1-9, query)."""
 
     name: str
@@ -123,8 +123,7 @@ def load_queues(playbook: PlaybookFile | None) -> list[SavedQueue]:
     return queues
 
 
-@dataclass(frozen=True, slots=True)
-class SlaClock:
+class SlaClock(msgspec.Struct, frozen=True):
     """Time left to first response (negative: overdue by that much)."""
 
     seconds_left: float

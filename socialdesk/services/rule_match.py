@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from socialdesk.models import Post
 from socialdesk.services.classify import Classification
@@ -15,8 +16,7 @@ WORD = re.compile(r"\w+")
 UTC = ZoneInfo("UTC")
 
 
-@dataclass(frozen=True, slots=True)
-class PostView:
+class PostView(msgspec.Struct, frozen=True):
     """What the conditions on a post itself read (not its text, not its author's history)."""
 
     network: str
@@ -42,8 +42,7 @@ class PostView:
         return self.detect() if self.detect is not None else ""
 
 
-@dataclass(frozen=True, slots=True)
-class TimeOfDay:
+class TimeOfDay(msgspec.Struct, frozen=True):
     """A daily window in a time zone ("18:00-08:00" runs past midnight)."""
 
     start: int  # minutes after midnight
@@ -59,16 +58,14 @@ class TimeOfDay:
         return minute >= self.start or minute < self.end
 
 
-@dataclass(slots=True)
-class AuthorFacts:
+class AuthorFacts(msgspec.Struct):
     """What the cache knows about a post's author before the post is stored."""
 
     prior_posts: int = 0  # rules ask only whether it is above 0: the cache's lookup says 1 for any number
     vip: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     """One validated `[[rule]]`: conditions (None: not checked) and actions."""
 
     name: str

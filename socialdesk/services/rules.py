@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from socialdesk.config import SlaSettings
 from socialdesk.models import Post
@@ -32,8 +33,7 @@ __all__ = ["AuthorFacts", "Decision", "Rule", "Triager", "parse_rule", "parse_vi
 PRIORITY_NAMES = ("low", "normal", "high", "urgent")
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(msgspec.Struct, frozen=True):
     """One post's triage and how it came about (for `rules explain` and the dry run)."""
 
     triage: Triage
@@ -43,15 +43,14 @@ class Decision:
     lang_guess: str | None = None  # the detected language, when a rule needed one ("" unsure)
 
 
-@dataclass(slots=True)
-class TriageContext:
+class TriageContext(msgspec.Struct):
     """Facts looked up once per batch, so rules never query the store per post.
 
     Attributes:
         authors: (network, author native id) -> facts about that author.
     """
 
-    authors: dict[tuple[str, str], AuthorFacts] = field(default_factory=dict)
+    authors: dict[tuple[str, str], AuthorFacts] = msgspec.field(default_factory=dict)
 
     def facts(self, post: Post) -> AuthorFacts:
         """The facts about a post's author (defaults when unknown)."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
+
+import msgspec
 
 from socialdesk.errors import UserError
 from socialdesk.services.rule_match import Rule
@@ -33,27 +34,25 @@ class RuleSets(TypedDict, total=False):
     stop: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Fired:
+class Fired(msgspec.Struct, frozen=True):
     """One rule that fired and what it set."""
 
     name: str
     sets: RuleSets
 
 
-@dataclass(slots=True)
-class Explanation:
+class Explanation(msgspec.Struct):
     """A post's path through the playbook."""
 
     post_id: int
     post: Post
     triage: Triage
-    fired: list[Fired] = field(default_factory=list)
+    fired: list[Fired] = msgspec.field(default_factory=list)
     stopped_by: str = ""
-    skipped: list[str] = field(default_factory=list)  # rules never evaluated (after the stop)
-    classification: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = msgspec.field(default_factory=list)  # rules never evaluated (after the stop)
+    classification: dict[str, str] = msgspec.field(default_factory=dict)
     stored: StoredTriage | None = None  # None: the cache holds no triage for it
-    automations: list[str] = field(default_factory=list)  # `automations.explain`'s lines
+    automations: list[str] = msgspec.field(default_factory=list)  # `automations.explain`'s lines
 
     def lines(self) -> list[str]:
         """The explanation as plain lines (post text is the caller's to sanitise; these hold none)."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NotRequired, TypedDict
+
+import msgspec
 
 from socialdesk.models import Post
 from socialdesk.store.playbook_queries import HIT_SPANS, rule_hit_counts
@@ -26,8 +27,7 @@ _TRIAGE_TAGS = frozenset({"spam", "vip"})
 _ROUTING_PREFIXES = ("queue:", "suggest:", "assign:")
 
 
-@dataclass(frozen=True, slots=True)
-class Reviewed:
+class Reviewed(msgspec.Struct, frozen=True):
     """One stored post re-triaged: the decision, and what the cache holds for it now."""
 
     post_id: int

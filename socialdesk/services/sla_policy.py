@@ -18,7 +18,8 @@ roles = ["supervisor", "legal", "duty-manager"]
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import msgspec
+from msgspec.structs import replace
 
 from socialdesk.config import SlaSettings
 from socialdesk.errors import UserError
@@ -30,8 +31,7 @@ _PRIORITY_KEYS = ("urgent", "high", "normal", "low")
 _HORIZON_SECONDS = 120 * 86400
 
 
-@dataclass(frozen=True, slots=True)
-class SlaTarget:
+class SlaTarget(msgspec.Struct, frozen=True):
     """One `[[sla.policy]]`: conditions (None: not checked) and the target in minutes."""
 
     name: str
@@ -49,11 +49,10 @@ class SlaTarget:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class SlaPolicy:
+class SlaPolicy(msgspec.Struct, frozen=True):
     """First-response targets: the first matching policy, else the priority's; on business hours if set."""
 
-    targets: SlaSettings = field(default_factory=SlaSettings)
+    targets: SlaSettings = msgspec.field(default_factory=SlaSettings)
     policies: tuple[SlaTarget, ...] = ()
     hours: BusinessHours | None = None
 

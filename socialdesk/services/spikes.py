@@ -16,8 +16,9 @@ import math
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TypeVar
+
+import msgspec
 
 from socialdesk.similarity import words
 from socialdesk.store import similar_index as si
@@ -108,8 +109,7 @@ def baselines(
     return expected
 
 
-@dataclass(frozen=True, slots=True)
-class Spike:
+class Spike(msgspec.Struct, frozen=True):
     """A group of posts far above its baseline in the last WINDOW."""
 
     kind: str  # one of KINDS

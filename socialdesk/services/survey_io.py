@@ -16,8 +16,9 @@ import json
 import math
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from socialdesk.errors import UserError
 from socialdesk.sanitize import clean
@@ -33,8 +34,7 @@ class AnswerError(ValueError):
     """A line that is not a survey answer (the message says why)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(msgspec.Struct, frozen=True):
     """One survey answer as imported."""
 
     post_id: int
@@ -43,8 +43,7 @@ class Answer:
     answered_at: float
 
 
-@dataclass(slots=True)
-class SurveyImport:
+class SurveyImport(msgspec.Struct):
     """What an import did."""
 
     lines: int = 0

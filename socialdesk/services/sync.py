@@ -9,9 +9,10 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
+
+import msgspec
 
 from socialdesk.connectors.admit import admit_all
 from socialdesk.connectors.base import (
@@ -70,8 +71,7 @@ class TriageBatches(Protocol):
     def start(self, posts: Sequence[Post], more: bool = False) -> PreparedBatch: ...
 
 
-@dataclass(slots=True)
-class _Deferred:
+class _Deferred(msgspec.Struct):
     """A plain TriageFn's batch: all the work happens in `finish`."""
 
     triage: TriageFn | None
@@ -81,8 +81,7 @@ class _Deferred:
         return self.triage(self.posts, store) if self.triage is not None else None
 
 
-@dataclass(slots=True)
-class _InProcess:
+class _InProcess(msgspec.Struct):
     """Batches for a TriageFn without `batches()` (or none): triage when the page is stored."""
 
     triage: TriageFn | None
@@ -121,8 +120,7 @@ class SourceState(StrEnum):
     OFFLINE = "offline"
 
 
-@dataclass(slots=True)
-class Source:
+class Source(msgspec.Struct):
     """One account's connector and the name its cursor is kept under."""
 
     name: str
@@ -134,13 +132,12 @@ class Source:
         return self.connector.name
 
 
-@dataclass(slots=True)
-class SyncReport:
+class SyncReport(msgspec.Struct):
     """The outcome of syncing one source once."""
 
     source: str
     state: SourceState
-    new_ids: list[int] = field(default_factory=list)
+    new_ids: list[int] = msgspec.field(default_factory=list)
     updated: int = 0
     quarantined: int = 0
     message: str = ""

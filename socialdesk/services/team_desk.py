@@ -11,9 +11,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
+
+import msgspec
 
 from socialdesk.errors import UserError
 from socialdesk.models import Status
@@ -41,8 +42,7 @@ class TeamOffline(UserError):
     """The team database cannot be reached now (the line says why)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Claimed:
+class Claimed(msgspec.Struct, frozen=True):
     """A conversation this desk claimed: the team's id and the cached post the desk opens."""
 
     conversation_id: int
@@ -51,8 +51,7 @@ class Claimed:
     taken_over_from: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Replayed:
+class Replayed(msgspec.Struct, frozen=True):
     """What replaying the journal did: actions applied, and conflicts to show the agent (one line each)."""
 
     applied: int = 0

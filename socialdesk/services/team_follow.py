@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+import msgspec
 
 from socialdesk.services import team_replica
 from socialdesk.services.team_desk import Replayed, TeamDesk, TeamOffline
@@ -26,13 +27,12 @@ WAKE_EVERY = 0.5  # how often the wait for a notification looks at the stop flag
 BEHIND_FIRST = 0.02  # the first look again at rows an older open transaction held back
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
+class Link(msgspec.Struct, frozen=True):
     """The desk's link to the team database: `online`, or why not."""
 
     online: bool
     reason: str = ""
-    replayed: Replayed = field(default_factory=Replayed)
+    replayed: Replayed = msgspec.field(default_factory=Replayed)
     lost_claims: tuple[int, ...] = ()
 
 

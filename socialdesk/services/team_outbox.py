@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from socialdesk.models import ReplyState
 from socialdesk.store import reply_moves, team_replies
@@ -33,8 +34,7 @@ IDLE_WAIT = 5.0  # seconds between looks for replies to hand over when nothing w
 HAND_OVER_PAGE = 50  # replies read from the cache per round (the lock is let go between rounds)
 
 
-@dataclass(frozen=True, slots=True)
-class HandedOver:
+class HandedOver(msgspec.Struct, frozen=True):
     """What one hand-over round did: replies handed over, and those that cannot be (failed here)."""
 
     handed: int = 0

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from socialdesk.errors import UserError
 from socialdesk.services.macros import Macros, parse_macros
@@ -28,8 +29,7 @@ SHARED_SECTIONS = ("macro", "dm_template")  # what the team's set holds of a pla
 NONE_YET = "the team playbook (none published yet: a supervisor runs `socialdesk team playbook push FILE`)"
 
 
-@dataclass(frozen=True, slots=True)
-class Pushed:
+class Pushed(msgspec.Struct, frozen=True):
     """What `push_file` did: the new version (None: the team's set is this one already), what it holds."""
 
     version: int | None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from socialdesk.models import Author, Post
 from socialdesk.store import (
@@ -47,31 +48,30 @@ TABLES = (
 PAGE = 500
 
 
-@dataclass(slots=True)
-class Pulled:
+class Pulled(msgspec.Struct):
     """What one read of the feed brought: rows per table, new post ids, conversations that changed."""
 
-    rows: dict[str, int] = field(default_factory=dict)
-    new_post_ids: list[int] = field(default_factory=list)
-    conversations: set[tuple[str, str]] = field(default_factory=set)
+    rows: dict[str, int] = msgspec.field(default_factory=dict)
+    new_post_ids: list[int] = msgspec.field(default_factory=list)
+    conversations: set[tuple[str, str]] = msgspec.field(default_factory=set)
     """(network, key) of conversations whose queue state changed (status, assignee, due time, triage)."""
-    threads: set[int] = field(default_factory=set)
+    threads: set[int] = msgspec.field(default_factory=set)
     """Team conversations whose thread gained a note or an outbox reply."""
-    marks: set[int] = field(default_factory=set)
+    marks: set[int] = msgspec.field(default_factory=set)
     """Team conversations whose claim or presence changed (who holds, views, types)."""
-    replies: list[team_replies.Moved] = field(default_factory=list)
+    replies: list[team_replies.Moved] = msgspec.field(default_factory=list)
     """Replies of the shared outbox whose state changed (this desk's among them: sent, failed ...)."""
     playbook: tuple[int, str] | None = None
     """(version, who published it) of the team's canned replies when a newer set replaced the one held."""
     refused: dict[str, str] | None = None
     """Every account whose credentials the network refuses to the hub, and why (None: not read)."""
-    newly_refused: list[tuple[str, str]] = field(default_factory=list)
+    newly_refused: list[tuple[str, str]] = msgspec.field(default_factory=list)
     """(account, why) of the accounts this read found newly refused."""
-    customers: set[int] = field(default_factory=set)
+    customers: set[int] = msgspec.field(default_factory=set)
     """Cached customers whose fields a colleague changed (the customer pane shows them)."""
     notices: int = 0
     """The team's notices added to the cache (the desk shows those for its agent)."""
-    behind: set[str] = field(default_factory=set)
+    behind: set[str] = msgspec.field(default_factory=set)
     """Tables read with committed rows still held back by an older open transaction: read again soon."""
 
     @property

@@ -8,8 +8,9 @@ network for the thread. The desk does that in a worker when a thread is opened.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from socialdesk.connectors.admit import admit_all
 from socialdesk.connectors.base import Connector
@@ -25,14 +26,13 @@ if TYPE_CHECKING:
 CONTEXT_ONLY = Triage(status="resolved", actionable=False)
 
 
-@dataclass(slots=True)
-class ThreadRefresh:
+class ThreadRefresh(msgspec.Struct):
     """What refreshing one thread changed in the cache."""
 
     post_id: int
-    inserted: list[int] = field(default_factory=list)
+    inserted: list[int] = msgspec.field(default_factory=list)
     updated: int = 0
-    deleted: list[int] = field(default_factory=list)
+    deleted: list[int] = msgspec.field(default_factory=list)
 
 
 def _triage(post: Post, focus: PostRow) -> Triage:

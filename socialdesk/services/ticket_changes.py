@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from socialdesk.errors import UserError
 from socialdesk.store import Store, queries, tickets
 
 
-@dataclass(frozen=True, slots=True)
-class TicketChange:
+class TicketChange(msgspec.Struct, frozen=True):
     """What a merge or split did, in words, and what undoing it takes."""
 
     message: str

@@ -4,14 +4,14 @@ cleared when they work again, so `doctor`, the desk and a later headless sync al
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+
+import msgspec
 
 FIRST_WAIT = 300.0  # seconds a headless sync leaves an account alone after its first refusal
 LONGEST_WAIT = 6 * 3600.0  # the wait doubles with each refusal, up to this
 
 
-@dataclass(frozen=True, slots=True)
-class AuthMark:
+class AuthMark(msgspec.Struct, frozen=True):
     """An account the network refused: why, when, how many times in a row, and when to try again."""
 
     account: str

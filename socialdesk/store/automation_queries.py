@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 # Statuses in which a customer is waiting for us (pending waits on the customer, snoozed on a time).
 WAITING = ("new", "open", "escalated")
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
+class Notice(msgspec.Struct, frozen=True):
     """One notification: what it is about and who it is for."""
 
     id: int

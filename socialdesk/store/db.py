@@ -8,9 +8,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from socialdesk.models import Post
 from socialdesk.sanitize import scrub
@@ -41,8 +42,7 @@ ON CONFLICT (network, native_id) DO UPDATE SET
 """
 
 
-@dataclass(slots=True)
-class Triage:
+class Triage(msgspec.Struct):
     """Classification computed before a post is stored (by the triage service's rules)."""
 
     status: str = "new"

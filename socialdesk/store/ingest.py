@@ -14,8 +14,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from operator import attrgetter
+
+import msgspec
 
 from socialdesk.models import Post
 from socialdesk.store.aliases import canonicalize, remember_uris
@@ -58,11 +59,10 @@ def put_back(posts: Sequence[Post], saved: Sequence[tuple[object, ...]]) -> None
             setattr(post, name, value)
 
 
-@dataclass(slots=True)
-class Stored:
+class Stored(msgspec.Struct):
     """What one batch did: new post ids, refreshed posts, posts quarantined as impossible to store."""
 
-    inserted: list[int] = field(default_factory=list)
+    inserted: list[int] = msgspec.field(default_factory=list)
     updated: int = 0
     quarantined: int = 0
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from socialdesk.store.queries import PostFilter, filter_sql
 from socialdesk.store.rows import json_array
@@ -33,8 +34,7 @@ _TEMP_TABLES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Backlog:
+class Backlog(msgspec.Struct, frozen=True):
     """Open actionable customer posts right now, and how old they are."""
 
     size: int

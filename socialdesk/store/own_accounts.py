@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from socialdesk.models import Author, Post
 
 
-@dataclass(frozen=True, slots=True)
-class OwnIdentity:
+class OwnIdentity(msgspec.Struct, frozen=True):
     """One of our accounts as its network shows authors (handles and profile urls are global; an
     author's native id may be one server's own, so it counts only for the account that saw it)."""
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class PlaybookVersion:
+class PlaybookVersion(msgspec.Struct, frozen=True):
     """One accepted playbook: when, by whom, from which file, and its text."""
 
     id: int

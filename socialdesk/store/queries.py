@@ -8,7 +8,8 @@ scrolled. Rows become `PostRow`s by column name (`ROW_COLUMNS` names each column
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+
+import msgspec
 
 from socialdesk.models import Customer, Identity, PostRow, Thread
 from socialdesk.store import queue_tally
@@ -25,8 +26,7 @@ ROW_COLUMNS = (
 _FEED_KEY = ("p.created_at", "p.id")
 
 
-@dataclass(frozen=True, slots=True)
-class PostFilter:
+class PostFilter(msgspec.Struct, frozen=True):
     """A set of conditions on posts (aliased `p`), plus an optional FTS5 match expression.
 
     The search and saved-queue services compile agents' queries into this; the store only runs it.
@@ -46,19 +46,17 @@ ALL = PostFilter()
 INBOUND = PostFilter(where=("p.is_ours = 0",))  # the queue: what customers wrote, not our replies
 
 
-@dataclass(frozen=True, slots=True)
-class PageKey:
+class PageKey(msgspec.Struct, frozen=True):
     """The keyset position of a row: feeds sort by (created_at, id), searches by id alone."""
 
     created_at: float
     id: int
 
 
-@dataclass(slots=True)
-class Page:
+class Page(msgspec.Struct):
     """Rows in display order (newest first) and whether more exist beyond the last one."""
 
-    rows: list[PostRow] = field(default_factory=list)
+    rows: list[PostRow] = msgspec.field(default_factory=list)
     more: bool = False
 
 

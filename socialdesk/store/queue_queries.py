@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+
+import msgspec
 
 from socialdesk.models import PostRow
 from socialdesk.store import tickets
@@ -24,8 +25,7 @@ OPEN_STATUSES = ("new", "open")
 WORKING_STATUSES = ("new", "open", "pending", "escalated")
 
 
-@dataclass(frozen=True, slots=True)
-class QueueKey:
+class QueueKey(msgspec.Struct, frozen=True):
     """A row's position in queue order (all ascending)."""
 
     neg_priority: int
@@ -39,7 +39,6 @@ class QueueKey:
         return cls(-row.priority, NO_DUE if row.due_at is None else row.due_at, row.created_at, row.id)
 
 
-@dataclass(slots=True)
 class QueuePage(Page):
     """Rows in queue order, whether more follow (in the walk's direction), and the key to continue from."""
 
@@ -244,8 +243,7 @@ def insert_note(conn: sqlite3.Connection, post_id: int, agent: str, text: str, a
     return int(cur.lastrowid or 0)
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
+class Note(msgspec.Struct, frozen=True):
     """An internal note on a conversation (never sent to the network)."""
 
     id: int
@@ -285,8 +283,7 @@ def conversation_status(conn: sqlite3.Connection, post_id: int) -> str:
     return next(iter(statuses), "")
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
+class AuditEntry(msgspec.Struct, frozen=True):
     """One line of the audit log."""
 
     id: int

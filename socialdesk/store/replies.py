@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+
+import msgspec
 
 from socialdesk.models import ReplyState
 from socialdesk.store.reply_moves import DUE_AT, PENDING
@@ -16,8 +17,7 @@ from socialdesk.store.rows import keyset_page, marks, read, read_one
 _S = ReplyState
 
 
-@dataclass(slots=True)
-class ReplyRow:
+class ReplyRow(msgspec.Struct):
     """One reply in the outbox (a row of `replies`)."""
 
     id: int
@@ -47,10 +47,10 @@ class ReplyRow:
 
     def as_dict(self) -> dict[str, object]:
         """The row as plain data (`outbox list --json`)."""
-        return {name: getattr(self, name) for name in self.__slots__}
+        return msgspec.structs.asdict(self)
 
 
-COLUMNS = ", ".join(f.name for f in fields(ReplyRow))
+COLUMNS = ", ".join(ReplyRow.__struct_fields__)
 _SELECT = f"SELECT {COLUMNS} FROM replies"
 
 
@@ -144,8 +144,7 @@ def held_by_auth(conn: sqlite3.Connection, network: str, account: str) -> list[R
     )
 
 
-@dataclass(frozen=True, slots=True)
-class PendingApproval:
+class PendingApproval(msgspec.Struct, frozen=True):
     """A reply on an escalated conversation waiting for an approver."""
 
     reply_id: int

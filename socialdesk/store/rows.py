@@ -1,21 +1,24 @@
-"""Rows read by column name into dataclasses, and the one keyset-page query every list of the cache uses."""
+"""Rows read by column name into records, and the one keyset-page query every list of the cache uses."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from functools import cache
 from typing import TypeVar, cast
 
+import msgspec
+
 T = TypeVar("T")
 
 
 @cache
-def _bool_fields(cls: type) -> frozenset[str]:
-    """The fields of a dataclass typed `bool`: SQLite hands them back as 0 or 1."""
-    return frozenset(f.name for f in dataclasses.fields(cls) if f.type in ("bool", bool))
+def _bool_fields(cls: object) -> frozenset[str]:
+    """The fields of a struct typed `bool`: SQLite hands them back as 0 or 1."""
+    if isinstance(cls, type) and issubclass(cls, msgspec.Struct):
+        return frozenset(f.name for f in msgspec.structs.fields(cls) if f.type is bool)
+    return frozenset()
 
 
 @cache
@@ -25,7 +28,7 @@ def _builder(cls: Callable[..., T], names: tuple[str, ...]) -> Callable[[tuple[o
     Written out once per query shape, as `dataclasses` and `namedtuple` write their methods: a keyword
     call per row costs what a hand-written one does (a dict per row made feed pages twice as slow).
     """
-    bools = _bool_fields(cls) if isinstance(cls, type) and dataclasses.is_dataclass(cls) else frozenset()
+    bools = _bool_fields(cls)
     for name in names:
         if not name.isidentifier():
             raise TypeError(f"column {name!r} is not a field name: name it with AS")
@@ -39,8 +42,8 @@ def read(cls: Callable[..., T], cursor: sqlite3.Cursor) -> Iterator[T]:
     """Each row of `cursor` as `cls(**{column name: value})`.
 
     The query names every column after the field it fills (`AS name` where an expression or a join
-    needs it); a dataclass's `bool` fields get real booleans. A column no field takes is a TypeError,
-    so a query and its dataclass cannot drift apart silently.
+    needs it); a record's `bool` fields get real booleans. A column no field takes is a TypeError,
+    so a query and its record cannot drift apart silently.
     """
     build = _builder(cls, tuple(d[0] for d in cursor.description))
     return map(build, cursor)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from socialdesk import similarity
 from socialdesk.models import Post
@@ -57,8 +58,7 @@ def similar_posts(conn: sqlite3.Connection, post_id: int, since: float) -> list[
     return similarity.similar_among(signature, [(r[0], r[1]) for r in candidates])
 
 
-@dataclass(frozen=True, slots=True)
-class Voices:
+class Voices(msgspec.Struct, frozen=True):
     """How many posts, from how many customers, on which networks."""
 
     posts: int

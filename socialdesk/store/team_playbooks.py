@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 
-@dataclass(frozen=True, slots=True)
-class CachedPlaybook:
+
+class CachedPlaybook(msgspec.Struct, frozen=True):
     """The team's set as last read: version, who published it, its `[[macro]]` tables and `[dm_template]`."""
 
     version: int

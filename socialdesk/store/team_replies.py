@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from socialdesk.models import ReplyState
 from socialdesk.store.replies import COLUMNS, ReplyRow
@@ -33,8 +34,7 @@ _FOLLOWED = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Waiting:
+class Waiting(msgspec.Struct, frozen=True):
     """A reply (all parts of a thread) still to hand over, and the post it answers."""
 
     parts: tuple[ReplyRow, ...]
@@ -42,8 +42,7 @@ class Waiting:
     native_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class Moved:
+class Moved(msgspec.Struct, frozen=True):
     """A reply of the cache whose team row moved: the outbox event the desk reports."""
 
     reply_id: int

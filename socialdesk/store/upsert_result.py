@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 
-@dataclass(slots=True)
-class UpsertResult:
+class UpsertResult(msgspec.Struct):
     """What one batch did to the cache."""
 
-    inserted: list[int] = field(default_factory=list)
+    inserted: list[int] = msgspec.field(default_factory=list)
     updated: int = 0

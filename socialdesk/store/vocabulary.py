@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class Vocabulary:
+class Vocabulary(msgspec.Struct, frozen=True):
     """The values the cache holds for the search fields whose values are open-ended.
 
     Given to `services.query.parse_query`, a `network:` or `assigned:` value outside it is an error,

@@ -8,8 +8,9 @@ on one conversation impossible, whatever the interleaving.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from socialdesk.errors import UserError
 from socialdesk.team import audit, roles
@@ -33,8 +34,7 @@ class ClaimConflict(UserError):
     """Someone else holds the conversation (the desk shows who, never overwrites it)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
+class Claim(msgspec.Struct, frozen=True):
     """A live claim this agent holds."""
 
     conversation_id: int

@@ -10,8 +10,9 @@ the other changes nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from socialdesk.team import audit
 
@@ -19,8 +20,7 @@ if TYPE_CHECKING:
     import psycopg
 
 
-@dataclass(frozen=True, slots=True)
-class TeamPost:
+class TeamPost(msgspec.Struct, frozen=True):
     """The team's copy of a post a desk answers: its ids there and the account that answers it."""
 
     post_id: int

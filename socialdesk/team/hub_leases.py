@@ -14,8 +14,9 @@ once its lease has ended, a contender ends that session (`pg_terminate_backend`)
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 if TYPE_CHECKING:
     import psycopg
@@ -30,8 +31,7 @@ def lock_key(account: str) -> int:
     return zlib.crc32(account.encode("utf-8")) & 0x7FFFFFFF
 
 
-@dataclass(frozen=True, slots=True)
-class Lease:
+class Lease(msgspec.Struct, frozen=True):
     """One hub's leadership of one account, as granted or last renewed."""
 
     account: str

@@ -10,8 +10,9 @@ which desks may have corrected, stays.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from socialdesk.team.hub_leases import Lease, fence
 from socialdesk.team.notices import raise_notices
@@ -68,8 +69,7 @@ WHERE id = %(id)s
 """
 
 
-@dataclass(slots=True)
-class Published:
+class Published(msgspec.Struct):
     """What one page did to the shared database."""
 
     inserted: int = 0

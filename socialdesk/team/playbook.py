@@ -7,8 +7,9 @@ Pushes lock the table, so version numbers follow commit order and the newest ver
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from socialdesk.team import audit, roles
 
@@ -16,8 +17,7 @@ if TYPE_CHECKING:
     import psycopg
 
 
-@dataclass(frozen=True, slots=True)
-class Version:
+class Version(msgspec.Struct, frozen=True):
     """One published set: its number, who published it from which file and when, and its content."""
 
     version: int

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from socialdesk.team import roles
 
@@ -14,8 +15,7 @@ if TYPE_CHECKING:
 OPEN_WORK = ("new", "open", "pending", "snoozed", "escalated")
 
 
-@dataclass(frozen=True, slots=True)
-class AgentLoad:
+class AgentLoad(msgspec.Struct, frozen=True):
     """One team member and the conversations they hold live claims on, oldest claim first."""
 
     agent: str
@@ -23,8 +23,7 @@ class AgentLoad:
     claimed: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Breach:
+class Breach(msgspec.Struct, frozen=True):
     """A conversation past its first-response due time with no response yet."""
 
     conversation_id: int
@@ -34,13 +33,12 @@ class Breach:
     """Seconds past due_at, by the server's clock."""
 
 
-@dataclass(frozen=True, slots=True)
-class SupervisorView:
+class SupervisorView(msgspec.Struct, frozen=True):
     """What the supervisor screen shows, read in one snapshot."""
 
     at: float
     agents: tuple[AgentLoad, ...]
-    queue: dict[str, int] = field(default_factory=dict)
+    queue: dict[str, int] = msgspec.field(default_factory=dict)
     """Conversations per open status (every status of OPEN_WORK, 0 when none)."""
     claimable: int = 0
     """New or open conversations with no live claim."""

@@ -17,14 +17,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import msgspec
 
-@dataclass
-class Request:
+
+class Request(msgspec.Struct):
     """One request as the server saw it."""
 
     method: str
@@ -43,8 +43,7 @@ class Request:
         return json.loads(self.body or b"null")
 
 
-@dataclass
-class Reply:
+class Reply(msgspec.Struct):
     """What to answer.
 
     Attributes:
@@ -57,7 +56,7 @@ class Reply:
 
     status: int = 200
     body: Any = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
     drop: bool = False
     delay: float = 0.0
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
+import msgspec
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
@@ -28,8 +28,7 @@ GUTTER = 2  # right of the text: a space, then the scrollbar
 BAR_ACTIONS = {"scroll_up": "page_up", "scroll_down": "page_down"}
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
+class Block(msgspec.Struct, frozen=True):
     """One piece of a document.
 
     Attributes:

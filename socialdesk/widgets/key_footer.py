@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -14,8 +13,7 @@ from textual.widget import Widget
 PALETTE_EDGE = "▏"  # the left edge of the palette key: Textual's `vkey` border
 
 
-@dataclass(frozen=True, slots=True)
-class FooterEntry:
+class FooterEntry(msgspec.Struct, frozen=True):
     """One key as the footer offers it."""
 
     key: str  # the key pressed when the entry is clicked

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Protocol
 
+import msgspec
 from rich.text import Text
 from textual import events
 from textual.message import Message
@@ -15,8 +15,7 @@ from textual.widget import Widget
 from socialdesk.sanitize import clean
 
 
-@dataclass(frozen=True, slots=True)
-class QueueTab:
+class QueueTab(msgspec.Struct, frozen=True):
     """One saved queue as the strip shows it."""
 
     name: str

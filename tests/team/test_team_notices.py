@@ -3,10 +3,10 @@ desk's cache, once, on the post it was raised for."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import msgspec.structs
 import psycopg
 import pytest
 
@@ -26,7 +26,7 @@ VIP = ("desk", "rule 'vip'")
 def noticing(posts: Sequence[Post], store: Store) -> list[Triage]:
     """The solo desk's triage with a rule that notifies the desk of customer 1's posts."""
     return [
-        dataclasses.replace(t, notify=(VIP,) if p.author.handle.startswith("user101") else ())
+        msgspec.structs.replace(t, notify=(VIP,) if p.author.handle.startswith("user101") else ())
         for p, t in zip(posts, TRIAGER.triage_many(posts, store), strict=True)
     ]
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from socialdesk.app import SocialDeskApp
 from socialdesk.widgets.composer import Composer

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import replace
 from pathlib import Path
 
+from msgspec.structs import replace
 from textual.message import Message
 
 from socialdesk.cli import make_app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from socialdesk.models import Author, Post
 from socialdesk.store import Store, Triage

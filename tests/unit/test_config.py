@@ -65,7 +65,7 @@ def test_example_config_documents_every_option() -> None:
     settings = config.load(example)
     assert settings.source == str(example)
     for section in (config.DeskSettings, config.SlaSettings, config.HoursSettings, config.TeamSettings):
-        for field in section.__dataclass_fields__:
+        for field in section.__struct_fields__:
             shown = f"{field} =" in text or f"[desk.{field}]" in text
             assert shown, f"config.example.toml does not show {field}"
 

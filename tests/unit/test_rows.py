@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 
+import msgspec
 import pytest
 
 from socialdesk.store.rows import keyset_page, read, read_one
 
 
-@dataclass(slots=True)
-class Item:
+class Item(msgspec.Struct):
     id: int
     rank: int
     name: str
