@@ -353,6 +353,7 @@ class DeskScreen(
             elif event.state == "sent":
                 self.notify("Reply sent", markup=False)
         self.refresh_thread()
+        self.refresh_quit_question()
 
     # -- what the footer offers -----------------------------------------------------------------------
 

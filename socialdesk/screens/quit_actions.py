@@ -15,17 +15,21 @@ if TYPE_CHECKING:
 class QuitChecked(Message):
     """The outbox was read before quitting: the replies that have not left (`total` in all)."""
 
-    def __init__(self, pending: list[PendingReply], total: int) -> None:
+    def __init__(self, pending: list[PendingReply], total: int, again: bool = False) -> None:
         super().__init__()
         self.pending = pending
         self.total = total
+        self.again = again  # read again for the question already open
 
 
 class QuitActions(HostScreen):
     """`quit_unless_replies_wait`, which the desk's quit key and the app's quit call (`self` is the desk)."""
 
-    def quit_unless_replies_wait(self) -> None:
-        """Quit, after asking if replies have not left yet (they would leave at the next start)."""
+    def quit_unless_replies_wait(self, again: bool = False) -> None:
+        """Quit, after asking if replies have not left yet (they would leave at the next start).
+
+        `again`: the question is open and a reply changed state; read the outbox for it once more.
+        """
         outbox = self.outbox
         store = self.ctx.store
 
@@ -43,13 +47,30 @@ class QuitActions(HostScreen):
                 to = f"@{post.author_handle} on {network}" if post is not None else network
                 due = row.send_after if row.state == "queued" else None
                 pending.append(PendingReply(("DM to " if row.dm else "reply to ") + to, row.text, due))
-            self.post_message(QuitChecked(pending, total))
+            self.post_message(QuitChecked(pending, total, again))
 
         self.run_worker(work, thread=True, exit_on_error=False, group="quit", description="check the outbox")
+
+    def refresh_quit_question(self) -> None:
+        """Read the outbox again for the quit question, if it is open (a reply left, failed, came back)."""
+        from socialdesk.screens.quit_confirm import QuitScreen
+
+        if isinstance(self.app.screen, QuitScreen):
+            self.quit_unless_replies_wait(again=True)
 
     def on_quit_checked(self, message: QuitChecked) -> None:
         from socialdesk.screens.quit_confirm import QuitScreen
 
+        question = self.app.screen if isinstance(self.app.screen, QuitScreen) else None
+        if message.again and question is None:
+            return  # the agent answered meanwhile
+        more = message.total - len(message.pending)
+        if question is not None:
+            if message.pending:
+                question.show(message.pending, more)
+            else:
+                question.dismiss(True)  # nothing left to wait for: quit, as the agent asked
+            return
         if not message.pending:
             self.app.exit()
             return
@@ -58,5 +79,4 @@ class QuitActions(HostScreen):
             if quit_anyway:
                 self.app.exit()
 
-        more = message.total - len(message.pending)
-        self.app.push_screen(QuitScreen(message.pending, more), answered)
+        self.app.push_screen(QuitScreen(message.pending, more, clock=self.outbox.clock), answered)

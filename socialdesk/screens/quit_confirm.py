@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 
 import msgspec
 from rich.text import Text
@@ -26,7 +28,11 @@ class PendingReply(msgspec.Struct, frozen=True):
 
 
 class QuitScreen(ModalScreen[bool]):
-    """`y` quits anyway (the replies leave at the next start), `n`/escape stays. Dismisses True to quit."""
+    """`y` quits anyway (the replies leave at the next start), `n`/escape stays. Dismisses True to quit.
+
+    While it is open, each undo window counts down, and the desk hands it the outbox again whenever a
+    reply changes state (`show`); once none is left to send, the desk quits, as the agent asked.
+    """
 
     DEFAULT_CSS = """
     QuitScreen {
@@ -44,35 +50,53 @@ class QuitScreen(ModalScreen[bool]):
         Binding("n,escape", "stay", "Stay", id="quit.cancel"),
     ]
 
-    def __init__(self, pending: list[PendingReply], more: int = 0, now: float | None = None) -> None:
+    def __init__(
+        self, pending: list[PendingReply], more: int = 0, clock: Callable[[], float] = time.time
+    ) -> None:
         super().__init__()
         self.pending = pending
         self.more = more
-        self.now = time.time() if now is None else now
+        self.clock = clock
 
     def compose(self) -> ComposeResult:
-        count = len(self.pending) + self.more
         with Vertical():
-            yield Static(
-                Text(f"{count} {'reply has' if count == 1 else 'replies have'} not left yet"), id="quit-title"
-            )
-            for reply in self.pending[:SHOWN]:
-                yield Static(self._line(reply), classes="quit-reply")
-            if count > SHOWN:
-                yield Static(Text(f"… and {count - SHOWN} more (o: the outbox)"), classes="quit-reply")
+            yield Static(id="quit-title")
+            yield Static(id="quit-replies", classes="quit-reply")
             yield Static(
                 Text(
                     "They are kept, and sent the next time socialdesk runs online (not now).\n"
-                    "y quit anyway · n or escape stay until they leave"
+                    "The desk quits by itself once they have left.\n"
+                    "y quit anyway · n or escape stay"
                 ),
                 id="quit-keys",
             )
 
-    def _line(self, reply: PendingReply) -> Text:
+    def on_mount(self) -> None:
+        self._draw()
+        self.set_interval(1.0, self._draw)  # the undo windows' countdowns
+
+    def show(self, pending: list[PendingReply], more: int) -> None:
+        """The replies that have still not left, as the outbox was just read."""
+        self.pending = pending
+        self.more = more
+        self._draw()
+
+    def _draw(self) -> None:
+        count = len(self.pending) + self.more
+        title = f"{count} {'reply has' if count == 1 else 'replies have'} not left yet"
+        self.query_one("#quit-title", Static).update(Text(title))
+        now = self.clock()
+        lines = [self._line(reply, now) for reply in self.pending[:SHOWN]]
+        if count > SHOWN:
+            lines.append(Text(f"… and {count - SHOWN} more (o: the outbox)"))
+        self.query_one("#quit-replies", Static).update(Text("\n").join(lines))
+
+    @staticmethod
+    def _line(reply: PendingReply, now: float) -> Text:
         if reply.due is None:
             when = "waiting to retry"
-        elif reply.due > self.now:
-            when = f"undo window: sends in {int(reply.due - self.now) + 1} s"
+        elif reply.due > now:
+            when = f"undo window: sends in {math.ceil(reply.due - now)} s"
         else:
             when = "due now"
         line = Text(f"→ {clean(reply.to, single_line=True)} · {when}\n  ")
