@@ -243,11 +243,20 @@ def run(options: Options, say: Callable[[str], None] = print) -> dict[str, Any]:
 
 
 def _commit() -> str:
-    """The checkout's commit ("" outside a git checkout), with `+` when it has uncommitted changes."""
+    """The checkout's commit ("" outside a git checkout), with `+` when it has uncommitted changes.
+
+    An install inside some other repository (site-packages under a pyenv checkout) is not a checkout
+    of ours: the package's own files must be tracked where it sits.
+    """
     import socialdesk
 
     where = Path(socialdesk.__file__).resolve().parent
     try:
+        tracked = subprocess.run(
+            ["git", "ls-files", "--error-unmatch", "__init__.py"], cwd=where, capture_output=True, timeout=10
+        )
+        if tracked.returncode != 0:
+            return ""
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
