@@ -163,8 +163,12 @@ def _growth(before: Any, top: int = 25) -> list[str]:
     return lines
 
 
-def judge(result: dict[str, Any]) -> dict[str, float]:
-    """RSS growth after the warm-up, and the last tenth's key p99 against the first tenth's."""
+def judge(result: dict[str, Any]) -> dict[str, Any]:
+    """RSS growth after the warm-up, and the last tenth's key p99 against the first tenth's.
+
+    Each tenth's p99 is kept too (None: no key timed in it), so a drift can be read afterwards as a
+    trend or one slow tenth.
+    """
     duration = result["minutes"] * 60
     rss = result["rss"]
     warm = [kib for at, kib in rss if WARM_UP * duration <= at <= (WARM_UP + 0.05) * duration] or [rss[0][1]]
@@ -185,4 +189,13 @@ def judge(result: dict[str, Any]) -> dict[str, float]:
         "p99_last_tenth_ms": p99_last * 1000,
         "p99_drift": p99_last / p99_first if first and last else float("nan"),
         "keys_timed": len(result["keys"]),
+        "p99_by_tenth_ms": _p99_by_tenth(keys, duration),
     }
+
+
+def _p99_by_tenth(keys: list[tuple[float, float]], duration: float) -> list[float | None]:
+    """The key p99 of each tenth of the run, in ms."""
+    tenths: list[list[float]] = [[] for _ in range(10)]
+    for at, latency in keys:
+        tenths[min(9, int(10 * at / duration))].append(latency)
+    return [quantile(t, 0.99) * 1000 if t else None for t in tenths]

@@ -40,6 +40,8 @@ def test_the_soak_is_judged_after_its_warm_up() -> None:
     verdict = soak.judge(result)
     assert verdict["rss_growth"] == pytest.approx(0.02, abs=1e-3)
     assert verdict["p99_drift"] == pytest.approx(1.3)
+    # Each tenth's p99: the slower keys are the last tenth's alone.
+    assert verdict["p99_by_tenth_ms"] == [pytest.approx(10.0)] * 9 + [pytest.approx(13.0)]
 
 
 def test_without_a_length_the_soak_never_runs() -> None:
@@ -60,6 +62,7 @@ def test_a_tenth_with_no_key_timed_falls_back_to_the_first_and_last_keys_timed()
     verdict = soak.judge(result)
     assert math.isfinite(verdict["p99_drift"])
     assert verdict["p99_first_tenth_ms"] == 10.0 and verdict["p99_last_tenth_ms"] == 12.0
+    assert verdict["p99_by_tenth_ms"][0] is None and verdict["p99_by_tenth_ms"][-1] is None
 
 
 def test_the_soaks_own_samples_keep_no_python_object_per_key() -> None:
