@@ -15,6 +15,10 @@ from tests.ui.test_desk_keys import SIZE, ready
 from tests.ui.waiting import settle
 
 
+def _question_text(app: SocialDeskApp) -> str:
+    return "\n".join(str(s.render()) for s in app.screen.query(Static))
+
+
 async def test_quit_inside_the_undo_window_asks_and_shows_the_reply(desk_app: SocialDeskApp) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -29,7 +33,7 @@ async def test_quit_inside_the_undo_window_asks_and_shows_the_reply(desk_app: So
         await settle(pilot)
         screen = desk_app.screen
         assert isinstance(screen, QuitScreen), screen
-        shown = "\n".join(str(s.render()) for s in screen.query(Static))
+        shown = _question_text(desk_app)
         assert "1 reply has not left yet" in shown and "Your parcel is on its way" in shown, shown
         assert f"@{post.author_handle}" in shown and "sends in" in shown
         await pilot.press("n")
@@ -50,10 +54,12 @@ async def test_quit_with_nothing_pending_quits_at_once(desk_app: SocialDeskApp) 
         assert not isinstance(desk_app.screen, QuitScreen)
 
 
-async def _queue_a_reply(pilot: object, desk_app: SocialDeskApp) -> None:
+async def _queue_a_reply(
+    pilot: object, desk_app: SocialDeskApp, text: str = "Back in stock tomorrow"
+) -> None:
     await ready(pilot)  # type: ignore[arg-type]
     await settle(pilot)  # type: ignore[arg-type]
-    await pilot.press("r", *"Back in stock tomorrow", "ctrl+s")  # type: ignore[attr-defined]
+    await pilot.press("r", *text, "ctrl+s")  # type: ignore[attr-defined]
     await settle(pilot)  # type: ignore[arg-type]
     await pilot.press("y")  # type: ignore[attr-defined]
     await settle(pilot)  # type: ignore[arg-type]
@@ -65,7 +71,7 @@ async def test_ctrl_q_inside_the_undo_window_asks_too(desk_app: SocialDeskApp) -
         await pilot.press("ctrl+q")
         await settle(pilot)
         assert isinstance(desk_app.screen, QuitScreen), desk_app.screen
-        shown = "\n".join(str(s.render()) for s in desk_app.screen.query(Static))
+        shown = _question_text(desk_app)
         assert "Back in stock tomorrow" in shown, shown
         await pilot.press("escape")
         await settle(pilot)
@@ -85,10 +91,6 @@ async def test_the_palettes_quit_asks_too(desk_app: SocialDeskApp) -> None:
         await pilot.press("n")
         await settle(pilot)
         assert desk_app.screen is desk_app.desk and not desk_app._exit
-
-
-def _question_text(app: SocialDeskApp) -> str:
-    return "\n".join(str(s.render()) for s in app.screen.query(Static))
 
 
 async def test_the_question_quits_by_itself_once_the_reply_has_left(desk_app: SocialDeskApp) -> None:
@@ -111,11 +113,7 @@ async def test_a_reply_that_leaves_is_taken_off_the_question(desk_app: SocialDes
     async with desk_app.run_test(size=SIZE) as pilot:
         await _queue_a_reply(pilot, desk_app)
         await pilot.press("j")
-        await settle(pilot)
-        await pilot.press("r", *"Refund is on its way", "ctrl+s")
-        await settle(pilot)
-        await pilot.press("y")
-        await settle(pilot)
+        await _queue_a_reply(pilot, desk_app, "Refund is on its way")
         await pilot.press("q")
         await settle(pilot)
         assert "2 replies have not left yet" in _question_text(desk_app)
