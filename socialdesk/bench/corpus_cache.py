@@ -23,7 +23,7 @@ from socialdesk.bench.corpus import (
     Record,
 )
 from socialdesk.bench.corpus_care import INSERT_REPLY, INSERT_STATUS, care
-from socialdesk.store import Store, queue_tally
+from socialdesk.store import Store, queue_tally, tag_tally
 from socialdesk.store import metrics_arrival_schema as arrival_schema
 from socialdesk.store import metrics_pair_schema as pair_schema
 from socialdesk.store import metrics_repeat_schema as repeat_schema
@@ -153,10 +153,11 @@ def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, obj
         + tenths_schema.BACKFILL
         + pair_schema.BACKFILL
         + queue_tally.BACKFILL
+        + tag_tally.BACKFILL
         + repeat_schema.BACKFILL
         + arrival_schema.BACKFILL
     ):  # the metrics' rollups (migration 33 sums the resolutions' day histograms again, 34 gives each
-        # resolution its post's network and quarter-hour, 35 sums first responses per tenth) and the tally
+        # resolution its post's network and quarter-hour, 35 sums first responses per tenth) and the tallies
         conn.execute(statement)
     for kind, _, sql in saved:
         if kind == "trigger":

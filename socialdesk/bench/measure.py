@@ -420,17 +420,20 @@ def open_thread(db: Path, customer_id: int, repeat: int = 40, seed: int = 1) -> 
 def queue_counts(db: Path, agent: str, repeat: int = 30) -> dict[str, Any]:
     """Count every saved queue's tab and the feed's total, as the desk does after each change.
 
-    The first round after opening the cache is timed apart (cold), like a desk's first counts.
+    The queues are the sample playbook's, which a desk starts with: two of them filter on tags. The first
+    round after opening the cache is timed apart (cold), like a desk's first counts.
     """
     from socialdesk.models import Agent
-    from socialdesk.services.queue import DEFAULT_QUEUES, QueueService
+    from socialdesk.services.playbook import load_playbook
+    from socialdesk.services.queue import QueueService, load_queues
 
     store = Store(db)
     service = QueueService(store, Agent(agent))
+    queues = load_queues(load_playbook(None))
     times: list[float] = []
     for _ in range(repeat + 1):
         started = time.perf_counter()
-        counts = service.counts(DEFAULT_QUEUES)
+        counts = service.counts(queues)
         total = queries.count(store.conn, queries.INBOUND)
         times.append(time.perf_counter() - started)
     store.close()

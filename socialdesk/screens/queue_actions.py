@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 
 class QueueCountsLoaded(Message):
-    """Live counts of the saved queues were read."""
+    """A count of the saved queues ended: their live counts, or None if it failed."""
 
-    def __init__(self, counts: dict[str, int]) -> None:
+    def __init__(self, counts: dict[str, int] | None) -> None:
         super().__init__()
         self.counts = counts
 
@@ -28,6 +28,8 @@ class QueueActions(HostScreen):
 
     _triage_queues: list[SavedQueue] | None = None
     triage_queue: SavedQueue | None = None
+    _counting = False  # a count runs in a worker
+    _count_again = False  # something changed the counts while it ran
 
     @property
     def triage_queues(self) -> list[SavedQueue]:
@@ -60,29 +62,38 @@ class QueueActions(HostScreen):
     def refresh_queue_counts(self) -> None:
         """Count every saved queue in a worker; posts QueueCountsLoaded (QueueTabs on the screen update).
 
-        The first call also reads the playbook's queues there, so the desk's first frame (which shows
-        the tab strip empty) does not wait for it.
+        One count runs at a time: a thread cannot be cancelled, and counts started on every sync piled up
+        in the worker pool, competing with the keys for the CPU. A call while one runs asks for one more
+        after it. The first call also reads the playbook's queues there, so the desk's first frame (which
+        shows the tab strip empty) does not wait for it.
         """
+        if self._counting:
+            self._count_again = True
+            return
+        self._counting = True
         ctx = self.ctx
 
         def job() -> None:
             from socialdesk.services.queue import QueueService
 
-            queues = self.triage_queues
-            self.post_message(QueueCountsLoaded(QueueService(ctx.store, ctx.agent).counts(queues)))
+            counts = None
+            try:
+                counts = QueueService(ctx.store, ctx.agent).counts(self.triage_queues)
+            finally:
+                self.post_message(QueueCountsLoaded(counts))
 
         self.run_worker(
-            job,
-            thread=True,
-            group="queue-counts",
-            exclusive=True,
-            exit_on_error=False,
-            description="Counting queues",
+            job, thread=True, group="queue-counts", exit_on_error=False, description="Counting queues"
         )
 
     def on_queue_counts_loaded(self, message: QueueCountsLoaded) -> None:
-        for tabs in self.query(QueueTabs):
-            tabs.show(self.triage_queues, message.counts)
+        self._counting = False
+        if message.counts is not None:
+            for tabs in self.query(QueueTabs):
+                tabs.show(self.triage_queues, message.counts)
+        if self._count_again:
+            self._count_again = False
+            self.refresh_queue_counts()
 
     def on_queue_tabs_queue_chosen(self, message: QueueTabs.QueueChosen) -> None:
         if self.triage_queue is None or self.triage_queue.key != message.key:

@@ -24,6 +24,7 @@ import msgspec
 from socialdesk.errors import UserError
 from socialdesk.models import Status
 from socialdesk.sanitize import clean
+from socialdesk.store import tag_tally
 from socialdesk.store.queries import PostFilter
 from socialdesk.store.vocabulary import Vocabulary
 
@@ -179,9 +180,7 @@ def _clause(term: Term, agent: str, now: float, known: Vocabulary | None) -> tup
     if name == "network":
         return _in("p.network", [v.casefold() for v in values])
     if name == "tag":
-        marks = ",".join("?" * len(values))
-        tagged = f"EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = p.id AND t.tag IN ({marks}))"
-        return tagged, list(values)
+        return tag_tally.tagged(len(values)), list(values)
     if name == "status":
         statuses = _check(name, values, tuple(s.value for s in Status))
         # A closed conversation is a resolved one that stayed quiet: status:resolved still finds it.

@@ -12,7 +12,7 @@ import sqlite3
 import msgspec
 
 from socialdesk.models import Customer, Identity, PostRow, Thread
-from socialdesk.store import queue_tally
+from socialdesk.store import tag_tally
 from socialdesk.store.rows import json_array, keyset_page, read, read_one
 
 ROW_COLUMNS = (
@@ -153,12 +153,15 @@ def key_of(row: PostRow) -> PageKey:
 
 
 def count(conn: sqlite3.Connection, flt: PostFilter = ALL) -> int:
-    """How many posts match: from the queue tally when the filter reads only its columns (the saved
-    queues and the whole feed, at any size in the same time), else a COUNT over the posts."""
-    where, params = filter_sql(flt)
-    if not flt.fts and queue_tally.answers(flt.where):
-        sql = f"SELECT IFNULL(SUM(n), 0) FROM queue_tally p WHERE {where}"
+    """How many posts match: from a tally when the filter reads only its columns (the saved queues, those
+    on one tag, and the whole feed, at any size in the same time), else a COUNT over the posts."""
+    tally = None if flt.fts else tag_tally.tallied(flt.where)
+    if tally is not None:
+        table, clauses = tally
+        where, params = filter_sql(PostFilter(clauses, flt.params))
+        sql = f"SELECT IFNULL(SUM(n), 0) FROM {table} p WHERE {where}"
     else:
+        where, params = filter_sql(PostFilter(tag_tally.from_tags(flt.where), flt.params, flt.fts))
         sql = f"SELECT COUNT(*) FROM posts p WHERE {where}"
     return int(conn.execute(sql, params).fetchone()[0])
 

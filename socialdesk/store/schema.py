@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # Opening a cache at this version runs no migration, so it never builds their SQL (`migrations()`).
 # A new migration is appended to `migrations()` and counted here (a test keeps the two in step).
-SCHEMA_VERSION = 39
+SCHEMA_VERSION = 40
 
 # Migrations 1 to 29, written out. Never edit a released migration: append a new one.
 _WRITTEN: tuple[str, ...] = (
@@ -524,6 +524,7 @@ def migrations() -> list[str]:
     from socialdesk.store.metrics_stale_schema import MIGRATION as STALE_MIGRATION
     from socialdesk.store.metrics_tenths_schema import MIGRATION as TENTHS_MIGRATION
     from socialdesk.store.queue_tally import MIGRATION as TALLY_MIGRATION
+    from socialdesk.store.tag_tally import MIGRATION as TAG_TALLY_MIGRATION
 
     return [
         *_WRITTEN,
@@ -559,4 +560,7 @@ def migrations() -> list[str]:
         # wrong, so a report rebuilds those alone and clears the flag (store/metrics_stale_schema.py,
         # metrics_rebuild.py)
         STALE_MIGRATION,
+        # 40: the counts of the saved queues on one tag from a tally per tag, kept by triggers
+        # (store/tag_tally.py)
+        TAG_TALLY_MIGRATION,
     ]

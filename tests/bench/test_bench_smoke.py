@@ -24,7 +24,7 @@ EXPECTED = (
     "sync ingest of",
     "composer counter",
     "thread + customer history",
-    "saved queues' 7 tab counts",
+    "saved queues' 9 tab counts",
     "similar posts of one post",
     "metrics report, 30 days",
     "metrics screen, 30 days",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from textual.app import App, ComposeResult
@@ -22,7 +24,7 @@ from socialdesk.store import PostFilter, Triage
 from socialdesk.store import queue_queries as qq
 from socialdesk.store.queries import get_post
 from socialdesk.widgets.queue_tabs import QueueTab, QueueTabs
-from tests.ui.waiting import settle
+from tests.ui.waiting import LIMIT_SECONDS, settle
 
 NOW = 1_800_000_000.0
 
@@ -260,6 +262,52 @@ async def test_queue_counts_that_arrive_under_a_modal_reach_the_tabs(ctx: Contex
         await settle(pilot)
         counts = {tab.name: tab.count for tab in app.host.query_one(QueueTabs).tabs}
         assert counts["All"] == 4
+
+
+async def test_counts_asked_for_while_one_runs_wait_for_it_and_run_once_more(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A thread cannot be cancelled: counts started on every sync used to pile up in the worker pool.
+    from socialdesk.services.queue import QueueService
+
+    counted = QueueService.counts
+    gate, entered = threading.Event(), threading.Event()
+    running: list[int] = []
+    most = 0
+
+    def held_counts(service: QueueService, queues: Any) -> dict[str, int]:
+        nonlocal most
+        running.append(1)
+        most = max(most, len(running))
+        entered.set()
+        gate.wait(LIMIT_SECONDS)
+        try:
+            return counted(service, queues)
+        finally:
+            running.pop()
+
+    monkeypatch.setattr(QueueService, "counts", held_counts)
+    app = HostApp(ctx)
+    async with app.run_test() as pilot:
+        calls = 0
+        original = app.host.run_worker
+
+        def counting_worker(*args: Any, **kwargs: Any) -> Any:
+            nonlocal calls
+            calls += kwargs.get("group") == "queue-counts"
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(app.host, "run_worker", counting_worker)
+        for _ in range(3):
+            app.host.refresh_queue_counts()
+        assert await asyncio.to_thread(entered.wait, LIMIT_SECONDS)
+        assert calls == 1
+        ctx.store.upsert_posts([Post("x", "p9", Author("a9", "user9"), "still down", NOW, account="brand")])
+        gate.set()
+        await settle(pilot)
+        assert calls == 2 and most == 1  # one more, after the first: it sees the post that came meanwhile
+        counts = {tab.name: tab.count for tab in app.host.query_one(QueueTabs).tabs}
+        assert counts["All"] == 5
 
 
 def toasts(app: App[None]) -> list[str]:

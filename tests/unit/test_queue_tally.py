@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from socialdesk.models import Author, Post
 from socialdesk.services.query import parse_query
 from socialdesk.services.queue import DEFAULT_QUEUES
-from socialdesk.store import Store, Triage
+from socialdesk.store import Store, Triage, tag_tally
 from socialdesk.store import metrics_rollup_schema as rs
 from socialdesk.store import queries as q
+from socialdesk.store import queue_queries as qq
 from socialdesk.store.migrate import migrate, statements
 from socialdesk.store.queries import INBOUND, PostFilter, filter_sql
 from socialdesk.store.queue_tally import BACKFILL, COLUMNS, answers
@@ -37,7 +38,10 @@ QUERIES = (
     "-status:new sentiment:negative",
     "intent:question assigned:bob",
     "assigned:me -status:resolved",
-    "tag:refund",  # reads post_tags: answered by the posts themselves
+    "tag:refund",  # one tag: the tag tally
+    "tag:refund is:open -intent:praise",
+    "tag:refund,vip",  # two: a post with both counts once, from the tags' index
+    "tag:refund tag:vip",
     "delivery",  # full text: the same
 )
 
@@ -75,7 +79,7 @@ triages = st.builds(
     intent=st.sampled_from(VALUES["intent"]),
     actionable=st.booleans(),
     assigned_to=st.sampled_from(AGENTS),
-    tags=st.sampled_from(((), ("refund",))),
+    tags=st.sampled_from(((), ("refund",), ("vip",), ("refund", "vip"))),
 )
 changes = st.one_of(
     st.tuples(st.just("insert"), triages),
@@ -87,6 +91,8 @@ changes = st.one_of(
     ),
     st.tuples(st.just("bulk"), st.sampled_from(VALUES["status"])),
     st.tuples(st.just("delete"), st.integers(0, 30)),
+    st.tuples(st.just("tag"), st.integers(0, 30), st.sampled_from(("refund", "vip"))),
+    st.tuples(st.just("untag"), st.integers(0, 30), st.sampled_from(("refund", "vip"))),
 )
 
 
@@ -115,6 +121,13 @@ def test_every_write_keeps_the_tally_equal_to_counting_the_posts(steps: list[tup
                     conn.execute("UPDATE posts SET status = ? WHERE id % 2 = 0", (arg,))
                 elif kind == "delete" and stored:  # a post deleted twice is gone the second time
                     conn.execute("DELETE FROM posts WHERE native_id = ?", (f"x-{int(arg) % stored}",))
+                elif kind in ("tag", "untag") and stored:  # an agent's tag on a post shown, or a retriage's
+                    found = conn.execute(
+                        "SELECT id FROM posts WHERE native_id = ?", (f"x-{int(arg) % stored}",)
+                    )
+                    (qq.add_tag if kind == "tag" else qq.remove_tag)(
+                        conn, [i for (i,) in found], str(step[2])
+                    )
             assert_counts_agree(conn)
         finally:
             store.close()
@@ -163,6 +176,9 @@ def test_a_cache_from_before_the_tally_is_backfilled_and_loses_its_counting_inde
         conn.execute(f"DROP TRIGGER {name}")  # migration 35's, which write tenths
     conn.execute("DROP TABLE metrics_response_tenths")
     conn.execute("DROP INDEX posts_sla_open")  # migration 37's
+    for name in ("tagged", "untagged", "post_delete", "post_update"):  # migration 40's
+        conn.execute(f"DROP TRIGGER tag_tally_{name}")
+    conn.execute("DROP TABLE tag_tally")
     conn.execute("DROP TABLE metrics_stale_quarters")  # migration 39's, and its triggers
     for name in ("post_delete", "post_moved", "status_changed", "status_delete"):
         conn.execute(f"DROP TRIGGER metrics_stale_{name}")
@@ -182,7 +198,12 @@ def test_a_cache_from_before_the_tally_is_backfilled_and_loses_its_counting_inde
     )
     store.upsert_posts(
         [post(i) for i in range(12)],
-        [Triage(status=("new", "open", "resolved")[i % 3], assigned_to=AGENTS[i % 3]) for i in range(12)],
+        [
+            Triage(
+                status=("new", "open", "resolved")[i % 3], assigned_to=AGENTS[i % 3], tags=("vip",) * (i % 2)
+            )
+            for i in range(12)
+        ],
     )
     conn.execute("PRAGMA user_version = 31")
     store.close()
@@ -190,6 +211,7 @@ def test_a_cache_from_before_the_tally_is_backfilled_and_loses_its_counting_inde
     assert migrate(conn) >= 32
     assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'posts_queue_counts'").fetchall()
     assert conn.execute("SELECT SUM(n) FROM queue_tally").fetchone()[0] == 12
+    assert conn.execute("SELECT SUM(n) FROM tag_tally WHERE tag = 'vip'").fetchone()[0] == 6
     assert_counts_agree(conn)
     assert vocabulary(conn).assignees == {"alice", "bob"}
     conn.close()
@@ -203,3 +225,28 @@ def test_the_backfill_rebuilds_what_the_triggers_keep(store: Store) -> None:
     for statement in statements(BACKFILL):
         store.conn.execute(statement)
     assert store.conn.execute("SELECT * FROM queue_tally ORDER BY 1, 2, 3, 4, 5, 6").fetchall() == kept
+
+
+def test_the_tag_tallys_backfill_rebuilds_what_its_triggers_keep(store: Store) -> None:
+    store.upsert_posts([post(i) for i in range(9)], [Triage(tags=("refund", "vip"))] * 9)
+    store.conn.execute("UPDATE posts SET status = 'resolved' WHERE id % 3 = 0")
+    qq.remove_tag(store.conn, [1, 2], "vip")
+    kept = store.conn.execute("SELECT * FROM tag_tally WHERE n != 0 ORDER BY 1, 2, 3, 4, 5, 6, 7").fetchall()
+    store.conn.execute("DELETE FROM tag_tally")
+    for statement in statements(tag_tally.BACKFILL):
+        store.conn.execute(statement)
+    assert store.conn.execute("SELECT * FROM tag_tally ORDER BY 1, 2, 3, 4, 5, 6, 7").fetchall() == kept
+
+
+def test_a_queue_on_one_tag_is_counted_without_reading_a_post(store: Store) -> None:
+    store.upsert_posts([post(i) for i in range(4)], [Triage(tags=("outage",))] * 4)
+    outages = parse_query("tag:outage is:open", agent="alice", now=NOW)
+    table, clauses = tag_tally.tallied(INBOUND.and_(outages).where) or ("", ())
+    assert table == "tag_tally"
+    where, params = filter_sql(PostFilter(clauses, INBOUND.and_(outages).params))
+    plan = store.conn.execute(f"EXPLAIN QUERY PLAN SELECT SUM(n) FROM tag_tally p WHERE {where}", params)
+    assert "posts" not in " ".join(r[-1] for r in plan.fetchall())
+    assert q.count(store.conn, INBOUND.and_(outages)) == 4
+    # Two tags, or a tag and a clause the tallies cannot read, are counted from the posts.
+    assert tag_tally.tallied(parse_query("tag:outage,vip", agent="alice", now=NOW).where) is None
+    assert tag_tally.tallied(parse_query("tag:outage network:x", agent="alice", now=NOW).where) is None

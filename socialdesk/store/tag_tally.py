@@ -1,0 +1,115 @@
+"""Counts of the saved queues that filter on a tag, without reading posts: a tally per tag and
+combination of the queue tally's columns, kept by triggers (migration 40).
+
+A queue such as "Outages" (`tag:outage status:new,open`) matched its posts through a subquery per post:
+a COUNT over every open post, 111 ms on a demo workspace of 81,000 posts, and it ran after each sync.
+The tally answers a filter on one tag as store/queue_tally.py answers the others, at any size in the same
+time. A filter on several tags (`tag:vip,influencer`) would count a post carrying two of them twice;
+it counts the tagged posts instead, from the tags' index (README, "Performance").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from socialdesk.store import queue_tally
+from socialdesk.store.queue_tally import COLUMNS
+
+_KEY = ", ".join(COLUMNS)
+_OF_POST = ", ".join(f"p.{c}" for c in COLUMNS)
+_CHANGED = " OR ".join(f"old.{c} <> new.{c}" for c in COLUMNS)
+
+
+def tagged(count: int) -> str:
+    """The WHERE clause (alias `p`) of posts carrying any of `count` tags, given as parameters."""
+    marks = ",".join("?" * count)
+    return f"EXISTS (SELECT 1 FROM post_tags t WHERE t.post_id = p.id AND t.tag IN ({marks}))"
+
+
+_TAGGED = re.compile(
+    r"EXISTS \(SELECT 1 FROM post_tags t WHERE t\.post_id = p\.id AND t\.tag IN \(([?,]+)\)\)"
+)
+
+
+def _add(tag: str, post: str) -> str:
+    return (
+        f"INSERT INTO tag_tally (tag, {_KEY}, n) SELECT {tag}, {_OF_POST}, 1 FROM {post} "
+        f"ON CONFLICT (tag, {_KEY}) DO UPDATE SET n = n + 1;"
+    )
+
+
+def _take(tag: str, post: str) -> str:
+    return f"UPDATE tag_tally SET n = n - 1 WHERE (tag, {_KEY}) IN (SELECT {tag}, {_OF_POST} FROM {post});"
+
+
+_ONE_POST = "posts p WHERE p.id = {}"
+# The post's tags, with the post's columns as they were (`old`) or are (`new`). A post deleted takes its
+# tags with it (the foreign key forbids keeping them; a post later given its rowid would inherit them).
+_TAGS_AS = "post_tags t JOIN (SELECT {cols}) p WHERE t.post_id = {which}.id"
+_AS_OLD = ", ".join(f"old.{c} AS {c}" for c in COLUMNS)
+_AS_NEW = ", ".join(f"new.{c} AS {c}" for c in COLUMNS)
+
+BACKFILL = (
+    f"INSERT INTO tag_tally (tag, {_KEY}, n) SELECT t.tag, {_OF_POST}, COUNT(*) "
+    f"FROM post_tags t JOIN posts p ON p.id = t.post_id GROUP BY t.tag, {_OF_POST};\n"
+)
+
+MIGRATION = f"""
+CREATE TABLE tag_tally (
+    tag TEXT NOT NULL,
+    status TEXT NOT NULL,
+    actionable INTEGER NOT NULL,
+    is_ours INTEGER NOT NULL,
+    assigned_to TEXT NOT NULL,
+    intent TEXT NOT NULL,
+    sentiment_label TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (tag, {_KEY})
+) WITHOUT ROWID;
+CREATE TRIGGER tag_tally_tagged AFTER INSERT ON post_tags BEGIN
+    {_add("new.tag", _ONE_POST.format("new.post_id"))}
+END;
+CREATE TRIGGER tag_tally_untagged AFTER DELETE ON post_tags BEGIN
+    {_take("old.tag", _ONE_POST.format("old.post_id"))}
+END;
+CREATE TRIGGER tag_tally_post_delete AFTER DELETE ON posts BEGIN
+    {_take("t.tag", _TAGS_AS.format(cols=_AS_OLD, which="old"))}
+    DELETE FROM post_tags WHERE post_id = old.id;
+END;
+CREATE TRIGGER tag_tally_post_update AFTER UPDATE OF {_KEY} ON posts WHEN {_CHANGED} BEGIN
+    {_take("t.tag", _TAGS_AS.format(cols=_AS_OLD, which="old"))}
+    {_add("t.tag", _TAGS_AS.format(cols=_AS_NEW, which="new"))}
+END;
+{BACKFILL}"""
+
+
+def tallied(clauses: Sequence[str]) -> tuple[str, tuple[str, ...]] | None:
+    """The tally that counts the posts matching `clauses` exactly, and the clauses to sum it by; None if
+    neither can.
+
+    The queue tally answers clauses naming only its columns; this one answers them with one clause on a
+    single tag besides (its one parameter stays in place). Several tags in a clause count from the tags'
+    index instead (`from_tags`).
+    """
+    if queue_tally.answers(clauses):
+        return "queue_tally", tuple(clauses)
+    on_tags = [_TAGGED.fullmatch(c) for c in clauses]
+    found = [m for m in on_tags if m is not None]
+    rest = [c for c, m in zip(clauses, on_tags, strict=True) if m is None]
+    if len(found) != 1 or found[0].group(1) != "?" or not queue_tally.answers(rest):
+        return None
+    return "tag_tally", tuple(
+        "p.tag = ?" if m is not None else c for c, m in zip(clauses, on_tags, strict=True)
+    )
+
+
+def from_tags(clauses: Sequence[str]) -> tuple[str, ...]:
+    """The clauses with each on tags made a lookup in the tags' index, for a COUNT: the tagged posts are
+    read, not every post (a feed's page keeps the EXISTS, which stops at the page's last row)."""
+    return tuple(
+        f"p.id IN (SELECT post_id FROM post_tags WHERE tag IN ({m.group(1)}))"
+        if (m := _TAGGED.fullmatch(c))
+        else c
+        for c in clauses
+    )
