@@ -2,16 +2,17 @@
 
 Runs in a probe subprocess (`python -m socialdesk.bench.probe soak app --minutes M`): the demo
 workspace, syncing live, with posts arriving `SPEEDUP` times as often as the demo network's default
-(one every 0.4 s, synced every 0.3 s), and the agent's keys at `KEYS_PER_SECOND` (moving through the
-feed, resolving a post now and then, going back to the top for what arrived). Every second the
-process's resident memory is sampled; every j/k press is timed to the first painted frame that shows
-the cursor where the key put it.
+(one every 0.4 s, synced every 0.3 s), and the agent's keys at `KEYS_PER_SECOND` on average (moving
+through the feed, resolving a post now and then, going back to the top for what arrived). Every second the
+process's resident memory is sampled; every j/k press that moves the cursor is timed to the first
+painted frame that shows the cursor on the post the key moved it to.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import random
 import statistics
 import sys
 import threading
@@ -23,6 +24,7 @@ from typing import Any
 from socialdesk.bench.measure import quantile
 
 KEYS_PER_SECOND = 10
+PACING_SEED = 8  # the gaps between keys are random, the same in every run
 SPEEDUP = 10
 DEMO_POST_EVERY = 4.0  # the demo network's default interval between new posts
 DEMO_SYNC_EVERY = 3.0  # the desk's sync interval on the demo workspace
@@ -101,6 +103,8 @@ async def run_soak(minutes: float) -> dict[str, Any]:
         started = time.perf_counter()
         next_sample = started
         pressed = 0
+        due = started
+        pacing = random.Random(PACING_SEED)
         # A diagnosis, not a figure (tracing slows every allocation): what grew after the warm-up.
         trace = bool(os.environ.get("SOCIALDESK_BENCH_TRACEMALLOC"))
         baseline_snapshot = None
@@ -116,12 +120,9 @@ async def run_soak(minutes: float) -> dict[str, Any]:
                 baseline_snapshot = tracemalloc.take_snapshot()
             key = ROUND[pressed % len(ROUND)]
             pressed += 1
-            if key in ("j", "k") and app.screen is feed.screen:
-                target = feed.cursor + (1 if key == "j" else -1)
-                target = max(0, min(feed.window.total - 1, target))
-                waiting = asyncio.ensure_future(
-                    watch.frame_where(lambda t=target: feed.cursor == t, timeout=5)
-                )
+            moves_to = _moves_to(feed, key) if app.screen is feed.screen else None
+            if moves_to is not None:
+                waiting = asyncio.ensure_future(watch.frame_where(moves_to, timeout=5))
                 sent = time.perf_counter()
                 await pilot.press(key)
                 try:
@@ -130,8 +131,10 @@ async def run_soak(minutes: float) -> dict[str, Any]:
                     missed += 1
             else:
                 await pilot.press(key)
-            # Keep the pace: the next key KEYS_PER_SECOND after this one was due.
-            due = started + pressed / KEYS_PER_SECOND
+            # Keep the pace, KEYS_PER_SECOND on average, each gap drawn anew: at exactly 0.1 s, a third
+            # of the sync's 0.3 s, every key met the syncs at one phase for the whole run, set by chance
+            # at its start, so whole runs were slow or fast and their tenths compared noise.
+            due += pacing.uniform(0.5, 1.5) / KEYS_PER_SECOND
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
         rss.add(time.perf_counter() - started, rss_kib())
         total = feed.window.total
@@ -146,6 +149,24 @@ async def run_soak(minutes: float) -> dict[str, Any]:
         "presses": pressed,
         "posts_at_end": total,
     }
+
+
+def _moves_to(feed: Any, key: str) -> Any:
+    """For j or k, a predicate true once the feed's cursor is on the post the key moves to; None when
+    the key moves nothing (k on the first row, j on the last) or is not a move.
+
+    The post, not its row number: posts arriving above keep the cursor on its post and move its row
+    down, so a frame showing an arrival (cursor one row down, same post) is not the key's frame.
+    """
+    if key not in ("j", "k"):
+        return None
+    target = max(0, min(feed.window.total - 1, feed.cursor + (1 if key == "j" else -1)))
+    if target == feed.cursor:
+        return None
+    post = feed.window.row(target)
+    if post is None:  # beyond the rows loaded: the row number is all there is
+        return lambda: feed.cursor == target
+    return lambda: feed.current is not None and feed.current.id == post.id
 
 
 def _growth(before: Any, top: int = 25) -> list[str]:

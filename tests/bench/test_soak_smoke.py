@@ -76,3 +76,54 @@ def test_the_soaks_own_samples_keep_no_python_object_per_key() -> None:
         keys.add(n / 10, 0.010)
     assert len(gc.get_objects()) - tracked < 100  # a list of tuples: one more tracked tuple per key
     assert len(keys) == 5_001 and keys.rows()[1] == (0.0, 0.010)
+
+
+class _Row:
+    def __init__(self, post_id: int) -> None:
+        self.id = post_id
+
+
+class _Window:
+    def __init__(self, ids: list[int], start: int, total: int) -> None:
+        self.ids, self.start, self.total = ids, start, total
+
+    def row(self, index: int) -> _Row | None:
+        at = index - self.start
+        return _Row(self.ids[at]) if 0 <= at < len(self.ids) else None
+
+
+class _Feed:
+    """What the soak reads of the feed: its cursor, its window's rows, the post under the cursor."""
+
+    def __init__(self, window: _Window, cursor: int) -> None:
+        self.window, self.cursor = window, cursor
+
+    @property
+    def current(self) -> _Row | None:
+        return self.window.row(self.cursor)
+
+
+def test_a_key_is_timed_to_the_frame_on_the_post_it_moved_to_not_an_arrivals() -> None:
+    feed = _Feed(_Window([50, 49, 48, 47], start=0, total=100), cursor=1)
+    moved = soak._moves_to(feed, "j")
+    assert moved is not None and not moved()
+    # A post arrives above: the cursor keeps its post (49) a row down, where the key was going.
+    feed.window, feed.cursor = _Window([51, 50, 49, 48, 47], start=0, total=101), 2
+    assert not moved()
+    feed.cursor = 3  # the key's own move: post 48
+    assert moved()
+
+
+def test_keys_that_move_nothing_are_not_timed() -> None:
+    top = _Feed(_Window([3, 2, 1], start=0, total=3), cursor=0)
+    assert soak._moves_to(top, "k") is None
+    assert soak._moves_to(_Feed(top.window, cursor=2), "j") is None
+    assert soak._moves_to(top, "e") is None and soak._moves_to(top, "g") is None
+
+
+def test_beyond_the_rows_loaded_the_row_number_stands_for_the_post() -> None:
+    feed = _Feed(_Window([9, 8], start=0, total=50), cursor=1)
+    moved = soak._moves_to(feed, "j")
+    assert moved is not None and not moved()
+    feed.cursor = 2
+    assert moved()
