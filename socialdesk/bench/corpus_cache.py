@@ -23,7 +23,7 @@ from socialdesk.bench.corpus import (
     Record,
 )
 from socialdesk.bench.corpus_care import INSERT_REPLY, INSERT_STATUS, care
-from socialdesk.store import Store, queue_tally, tag_tally
+from socialdesk.store import Store, queue_tally, tag_pairs, tag_tally
 from socialdesk.store import metrics_arrival_schema as arrival_schema
 from socialdesk.store import metrics_pair_schema as pair_schema
 from socialdesk.store import metrics_repeat_schema as repeat_schema
@@ -154,6 +154,7 @@ def build(spec: CorpusSpec, path: Path, progress: bool = False) -> dict[str, obj
         + pair_schema.BACKFILL
         + queue_tally.BACKFILL
         + tag_tally.BACKFILL
+        + tag_pairs.BACKFILL
         + repeat_schema.BACKFILL
         + arrival_schema.BACKFILL
     ):  # the metrics' rollups (migration 33 sums the resolutions' day histograms again, 34 gives each

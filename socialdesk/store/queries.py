@@ -153,13 +153,12 @@ def key_of(row: PostRow) -> PageKey:
 
 
 def count(conn: sqlite3.Connection, flt: PostFilter = ALL) -> int:
-    """How many posts match: from a tally when the filter reads only its columns (the saved queues, those
-    on one tag, and the whole feed, at any size in the same time), else a COUNT over the posts."""
-    tally = None if flt.fts else tag_tally.tallied(flt.where)
+    """How many posts match: from the tallies when the filter reads only their columns (the saved queues,
+    those on one or two tags, and the whole feed, at any size in the same time), else a COUNT over the
+    posts."""
+    tally = None if flt.fts else tag_tally.tally_count(flt.where, flt.params)
     if tally is not None:
-        table, clauses = tally
-        where, params = filter_sql(PostFilter(clauses, flt.params))
-        sql = f"SELECT IFNULL(SUM(n), 0) FROM {table} p WHERE {where}"
+        sql, params = tally
     else:
         where, params = filter_sql(PostFilter(tag_tally.from_tags(flt.where), flt.params, flt.fts))
         sql = f"SELECT COUNT(*) FROM posts p WHERE {where}"

@@ -63,3 +63,8 @@ def answers(clauses: Iterable[str]) -> bool:
         for clause in clauses
         for token in _TOKEN.findall(clause)
     )
+
+
+def marks(clause: str) -> int:
+    """How many parameters a clause takes (a `?` inside a literal is text, not one)."""
+    return sum(token == "?" for token in _TOKEN.findall(clause))

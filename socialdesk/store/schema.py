@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # Opening a cache at this version runs no migration, so it never builds their SQL (`migrations()`).
 # A new migration is appended to `migrations()` and counted here (a test keeps the two in step).
-SCHEMA_VERSION = 40
+SCHEMA_VERSION = 41
 
 # Migrations 1 to 29, written out. Never edit a released migration: append a new one.
 _WRITTEN: tuple[str, ...] = (
@@ -524,6 +524,7 @@ def migrations() -> list[str]:
     from socialdesk.store.metrics_stale_schema import MIGRATION as STALE_MIGRATION
     from socialdesk.store.metrics_tenths_schema import MIGRATION as TENTHS_MIGRATION
     from socialdesk.store.queue_tally import MIGRATION as TALLY_MIGRATION
+    from socialdesk.store.tag_pairs import MIGRATION as TAG_PAIRS_MIGRATION
     from socialdesk.store.tag_tally import MIGRATION as TAG_TALLY_MIGRATION
 
     return [
@@ -563,4 +564,7 @@ def migrations() -> list[str]:
         # 40: the counts of the saved queues on one tag from a tally per tag, kept by triggers
         # (store/tag_tally.py)
         TAG_TALLY_MIGRATION,
+        # 41: the pairs of tags posts carry, tallied the same way, so a queue on either of two tags is
+        # counted without reading posts (store/tag_pairs.py)
+        TAG_PAIRS_MIGRATION,
     ]

@@ -4,8 +4,9 @@ combination of the queue tally's columns, kept by triggers (migration 40).
 A queue such as "Outages" (`tag:outage status:new,open`) matched its posts through a subquery per post:
 a COUNT over every open post, 111 ms on a demo workspace of 81,000 posts, and it ran after each sync.
 The tally answers a filter on one tag as store/queue_tally.py answers the others, at any size in the same
-time. A filter on several tags (`tag:vip,influencer`) would count a post carrying two of them twice;
-it counts the tagged posts instead, from the tags' index (README, "Performance").
+time. A filter on two tags (`tag:vip,influencer`) adds the posts with each and takes away those with both,
+from the pairs' tally (store/tag_pairs.py); one on more counts the tagged posts, from the tags' index
+(README, "Performance").
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ _TAGS_AS = "post_tags t JOIN (SELECT {cols}) p WHERE t.post_id = {which}.id"
 _AS_OLD = ", ".join(f"old.{c} AS {c}" for c in COLUMNS)
 _AS_NEW = ", ".join(f"new.{c} AS {c}" for c in COLUMNS)
 
+TAKE_DELETED_POST = _take("t.tag", _TAGS_AS.format(cols=_AS_OLD, which="old"))
+
 BACKFILL = (
     f"INSERT INTO tag_tally (tag, {_KEY}, n) SELECT t.tag, {_OF_POST}, COUNT(*) "
     f"FROM post_tags t JOIN posts p ON p.id = t.post_id GROUP BY t.tag, {_OF_POST};\n"
@@ -74,7 +77,7 @@ CREATE TRIGGER tag_tally_untagged AFTER DELETE ON post_tags BEGIN
     {_take("old.tag", _ONE_POST.format("old.post_id"))}
 END;
 CREATE TRIGGER tag_tally_post_delete AFTER DELETE ON posts BEGIN
-    {_take("t.tag", _TAGS_AS.format(cols=_AS_OLD, which="old"))}
+    {TAKE_DELETED_POST}
     DELETE FROM post_tags WHERE post_id = old.id;
 END;
 CREATE TRIGGER tag_tally_post_update AFTER UPDATE OF {_KEY} ON posts WHEN {_CHANGED} BEGIN
@@ -84,24 +87,45 @@ END;
 {BACKFILL}"""
 
 
-def tallied(clauses: Sequence[str]) -> tuple[str, tuple[str, ...]] | None:
-    """The tally that counts the posts matching `clauses` exactly, and the clauses to sum it by; None if
-    neither can.
+def tally_count(clauses: Sequence[str], params: Sequence[object]) -> tuple[str, list[object]] | None:
+    """A statement counting the posts that match `clauses` from the tallies, and its parameters; None
+    when they cannot count it exactly.
 
-    The queue tally answers clauses naming only its columns; this one answers them with one clause on a
-    single tag besides (its one parameter stays in place). Several tags in a clause count from the tags'
-    index instead (`from_tags`).
+    The queue tally counts clauses naming only its columns. With one clause on tags besides: one tag is
+    summed from this tally; two are the posts with either, less those with both (store/tag_pairs.py);
+    more count from the tags' index (`from_tags`).
     """
     if queue_tally.answers(clauses):
-        return "queue_tally", tuple(clauses)
-    on_tags = [_TAGGED.fullmatch(c) for c in clauses]
-    found = [m for m in on_tags if m is not None]
-    rest = [c for c, m in zip(clauses, on_tags, strict=True) if m is None]
-    if len(found) != 1 or found[0].group(1) != "?" or not queue_tally.answers(rest):
+        return f"SELECT IFNULL(SUM(n), 0) FROM queue_tally p WHERE {_where(clauses)}", list(params)
+    on_tags = [i for i, c in enumerate(clauses) if _TAGGED.fullmatch(c)]
+    rest = [c for i, c in enumerate(clauses) if i not in on_tags]
+    each: list[list[object]] = []  # each clause's parameters
+    for clause in clauses:
+        taken = sum(len(p) for p in each)
+        each.append(list(params[taken : taken + queue_tally.marks(clause)]))
+    if len(on_tags) != 1 or sum(len(p) for p in each) != len(params) or not queue_tally.answers(rest):
         return None
-    return "tag_tally", tuple(
-        "p.tag = ?" if m is not None else c for c, m in zip(clauses, on_tags, strict=True)
-    )
+    at = on_tags[0]
+    tags = sorted({str(tag) for tag in each[at]})
+
+    def summed(table: str, clause: str, values: list[str]) -> tuple[str, list[object]]:
+        where = [clause if i == at else c for i, c in enumerate(clauses)]
+        args = [v for i, p in enumerate(each) for v in (values if i == at else p)]
+        return f"(SELECT IFNULL(SUM(n), 0) FROM {table} p WHERE {_where(where)})", args
+
+    if len(tags) == 1:
+        sql, args = summed("tag_tally", "p.tag = ?", tags)
+        return f"SELECT {sql}", args
+    if len(tags) == 2:
+        first, first_args = summed("tag_tally", "p.tag = ?", tags[:1])
+        second, second_args = summed("tag_tally", "p.tag = ?", tags[1:])
+        both, both_args = summed("tag_pairs", "p.tag_a = ? AND p.tag_b = ?", tags)
+        return f"SELECT {first} + {second} - {both}", first_args + second_args + both_args
+    return None
+
+
+def _where(clauses: Sequence[str]) -> str:
+    return " AND ".join(f"({c})" for c in clauses) or "1"
 
 
 def from_tags(clauses: Sequence[str]) -> tuple[str, ...]:

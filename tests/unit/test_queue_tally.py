@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from socialdesk.models import Author, Post
 from socialdesk.services.query import parse_query
 from socialdesk.services.queue import DEFAULT_QUEUES
-from socialdesk.store import Store, Triage, tag_tally
+from socialdesk.store import Store, Triage, tag_pairs, tag_tally
 from socialdesk.store import metrics_rollup_schema as rs
 from socialdesk.store import queries as q
 from socialdesk.store import queue_queries as qq
@@ -40,7 +40,9 @@ QUERIES = (
     "assigned:me -status:resolved",
     "tag:refund",  # one tag: the tag tally
     "tag:refund is:open -intent:praise",
-    "tag:refund,vip",  # two: a post with both counts once, from the tags' index
+    "tag:refund,vip",  # two: a post with both counts once, the pairs' tally taking it away
+    "tag:refund,vip is:open",
+    "tag:refund,vip,spam",  # three: from the tags' index
     "tag:refund tag:vip",
     "delivery",  # full text: the same
 )
@@ -176,9 +178,12 @@ def test_a_cache_from_before_the_tally_is_backfilled_and_loses_its_counting_inde
         conn.execute(f"DROP TRIGGER {name}")  # migration 35's, which write tenths
     conn.execute("DROP TABLE metrics_response_tenths")
     conn.execute("DROP INDEX posts_sla_open")  # migration 37's
-    for name in ("tagged", "untagged", "post_delete", "post_update"):  # migration 40's
+    for name in ("tagged", "untagged", "post_update"):  # migrations 40's and 41's
         conn.execute(f"DROP TRIGGER tag_tally_{name}")
+        conn.execute(f"DROP TRIGGER tag_pairs_{name}")
+    conn.execute("DROP TRIGGER tag_tally_post_delete")
     conn.execute("DROP TABLE tag_tally")
+    conn.execute("DROP TABLE tag_pairs")
     conn.execute("DROP TABLE metrics_stale_quarters")  # migration 39's, and its triggers
     for name in ("post_delete", "post_moved", "status_changed", "status_delete"):
         conn.execute(f"DROP TRIGGER metrics_stale_{name}")
@@ -212,6 +217,7 @@ def test_a_cache_from_before_the_tally_is_backfilled_and_loses_its_counting_inde
     assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'posts_queue_counts'").fetchall()
     assert conn.execute("SELECT SUM(n) FROM queue_tally").fetchone()[0] == 12
     assert conn.execute("SELECT SUM(n) FROM tag_tally WHERE tag = 'vip'").fetchone()[0] == 6
+    assert conn.execute("SELECT IFNULL(SUM(n), 0) FROM tag_pairs").fetchone()[0] == 0
     assert_counts_agree(conn)
     assert vocabulary(conn).assignees == {"alice", "bob"}
     conn.close()
@@ -238,15 +244,37 @@ def test_the_tag_tallys_backfill_rebuilds_what_its_triggers_keep(store: Store) -
     assert store.conn.execute("SELECT * FROM tag_tally ORDER BY 1, 2, 3, 4, 5, 6, 7").fetchall() == kept
 
 
-def test_a_queue_on_one_tag_is_counted_without_reading_a_post(store: Store) -> None:
+def test_a_queue_on_one_or_two_tags_is_counted_without_reading_a_post(store: Store) -> None:
     store.upsert_posts([post(i) for i in range(4)], [Triage(tags=("outage",))] * 4)
-    outages = parse_query("tag:outage is:open", agent="alice", now=NOW)
-    table, clauses = tag_tally.tallied(INBOUND.and_(outages).where) or ("", ())
-    assert table == "tag_tally"
-    where, params = filter_sql(PostFilter(clauses, INBOUND.and_(outages).params))
-    plan = store.conn.execute(f"EXPLAIN QUERY PLAN SELECT SUM(n) FROM tag_tally p WHERE {where}", params)
-    assert "posts" not in " ".join(r[-1] for r in plan.fetchall())
-    assert q.count(store.conn, INBOUND.and_(outages)) == 4
-    # Two tags, or a tag and a clause the tallies cannot read, are counted from the posts.
-    assert tag_tally.tallied(parse_query("tag:outage,vip", agent="alice", now=NOW).where) is None
-    assert tag_tally.tallied(parse_query("tag:outage network:x", agent="alice", now=NOW).where) is None
+    store.upsert_posts([post(i) for i in range(4, 7)], [Triage(tags=("outage", "vip"))] * 3)
+    store.upsert_posts([post(7)], [Triage(tags=("vip",), status="resolved")])
+    for query, expected in (
+        ("tag:outage is:open", 7),
+        ("tag:outage,vip -status:resolved", 7),  # the three with both count once
+        ("tag:vip,outage", 8),
+        ("tag:vip,vip", 4),  # one tag named twice is one tag
+    ):
+        flt = INBOUND.and_(parse_query(query, agent="alice", now=NOW))
+        counted = tag_tally.tally_count(flt.where, flt.params)
+        assert counted is not None, query
+        plan = store.conn.execute(f"EXPLAIN QUERY PLAN {counted[0]}", counted[1]).fetchall()
+        assert not [r for r in plan if " posts" in r[-1] or "post_tags" in r[-1]], (query, plan)
+        assert q.count(store.conn, flt) == posts_count(store.conn, flt) == expected, query
+    # Three tags, or a tag and a clause the tallies cannot read, are counted from the posts.
+    for query in ("tag:outage,vip,refund", "tag:outage network:x", "tag:outage tag:vip"):
+        flt = parse_query(query, agent="alice", now=NOW)
+        assert tag_tally.tally_count(flt.where, flt.params) is None, query
+        assert q.count(store.conn, flt) == posts_count(store.conn, flt), query
+
+
+def test_the_tag_pairs_backfill_rebuilds_what_their_triggers_keep(store: Store) -> None:
+    store.upsert_posts([post(i) for i in range(9)], [Triage(tags=("refund", "vip", "outage"))] * 9)
+    store.conn.execute("UPDATE posts SET status = 'resolved' WHERE id % 3 = 0")
+    qq.remove_tag(store.conn, [1, 2], "vip")
+    order = "ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"
+    kept = store.conn.execute(f"SELECT * FROM tag_pairs WHERE n != 0 {order}").fetchall()
+    assert sum(r[-1] for r in kept) == 9 * 3 - 2 * 2
+    store.conn.execute("DELETE FROM tag_pairs")
+    for statement in statements(tag_pairs.BACKFILL):
+        store.conn.execute(statement)
+    assert store.conn.execute(f"SELECT * FROM tag_pairs {order}").fetchall() == kept
