@@ -12,7 +12,7 @@ import sqlite3
 import msgspec
 
 from socialdesk.models import Customer, Identity, PostRow, Thread
-from socialdesk.store import tag_tally
+from socialdesk.store import queue_tally, tag_tally
 from socialdesk.store.rows import json_array, keyset_page, read, read_one
 
 ROW_COLUMNS = (
@@ -82,7 +82,7 @@ def filter_sql(flt: PostFilter) -> tuple[str, list[object]]:
     if flt.fts:
         clauses.append("p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
         params.append(flt.fts)
-    return (" AND ".join(f"({c})" for c in clauses) or "1"), params
+    return queue_tally.where_sql(clauses), params
 
 
 def feed_page(

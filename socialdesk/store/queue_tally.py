@@ -13,29 +13,29 @@ import re
 from collections.abc import Iterable
 
 COLUMNS = ("status", "actionable", "is_ours", "assigned_to", "intent", "sentiment_label")
-_KEY = ", ".join(COLUMNS)
+_TYPES = {"actionable": "INTEGER", "is_ours": "INTEGER"}  # the others are TEXT
+# Shared with the tallies by tag (store/tag_tally.py, tag_pairs.py): the columns as a key, as a post's
+# (alias `p`), whether a trigger's row changed them, and their definitions in a CREATE TABLE.
+KEY = ", ".join(COLUMNS)
+OF_POST = ", ".join(f"p.{c}" for c in COLUMNS)
+CHANGED = " OR ".join(f"old.{c} <> new.{c}" for c in COLUMNS)
+DEFINITIONS = "\n".join(f"    {c} {_TYPES.get(c, 'TEXT')} NOT NULL," for c in COLUMNS)
 _NEW = ", ".join(f"new.{c}" for c in COLUMNS)
 _OLD_ROW = " AND ".join(f"{c} = old.{c}" for c in COLUMNS)
-_CHANGED = " OR ".join(f"old.{c} <> new.{c}" for c in COLUMNS)
 
 _ADD_NEW = (
-    f"INSERT INTO queue_tally ({_KEY}, n) VALUES ({_NEW}, 1) ON CONFLICT ({_KEY}) DO UPDATE SET n = n + 1;"
+    f"INSERT INTO queue_tally ({KEY}, n) VALUES ({_NEW}, 1) ON CONFLICT ({KEY}) DO UPDATE SET n = n + 1;"
 )
 _TAKE_OLD = f"UPDATE queue_tally SET n = n - 1 WHERE {_OLD_ROW};"
 
-BACKFILL = f"INSERT INTO queue_tally ({_KEY}, n) SELECT {_KEY}, COUNT(*) FROM posts GROUP BY {_KEY};\n"
+BACKFILL = f"INSERT INTO queue_tally ({KEY}, n) SELECT {KEY}, COUNT(*) FROM posts GROUP BY {KEY};\n"
 
 # The backfill reads the index the tally replaces (every column it groups by, in order) before dropping it.
 MIGRATION = f"""
 CREATE TABLE queue_tally (
-    status TEXT NOT NULL,
-    actionable INTEGER NOT NULL,
-    is_ours INTEGER NOT NULL,
-    assigned_to TEXT NOT NULL,
-    intent TEXT NOT NULL,
-    sentiment_label TEXT NOT NULL,
+{DEFINITIONS}
     n INTEGER NOT NULL,
-    PRIMARY KEY ({_KEY})
+    PRIMARY KEY ({KEY})
 ) WITHOUT ROWID;
 CREATE TRIGGER queue_tally_insert AFTER INSERT ON posts BEGIN
     {_ADD_NEW}
@@ -43,7 +43,7 @@ END;
 CREATE TRIGGER queue_tally_delete AFTER DELETE ON posts BEGIN
     {_TAKE_OLD}
 END;
-CREATE TRIGGER queue_tally_update AFTER UPDATE OF {_KEY} ON posts WHEN {_CHANGED} BEGIN
+CREATE TRIGGER queue_tally_update AFTER UPDATE OF {KEY} ON posts WHEN {CHANGED} BEGIN
     {_TAKE_OLD}
     {_ADD_NEW}
 END;
@@ -68,3 +68,8 @@ def answers(clauses: Iterable[str]) -> bool:
 def marks(clause: str) -> int:
     """How many parameters a clause takes (a `?` inside a literal is text, not one)."""
     return sum(token == "?" for token in _TOKEN.findall(clause))
+
+
+def where_sql(clauses: Iterable[str]) -> str:
+    """Clauses as one WHERE condition, each in parentheses ("1" for none)."""
+    return " AND ".join(f"({c})" for c in clauses) or "1"

@@ -15,11 +15,7 @@ import re
 from collections.abc import Sequence
 
 from socialdesk.store import queue_tally
-from socialdesk.store.queue_tally import COLUMNS
-
-_KEY = ", ".join(COLUMNS)
-_OF_POST = ", ".join(f"p.{c}" for c in COLUMNS)
-_CHANGED = " OR ".join(f"old.{c} <> new.{c}" for c in COLUMNS)
+from socialdesk.store.queue_tally import CHANGED, COLUMNS, DEFINITIONS, KEY, OF_POST
 
 
 def tagged(count: int) -> str:
@@ -35,40 +31,36 @@ _TAGGED = re.compile(
 
 def _add(tag: str, post: str) -> str:
     return (
-        f"INSERT INTO tag_tally (tag, {_KEY}, n) SELECT {tag}, {_OF_POST}, 1 FROM {post} "
-        f"ON CONFLICT (tag, {_KEY}) DO UPDATE SET n = n + 1;"
+        f"INSERT INTO tag_tally (tag, {KEY}, n) SELECT {tag}, {OF_POST}, 1 FROM {post} "
+        f"ON CONFLICT (tag, {KEY}) DO UPDATE SET n = n + 1;"
     )
 
 
 def _take(tag: str, post: str) -> str:
-    return f"UPDATE tag_tally SET n = n - 1 WHERE (tag, {_KEY}) IN (SELECT {tag}, {_OF_POST} FROM {post});"
+    return f"UPDATE tag_tally SET n = n - 1 WHERE (tag, {KEY}) IN (SELECT {tag}, {OF_POST} FROM {post});"
 
 
 _ONE_POST = "posts p WHERE p.id = {}"
-# The post's tags, with the post's columns as they were (`old`) or are (`new`). A post deleted takes its
-# tags with it (the foreign key forbids keeping them; a post later given its rowid would inherit them).
+# The post's tags, with the post's columns as they were (`old`) or are (`new`).
 _TAGS_AS = "post_tags t JOIN (SELECT {cols}) p WHERE t.post_id = {which}.id"
 _AS_OLD = ", ".join(f"old.{c} AS {c}" for c in COLUMNS)
 _AS_NEW = ", ".join(f"new.{c} AS {c}" for c in COLUMNS)
 
+# A post deleted takes its tags with it, in the trigger that runs this (the foreign key forbids keeping
+# them; a post later given its rowid would inherit them).
 TAKE_DELETED_POST = _take("t.tag", _TAGS_AS.format(cols=_AS_OLD, which="old"))
 
 BACKFILL = (
-    f"INSERT INTO tag_tally (tag, {_KEY}, n) SELECT t.tag, {_OF_POST}, COUNT(*) "
-    f"FROM post_tags t JOIN posts p ON p.id = t.post_id GROUP BY t.tag, {_OF_POST};\n"
+    f"INSERT INTO tag_tally (tag, {KEY}, n) SELECT t.tag, {OF_POST}, COUNT(*) "
+    f"FROM post_tags t JOIN posts p ON p.id = t.post_id GROUP BY t.tag, {OF_POST};\n"
 )
 
 MIGRATION = f"""
 CREATE TABLE tag_tally (
     tag TEXT NOT NULL,
-    status TEXT NOT NULL,
-    actionable INTEGER NOT NULL,
-    is_ours INTEGER NOT NULL,
-    assigned_to TEXT NOT NULL,
-    intent TEXT NOT NULL,
-    sentiment_label TEXT NOT NULL,
+{DEFINITIONS}
     n INTEGER NOT NULL,
-    PRIMARY KEY (tag, {_KEY})
+    PRIMARY KEY (tag, {KEY})
 ) WITHOUT ROWID;
 CREATE TRIGGER tag_tally_tagged AFTER INSERT ON post_tags BEGIN
     {_add("new.tag", _ONE_POST.format("new.post_id"))}
@@ -80,7 +72,7 @@ CREATE TRIGGER tag_tally_post_delete AFTER DELETE ON posts BEGIN
     {TAKE_DELETED_POST}
     DELETE FROM post_tags WHERE post_id = old.id;
 END;
-CREATE TRIGGER tag_tally_post_update AFTER UPDATE OF {_KEY} ON posts WHEN {_CHANGED} BEGIN
+CREATE TRIGGER tag_tally_post_update AFTER UPDATE OF {KEY} ON posts WHEN {CHANGED} BEGIN
     {_take("t.tag", _TAGS_AS.format(cols=_AS_OLD, which="old"))}
     {_add("t.tag", _TAGS_AS.format(cols=_AS_NEW, which="new"))}
 END;
@@ -96,7 +88,9 @@ def tally_count(clauses: Sequence[str], params: Sequence[object]) -> tuple[str, 
     more count from the tags' index (`from_tags`).
     """
     if queue_tally.answers(clauses):
-        return f"SELECT IFNULL(SUM(n), 0) FROM queue_tally p WHERE {_where(clauses)}", list(params)
+        return f"SELECT IFNULL(SUM(n), 0) FROM queue_tally p WHERE {queue_tally.where_sql(clauses)}", list(
+            params
+        )
     on_tags = [i for i, c in enumerate(clauses) if _TAGGED.fullmatch(c)]
     rest = [c for i, c in enumerate(clauses) if i not in on_tags]
     each: list[list[object]] = []  # each clause's parameters
@@ -111,7 +105,7 @@ def tally_count(clauses: Sequence[str], params: Sequence[object]) -> tuple[str, 
     def summed(table: str, clause: str, values: list[str]) -> tuple[str, list[object]]:
         where = [clause if i == at else c for i, c in enumerate(clauses)]
         args = [v for i, p in enumerate(each) for v in (values if i == at else p)]
-        return f"(SELECT IFNULL(SUM(n), 0) FROM {table} p WHERE {_where(where)})", args
+        return f"(SELECT IFNULL(SUM(n), 0) FROM {table} p WHERE {queue_tally.where_sql(where)})", args
 
     if len(tags) == 1:
         sql, args = summed("tag_tally", "p.tag = ?", tags)
@@ -122,10 +116,6 @@ def tally_count(clauses: Sequence[str], params: Sequence[object]) -> tuple[str, 
         both, both_args = summed("tag_pairs", "p.tag_a = ? AND p.tag_b = ?", tags)
         return f"SELECT {first} + {second} - {both}", first_args + second_args + both_args
     return None
-
-
-def _where(clauses: Sequence[str]) -> str:
-    return " AND ".join(f"({c})" for c in clauses) or "1"
 
 
 def from_tags(clauses: Sequence[str]) -> tuple[str, ...]:
