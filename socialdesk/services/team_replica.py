@@ -149,7 +149,8 @@ def _store_page(
     posts: dict[int, int],
     offset: float,
 ) -> None:
-    with store.transaction() as conn:
+    # A page of posts is stored as the sync engine stores one (store.ingest.store_posts).
+    with store.transaction(statement_journals_in_memory=table == "posts") as conn:
         if table == "agents":
             team_cache.put_agents(conn, page)
         elif table == "conversations":

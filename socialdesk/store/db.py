@@ -7,7 +7,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -116,21 +116,49 @@ class Store:
         return sqlite_utils.Database(self.conn)
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error) on this thread's connection."""
+    def transaction(self, *, statement_journals_in_memory: bool = False) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error) on this thread's connection.
+
+        Args:
+            statement_journals_in_memory: keep each statement's journal (the pages it changed that an
+                earlier statement of the transaction had changed, kept to undo the statement alone) in
+                memory, not in a temporary file. Only for transactions whose every statement changes a
+                bounded number of rows, such as one row per `executemany` step: the journal holds
+                the pages of one statement.
+        """
         conn = self.conn
         if conn.in_transaction:  # nested: join the outer transaction
             yield conn
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
+        with self._journals_in_memory(conn) if statement_journals_in_memory else nullcontext():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                self._local.authors = None
+                conn.execute("ROLLBACK")
+                raise
             self._local.authors = None
-            conn.execute("ROLLBACK")
-            raise
-        self._local.authors = None
-        conn.execute("COMMIT")
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def _journals_in_memory(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """Statement journals in memory for the transaction begun inside (SQLite decides at BEGIN).
+
+        SQLite writes a statement's journal to a temporary file once it passes 64 KiB, and then keeps
+        using the file until the transaction ends: one step of the sync's posts INSERT (its triggers,
+        FTS5) passes it, and every later step then writes its pages through the file (README,
+        "Performance"). The setting is put back after, so no other statement of this thread's
+        connection, such as a migration rewriting every post, keeps its journal in memory.
+        """
+        if self._memory_conn is not None:  # an in-memory database keeps its journals in memory anyway
+            yield
+            return
+        conn.execute("PRAGMA temp_store = MEMORY")
+        try:
+            yield
+        finally:
+            conn.execute("PRAGMA temp_store = DEFAULT")
 
     def close(self) -> None:
         """Close this thread's connection."""
