@@ -120,11 +120,10 @@ class Store:
         """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error) on this thread's connection.
 
         Args:
-            statement_journals_in_memory: keep each statement's journal (the pages it changed that an
-                earlier statement of the transaction had changed, kept to undo the statement alone) in
-                memory, not in a temporary file. Only for transactions whose every statement changes a
-                bounded number of rows, such as one row per `executemany` step: the journal holds
-                the pages of one statement.
+            statement_journals_in_memory: keep each statement's journal (a copy of every page it
+                changes, kept to undo that statement alone) in memory, not in a temporary file. Only for
+                transactions whose every statement changes a bounded number of rows, such as one row per
+                `executemany` step: the journal holds the pages of one statement.
         """
         conn = self.conn
         if conn.in_transaction:  # nested: join the outer transaction
