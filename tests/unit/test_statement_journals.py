@@ -86,7 +86,7 @@ def _posts(count: int) -> list[Post]:
 @pytest.mark.skipif(sys.platform != "linux", reason="Linux only")
 def test_storing_a_group_writes_its_statement_journals_to_no_file(tmp_path: Path) -> None:
     """Once one statement's journal passes SQLite's 64 KiB, the rest of the transaction wrote every
-    statement's journal through a temporary file: hundreds of write calls per page of posts."""
+    statement's journal through a temporary file: thousands of write calls per page of posts."""
 
     def writes(name: str, in_memory: bool) -> int:
         store = Store(tmp_path / f"{name}.db")
