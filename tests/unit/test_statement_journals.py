@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -63,10 +62,11 @@ def test_every_group_a_sync_stores_is_one_transaction_with_its_journals_in_memor
 
 
 def _write_calls() -> int:
-    for line in Path("/proc/self/io").read_text().splitlines():
+    """This thread's write calls so far: the suite's other threads write too."""
+    for line in Path("/proc/thread-self/io").read_text().splitlines():
         if line.startswith("syscw:"):
             return int(line.split()[1])
-    raise AssertionError("no syscw in /proc/self/io")
+    raise AssertionError("no syscw in /proc/thread-self/io")
 
 
 def _posts(count: int) -> list[Post]:
@@ -82,8 +82,9 @@ def _posts(count: int) -> list[Post]:
     ]
 
 
-@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="counts write calls from Linux's /proc")
-@pytest.mark.skipif(sys.platform != "linux", reason="Linux only")
+@pytest.mark.skipif(
+    not Path("/proc/thread-self/io").exists(), reason="counts this thread's write calls from Linux's /proc"
+)
 def test_storing_a_group_writes_its_statement_journals_to_no_file(tmp_path: Path) -> None:
     """Once one statement's journal passes SQLite's 64 KiB, the rest of the transaction wrote every
     statement's journal through a temporary file: thousands of write calls per page of posts."""
@@ -101,5 +102,6 @@ def test_storing_a_group_writes_its_statement_journals_to_no_file(tmp_path: Path
 
     to_file = writes("file", in_memory=False)
     in_memory = writes("memory", in_memory=True)
-    assert to_file > 2000, "storing with journals in a file no longer writes them: the premise changed"
+    if to_file < 2000:  # a build whose default keeps temporary files in memory (SQLITE_TEMP_STORE=3)
+        pytest.skip("this SQLite keeps statement journals in memory already")
     assert in_memory < to_file / 10
