@@ -63,9 +63,10 @@ def test_every_group_a_sync_stores_is_one_transaction_with_its_journals_in_memor
 
 
 # Stores 1,000 posts in 200-post steps in one transaction, journals in a file then in memory, and prints
-# the write calls each made. In a process of its own: run after the whole suite's other tests, the same
-# thread made 17,159 write calls in memory mode, against 214 in a process of its own (which state of the
-# process did it was not found: the desk's soft heap limit alone does not).
+# the write calls each made. In a process of its own: after the suite's desk tests, SQLite's process-wide
+# soft heap limit (`memory.limit_sqlite_page_caches`) is set and other threads' connections hold full
+# page caches, so this transaction's page cache writes its pages out before the commit: 17,159 write calls
+# in memory mode there, against 214 here.
 _COUNT_WRITES = """
 import sys
 from pathlib import Path
