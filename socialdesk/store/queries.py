@@ -12,8 +12,8 @@ import sqlite3
 import msgspec
 
 from socialdesk.models import Customer, Identity, PostRow, Thread
-from socialdesk.store import queue_tally, tag_tally
-from socialdesk.store.rows import json_array, keyset_page, read, read_one
+from socialdesk.store import tag_tally
+from socialdesk.store.rows import json_array, keyset_page, read, read_one, where_sql
 
 ROW_COLUMNS = (
     "p.id, p.network, p.native_id, p.account, p.author_native_id, p.author_handle, p.author_name, "
@@ -82,7 +82,7 @@ def filter_sql(flt: PostFilter) -> tuple[str, list[object]]:
     if flt.fts:
         clauses.append("p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
         params.append(flt.fts)
-    return queue_tally.where_sql(clauses), params
+    return where_sql(clauses), params
 
 
 def feed_page(

@@ -68,8 +68,3 @@ def answers(clauses: Iterable[str]) -> bool:
 def marks(clause: str) -> int:
     """How many parameters a clause takes (a `?` inside a literal is text, not one)."""
     return sum(token == "?" for token in _TOKEN.findall(clause))
-
-
-def where_sql(clauses: Iterable[str]) -> str:
-    """Clauses as one WHERE condition, each in parentheses ("1" for none)."""
-    return " AND ".join(f"({c})" for c in clauses) or "1"

@@ -1,4 +1,5 @@
-"""Rows read by column name into records, and the one keyset-page query every list of the cache uses."""
+"""Rows read by column name into records, the one keyset-page query every list of the cache uses, and
+WHERE clauses joined into one condition."""
 
 from __future__ import annotations
 
@@ -103,3 +104,8 @@ def keyset_page(
     sql += f" ORDER BY {', '.join(f'{column} {direction}' for column in key)} LIMIT ?"
     rows = list(read(cls, conn.execute(sql, [*args, limit + 1])))
     return rows[:limit], len(rows) > limit
+
+
+def where_sql(clauses: Iterable[str]) -> str:
+    """Clauses as one WHERE condition, each in parentheses ("1" for none)."""
+    return " AND ".join(f"({c})" for c in clauses) or "1"

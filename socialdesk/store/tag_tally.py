@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from socialdesk.store import queue_tally
 from socialdesk.store.queue_tally import CHANGED, COLUMNS, DEFINITIONS, KEY, OF_POST
+from socialdesk.store.rows import where_sql
 
 
 def tagged(count: int) -> str:
@@ -88,9 +89,7 @@ def tally_count(clauses: Sequence[str], params: Sequence[object]) -> tuple[str, 
     more count from the tags' index (`from_tags`).
     """
     if queue_tally.answers(clauses):
-        return f"SELECT IFNULL(SUM(n), 0) FROM queue_tally p WHERE {queue_tally.where_sql(clauses)}", list(
-            params
-        )
+        return f"SELECT IFNULL(SUM(n), 0) FROM queue_tally p WHERE {where_sql(clauses)}", list(params)
     on_tags = [i for i, c in enumerate(clauses) if _TAGGED.fullmatch(c)]
     rest = [c for i, c in enumerate(clauses) if i not in on_tags]
     each: list[list[object]] = []  # each clause's parameters
@@ -105,7 +104,7 @@ def tally_count(clauses: Sequence[str], params: Sequence[object]) -> tuple[str, 
     def summed(table: str, clause: str, values: list[str]) -> tuple[str, list[object]]:
         where = [clause if i == at else c for i, c in enumerate(clauses)]
         args = [v for i, p in enumerate(each) for v in (values if i == at else p)]
-        return f"(SELECT IFNULL(SUM(n), 0) FROM {table} p WHERE {queue_tally.where_sql(where)})", args
+        return f"(SELECT IFNULL(SUM(n), 0) FROM {table} p WHERE {where_sql(where)})", args
 
     if len(tags) == 1:
         sql, args = summed("tag_tally", "p.tag = ?", tags)
