@@ -244,7 +244,7 @@ def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
     Both write to a new cache with the real schema, indexes and triggers (FTS included). The baseline
     inserts every row the sync path stored, read back from its cache: the customers and identities,
     then the posts in transactions as large as the sync engine's (`sync.GROUP_POSTS`), then the tags;
-    the posts' and tags' transactions keep statement journals in memory, as the sync engine's do.
+    the posts' and tags' transactions are bounded writes (`Store.transaction`), as the sync engine's are.
     Besides wall times, the CPU seconds of the storing thread (this one), of the whole process and of
     the triage worker process(es), and of the baseline's thread: on a shared machine they say what
     each side cost where wall time also says how long it waited for a core; and how long each side's
@@ -298,10 +298,10 @@ def ingest(count: int = 100_000, page: int = 200) -> dict[str, Any]:
             c.executemany(f"INSERT INTO customers VALUES ({','.join('?' * len(customers[0]))})", customers)
             c.executemany(f"INSERT INTO identities VALUES ({','.join('?' * len(identities[0]))})", identities)
         for group in iter_chunks(rows, GROUP_POSTS):
-            with bare.transaction(statement_journals_in_memory=True) as c:
+            with bare.transaction(bounded_writes=True) as c:
                 c.executemany(insert_posts, group)
         if tags:
-            with bare.transaction(statement_journals_in_memory=True) as c:
+            with bare.transaction(bounded_writes=True) as c:
                 c.executemany("INSERT INTO post_tags VALUES (?, ?)", tags)
         bare_seconds = time.perf_counter() - started
         bare_thread_cpu = time.thread_time() - thread_started

@@ -223,13 +223,13 @@ def sync_source(
             # whole and is stored again with care, from the posts as they were fetched.
             saved = [as_fetched(result.posts) for result, _ in group]
             try:
-                with store.transaction(statement_journals_in_memory=True):
+                with store.transaction(bounded_writes=True):
                     reported = [store_page(*page, careful=False) for page in group]
             except BatchRefused:
                 for (result, _), fetched in zip(group, saved, strict=True):
                     put_back(result.posts, fetched)
         if reported is None:
-            with store.transaction(statement_journals_in_memory=True):
+            with store.transaction(bounded_writes=True):
                 reported = [store_page(*page) for page in group]
         for report_it in reported:  # only what was committed
             report_it()

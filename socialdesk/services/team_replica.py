@@ -150,7 +150,7 @@ def _store_page(
     offset: float,
 ) -> None:
     # A page of posts is stored as the sync engine stores one (store.ingest.store_posts).
-    with store.transaction(statement_journals_in_memory=table == "posts") as conn:
+    with store.transaction(bounded_writes=table == "posts") as conn:
         if table == "agents":
             team_cache.put_agents(conn, page)
         elif table == "conversations":

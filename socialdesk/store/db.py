@@ -65,6 +65,12 @@ def _raw_json(raw: dict[str, Any]) -> str:
     return "{}" if raw == {} else scrub(json.dumps(raw, ensure_ascii=False, default=str))
 
 
+PAGE_CACHE_KIB = 2000  # each connection's page cache (see `Store.conn`)
+# A transaction of bounded writes keeps the pages it changes until COMMIT (`Store._bounded_writes`): its
+# cache grows to hold them and the pages it reads, then shrinks back.
+BOUNDED_WRITES_CACHE_KIB = 8192
+
+
 class Store:
     """The local cache. Safe to share between threads: each thread gets its own connection.
 
@@ -103,7 +109,7 @@ class Store:
             # page cache keeps the file warm). 8 MB each cost ~12 MiB of peak RSS scrolling a
             # 1M-post cache. No mmap either (some builds default to it): mapped pages touched while
             # scrolling would count in our RSS, and reads of a few pages gain nothing from it.
-            conn.execute("PRAGMA cache_size = -2000")
+            conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
             conn.execute("PRAGMA mmap_size = 0")
             self._local.conn = conn
         return conn
@@ -116,20 +122,20 @@ class Store:
         return sqlite_utils.Database(self.conn)
 
     @contextmanager
-    def transaction(self, *, statement_journals_in_memory: bool = False) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, bounded_writes: bool = False) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error) on this thread's connection.
 
         Args:
-            statement_journals_in_memory: keep each statement's journal (a copy of every page it
-                changes, kept to undo that statement alone) in memory, not in a temporary file. Only for
-                transactions whose every statement changes a bounded number of rows, such as one row per
-                `executemany` step: the journal holds the pages of one statement.
+            bounded_writes: the transaction stores a bounded batch (a group of posts, a page of rows),
+                each statement changing a bounded number of rows, such as one row per `executemany`
+                step. Its statement journals stay in memory, and the pages it changes stay in the page
+                cache until COMMIT (see `_bounded_writes`).
         """
         conn = self.conn
         if conn.in_transaction:  # nested: join the outer transaction
             yield conn
             return
-        with self._journals_in_memory(conn) if statement_journals_in_memory else nullcontext():
+        with self._bounded_writes(conn) if bounded_writes else nullcontext():
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -141,22 +147,34 @@ class Store:
             conn.execute("COMMIT")
 
     @contextmanager
-    def _journals_in_memory(self, conn: sqlite3.Connection) -> Iterator[None]:
-        """Statement journals in memory for the transaction begun inside (SQLite decides at BEGIN).
+    def _bounded_writes(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """For the transaction begun inside: statement journals in memory, changed pages kept until COMMIT.
 
-        SQLite writes a statement's journal to a temporary file once it passes 64 KiB, and then keeps
-        using the file until the transaction ends: one step of the sync's posts INSERT (its triggers,
-        FTS5) passes it, and every later step then writes its pages through the file (README,
-        "Performance"). The setting is put back after, so no other statement of this thread's
-        connection, such as a migration rewriting every post, keeps its journal in memory.
+        - SQLite writes a statement's journal to a temporary file once it passes 64 KiB, and then keeps
+          using the file until the transaction ends: one step of the sync's posts INSERT (its triggers,
+          FTS5) passes it, and every later step then writes its pages through the file. SQLite decides
+          where at BEGIN, so `temp_store` is set before it.
+        - Under the desk's soft heap limit (`memory.limit_sqlite_page_caches`), once other threads'
+          page caches are full, a transaction's cache cannot grow: it wrote changed pages to the WAL
+          before the commit, and some of them again. So the cache does not spill (`cache_spill`).
+        - A cache that may not spill, once its changed pages fill it, drops every page it reads as
+          soon as it is read: the indexes' upper pages were read again for each post. So it may grow
+          to `BOUNDED_WRITES_CACHE_KIB` meanwhile (a group of 2,000 posts changes about 6 MB).
+        The settings are put back after, so no other statement of this thread's connection, such as a
+        migration rewriting every post, keeps its journal or every page it changes in memory (README,
+        "Performance").
         """
-        if self._memory_conn is not None:  # an in-memory database keeps its journals in memory anyway
+        if self._memory_conn is not None:  # an in-memory database has no file to journal or spill to
             yield
             return
         conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA cache_spill = OFF")
+        conn.execute(f"PRAGMA cache_size = -{BOUNDED_WRITES_CACHE_KIB}")
         try:
             yield
         finally:
+            conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
+            conn.execute("PRAGMA cache_spill = ON")
             conn.execute("PRAGMA temp_store = DEFAULT")
 
     def close(self) -> None:

@@ -101,7 +101,7 @@ def store_posts(
     stored = Stored()
     if not posts:
         return stored
-    with store.transaction(statement_journals_in_memory=True) as conn:
+    with store.transaction(bounded_writes=True) as conn:
         mark_ours(conn, posts)
         canonicalize(conn, posts)
         if not careful:
