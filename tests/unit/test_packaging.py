@@ -11,8 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_package_is_listed() -> None:
+    """Folders of data files too (socialdesk/data): Python imports them as namespace packages, and
+    setuptools warns at an editable install that it would leave out one not listed."""
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "socialdesk").rglob("__init__.py")}
+    folders = [ROOT / "socialdesk", *(ROOT / "socialdesk").rglob("*")]
+    found = {".".join(f.relative_to(ROOT).parts) for f in folders if f.is_dir() and f.name != "__pycache__"}
     assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
     assert "socialdesk.themes" in listed
 
