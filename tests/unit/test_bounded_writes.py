@@ -14,8 +14,6 @@ from socialdesk.store.db import BOUNDED_WRITES_CACHE_KIB, PAGE_CACHE_KIB
 from tests.unit.test_sync_groups import PAGE, Backfill
 
 MEMORY, DEFAULT = 2, 0  # PRAGMA temp_store's answers
-
-
 BOUNDED = (MEMORY, False, -BOUNDED_WRITES_CACHE_KIB)
 PLAIN = (DEFAULT, True, -PAGE_CACHE_KIB)
 
@@ -78,6 +76,32 @@ def test_every_group_a_sync_stores_is_one_transaction_of_bounded_writes(store: S
     ] * (len(statements) // 8)
 
 
+# Counts this thread's read or write calls (Linux's /proc): the start of each script below.
+_IO_CALLS = """
+from pathlib import Path
+
+def io_calls(kind):
+    counts = dict(line.split(": ") for line in Path("/proc/thread-self/io").read_text().splitlines())
+    return int(counts[kind])
+"""
+
+needs_proc_io = pytest.mark.skipif(
+    not Path("/proc/thread-self/io").exists(), reason="counts this thread's calls from Linux's /proc"
+)
+
+
+def counts_in_own_process(script: str, folder: Path) -> list[int]:
+    """Run `_IO_CALLS` + `script` with `folder` as its argument; the counts it printed."""
+    done = subprocess.run(
+        [sys.executable, "-c", _IO_CALLS + script, str(folder)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    return [int(n) for n in done.stdout.split()]
+
+
 # Stores 1,000 posts in 200-post steps in one transaction, as a plain transaction then as bounded writes,
 # and prints the write calls each made: first alone, then as in the desk, under SQLite's process-wide
 # soft heap limit (`memory.limit_sqlite_page_caches`) with six other threads' page caches full. In a
@@ -86,17 +110,11 @@ _COUNT_WRITES = """
 import sqlite3
 import sys
 import threading
-from pathlib import Path
 from socialdesk.memory import limit_sqlite_page_caches
 from socialdesk.models import Author, Post
 from socialdesk.store import Store
-from socialdesk.store.db import BOUNDED_WRITES_CACHE_KIB, PAGE_CACHE_KIB
 
 folder = Path(sys.argv[1])
-
-def write_calls():
-    counts = dict(line.split(": ") for line in Path("/proc/thread-self/io").read_text().splitlines())
-    return int(counts["syscw"])
 
 posts = [
     Post("x", f"p{i}", Author(f"a{i % 37}", f"user{i % 37}"), f"order {i} never came, refund please", 1e9 + i)
@@ -106,11 +124,11 @@ posts = [
 def store_all(name):
     for bounded in (False, True):
         store = Store(folder / f"{name}-{bounded}.db")
-        before = write_calls()
+        before = io_calls("syscw")
         with store.transaction(bounded_writes=bounded):
             for start in range(0, len(posts), 200):
                 store.upsert_posts(posts[start : start + 200])
-        print(write_calls() - before)
+        print(io_calls("syscw") - before)
         store.close()
 
 store_all("alone")
@@ -136,21 +154,12 @@ done.set()
 """
 
 
-@pytest.mark.skipif(
-    not Path("/proc/thread-self/io").exists(), reason="counts this thread's write calls from Linux's /proc"
-)
+@needs_proc_io
 def test_storing_a_group_writes_no_statement_journal_and_no_page_before_the_commit(tmp_path: Path) -> None:
     """Once one statement's journal passes SQLite's 64 KiB, the rest of the transaction wrote every
     statement's journal through a temporary file; under the soft heap limit, the transaction also wrote
     its changed pages to the WAL before the commit: thousands of write calls per page of posts."""
-    done = subprocess.run(
-        [sys.executable, "-c", _COUNT_WRITES, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    plain, bounded, plain_pressed, bounded_pressed = (int(n) for n in done.stdout.split())
+    plain, bounded, plain_pressed, bounded_pressed = counts_in_own_process(_COUNT_WRITES, tmp_path)
     if plain < 2000:  # a build whose default keeps temporary files in memory (SQLITE_TEMP_STORE=3)
         pytest.skip("this SQLite keeps statement journals in memory already")
     assert bounded < plain / 10
@@ -164,13 +173,8 @@ def test_storing_a_group_writes_no_statement_journal_and_no_page_before_the_comm
 _COUNT_READS = """
 import shutil
 import sys
-from pathlib import Path
 from socialdesk.bench.measure import ingest_posts
 from socialdesk.store import Store
-
-def read_calls():
-    counts = dict(line.split(": ") for line in Path("/proc/thread-self/io").read_text().splitlines())
-    return int(counts["syscr"])
 
 folder = Path(sys.argv[1])
 posts = ingest_posts(12_000)
@@ -180,27 +184,18 @@ store.close()
 for bounded in (False, True):
     shutil.copy(folder / "stored.db", folder / f"{bounded}.db")
     store = Store(folder / f"{bounded}.db")
-    before = read_calls()
+    before = io_calls("syscr")
     with store.transaction(bounded_writes=bounded):
         for start in range(10_000, len(posts), 200):
             store.upsert_posts(posts[start : start + 200])
-    print(read_calls() - before)
+    print(io_calls("syscr") - before)
     store.close()
 """
 
 
-@pytest.mark.skipif(
-    not Path("/proc/thread-self/io").exists(), reason="counts this thread's read calls from Linux's /proc"
-)
+@needs_proc_io
 def test_a_group_larger_than_the_page_cache_does_not_read_its_pages_again(tmp_path: Path) -> None:
     """A cache that may not spill drops each page it reads once its changed pages fill it: with the
     plain 2 MB cache, the bounded transaction read 2,067 times against the plain one's 311."""
-    done = subprocess.run(
-        [sys.executable, "-c", _COUNT_READS, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    plain, bounded = (int(n) for n in done.stdout.split())
+    plain, bounded = counts_in_own_process(_COUNT_READS, tmp_path)
     assert bounded < 2 * plain
