@@ -27,6 +27,7 @@ from socialdesk.store.retriage_queries import author_facts, author_facts_before
 if TYPE_CHECKING:
     from socialdesk.config import Settings
     from socialdesk.store import Store
+    from socialdesk.store.known_authors import KnownAuthors
 
 __all__ = ["AuthorFacts", "Decision", "Rule", "Triager", "parse_rule", "parse_vip"]
 
@@ -358,16 +359,38 @@ class Triager(TextStageOffload):
         posts: Sequence[Post],
         conn: sqlite3.Connection | None,
         identities: dict[tuple[str, str], IdentityRow] | None = None,
+        remembered: KnownAuthors | None = None,
     ) -> TriageContext:
         """Look up the authors of a batch once: earlier posts per customer (cache + batch) and VIP flags.
 
         Args:
             identities: filled with the stored identities read on the way (see `author_facts`).
+            remembered: what this sync already knows of some authors (`Store.remembering_authors`):
+                only the others are read, and what is read is added to it.
         """
         keys = list(dict.fromkeys((p.network, p.author.native_id) for p in posts))
-        known = author_facts(conn, keys, identities) if conn is not None and self._needs_facts else {}
-        context = TriageContext({k: AuthorFacts(*known.get(k, (0, False))) for k in keys})
-        return context
+        if conn is None or not self._needs_facts:
+            return TriageContext({k: AuthorFacts() for k in keys})
+        if remembered is None:
+            known = author_facts(conn, keys, identities)
+            return TriageContext({k: AuthorFacts(*known.get(k, (0, False))) for k in keys})
+        identities = {} if identities is None else identities
+        facts: dict[tuple[str, str], AuthorFacts] = {}
+        unknown = []
+        for key in keys:
+            found = remembered.facts(key)
+            if found is None:
+                unknown.append(key)
+            else:
+                facts[key] = AuthorFacts(*found)
+                identities[key] = remembered.identities[key]
+        read: dict[tuple[str, str], IdentityRow] = {}
+        known = author_facts(conn, unknown, read) if unknown else {}
+        remembered.learn(known, read)
+        identities.update(read)
+        for key in unknown:
+            facts[key] = AuthorFacts(*known.get(key, (0, False)))
+        return TriageContext({k: facts[k] for k in keys})
 
     def triage_many(
         self,
@@ -387,7 +410,8 @@ class Triager(TextStageOffload):
         """
         conn = store if isinstance(store, sqlite3.Connection) or store is None else store.conn
         identities: dict[tuple[str, str], IdentityRow] = {}
-        context = self.context_for(posts, conn, identities)
+        remembered = None if isinstance(store, sqlite3.Connection) or store is None else store.known_authors()
+        context = self.context_for(posts, conn, identities, remembered)
         order = sorted(range(len(posts)), key=lambda i: posts[i].created_at)
         results: list[Triage] = [Triage()] * len(posts)
         fired: list[tuple[int, ...]] = [()] * len(posts)

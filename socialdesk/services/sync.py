@@ -191,7 +191,10 @@ def sync_source(
         triages = prepared.finish(store)  # after every earlier page: their authors count as known
         own = source.connector.own_author()
         if own is not None:  # before the posts: another of our accounts' posts are ours too
+            changes = store.conn.total_changes
             remember_own(store.conn, source.network, source.name, own, clock())
+            if store.conn.total_changes != changes:  # it may have taken identities from customers
+                store.forget_authors()
         stored = store_posts(store, source.name, result.posts, triages, careful=careful)
         for item in result.quarantined:
             store.quarantine(source.name, item.error, item.raw)
@@ -237,7 +240,7 @@ def sync_source(
     # A page published elsewhere (a hub's on_page) commits alone, with the shared database's own commit.
     group_posts = GROUP_POSTS if on_page is None else 1
     try:
-        with _batches(triage) as batches:
+        with store.remembering_authors(), _batches(triage) as batches:
             # One group ahead: group n + 1 is fetched, and its pages' triage started, before group n
             # is stored, so a worker triages the next pages while these are stored.
             filling: list[tuple[FetchResult, PreparedBatch]] = []

@@ -17,6 +17,7 @@ from socialdesk.models import Post
 from socialdesk.sanitize import scrub
 from socialdesk.store.first_response import answered_in_batch, mark_answered
 from socialdesk.store.identities import IdentityRow, by_native_id, parent_customer, resolve_customers
+from socialdesk.store.known_authors import KnownAuthors
 from socialdesk.store.migrate import migrate
 
 if TYPE_CHECKING:  # sqlite-utils takes ~90 ms to import: only the table helpers need it, never start-up
@@ -141,6 +142,7 @@ class Store:
                 yield conn
             except BaseException:
                 self._local.authors = None
+                self.forget_authors()
                 conn.execute("ROLLBACK")
                 raise
             self._local.authors = None
@@ -207,6 +209,35 @@ class Store:
             return None
         return kept[1], kept[2]
 
+    @contextmanager
+    def remembering_authors(self) -> Iterator[None]:
+        """Within: this thread's transactions remember the authors they read and write (`KnownAuthors`),
+        for triage's author facts and for resolving customers. For the pages of one sync, whose own
+        writes are the only ones on this connection meanwhile."""
+        # Nested, the outer memory serves. An in-memory database's one connection is shared by every
+        # thread, so another thread's writes would not show in its data_version: no memory there.
+        if self._memory_conn is not None or getattr(self._local, "known_authors", None) is not None:
+            yield
+            return
+        (version,) = self.conn.execute("PRAGMA data_version").fetchone()
+        self._local.known_authors = KnownAuthors(version)
+        try:
+            yield
+        finally:
+            self._local.known_authors = None
+
+    def known_authors(self) -> KnownAuthors | None:
+        """What `remembering_authors` holds, still exact (emptied if another connection committed)."""
+        known: KnownAuthors | None = getattr(self._local, "known_authors", None)
+        return known.still_valid(self.conn) if known is not None else None
+
+    def forget_authors(self) -> None:
+        """Drop what `remembering_authors` holds: this connection wrote what it does not follow (a
+        rollback, identities changed other than by storing posts)."""
+        known: KnownAuthors | None = getattr(self._local, "known_authors", None)
+        if known is not None:
+            known.forget()
+
     def upsert_posts(self, posts: Iterable[Post], triage: Iterable[Triage] | None = None) -> UpsertResult:
         """Store a batch of posts in one transaction; re-delivered posts update in place.
 
@@ -231,7 +262,10 @@ class Store:
         now = self.clock()
         with self.transaction() as conn:
             keys = [(p.network, p.native_id) for p in posts]
-            customers = resolve_customers(conn, posts, self._authors_read(conn))
+            known = self.known_authors()
+            written: dict[tuple[str, str], IdentityRow | None] | None = {} if known is not None else None
+            created: list[int] = []
+            customers = resolve_customers(conn, posts, self._authors_read(conn), written, created)
             rows = []
             tags: list[tuple[tuple[str, str], str]] = []
             in_batch = {
@@ -317,6 +351,11 @@ class Store:
             new_posts = {k: p for k, p in zip(keys, posts, strict=True) if k in ids}
             index_new_posts(conn, [(ids[k], p) for k, p in new_posts.items()], now)
             mark_answered(conn, posts, result.inserted, inserted_answered=ids.keys())
+            if known is not None and written is not None:
+                new_by = [
+                    customers[(p.network, p.author.native_id)] for p in new_posts.values() if not p.is_ours
+                ]
+                known.stored(written, created, new_by)
         return result
 
     def mark_deleted(self, network: str, native_ids: Iterable[str], at: float | None = None) -> list[int]:

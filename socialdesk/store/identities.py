@@ -35,6 +35,8 @@ def resolve_customers(
     conn: sqlite3.Connection,
     posts: list[Post],
     read: tuple[set[tuple[str, str]], dict[tuple[str, str], IdentityRow]] | None = None,
+    written: dict[tuple[str, str], IdentityRow | None] | None = None,
+    created: list[int] | None = None,
 ) -> dict[tuple[str, str], int]:
     """Map each author to a customer, creating identities (and customers) as needed.
 
@@ -44,6 +46,8 @@ def resolve_customers(
     Args:
         read: (keys looked up, the identities found among them), read in this transaction with
             nothing written since (see `Store.remember_authors`); authors outside it are read here.
+        written: filled with each identity row written, as stored (None: read it again).
+        created: filled with the ids of the customers created.
     """
     # Per author: their newest name and handle, and when they were first seen.
     authors: dict[tuple[str, str], tuple[Author, float]] = {}
@@ -79,6 +83,10 @@ def resolve_customers(
                     "url = ? WHERE network = ? AND native_id = ?",
                     (author.handle, author.display_name, author.followers, profile, network, native_id),
                 )
+                if written is not None:  # as stored now; followers not both numbers: read again
+                    most = max(followers, author.followers) if ints else 0
+                    now = (known_customer, author.handle, author.display_name, most, profile)
+                    written[(network, native_id)] = now if ints else None
             resolved[(network, native_id)] = known_customer
             continue
         customer_id = _match_customer(conn, network, author)
@@ -87,6 +95,8 @@ def resolve_customers(
                 "INSERT INTO customers (display_name, first_seen) VALUES (?, ?)",
                 (author.display_name or author.handle, first_seen),
             ).lastrowid
+            if created is not None and customer_id is not None:
+                created.append(customer_id)
         conn.execute(
             "INSERT INTO identities (customer_id, network, native_id, handle, display_name, followers, "
             "first_seen, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -103,6 +113,14 @@ def resolve_customers(
         )
         assert customer_id is not None
         resolved[(network, native_id)] = customer_id
+        if written is not None:
+            written[(network, native_id)] = (
+                customer_id,
+                author.handle,
+                author.display_name,
+                author.followers,
+                author.url,
+            )
     return resolved
 
 

@@ -117,7 +117,7 @@ def store_posts(
                 result = store.upsert_posts(posts, triages)
                 remember_uris(conn, posts)
         except DATA_ERRORS:
-            pass
+            store.forget_authors()  # the savepoint took back identities the batch may have written
         else:
             stored.inserted, stored.updated = result.inserted, result.updated
             return stored
@@ -128,6 +128,7 @@ def store_posts(
                     one = store.upsert_posts([post], triage)
                     remember_uris(conn, [post])
             except DATA_ERRORS as exc:
+                store.forget_authors()
                 error = f"cannot store {post.network}:{post.native_id}: {type(exc).__name__}: {exc}"
                 store.quarantine(source, error[:1000], post.as_json())
                 stored.quarantined += 1
