@@ -26,9 +26,9 @@ START = 1_800_000_000.0
 
 class Crowd(Connector):
     """`total` posts by a crowd of authors who post again and again and change their handles a third of
-    the way through, with one of our replies in every nine. `between(start)` runs before
-    each page is handed out (another connection's writes); the post at `refused` holds a payload SQLite
-    cannot take (its group is rolled back and stored again post by post)."""
+    the way through, with one of our replies in every nine. `between(start)` runs before each page is
+    handed out (another connection's writes); the post at `refused` holds a payload SQLite cannot take
+    (its group is rolled back and stored again post by post)."""
 
     name = "x"
     capabilities = Capabilities()
