@@ -408,9 +408,13 @@ class Triager(TextStageOffload):
             store: the cache the author facts come from (None: no facts).
             verdicts: the posts' text stage, in the same order, when already computed.
         """
-        conn = store if isinstance(store, sqlite3.Connection) or store is None else store.conn
+        cache: Store | None = None
+        if store is None or isinstance(store, sqlite3.Connection):
+            conn = store
+        else:
+            cache, conn = store, store.conn
         identities: dict[tuple[str, str], IdentityRow] = {}
-        remembered = None if isinstance(store, sqlite3.Connection) or store is None else store.known_authors()
+        remembered = cache.known_authors() if cache is not None else None
         context = self.context_for(posts, conn, identities, remembered)
         order = sorted(range(len(posts)), key=lambda i: posts[i].created_at)
         results: list[Triage] = [Triage()] * len(posts)
@@ -431,9 +435,9 @@ class Triager(TextStageOffload):
             facts.prior_posts += 1
         if self.count_hits and conn is not None:
             self._name_hits(posts, fired, results)
-        if self._needs_facts and store is not None and not isinstance(store, sqlite3.Connection):
+        if self._needs_facts and cache is not None:
             # Storing the batch next resolves its authors from what the facts read (Store.remember_authors).
-            store.remember_authors(context.authors, identities)
+            cache.remember_authors(context.authors, identities)
         return results
 
     def _name_hits(self, posts: Sequence[Post], fired: list[tuple[int, ...]], results: list[Triage]) -> None:

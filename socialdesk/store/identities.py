@@ -83,10 +83,14 @@ def resolve_customers(
                     "url = ? WHERE network = ? AND native_id = ?",
                     (author.handle, author.display_name, author.followers, profile, network, native_id),
                 )
-                if written is not None:  # as stored now; followers not both numbers: read again
-                    most = max(followers, author.followers) if ints else 0
-                    now = (known_customer, author.handle, author.display_name, most, profile)
-                    written[(network, native_id)] = now if ints else None
+                if written is not None:  # as stored now; followers not both numbers: read it again
+                    most = max(followers, author.followers) if ints else None
+                    now = (
+                        None
+                        if most is None
+                        else (known_customer, author.handle, author.display_name, most, profile)
+                    )
+                    written[(network, native_id)] = now
             resolved[(network, native_id)] = known_customer
             continue
         customer_id = _match_customer(conn, network, author)
