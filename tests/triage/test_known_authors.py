@@ -33,15 +33,29 @@ class Crowd(Connector):
     name = "x"
     capabilities = Capabilities()
 
-    def __init__(self, total: int, between: Callable[[int], None] | None = None, refused: int = -1) -> None:
+    def __init__(
+        self,
+        total: int,
+        between: Callable[[int], None] | None = None,
+        refused: int = -1,
+        own: tuple[int, Author] | None = None,
+    ) -> None:
         super().__init__("brand")
         self.total = total
         self.between = between
         self.refused = refused
+        self.own = own  # (page, author): our account is known from that page's fetch on
+        self.fetched = 0
+
+    def own_author(self) -> Author | None:
+        if self.own is None or self.fetched <= self.own[0] * PAGE:
+            return None
+        return self.own[1]
 
     def fetch(self, cursor: str | None) -> FetchResult:
         start = int(cursor or 0)
         end = min(self.total, start + PAGE)
+        self.fetched = max(self.fetched, end)
         if self.between is not None:
             self.between(start)
         posts = []
@@ -125,6 +139,7 @@ def sync_crowd(
     between: Callable[[Store, int], None] | None = None,
     refused: int = -1,
     statements: list[str] | None = None,
+    own: tuple[int, Author] | None = None,
 ) -> Store:
     """The crowd synced into a new cache (`remember`: as the sync engine does), `statements` run noted."""
     store = Store(path)
@@ -137,7 +152,8 @@ def sync_crowd(
             patch.setattr(Store, "remembering_authors", not_remembering)
         hook = (lambda start: between(elsewhere, start)) if between is not None else None
         store.conn.set_trace_callback(statements.append if statements is not None else None)
-        report = sync_source(store, Source("brand", Crowd(total, hook, refused)), triager(), max_pages=1000)
+        crowd = Crowd(total, hook, refused, own)
+        report = sync_source(store, Source("brand", crowd), triager(), max_pages=1000)
         store.conn.set_trace_callback(None)
     assert report.state == SourceState.OK, report.message
     elsewhere.close()
@@ -213,3 +229,22 @@ def test_what_another_connection_writes_during_a_sync_is_read_again(
             (START + 10 * PAGE,),
         ).fetchall()
         assert len(after) == 1  # one customer now
+
+
+@pytest.mark.usefixtures("group_posts")
+def test_an_author_found_to_be_our_own_account_mid_sync_is_read_again(tmp_path: Path) -> None:
+    """From page 2 the network says our account goes by user3's handle: the posts already stored by the
+    author a3 become ours and a3's customer goes (`remember_own`), so a3's later posts, under a new
+    handle once the crowd renames itself, are a new customer's, not the one the sync met before."""
+    total = 12 * PAGE
+    own = (2, Author("support-id", "user3"))
+    remembered = sync_crowd(tmp_path / "remembered.db", total, True, own=own)
+    read_again = sync_crowd(tmp_path / "read.db", total, False, own=own)
+    assert stored(remembered) == stored(read_again)
+    customers = remembered.conn.execute(
+        "SELECT DISTINCT p.customer_id, c.id IS NOT NULL FROM posts p "
+        "LEFT JOIN customers c ON c.id = p.customer_id WHERE p.author_native_id = 'a3' AND p.is_ours = 0"
+    ).fetchall()
+    assert len(customers) == 1 and customers[0][1]  # one customer, one that exists
+    ours = remembered.conn.execute("SELECT count(*) FROM posts WHERE author_native_id = 'a3' AND is_ours = 1")
+    assert ours.fetchone()[0] > 0
