@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from operator import attrgetter
 
 from socialdesk.connectors.base import Quarantined
 from socialdesk.models import Post
@@ -23,6 +24,7 @@ _POST_TEXT = ("network", "native_id", "account", "text", "url", "kind", "lang", 
 _POST_OPTIONAL = ("in_reply_to", "conversation_id")
 _AUTHOR_TEXT = ("native_id", "handle", "display_name", "url")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_texts = attrgetter(*_POST_TEXT, *(f"author.{name}" for name in _AUTHOR_TEXT))
 
 
 class Refused(ValueError):
@@ -59,19 +61,28 @@ def admit(post: Post) -> Post:
     Raises:
         Refused: a value the cache cannot hold (a date outside 1970..2100, NaN, a huge count ...).
     """
-    author = post.author
-    fields = [getattr(post, name) for name in _POST_TEXT] + [getattr(author, name) for name in _AUTHOR_TEXT]
-    fields += [value for value in (post.in_reply_to, post.conversation_id) if value is not None]
+    # Every post of a backfill crosses here: the common case (all text, none in need of work, numbers
+    # in range) is told in one pass over the joined fields and a comparison per number.
+    reply_to, root = post.in_reply_to, post.conversation_id
     try:
-        joined = "".join(fields)  # one pass for the common case: every field text, none in need of work
-    except TypeError:
+        joined = "".join(_texts(post))
+        if reply_to is not None:
+            joined += reply_to
+        if root is not None:
+            joined += root
+    except TypeError:  # a field is not text: the slow path says which
         joined = None
     if joined is None or (not joined.isascii() and _SURROGATE.search(joined)):
         _scrub_fields(post)
     if not post.network or not post.native_id:
         raise Refused("network and id are required")
-    author.followers = check_count(author.followers, "author.followers")
-    post.created_at = check_time(post.created_at)
+    author = post.author
+    followers = author.followers
+    if type(followers) is not int or not 0 <= followers <= MAX_INT64:
+        author.followers = check_count(followers, "author.followers")
+    created_at = post.created_at
+    if type(created_at) is not float or not FIRST_TIME <= created_at < LAST_TIME:
+        post.created_at = check_time(created_at)
     if not isinstance(post.raw, dict):
         raise Refused(f"raw must be an object, got {type(post.raw).__name__}")
     return post

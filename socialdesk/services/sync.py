@@ -27,7 +27,7 @@ from socialdesk.models import Post
 from socialdesk.store import Store, Triage
 from socialdesk.store.account_auth import AuthMark, auth_marks, clear_auth, mark_needs_auth
 from socialdesk.store.aliases import canonical_ids
-from socialdesk.store.ingest import BatchRefused, as_fetched, put_back, store_posts
+from socialdesk.store.ingest import AsFetched, BatchRefused, store_posts
 from socialdesk.store.own_accounts import remember_own
 
 
@@ -186,7 +186,9 @@ def sync_source(
     report = SyncReport(source=source.name, state=SourceState.OK)
     cursor = store.get_cursor(source.name)
 
-    def store_page(result: FetchResult, prepared: PreparedBatch, careful: bool = True) -> Callable[[], None]:
+    def store_page(
+        result: FetchResult, prepared: PreparedBatch, careful: bool = True, fetched: AsFetched | None = None
+    ) -> Callable[[], None]:
         """Store one page inside the group's transaction; what it adds to the report, once committed."""
         triages = prepared.finish(store)  # after every earlier page: their authors count as known
         own = source.connector.own_author()
@@ -195,7 +197,7 @@ def sync_source(
             remember_own(store.conn, source.network, source.name, own, clock())
             if store.conn.total_changes != changes:  # it may have taken identities from customers
                 store.forget_authors()
-        stored = store_posts(store, source.name, result.posts, triages, careful=careful)
+        stored = store_posts(store, source.name, result.posts, triages, careful=careful, fetched=fetched)
         for item in result.quarantined:
             store.quarantine(source.name, item.error, item.raw)
         gone: list[int] = []
@@ -224,13 +226,12 @@ def sync_source(
         if on_page is None and not store.conn.in_transaction:
             # Without savepoints (see store.ingest): if a post is refused, the group rolls back
             # whole and is stored again with care, from the posts as they were fetched.
-            saved = [as_fetched(result.posts) for result, _ in group]
+            fetched = AsFetched()
             try:
                 with store.transaction(bounded_writes=True):
-                    reported = [store_page(*page, careful=False) for page in group]
+                    reported = [store_page(*page, careful=False, fetched=fetched) for page in group]
             except BatchRefused:
-                for (result, _), fetched in zip(group, saved, strict=True):
-                    put_back(result.posts, fetched)
+                fetched.put_back()
         if reported is None:
             with store.transaction(bounded_writes=True):
                 reported = [store_page(*page) for page in group]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from socialdesk.models import Post
 
@@ -34,9 +34,12 @@ def _point(conn: sqlite3.Connection, network: str, account: str, alias: str, nat
         )
 
 
-def canonicalize(conn: sqlite3.Connection, posts: Sequence[Post]) -> None:
+def canonicalize(
+    conn: sqlite3.Connection, posts: Sequence[Post], before_change: Callable[[Post], None] | None = None
+) -> None:
     """Rewrite, in place, the posts another of our accounts already stored (by uri) to the stored
-    id, account and payload, and parents and thread roots known under an alias to the stored ids."""
+    id, account and payload, and parents and thread roots known under an alias to the stored ids;
+    `before_change` is called with each post before it changes."""
     renamed: dict[tuple[str, str, str], str] = {}
     for post in posts:
         if not post.uri:
@@ -49,6 +52,8 @@ def canonicalize(conn: sqlite3.Connection, posts: Sequence[Post]) -> None:
         if row is None or (row[1] == post.native_id and row[2] == post.account):
             continue
         post_id, native_id, account, raw = row
+        if before_change is not None:
+            before_change(post)
         if native_id != post.native_id:
             conn.execute(
                 "INSERT OR IGNORE INTO post_aliases (network, account, native_id, post_id) "
@@ -77,6 +82,8 @@ def canonicalize(conn: sqlite3.Connection, posts: Sequence[Post]) -> None:
             key = (post.network, post.account, value)
             found = renamed.get(key) or _alias(conn, *key)
             if found:
+                if before_change is not None:
+                    before_change(post)
                 setattr(post, field, found)
 
 

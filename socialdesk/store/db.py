@@ -267,7 +267,6 @@ class Store:
             created: list[int] = []
             customers = resolve_customers(conn, posts, self._authors_read(conn), written, created)
             rows = []
-            tags: list[tuple[tuple[str, str], str]] = []
             in_batch = {
                 (p.network, p.native_id): customers[(p.network, p.author.native_id)]
                 for p in posts
@@ -315,7 +314,6 @@ class Store:
                         first_response,  # a new post only: a stored one keeps its own
                     )
                 )
-                tags.extend(((post.network, post.native_id), t) for t in tri.tags)
             # Rows inserted now take ids above every stored one; re-delivered posts keep theirs. So the
             # rows above the largest id before the statement are the new posts: read by rowid from the
             # pages just written, not by a probe of the (network, native_id) index per post.
@@ -330,11 +328,14 @@ class Store:
             new_keys = [k for k in dict.fromkeys(keys) if k in ids]
             result.inserted = [ids[k] for k in new_keys]
             result.updated = len(set(keys)) - len(new_keys)
+            tags = [
+                (ids[k], t)
+                for k, tri in zip(keys, triages, strict=True)
+                if tri.tags and k in ids
+                for t in tri.tags
+            ]
             if tags:
-                conn.executemany(
-                    "INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)",
-                    [(ids[k], t) for k, t in tags if k in ids],
-                )
+                conn.executemany("INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)", tags)
             raised = {k: tri.notify for k, p, tri in zip(keys, posts, triages, strict=True) if not p.is_ours}
             notices = [(now, ids[k], a, origin) for k, ns in raised.items() if k in ids for a, origin in ns]
             if notices:

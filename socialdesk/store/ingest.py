@@ -5,8 +5,8 @@ any of our accounts are ours, and a status another of our accounts stored is sto
 The whole-batch try runs under a savepoint, so that a refused batch can be undone before the posts
 are stored one by one. SQLite keeps a copy of every page a savepoint changes: for the sync engine's
 backfills that was a fifth of the posts INSERT's time, so it may store without one (`careful=False`)
-and, on `BatchRefused`, roll its own transaction back, put the posts back as fetched (`as_fetched`,
-`put_back`) and store them again with care.
+and, on `BatchRefused`, roll its own transaction back, put the posts back as fetched (`AsFetched`) and
+store them again with care.
 """
 
 from __future__ import annotations
@@ -47,16 +47,26 @@ class BatchRefused(Exception):
     part of it and must be rolled back."""
 
 
-def as_fetched(posts: Sequence[Post]) -> list[tuple[object, ...]]:
-    """What `store_posts` may change in each post, to `put_back` after a rolled-back try."""
-    return [_changed_fields(post) for post in posts]
+class AsFetched:
+    """The posts storing has changed (`mark_ours`, `canonicalize`), each as it was fetched, to put back
+    after a rolled-back try. Only those are kept: most posts of a backfill are never changed."""
 
+    __slots__ = ("_kept",)
 
-def put_back(posts: Sequence[Post], saved: Sequence[tuple[object, ...]]) -> None:
-    """Restore the posts as `as_fetched` saw them."""
-    for post, values in zip(posts, saved, strict=True):
-        for name, value in zip(_CHANGED, values, strict=True):
-            setattr(post, name, value)
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[Post, tuple[object, ...]]] = {}
+
+    def keep(self, post: Post) -> None:
+        """Note `post` as it is now, unless it was noted before (a post changed twice keeps its first)."""
+        if id(post) not in self._kept:  # the post is held here, so its id is not reused meanwhile
+            self._kept[id(post)] = (post, _changed_fields(post))
+
+    def put_back(self) -> None:
+        """Restore every noted post as it was noted."""
+        for post, values in self._kept.values():
+            for name, value in zip(_CHANGED, values, strict=True):
+                setattr(post, name, value)
+        self._kept.clear()
 
 
 class Stored(msgspec.Struct):
@@ -86,6 +96,7 @@ def store_posts(
     triages: Sequence[Triage] | None = None,
     *,
     careful: bool = True,
+    fetched: AsFetched | None = None,
 ) -> Stored:
     """Upsert `posts` (with their triage, same order) in one transaction; quarantine under `source`
     each post that cannot be stored, and store the rest.
@@ -94,6 +105,7 @@ def store_posts(
         careful: try the batch under a savepoint. Without one (False), a refused batch raises
             `BatchRefused` with part of it written: only for a caller that rolls back its own
             transaction, then stores the batch again (see the module's docstring).
+        fetched: notes each post before storing first changes it, for such a caller to put back.
 
     Raises:
         BatchRefused: `careful` is False and SQLite refused a post of the batch.
@@ -102,8 +114,9 @@ def store_posts(
     if not posts:
         return stored
     with store.transaction(bounded_writes=True) as conn:
-        mark_ours(conn, posts)
-        canonicalize(conn, posts)
+        keep = fetched.keep if fetched is not None else None
+        mark_ours(conn, posts, keep)
+        canonicalize(conn, posts, keep)
         if not careful:
             try:
                 result = store.upsert_posts(posts, triages)

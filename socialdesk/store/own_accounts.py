@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 
@@ -38,14 +38,18 @@ def own_identities(conn: sqlite3.Connection) -> list[OwnIdentity]:
     return [OwnIdentity(*row) for row in rows]
 
 
-def mark_ours(conn: sqlite3.Connection, posts: Sequence[Post]) -> None:
+def mark_ours(
+    conn: sqlite3.Connection, posts: Sequence[Post], before_change: Callable[[Post], None] | None = None
+) -> None:
     """Mark, in place, the posts written by any of our accounts (another account's stream brought
-    them, so their connector could not tell)."""
+    them, so their connector could not tell); `before_change` is called with each before it changes."""
     identities = own_identities(conn)
     if not identities:
         return
     for post in posts:
         if not post.is_ours and any(identity.wrote(post) for identity in identities):
+            if before_change is not None:
+                before_change(post)
             post.is_ours, post.kind = True, "own"
 
 
