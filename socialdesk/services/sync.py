@@ -183,6 +183,19 @@ def sync_source(
     Raises:
         sqlite3.Error: the cache could not be written (a full disk, a read-only file ...).
     """
+    # Every write of the sync happens inside, so the authors it learned serve the next sync on this thread.
+    with store.remembering_authors():
+        return _sync_source(store, source, triage, max_pages, clock, on_page)
+
+
+def _sync_source(
+    store: Store,
+    source: Source,
+    triage: TriageFn | None,
+    max_pages: int,
+    clock: Callable[[], float],
+    on_page: Callable[[FetchResult], None] | None,
+) -> SyncReport:
     report = SyncReport(source=source.name, state=SourceState.OK)
     cursor = store.get_cursor(source.name)
 
@@ -241,7 +254,7 @@ def sync_source(
     # A page published elsewhere (a hub's on_page) commits alone, with the shared database's own commit.
     group_posts = GROUP_POSTS if on_page is None else 1
     try:
-        with store.remembering_authors(), _batches(triage) as batches:
+        with _batches(triage) as batches:
             # One group ahead: group n + 1 is fetched, and its pages' triage started, before group n
             # is stored, so a worker triages the next pages while these are stored.
             filling: list[tuple[FetchResult, PreparedBatch]] = []

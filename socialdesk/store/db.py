@@ -70,6 +70,8 @@ PAGE_CACHE_KIB = 2000  # each connection's page cache (see `Store.conn`)
 # A transaction of bounded writes keeps the pages it changes until COMMIT (`Store._bounded_writes`): its
 # cache grows to hold them and the pages it reads, then shrinks back.
 BOUNDED_WRITES_CACHE_KIB = 8192
+# The most authors a thread keeps between two syncs (`Store.remembering_authors`); beyond, it forgets them.
+KEEP_AUTHORS = 10_000
 
 
 class Store:
@@ -182,6 +184,7 @@ class Store:
     def close(self) -> None:
         """Close this thread's connection."""
         conn = getattr(self._local, "conn", None)
+        self._local.authors_left = None
         if conn is not None:
             conn.close()
             self._local.conn = None
@@ -213,18 +216,36 @@ class Store:
     def remembering_authors(self) -> Iterator[None]:
         """Within: this thread's transactions remember the authors they read and write (`KnownAuthors`),
         for triage's author facts and for resolving customers. For the pages of one sync, whose own
-        writes are the only ones on this connection meanwhile."""
+        writes are the only ones on this connection meanwhile.
+
+        What it holds at the end is left for the next sync on this thread (a backfill is many syncs,
+        whose authors the syncs before have mostly met), which takes it only if this connection has
+        written nothing since; another connection's commits empty it at its first use (`still_valid`).
+        """
         # Nested, the outer memory serves. An in-memory database's one connection is shared by every
         # thread, so another thread's writes would not show in its data_version: no memory there.
         if self._memory_conn is not None or getattr(self._local, "known_authors", None) is not None:
             yield
             return
-        (version,) = self.conn.execute("PRAGMA data_version").fetchone()
-        self._local.known_authors = KnownAuthors(version)
+        conn = self.conn
+        known = self._authors_left(conn)
+        self._local.known_authors = known
         try:
             yield
         finally:
             self._local.known_authors = None
+            if len(known.identities) > KEEP_AUTHORS:  # a bound on what a thread keeps between syncs
+                known.forget()
+            self._local.authors_left = (conn, conn.total_changes, known)
+
+    def _authors_left(self, conn: sqlite3.Connection) -> KnownAuthors:
+        """What the last sync on this connection remembered, if the connection has not written since."""
+        left: tuple[sqlite3.Connection, int, KnownAuthors] | None = getattr(self._local, "authors_left", None)
+        self._local.authors_left = None
+        if left is not None and left[0] is conn and left[1] == conn.total_changes:
+            return left[2]
+        (version,) = conn.execute("PRAGMA data_version").fetchone()
+        return KnownAuthors(version)
 
     def known_authors(self) -> KnownAuthors | None:
         """What `remembering_authors` holds, still exact (emptied if another connection committed)."""

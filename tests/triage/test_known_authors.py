@@ -17,7 +17,7 @@ from socialdesk.services import rules, sync
 from socialdesk.services.playbook import PlaybookFile
 from socialdesk.services.rules import Triager
 from socialdesk.services.sync import Source, SourceState, sync_source
-from socialdesk.store import Store
+from socialdesk.store import Store, db
 
 PAGE = 40
 AUTHORS = 23
@@ -140,8 +140,11 @@ def sync_crowd(
     refused: int = -1,
     statements: list[str] | None = None,
     own: tuple[int, Author] | None = None,
+    pages_a_sync: int = 1000,
+    between_syncs: Callable[[Store, Store], None] | None = None,
 ) -> Store:
-    """The crowd synced into a new cache (`remember`: as the sync engine does), `statements` run noted."""
+    """The crowd synced into a new cache (`remember`: as the sync engine does), `statements` run noted;
+    in syncs of `pages_a_sync` pages, as a backfill is, `between_syncs(store, elsewhere)` run between them."""
     store = Store(path)
     elsewhere = Store(path)  # another desk or the agent's own actions, on a connection of their own
     first = [Post("x", "old", Author("a1", "user1", "User 1"), "hello", START - 100)]
@@ -152,8 +155,13 @@ def sync_crowd(
             patch.setattr(Store, "remembering_authors", not_remembering)
         hook = (lambda start: between(elsewhere, start)) if between is not None else None
         store.conn.set_trace_callback(statements.append if statements is not None else None)
-        crowd = Crowd(total, hook, refused, own)
-        report = sync_source(store, Source("brand", crowd), triager(), max_pages=1000)
+        source = Source("brand", Crowd(total, hook, refused, own))
+        rules_ = triager()
+        report = sync_source(store, source, rules_, max_pages=pages_a_sync)
+        while report.state == SourceState.OK and store.get_cursor("brand") != str(total):
+            if between_syncs is not None:
+                between_syncs(store, elsewhere)
+            report = sync_source(store, source, rules_, max_pages=pages_a_sync)
         store.conn.set_trace_callback(None)
     assert report.state == SourceState.OK, report.message
     elsewhere.close()
@@ -194,15 +202,20 @@ def vip_after(page: int) -> Callable[[Store, int], None]:
     return between
 
 
-def merged_after(page: int) -> Callable[[Store, int], None]:
+def merge_a7_into_a1(conn: sqlite3.Connection) -> None:
     """Author a7's identity moves to a1's customer, as an agent merging two customers does."""
+    conn.execute(
+        "UPDATE identities SET customer_id = (SELECT customer_id FROM identities WHERE native_id = 'a1') "
+        "WHERE native_id = 'a7'"
+    )
+
+
+def merged_after(page: int) -> Callable[[Store, int], None]:
+    """Author a7's customer merged into a1's before that page is fetched."""
 
     def between(elsewhere: Store, start: int) -> None:
         if start == page * PAGE:
-            elsewhere.conn.execute(
-                "UPDATE identities SET customer_id = "
-                "(SELECT customer_id FROM identities WHERE native_id = 'a1') WHERE native_id = 'a7'"
-            )
+            merge_a7_into_a1(elsewhere.conn)
 
     return between
 
@@ -248,3 +261,52 @@ def test_an_author_found_to_be_our_own_account_mid_sync_is_read_again(tmp_path: 
     assert len(customers) == 1 and customers[0][1]  # one customer, one that exists
     ours = remembered.conn.execute("SELECT count(*) FROM posts WHERE author_native_id = 'a3' AND is_ours = 1")
     assert ours.fetchone()[0] > 0
+
+
+@pytest.mark.usefixtures("group_posts")
+def test_a_backfill_of_many_syncs_reads_each_author_once(tmp_path: Path, lookups: list[int]) -> None:
+    """The syncs of a backfill run one after the other on one thread: each takes what the one before
+    remembered, so the crowd's authors are read once in all, not once a sync."""
+    pages = 12
+    remembered = stored(sync_crowd(tmp_path / "remembered.db", pages * PAGE, True, pages_a_sync=3))
+    assert sum(lookups) == AUTHORS + pages  # our account (no customer) each page, as in one sync
+    lookups.clear()
+    assert remembered == stored(sync_crowd(tmp_path / "read.db", pages * PAGE, False, pages_a_sync=3))
+    assert sum(lookups) > 4 * AUTHORS
+
+
+@pytest.mark.usefixtures("group_posts")
+@pytest.mark.parametrize("here", [True, False], ids=["on this connection", "on another connection"])
+def test_a_write_between_two_syncs_makes_the_next_read_its_authors_again(
+    tmp_path: Path, lookups: list[int], here: bool
+) -> None:
+    """An agent's action between two syncs (on the thread the next sync runs on, or on another) may
+    change any author: the next sync reads its authors again and stores what reading every author
+    again stores."""
+    done: list[bool] = []
+
+    def merge_once(store: Store, elsewhere: Store) -> None:
+        if not done:
+            merge_a7_into_a1((store if here else elsewhere).conn)
+            done.append(True)
+
+    total = 12 * PAGE
+    remembered = sync_crowd(tmp_path / "remembered.db", total, True, pages_a_sync=6, between_syncs=merge_once)
+    assert sum(lookups) == 2 * AUTHORS + 12  # the crowd read again once, after the merge
+    done.clear()
+    read_again = sync_crowd(tmp_path / "read.db", total, False, pages_a_sync=6, between_syncs=merge_once)
+    assert stored(remembered) == stored(read_again)
+    after = remembered.conn.execute(
+        "SELECT DISTINCT customer_id FROM posts WHERE author_native_id IN ('a1', 'a7') AND created_at >= ?",
+        (START + 6 * PAGE,),
+    ).fetchall()
+    assert len(after) == 1  # one customer now
+
+
+@pytest.mark.usefixtures("group_posts")
+def test_a_thread_keeps_a_bounded_number_of_authors_between_syncs(
+    tmp_path: Path, lookups: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "KEEP_AUTHORS", AUTHORS - 1)
+    sync_crowd(tmp_path / "remembered.db", 12 * PAGE, True, pages_a_sync=3)
+    assert sum(lookups) == 4 * AUTHORS + 12  # each of the four syncs met the crowd afresh
