@@ -90,7 +90,8 @@ def test_every_async_desk_client_reads_each_status_change(pg_url: str) -> None:
     result = team_listeners.status_seen(pg_url, desks=5, changes=4)
     assert result["errors"] == [] and result["changes"] == 4
     assert result["max_ms"] >= result["p95_ms"] >= result["p50_ms"] >= 0
-    assert result["server_cpu_ms"] is not None and result["server_cpu_ms"] > 0
+    # Read from /proc in clock ticks (10 ms): four changes at five desks may cost the server less than one.
+    assert result["server_cpu_ms"] is not None and result["server_cpu_ms"] >= 0
     assert result["commits_per_second"] > 0
 
 
