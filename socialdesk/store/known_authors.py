@@ -18,7 +18,8 @@ class KnownAuthors:
     `Store.remembering_authors` on one connection; it holds only what that connection's own
     transactions read or wrote, so it is dropped whole when another connection has committed
     (`PRAGMA data_version`), on a rollback, and when the sync writes identities other than by storing
-    posts (`forget`).
+    posts (`forget`). The next sync on the thread takes it only if the connection has written nothing
+    since.
     """
 
     __slots__ = ("data_version", "identities", "vip", "with_posts")
