@@ -236,14 +236,14 @@ class Store:
             self._local.known_authors = None
             if len(known.identities) > KEEP_AUTHORS:  # a bound on what a thread keeps between syncs
                 known.forget()
-            self._local.authors_left = (conn, conn.total_changes, known)
+            self._local.authors_left = (conn.total_changes, known)
 
     def _authors_left(self, conn: sqlite3.Connection) -> KnownAuthors:
-        """What the last sync on this connection remembered, if the connection has not written since."""
-        left: tuple[sqlite3.Connection, int, KnownAuthors] | None = getattr(self._local, "authors_left", None)
+        """What the last sync on this connection remembered (`close` drops it), if it wrote nothing since."""
+        left: tuple[int, KnownAuthors] | None = getattr(self._local, "authors_left", None)
         self._local.authors_left = None
-        if left is not None and left[0] is conn and left[1] == conn.total_changes:
-            return left[2]
+        if left is not None and left[0] == conn.total_changes:
+            return left[1]
         (version,) = conn.execute("PRAGMA data_version").fetchone()
         return KnownAuthors(version)
 

@@ -156,12 +156,12 @@ def sync_crowd(
         hook = (lambda start: between(elsewhere, start)) if between is not None else None
         store.conn.set_trace_callback(statements.append if statements is not None else None)
         source = Source("brand", Crowd(total, hook, refused, own))
-        rules_ = triager()
-        report = sync_source(store, source, rules_, max_pages=pages_a_sync)
+        triage = triager()
+        report = sync_source(store, source, triage, max_pages=pages_a_sync)
         while report.state == SourceState.OK and store.get_cursor("brand") != str(total):
             if between_syncs is not None:
                 between_syncs(store, elsewhere)
-            report = sync_source(store, source, rules_, max_pages=pages_a_sync)
+            report = sync_source(store, source, triage, max_pages=pages_a_sync)
         store.conn.set_trace_callback(None)
     assert report.state == SourceState.OK, report.message
     elsewhere.close()
