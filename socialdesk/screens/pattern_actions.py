@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from textual.timer import Timer
 
     from socialdesk.screens.detail_actions import ThreadShown
-    from socialdesk.services.spikes import Spike
+    from socialdesk.services.spikes import RecentWords, Spike
     from socialdesk.store.queries import PostFilter
 
 PATTERN_BINDINGS = [
@@ -69,6 +69,7 @@ class PatternActions(HostScreen):
 
     _spike: Spike | None = None
     _last_check: float | None = None  # the desk's clock at the last check that counted
+    _recent_words: RecentWords | None = None  # the window's words, kept from one check to the next
     similar_queue: tuple[str, tuple[int, ...]] = ("", ())  # (feed title, post ids) of the last `C`
 
     first_page_shown = False  # set by the desk once its first frame is painted
@@ -182,9 +183,11 @@ class PatternActions(HostScreen):
 
     @work(thread=True, group="spikes", exclusive=True, exit_on_error=False, description="Looking for spikes")
     def _find_spikes(self) -> None:
-        from socialdesk.services.spikes import detect
+        from socialdesk.services.spikes import RecentWords, detect
 
-        self.post_message(SpikesFound(detect(self.ctx.store.conn, self._now())))
+        if self._recent_words is None:
+            self._recent_words = RecentWords()
+        self.post_message(SpikesFound(detect(self.ctx.store.conn, self._now(), recent=self._recent_words)))
 
     def on_spikes_found(self, message: SpikesFound) -> None:
         spike = message.spikes[0] if message.spikes else None

@@ -12,8 +12,11 @@ Tested on synthetic series: no alarm on steady noise, an alarm soon after a real
 
 from __future__ import annotations
 
+import heapq
 import math
 import sqlite3
+import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import TypeVar
@@ -133,14 +136,19 @@ class Spike(msgspec.Struct, frozen=True):
         )
 
 
-def detect(conn: sqlite3.Connection, now: float, limit: int = 3) -> list[Spike]:
+def detect(
+    conn: sqlite3.Connection, now: float, limit: int = 3, recent: RecentWords | None = None
+) -> list[Spike]:
     """The spikes at `now`, strongest first; one mostly made of the posts of a spike found before it
-    (similar posts first, then keywords, tags, networks) is left out."""
+    (similar posts first, then keywords, tags, networks) is left out.
+
+    `recent`, kept from one check to the next, splits only the posts new since the last into words.
+    """
     by_season = seasonal(sq.oldest_since(conn, now - WINDOW - SEASON_WEEKS * WEEK - 2 * SEASON_PAD), now)
     found: list[Spike] = []
     for spike in [
         *_similar_spikes(conn, now),
-        *_keyword_spikes(conn, now, by_season and SEASONAL["keyword"]),
+        *_keyword_spikes(conn, now, by_season and SEASONAL["keyword"], recent or RecentWords()),
         *_grouped_spikes(conn, "tag", sq.per_tag, now, by_season and SEASONAL["tag"]),
         *_grouped_spikes(conn, "network", sq.per_network, now, by_season and SEASONAL["network"]),
     ]:
@@ -173,7 +181,8 @@ def _similar_spikes(conn: sqlite3.Connection, now: float) -> list[Spike]:
         if covered.intersection(newest):
             continue  # another band of a group already reported
         pattern = similar_to(conn, newest[0], now)
-        members = [i for i in (pattern.post_ids if pattern else newest) if i in set(newest)] or newest
+        in_band = set(newest)
+        members = [i for i in (pattern.post_ids if pattern else newest) if i in in_band] or newest
         covered.update(pattern.post_ids if pattern else newest)
         voices = si.voices(conn, members, since)
         text = conn.execute("SELECT text FROM posts WHERE id = ?", (newest[0],)).fetchone()
@@ -184,12 +193,50 @@ def _similar_spikes(conn: sqlite3.Connection, now: float) -> list[Spike]:
     return found
 
 
-def _keyword_spikes(conn: sqlite3.Connection, now: float, by_season: bool) -> list[Spike]:
+class RecentWords:
+    """In how many of the window's customer posts each word appears, kept between spike checks.
+
+    Splitting every post of the window into words took most of a check's Python time, and the window
+    of a busy brand holds thousands of posts; a check now splits only the posts that entered the
+    window since the one before, and takes back the words of those that left it (aged out, deleted,
+    found to be ours). A post edited inside the window keeps the words it entered with: the words
+    only choose which keywords are counted, and the counts come from the search index.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # an exclusive worker's predecessor may still be running
+        self._words: dict[int, tuple[str, ...]] = {}  # post id -> its distinct words, interned
+        self._used: Counter[str] = Counter()
+
+    def used(self, conn: sqlite3.Connection, since: float, until: float) -> Counter[str]:
+        """Posts of [since, until) per word (of MIN_KEYWORD letters or more, each post counted once)."""
+        with self._lock:
+            now_in = set(sq.ids_between(conn, since, until))
+            for post_id in self._words.keys() - now_in:
+                for word in self._words.pop(post_id):
+                    self._used[word] -= 1
+                    if not self._used[word]:
+                        del self._used[word]  # the tally holds the window's words, not every word seen
+            entered = [post_id for post_id in now_in if post_id not in self._words]
+            for post_id, text in sq.texts_of(conn, entered):
+                found = tuple({sys.intern(w) for w in words(text) if len(w) >= MIN_KEYWORD})
+                self._words[post_id] = found
+                self._used.update(found)
+            return self._used.copy()
+
+
+def keyword_candidates(used: Mapping[str, int]) -> list[str]:
+    """The KEYWORDS words most posts use (at least MIN_POSTS each); ties go by the word, so a check
+    chooses the same words whatever order the posts were read in."""
+    top = heapq.nsmallest(KEYWORDS, used.items(), key=lambda item: (-item[1], item[0]))
+    return [word for word, posts in top if posts >= MIN_POSTS]
+
+
+def _keyword_spikes(
+    conn: sqlite3.Connection, now: float, by_season: bool, recent: RecentWords
+) -> list[Spike]:
     since = now - WINDOW
-    used: Counter[str] = Counter()
-    for text in sq.texts_between(conn, since, now):
-        used.update({w for w in words(text) if len(w) >= MIN_KEYWORD})
-    candidates = [word for word, posts in used.most_common(KEYWORDS) if posts >= MIN_POSTS]
+    candidates = keyword_candidates(recent.used(conn, since, now))
     if not candidates:
         return []
     observed = sq.per_keyword(conn, candidates, since, now)  # as the baseline counts them: by the index

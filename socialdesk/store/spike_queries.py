@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from socialdesk.store.rows import json_array
+
 Counts = dict[str, int]
 POSTS_LIMIT = 500  # the posts of a spike opened as a queue (newest first)
 
@@ -70,14 +72,21 @@ def per_keyword(conn: sqlite3.Connection, words: Iterable[str], since: float, un
     return counts
 
 
-def texts_between(conn: sqlite3.Connection, since: float, until: float) -> list[str]:
-    """The texts of the customer posts in [since, until) (the recent window: where keywords come from)."""
+def ids_between(conn: sqlite3.Connection, since: float, until: float) -> list[int]:
+    """The ids of the customer posts in [since, until) (the recent window: where keywords come from)."""
     rows = conn.execute(
-        "SELECT text FROM posts INDEXED BY posts_feed WHERE created_at >= ? AND created_at < ? "
-        "AND is_ours = 0",
+        "SELECT id FROM posts INDEXED BY posts_feed WHERE created_at >= ? AND created_at < ? AND is_ours = 0",
         (since, until),
     )
     return [r[0] for r in rows]
+
+
+def texts_of(conn: sqlite3.Connection, post_ids: Iterable[int]) -> list[tuple[int, str]]:
+    """(id, text) of these posts, those still stored."""
+    return conn.execute(
+        "SELECT id, text FROM posts WHERE id IN (SELECT value FROM json_each(?))",
+        (json_array(int(i) for i in post_ids),),
+    ).fetchall()
 
 
 def posts_of(
