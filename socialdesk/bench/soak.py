@@ -209,9 +209,29 @@ def judge(result: dict[str, Any]) -> dict[str, Any]:
         "p99_first_tenth_ms": p99_first * 1000,
         "p99_last_tenth_ms": p99_last * 1000,
         "p99_drift": p99_last / p99_first if first and last else float("nan"),
+        "p99_drift_interval": drift_interval(first, last),
         "keys_timed": len(result["keys"]),
         "p99_by_tenth_ms": _p99_by_tenth(keys, duration),
     }
+
+
+def drift_interval(
+    first: list[float], last: list[float], resamples: int = 1000, seed: int = 1
+) -> tuple[float, float]:
+    """The 95% interval of the p99 drift over the keys each tenth happened to time (bootstrap).
+
+    A tenth's p99 is set by its dozen slowest keys (about 1,150 keys timed in a tenth of a
+    twenty-minute run), so two tenths of one steady run read apart by chance: this says how far. It
+    does not hold what changes between tenths (the machine's load), only which keys were timed.
+    """
+    if not first or not last:
+        return (float("nan"), float("nan"))
+    draw = random.Random(seed)
+    ratios = sorted(
+        quantile(draw.choices(last, k=len(last)), 0.99) / quantile(draw.choices(first, k=len(first)), 0.99)
+        for _ in range(resamples)
+    )
+    return (ratios[int(0.025 * resamples)], ratios[int(0.975 * resamples) - 1])
 
 
 def _p99_by_tenth(keys: list[tuple[float, float]], duration: float) -> list[float | None]:

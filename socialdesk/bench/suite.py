@@ -394,6 +394,9 @@ def _soak(options: Options, env: dict[str, str], say: Callable[[str], None]) -> 
     args = ["--minutes", str(minutes)]
     result = _probe("soak", "app", Path(os.devnull), args, env, timeout=minutes * 60 * 3 + 300)
     verdict = soak.judge(result)
+    low, high = verdict["p99_drift_interval"]
+    drift = verdict["p99_drift"]
+    say(f"soak: key p99 drift {drift:.2f}x, {low:.2f}x-{high:.2f}x over the keys each tenth timed")
     detail = {**verdict, "presses": result["presses"], "missed": result["missed"], "rss": result["rss"]}
     return [
         Figure(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,16 @@ def test_beyond_the_rows_loaded_the_row_number_stands_for_the_post() -> None:
     assert moved is not None and not moved()
     feed.cursor = 2
     assert moved()
+
+
+def test_the_drift_interval_holds_one_for_a_steady_run_and_not_for_a_slower_end() -> None:
+    rng = random.Random(2)
+    steady = [rng.lognormvariate(-5, 0.6) for _ in range(2_300)]
+    low, high = soak.drift_interval(steady[:1_150], steady[1_150:])
+    assert low < 1 < high and high - low > 0.05  # a tenth's p99 is a dozen keys: chance moves it
+    low, high = soak.drift_interval(steady[:1_150], [x * 1.5 for x in steady[1_150:]])
+    assert 1.2 < low < 1.5 < high
+    assert soak.drift_interval(steady[:1_150], steady[1_150:]) == soak.drift_interval(
+        steady[:1_150], steady[1_150:]
+    )  # seeded: a run's figure reads the same when judged again
+    assert all(math.isnan(x) for x in soak.drift_interval([], steady))
