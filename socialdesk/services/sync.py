@@ -27,6 +27,7 @@ from socialdesk.models import Post
 from socialdesk.store import Store, Triage
 from socialdesk.store.account_auth import AuthMark, auth_marks, clear_auth, mark_needs_auth
 from socialdesk.store.aliases import canonical_ids
+from socialdesk.store.first_response import GroupAnswers
 from socialdesk.store.ingest import AsFetched, BatchRefused, store_posts
 from socialdesk.store.own_accounts import remember_own
 
@@ -200,7 +201,11 @@ def _sync_source(
     cursor = store.get_cursor(source.name)
 
     def store_page(
-        result: FetchResult, prepared: PreparedBatch, careful: bool = True, fetched: AsFetched | None = None
+        result: FetchResult,
+        prepared: PreparedBatch,
+        group: GroupAnswers,
+        careful: bool = True,
+        fetched: AsFetched | None = None,
     ) -> Callable[[], None]:
         """Store one page inside the group's transaction; what it adds to the report, once committed."""
         triages = prepared.finish(store)  # after every earlier page: their authors count as known
@@ -210,7 +215,9 @@ def _sync_source(
             remember_own(store.conn, source.network, source.name, own, clock())
             if store.conn.total_changes != changes:  # it may have taken identities from customers
                 store.forget_authors()
-        stored = store_posts(store, source.name, result.posts, triages, careful=careful, fetched=fetched)
+        stored = store_posts(
+            store, source.name, result.posts, triages, careful=careful, fetched=fetched, group=group
+        )
         for item in result.quarantined:
             store.quarantine(source.name, item.error, item.raw)
         gone: list[int] = []
@@ -242,12 +249,14 @@ def _sync_source(
             fetched = AsFetched()
             try:
                 with store.transaction(bounded_writes=True):
-                    reported = [store_page(*page, careful=False, fetched=fetched) for page in group]
+                    answers = GroupAnswers([p for result, _ in group for p in result.posts])
+                    reported = [store_page(*page, answers, careful=False, fetched=fetched) for page in group]
             except BatchRefused:
                 fetched.put_back()
         if reported is None:
             with store.transaction(bounded_writes=True):
-                reported = [store_page(*page) for page in group]
+                answers = GroupAnswers([p for result, _ in group for p in result.posts])
+                reported = [store_page(*page, answers) for page in group]
         for report_it in reported:  # only what was committed
             report_it()
 

@@ -15,7 +15,7 @@ import msgspec
 
 from socialdesk.models import Post
 from socialdesk.sanitize import scrub
-from socialdesk.store.first_response import answered_in_batch, mark_answered
+from socialdesk.store.first_response import GroupAnswers, answered_in_batch, mark_answered
 from socialdesk.store.identities import IdentityRow, by_native_id, parent_customer, resolve_customers
 from socialdesk.store.known_authors import KnownAuthors
 from socialdesk.store.migrate import migrate
@@ -59,6 +59,11 @@ class Triage(msgspec.Struct):
     notify: tuple[tuple[str, str], ...] = ()
     # The rules it fired, counted in the live rule hits when the post is stored as new (empty: not counted).
     hits: tuple[str, ...] = ()
+
+
+def _earliest(a: float | None, b: float | None) -> float | None:
+    """The earlier of two times, either of which may be missing."""
+    return b if a is None else a if b is None else min(a, b)
 
 
 def _raw_json(raw: dict[str, Any]) -> str:
@@ -259,12 +264,16 @@ class Store:
         if known is not None:
             known.forget()
 
-    def upsert_posts(self, posts: Iterable[Post], triage: Iterable[Triage] | None = None) -> UpsertResult:
+    def upsert_posts(
+        self, posts: Iterable[Post], triage: Iterable[Triage] | None = None, group: GroupAnswers | None = None
+    ) -> UpsertResult:
         """Store a batch of posts in one transaction; re-delivered posts update in place.
 
         Args:
             posts: posts from a connector.
             triage: classification for each post (same order); applies only to new posts.
+            group: the first responses of the group of batches this one belongs to, stored one after
+                another in the caller's transaction (see `GroupAnswers`).
 
         Returns:
             The ids of newly inserted posts and how many existing ones were refreshed.
@@ -294,6 +303,8 @@ class Store:
                 if not p.is_ours
             }
             answered = answered_in_batch(posts)
+            in_group = group.found if group is not None else None
+            firsts: list[tuple[tuple[str, str], float]] = []
             for post, tri in zip(posts, triages, strict=True):
                 first_response = None
                 if post.is_ours:
@@ -301,8 +312,11 @@ class Store:
                     customer_id = in_batch.get(parent) or parent_customer(conn, post)
                 else:
                     customer_id = customers[(post.network, post.author.native_id)]
-                    if answered:
-                        first_response = answered.get((post.network, post.native_id, post.created_at))
+                    if answered or in_group:
+                        key = (post.network, post.native_id, post.created_at)
+                        first_response = _earliest(answered.get(key), in_group.get(key) if in_group else None)
+                        if first_response is not None:
+                            firsts.append(((post.network, post.native_id), first_response))
                 rows.append(
                     (
                         post.network,
@@ -356,6 +370,7 @@ class Store:
                 for t in tri.tags
             ]
             if tags:
+                tags.sort()  # in key order, the tags' B-tree is written page after page
                 conn.executemany("INSERT OR IGNORE INTO post_tags (post_id, tag) VALUES (?, ?)", tags)
             raised = {k: tri.notify for k, p, tri in zip(keys, posts, triages, strict=True) if not p.is_ours}
             notices = [(now, ids[k], a, origin) for k, ns in raised.items() if k in ids for a, origin in ns]
@@ -372,7 +387,11 @@ class Store:
                 add_rule_hits(conn, int(time.time() // 60), hits)
             new_posts = {k: p for k, p in zip(keys, posts, strict=True) if k in ids}
             index_new_posts(conn, [(ids[k], p) for k, p in new_posts.items()], now)
-            mark_answered(conn, posts, result.inserted, inserted_answered=ids.keys())
+            answered_before = None
+            if group is not None:
+                group.inserted.update((k, at) for k, at in firsts if k in ids)
+                answered_before = group.inserted
+            mark_answered(conn, posts, result.inserted, ids.keys(), answered_before)
             if known is not None and written is not None:
                 new_by = [
                     customers[(p.network, p.author.native_id)] for p in new_posts.values() if not p.is_ours

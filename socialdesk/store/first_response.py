@@ -7,8 +7,9 @@ customer's; its time is the first response when it is the earliest. Either may a
 
 from __future__ import annotations
 
+import math
 import sqlite3
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from socialdesk.models import Post
 from socialdesk.store.rows import json_array
@@ -20,7 +21,7 @@ _EARLIEST_OF_OURS = (
 )
 
 
-def answered_in_batch(posts: Iterable[Post]) -> dict[tuple[str, str, float], float]:
+def answered_in_batch(posts: Collection[Post]) -> dict[tuple[str, str, float], float]:
     """The first response a batch holds for each customer post in it, keyed by (network, native id,
     created_at): the earliest of our replies in the batch to it, not before it. Stored with the post
     when the batch inserts it, these need no UPDATE of the row it just wrote (see `mark_answered`)."""
@@ -40,27 +41,55 @@ def answered_in_batch(posts: Iterable[Post]) -> dict[tuple[str, str, float], flo
     return answered
 
 
+class GroupAnswers:
+    """The first responses a group of pages holds, for a sync that stores the pages one after another in
+    one transaction: a customer post takes the group's when it is inserted, so our reply to it in a
+    later page needs no UPDATE of the row (`mark_answered`).
+
+    The group's posts are taken as fetched: a post that storing a later page makes ours (`mark_ours`)
+    or gives another id (`canonicalize`) is answered by that page's UPDATE, as if in another group.
+    A post noted as inserted by a batch a savepoint then took back is either stored again with the
+    same response or not stored at all: either way our replies to it change nothing.
+    """
+
+    __slots__ = ("found", "inserted")
+
+    def __init__(self, posts: Collection[Post]) -> None:
+        self.found = answered_in_batch(posts)
+        # (network, native id) of each post inserted with a first response, and that response.
+        self.inserted: dict[tuple[str, str], float] = {}
+
+
 def mark_answered(
     conn: sqlite3.Connection,
     posts: Iterable[Post],
     new_ids: Iterable[int],
     inserted_answered: Collection[tuple[str, str]] = (),
+    answered_before: Mapping[tuple[str, str], float] | None = None,
 ) -> None:
     """After a batch is stored: our replies in it answer their parents, and new customer posts take
-    the time of a reply of ours already stored (the earliest response wins).
+    the time of a reply of ours already stored (the earliest response wins: a parent answered earlier,
+    such as by the desk's own reply coming back, is not written again).
 
     Args:
         inserted_answered: (network, native id) of the posts the batch inserted with the first
             response it holds for them (`answered_in_batch`): our replies to those are not applied again.
+        answered_before: (network, native id) of posts inserted earlier in the transaction, with
+            the first response they were inserted with (`GroupAnswers.inserted`): our replies to
+            those that came no earlier change nothing, and are not applied.
     """
+    before = answered_before or {}
     answers = [
         (p.created_at, p.network, p.in_reply_to)
         for p in posts
-        if p.is_ours and p.in_reply_to and (p.network, p.in_reply_to) not in inserted_answered
+        if p.is_ours
+        and p.in_reply_to
+        and (p.network, p.in_reply_to) not in inserted_answered
+        and before.get((p.network, p.in_reply_to), math.inf) > p.created_at
     ]
     conn.executemany(
-        "UPDATE posts SET first_response_at = min(coalesce(first_response_at, ?1), ?1) "
-        "WHERE network = ?2 AND native_id = ?3 AND is_ours = 0 AND created_at <= ?1",
+        "UPDATE posts SET first_response_at = ?1 WHERE network = ?2 AND native_id = ?3 AND is_ours = 0 "
+        "AND created_at <= ?1 AND (first_response_at IS NULL OR first_response_at > ?1)",
         answers,
     )
     ids = list(new_ids)

@@ -7,9 +7,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from socialdesk.models import Author, Post
+from socialdesk.store.rows import json_array
 
 # A stored identity as resolving authors reads it: customer id, handle, display name, followers, url.
 IdentityRow = tuple[int, str, str, int, str]
+
+# The identities among display names (a JSON array), oldest first within a name, by the name index.
+_SAME_NAMES = (
+    "SELECT display_name, customer_id, handle, network FROM identities "
+    "WHERE display_name IN (SELECT value FROM json_each(?)) ORDER BY display_name, id"
+)
 
 
 def by_native_id(
@@ -69,6 +76,7 @@ def resolve_customers(
         known = {key: row for key, row in read[1].items() if key in authors}
     else:
         known = _identities(conn, list(authors))
+    new: list[tuple[tuple[str, str], Author, float]] = []
     for (network, native_id), (author, first_seen) in authors.items():
         row = known.get((network, native_id))
         if row is not None:
@@ -93,38 +101,9 @@ def resolve_customers(
                     written[(network, native_id)] = now
             resolved[(network, native_id)] = known_customer
             continue
-        customer_id = _match_customer(conn, network, author)
-        if customer_id is None:
-            customer_id = conn.execute(
-                "INSERT INTO customers (display_name, first_seen) VALUES (?, ?)",
-                (author.display_name or author.handle, first_seen),
-            ).lastrowid
-            if created is not None and customer_id is not None:
-                created.append(customer_id)
-        conn.execute(
-            "INSERT INTO identities (customer_id, network, native_id, handle, display_name, followers, "
-            "first_seen, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                customer_id,
-                network,
-                native_id,
-                author.handle,
-                author.display_name,
-                author.followers,
-                first_seen,
-                author.url,
-            ),
-        )
-        assert customer_id is not None
-        resolved[(network, native_id)] = customer_id
-        if written is not None:
-            written[(network, native_id)] = (
-                customer_id,
-                author.handle,
-                author.display_name,
-                author.followers,
-                author.url,
-            )
+        new.append(((network, native_id), author, first_seen))
+    if new:
+        _create(conn, new, resolved, written, created)
     return resolved
 
 
@@ -145,22 +124,82 @@ def parent_customer(conn: sqlite3.Connection, post: Post) -> int | None:
     return row[0] if row else None
 
 
-def _match_customer(conn: sqlite3.Connection, network: str, author: Author) -> int | None:
-    """The customer on another network with the same display name and handle local part, if any."""
-    handle = author.handle
-    name = author.display_name
-    if not name or not handle:
+def _create(
+    conn: sqlite3.Connection,
+    new: list[tuple[tuple[str, str], Author, float]],
+    resolved: dict[tuple[str, str], int],
+    written: dict[tuple[str, str], IdentityRow | None] | None,
+    created: list[int] | None,
+) -> None:
+    """Store the identities of new authors ((network, native id), author, first seen), each joining the
+    customer of a same-named identity on another network (`_joined`), else a customer of its own.
+
+    The identities their names share are read in one statement, and the rows written in one per
+    table: an author new in the batch joins one created before it in the batch, as if stored one by one.
+    """
+    by_name: dict[str, list[tuple[int, str, str]]] = {}
+    names = {author.display_name for _, author, _ in new if author.display_name}
+    if names:
+        for name, customer_id, handle, network in conn.execute(_SAME_NAMES, (json_array(sorted(names)),)):
+            by_name.setdefault(name, []).append((customer_id, handle, network))
+    # Inside the write transaction, the ids SQLite would give the customers inserted one by one.
+    (next_customer,) = conn.execute("SELECT IFNULL(MAX(id), 0) + 1 FROM customers").fetchone()
+    new_customers: list[tuple[int, str, float]] = []
+    new_identities: list[tuple[object, ...]] = []
+    for (network, native_id), author, first_seen in new:
+        same_name = by_name.get(author.display_name) if author.display_name else None
+        customer_id = _joined(same_name, network, author) if same_name else None
+        if customer_id is None:
+            customer_id, next_customer = next_customer, next_customer + 1
+            new_customers.append((customer_id, author.display_name or author.handle, first_seen))
+            if created is not None:
+                created.append(customer_id)
+        new_identities.append(
+            (
+                customer_id,
+                network,
+                native_id,
+                author.handle,
+                author.display_name,
+                author.followers,
+                first_seen,
+                author.url,
+            )
+        )
+        if author.display_name:
+            by_name.setdefault(author.display_name, []).append((customer_id, author.handle, network))
+        resolved[(network, native_id)] = customer_id
+        if written is not None:
+            written[(network, native_id)] = (
+                customer_id,
+                author.handle,
+                author.display_name,
+                author.followers,
+                author.url,
+            )
+    conn.executemany("INSERT INTO customers (id, display_name, first_seen) VALUES (?, ?, ?)", new_customers)
+    conn.executemany(
+        "INSERT INTO identities (customer_id, network, native_id, handle, display_name, followers, "
+        "first_seen, url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        new_identities,
+    )
+
+
+def _local_part(handle: str) -> str:
+    """A handle's part before any server or dot: "dana" of "@dana@mas.to" and of "dana.bsky.social"."""
+    return handle.lstrip("@").split("@")[0].split(".")[0]
+
+
+def _joined(same_name: list[tuple[int, str, str]], network: str, author: Author) -> int | None:
+    """The customer of the first of the identities sharing the author's display name (customer, handle,
+    network) on another network whose handle has the same local part, ignoring case (none under 4 chars)."""
+    if not author.handle:
         return None
-    local = handle.lstrip("@").split("@")[0].split(".")[0]
+    local = _local_part(author.handle)
     if len(local) < 4:
         return None
-    # Same name first: a cheap comparison that spares most rows the substring search.
-    for customer_id, other_handle, other_name in conn.execute(
-        "SELECT customer_id, handle, display_name FROM identities "
-        "WHERE display_name = ? AND handle LIKE ? COLLATE NOCASE AND network != ?",
-        (name, f"%{local}%", network),
-    ):
-        other_local = other_handle.lstrip("@").split("@")[0].split(".")[0]
-        if other_local.lower() == local.lower() and other_name == name:
+    local = local.lower()
+    for customer_id, handle, other_network in same_name:
+        if other_network != network and _local_part(handle).lower() == local:
             return int(customer_id)
     return None

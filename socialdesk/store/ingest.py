@@ -21,6 +21,7 @@ import msgspec
 from socialdesk.models import Post
 from socialdesk.store.aliases import canonicalize, remember_uris
 from socialdesk.store.db import Store, Triage
+from socialdesk.store.first_response import GroupAnswers
 from socialdesk.store.own_accounts import mark_ours
 
 # Failures caused by what a post holds. A full disk, a read-only file or a lock (OperationalError)
@@ -97,6 +98,7 @@ def store_posts(
     *,
     careful: bool = True,
     fetched: AsFetched | None = None,
+    group: GroupAnswers | None = None,
 ) -> Stored:
     """Upsert `posts` (with their triage, same order) in one transaction; quarantine under `source`
     each post that cannot be stored, and store the rest.
@@ -106,6 +108,7 @@ def store_posts(
             `BatchRefused` with part of it written: only for a caller that rolls back its own
             transaction, then stores the batch again (see the module's docstring).
         fetched: notes each post before storing first changes it, for such a caller to put back.
+        group: the first responses of the group of batches stored in the caller's transaction.
 
     Raises:
         BatchRefused: `careful` is False and SQLite refused a post of the batch.
@@ -119,7 +122,7 @@ def store_posts(
         canonicalize(conn, posts, keep)
         if not careful:
             try:
-                result = store.upsert_posts(posts, triages)
+                result = store.upsert_posts(posts, triages, group)
                 remember_uris(conn, posts)
             except DATA_ERRORS as exc:
                 raise BatchRefused(f"{type(exc).__name__}: {exc}") from exc
@@ -127,7 +130,7 @@ def store_posts(
             return stored
         try:
             with _savepoint(conn):
-                result = store.upsert_posts(posts, triages)
+                result = store.upsert_posts(posts, triages, group)
                 remember_uris(conn, posts)
         except DATA_ERRORS:
             store.forget_authors()  # the savepoint took back identities the batch may have written
@@ -138,7 +141,7 @@ def store_posts(
             triage = [triages[index]] if triages is not None else None
             try:
                 with _savepoint(conn):
-                    one = store.upsert_posts([post], triage)
+                    one = store.upsert_posts([post], triage, group)
                     remember_uris(conn, [post])
             except DATA_ERRORS as exc:
                 store.forget_authors()

@@ -46,7 +46,14 @@ def test_our_posts_from_outside_the_desk_answer_the_posts_they_reply_to(store: S
     store.upsert_posts([ours("r-e2", "x", T0 + 30000 + 100, "r-e1")])  # ours answering ours: no response
     store.upsert_posts([ours("r-e3", "mastodon", T0 + 30000 + 100, "e")])  # another network's "e"
     store.upsert_posts([ours("r-e4", "x", T0 + 30000 - 100, "e")])  # before the post: not an answer to it
-    store.upsert_posts([ours("r-a2", "x", T0 + 3600 + 900, "a")])  # a second reply changes nothing
+    # A second reply changes nothing, and does not write the post again (nor run its triggers).
+    store.conn.execute("CREATE TEMP TABLE rewritten (id)")
+    store.conn.execute(
+        "CREATE TEMP TRIGGER noted AFTER UPDATE OF first_response_at ON posts "
+        "BEGIN INSERT INTO rewritten VALUES (new.id); END"
+    )
+    store.upsert_posts([ours("r-a2", "x", T0 + 3600 + 900, "a")])
+    assert store.conn.execute("SELECT id FROM rewritten").fetchall() == []
 
     assert first_response(store, a) == T0 + 3600 + 300
     assert first_response(store, b) == T0 + 7200 + 600

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from socialdesk.models import Author, Post
-from socialdesk.store import Store, Triage
+from socialdesk.store import Store, Triage, identities
 from socialdesk.store import queries as q
 from socialdesk.store.migrate import SchemaTooNew, migrate
 from socialdesk.store.schema import SCHEMA_VERSION
@@ -195,13 +195,40 @@ def test_an_author_keeps_the_earliest_first_seen_and_the_newest_name(store: Stor
     assert (first_seen, handle, name) == (1000.0, "kim_new", "Kim (new)")
 
 
-def test_matching_a_new_author_uses_the_name_index(store: Store) -> None:
-    plan = store.conn.execute(
-        "EXPLAIN QUERY PLAN SELECT customer_id, handle, display_name FROM identities "
-        "WHERE display_name = ? AND handle LIKE ? COLLATE NOCASE AND network != ?",
-        ("Dana Smith", "%dana%", "x"),
-    ).fetchall()
+def test_matching_new_authors_reads_the_name_index(store: Store) -> None:
+    plan = store.conn.execute(f"EXPLAIN QUERY PLAN {identities._SAME_NAMES}", ('["Dana Smith"]',)).fetchall()
     assert any("identities_name" in str(row) for row in plan), plan
+    assert not any("TEMP B-TREE" in str(row) for row in plan), plan
+
+
+def test_new_authors_join_by_name_and_local_part_within_a_batch_and_across_batches(store: Store) -> None:
+    def by(network: str, native_id: str, handle: str, name: str) -> Post:
+        return Post(network, f"{native_id}-p", Author(native_id, handle, name), "hi", 1000.0)
+
+    store.upsert_posts(
+        [
+            by("x", "x-1", "Jörg_Weber", "Jörg Weber"),
+            by("mastodon", "m-1", "@jörg_weber@mas.to", "Jörg Weber"),  # joins x-1 (case of the ö too)
+            by("x", "x-2", "jörg_weber2", "Jörg Weber"),  # same name, another local part: its own
+            by("bluesky", "b-1", "joe.bsky.social", "Joe"),  # a local part under 4 characters: its own
+            by("mastodon", "m-2", "@joe@mas.to", "Joe"),
+        ]
+    )
+    store.upsert_posts([by("bluesky", "b-2", "JÖRG_WEBER.bsky.social", "Jörg Weber")])  # a later batch
+
+    def customer(native_id: str) -> int:
+        sql = "SELECT customer_id FROM identities WHERE native_id = ?"
+        return int(store.conn.execute(sql, (native_id,)).fetchone()[0])
+
+    assert customer("m-1") == customer("x-1") == customer("b-2")
+    assert len({customer("x-1"), customer("x-2"), customer("b-1"), customer("m-2")}) == 4
+    # Customers as SQLite numbers them, one per author not joined, named after that author.
+    assert store.conn.execute("SELECT id, display_name FROM customers ORDER BY id").fetchall() == [
+        (1, "Jörg Weber"),
+        (2, "Jörg Weber"),
+        (3, "Joe"),
+        (4, "Joe"),
+    ]
 
 
 def test_cursor_and_quarantine_and_drafts(store: Store) -> None:

@@ -157,3 +157,34 @@ def test_a_refused_post_rolls_its_group_back_and_the_group_is_stored_again_as_fe
     assert rows == {"a1": None, "b2": "a1", "b4": None}
     assert store.get_cursor("brand-b") == "2"
     assert len(report.new_ids) == 2
+
+
+@pytest.mark.usefixtures("groups_of_four_pages")
+def test_our_reply_in_a_later_page_answers_its_post_as_the_group_inserts_it(store: Store) -> None:
+    """A customer post takes the first response its group holds when inserted, so our replies in the
+    group's later pages do not write it again; a post stored before the group is answered by an UPDATE."""
+    sync_source(store, Source("before", Pages("before", [[status("c1")]])))  # another source, an earlier sync
+    brand = Author("brand", "brand@example.social")
+
+    def ours(native_id: str, parent: str, after: float) -> Post:
+        at = 1e9 + int(parent[1:]) + after
+        return Post(
+            "mastodon", native_id, brand, "on it", at, in_reply_to=parent, is_ours=True, account="brand-c"
+        )
+
+    updates: list[
+        str
+    ] = []  # (a transaction of bounded writes drops TEMP triggers: see Store._bounded_writes)
+    store.conn.set_trace_callback(
+        lambda sql: updates.append(sql) if "SET first_response_at = " in sql else None
+    )
+    pages = [
+        [status("c2"), status("c3")],
+        [ours("r1", "c2", 300.0), ours("r2", "c1", 100.0), ours("r3", "c3", -50.0)],  # r3: before c3
+        [ours("r4", "c2", 200.0)],  # a later page, an earlier reply: the earliest wins
+    ]
+    report = sync_source(store, Source("brand-c", Pages("brand-c", pages)))
+    assert report.state == SourceState.OK and len(report.new_ids) == 6
+    answered = dict(store.conn.execute("SELECT native_id, first_response_at FROM posts WHERE is_ours = 0"))
+    assert answered == {"c1": 1e9 + 1 + 100.0, "c2": 1e9 + 2 + 200.0, "c3": None}
+    assert [s for s in updates if "'c1'" in s] and not [s for s in updates if "'c2'" in s]
