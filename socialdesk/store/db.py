@@ -349,17 +349,24 @@ class Store:
                         first_response,  # a new post only: a stored one keeps its own
                     )
                 )
-            # Rows inserted now take ids above every stored one; re-delivered posts keep theirs. So the
-            # rows above the largest id before the statement are the new posts: read by rowid from the
-            # pages just written, not by a probe of the (network, native_id) index per post.
-            (stored_max,) = conn.execute("SELECT IFNULL(MAX(id), 0) FROM posts").fetchone()
+            # Rows inserted now take ids above every stored one, each the next, in the statement's order
+            # (posts.id is no AUTOINCREMENT); re-delivered posts keep theirs. So when the largest id
+            # grew by one per row, every row is new and its id is known; else the rows above the
+            # largest id before the statement are the new posts: read by rowid from the pages just
+            # written, not by a probe of the (network, native_id) index per post.
+            largest = "SELECT IFNULL(MAX(id), 0) FROM posts"
+            (stored_max,) = conn.execute(largest).fetchone()
             conn.executemany(_UPSERT_POST, rows)
-            ids = {
-                (network, native_id): post_id
-                for network, native_id, post_id in conn.execute(
-                    "SELECT network, native_id, id FROM posts WHERE id > ?", (stored_max,)
-                )
-            }
+            (new_max,) = conn.execute(largest).fetchone()
+            if new_max - stored_max == len(rows):
+                ids = dict(zip(keys, range(stored_max + 1, new_max + 1), strict=True))
+            else:
+                ids = {
+                    (network, native_id): post_id
+                    for network, native_id, post_id in conn.execute(
+                        "SELECT network, native_id, id FROM posts WHERE id > ?", (stored_max,)
+                    )
+                }
             new_keys = [k for k in dict.fromkeys(keys) if k in ids]
             result.inserted = [ids[k] for k in new_keys]
             result.updated = len(set(keys)) - len(new_keys)

@@ -195,6 +195,20 @@ def test_an_author_keeps_the_earliest_first_seen_and_the_newest_name(store: Stor
     assert (first_seen, handle, name) == (1000.0, "kim_new", "Kim (new)")
 
 
+def test_a_batch_says_which_posts_it_inserted_whether_or_not_it_reads_them_back(store: Store) -> None:
+    read_back: list[str] = []
+    store.conn.set_trace_callback(lambda sql: read_back.append(sql) if "WHERE id >" in sql else None)
+    first = store.upsert_posts([make_post(i) for i in range(5)])  # all new: their ids are known
+    assert first.inserted == [1, 2, 3, 4, 5] and first.updated == 0 and read_back == []
+    store.conn.execute("DELETE FROM posts WHERE id = 5")  # the largest id is free again
+    # New posts, a re-delivered one and one twice: the new ones are read back by rowid.
+    batch = [make_post(10), make_post(2), make_post(11), make_post(10), make_post(12)]
+    second = store.upsert_posts(batch)
+    ids = dict(store.conn.execute("SELECT native_id, id FROM posts"))
+    assert second.inserted == [ids["x-10"], ids["x-11"], ids["x-12"]] == [5, 6, 7]
+    assert second.updated == 1 and len(read_back) == 1  # x-2 (x-10 twice is one new post)
+
+
 def test_matching_new_authors_reads_the_name_index(store: Store) -> None:
     plan = store.conn.execute(f"EXPLAIN QUERY PLAN {identities._SAME_NAMES}", ('["Dana Smith"]',)).fetchall()
     assert any("identities_name" in str(row) for row in plan), plan
