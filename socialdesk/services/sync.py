@@ -243,19 +243,20 @@ def _sync_source(
 
     def store_group(group: list[tuple[FetchResult, PreparedBatch]]) -> None:
         reported: list[Callable[[], None]] | None = None
+        posts = [p for result, _ in group for p in result.posts]  # each try answers them afresh
         if on_page is None and not store.conn.in_transaction:
             # Without savepoints (see store.ingest): if a post is refused, the group rolls back
             # whole and is stored again with care, from the posts as they were fetched.
             fetched = AsFetched()
             try:
                 with store.transaction(bounded_writes=True):
-                    answers = GroupAnswers([p for result, _ in group for p in result.posts])
+                    answers = GroupAnswers(posts)
                     reported = [store_page(*page, answers, careful=False, fetched=fetched) for page in group]
             except BatchRefused:
                 fetched.put_back()
         if reported is None:
             with store.transaction(bounded_writes=True):
-                answers = GroupAnswers([p for result, _ in group for p in result.posts])
+                answers = GroupAnswers(posts)
                 reported = [store_page(*page, answers) for page in group]
         for report_it in reported:  # only what was committed
             report_it()
